@@ -1,0 +1,167 @@
+# Wegwijs backend: one non-recursive GNU Makefile.
+#
+#   make              library (static + shared + pkg-config file) and the wegwijs command
+#   make test         every test, then again under AddressSanitizer + UBSan
+#   make run          set up a local data folder and show the day (ARGS="..." for other verbs)
+#   make bench        every benchmark; each prints "bench: NAME VALUE UNIT" lines
+#   make fuzz         every libFuzzer target for FUZZ_TIME seconds (clang)
+#   make lint         clang-format check, banned functions, layering
+#   make install      PREFIX=/usr/local DESTDIR=
+#   make SAN=address,undefined ...   any target with sanitizers, in build-san/
+#
+# Dependencies come from pkg-config; `make deps` installs missing Debian packages and every
+# target that builds runs it first (it is quick when nothing is missing).
+
+.SUFFIXES:
+.DELETE_ON_ERROR:
+
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCDIR ?= $(PREFIX)/include
+BINDIR ?= $(PREFIX)/bin
+VERSION := 0.1.0
+SOVERSION := 0
+
+CC ?= cc
+CLANG ?= clang
+SAN ?=
+BUILD ?= build$(if $(SAN),-san)
+FUZZ_TIME ?= 60
+FUZZ_BUILD := build-fuzz
+PKGS := libuv libsodium msgpack sqlite3
+
+WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
+        -Wformat=2 -Wimplicit-fallthrough -Werror
+OPT ?= -O2 -g
+SANFLAGS := $(if $(SAN),-fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all)
+INCS := -Iproto -Icore -Isync
+BASE_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L $(INCS) -MMD -MP
+ALL_CFLAGS = $(BASE_CFLAGS) $(WARN) $(OPT) -fPIC $(SANFLAGS) $(CFLAGS)
+# Evaluated lazily, after `deps` has had its chance to install the packages.
+LIBS = $(shell pkg-config --libs $(PKGS)) -lm
+
+LIB_SRCS := $(wildcard proto/*.c) $(wildcard core/*.c) $(wildcard sync/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+CLI_SRCS := $(wildcard cli/*.c)
+CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
+TEST_SRCS := $(wildcard tests/unit/*.c) $(wildcard tests/integ/*.c)
+TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/tests/runner.o
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
+BENCH_SRCS := $(wildcard bench/*.c)
+BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/tests/replay_%)
+
+STATIC := $(BUILD)/libwegwijs.a
+SHARED := $(BUILD)/libwegwijs.so.$(VERSION)
+PCFILE := $(BUILD)/wegwijs.pc
+CLI := $(BUILD)/wegwijs
+UNIT := $(BUILD)/tests/unit_tests
+
+.PHONY: all deps test test-plain test-san replay run bench fuzz fuzz-smoke lint fmt install clean
+
+all: deps $(STATIC) $(SHARED) $(PCFILE) $(CLI)
+
+deps:
+	@sh tests/deps.sh
+
+$(BUILD)/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(STATIC): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(SHARED): $(LIB_OBJS)
+	$(CC) -shared -Wl,-soname,libwegwijs.so.$(SOVERSION) $(SANFLAGS) -o $@ $^ $(LIBS)
+	ln -sf libwegwijs.so.$(VERSION) $(BUILD)/libwegwijs.so
+
+$(PCFILE): Makefile
+	@mkdir -p $(dir $@)
+	printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: wegwijs\nDescription: %s\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -lwegwijs\nCflags: -I$${includedir}/wegwijs\n' \
+	  '$(PREFIX)' '$(LIBDIR)' '$(INCDIR)' 'offline-first peer-to-peer learning backend' \
+	  '$(VERSION)' '$(PKGS)' > $@
+
+$(CLI): $(CLI_OBJS) $(STATIC)
+	$(CC) $(SANFLAGS) -o $@ $(CLI_OBJS) $(STATIC) $(LIBS)
+
+# The test table is generated from the TEST(name) lines of the test sources.
+$(BUILD)/tests/tests.gen.h: $(TEST_SRCS)
+	@mkdir -p $(dir $@)
+	@{ for n in $$(sed -n 's/^TEST(\([A-Za-z0-9_]*\)).*/\1/p' $(TEST_SRCS)); do \
+	     echo "void test_$$n(void);"; done; \
+	   echo 'struct test_entry { const char *name; void (*fn)(void); };'; \
+	   echo 'static const struct test_entry tests[] = {'; \
+	   for n in $$(sed -n 's/^TEST(\([A-Za-z0-9_]*\)).*/\1/p' $(TEST_SRCS)); do \
+	     echo "    {\"$$n\", test_$$n},"; done; \
+	   echo '};'; } > $@
+
+$(BUILD)/tests/runner.o: tests/runner.c $(BUILD)/tests/tests.gen.h | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -I$(BUILD)/tests -Itests -c $< -o $@
+
+$(BUILD)/tests/%.o: tests/%.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests -c $< -o $@
+
+$(UNIT): $(TEST_OBJS) $(STATIC)
+	$(CC) $(SANFLAGS) -o $@ $(TEST_OBJS) $(STATIC) $(LIBS)
+
+# Fuzz targets double as regression tests: replay_<name> runs the target over its seed
+# corpus and every committed crasher, with any compiler.
+$(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(STATIC) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< tests/fuzz/replay.c $(STATIC) $(LIBS)
+
+$(BUILD)/bench/%: bench/%.c $(STATIC) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ibench -o $@ $< $(STATIC) $(LIBS)
+
+test: deps
+	@$(MAKE) --no-print-directory test-plain
+	@$(MAKE) --no-print-directory test-san SAN=address,undefined
+
+test-plain test-san: $(UNIT) $(REPLAY_BINS) $(CLI)
+	@sh tests/run.sh $(BUILD)
+
+run: all
+	@sh cli/run.sh $(CLI) $(ARGS)
+
+bench: deps $(BENCH_BINS)
+	@set -e; for b in $(BENCH_BINS); do echo "# $$b"; $$b; done
+
+# libFuzzer builds use clang and their own object directory.
+FUZZ_CFLAGS = $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer-no-link,address,undefined
+$(FUZZ_BUILD)/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS:%.c=$(FUZZ_BUILD)/%.o) | deps
+	$(CLANG) $(BASE_CFLAGS) -Itests -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+
+fuzz: $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
+	@sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TIME) $(FUZZ_NAMES)
+
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz FUZZ_TIME=$(or $(FUZZ_SMOKE_TIME),15)
+
+lint:
+	@sh tests/lint.sh
+
+fmt:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+install: all
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/wegwijs $(DESTDIR)$(BINDIR)
+	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/
+	ln -sf libwegwijs.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libwegwijs.so.$(SOVERSION)
+	ln -sf libwegwijs.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libwegwijs.so
+	install -m 644 core/wegwijs.h proto/ww_err.h proto/ww_enums.h $(DESTDIR)$(INCDIR)/wegwijs/
+	install -m 644 $(PCFILE) $(DESTDIR)$(LIBDIR)/pkgconfig/
+	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/
+
+clean:
+	rm -rf build build-san $(FUZZ_BUILD)
+
+-include $(shell find $(BUILD) $(FUZZ_BUILD) -name '*.d' 2>/dev/null)
