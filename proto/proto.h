@@ -1,0 +1,385 @@
+/*
+ * proto.h - the Wegwijs wire format: every byte that crosses a device boundary.
+ *
+ * Pure functions: bytes in, typed structs out, and back. No I/O, no SQLite, no keys.
+ * docs/PROTOCOL.md is the normative description; this header is its C face.
+ *
+ * Invariants every decoder keeps:
+ *  - Canonical: one value has exactly one encoding (smallest integer, string, binary and
+ *    container headers; fixed field order). Anything else is WW_ENONCANON, so a decode
+ *    that succeeds re-encodes to exactly the input bytes.
+ *  - Bounded: every length and count is checked against the bytes that remain and
+ *    against the field's limit before it is used. Decoding never allocates.
+ *  - Borrowed: every struct ww_slice in a decoded struct points into the input buffer and
+ *    is valid only while that buffer is.
+ *  - Extensible: a struct is a msgpack array of its known fields in order; a newer
+ *    version may append fields. Trailing fields this version does not know are kept,
+ *    raw, in `ext` and written back by the encoder, so forwarding loses nothing.
+ */
+#ifndef WW_PROTO_H
+#define WW_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "ww_enums.h"
+#include "ww_err.h"
+
+#define WW_PROTO_VERSION 1
+
+/* Sizes of fixed binary fields. */
+#define WW_GROUP_ID_LEN  16
+#define WW_MEMBER_ID_LEN 16
+#define WW_PK_LEN        32 /* Ed25519 public key of a device */
+#define WW_HASH_LEN      32 /* BLAKE2b-256 */
+#define WW_SIG_LEN       64 /* Ed25519 signature */
+#define WW_SEALED_LEN    80 /* crypto_box_seal of a 32-byte key: 48 + 32 */
+#define WW_REF_MAX       16 /* header `ref`: the record an event writes */
+
+/* Limits. Each is also stated in PROTOCOL.md. */
+#define WW_MAX_FRAME      (1u << 20)  /* one decoded sync frame */
+#define WW_MAX_EVENT      (64u << 10) /* one sealed event (envelope) */
+#define WW_MAX_BODY       (48u << 10) /* one event body, plaintext or ciphertext */
+#define WW_MAX_DEPTH      8           /* msgpack nesting, including unknown trailing fields */
+#define WW_MAX_BATCH      256         /* events in one batch frame */
+#define WW_MAX_VV         64          /* authors in one version vector / ack */
+#define WW_MAX_WRAPS      64          /* key wraps in one key.epoch / key.share */
+#define WW_MAX_DEVICES    8           /* devices listed in one member.add */
+#define WW_MAX_ANSWERS    8           /* climate answers in one climate.put */
+#define WW_MAX_EXT_FIELDS 16          /* unknown trailing fields kept per struct */
+#define WW_MAX_DATE       2932896u    /* days since 1970-01-01 of 9999-12-31 */
+
+/* String limits in bytes (UTF-8). */
+#define WW_MAX_NAME       80  /* group name, member alias */
+#define WW_MAX_TZ         64  /* IANA time zone name */
+#define WW_MAX_CODE       16  /* challenge code, e.g. "W03" */
+#define WW_MAX_TITLE      120 /* challenge title */
+#define WW_MAX_DESC       600 /* challenge description */
+#define WW_MAX_REF_TEXT   64  /* school assignment reference */
+#define WW_MAX_STARR_S    400 /* situatie */
+#define WW_MAX_STARR_T    300 /* taak */
+#define WW_MAX_STARR_A    400 /* actie */
+#define WW_MAX_STARR_R    300 /* resultaat */
+#define WW_MAX_STARR_R2   400 /* reflectie */
+#define WW_MAX_OBSTACLE   200 /* free text on what was in the way */
+#define WW_MAX_REACTION   280
+#define WW_MAX_SIGNAL     500
+#define WW_MAX_NOTE       500
+#define WW_MAX_ERROR_TEXT 200
+
+/* A borrowed byte range. A string slice is UTF-8 and not NUL-terminated. */
+struct ww_slice {
+    const uint8_t *p;
+    size_t len;
+};
+
+/* Unknown trailing fields of one struct, kept as their raw canonical msgpack. */
+struct ww_ext {
+    struct ww_slice raw;
+    uint32_t n;
+};
+
+/* ---- Event kinds, audiences, roles ---------------------------------------------------- */
+
+enum ww_kind {
+    WW_KIND_GROUP_CREATE = 1,
+    WW_KIND_MEMBER_ADD = 2,
+    WW_KIND_MEMBER_REMOVE = 3,
+    WW_KIND_DEVICE_ADD = 4,
+    WW_KIND_KEY_EPOCH = 5,
+    WW_KIND_KEY_SHARE = 6,
+    WW_KIND_CHALLENGE_DEFINE = 7,
+    WW_KIND_CHALLENGE_SCHEDULE = 8,
+    WW_KIND_DAY_OFF = 9,
+    WW_KIND_REFLECTION_PUT = 10,
+    WW_KIND_CLIMATE_PUT = 11,
+    WW_KIND_REACTION_PUT = 12,
+    WW_KIND_SIGNAL_RAISE = 13,
+    WW_KIND_SIGNAL_RESOLVE = 14,
+    WW_KIND_SIGNOFF_PUT = 15,
+    WW_KIND_ERASE = 16,
+    WW_KIND_MAX_KNOWN = 16
+};
+
+/* Who can read an event body. PLAIN bodies are signed but not encrypted. */
+enum ww_audience {
+    WW_AUD_PLAIN = 0, /* control plane: every forwarder must be able to check the rules */
+    WW_AUD_GROUP = 1, /* all members of the group */
+    WW_AUD_PAIR = 2,  /* one member (header.subject) and the coach */
+    WW_AUD_SELF = 3,  /* one member (header.subject) alone */
+    WW_AUD_AGG = 4    /* the aggregator service key alone (climate answers) */
+};
+
+/* ---- Event header and envelope --------------------------------------------------------- */
+
+/*
+ * The signed header of an event. Encoded as an array of 11 fields in this order.
+ * prev is encoded as bin 0 when seq == 1 (and then is all zero here), else bin 32.
+ * subject is bin 16 for PAIR and SELF audiences, bin 0 otherwise.
+ */
+struct ww_header {
+    uint8_t version; /* WW_PROTO_VERSION */
+    uint8_t group[WW_GROUP_ID_LEN];
+    uint8_t author[WW_PK_LEN];         /* device signing key */
+    uint64_t seq;                      /* 1, 2, 3, ... per author per group */
+    uint8_t prev[WW_HASH_LEN];         /* event hash of (author, seq - 1) */
+    uint64_t hlc;                      /* hybrid logical clock: ms << 16 | counter */
+    uint32_t epoch;                    /* key epoch the body is encrypted under */
+    uint16_t kind;                     /* enum ww_kind, or a kind from a newer version */
+    uint8_t audience;                  /* enum ww_audience */
+    uint8_t subject[WW_MEMBER_ID_LEN]; /* PAIR / SELF: the member; else zero */
+    uint8_t ref[WW_REF_MAX];           /* the record this event writes (LWW key) */
+    uint8_t ref_len;
+    struct ww_ext ext;
+};
+
+/*
+ * A sealed event as stored and forwarded: array [header, ct_hash, sig, body].
+ * body is bin (ciphertext; plaintext msgpack when audience is PLAIN) or nil once erased.
+ */
+struct ww_envelope {
+    struct ww_header h;
+    struct ww_slice header_bytes; /* the encoded header as it stands in the input */
+    uint8_t ct_hash[WW_HASH_LEN];
+    uint8_t sig[WW_SIG_LEN];
+    struct ww_slice body; /* empty when erased */
+    int erased;
+    struct ww_ext ext;
+};
+
+int ww_header_encode(const struct ww_header *h, struct ww_buf *out);
+int ww_header_decode(const uint8_t *buf, size_t len, struct ww_header *out);
+/* Encodes h (re-encoding it), ct_hash, sig and body; header_bytes is ignored. */
+int ww_envelope_encode(const struct ww_envelope *env, struct ww_buf *out);
+int ww_envelope_decode(const uint8_t *buf, size_t len, struct ww_envelope *out);
+
+/* ---- Event bodies ---------------------------------------------------------------------- */
+
+struct ww_wrap {
+    uint8_t audience;                  /* GROUP, PAIR or SELF */
+    uint8_t subject[WW_MEMBER_ID_LEN]; /* PAIR / SELF: the member; else zero (bin 0) */
+    uint8_t device[WW_PK_LEN];         /* who can open it */
+    uint8_t sealed[WW_SEALED_LEN];     /* crypto_box_seal(key, device's X25519 key) */
+};
+
+/* The group id is BLAKE2b-128("wegwijs/group/v1" || author || salt), so only the device
+ * that holds the author key can create that group. */
+struct ww_body_group_create {
+    uint8_t salt[16];
+    struct ww_slice name;
+    struct ww_slice tz;              /* "" means Europe/Amsterdam */
+    uint32_t start_date;             /* first day of week 1 (days since 1970-01-01) */
+    uint8_t coach[WW_MEMBER_ID_LEN]; /* the creating coach's member id */
+    struct ww_slice coach_alias;
+    uint8_t agg_pk[32]; /* aggregator X25519 key; bin 0 when absent */
+    int has_agg;
+};
+
+struct ww_body_member_add {
+    uint8_t member[WW_MEMBER_ID_LEN];
+    uint8_t role; /* enum ww_role */
+    struct ww_slice alias;
+    uint8_t year;       /* study year 1..4; 0 for a coach */
+    uint8_t track;      /* enum ww_track */
+    uint32_t n_devices; /* 1..WW_MAX_DEVICES */
+    uint8_t devices[WW_MAX_DEVICES][WW_PK_LEN];
+};
+
+struct ww_body_member_ref { /* member.remove, erase */
+    uint8_t member[WW_MEMBER_ID_LEN];
+};
+
+struct ww_body_device_add {
+    uint8_t member[WW_MEMBER_ID_LEN];
+    uint8_t device[WW_PK_LEN];
+};
+
+struct ww_body_keys { /* key.epoch, key.share */
+    uint32_t epoch;
+    uint32_t n_wraps; /* 1..WW_MAX_WRAPS */
+    struct ww_wrap wraps[WW_MAX_WRAPS];
+};
+
+struct ww_body_challenge_define {
+    struct ww_slice code; /* 1..WW_MAX_CODE, [A-Za-z0-9_-] */
+    struct ww_slice title;
+    struct ww_slice description;
+    uint8_t canmeds;   /* enum ww_canmeds */
+    uint8_t week_from; /* 1..52 */
+    uint8_t week_to;   /* week_from..52 */
+    struct ww_slice assignment_ref;
+    uint8_t signoff_role; /* enum ww_signoff_role */
+};
+
+struct ww_body_challenge_schedule {
+    uint32_t date; /* days since 1970-01-01, local date of the group */
+    struct ww_slice code;
+};
+
+struct ww_body_day_off {
+    uint32_t date;
+    uint8_t off; /* 1: geen dienst; 0: undo */
+};
+
+struct ww_body_reflection {
+    uint32_t date;
+    struct ww_slice code;
+    uint8_t status;    /* enum ww_status */
+    uint8_t obstacles; /* enum ww_obstacle bits; 0 when status is DONE */
+    struct ww_slice obstacle_note;
+    struct ww_slice situatie, taak, actie, resultaat, reflectie;
+    uint8_t share; /* enum ww_share */
+    uint8_t draft; /* 0 or 1 */
+};
+
+struct ww_answer {
+    uint8_t item;  /* climate item number, see PROTOCOL.md */
+    uint8_t value; /* 1..5, or 0 for "n.v.t." */
+};
+
+struct ww_body_climate {
+    uint32_t date;
+    uint32_t n_answers; /* 1..WW_MAX_ANSWERS, items strictly ascending */
+    struct ww_answer answers[WW_MAX_ANSWERS];
+};
+
+struct ww_body_reaction {
+    uint8_t target[WW_HASH_LEN]; /* event hash of the reflection reacted to */
+    struct ww_slice text;        /* 1..WW_MAX_REACTION */
+};
+
+struct ww_body_signal_raise {
+    uint8_t category;     /* enum ww_signal_category */
+    struct ww_slice text; /* 1..WW_MAX_SIGNAL */
+    uint8_t concerns[WW_MEMBER_ID_LEN];
+    int has_concerns; /* bin 0 when absent */
+};
+
+struct ww_body_signal_resolve {
+    uint8_t signal[WW_HASH_LEN]; /* event hash of the signal.raise */
+    uint8_t state;               /* enum ww_signal_state */
+    struct ww_slice note;
+};
+
+struct ww_body_signoff {
+    uint8_t member[WW_MEMBER_ID_LEN];
+    struct ww_slice code;
+    uint32_t date;
+    uint8_t level; /* enum ww_level */
+    struct ww_slice note;
+};
+
+struct ww_body {
+    uint16_t kind;
+    union {
+        struct ww_body_group_create group_create;
+        struct ww_body_member_add member_add;
+        struct ww_body_member_ref member_remove;
+        struct ww_body_device_add device_add;
+        struct ww_body_keys keys; /* key.epoch and key.share */
+        struct ww_body_challenge_define challenge_define;
+        struct ww_body_challenge_schedule challenge_schedule;
+        struct ww_body_day_off day_off;
+        struct ww_body_reflection reflection;
+        struct ww_body_climate climate;
+        struct ww_body_reaction reaction;
+        struct ww_body_signal_raise signal_raise;
+        struct ww_body_signal_resolve signal_resolve;
+        struct ww_body_signoff signoff;
+        struct ww_body_member_ref erase;
+    } u;
+    struct ww_ext ext;
+};
+
+/* WW_EUNKNOWN for a kind this version does not know (the event is still valid). */
+int ww_body_encode(const struct ww_body *b, struct ww_buf *out);
+int ww_body_decode(uint16_t kind, const uint8_t *buf, size_t len, struct ww_body *out);
+const char *ww_kind_name(uint16_t kind); /* "reflection.put"; "unknown" */
+
+/* ---- Sync frames ----------------------------------------------------------------------- */
+
+enum ww_frame_type {
+    WW_FRAME_HS_INIT = 1, /* handshake 1: client ephemeral key */
+    WW_FRAME_HS_RESP = 2, /* handshake 2: server ephemeral + static key, signature */
+    WW_FRAME_HS_FIN = 3,  /* handshake 3: client static key, signature */
+    WW_FRAME_VV = 4,      /* "this is what I have" for one group */
+    WW_FRAME_BATCH = 5,   /* sealed events of one group */
+    WW_FRAME_ACK = 6,     /* "I now have" for one group, after applying */
+    WW_FRAME_ERROR = 7,   /* code and text; the sender closes after it */
+    WW_FRAME_PING = 8,
+    WW_FRAME_PONG = 9,
+    WW_FRAME_MAX_KNOWN = 9
+};
+
+/* Capability bits in the handshake. */
+#define WW_CAP_SYNC 0x1u /* speaks VV / BATCH / ACK */
+#define WW_CAP_AGG  0x2u /* serves aggregates (a hub) */
+
+struct ww_vv_entry {
+    uint8_t author[WW_PK_LEN];
+    uint64_t seq; /* highest contiguous sequence number held */
+};
+
+struct ww_frame {
+    uint8_t type;
+    union {
+        struct {
+            uint8_t version;
+            uint32_t caps;
+            uint8_t eph[32];
+        } hs_init;
+        struct {
+            uint8_t version;
+            uint32_t caps;
+            uint8_t eph[32];
+            uint8_t static_pk[WW_PK_LEN];
+            uint8_t sig[WW_SIG_LEN];
+        } hs_resp;
+        struct {
+            uint8_t static_pk[WW_PK_LEN];
+            uint8_t sig[WW_SIG_LEN];
+        } hs_fin;
+        struct { /* VV and ACK; entries strictly ascending by author */
+            uint8_t group[WW_GROUP_ID_LEN];
+            uint32_t n;
+            struct ww_vv_entry e[WW_MAX_VV];
+        } vv;
+        struct {
+            uint8_t group[WW_GROUP_ID_LEN];
+            uint32_t n;                       /* 1..WW_MAX_BATCH */
+            struct ww_slice ev[WW_MAX_BATCH]; /* each a sealed event, 1..WW_MAX_EVENT */
+            uint8_t more;                     /* 1: the sender has more for this group */
+        } batch;
+        struct {
+            uint16_t code;
+            struct ww_slice text;
+        } error;
+        struct {
+            uint64_t nonce;
+        } ping; /* PING and PONG */
+    } u;
+    struct ww_ext ext;
+};
+
+/* Error codes carried in an ERROR frame (wire values, stable across versions). */
+enum ww_wire_error {
+    WW_WIRE_PROTOCOL = 1, /* malformed or unexpected frame */
+    WW_WIRE_VERSION = 2,  /* no common version */
+    WW_WIRE_AUTH = 3,     /* handshake failed */
+    WW_WIRE_DENIED = 4,   /* not allowed to sync this group */
+    WW_WIRE_LIMIT = 5,    /* a limit was exceeded */
+    WW_WIRE_BUSY = 6,     /* try again later */
+    WW_WIRE_INTERNAL = 7
+};
+
+int ww_frame_encode(const struct ww_frame *f, struct ww_buf *out);
+int ww_frame_decode(const uint8_t *buf, size_t len, struct ww_frame *out);
+
+/* ---- Text ---------------------------------------------------------------------------- */
+
+/* 1 if s is valid UTF-8 (no overlong forms, no surrogates, <= U+10FFFF) with no C0 control
+ * characters other than tab and newline, and no DEL; else 0. */
+int ww_text_valid(const uint8_t *s, size_t len);
+
+#endif

@@ -1,0 +1,11 @@
+/*
+ * fuzz_frame.c - libFuzzer target: a frame decodes only to something that re-encodes to the
+ * same bytes (nested encodings included), without leaks.
+ */
+#include "fuzz_common.inc"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    roundtrip_frame(data, size);
+    return 0;
+}
