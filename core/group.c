@@ -1,0 +1,539 @@
+/*
+ * group.c - groups, members, devices and their keys.
+ *
+ * The control plane of a group is one linear log: only the owner device (the coach's
+ * device that created the group) adds and removes members and devices and starts key
+ * epochs. Caps are therefore checked against one well-defined order, on every replica.
+ *
+ * Keys follow audiences: per epoch one GROUP key (every member's devices) and one PAIR key
+ * per learner (that learner's devices and the coach's). A learner's SELF key is made by
+ * its own device (record.c), never by the coach. Removing a member starts a new epoch
+ * whose keys are wrapped only for the remaining devices.
+ *
+ * The cache (struct ww_group_cache) holds one group's devices and keys between calls; it is
+ * invalidated by every control event and every rollback.
+ */
+#include <sodium.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "day.h"
+#include "store.h"
+
+void ww_cache_invalidate(struct ww_store *s)
+{
+    s->cache.valid = 0;
+}
+
+int ww_cache_load(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN])
+{
+    struct ww_group_cache *g = &s->cache;
+    if (g->valid && !memcmp(g->gid, gid, 16))
+        return 0;
+    sodium_memzero(g, sizeof *g);
+    memcpy(g->gid, gid, 16);
+    sqlite3_stmt *st = ww_sql(s, "SELECT owner, epoch, agg_pk, EXISTS(SELECT 1 FROM erasures e "
+                                 "WHERE e.gid=groups.gid) FROM groups WHERE gid=?1");
+    if (!st)
+        return WW_ESTORE;
+    sqlite3_bind_blob(st, 1, gid, 16, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        g->exists = 1;
+        memcpy(g->owner, sqlite3_column_blob(st, 0), 32);
+        g->epoch = (uint32_t)sqlite3_column_int64(st, 1);
+        if (sqlite3_column_bytes(st, 2) == 32) {
+            g->has_agg = 1;
+            memcpy(g->agg_pk, sqlite3_column_blob(st, 2), 32);
+        }
+        g->has_erasures = sqlite3_column_int(st, 3);
+    }
+    sqlite3_reset(st);
+    if (g->exists) {
+        st = ww_sql(s, "SELECT d.device, d.member, m.role, m.added_epoch, m.removed_epoch FROM "
+                       "devices d JOIN members m ON m.gid=d.gid AND m.member=d.member WHERE "
+                       "d.gid=?1 ORDER BY d.device");
+        if (!st)
+            return WW_ESTORE;
+        sqlite3_bind_blob(st, 1, gid, 16, SQLITE_TRANSIENT);
+        while (sqlite3_step(st) == SQLITE_ROW && g->n_devices < WW_CACHE_DEVICES) {
+            struct ww_devinfo *d = &g->devices[g->n_devices++];
+            memcpy(d->device, sqlite3_column_blob(st, 0), 32);
+            memcpy(d->member, sqlite3_column_blob(st, 1), 16);
+            d->role = sqlite3_column_int(st, 2);
+            d->added_epoch = (uint32_t)sqlite3_column_int64(st, 3);
+            d->removed_epoch = sqlite3_column_type(st, 4) == SQLITE_NULL
+                                   ? UINT32_MAX
+                                   : (uint32_t)sqlite3_column_int64(st, 4);
+        }
+        sqlite3_reset(st);
+        /* The newest keys first: those are the ones in use. */
+        st = ww_sql(s, "SELECT audience, subject, epoch, key FROM keys WHERE gid=?1 ORDER BY "
+                       "epoch DESC LIMIT ?2");
+        if (!st)
+            return WW_ESTORE;
+        sqlite3_bind_blob(st, 1, gid, 16, SQLITE_TRANSIENT);
+        sqlite3_bind_int(st, 2, WW_CACHE_KEYS + 1);
+        size_t rows = 0;
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            if (++rows > WW_CACHE_KEYS)
+                break;
+            struct ww_keyinfo *k = &g->keys[g->n_keys++];
+            k->audience = (uint8_t)sqlite3_column_int(st, 0);
+            memcpy(k->subject, sqlite3_column_blob(st, 1), 16);
+            k->epoch = (uint32_t)sqlite3_column_int64(st, 2);
+            memcpy(k->key, sqlite3_column_blob(st, 3), 32);
+        }
+        g->keys_complete = rows <= WW_CACHE_KEYS;
+        sqlite3_reset(st);
+    }
+    g->valid = 1;
+    return 0;
+}
+
+const struct ww_devinfo *ww_cache_device(struct ww_store *s, const uint8_t device[WW_PK_LEN])
+{
+    for (size_t i = 0; i < s->cache.n_devices; i++)
+        if (!memcmp(s->cache.devices[i].device, device, 32))
+            return &s->cache.devices[i];
+    return NULL;
+}
+
+const struct ww_devinfo *ww_cache_me(struct ww_store *s)
+{
+    return ww_cache_device(s, s->pk);
+}
+
+const uint8_t *ww_cache_key(struct ww_store *s, uint8_t audience, const uint8_t *subject,
+                            uint32_t epoch)
+{
+    static const uint8_t zero[16];
+    struct ww_group_cache *g = &s->cache;
+    const uint8_t *subj = audience == WW_AUD_GROUP ? zero : subject;
+    for (size_t i = 0; i < g->n_keys; i++)
+        if (g->keys[i].audience == audience && g->keys[i].epoch == epoch &&
+            !memcmp(g->keys[i].subject, subj, 16))
+            return g->keys[i].key;
+    if (g->keys_complete)
+        return NULL;
+    /* An old key outside the cache: look it up and keep it in the last slot. */
+    sqlite3_stmt *st = ww_sql(s, "SELECT key FROM keys WHERE gid=?1 AND audience=?2 AND "
+                                 "subject=?3 AND epoch=?4");
+    if (!st)
+        return NULL;
+    sqlite3_bind_blob(st, 1, g->gid, 16, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 2, audience);
+    sqlite3_bind_blob(st, 3, subj, 16, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 4, epoch);
+    const uint8_t *found = NULL;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32) {
+        struct ww_keyinfo *k = &g->keys[WW_CACHE_KEYS - 1];
+        k->audience = audience;
+        memcpy(k->subject, subj, 16);
+        k->epoch = epoch;
+        memcpy(k->key, sqlite3_column_blob(st, 0), 32);
+        found = k->key;
+    }
+    sqlite3_reset(st);
+    return found;
+}
+
+/* ---- Key distribution -------------------------------------------------------------- */
+
+static int add_wrap(struct ww_body_keys *k, uint8_t audience, const uint8_t *subject,
+                    const uint8_t device[32], const uint8_t key[32])
+{
+    if (k->n_wraps >= WW_MAX_WRAPS)
+        return WW_ETOOBIG; /* more devices than one event can carry keys for */
+    struct ww_wrap *w = &k->wraps[k->n_wraps++];
+    memset(w, 0, sizeof *w);
+    w->audience = audience;
+    if (subject && audience != WW_AUD_GROUP)
+        memcpy(w->subject, subject, 16);
+    memcpy(w->device, device, 32);
+    return ww_wrap_key(key, device, w->sealed);
+}
+
+static int is_active(const struct ww_devinfo *d)
+{
+    return d->removed_epoch == UINT32_MAX;
+}
+
+/* Wraps `key` of (audience, subject) for every active device of `member` (NULL: of every
+ * member; role_filter: only members with that role). */
+static int wrap_for(struct ww_store *s, struct ww_body_keys *k, uint8_t audience,
+                    const uint8_t *subject, const uint8_t key[32], const uint8_t *member,
+                    int role_filter)
+{
+    for (size_t i = 0; i < s->cache.n_devices; i++) {
+        const struct ww_devinfo *d = &s->cache.devices[i];
+        if (!is_active(d) || (member && memcmp(d->member, member, 16)) ||
+            (role_filter && d->role != role_filter))
+            continue;
+        int rc = add_wrap(k, audience, subject, d->device, key);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Emits key.epoch: fresh GROUP and PAIR keys for everyone still active. */
+static int start_epoch(struct ww_store *s, const uint8_t gid[16])
+{
+    int rc = ww_cache_load(s, gid);
+    if (rc != 0)
+        return rc;
+    struct ww_body *b = ww_calloc(1, sizeof *b);
+    if (!b)
+        return WW_ENOMEM;
+    b->kind = WW_KIND_KEY_EPOCH;
+    b->u.keys.epoch = s->cache.epoch + 1;
+    uint8_t key[32];
+    ww_store_random(s, key, 32);
+    rc = wrap_for(s, &b->u.keys, WW_AUD_GROUP, NULL, key, NULL, 0);
+    /* One PAIR key per active learner: the learner's devices and the coach's. */
+    uint8_t done[WW_CACHE_DEVICES][16];
+    size_t n_done = 0;
+    for (size_t i = 0; i < s->cache.n_devices && rc == 0; i++) {
+        const struct ww_devinfo *d = &s->cache.devices[i];
+        if (!is_active(d) || d->role == WW_ROLE_COACH)
+            continue;
+        int seen = 0;
+        for (size_t j = 0; j < n_done; j++)
+            seen |= !memcmp(done[j], d->member, 16);
+        if (seen)
+            continue;
+        memcpy(done[n_done++], d->member, 16);
+        uint8_t member[16];
+        memcpy(member, d->member, 16);
+        ww_store_random(s, key, 32);
+        rc = wrap_for(s, &b->u.keys, WW_AUD_PAIR, member, key, member, 0);
+        if (rc == 0)
+            rc = wrap_for(s, &b->u.keys, WW_AUD_PAIR, member, key, NULL, WW_ROLE_COACH);
+    }
+    sodium_memzero(key, sizeof key);
+    struct ww_emit e = {.kind = WW_KIND_KEY_EPOCH, .audience = WW_AUD_PLAIN, .body = b};
+    if (rc == 0)
+        rc = ww_emit(s, gid, &e, NULL);
+    ww_free(b);
+    return rc;
+}
+
+/* Emits key.share giving `member`'s new devices the keys of the current epoch: the GROUP
+ * key and, for a learner, its PAIR key (new when the member is new). */
+static int share_keys(struct ww_store *s, const uint8_t gid[16], const uint8_t member[16],
+                      const uint8_t *only_device)
+{
+    int rc = ww_cache_load(s, gid);
+    if (rc != 0)
+        return rc;
+    struct ww_body *b = ww_calloc(1, sizeof *b);
+    if (!b)
+        return WW_ENOMEM;
+    b->kind = WW_KIND_KEY_SHARE;
+    b->u.keys.epoch = s->cache.epoch;
+    const struct ww_devinfo *who = NULL;
+    for (size_t i = 0; i < s->cache.n_devices; i++)
+        if (!memcmp(s->cache.devices[i].member, member, 16))
+            who = &s->cache.devices[i];
+    int role = who ? who->role : 0;
+    uint8_t key[32];
+    const uint8_t *group_key = ww_cache_key(s, WW_AUD_GROUP, NULL, s->cache.epoch);
+    if (!who || !group_key) {
+        rc = who ? WW_ENOKEY : WW_ENOTFOUND;
+        goto done;
+    }
+    memcpy(key, group_key, 32);
+    for (size_t i = 0; i < s->cache.n_devices && rc == 0; i++) {
+        const struct ww_devinfo *d = &s->cache.devices[i];
+        if (memcmp(d->member, member, 16) || !is_active(d) ||
+            (only_device && memcmp(d->device, only_device, 32)))
+            continue;
+        rc = add_wrap(&b->u.keys, WW_AUD_GROUP, NULL, d->device, key);
+    }
+    if (rc == 0 && role != WW_ROLE_COACH) {
+        const uint8_t *pair = ww_cache_key(s, WW_AUD_PAIR, member, s->cache.epoch);
+        if (pair) {
+            memcpy(key, pair, 32);
+            for (size_t i = 0; i < s->cache.n_devices && rc == 0; i++) {
+                const struct ww_devinfo *d = &s->cache.devices[i];
+                if (!memcmp(d->member, member, 16) && is_active(d) &&
+                    (!only_device || !memcmp(d->device, only_device, 32)))
+                    rc = add_wrap(&b->u.keys, WW_AUD_PAIR, member, d->device, key);
+            }
+        } else {
+            ww_store_random(s, key, 32);
+            if (rc == 0)
+                rc = wrap_for(s, &b->u.keys, WW_AUD_PAIR, member, key, member, 0);
+            if (rc == 0)
+                rc = wrap_for(s, &b->u.keys, WW_AUD_PAIR, member, key, NULL, WW_ROLE_COACH);
+        }
+    }
+    sodium_memzero(key, sizeof key);
+    if (rc == 0 && b->u.keys.n_wraps) {
+        struct ww_emit e = {.kind = WW_KIND_KEY_SHARE, .audience = WW_AUD_PLAIN, .body = b};
+        rc = ww_emit(s, gid, &e, NULL);
+    }
+done:
+    ww_free(b);
+    return rc;
+}
+
+/* ---- The public API ------------------------------------------------------------------ */
+
+static int text_ok(const char *t, size_t max, int required)
+{
+    if (!t)
+        return !required;
+    size_t n = strlen(t);
+    if (n > max || (required && n == 0))
+        return 0;
+    return ww_text_valid((const uint8_t *)t, n);
+}
+
+static struct ww_slice slice_of(const char *t)
+{
+    struct ww_slice sl = {(const uint8_t *)(t ? t : ""), t ? strlen(t) : 0};
+    return sl;
+}
+
+struct create_args {
+    const char *name, *tz, *alias;
+    uint32_t start;
+    const uint8_t *agg_pk;
+    uint8_t gid[16];
+};
+
+static int do_create(struct ww_store *s, void *ud)
+{
+    struct create_args *a = ud;
+    struct ww_body body;
+    memset(&body, 0, sizeof body);
+    body.kind = WW_KIND_GROUP_CREATE;
+    struct ww_body_group_create *c = &body.u.group_create;
+    ww_store_random(s, c->salt, 16);
+    ww_store_random(s, c->coach, 16);
+    c->name = slice_of(a->name);
+    c->tz = slice_of(a->tz);
+    c->start_date = a->start;
+    c->coach_alias = slice_of(a->alias);
+    if (a->agg_pk) {
+        c->has_agg = 1;
+        memcpy(c->agg_pk, a->agg_pk, 32);
+    }
+    ww_hash_domain("wegwijs/group/v1", s->pk, 32, c->salt, 16, NULL, 0, a->gid, 16);
+    struct ww_emit e = {.kind = WW_KIND_GROUP_CREATE, .audience = WW_AUD_PLAIN, .body = &body};
+    int rc = ww_emit(s, a->gid, &e, NULL);
+    if (rc == 0)
+        rc = start_epoch(s, a->gid);
+    return rc;
+}
+
+int ww_group_create(struct ww_store *s, const char *name, const char *tz, uint32_t start_date,
+                    const char *coach_alias, const uint8_t *aggregator_pk,
+                    uint8_t group_out[WW_ID_LEN])
+{
+    struct ww_tz zone;
+    if (!s || !group_out || !text_ok(name, WW_MAX_NAME, 1) || !text_ok(tz, WW_MAX_TZ, 0) ||
+        !text_ok(coach_alias, WW_MAX_NAME, 0) || start_date > WW_MAX_DATE)
+        return WW_EINVAL;
+    int rc = ww_tz_load(tz, &zone);
+    if (rc != 0)
+        return rc;
+    struct create_args a = {
+        name, tz && *tz ? tz : WW_DEFAULT_TZ, coach_alias, start_date, aggregator_pk, {0}};
+    if (!a.start)
+        a.start = ww_tz_date(&zone, ww_store_now_ms(s));
+    rc = ww_tx(s, do_create, &a);
+    if (rc == 0)
+        memcpy(group_out, a.gid, 16);
+    return rc;
+}
+
+static int fill_group(struct ww_store *s, sqlite3_stmt *st, struct ww_group_info *g)
+{
+    memset(g, 0, sizeof *g);
+    memcpy(g->id, sqlite3_column_blob(st, 0), 16);
+    g->name = (const char *)sqlite3_column_text(st, 1);
+    g->tz = (const char *)sqlite3_column_text(st, 2);
+    g->start_date = (uint32_t)sqlite3_column_int64(st, 3);
+    g->epoch = (uint32_t)sqlite3_column_int64(st, 5);
+    g->is_owner = !memcmp(sqlite3_column_blob(st, 4), s->pk, 32);
+    g->has_aggregator = sqlite3_column_type(st, 6) != SQLITE_NULL;
+    if (sqlite3_column_type(st, 7) != SQLITE_NULL) {
+        memcpy(g->my_member, sqlite3_column_blob(st, 7), 16);
+        g->my_role = sqlite3_column_int(st, 8);
+        if (sqlite3_column_type(st, 9) != SQLITE_NULL)
+            g->my_role = 0; /* removed */
+    }
+    return 0;
+}
+
+#define GROUP_SELECT                                                                               \
+    "SELECT g.gid, g.name, g.tz, g.start_date, g.owner, g.epoch, g.agg_pk, m.member, m.role, "     \
+    "m.removed_epoch FROM groups g LEFT JOIN devices d ON d.gid=g.gid AND d.device=?1 LEFT JOIN "  \
+    "members m ON m.gid=g.gid AND m.member=d.member "
+
+int ww_group_get(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                 void (*cb)(void *ud, const struct ww_group_info *g), void *ud)
+{
+    sqlite3_stmt *st = ww_sql(s, GROUP_SELECT "WHERE g.gid=?2");
+    if (!st)
+        return WW_ESTORE;
+    sqlite3_bind_blob(st, 1, s->pk, 32, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(st, 2, group, 16, SQLITE_TRANSIENT);
+    int rc = WW_EGROUP;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        struct ww_group_info g;
+        fill_group(s, st, &g);
+        cb(ud, &g);
+        rc = 0;
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+int ww_groups_list(struct ww_store *s, void (*cb)(void *ud, const struct ww_group_info *g),
+                   void *ud)
+{
+    sqlite3_stmt *st = ww_sql(s, GROUP_SELECT "ORDER BY g.name, g.gid");
+    if (!st)
+        return WW_ESTORE;
+    sqlite3_bind_blob(st, 1, s->pk, 32, SQLITE_TRANSIENT);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct ww_group_info g;
+        fill_group(s, st, &g);
+        cb(ud, &g);
+    }
+    sqlite3_reset(st);
+    return step == SQLITE_DONE ? 0 : ww_db_err(s, step);
+}
+
+struct member_args {
+    const uint8_t *gid;
+    int role;
+    const char *alias;
+    int year, track;
+    const uint8_t *device;
+    const uint8_t *member;
+    uint8_t out[16];
+};
+
+static int do_member_add(struct ww_store *s, void *ud)
+{
+    struct member_args *a = ud;
+    struct ww_body body;
+    memset(&body, 0, sizeof body);
+    body.kind = WW_KIND_MEMBER_ADD;
+    struct ww_body_member_add *m = &body.u.member_add;
+    ww_store_random(s, m->member, 16);
+    m->role = (uint8_t)a->role;
+    m->alias = slice_of(a->alias);
+    m->year = (uint8_t)a->year;
+    m->track = (uint8_t)a->track;
+    m->n_devices = 1;
+    memcpy(m->devices[0], a->device, 32);
+    memcpy(a->out, m->member, 16);
+    struct ww_emit e = {.kind = WW_KIND_MEMBER_ADD, .audience = WW_AUD_PLAIN, .body = &body};
+    int rc = ww_emit(s, a->gid, &e, NULL);
+    if (rc == 0)
+        rc = share_keys(s, a->gid, m->member, NULL);
+    return rc;
+}
+
+int ww_member_add(struct ww_store *s, const uint8_t group[WW_ID_LEN], int role, const char *alias,
+                  int year, int track, const uint8_t device[WW_KEY_LEN],
+                  uint8_t member_out[WW_ID_LEN])
+{
+    if (!s || !group || !device || !member_out || role < WW_ROLE_COACH || role > WW_ROLE_SENIOR ||
+        !text_ok(alias, WW_MAX_NAME, 1) || track < 0 || track > 2 || year < 0 || year > 4 ||
+        (role != WW_ROLE_COACH && year < 1))
+        return WW_EINVAL;
+    struct member_args a = {group, role,   alias, role == WW_ROLE_COACH ? 0 : year,
+                            track, device, NULL,  {0}};
+    int rc = ww_tx(s, do_member_add, &a);
+    if (rc == 0)
+        memcpy(member_out, a.out, 16);
+    return rc;
+}
+
+static int do_device_add(struct ww_store *s, void *ud)
+{
+    struct member_args *a = ud;
+    struct ww_body body;
+    memset(&body, 0, sizeof body);
+    body.kind = WW_KIND_DEVICE_ADD;
+    memcpy(body.u.device_add.member, a->member, 16);
+    memcpy(body.u.device_add.device, a->device, 32);
+    struct ww_emit e = {.kind = WW_KIND_DEVICE_ADD, .audience = WW_AUD_PLAIN, .body = &body};
+    int rc = ww_emit(s, a->gid, &e, NULL);
+    if (rc == 0)
+        rc = share_keys(s, a->gid, a->member, a->device);
+    return rc;
+}
+
+int ww_device_add(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                  const uint8_t member[WW_ID_LEN], const uint8_t device[WW_KEY_LEN])
+{
+    if (!s || !group || !member || !device)
+        return WW_EINVAL;
+    struct member_args a = {group, 0, NULL, 0, 0, device, member, {0}};
+    return ww_tx(s, do_device_add, &a);
+}
+
+static int do_member_remove(struct ww_store *s, void *ud)
+{
+    struct member_args *a = ud;
+    struct ww_body body;
+    memset(&body, 0, sizeof body);
+    body.kind = WW_KIND_MEMBER_REMOVE;
+    memcpy(body.u.member_remove.member, a->member, 16);
+    struct ww_emit e = {.kind = WW_KIND_MEMBER_REMOVE, .audience = WW_AUD_PLAIN, .body = &body};
+    int rc = ww_emit(s, a->gid, &e, NULL);
+    if (rc == 0)
+        rc = start_epoch(s, a->gid);
+    return rc;
+}
+
+int ww_member_remove(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                     const uint8_t member[WW_ID_LEN])
+{
+    if (!s || !group || !member)
+        return WW_EINVAL;
+    struct member_args a = {group, 0, NULL, 0, 0, NULL, member, {0}};
+    return ww_tx(s, do_member_remove, &a);
+}
+
+int ww_members_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                    void (*cb)(void *ud, const struct ww_member_info *m), void *ud)
+{
+    int rc = ww_cache_load(s, group);
+    if (rc != 0)
+        return rc;
+    if (!s->cache.exists)
+        return WW_EGROUP;
+    sqlite3_stmt *st = ww_sql(s, "SELECT member, role, alias, year, track, removed_epoch FROM "
+                                 "members WHERE gid=?1 ORDER BY role, alias, member");
+    if (!st)
+        return WW_ESTORE;
+    sqlite3_bind_blob(st, 1, group, 16, SQLITE_TRANSIENT);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct ww_member_info m;
+        uint8_t devices[WW_CACHE_DEVICES][WW_KEY_LEN];
+        memset(&m, 0, sizeof m);
+        memcpy(m.id, sqlite3_column_blob(st, 0), 16);
+        m.role = sqlite3_column_int(st, 1);
+        m.alias = (const char *)sqlite3_column_text(st, 2);
+        m.year = sqlite3_column_int(st, 3);
+        m.track = sqlite3_column_int(st, 4);
+        m.active = sqlite3_column_type(st, 5) == SQLITE_NULL;
+        for (size_t i = 0; i < s->cache.n_devices; i++)
+            if (!memcmp(s->cache.devices[i].member, m.id, 16))
+                memcpy(devices[m.n_devices++], s->cache.devices[i].device, 32);
+        m.devices = (const uint8_t(*)[WW_KEY_LEN])devices;
+        cb(ud, &m);
+    }
+    sqlite3_reset(st);
+    return step == SQLITE_DONE ? 0 : ww_db_err(s, step);
+}

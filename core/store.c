@@ -1,0 +1,397 @@
+/*
+ * store.c - the device store: one SQLite file, its schema and migrations, the statement
+ * cache, transactions and the hybrid logical clock.
+ *
+ * Invariants:
+ *  - PRAGMA user_version is the schema version; a store with a higher one was written by
+ *    a newer version and is refused untouched (WW_ENEWER).
+ *  - A store is checked (quick_check) before it is used; a damaged one is refused
+ *    untouched (WW_ECORRUPT).
+ *  - Every change happens inside a transaction begun with ww_db_begin (or ww_tx).
+ *  - The HLC never goes backwards, across restarts too (it is saved with every write).
+ */
+#include <errno.h>
+#include <sodium.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "alloc.h"
+#include "store.h"
+
+/* Schema version 1. Materialised tables hold no arrival-dependent values (no rowids or
+ * receive times), so replicas with the same events hold identical rows. */
+static const char schema_v1[] =
+    "CREATE TABLE meta(k TEXT PRIMARY KEY, v) WITHOUT ROWID;"
+    /* The log: every sealed event as received (body dropped once erased). */
+    "CREATE TABLE events(gid BLOB NOT NULL, author BLOB NOT NULL, seq INTEGER NOT NULL,"
+    " hash BLOB NOT NULL, hlc INTEGER NOT NULL, kind INTEGER NOT NULL, epoch INTEGER NOT NULL,"
+    " audience INTEGER NOT NULL, subject BLOB, raw BLOB NOT NULL,"
+    " UNIQUE(gid, author, seq));"
+    /* Events that wait for a cause (their author or epoch is not known yet). */
+    "CREATE TABLE pending(gid BLOB NOT NULL, author BLOB NOT NULL, seq INTEGER NOT NULL,"
+    " hlc INTEGER NOT NULL, reason INTEGER NOT NULL, raw BLOB NOT NULL,"
+    " PRIMARY KEY(gid, author, seq));"
+    /* Events this device will be able to read once their key arrives. */
+    "CREATE TABLE unread(gid BLOB NOT NULL, audience INTEGER NOT NULL, subject BLOB NOT NULL,"
+    " epoch INTEGER NOT NULL, author BLOB NOT NULL, seq INTEGER NOT NULL,"
+    " PRIMARY KEY(gid, audience, subject, epoch, author, seq)) WITHOUT ROWID;"
+    "CREATE TABLE forks(gid BLOB NOT NULL, author BLOB NOT NULL, seq INTEGER NOT NULL,"
+    " hash_held BLOB NOT NULL, hash_seen BLOB NOT NULL, raw_seen BLOB NOT NULL,"
+    " PRIMARY KEY(gid, author, seq, hash_seen)) WITHOUT ROWID;"
+    /* Materialised state. */
+    "CREATE TABLE groups(gid BLOB PRIMARY KEY, name TEXT NOT NULL, tz TEXT NOT NULL,"
+    " start_date INTEGER NOT NULL, owner BLOB NOT NULL, coach BLOB NOT NULL, agg_pk BLOB,"
+    " epoch INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE members(gid BLOB NOT NULL, member BLOB NOT NULL, role INTEGER NOT NULL,"
+    " alias TEXT NOT NULL, year INTEGER NOT NULL, track INTEGER NOT NULL,"
+    " added_epoch INTEGER NOT NULL, removed_epoch INTEGER,"
+    " PRIMARY KEY(gid, member)) WITHOUT ROWID;"
+    "CREATE TABLE devices(gid BLOB NOT NULL, device BLOB NOT NULL, member BLOB NOT NULL,"
+    " PRIMARY KEY(gid, device)) WITHOUT ROWID;"
+    "CREATE TABLE keys(gid BLOB NOT NULL, audience INTEGER NOT NULL, subject BLOB NOT NULL,"
+    " epoch INTEGER NOT NULL, key BLOB NOT NULL,"
+    " PRIMARY KEY(gid, audience, subject, epoch)) WITHOUT ROWID;"
+    "CREATE TABLE challenges(gid BLOB NOT NULL, code TEXT NOT NULL, title TEXT NOT NULL,"
+    " description TEXT NOT NULL, canmeds INTEGER NOT NULL, week_from INTEGER NOT NULL,"
+    " week_to INTEGER NOT NULL, assignment_ref TEXT NOT NULL, signoff_role INTEGER NOT NULL,"
+    " hlc INTEGER NOT NULL, author BLOB NOT NULL, PRIMARY KEY(gid, code)) WITHOUT ROWID;"
+    "CREATE TABLE schedule(gid BLOB NOT NULL, date INTEGER NOT NULL, code TEXT NOT NULL,"
+    " hlc INTEGER NOT NULL, author BLOB NOT NULL, PRIMARY KEY(gid, date)) WITHOUT ROWID;"
+    "CREATE TABLE days_off(gid BLOB NOT NULL, member BLOB NOT NULL, date INTEGER NOT NULL,"
+    " off INTEGER NOT NULL, hlc INTEGER NOT NULL, author BLOB NOT NULL,"
+    " PRIMARY KEY(gid, member, date)) WITHOUT ROWID;"
+    /* Reflections keep their metadata here; the text stays encrypted in the log and is
+     * decrypted when read, so no reflection text is stored in the clear. */
+    "CREATE TABLE reflections(gid BLOB NOT NULL, member BLOB NOT NULL, date INTEGER NOT NULL,"
+    " hlc INTEGER NOT NULL, author BLOB NOT NULL, seq INTEGER NOT NULL, hash BLOB NOT NULL,"
+    " audience INTEGER NOT NULL, readable INTEGER NOT NULL, code TEXT, status INTEGER,"
+    " obstacles INTEGER, share INTEGER, draft INTEGER,"
+    " PRIMARY KEY(gid, member, date)) WITHOUT ROWID;"
+    "CREATE TABLE climate(gid BLOB NOT NULL, member BLOB NOT NULL, date INTEGER NOT NULL,"
+    " hlc INTEGER NOT NULL, author BLOB NOT NULL, answers BLOB NOT NULL,"
+    " PRIMARY KEY(gid, member, date)) WITHOUT ROWID;"
+    "CREATE TABLE reactions(gid BLOB NOT NULL, hash BLOB NOT NULL, target BLOB NOT NULL,"
+    " member BLOB NOT NULL, text TEXT, hlc INTEGER NOT NULL, readable INTEGER NOT NULL,"
+    " PRIMARY KEY(gid, hash)) WITHOUT ROWID;"
+    "CREATE INDEX reactions_target ON reactions(gid, target);"
+    "CREATE TABLE signals(gid BLOB NOT NULL, hash BLOB NOT NULL, member BLOB NOT NULL,"
+    " category INTEGER, text TEXT, concerns BLOB, hlc INTEGER NOT NULL,"
+    " readable INTEGER NOT NULL, PRIMARY KEY(gid, hash)) WITHOUT ROWID;"
+    "CREATE TABLE signal_states(gid BLOB NOT NULL, signal BLOB NOT NULL, state INTEGER NOT NULL,"
+    " note TEXT NOT NULL, hlc INTEGER NOT NULL, author BLOB NOT NULL,"
+    " PRIMARY KEY(gid, signal)) WITHOUT ROWID;"
+    "CREATE TABLE signoffs(gid BLOB NOT NULL, hash BLOB NOT NULL, member BLOB NOT NULL,"
+    " code TEXT, date INTEGER, level INTEGER, note TEXT, hlc INTEGER NOT NULL,"
+    " readable INTEGER NOT NULL, PRIMARY KEY(gid, hash)) WITHOUT ROWID;"
+    "CREATE TABLE erasures(gid BLOB NOT NULL, member BLOB NOT NULL, hlc INTEGER NOT NULL,"
+    " PRIMARY KEY(gid, member)) WITHOUT ROWID;";
+
+int ww_db_err(struct ww_store *s, int rc)
+{
+    (void)s;
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_DONE:
+    case SQLITE_ROW:
+        return 0;
+    case SQLITE_NOMEM:
+        return WW_ENOMEM;
+    case SQLITE_FULL:
+        return WW_EFULL;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return WW_EBUSY;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return WW_ECORRUPT;
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+        return WW_EIO;
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+        return WW_EPERM;
+    default:
+        return WW_ESTORE;
+    }
+}
+
+int ww_db_exec(struct ww_store *s, const char *sql)
+{
+    return ww_db_err(s, sqlite3_exec(s->db, sql, NULL, NULL, NULL));
+}
+
+int ww_db_begin(struct ww_store *s)
+{
+    return ww_db_exec(s, "BEGIN IMMEDIATE");
+}
+
+int ww_db_commit(struct ww_store *s)
+{
+    int rc = ww_hlc_save(s);
+    if (rc == 0)
+        rc = ww_db_exec(s, "COMMIT");
+    if (rc != 0)
+        ww_db_rollback(s);
+    return rc;
+}
+
+void ww_db_rollback(struct ww_store *s)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    /* Cached state may describe rows that no longer exist. */
+    ww_cache_invalidate(s);
+}
+
+sqlite3_stmt *ww_sql(struct ww_store *s, const char *sql)
+{
+    size_t h = ((uintptr_t)sql >> 3) % WW_STMT_CACHE;
+    for (size_t i = 0; i < WW_STMT_CACHE; i++) {
+        struct ww_stmt_slot *slot = &s->stmts[(h + i) % WW_STMT_CACHE];
+        if (slot->sql == sql) {
+            sqlite3_reset(slot->stmt);
+            sqlite3_clear_bindings(slot->stmt);
+            return slot->stmt;
+        }
+        if (!slot->sql) {
+            if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &slot->stmt, NULL) !=
+                SQLITE_OK)
+                return NULL;
+            slot->sql = sql;
+            return slot->stmt;
+        }
+    }
+    return NULL; /* more distinct statements than WW_STMT_CACHE: raise it */
+}
+
+int ww_sql_done(struct ww_store *s, sqlite3_stmt *st)
+{
+    if (!st)
+        return WW_ESTORE;
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : ww_db_err(s, rc);
+}
+
+static void finalize_all(struct ww_store *s)
+{
+    for (size_t i = 0; i < WW_STMT_CACHE; i++) {
+        if (s->stmts[i].sql)
+            sqlite3_finalize(s->stmts[i].stmt);
+        s->stmts[i].sql = NULL;
+        s->stmts[i].stmt = NULL;
+    }
+}
+
+int64_t ww_store_now_ms(struct ww_store *s)
+{
+    if (s->opt.now_ms)
+        return s->opt.now_ms(s->opt.ud);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void ww_store_random(struct ww_store *s, uint8_t *buf, size_t len)
+{
+    if (s->opt.random)
+        s->opt.random(s->opt.ud, buf, len);
+    else
+        randombytes_buf(buf, len);
+}
+
+uint64_t ww_hlc_next(struct ww_store *s)
+{
+    int64_t now = ww_store_now_ms(s);
+    uint64_t wall = now > 0 ? (uint64_t)now << 16 : 0;
+    s->hlc = wall > s->hlc ? wall : s->hlc + 1;
+    return s->hlc;
+}
+
+void ww_hlc_observe(struct ww_store *s, uint64_t hlc)
+{
+    if (hlc > s->hlc)
+        s->hlc = hlc;
+}
+
+int ww_hlc_save(struct ww_store *s)
+{
+    sqlite3_stmt *st = ww_sql(s, "INSERT INTO meta(k, v) VALUES('hlc', ?1) "
+                                 "ON CONFLICT(k) DO UPDATE SET v = max(v, excluded.v)");
+    if (!st)
+        return WW_ESTORE;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)s->hlc);
+    return ww_sql_done(s, st);
+}
+
+static int read_int(struct ww_store *s, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return ww_db_err(s, rc);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ww_db_err(s, rc);
+}
+
+/* Brings the schema to WW_SCHEMA_VERSION, or refuses a store from a newer version. */
+static int migrate(struct ww_store *s)
+{
+    int64_t version = 0;
+    int rc = read_int(s, "PRAGMA user_version", &version);
+    if (rc != 0)
+        return rc;
+    if (version > WW_SCHEMA_VERSION)
+        return WW_ENEWER;
+    if (version == WW_SCHEMA_VERSION)
+        return 0;
+    if ((rc = ww_db_begin(s)) != 0)
+        return rc;
+    if (version < 1)
+        rc = ww_db_exec(s, schema_v1);
+    /* Later versions add `if (version < N)` steps here, each one a transaction step. */
+    if (rc == 0)
+        rc = ww_db_exec(s, "PRAGMA user_version = 1");
+    if (rc == 0)
+        rc = ww_db_exec(s, "COMMIT");
+    if (rc != 0)
+        ww_db_rollback(s);
+    return rc;
+}
+
+/* quick_check reads every page: a damaged file is refused before anything is written. */
+static int check_integrity(struct ww_store *s)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT ? WW_ECORRUPT : ww_db_err(s, rc);
+    rc = sqlite3_step(st);
+    int ok = rc == SQLITE_ROW && !strcmp((const char *)sqlite3_column_text(st, 0), "ok");
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT ? WW_ECORRUPT : ww_db_err(s, rc);
+    return ok ? 0 : WW_ECORRUPT;
+}
+
+static char *path_join(const char *dir, const char *name)
+{
+    size_t a = strlen(dir), b = strlen(name);
+    char *p = ww_malloc(a + b + 2);
+    if (!p)
+        return NULL;
+    memcpy(p, dir, a);
+    p[a] = '/';
+    memcpy(p + a + 1, name, b + 1);
+    return p;
+}
+
+int ww_store_open(const char *dir, const struct ww_options *opt, struct ww_store **out)
+{
+    if (!dir || !*dir || !out)
+        return WW_EINVAL;
+    if (sodium_init() < 0)
+        return WW_ECRYPTO;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return -errno;
+
+    int rc;
+    struct ww_store *s = ww_calloc(1, sizeof *s);
+    if (!s)
+        return WW_ENOMEM;
+    if (opt)
+        s->opt = *opt;
+    ww_buf_init(&s->scratch, WW_MAX_FRAME);
+    s->dir = path_join(dir, "");
+    if (!s->dir) {
+        rc = WW_ENOMEM;
+        goto err_after_alloc;
+    }
+    s->dir[strlen(s->dir) - 1] = '\0';
+    if ((rc = ww_identity_load(s)) != 0)
+        goto err_after_alloc;
+    if ((rc = ww_aggregator_load(s, 0)) != 0)
+        goto err_after_identity;
+
+    const char *name = s->opt.db_name ? s->opt.db_name : "wegwijs.db";
+    char *path = strcmp(name, ":memory:") ? path_join(dir, name) : NULL;
+    if (strcmp(name, ":memory:") && !path) {
+        rc = WW_ENOMEM;
+        goto err_after_identity;
+    }
+    int sqrc =
+        sqlite3_open_v2(path ? path : ":memory:", &s->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    ww_free(path);
+    if (sqrc != SQLITE_OK) {
+        rc = ww_db_err(s, sqrc);
+        goto err_after_db;
+    }
+    sqlite3_busy_timeout(s->db, 5000);
+    sqlite3_extended_result_codes(s->db, 1);
+    if ((rc = check_integrity(s)) != 0)
+        goto err_after_db;
+    /* WAL: readers never block the writer; NORMAL sync is durable across process crashes
+     * and consistent across power loss. */
+    if ((rc = ww_db_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                            "PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;")) != 0)
+        goto err_after_db;
+    if ((rc = migrate(s)) != 0)
+        goto err_after_db;
+    /* Per connection: the peer's version vector while its missing events are selected. */
+    if ((rc = ww_db_exec(s, "CREATE TEMP TABLE peer_vv(author BLOB PRIMARY KEY, "
+                            "seq INTEGER NOT NULL) WITHOUT ROWID")) != 0)
+        goto err_after_db;
+    int64_t hlc = 0;
+    if ((rc = read_int(s, "SELECT v FROM meta WHERE k = 'hlc'", &hlc)) != 0)
+        goto err_after_db;
+    s->hlc = (uint64_t)hlc;
+    *out = s;
+    return 0;
+
+err_after_db:
+    finalize_all(s);
+    sqlite3_close(s->db);
+err_after_identity:
+    ww_identity_free(s);
+err_after_alloc:
+    ww_free(s->dir);
+    ww_buf_free(&s->scratch);
+    ww_free(s);
+    return rc;
+}
+
+void ww_store_close(struct ww_store *s)
+{
+    if (!s)
+        return;
+    finalize_all(s);
+    sqlite3_close(s->db);
+    ww_identity_free(s);
+    ww_buf_free(&s->scratch);
+    ww_free(s->dir);
+    ww_free(s);
+}
+
+void ww_store_device(const struct ww_store *s, uint8_t pk[WW_KEY_LEN])
+{
+    memcpy(pk, s->pk, WW_KEY_LEN);
+}
+
+int ww_tx(struct ww_store *s, int (*fn)(struct ww_store *s, void *ud), void *ud)
+{
+    int rc = ww_db_begin(s);
+    if (rc != 0)
+        return rc;
+    rc = fn(s, ud);
+    if (rc != 0) {
+        ww_db_rollback(s);
+        return rc;
+    }
+    return ww_db_commit(s);
+}

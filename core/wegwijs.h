@@ -1,0 +1,290 @@
+/*
+ * wegwijs.h - libwegwijs, the public API.
+ *
+ * One device's view of its Wegwijs groups: its identity (an Ed25519 key pair in the data
+ * folder), one SQLite store, and the operations of every role. A mobile app, the
+ * `wegwijs` command and the hub all call this same API. Nothing here touches a socket.
+ *
+ * Conventions:
+ *  - Functions return 0 or a negative code from ww_err.h; `*out` is written on success only.
+ *  - Strings are UTF-8 and NUL-terminated on the way in; ids are fixed-size byte arrays.
+ *  - A struct passed to a callback, and every pointer inside it, is valid only for the
+ *    duration of the callback. A callback must not call back into the same store.
+ *  - Dates are local civil dates of the group's time zone, as days since 1970-01-01.
+ *  - One struct ww_store is used by one thread at a time.
+ */
+#ifndef WEGWIJS_H
+#define WEGWIJS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ww_enums.h"
+#include "ww_err.h"
+
+#define WW_ID_LEN         16 /* group and member ids */
+#define WW_KEY_LEN        32
+#define WW_EVENT_HASH_LEN 32
+
+struct ww_store;
+
+/* ---- Opening a device ---------------------------------------------------------------- */
+
+struct ww_options {
+    /* Wall clock in milliseconds since 1970; NULL means the system clock. */
+    int64_t (*now_ms)(void *ud);
+    /* Randomness; NULL means libsodium's randombytes_buf. Tests pass a seeded generator. */
+    void (*random)(void *ud, uint8_t *buf, size_t len);
+    void *ud;
+    /* Database file name inside the data folder; NULL means "wegwijs.db". ":memory:" keeps
+     * the store in memory (the identity is still read from or written to the folder). */
+    const char *db_name;
+};
+
+/*
+ * Opens (and on first use creates) the device in `dir`: the identity file `identity.key`
+ * (mode 0600) and the store. A store written by a newer version fails with WW_ENEWER, a
+ * damaged one with WW_ECORRUPT; neither is changed. opt may be NULL.
+ */
+int ww_store_open(const char *dir, const struct ww_options *opt, struct ww_store **out);
+void ww_store_close(struct ww_store *s); /* NULL is a no-op */
+/* This device's public signing key: what a coach needs to add it to a group. */
+void ww_store_device(const struct ww_store *s, uint8_t pk[WW_KEY_LEN]);
+/* The hub's aggregator key pair is separate from the device identity: X25519, kept in
+ * `aggregator.key` in the data folder, created on first call. */
+int ww_store_aggregator_pk(struct ww_store *s, uint8_t pk[WW_KEY_LEN]);
+
+/* ---- Groups and members -------------------------------------------------------------- */
+
+struct ww_group_info {
+    uint8_t id[WW_ID_LEN];
+    const char *name;
+    const char *tz;      /* IANA name, e.g. "Europe/Amsterdam" */
+    uint32_t start_date; /* the group's first day; week 1 starts here */
+    uint32_t epoch;      /* current key epoch */
+    int is_owner;        /* this device created the group */
+    int has_aggregator;
+    uint8_t my_member[WW_ID_LEN];
+    int my_role; /* 0 when this device is not (or no longer) a member */
+};
+
+/*
+ * Creates a group with this device as its coach and owner. tz NULL means
+ * "Europe/Amsterdam"; start_date 0 means today; aggregator_pk (X25519) may be NULL.
+ */
+int ww_group_create(struct ww_store *s, const char *name, const char *tz, uint32_t start_date,
+                    const char *coach_alias, const uint8_t *aggregator_pk,
+                    uint8_t group_out[WW_ID_LEN]);
+int ww_group_get(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                 void (*cb)(void *ud, const struct ww_group_info *g), void *ud);
+int ww_groups_list(struct ww_store *s, void (*cb)(void *ud, const struct ww_group_info *g),
+                   void *ud);
+
+struct ww_member_info {
+    uint8_t id[WW_ID_LEN];
+    int role; /* WW_ROLE_* */
+    const char *alias;
+    int year;   /* 1..4 */
+    int track;  /* 1 BOL, 2 BBL */
+    int active; /* 0 once removed */
+    size_t n_devices;
+    const uint8_t (*devices)[WW_KEY_LEN];
+};
+
+/*
+ * Adds a member with one device (owner only). Refuses a fifth student (WW_ESTUDENTCAP),
+ * a second senior (WW_ESENIORCAP) and a device that is already a member (WW_EEXIST).
+ * The new member's devices receive the current epoch's keys.
+ */
+int ww_member_add(struct ww_store *s, const uint8_t group[WW_ID_LEN], int role, const char *alias,
+                  int year, int track, const uint8_t device[WW_KEY_LEN],
+                  uint8_t member_out[WW_ID_LEN]);
+/* Adds another device to a member (owner only); it receives the member's keys. */
+int ww_device_add(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                  const uint8_t member[WW_ID_LEN], const uint8_t device[WW_KEY_LEN]);
+/* Removes a member (owner only) and starts a new key epoch without their devices. */
+int ww_member_remove(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                     const uint8_t member[WW_ID_LEN]);
+int ww_members_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                    void (*cb)(void *ud, const struct ww_member_info *m), void *ud);
+
+/* ---- The day ----------------------------------------------------------------------- */
+
+struct ww_challenge {
+    const char *code; /* "W03", or the coach's own code */
+    const char *title;
+    const char *description;
+    int canmeds;                /* 1..7, see proto.h enum ww_canmeds */
+    int week_from, week_to;     /* internship weeks it suits */
+    const char *assignment_ref; /* school assignment, "" if none */
+    int signoff_role;           /* enum ww_signoff_role */
+};
+
+/* Defines or replaces a challenge in the group's library (coach). */
+int ww_challenge_define(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                        const struct ww_challenge *c);
+/* Schedules a challenge for a date (coach); the last schedule for a date wins. */
+int ww_challenge_schedule(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t date,
+                          const char *code);
+/* Today's date in the group's time zone. Offline. */
+int ww_today(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t *date_out);
+
+struct ww_day {
+    uint32_t date;
+    int week;      /* internship week, 1-based from the group's start */
+    int scheduled; /* 1: the coach scheduled it; 0: from the rotation */
+    int day_off;   /* this device's member marked "geen dienst" */
+    struct ww_challenge challenge;
+    size_t n_items; /* climate questions for the day: K1, K2 and rotating items */
+    uint8_t items[4];
+};
+/* The challenge of a date for this device's member. Answered offline. */
+int ww_day_get(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t date,
+               void (*cb)(void *ud, const struct ww_day *d), void *ud);
+/* Marks (off = 1) or unmarks a date as "geen dienst" for this device's member. */
+int ww_day_off(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t date, int off);
+
+/* ---- Reflections, reactions, signals, sign-offs ------------------------------------- */
+
+struct ww_reflection {
+    uint32_t date;
+    const char *code;          /* NULL on input: the day's challenge */
+    int status;                /* 1 gedaan, 2 deels, 3 niet */
+    unsigned obstacles;        /* enum ww_obstacle bits; 0 when gedaan */
+    const char *obstacle_note; /* may be NULL */
+    const char *situatie, *taak, *actie, *resultaat, *reflectie; /* may be NULL */
+    int share; /* 1 alleen ik, 2 mijn groep, 3 mijn coach */
+    int draft;
+    size_t n_answers; /* climate answers, item and 1..5 or 0 (n.v.t.) */
+    uint8_t answer_item[8], answer_value[8];
+    /* Filled in on output only: */
+    uint8_t member[WW_ID_LEN];
+    uint8_t hash[WW_EVENT_HASH_LEN];
+    uint64_t hlc;
+    int readable; /* 0: this device may not read the body */
+};
+
+/* Records (or replaces) this device's member's reflection for r->date. Climate answers go to
+ * the aggregator only (and stay readable on this device). */
+int ww_reflect(struct ww_store *s, const uint8_t group[WW_ID_LEN], const struct ww_reflection *r);
+/* Every reflection this device knows of, newest date first; member may be NULL for all. */
+int ww_reflections_list(struct ww_store *s, const uint8_t group[WW_ID_LEN], const uint8_t *member,
+                        void (*cb)(void *ud, const struct ww_reflection *r), void *ud);
+
+struct ww_reaction {
+    uint8_t hash[WW_EVENT_HASH_LEN];
+    uint8_t target[WW_EVENT_HASH_LEN];
+    uint8_t member[WW_ID_LEN];
+    const char *text;
+    uint64_t hlc;
+};
+/* Reacts to a reflection this device can read; the reaction has the reflection's audience. */
+int ww_react(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+             const uint8_t target[WW_EVENT_HASH_LEN], const char *text);
+int ww_reactions_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                      const uint8_t target[WW_EVENT_HASH_LEN],
+                      void (*cb)(void *ud, const struct ww_reaction *r), void *ud);
+
+struct ww_signal {
+    uint8_t hash[WW_EVENT_HASH_LEN];
+    uint8_t member[WW_ID_LEN]; /* who raised it */
+    int category;              /* enum ww_signal_category */
+    const char *text;
+    int has_concerns;
+    uint8_t concerns[WW_ID_LEN];
+    int state;        /* 0 open, 1 besproken, 2 opgelost */
+    const char *note; /* the coach's note, "" if none */
+    uint64_t hlc;
+};
+/* A student or the senior raises a signal for the coach; concerns may be NULL. */
+int ww_signal_raise(struct ww_store *s, const uint8_t group[WW_ID_LEN], int category,
+                    const char *text, const uint8_t *concerns, uint8_t hash_out[WW_EVENT_HASH_LEN]);
+/* The coach marks a signal discussed (1) or resolved (2). */
+int ww_signal_resolve(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                      const uint8_t signal[WW_EVENT_HASH_LEN], int state, const char *note);
+int ww_signals_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                    void (*cb)(void *ud, const struct ww_signal *sg), void *ud);
+
+struct ww_signoff {
+    uint8_t hash[WW_EVENT_HASH_LEN];
+    uint8_t member[WW_ID_LEN];
+    const char *code;
+    uint32_t date;
+    int level; /* 1 nooit, 2 oefenen, 3 voldoende, 4 goed */
+    const char *note;
+    uint64_t hlc;
+};
+/* The coach signs off a student's challenge on the development scale. */
+int ww_signoff(struct ww_store *s, const uint8_t group[WW_ID_LEN], const uint8_t member[WW_ID_LEN],
+               const char *code, uint32_t date, int level, const char *note);
+int ww_signoffs_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                     void (*cb)(void *ud, const struct ww_signoff *so), void *ud);
+
+/* ---- What sync calls --------------------------------------------------------------- */
+
+struct ww_vv_item {
+    uint8_t author[WW_KEY_LEN];
+    uint64_t seq;
+};
+
+/* The group's version vector: for each author, the highest contiguous seq held. At most
+ * `max` items are written; *n_out is the number of authors. */
+int ww_sync_vv(struct ww_store *s, const uint8_t group[WW_ID_LEN], struct ww_vv_item *items,
+               size_t max, size_t *n_out);
+
+/*
+ * The sealed events a peer with version vector `peer` lacks, in an order that respects
+ * each author's sequence and causality (HLC), at most max_events and max_bytes in all
+ * (at least one event is returned if any is missing). cb receives each sealed event.
+ * *more_out is 1 when more remain after this batch.
+ */
+int ww_sync_missing(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                    const struct ww_vv_item *peer, size_t n_peer, size_t max_events,
+                    size_t max_bytes, void (*cb)(void *ud, const uint8_t *event, size_t len),
+                    void *ud, int *more_out);
+
+/* Raises `vv` (n of at most max items) to include a sealed event, as the receiver's vector
+ * will after applying it: a sender pages through ww_sync_missing this way. */
+int ww_sync_vv_advance(const uint8_t *event, size_t len, struct ww_vv_item *vv, size_t *n,
+                       size_t max);
+
+struct ww_apply_result {
+    size_t accepted;   /* new events stored and applied */
+    size_t duplicates; /* already held, unchanged */
+    size_t deferred;   /* valid so far, waiting for an event they depend on */
+    size_t rejected;   /* refused; see first_error */
+    size_t forks;      /* a different event for an (author, seq) already held */
+    int first_error;   /* the first rejection's code, 0 if none */
+    size_t first_error_index;
+};
+
+/*
+ * Applies a batch of sealed events from a peer, in one transaction. Each author's run is
+ * checked by its hash links and one signature on its last event. An event that breaks a
+ * rule is rejected and the store is left as it was for it; the rest of the batch goes on.
+ * Returns 0 unless the store itself failed (then nothing of the batch is kept).
+ */
+int ww_sync_apply(struct ww_store *s, const uint8_t *const *events, const size_t *lens, size_t n,
+                  struct ww_apply_result *res);
+
+/* ---- Data rights ------------------------------------------------------------------- */
+
+/* Everything this device holds about one member, as a JSON document (UTF-8, NUL-ended).
+ * *json_out is allocated; release it with ww_free_string(). */
+int ww_export_member(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                     const uint8_t member[WW_ID_LEN], char **json_out);
+void ww_free_string(char *p);
+/* Erases a member's bodies everywhere (the owner, or the member's own device): an event that
+ * every replica applies by dropping the ciphertext of the member's events; the chain of
+ * hashes and signatures still verifies. */
+int ww_erase_member(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                    const uint8_t member[WW_ID_LEN]);
+
+/* ---- Small helpers ----------------------------------------------------------------- */
+
+int ww_date_parse(const char *iso, uint32_t *date_out);  /* "2026-11-22" */
+void ww_date_format(uint32_t date, char out[11]);        /* "2026-11-22" + NUL */
+void ww_hex(const uint8_t *bin, size_t len, char *out);  /* out has 2 * len + 1 bytes */
+int ww_unhex(const char *hex, uint8_t *bin, size_t len); /* exactly 2 * len hex digits */
+
+#endif

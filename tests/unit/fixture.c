@@ -1,0 +1,201 @@
+/*
+ * fixture.c - see fixture.h.
+ */
+#include "fixture.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "runner.h"
+#include "store.h"
+
+int64_t fx_now = FX_MONDAY_0800;
+
+struct fx_rng {
+    uint8_t seed[32];
+    uint64_t ctr;
+};
+
+/* Each store gets its own generator, kept for the life of the test process. */
+static struct fx_rng rngs[64];
+static size_t n_rngs;
+
+static int64_t fake_now(void *ud)
+{
+    (void)ud;
+    return fx_now;
+}
+
+static void fake_random(void *ud, uint8_t *buf, size_t len)
+{
+    struct fx_rng *r = ud;
+    uint8_t seed[32], in[40];
+    memcpy(in, r->seed, 32);
+    memcpy(in + 32, &r->ctr, 8);
+    r->ctr++;
+    crypto_generichash(seed, 32, in, sizeof in, NULL, 0);
+    randombytes_buf_deterministic(buf, len, seed);
+}
+
+struct ww_store *fx_open_db(const char *name, const char *db)
+{
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/%s", ww_test_tmpdir(), name);
+    ASSERT(n_rngs < sizeof rngs / sizeof rngs[0]);
+    struct fx_rng *r = &rngs[n_rngs++];
+    char seedtext[600];
+    snprintf(seedtext, sizeof seedtext, "%llu/%s/%s", (unsigned long long)ww_test_seed(), name,
+             db ? db : "");
+    crypto_generichash(r->seed, 32, (const uint8_t *)seedtext, strlen(seedtext), NULL, 0);
+    r->ctr = 0;
+    struct ww_options opt = {fake_now, fake_random, r, db};
+    struct ww_store *s = NULL;
+    ASSERT_OK(ww_store_open(dir, &opt, &s));
+    return s;
+}
+
+struct ww_store *fx_open(const char *name)
+{
+    return fx_open_db(name, NULL);
+}
+
+struct collected {
+    uint8_t *raw[256];
+    size_t len[256];
+    size_t n;
+};
+
+static void collect(void *ud, const uint8_t *ev, size_t len)
+{
+    struct collected *c = ud;
+    ASSERT(c->n < 256);
+    c->raw[c->n] = malloc(len);
+    ASSERT(c->raw[c->n]);
+    memcpy(c->raw[c->n], ev, len);
+    c->len[c->n++] = len;
+}
+
+size_t fx_sync(struct ww_store *from, struct ww_store *to, const uint8_t gid[16], size_t batch)
+{
+    size_t total = 0;
+    for (int round = 0; round < 100000; round++) {
+        struct ww_vv_item vv[64];
+        size_t n = 0;
+        ASSERT_OK(ww_sync_vv(to, gid, vv, 64, &n));
+        ASSERT_LE(n, 64);
+        struct collected c = {.n = 0};
+        int more = 0;
+        ASSERT_OK(ww_sync_missing(from, gid, vv, n, batch, 1u << 20, collect, &c, &more));
+        if (c.n == 0)
+            break;
+        struct ww_apply_result res;
+        ASSERT_OK(ww_sync_apply(to, (const uint8_t *const *)c.raw, c.len, c.n, &res));
+        if (res.rejected)
+            ww_test_fail(__FILE__, __LINE__, "sync rejected %zu events: %s", res.rejected,
+                         ww_err_name(res.first_error));
+        for (size_t i = 0; i < c.n; i++)
+            free(c.raw[i]);
+        total += res.accepted;
+        if (res.accepted == 0)
+            break; /* the rest waits for causes `from` does not have */
+    }
+    return total;
+}
+
+void fx_sync2(struct ww_store *a, struct ww_store *b, const uint8_t gid[16])
+{
+    fx_sync(a, b, gid, 256);
+    fx_sync(b, a, gid, 256);
+}
+
+long fx_count(struct ww_store *s, const char *sql)
+{
+    sqlite3_stmt *st;
+    ASSERT_EQ(sqlite3_prepare_v2(s->db, sql, -1, &st, NULL), SQLITE_OK);
+    long n = -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+void fx_digest(struct ww_store *s, uint8_t out[32])
+{
+    static const char *const tables[] = {
+        "groups",  "members",   "devices", "challenges",    "schedule", "days_off", "reflections",
+        "climate", "reactions", "signals", "signal_states", "signoffs", "erasures",
+    };
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, NULL, 0, 32);
+    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "SELECT * FROM %s ORDER BY 1, 2, 3", tables[t]);
+        sqlite3_stmt *st;
+        ASSERT_EQ(sqlite3_prepare_v2(s->db, sql, -1, &st, NULL), SQLITE_OK);
+        crypto_generichash_update(&h, (const uint8_t *)tables[t], strlen(tables[t]));
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            for (int c = 0; c < sqlite3_column_count(st); c++) {
+                uint8_t type = (uint8_t)sqlite3_column_type(st, c);
+                crypto_generichash_update(&h, &type, 1);
+                const void *p = sqlite3_column_blob(st, c);
+                int n = sqlite3_column_bytes(st, c);
+                if (p && n > 0)
+                    crypto_generichash_update(&h, p, (size_t)n);
+            }
+        }
+        sqlite3_finalize(st);
+    }
+    crypto_generichash_final(&h, out, 32);
+}
+
+void fx_device(struct ww_store *s, uint8_t pk[32])
+{
+    ww_store_device(s, pk);
+}
+
+void fx_group_make(struct fx_group *g, int n_students, int with_senior, const uint8_t *agg_pk)
+{
+    memset(g, 0, sizeof *g);
+    g->coach = fx_open("coach");
+    uint32_t start;
+    ASSERT_OK(ww_date_parse("2026-11-16", &start));
+    ASSERT_OK(ww_group_create(g->coach, "Afdeling Zonnebloem", NULL, start, "Coach Anna", agg_pk,
+                              g->gid));
+    g->n_students = n_students;
+    for (int i = 0; i < n_students; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "student%d", i + 1);
+        g->st[i] = fx_open(name);
+        uint8_t pk[32];
+        ww_store_device(g->st[i], pk);
+        ASSERT_OK(ww_member_add(g->coach, g->gid, WW_ROLE_STUDENT, name, 1 + i % 2,
+                                WW_TRACK_BOL + i % 2, pk, g->m_st[i]));
+    }
+    if (with_senior) {
+        g->senior = fx_open("senior");
+        uint8_t pk[32];
+        ww_store_device(g->senior, pk);
+        ASSERT_OK(ww_member_add(g->coach, g->gid, WW_ROLE_SENIOR, "Senior Sam", 3, WW_TRACK_BBL, pk,
+                                g->m_senior));
+    }
+    fx_group_sync(g);
+}
+
+void fx_group_sync(struct fx_group *g)
+{
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < g->n_students; i++)
+            fx_sync2(g->coach, g->st[i], g->gid);
+        if (g->senior)
+            fx_sync2(g->coach, g->senior, g->gid);
+    }
+}
+
+void fx_group_close(struct fx_group *g)
+{
+    ww_store_close(g->coach);
+    for (int i = 0; i < 4; i++)
+        ww_store_close(g->st[i]);
+    ww_store_close(g->senior);
+}

@@ -1,0 +1,43 @@
+/*
+ * fixture.h - helpers for core tests: stores with a fake clock and seeded randomness in
+ * the test's temporary folder, moving a group's events between stores, and a digest of a
+ * store's whole materialised state for convergence checks.
+ */
+#ifndef WW_TEST_FIXTURE_H
+#define WW_TEST_FIXTURE_H
+
+#include <stdint.h>
+
+#include "wegwijs.h"
+
+/* The shared fake clock: 2026-11-23 08:00 Europe/Amsterdam unless a test moves it. */
+extern int64_t fx_now;
+#define FX_MONDAY_0800 1795417200000LL
+
+/* Opens (creating) the device in <tmpdir>/<name>, seeded by name. */
+struct ww_store *fx_open(const char *name);
+/* The same with another database file name in the same folder (same identity). */
+struct ww_store *fx_open_db(const char *name, const char *db);
+/* Moves every event of the group that `to` lacks, in batches of `batch`; asserts nothing
+ * was rejected. Returns the number of events accepted. */
+size_t fx_sync(struct ww_store *from, struct ww_store *to, const uint8_t gid[16], size_t batch);
+/* Both ways. */
+void fx_sync2(struct ww_store *a, struct ww_store *b, const uint8_t gid[16]);
+/* BLAKE2b of every materialised table, ordered by primary key. */
+void fx_digest(struct ww_store *s, uint8_t out[32]);
+/* Counts rows of a table matching a WHERE clause (test-only SQL). */
+long fx_count(struct ww_store *s, const char *sql);
+void fx_device(struct ww_store *s, uint8_t pk[32]);
+
+/* A group: coach (owner), up to 4 students, a senior; all synced. */
+struct fx_group {
+    struct ww_store *coach, *st[4], *senior;
+    uint8_t gid[16];
+    uint8_t m_st[4][16], m_senior[16];
+    int n_students;
+};
+void fx_group_make(struct fx_group *g, int n_students, int with_senior, const uint8_t *agg_pk);
+void fx_group_sync(struct fx_group *g); /* everyone with the coach, twice round */
+void fx_group_close(struct fx_group *g);
+
+#endif
