@@ -1,0 +1,349 @@
+/*
+ * bundle.c - `bundle export` and `bundle import`: a group's events carried from device to
+ * device as a file (USB stick, AirDrop, e-mail) until network sync exists.
+ *
+ * The bundle format, version 1. Integers are big-endian.
+ *
+ *     bundle := magic record*
+ *     magic  := the 8 bytes "WWBNDL1\n"
+ *     record := length:u32  event:byte[length]        1 <= length <= 65536
+ *
+ * Each event is one sealed event exactly as ww_sync_missing hands it out, in the order it
+ * gives (each author's sequence, causes before effects). The file ends right after the
+ * last record. The bundle adds no integrity of its own: every event carries its author's
+ * signature and hash chain, which ww_sync_apply checks like any peer's batch, so a bundle
+ * can travel over any untrusted channel.
+ *
+ * Reading treats the file as hostile. It must be a regular file of at most 256 MiB that
+ * starts with the magic; every record length must be in range and lie inside the file.
+ * The whole framing is checked before the first event is applied, so a damaged, truncated
+ * or forged bundle is refused without changing the store. Events are then read again in a
+ * bounded loop and applied in batches of at most 256.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define BUNDLE_MAGIC        "WWBNDL1\n"
+#define BUNDLE_MAGIC_LEN    8
+#define BUNDLE_MAX_EVENT    (64u << 10)
+#define BUNDLE_MAX_FILE     (256ull << 20)
+#define BUNDLE_MAX_FILE_MIB "256"
+#define BUNDLE_BATCH        256
+/* Every record takes at least 5 bytes, so no bundle within the size limit holds more. */
+#define BUNDLE_MAX_EVENTS ((size_t)(BUNDLE_MAX_FILE / 5))
+
+static void put_u32(uint8_t out[4], uint32_t v)
+{
+    out[0] = (uint8_t)(v >> 24);
+    out[1] = (uint8_t)(v >> 16);
+    out[2] = (uint8_t)(v >> 8);
+    out[3] = (uint8_t)v;
+}
+
+static uint32_t get_u32(const uint8_t in[4])
+{
+    return (uint32_t)in[0] << 24 | (uint32_t)in[1] << 16 | (uint32_t)in[2] << 8 | in[3];
+}
+
+static const char *num(size_t v, char buf[24])
+{
+    snprintf(buf, 24, "%zu", v);
+    return buf;
+}
+
+/* ---- Export ---------------------------------------------------------------------------- */
+
+struct writer {
+    FILE *f;
+    size_t n;
+    unsigned long long bytes;
+    int err;     /* errno of the first failed write */
+    int too_big; /* the bundle would pass BUNDLE_MAX_FILE */
+};
+
+static void write_event(void *ud, const uint8_t *event, size_t len)
+{
+    struct writer *w = ud;
+    if (w->err || w->too_big)
+        return;
+    if (len == 0 || len > BUNDLE_MAX_EVENT) {
+        w->err = EINVAL; /* the store never holds such an event; refuse to write one */
+        return;
+    }
+    if (w->bytes + 4 + len > BUNDLE_MAX_FILE) {
+        w->too_big = 1;
+        return;
+    }
+    uint8_t head[4];
+    put_u32(head, (uint32_t)len);
+    if (fwrite(head, 1, 4, w->f) != 4 || fwrite(event, 1, len, w->f) != len) {
+        w->err = errno ? errno : EIO;
+        return;
+    }
+    w->n++;
+    w->bytes += 4 + len;
+}
+
+static int bundle_export(struct cli *c, int argc, char **argv)
+{
+    struct args a;
+    uint8_t gid[WW_ID_LEN];
+    char q[48];
+    int rc = args_parse(NULL, argc, argv, 2, 2, &a);
+    if (rc == CLI_OK)
+        rc = cli_group(c, a.pos[0], gid);
+    if (rc != CLI_OK)
+        return rc;
+    const char *path = a.pos[1];
+    if (!*path)
+        return usage_error(M_E_EMPTY_TEXT, msg(M_L_FILE), NULL);
+
+    /* Write next to the target and rename at the end: a failed export leaves no half file
+     * that an import could mistake for a whole one. */
+    size_t len = strlen(path);
+    char *tmp = malloc(len + sizeof ".XXXXXX");
+    if (!tmp)
+        return fail(M_E_NO_MEMORY, NULL, NULL);
+    memcpy(tmp, path, len);
+    memcpy(tmp + len, ".XXXXXX", sizeof ".XXXXXX");
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        rc = fail(M_E_BUNDLE_WRITE, quoted(path, q), strerror(errno));
+        goto err_after_tmp;
+    }
+    struct writer w = {fdopen(fd, "wb"), 0, BUNDLE_MAGIC_LEN, 0, 0};
+    if (!w.f) {
+        rc = fail(M_E_BUNDLE_WRITE, quoted(path, q), strerror(errno));
+        close(fd);
+        goto err_after_file;
+    }
+    if (fwrite(BUNDLE_MAGIC, 1, BUNDLE_MAGIC_LEN, w.f) != BUNDLE_MAGIC_LEN)
+        w.err = errno ? errno : EIO;
+
+    /*
+     * One call streams every event straight from the store to the file, so nothing is held
+     * in memory. (A sender that pages instead advances its peer vector with
+     * ww_sync_vv_advance.) The limits make `more` mean exactly "the group does not fit in
+     * one bundle".
+     */
+    int more = 0;
+    rc = ww_sync_missing(c->store, gid, NULL, 0, BUNDLE_MAX_EVENTS,
+                         (size_t)(BUNDLE_MAX_FILE - BUNDLE_MAGIC_LEN), write_event, &w, &more);
+    if (rc != 0) {
+        fclose(w.f);
+        lib_error(rc, M_E_BUNDLE_EXPORT, NULL);
+        rc = CLI_FAIL;
+        goto err_after_file;
+    }
+    if (w.too_big || more) {
+        fclose(w.f);
+        rc = fail(M_E_BUNDLE_GROUP_TOO_BIG, BUNDLE_MAX_FILE_MIB, NULL);
+        goto err_after_file;
+    }
+    if (!w.err && fflush(w.f) != 0)
+        w.err = errno ? errno : EIO;
+    if (!w.err && fsync(fileno(w.f)) != 0)
+        w.err = errno;
+    if (fclose(w.f) != 0 && !w.err)
+        w.err = errno ? errno : EIO;
+    if (!w.err && rename(tmp, path) != 0)
+        w.err = errno;
+    if (w.err) {
+        rc = fail(M_E_BUNDLE_WRITE, quoted(path, q), strerror(w.err));
+        goto err_after_file;
+    }
+    free(tmp);
+    char n[24];
+    say2(M_BUNDLE_WRITTEN, num(w.n, n), path);
+    return CLI_OK;
+
+err_after_file:
+    unlink(tmp);
+err_after_tmp:
+    free(tmp);
+    return rc;
+}
+
+/* ---- Import ---------------------------------------------------------------------------- */
+
+struct totals {
+    size_t events, accepted, duplicates, deferred, rejected, forks;
+    int first_error;
+};
+
+static int read_exact(FILE *f, void *buf, size_t n)
+{
+    return fread(buf, 1, n, f) == n ? 0 : -1;
+}
+
+/*
+ * Checks the framing of the whole file without keeping any event: magic, then records whose
+ * lengths are in range and end inside the file. Returns CLI_OK or an error already printed.
+ */
+static int check_framing(FILE *f, const char *path, unsigned long long size, size_t *n_out)
+{
+    char q[48], a[24], b[24];
+    uint8_t magic[BUNDLE_MAGIC_LEN];
+    if (size < BUNDLE_MAGIC_LEN || read_exact(f, magic, BUNDLE_MAGIC_LEN) != 0 ||
+        memcmp(magic, BUNDLE_MAGIC, BUNDLE_MAGIC_LEN) != 0)
+        return fail(M_E_BUNDLE_MAGIC, quoted(path, q), NULL);
+    unsigned long long pos = BUNDLE_MAGIC_LEN;
+    size_t n = 0;
+    while (pos < size) {
+        uint8_t head[4];
+        if (size - pos < 4 || read_exact(f, head, 4) != 0)
+            return fail(M_E_BUNDLE_TRUNCATED, quoted(path, q), num(n + 1, a));
+        uint32_t len = get_u32(head);
+        if (len == 0 || len > BUNDLE_MAX_EVENT)
+            return fail3(M_E_BUNDLE_LENGTH, quoted(path, q), num(n + 1, a), num(len, b));
+        if (len > size - pos - 4)
+            return fail(M_E_BUNDLE_TRUNCATED, quoted(path, q), num(n + 1, a));
+        if (fseeko(f, (off_t)len, SEEK_CUR) != 0)
+            return fail(M_E_BUNDLE_READ, quoted(path, q), strerror(errno));
+        pos += 4 + len;
+        n++;
+    }
+    *n_out = n;
+    return CLI_OK;
+}
+
+static int apply_batch(struct cli *c, uint8_t **events, size_t *lens, size_t n, struct totals *t)
+{
+    struct ww_apply_result res;
+    memset(&res, 0, sizeof res);
+    int rc = ww_sync_apply(c->store, (const uint8_t *const *)events, lens, n, &res);
+    for (size_t i = 0; i < n; i++) {
+        free(events[i]);
+        events[i] = NULL;
+    }
+    if (rc != 0) {
+        lib_error(rc, M_E_BUNDLE_APPLY, NULL);
+        return CLI_FAIL;
+    }
+    t->accepted += res.accepted;
+    t->duplicates += res.duplicates;
+    t->deferred += res.deferred;
+    t->rejected += res.rejected;
+    t->forks += res.forks;
+    if (!t->first_error && res.first_error)
+        t->first_error = res.first_error;
+    return CLI_OK;
+}
+
+/* Reads the records again, now keeping them, and applies them in batches. The file was
+ * checked, but it may have changed since: every length is checked again. */
+static int apply_records(struct cli *c, FILE *f, const char *path, size_t n_records,
+                         struct totals *t)
+{
+    char q[48];
+    uint8_t *events[BUNDLE_BATCH] = {0};
+    size_t lens[BUNDLE_BATCH], n = 0;
+    int rc = CLI_OK;
+    if (fseeko(f, BUNDLE_MAGIC_LEN, SEEK_SET) != 0)
+        return fail(M_E_BUNDLE_READ, quoted(path, q), strerror(errno));
+    for (size_t i = 0; i < n_records && rc == CLI_OK; i++) {
+        uint8_t head[4];
+        uint32_t len = 0;
+        if (read_exact(f, head, 4) == 0)
+            len = get_u32(head);
+        uint8_t *ev = len && len <= BUNDLE_MAX_EVENT ? malloc(len) : NULL;
+        if (!ev || read_exact(f, ev, len) != 0) {
+            free(ev);
+            rc = fail(len && len <= BUNDLE_MAX_EVENT && !ev ? M_E_NO_MEMORY : M_E_BUNDLE_CHANGED,
+                      quoted(path, q), NULL);
+            break;
+        }
+        events[n] = ev;
+        lens[n] = len;
+        n++;
+        t->events++;
+        if (n == BUNDLE_BATCH) {
+            rc = apply_batch(c, events, lens, n, t);
+            n = 0;
+        }
+    }
+    if (rc == CLI_OK && n > 0)
+        rc = apply_batch(c, events, lens, n, t);
+    for (size_t i = 0; i < BUNDLE_BATCH; i++)
+        free(events[i]);
+    return rc;
+}
+
+static int bundle_import(struct cli *c, int argc, char **argv)
+{
+    struct args a;
+    char q[48];
+    int rc = args_parse(NULL, argc, argv, 1, 1, &a);
+    if (rc == CLI_OK)
+        rc = cli_open(c, 0);
+    if (rc != CLI_OK)
+        return rc;
+    const char *path = a.pos[0];
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK);
+    if (fd < 0)
+        return fail(M_E_BUNDLE_OPEN, quoted(path, q), strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        rc = fail(M_E_BUNDLE_READ, quoted(path, q), strerror(errno));
+        close(fd);
+        return rc;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return fail(M_E_BUNDLE_NOT_FILE, quoted(path, q), NULL);
+    }
+    if (st.st_size < 0 || (unsigned long long)st.st_size > BUNDLE_MAX_FILE) {
+        close(fd);
+        return fail(M_E_BUNDLE_TOO_BIG, quoted(path, q), BUNDLE_MAX_FILE_MIB);
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        rc = fail(M_E_BUNDLE_OPEN, quoted(path, q), strerror(errno));
+        close(fd);
+        return rc;
+    }
+    size_t n_records = 0;
+    struct totals t;
+    memset(&t, 0, sizeof t);
+    rc = check_framing(f, path, (unsigned long long)st.st_size, &n_records);
+    if (rc == CLI_OK)
+        rc = apply_records(c, f, path, n_records, &t);
+    fclose(f);
+    if (rc != CLI_OK)
+        return rc;
+
+    char n[24];
+    say2(M_BUNDLE_READ, num(t.events, n), path);
+    printf("%s: %zu\n", msg(M_L_ACCEPTED), t.accepted);
+    printf("%s: %zu\n", msg(M_L_DUPLICATES), t.duplicates);
+    printf("%s: %zu\n", msg(M_L_DEFERRED), t.deferred);
+    printf("%s: %zu\n", msg(M_L_REJECTED), t.rejected);
+    printf("%s: %zu\n", msg(M_L_FORKS), t.forks);
+    if (t.first_error)
+        printf("%s: %s\n", msg(M_L_FIRST_ERROR), ww_strerror_lang(t.first_error, msg_lang()));
+    if (t.rejected)
+        return fail(M_E_BUNDLE_REJECTED, num(t.rejected, n),
+                    ww_strerror_lang(t.first_error, msg_lang()));
+    if (t.forks)
+        return fail(M_E_BUNDLE_FORKED, num(t.forks, n), NULL);
+    return CLI_OK;
+}
+
+int verb_bundle(struct cli *c, int argc, char **argv)
+{
+    if (argc < 2)
+        return usage_error(M_E_MISSING_SUB, "bundle", "export, import");
+    if (!strcmp(argv[1], "export"))
+        return bundle_export(c, argc - 1, argv + 1);
+    if (!strcmp(argv[1], "import"))
+        return bundle_import(c, argc - 1, argv + 1);
+    char q[48];
+    return usage_error(M_E_UNKNOWN_SUB, "bundle", quoted(argv[1], q));
+}

@@ -1,0 +1,216 @@
+/*
+ * challenge.c - the day and its challenge: `today`, `day`, `dayoff`, `library` and
+ * `challenge define|schedule`.
+ *
+ * The day is answered offline by the library: the coach's schedule or the rotation, the
+ * climate questions for the date, and this device's "geen dienst" mark.
+ */
+#include <string.h>
+
+#include "cli.h"
+#include "library.h"
+
+static void print_day_cb(void *ud, const struct ww_day *d)
+{
+    (void)ud;
+    char date[11];
+    ww_date_format(d->date, date);
+    if (d->week > 0)
+        printf("%s: %s, %s %d\n", msg(M_L_DATE), date, msg(M_L_WEEK), d->week);
+    else
+        printf("%s: %s, %s\n", msg(M_L_DATE), date, msg(M_L_BEFORE_START));
+    const struct ww_challenge *ch = &d->challenge;
+    printf("%s %s: %s\n", msg(M_L_CHALLENGE), ch->code ? ch->code : "?",
+           ch->title ? ch->title : "");
+    print_text("  ", ch->description, 2);
+    printf("  %s: %s\n", msg(M_L_CANMEDS), canmeds_name(ch->canmeds));
+    printf("  %s: %s\n", msg(M_L_SCHEDULED), msg(d->scheduled ? M_YES : M_NO));
+    if (ch->assignment_ref && *ch->assignment_ref)
+        printf("  %s: %s\n", msg(M_L_ASSIGNMENT), ch->assignment_ref);
+    if (ch->signoff_role > 0)
+        printf("  %s: %s\n", msg(M_L_SIGNOFF_BY), signoff_role_name(ch->signoff_role));
+    if (d->day_off)
+        say(M_L_DAY_OFF);
+    say(M_L_CLIMATE);
+    for (size_t i = 0; i < d->n_items && i < sizeof d->items; i++) {
+        const struct ww_climate_item *it = ww_climate_item_get(d->items[i]);
+        if (it)
+            printf("  %-3s %s\n", it->code, msg_lang() == WW_LANG_EN ? it->text_en : it->text_nl);
+    }
+}
+
+int print_day(struct ww_store *s, const uint8_t gid[WW_ID_LEN], uint32_t date)
+{
+    return ww_day_get(s, gid, date, print_day_cb, NULL);
+}
+
+static int show_day(struct cli *c, const char *group_arg, const char *date_arg)
+{
+    uint8_t gid[WW_ID_LEN];
+    uint32_t date = 0;
+    int rc = CLI_OK;
+    if (date_arg)
+        rc = parse_date(date_arg, &date);
+    if (rc == CLI_OK)
+        rc = cli_group(c, group_arg, gid);
+    if (rc == CLI_OK && !date_arg)
+        rc = cli_date_or_today(c, gid, NULL, &date);
+    if (rc != CLI_OK)
+        return rc;
+    if ((rc = print_day(c->store, gid, date)) != 0)
+        return lib_error(rc, M_E_DAY, NULL);
+    return CLI_OK;
+}
+
+int verb_today(struct cli *c, int argc, char **argv)
+{
+    struct args a;
+    int rc = args_parse(NULL, argc, argv, 1, 1, &a);
+    return rc == CLI_OK ? show_day(c, a.pos[0], NULL) : rc;
+}
+
+int verb_day(struct cli *c, int argc, char **argv)
+{
+    struct args a;
+    int rc = args_parse(NULL, argc, argv, 2, 2, &a);
+    return rc == CLI_OK ? show_day(c, a.pos[0], a.pos[1]) : rc;
+}
+
+int verb_dayoff(struct cli *c, int argc, char **argv)
+{
+    static const struct opt_spec spec[] = {{"undo", 0, 0}, {NULL, 0, 0}};
+    struct args a;
+    uint8_t gid[WW_ID_LEN];
+    uint32_t date = 0;
+    int rc = args_parse(spec, argc, argv, 1, 2, &a);
+    if (rc == CLI_OK && a.n_pos == 2)
+        rc = parse_date(a.pos[1], &date);
+    if (rc == CLI_OK)
+        rc = cli_group(c, a.pos[0], gid);
+    if (rc == CLI_OK && a.n_pos == 1)
+        rc = cli_date_or_today(c, gid, NULL, &date);
+    if (rc != CLI_OK)
+        return rc;
+    int off = args_get(&a, "undo") ? 0 : 1;
+    if ((rc = ww_day_off(c->store, gid, date, off)) != 0)
+        return lib_error(rc, M_E_DAY_OFF, NULL);
+    char d[11];
+    ww_date_format(date, d);
+    say1(off ? M_OK_DAY_OFF : M_OK_DAY_ON, d);
+    return CLI_OK;
+}
+
+int verb_library(struct cli *c, int argc, char **argv)
+{
+    (void)c;
+    struct args a;
+    int rc = args_parse(NULL, argc, argv, 0, 0, &a);
+    if (rc != CLI_OK)
+        return rc;
+    for (size_t i = 0; i < ww_library_count(); i++) {
+        const struct ww_challenge *ch = ww_library_at(i);
+        char weeks[16];
+        snprintf(weeks, sizeof weeks, "%d-%d", ch->week_from, ch->week_to);
+        printf("%-4s %s %-5s  %s  (%s)\n", ch->code, msg(M_L_WEEKS), weeks, ch->title,
+               canmeds_name(ch->canmeds));
+    }
+    return CLI_OK;
+}
+
+/* "A-B" or "A", 1 <= A <= B <= 52. */
+static int parse_weeks(const char *s, int *from, int *to)
+{
+    char q[48], first[8];
+    long a = 0, b = 0;
+    const char *dash = strchr(s, '-');
+    int ok;
+    if (dash) {
+        size_t n = (size_t)(dash - s);
+        ok = n > 0 && n < sizeof first;
+        if (ok) {
+            memcpy(first, s, n);
+            first[n] = '\0';
+            ok = strict_long(first, &a) == 0 && strict_long(dash + 1, &b) == 0;
+        }
+    } else {
+        ok = strict_long(s, &a) == 0;
+        b = a;
+    }
+    if (!ok || a < 1 || b > 52 || a > b)
+        return usage_error(M_E_BAD_WEEKS, quoted(s, q), NULL);
+    *from = (int)a;
+    *to = (int)b;
+    return CLI_OK;
+}
+
+static int challenge_define(struct cli *c, int argc, char **argv)
+{
+    static const struct opt_spec spec[] = {
+        {"code", 1, 0},  {"title", 1, 0},      {"description", 1, 0}, {"canmeds", 1, 0},
+        {"weeks", 1, 0}, {"assignment", 1, 0}, {"signoff", 1, 0},     {NULL, 0, 0}};
+    static const char *const required[] = {"code", "title", "description", "canmeds", "weeks"};
+    struct args a;
+    uint8_t gid[WW_ID_LEN];
+    int rc = args_parse(spec, argc, argv, 1, 1, &a);
+    if (rc != CLI_OK)
+        return rc;
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
+        if (!args_get(&a, required[i]))
+            return usage_error(M_E_MISSING_OPTION, required[i], NULL);
+    struct ww_challenge ch;
+    memset(&ch, 0, sizeof ch);
+    ch.code = args_get(&a, "code");
+    ch.title = args_get(&a, "title");
+    ch.description = args_get(&a, "description");
+    ch.assignment_ref = args_get(&a, "assignment");
+    if (!ch.assignment_ref)
+        ch.assignment_ref = "";
+    const char *v;
+    if ((rc = parse_word(WORD_CANMEDS, args_get(&a, "canmeds"), "--canmeds", &ch.canmeds)))
+        return rc;
+    if ((rc = parse_weeks(args_get(&a, "weeks"), &ch.week_from, &ch.week_to)) != CLI_OK)
+        return rc;
+    if ((v = args_get(&a, "signoff")) &&
+        (rc = parse_word(WORD_SIGNOFF_ROLE, v, "--signoff", &ch.signoff_role)))
+        return rc;
+    if (!*ch.code)
+        return usage_error(M_E_EMPTY_TEXT, msg(M_L_CODE), NULL);
+    if ((rc = cli_group(c, a.pos[0], gid)) != CLI_OK)
+        return rc;
+    if ((rc = ww_challenge_define(c->store, gid, &ch)) != 0)
+        return lib_error(rc, M_E_CHALLENGE_DEFINE, NULL);
+    say1(M_OK_CHALLENGE_DEFINED, ch.code);
+    return CLI_OK;
+}
+
+static int challenge_schedule(struct cli *c, int argc, char **argv)
+{
+    struct args a;
+    uint8_t gid[WW_ID_LEN];
+    uint32_t date = 0;
+    int rc = args_parse(NULL, argc, argv, 3, 3, &a);
+    if (rc == CLI_OK)
+        rc = parse_date(a.pos[1], &date);
+    if (rc == CLI_OK)
+        rc = cli_group(c, a.pos[0], gid);
+    if (rc != CLI_OK)
+        return rc;
+    if ((rc = ww_challenge_schedule(c->store, gid, date, a.pos[2])) != 0)
+        return lib_error(rc, M_E_CHALLENGE_SCHEDULE, NULL);
+    char d[11];
+    ww_date_format(date, d);
+    say2(M_OK_CHALLENGE_SCHEDULED, a.pos[2], d);
+    return CLI_OK;
+}
+
+int verb_challenge(struct cli *c, int argc, char **argv)
+{
+    if (argc < 2)
+        return usage_error(M_E_MISSING_SUB, "challenge", "define, schedule");
+    if (!strcmp(argv[1], "define"))
+        return challenge_define(c, argc - 1, argv + 1);
+    if (!strcmp(argv[1], "schedule"))
+        return challenge_schedule(c, argc - 1, argv + 1);
+    char q[48];
+    return usage_error(M_E_UNKNOWN_SUB, "challenge", quoted(argv[1], q));
+}

@@ -1,0 +1,196 @@
+/*
+ * cli.h - what the files of the `wegwijs` command share: the run context, exit codes,
+ * argument parsing helpers, the message table and the verbs.
+ *
+ * Invariants: every verb returns an exit code (CLI_OK, CLI_FAIL, CLI_USAGE) and has printed
+ * exactly one "wegwijs: ..." line on stderr when that code is not CLI_OK. Nothing on the
+ * command line is trusted: numbers, ids, dates and words are checked here before the
+ * library sees them, and texts are checked by the library.
+ */
+#ifndef WW_CLI_H
+#define WW_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "msg.h"
+#include "wegwijs.h"
+
+enum cli_exit { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+/* One run of the command. The store is opened on demand by cli_open. */
+struct cli {
+    const char *data; /* the device's data folder */
+    struct ww_store *store;
+};
+
+/* ---- Messages (msg.c) ---------------------------------------------------------------- */
+
+void msg_set_lang(enum ww_lang lang);
+enum ww_lang msg_lang(void);
+/* The message text in the current language; never NULL. */
+const char *msg(enum msg_id id);
+/* put_msg writes message id to f with {1}, {2}, {3} replaced by a1..a3 (NULL prints
+ * nothing); say_to does the same and ends the line. */
+void put_msg(FILE *f, enum msg_id id, const char *a1, const char *a2, const char *a3);
+void say_to(FILE *f, enum msg_id id, const char *a1, const char *a2, const char *a3);
+void say(enum msg_id id);
+void say1(enum msg_id id, const char *a1);
+void say2(enum msg_id id, const char *a1, const char *a2);
+void say3(enum msg_id id, const char *a1, const char *a2, const char *a3);
+/* Prints "wegwijs: <message>" on stderr and returns CLI_USAGE. */
+int usage_error(enum msg_id id, const char *a1, const char *a2);
+int usage_error3(enum msg_id id, const char *a1, const char *a2, const char *a3);
+/* Prints "wegwijs: <message>: <library error text>" on stderr. Returns CLI_USAGE when the
+ * library refused the input itself (invalid, too big, not UTF-8), else CLI_FAIL. */
+int lib_error(int rc, enum msg_id what, const char *a1);
+/* Prints "wegwijs: <message>" on stderr and returns CLI_FAIL. */
+int fail(enum msg_id id, const char *a1, const char *a2);
+int fail3(enum msg_id id, const char *a1, const char *a2, const char *a3);
+
+/* Display names of enumerated values in the current language ("?" when out of range). */
+const char *role_name(int role);
+const char *track_name(int track);
+const char *status_name(int status);
+const char *share_name(int share);
+const char *obstacle_name(unsigned bit_index);
+const char *category_name(int category);
+const char *signal_state_name(int state);
+const char *level_name(int level);
+const char *canmeds_name(int canmeds);
+const char *signoff_role_name(int role);
+
+/* ---- Arguments (args.c) ---------------------------------------------------------------- */
+
+#define ARGS_MAX_OPTS 64
+#define ARGS_MAX_POS  8
+
+struct opt_spec {
+    const char *name; /* without the leading "--" */
+    int has_value;
+    int repeatable;
+};
+
+struct args {
+    size_t n_pos;
+    const char *pos[ARGS_MAX_POS];
+    size_t n_opts;
+    struct {
+        size_t spec;
+        const char *value; /* "" for a flag */
+    } opts[ARGS_MAX_OPTS];
+    const struct opt_spec *spec;
+};
+
+/* Splits argv into positional arguments and the options in spec (an array ended by a NULL
+ * name). "--name value" and "--name=value" are accepted; "--" ends the options. Checks the
+ * number of positional arguments. Returns CLI_OK, or CLI_USAGE after printing why. */
+int args_parse(const struct opt_spec *spec, int argc, char **argv, size_t min_pos, size_t max_pos,
+               struct args *out);
+/* The (last) value of an option, NULL when absent. */
+const char *args_get(const struct args *a, const char *name);
+size_t args_count(const struct args *a, const char *name);
+const char *args_at(const struct args *a, const char *name, size_t i);
+
+/* A printable, shortened copy of hostile input for an error message. */
+const char *quoted(const char *s, char buf[48]);
+
+/* Each parser prints its own error and returns CLI_USAGE, or returns CLI_OK. */
+int parse_group(const char *s, uint8_t out[WW_ID_LEN]);
+int parse_member(const char *s, uint8_t out[WW_ID_LEN]);
+int parse_key(const char *s, uint8_t out[WW_KEY_LEN]);
+int parse_event(const char *s, uint8_t out[WW_EVENT_HASH_LEN]);
+int parse_date(const char *s, uint32_t *out);
+int parse_int(const char *s, const char *what, long lo, long hi, long *out);
+/* An optional '-' and decimal digits, nothing else (strtol alone also takes spaces and '+'),
+ * within the range of long. 0, or -1 without printing anything. */
+int strict_long(const char *s, long *out);
+
+/* Words for values, Dutch and English, matched without regard to ASCII case. */
+enum word_kind {
+    WORD_ROLE,
+    WORD_TRACK,
+    WORD_STATUS,
+    WORD_SHARE,
+    WORD_OBSTACLE,
+    WORD_CATEGORY,
+    WORD_SIGNAL_STATE,
+    WORD_LEVEL,
+    WORD_CANMEDS,
+    WORD_SIGNOFF_ROLE,
+};
+/* Parses a word (or, for CANMEDS and SIGNOFF_ROLE, a number) of the given kind. */
+int parse_word(enum word_kind kind, const char *s, const char *option, int *out);
+
+/* ---- Shared verb helpers (device.c) ----------------------------------------------------- */
+
+/* mkdir -p with mode 0700; 0 or a negative errno. */
+int make_dirs(const char *path);
+/* Opens the device in c->data; fails when it was never initialised (unless create). */
+int cli_open(struct cli *c, int create);
+/* Parses the group argument and checks that this device knows the group. */
+int cli_group(struct cli *c, const char *arg, uint8_t gid[WW_ID_LEN]);
+/* Today's date in the group's time zone, or the --date value when given. */
+int cli_date_or_today(struct cli *c, const uint8_t gid[WW_ID_LEN], const char *arg, uint32_t *out);
+
+/* Members of a group, for printing names next to ids. */
+struct roster_entry {
+    uint8_t id[WW_ID_LEN];
+    int role;
+    int year, track, active;
+    size_t n_devices;
+    uint8_t first_device[WW_KEY_LEN];
+    char alias[96];
+};
+struct roster {
+    size_t n;
+    struct roster_entry *e;
+    int rc;
+};
+int roster_load(struct cli *c, const uint8_t gid[WW_ID_LEN], struct roster *r);
+void roster_free(struct roster *r);
+/* The member's alias, or "?" when unknown. */
+const char *roster_alias(const struct roster *r, const uint8_t id[WW_ID_LEN]);
+const struct roster_entry *roster_find(const struct roster *r, const uint8_t id[WW_ID_LEN]);
+
+/* Prints text after prefix, indenting the lines after the first by indent spaces. */
+void print_text(const char *prefix, const char *text, int indent);
+
+/* Hex forms of ids; the buffers are sized for the longest (an event hash). */
+struct hexbuf {
+    char s[2 * WW_EVENT_HASH_LEN + 1];
+};
+const char *hex_of(const uint8_t *bin, size_t len, struct hexbuf *b);
+
+/* ---- Verbs ----------------------------------------------------------------------------- */
+
+int verb_init(struct cli *c, int argc, char **argv);
+int verb_id(struct cli *c, int argc, char **argv);
+int verb_group(struct cli *c, int argc, char **argv);
+int verb_groups(struct cli *c, int argc, char **argv);
+int verb_member(struct cli *c, int argc, char **argv);
+int verb_members(struct cli *c, int argc, char **argv);
+int verb_device(struct cli *c, int argc, char **argv);
+int verb_today(struct cli *c, int argc, char **argv);
+int verb_day(struct cli *c, int argc, char **argv);
+int verb_dayoff(struct cli *c, int argc, char **argv);
+int verb_library(struct cli *c, int argc, char **argv);
+int verb_challenge(struct cli *c, int argc, char **argv);
+int verb_reflect(struct cli *c, int argc, char **argv);
+int verb_reflections(struct cli *c, int argc, char **argv);
+int verb_react(struct cli *c, int argc, char **argv);
+int verb_reactions(struct cli *c, int argc, char **argv);
+int verb_signal(struct cli *c, int argc, char **argv);
+int verb_signals(struct cli *c, int argc, char **argv);
+int verb_signoff(struct cli *c, int argc, char **argv);
+int verb_signoffs(struct cli *c, int argc, char **argv);
+int verb_export(struct cli *c, int argc, char **argv);
+int verb_erase(struct cli *c, int argc, char **argv);
+int verb_bundle(struct cli *c, int argc, char **argv);
+int verb_demo(struct cli *c, int argc, char **argv);
+
+/* Prints one day (shared by `today`, `day` and `demo`). Returns a library code. */
+int print_day(struct ww_store *s, const uint8_t gid[WW_ID_LEN], uint32_t date);
+
+#endif

@@ -1,0 +1,220 @@
+/*
+ * device.c - this device: `init` and `id`, opening the store in the data folder, and the
+ * small helpers every verb shares (group lookup, dates, member names, printing).
+ *
+ * Only `init` and `demo` create a device. Every other verb refuses a data folder without
+ * an identity, so a mistyped --data never silently starts a new, empty device.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+
+int make_dirs(const char *path)
+{
+    size_t len = strlen(path);
+    char *p = malloc(len + 1);
+    if (!p)
+        return -ENOMEM;
+    memcpy(p, path, len + 1);
+    int rc = 0;
+    for (size_t i = 1; i <= len && rc == 0; i++) {
+        if (p[i] != '/' && p[i] != '\0')
+            continue;
+        char c = p[i];
+        p[i] = '\0';
+        if (mkdir(p, 0700) != 0 && errno != EEXIST)
+            rc = -errno;
+        p[i] = c;
+    }
+    free(p);
+    return rc;
+}
+
+int cli_open(struct cli *c, int create)
+{
+    if (c->store)
+        return CLI_OK;
+    if (create) {
+        int rc = make_dirs(c->data);
+        if (rc != 0)
+            return lib_error(rc, M_E_OPEN, c->data);
+    } else {
+        size_t len = strlen(c->data);
+        char *key = malloc(len + sizeof "/identity.key");
+        if (!key)
+            return fail(M_E_NO_MEMORY, NULL, NULL);
+        memcpy(key, c->data, len);
+        memcpy(key + len, "/identity.key", sizeof "/identity.key");
+        struct stat st;
+        int missing = stat(key, &st) != 0 && errno == ENOENT;
+        free(key);
+        if (missing)
+            return fail(M_E_NO_DEVICE, c->data, NULL);
+    }
+    int rc = ww_store_open(c->data, NULL, &c->store);
+    if (rc != 0) {
+        c->store = NULL;
+        lib_error(rc, M_E_OPEN, c->data);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+static void ignore_group(void *ud, const struct ww_group_info *g)
+{
+    (void)ud;
+    (void)g;
+}
+
+int cli_group(struct cli *c, const char *arg, uint8_t gid[WW_ID_LEN])
+{
+    int rc = parse_group(arg, gid);
+    if (rc != CLI_OK)
+        return rc;
+    if ((rc = cli_open(c, 0)) != CLI_OK)
+        return rc;
+    rc = ww_group_get(c->store, gid, ignore_group, NULL);
+    if (rc == WW_EGROUP) {
+        struct hexbuf h;
+        return fail(M_E_GROUP_UNKNOWN, hex_of(gid, WW_ID_LEN, &h), NULL);
+    }
+    if (rc != 0) {
+        struct hexbuf h;
+        lib_error(rc, M_E_GROUP_READ, hex_of(gid, WW_ID_LEN, &h));
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+int cli_date_or_today(struct cli *c, const uint8_t gid[WW_ID_LEN], const char *arg, uint32_t *out)
+{
+    if (arg)
+        return parse_date(arg, out);
+    int rc = ww_today(c->store, gid, out);
+    if (rc != 0) {
+        lib_error(rc, M_E_TODAY, NULL);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+const char *hex_of(const uint8_t *bin, size_t len, struct hexbuf *b)
+{
+    if (len > WW_EVENT_HASH_LEN)
+        len = WW_EVENT_HASH_LEN;
+    ww_hex(bin, len, b->s);
+    return b->s;
+}
+
+void print_text(const char *prefix, const char *text, int indent)
+{
+    fputs(prefix, stdout);
+    for (const char *p = text ? text : ""; *p; p++) {
+        putchar(*p);
+        if (*p == '\n' && p[1])
+            printf("%*s", indent, "");
+    }
+    putchar('\n');
+}
+
+/* ---- Members by id ------------------------------------------------------------------------ */
+
+#define ROSTER_MAX 4096 /* removed members stay listed; bound the table all the same */
+
+static void roster_add(void *ud, const struct ww_member_info *m)
+{
+    struct roster *r = ud;
+    if (r->rc != 0 || r->n == ROSTER_MAX)
+        return;
+    struct roster_entry *e = realloc(r->e, (r->n + 1) * sizeof *e);
+    if (!e) {
+        r->rc = -ENOMEM;
+        return;
+    }
+    r->e = e;
+    e = &r->e[r->n++];
+    memset(e, 0, sizeof *e);
+    memcpy(e->id, m->id, WW_ID_LEN);
+    e->role = m->role;
+    e->year = m->year;
+    e->track = m->track;
+    e->active = m->active;
+    e->n_devices = m->n_devices;
+    if (m->n_devices > 0)
+        memcpy(e->first_device, m->devices[0], WW_KEY_LEN);
+    size_t n = m->alias ? strlen(m->alias) : 0;
+    if (n >= sizeof e->alias)
+        n = sizeof e->alias - 1;
+    memcpy(e->alias, m->alias ? m->alias : "", n);
+    e->alias[n] = '\0';
+}
+
+int roster_load(struct cli *c, const uint8_t gid[WW_ID_LEN], struct roster *r)
+{
+    memset(r, 0, sizeof *r);
+    int rc = ww_members_list(c->store, gid, roster_add, r);
+    if (rc == 0)
+        rc = r->rc;
+    if (rc != 0) {
+        roster_free(r);
+        lib_error(rc, M_E_MEMBERS, NULL);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+void roster_free(struct roster *r)
+{
+    free(r->e);
+    r->e = NULL;
+    r->n = 0;
+}
+
+const struct roster_entry *roster_find(const struct roster *r, const uint8_t id[WW_ID_LEN])
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (!memcmp(r->e[i].id, id, WW_ID_LEN))
+            return &r->e[i];
+    return NULL;
+}
+
+const char *roster_alias(const struct roster *r, const uint8_t id[WW_ID_LEN])
+{
+    const struct roster_entry *e = roster_find(r, id);
+    return e ? e->alias : "?";
+}
+
+/* ---- Verbs -------------------------------------------------------------------------------- */
+
+static void print_device(struct cli *c)
+{
+    uint8_t pk[WW_KEY_LEN];
+    struct hexbuf h;
+    ww_store_device(c->store, pk);
+    printf("%s\n", hex_of(pk, WW_KEY_LEN, &h));
+}
+
+int verb_init(struct cli *c, int argc, char **argv)
+{
+    struct args a;
+    int rc = args_parse(NULL, argc, argv, 0, 0, &a);
+    if (rc == CLI_OK)
+        rc = cli_open(c, 1);
+    if (rc == CLI_OK)
+        print_device(c);
+    return rc;
+}
+
+int verb_id(struct cli *c, int argc, char **argv)
+{
+    struct args a;
+    int rc = args_parse(NULL, argc, argv, 0, 0, &a);
+    if (rc == CLI_OK)
+        rc = cli_open(c, 0);
+    if (rc == CLI_OK)
+        print_device(c);
+    return rc;
+}

@@ -1,0 +1,223 @@
+/*
+ * group.c - groups and their members: `group create`, `groups`, `member add|remove`,
+ * `device add` and `members`.
+ *
+ * Ids are printed alone on stdout by the verbs that create something (group create,
+ * member add), so scripts can capture them; lists are one line per item, with indented
+ * detail lines.
+ */
+#include <string.h>
+
+#include "cli.h"
+#include "day.h"
+
+static int group_create(struct cli *c, int argc, char **argv)
+{
+    static const struct opt_spec spec[] = {
+        {"tz", 1, 0}, {"start", 1, 0}, {"alias", 1, 0}, {"aggregator", 1, 0}, {NULL, 0, 0}};
+    struct args a;
+    int rc = args_parse(spec, argc, argv, 1, 1, &a);
+    if (rc != CLI_OK)
+        return rc;
+    uint32_t start = 0;
+    const char *v = args_get(&a, "start");
+    if (v && (rc = parse_date(v, &start)) != CLI_OK)
+        return rc;
+    uint8_t agg[WW_KEY_LEN];
+    const char *agg_arg = args_get(&a, "aggregator");
+    if (agg_arg && (rc = parse_key(agg_arg, agg)) != CLI_OK)
+        return rc;
+    const char *tz = args_get(&a, "tz");
+    if (tz) {
+        struct ww_tz zone;
+        char q[48];
+        if (ww_tz_load(tz, &zone) != 0)
+            return usage_error(M_E_BAD_TZ, quoted(tz, q), NULL);
+    }
+    if ((rc = cli_open(c, 0)) != CLI_OK)
+        return rc;
+    uint8_t gid[WW_ID_LEN];
+    rc = ww_group_create(c->store, a.pos[0], tz, start, args_get(&a, "alias"), agg_arg ? agg : NULL,
+                         gid);
+    if (rc != 0)
+        return lib_error(rc, M_E_GROUP_CREATE, NULL);
+    struct hexbuf h;
+    printf("%s\n", hex_of(gid, WW_ID_LEN, &h));
+    return CLI_OK;
+}
+
+int verb_group(struct cli *c, int argc, char **argv)
+{
+    if (argc < 2)
+        return usage_error(M_E_MISSING_SUB, "group", "create");
+    if (!strcmp(argv[1], "create"))
+        return group_create(c, argc - 1, argv + 1);
+    char q[48];
+    return usage_error(M_E_UNKNOWN_SUB, "group", quoted(argv[1], q));
+}
+
+struct group_list {
+    size_t n;
+};
+
+static void print_group(void *ud, const struct ww_group_info *g)
+{
+    struct group_list *l = ud;
+    struct hexbuf h;
+    char start[11];
+    ww_date_format(g->start_date, start);
+    printf("%s  %s  %s%s%s  %s %u  %s %s  %s\n", hex_of(g->id, WW_ID_LEN, &h),
+           g->name ? g->name : "", g->my_role ? role_name(g->my_role) : msg(M_L_NOT_MEMBER),
+           g->is_owner ? ", " : "", g->is_owner ? msg(M_L_OWNER) : "", msg(M_L_EPOCH),
+           (unsigned)g->epoch, msg(M_L_START), start, g->tz ? g->tz : "");
+    l->n++;
+}
+
+int verb_groups(struct cli *c, int argc, char **argv)
+{
+    struct args a;
+    int rc = args_parse(NULL, argc, argv, 0, 0, &a);
+    if (rc == CLI_OK)
+        rc = cli_open(c, 0);
+    if (rc != CLI_OK)
+        return rc;
+    struct group_list l = {0};
+    rc = ww_groups_list(c->store, print_group, &l);
+    if (rc != 0)
+        return lib_error(rc, M_E_GROUPS, NULL);
+    if (l.n == 0)
+        say(M_NONE_GROUPS);
+    return CLI_OK;
+}
+
+static int member_add(struct cli *c, int argc, char **argv)
+{
+    static const struct opt_spec spec[] = {{"role", 1, 0},  {"alias", 1, 0},  {"year", 1, 0},
+                                           {"track", 1, 0}, {"device", 1, 0}, {NULL, 0, 0}};
+    struct args a;
+    uint8_t gid[WW_ID_LEN], device[WW_KEY_LEN];
+    int rc = args_parse(spec, argc, argv, 1, 1, &a);
+    if (rc != CLI_OK)
+        return rc;
+    const char *role_arg = args_get(&a, "role"), *alias = args_get(&a, "alias"),
+               *dev_arg = args_get(&a, "device"), *v;
+    if (!role_arg)
+        return usage_error(M_E_MISSING_OPTION, "role", NULL);
+    if (!alias)
+        return usage_error(M_E_MISSING_OPTION, "alias", NULL);
+    if (!dev_arg)
+        return usage_error(M_E_MISSING_OPTION, "device", NULL);
+    int role = 0, track = WW_TRACK_NONE;
+    if ((rc = parse_word(WORD_ROLE, role_arg, "--role", &role)) != CLI_OK)
+        return rc;
+    long year = role == WW_ROLE_SENIOR ? 3 : role == WW_ROLE_STUDENT ? 1 : 0;
+    if ((v = args_get(&a, "year")) && (rc = parse_int(v, "--year", 1, 4, &year)) != CLI_OK)
+        return rc;
+    if (role == WW_ROLE_COACH)
+        year = 0;
+    if ((v = args_get(&a, "track")) && (rc = parse_word(WORD_TRACK, v, "--track", &track)))
+        return rc;
+    if ((rc = parse_key(dev_arg, device)) != CLI_OK)
+        return rc;
+    if ((rc = cli_group(c, a.pos[0], gid)) != CLI_OK)
+        return rc;
+    uint8_t member[WW_ID_LEN];
+    rc = ww_member_add(c->store, gid, role, alias, (int)year, track, device, member);
+    if (rc != 0)
+        return lib_error(rc, M_E_MEMBER_ADD, NULL);
+    struct hexbuf h;
+    printf("%s\n", hex_of(member, WW_ID_LEN, &h));
+    return CLI_OK;
+}
+
+static int member_remove(struct cli *c, int argc, char **argv)
+{
+    struct args a;
+    uint8_t gid[WW_ID_LEN], member[WW_ID_LEN];
+    int rc = args_parse(NULL, argc, argv, 2, 2, &a);
+    if (rc == CLI_OK)
+        rc = parse_member(a.pos[1], member);
+    if (rc == CLI_OK)
+        rc = cli_group(c, a.pos[0], gid);
+    if (rc != CLI_OK)
+        return rc;
+    if ((rc = ww_member_remove(c->store, gid, member)) != 0)
+        return lib_error(rc, M_E_MEMBER_REMOVE, NULL);
+    struct hexbuf h;
+    say1(M_OK_MEMBER_REMOVED, hex_of(member, WW_ID_LEN, &h));
+    return CLI_OK;
+}
+
+int verb_member(struct cli *c, int argc, char **argv)
+{
+    if (argc < 2)
+        return usage_error(M_E_MISSING_SUB, "member", "add, remove");
+    if (!strcmp(argv[1], "add"))
+        return member_add(c, argc - 1, argv + 1);
+    if (!strcmp(argv[1], "remove"))
+        return member_remove(c, argc - 1, argv + 1);
+    char q[48];
+    return usage_error(M_E_UNKNOWN_SUB, "member", quoted(argv[1], q));
+}
+
+int verb_device(struct cli *c, int argc, char **argv)
+{
+    char q[48];
+    if (argc < 2)
+        return usage_error(M_E_MISSING_SUB, "device", "add");
+    if (strcmp(argv[1], "add") != 0)
+        return usage_error(M_E_UNKNOWN_SUB, "device", quoted(argv[1], q));
+    struct args a;
+    uint8_t gid[WW_ID_LEN], member[WW_ID_LEN], device[WW_KEY_LEN];
+    int rc = args_parse(NULL, argc - 1, argv + 1, 3, 3, &a);
+    if (rc == CLI_OK)
+        rc = parse_member(a.pos[1], member);
+    if (rc == CLI_OK)
+        rc = parse_key(a.pos[2], device);
+    if (rc == CLI_OK)
+        rc = cli_group(c, a.pos[0], gid);
+    if (rc != CLI_OK)
+        return rc;
+    if ((rc = ww_device_add(c->store, gid, member, device)) != 0)
+        return lib_error(rc, M_E_DEVICE_ADD, NULL);
+    struct hexbuf h;
+    say1(M_OK_DEVICE_ADDED, hex_of(member, WW_ID_LEN, &h));
+    return CLI_OK;
+}
+
+struct member_list {
+    size_t n;
+};
+
+static void print_member(void *ud, const struct ww_member_info *m)
+{
+    struct member_list *l = ud;
+    struct hexbuf h;
+    printf("%s  %s  %s", hex_of(m->id, WW_ID_LEN, &h), role_name(m->role),
+           m->alias ? m->alias : "");
+    if (m->role != WW_ROLE_COACH)
+        printf("  %s %d  %s", msg(M_L_YEAR), m->year, track_name(m->track));
+    if (!m->active)
+        printf("  (%s)", msg(M_L_REMOVED));
+    putchar('\n');
+    for (size_t i = 0; i < m->n_devices; i++)
+        printf("    %s %s\n", msg(M_L_DEVICE), hex_of(m->devices[i], WW_KEY_LEN, &h));
+    l->n++;
+}
+
+int verb_members(struct cli *c, int argc, char **argv)
+{
+    struct args a;
+    uint8_t gid[WW_ID_LEN];
+    int rc = args_parse(NULL, argc, argv, 1, 1, &a);
+    if (rc == CLI_OK)
+        rc = cli_group(c, a.pos[0], gid);
+    if (rc != CLI_OK)
+        return rc;
+    struct member_list l = {0};
+    if ((rc = ww_members_list(c->store, gid, print_member, &l)) != 0)
+        return lib_error(rc, M_E_MEMBERS, NULL);
+    if (l.n == 0)
+        say(M_NONE_MEMBERS);
+    return CLI_OK;
+}

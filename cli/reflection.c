@@ -1,0 +1,309 @@
+/*
+ * reflection.c - the end of the day: `reflect` (STARR text, obstacles, sharing and climate
+ * answers), `reflections`, `react` and `reactions`.
+ *
+ * Climate answers come in as ITEM=VALUE in any order; the library wants the items strictly
+ * ascending, so they are collected per item, checked for contradictions and written out
+ * in item order. Texts are passed through untouched: the library checks their length and
+ * UTF-8 and answers with an error this file reports.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "cli.h"
+#include "library.h"
+
+#define N_ITEMS     12 /* climate items are numbered 1..12 (K1, K2, R1..R10) */
+#define MAX_ANSWERS 8
+
+static int find_item(const char *code, size_t len)
+{
+    char buf[8];
+    if (len == 0 || len >= sizeof buf)
+        return 0;
+    memcpy(buf, code, len);
+    buf[len] = '\0';
+    for (int i = 1; i <= N_ITEMS; i++) {
+        const struct ww_climate_item *it = ww_climate_item_get((uint8_t)i);
+        if (it && !strcasecmp(it->code, buf))
+            return i;
+    }
+    return 0;
+}
+
+/* "1".."5", or one of the words for "not applicable" (0). -1 when neither. */
+static int answer_value(const char *s)
+{
+    static const char *const na[] = {"nvt", "n.v.t.", "na", "n/a"};
+    if (s[0] >= '1' && s[0] <= '5' && s[1] == '\0')
+        return s[0] - '0';
+    for (size_t i = 0; i < sizeof na / sizeof na[0]; i++)
+        if (!strcasecmp(s, na[i]))
+            return 0;
+    return -1;
+}
+
+static int parse_answers(const struct args *a, struct ww_reflection *r)
+{
+    int value[N_ITEMS + 1];
+    char q[48];
+    for (int i = 0; i <= N_ITEMS; i++)
+        value[i] = -1;
+    size_t count = args_count(a, "answer");
+    for (size_t k = 0; k < count; k++) {
+        const char *s = args_at(a, "answer", k);
+        const char *eq = strchr(s, '=');
+        int item = eq ? find_item(s, (size_t)(eq - s)) : 0;
+        int v = eq ? answer_value(eq + 1) : -1;
+        if (!item || v < 0)
+            return usage_error(M_E_BAD_ANSWER, quoted(s, q), NULL);
+        if (value[item] >= 0 && value[item] != v)
+            return usage_error(M_E_ANSWER_CONFLICT, ww_climate_item_get((uint8_t)item)->code, NULL);
+        value[item] = v;
+    }
+    size_t n = 0;
+    for (int i = 1; i <= N_ITEMS; i++) {
+        if (value[i] < 0)
+            continue;
+        if (n == MAX_ANSWERS)
+            return usage_error(M_E_TOO_MANY_ANSWERS, "8", NULL);
+        r->answer_item[n] = (uint8_t)i;
+        r->answer_value[n] = (uint8_t)value[i];
+        n++;
+    }
+    r->n_answers = n;
+    return CLI_OK;
+}
+
+struct find_reflection {
+    uint32_t date;
+    int found;
+    uint8_t hash[WW_EVENT_HASH_LEN];
+};
+
+static void find_reflection_cb(void *ud, const struct ww_reflection *r)
+{
+    struct find_reflection *f = ud;
+    if (!f->found && r->date == f->date) {
+        memcpy(f->hash, r->hash, WW_EVENT_HASH_LEN);
+        f->found = 1;
+    }
+}
+
+static void my_member_cb(void *ud, const struct ww_group_info *g)
+{
+    uint8_t *member = ud;
+    memcpy(member, g->my_member, WW_ID_LEN);
+}
+
+int verb_reflect(struct cli *c, int argc, char **argv)
+{
+    static const struct opt_spec spec[] = {
+        {"status", 1, 0},    {"date", 1, 0},  {"obstacle", 1, 1}, {"obstacle-note", 1, 0},
+        {"situatie", 1, 0},  {"taak", 1, 0},  {"actie", 1, 0},    {"resultaat", 1, 0},
+        {"reflectie", 1, 0}, {"share", 1, 0}, {"draft", 0, 0},    {"answer", 1, 1},
+        {NULL, 0, 0}};
+    struct args a;
+    uint8_t gid[WW_ID_LEN];
+    struct ww_reflection r;
+    int rc = args_parse(spec, argc, argv, 1, 1, &a);
+    if (rc != CLI_OK)
+        return rc;
+    memset(&r, 0, sizeof r);
+    const char *v = args_get(&a, "status");
+    if (!v)
+        return usage_error(M_E_MISSING_OPTION, "status", NULL);
+    if ((rc = parse_word(WORD_STATUS, v, "--status", &r.status)) != CLI_OK)
+        return rc;
+    r.share = WW_SHARE_SELF;
+    if ((v = args_get(&a, "share")) && (rc = parse_word(WORD_SHARE, v, "--share", &r.share)))
+        return rc;
+    for (size_t k = 0; k < args_count(&a, "obstacle"); k++) {
+        int bit = 0;
+        rc = parse_word(WORD_OBSTACLE, args_at(&a, "obstacle", k), "--obstacle", &bit);
+        if (rc != CLI_OK)
+            return rc;
+        r.obstacles |= 1u << bit;
+    }
+    if (r.obstacles && r.status == WW_STATUS_DONE)
+        return usage_error(M_E_OBSTACLE_DONE, NULL, NULL);
+    if ((rc = parse_answers(&a, &r)) != CLI_OK)
+        return rc;
+    uint32_t date_arg = 0;
+    const char *date_str = args_get(&a, "date");
+    if (date_str && (rc = parse_date(date_str, &date_arg)) != CLI_OK)
+        return rc;
+    r.obstacle_note = args_get(&a, "obstacle-note");
+    r.situatie = args_get(&a, "situatie");
+    r.taak = args_get(&a, "taak");
+    r.actie = args_get(&a, "actie");
+    r.resultaat = args_get(&a, "resultaat");
+    r.reflectie = args_get(&a, "reflectie");
+    r.draft = args_get(&a, "draft") ? 1 : 0;
+    if ((rc = cli_group(c, a.pos[0], gid)) != CLI_OK)
+        return rc;
+    r.date = date_arg;
+    if (!date_str && (rc = cli_date_or_today(c, gid, NULL, &r.date)) != CLI_OK)
+        return rc;
+    if ((rc = ww_reflect(c->store, gid, &r)) != 0)
+        return lib_error(rc, M_E_REFLECT, NULL);
+    char d[11];
+    ww_date_format(r.date, d);
+    say2(r.draft ? M_OK_REFLECTED_DRAFT : M_OK_REFLECTED, d, share_name(r.share));
+    /* The event id, for reactions: the newest reflection of this member for the date. */
+    uint8_t me[WW_ID_LEN];
+    struct find_reflection f = {r.date, 0, {0}};
+    if (ww_group_get(c->store, gid, my_member_cb, me) == 0 &&
+        ww_reflections_list(c->store, gid, me, find_reflection_cb, &f) == 0 && f.found) {
+        struct hexbuf h;
+        printf("%s\n", hex_of(f.hash, WW_EVENT_HASH_LEN, &h));
+    }
+    return CLI_OK;
+}
+
+struct reflection_list {
+    const struct roster *roster;
+    size_t n;
+};
+
+static void print_field(enum msg_id label, const char *text)
+{
+    if (!text || !*text)
+        return;
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "  %s: ", msg(label));
+    print_text(prefix, text, 4);
+}
+
+static void print_reflection(void *ud, const struct ww_reflection *r)
+{
+    struct reflection_list *l = ud;
+    struct hexbuf m, h;
+    char date[11];
+    ww_date_format(r->date, date);
+    const char *status = r->readable ? status_name(r->status) : "-";
+    const char *share = r->readable ? share_name(r->share) : "-";
+    printf("%s  %s  %s  %s  %s  %s%s%s%s\n", date, hex_of(r->member, WW_ID_LEN, &m),
+           roster_alias(l->roster, r->member), status, share,
+           hex_of(r->hash, WW_EVENT_HASH_LEN, &h), r->draft ? "  (" : "",
+           r->draft ? msg(M_L_DRAFT) : "", r->draft ? ")" : "");
+    l->n++;
+    if (!r->readable) {
+        printf("  %s\n", msg(M_L_PRIVATE));
+        return;
+    }
+    print_field(M_L_CHALLENGE_CODE, r->code);
+    if (r->obstacles) {
+        printf("  %s:", msg(M_L_OBSTACLES));
+        const char *sep = " ";
+        for (unsigned bit = 0; bit < 6; bit++) {
+            if (r->obstacles & (1u << bit)) {
+                printf("%s%s", sep, obstacle_name(bit));
+                sep = ", ";
+            }
+        }
+        putchar('\n');
+    }
+    print_field(M_L_NOTE, r->obstacle_note);
+    print_field(M_L_STARR_S, r->situatie);
+    print_field(M_L_STARR_T, r->taak);
+    print_field(M_L_STARR_A, r->actie);
+    print_field(M_L_STARR_R, r->resultaat);
+    print_field(M_L_STARR_R2, r->reflectie);
+    if (r->n_answers) {
+        printf("  %s:", msg(M_L_CLIMATE_ANSWERS));
+        for (size_t i = 0; i < r->n_answers && i < MAX_ANSWERS; i++) {
+            const struct ww_climate_item *it = ww_climate_item_get(r->answer_item[i]);
+            if (!it)
+                continue;
+            if (r->answer_value[i] == 0)
+                printf(" %s=%s", it->code, msg(M_NA));
+            else
+                printf(" %s=%u", it->code, (unsigned)r->answer_value[i]);
+        }
+        putchar('\n');
+    }
+}
+
+int verb_reflections(struct cli *c, int argc, char **argv)
+{
+    struct args a;
+    uint8_t gid[WW_ID_LEN], member[WW_ID_LEN];
+    int rc = args_parse(NULL, argc, argv, 1, 2, &a);
+    if (rc == CLI_OK && a.n_pos == 2)
+        rc = parse_member(a.pos[1], member);
+    if (rc == CLI_OK)
+        rc = cli_group(c, a.pos[0], gid);
+    struct roster roster;
+    if (rc == CLI_OK)
+        rc = roster_load(c, gid, &roster);
+    if (rc != CLI_OK)
+        return rc;
+    struct reflection_list l = {&roster, 0};
+    rc = ww_reflections_list(c->store, gid, a.n_pos == 2 ? member : NULL, print_reflection, &l);
+    roster_free(&roster);
+    if (rc != 0)
+        return lib_error(rc, M_E_REFLECTIONS, NULL);
+    if (l.n == 0)
+        say(M_NONE_REFLECTIONS);
+    return CLI_OK;
+}
+
+int verb_react(struct cli *c, int argc, char **argv)
+{
+    struct args a;
+    uint8_t gid[WW_ID_LEN], target[WW_EVENT_HASH_LEN];
+    int rc = args_parse(NULL, argc, argv, 3, 3, &a);
+    if (rc == CLI_OK)
+        rc = parse_event(a.pos[1], target);
+    if (rc == CLI_OK && !*a.pos[2])
+        rc = usage_error(M_E_EMPTY_TEXT, msg(M_L_TEXT), NULL);
+    if (rc == CLI_OK)
+        rc = cli_group(c, a.pos[0], gid);
+    if (rc != CLI_OK)
+        return rc;
+    if ((rc = ww_react(c->store, gid, target, a.pos[2])) != 0)
+        return lib_error(rc, M_E_REACT, NULL);
+    say(M_OK_REACTED);
+    return CLI_OK;
+}
+
+struct reaction_list {
+    const struct roster *roster;
+    size_t n;
+};
+
+static void print_reaction(void *ud, const struct ww_reaction *r)
+{
+    struct reaction_list *l = ud;
+    struct hexbuf h, m, t;
+    printf("%s  %s  %s  %s %s\n", hex_of(r->hash, WW_EVENT_HASH_LEN, &h),
+           hex_of(r->member, WW_ID_LEN, &m), roster_alias(l->roster, r->member), msg(M_L_ON),
+           hex_of(r->target, WW_EVENT_HASH_LEN, &t));
+    print_text("  ", r->text, 2);
+    l->n++;
+}
+
+int verb_reactions(struct cli *c, int argc, char **argv)
+{
+    struct args a;
+    uint8_t gid[WW_ID_LEN], target[WW_EVENT_HASH_LEN];
+    int rc = args_parse(NULL, argc, argv, 1, 2, &a);
+    if (rc == CLI_OK && a.n_pos == 2)
+        rc = parse_event(a.pos[1], target);
+    if (rc == CLI_OK)
+        rc = cli_group(c, a.pos[0], gid);
+    struct roster roster;
+    if (rc == CLI_OK)
+        rc = roster_load(c, gid, &roster);
+    if (rc != CLI_OK)
+        return rc;
+    struct reaction_list l = {&roster, 0};
+    rc = ww_reactions_list(c->store, gid, a.n_pos == 2 ? target : NULL, print_reaction, &l);
+    roster_free(&roster);
+    if (rc != 0)
+        return lib_error(rc, M_E_REACTIONS, NULL);
+    if (l.n == 0)
+        say(M_NONE_REACTIONS);
+    return CLI_OK;
+}

@@ -1,0 +1,205 @@
+/*
+ * signal.c - what passes between a learner and the coach: `signal raise|resolve`,
+ * `signals`, `signoff` and `signoffs`.
+ *
+ * Signals and sign-offs are readable by the learner they concern and the coach only; the
+ * library decides who may write which, and this file reports its refusal (a coach raising
+ * a signal, a student signing off) in the user's language.
+ */
+#include <string.h>
+
+#include "cli.h"
+
+static int signal_raise(struct cli *c, int argc, char **argv)
+{
+    static const struct opt_spec spec[] = {
+        {"category", 1, 0}, {"text", 1, 0}, {"concerns", 1, 0}, {NULL, 0, 0}};
+    struct args a;
+    uint8_t gid[WW_ID_LEN], concerns[WW_ID_LEN];
+    int rc = args_parse(spec, argc, argv, 1, 1, &a);
+    if (rc != CLI_OK)
+        return rc;
+    const char *cat_arg = args_get(&a, "category"), *text = args_get(&a, "text"),
+               *concerns_arg = args_get(&a, "concerns");
+    if (!cat_arg)
+        return usage_error(M_E_MISSING_OPTION, "category", NULL);
+    if (!text)
+        return usage_error(M_E_MISSING_OPTION, "text", NULL);
+    int category = 0;
+    if ((rc = parse_word(WORD_CATEGORY, cat_arg, "--category", &category)) != CLI_OK)
+        return rc;
+    if (!*text)
+        return usage_error(M_E_EMPTY_TEXT, msg(M_L_TEXT), NULL);
+    if (concerns_arg && (rc = parse_member(concerns_arg, concerns)) != CLI_OK)
+        return rc;
+    if ((rc = cli_group(c, a.pos[0], gid)) != CLI_OK)
+        return rc;
+    uint8_t hash[WW_EVENT_HASH_LEN];
+    rc = ww_signal_raise(c->store, gid, category, text, concerns_arg ? concerns : NULL, hash);
+    if (rc != 0)
+        return lib_error(rc, M_E_SIGNAL_RAISE, NULL);
+    struct hexbuf h;
+    printf("%s\n", hex_of(hash, WW_EVENT_HASH_LEN, &h));
+    return CLI_OK;
+}
+
+static int signal_resolve(struct cli *c, int argc, char **argv)
+{
+    static const struct opt_spec spec[] = {{"state", 1, 0}, {"note", 1, 0}, {NULL, 0, 0}};
+    struct args a;
+    uint8_t gid[WW_ID_LEN], signal[WW_EVENT_HASH_LEN];
+    int rc = args_parse(spec, argc, argv, 2, 2, &a);
+    if (rc != CLI_OK)
+        return rc;
+    const char *state_arg = args_get(&a, "state");
+    if (!state_arg)
+        return usage_error(M_E_MISSING_OPTION, "state", NULL);
+    int state = 0;
+    if ((rc = parse_word(WORD_SIGNAL_STATE, state_arg, "--state", &state)) != CLI_OK)
+        return rc;
+    if ((rc = parse_event(a.pos[1], signal)) != CLI_OK)
+        return rc;
+    if ((rc = cli_group(c, a.pos[0], gid)) != CLI_OK)
+        return rc;
+    if ((rc = ww_signal_resolve(c->store, gid, signal, state, args_get(&a, "note"))) != 0)
+        return lib_error(rc, M_E_SIGNAL_RESOLVE, NULL);
+    say1(M_OK_SIGNAL_RESOLVED, signal_state_name(state));
+    return CLI_OK;
+}
+
+int verb_signal(struct cli *c, int argc, char **argv)
+{
+    if (argc < 2)
+        return usage_error(M_E_MISSING_SUB, "signal", "raise, resolve");
+    if (!strcmp(argv[1], "raise"))
+        return signal_raise(c, argc - 1, argv + 1);
+    if (!strcmp(argv[1], "resolve"))
+        return signal_resolve(c, argc - 1, argv + 1);
+    char q[48];
+    return usage_error(M_E_UNKNOWN_SUB, "signal", quoted(argv[1], q));
+}
+
+struct signal_list {
+    const struct roster *roster;
+    size_t n;
+};
+
+static void print_signal(void *ud, const struct ww_signal *sg)
+{
+    struct signal_list *l = ud;
+    struct hexbuf h, m;
+    printf("%s  %s  %s  %s  %s\n", hex_of(sg->hash, WW_EVENT_HASH_LEN, &h),
+           category_name(sg->category), signal_state_name(sg->state),
+           hex_of(sg->member, WW_ID_LEN, &m), roster_alias(l->roster, sg->member));
+    print_text("  ", sg->text, 2);
+    if (sg->has_concerns)
+        printf("  %s: %s %s\n", msg(M_L_CONCERNS), hex_of(sg->concerns, WW_ID_LEN, &m),
+               roster_alias(l->roster, sg->concerns));
+    if (sg->note && *sg->note) {
+        char prefix[64];
+        snprintf(prefix, sizeof prefix, "  %s: ", msg(M_L_NOTE));
+        print_text(prefix, sg->note, 4);
+    }
+    l->n++;
+}
+
+int verb_signals(struct cli *c, int argc, char **argv)
+{
+    struct args a;
+    uint8_t gid[WW_ID_LEN];
+    int rc = args_parse(NULL, argc, argv, 1, 1, &a);
+    if (rc == CLI_OK)
+        rc = cli_group(c, a.pos[0], gid);
+    struct roster roster;
+    if (rc == CLI_OK)
+        rc = roster_load(c, gid, &roster);
+    if (rc != CLI_OK)
+        return rc;
+    struct signal_list l = {&roster, 0};
+    rc = ww_signals_list(c->store, gid, print_signal, &l);
+    roster_free(&roster);
+    if (rc != 0)
+        return lib_error(rc, M_E_SIGNALS, NULL);
+    if (l.n == 0)
+        say(M_NONE_SIGNALS);
+    return CLI_OK;
+}
+
+int verb_signoff(struct cli *c, int argc, char **argv)
+{
+    static const struct opt_spec spec[] = {
+        {"level", 1, 0}, {"date", 1, 0}, {"note", 1, 0}, {NULL, 0, 0}};
+    struct args a;
+    uint8_t gid[WW_ID_LEN], member[WW_ID_LEN];
+    int rc = args_parse(spec, argc, argv, 3, 3, &a);
+    if (rc != CLI_OK)
+        return rc;
+    const char *level_arg = args_get(&a, "level"), *date_arg = args_get(&a, "date");
+    if (!level_arg)
+        return usage_error(M_E_MISSING_OPTION, "level", NULL);
+    int level = 0;
+    if ((rc = parse_word(WORD_LEVEL, level_arg, "--level", &level)) != CLI_OK)
+        return rc;
+    uint32_t date = 0;
+    if (date_arg && (rc = parse_date(date_arg, &date)) != CLI_OK)
+        return rc;
+    if ((rc = parse_member(a.pos[1], member)) != CLI_OK)
+        return rc;
+    if (!*a.pos[2])
+        return usage_error(M_E_EMPTY_TEXT, msg(M_L_CODE), NULL);
+    if ((rc = cli_group(c, a.pos[0], gid)) != CLI_OK)
+        return rc;
+    if (!date_arg && (rc = cli_date_or_today(c, gid, NULL, &date)) != CLI_OK)
+        return rc;
+    rc = ww_signoff(c->store, gid, member, a.pos[2], date, level, args_get(&a, "note"));
+    if (rc != 0)
+        return lib_error(rc, M_E_SIGNOFF, NULL);
+    char q[48], d[11];
+    ww_date_format(date, d);
+    say3(M_OK_SIGNED_OFF, quoted(a.pos[2], q), d, level_name(level));
+    return CLI_OK;
+}
+
+struct signoff_list {
+    const struct roster *roster;
+    size_t n;
+};
+
+static void print_signoff(void *ud, const struct ww_signoff *so)
+{
+    struct signoff_list *l = ud;
+    struct hexbuf h, m;
+    char date[11];
+    ww_date_format(so->date, date);
+    printf("%s  %s  %s  %s  %s  %s\n", date, hex_of(so->member, WW_ID_LEN, &m),
+           roster_alias(l->roster, so->member), so->code ? so->code : "?", level_name(so->level),
+           hex_of(so->hash, WW_EVENT_HASH_LEN, &h));
+    if (so->note && *so->note) {
+        char prefix[64];
+        snprintf(prefix, sizeof prefix, "  %s: ", msg(M_L_NOTE));
+        print_text(prefix, so->note, 4);
+    }
+    l->n++;
+}
+
+int verb_signoffs(struct cli *c, int argc, char **argv)
+{
+    struct args a;
+    uint8_t gid[WW_ID_LEN];
+    int rc = args_parse(NULL, argc, argv, 1, 1, &a);
+    if (rc == CLI_OK)
+        rc = cli_group(c, a.pos[0], gid);
+    struct roster roster;
+    if (rc == CLI_OK)
+        rc = roster_load(c, gid, &roster);
+    if (rc != CLI_OK)
+        return rc;
+    struct signoff_list l = {&roster, 0};
+    rc = ww_signoffs_list(c->store, gid, print_signoff, &l);
+    roster_free(&roster);
+    if (rc != 0)
+        return lib_error(rc, M_E_SIGNOFFS, NULL);
+    if (l.n == 0)
+        say(M_NONE_SIGNOFFS);
+    return CLI_OK;
+}

@@ -1,0 +1,806 @@
+/*
+ * test_cli.c - the `wegwijs` command as people use it: the real binary, run with fork and
+ * execv, its stdout and stderr captured in files under the test's folder.
+ *
+ * The binary is found next to the test binary ($BUILD/tests/unit_tests -> $BUILD/wegwijs),
+ * so `make test-plain` tests build/wegwijs and `make test-san` tests build-san/wegwijs;
+ * env WW_BUILD overrides. Every run is checked to have ended by a normal exit (never a
+ * signal), with the expected status, and its output is checked for real content.
+ */
+#include "runner.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_ARGS 64
+#define OUT_MAX  (256 * 1024)
+#define ERR_MAX  (16 * 1024)
+
+struct run {
+    int exited; /* ended by exit(), not by a signal */
+    int code;   /* exit status, or the signal number */
+    char *out;  /* stdout, NUL-terminated (static storage, overwritten by the next run) */
+    char *err;  /* stderr, likewise */
+};
+
+static char out_buf[OUT_MAX + 1], err_buf[ERR_MAX + 1];
+
+static const char *cli_path(void)
+{
+    static char path[PATH_MAX + 16];
+    if (path[0])
+        return path;
+    const char *build = getenv("WW_BUILD");
+    if (build && *build) {
+        snprintf(path, sizeof path, "%s/wegwijs", build);
+        return path;
+    }
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/'); /* .../tests/unit_tests */
+        if (slash) {
+            *slash = '\0';
+            slash = strrchr(exe, '/'); /* .../tests */
+            if (slash) {
+                *slash = '\0';
+                snprintf(path, sizeof path, "%s/wegwijs", exe);
+                if (access(path, X_OK) == 0)
+                    return path;
+            }
+        }
+    }
+    snprintf(path, sizeof path, "build/wegwijs");
+    return path;
+}
+
+static void tmp_path(char *out, size_t cap, const char *name)
+{
+    int n = snprintf(out, cap, "%s/%s", ww_test_tmpdir(), name);
+    if (n < 0 || (size_t)n >= cap)
+        ww_test_fail(__FILE__, __LINE__, "path too long: %s", name);
+}
+
+static size_t slurp(const char *path, char *buf, size_t cap)
+{
+    size_t n = 0;
+    FILE *f = fopen(path, "rb");
+    if (f) {
+        n = fread(buf, 1, cap, f);
+        fclose(f);
+    }
+    buf[n] = '\0';
+    return n;
+}
+
+/* Runs the command with argv (NULL-terminated, without the program name). env_kv, when not
+ * NULL, is one "NAME=value" put into the child's environment. */
+static void run_argv(struct run *r, const char *env_kv, const char *const *argv)
+{
+    char out_path[512], err_path[512];
+    tmp_path(out_path, sizeof out_path, "cli.out");
+    tmp_path(err_path, sizeof err_path, "cli.err");
+    const char *args[MAX_ARGS + 2];
+    size_t n = 0;
+    args[n++] = cli_path();
+    while (argv[n - 1] && n < MAX_ARGS + 1) {
+        args[n] = argv[n - 1];
+        n++;
+    }
+    args[n] = NULL;
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0)
+        ww_test_fail(__FILE__, __LINE__, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
+            _exit(126);
+        unsetenv("WEGWIJS_LANG");
+        unsetenv("WEGWIJS_DATA");
+        if (env_kv) {
+            char name[64];
+            const char *eq = strchr(env_kv, '=');
+            size_t n_name = eq ? (size_t)(eq - env_kv) : 0;
+            if (!eq || n_name >= sizeof name)
+                _exit(126);
+            memcpy(name, env_kv, n_name);
+            name[n_name] = '\0';
+            if (setenv(name, eq + 1, 1) != 0)
+                _exit(126);
+        }
+        execv(args[0], (char *const *)args);
+        _exit(127);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR)
+            ww_test_fail(__FILE__, __LINE__, "waitpid: %s", strerror(errno));
+    }
+    r->exited = WIFEXITED(status);
+    r->code = r->exited ? WEXITSTATUS(status) : WIFSIGNALED(status) ? WTERMSIG(status) : -1;
+    slurp(out_path, out_buf, OUT_MAX);
+    slurp(err_path, err_buf, ERR_MAX);
+    r->out = out_buf;
+    r->err = err_buf;
+    if (r->exited && r->code == 127)
+        ww_test_fail(__FILE__, __LINE__, "cannot run %s", args[0]);
+}
+
+/* run(&r, "--data", dir, "groups", NULL) */
+static void run(struct run *r, ...)
+{
+    const char *argv[MAX_ARGS + 1];
+    size_t n = 0;
+    va_list ap;
+    va_start(ap, r);
+    const char *a;
+    while ((a = va_arg(ap, const char *)) && n < MAX_ARGS)
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    run_argv(r, NULL, argv);
+}
+
+static void run_env(struct run *r, const char *env_kv, ...)
+{
+    const char *argv[MAX_ARGS + 1];
+    size_t n = 0;
+    va_list ap;
+    va_start(ap, env_kv);
+    const char *a;
+    while ((a = va_arg(ap, const char *)) && n < MAX_ARGS)
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    run_argv(r, env_kv, argv);
+}
+
+/* The run ended by a normal exit with status `code`; on failure prints what it said. */
+#define EXPECT_EXIT(r, want)                                                                       \
+    do {                                                                                           \
+        if (!(r).exited)                                                                           \
+            ww_test_fail(__FILE__, __LINE__, "killed by signal %d; stderr: %s", (r).code,          \
+                         (r).err);                                                                 \
+        if ((r).code != (want))                                                                    \
+            ww_test_fail(__FILE__, __LINE__, "exit %d, want %d; stdout: %.400s; stderr: %s",       \
+                         (r).code, (want), (r).out, (r).err);                                      \
+    } while (0)
+
+#define EXPECT_HAS(text, needle)                                                                   \
+    do {                                                                                           \
+        if (!strstr((text), (needle)))                                                             \
+            ww_test_fail(__FILE__, __LINE__, "\"%s\" not found in: %.2000s", (needle), (text));    \
+    } while (0)
+
+#define EXPECT_LACKS(text, needle)                                                                 \
+    do {                                                                                           \
+        if (strstr((text), (needle)))                                                              \
+            ww_test_fail(__FILE__, __LINE__, "\"%s\" unexpectedly in: %.2000s", (needle), (text)); \
+    } while (0)
+
+/* A failed run: normal exit with `want`, one "wegwijs: " line on stderr containing needle. */
+static void expect_error(const struct run *r, int want, const char *needle, int line)
+{
+    if (!r->exited)
+        ww_test_fail(__FILE__, line, "killed by signal %d; stderr: %s", r->code, r->err);
+    if (r->code != want)
+        ww_test_fail(__FILE__, line, "exit %d, want %d; stderr: %s", r->code, want, r->err);
+    if (strncmp(r->err, "wegwijs: ", 9) != 0)
+        ww_test_fail(__FILE__, line, "stderr does not start with \"wegwijs: \": %s", r->err);
+    if (needle && !strstr(r->err, needle))
+        ww_test_fail(__FILE__, line, "\"%s\" not in stderr: %s", needle, r->err);
+}
+
+/* Copies the first line of s (without its newline) into out. */
+static void first_line(const char *s, char *out, size_t cap)
+{
+    size_t n = strcspn(s, "\n");
+    if (n >= cap)
+        ww_test_fail(__FILE__, __LINE__, "line too long: %.80s", s);
+    memcpy(out, s, n);
+    out[n] = '\0';
+}
+
+static int is_hex(const char *s, size_t len)
+{
+    if (strlen(s) != len)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return 0;
+    return 1;
+}
+
+static void write_bytes(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    ASSERT(f != NULL);
+    ASSERT_EQ(fwrite(data, 1, len, f), len);
+    ASSERT_EQ(fclose(f), 0);
+}
+
+static size_t read_bytes(const char *path, unsigned char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    ASSERT(f != NULL);
+    size_t n = fread(buf, 1, cap, f);
+    ASSERT(feof(f));
+    fclose(f);
+    return n;
+}
+
+/* ---- A coach and a student -------------------------------------------------------------- */
+
+struct pair {
+    char coach[512], student[512];
+    char coach_key[65], student_key[65];
+    char group[33], member[33];
+};
+
+/* Two devices; the coach creates a group and adds the student by the student's device key;
+ * a bundle brings the group to the student. */
+static void setup_pair(struct pair *p)
+{
+    struct run r;
+    tmp_path(p->coach, sizeof p->coach, "coach");
+    tmp_path(p->student, sizeof p->student, "student");
+    run(&r, "--data", p->coach, "init", NULL);
+    EXPECT_EXIT(r, 0);
+    first_line(r.out, p->coach_key, sizeof p->coach_key);
+    ASSERT(is_hex(p->coach_key, 64));
+    run(&r, "--data", p->student, "init", NULL);
+    EXPECT_EXIT(r, 0);
+    first_line(r.out, p->student_key, sizeof p->student_key);
+    ASSERT(is_hex(p->student_key, 64));
+    ASSERT(strcmp(p->coach_key, p->student_key) != 0);
+
+    run(&r, "--data", p->coach, "group", "create", "Afdeling 3B", "--alias", "Coach Anja", NULL);
+    EXPECT_EXIT(r, 0);
+    first_line(r.out, p->group, sizeof p->group);
+    ASSERT(is_hex(p->group, 32));
+    run(&r, "--data", p->coach, "member", "add", p->group, "--role", "student", "--alias", "Sam",
+        "--year", "2", "--track", "bbl", "--device", p->student_key, NULL);
+    EXPECT_EXIT(r, 0);
+    first_line(r.out, p->member, sizeof p->member);
+    ASSERT(is_hex(p->member, 32));
+
+    char bundle[512];
+    tmp_path(bundle, sizeof bundle, "to-student.wwb");
+    run(&r, "--data", p->coach, "bundle", "export", p->group, bundle, NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p->student, "bundle", "import", bundle, NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "geweigerd: 0");
+    EXPECT_LACKS(r.out, "nieuw: 0\n");
+}
+
+/* ---- Tests -------------------------------------------------------------------------------- */
+
+TEST(cli_init_and_id)
+{
+    struct run r;
+    char dir[512], key[80], again[80];
+    tmp_path(dir, sizeof dir, "device/nested");
+    run(&r, "--data", dir, "id", NULL);
+    expect_error(&r, 1, "wegwijs init", __LINE__);
+
+    run(&r, "--data", dir, "init", NULL);
+    EXPECT_EXIT(r, 0);
+    first_line(r.out, key, sizeof key);
+    ASSERT(is_hex(key, 64));
+    run(&r, "--data", dir, "id", NULL);
+    EXPECT_EXIT(r, 0);
+    first_line(r.out, again, sizeof again);
+    ASSERT_STR_EQ(again, key);
+    /* init is idempotent: the same device, the same key. */
+    run(&r, "--data", dir, "init", NULL);
+    EXPECT_EXIT(r, 0);
+    first_line(r.out, again, sizeof again);
+    ASSERT_STR_EQ(again, key);
+    /* WEGWIJS_DATA names the folder when --data does not. */
+    char env[600];
+    snprintf(env, sizeof env, "WEGWIJS_DATA=%s", dir);
+    run_env(&r, env, "id", NULL);
+    EXPECT_EXIT(r, 0);
+    first_line(r.out, again, sizeof again);
+    ASSERT_STR_EQ(again, key);
+    /* The identity file is private to its owner. */
+    char idfile[600];
+    snprintf(idfile, sizeof idfile, "%s/identity.key", dir);
+    struct stat st;
+    ASSERT_EQ(stat(idfile, &st), 0);
+    ASSERT_EQ(st.st_mode & 077, 0);
+}
+
+TEST(cli_two_devices_through_bundles)
+{
+    struct pair p;
+    struct run r;
+    setup_pair(&p);
+
+    /* The student sees the group, its role and today's challenge. */
+    run(&r, "--data", p.student, "groups", NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, p.group);
+    EXPECT_HAS(r.out, "Afdeling 3B  student");
+    run(&r, "--data", p.student, "today", p.group, NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "Datum: ");
+    EXPECT_HAS(r.out, "Challenge ");
+    EXPECT_HAS(r.out, "CanMEDS-rol: ");
+    EXPECT_HAS(r.out, "Ingepland door de coach: nee");
+    EXPECT_HAS(r.out, "  K1  Ik voelde me vandaag vrij om vragen te stellen");
+    EXPECT_HAS(r.out, "  K2  ");
+    run(&r, "--data", p.student, "members", p.group, NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "student  Sam  jaar 2  bbl");
+    EXPECT_HAS(r.out, p.student_key);
+
+    /* The student reflects, shared with the coach, answers in any order. */
+    const char *text = "Ik vroeg bij de overdracht wat SBAR betekent.";
+    run(&r, "--data", p.student, "reflect", p.group, "--status", "deels", "--obstacle",
+        "andere-taken", "--situatie", text, "--reflectie", "Vragen mag.", "--share", "coach",
+        "--answer", "K2=5", "--answer", "k1=4", "--answer", "K1=4", NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "opgeslagen (coach)");
+    char hash[80];
+    const char *nl = strchr(r.out, '\n');
+    ASSERT(nl != NULL);
+    first_line(nl + 1, hash, sizeof hash);
+    ASSERT(is_hex(hash, 64));
+    run(&r, "--data", p.student, "reflections", p.group, NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, text);
+    EXPECT_HAS(r.out, "klimaat: K1=4 K2=5");
+
+    /* Back to the coach. */
+    char bundle[512];
+    tmp_path(bundle, sizeof bundle, "to-coach.wwb");
+    run(&r, "--data", p.student, "bundle", "export", p.group, bundle, NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.coach, "bundle", "import", bundle, NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "geweigerd: 0");
+    run(&r, "--data", p.coach, "reflections", p.group, NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, text);
+    EXPECT_HAS(r.out, "Vragen mag.");
+    EXPECT_HAS(r.out, p.member);
+    EXPECT_HAS(r.out, "  Sam  deels  coach  ");
+    EXPECT_HAS(r.out, hash);
+    EXPECT_HAS(r.out, "obstakels: andere taken gingen voor");
+    /* Climate answers go to the aggregator only: the coach never sees them. */
+    EXPECT_LACKS(r.out, "K1=4");
+    /* The same bundle again changes nothing. */
+    run(&r, "--data", p.coach, "bundle", "import", bundle, NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "nieuw: 0\n");
+
+    /* The coach reacts and signs off; the member listing by member works too. */
+    run(&r, "--data", p.coach, "react", p.group, hash, "Mooi dat je het vroeg!", NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.coach, "reactions", p.group, hash, NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "Mooi dat je het vroeg!");
+    run(&r, "--data", p.coach, "signoff", p.group, p.member, "W03", "--level", "voldoende",
+        "--date", "2026-11-20", "--note", "Goed gedaan", NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.coach, "signoffs", p.group, NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "2026-11-20  ");
+    EXPECT_HAS(r.out, "  W03  voldoende  ");
+    EXPECT_HAS(r.out, "notitie: Goed gedaan");
+}
+
+TEST(cli_private_reflection_and_signal)
+{
+    struct pair p;
+    struct run r;
+    setup_pair(&p);
+    run(&r, "--data", p.student, "reflect", p.group, "--status", "niet", "--date", "2026-11-20",
+        "--situatie", "Alleen voor mij.", NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "(privé)");
+    run(&r, "--data", p.student, "signal", "raise", p.group, "--category", "werkdruk", "--text",
+        "Te weinig tijd voor uitleg.", NULL);
+    EXPECT_EXIT(r, 0);
+    char signal[80];
+    first_line(r.out, signal, sizeof signal);
+    ASSERT(is_hex(signal, 64));
+
+    char bundle[512];
+    tmp_path(bundle, sizeof bundle, "to-coach.wwb");
+    run(&r, "--data", p.student, "bundle", "export", p.group, bundle, NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.coach, "bundle", "import", bundle, NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.coach, "reflections", p.group, p.member, NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "2026-11-20  ");
+    EXPECT_HAS(r.out, "(privé)");
+    EXPECT_LACKS(r.out, "Alleen voor mij.");
+    run(&r, "--data", p.coach, "signals", p.group, NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, signal);
+    EXPECT_HAS(r.out, "werkdruk  open");
+    EXPECT_HAS(r.out, "Te weinig tijd voor uitleg.");
+    run(&r, "--data", p.coach, "signal", "resolve", p.group, signal, "--state", "opgelost",
+        "--note", "Besproken met de afdeling.", NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.coach, "signals", p.group, NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "werkdruk  opgelost");
+    /* Roles are the library's to enforce; the command reports the refusal. */
+    run(&r, "--data", p.coach, "signal", "raise", p.group, "--category", "overig", "--text", "x",
+        NULL);
+    expect_error(&r, 1, "deze rol mag dat niet", __LINE__);
+}
+
+TEST(cli_fifth_student_refused)
+{
+    struct run r;
+    char coach[512], group[40];
+    tmp_path(coach, sizeof coach, "coach");
+    run(&r, "--data", coach, "init", NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", coach, "group", "create", "Vol", NULL);
+    EXPECT_EXIT(r, 0);
+    first_line(r.out, group, sizeof group);
+    for (int i = 0; i < 5; i++) {
+        char dir[512], name[32], key[80], alias[16];
+        snprintf(name, sizeof name, "student%d", i + 1);
+        snprintf(alias, sizeof alias, "S%d", i + 1);
+        tmp_path(dir, sizeof dir, name);
+        run(&r, "--data", dir, "init", NULL);
+        EXPECT_EXIT(r, 0);
+        first_line(r.out, key, sizeof key);
+        run(&r, "--data", coach, "member", "add", group, "--role", "student", "--alias", alias,
+            "--device", key, NULL);
+        if (i < 4) {
+            EXPECT_EXIT(r, 0);
+            continue;
+        }
+        expect_error(&r, 1, "de groep heeft al vier studenten", __LINE__);
+        ASSERT_EQ(r.out[0], '\0');
+    }
+    run(&r, "--data", coach, "members", group, NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "  S4  ");
+    EXPECT_LACKS(r.out, "  S5  ");
+}
+
+TEST(cli_bad_arguments)
+{
+    struct pair p;
+    struct run r;
+    setup_pair(&p);
+    const char *g = p.group;
+    static char big[420], exact[401], long_arg[100001];
+    memset(big, 'a', sizeof big - 1);
+    memset(exact, 'b', sizeof exact - 1);
+    memset(long_arg, 'f', sizeof long_arg - 1);
+
+    run(&r, "--data", p.coach, "members", "xyz", NULL);
+    expect_error(&r, 2, "ongeldige groep-id 'xyz'", __LINE__);
+    run(&r, "--data", p.coach, "members", "0123456789abcdef0123456789abcdeg", NULL);
+    expect_error(&r, 2, "ongeldige groep-id", __LINE__);
+    run(&r, "--data", p.coach, "members", long_arg, NULL);
+    expect_error(&r, 2, "...' (verwacht 32", __LINE__);
+    run(&r, "--data", p.coach, "members", "00000000000000000000000000000000", NULL);
+    expect_error(&r, 1, "onbekende groep", __LINE__);
+    run(&r, "--data", p.coach, "day", g, "2026-02-30", NULL);
+    expect_error(&r, 2, "ongeldige datum '2026-02-30'", __LINE__);
+    run(&r, "--data", p.coach, "day", g, "2026-2-3", NULL);
+    expect_error(&r, 2, "ongeldige datum", __LINE__);
+    run(&r, "--data", p.coach, "frobnicate", NULL);
+    expect_error(&r, 2, "onbekende opdracht 'frobnicate'", __LINE__);
+    run(&r, "--data", p.coach, "group", "destroy", NULL);
+    expect_error(&r, 2, "onbekende opdracht 'group destroy'", __LINE__);
+    run(&r, "--data", p.coach, "member", "add", g, "--role", "student", "--alias", "X", "--year",
+        "9", "--device", p.coach_key, NULL);
+    expect_error(&r, 2, "ongeldige waarde '9' voor --year", __LINE__);
+    run(&r, "--data", p.coach, "member", "add", g, "--role", "student", "--alias", "X", "--year",
+        "99999999999999999999999", "--device", p.coach_key, NULL);
+    expect_error(&r, 2, "--year", __LINE__);
+    run(&r, "--data", p.coach, "member", "add", g, "--role", "student", "--alias", "X", "--year",
+        " 2", "--device", p.coach_key, NULL);
+    expect_error(&r, 2, "--year", __LINE__);
+    run(&r, "--data", p.coach, "member", "add", g, "--role", "decaan", "--alias", "X", "--device",
+        p.coach_key, NULL);
+    expect_error(&r, 2, "kies uit: student, ouderejaars, coach", __LINE__);
+    run(&r, "--data", p.coach, "member", "add", g, "--role", "student", "--alias", "X", "--device",
+        "abcd", NULL);
+    expect_error(&r, 2, "ongeldige apparaatsleutel 'abcd'", __LINE__);
+    run(&r, "--data", p.coach, "member", "add", g, "--role", "student", "--alias", NULL);
+    expect_error(&r, 2, "'--alias' heeft een waarde nodig", __LINE__);
+    run(&r, "--data", p.coach, "members", g, "--verbose", NULL);
+    expect_error(&r, 2, "onbekende optie '--verbose'", __LINE__);
+    run(&r, "--data", p.coach, "react", g, "beef", "tekst", NULL);
+    expect_error(&r, 2, "ongeldige gebeurtenis-id 'beef'", __LINE__);
+    run(&r, "--lang", "fr", "--data", p.coach, "groups", NULL);
+    expect_error(&r, 2, "onbekende taal 'fr'", __LINE__);
+    run(&r, "--data", "", "groups", NULL);
+    expect_error(&r, 2, NULL, __LINE__);
+    run(&r, "--data", NULL);
+    expect_error(&r, 2, NULL, __LINE__);
+
+    /* Text limits and UTF-8 are the library's; 400 bytes of situatie fit, 419 do not. */
+    run(&r, "--data", p.student, "reflect", g, "--status", "gedaan", "--situatie", big, NULL);
+    expect_error(&r, 2, "invoer is te groot", __LINE__);
+    run(&r, "--data", p.student, "reflect", g, "--status", "gedaan", "--situatie", "\xff\xfe",
+        NULL);
+    expect_error(&r, 2, "UTF-8", __LINE__);
+    run(&r, "--data", p.student, "reflect", g, "--status", "gedaan", "--situatie", exact, NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.student, "reflect", g, "--status", "klaar", NULL);
+    expect_error(&r, 2, "kies uit: gedaan, deels, niet", __LINE__);
+    run(&r, "--data", p.student, "reflect", g, "--status", "gedaan", "--obstacle", "durfde-niet",
+        NULL);
+    expect_error(&r, 2, "obstakels", __LINE__);
+    run(&r, "--data", p.student, "reflect", g, "--status", "deels", "--answer", "K1=6", NULL);
+    expect_error(&r, 2, "ongeldig antwoord 'K1=6'", __LINE__);
+    run(&r, "--data", p.student, "reflect", g, "--status", "deels", "--answer", "K1=2", "--answer",
+        "K1=3", NULL);
+    expect_error(&r, 2, "vraag K1", __LINE__);
+    run(&r, "--data", p.student, "reflect", g, "--status", "deels", "--answer", "X", "--answer",
+        "=", "--answer", "K1=", NULL);
+    expect_error(&r, 2, "ongeldig antwoord 'X'", __LINE__);
+    run(&r, "--data", p.student, "reflect", g, "--status", "deels", "--answer", "K1=1", "--answer",
+        "K2=1", "--answer", "R1=1", "--answer", "R2=1", "--answer", "R3=1", "--answer", "R4=1",
+        "--answer", "R5=1", "--answer", "R6=1", "--answer", "R7=nvt", NULL);
+    expect_error(&r, 2, "hoogstens 8", __LINE__);
+    run(&r, "--data", p.student, "dayoff", g, "9999-99-99", NULL);
+    expect_error(&r, 2, "ongeldige datum", __LINE__);
+    run(&r, "--data", p.coach, "challenge", "define", g, "--code", "C1", "--title", "T",
+        "--description", "D", "--canmeds", "8", "--weeks", "1-2", NULL);
+    expect_error(&r, 2, "--canmeds", __LINE__);
+    run(&r, "--data", p.coach, "challenge", "define", g, "--code", "C1", "--title", "T",
+        "--description", "D", "--canmeds", "zorgverlener", "--weeks", "5-2", NULL);
+    expect_error(&r, 2, "ongeldige weken '5-2'", __LINE__);
+    run(&r, "--data", p.coach, "challenge", "schedule", g, "2026-11-23", "GEENCODE", NULL);
+    expect_error(&r, 1, "niet gevonden", __LINE__);
+
+    /* Nothing above changed the device: the student's exact-length reflection is the only
+     * reflection. */
+    run(&r, "--data", p.student, "reflections", g, NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, exact);
+    EXPECT_LACKS(r.out, "aaaaaaaaaa");
+}
+
+TEST(cli_valid_challenge_and_day)
+{
+    struct pair p;
+    struct run r;
+    setup_pair(&p);
+    run(&r, "--data", p.coach, "challenge", "define", p.group, "--code", "EIG1", "--title",
+        "Eigen challenge", "--description", "Iets dat de coach bedacht.", "--canmeds",
+        "communicator", "--weeks", "1-52", "--signoff", "werkbegeleider", NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.coach, "challenge", "schedule", p.group, "2026-12-01", "EIG1", NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.coach, "day", p.group, "2026-12-01", NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "Datum: 2026-12-01");
+    EXPECT_HAS(r.out, "Challenge EIG1: Eigen challenge");
+    EXPECT_HAS(r.out, "CanMEDS-rol: Communicator");
+    EXPECT_HAS(r.out, "Ingepland door de coach: ja");
+    EXPECT_HAS(r.out, "Aftekenen door: werkbegeleider");
+    run(&r, "--data", p.coach, "library", NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "W01  weken 1-2    Wie werkt er vandaag?");
+    EXPECT_HAS(r.out, "L01  weken 5-52   Overdragen met SBAR");
+    run(&r, "--data", p.student, "dayoff", p.group, "2026-11-20", NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.student, "day", p.group, "2026-11-20", NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "Geen dienst");
+    run(&r, "--data", p.student, "dayoff", p.group, "2026-11-20", "--undo", NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.student, "day", p.group, "2026-11-20", NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_LACKS(r.out, "Geen dienst");
+    run(&r, "--data", p.coach, "export", p.group, p.member, NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "\"format\":\"wegwijs-export-v1\"");
+    EXPECT_HAS(r.out, p.member);
+}
+
+/* A group's bundle from the coach, for the hostile-file test to take apart. */
+static size_t coach_bundle(struct pair *p, unsigned char *buf, size_t cap)
+{
+    char bundle[512];
+    struct run r;
+    tmp_path(bundle, sizeof bundle, "good.wwb");
+    run(&r, "--data", p->coach, "bundle", "export", p->group, bundle, NULL);
+    EXPECT_EXIT(r, 0);
+    return read_bytes(bundle, buf, cap);
+}
+
+TEST(cli_hostile_bundles)
+{
+    struct pair p;
+    struct run r;
+    setup_pair(&p);
+    static unsigned char good[1 << 20], bad[(1 << 20) + 64];
+    size_t n = coach_bundle(&p, good, sizeof good);
+    ASSERT_GT(n, 8 + 4);
+    ASSERT_MEM_EQ(good, "WWBNDL1\n", 8);
+    /* Every record's length is in range and the records fill the file exactly. */
+    size_t pos = 8, records = 0;
+    while (pos < n) {
+        ASSERT_LE(pos + 4, n);
+        size_t len = (size_t)good[pos] << 24 | (size_t)good[pos + 1] << 16 |
+                     (size_t)good[pos + 2] << 8 | good[pos + 3];
+        ASSERT_GT(len, 0);
+        ASSERT_LE(len, 65536);
+        pos += 4 + len;
+        records++;
+    }
+    ASSERT_EQ(pos, n);
+    ASSERT_GE(records, 3);
+
+    /* A fresh device that has never seen the group. */
+    char fresh[512], path[512];
+    tmp_path(fresh, sizeof fresh, "fresh");
+    run(&r, "--data", fresh, "init", NULL);
+    EXPECT_EXIT(r, 0);
+    tmp_path(path, sizeof path, "bad.wwb");
+
+    memcpy(bad, good, n);
+    bad[0] = 'X';
+    write_bytes(path, bad, n);
+    run(&r, "--data", fresh, "bundle", "import", path, NULL);
+    expect_error(&r, 1, "geen Wegwijs-bundel", __LINE__);
+
+    write_bytes(path, good, 5);
+    run(&r, "--data", fresh, "bundle", "import", path, NULL);
+    expect_error(&r, 1, "geen Wegwijs-bundel", __LINE__);
+
+    /* Whole records first, then one cut short: nothing at all may be applied. */
+    write_bytes(path, good, n - 1);
+    run(&r, "--data", fresh, "bundle", "import", path, NULL);
+    expect_error(&r, 1, "afgebroken", __LINE__);
+
+    /* A length beyond the end of the file. */
+    memcpy(bad, good, n);
+    memcpy(bad + n,
+           "\x00\x00\x10\x00"
+           "abc",
+           7);
+    write_bytes(path, bad, n + 7);
+    run(&r, "--data", fresh, "bundle", "import", path, NULL);
+    expect_error(&r, 1, "afgebroken", __LINE__);
+
+    /* 1 GiB claimed by the last record. */
+    memcpy(bad + n,
+           "\x40\x00\x00\x00"
+           "abcdefgh",
+           12);
+    write_bytes(path, bad, n + 12);
+    run(&r, "--data", fresh, "bundle", "import", path, NULL);
+    expect_error(&r, 1, "ongeldige lengte (1073741824 bytes)", __LINE__);
+
+    /* A zero length, and a trailing half length field. */
+    memcpy(bad + n, "\x00\x00\x00\x00", 4);
+    write_bytes(path, bad, n + 4);
+    run(&r, "--data", fresh, "bundle", "import", path, NULL);
+    expect_error(&r, 1, "ongeldige lengte (0 bytes)", __LINE__);
+    write_bytes(path, bad, n + 2);
+    run(&r, "--data", fresh, "bundle", "import", path, NULL);
+    expect_error(&r, 1, "afgebroken", __LINE__);
+
+    /* Not a file at all. */
+    run(&r, "--data", fresh, "bundle", "import", ww_test_tmpdir(), NULL);
+    expect_error(&r, 1, "geen gewoon bestand", __LINE__);
+    run(&r, "--data", fresh, "bundle", "import", "/nonexistent/x.wwb", NULL);
+    expect_error(&r, 1, "kan bundel", __LINE__);
+
+    /* None of that reached the store. */
+    run(&r, "--data", fresh, "groups", NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "(geen groepen)");
+
+    /* Well framed, but the events themselves are forged: refused by the library. */
+    memcpy(bad, good, n);
+    bad[n - 1] ^= 0x01;
+    bad[20] ^= 0x80;
+    write_bytes(path, bad, n);
+    run(&r, "--data", fresh, "bundle", "import", path, NULL);
+    expect_error(&r, 1, "geweigerd", __LINE__);
+    EXPECT_LACKS(r.out, "geweigerd: 0\n");
+
+    /* The untouched bundle still goes in whole. */
+    write_bytes(path, good, n);
+    run(&r, "--data", fresh, "bundle", "import", path, NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", fresh, "groups", NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, p.group);
+    EXPECT_HAS(r.out, "geen lid");
+}
+
+TEST(cli_english)
+{
+    struct run r;
+    char dir[512];
+    tmp_path(dir, sizeof dir, "nothing-here");
+    run(&r, NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "Gebruik: wegwijs");
+    run(&r, "--lang", "en", "help", NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "Usage: wegwijs");
+    EXPECT_LACKS(r.out, "Gebruik");
+    run(&r, "--lang", "en", "--data", dir, "frobnicate", NULL);
+    expect_error(&r, 2, "unknown command 'frobnicate'", __LINE__);
+    run_env(&r, "WEGWIJS_LANG=en", "--data", dir, "id", NULL);
+    expect_error(&r, 1, "no device in", __LINE__);
+    run(&r, "--data", dir, "--lang", "en", "day", "00", "2026-01-01", NULL);
+    expect_error(&r, 2, "invalid group id '00'", __LINE__);
+    /* --lang beats the environment. */
+    run_env(&r, "WEGWIJS_LANG=en", "--lang", "nl", "--data", dir, "id", NULL);
+    expect_error(&r, 1, "geen apparaat in", __LINE__);
+
+    /* Library errors in English too. */
+    run(&r, "--data", dir, "init", NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--lang", "en", "--data", dir, "group", "create", "", NULL);
+    expect_error(&r, 2, "cannot create the group: invalid argument", __LINE__);
+    run(&r, "--lang", "en", "--data", dir, "group", "create", "Ward 4", NULL);
+    EXPECT_EXIT(r, 0);
+    char group[40];
+    first_line(r.out, group, sizeof group);
+    run(&r, "--lang", "en", "--data", dir, "today", group, NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "Date: ");
+    EXPECT_HAS(r.out, "Scheduled by the coach: no");
+    EXPECT_HAS(r.out, "  K1  Today I felt free to ask questions");
+    run(&r, "--lang", "en", "--data", dir, "reflect", group, "--status", "done", NULL);
+    expect_error(&r, 1, "cannot save the reflection: this role may not do that", __LINE__);
+}
+
+TEST(cli_demo_twice)
+{
+    struct run r;
+    char dir[512];
+    tmp_path(dir, sizeof dir, "demo-data");
+    run(&r, "--data", dir, "demo", NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "== Stap 1: vier apparaten");
+    EXPECT_HAS(r.out, "nieuwe groep 'Wegwijs demo'");
+    EXPECT_HAS(r.out, "Sam: gereflecteerd (gedaan, groep)");
+    EXPECT_HAS(r.out, "Noor: gereflecteerd, maar privé");
+    EXPECT_HAS(r.out, "begeleiding van Daan (open)");
+    EXPECT_HAS(r.out, "afgetekend voor");
+    /* Noor's private text: readable on her own device, on no other. */
+    EXPECT_HAS(r.out, "  student2: Ik vond de dienst zwaar");
+    EXPECT_HAS(r.out, "  coach: (privé)");
+    EXPECT_HAS(r.out, "  student1: (privé)");
+    EXPECT_HAS(r.out, "  senior: (privé)");
+    ASSERT_EQ(r.err[0], '\0');
+
+    run(&r, "--lang", "en", "--data", dir, "demo", NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "existing group 'Wegwijs demo'");
+    EXPECT_HAS(r.out, "already a member: Sam");
+    EXPECT_HAS(r.out, "Sam: reflected (done, group)");
+    EXPECT_HAS(r.out, "  coach: (private)");
+    ASSERT_EQ(r.err[0], '\0');
+
+    /* The demo's devices are ordinary devices. */
+    char coach[600];
+    snprintf(coach, sizeof coach, "%s/coach", dir);
+    run(&r, "--data", coach, "groups", NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "Wegwijs demo  coach, eigenaar");
+}
