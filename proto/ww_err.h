@@ -22,7 +22,7 @@
     X(ETOOBIG, "input exceeds a limit", "invoer is te groot")                                      \
     X(ETYPE, "unexpected type in input", "onverwacht type in invoer")                              \
     X(ENONCANON, "input is not canonically encoded", "invoer is niet canoniek gecodeerd")          \
-    X(EUTF8, "text is not valid UTF-8 or contains control characters",                            \
+    X(EUTF8, "text is not valid UTF-8 or contains control characters",                             \
       "tekst is geen geldige UTF-8 of bevat stuurtekens")                                          \
     X(EDEPTH, "input is nested too deeply", "invoer is te diep genest")                            \
     X(ETRAILING, "trailing bytes after input", "extra bytes na de invoer")                         \
