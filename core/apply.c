@@ -77,9 +77,7 @@ struct item {
 struct head {
     uint8_t gid[16];
     uint8_t author[32];
-    uint64_t seq;
-    uint64_t hlc;
-    uint8_t hash[32];
+    struct ww_log_head h;
 };
 
 struct batch {
@@ -114,33 +112,65 @@ static struct head *find_head(struct batch *b, const uint8_t gid[16], const uint
     return NULL;
 }
 
-static void set_head(struct batch *b, const struct item *it)
+static void set_head(struct batch *b, const struct item *it, int64_t log)
 {
     struct head *h = find_head(b, it->env.h.group, it->env.h.author);
     if (!h) {
-        if (b->n_heads == sizeof b->heads / sizeof b->heads[0])
-            memmove(b->heads, b->heads + 1, sizeof b->heads - sizeof b->heads[0]), b->n_heads--;
+        if (b->n_heads == sizeof b->heads / sizeof b->heads[0]) {
+            memmove(b->heads, b->heads + 1, sizeof b->heads - sizeof b->heads[0]);
+            b->n_heads--;
+        }
         h = &b->heads[b->n_heads++];
         memcpy(h->gid, it->env.h.group, 16);
         memcpy(h->author, it->env.h.author, 32);
     }
-    h->seq = it->env.h.seq;
-    h->hlc = it->env.h.hlc;
-    memcpy(h->hash, it->hash, 32);
+    h->h.log = log;
+    h->h.seq = it->env.h.seq;
+    h->h.hlc = it->env.h.hlc;
+    memcpy(h->h.hash, it->hash, 32);
 }
 
-/* The stored event (gid, author, seq): 1 and its hash when held, 0 when not. */
-static int stored_hash(struct ww_store *s, const uint8_t *gid, const uint8_t *author, uint64_t seq,
-                       uint8_t hash[32], int *rc)
+int ww_log_head(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32],
+                struct ww_log_head *out)
 {
-    sqlite3_stmt *st = ww_sql(s, "SELECT hash FROM events WHERE gid=?1 AND author=?2 AND seq=?3");
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = ww_sql(s, "SELECT id FROM logs WHERE gid=?1 AND author=?2");
+    if (!st)
+        return WW_ESTORE;
+    bind_blob(st, 1, gid, 16);
+    bind_blob(st, 2, author, 32);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        out->log = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (step != SQLITE_ROW)
+        return step == SQLITE_DONE ? 0 : ww_db_err(s, step);
+    st = ww_sql(s, "SELECT id, hash, hlc FROM events WHERE id BETWEEN ?1 AND ?2 ORDER BY id DESC "
+                   "LIMIT 1");
+    if (!st)
+        return WW_ESTORE;
+    sqlite3_bind_int64(st, 1, out->log << WW_SEQ_BITS);
+    sqlite3_bind_int64(st, 2, out->log << WW_SEQ_BITS | WW_SEQ_MASK);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        out->seq = (uint64_t)(sqlite3_column_int64(st, 0) & WW_SEQ_MASK);
+        if (sqlite3_column_bytes(st, 1) == 32)
+            memcpy(out->hash, sqlite3_column_blob(st, 1), 32);
+        out->hlc = (uint64_t)sqlite3_column_int64(st, 2);
+    }
+    sqlite3_reset(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : ww_db_err(s, step);
+}
+
+/* The hash of the stored event `seq` of a log: 1 when held. */
+static int stored_hash(struct ww_store *s, int64_t log, uint64_t seq, uint8_t hash[32], int *rc)
+{
+    sqlite3_stmt *st = ww_sql(s, "SELECT hash FROM events WHERE id=?1");
     if (!st) {
         *rc = WW_ESTORE;
         return 0;
     }
-    bind_blob(st, 1, gid, 16);
-    bind_blob(st, 2, author, 32);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
+    sqlite3_bind_int64(st, 1, log << WW_SEQ_BITS | (int64_t)seq);
     int step = sqlite3_step(st);
     int found = step == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32;
     if (found)
@@ -151,31 +181,31 @@ static int stored_hash(struct ww_store *s, const uint8_t *gid, const uint8_t *au
     return found;
 }
 
-/* The author's latest stored event in the group: its seq (0 when none), hash and hlc. */
+/* The author's head, from this batch when it has stored an event of that author already. */
 static int author_head(struct ww_store *s, struct batch *b, const uint8_t *gid,
-                       const uint8_t *author, struct head *out)
+                       const uint8_t *author, struct ww_log_head *out)
 {
     struct head *h = find_head(b, gid, author);
     if (h) {
-        *out = *h;
+        *out = h->h;
         return 0;
     }
-    memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = ww_sql(s, "SELECT seq, hash, hlc FROM events WHERE gid=?1 AND author=?2 "
-                                 "ORDER BY seq DESC LIMIT 1");
+    return ww_log_head(s, gid, author, out);
+}
+
+/* A new log for an author's first event. */
+static int log_create(struct ww_store *s, const uint8_t *gid, const uint8_t *author, int64_t *out)
+{
+    sqlite3_stmt *st = ww_sql(s, "INSERT INTO logs(gid, author) VALUES(?1,?2)");
     if (!st)
         return WW_ESTORE;
     bind_blob(st, 1, gid, 16);
     bind_blob(st, 2, author, 32);
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
-        out->seq = (uint64_t)sqlite3_column_int64(st, 0);
-        if (sqlite3_column_bytes(st, 1) == 32)
-            memcpy(out->hash, sqlite3_column_blob(st, 1), 32);
-        out->hlc = (uint64_t)sqlite3_column_int64(st, 2);
-    }
-    sqlite3_reset(st);
-    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : ww_db_err(s, step);
+    int rc = ww_sql_done(s, st);
+    if (rc != 0)
+        return rc;
+    *out = sqlite3_last_insert_rowid(s->db);
+    return *out > 0 && *out < WW_MAX_LOGS ? 0 : WW_ETOOBIG;
 }
 
 /* ---- Materialisation, one function per kind ---------------------------------------- */
@@ -436,9 +466,11 @@ static int apply_erase(struct ww_store *s, struct batch *b, const struct ww_enve
 
     /* Strip the bodies of the covered events, keeping header, ct_hash and signature.
      * Row ids are collected first: the rows are rewritten while nothing reads them. */
-    sqlite3_stmt *q = ww_sql(s, "SELECT rowid FROM events WHERE gid=?1 AND hlc<=?3 AND "
-                                "kind>=7 AND kind<>16 AND (subject=?2 OR author IN "
-                                "(SELECT device FROM devices WHERE gid=?1 AND member=?2))");
+    sqlite3_stmt *q = ww_sql(s, "SELECT e.id FROM logs l JOIN events e ON e.id BETWEEN "
+                                "(l.id << 40) AND (l.id << 40 | 1099511627775) WHERE l.gid=?1 "
+                                "AND e.hlc<=?3 AND e.kind>=7 AND e.kind<>16 AND (e.subject=?2 OR "
+                                "l.author IN (SELECT device FROM devices WHERE gid=?1 AND "
+                                "member=?2))");
     if (!q)
         return WW_ESTORE;
     bind_blob(q, 1, gid, 16);
@@ -461,7 +493,7 @@ static int apply_erase(struct ww_store *s, struct batch *b, const struct ww_enve
     }
     sqlite3_reset(q);
     for (size_t i = 0; i < n_rows && rc == 0; i++) {
-        sqlite3_stmt *g = ww_sql(s, "SELECT raw FROM events WHERE rowid=?1");
+        sqlite3_stmt *g = ww_sql(s, "SELECT raw FROM events WHERE id=?1");
         if (!g) {
             rc = WW_ESTORE;
             break;
@@ -482,7 +514,7 @@ static int apply_erase(struct ww_store *s, struct batch *b, const struct ww_enve
         sqlite3_reset(g);
         if (!ok || rc != 0)
             continue;
-        sqlite3_stmt *u = ww_sql(s, "UPDATE events SET raw=?2 WHERE rowid=?1");
+        sqlite3_stmt *u = ww_sql(s, "UPDATE events SET raw=?2 WHERE id=?1");
         if (!u) {
             rc = WW_ESTORE;
             break;
@@ -858,15 +890,15 @@ static int apply_one(struct ww_store *s, struct batch *b, struct item *it, int *
 {
     const struct ww_header *h = &it->env.h;
     uint8_t held[32];
-    int rc = 0, covered = 0;
+    int rc = 0, covered = 0, unread = 0;
 
     /* The chain: seq follows the author's stored head, prev is its hash, time moves on.
      * At or below the head the event is held already, or it is a fork. */
-    struct head head;
+    struct ww_log_head head;
     if ((rc = author_head(s, b, h->group, h->author, &head)) != 0)
         return rc;
     if (h->seq <= head.seq) {
-        if (!stored_hash(s, h->group, h->author, h->seq, held, &rc))
+        if (!stored_hash(s, head.log, h->seq, held, &rc))
             return rc ? rc : WW_ECORRUPT; /* the log has a hole: never written by us */
         return sodium_memcmp(held, it->hash, 32) == 0 ? DUPLICATE : record_fork(s, it, held);
     }
@@ -957,18 +989,7 @@ static int apply_one(struct ww_store *s, struct batch *b, struct item *it, int *
             (rc = apply_reflection(s, it, author.member, NULL)) != 0)
             return rc;
         if (may_read_later(s, h)) {
-            sqlite3_stmt *st = ww_sql(s, "INSERT OR IGNORE INTO unread(gid, audience, subject, "
-                                         "epoch, author, seq) VALUES(?1,?2,?3,?4,?5,?6)");
-            if (!st)
-                return WW_ESTORE;
-            bind_blob(st, 1, h->group, 16);
-            sqlite3_bind_int(st, 2, h->audience);
-            bind_blob(st, 3, h->subject, 16);
-            sqlite3_bind_int64(st, 4, h->epoch);
-            bind_blob(st, 5, h->author, 32);
-            sqlite3_bind_int64(st, 6, (sqlite3_int64)h->seq);
-            if ((rc = ww_sql_done(s, st)) != 0)
-                return rc;
+            unread = 1; /* recorded once the event has its key in the log */
         }
     }
 
@@ -986,23 +1007,37 @@ store:;
         raw = b->out.p;
         len = b->out.len;
     }
-    sqlite3_stmt *st = ww_sql(s, "INSERT INTO events(gid, author, seq, hash, hlc, kind, epoch, "
-                                 "audience, subject, raw) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)");
+    if (!head.log && (rc = log_create(s, h->group, h->author, &head.log)) != 0)
+        return rc;
+    sqlite3_int64 id = head.log << WW_SEQ_BITS | (sqlite3_int64)h->seq;
+    sqlite3_stmt *st = ww_sql(s, "INSERT INTO events(id, hash, hlc, kind, epoch, audience, "
+                                 "subject, raw) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
     if (!st)
         return WW_ESTORE;
-    bind_blob(st, 1, h->group, 16);
-    bind_blob(st, 2, h->author, 32);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)h->seq);
-    bind_blob(st, 4, it->hash, 32);
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)h->hlc);
-    sqlite3_bind_int(st, 6, h->kind);
-    sqlite3_bind_int64(st, 7, h->epoch);
-    sqlite3_bind_int(st, 8, h->audience);
-    bind_blob(st, 9, h->subject, 16);
-    bind_blob(st, 10, raw, len);
+    sqlite3_bind_int64(st, 1, id);
+    bind_blob(st, 2, it->hash, 32);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)h->hlc);
+    sqlite3_bind_int(st, 4, h->kind);
+    sqlite3_bind_int64(st, 5, h->epoch);
+    sqlite3_bind_int(st, 6, h->audience);
+    bind_blob(st, 7, h->subject, 16);
+    bind_blob(st, 8, raw, len);
     if ((rc = ww_sql_done(s, st)) != 0)
         return rc;
-    set_head(b, it);
+    if (unread) {
+        st = ww_sql(s, "INSERT OR IGNORE INTO unread(gid, audience, subject, epoch, event) "
+                       "VALUES(?1,?2,?3,?4,?5)");
+        if (!st)
+            return WW_ESTORE;
+        bind_blob(st, 1, h->group, 16);
+        sqlite3_bind_int(st, 2, h->audience);
+        bind_blob(st, 3, h->subject, 16);
+        sqlite3_bind_int64(st, 4, h->epoch);
+        sqlite3_bind_int64(st, 5, id);
+        if ((rc = ww_sql_done(s, st)) != 0)
+            return rc;
+    }
+    set_head(b, it, head.log);
     ww_hlc_observe(s, h->hlc);
     return APPLIED;
 }
@@ -1192,9 +1227,8 @@ int ww_apply_unread(struct ww_store *s, const uint8_t gid[16], uint8_t audience,
     sqlite3_stmt *q;
     rc = ww_db_err(s, sqlite3_prepare_v2(s->db,
                                          "SELECT e.raw, e.hash FROM unread u JOIN events e ON "
-                                         "e.gid=u.gid AND e.author=u.author AND e.seq=u.seq "
-                                         "WHERE u.gid=?1 AND u.audience=?2 AND u.subject=?3 AND "
-                                         "u.epoch=?4 ORDER BY e.hlc, e.author",
+                                         "e.id=u.event WHERE u.gid=?1 AND u.audience=?2 AND "
+                                         "u.subject=?3 AND u.epoch=?4 ORDER BY e.hlc, e.id",
                                          -1, &q, NULL));
     if (rc == 0) {
         bind_blob(q, 1, gid, 16);
@@ -1247,12 +1281,15 @@ int ww_read_body(struct ww_store *s, const uint8_t gid[16], const uint8_t author
     int rc = ww_cache_load(s, gid);
     if (rc != 0)
         return rc;
-    sqlite3_stmt *st = ww_sql(s, "SELECT raw FROM events WHERE gid=?1 AND author=?2 AND seq=?3");
+    struct ww_log_head lh;
+    if ((rc = ww_log_head(s, gid, author, &lh)) != 0)
+        return rc;
+    if (!lh.log || seq > lh.seq)
+        return WW_ENOTFOUND;
+    sqlite3_stmt *st = ww_sql(s, "SELECT raw FROM events WHERE id=?1");
     if (!st)
         return WW_ESTORE;
-    bind_blob(st, 1, gid, 16);
-    bind_blob(st, 2, author, 32);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
+    sqlite3_bind_int64(st, 1, lh.log << WW_SEQ_BITS | (sqlite3_int64)seq);
     rc = WW_ENOTFOUND;
     if (sqlite3_step(st) == SQLITE_ROW) {
         struct ww_envelope env;

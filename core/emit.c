@@ -36,20 +36,13 @@ int ww_seal(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN], const struct
         memcpy(h->ref, e->ref, e->ref_len);
     h->ref_len = (uint8_t)e->ref_len;
 
-    sqlite3_stmt *st = ww_sql(s, "SELECT seq, hash, hlc FROM events WHERE gid=?1 AND author=?2 "
-                                 "ORDER BY seq DESC LIMIT 1");
-    if (!st)
-        return WW_ESTORE;
-    sqlite3_bind_blob(st, 1, gid, 16, SQLITE_TRANSIENT);
-    sqlite3_bind_blob(st, 2, s->pk, 32, SQLITE_TRANSIENT);
-    h->seq = 1;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        h->seq = (uint64_t)sqlite3_column_int64(st, 0) + 1;
-        if (sqlite3_column_bytes(st, 1) == 32)
-            memcpy(h->prev, sqlite3_column_blob(st, 1), 32);
-        ww_hlc_observe(s, (uint64_t)sqlite3_column_int64(st, 2));
-    }
-    sqlite3_reset(st);
+    struct ww_log_head head;
+    if ((rc = ww_log_head(s, gid, s->pk, &head)) != 0)
+        return rc;
+    h->seq = head.seq + 1;
+    if (head.seq)
+        memcpy(h->prev, head.hash, 32);
+    ww_hlc_observe(s, head.hlc);
     h->hlc = ww_hlc_next(s);
 
     const uint8_t *key = NULL;

@@ -206,9 +206,10 @@ int ww_export_member(struct ww_store *s, const uint8_t group[WW_ID_LEN],
     sqlite3_reset(st);
 
     int rc = json_rows(s, &j, "devices",
-                       "SELECT d.device, (SELECT count(*) FROM events e WHERE e.gid=d.gid AND "
-                       "e.author=d.device) FROM devices d WHERE d.gid=?1 AND d.member=?2 "
-                       "ORDER BY d.device",
+                       "SELECT d.device, coalesce((SELECT max(e.id) & 1099511627775 FROM logs "
+                       "l JOIN events e ON e.id BETWEEN (l.id << 40) AND (l.id << 40 | "
+                       "1099511627775) WHERE l.gid=d.gid AND l.author=d.device), 0) FROM "
+                       "devices d WHERE d.gid=?1 AND d.member=?2 ORDER BY d.device",
                        group, member, device_row);
     if (rc == 0) {
         ww_json_key(&j, "reflections");

@@ -156,6 +156,19 @@ int ww_emit_tx(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN], const str
 int ww_tx(struct ww_store *s, int (*fn)(struct ww_store *s, void *ud), void *ud);
 
 /* ---- apply.c ---- */
+#define WW_SEQ_BITS 40
+#define WW_SEQ_MASK ((1ll << WW_SEQ_BITS) - 1)
+#define WW_MAX_LOGS (1ll << 22) /* logs per store: the key stays a positive int64 */
+/* An author's log in a group: its local number (0 when it has no events yet) and its last
+ * event's seq (0 when none), hash and hlc. */
+struct ww_log_head {
+    int64_t log;
+    uint64_t seq;
+    uint8_t hash[32];
+    uint64_t hlc;
+};
+int ww_log_head(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32],
+                struct ww_log_head *out);
 int ww_apply_batch(struct ww_store *s, const uint8_t *const *events, const size_t *lens, size_t n,
                    struct ww_apply_result *res);
 /* Decrypts and decodes the body of a held event into pt (body's slices point into pt). */

@@ -3,8 +3,9 @@
  * lacks, and applying a peer's batch.
  *
  * The version vector is derived, not stored: each author's events are held contiguously
- * from seq 1 (apply.c defers anything after a gap), so max(seq) per author is exactly
- * "the highest contiguous seq held".
+ * from seq 1 (apply.c defers anything after a gap), so the last seq of each log is exactly
+ * "the highest contiguous seq held". Events are keyed log << 40 | seq (store.h), so an
+ * author's events are one range of the integer key.
  */
 #include <string.h>
 
@@ -15,8 +16,9 @@ int ww_sync_vv(struct ww_store *s, const uint8_t group[WW_ID_LEN], struct ww_vv_
 {
     if (!s || !group || !n_out || (max && !items))
         return WW_EINVAL;
-    sqlite3_stmt *st = ww_sql(s, "SELECT author, max(seq) FROM events WHERE gid=?1 GROUP BY "
-                                 "author ORDER BY author");
+    sqlite3_stmt *st = ww_sql(s, "SELECT l.author, (SELECT max(e.id) FROM events e WHERE e.id "
+                                 "BETWEEN (l.id << 40) AND (l.id << 40 | 1099511627775)) & "
+                                 "1099511627775 FROM logs l WHERE l.gid=?1 ORDER BY l.author");
     if (!st)
         return WW_ESTORE;
     sqlite3_bind_blob(st, 1, group, 16, SQLITE_TRANSIENT);
@@ -57,9 +59,10 @@ int ww_sync_missing(struct ww_store *s, const uint8_t group[WW_ID_LEN],
         return rc;
     /* Each author's hlc rises with its seq, so HLC order keeps every author's order and puts
      * causes (which the writer had seen) before their effects. */
-    sqlite3_stmt *st = ww_sql(s, "SELECT e.raw FROM events e LEFT JOIN temp.peer_vv p ON "
-                                 "p.author=e.author WHERE e.gid=?1 AND e.seq > coalesce(p.seq, 0) "
-                                 "ORDER BY e.hlc, e.author, e.seq LIMIT ?2");
+    sqlite3_stmt *st = ww_sql(s, "SELECT e.raw FROM logs l LEFT JOIN temp.peer_vv p ON "
+                                 "p.author=l.author JOIN events e ON e.id BETWEEN (l.id << 40 | "
+                                 "(coalesce(p.seq, 0) + 1)) AND (l.id << 40 | 1099511627775) WHERE "
+                                 "l.gid=?1 ORDER BY e.hlc, l.author, e.id LIMIT ?2");
     if (!st)
         return WW_ESTORE;
     sqlite3_bind_blob(st, 1, group, 16, SQLITE_TRANSIENT);

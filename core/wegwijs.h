@@ -48,6 +48,10 @@ struct ww_options {
  */
 int ww_store_open(const char *dir, const struct ww_options *opt, struct ww_store **out);
 void ww_store_close(struct ww_store *s); /* NULL is a no-op */
+/* Folds the write-ahead log into the database file and truncates it. Call it when the
+ * device is idle (an app going to the background, a hub between bursts); the store also
+ * does it by itself every 32 MiB of log. WW_EBUSY when a reader holds the log. */
+int ww_store_checkpoint(struct ww_store *s);
 /* This device's public signing key: what a coach needs to add it to a group. */
 void ww_store_device(const struct ww_store *s, uint8_t pk[WW_KEY_LEN]);
 /* The hub's aggregator key pair is separate from the device identity: X25519, kept in

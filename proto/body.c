@@ -9,6 +9,7 @@
  * both the encoder (before writing) and the decoder (after reading), so the two directions
  * cannot drift apart; decoders write *out only on success and never allocate.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "mp.h"
@@ -53,6 +54,26 @@ static const uint8_t field_count[WW_KIND_MAX_KNOWN + 1] = {
     [WW_KIND_CLIMATE_PUT] = 2,      [WW_KIND_REACTION_PUT] = 2,
     [WW_KIND_SIGNAL_RAISE] = 3,     [WW_KIND_SIGNAL_RESOLVE] = 3,
     [WW_KIND_SIGNOFF_PUT] = 5,      [WW_KIND_ERASE] = 1,
+};
+
+/* The size of the union member each kind uses. */
+static const size_t member_size[WW_KIND_MAX_KNOWN + 1] = {
+    [WW_KIND_GROUP_CREATE] = sizeof(struct ww_body_group_create),
+    [WW_KIND_MEMBER_ADD] = sizeof(struct ww_body_member_add),
+    [WW_KIND_MEMBER_REMOVE] = sizeof(struct ww_body_member_ref),
+    [WW_KIND_DEVICE_ADD] = sizeof(struct ww_body_device_add),
+    [WW_KIND_KEY_EPOCH] = sizeof(struct ww_body_keys),
+    [WW_KIND_KEY_SHARE] = sizeof(struct ww_body_keys),
+    [WW_KIND_CHALLENGE_DEFINE] = sizeof(struct ww_body_challenge_define),
+    [WW_KIND_CHALLENGE_SCHEDULE] = sizeof(struct ww_body_challenge_schedule),
+    [WW_KIND_DAY_OFF] = sizeof(struct ww_body_day_off),
+    [WW_KIND_REFLECTION_PUT] = sizeof(struct ww_body_reflection),
+    [WW_KIND_CLIMATE_PUT] = sizeof(struct ww_body_climate),
+    [WW_KIND_REACTION_PUT] = sizeof(struct ww_body_reaction),
+    [WW_KIND_SIGNAL_RAISE] = sizeof(struct ww_body_signal_raise),
+    [WW_KIND_SIGNAL_RESOLVE] = sizeof(struct ww_body_signal_resolve),
+    [WW_KIND_SIGNOFF_PUT] = sizeof(struct ww_body_signoff),
+    [WW_KIND_ERASE] = sizeof(struct ww_body_member_ref),
 };
 
 /* 1 for the kinds this version can decode and encode. */
@@ -602,7 +623,11 @@ int ww_body_decode(uint16_t kind, const uint8_t *buf, size_t len, struct ww_body
     struct ww_mp_reader r;
     struct ww_body b;
     uint32_t n_ext;
-    memset(&b, 0, sizeof b);
+    /* Only the union member of this kind is cleared and copied: the key kinds' member is
+     * 8 KiB, and a reflection should not pay for it on every decode. */
+    size_t used = offsetof(struct ww_body, u) + member_size[kind];
+    memset(&b, 0, used);
+    memset(&b.ext, 0, sizeof b.ext);
     b.kind = kind;
     ww_mp_reader_init(&r, buf, len);
     WW_TRY(ww_mp_read_fields(&r, field_count[kind], &n_ext));
@@ -610,6 +635,7 @@ int ww_body_decode(uint16_t kind, const uint8_t *buf, size_t len, struct ww_body
     WW_TRY(check_body(&b));
     WW_TRY(ww_mp_read_ext(&r, n_ext, BODY_DEPTH, &b.ext));
     WW_TRY(ww_mp_finish(&r));
-    *out = b;
+    memcpy(out, &b, used);
+    out->ext = b.ext;
     return 0;
 }

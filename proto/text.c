@@ -8,6 +8,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "proto.h"
 
@@ -17,12 +18,29 @@ static int cont(uint8_t b)
     return (b & 0xc0) == 0x80;
 }
 
+#define ONES  0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* 1 when all 8 bytes of w are printable ASCII (0x20..0x7e): the common case, 8 at a time. */
+static int printable8(uint64_t w)
+{
+    uint64_t below_space = (w - 0x20 * ONES) & ~w & HIGHS; /* some byte < 0x20 */
+    uint64_t x = w ^ (0x7f * ONES);
+    uint64_t del = (x - ONES) & ~x & HIGHS; /* some byte == 0x7f */
+    return ((w & HIGHS) | below_space | del) == 0;
+}
+
 /* Walks the bytes once, checking each sequence's lead byte and the range of its first
  * continuation byte, which rules out overlongs, surrogates and code points above U+10FFFF. */
 int ww_text_valid(const uint8_t *s, size_t len)
 {
     size_t i = 0;
     while (i < len) {
+        uint64_t w;
+        if (len - i >= 8 && (memcpy(&w, s + i, 8), printable8(w))) {
+            i += 8;
+            continue;
+        }
         uint8_t c = s[i];
         if (c < 0x80) {
             if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f)

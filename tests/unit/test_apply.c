@@ -351,8 +351,8 @@ static long bodies_left(struct ww_store *s, const uint8_t gid[16])
 {
     sqlite3_stmt *st;
     ASSERT_EQ(sqlite3_prepare_v2(s->db,
-                                 "SELECT raw FROM events WHERE gid=?1 AND kind IN (9, 10, "
-                                 "15)",
+                                 "SELECT e.raw FROM logs l JOIN events e ON e.id >> 40 = "
+                                 "l.id WHERE l.gid=?1 AND e.kind IN (9, 10, 15)",
                                  -1, &st, NULL),
               SQLITE_OK);
     sqlite3_bind_blob(st, 1, gid, 16, SQLITE_STATIC);

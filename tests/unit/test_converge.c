@@ -149,8 +149,8 @@ static void load_log(struct ww_store *s, const uint8_t gid[16], struct log *l)
     ASSERT(l->raw && l->len);
     sqlite3_stmt *st;
     ASSERT_EQ(sqlite3_prepare_v2(s->db,
-                                 "SELECT author, raw FROM events WHERE gid=?1 ORDER BY "
-                                 "author, seq",
+                                 "SELECT l.author, e.raw FROM logs l JOIN events e ON "
+                                 "e.id >> 40 = l.id WHERE l.gid=?1 ORDER BY l.author, e.id",
                                  -1, &st, NULL),
               SQLITE_OK);
     sqlite3_bind_blob(st, 1, gid, 16, SQLITE_STATIC);
