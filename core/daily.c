@@ -13,20 +13,6 @@
 #include "library.h"
 #include "store.h"
 
-static struct ww_slice slice_of(const char *t)
-{
-    struct ww_slice sl = {(const uint8_t *)(t ? t : ""), t ? strlen(t) : 0};
-    return sl;
-}
-
-static void date_ref(uint32_t date, uint8_t ref[4])
-{
-    ref[0] = (uint8_t)(date >> 24);
-    ref[1] = (uint8_t)(date >> 16);
-    ref[2] = (uint8_t)(date >> 8);
-    ref[3] = (uint8_t)date;
-}
-
 struct group_row {
     char tz[WW_MAX_TZ + 1];
     uint32_t start;
@@ -74,16 +60,16 @@ int ww_challenge_define(struct ww_store *s, const uint8_t group[WW_ID_LEN],
     memset(&body, 0, sizeof body);
     body.kind = WW_KIND_CHALLENGE_DEFINE;
     struct ww_body_challenge_define *d = &body.u.challenge_define;
-    d->code = slice_of(c->code);
-    d->title = slice_of(c->title);
-    d->description = slice_of(c->description);
+    d->code = ww_slice_of(c->code);
+    d->title = ww_slice_of(c->title);
+    d->description = ww_slice_of(c->description);
     if (c->canmeds < 1 || c->canmeds > 7 || c->week_from < 1 || c->week_to > 52 ||
         c->week_from > c->week_to || c->signoff_role < 0 || c->signoff_role > 3)
         return WW_EINVAL;
     d->canmeds = (uint8_t)c->canmeds;
     d->week_from = (uint8_t)c->week_from;
     d->week_to = (uint8_t)c->week_to;
-    d->assignment_ref = slice_of(c->assignment_ref);
+    d->assignment_ref = ww_slice_of(c->assignment_ref);
     d->signoff_role = (uint8_t)c->signoff_role;
     struct ww_emit e = {.kind = WW_KIND_CHALLENGE_DEFINE, .audience = WW_AUD_GROUP, .body = &body};
     return ww_emit_tx(s, group, &e, NULL);
@@ -160,9 +146,9 @@ int ww_challenge_schedule(struct ww_store *s, const uint8_t group[WW_ID_LEN], ui
     memset(&body, 0, sizeof body);
     body.kind = WW_KIND_CHALLENGE_SCHEDULE;
     body.u.challenge_schedule.date = date;
-    body.u.challenge_schedule.code = slice_of(code);
+    body.u.challenge_schedule.code = ww_slice_of(code);
     uint8_t ref[4];
-    date_ref(date, ref);
+    ww_date_ref(date, ref);
     struct ww_emit e = {.kind = WW_KIND_CHALLENGE_SCHEDULE,
                         .audience = WW_AUD_GROUP,
                         .ref = ref,
@@ -181,7 +167,7 @@ int ww_day_off(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t date
     body.u.day_off.date = date;
     body.u.day_off.off = (uint8_t)off;
     uint8_t ref[4];
-    date_ref(date, ref);
+    ww_date_ref(date, ref);
     struct ww_emit e = {
         .kind = WW_KIND_DAY_OFF, .audience = WW_AUD_GROUP, .ref = ref, .ref_len = 4, .body = &body};
     return ww_emit_tx(s, group, &e, NULL);

@@ -280,22 +280,6 @@ done:
 
 /* ---- The public API ------------------------------------------------------------------ */
 
-static int text_ok(const char *t, size_t max, int required)
-{
-    if (!t)
-        return !required;
-    size_t n = strlen(t);
-    if (n > max || (required && n == 0))
-        return 0;
-    return ww_text_valid((const uint8_t *)t, n);
-}
-
-static struct ww_slice slice_of(const char *t)
-{
-    struct ww_slice sl = {(const uint8_t *)(t ? t : ""), t ? strlen(t) : 0};
-    return sl;
-}
-
 struct create_args {
     const char *name, *tz, *alias;
     uint32_t start;
@@ -312,10 +296,10 @@ static int do_create(struct ww_store *s, void *ud)
     struct ww_body_group_create *c = &body.u.group_create;
     ww_store_random(s, c->salt, 16);
     ww_store_random(s, c->coach, 16);
-    c->name = slice_of(a->name);
-    c->tz = slice_of(a->tz);
+    c->name = ww_slice_of(a->name);
+    c->tz = ww_slice_of(a->tz);
     c->start_date = a->start;
-    c->coach_alias = slice_of(a->alias);
+    c->coach_alias = ww_slice_of(a->alias);
     if (a->agg_pk) {
         c->has_agg = 1;
         memcpy(c->agg_pk, a->agg_pk, 32);
@@ -333,10 +317,15 @@ int ww_group_create(struct ww_store *s, const char *name, const char *tz, uint32
                     uint8_t group_out[WW_ID_LEN])
 {
     struct ww_tz zone;
-    if (!s || !group_out || !text_ok(name, WW_MAX_NAME, 1) || !text_ok(tz, WW_MAX_TZ, 0) ||
-        !text_ok(coach_alias, WW_MAX_NAME, 0) || start_date > WW_MAX_DATE)
+    if (!s || !group_out || start_date > WW_MAX_DATE)
         return WW_EINVAL;
-    int rc = ww_tz_load(tz, &zone);
+    int rc = ww_text_check(name, WW_MAX_NAME, 1);
+    if (rc == 0)
+        rc = ww_text_check(tz, WW_MAX_TZ, 0);
+    if (rc == 0)
+        rc = ww_text_check(coach_alias, WW_MAX_NAME, 0);
+    if (rc == 0)
+        rc = ww_tz_load(tz, &zone);
     if (rc != 0)
         return rc;
     struct create_args a = {
@@ -428,7 +417,7 @@ static int do_member_add(struct ww_store *s, void *ud)
     struct ww_body_member_add *m = &body.u.member_add;
     ww_store_random(s, m->member, 16);
     m->role = (uint8_t)a->role;
-    m->alias = slice_of(a->alias);
+    m->alias = ww_slice_of(a->alias);
     m->year = (uint8_t)a->year;
     m->track = (uint8_t)a->track;
     m->n_devices = 1;
@@ -446,12 +435,14 @@ int ww_member_add(struct ww_store *s, const uint8_t group[WW_ID_LEN], int role, 
                   uint8_t member_out[WW_ID_LEN])
 {
     if (!s || !group || !device || !member_out || role < WW_ROLE_COACH || role > WW_ROLE_SENIOR ||
-        !text_ok(alias, WW_MAX_NAME, 1) || track < 0 || track > 2 || year < 0 || year > 4 ||
-        (role != WW_ROLE_COACH && year < 1))
+        track < 0 || track > 2 || year < 0 || year > 4 || (role != WW_ROLE_COACH && year < 1))
         return WW_EINVAL;
+    int rc = ww_text_check(alias, WW_MAX_NAME, 1);
+    if (rc != 0)
+        return rc;
     struct member_args a = {group, role,   alias, role == WW_ROLE_COACH ? 0 : year,
                             track, device, NULL,  {0}};
-    int rc = ww_tx(s, do_member_add, &a);
+    rc = ww_tx(s, do_member_add, &a);
     if (rc == 0)
         memcpy(member_out, a.out, 16);
     return rc;

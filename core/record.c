@@ -18,31 +18,6 @@
 #include "library.h"
 #include "store.h"
 
-static struct ww_slice slice_of(const char *t)
-{
-    struct ww_slice sl = {(const uint8_t *)(t ? t : ""), t ? strlen(t) : 0};
-    return sl;
-}
-
-/* 0 for acceptable text (NULL or "" only when not required), else the reason. */
-static int text_check(const char *t, size_t max, int required)
-{
-    if (!t || !*t)
-        return required ? WW_EINVAL : 0;
-    size_t n = strlen(t);
-    if (n > max)
-        return WW_ETOOBIG;
-    return ww_text_valid((const uint8_t *)t, n) ? 0 : WW_EUTF8;
-}
-
-static void date_ref(uint32_t date, uint8_t ref[4])
-{
-    ref[0] = (uint8_t)(date >> 24);
-    ref[1] = (uint8_t)(date >> 16);
-    ref[2] = (uint8_t)(date >> 8);
-    ref[3] = (uint8_t)date;
-}
-
 /* This device's member in the group, which must be a learner (student or senior). */
 static int learner(struct ww_store *s, const uint8_t gid[16], struct ww_devinfo *out)
 {
@@ -142,7 +117,7 @@ static int check_reflection(const struct ww_reflection *r)
                  {r->taak, WW_MAX_STARR_T},           {r->actie, WW_MAX_STARR_A},
                  {r->resultaat, WW_MAX_STARR_R},      {r->reflectie, WW_MAX_STARR_R2}};
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
-        int rc = text_check(texts[i].t, texts[i].max, 0);
+        int rc = ww_text_check(texts[i].t, texts[i].max, 0);
         if (rc != 0)
             return rc;
     }
@@ -178,19 +153,19 @@ static int do_reflect(struct ww_store *s, void *ud)
     body.kind = WW_KIND_REFLECTION_PUT;
     struct ww_body_reflection *b = &body.u.reflection;
     b->date = r->date;
-    b->code = slice_of(a->code);
+    b->code = ww_slice_of(a->code);
     b->status = (uint8_t)r->status;
     b->obstacles = (uint8_t)r->obstacles;
-    b->obstacle_note = slice_of(r->obstacle_note);
-    b->situatie = slice_of(r->situatie);
-    b->taak = slice_of(r->taak);
-    b->actie = slice_of(r->actie);
-    b->resultaat = slice_of(r->resultaat);
-    b->reflectie = slice_of(r->reflectie);
+    b->obstacle_note = ww_slice_of(r->obstacle_note);
+    b->situatie = ww_slice_of(r->situatie);
+    b->taak = ww_slice_of(r->taak);
+    b->actie = ww_slice_of(r->actie);
+    b->resultaat = ww_slice_of(r->resultaat);
+    b->reflectie = ww_slice_of(r->reflectie);
     b->share = (uint8_t)r->share;
     b->draft = (uint8_t)r->draft;
     uint8_t ref[4];
-    date_ref(r->date, ref);
+    ww_date_ref(r->date, ref);
     struct ww_emit e = {.kind = WW_KIND_REFLECTION_PUT,
                         .audience = audience,
                         .subject = audience == WW_AUD_GROUP ? NULL : a->me.member,
@@ -362,7 +337,7 @@ int ww_react(struct ww_store *s, const uint8_t group[WW_ID_LEN],
 {
     if (!s || !group || !target)
         return WW_EINVAL;
-    int rc = text_check(text, WW_MAX_REACTION, 1);
+    int rc = ww_text_check(text, WW_MAX_REACTION, 1);
     if (rc == 0)
         rc = ww_cache_load(s, group);
     if (rc != 0)
@@ -388,7 +363,7 @@ int ww_react(struct ww_store *s, const uint8_t group[WW_ID_LEN],
     memset(&body, 0, sizeof body);
     body.kind = WW_KIND_REACTION_PUT;
     memcpy(body.u.reaction.target, target, 32);
-    body.u.reaction.text = slice_of(text);
+    body.u.reaction.text = ww_slice_of(text);
     struct ww_emit e = {.kind = WW_KIND_REACTION_PUT,
                         .audience = (uint8_t)audience,
                         .subject = audience == WW_AUD_PAIR ? subject : NULL,
@@ -441,7 +416,7 @@ int ww_signal_raise(struct ww_store *s, const uint8_t group[WW_ID_LEN], int cate
     if (!s || !group || category < 1 || category > WW_SIGCAT_MAX)
         return WW_EINVAL;
     struct ww_devinfo me;
-    int rc = text_check(text, WW_MAX_SIGNAL, 1);
+    int rc = ww_text_check(text, WW_MAX_SIGNAL, 1);
     if (rc == 0)
         rc = learner(s, group, &me);
     if (rc != 0)
@@ -452,7 +427,7 @@ int ww_signal_raise(struct ww_store *s, const uint8_t group[WW_ID_LEN], int cate
     memset(&body, 0, sizeof body);
     body.kind = WW_KIND_SIGNAL_RAISE;
     body.u.signal_raise.category = (uint8_t)category;
-    body.u.signal_raise.text = slice_of(text);
+    body.u.signal_raise.text = ww_slice_of(text);
     if (concerns) {
         body.u.signal_raise.has_concerns = 1;
         memcpy(body.u.signal_raise.concerns, concerns, 16);
@@ -470,7 +445,7 @@ int ww_signal_resolve(struct ww_store *s, const uint8_t group[WW_ID_LEN],
 {
     if (!s || !group || !signal || (state != WW_SIGNAL_DISCUSSED && state != WW_SIGNAL_RESOLVED))
         return WW_EINVAL;
-    int rc = text_check(note, WW_MAX_NOTE, 0);
+    int rc = ww_text_check(note, WW_MAX_NOTE, 0);
     if (rc == 0)
         rc = coach(s, group);
     if (rc != 0)
@@ -492,7 +467,7 @@ int ww_signal_resolve(struct ww_store *s, const uint8_t group[WW_ID_LEN],
     body.kind = WW_KIND_SIGNAL_RESOLVE;
     memcpy(body.u.signal_resolve.signal, signal, 32);
     body.u.signal_resolve.state = (uint8_t)state;
-    body.u.signal_resolve.note = slice_of(note);
+    body.u.signal_resolve.note = ww_slice_of(note);
     struct ww_emit e = {.kind = WW_KIND_SIGNAL_RESOLVE,
                         .audience = WW_AUD_PAIR,
                         .subject = raiser,
@@ -544,7 +519,7 @@ int ww_signoff(struct ww_store *s, const uint8_t group[WW_ID_LEN], const uint8_t
     if (!s || !group || !member || !code || !*code || strlen(code) > WW_MAX_CODE ||
         date > WW_MAX_DATE || level < WW_LEVEL_NEVER || level > WW_LEVEL_GOOD)
         return WW_EINVAL;
-    int rc = text_check(note, WW_MAX_NOTE, 0);
+    int rc = ww_text_check(note, WW_MAX_NOTE, 0);
     if (rc == 0)
         rc = coach(s, group);
     if (rc != 0)
@@ -556,10 +531,10 @@ int ww_signoff(struct ww_store *s, const uint8_t group[WW_ID_LEN], const uint8_t
     body.kind = WW_KIND_SIGNOFF_PUT;
     struct ww_body_signoff *o = &body.u.signoff;
     memcpy(o->member, member, 16);
-    o->code = slice_of(code);
+    o->code = ww_slice_of(code);
     o->date = date;
     o->level = (uint8_t)level;
-    o->note = slice_of(note);
+    o->note = ww_slice_of(note);
     struct ww_emit e = {
         .kind = WW_KIND_SIGNOFF_PUT, .audience = WW_AUD_PAIR, .subject = member, .body = &body};
     return ww_emit_tx(s, group, &e, NULL);

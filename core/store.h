@@ -179,6 +179,13 @@ int ww_apply_unread(struct ww_store *s, const uint8_t gid[16], uint8_t audience,
                     const uint8_t subject[16], uint32_t epoch);
 
 /* ---- util.c ---- */
+/* A slice over a C string; NULL gives the empty slice. */
+struct ww_slice ww_slice_of(const char *t);
+/* 0 for acceptable text: at most max bytes of valid text (ww_text_valid); NULL or "" only
+ * when not required (WW_EINVAL). Otherwise WW_ETOOBIG or WW_EUTF8. */
+int ww_text_check(const char *t, size_t max, int required);
+/* The 4-byte `ref` of a dated record: the date, big-endian. */
+void ww_date_ref(uint32_t date, uint8_t ref[4]);
 struct ww_json {
     struct ww_buf b;
     int rc;

@@ -43,6 +43,30 @@ int ww_unhex(const char *hex, uint8_t *bin, size_t len)
     return 0;
 }
 
+struct ww_slice ww_slice_of(const char *t)
+{
+    struct ww_slice sl = {(const uint8_t *)(t ? t : ""), t ? strlen(t) : 0};
+    return sl;
+}
+
+int ww_text_check(const char *t, size_t max, int required)
+{
+    if (!t || !*t)
+        return required ? WW_EINVAL : 0;
+    size_t n = strlen(t);
+    if (n > max)
+        return WW_ETOOBIG;
+    return ww_text_valid((const uint8_t *)t, n) ? 0 : WW_EUTF8;
+}
+
+void ww_date_ref(uint32_t date, uint8_t ref[4])
+{
+    ref[0] = (uint8_t)(date >> 24);
+    ref[1] = (uint8_t)(date >> 16);
+    ref[2] = (uint8_t)(date >> 8);
+    ref[3] = (uint8_t)date;
+}
+
 void ww_free_string(char *p)
 {
     ww_free(p);
