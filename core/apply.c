@@ -798,6 +798,14 @@ static int record_fork(struct ww_store *s, const struct item *it, const uint8_t 
     return rc ? rc : FORKED;
 }
 
+/* The kinds whose bodies an erasure drops: records, not the control plane (which other
+ * replicas need to check everything else) and not erasures themselves. The erase pass in
+ * apply_erase selects the same kinds. */
+static int erasable(uint16_t kind)
+{
+    return kind >= WW_KIND_CHALLENGE_DEFINE && kind != WW_KIND_ERASE;
+}
+
 /* Whether an erasure covers this event: it is then stored without its body. */
 static int erased_by(struct ww_store *s, const struct ww_header *h, const uint8_t *member,
                      int *covered)
@@ -953,7 +961,8 @@ static int apply_one(struct ww_store *s, struct batch *b, struct item *it, int *
         return rc;
     struct ww_devinfo author = *dev; /* the cache may be reloaded below */
 
-    if (s->cache.has_erasures && (rc = erased_by(s, h, author.member, &covered)) != 0)
+    if (s->cache.has_erasures && erasable(h->kind) &&
+        (rc = erased_by(s, h, author.member, &covered)) != 0)
         return rc;
 
     /* Read and check the body when this device can. */

@@ -460,3 +460,32 @@ TEST(apply_full_disk_leaves_store_consistent)
     ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM reflections"), after - events + 1);
     fx_group_close(&g);
 }
+
+TEST(apply_erasure_before_late_events_still_forwards_cleanly)
+{
+    struct fx_group g;
+    fx_group_make(&g, 2, 0, NULL);
+    uint32_t d;
+    ASSERT_OK(ww_today(g.coach, g.gid, &d));
+    /* Offline, student1 writes privately: a SELF key.share and a reflection. */
+    struct ww_reflection r;
+    memset(&r, 0, sizeof r);
+    r.date = d;
+    r.status = WW_STATUS_DONE;
+    r.reflectie = "Laat binnengekomen tekst.";
+    r.share = WW_SHARE_SELF;
+    ASSERT_OK(ww_reflect(g.st[0], g.gid, &r));
+    /* Meanwhile, later by the clock, the coach erases student1. */
+    fx_now += 60000;
+    ASSERT_OK(ww_erase_member(g.coach, g.gid, g.m_st[0]));
+    /* Then student1's events reach the coach, and the coach's log a new replica. */
+    fx_sync(g.st[0], g.coach, g.gid, 256);
+    ASSERT_EQ(bodies_left(g.coach, g.gid), 0);
+    ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM events WHERE kind=6"), 2 + 1);
+    struct ww_store *fresh = fx_open("fresh");
+    size_t got = fx_sync(g.coach, fresh, g.gid, 256); /* asserts nothing is rejected */
+    ASSERT_EQ((long)got, fx_count(g.coach, "SELECT count(*) FROM events"));
+    ASSERT_EQ(fx_count(fresh, "SELECT count(*) FROM pending"), 0);
+    ww_store_close(fresh);
+    fx_group_close(&g);
+}
