@@ -8,6 +8,7 @@
 #   make lint         clang-format check, banned functions, layering
 #   make install      PREFIX=/usr/local DESTDIR=
 #   make SAN=address,undefined ...   any target with sanitizers, in build-san/
+#   make V=1 ...      show the full commands
 #
 # Dependencies come from pkg-config; `make deps` installs missing Debian packages and every
 # target that builds runs it first (it is quick when nothing is missing).
@@ -21,6 +22,11 @@ INCDIR ?= $(PREFIX)/include
 BINDIR ?= $(PREFIX)/bin
 VERSION := 0.1.0
 SOVERSION := 0
+
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
+# One short line per step unless V=1.
+say = $(if $(filter 1,$(V)),,@printf '  %-7s %s\n' $(1) $(2);)
 
 CC ?= cc
 CLANG ?= clang
@@ -67,24 +73,24 @@ deps:
 
 $(BUILD)/%.o: %.c | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(call say,CC,$@) $(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(STATIC): $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(call say,AR,$@) ar rcs $@ $^
 
 $(SHARED): $(LIB_OBJS)
-	$(CC) -shared -Wl,-soname,libwegwijs.so.$(SOVERSION) $(SANFLAGS) -o $@ $^ $(LIBS)
-	ln -sf libwegwijs.so.$(VERSION) $(BUILD)/libwegwijs.so
+	$(call say,LD,$@) $(CC) -shared -Wl,-soname,libwegwijs.so.$(SOVERSION) $(SANFLAGS) -o $@ $^ $(LIBS)
+	$(Q)ln -sf libwegwijs.so.$(VERSION) $(BUILD)/libwegwijs.so
 
 $(PCFILE): Makefile
 	@mkdir -p $(dir $@)
-	printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: wegwijs\nDescription: %s\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -lwegwijs\nCflags: -I$${includedir}/wegwijs\n' \
+	$(call say,GEN,$@) printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: wegwijs\nDescription: %s\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -lwegwijs\nCflags: -I$${includedir}/wegwijs\n' \
 	  '$(PREFIX)' '$(LIBDIR)' '$(INCDIR)' 'offline-first peer-to-peer learning backend' \
 	  '$(VERSION)' '$(PKGS)' > $@
 
 $(CLI): $(CLI_OBJS) $(STATIC)
-	$(CC) $(SANFLAGS) -o $@ $(CLI_OBJS) $(STATIC) $(LIBS)
+	$(call say,LD,$@) $(CC) $(SANFLAGS) -o $@ $(CLI_OBJS) $(STATIC) $(LIBS)
 
 # The test table is generated from the TEST(name) lines of the test sources.
 $(BUILD)/tests/tests.gen.h: $(TEST_SRCS)
@@ -99,24 +105,24 @@ $(BUILD)/tests/tests.gen.h: $(TEST_SRCS)
 
 $(BUILD)/tests/runner.o: tests/runner.c $(BUILD)/tests/tests.gen.h | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -I$(BUILD)/tests -Itests -c $< -o $@
+	$(call say,CC,$@) $(CC) $(ALL_CFLAGS) -I$(BUILD)/tests -Itests -c $< -o $@
 
 $(BUILD)/tests/%.o: tests/%.c | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests -c $< -o $@
+	$(call say,CC,$@) $(CC) $(ALL_CFLAGS) -Itests -c $< -o $@
 
 $(UNIT): $(TEST_OBJS) $(STATIC)
-	$(CC) $(SANFLAGS) -o $@ $(TEST_OBJS) $(STATIC) $(LIBS)
+	$(call say,LD,$@) $(CC) $(SANFLAGS) -o $@ $(TEST_OBJS) $(STATIC) $(LIBS)
 
 # Fuzz targets double as regression tests: replay_<name> runs the target over its seed
 # corpus and every committed crasher, with any compiler.
 $(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(STATIC) | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< tests/fuzz/replay.c $(STATIC) $(LIBS)
+	$(call say,LD,$@) $(CC) $(ALL_CFLAGS) -Itests -o $@ $< tests/fuzz/replay.c $(STATIC) $(LIBS)
 
 $(BUILD)/bench/%: bench/%.c $(STATIC) | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Ibench -o $@ $< $(STATIC) $(LIBS)
+	$(call say,LD,$@) $(CC) $(ALL_CFLAGS) -Ibench -o $@ $< $(STATIC) $(LIBS)
 
 test: deps
 	@$(MAKE) --no-print-directory test-plain
@@ -135,9 +141,9 @@ bench: deps $(BENCH_BINS)
 FUZZ_CFLAGS = $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer-no-link,address,undefined
 $(FUZZ_BUILD)/%.o: %.c | deps
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+	$(call say,CC,$@) $(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS:%.c=$(FUZZ_BUILD)/%.o) | deps
-	$(CLANG) $(BASE_CFLAGS) -Itests -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+	$(call say,LD,$@) $(CLANG) $(BASE_CFLAGS) -Itests -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
 
 fuzz: $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 	@sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TIME) $(FUZZ_NAMES)
