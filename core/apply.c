@@ -262,6 +262,8 @@ static int check_control(struct ww_store *s, const struct ww_envelope *env,
             for (uint32_t k = 0; k < j; k++)
                 if (!memcmp(m->devices[j], m->devices[k], 32))
                     return WW_EEXIST;
+        if (g->n_devices + m->n_devices > WW_MAX_GROUP_DEVICES)
+            return WW_ETOOBIG;
         /* Count active members (each once: a member may have several devices). */
         sqlite3_stmt *st = ww_sql(s, "SELECT role, count(*) FROM members WHERE gid=?1 AND "
                                      "removed_epoch IS NULL GROUP BY role");
@@ -296,6 +298,8 @@ static int check_control(struct ww_store *s, const struct ww_envelope *env,
     case WW_KIND_DEVICE_ADD: {
         const struct ww_body_device_add *d = &body->u.device_add;
         int found = 0;
+        if (g->n_devices + 1 > WW_MAX_GROUP_DEVICES)
+            return WW_ETOOBIG;
         for (size_t i = 0; i < g->n_devices; i++) {
             if (!memcmp(g->devices[i].device, d->device, 32))
                 return WW_EEXIST;
@@ -413,12 +417,14 @@ static int apply_control(struct ww_store *s, struct batch *b, const struct ww_en
     }
     case WW_KIND_MEMBER_REMOVE:
         /* Removal takes effect with the next epoch, which the owner starts right after. */
-        st = ww_sql(s, "UPDATE members SET removed_epoch=?3 WHERE gid=?1 AND member=?2");
+        st = ww_sql(s, "UPDATE members SET removed_epoch=?3, removed_hlc=?4 WHERE gid=?1 AND "
+                       "member=?2");
         if (!st)
             return WW_ESTORE;
         bind_blob(st, 1, gid, 16);
         bind_blob(st, 2, body->u.member_remove.member, 16);
         sqlite3_bind_int64(st, 3, (sqlite3_int64)s->cache.epoch + 1);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)env->h.hlc);
         rc = ww_sql_done(s, st);
         break;
     case WW_KIND_DEVICE_ADD:
@@ -531,7 +537,8 @@ static int apply_erase(struct ww_store *s, struct batch *b, const struct ww_enve
         "DELETE FROM reflections WHERE gid=?1 AND member=?2 AND hlc<=?3",
         "DELETE FROM climate WHERE gid=?1 AND member=?2 AND hlc<=?3",
         "DELETE FROM days_off WHERE gid=?1 AND member=?2 AND hlc<=?3",
-        "DELETE FROM reactions WHERE gid=?1 AND member=?2 AND hlc<=?3",
+        "DELETE FROM reactions WHERE gid=?1 AND (member=?2 OR subject=?2) AND hlc<=?3",
+        "DELETE FROM signal_states WHERE gid=?1 AND subject=?2 AND hlc<=?3",
         "DELETE FROM signals WHERE gid=?1 AND member=?2 AND hlc<=?3",
         "DELETE FROM signoffs WHERE gid=?1 AND member=?2 AND hlc<=?3",
         "UPDATE members SET alias='' WHERE gid=?1 AND member=?2 AND ?3 >= 0",
@@ -585,6 +592,34 @@ static int apply_reflection(struct ww_store *s, const struct item *it, const uin
     return ww_sql_done(s, st);
 }
 
+/* The rules an encrypted body must follow against its own header (PROTOCOL.md 6.15). */
+static int check_record(const struct ww_envelope *env, const struct ww_devinfo *dev,
+                        const struct ww_body *body)
+{
+    const struct ww_header *h = &env->h;
+    static const uint8_t aud_of_share[] = {0, WW_AUD_SELF, WW_AUD_GROUP, WW_AUD_PAIR};
+    (void)dev;
+    switch (h->kind) {
+    case WW_KIND_CHALLENGE_SCHEDULE:
+        return body->u.challenge_schedule.date == ref_date(h) ? 0 : WW_EINVAL;
+    case WW_KIND_DAY_OFF:
+        return body->u.day_off.date == ref_date(h) ? 0 : WW_EINVAL;
+    case WW_KIND_REFLECTION_PUT:
+        return body->u.reflection.date == ref_date(h) &&
+                       aud_of_share[body->u.reflection.share] == h->audience
+                   ? 0
+                   : WW_EINVAL;
+    case WW_KIND_CLIMATE_PUT:
+        return body->u.climate.date == ref_date(h) ? 0 : WW_EINVAL;
+    case WW_KIND_SIGNAL_RESOLVE:
+        return memcmp(body->u.signal_resolve.signal, h->ref, 16) == 0 ? 0 : WW_EINVAL;
+    case WW_KIND_SIGNOFF_PUT:
+        return memcmp(body->u.signoff.member, h->subject, 16) == 0 ? 0 : WW_EINVAL;
+    default:
+        return 0;
+    }
+}
+
 static int apply_record(struct ww_store *s, struct batch *b, const struct item *it,
                         const struct ww_devinfo *dev, const struct ww_body *body)
 {
@@ -619,8 +654,6 @@ static int apply_record(struct ww_store *s, struct batch *b, const struct item *
         break;
     }
     case WW_KIND_CHALLENGE_SCHEDULE:
-        if (body->u.challenge_schedule.date != ref_date(h))
-            return WW_EINVAL;
         st = ww_sql(s, "INSERT INTO schedule(gid, date, code, hlc, author) VALUES(?1,?2,?3,?4,?5)"
                        " ON CONFLICT(gid, date) DO UPDATE SET code=excluded.code, "
                        "hlc=excluded.hlc, author=excluded.author WHERE excluded.hlc > "
@@ -635,8 +668,6 @@ static int apply_record(struct ww_store *s, struct batch *b, const struct item *
         bind_blob(st, 5, h->author, 32);
         break;
     case WW_KIND_DAY_OFF:
-        if (body->u.day_off.date != ref_date(h))
-            return WW_EINVAL;
         st = ww_sql(s, "INSERT INTO days_off(gid, member, date, off, hlc, author) "
                        "VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(gid, member, date) DO UPDATE SET "
                        "off=excluded.off, hlc=excluded.hlc, author=excluded.author WHERE "
@@ -651,17 +682,10 @@ static int apply_record(struct ww_store *s, struct batch *b, const struct item *
         sqlite3_bind_int64(st, 5, (sqlite3_int64)h->hlc);
         bind_blob(st, 6, h->author, 32);
         break;
-    case WW_KIND_REFLECTION_PUT: {
-        const struct ww_body_reflection *r = &body->u.reflection;
-        static const uint8_t aud_of_share[] = {0, WW_AUD_SELF, WW_AUD_GROUP, WW_AUD_PAIR};
-        if (r->date != ref_date(h) || aud_of_share[r->share] != h->audience)
-            return WW_EINVAL;
-        return apply_reflection(s, it, dev->member, r);
-    }
+    case WW_KIND_REFLECTION_PUT:
+        return apply_reflection(s, it, dev->member, &body->u.reflection);
     case WW_KIND_CLIMATE_PUT: {
         const struct ww_body_climate *c = &body->u.climate;
-        if (c->date != ref_date(h))
-            return WW_EINVAL;
         uint8_t answers[2 * WW_MAX_ANSWERS];
         for (uint32_t i = 0; i < c->n_answers; i++) {
             answers[2 * i] = c->answers[i].item;
@@ -683,8 +707,8 @@ static int apply_record(struct ww_store *s, struct batch *b, const struct item *
         break;
     }
     case WW_KIND_REACTION_PUT:
-        st = ww_sql(s, "INSERT OR REPLACE INTO reactions(gid, hash, target, member, text, hlc, "
-                       "readable) VALUES(?1,?2,?3,?4,?5,?6,1)");
+        st = ww_sql(s, "INSERT OR REPLACE INTO reactions(gid, hash, target, member, subject, "
+                       "text, hlc, readable) VALUES(?1,?2,?3,?4,?7,?5,?6,1)");
         if (!st)
             return WW_ESTORE;
         bind_blob(st, 1, gid, 16);
@@ -693,6 +717,7 @@ static int apply_record(struct ww_store *s, struct batch *b, const struct item *
         bind_blob(st, 4, dev->member, 16);
         bind_text(st, 5, &body->u.reaction.text);
         sqlite3_bind_int64(st, 6, (sqlite3_int64)h->hlc);
+        bind_blob(st, 7, h->subject, 16);
         break;
     case WW_KIND_SIGNAL_RAISE: {
         const struct ww_body_signal_raise *g = &body->u.signal_raise;
@@ -712,12 +737,11 @@ static int apply_record(struct ww_store *s, struct batch *b, const struct item *
     }
     case WW_KIND_SIGNAL_RESOLVE: {
         const struct ww_body_signal_resolve *r = &body->u.signal_resolve;
-        if (memcmp(r->signal, h->ref, 16) != 0)
-            return WW_EINVAL;
-        st = ww_sql(s, "INSERT INTO signal_states(gid, signal, state, note, hlc, author) "
-                       "VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(gid, signal) DO UPDATE SET "
+        st = ww_sql(s, "INSERT INTO signal_states(gid, signal, state, note, hlc, author, subject) "
+                       "VALUES(?1,?2,?3,?4,?5,?6,?7) ON CONFLICT(gid, signal) DO UPDATE SET "
                        "state=excluded.state, note=excluded.note, hlc=excluded.hlc, "
-                       "author=excluded.author WHERE excluded.hlc > signal_states.hlc OR "
+                       "author=excluded.author, subject=excluded.subject WHERE excluded.hlc > "
+                       "signal_states.hlc OR "
                        "(excluded.hlc = signal_states.hlc AND excluded.author > "
                        "signal_states.author)");
         if (!st)
@@ -728,12 +752,11 @@ static int apply_record(struct ww_store *s, struct batch *b, const struct item *
         bind_text(st, 4, &r->note);
         sqlite3_bind_int64(st, 5, (sqlite3_int64)h->hlc);
         bind_blob(st, 6, h->author, 32);
+        bind_blob(st, 7, h->subject, 16);
         break;
     }
     case WW_KIND_SIGNOFF_PUT: {
         const struct ww_body_signoff *o = &body->u.signoff;
-        if (memcmp(o->member, h->subject, 16) != 0)
-            return WW_EINVAL;
         st = ww_sql(s, "INSERT OR REPLACE INTO signoffs(gid, hash, member, code, date, level, "
                        "note, hlc, readable) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,1)");
         if (!st)
@@ -760,13 +783,18 @@ static int apply_record(struct ww_store *s, struct batch *b, const struct item *
 
 static int defer(struct ww_store *s, const struct item *it, int reason)
 {
-    sqlite3_stmt *st = ww_sql(s, "SELECT count(*) FROM pending WHERE gid=?1");
+    sqlite3_stmt *st = ww_sql(s, "SELECT (SELECT count(*) FROM pending WHERE gid=?1), "
+                                 "(SELECT count(*) FROM pending)");
     if (!st)
         return WW_ESTORE;
     bind_blob(st, 1, it->env.h.group, 16);
-    int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    int in_group = 0, all = 0;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        in_group = sqlite3_column_int(st, 0);
+        all = sqlite3_column_int(st, 1);
+    }
     sqlite3_reset(st);
-    if (n >= WW_MAX_PENDING)
+    if (in_group >= WW_MAX_PENDING || all >= WW_MAX_PENDING_ALL)
         return reason; /* too much waiting: refuse rather than hold without bound */
     st = ww_sql(s, "INSERT OR IGNORE INTO pending(gid, author, seq, hlc, reason, raw) "
                    "VALUES(?1,?2,?3,?4,?5,?6)");
@@ -784,8 +812,18 @@ static int defer(struct ww_store *s, const struct item *it, int reason)
 
 static int record_fork(struct ww_store *s, const struct item *it, const uint8_t held[32])
 {
-    sqlite3_stmt *st = ww_sql(s, "INSERT OR IGNORE INTO forks(gid, author, seq, hash_held, "
-                                 "hash_seen, raw_seen) VALUES(?1,?2,?3,?4,?5,?6)");
+    /* A few forks per author are evidence enough; more would only fill the disk. */
+    sqlite3_stmt *st = ww_sql(s, "SELECT count(*) FROM forks WHERE gid=?1 AND author=?2");
+    if (!st)
+        return WW_ESTORE;
+    bind_blob(st, 1, it->env.h.group, 16);
+    bind_blob(st, 2, it->env.h.author, 32);
+    int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_reset(st);
+    if (n >= WW_MAX_FORKS)
+        return FORKED;
+    st = ww_sql(s, "INSERT OR IGNORE INTO forks(gid, author, seq, hash_held, "
+                   "hash_seen, raw_seen) VALUES(?1,?2,?3,?4,?5,?6)");
     if (!st)
         return WW_ESTORE;
     bind_blob(st, 1, it->env.h.group, 16);
@@ -825,41 +863,23 @@ static int erased_by(struct ww_store *s, const struct ww_header *h, const uint8_
     return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : ww_db_err(s, step);
 }
 
-/* Whether this device could ever read the event (then it waits in `unread` for its key). */
-static int may_read_later(struct ww_store *s, const struct ww_header *h)
-{
-    const struct ww_devinfo *me = ww_cache_me(s);
-    if (!me)
-        return 0;
-    switch (h->audience) {
-    case WW_AUD_GROUP:
-        return 1;
-    case WW_AUD_PAIR:
-        return me->role == WW_ROLE_COACH || !memcmp(h->subject, me->member, 16);
-    case WW_AUD_SELF:
-        return !memcmp(h->subject, me->member, 16);
-    default:
-        return 0;
-    }
-}
-
-/* The plaintext body into b->pt: 0, WW_ENOKEY when this device cannot read it, or an
- * error when it can and the body is not what it claims. */
+/* The plaintext body of an encrypted event into b->pt: 0, WW_ENOKEY when this device holds
+ * no key that opens it, or another error. Every key held for (audience, subject, epoch) is
+ * tried: two devices of one member may each have made a SELF key for the same epoch. */
 static int open_body(struct ww_store *s, struct batch *b, const struct ww_envelope *env)
 {
-    if (env->h.audience == WW_AUD_PLAIN) {
-        ww_buf_reset(&b->pt);
-        return ww_buf_append(&b->pt, env->body.p, env->body.len);
-    }
     if (env->h.audience == WW_AUD_AGG) {
         if (!s->agg_sk || !s->cache.has_agg || memcmp(s->cache.agg_pk, s->agg_pk, 32) != 0)
             return WW_ENOKEY;
         return ww_body_open(env, NULL, s->agg_sk, s->agg_pk, &b->pt);
     }
-    const uint8_t *key = ww_cache_key(s, env->h.audience, env->h.subject, env->h.epoch);
-    if (!key)
-        return WW_ENOKEY;
-    return ww_body_open(env, key, NULL, NULL, &b->pt);
+    int rc = WW_ENOKEY;
+    const uint8_t *key;
+    for (size_t n = 0;
+         rc != 0 && (key = ww_cache_key_nth(s, env->h.audience, env->h.subject, env->h.epoch, n));
+         n++)
+        rc = ww_body_open(env, key, NULL, NULL, &b->pt);
+    return rc;
 }
 
 /* The header-level rules: who may write this kind, to whom, with which ref. */
@@ -898,7 +918,14 @@ static int apply_one(struct ww_store *s, struct batch *b, struct item *it, int *
 {
     const struct ww_header *h = &it->env.h;
     uint8_t held[32];
-    int rc = 0, covered = 0, unread = 0;
+    int rc = 0, covered = 0;
+
+    /* Nothing is looked at, let alone kept, without a signature that vouches for it. The
+     * store keys events by log << 40 | seq and keeps hlc as a signed 64-bit integer. */
+    if (!it->sig_ok)
+        return WW_EBADSIG;
+    if (h->seq > WW_SEQ_MASK || h->hlc > (uint64_t)INT64_MAX)
+        return WW_ERANGE;
 
     /* The chain: seq follows the author's stored head, prev is its hash, time moves on.
      * At or below the head the event is held already, or it is a fork. */
@@ -910,22 +937,26 @@ static int apply_one(struct ww_store *s, struct batch *b, struct item *it, int *
             return rc ? rc : WW_ECORRUPT; /* the log has a hole: never written by us */
         return sodium_memcmp(held, it->hash, 32) == 0 ? DUPLICATE : record_fork(s, it, held);
     }
-    if (!it->sig_ok)
-        return WW_EBADSIG;
     if ((rc = ww_cache_load(s, h->group)) != 0)
         return rc;
+    if (h->kind != WW_KIND_GROUP_CREATE && !s->cache.exists) {
+        *reason = WW_EGROUP; /* bounded: WW_MAX_PENDING_ALL */
+        return defer(s, it, WW_EGROUP);
+    }
     if (head.seq + 1 < h->seq) {
         *reason = WW_ECHAIN; /* a gap: an earlier event of this author is missing */
         return defer(s, it, WW_ECHAIN);
     }
     if (h->seq > 1 && (sodium_memcmp(head.hash, h->prev, 32) != 0 || h->hlc <= head.hlc))
         return WW_ECHAIN;
+    /* An event from far in the future waits: adopting its clock would push every later
+     * event of this device past it, up to the end of the clock's range. */
+    if ((int64_t)(h->hlc >> 16) > ww_store_now_ms(s) + WW_MAX_SKEW_MS) {
+        *reason = WW_ERANGE;
+        return defer(s, it, WW_ERANGE);
+    }
 
-    if (h->kind == WW_KIND_GROUP_CREATE || !s->cache.exists) {
-        if (h->kind != WW_KIND_GROUP_CREATE) {
-            *reason = WW_EGROUP;
-            return defer(s, it, WW_EGROUP);
-        }
+    if (h->kind == WW_KIND_GROUP_CREATE) {
         if (s->cache.exists || h->seq != 1 || h->audience != WW_AUD_PLAIN || h->epoch != 0 ||
             h->ref_len != 0)
             return s->cache.exists ? WW_EEXIST : WW_EINVAL;
@@ -955,8 +986,8 @@ static int apply_one(struct ww_store *s, struct batch *b, struct item *it, int *
         *reason = WW_EEPOCH;
         return defer(s, it, WW_EEPOCH);
     }
-    if (h->epoch >= dev->removed_epoch)
-        return WW_ENOTMEMBER;
+    if (h->epoch >= dev->removed_epoch || h->hlc >= dev->removed_hlc)
+        return WW_ENOTMEMBER; /* written after its member was removed */
     if ((rc = check_header(s, h, dev)) != 0)
         return rc;
     struct ww_devinfo author = *dev; /* the cache may be reloaded below */
@@ -965,23 +996,25 @@ static int apply_one(struct ww_store *s, struct batch *b, struct item *it, int *
         (rc = erased_by(s, h, author.member, &covered)) != 0)
         return rc;
 
-    /* Read and check the body when this device can. */
+    /* Read and check the body when this device can. A PLAIN body must decode and follow the
+     * rules. An encrypted body that this device cannot open, or that does not check out once
+     * opened, is kept unread, exactly as on every device without its key: all replicas hold
+     * the same events, whatever keys they hold. */
     int readable = 0;
     struct ww_body body;
     if (h->kind <= WW_KIND_MAX_KNOWN && !it->env.erased) {
-        rc = open_body(s, b, &it->env);
-        if (rc == 0) {
-            if ((rc = ww_body_decode(h->kind, b->pt.p, b->pt.len, &body)) != 0)
+        if (h->audience == WW_AUD_PLAIN) {
+            if ((rc = ww_body_decode(h->kind, it->env.body.p, it->env.body.len, &body)) != 0)
                 return rc;
             readable = 1;
-        } else if (rc != WW_ENOKEY) {
-            return rc;
+        } else {
+            readable = open_body(s, b, &it->env) == 0 &&
+                       ww_body_decode(h->kind, b->pt.p, b->pt.len, &body) == 0 &&
+                       check_record(&it->env, &author, &body) == 0;
         }
-    } else if (it->env.erased && h->audience == WW_AUD_PLAIN && h->kind <= WW_KIND_KEY_SHARE) {
-        return WW_EINVAL; /* the control plane is never erased */
     }
     if (h->audience == WW_AUD_PLAIN && h->kind <= WW_KIND_MAX_KNOWN && !readable)
-        return WW_EINVAL;
+        return WW_EINVAL; /* the control plane is never erased or opaque */
     if (readable && h->audience == WW_AUD_PLAIN &&
         (rc = check_control(s, &it->env, &body, &author)) != 0)
         return rc;
@@ -993,13 +1026,10 @@ static int apply_one(struct ww_store *s, struct batch *b, struct item *it, int *
             rc = apply_record(s, b, it, &author, &body);
         if (rc != 0)
             return rc;
-    } else if (!readable && !covered && !it->env.erased && h->kind <= WW_KIND_MAX_KNOWN) {
-        if (h->kind == WW_KIND_REFLECTION_PUT &&
-            (rc = apply_reflection(s, it, author.member, NULL)) != 0)
+    } else if (!covered && !it->env.erased && h->kind == WW_KIND_REFLECTION_PUT) {
+        /* Unreadable, but it still replaces the member's earlier reflection of that day. */
+        if ((rc = apply_reflection(s, it, author.member, NULL)) != 0)
             return rc;
-        if (may_read_later(s, h)) {
-            unread = 1; /* recorded once the event has its key in the log */
-        }
     }
 
 store:;
@@ -1033,19 +1063,6 @@ store:;
     bind_blob(st, 8, raw, len);
     if ((rc = ww_sql_done(s, st)) != 0)
         return rc;
-    if (unread) {
-        st = ww_sql(s, "INSERT OR IGNORE INTO unread(gid, audience, subject, epoch, event) "
-                       "VALUES(?1,?2,?3,?4,?5)");
-        if (!st)
-            return WW_ESTORE;
-        bind_blob(st, 1, h->group, 16);
-        sqlite3_bind_int(st, 2, h->audience);
-        bind_blob(st, 3, h->subject, 16);
-        sqlite3_bind_int64(st, 4, h->epoch);
-        sqlite3_bind_int64(st, 5, id);
-        if ((rc = ww_sql_done(s, st)) != 0)
-            return rc;
-    }
     set_head(b, it, head.log);
     ww_hlc_observe(s, h->hlc);
     return APPLIED;
@@ -1104,6 +1121,13 @@ static void prepare(struct item *items, size_t n)
     }
 }
 
+/* Failures of the store rather than of an event: the whole batch is abandoned. */
+static int store_failed(int rc)
+{
+    return rc == WW_ESTORE || rc == WW_ENOMEM || rc == WW_EFULL || rc == WW_EIO || rc == WW_EBUSY ||
+           rc == WW_ECORRUPT || rc == WW_EPERM;
+}
+
 static int apply_items(struct ww_store *s, struct batch *b, struct item *items, size_t n,
                        struct ww_apply_result *res, size_t base)
 {
@@ -1111,7 +1135,26 @@ static int apply_items(struct ww_store *s, struct batch *b, struct item *items, 
     for (size_t i = 0; i < n; i++) {
         struct item *it = &items[i];
         int reason = 0;
-        int rc = it->rc != 0 ? it->rc : apply_one(s, b, it, &reason);
+        int rc = it->rc;
+        if (rc == 0) {
+            /* A savepoint per event: a rejected event leaves no trace, wherever in its
+             * checks it was refused. */
+            if ((rc = ww_sql_done(s, ww_sql(s, "SAVEPOINT ev"))) != 0)
+                return rc;
+            rc = apply_one(s, b, it, &reason);
+            if (store_failed(rc))
+                return rc; /* the caller rolls the whole transaction back */
+            if (rc < 0) {
+                int rb = ww_sql_done(s, ww_sql(s, "ROLLBACK TO ev"));
+                ww_cache_invalidate(s);
+                b->n_heads = 0; /* a head this event set may be gone */
+                if (rb != 0)
+                    return rb;
+            }
+            int rel = ww_sql_done(s, ww_sql(s, "RELEASE ev"));
+            if (rel != 0)
+                return rel;
+        }
         switch (rc) {
         case APPLIED:
             res->accepted++;
@@ -1125,14 +1168,9 @@ static int apply_items(struct ww_store *s, struct batch *b, struct item *items, 
         case FORKED:
             res->forks++;
             break;
-        case WW_ESTORE:
-        case WW_ENOMEM:
-        case WW_EFULL:
-        case WW_EIO:
-        case WW_EBUSY:
-        case WW_ECORRUPT:
-            return rc; /* the store failed, not the event: abandon the batch */
         default:
+            if (store_failed(rc))
+                return rc; /* the store failed, not the event: abandon the batch */
             res->rejected++;
             if (!res->first_error) {
                 res->first_error = rc;
@@ -1144,55 +1182,122 @@ static int apply_items(struct ww_store *s, struct batch *b, struct item *items, 
     return 0;
 }
 
-/* Retries the deferred events of every group, in causal order, until none moves. */
+/* 1 when deferred events may have become applicable without a control event: the authors
+ * of this batch filled a gap, or events from the future are now due. */
+static int pending_due(struct ww_store *s, struct batch *b)
+{
+    sqlite3_stmt *st;
+    for (size_t i = 0; i < b->n_heads; i++) {
+        st = ww_sql(s, "SELECT 1 FROM pending WHERE gid=?1 AND author=?2 LIMIT 1");
+        if (!st)
+            return WW_ESTORE;
+        bind_blob(st, 1, b->heads[i].gid, 16);
+        bind_blob(st, 2, b->heads[i].author, 32);
+        int found = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_reset(st);
+        if (found)
+            return 1;
+    }
+    st = ww_sql(s, "SELECT 1 FROM pending WHERE reason=?1 AND (hlc >> 16) <= ?2 LIMIT 1");
+    if (!st)
+        return WW_ESTORE;
+    sqlite3_bind_int(st, 1, WW_ERANGE);
+    sqlite3_bind_int64(st, 2, ww_store_now_ms(s) + WW_MAX_SKEW_MS);
+    int found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    return found;
+}
+
+/* Retries the deferred events, in pages by row id and each page in causal order, pass after
+ * pass until a whole pass applies nothing: events that can never apply cannot keep those
+ * behind them waiting. Events deferred again keep their place (they were counted already). */
 static int retry_pending(struct ww_store *s, struct batch *b, struct ww_apply_result *res)
 {
     struct item *items = ww_calloc(WW_MAX_BATCH, sizeof *items);
     uint8_t **raws = ww_calloc(WW_MAX_BATCH, sizeof *raws);
-    int rc = items && raws ? 0 : WW_ENOMEM;
-    while (rc == 0 && b->control) {
-        b->control = 0;
-        size_t before = res->accepted, n = 0;
-        sqlite3_stmt *st = ww_sql(s, "SELECT raw, gid, author, seq FROM pending ORDER BY hlc, "
-                                     "author, seq LIMIT ?1");
-        if (!st) {
-            rc = WW_ESTORE;
-            break;
-        }
-        sqlite3_bind_int(st, 1, WW_MAX_BATCH);
-        while (rc == 0 && n < WW_MAX_BATCH && sqlite3_step(st) == SQLITE_ROW) {
-            size_t len = (size_t)sqlite3_column_bytes(st, 0);
-            raws[n] = ww_malloc(len ? len : 1);
-            if (!raws[n]) {
-                rc = WW_ENOMEM;
+    int64_t *rowids = ww_calloc(WW_MAX_BATCH, sizeof *rowids);
+    int rc = items && raws && rowids ? 0 : WW_ENOMEM;
+    size_t deferred = res->deferred;
+    for (int progress = 1; rc == 0 && progress;) {
+        progress = 0;
+        for (int64_t after = 0; rc == 0;) {
+            size_t n = 0, before = res->accepted;
+            sqlite3_stmt *st = ww_sql(s, "SELECT rowid, raw FROM pending WHERE rowid > ?1 ORDER BY "
+                                         "rowid LIMIT ?2");
+            if (!st) {
+                rc = WW_ESTORE;
                 break;
             }
-            memcpy(raws[n], sqlite3_column_blob(st, 0), len);
-            memset(&items[n], 0, sizeof items[n]);
-            items[n].raw = raws[n];
-            items[n].len = len;
-            n++;
+            sqlite3_bind_int64(st, 1, after);
+            sqlite3_bind_int(st, 2, WW_MAX_BATCH);
+            while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+                size_t len = (size_t)sqlite3_column_bytes(st, 1);
+                raws[n] = ww_malloc(len ? len : 1);
+                if (!raws[n]) {
+                    rc = WW_ENOMEM;
+                    break;
+                }
+                memcpy(raws[n], sqlite3_column_blob(st, 1), len);
+                rowids[n] = after = sqlite3_column_int64(st, 0);
+                memset(&items[n], 0, sizeof items[n]);
+                items[n].raw = raws[n];
+                items[n].len = len;
+                n++;
+            }
+            sqlite3_reset(st);
+            if (n == 0)
+                break;
+            for (size_t i = 0; i < n && rc == 0; i++) {
+                sqlite3_stmt *del = ww_sql(s, "DELETE FROM pending WHERE rowid=?1");
+                if (!del)
+                    rc = WW_ESTORE;
+                else {
+                    sqlite3_bind_int64(del, 1, rowids[i]);
+                    rc = ww_sql_done(s, del);
+                }
+            }
+            /* Causal order within the page: by hlc, then author, then seq. */
+            for (size_t i = 1; i < n && rc == 0; i++) {
+                for (size_t j = i; j > 0; j--) {
+                    struct ww_envelope x, y;
+                    if (ww_envelope_decode(items[j - 1].raw, items[j - 1].len, &x) ||
+                        ww_envelope_decode(items[j].raw, items[j].len, &y))
+                        break;
+                    int later = x.h.hlc > y.h.hlc ||
+                                (x.h.hlc == y.h.hlc && memcmp(x.h.author, y.h.author, 32) > 0) ||
+                                (x.h.hlc == y.h.hlc && !memcmp(x.h.author, y.h.author, 32) &&
+                                 x.h.seq > y.h.seq);
+                    if (!later)
+                        break;
+                    struct item t = items[j - 1];
+                    items[j - 1] = items[j];
+                    items[j] = t;
+                }
+            }
+            struct ww_apply_result page = {0};
+            if (rc == 0)
+                rc = apply_items(s, b, items, n, &page, 0);
+            res->accepted += page.accepted;
+            res->duplicates += page.duplicates;
+            res->rejected += page.rejected;
+            res->forks += page.forks;
+            for (size_t i = 0; i < n; i++)
+                ww_free(raws[i]);
+            if (res->accepted > before)
+                progress = 1;
+            if (n < WW_MAX_BATCH)
+                break;
         }
-        sqlite3_reset(st);
-        if (rc == 0 && n)
-            rc = ww_db_exec(s, "DELETE FROM pending WHERE rowid IN (SELECT rowid FROM pending "
-                               "ORDER BY hlc, author, seq LIMIT 256)");
-        size_t deferred = res->deferred;
-        if (rc == 0 && n)
-            rc = apply_items(s, b, items, n, res, 0);
-        res->deferred = deferred; /* re-deferred events were counted already */
-        for (size_t i = 0; i < n; i++)
-            ww_free(raws[i]);
-        if (res->accepted > before && n == WW_MAX_BATCH)
-            b->control = 1; /* progress, and there may be more waiting */
     }
+    res->deferred = deferred;
+    ww_free(rowids);
     ww_free(raws);
     ww_free(items);
     return rc;
 }
 
 int ww_apply_batch(struct ww_store *s, const uint8_t *const *events, const size_t *lens, size_t n,
-                   struct ww_apply_result *res)
+                   struct ww_apply_result *res, size_t *primary_accepted)
 {
     memset(res, 0, sizeof *res);
     if (n > WW_MAX_BATCH)
@@ -1210,7 +1315,9 @@ int ww_apply_batch(struct ww_store *s, const uint8_t *const *events, const size_
                 items[i].rc = WW_ETOOBIG;
         }
         rc = apply_items(s, b, items, n, res, 0);
-        if (rc == 0 && b->control && res->accepted)
+        if (primary_accepted)
+            *primary_accepted = res->accepted;
+        if (rc == 0 && res->accepted && (b->control || (rc = pending_due(s, b)) > 0))
             rc = retry_pending(s, b, res);
         ww_buf_free(&b->pt);
         ww_buf_free(&b->out);
@@ -1223,7 +1330,7 @@ int ww_apply_batch(struct ww_store *s, const uint8_t *const *events, const size_
 int ww_apply_unread(struct ww_store *s, const uint8_t gid[16], uint8_t audience,
                     const uint8_t subject[16], uint32_t epoch)
 {
-    sqlite3_stmt *st;
+    static const uint8_t zero[16];
     int rc = ww_cache_load(s, gid);
     if (rc != 0)
         return rc;
@@ -1232,19 +1339,22 @@ int ww_apply_unread(struct ww_store *s, const uint8_t gid[16], uint8_t audience,
         return WW_ENOMEM;
     ww_buf_init(&b->pt, WW_MAX_BODY);
     ww_buf_init(&b->out, WW_MAX_EVENT);
-    /* Collect first: materialising writes to the tables the query reads. */
+    /* Every held event of that audience, subject and epoch, in the order they were written.
+     * A statement of its own: materialising below uses the cached ones. */
     sqlite3_stmt *q;
     rc = ww_db_err(s, sqlite3_prepare_v2(s->db,
-                                         "SELECT e.raw, e.hash FROM unread u JOIN events e ON "
-                                         "e.id=u.event WHERE u.gid=?1 AND u.audience=?2 AND "
-                                         "u.subject=?3 AND u.epoch=?4 ORDER BY e.hlc, e.id",
+                                         "SELECT e.raw, e.hash FROM logs l JOIN events e ON e.id "
+                                         "BETWEEN (l.id << 40) AND (l.id << 40 | 1099511627775) "
+                                         "WHERE l.gid=?1 AND e.audience=?2 AND e.subject=?3 AND "
+                                         "e.epoch=?4 ORDER BY e.hlc, e.id",
                                          -1, &q, NULL));
+    int step = SQLITE_DONE;
     if (rc == 0) {
         bind_blob(q, 1, gid, 16);
         sqlite3_bind_int(q, 2, audience);
-        bind_blob(q, 3, subject, 16);
+        bind_blob(q, 3, audience == WW_AUD_GROUP ? zero : subject, 16);
         sqlite3_bind_int64(q, 4, epoch);
-        while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
+        while (rc == 0 && (step = sqlite3_step(q)) == SQLITE_ROW) {
             struct item it;
             memset(&it, 0, sizeof it);
             it.raw = sqlite3_column_blob(q, 0);
@@ -1257,26 +1367,19 @@ int ww_apply_unread(struct ww_store *s, const uint8_t gid[16], uint8_t audience,
                 continue;
             struct ww_devinfo author = *dev;
             struct ww_body body;
-            if (ww_body_decode(it.env.h.kind, b->pt.p, b->pt.len, &body) != 0)
-                continue;
-            rc = apply_record(s, b, &it, &author, &body);
-            if (rc == WW_EINVAL)
-                rc = 0; /* inconsistent body: stays unreadable, as for every replica */
+            if (ww_body_decode(it.env.h.kind, b->pt.p, b->pt.len, &body) != 0 ||
+                check_record(&it.env, &author, &body) != 0)
+                continue; /* stays unreadable, as on every replica */
+            int covered = 0;
+            if (s->cache.has_erasures && erasable(it.env.h.kind) &&
+                (rc = erased_by(s, &it.env.h, author.member, &covered)) != 0)
+                break;
+            if (!covered)
+                rc = apply_record(s, b, &it, &author, &body);
         }
+        if (rc == 0 && step != SQLITE_DONE && step != SQLITE_ROW)
+            rc = ww_db_err(s, step);
         sqlite3_finalize(q);
-    }
-    if (rc == 0) {
-        st = ww_sql(s, "DELETE FROM unread WHERE gid=?1 AND audience=?2 AND subject=?3 AND "
-                       "epoch=?4");
-        if (!st)
-            rc = WW_ESTORE;
-        else {
-            bind_blob(st, 1, gid, 16);
-            sqlite3_bind_int(st, 2, audience);
-            bind_blob(st, 3, subject, 16);
-            sqlite3_bind_int64(st, 4, epoch);
-            rc = ww_sql_done(s, st);
-        }
     }
     ww_buf_free(&b->pt);
     ww_buf_free(&b->out);

@@ -104,8 +104,9 @@ int ww_emit(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN], const struct
         const uint8_t *raw = out.p;
         size_t len = out.len;
         struct ww_apply_result res;
-        rc = ww_apply_batch(s, &raw, &len, 1, &res);
-        if (rc == 0 && res.accepted != 1)
+        size_t mine = 0;
+        rc = ww_apply_batch(s, &raw, &len, 1, &res, &mine);
+        if (rc == 0 && mine != 1)
             rc = res.first_error ? res.first_error : WW_ESTATE;
     }
     ww_buf_free(&pt);

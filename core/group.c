@@ -49,9 +49,9 @@ int ww_cache_load(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN])
     }
     sqlite3_reset(st);
     if (g->exists) {
-        st = ww_sql(s, "SELECT d.device, d.member, m.role, m.added_epoch, m.removed_epoch FROM "
-                       "devices d JOIN members m ON m.gid=d.gid AND m.member=d.member WHERE "
-                       "d.gid=?1 ORDER BY d.device");
+        st = ww_sql(s, "SELECT d.device, d.member, m.role, m.added_epoch, m.removed_epoch, "
+                       "m.removed_hlc FROM devices d JOIN members m ON m.gid=d.gid AND "
+                       "m.member=d.member WHERE d.gid=?1 ORDER BY d.device");
         if (!st)
             return WW_ESTORE;
         sqlite3_bind_blob(st, 1, gid, 16, SQLITE_TRANSIENT);
@@ -64,11 +64,14 @@ int ww_cache_load(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN])
             d->removed_epoch = sqlite3_column_type(st, 4) == SQLITE_NULL
                                    ? UINT32_MAX
                                    : (uint32_t)sqlite3_column_int64(st, 4);
+            d->removed_hlc = sqlite3_column_type(st, 5) == SQLITE_NULL
+                                 ? UINT64_MAX
+                                 : (uint64_t)sqlite3_column_int64(st, 5);
         }
         sqlite3_reset(st);
         /* The newest keys first: those are the ones in use. */
         st = ww_sql(s, "SELECT audience, subject, epoch, key FROM keys WHERE gid=?1 ORDER BY "
-                       "epoch DESC LIMIT ?2");
+                       "epoch DESC, audience, subject, key LIMIT ?2");
         if (!st)
             return WW_ESTORE;
         sqlite3_bind_blob(st, 1, gid, 16, SQLITE_TRANSIENT);
@@ -103,27 +106,28 @@ const struct ww_devinfo *ww_cache_me(struct ww_store *s)
     return ww_cache_device(s, s->pk);
 }
 
-const uint8_t *ww_cache_key(struct ww_store *s, uint8_t audience, const uint8_t *subject,
-                            uint32_t epoch)
+const uint8_t *ww_cache_key_nth(struct ww_store *s, uint8_t audience, const uint8_t *subject,
+                                uint32_t epoch, size_t n)
 {
     static const uint8_t zero[16];
     struct ww_group_cache *g = &s->cache;
-    const uint8_t *subj = audience == WW_AUD_GROUP ? zero : subject;
+    const uint8_t *subj = audience == WW_AUD_GROUP || !subject ? zero : subject;
     for (size_t i = 0; i < g->n_keys; i++)
         if (g->keys[i].audience == audience && g->keys[i].epoch == epoch &&
-            !memcmp(g->keys[i].subject, subj, 16))
+            !memcmp(g->keys[i].subject, subj, 16) && n-- == 0)
             return g->keys[i].key;
     if (g->keys_complete)
         return NULL;
     /* An old key outside the cache: look it up and keep it in the last slot. */
     sqlite3_stmt *st = ww_sql(s, "SELECT key FROM keys WHERE gid=?1 AND audience=?2 AND "
-                                 "subject=?3 AND epoch=?4");
+                                 "subject=?3 AND epoch=?4 ORDER BY key LIMIT 1 OFFSET ?5");
     if (!st)
         return NULL;
     sqlite3_bind_blob(st, 1, g->gid, 16, SQLITE_TRANSIENT);
     sqlite3_bind_int(st, 2, audience);
     sqlite3_bind_blob(st, 3, subj, 16, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 4, epoch);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)n);
     const uint8_t *found = NULL;
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32) {
         struct ww_keyinfo *k = &g->keys[WW_CACHE_KEYS - 1];
@@ -135,6 +139,12 @@ const uint8_t *ww_cache_key(struct ww_store *s, uint8_t audience, const uint8_t 
     }
     sqlite3_reset(st);
     return found;
+}
+
+const uint8_t *ww_cache_key(struct ww_store *s, uint8_t audience, const uint8_t *subject,
+                            uint32_t epoch)
+{
+    return ww_cache_key_nth(s, audience, subject, epoch, 0);
 }
 
 /* ---- Key distribution -------------------------------------------------------------- */
@@ -249,6 +259,20 @@ static int share_keys(struct ww_store *s, const uint8_t gid[16], const uint8_t m
             (only_device && memcmp(d->device, only_device, 32)))
             continue;
         rc = add_wrap(&b->u.keys, WW_AUD_GROUP, NULL, d->device, key);
+    }
+    if (rc == 0 && role == WW_ROLE_COACH) {
+        /* A coach reads every learner's pair audience: wrap each current PAIR key. */
+        for (size_t k = 0; k < s->cache.n_keys && rc == 0; k++) {
+            const struct ww_keyinfo *ki = &s->cache.keys[k];
+            if (ki->audience != WW_AUD_PAIR || ki->epoch != s->cache.epoch)
+                continue;
+            for (size_t i = 0; i < s->cache.n_devices && rc == 0; i++) {
+                const struct ww_devinfo *d = &s->cache.devices[i];
+                if (!memcmp(d->member, member, 16) && is_active(d) &&
+                    (!only_device || !memcmp(d->device, only_device, 32)))
+                    rc = add_wrap(&b->u.keys, WW_AUD_PAIR, ki->subject, d->device, ki->key);
+            }
+        }
     }
     if (rc == 0 && role != WW_ROLE_COACH) {
         const uint8_t *pair = ww_cache_key(s, WW_AUD_PAIR, member, s->cache.epoch);

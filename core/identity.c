@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -54,8 +55,10 @@ static int keyfile_write(const struct ww_store *s, const char *name, const char 
 {
     char path[4096], tmp[4096];
     int rc = path_of(s, name, path, sizeof path);
+    char tmpname[64];
+    snprintf(tmpname, sizeof tmpname, ".%s.%ld.tmp", name, (long)getpid());
     if (rc == 0)
-        rc = path_of(s, ".key.tmp", tmp, sizeof tmp);
+        rc = path_of(s, tmpname, tmp, sizeof tmp); /* one per process: never shared */
     if (rc != 0)
         return rc;
     uint8_t file[KEYFILE_LEN];

@@ -11,6 +11,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "store.h"
 
 #define NONCE_LEN crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
@@ -43,38 +44,51 @@ void ww_event_hash(const struct ww_slice *header_bytes, const uint8_t ct_hash[32
                    out, 32);
 }
 
-/* The signed message is small (header <= a few hundred bytes), so it is assembled on the
- * stack rather than hashed: Ed25519 signs the message itself. */
-#define SIG_DOMAIN  "wegwijs/sig/v1"
-#define SIG_MSG_MAX (sizeof SIG_DOMAIN - 1 + 1024 + 32)
+/* Ed25519 signs the message itself, so it is assembled in one piece: on the stack for the
+ * usual header of a few hundred bytes, on the heap for a longer one (a newer version's
+ * trailing fields). */
+#define SIG_DOMAIN "wegwijs/sig/v1"
+#define SIG_STACK  1024
 
-static size_t sig_message(const struct ww_slice *header_bytes, const uint8_t ct_hash[32],
-                          uint8_t *msg)
+static uint8_t *sig_message(const struct ww_slice *header_bytes, const uint8_t ct_hash[32],
+                            uint8_t *stack, size_t *len)
 {
     size_t d = sizeof SIG_DOMAIN - 1;
+    *len = d + header_bytes->len + 32;
+    uint8_t *msg = *len <= SIG_STACK ? stack : ww_malloc(*len);
+    if (!msg)
+        return NULL;
     memcpy(msg, SIG_DOMAIN, d);
     memcpy(msg + d, header_bytes->p, header_bytes->len);
     memcpy(msg + d + header_bytes->len, ct_hash, 32);
-    return d + header_bytes->len + 32;
+    return msg;
 }
 
 int ww_sig_verify(const struct ww_envelope *env)
 {
-    uint8_t msg[SIG_MSG_MAX];
-    if (env->header_bytes.len > 1024)
-        return WW_ETOOBIG;
-    size_t n = sig_message(&env->header_bytes, env->ct_hash, msg);
-    return crypto_sign_verify_detached(env->sig, msg, n, env->h.author) == 0 ? 0 : WW_EBADSIG;
+    uint8_t stack[SIG_STACK];
+    size_t n;
+    uint8_t *msg = sig_message(&env->header_bytes, env->ct_hash, stack, &n);
+    if (!msg)
+        return WW_ENOMEM;
+    int rc = crypto_sign_verify_detached(env->sig, msg, n, env->h.author) == 0 ? 0 : WW_EBADSIG;
+    if (msg != stack)
+        ww_free(msg);
+    return rc;
 }
 
 int ww_event_sign(const struct ww_store *s, const struct ww_slice *header_bytes,
                   const uint8_t ct_hash[32], uint8_t sig[64])
 {
-    uint8_t msg[SIG_MSG_MAX];
-    if (header_bytes->len > 1024)
-        return WW_ETOOBIG;
-    size_t n = sig_message(header_bytes, ct_hash, msg);
-    return crypto_sign_detached(sig, NULL, msg, n, s->sk) == 0 ? 0 : WW_ECRYPTO;
+    uint8_t stack[SIG_STACK];
+    size_t n;
+    uint8_t *msg = sig_message(header_bytes, ct_hash, stack, &n);
+    if (!msg)
+        return WW_ENOMEM;
+    int rc = crypto_sign_detached(sig, NULL, msg, n, s->sk) == 0 ? 0 : WW_ECRYPTO;
+    if (msg != stack)
+        ww_free(msg);
+    return rc;
 }
 
 /* k = BLAKE2b-256("wegwijs/agg/v1" || X25519(sk, pk_other) || eph_pk || agg_pk) */

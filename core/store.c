@@ -36,10 +36,6 @@ static const char schema_v1[] =
     "CREATE TABLE pending(gid BLOB NOT NULL, author BLOB NOT NULL, seq INTEGER NOT NULL,"
     " hlc INTEGER NOT NULL, reason INTEGER NOT NULL, raw BLOB NOT NULL,"
     " PRIMARY KEY(gid, author, seq));"
-    /* Events this device will be able to read once their key arrives. */
-    "CREATE TABLE unread(gid BLOB NOT NULL, audience INTEGER NOT NULL, subject BLOB NOT NULL,"
-    " epoch INTEGER NOT NULL, event INTEGER NOT NULL,"
-    " PRIMARY KEY(gid, audience, subject, epoch, event)) WITHOUT ROWID;"
     "CREATE TABLE forks(gid BLOB NOT NULL, author BLOB NOT NULL, seq INTEGER NOT NULL,"
     " hash_held BLOB NOT NULL, hash_seen BLOB NOT NULL, raw_seen BLOB NOT NULL,"
     " PRIMARY KEY(gid, author, seq, hash_seen)) WITHOUT ROWID;"
@@ -49,13 +45,15 @@ static const char schema_v1[] =
     " epoch INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE members(gid BLOB NOT NULL, member BLOB NOT NULL, role INTEGER NOT NULL,"
     " alias TEXT NOT NULL, year INTEGER NOT NULL, track INTEGER NOT NULL,"
-    " added_epoch INTEGER NOT NULL, removed_epoch INTEGER,"
+    " added_epoch INTEGER NOT NULL, removed_epoch INTEGER, removed_hlc INTEGER,"
     " PRIMARY KEY(gid, member)) WITHOUT ROWID;"
     "CREATE TABLE devices(gid BLOB NOT NULL, device BLOB NOT NULL, member BLOB NOT NULL,"
     " PRIMARY KEY(gid, device)) WITHOUT ROWID;"
+    /* Keys this device holds; more than one per (audience, subject, epoch) can exist when
+     * two devices of a member each made a SELF key. */
     "CREATE TABLE keys(gid BLOB NOT NULL, audience INTEGER NOT NULL, subject BLOB NOT NULL,"
     " epoch INTEGER NOT NULL, key BLOB NOT NULL,"
-    " PRIMARY KEY(gid, audience, subject, epoch)) WITHOUT ROWID;"
+    " PRIMARY KEY(gid, audience, subject, epoch, key)) WITHOUT ROWID;"
     "CREATE TABLE challenges(gid BLOB NOT NULL, code TEXT NOT NULL, title TEXT NOT NULL,"
     " description TEXT NOT NULL, canmeds INTEGER NOT NULL, week_from INTEGER NOT NULL,"
     " week_to INTEGER NOT NULL, assignment_ref TEXT NOT NULL, signoff_role INTEGER NOT NULL,"
@@ -76,14 +74,15 @@ static const char schema_v1[] =
     " hlc INTEGER NOT NULL, author BLOB NOT NULL, answers BLOB NOT NULL,"
     " PRIMARY KEY(gid, member, date)) WITHOUT ROWID;"
     "CREATE TABLE reactions(gid BLOB NOT NULL, hash BLOB NOT NULL, target BLOB NOT NULL,"
-    " member BLOB NOT NULL, text TEXT, hlc INTEGER NOT NULL, readable INTEGER NOT NULL,"
+    " member BLOB NOT NULL, subject BLOB NOT NULL, text TEXT, hlc INTEGER NOT NULL,"
+    " readable INTEGER NOT NULL,"
     " PRIMARY KEY(gid, hash)) WITHOUT ROWID;"
     "CREATE INDEX reactions_target ON reactions(gid, target);"
     "CREATE TABLE signals(gid BLOB NOT NULL, hash BLOB NOT NULL, member BLOB NOT NULL,"
     " category INTEGER, text TEXT, concerns BLOB, hlc INTEGER NOT NULL,"
     " readable INTEGER NOT NULL, PRIMARY KEY(gid, hash)) WITHOUT ROWID;"
     "CREATE TABLE signal_states(gid BLOB NOT NULL, signal BLOB NOT NULL, state INTEGER NOT NULL,"
-    " note TEXT NOT NULL, hlc INTEGER NOT NULL, author BLOB NOT NULL,"
+    " note TEXT NOT NULL, hlc INTEGER NOT NULL, author BLOB NOT NULL, subject BLOB NOT NULL,"
     " PRIMARY KEY(gid, signal)) WITHOUT ROWID;"
     "CREATE TABLE signoffs(gid BLOB NOT NULL, hash BLOB NOT NULL, member BLOB NOT NULL,"
     " code TEXT, date INTEGER, level INTEGER, note TEXT, hlc INTEGER NOT NULL,"
@@ -128,7 +127,21 @@ int ww_db_exec(struct ww_store *s, const char *sql)
 
 int ww_db_begin(struct ww_store *s)
 {
-    return ww_db_exec(s, "BEGIN IMMEDIATE");
+    int rc = ww_db_exec(s, "BEGIN IMMEDIATE");
+    /* Another connection (a second process on the same folder) may have written since the
+     * cache was filled; the write lock is ours now, so what we load next stays true. */
+    if (rc == 0) {
+        sqlite3_stmt *st = ww_sql(s, "PRAGMA data_version");
+        if (st && sqlite3_step(st) == SQLITE_ROW) {
+            int64_t v = sqlite3_column_int64(st, 0);
+            if (v != s->data_version)
+                ww_cache_invalidate(s);
+            s->data_version = v;
+        }
+        if (st)
+            sqlite3_reset(st);
+    }
+    return rc;
 }
 
 int ww_db_commit(struct ww_store *s)
@@ -318,7 +331,7 @@ int ww_store_open(const char *dir, const struct ww_options *opt, struct ww_store
     }
     s->dir[strlen(s->dir) - 1] = '\0';
     if ((rc = ww_identity_load(s)) != 0)
-        goto err_after_alloc;
+        goto err_after_identity; /* frees what a partial load allocated */
     if ((rc = ww_aggregator_load(s, 0)) != 0)
         goto err_after_identity;
 

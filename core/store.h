@@ -19,8 +19,12 @@
 #include "proto.h"
 #include "wegwijs.h"
 
-#define WW_SCHEMA_VERSION 1
-#define WW_MAX_PENDING    4096 /* events kept aside per group while they wait for a cause */
+#define WW_SCHEMA_VERSION    1
+#define WW_MAX_PENDING       4096  /* events kept aside per group while they wait for a cause */
+#define WW_MAX_PENDING_ALL   65536 /* ... and in all */
+#define WW_MAX_FORKS         16    /* forks kept per author as evidence */
+#define WW_MAX_SKEW_MS       (24ll * 3600 * 1000) /* how far ahead of our clock an event may be */
+#define WW_MAX_GROUP_DEVICES 48                   /* devices in one group, all members together */
 
 /* The statement cache: every query is prepared once, keyed by its SQL literal. */
 #define WW_STMT_CACHE 128
@@ -37,6 +41,7 @@ struct ww_devinfo {
     int role;
     uint32_t added_epoch;
     uint32_t removed_epoch; /* UINT32_MAX while active */
+    uint64_t removed_hlc;   /* UINT64_MAX while active */
 };
 
 struct ww_keyinfo {
@@ -46,8 +51,8 @@ struct ww_keyinfo {
     uint8_t key[32];
 };
 
-#define WW_CACHE_DEVICES 64
-#define WW_CACHE_KEYS    64
+#define WW_CACHE_DEVICES 64 /* > WW_MAX_GROUP_DEVICES: the cache always holds them all */
+#define WW_CACHE_KEYS    256
 
 struct ww_group_cache {
     int valid;
@@ -76,7 +81,8 @@ struct ww_store {
     uint8_t *agg_sk;      /* aggregator X25519 secret, when this device holds one */
     uint8_t agg_pk[32];
     struct ww_options opt;
-    uint64_t hlc; /* last HLC issued or seen */
+    uint64_t hlc;         /* last HLC issued or seen */
+    int64_t data_version; /* PRAGMA data_version when the cache was last checked */
     struct ww_group_cache cache;
     struct ww_buf scratch; /* reusable encode buffer */
 };
@@ -126,9 +132,12 @@ int ww_unwrap_key(struct ww_store *s, const uint8_t sealed[80], uint8_t key[32])
 int ww_cache_load(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN]);
 void ww_cache_invalidate(struct ww_store *s);
 const struct ww_devinfo *ww_cache_device(struct ww_store *s, const uint8_t device[WW_PK_LEN]);
-/* The key for (audience, subject, epoch) of the cached group, or NULL. */
+/* The key for (audience, subject, epoch) of the cached group, or NULL; _nth gives the n-th
+ * of several (two devices of one member may each have made a SELF key). */
 const uint8_t *ww_cache_key(struct ww_store *s, uint8_t audience, const uint8_t *subject,
                             uint32_t epoch);
+const uint8_t *ww_cache_key_nth(struct ww_store *s, uint8_t audience, const uint8_t *subject,
+                                uint32_t epoch, size_t n);
 /* This device's membership in the cached group: NULL when not a member. */
 const struct ww_devinfo *ww_cache_me(struct ww_store *s);
 
@@ -169,8 +178,10 @@ struct ww_log_head {
 };
 int ww_log_head(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32],
                 struct ww_log_head *out);
+/* *primary_accepted (may be NULL): how many of these n events were applied, not counting
+ * deferred events that they let through. */
 int ww_apply_batch(struct ww_store *s, const uint8_t *const *events, const size_t *lens, size_t n,
-                   struct ww_apply_result *res);
+                   struct ww_apply_result *res, size_t *primary_accepted);
 /* Decrypts and decodes the body of a held event into pt (body's slices point into pt). */
 int ww_read_body(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32], uint64_t seq,
                  struct ww_buf *pt, struct ww_body *body);

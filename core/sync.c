@@ -45,6 +45,9 @@ int ww_sync_missing(struct ww_store *s, const uint8_t group[WW_ID_LEN],
 {
     if (!s || !group || !cb || (n_peer && !peer) || n_peer > WW_MAX_VV || !max_events)
         return WW_EINVAL;
+    for (size_t i = 0; i < n_peer; i++)
+        if (peer[i].seq > WW_SEQ_MASK)
+            return WW_ERANGE; /* no log is that long; the key range would wrap */
     int rc = ww_db_exec(s, "DELETE FROM temp.peer_vv");
     for (size_t i = 0; i < n_peer && rc == 0; i++) {
         sqlite3_stmt *st = ww_sql(s, "INSERT OR REPLACE INTO temp.peer_vv(author, seq) "
@@ -97,7 +100,7 @@ int ww_sync_apply(struct ww_store *s, const uint8_t *const *events, const size_t
     int rc = ww_db_begin(s);
     if (rc != 0)
         return rc;
-    rc = ww_apply_batch(s, events, lens, n, res);
+    rc = ww_apply_batch(s, events, lens, n, res, NULL);
     if (rc != 0) {
         ww_db_rollback(s);
         return rc;

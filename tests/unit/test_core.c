@@ -193,6 +193,7 @@ TEST(core_removed_member_cannot_read_what_follows)
     ASSERT_OK(ww_date_parse("2026-11-24", &d));
     /* Offline, before it learns of its removal, student2 marks a day off (old epoch). */
     ASSERT_OK(ww_day_off(g.st[1], g.gid, d, 1));
+    fx_now += 1000;
     ASSERT_OK(ww_member_remove(g.coach, g.gid, g.m_st[1]));
     ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, d, "L02"));
     fx_sync2(g.coach, g.st[0], g.gid);
