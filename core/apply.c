@@ -14,7 +14,9 @@
  *    order they arrived in: records are last-writer-wins by (hlc, author), sets are keyed
  *    by event hash, and the control plane (members, devices, epochs) is one linear log,
  *    the owner's.
- *  - A rejected event leaves no trace but its count in the result.
+ *  - A rejected event leaves no trace but its count in the result: apply_one makes every
+ *    check before its first write, and after that fails only with an error of the store
+ *    itself (store_failed), which abandons the whole batch and its transaction.
  *  - Each author's stored events are contiguous from seq 1, so the version vector is
  *    max(seq) per author.
  */
@@ -205,7 +207,7 @@ static int log_create(struct ww_store *s, const uint8_t *gid, const uint8_t *aut
     if (rc != 0)
         return rc;
     *out = sqlite3_last_insert_rowid(s->db);
-    return *out > 0 && *out < WW_MAX_LOGS ? 0 : WW_ETOOBIG;
+    return *out > 0 && *out < WW_MAX_LOGS ? 0 : WW_EFULL; /* the store is full of logs */
 }
 
 /* ---- Materialisation, one function per kind ---------------------------------------- */
@@ -1135,26 +1137,7 @@ static int apply_items(struct ww_store *s, struct batch *b, struct item *items, 
     for (size_t i = 0; i < n; i++) {
         struct item *it = &items[i];
         int reason = 0;
-        int rc = it->rc;
-        if (rc == 0) {
-            /* A savepoint per event: a rejected event leaves no trace, wherever in its
-             * checks it was refused. */
-            if ((rc = ww_sql_done(s, ww_sql(s, "SAVEPOINT ev"))) != 0)
-                return rc;
-            rc = apply_one(s, b, it, &reason);
-            if (store_failed(rc))
-                return rc; /* the caller rolls the whole transaction back */
-            if (rc < 0) {
-                int rb = ww_sql_done(s, ww_sql(s, "ROLLBACK TO ev"));
-                ww_cache_invalidate(s);
-                b->n_heads = 0; /* a head this event set may be gone */
-                if (rb != 0)
-                    return rb;
-            }
-            int rel = ww_sql_done(s, ww_sql(s, "RELEASE ev"));
-            if (rel != 0)
-                return rel;
-        }
+        int rc = it->rc != 0 ? it->rc : apply_one(s, b, it, &reason);
         switch (rc) {
         case APPLIED:
             res->accepted++;
