@@ -232,6 +232,14 @@ static int put_keys(struct ww_store *s, struct batch *b, const uint8_t *gid,
         sqlite3_bind_int64(st, 4, k->epoch);
         bind_blob(st, 5, key, 32);
         int rc = ww_sql_done(s, st);
+        if (rc == 0 && w->audience == WW_AUD_SELF) {
+            /* Everyone this key.share wrapped the key for holds it now. */
+            for (uint32_t j = 0; j < k->n_wraps && rc == 0; j++)
+                if (k->wraps[j].audience == WW_AUD_SELF &&
+                    !memcmp(k->wraps[j].subject, w->subject, 16))
+                    rc =
+                        ww_key_recipient_put(s, gid, w->subject, k->epoch, key, k->wraps[j].device);
+        }
         sodium_memzero(key, sizeof key);
         if (rc != 0)
             return rc;
@@ -241,6 +249,21 @@ static int put_keys(struct ww_store *s, struct batch *b, const uint8_t *gid,
             return rc;
     }
     return 0;
+}
+
+int ww_key_recipient_put(struct ww_store *s, const uint8_t gid[16], const uint8_t member[16],
+                         uint32_t epoch, const uint8_t key[32], const uint8_t device[32])
+{
+    sqlite3_stmt *st = ww_sql(s, "INSERT OR IGNORE INTO key_recipients(gid, subject, epoch, key, "
+                                 "device) VALUES(?1,?2,?3,?4,?5)");
+    if (!st)
+        return WW_ESTORE;
+    bind_blob(st, 1, gid, 16);
+    bind_blob(st, 2, member, 16);
+    sqlite3_bind_int64(st, 3, epoch);
+    bind_blob(st, 4, key, 32);
+    bind_blob(st, 5, device, 32);
+    return ww_sql_done(s, st);
 }
 
 /* Checks a control event's body against the control state, before anything is stored. */

@@ -48,24 +48,44 @@ static int coach(struct ww_store *s, const uint8_t gid[16])
     return me->role == WW_ROLE_COACH ? 0 : WW_EROLE;
 }
 
-/* Makes sure this device holds its member's SELF key for the current epoch, creating it
- * (and sharing it with the member's other devices) when it does not. */
+/* Makes sure this device holds its member's SELF key for the current epoch and that every
+ * active device of the member has it too: a new key is made when there is none, and a
+ * device added since is sent the existing one. Only the member's own devices ever hold it. */
 static int ensure_self_key(struct ww_store *s, const uint8_t gid[16], const uint8_t member[16])
 {
-    if (ww_cache_key(s, WW_AUD_SELF, member, s->cache.epoch))
-        return 0;
+    uint8_t key[32];
+    const uint8_t *have = ww_cache_key(s, WW_AUD_SELF, member, s->cache.epoch);
+    if (have)
+        memcpy(key, have, 32);
+    else
+        ww_store_random(s, key, 32);
     struct ww_body *b = ww_calloc(1, sizeof *b);
     if (!b)
         return WW_ENOMEM;
     b->kind = WW_KIND_KEY_SHARE;
     b->u.keys.epoch = s->cache.epoch;
-    uint8_t key[32];
-    ww_store_random(s, key, 32);
     int rc = 0;
     for (size_t i = 0; i < s->cache.n_devices && rc == 0; i++) {
         const struct ww_devinfo *d = &s->cache.devices[i];
         if (memcmp(d->member, member, 16) || d->removed_epoch != UINT32_MAX)
             continue;
+        if (have) {
+            sqlite3_stmt *st = ww_sql(s, "SELECT 1 FROM key_recipients WHERE gid=?1 AND "
+                                         "subject=?2 AND epoch=?3 AND key=?4 AND device=?5");
+            if (!st) {
+                rc = WW_ESTORE;
+                break;
+            }
+            sqlite3_bind_blob(st, 1, gid, 16, SQLITE_TRANSIENT);
+            sqlite3_bind_blob(st, 2, member, 16, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(st, 3, s->cache.epoch);
+            sqlite3_bind_blob(st, 4, key, 32, SQLITE_TRANSIENT);
+            sqlite3_bind_blob(st, 5, d->device, 32, SQLITE_TRANSIENT);
+            int holds = sqlite3_step(st) == SQLITE_ROW;
+            sqlite3_reset(st);
+            if (holds)
+                continue;
+        }
         if (b->u.keys.n_wraps >= WW_MAX_WRAPS) {
             rc = WW_ETOOBIG;
             break;
@@ -76,10 +96,15 @@ static int ensure_self_key(struct ww_store *s, const uint8_t gid[16], const uint
         memcpy(w->device, d->device, 32);
         rc = ww_wrap_key(key, d->device, w->sealed);
     }
-    sodium_memzero(key, sizeof key);
     struct ww_emit e = {.kind = WW_KIND_KEY_SHARE, .audience = WW_AUD_PLAIN, .body = b};
-    if (rc == 0)
+    uint32_t epoch = s->cache.epoch;
+    if (rc == 0 && b->u.keys.n_wraps) {
         rc = ww_emit(s, gid, &e, NULL);
+        /* A share that leaves out this device is not opened here: record it ourselves. */
+        for (uint32_t i = 0; i < b->u.keys.n_wraps && rc == 0 && have; i++)
+            rc = ww_key_recipient_put(s, gid, member, epoch, key, b->u.keys.wraps[i].device);
+    }
+    sodium_memzero(key, sizeof key);
     ww_free(b);
     return rc;
 }

@@ -36,6 +36,11 @@ static const char schema_v1[] =
     "CREATE TABLE pending(gid BLOB NOT NULL, author BLOB NOT NULL, seq INTEGER NOT NULL,"
     " hlc INTEGER NOT NULL, reason INTEGER NOT NULL, raw BLOB NOT NULL,"
     " PRIMARY KEY(gid, author, seq));"
+    /* Which devices a SELF key was wrapped for: a member's device shares its key with the
+     * member's devices that lack it before it writes with it. */
+    "CREATE TABLE key_recipients(gid BLOB NOT NULL, subject BLOB NOT NULL, epoch INTEGER NOT "
+    "NULL, key BLOB NOT NULL, device BLOB NOT NULL,"
+    " PRIMARY KEY(gid, subject, epoch, key, device)) WITHOUT ROWID;"
     "CREATE TABLE forks(gid BLOB NOT NULL, author BLOB NOT NULL, seq INTEGER NOT NULL,"
     " hash_held BLOB NOT NULL, hash_seen BLOB NOT NULL, raw_seen BLOB NOT NULL,"
     " PRIMARY KEY(gid, author, seq, hash_seen)) WITHOUT ROWID;"

@@ -189,6 +189,10 @@ int ww_read_body(struct ww_store *s, const uint8_t gid[16], const uint8_t author
 int ww_apply_unread(struct ww_store *s, const uint8_t gid[16], uint8_t audience,
                     const uint8_t subject[16], uint32_t epoch);
 
+/* Records that the SELF key `key` of (member, epoch) is wrapped for `device`. */
+int ww_key_recipient_put(struct ww_store *s, const uint8_t gid[16], const uint8_t member[16],
+                         uint32_t epoch, const uint8_t key[32], const uint8_t device[32]);
+
 /* ---- util.c ---- */
 /* A slice over a C string; NULL gives the empty slice. */
 struct ww_slice ww_slice_of(const char *t);

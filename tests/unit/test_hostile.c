@@ -307,3 +307,54 @@ TEST(hostile_emitting_may_let_a_waiting_event_through)
     ww_store_close(x);
     fx_group_close(&g);
 }
+
+/* The newest reflection of member m that this device lists. */
+static struct seen newest(struct ww_store *s, const uint8_t gid[16], const uint8_t *m)
+{
+    struct seen v = {0, ""};
+    ASSERT_OK(ww_reflections_list(s, gid, m, see, &v));
+    return v;
+}
+
+TEST(hostile_second_student_device_reads_private_reflections_both_ways)
+{
+    struct fx_group g;
+    fx_group_make(&g, 1, 0, NULL);
+    uint32_t d;
+    ASSERT_OK(ww_today(g.coach, g.gid, &d));
+    struct ww_reflection r;
+    memset(&r, 0, sizeof r);
+    r.date = d;
+    r.status = WW_STATUS_DONE;
+    r.reflectie = "Privé, op de laptop.";
+    r.share = WW_SHARE_SELF;
+    ASSERT_OK(ww_reflect(g.st[0], g.gid, &r)); /* the laptop makes the SELF key */
+    fx_sync2(g.st[0], g.coach, g.gid);
+    /* Then a phone is added, and the laptop writes privately again: it shares its key. */
+    struct ww_store *phone = fx_open("phone");
+    uint8_t pk[32];
+    ww_store_device(phone, pk);
+    ASSERT_OK(ww_device_add(g.coach, g.gid, g.m_st[0], pk));
+    fx_sync2(g.coach, g.st[0], g.gid);
+    fx_now += 1000;
+    r.date = d + 1;
+    r.reflectie = "Privé, weer op de laptop.";
+    ASSERT_OK(ww_reflect(g.st[0], g.gid, &r));
+    fx_sync2(g.st[0], g.coach, g.gid);
+    fx_sync2(g.coach, phone, g.gid);
+    struct seen v = newest(phone, g.gid, g.m_st[0]);
+    ASSERT_EQ(v.readable, 1);
+    /* Both days are readable on the phone (the list is newest first: check the older too). */
+    ASSERT_EQ(fx_count(phone, "SELECT count(*) FROM reflections WHERE readable=1"), 2);
+    /* And what the phone writes privately, the laptop reads; the coach reads neither. */
+    fx_now += 1000;
+    r.date = d + 2;
+    r.reflectie = "Privé, op de telefoon.";
+    ASSERT_OK(ww_reflect(phone, g.gid, &r));
+    fx_sync2(phone, g.coach, g.gid);
+    fx_sync2(g.coach, g.st[0], g.gid);
+    ASSERT_EQ(fx_count(g.st[0], "SELECT count(*) FROM reflections WHERE readable=1"), 3);
+    ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM reflections WHERE readable=1"), 0);
+    ww_store_close(phone);
+    fx_group_close(&g);
+}
