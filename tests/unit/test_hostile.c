@@ -308,8 +308,8 @@ TEST(hostile_emitting_may_let_a_waiting_event_through)
     fx_group_close(&g);
 }
 
-/* The newest reflection of member m that this device lists. */
-static struct seen newest(struct ww_store *s, const uint8_t gid[16], const uint8_t *m)
+/* The last reflection of member m that this device lists (the oldest date). */
+static struct seen last_listed(struct ww_store *s, const uint8_t gid[16], const uint8_t *m)
 {
     struct seen v = {0, ""};
     ASSERT_OK(ww_reflections_list(s, gid, m, see, &v));
@@ -342,7 +342,7 @@ TEST(hostile_second_student_device_reads_private_reflections_both_ways)
     ASSERT_OK(ww_reflect(g.st[0], g.gid, &r));
     fx_sync2(g.st[0], g.coach, g.gid);
     fx_sync2(g.coach, phone, g.gid);
-    struct seen v = newest(phone, g.gid, g.m_st[0]);
+    struct seen v = last_listed(phone, g.gid, g.m_st[0]);
     ASSERT_EQ(v.readable, 1);
     /* Both days are readable on the phone (the list is newest first: check the older too). */
     ASSERT_EQ(fx_count(phone, "SELECT count(*) FROM reflections WHERE readable=1"), 2);
