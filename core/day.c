@@ -586,9 +586,15 @@ static int tz_load_file(const char *name, struct ww_tz *out)
     int rc = read_small_file(path, &buf, &len);
     if (rc != 0)
         return rc;
-    char rule[TZIF_FOOTER_MAX + 1];
-    rc = tzif_footer(buf, len, rule);
+    rc = ww_tzif_parse(buf, len, out);
     ww_free(buf);
+    return rc;
+}
+
+int ww_tzif_parse(const uint8_t *buf, size_t len, struct ww_tz *out)
+{
+    char rule[TZIF_FOOTER_MAX + 1];
+    int rc = tzif_footer(buf, len, rule);
     if (rc != 0)
         return rc;
     if (ww_tz_parse_posix(rule, out) != 0)

@@ -9,6 +9,7 @@
 #ifndef WW_DAY_H
 #define WW_DAY_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define WW_DEFAULT_TZ "Europe/Amsterdam"
@@ -30,6 +31,9 @@ struct ww_tz {
  * WW_ENOTFOUND when the zone is neither built in nor readable from the zoneinfo folder
  * (env TZDIR, else /usr/share/zoneinfo); a TZif file is hostile input and fully checked. */
 int ww_tz_load(const char *name, struct ww_tz *out);
+/* Takes the POSIX rule from the footer of a TZif (v2+) file's bytes: WW_ECORRUPT for anything
+ * malformed. Bytes from a file are hostile input; this has a fuzz target. */
+int ww_tzif_parse(const uint8_t *buf, size_t len, struct ww_tz *out);
 /* Parses a POSIX TZ rule string (the subset with M-format rules and fixed offsets). */
 int ww_tz_parse_posix(const char *rule, struct ww_tz *out);
 /* Offset east of UTC, in seconds, at the instant unix_s. */
