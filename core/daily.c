@@ -108,6 +108,8 @@ static void load_row(sqlite3_stmt *st, struct owned_challenge *o)
     o->c.assignment_ref = o->ref;
 }
 
+#define WW_MAX_OWN_CHALLENGES 256 /* a group's own challenges that join the rotation */
+
 #define CHALLENGE_COLS                                                                             \
     "SELECT code, title, description, canmeds, week_from, week_to, signoff_role, "                 \
     "assignment_ref FROM challenges "
@@ -178,18 +180,28 @@ int ww_day_off(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t date
 static int rotation(struct ww_store *s, const uint8_t gid[16], uint32_t start, uint32_t date,
                     struct owned_challenge *out)
 {
-    size_t n_lib = ww_library_count();
-    sqlite3_stmt *st = ww_sql(s, CHALLENGE_COLS "WHERE gid=?1 ORDER BY code LIMIT 256");
+    size_t n_lib = ww_library_count(), max_own = 0;
+    sqlite3_stmt *st = ww_sql(s, "SELECT count(*) FROM challenges WHERE gid=?1");
     if (!st)
         return WW_ESTORE;
-    struct owned_challenge *own = ww_calloc(256, sizeof *own);
-    const struct ww_challenge **cand = ww_calloc(n_lib + 256, sizeof *cand);
-    long *from_own = ww_calloc(n_lib + 256, sizeof *from_own); /* index into own, or -1 */
+    sqlite3_bind_blob(st, 1, gid, 16, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        max_own = (size_t)sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (max_own > WW_MAX_OWN_CHALLENGES)
+        max_own = WW_MAX_OWN_CHALLENGES; /* the rest (by code) do not rotate */
+    st = ww_sql(s, CHALLENGE_COLS "WHERE gid=?1 ORDER BY code LIMIT ?2");
+    if (!st)
+        return WW_ESTORE;
+    struct owned_challenge *own = ww_calloc(max_own ? max_own : 1, sizeof *own);
+    const struct ww_challenge **cand = ww_calloc(n_lib + max_own, sizeof *cand);
+    long *from_own = ww_calloc(n_lib + max_own, sizeof *from_own); /* index into own, or -1 */
     int rc = own && cand && from_own ? 0 : WW_ENOMEM;
     size_t n_own = 0, n = 0;
     if (rc == 0) {
         sqlite3_bind_blob(st, 1, gid, 16, SQLITE_TRANSIENT);
-        while (n_own < 256 && sqlite3_step(st) == SQLITE_ROW)
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)max_own);
+        while (n_own < max_own && sqlite3_step(st) == SQLITE_ROW)
             load_row(st, &own[n_own++]);
     }
     sqlite3_reset(st);
