@@ -143,7 +143,7 @@ $(FUZZ_BUILD)/%.o: %.c | deps
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@) $(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS:%.c=$(FUZZ_BUILD)/%.o) | deps
-	$(call say,LD,$@) $(CLANG) $(BASE_CFLAGS) -Itests -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+	$(call say,LD,$@) $(CLANG) $(BASE_CFLAGS) -Itests -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $(filter %.c %.o,$^) $(LIBS)
 
 fuzz: $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 	@sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TIME) $(FUZZ_NAMES)
