@@ -363,6 +363,10 @@ int ww_store_open(const char *dir, const struct ww_options *opt, struct ww_store
      * with two fsyncs) is the most expensive thing a burst of sync does, so it runs every
      * 32 MiB of WAL rather than every 4 MiB, and at idle time through ww_store_checkpoint;
      * the WAL file is truncated back to 64 MiB at most afterwards. */
+    /* 8 KiB pages for a new store: a sealed event is 600-700 bytes, and twice as many per
+     * page halves the page splits of a burst. (A no-op on an existing store.) */
+    if ((rc = ww_db_exec(s, "PRAGMA page_size=8192")) != 0)
+        goto err_after_db;
     if ((rc = ww_db_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                             "PRAGMA wal_autocheckpoint=8192; PRAGMA journal_size_limit=67108864;"
                             "PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;")) != 0)
