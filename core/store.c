@@ -356,6 +356,11 @@ int ww_store_open(const char *dir, const struct ww_options *opt, struct ww_store
     }
     sqlite3_busy_timeout(s->db, 5000);
     sqlite3_extended_result_codes(s->db, 1);
+    /* 8 KiB pages for a new store: a sealed event is 600-700 bytes, and twice as many per
+     * page halves the page splits of a burst. Only an empty file takes it, so it comes before
+     * anything reads the file; on an existing store it changes nothing. */
+    if ((rc = ww_db_exec(s, "PRAGMA page_size=8192")) != 0)
+        goto err_after_db;
     if ((rc = check_integrity(s)) != 0)
         goto err_after_db;
     /* WAL: readers never block the writer; NORMAL sync is durable across process crashes
@@ -363,10 +368,6 @@ int ww_store_open(const char *dir, const struct ww_options *opt, struct ww_store
      * with two fsyncs) is the most expensive thing a burst of sync does, so it runs every
      * 32 MiB of WAL rather than every 4 MiB, and at idle time through ww_store_checkpoint;
      * the WAL file is truncated back to 64 MiB at most afterwards. */
-    /* 8 KiB pages for a new store: a sealed event is 600-700 bytes, and twice as many per
-     * page halves the page splits of a burst. (A no-op on an existing store.) */
-    if ((rc = ww_db_exec(s, "PRAGMA page_size=8192")) != 0)
-        goto err_after_db;
     if ((rc = ww_db_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                             "PRAGMA wal_autocheckpoint=8192; PRAGMA journal_size_limit=67108864;"
                             "PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;")) != 0)
