@@ -60,20 +60,30 @@ struct ww_store *fx_open(const char *name)
     return fx_open_db(name, NULL);
 }
 
-struct collected {
-    uint8_t *raw[256];
-    size_t len[256];
-    size_t n;
-};
-
-static void collect(void *ud, const uint8_t *ev, size_t len)
+void fx_bag_add(void *ud, const uint8_t *ev, size_t len)
 {
-    struct collected *c = ud;
-    ASSERT(c->n < 256);
-    c->raw[c->n] = malloc(len);
-    ASSERT(c->raw[c->n]);
-    memcpy(c->raw[c->n], ev, len);
-    c->len[c->n++] = len;
+    struct fx_bag *b = ud;
+    ASSERT(b->n < 256);
+    b->raw[b->n] = malloc(len);
+    ASSERT(b->raw[b->n]);
+    memcpy(b->raw[b->n], ev, len);
+    b->len[b->n++] = len;
+}
+
+void fx_bag_free(struct fx_bag *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        free(b->raw[i]);
+    b->n = 0;
+}
+
+struct ww_apply_result fx_apply1(struct ww_store *s, const struct fx_ev *ev)
+{
+    const uint8_t *raw = ev->raw;
+    size_t len = ev->len;
+    struct ww_apply_result r;
+    ASSERT_OK(ww_sync_apply(s, &raw, &len, 1, &r));
+    return r;
 }
 
 size_t fx_sync(struct ww_store *from, struct ww_store *to, const uint8_t gid[16], size_t batch)
@@ -84,9 +94,9 @@ size_t fx_sync(struct ww_store *from, struct ww_store *to, const uint8_t gid[16]
         size_t n = 0;
         ASSERT_OK(ww_sync_vv(to, gid, vv, 64, &n));
         ASSERT_LE(n, 64);
-        struct collected c = {.n = 0};
+        struct fx_bag c = {.n = 0};
         int more = 0;
-        ASSERT_OK(ww_sync_missing(from, gid, vv, n, batch, 1u << 20, collect, &c, &more));
+        ASSERT_OK(ww_sync_missing(from, gid, vv, n, batch, 1u << 20, fx_bag_add, &c, &more));
         if (c.n == 0)
             break;
         struct ww_apply_result res;
@@ -94,8 +104,7 @@ size_t fx_sync(struct ww_store *from, struct ww_store *to, const uint8_t gid[16]
         if (res.rejected)
             ww_test_fail(__FILE__, __LINE__, "sync rejected %zu events: %s", res.rejected,
                          ww_err_name(res.first_error));
-        for (size_t i = 0; i < c.n; i++)
-            free(c.raw[i]);
+        fx_bag_free(&c);
         total += res.accepted;
         if (res.accepted == 0)
             break; /* the rest waits for causes `from` does not have */

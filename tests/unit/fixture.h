@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "proto.h"
 #include "wegwijs.h"
 
 /* The shared fake clock: 2026-11-23 08:00 Europe/Amsterdam unless a test moves it. */
@@ -28,6 +29,23 @@ void fx_digest(struct ww_store *s, uint8_t out[32]);
 /* Counts rows of a table matching a WHERE clause (test-only SQL). */
 long fx_count(struct ww_store *s, const char *sql);
 void fx_device(struct ww_store *s, uint8_t pk[32]);
+
+/* One sealed event, as a peer would send it. */
+struct fx_ev {
+    uint8_t raw[WW_MAX_EVENT];
+    size_t len;
+};
+/* Applies one event through ww_sync_apply (which must not fail) and returns the result. */
+struct ww_apply_result fx_apply1(struct ww_store *s, const struct fx_ev *ev);
+
+/* Events collected from ww_sync_missing: pass fx_bag_add as its callback. */
+struct fx_bag {
+    uint8_t *raw[256];
+    size_t len[256];
+    size_t n;
+};
+void fx_bag_add(void *ud, const uint8_t *ev, size_t len);
+void fx_bag_free(struct fx_bag *b);
 
 /* A group: coach (owner), up to 4 students, a senior; all synced. */
 struct fx_group {

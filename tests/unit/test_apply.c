@@ -13,16 +13,10 @@
 #include "runner.h"
 #include "store.h"
 
-/* A sealed event, not applied anywhere yet. */
-struct ev {
-    uint8_t raw[WW_MAX_EVENT];
-    size_t len;
-};
-
 static void seal(struct ww_store *s, const uint8_t gid[16], uint16_t kind, uint8_t audience,
                  const uint8_t *subject, const uint8_t *ref, size_t ref_len,
                  const struct ww_body *body, const uint8_t *raw_body, size_t raw_len,
-                 struct ev *out)
+                 struct fx_ev *out)
 {
     struct ww_buf pt, buf;
     ww_buf_init(&pt, WW_MAX_BODY);
@@ -41,7 +35,7 @@ static void seal(struct ww_store *s, const uint8_t gid[16], uint16_t kind, uint8
 }
 
 /* Re-signs an envelope after a test changed its header, as its author would. */
-static void resign(struct ww_store *author, struct ev *ev, void (*change)(struct ww_envelope *))
+static void resign(struct ww_store *author, struct fx_ev *ev, void (*change)(struct ww_envelope *))
 {
     struct ww_envelope env;
     ASSERT_OK(ww_envelope_decode(ev->raw, ev->len, &env));
@@ -60,15 +54,6 @@ static void resign(struct ww_store *author, struct ev *ev, void (*change)(struct
     ev->len = out.len;
     ww_buf_free(&hb);
     ww_buf_free(&out);
-}
-
-static struct ww_apply_result apply1(struct ww_store *s, const struct ev *ev)
-{
-    const uint8_t *raw = ev->raw;
-    size_t len = ev->len;
-    struct ww_apply_result res;
-    ASSERT_OK(ww_sync_apply(s, &raw, &len, 1, &res));
-    return res;
 }
 
 static void day_off_body(struct ww_body *b, uint32_t date, uint8_t ref[4])
@@ -108,11 +93,11 @@ TEST(apply_rejects_bad_signature_hash_chain_and_time)
     ASSERT_OK(ww_today(g.coach, g.gid, &d));
     struct ww_body b;
     uint8_t ref[4];
-    static struct ev first, good, bad;
+    static struct fx_ev first, good, bad;
     day_off_body(&b, d, ref);
     seal(g.st[0], g.gid, WW_KIND_DAY_OFF, WW_AUD_GROUP, NULL, ref, 4, &b, NULL, 0, &first);
-    ASSERT_EQ(apply1(g.st[0], &first).accepted, 1);
-    ASSERT_EQ(apply1(g.coach, &first).accepted, 1);
+    ASSERT_EQ(fx_apply1(g.st[0], &first).accepted, 1);
+    ASSERT_EQ(fx_apply1(g.coach, &first).accepted, 1);
     day_off_body(&b, d + 1, ref);
     seal(g.st[0], g.gid, WW_KIND_DAY_OFF, WW_AUD_GROUP, NULL, ref, 4, &b, NULL, 0, &good);
     uint8_t digest[32];
@@ -127,7 +112,7 @@ TEST(apply_rejects_bad_signature_hash_chain_and_time)
     uint8_t *sig = memmem(bad.raw, bad.len, env.sig, 64);
     ASSERT(sig);
     sig[10] ^= 1;
-    struct ww_apply_result r = apply1(g.coach, &bad);
+    struct ww_apply_result r = fx_apply1(g.coach, &bad);
     ASSERT_EQ(r.rejected, 1);
     ASSERT_ERR(r.first_error, WW_EBADSIG);
     ASSERT_UNCHANGED(g.coach, digest, events);
@@ -135,31 +120,31 @@ TEST(apply_rejects_bad_signature_hash_chain_and_time)
     /* A ciphertext byte changed: the hash no longer matches. */
     bad = good;
     bad.raw[bad.len - 3] ^= 0x40;
-    r = apply1(g.coach, &bad);
+    r = fx_apply1(g.coach, &bad);
     ASSERT_ERR(r.first_error, WW_EBADHASH);
     ASSERT_UNCHANGED(g.coach, digest, events);
 
     /* Validly signed by the author, but prev is not the previous event's hash. */
     bad = good;
     resign(g.st[0], &bad, break_prev);
-    r = apply1(g.coach, &bad);
+    r = fx_apply1(g.coach, &bad);
     ASSERT_ERR(r.first_error, WW_ECHAIN);
     ASSERT_UNCHANGED(g.coach, digest, events);
 
     /* Validly signed, but its clock went back past the previous event's. */
     bad = good;
     resign(g.st[0], &bad, time_goes_back);
-    r = apply1(g.coach, &bad);
+    r = fx_apply1(g.coach, &bad);
     ASSERT_ERR(r.first_error, WW_ECHAIN);
     ASSERT_UNCHANGED(g.coach, digest, events);
 
     /* The good event still goes in afterwards: nothing was poisoned. */
-    r = apply1(g.coach, &good);
+    r = fx_apply1(g.coach, &good);
     ASSERT_EQ(r.accepted, 1);
     ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM days_off"), 2);
     /* And again: a duplicate changes nothing. */
     fx_digest(g.coach, digest);
-    r = apply1(g.coach, &good);
+    r = fx_apply1(g.coach, &good);
     ASSERT_EQ(r.duplicates, 1);
     ASSERT_UNCHANGED(g.coach, digest, events + 1);
     fx_group_close(&g);
@@ -179,12 +164,12 @@ TEST(apply_rejects_role_and_cap_violations_from_peers)
     b.u.challenge_schedule.code.p = (const uint8_t *)"W01";
     b.u.challenge_schedule.code.len = 3;
     uint8_t ref[4] = {(uint8_t)(d >> 24), (uint8_t)(d >> 16), (uint8_t)(d >> 8), (uint8_t)d};
-    static struct ev ev;
+    static struct fx_ev ev;
     seal(g.st[0], g.gid, WW_KIND_CHALLENGE_SCHEDULE, WW_AUD_GROUP, NULL, ref, 4, &b, NULL, 0, &ev);
     uint8_t digest[32];
     fx_digest(g.coach, digest);
     long events = fx_count(g.coach, "SELECT count(*) FROM events");
-    struct ww_apply_result r = apply1(g.coach, &ev);
+    struct ww_apply_result r = fx_apply1(g.coach, &ev);
     ASSERT_ERR(r.first_error, WW_EROLE);
     ASSERT_UNCHANGED(g.coach, digest, events);
 
@@ -203,27 +188,11 @@ TEST(apply_rejects_role_and_cap_violations_from_peers)
     seal(g.coach, g.gid, WW_KIND_MEMBER_ADD, WW_AUD_PLAIN, NULL, NULL, 0, &b, NULL, 0, &ev);
     fx_digest(g.st[1], digest);
     events = fx_count(g.st[1], "SELECT count(*) FROM events");
-    r = apply1(g.st[1], &ev);
+    r = fx_apply1(g.st[1], &ev);
     ASSERT_ERR(r.first_error, WW_ESTUDENTCAP);
     ASSERT_UNCHANGED(g.st[1], digest, events);
     ww_store_close(five);
     fx_group_close(&g);
-}
-
-struct batchbuf {
-    uint8_t *raw[256];
-    size_t len[256];
-    size_t n;
-};
-
-static void collect(void *ud, const uint8_t *ev, size_t len)
-{
-    struct batchbuf *c = ud;
-    ASSERT(c->n < 256);
-    c->raw[c->n] = malloc(len);
-    ASSERT(c->raw[c->n]);
-    memcpy(c->raw[c->n], ev, len);
-    c->len[c->n++] = len;
 }
 
 TEST(apply_defers_until_cause_arrives)
@@ -239,18 +208,18 @@ TEST(apply_defers_until_cause_arrives)
     struct ww_vv_item peer[1];
     ww_store_device(g.coach, peer[0].author);
     peer[0].seq = 1000000; /* "I have all of the coach's": only the student's come */
-    struct batchbuf c = {.n = 0};
+    struct fx_bag c = {.n = 0};
     int more = 0;
-    ASSERT_OK(ww_sync_missing(g.st[0], g.gid, peer, 1, 256, 1u << 20, collect, &c, &more));
+    ASSERT_OK(ww_sync_missing(g.st[0], g.gid, peer, 1, 256, 1u << 20, fx_bag_add, &c, &more));
     ASSERT_GT(c.n, 0);
     struct ww_apply_result r;
     ASSERT_OK(ww_sync_apply(replica, (const uint8_t *const *)c.raw, c.len, c.n, &r));
     ASSERT_EQ(r.deferred, c.n);
     ASSERT_EQ(r.accepted, 0);
-    for (size_t i = 0; i < c.n; i++)
-        free(c.raw[i]);
+    size_t got = c.n;
+    fx_bag_free(&c);
     ASSERT_EQ(fx_count(replica, "SELECT count(*) FROM events"), 0);
-    ASSERT_EQ(fx_count(replica, "SELECT count(*) FROM pending"), (long)c.n);
+    ASSERT_EQ(fx_count(replica, "SELECT count(*) FROM pending"), (long)got);
     struct ww_vv_item vv[64];
     size_t held = 9;
     ASSERT_OK(ww_sync_vv(replica, g.gid, vv, 64, &held));
@@ -278,11 +247,11 @@ TEST(apply_detects_forks)
     struct ww_body b;
     uint8_t ref[4];
     day_off_body(&b, d + 3, ref);
-    static struct ev other;
+    static struct fx_ev other;
     seal(g.st[0], g.gid, WW_KIND_DAY_OFF, WW_AUD_GROUP, NULL, ref, 4, &b, NULL, 0, &other);
     ASSERT_OK(ww_day_off(g.st[0], g.gid, d, 1));
     fx_sync(g.st[0], g.coach, g.gid, 256);
-    struct ww_apply_result r = apply1(g.coach, &other);
+    struct ww_apply_result r = fx_apply1(g.coach, &other);
     ASSERT_EQ(r.forks, 1);
     ASSERT_EQ(r.accepted, 0);
     ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM forks"), 1);
@@ -297,9 +266,9 @@ TEST(apply_keeps_and_forwards_unknown_kinds)
     fx_group_make(&g, 2, 0, NULL);
     /* kind 200 from a newer version, with a body this version cannot interpret */
     static const uint8_t body[] = {0x93, 0x01, 0xa3, 'n', 'e', 'w', 0xc0};
-    static struct ev ev;
+    static struct fx_ev ev;
     seal(g.st[0], g.gid, 200, WW_AUD_PLAIN, NULL, NULL, 0, NULL, body, sizeof body, &ev);
-    struct ww_apply_result r = apply1(g.coach, &ev);
+    struct ww_apply_result r = fx_apply1(g.coach, &ev);
     ASSERT_EQ(r.accepted, 1);
     fx_sync(g.coach, g.st[1], g.gid, 256);
     ASSERT_EQ(fx_count(g.st[1], "SELECT count(*) FROM events WHERE kind=200"), 1);

@@ -16,29 +16,6 @@
 #include "runner.h"
 #include "store.h"
 
-struct bag {
-    uint8_t *raw[256];
-    size_t len[256];
-    size_t n;
-};
-
-static void into_bag(void *ud, const uint8_t *ev, size_t len)
-{
-    struct bag *b = ud;
-    ASSERT(b->n < 256);
-    b->raw[b->n] = malloc(len);
-    ASSERT(b->raw[b->n]);
-    memcpy(b->raw[b->n], ev, len);
-    b->len[b->n++] = len;
-}
-
-static void empty_bag(struct bag *b)
-{
-    for (size_t i = 0; i < b->n; i++)
-        free(b->raw[i]);
-    b->n = 0;
-}
-
 TEST(durability_bad_last_signature_keeps_good_prefix)
 {
     struct fx_group g;
@@ -51,8 +28,8 @@ TEST(durability_bad_last_signature_keeps_good_prefix)
     struct ww_vv_item vv[64];
     size_t n = 0;
     ASSERT_OK(ww_sync_vv(g.coach, g.gid, vv, 64, &n));
-    struct bag b = {.n = 0};
-    ASSERT_OK(ww_sync_missing(g.st[0], g.gid, vv, n, 256, 1u << 20, into_bag, &b, NULL));
+    struct fx_bag b = {.n = 0};
+    ASSERT_OK(ww_sync_missing(g.st[0], g.gid, vv, n, 256, 1u << 20, fx_bag_add, &b, NULL));
     ASSERT_EQ(b.n, 5);
     /* Damage the signature of the last one: the run as a whole cannot be trusted, but each
      * of the first four verifies on its own. */
@@ -71,7 +48,7 @@ TEST(durability_bad_last_signature_keeps_good_prefix)
     ASSERT_ERR(r.first_error, WW_EBADSIG);
     ASSERT_EQ(r.first_error_index, 4);
     ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM days_off"), 4);
-    empty_bag(&b);
+    fx_bag_free(&b);
     /* The genuine fifth event still comes through afterwards. */
     fx_sync(g.st[0], g.coach, g.gid, 256);
     ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM days_off"), 5);

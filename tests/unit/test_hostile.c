@@ -12,14 +12,9 @@
 #include "runner.h"
 #include "store.h"
 
-struct ev {
-    uint8_t raw[WW_MAX_EVENT];
-    size_t len;
-};
-
 /* Seals a day.off for `date` as store s, with its header changed by `change` and re-signed. */
 static void day_off_event(struct ww_store *s, const uint8_t gid[16], uint32_t date,
-                          void (*change)(struct ww_header *h), struct ev *out)
+                          void (*change)(struct ww_header *h), struct fx_ev *out)
 {
     struct ww_body b;
     memset(&b, 0, sizeof b);
@@ -58,15 +53,6 @@ static void day_off_event(struct ww_store *s, const uint8_t gid[16], uint32_t da
     ww_buf_free(&hb);
 }
 
-static struct ww_apply_result apply1(struct ww_store *s, const struct ev *ev)
-{
-    const uint8_t *raw = ev->raw;
-    size_t len = ev->len;
-    struct ww_apply_result r;
-    ASSERT_OK(ww_sync_apply(s, &raw, &len, 1, &r));
-    return r;
-}
-
 static void far_future(struct ww_header *h)
 {
     h->hlc = (uint64_t)INT64_MAX - 2;
@@ -83,13 +69,13 @@ TEST(hostile_clock_from_the_future_waits_and_stops_nobody)
     fx_group_make(&g, 1, 0, NULL);
     uint32_t d;
     ASSERT_OK(ww_today(g.coach, g.gid, &d));
-    static struct ev ev;
+    static struct fx_ev ev;
     day_off_event(g.st[0], g.gid, d, far_future, &ev);
-    struct ww_apply_result r = apply1(g.coach, &ev);
+    struct ww_apply_result r = fx_apply1(g.coach, &ev);
     ASSERT_EQ(r.accepted, 0);
     ASSERT_EQ(r.deferred, 1);
     day_off_event(g.st[0], g.gid, d, next_year, &ev);
-    r = apply1(g.coach, &ev);
+    r = fx_apply1(g.coach, &ev);
     ASSERT_EQ(r.deferred, 1);
     /* The owner's clock was not dragged along: it goes on writing. */
     for (int i = 0; i < 5; i++)
@@ -126,7 +112,7 @@ TEST(hostile_version_vector_cannot_reach_another_group)
 
 static void keep_first(void *ud, const uint8_t *ev, size_t len)
 {
-    struct ev *e = ud;
+    struct fx_ev *e = ud;
     if (e->len == 0) {
         memcpy(e->raw, ev, len);
         e->len = len;
@@ -146,7 +132,7 @@ TEST(hostile_unsigned_forks_are_not_recorded)
     struct ww_vv_item vv[1];
     ww_store_device(g.coach, vv[0].author);
     vv[0].seq = WW_SEQ_MASK;
-    static struct ev ev;
+    static struct fx_ev ev;
     ev.len = 0;
     int more;
     ASSERT_OK(ww_sync_missing(g.st[0], g.gid, vv, 1, 1, 1u << 20, keep_first, &ev, &more));
@@ -160,7 +146,7 @@ TEST(hostile_unsigned_forks_are_not_recorded)
     ASSERT(sig);
     for (int i = 0; i < 50; i++) {
         sig[i % 64] ^= (uint8_t)(i + 1);
-        struct ww_apply_result r = apply1(g.coach, &ev);
+        struct ww_apply_result r = fx_apply1(g.coach, &ev);
         ASSERT_EQ(r.forks, 0);
         ASSERT_ERR(r.first_error, WW_EBADSIG);
     }
@@ -207,9 +193,9 @@ TEST(hostile_removed_member_cannot_write_on_with_old_keys)
     fx_now += 1000;
     /* The removed device has not heard of its removal (or pretends not to): it writes under
      * the old epoch, after the removal by the clock. */
-    static struct ev ev;
+    static struct fx_ev ev;
     day_off_event(g.st[1], g.gid, d, NULL, &ev);
-    struct ww_apply_result r = apply1(g.coach, &ev);
+    struct ww_apply_result r = fx_apply1(g.coach, &ev);
     ASSERT_ERR(r.first_error, WW_ENOTMEMBER);
     ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM days_off"), 0);
     fx_group_close(&g);
@@ -285,7 +271,7 @@ TEST(hostile_emitting_may_let_a_waiting_event_through)
     /* A device not yet in the group writes; its event waits at the coach... */
     struct ww_store *x = fx_open("x");
     fx_sync(g.coach, x, g.gid, 256);
-    static struct ev ev;
+    static struct fx_ev ev;
     struct ww_body b;
     memset(&b, 0, sizeof b);
     b.kind = 200; /* any kind: the author is what is unknown */
@@ -297,7 +283,7 @@ TEST(hostile_emitting_may_let_a_waiting_event_through)
     memcpy(ev.raw, buf.p, buf.len);
     ev.len = buf.len;
     ww_buf_free(&buf);
-    ASSERT_EQ(apply1(g.coach, &ev).deferred, 1);
+    ASSERT_EQ(fx_apply1(g.coach, &ev).deferred, 1);
     /* ...and the coach's own member.add lets it through: that is a success, not a failure. */
     uint8_t pk[32], m[16];
     ww_store_device(x, pk);
