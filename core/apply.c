@@ -1,67 +1,35 @@
 /*
  * apply.c - the one path by which events enter the store, whether this device wrote them
- * or a peer sent them.
+ * or a peer sent them: the pipeline, and nothing a kind, the log, the keys or deferral own.
  *
  * For a batch: decode every envelope, check each body against its ct_hash, compute event
  * hashes, link each author's events into runs by their `prev` hashes and verify one
  * signature per run (the last event's: its header hashes the previous event, which hashes
- * the one before, and so on). Then, in batch order, each event is checked against the
- * group's rules and either stored and materialised, recognised as a duplicate or a fork,
- * kept aside until its cause arrives (deferred), or rejected with a reason.
+ * the one before, and so on). Then, in batch order, each event is checked against its
+ * author's chain (log.c), the group's membership (group.c) and its kind's row (kind.h),
+ * and is stored and materialised, recognised as a duplicate or a fork, kept aside until
+ * its cause arrives (pending.c), or rejected with a reason. Events released from pending
+ * by this batch go through the same path.
  *
  * Invariants:
  *  - Materialised state depends only on the set of events and keys held, never on the
- *    order they arrived in: records are last-writer-wins by (hlc, author), sets are keyed
- *    by event hash, and the control plane (members, devices, epochs) is one linear log,
- *    the owner's.
- *  - A rejected event leaves no trace but its count in the result: apply_one makes every
- *    check before its first write, and after that fails only with an error of the store
- *    itself (store_failed), which abandons the whole batch and its transaction.
- *  - Each author's stored events are contiguous from seq 1, so the version vector is
- *    max(seq) per author.
+ *    order they arrived in (kind.h).
+ *  - A rejected event leaves no trace but its outcome: apply_one makes every check before
+ *    its first write, and after that fails only with an error of the store itself
+ *    (store_failed), which abandons the whole batch and its transaction.
+ *  - Each author's stored events are contiguous from seq 1 (log.h).
  */
 #include <sodium.h>
 #include <string.h>
 
 #include "alloc.h"
-#include "day.h"
+#include "apply.h"
+#include "keyring.h"
+#include "kind.h"
+#include "log.h"
+#include "pending.h"
+#include "seal.h"
 #include "store.h"
-
-enum outcome { APPLIED = 0, DUPLICATE = 1, DEFERRED = 2, FORKED = 3 };
-
-#define ROLE(r)  (1u << (r))
-#define AUD(a)   (1u << (a))
-#define ANY_ROLE (ROLE(WW_ROLE_COACH) | ROLE(WW_ROLE_STUDENT) | ROLE(WW_ROLE_SENIOR))
-#define LEARNER  (ROLE(WW_ROLE_STUDENT) | ROLE(WW_ROLE_SENIOR))
-#define REF_DATE 4
-
-/* Who may write each kind, to which audiences, and what `ref` it carries. */
-struct rule {
-    uint8_t roles;
-    uint8_t audiences;
-    uint8_t owner_only;
-    uint8_t ref_len;
-};
-
-static const struct rule rules[WW_KIND_MAX_KNOWN + 1] = {
-    [WW_KIND_GROUP_CREATE] = {ROLE(WW_ROLE_COACH), AUD(WW_AUD_PLAIN), 1, 0},
-    [WW_KIND_MEMBER_ADD] = {ROLE(WW_ROLE_COACH), AUD(WW_AUD_PLAIN), 1, 0},
-    [WW_KIND_MEMBER_REMOVE] = {ROLE(WW_ROLE_COACH), AUD(WW_AUD_PLAIN), 1, 0},
-    [WW_KIND_DEVICE_ADD] = {ROLE(WW_ROLE_COACH), AUD(WW_AUD_PLAIN), 1, 0},
-    [WW_KIND_KEY_EPOCH] = {ROLE(WW_ROLE_COACH), AUD(WW_AUD_PLAIN), 1, 0},
-    [WW_KIND_KEY_SHARE] = {ANY_ROLE, AUD(WW_AUD_PLAIN), 0, 0},
-    [WW_KIND_CHALLENGE_DEFINE] = {ROLE(WW_ROLE_COACH), AUD(WW_AUD_GROUP), 0, 0},
-    [WW_KIND_CHALLENGE_SCHEDULE] = {ROLE(WW_ROLE_COACH), AUD(WW_AUD_GROUP), 0, REF_DATE},
-    [WW_KIND_DAY_OFF] = {LEARNER, AUD(WW_AUD_GROUP), 0, REF_DATE},
-    [WW_KIND_REFLECTION_PUT] = {LEARNER, AUD(WW_AUD_GROUP) | AUD(WW_AUD_PAIR) | AUD(WW_AUD_SELF), 0,
-                                REF_DATE},
-    [WW_KIND_CLIMATE_PUT] = {LEARNER, AUD(WW_AUD_AGG), 0, REF_DATE},
-    [WW_KIND_REACTION_PUT] = {ANY_ROLE, AUD(WW_AUD_GROUP) | AUD(WW_AUD_PAIR), 0, 0},
-    [WW_KIND_SIGNAL_RAISE] = {LEARNER, AUD(WW_AUD_PAIR), 0, 0},
-    [WW_KIND_SIGNAL_RESOLVE] = {ROLE(WW_ROLE_COACH), AUD(WW_AUD_PAIR), 0, 16},
-    [WW_KIND_SIGNOFF_PUT] = {ROLE(WW_ROLE_COACH), AUD(WW_AUD_PAIR), 0, 0},
-    [WW_KIND_ERASE] = {ANY_ROLE, AUD(WW_AUD_PLAIN), 0, 0},
-};
 
 /* One decoded event of a batch. */
 struct item {
@@ -71,8 +39,10 @@ struct item {
     uint8_t hash[32];
     int rc; /* decode or verification failure */
     int sig_ok;
-    int next;     /* index of the event that links to this one in the batch, or -1 */
-    int has_prev; /* an earlier event of the batch links into this one */
+    int next;              /* index of the event that links to this one in the batch, or -1 */
+    int has_prev;          /* an earlier event of the batch links into this one */
+    const uint8_t *stored; /* what was stored (raw, or raw without its erased body) */
+    size_t stored_len;
 };
 
 /* Per batch: the last stored event of each author seen, to avoid a query per event. */
@@ -88,23 +58,10 @@ struct batch {
     struct ww_buf pt;  /* decrypted body */
     struct ww_buf out; /* re-encoded raw (erasure) */
     int control;       /* a control event or key arrived: retry the deferred */
+    struct ww_pending_counts counts;
+    ww_outcome_cb cb;
+    void *ud;
 };
-
-static uint32_t ref_date(const struct ww_header *h)
-{
-    return (uint32_t)h->ref[0] << 24 | (uint32_t)h->ref[1] << 16 | (uint32_t)h->ref[2] << 8 |
-           h->ref[3];
-}
-
-static void bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n)
-{
-    sqlite3_bind_blob(st, i, p, (int)n, SQLITE_TRANSIENT);
-}
-
-static void bind_text(sqlite3_stmt *st, int i, const struct ww_slice *t)
-{
-    sqlite3_bind_text(st, i, t->len ? (const char *)t->p : "", (int)t->len, SQLITE_TRANSIENT);
-}
 
 static struct head *find_head(struct batch *b, const uint8_t gid[16], const uint8_t author[32])
 {
@@ -114,73 +71,19 @@ static struct head *find_head(struct batch *b, const uint8_t gid[16], const uint
     return NULL;
 }
 
-static void set_head(struct batch *b, const struct item *it, int64_t log)
+static void set_head(struct batch *b, const struct ww_header *h, const struct ww_log_head *lh)
 {
-    struct head *h = find_head(b, it->env.h.group, it->env.h.author);
-    if (!h) {
+    struct head *e = find_head(b, h->group, h->author);
+    if (!e) {
         if (b->n_heads == sizeof b->heads / sizeof b->heads[0]) {
             memmove(b->heads, b->heads + 1, sizeof b->heads - sizeof b->heads[0]);
             b->n_heads--;
         }
-        h = &b->heads[b->n_heads++];
-        memcpy(h->gid, it->env.h.group, 16);
-        memcpy(h->author, it->env.h.author, 32);
+        e = &b->heads[b->n_heads++];
+        memcpy(e->gid, h->group, 16);
+        memcpy(e->author, h->author, 32);
     }
-    h->h.log = log;
-    h->h.seq = it->env.h.seq;
-    h->h.hlc = it->env.h.hlc;
-    memcpy(h->h.hash, it->hash, 32);
-}
-
-int ww_log_head(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32],
-                struct ww_log_head *out)
-{
-    memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = ww_sql(s, "SELECT id FROM logs WHERE gid=?1 AND author=?2");
-    if (!st)
-        return WW_ESTORE;
-    bind_blob(st, 1, gid, 16);
-    bind_blob(st, 2, author, 32);
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW)
-        out->log = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    if (step != SQLITE_ROW)
-        return step == SQLITE_DONE ? 0 : ww_db_err(s, step);
-    st = ww_sql(s, "SELECT id, hash, hlc FROM events WHERE id BETWEEN ?1 AND ?2 ORDER BY id DESC "
-                   "LIMIT 1");
-    if (!st)
-        return WW_ESTORE;
-    sqlite3_bind_int64(st, 1, out->log << WW_SEQ_BITS);
-    sqlite3_bind_int64(st, 2, out->log << WW_SEQ_BITS | WW_SEQ_MASK);
-    step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
-        out->seq = (uint64_t)(sqlite3_column_int64(st, 0) & WW_SEQ_MASK);
-        if (sqlite3_column_bytes(st, 1) == 32)
-            memcpy(out->hash, sqlite3_column_blob(st, 1), 32);
-        out->hlc = (uint64_t)sqlite3_column_int64(st, 2);
-    }
-    sqlite3_reset(st);
-    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : ww_db_err(s, step);
-}
-
-/* The hash of the stored event `seq` of a log: 1 when held. */
-static int stored_hash(struct ww_store *s, int64_t log, uint64_t seq, uint8_t hash[32], int *rc)
-{
-    sqlite3_stmt *st = ww_sql(s, "SELECT hash FROM events WHERE id=?1");
-    if (!st) {
-        *rc = WW_ESTORE;
-        return 0;
-    }
-    sqlite3_bind_int64(st, 1, log << WW_SEQ_BITS | (int64_t)seq);
-    int step = sqlite3_step(st);
-    int found = step == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32;
-    if (found)
-        memcpy(hash, sqlite3_column_blob(st, 0), 32);
-    if (step != SQLITE_ROW && step != SQLITE_DONE)
-        *rc = ww_db_err(s, step);
-    sqlite3_reset(st);
-    return found;
+    e->h = *lh;
 }
 
 /* The author's head, from this batch when it has stored an event of that author already. */
@@ -195,680 +98,6 @@ static int author_head(struct ww_store *s, struct batch *b, const uint8_t *gid,
     return ww_log_head(s, gid, author, out);
 }
 
-/* A new log for an author's first event. */
-static int log_create(struct ww_store *s, const uint8_t *gid, const uint8_t *author, int64_t *out)
-{
-    sqlite3_stmt *st = ww_sql(s, "INSERT INTO logs(gid, author) VALUES(?1,?2)");
-    if (!st)
-        return WW_ESTORE;
-    bind_blob(st, 1, gid, 16);
-    bind_blob(st, 2, author, 32);
-    int rc = ww_sql_done(s, st);
-    if (rc != 0)
-        return rc;
-    *out = sqlite3_last_insert_rowid(s->db);
-    return *out > 0 && *out < WW_MAX_LOGS ? 0 : WW_EFULL; /* the store is full of logs */
-}
-
-/* ---- Materialisation, one function per kind ---------------------------------------- */
-
-static int put_keys(struct ww_store *s, struct batch *b, const uint8_t *gid,
-                    const struct ww_body_keys *k)
-{
-    for (uint32_t i = 0; i < k->n_wraps; i++) {
-        const struct ww_wrap *w = &k->wraps[i];
-        if (memcmp(w->device, s->pk, 32) != 0)
-            continue;
-        uint8_t key[32];
-        if (ww_unwrap_key(s, w->sealed, key) != 0)
-            continue; /* not sealed for us after all: nothing to learn */
-        sqlite3_stmt *st = ww_sql(s, "INSERT OR IGNORE INTO keys(gid, audience, subject, epoch, "
-                                     "key) VALUES(?1,?2,?3,?4,?5)");
-        if (!st)
-            return WW_ESTORE;
-        bind_blob(st, 1, gid, 16);
-        sqlite3_bind_int(st, 2, w->audience);
-        bind_blob(st, 3, w->subject, 16);
-        sqlite3_bind_int64(st, 4, k->epoch);
-        bind_blob(st, 5, key, 32);
-        int rc = ww_sql_done(s, st);
-        if (rc == 0 && w->audience == WW_AUD_SELF) {
-            /* Everyone this key.share wrapped the key for holds it now. */
-            for (uint32_t j = 0; j < k->n_wraps && rc == 0; j++)
-                if (k->wraps[j].audience == WW_AUD_SELF &&
-                    !memcmp(k->wraps[j].subject, w->subject, 16))
-                    rc =
-                        ww_key_recipient_put(s, gid, w->subject, k->epoch, key, k->wraps[j].device);
-        }
-        sodium_memzero(key, sizeof key);
-        if (rc != 0)
-            return rc;
-        ww_cache_invalidate(s);
-        b->control = 1;
-        if ((rc = ww_apply_unread(s, gid, w->audience, w->subject, k->epoch)) != 0)
-            return rc;
-    }
-    return 0;
-}
-
-int ww_key_recipient_put(struct ww_store *s, const uint8_t gid[16], const uint8_t member[16],
-                         uint32_t epoch, const uint8_t key[32], const uint8_t device[32])
-{
-    sqlite3_stmt *st = ww_sql(s, "INSERT OR IGNORE INTO key_recipients(gid, subject, epoch, key, "
-                                 "device) VALUES(?1,?2,?3,?4,?5)");
-    if (!st)
-        return WW_ESTORE;
-    bind_blob(st, 1, gid, 16);
-    bind_blob(st, 2, member, 16);
-    sqlite3_bind_int64(st, 3, epoch);
-    bind_blob(st, 4, key, 32);
-    bind_blob(st, 5, device, 32);
-    return ww_sql_done(s, st);
-}
-
-/* Checks a control event's body against the control state, before anything is stored. */
-static int check_control(struct ww_store *s, const struct ww_envelope *env,
-                         const struct ww_body *body, const struct ww_devinfo *dev)
-{
-    const struct ww_group_cache *g = &s->cache;
-    switch (env->h.kind) {
-    case WW_KIND_MEMBER_ADD: {
-        const struct ww_body_member_add *m = &body->u.member_add;
-        int students = 0, seniors = 0;
-        for (size_t i = 0; i < g->n_devices; i++) {
-            const struct ww_devinfo *d = &g->devices[i];
-            if (!memcmp(d->member, m->member, 16))
-                return WW_EEXIST;
-            for (uint32_t j = 0; j < m->n_devices; j++)
-                if (!memcmp(d->device, m->devices[j], 32))
-                    return WW_EEXIST;
-        }
-        for (uint32_t j = 0; j < m->n_devices; j++)
-            for (uint32_t k = 0; k < j; k++)
-                if (!memcmp(m->devices[j], m->devices[k], 32))
-                    return WW_EEXIST;
-        if (g->n_devices + m->n_devices > WW_MAX_GROUP_DEVICES)
-            return WW_ETOOBIG;
-        /* Count active members (each once: a member may have several devices). */
-        sqlite3_stmt *st = ww_sql(s, "SELECT role, count(*) FROM members WHERE gid=?1 AND "
-                                     "removed_epoch IS NULL GROUP BY role");
-        if (!st)
-            return WW_ESTORE;
-        bind_blob(st, 1, env->h.group, 16);
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            int role = sqlite3_column_int(st, 0), n = sqlite3_column_int(st, 1);
-            if (role == WW_ROLE_STUDENT)
-                students = n;
-            else if (role == WW_ROLE_SENIOR)
-                seniors = n;
-        }
-        sqlite3_reset(st);
-        if (m->role == WW_ROLE_STUDENT && students >= 4)
-            return WW_ESTUDENTCAP;
-        if (m->role == WW_ROLE_SENIOR && seniors >= 1)
-            return WW_ESENIORCAP;
-        if (m->role != WW_ROLE_COACH && (m->year < 1 || m->year > 4))
-            return WW_ERANGE;
-        return 0;
-    }
-    case WW_KIND_MEMBER_REMOVE: {
-        const uint8_t *m = body->u.member_remove.member;
-        if (!memcmp(m, dev->member, 16))
-            return WW_EROLE; /* the owner cannot remove itself */
-        for (size_t i = 0; i < g->n_devices; i++)
-            if (!memcmp(g->devices[i].member, m, 16))
-                return g->devices[i].removed_epoch == UINT32_MAX ? 0 : WW_ENOTFOUND;
-        return WW_ENOTFOUND;
-    }
-    case WW_KIND_DEVICE_ADD: {
-        const struct ww_body_device_add *d = &body->u.device_add;
-        int found = 0;
-        if (g->n_devices + 1 > WW_MAX_GROUP_DEVICES)
-            return WW_ETOOBIG;
-        for (size_t i = 0; i < g->n_devices; i++) {
-            if (!memcmp(g->devices[i].device, d->device, 32))
-                return WW_EEXIST;
-            if (!memcmp(g->devices[i].member, d->member, 16) &&
-                g->devices[i].removed_epoch == UINT32_MAX)
-                found = 1;
-        }
-        return found ? 0 : WW_ENOTFOUND;
-    }
-    case WW_KIND_KEY_EPOCH:
-        return body->u.keys.epoch == g->epoch + 1 ? 0 : WW_EEPOCH;
-    case WW_KIND_KEY_SHARE: {
-        const struct ww_body_keys *k = &body->u.keys;
-        if (k->epoch > g->epoch || k->epoch == 0)
-            return WW_EEPOCH;
-        if (!memcmp(env->h.author, g->owner, 32))
-            return 0;
-        /* A member shares only its own SELF key, only with its own devices. */
-        for (uint32_t i = 0; i < k->n_wraps; i++) {
-            const struct ww_wrap *w = &k->wraps[i];
-            if (w->audience != WW_AUD_SELF || memcmp(w->subject, dev->member, 16) != 0)
-                return WW_EROLE;
-            const struct ww_devinfo *to = ww_cache_device(s, w->device);
-            if (!to || memcmp(to->member, dev->member, 16) != 0)
-                return WW_EROLE;
-        }
-        return 0;
-    }
-    case WW_KIND_ERASE:
-        if (!memcmp(env->h.author, g->owner, 32) || !memcmp(body->u.erase.member, dev->member, 16))
-            return 0;
-        return WW_EROLE;
-    default:
-        return 0;
-    }
-}
-
-static int apply_group_create(struct ww_store *s, const struct ww_envelope *env,
-                              const struct ww_body_group_create *c)
-{
-    sqlite3_stmt *st = ww_sql(s, "INSERT INTO groups(gid, name, tz, start_date, owner, coach, "
-                                 "agg_pk, epoch) VALUES(?1,?2,?3,?4,?5,?6,?7,0)");
-    if (!st)
-        return WW_ESTORE;
-    bind_blob(st, 1, env->h.group, 16);
-    bind_text(st, 2, &c->name);
-    if (c->tz.len)
-        bind_text(st, 3, &c->tz);
-    else
-        sqlite3_bind_text(st, 3, WW_DEFAULT_TZ, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, c->start_date);
-    bind_blob(st, 5, env->h.author, 32);
-    bind_blob(st, 6, c->coach, 16);
-    if (c->has_agg)
-        bind_blob(st, 7, c->agg_pk, 32);
-    int rc = ww_sql_done(s, st);
-    if (rc != 0)
-        return rc;
-    st = ww_sql(s, "INSERT INTO members(gid, member, role, alias, year, track, added_epoch) "
-                   "VALUES(?1,?2,1,?3,0,0,0)");
-    if (!st)
-        return WW_ESTORE;
-    bind_blob(st, 1, env->h.group, 16);
-    bind_blob(st, 2, c->coach, 16);
-    bind_text(st, 3, &c->coach_alias);
-    if ((rc = ww_sql_done(s, st)) != 0)
-        return rc;
-    st = ww_sql(s, "INSERT INTO devices(gid, device, member) VALUES(?1,?2,?3)");
-    if (!st)
-        return WW_ESTORE;
-    bind_blob(st, 1, env->h.group, 16);
-    bind_blob(st, 2, env->h.author, 32);
-    bind_blob(st, 3, c->coach, 16);
-    return ww_sql_done(s, st);
-}
-
-static int add_device(struct ww_store *s, const uint8_t *gid, const uint8_t *device,
-                      const uint8_t *member)
-{
-    sqlite3_stmt *st = ww_sql(s, "INSERT INTO devices(gid, device, member) VALUES(?1,?2,?3)");
-    if (!st)
-        return WW_ESTORE;
-    bind_blob(st, 1, gid, 16);
-    bind_blob(st, 2, device, 32);
-    bind_blob(st, 3, member, 16);
-    return ww_sql_done(s, st);
-}
-
-static int apply_control(struct ww_store *s, struct batch *b, const struct ww_envelope *env,
-                         const struct ww_body *body)
-{
-    const uint8_t *gid = env->h.group;
-    sqlite3_stmt *st;
-    int rc = 0;
-    b->control = 1;
-    switch (env->h.kind) {
-    case WW_KIND_MEMBER_ADD: {
-        const struct ww_body_member_add *m = &body->u.member_add;
-        st = ww_sql(s, "INSERT INTO members(gid, member, role, alias, year, track, added_epoch) "
-                       "VALUES(?1,?2,?3,?4,?5,?6,?7)");
-        if (!st)
-            return WW_ESTORE;
-        bind_blob(st, 1, gid, 16);
-        bind_blob(st, 2, m->member, 16);
-        sqlite3_bind_int(st, 3, m->role);
-        bind_text(st, 4, &m->alias);
-        sqlite3_bind_int(st, 5, m->year);
-        sqlite3_bind_int(st, 6, m->track);
-        sqlite3_bind_int64(st, 7, s->cache.epoch);
-        if ((rc = ww_sql_done(s, st)) != 0)
-            return rc;
-        for (uint32_t i = 0; i < m->n_devices && rc == 0; i++)
-            rc = add_device(s, gid, m->devices[i], m->member);
-        break;
-    }
-    case WW_KIND_MEMBER_REMOVE:
-        /* Removal takes effect with the next epoch, which the owner starts right after. */
-        st = ww_sql(s, "UPDATE members SET removed_epoch=?3, removed_hlc=?4 WHERE gid=?1 AND "
-                       "member=?2");
-        if (!st)
-            return WW_ESTORE;
-        bind_blob(st, 1, gid, 16);
-        bind_blob(st, 2, body->u.member_remove.member, 16);
-        sqlite3_bind_int64(st, 3, (sqlite3_int64)s->cache.epoch + 1);
-        sqlite3_bind_int64(st, 4, (sqlite3_int64)env->h.hlc);
-        rc = ww_sql_done(s, st);
-        break;
-    case WW_KIND_DEVICE_ADD:
-        rc = add_device(s, gid, body->u.device_add.device, body->u.device_add.member);
-        break;
-    case WW_KIND_KEY_EPOCH:
-        st = ww_sql(s, "UPDATE groups SET epoch=?2 WHERE gid=?1");
-        if (!st)
-            return WW_ESTORE;
-        bind_blob(st, 1, gid, 16);
-        sqlite3_bind_int64(st, 2, body->u.keys.epoch);
-        if ((rc = ww_sql_done(s, st)) != 0)
-            return rc;
-        ww_cache_invalidate(s);
-        rc = put_keys(s, b, gid, &body->u.keys);
-        break;
-    case WW_KIND_KEY_SHARE:
-        rc = put_keys(s, b, gid, &body->u.keys);
-        break;
-    default:
-        break;
-    }
-    ww_cache_invalidate(s);
-    return rc;
-}
-
-/* Drops the bodies and materialised rows an erasure covers (events of the member, or
- * about the member, up to the erasure's HLC). */
-static int apply_erase(struct ww_store *s, struct batch *b, const struct ww_envelope *env,
-                       const uint8_t *member)
-{
-    const uint8_t *gid = env->h.group;
-    uint64_t hlc = env->h.hlc;
-    sqlite3_stmt *st = ww_sql(s, "INSERT INTO erasures(gid, member, hlc) VALUES(?1,?2,?3) "
-                                 "ON CONFLICT(gid, member) DO UPDATE SET hlc=max(hlc, "
-                                 "excluded.hlc)");
-    if (!st)
-        return WW_ESTORE;
-    bind_blob(st, 1, gid, 16);
-    bind_blob(st, 2, member, 16);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)hlc);
-    int rc = ww_sql_done(s, st);
-    if (rc != 0)
-        return rc;
-
-    /* Strip the bodies of the covered events, keeping header, ct_hash and signature.
-     * Row ids are collected first: the rows are rewritten while nothing reads them. */
-    sqlite3_stmt *q = ww_sql(s, "SELECT e.id FROM logs l JOIN events e ON e.id BETWEEN "
-                                "(l.id << 40) AND (l.id << 40 | 1099511627775) WHERE l.gid=?1 "
-                                "AND e.hlc<=?3 AND e.kind>=7 AND e.kind<>16 AND (e.subject=?2 OR "
-                                "l.author IN (SELECT device FROM devices WHERE gid=?1 AND "
-                                "member=?2))");
-    if (!q)
-        return WW_ESTORE;
-    bind_blob(q, 1, gid, 16);
-    bind_blob(q, 2, member, 16);
-    sqlite3_bind_int64(q, 3, (sqlite3_int64)hlc);
-    int64_t *rows = NULL;
-    size_t n_rows = 0, cap = 0;
-    while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
-        if (n_rows == cap) {
-            size_t ncap = cap ? cap * 2 : 64;
-            int64_t *nrows = ww_realloc(rows, ncap * sizeof *rows);
-            if (!nrows) {
-                rc = WW_ENOMEM;
-                break;
-            }
-            rows = nrows;
-            cap = ncap;
-        }
-        rows[n_rows++] = sqlite3_column_int64(q, 0);
-    }
-    sqlite3_reset(q);
-    for (size_t i = 0; i < n_rows && rc == 0; i++) {
-        sqlite3_stmt *g = ww_sql(s, "SELECT raw FROM events WHERE id=?1");
-        if (!g) {
-            rc = WW_ESTORE;
-            break;
-        }
-        sqlite3_bind_int64(g, 1, rows[i]);
-        struct ww_envelope e;
-        int ok = sqlite3_step(g) == SQLITE_ROW &&
-                 ww_envelope_decode(sqlite3_column_blob(g, 0), (size_t)sqlite3_column_bytes(g, 0),
-                                    &e) == 0 &&
-                 !e.erased;
-        if (ok) {
-            e.erased = 1;
-            e.body.p = NULL;
-            e.body.len = 0;
-            ww_buf_reset(&b->out);
-            rc = ww_envelope_encode(&e, &b->out); /* reads e's slices before g moves on */
-        }
-        sqlite3_reset(g);
-        if (!ok || rc != 0)
-            continue;
-        sqlite3_stmt *u = ww_sql(s, "UPDATE events SET raw=?2 WHERE id=?1");
-        if (!u) {
-            rc = WW_ESTORE;
-            break;
-        }
-        sqlite3_bind_int64(u, 1, rows[i]);
-        bind_blob(u, 2, b->out.p, b->out.len);
-        rc = ww_sql_done(s, u);
-    }
-    ww_free(rows);
-    if (rc != 0)
-        return rc;
-
-    static const char *const dels[] = {
-        "DELETE FROM reflections WHERE gid=?1 AND member=?2 AND hlc<=?3",
-        "DELETE FROM climate WHERE gid=?1 AND member=?2 AND hlc<=?3",
-        "DELETE FROM days_off WHERE gid=?1 AND member=?2 AND hlc<=?3",
-        "DELETE FROM reactions WHERE gid=?1 AND (member=?2 OR subject=?2) AND hlc<=?3",
-        "DELETE FROM signal_states WHERE gid=?1 AND subject=?2 AND hlc<=?3",
-        "DELETE FROM signals WHERE gid=?1 AND member=?2 AND hlc<=?3",
-        "DELETE FROM signoffs WHERE gid=?1 AND member=?2 AND hlc<=?3",
-        "UPDATE members SET alias='' WHERE gid=?1 AND member=?2 AND ?3 >= 0",
-    };
-    for (size_t i = 0; i < sizeof dels / sizeof dels[0] && rc == 0; i++) {
-        sqlite3_stmt *d = ww_sql(s, dels[i]);
-        if (!d)
-            return WW_ESTORE;
-        bind_blob(d, 1, gid, 16);
-        bind_blob(d, 2, member, 16);
-        sqlite3_bind_int64(d, 3, (sqlite3_int64)hlc);
-        rc = ww_sql_done(s, d);
-    }
-    ww_cache_invalidate(s);
-    return rc;
-}
-
-/* Records with last-writer-wins by (hlc, author). r is NULL when unreadable. */
-static int apply_reflection(struct ww_store *s, const struct item *it, const uint8_t *member,
-                            const struct ww_body_reflection *r)
-{
-    const struct ww_header *h = &it->env.h;
-    sqlite3_stmt *st = ww_sql(
-        s, "INSERT INTO reflections(gid, member, date, hlc, author, seq, hash, audience, "
-           "readable, code, status, obstacles, share, draft) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,"
-           "?10,?11,?12,?13,?14) ON CONFLICT(gid, member, date) DO UPDATE SET hlc=excluded.hlc, "
-           "author=excluded.author, seq=excluded.seq, hash=excluded.hash, "
-           "audience=excluded.audience, readable=excluded.readable, code=excluded.code, "
-           "status=excluded.status, obstacles=excluded.obstacles, share=excluded.share, "
-           "draft=excluded.draft WHERE excluded.hlc > reflections.hlc OR (excluded.hlc = "
-           "reflections.hlc AND excluded.author > reflections.author) OR (excluded.hash = "
-           "reflections.hash AND excluded.readable > reflections.readable)");
-    if (!st)
-        return WW_ESTORE;
-    bind_blob(st, 1, h->group, 16);
-    bind_blob(st, 2, member, 16);
-    sqlite3_bind_int64(st, 3, ref_date(h));
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)h->hlc);
-    bind_blob(st, 5, h->author, 32);
-    sqlite3_bind_int64(st, 6, (sqlite3_int64)h->seq);
-    bind_blob(st, 7, it->hash, 32);
-    sqlite3_bind_int(st, 8, h->audience);
-    sqlite3_bind_int(st, 9, r != NULL);
-    if (r) {
-        bind_text(st, 10, &r->code);
-        sqlite3_bind_int(st, 11, r->status);
-        sqlite3_bind_int(st, 12, r->obstacles);
-        sqlite3_bind_int(st, 13, r->share);
-        sqlite3_bind_int(st, 14, r->draft);
-    }
-    return ww_sql_done(s, st);
-}
-
-/* The rules an encrypted body must follow against its own header (PROTOCOL.md 6.15). */
-static int check_record(const struct ww_envelope *env, const struct ww_devinfo *dev,
-                        const struct ww_body *body)
-{
-    const struct ww_header *h = &env->h;
-    static const uint8_t aud_of_share[] = {0, WW_AUD_SELF, WW_AUD_GROUP, WW_AUD_PAIR};
-    (void)dev;
-    switch (h->kind) {
-    case WW_KIND_CHALLENGE_SCHEDULE:
-        return body->u.challenge_schedule.date == ref_date(h) ? 0 : WW_EINVAL;
-    case WW_KIND_DAY_OFF:
-        return body->u.day_off.date == ref_date(h) ? 0 : WW_EINVAL;
-    case WW_KIND_REFLECTION_PUT:
-        return body->u.reflection.date == ref_date(h) &&
-                       aud_of_share[body->u.reflection.share] == h->audience
-                   ? 0
-                   : WW_EINVAL;
-    case WW_KIND_CLIMATE_PUT:
-        return body->u.climate.date == ref_date(h) ? 0 : WW_EINVAL;
-    case WW_KIND_SIGNAL_RESOLVE:
-        return memcmp(body->u.signal_resolve.signal, h->ref, 16) == 0 ? 0 : WW_EINVAL;
-    case WW_KIND_SIGNOFF_PUT:
-        return memcmp(body->u.signoff.member, h->subject, 16) == 0 ? 0 : WW_EINVAL;
-    default:
-        return 0;
-    }
-}
-
-static int apply_record(struct ww_store *s, struct batch *b, const struct item *it,
-                        const struct ww_devinfo *dev, const struct ww_body *body)
-{
-    const struct ww_header *h = &it->env.h;
-    const uint8_t *gid = h->group;
-    sqlite3_stmt *st = NULL;
-    switch (h->kind) {
-    case WW_KIND_CHALLENGE_DEFINE: {
-        const struct ww_body_challenge_define *c = &body->u.challenge_define;
-        st = ww_sql(s, "INSERT INTO challenges(gid, code, title, description, canmeds, "
-                       "week_from, week_to, assignment_ref, signoff_role, hlc, author) "
-                       "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11) ON CONFLICT(gid, code) DO "
-                       "UPDATE SET title=excluded.title, description=excluded.description, "
-                       "canmeds=excluded.canmeds, week_from=excluded.week_from, "
-                       "week_to=excluded.week_to, assignment_ref=excluded.assignment_ref, "
-                       "signoff_role=excluded.signoff_role, hlc=excluded.hlc, "
-                       "author=excluded.author WHERE excluded.hlc > challenges.hlc OR "
-                       "(excluded.hlc = challenges.hlc AND excluded.author > challenges.author)");
-        if (!st)
-            return WW_ESTORE;
-        bind_blob(st, 1, gid, 16);
-        bind_text(st, 2, &c->code);
-        bind_text(st, 3, &c->title);
-        bind_text(st, 4, &c->description);
-        sqlite3_bind_int(st, 5, c->canmeds);
-        sqlite3_bind_int(st, 6, c->week_from);
-        sqlite3_bind_int(st, 7, c->week_to);
-        bind_text(st, 8, &c->assignment_ref);
-        sqlite3_bind_int(st, 9, c->signoff_role);
-        sqlite3_bind_int64(st, 10, (sqlite3_int64)h->hlc);
-        bind_blob(st, 11, h->author, 32);
-        break;
-    }
-    case WW_KIND_CHALLENGE_SCHEDULE:
-        st = ww_sql(s, "INSERT INTO schedule(gid, date, code, hlc, author) VALUES(?1,?2,?3,?4,?5)"
-                       " ON CONFLICT(gid, date) DO UPDATE SET code=excluded.code, "
-                       "hlc=excluded.hlc, author=excluded.author WHERE excluded.hlc > "
-                       "schedule.hlc OR (excluded.hlc = schedule.hlc AND excluded.author > "
-                       "schedule.author)");
-        if (!st)
-            return WW_ESTORE;
-        bind_blob(st, 1, gid, 16);
-        sqlite3_bind_int64(st, 2, body->u.challenge_schedule.date);
-        bind_text(st, 3, &body->u.challenge_schedule.code);
-        sqlite3_bind_int64(st, 4, (sqlite3_int64)h->hlc);
-        bind_blob(st, 5, h->author, 32);
-        break;
-    case WW_KIND_DAY_OFF:
-        st = ww_sql(s, "INSERT INTO days_off(gid, member, date, off, hlc, author) "
-                       "VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(gid, member, date) DO UPDATE SET "
-                       "off=excluded.off, hlc=excluded.hlc, author=excluded.author WHERE "
-                       "excluded.hlc > days_off.hlc OR (excluded.hlc = days_off.hlc AND "
-                       "excluded.author > days_off.author)");
-        if (!st)
-            return WW_ESTORE;
-        bind_blob(st, 1, gid, 16);
-        bind_blob(st, 2, dev->member, 16);
-        sqlite3_bind_int64(st, 3, body->u.day_off.date);
-        sqlite3_bind_int(st, 4, body->u.day_off.off);
-        sqlite3_bind_int64(st, 5, (sqlite3_int64)h->hlc);
-        bind_blob(st, 6, h->author, 32);
-        break;
-    case WW_KIND_REFLECTION_PUT:
-        return apply_reflection(s, it, dev->member, &body->u.reflection);
-    case WW_KIND_CLIMATE_PUT: {
-        const struct ww_body_climate *c = &body->u.climate;
-        uint8_t answers[2 * WW_MAX_ANSWERS];
-        for (uint32_t i = 0; i < c->n_answers; i++) {
-            answers[2 * i] = c->answers[i].item;
-            answers[2 * i + 1] = c->answers[i].value;
-        }
-        st = ww_sql(s, "INSERT INTO climate(gid, member, date, hlc, author, answers) "
-                       "VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(gid, member, date) DO UPDATE SET "
-                       "hlc=excluded.hlc, author=excluded.author, answers=excluded.answers "
-                       "WHERE excluded.hlc > climate.hlc OR (excluded.hlc = climate.hlc AND "
-                       "excluded.author > climate.author)");
-        if (!st)
-            return WW_ESTORE;
-        bind_blob(st, 1, gid, 16);
-        bind_blob(st, 2, dev->member, 16);
-        sqlite3_bind_int64(st, 3, c->date);
-        sqlite3_bind_int64(st, 4, (sqlite3_int64)h->hlc);
-        bind_blob(st, 5, h->author, 32);
-        bind_blob(st, 6, answers, 2 * c->n_answers);
-        break;
-    }
-    case WW_KIND_REACTION_PUT:
-        st = ww_sql(s, "INSERT OR REPLACE INTO reactions(gid, hash, target, member, subject, "
-                       "text, hlc, readable) VALUES(?1,?2,?3,?4,?7,?5,?6,1)");
-        if (!st)
-            return WW_ESTORE;
-        bind_blob(st, 1, gid, 16);
-        bind_blob(st, 2, it->hash, 32);
-        bind_blob(st, 3, body->u.reaction.target, 32);
-        bind_blob(st, 4, dev->member, 16);
-        bind_text(st, 5, &body->u.reaction.text);
-        sqlite3_bind_int64(st, 6, (sqlite3_int64)h->hlc);
-        bind_blob(st, 7, h->subject, 16);
-        break;
-    case WW_KIND_SIGNAL_RAISE: {
-        const struct ww_body_signal_raise *g = &body->u.signal_raise;
-        st = ww_sql(s, "INSERT OR REPLACE INTO signals(gid, hash, member, category, text, "
-                       "concerns, hlc, readable) VALUES(?1,?2,?3,?4,?5,?6,?7,1)");
-        if (!st)
-            return WW_ESTORE;
-        bind_blob(st, 1, gid, 16);
-        bind_blob(st, 2, it->hash, 32);
-        bind_blob(st, 3, dev->member, 16);
-        sqlite3_bind_int(st, 4, g->category);
-        bind_text(st, 5, &g->text);
-        if (g->has_concerns)
-            bind_blob(st, 6, g->concerns, 16);
-        sqlite3_bind_int64(st, 7, (sqlite3_int64)h->hlc);
-        break;
-    }
-    case WW_KIND_SIGNAL_RESOLVE: {
-        const struct ww_body_signal_resolve *r = &body->u.signal_resolve;
-        st = ww_sql(s, "INSERT INTO signal_states(gid, signal, state, note, hlc, author, subject) "
-                       "VALUES(?1,?2,?3,?4,?5,?6,?7) ON CONFLICT(gid, signal) DO UPDATE SET "
-                       "state=excluded.state, note=excluded.note, hlc=excluded.hlc, "
-                       "author=excluded.author, subject=excluded.subject WHERE excluded.hlc > "
-                       "signal_states.hlc OR "
-                       "(excluded.hlc = signal_states.hlc AND excluded.author > "
-                       "signal_states.author)");
-        if (!st)
-            return WW_ESTORE;
-        bind_blob(st, 1, gid, 16);
-        bind_blob(st, 2, r->signal, 32);
-        sqlite3_bind_int(st, 3, r->state);
-        bind_text(st, 4, &r->note);
-        sqlite3_bind_int64(st, 5, (sqlite3_int64)h->hlc);
-        bind_blob(st, 6, h->author, 32);
-        bind_blob(st, 7, h->subject, 16);
-        break;
-    }
-    case WW_KIND_SIGNOFF_PUT: {
-        const struct ww_body_signoff *o = &body->u.signoff;
-        st = ww_sql(s, "INSERT OR REPLACE INTO signoffs(gid, hash, member, code, date, level, "
-                       "note, hlc, readable) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,1)");
-        if (!st)
-            return WW_ESTORE;
-        bind_blob(st, 1, gid, 16);
-        bind_blob(st, 2, it->hash, 32);
-        bind_blob(st, 3, o->member, 16);
-        bind_text(st, 4, &o->code);
-        sqlite3_bind_int64(st, 5, o->date);
-        sqlite3_bind_int(st, 6, o->level);
-        bind_text(st, 7, &o->note);
-        sqlite3_bind_int64(st, 8, (sqlite3_int64)h->hlc);
-        break;
-    }
-    case WW_KIND_ERASE:
-        return apply_erase(s, b, &it->env, body->u.erase.member);
-    default:
-        return 0;
-    }
-    return ww_sql_done(s, st);
-}
-
-/* ---- Checking and storing one event ------------------------------------------------ */
-
-static int defer(struct ww_store *s, const struct item *it, int reason)
-{
-    sqlite3_stmt *st = ww_sql(s, "SELECT (SELECT count(*) FROM pending WHERE gid=?1), "
-                                 "(SELECT count(*) FROM pending)");
-    if (!st)
-        return WW_ESTORE;
-    bind_blob(st, 1, it->env.h.group, 16);
-    int in_group = 0, all = 0;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        in_group = sqlite3_column_int(st, 0);
-        all = sqlite3_column_int(st, 1);
-    }
-    sqlite3_reset(st);
-    if (in_group >= WW_MAX_PENDING || all >= WW_MAX_PENDING_ALL)
-        return reason; /* too much waiting: refuse rather than hold without bound */
-    st = ww_sql(s, "INSERT OR IGNORE INTO pending(gid, author, seq, hlc, reason, raw) "
-                   "VALUES(?1,?2,?3,?4,?5,?6)");
-    if (!st)
-        return WW_ESTORE;
-    bind_blob(st, 1, it->env.h.group, 16);
-    bind_blob(st, 2, it->env.h.author, 32);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)it->env.h.seq);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)it->env.h.hlc);
-    sqlite3_bind_int(st, 5, reason);
-    bind_blob(st, 6, it->raw, it->len);
-    int rc = ww_sql_done(s, st);
-    return rc ? rc : DEFERRED;
-}
-
-static int record_fork(struct ww_store *s, const struct item *it, const uint8_t held[32])
-{
-    /* A few forks per author are evidence enough; more would only fill the disk. */
-    sqlite3_stmt *st = ww_sql(s, "SELECT count(*) FROM forks WHERE gid=?1 AND author=?2");
-    if (!st)
-        return WW_ESTORE;
-    bind_blob(st, 1, it->env.h.group, 16);
-    bind_blob(st, 2, it->env.h.author, 32);
-    int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-    sqlite3_reset(st);
-    if (n >= WW_MAX_FORKS)
-        return FORKED;
-    st = ww_sql(s, "INSERT OR IGNORE INTO forks(gid, author, seq, hash_held, "
-                   "hash_seen, raw_seen) VALUES(?1,?2,?3,?4,?5,?6)");
-    if (!st)
-        return WW_ESTORE;
-    bind_blob(st, 1, it->env.h.group, 16);
-    bind_blob(st, 2, it->env.h.author, 32);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)it->env.h.seq);
-    bind_blob(st, 4, held, 32);
-    bind_blob(st, 5, it->hash, 32);
-    bind_blob(st, 6, it->raw, it->len);
-    int rc = ww_sql_done(s, st);
-    return rc ? rc : FORKED;
-}
-
-/* The kinds whose bodies an erasure drops: records, not the control plane (which other
- * replicas need to check everything else) and not erasures themselves. The erase pass in
- * apply_erase selects the same kinds. */
-static int erasable(uint16_t kind)
-{
-    return kind >= WW_KIND_CHALLENGE_DEFINE && kind != WW_KIND_ERASE;
-}
-
 /* Whether an erasure covers this event: it is then stored without its body. */
 static int erased_by(struct ww_store *s, const struct ww_header *h, const uint8_t *member,
                      int *covered)
@@ -877,51 +106,28 @@ static int erased_by(struct ww_store *s, const struct ww_header *h, const uint8_
     sqlite3_stmt *st = ww_sql(s, "SELECT 1 FROM erasures WHERE gid=?1 AND hlc>=?2 AND "
                                  "(member=?3 OR member=?4) LIMIT 1");
     if (!st)
-        return WW_ESTORE;
-    bind_blob(st, 1, h->group, 16);
+        return ww_sql_failed(s);
+    sqlite3_bind_blob(st, 1, h->group, 16, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)h->hlc);
-    bind_blob(st, 3, member, 16);
-    bind_blob(st, 4, h->subject, 16);
+    sqlite3_bind_blob(st, 3, member, 16, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(st, 4, h->subject, 16, SQLITE_TRANSIENT);
     int step = sqlite3_step(st);
     *covered = step == SQLITE_ROW;
     sqlite3_reset(st);
     return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : ww_db_err(s, step);
 }
 
-/* The plaintext body of an encrypted event into b->pt: 0, WW_ENOKEY when this device holds
- * no key that opens it, or another error. Every key held for (audience, subject, epoch) is
- * tried: two devices of one member may each have made a SELF key for the same epoch. */
-static int open_body(struct ww_store *s, struct batch *b, const struct ww_envelope *env)
+/* The header-level rules of a kind's row: who may write it, to whom, with which ref. */
+static int check_header(struct ww_store *s, const struct ww_kind_rule *k, const struct ww_header *h,
+                        const struct ww_devinfo *dev)
 {
-    if (env->h.audience == WW_AUD_AGG) {
-        if (!s->agg_sk || !s->cache.has_agg || memcmp(s->cache.agg_pk, s->agg_pk, 32) != 0)
-            return WW_ENOKEY;
-        return ww_body_open(env, NULL, s->agg_sk, s->agg_pk, &b->pt);
-    }
-    int rc = WW_ENOKEY;
-    const uint8_t *key;
-    for (size_t n = 0;
-         rc != 0 && (key = ww_cache_key_nth(s, env->h.audience, env->h.subject, env->h.epoch, n));
-         n++)
-        rc = ww_body_open(env, key, NULL, NULL, &b->pt);
-    return rc;
-}
-
-/* The header-level rules: who may write this kind, to whom, with which ref. */
-static int check_header(struct ww_store *s, const struct ww_header *h, const struct ww_devinfo *dev)
-{
-    if (h->kind == 0)
-        return WW_EUNKNOWN;
-    if (h->kind > WW_KIND_MAX_KNOWN)
-        return 0; /* a newer kind: kept and forwarded, not interpreted */
-    const struct rule *r = &rules[h->kind];
-    if (!(r->roles & ROLE(dev->role)))
+    if (!(k->roles & WW_ROLE_BIT(dev->role)))
         return WW_EROLE;
-    if (r->owner_only && memcmp(h->author, s->cache.owner, 32) != 0)
+    if (k->owner_only && memcmp(h->author, s->cache.owner, 32) != 0)
         return WW_EROLE;
-    if (!(r->audiences & AUD(h->audience)))
+    if (!(k->audiences & WW_AUD_BIT(h->audience)))
         return WW_EINVAL;
-    if (r->ref_len != h->ref_len)
+    if (k->ref_len != h->ref_len)
         return WW_EINVAL;
     if (h->audience == WW_AUD_PAIR || h->audience == WW_AUD_SELF) {
         if (dev->role != WW_ROLE_COACH || h->audience == WW_AUD_SELF) {
@@ -939,6 +145,32 @@ static int check_header(struct ww_store *s, const struct ww_header *h, const str
     return 0;
 }
 
+/* Runs a kind's materialisation and what follows from it: keys it brought open what they
+ * can, a control change invalidates the cache and lets deferred events try again. */
+static int materialise(struct ww_store *s, struct batch *b, const struct ww_kind_rule *k,
+                       struct ww_event *ev, int readable)
+{
+    int (*fn)(struct ww_store *, struct ww_event *) = readable ? k->apply : k->apply_unread;
+    int rc = fn ? fn(s, ev) : 0;
+    if (rc != 0)
+        return rc;
+    if (ev->control) {
+        ww_cache_invalidate(s);
+        b->control = 1;
+    }
+    for (size_t i = 0; i < ev->n_learned && rc == 0; i++)
+        rc = ww_apply_unread(s, ev->env->h.group, ev->learned[i].audience, ev->learned[i].subject,
+                             ev->learned[i].epoch);
+    return rc;
+}
+
+static int defer(struct ww_store *s, struct batch *b, const struct item *it, int reason)
+{
+    int rc = ww_pending_defer(s, &b->counts, &it->env.h, it->raw, it->len, reason);
+    return rc ? rc : WW_OUTCOME_DEFERRED;
+}
+
+/* Checks and stores one event: a WW_OUTCOME_* (>= 0) or a negative WW_E* reason. */
 static int apply_one(struct ww_store *s, struct batch *b, struct item *it, int *reason)
 {
     const struct ww_header *h = &it->env.h;
@@ -958,108 +190,99 @@ static int apply_one(struct ww_store *s, struct batch *b, struct item *it, int *
     if ((rc = author_head(s, b, h->group, h->author, &head)) != 0)
         return rc;
     if (h->seq <= head.seq) {
-        if (!stored_hash(s, head.log, h->seq, held, &rc))
+        if (!ww_log_hash_at(s, head.log, h->seq, held, &rc))
             return rc ? rc : WW_ECORRUPT; /* the log has a hole: never written by us */
-        return sodium_memcmp(held, it->hash, 32) == 0 ? DUPLICATE : record_fork(s, it, held);
+        if (sodium_memcmp(held, it->hash, 32) == 0)
+            return WW_OUTCOME_DUPLICATE;
+        rc = ww_pending_fork(s, h, it->hash, it->raw, it->len, held);
+        return rc ? rc : WW_OUTCOME_FORK;
     }
     if ((rc = ww_cache_load(s, h->group)) != 0)
         return rc;
-    if (h->kind != WW_KIND_GROUP_CREATE && !s->cache.exists) {
-        *reason = WW_EGROUP; /* bounded: WW_MAX_PENDING_ALL */
-        return defer(s, it, WW_EGROUP);
-    }
-    if (head.seq + 1 < h->seq) {
-        *reason = WW_ECHAIN; /* a gap: an earlier event of this author is missing */
-        return defer(s, it, WW_ECHAIN);
-    }
+    if (h->kind != WW_KIND_GROUP_CREATE && !s->cache.exists)
+        return defer(s, b, it, *reason = WW_EGROUP);
+    if (head.seq + 1 < h->seq)
+        return defer(s, b, it, *reason = WW_ECHAIN); /* an earlier event is missing */
     if (h->seq > 1 && (sodium_memcmp(head.hash, h->prev, 32) != 0 || h->hlc <= head.hlc))
         return WW_ECHAIN;
     /* An event from far in the future waits: adopting its clock would push every later
      * event of this device past it, up to the end of the clock's range. */
-    if ((int64_t)(h->hlc >> 16) > ww_store_now_ms(s) + WW_MAX_SKEW_MS) {
-        *reason = WW_ERANGE;
-        return defer(s, it, WW_ERANGE);
-    }
+    if ((int64_t)(h->hlc >> 16) > ww_store_now_ms(s) + WW_MAX_SKEW_MS)
+        return defer(s, b, it, *reason = WW_ERANGE);
+
+    const struct ww_kind_rule *k = ww_kind_rule(h->kind);
+    struct ww_devinfo author;
+    struct ww_body body;
+    struct ww_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.env = &it->env;
+    ev.hash = it->hash;
+    ev.author = &author;
+    int readable = 0;
 
     if (h->kind == WW_KIND_GROUP_CREATE) {
+        /* The group's first event: no member, no key, nothing to defer. */
         if (s->cache.exists || h->seq != 1 || h->audience != WW_AUD_PLAIN || h->epoch != 0 ||
             h->ref_len != 0)
             return s->cache.exists ? WW_EEXIST : WW_EINVAL;
-        struct ww_body body;
-        if ((rc = ww_body_decode(h->kind, it->env.body.p, it->env.body.len, &body)) != 0)
-            return rc;
-        uint8_t gid[16];
-        ww_hash_domain("wegwijs/group/v1", h->author, 32, body.u.group_create.salt, 16, NULL, 0,
-                       gid, 16);
-        if (memcmp(gid, h->group, 16) != 0)
-            return WW_EBADHASH;
         if (it->env.erased)
             return WW_EINVAL;
-        if ((rc = apply_group_create(s, &it->env, &body.u.group_create)) != 0)
+        if ((rc = ww_body_decode(h->kind, it->env.body.p, it->env.body.len, &body)) != 0)
             return rc;
-        ww_cache_invalidate(s);
-        b->control = 1;
-        goto store;
-    }
+        ev.body = &body;
+        if ((rc = k->check(s, &ev)) != 0)
+            return rc;
+        memset(&author, 0, sizeof author);
+        author.role = WW_ROLE_COACH;
+        readable = 1;
+    } else {
+        const struct ww_devinfo *dev = ww_cache_device(s, h->author);
+        if (!dev)
+            return defer(s, b, it, *reason = WW_ENOTMEMBER);
+        if (h->epoch > s->cache.epoch)
+            return defer(s, b, it, *reason = WW_EEPOCH);
+        if (h->epoch >= dev->removed_epoch || h->hlc >= dev->removed_hlc)
+            return WW_ENOTMEMBER; /* written after its member was removed */
+        if (h->kind == 0)
+            return WW_EUNKNOWN;
+        author = *dev; /* the cache may be reloaded below */
+        if (k && (rc = check_header(s, k, h, &author)) != 0)
+            return rc;
+        if (k && k->erasable && s->cache.has_erasures &&
+            (rc = erased_by(s, h, author.member, &covered)) != 0)
+            return rc;
 
-    const struct ww_devinfo *dev = ww_cache_device(s, h->author);
-    if (!dev) {
-        *reason = WW_ENOTMEMBER;
-        return defer(s, it, WW_ENOTMEMBER);
-    }
-    if (h->epoch > s->cache.epoch) {
-        *reason = WW_EEPOCH;
-        return defer(s, it, WW_EEPOCH);
-    }
-    if (h->epoch >= dev->removed_epoch || h->hlc >= dev->removed_hlc)
-        return WW_ENOTMEMBER; /* written after its member was removed */
-    if ((rc = check_header(s, h, dev)) != 0)
-        return rc;
-    struct ww_devinfo author = *dev; /* the cache may be reloaded below */
-
-    if (s->cache.has_erasures && erasable(h->kind) &&
-        (rc = erased_by(s, h, author.member, &covered)) != 0)
-        return rc;
-
-    /* Read and check the body when this device can. A PLAIN body must decode and follow the
-     * rules. An encrypted body that this device cannot open, or that does not check out once
-     * opened, is kept unread, exactly as on every device without its key: all replicas hold
-     * the same events, whatever keys they hold. */
-    int readable = 0;
-    struct ww_body body;
-    if (h->kind <= WW_KIND_MAX_KNOWN && !it->env.erased) {
-        if (h->audience == WW_AUD_PLAIN) {
-            if ((rc = ww_body_decode(h->kind, it->env.body.p, it->env.body.len, &body)) != 0)
-                return rc;
-            readable = 1;
-        } else {
-            readable = open_body(s, b, &it->env) == 0 &&
-                       ww_body_decode(h->kind, b->pt.p, b->pt.len, &body) == 0 &&
-                       check_record(&it->env, &author, &body) == 0;
+        /* Read and check the body when this device can. A PLAIN body must decode and follow
+         * the rules. An encrypted body that this device cannot open, or that does not check
+         * out once opened, is kept unread, exactly as on every device without its key: all
+         * replicas hold the same events, whatever keys they hold. A kind this version does
+         * not know is kept and forwarded, not interpreted. */
+        if (k && !it->env.erased) {
+            if (h->audience == WW_AUD_PLAIN) {
+                if ((rc = ww_body_decode(h->kind, it->env.body.p, it->env.body.len, &body)) != 0)
+                    return rc;
+                ev.body = &body;
+                if (k->check && (rc = k->check(s, &ev)) != 0)
+                    return rc;
+                readable = 1;
+            } else if (ww_keyring_open(s, &it->env, &b->pt) == 0 &&
+                       ww_body_decode(h->kind, b->pt.p, b->pt.len, &body) == 0) {
+                ev.body = &body;
+                readable = !k->check || k->check(s, &ev) == 0;
+                if (!readable)
+                    ev.body = NULL;
+            }
         }
+        if (k && h->audience == WW_AUD_PLAIN && !readable)
+            return WW_EINVAL; /* the control plane is never erased or opaque */
     }
-    if (h->audience == WW_AUD_PLAIN && h->kind <= WW_KIND_MAX_KNOWN && !readable)
-        return WW_EINVAL; /* the control plane is never erased or opaque */
-    if (readable && h->audience == WW_AUD_PLAIN &&
-        (rc = check_control(s, &it->env, &body, &author)) != 0)
+
+    if (k && !covered && (readable || !it->env.erased) &&
+        (rc = materialise(s, b, k, &ev, readable)) != 0)
         return rc;
 
-    if (readable && !covered) {
-        if (h->audience == WW_AUD_PLAIN && h->kind != WW_KIND_ERASE)
-            rc = apply_control(s, b, &it->env, &body);
-        else
-            rc = apply_record(s, b, it, &author, &body);
-        if (rc != 0)
-            return rc;
-    } else if (!covered && !it->env.erased && h->kind == WW_KIND_REFLECTION_PUT) {
-        /* Unreadable, but it still replaces the member's earlier reflection of that day. */
-        if ((rc = apply_reflection(s, it, author.member, NULL)) != 0)
-            return rc;
-    }
-
-store:;
-    const uint8_t *raw = it->raw;
-    size_t len = it->len;
+    it->stored = it->raw;
+    it->stored_len = it->len;
     if (covered && !it->env.erased) {
         struct ww_envelope e = it->env;
         e.erased = 1;
@@ -1068,29 +291,14 @@ store:;
         ww_buf_reset(&b->out);
         if ((rc = ww_envelope_encode(&e, &b->out)) != 0)
             return rc;
-        raw = b->out.p;
-        len = b->out.len;
+        it->stored = b->out.p;
+        it->stored_len = b->out.len;
     }
-    if (!head.log && (rc = log_create(s, h->group, h->author, &head.log)) != 0)
+    if ((rc = ww_log_append(s, &head, h, it->hash, it->stored, it->stored_len)) != 0)
         return rc;
-    sqlite3_int64 id = head.log << WW_SEQ_BITS | (sqlite3_int64)h->seq;
-    sqlite3_stmt *st = ww_sql(s, "INSERT INTO events(id, hash, hlc, kind, epoch, audience, "
-                                 "subject, raw) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
-    if (!st)
-        return WW_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
-    bind_blob(st, 2, it->hash, 32);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)h->hlc);
-    sqlite3_bind_int(st, 4, h->kind);
-    sqlite3_bind_int64(st, 5, h->epoch);
-    sqlite3_bind_int(st, 6, h->audience);
-    bind_blob(st, 7, h->subject, 16);
-    bind_blob(st, 8, raw, len);
-    if ((rc = ww_sql_done(s, st)) != 0)
-        return rc;
-    set_head(b, it, head.log);
+    set_head(b, h, &head);
     ww_hlc_observe(s, h->hlc);
-    return APPLIED;
+    return WW_OUTCOME_APPLIED;
 }
 
 /* ---- Batches -------------------------------------------------------------------------- */
@@ -1101,6 +309,8 @@ static void prepare(struct item *items, size_t n)
     for (size_t i = 0; i < n; i++) {
         struct item *it = &items[i];
         it->next = -1;
+        if (it->rc != 0)
+            continue;
         it->rc = ww_envelope_decode(it->raw, it->len, &it->env);
         if (it->rc != 0)
             continue;
@@ -1153,37 +363,72 @@ static int store_failed(int rc)
            rc == WW_ECORRUPT || rc == WW_EPERM;
 }
 
+/* Bytes that do not make a valid, authentic event: what a well-behaved peer never sends. */
+static int malformed(int rc)
+{
+    return rc == WW_ETOOBIG || rc == WW_ETRUNC || rc == WW_ETYPE || rc == WW_ENONCANON ||
+           rc == WW_EUTF8 || rc == WW_EDEPTH || rc == WW_ETRAILING || rc == WW_EVERSION ||
+           rc == WW_EBADHASH || rc == WW_EBADSIG;
+}
+
+static void report(struct batch *b, const struct item *it, size_t index, int outcome, int reason)
+{
+    if (!b->cb)
+        return;
+    struct ww_outcome o;
+    memset(&o, 0, sizeof o);
+    o.index = index;
+    o.outcome = outcome;
+    o.reason = reason;
+    o.event = outcome == WW_OUTCOME_APPLIED ? it->stored : it->raw;
+    o.len = outcome == WW_OUTCOME_APPLIED ? it->stored_len : it->len;
+    if (it->env.header_bytes.p) {
+        o.group = it->env.h.group;
+        o.author = it->env.h.author;
+        o.seq = it->env.h.seq;
+        o.kind = it->env.h.kind;
+        o.hash = it->hash;
+    }
+    b->cb(b->ud, &o);
+}
+
 static int apply_items(struct ww_store *s, struct batch *b, struct item *items, size_t n,
-                       struct ww_apply_result *res, size_t base)
+                       struct ww_apply_result *res, int released)
 {
     prepare(items, n);
     for (size_t i = 0; i < n; i++) {
         struct item *it = &items[i];
         int reason = 0;
         int rc = it->rc != 0 ? it->rc : apply_one(s, b, it, &reason);
+        size_t index = released ? WW_OUTCOME_RELEASED : i;
+        if (rc < 0 && store_failed(rc))
+            return rc; /* the store failed, not the event: abandon the batch */
         switch (rc) {
-        case APPLIED:
+        case WW_OUTCOME_APPLIED:
             res->accepted++;
             break;
-        case DUPLICATE:
+        case WW_OUTCOME_DUPLICATE:
             res->duplicates++;
             break;
-        case DEFERRED:
+        case WW_OUTCOME_DEFERRED:
             res->deferred++;
             break;
-        case FORKED:
+        case WW_OUTCOME_FORK:
             res->forks++;
             break;
         default:
-            if (store_failed(rc))
-                return rc; /* the store failed, not the event: abandon the batch */
+            reason = rc;
+            rc = malformed(rc) ? WW_OUTCOME_MALFORMED : WW_OUTCOME_REJECTED;
             res->rejected++;
             if (!res->first_error) {
-                res->first_error = rc;
-                res->first_error_index = base + i;
+                res->first_error = reason;
+                res->first_error_index = i;
             }
             break;
         }
+        /* A released event that waits again is no news: it was reported when it came. */
+        if (!(released && rc == WW_OUTCOME_DEFERRED))
+            report(b, it, index, rc, reason);
     }
     return 0;
 }
@@ -1192,118 +437,78 @@ static int apply_items(struct ww_store *s, struct batch *b, struct item *items, 
  * of this batch filled a gap, or events from the future are now due. */
 static int pending_due(struct ww_store *s, struct batch *b)
 {
-    sqlite3_stmt *st;
     for (size_t i = 0; i < b->n_heads; i++) {
-        st = ww_sql(s, "SELECT 1 FROM pending WHERE gid=?1 AND author=?2 LIMIT 1");
-        if (!st)
-            return WW_ESTORE;
-        bind_blob(st, 1, b->heads[i].gid, 16);
-        bind_blob(st, 2, b->heads[i].author, 32);
-        int found = sqlite3_step(st) == SQLITE_ROW;
-        sqlite3_reset(st);
-        if (found)
-            return 1;
+        int rc = ww_pending_waits(s, b->heads[i].gid, b->heads[i].author);
+        if (rc != 0)
+            return rc;
     }
-    st = ww_sql(s, "SELECT 1 FROM pending WHERE reason=?1 AND (hlc >> 16) <= ?2 LIMIT 1");
-    if (!st)
-        return WW_ESTORE;
-    sqlite3_bind_int(st, 1, WW_ERANGE);
-    sqlite3_bind_int64(st, 2, ww_store_now_ms(s) + WW_MAX_SKEW_MS);
-    int found = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_reset(st);
-    return found;
+    return ww_pending_due(s, ww_store_now_ms(s) + WW_MAX_SKEW_MS);
 }
 
-/* Retries the deferred events, in pages by row id and each page in causal order, pass after
- * pass until a whole pass applies nothing: events that can never apply cannot keep those
- * behind them waiting. Events deferred again keep their place (they were counted already). */
+/* Orders a page of released events causally: by hlc, then author, then seq. */
+static void sort_causal(struct item *items, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        for (size_t j = i; j > 0; j--) {
+            const struct ww_header *x = &items[j - 1].env.h, *y = &items[j].env.h;
+            int c = memcmp(x->author, y->author, 32);
+            if (!(x->hlc > y->hlc || (x->hlc == y->hlc && (c > 0 || (c == 0 && x->seq > y->seq)))))
+                break;
+            struct item t = items[j - 1];
+            items[j - 1] = items[j];
+            items[j] = t;
+        }
+    }
+}
+
+/* Retries the deferred events, pass after pass until a pass applies nothing. A pass takes
+ * only the rows that existed when it began (row ids up to `upto`), in pages, so an event
+ * deferred again during the pass (it gets a new row id) waits for the next pass: every
+ * pass ends, and a pass with no progress ends the retry. */
 static int retry_pending(struct ww_store *s, struct batch *b, struct ww_apply_result *res)
 {
     struct item *items = ww_calloc(WW_MAX_BATCH, sizeof *items);
     uint8_t **raws = ww_calloc(WW_MAX_BATCH, sizeof *raws);
-    int64_t *rowids = ww_calloc(WW_MAX_BATCH, sizeof *rowids);
-    int rc = items && raws && rowids ? 0 : WW_ENOMEM;
+    size_t *lens = ww_calloc(WW_MAX_BATCH, sizeof *lens);
+    int rc = items && raws && lens ? 0 : WW_ENOMEM;
     size_t deferred = res->deferred;
     for (int progress = 1; rc == 0 && progress;) {
         progress = 0;
-        for (int64_t after = 0; rc == 0;) {
+        int64_t upto = 0, after = 0;
+        if ((rc = ww_pending_last(s, &upto)) != 0)
+            break;
+        b->counts.loaded = 0; /* rows leave the table as they are taken */
+        while (rc == 0 && after < upto) {
             size_t n = 0, before = res->accepted;
-            sqlite3_stmt *st = ww_sql(s, "SELECT rowid, raw FROM pending WHERE rowid > ?1 ORDER BY "
-                                         "rowid LIMIT ?2");
-            if (!st) {
-                rc = WW_ESTORE;
+            if ((rc = ww_pending_take(s, &after, upto, raws, lens, WW_MAX_BATCH, &n)) != 0 ||
+                n == 0)
                 break;
+            for (size_t i = 0; i < n; i++) {
+                memset(&items[i], 0, sizeof items[i]);
+                items[i].raw = raws[i];
+                items[i].len = lens[i];
+                items[i].rc = ww_envelope_decode(raws[i], lens[i], &items[i].env);
             }
-            sqlite3_bind_int64(st, 1, after);
-            sqlite3_bind_int(st, 2, WW_MAX_BATCH);
-            while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
-                size_t len = (size_t)sqlite3_column_bytes(st, 1);
-                raws[n] = ww_malloc(len ? len : 1);
-                if (!raws[n]) {
-                    rc = WW_ENOMEM;
-                    break;
-                }
-                memcpy(raws[n], sqlite3_column_blob(st, 1), len);
-                rowids[n] = after = sqlite3_column_int64(st, 0);
-                memset(&items[n], 0, sizeof items[n]);
-                items[n].raw = raws[n];
-                items[n].len = len;
-                n++;
-            }
-            sqlite3_reset(st);
-            if (n == 0)
-                break;
-            for (size_t i = 0; i < n && rc == 0; i++) {
-                sqlite3_stmt *del = ww_sql(s, "DELETE FROM pending WHERE rowid=?1");
-                if (!del)
-                    rc = WW_ESTORE;
-                else {
-                    sqlite3_bind_int64(del, 1, rowids[i]);
-                    rc = ww_sql_done(s, del);
-                }
-            }
-            /* Causal order within the page: by hlc, then author, then seq. */
-            for (size_t i = 1; i < n && rc == 0; i++) {
-                for (size_t j = i; j > 0; j--) {
-                    struct ww_envelope x, y;
-                    if (ww_envelope_decode(items[j - 1].raw, items[j - 1].len, &x) ||
-                        ww_envelope_decode(items[j].raw, items[j].len, &y))
-                        break;
-                    int later = x.h.hlc > y.h.hlc ||
-                                (x.h.hlc == y.h.hlc && memcmp(x.h.author, y.h.author, 32) > 0) ||
-                                (x.h.hlc == y.h.hlc && !memcmp(x.h.author, y.h.author, 32) &&
-                                 x.h.seq > y.h.seq);
-                    if (!later)
-                        break;
-                    struct item t = items[j - 1];
-                    items[j - 1] = items[j];
-                    items[j] = t;
-                }
-            }
-            struct ww_apply_result page = {0};
-            if (rc == 0)
-                rc = apply_items(s, b, items, n, &page, 0);
-            res->accepted += page.accepted;
-            res->duplicates += page.duplicates;
-            res->rejected += page.rejected;
-            res->forks += page.forks;
+            sort_causal(items, n);
+            for (size_t i = 0; i < n; i++)
+                items[i].rc = 0; /* prepare decodes again, after the sort */
+            rc = apply_items(s, b, items, n, res, 1);
             for (size_t i = 0; i < n; i++)
                 ww_free(raws[i]);
             if (res->accepted > before)
                 progress = 1;
-            if (n < WW_MAX_BATCH)
-                break;
         }
     }
     res->deferred = deferred;
-    ww_free(rowids);
+    ww_free(lens);
     ww_free(raws);
     ww_free(items);
     return rc;
 }
 
 int ww_apply_batch(struct ww_store *s, const uint8_t *const *events, const size_t *lens, size_t n,
-                   struct ww_apply_result *res, size_t *primary_accepted)
+                   struct ww_apply_result *res, size_t *primary_accepted, ww_outcome_cb cb,
+                   void *ud)
 {
     memset(res, 0, sizeof *res);
     if (n > WW_MAX_BATCH)
@@ -1312,6 +517,8 @@ int ww_apply_batch(struct ww_store *s, const uint8_t *const *events, const size_
     struct item *items = ww_calloc(n ? n : 1, sizeof *items);
     int rc = b && items ? 0 : WW_ENOMEM;
     if (rc == 0) {
+        b->cb = cb;
+        b->ud = ud;
         ww_buf_init(&b->pt, WW_MAX_BODY);
         ww_buf_init(&b->out, WW_MAX_EVENT);
         for (size_t i = 0; i < n; i++) {
@@ -1333,6 +540,42 @@ int ww_apply_batch(struct ww_store *s, const uint8_t *const *events, const size_
     return rc;
 }
 
+/* ---- Keys that arrive late ----------------------------------------------------------- */
+
+struct unread {
+    struct ww_store *s;
+    struct batch *b;
+};
+
+static int reread(void *ud, const uint8_t *raw, size_t len, const uint8_t hash[32])
+{
+    struct unread *u = ud;
+    struct ww_store *s = u->s;
+    struct ww_envelope env;
+    if (ww_envelope_decode(raw, len, &env) != 0 || env.erased)
+        return 0;
+    const struct ww_kind_rule *k = ww_kind_rule(env.h.kind);
+    const struct ww_devinfo *dev = ww_cache_device(s, env.h.author);
+    if (!k || !dev || ww_keyring_open(s, &env, &u->b->pt) != 0)
+        return 0;
+    struct ww_devinfo author = *dev;
+    struct ww_body body;
+    struct ww_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.env = &env;
+    ev.hash = hash;
+    ev.author = &author;
+    ev.body = &body;
+    if (ww_body_decode(env.h.kind, u->b->pt.p, u->b->pt.len, &body) != 0 ||
+        (k->check && k->check(s, &ev) != 0))
+        return 0; /* stays unreadable, as on every replica */
+    int covered = 0, rc = 0;
+    if (k->erasable && s->cache.has_erasures &&
+        (rc = erased_by(s, &env.h, author.member, &covered)) != 0)
+        return rc;
+    return covered ? 0 : materialise(s, u->b, k, &ev, 1);
+}
+
 int ww_apply_unread(struct ww_store *s, const uint8_t gid[16], uint8_t audience,
                     const uint8_t subject[16], uint32_t epoch)
 {
@@ -1345,53 +588,16 @@ int ww_apply_unread(struct ww_store *s, const uint8_t gid[16], uint8_t audience,
         return WW_ENOMEM;
     ww_buf_init(&b->pt, WW_MAX_BODY);
     ww_buf_init(&b->out, WW_MAX_EVENT);
-    /* Every held event of that audience, subject and epoch, in the order they were written.
-     * A statement of its own: materialising below uses the cached ones. */
-    sqlite3_stmt *q;
-    rc = ww_db_err(s, sqlite3_prepare_v2(s->db,
-                                         "SELECT e.raw, e.hash FROM logs l JOIN events e ON e.id "
-                                         "BETWEEN (l.id << 40) AND (l.id << 40 | 1099511627775) "
-                                         "WHERE l.gid=?1 AND e.audience=?2 AND e.subject=?3 AND "
-                                         "e.epoch=?4 ORDER BY e.hlc, e.id",
-                                         -1, &q, NULL));
-    int step = SQLITE_DONE;
-    if (rc == 0) {
-        bind_blob(q, 1, gid, 16);
-        sqlite3_bind_int(q, 2, audience);
-        bind_blob(q, 3, audience == WW_AUD_GROUP ? zero : subject, 16);
-        sqlite3_bind_int64(q, 4, epoch);
-        while (rc == 0 && (step = sqlite3_step(q)) == SQLITE_ROW) {
-            struct item it;
-            memset(&it, 0, sizeof it);
-            it.raw = sqlite3_column_blob(q, 0);
-            it.len = (size_t)sqlite3_column_bytes(q, 0);
-            if (sqlite3_column_bytes(q, 1) != 32 || ww_envelope_decode(it.raw, it.len, &it.env))
-                continue;
-            memcpy(it.hash, sqlite3_column_blob(q, 1), 32);
-            const struct ww_devinfo *dev = ww_cache_device(s, it.env.h.author);
-            if (!dev || it.env.erased || open_body(s, b, &it.env) != 0)
-                continue;
-            struct ww_devinfo author = *dev;
-            struct ww_body body;
-            if (ww_body_decode(it.env.h.kind, b->pt.p, b->pt.len, &body) != 0 ||
-                check_record(&it.env, &author, &body) != 0)
-                continue; /* stays unreadable, as on every replica */
-            int covered = 0;
-            if (s->cache.has_erasures && erasable(it.env.h.kind) &&
-                (rc = erased_by(s, &it.env.h, author.member, &covered)) != 0)
-                break;
-            if (!covered)
-                rc = apply_record(s, b, &it, &author, &body);
-        }
-        if (rc == 0 && step != SQLITE_DONE && step != SQLITE_ROW)
-            rc = ww_db_err(s, step);
-        sqlite3_finalize(q);
-    }
+    struct unread u = {s, b};
+    rc =
+        ww_log_each(s, gid, audience, audience == WW_AUD_GROUP ? zero : subject, epoch, reread, &u);
     ww_buf_free(&b->pt);
     ww_buf_free(&b->out);
     ww_free(b);
     return rc;
 }
+
+/* ---- The read side ------------------------------------------------------------------- */
 
 int ww_read_body(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32], uint64_t seq,
                  struct ww_buf *pt, struct ww_body *body)
@@ -1399,28 +605,14 @@ int ww_read_body(struct ww_store *s, const uint8_t gid[16], const uint8_t author
     int rc = ww_cache_load(s, gid);
     if (rc != 0)
         return rc;
-    struct ww_log_head lh;
-    if ((rc = ww_log_head(s, gid, author, &lh)) != 0)
-        return rc;
-    if (!lh.log || seq > lh.seq)
-        return WW_ENOTFOUND;
-    sqlite3_stmt *st = ww_sql(s, "SELECT raw FROM events WHERE id=?1");
-    if (!st)
-        return WW_ESTORE;
-    sqlite3_bind_int64(st, 1, lh.log << WW_SEQ_BITS | (sqlite3_int64)seq);
-    rc = WW_ENOTFOUND;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        struct ww_envelope env;
-        struct batch b;
-        b.pt = *pt;
-        rc = ww_envelope_decode(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0),
-                                &env);
-        if (rc == 0)
-            rc = env.erased ? WW_ENOKEY : open_body(s, &b, &env);
-        *pt = b.pt;
-        if (rc == 0)
-            rc = ww_body_decode(env.h.kind, pt->p, pt->len, body);
-    }
-    sqlite3_reset(st);
+    struct ww_buf raw;
+    ww_buf_init(&raw, WW_MAX_EVENT);
+    struct ww_envelope env;
+    if ((rc = ww_log_get(s, gid, author, seq, &raw)) == 0 &&
+        (rc = ww_envelope_decode(raw.p, raw.len, &env)) == 0)
+        rc = env.erased ? WW_ENOKEY : ww_keyring_open(s, &env, pt);
+    if (rc == 0)
+        rc = ww_body_decode(env.h.kind, pt->p, pt->len, body);
+    ww_buf_free(&raw);
     return rc;
 }

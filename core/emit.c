@@ -5,9 +5,13 @@
  * Invariant: an event is appended only inside a transaction, at seq = the device's head
  * + 1 with prev = the head's hash, and an HLC above everything this device has seen.
  */
+#include <sodium.h>
 #include <string.h>
 
 #include "alloc.h"
+#include "apply.h"
+#include "log.h"
+#include "seal.h"
 #include "store.h"
 
 int ww_seal(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN], const struct ww_emit *e,
@@ -64,10 +68,14 @@ int ww_seal(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN], const struct
     if ((rc = ww_header_encode(h, &hb)) != 0)
         goto done;
     struct ww_slice hs = {hb.p, hb.len};
-    if ((rc = ww_body_seal(s, &hs, e->audience, key, has_agg ? agg_pk : NULL, pt, ptlen, &ct)) != 0)
+    uint8_t rnd[WW_SEAL_RANDOM];
+    ww_store_random(s, rnd, sizeof rnd);
+    rc = ww_body_seal(rnd, &hs, e->audience, key, has_agg ? agg_pk : NULL, pt, ptlen, &ct);
+    sodium_memzero(rnd, sizeof rnd);
+    if (rc != 0)
         goto done;
     ww_ct_hash(ct.p, ct.len, env.ct_hash);
-    if ((rc = ww_event_sign(s, &hs, env.ct_hash, env.sig)) != 0)
+    if ((rc = ww_event_sign(s->sk, &hs, env.ct_hash, env.sig)) != 0)
         goto done;
     env.body.p = ct.p;
     env.body.len = ct.len;
@@ -105,7 +113,7 @@ int ww_emit(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN], const struct
         size_t len = out.len;
         struct ww_apply_result res;
         size_t mine = 0;
-        rc = ww_apply_batch(s, &raw, &len, 1, &res, &mine);
+        rc = ww_apply_batch(s, &raw, &len, 1, &res, &mine, NULL, NULL);
         if (rc == 0 && mine != 1)
             rc = res.first_error ? res.first_error : WW_ESTATE;
     }

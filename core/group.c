@@ -18,6 +18,7 @@
 
 #include "alloc.h"
 #include "day.h"
+#include "seal.h"
 #include "store.h"
 
 void ww_cache_invalidate(struct ww_store *s)

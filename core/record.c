@@ -15,7 +15,11 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "apply.h"
+#include "keyring.h"
+#include "kind.h"
 #include "library.h"
+#include "seal.h"
 #include "store.h"
 
 /* This device's member in the group, which must be a learner (student or senior). */
@@ -102,7 +106,7 @@ static int ensure_self_key(struct ww_store *s, const uint8_t gid[16], const uint
         rc = ww_emit(s, gid, &e, NULL);
         /* A share that leaves out this device is not opened here: record it ourselves. */
         for (uint32_t i = 0; i < b->u.keys.n_wraps && rc == 0 && have; i++)
-            rc = ww_key_recipient_put(s, gid, member, epoch, key, b->u.keys.wraps[i].device);
+            rc = ww_keyring_recipient_put(s, gid, member, epoch, key, b->u.keys.wraps[i].device);
     }
     sodium_memzero(key, sizeof key);
     ww_free(b);
@@ -225,9 +229,9 @@ static int do_reflect(struct ww_store *s, void *ud)
     sqlite3_stmt *st = ww_sql(s, "INSERT INTO climate(gid, member, date, hlc, author, answers) "
                                  "VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(gid, member, date) DO "
                                  "UPDATE SET hlc=excluded.hlc, author=excluded.author, "
-                                 "answers=excluded.answers WHERE excluded.hlc > climate.hlc");
+                                 "answers=excluded.answers" WW_LWW("climate"));
     if (!st)
-        return WW_ESTORE;
+        return ww_sql_failed(s);
     sqlite3_bind_blob(st, 1, a->gid, 16, SQLITE_TRANSIENT);
     sqlite3_bind_blob(st, 2, a->me.member, 16, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 3, r->date);

@@ -6,13 +6,15 @@
  *   event hash = BLAKE2b-256("wegwijs/event/v1" || header_bytes || ct_hash || sig)
  *   body       = nonce || XChaCha20-Poly1305(K, nonce, plaintext, AD = header_bytes)
  *              | eph_pk || nonce || XChaCha20-Poly1305(k_agg, ...) for the aggregator
- * Key material lives in sodium_malloc'd memory or is wiped after use.
+ * Pure: keys and randomness come in as arguments (the store holds them), so this file
+ * knows nothing of the store. Key material lives in sodium_malloc'd memory or is wiped
+ * after use.
  */
 #include <sodium.h>
 #include <string.h>
 
 #include "alloc.h"
-#include "store.h"
+#include "seal.h"
 
 #define NONCE_LEN crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define TAG_LEN   crypto_aead_xchacha20poly1305_ietf_ABYTES
@@ -77,7 +79,7 @@ int ww_sig_verify(const struct ww_envelope *env)
     return rc;
 }
 
-int ww_event_sign(const struct ww_store *s, const struct ww_slice *header_bytes,
+int ww_event_sign(const uint8_t sk[64], const struct ww_slice *header_bytes,
                   const uint8_t ct_hash[32], uint8_t sig[64])
 {
     uint8_t stack[SIG_STACK];
@@ -85,7 +87,7 @@ int ww_event_sign(const struct ww_store *s, const struct ww_slice *header_bytes,
     uint8_t *msg = sig_message(header_bytes, ct_hash, stack, &n);
     if (!msg)
         return WW_ENOMEM;
-    int rc = crypto_sign_detached(sig, NULL, msg, n, s->sk) == 0 ? 0 : WW_ECRYPTO;
+    int rc = crypto_sign_detached(sig, NULL, msg, n, sk) == 0 ? 0 : WW_ECRYPTO;
     if (msg != stack)
         ww_free(msg);
     return rc;
@@ -103,9 +105,9 @@ static int agg_key(const uint8_t *sk, const uint8_t *pk_other, const uint8_t eph
     return 0;
 }
 
-int ww_body_seal(struct ww_store *s, const struct ww_slice *header_bytes, uint8_t audience,
-                 const uint8_t key[32], const uint8_t *agg_pk, const uint8_t *pt, size_t ptlen,
-                 struct ww_buf *out)
+int ww_body_seal(const uint8_t rnd[WW_SEAL_RANDOM], const struct ww_slice *header_bytes,
+                 uint8_t audience, const uint8_t key[32], const uint8_t *agg_pk, const uint8_t *pt,
+                 size_t ptlen, struct ww_buf *out)
 {
     ww_buf_reset(out);
     if (audience == WW_AUD_PLAIN)
@@ -117,7 +119,7 @@ int ww_body_seal(struct ww_store *s, const struct ww_slice *header_bytes, uint8_
     if (audience == WW_AUD_AGG) {
         if (!agg_pk)
             return WW_ENOKEY;
-        ww_store_random(s, eph_sk, sizeof eph_sk);
+        memcpy(eph_sk, rnd + NONCE_LEN, sizeof eph_sk);
         crypto_scalarmult_base(eph_pk, eph_sk);
         rc = agg_key(eph_sk, agg_pk, eph_pk, agg_pk, k);
         sodium_memzero(eph_sk, sizeof eph_sk);
@@ -129,7 +131,7 @@ int ww_body_seal(struct ww_store *s, const struct ww_slice *header_bytes, uint8_
     } else if (!key) {
         return WW_ENOKEY;
     }
-    ww_store_random(s, nonce, sizeof nonce);
+    memcpy(nonce, rnd, NONCE_LEN);
     size_t off = out->len + NONCE_LEN;
     if ((rc = ww_buf_append(out, nonce, NONCE_LEN)) != 0)
         goto done;
@@ -207,7 +209,8 @@ int ww_wrap_key(const uint8_t key[32], const uint8_t device[32], uint8_t sealed[
     return crypto_box_seal(sealed, key, 32, curve) == 0 ? 0 : WW_ECRYPTO;
 }
 
-int ww_unwrap_key(struct ww_store *s, const uint8_t sealed[80], uint8_t key[32])
+int ww_unwrap_key(const uint8_t curve_pk[32], const uint8_t *curve_sk, const uint8_t sealed[80],
+                  uint8_t key[32])
 {
-    return crypto_box_seal_open(key, sealed, 80, s->curve_pk, s->curve_sk) == 0 ? 0 : WW_EDECRYPT;
+    return crypto_box_seal_open(key, sealed, 80, curve_pk, curve_sk) == 0 ? 0 : WW_EDECRYPT;
 }

@@ -188,10 +188,26 @@ sqlite3_stmt *ww_sql(struct ww_store *s, const char *sql)
     return NULL; /* more distinct statements than WW_STMT_CACHE: raise it */
 }
 
+void ww_bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n)
+{
+    sqlite3_bind_blob(st, i, p, (int)n, SQLITE_TRANSIENT);
+}
+
+void ww_bind_text(sqlite3_stmt *st, int i, const struct ww_slice *t)
+{
+    sqlite3_bind_text(st, i, t->len ? (const char *)t->p : "", (int)t->len, SQLITE_TRANSIENT);
+}
+
+int ww_sql_failed(struct ww_store *s)
+{
+    int rc = ww_db_err(s, sqlite3_errcode(s->db));
+    return rc == WW_ENOMEM ? WW_ENOMEM : WW_ESTORE;
+}
+
 int ww_sql_done(struct ww_store *s, sqlite3_stmt *st)
 {
     if (!st)
-        return WW_ESTORE;
+        return ww_sql_failed(s);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : ww_db_err(s, rc);

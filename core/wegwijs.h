@@ -247,29 +247,71 @@ int ww_sync_missing(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                     size_t max_bytes, void (*cb)(void *ud, const uint8_t *event, size_t len),
                     void *ud, int *more_out);
 
-/* Raises `vv` (n of at most max items) to include a sealed event, as the receiver's vector
- * will after applying it: a sender pages through ww_sync_missing this way. */
-int ww_sync_vv_advance(const uint8_t *event, size_t len, struct ww_vv_item *vv, size_t *n,
-                       size_t max);
+/* Raises `vv` (n of at most max items) to include a sealed event of `group`, as the
+ * receiver's vector will after applying it: a sender pages through ww_sync_missing this
+ * way. An event of another group is WW_EGROUP and leaves vv unchanged. */
+int ww_sync_vv_advance(const uint8_t group[WW_ID_LEN], const uint8_t *event, size_t len,
+                       struct ww_vv_item *vv, size_t *n, size_t max);
 
 struct ww_apply_result {
-    size_t accepted;   /* new events stored and applied */
+    size_t accepted;   /* new events stored and applied (released ones included) */
     size_t duplicates; /* already held, unchanged */
     size_t deferred;   /* valid so far, waiting for an event they depend on */
-    size_t rejected;   /* refused; see first_error */
+    size_t rejected;   /* refused or malformed; see first_error */
     size_t forks;      /* a different event for an (author, seq) already held */
-    int first_error;   /* the first rejection's code, 0 if none */
+    int first_error;   /* the first refusal's code, 0 if none */
     size_t first_error_index;
 };
 
+/* What became of one event. */
+enum ww_outcome_kind {
+    WW_OUTCOME_APPLIED = 0,   /* stored and materialised: forward it */
+    WW_OUTCOME_DUPLICATE = 1, /* held already */
+    WW_OUTCOME_DEFERRED = 2,  /* kept aside until its cause arrives (reason says which) */
+    WW_OUTCOME_FORK = 3,      /* another event holds its (author, seq): kept as evidence */
+    WW_OUTCOME_REJECTED = 4,  /* a valid event that breaks a rule (reason) */
+    WW_OUTCOME_MALFORMED = 5  /* not a valid, authentic event: a protocol violation */
+};
+#define WW_OUTCOME_RELEASED ((size_t)-1) /* index of an event released from pending */
+
+struct ww_outcome {
+    size_t index; /* in the batch, or WW_OUTCOME_RELEASED */
+    int outcome;  /* enum ww_outcome_kind */
+    int reason;   /* WW_E* for DEFERRED, REJECTED, MALFORMED; else 0 */
+    /* The event as stored when applied (its body dropped if an erasure covers it), else as
+     * received. The header fields are NULL/0 when it could not be decoded. */
+    const uint8_t *event;
+    size_t len;
+    const uint8_t *group;  /* WW_ID_LEN bytes */
+    const uint8_t *author; /* WW_KEY_LEN bytes */
+    uint64_t seq;
+    uint16_t kind;
+    const uint8_t *hash; /* WW_EVENT_HASH_LEN bytes */
+};
+typedef void (*ww_outcome_cb)(void *ud, const struct ww_outcome *o);
+
 /*
- * Applies a batch of sealed events from a peer, in one transaction. Each author's run is
- * checked by its hash links and one signature on its last event. An event that breaks a
- * rule is rejected and the store is left as it was for it; the rest of the batch goes on.
- * Returns 0 unless the store itself failed (then nothing of the batch is kept).
+ * Applies a batch of sealed events from a peer. Each author's run is checked by its hash
+ * links and one signature on its last event. An event that breaks a rule is rejected and
+ * the store is left as it was for it; the rest of the batch goes on. Outside a
+ * transaction the batch gets one of its own; inside one (ww_store_begin) it joins it, so
+ * a hub can commit the batches of many connections at once. Returns 0 unless the store
+ * itself failed (then nothing of the batch is kept: in the caller's transaction, the
+ * caller must roll back).
  */
 int ww_sync_apply(struct ww_store *s, const uint8_t *const *events, const size_t *lens, size_t n,
                   struct ww_apply_result *res);
+/* ww_sync_apply with the outcome of every event, and of every deferred event the batch
+ * released, reported to cb in order (cb may be NULL). Outcomes become final when the
+ * transaction commits. */
+int ww_sync_apply_each(struct ww_store *s, const uint8_t *const *events, const size_t *lens,
+                       size_t n, struct ww_apply_result *res, ww_outcome_cb cb, void *ud);
+
+/* Transactions the caller controls: begin, then any number of ww_sync_apply* and authoring
+ * calls, then commit or rollback. Nesting is not supported (WW_ESTATE). */
+int ww_store_begin(struct ww_store *s);
+int ww_store_commit(struct ww_store *s);
+void ww_store_rollback(struct ww_store *s);
 
 /* ---- Data rights ------------------------------------------------------------------- */
 

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "kinds.h"
 #include "ww_enums.h"
 #include "ww_err.h"
 

@@ -11,6 +11,7 @@
 #include "alloc.h"
 #include "fixture.h"
 #include "runner.h"
+#include "seal.h"
 #include "store.h"
 
 static void seal(struct ww_store *s, const uint8_t gid[16], uint16_t kind, uint8_t audience,
@@ -48,7 +49,7 @@ static void resign(struct ww_store *author, struct fx_ev *ev, void (*change)(str
     ww_buf_init(&out, WW_MAX_EVENT);
     ASSERT_OK(ww_header_encode(&env.h, &hb));
     struct ww_slice hs = {hb.p, hb.len};
-    ASSERT_OK(ww_event_sign(author, &hs, env.ct_hash, env.sig));
+    ASSERT_OK(ww_event_sign(author->sk, &hs, env.ct_hash, env.sig));
     ASSERT_OK(ww_envelope_encode(&env, &out));
     memcpy(ev->raw, out.p, out.len);
     ev->len = out.len;

@@ -175,6 +175,7 @@ TEST(durability_killed_writer_leaves_consistent_store)
 }
 
 struct pager {
+    uint8_t gid[WW_ID_LEN];
     struct ww_vv_item vv[64];
     size_t n_vv, seen;
     int order_ok;
@@ -192,7 +193,7 @@ static void page_cb(void *ud, const uint8_t *ev, size_t len)
             have = p->vv[i].seq;
     if (env.h.seq != have + 1)
         p->order_ok = 0;
-    ASSERT_OK(ww_sync_vv_advance(ev, len, p->vv, &p->n_vv, 64));
+    ASSERT_OK(ww_sync_vv_advance(p->gid, ev, len, p->vv, &p->n_vv, 64));
     p->seen++;
 }
 
@@ -209,6 +210,7 @@ TEST(durability_sync_pages_through_missing_events)
     fx_group_sync(&g);
     long total = fx_count(g.coach, "SELECT count(*) FROM events");
     struct pager p = {.n_vv = 0, .seen = 0, .order_ok = 1};
+    memcpy(p.gid, g.gid, WW_ID_LEN);
     int more = 1, calls = 0;
     while (more) {
         ASSERT_OK(ww_sync_missing(g.coach, g.gid, p.vv, p.n_vv, 7, 1u << 20, page_cb, &p, &more));
@@ -219,10 +221,22 @@ TEST(durability_sync_pages_through_missing_events)
     ASSERT_GT(calls, 2);
     /* No limit at all means everything in one call. */
     struct pager all = {.n_vv = 0, .seen = 0, .order_ok = 1};
+    memcpy(all.gid, g.gid, WW_ID_LEN);
     ASSERT_OK(ww_sync_missing(g.coach, g.gid, NULL, 0, SIZE_MAX, SIZE_MAX, page_cb, &all, &more));
     ASSERT_EQ((long)all.seen, total);
     ASSERT_EQ(more, 0);
     uint8_t junk[5] = {0x94, 1, 2, 3, 4};
-    ASSERT(ww_sync_vv_advance(junk, sizeof junk, p.vv, &p.n_vv, 64) != 0);
+    ASSERT(ww_sync_vv_advance(p.gid, junk, sizeof junk, p.vv, &p.n_vv, 64) != 0);
+    /* An event of another group does not advance this group's vector. */
+    size_t n_before = p.n_vv;
+    uint8_t other[WW_ID_LEN];
+    memcpy(other, g.gid, WW_ID_LEN);
+    other[0] ^= 1;
+    struct fx_bag first = {.n = 0};
+    ASSERT_OK(ww_sync_missing(g.coach, g.gid, NULL, 0, 1, 1u << 20, fx_bag_add, &first, &more));
+    ASSERT_EQ(first.n, 1);
+    ASSERT_EQ(ww_sync_vv_advance(other, first.raw[0], first.len[0], p.vv, &p.n_vv, 64), WW_EGROUP);
+    ASSERT_EQ(p.n_vv, n_before);
+    fx_bag_free(&first);
     fx_group_close(&g);
 }

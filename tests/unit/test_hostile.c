@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "log.h"
 #include "runner.h"
+#include "seal.h"
 #include "store.h"
 
 /* Seals a day.off for `date` as store s, with its header changed by `change` and re-signed. */
@@ -42,7 +44,7 @@ static void day_off_event(struct ww_store *s, const uint8_t gid[16], uint32_t da
          * the event is still validly signed by its author. */
         ASSERT_OK(ww_header_encode(&env.h, &hb));
         struct ww_slice hs = {hb.p, hb.len};
-        ASSERT_OK(ww_event_sign(s, &hs, env.ct_hash, env.sig));
+        ASSERT_OK(ww_event_sign(s->sk, &hs, env.ct_hash, env.sig));
         ww_buf_reset(&buf);
         ASSERT_OK(ww_envelope_encode(&env, &buf));
     }
@@ -342,5 +344,67 @@ TEST(hostile_second_student_device_reads_private_reflections_both_ways)
     ASSERT_EQ(fx_count(g.st[0], "SELECT count(*) FROM reflections WHERE readable=1"), 3);
     ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM reflections WHERE readable=1"), 0);
     ww_store_close(phone);
+    fx_group_close(&g);
+}
+
+/* An event of a kind from the future, as device x, at `seq` (its predecessor made up). */
+static void stuck_event(struct ww_store *x, const uint8_t gid[16], uint64_t seq, struct fx_ev *out)
+{
+    static const uint8_t body[] = {0x91, 0x01};
+    struct ww_emit e = {.kind = 200, .audience = WW_AUD_PLAIN};
+    struct ww_buf buf, hb;
+    ww_buf_init(&buf, WW_MAX_EVENT);
+    ww_buf_init(&hb, 4096);
+    ASSERT_OK(ww_seal(x, gid, &e, body, sizeof body, &buf, NULL));
+    struct ww_envelope env;
+    ASSERT_OK(ww_envelope_decode(buf.p, buf.len, &env));
+    uint8_t copy[sizeof body];
+    memcpy(copy, env.body.p, env.body.len);
+    env.body.p = copy;
+    env.h.seq = seq;
+    memset(env.h.prev, 0x42, sizeof env.h.prev);
+    ASSERT_OK(ww_header_encode(&env.h, &hb));
+    struct ww_slice hs = {hb.p, hb.len};
+    ASSERT_OK(ww_event_sign(x->sk, &hs, env.ct_hash, env.sig));
+    ww_buf_reset(&buf);
+    ASSERT_OK(ww_envelope_encode(&env, &buf));
+    memcpy(out->raw, buf.p, buf.len);
+    out->len = buf.len;
+    ww_buf_free(&buf);
+    ww_buf_free(&hb);
+}
+
+/* More events waiting than one retry page holds, none of which can ever apply, and then a
+ * control event: the retry once found the events it deferred again and never returned. */
+TEST(hostile_retry_of_many_stuck_events_terminates)
+{
+    struct fx_group g;
+    fx_group_make(&g, 1, 0, NULL);
+    struct ww_store *x = fx_open("x");
+    fx_sync(g.coach, x, g.gid, 256);
+    enum { STUCK = 600 };
+    static struct fx_ev ev[STUCK];
+    const uint8_t *raws[200];
+    size_t lens[200];
+    for (size_t i = 0; i < STUCK; i++)
+        stuck_event(x, g.gid, 2 + i, &ev[i]); /* seq 1 never comes */
+    for (size_t i = 0; i < STUCK; i += 200) {
+        for (size_t j = 0; j < 200; j++) {
+            raws[j] = ev[i + j].raw;
+            lens[j] = ev[i + j].len;
+        }
+        struct ww_apply_result r;
+        ASSERT_OK(ww_sync_apply(g.coach, raws, lens, 200, &r));
+        ASSERT_EQ(r.deferred, 200);
+    }
+    ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM pending"), STUCK);
+    /* A control event: every waiting event is retried, and waits again. */
+    struct ww_store *y = fx_open("y");
+    uint8_t pk[32], m[16];
+    ww_store_device(y, pk);
+    ASSERT_OK(ww_member_add(g.coach, g.gid, WW_ROLE_STUDENT, "Y", 1, 1, pk, m));
+    ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM pending"), STUCK);
+    ww_store_close(y);
+    ww_store_close(x);
     fx_group_close(&g);
 }

@@ -1,0 +1,121 @@
+/*
+ * exchange.c - what a sync session calls (wegwijs.h, "What sync calls"): the version
+ * vector of a group, the events a peer lacks, applying a peer's batch, and the caller's
+ * own transactions. The queries themselves belong to the log (log.c).
+ */
+#include <string.h>
+
+#include "apply.h"
+#include "log.h"
+#include "store.h"
+
+struct vv_out {
+    struct ww_vv_item *items;
+    size_t max, n;
+};
+
+static void vv_item(void *ud, const uint8_t author[32], uint64_t seq)
+{
+    struct vv_out *o = ud;
+    if (o->n < o->max) {
+        memcpy(o->items[o->n].author, author, 32);
+        o->items[o->n].seq = seq;
+    }
+    o->n++;
+}
+
+int ww_sync_vv(struct ww_store *s, const uint8_t group[WW_ID_LEN], struct ww_vv_item *items,
+               size_t max, size_t *n_out)
+{
+    if (!s || !group || !n_out || (max && !items))
+        return WW_EINVAL;
+    struct vv_out o = {items, max, 0};
+    int rc = ww_log_vv(s, group, vv_item, &o);
+    if (rc == 0)
+        *n_out = o.n;
+    return rc;
+}
+
+int ww_sync_missing(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                    const struct ww_vv_item *peer, size_t n_peer, size_t max_events,
+                    size_t max_bytes, void (*cb)(void *ud, const uint8_t *event, size_t len),
+                    void *ud, int *more_out)
+{
+    if (!s || !group || !cb || (n_peer && !peer) || n_peer > WW_MAX_VV || !max_events)
+        return WW_EINVAL;
+    return ww_log_missing(s, group, peer, n_peer, max_events, max_bytes, cb, ud, more_out);
+}
+
+int ww_store_begin(struct ww_store *s)
+{
+    if (!s)
+        return WW_EINVAL;
+    if (!sqlite3_get_autocommit(s->db))
+        return WW_ESTATE;
+    return ww_db_begin(s);
+}
+
+int ww_store_commit(struct ww_store *s)
+{
+    if (!s)
+        return WW_EINVAL;
+    if (sqlite3_get_autocommit(s->db))
+        return WW_ESTATE;
+    return ww_db_commit(s);
+}
+
+void ww_store_rollback(struct ww_store *s)
+{
+    if (s)
+        ww_db_rollback(s);
+}
+
+int ww_sync_apply_each(struct ww_store *s, const uint8_t *const *events, const size_t *lens,
+                       size_t n, struct ww_apply_result *res, ww_outcome_cb cb, void *ud)
+{
+    if (!s || !res || (n && (!events || !lens)))
+        return WW_EINVAL;
+    if (!sqlite3_get_autocommit(s->db)) /* the caller's transaction */
+        return ww_apply_batch(s, events, lens, n, res, NULL, cb, ud);
+    int rc = ww_db_begin(s);
+    if (rc != 0)
+        return rc;
+    rc = ww_apply_batch(s, events, lens, n, res, NULL, cb, ud);
+    if (rc != 0) {
+        ww_db_rollback(s);
+        return rc;
+    }
+    return ww_db_commit(s);
+}
+
+int ww_sync_apply(struct ww_store *s, const uint8_t *const *events, const size_t *lens, size_t n,
+                  struct ww_apply_result *res)
+{
+    return ww_sync_apply_each(s, events, lens, n, res, NULL, NULL);
+}
+
+int ww_sync_vv_advance(const uint8_t group[WW_ID_LEN], const uint8_t *event, size_t len,
+                       struct ww_vv_item *vv, size_t *n, size_t max)
+{
+    if (!group || !event || !vv || !n || *n > max)
+        return WW_EINVAL;
+    struct ww_envelope env;
+    int rc = ww_envelope_decode(event, len, &env);
+    if (rc != 0)
+        return rc;
+    if (memcmp(env.h.group, group, WW_ID_LEN) != 0)
+        return WW_EGROUP;
+    for (size_t i = 0; i < *n; i++) {
+        if (!memcmp(vv[i].author, env.h.author, 32)) {
+            if (env.h.seq > vv[i].seq)
+                vv[i].seq = env.h.seq;
+            return 0;
+        }
+    }
+    if (*n == max)
+        return WW_ETOOBIG;
+    memcpy(vv[*n].author, env.h.author, 32);
+    vv[*n].seq = env.h.seq;
+    (*n)++;
+    return 0;
+}

@@ -1,0 +1,69 @@
+/*
+ * group.h - what this device knows of a group's control state: its owner, epoch,
+ * aggregator key, member devices and the keys this device holds, cached between calls.
+ *
+ * Invariant: the cache describes the store as it is: every control event and every
+ * rollback invalidates it, and so does a write by another connection (data_version).
+ */
+#ifndef WW_GROUP_H
+#define WW_GROUP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto.h"
+
+struct ww_store;
+
+#define WW_MAX_GROUP_DEVICES 48 /* devices in one group, all members together */
+
+/* One device of a member of the group. */
+struct ww_devinfo {
+    uint8_t device[WW_PK_LEN];
+    uint8_t member[WW_MEMBER_ID_LEN];
+    int role;
+    uint32_t added_epoch;
+    uint32_t removed_epoch; /* UINT32_MAX while active */
+    uint64_t removed_hlc;   /* UINT64_MAX while active */
+};
+
+struct ww_keyinfo {
+    uint8_t audience;
+    uint8_t subject[WW_MEMBER_ID_LEN];
+    uint32_t epoch;
+    uint8_t key[32];
+};
+
+#define WW_CACHE_DEVICES 64 /* > WW_MAX_GROUP_DEVICES: the cache always holds them all */
+#define WW_CACHE_KEYS    256
+
+struct ww_group_cache {
+    int valid;
+    uint8_t gid[WW_GROUP_ID_LEN];
+    int exists;
+    uint8_t owner[WW_PK_LEN];
+    uint32_t epoch;
+    int has_agg;
+    uint8_t agg_pk[32];
+    int has_erasures; /* any erasure in this group: only then are events checked against them */
+    size_t n_devices;
+    struct ww_devinfo devices[WW_CACHE_DEVICES];
+    size_t n_keys; /* keys this device holds for the group (a cache; may be partial) */
+    struct ww_keyinfo keys[WW_CACHE_KEYS];
+    int keys_complete; /* n_keys holds every key in the table */
+};
+
+/* Loads the group into the cache (a no-op when it is there and valid). */
+int ww_cache_load(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN]);
+void ww_cache_invalidate(struct ww_store *s);
+const struct ww_devinfo *ww_cache_device(struct ww_store *s, const uint8_t device[WW_PK_LEN]);
+/* The key for (audience, subject, epoch) of the cached group, or NULL; _nth gives the n-th
+ * of several (two devices of one member may each have made a SELF key). */
+const uint8_t *ww_cache_key(struct ww_store *s, uint8_t audience, const uint8_t *subject,
+                            uint32_t epoch);
+const uint8_t *ww_cache_key_nth(struct ww_store *s, uint8_t audience, const uint8_t *subject,
+                                uint32_t epoch, size_t n);
+/* This device's membership in the cached group: NULL when not a member. */
+const struct ww_devinfo *ww_cache_me(struct ww_store *s);
+
+#endif

@@ -1,0 +1,353 @@
+/*
+ * kind_control.c - the control plane: group.create, member.add, member.remove, device.add,
+ * key.epoch, key.share and erase.
+ *
+ * Control events are PLAIN (signed, not encrypted) so that every forwarder can check them,
+ * and all but key.share and erase come from the owner device alone: the group's membership
+ * is one linear log, so caps are checked against one order on every replica.
+ */
+#include <string.h>
+
+#include "day.h"
+#include "keyring.h"
+#include "kind.h"
+#include "log.h"
+#include "seal.h"
+#include "store.h"
+
+static int add_device(struct ww_store *s, const uint8_t *gid, const uint8_t *device,
+                      const uint8_t *member)
+{
+    sqlite3_stmt *st = ww_sql(s, "INSERT INTO devices(gid, device, member) VALUES(?1,?2,?3)");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, gid, 16);
+    ww_bind_blob(st, 2, device, 32);
+    ww_bind_blob(st, 3, member, 16);
+    return ww_sql_done(s, st);
+}
+
+/* ---- group.create ---- */
+
+/* The group id is bound to its creator: only the holder of the author key made it. */
+static int check_group_create(struct ww_store *s, const struct ww_event *ev)
+{
+    (void)s;
+    uint8_t gid[16];
+    ww_hash_domain("wegwijs/group/v1", ev->env->h.author, 32, ev->body->u.group_create.salt, 16,
+                   NULL, 0, gid, 16);
+    return memcmp(gid, ev->env->h.group, 16) == 0 ? 0 : WW_EBADHASH;
+}
+
+static int apply_group_create(struct ww_store *s, struct ww_event *ev)
+{
+    const struct ww_envelope *env = ev->env;
+    const struct ww_body_group_create *c = &ev->body->u.group_create;
+    sqlite3_stmt *st = ww_sql(s, "INSERT INTO groups(gid, name, tz, start_date, owner, coach, "
+                                 "agg_pk, epoch) VALUES(?1,?2,?3,?4,?5,?6,?7,0)");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, env->h.group, 16);
+    ww_bind_text(st, 2, &c->name);
+    if (c->tz.len)
+        ww_bind_text(st, 3, &c->tz);
+    else
+        sqlite3_bind_text(st, 3, WW_DEFAULT_TZ, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, c->start_date);
+    ww_bind_blob(st, 5, env->h.author, 32);
+    ww_bind_blob(st, 6, c->coach, 16);
+    if (c->has_agg)
+        ww_bind_blob(st, 7, c->agg_pk, 32);
+    int rc = ww_sql_done(s, st);
+    if (rc != 0)
+        return rc;
+    st = ww_sql(s, "INSERT INTO members(gid, member, role, alias, year, track, added_epoch) "
+                   "VALUES(?1,?2,1,?3,0,0,0)");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, env->h.group, 16);
+    ww_bind_blob(st, 2, c->coach, 16);
+    ww_bind_text(st, 3, &c->coach_alias);
+    if ((rc = ww_sql_done(s, st)) != 0)
+        return rc;
+    ev->control = 1;
+    return add_device(s, env->h.group, env->h.author, c->coach);
+}
+
+const struct ww_kind_rule ww_kind_group_create = {
+    .roles = WW_ROLE_BIT(WW_ROLE_COACH),
+    .audiences = WW_AUD_BIT(WW_AUD_PLAIN),
+    .owner_only = 1,
+    .check = check_group_create,
+    .apply = apply_group_create,
+};
+
+/* ---- member.add ---- */
+
+/* Active members per role, each once (a member may have several devices). */
+static int count_roles(struct ww_store *s, const uint8_t *gid, int *students, int *seniors)
+{
+    sqlite3_stmt *st = ww_sql(s, "SELECT role, count(*) FROM members WHERE gid=?1 AND "
+                                 "removed_epoch IS NULL GROUP BY role");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, gid, 16);
+    int step;
+    *students = *seniors = 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int role = sqlite3_column_int(st, 0), n = sqlite3_column_int(st, 1);
+        if (role == WW_ROLE_STUDENT)
+            *students = n;
+        else if (role == WW_ROLE_SENIOR)
+            *seniors = n;
+    }
+    sqlite3_reset(st);
+    return step == SQLITE_DONE ? 0 : ww_db_err(s, step);
+}
+
+static int check_member_add(struct ww_store *s, const struct ww_event *ev)
+{
+    const struct ww_group_cache *g = &s->cache;
+    const struct ww_body_member_add *m = &ev->body->u.member_add;
+    for (size_t i = 0; i < g->n_devices; i++) {
+        const struct ww_devinfo *d = &g->devices[i];
+        if (!memcmp(d->member, m->member, 16))
+            return WW_EEXIST;
+        for (uint32_t j = 0; j < m->n_devices; j++)
+            if (!memcmp(d->device, m->devices[j], 32))
+                return WW_EEXIST;
+    }
+    for (uint32_t j = 0; j < m->n_devices; j++)
+        for (uint32_t k = 0; k < j; k++)
+            if (!memcmp(m->devices[j], m->devices[k], 32))
+                return WW_EEXIST;
+    if (g->n_devices + m->n_devices > WW_MAX_GROUP_DEVICES)
+        return WW_ETOOBIG;
+    int students = 0, seniors = 0;
+    int rc = count_roles(s, ev->env->h.group, &students, &seniors);
+    if (rc != 0)
+        return rc;
+    if (m->role == WW_ROLE_STUDENT && students >= 4)
+        return WW_ESTUDENTCAP;
+    if (m->role == WW_ROLE_SENIOR && seniors >= 1)
+        return WW_ESENIORCAP;
+    if (m->role != WW_ROLE_COACH && (m->year < 1 || m->year > 4))
+        return WW_ERANGE;
+    return 0;
+}
+
+static int apply_member_add(struct ww_store *s, struct ww_event *ev)
+{
+    const uint8_t *gid = ev->env->h.group;
+    const struct ww_body_member_add *m = &ev->body->u.member_add;
+    sqlite3_stmt *st = ww_sql(s, "INSERT INTO members(gid, member, role, alias, year, track, "
+                                 "added_epoch) VALUES(?1,?2,?3,?4,?5,?6,?7)");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, gid, 16);
+    ww_bind_blob(st, 2, m->member, 16);
+    sqlite3_bind_int(st, 3, m->role);
+    ww_bind_text(st, 4, &m->alias);
+    sqlite3_bind_int(st, 5, m->year);
+    sqlite3_bind_int(st, 6, m->track);
+    sqlite3_bind_int64(st, 7, s->cache.epoch);
+    int rc = ww_sql_done(s, st);
+    for (uint32_t i = 0; i < m->n_devices && rc == 0; i++)
+        rc = add_device(s, gid, m->devices[i], m->member);
+    ev->control = 1;
+    return rc;
+}
+
+const struct ww_kind_rule ww_kind_member_add = {
+    .roles = WW_ROLE_BIT(WW_ROLE_COACH),
+    .audiences = WW_AUD_BIT(WW_AUD_PLAIN),
+    .owner_only = 1,
+    .check = check_member_add,
+    .apply = apply_member_add,
+    /* The alias is the one personal datum of the control plane. */
+    .erase_sql = "UPDATE members SET alias='' WHERE gid=?1 AND member=?2 AND ?3 >= 0",
+};
+
+/* ---- member.remove ---- */
+
+static int check_member_remove(struct ww_store *s, const struct ww_event *ev)
+{
+    const struct ww_group_cache *g = &s->cache;
+    const uint8_t *m = ev->body->u.member_remove.member;
+    if (!memcmp(m, ev->author->member, 16))
+        return WW_EROLE; /* the owner cannot remove itself */
+    for (size_t i = 0; i < g->n_devices; i++)
+        if (!memcmp(g->devices[i].member, m, 16))
+            return g->devices[i].removed_epoch == UINT32_MAX ? 0 : WW_ENOTFOUND;
+    return WW_ENOTFOUND;
+}
+
+static int apply_member_remove(struct ww_store *s, struct ww_event *ev)
+{
+    /* Removal takes effect with the next epoch, which the owner starts right after. */
+    sqlite3_stmt *st = ww_sql(s, "UPDATE members SET removed_epoch=?3, removed_hlc=?4 WHERE "
+                                 "gid=?1 AND member=?2");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, ev->env->h.group, 16);
+    ww_bind_blob(st, 2, ev->body->u.member_remove.member, 16);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)s->cache.epoch + 1);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)ev->env->h.hlc);
+    ev->control = 1;
+    return ww_sql_done(s, st);
+}
+
+const struct ww_kind_rule ww_kind_member_remove = {
+    .roles = WW_ROLE_BIT(WW_ROLE_COACH),
+    .audiences = WW_AUD_BIT(WW_AUD_PLAIN),
+    .owner_only = 1,
+    .check = check_member_remove,
+    .apply = apply_member_remove,
+};
+
+/* ---- device.add ---- */
+
+static int check_device_add(struct ww_store *s, const struct ww_event *ev)
+{
+    const struct ww_group_cache *g = &s->cache;
+    const struct ww_body_device_add *d = &ev->body->u.device_add;
+    int found = 0;
+    if (g->n_devices + 1 > WW_MAX_GROUP_DEVICES)
+        return WW_ETOOBIG;
+    for (size_t i = 0; i < g->n_devices; i++) {
+        if (!memcmp(g->devices[i].device, d->device, 32))
+            return WW_EEXIST;
+        if (!memcmp(g->devices[i].member, d->member, 16) &&
+            g->devices[i].removed_epoch == UINT32_MAX)
+            found = 1;
+    }
+    return found ? 0 : WW_ENOTFOUND;
+}
+
+static int apply_device_add(struct ww_store *s, struct ww_event *ev)
+{
+    const struct ww_body_device_add *d = &ev->body->u.device_add;
+    ev->control = 1;
+    return add_device(s, ev->env->h.group, d->device, d->member);
+}
+
+const struct ww_kind_rule ww_kind_device_add = {
+    .roles = WW_ROLE_BIT(WW_ROLE_COACH),
+    .audiences = WW_AUD_BIT(WW_AUD_PLAIN),
+    .owner_only = 1,
+    .check = check_device_add,
+    .apply = apply_device_add,
+};
+
+/* ---- key.epoch and key.share ---- */
+
+static int check_key_epoch(struct ww_store *s, const struct ww_event *ev)
+{
+    return ev->body->u.keys.epoch == s->cache.epoch + 1 ? 0 : WW_EEPOCH;
+}
+
+static int apply_key_epoch(struct ww_store *s, struct ww_event *ev)
+{
+    sqlite3_stmt *st = ww_sql(s, "UPDATE groups SET epoch=?2 WHERE gid=?1");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, ev->env->h.group, 16);
+    sqlite3_bind_int64(st, 2, ev->body->u.keys.epoch);
+    int rc = ww_sql_done(s, st);
+    if (rc != 0)
+        return rc;
+    ww_cache_invalidate(s);
+    ev->control = 1;
+    return ww_keyring_take(s, ev, &ev->body->u.keys);
+}
+
+const struct ww_kind_rule ww_kind_key_epoch = {
+    .roles = WW_ROLE_BIT(WW_ROLE_COACH),
+    .audiences = WW_AUD_BIT(WW_AUD_PLAIN),
+    .owner_only = 1,
+    .check = check_key_epoch,
+    .apply = apply_key_epoch,
+};
+
+static int check_key_share(struct ww_store *s, const struct ww_event *ev)
+{
+    const struct ww_group_cache *g = &s->cache;
+    const struct ww_body_keys *k = &ev->body->u.keys;
+    const struct ww_devinfo *dev = ev->author;
+    if (k->epoch > g->epoch || k->epoch == 0)
+        return WW_EEPOCH;
+    if (!memcmp(ev->env->h.author, g->owner, 32))
+        return 0;
+    /* A member shares only its own SELF key, only with its own devices. */
+    for (uint32_t i = 0; i < k->n_wraps; i++) {
+        const struct ww_wrap *w = &k->wraps[i];
+        if (w->audience != WW_AUD_SELF || memcmp(w->subject, dev->member, 16) != 0)
+            return WW_EROLE;
+        const struct ww_devinfo *to = ww_cache_device(s, w->device);
+        if (!to || memcmp(to->member, dev->member, 16) != 0)
+            return WW_EROLE;
+    }
+    return 0;
+}
+
+static int apply_key_share(struct ww_store *s, struct ww_event *ev)
+{
+    ev->control = 1;
+    return ww_keyring_take(s, ev, &ev->body->u.keys);
+}
+
+const struct ww_kind_rule ww_kind_key_share = {
+    .roles = WW_ANY_ROLE,
+    .audiences = WW_AUD_BIT(WW_AUD_PLAIN),
+    .check = check_key_share,
+    .apply = apply_key_share,
+};
+
+/* ---- erase ---- */
+
+static int check_erase(struct ww_store *s, const struct ww_event *ev)
+{
+    if (!memcmp(ev->env->h.author, s->cache.owner, 32) ||
+        !memcmp(ev->body->u.erase.member, ev->author->member, 16))
+        return 0;
+    return WW_EROLE;
+}
+
+/* Drops the bodies and materialised rows the erasure covers: events of the member, or
+ * about the member, up to the erasure's HLC. Each kind says what it materialised. */
+static int apply_erase(struct ww_store *s, struct ww_event *ev)
+{
+    const uint8_t *gid = ev->env->h.group, *member = ev->body->u.erase.member;
+    uint64_t hlc = ev->env->h.hlc;
+    sqlite3_stmt *st = ww_sql(s, "INSERT INTO erasures(gid, member, hlc) VALUES(?1,?2,?3) "
+                                 "ON CONFLICT(gid, member) DO UPDATE SET hlc=max(hlc, "
+                                 "excluded.hlc)");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, gid, 16);
+    ww_bind_blob(st, 2, member, 16);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)hlc);
+    int rc = ww_sql_done(s, st);
+    if (rc == 0)
+        rc = ww_log_strip_bodies(s, gid, member, hlc, ww_kind_erasable_mask());
+    for (uint16_t k = 1; rc == 0 && ww_kind_rule(k); k++) {
+        if (!ww_kind_rule(k)->erase_sql)
+            continue;
+        sqlite3_stmt *d = ww_sql(s, ww_kind_rule(k)->erase_sql);
+        if (!d)
+            return ww_sql_failed(s);
+        ww_bind_blob(d, 1, gid, 16);
+        ww_bind_blob(d, 2, member, 16);
+        sqlite3_bind_int64(d, 3, (sqlite3_int64)hlc);
+        rc = ww_sql_done(s, d);
+    }
+    ww_cache_invalidate(s);
+    return rc;
+}
+
+const struct ww_kind_rule ww_kind_erase = {
+    .roles = WW_ANY_ROLE,
+    .audiences = WW_AUD_BIT(WW_AUD_PLAIN),
+    .check = check_erase,
+    .apply = apply_erase,
+};

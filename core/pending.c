@@ -1,0 +1,178 @@
+/*
+ * pending.c - events kept aside until their cause arrives, and fork evidence (pending.h).
+ */
+#include <string.h>
+
+#include "alloc.h"
+#include "pending.h"
+#include "store.h"
+
+static int count(struct ww_store *s, const uint8_t *gid, int64_t *out)
+{
+    sqlite3_stmt *st = gid ? ww_sql(s, "SELECT count(*) FROM pending WHERE gid=?1")
+                           : ww_sql(s, "SELECT count(*) FROM pending");
+    if (!st)
+        return ww_sql_failed(s);
+    if (gid)
+        ww_bind_blob(st, 1, gid, 16);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return step == SQLITE_ROW ? 0 : ww_db_err(s, step);
+}
+
+int ww_pending_defer(struct ww_store *s, struct ww_pending_counts *c, const struct ww_header *h,
+                     const uint8_t *raw, size_t len, int reason)
+{
+    int rc;
+    if (!c->loaded) {
+        if ((rc = count(s, NULL, &c->all)) != 0)
+            return rc;
+        c->loaded = 1;
+        c->in_group = -1;
+    }
+    if (c->in_group < 0 || memcmp(c->gid, h->group, 16) != 0) {
+        memcpy(c->gid, h->group, 16);
+        if ((rc = count(s, h->group, &c->in_group)) != 0)
+            return rc;
+    }
+    if (c->in_group >= WW_MAX_PENDING || c->all >= WW_MAX_PENDING_ALL)
+        return reason; /* too much waiting: refuse rather than hold without bound */
+    sqlite3_stmt *st = ww_sql(s, "INSERT OR IGNORE INTO pending(gid, author, seq, hlc, reason, "
+                                 "raw) VALUES(?1,?2,?3,?4,?5,?6)");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, h->group, 16);
+    ww_bind_blob(st, 2, h->author, 32);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)h->seq);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)h->hlc);
+    sqlite3_bind_int(st, 5, reason);
+    ww_bind_blob(st, 6, raw, len);
+    if ((rc = ww_sql_done(s, st)) != 0)
+        return rc;
+    if (sqlite3_changes(s->db) > 0) {
+        c->all++;
+        c->in_group++;
+    }
+    return 0;
+}
+
+int ww_pending_fork(struct ww_store *s, const struct ww_header *h, const uint8_t hash[32],
+                    const uint8_t *raw, size_t len, const uint8_t held[32])
+{
+    /* A few forks per author are evidence enough; more would only fill the disk. */
+    sqlite3_stmt *st = ww_sql(s, "SELECT count(*) FROM forks WHERE gid=?1 AND author=?2");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, h->group, 16);
+    ww_bind_blob(st, 2, h->author, 32);
+    int step = sqlite3_step(st);
+    int64_t n = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (step != SQLITE_ROW)
+        return ww_db_err(s, step);
+    if (n >= WW_MAX_FORKS)
+        return 0;
+    st = ww_sql(s, "INSERT OR IGNORE INTO forks(gid, author, seq, hash_held, hash_seen, "
+                   "raw_seen) VALUES(?1,?2,?3,?4,?5,?6)");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, h->group, 16);
+    ww_bind_blob(st, 2, h->author, 32);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)h->seq);
+    ww_bind_blob(st, 4, held, 32);
+    ww_bind_blob(st, 5, hash, 32);
+    ww_bind_blob(st, 6, raw, len);
+    return ww_sql_done(s, st);
+}
+
+/* 1 when the statement yields a row, 0 when not, or an error. */
+static int exists(struct ww_store *s, sqlite3_stmt *st)
+{
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (step == SQLITE_ROW)
+        return 1;
+    return step == SQLITE_DONE ? 0 : ww_db_err(s, step);
+}
+
+int ww_pending_waits(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32])
+{
+    sqlite3_stmt *st = ww_sql(s, "SELECT 1 FROM pending WHERE gid=?1 AND author=?2 LIMIT 1");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, gid, 16);
+    ww_bind_blob(st, 2, author, 32);
+    return exists(s, st);
+}
+
+int ww_pending_due(struct ww_store *s, int64_t horizon_ms)
+{
+    sqlite3_stmt *st = ww_sql(s, "SELECT 1 FROM pending WHERE reason=?1 AND (hlc >> 16) <= ?2 "
+                                 "LIMIT 1");
+    if (!st)
+        return ww_sql_failed(s);
+    sqlite3_bind_int(st, 1, WW_ERANGE);
+    sqlite3_bind_int64(st, 2, horizon_ms);
+    return exists(s, st);
+}
+
+int ww_pending_last(struct ww_store *s, int64_t *out)
+{
+    sqlite3_stmt *st = ww_sql(s, "SELECT coalesce(max(rowid), 0) FROM pending");
+    if (!st)
+        return ww_sql_failed(s);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return step == SQLITE_ROW ? 0 : ww_db_err(s, step);
+}
+
+int ww_pending_take(struct ww_store *s, int64_t *after, int64_t upto, uint8_t **raws, size_t *lens,
+                    size_t max, size_t *n_out)
+{
+    int64_t first = *after, last = *after;
+    size_t n = 0;
+    int rc = 0, step;
+    sqlite3_stmt *st = ww_sql(s, "SELECT rowid, raw FROM pending WHERE rowid > ?1 AND rowid <= "
+                                 "?2 ORDER BY rowid LIMIT ?3");
+    if (!st)
+        return ww_sql_failed(s);
+    sqlite3_bind_int64(st, 1, first);
+    sqlite3_bind_int64(st, 2, upto);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        size_t len = (size_t)sqlite3_column_bytes(st, 1);
+        raws[n] = ww_malloc(len ? len : 1);
+        if (!raws[n]) {
+            rc = WW_ENOMEM;
+            break;
+        }
+        memcpy(raws[n], sqlite3_column_blob(st, 1), len);
+        lens[n++] = len;
+        last = sqlite3_column_int64(st, 0);
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = ww_db_err(s, step);
+    sqlite3_reset(st);
+    if (rc == 0 && n > 0) {
+        st = ww_sql(s, "DELETE FROM pending WHERE rowid > ?1 AND rowid <= ?2");
+        if (!st)
+            rc = ww_sql_failed(s);
+        else {
+            sqlite3_bind_int64(st, 1, first);
+            sqlite3_bind_int64(st, 2, last);
+            rc = ww_sql_done(s, st);
+        }
+    }
+    if (rc != 0) {
+        for (size_t i = 0; i < n; i++)
+            ww_free(raws[i]);
+        return rc;
+    }
+    *after = last;
+    *n_out = n;
+    return 0;
+}
