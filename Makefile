@@ -75,6 +75,22 @@ $(BUILD)/%.o: %.c | deps
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@) $(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# The public headers, as `make install` lays them out. The command compiles against these
+# alone: what it does, an app embedding the library can do too.
+PUBLIC_HDRS := core/wegwijs.h proto/ww_err.h proto/ww_enums.h
+PUBLIC_INC := $(BUILD)/include/wegwijs
+$(PUBLIC_INC)/%.h: core/%.h
+	@mkdir -p $(dir $@)
+	@cp $< $@
+$(PUBLIC_INC)/%.h: proto/%.h
+	@mkdir -p $(dir $@)
+	@cp $< $@
+CLI_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -I$(PUBLIC_INC) -Icli -MMD -MP $(WARN) $(OPT) \
+             $(SANFLAGS) $(CFLAGS)
+$(BUILD)/cli/%.o: cli/%.c $(addprefix $(PUBLIC_INC)/,$(notdir $(PUBLIC_HDRS))) | deps
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@) $(CC) $(CLI_CFLAGS) -c $< -o $@
+
 $(STATIC): $(LIB_OBJS)
 	@rm -f $@
 	$(call say,AR,$@) ar rcs $@ $^
@@ -163,7 +179,7 @@ install: all
 	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/
 	ln -sf libwegwijs.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libwegwijs.so.$(SOVERSION)
 	ln -sf libwegwijs.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libwegwijs.so
-	install -m 644 core/wegwijs.h proto/ww_err.h proto/ww_enums.h $(DESTDIR)$(INCDIR)/wegwijs/
+	install -m 644 $(PUBLIC_HDRS) $(DESTDIR)$(INCDIR)/wegwijs/
 	install -m 644 $(PCFILE) $(DESTDIR)$(LIBDIR)/pkgconfig/
 	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/
 

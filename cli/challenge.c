@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "library.h"
 
 static void print_day_cb(void *ud, const struct ww_day *d)
 {

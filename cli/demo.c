@@ -213,7 +213,7 @@ static int setup_group(struct demo *d)
             return failed(rc, "group create");
         say2(M_DEMO_GROUP_NEW, DEMO_GROUP, hex_of(d->gid, WW_ID_LEN, &h));
     }
-    if ((rc = ww_today(coach->s, d->gid, &d->today)) != 0)
+    if ((rc = ww_day_today(coach->s, d->gid, &d->today)) != 0)
         return failed(rc, "today");
 
     struct cli view = {coach->path, coach->s};
@@ -274,7 +274,7 @@ static int reflect(struct demo *d)
         r.answer_value[0] = 4;
         r.answer_item[1] = 2; /* K2 */
         r.answer_value[1] = 5;
-        if ((rc = ww_reflect(s1->s, d->gid, &r)) != 0)
+        if ((rc = ww_reflection_put(s1->s, d->gid, &r, NULL)) != 0)
             return failed(rc, "reflect");
         say2(M_OK_REFLECTED, date, share_name(r.share));
         printf("  %s: %s\n", msg(M_L_STARR_S), r.situatie);
@@ -293,7 +293,7 @@ static int reflect(struct demo *d)
         r.obstacles = WW_OBST_OTHER_TASKS;
         r.situatie = msg(M_DEMO_R2_S);
         r.share = WW_SHARE_SELF;
-        if ((rc = ww_reflect(s2->s, d->gid, &r)) != 0)
+        if ((rc = ww_reflection_put(s2->s, d->gid, &r, NULL)) != 0)
             return failed(rc, "reflect");
         say2(M_OK_REFLECTED, date, share_name(r.share));
         printf("  %s: %s\n", msg(M_L_STARR_S), r.situatie);
@@ -490,7 +490,8 @@ static int coach_acts(struct demo *d)
         if (fr.found) {
             say1(M_DEMO_REACTION_OLD, s1->alias);
         } else {
-            if ((rc = ww_react(coach->s, d->gid, f.hash, msg(M_DEMO_REACTION_TEXT))) != 0)
+            if ((rc = ww_reaction_put(coach->s, d->gid, f.hash, msg(M_DEMO_REACTION_TEXT), NULL)) !=
+                0)
                 return failed(rc, "react");
             say2(M_DEMO_REACTION, s1->alias, msg(M_DEMO_REACTION_TEXT));
         }
@@ -506,8 +507,8 @@ static int coach_acts(struct demo *d)
         say2(M_DEMO_SIGNOFF_OLD, code, s1->alias);
         return CLI_OK;
     }
-    rc = ww_signoff(coach->s, d->gid, s1->member, code, d->today, WW_LEVEL_PRACTISING,
-                    msg(M_DEMO_SIGNOFF_NOTE));
+    rc = ww_signoff_put(coach->s, d->gid, s1->member, code, d->today, WW_LEVEL_PRACTISING,
+                        msg(M_DEMO_SIGNOFF_NOTE), NULL);
     if (rc != 0)
         return failed(rc, "signoff");
     say3(M_OK_SIGNED_OFF, code, date, level_name(WW_LEVEL_PRACTISING));

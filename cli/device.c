@@ -93,7 +93,7 @@ int cli_date_or_today(struct cli *c, const uint8_t gid[WW_ID_LEN], const char *a
 {
     if (arg)
         return parse_date(arg, out);
-    int rc = ww_today(c->store, gid, out);
+    int rc = ww_day_today(c->store, gid, out);
     if (rc != 0) {
         lib_error(rc, M_E_TODAY, NULL);
         return CLI_FAIL;

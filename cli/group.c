@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "day.h"
 
 static int group_create(struct cli *c, int argc, char **argv)
 {
@@ -29,9 +28,8 @@ static int group_create(struct cli *c, int argc, char **argv)
         return rc;
     const char *tz = args_get(&a, "tz");
     if (tz) {
-        struct ww_tz zone;
         char q[48];
-        if (ww_tz_load(tz, &zone) != 0)
+        if (ww_tz_check(tz) != 0)
             return usage_error(M_E_BAD_TZ, quoted(tz, q), NULL);
     }
     if ((rc = cli_open(c, 0)) != CLI_OK)

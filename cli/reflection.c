@@ -11,7 +11,6 @@
 #include <strings.h>
 
 #include "cli.h"
-#include "library.h"
 
 #define N_ITEMS     12 /* climate items are numbered 1..12 (K1, K2, R1..R10) */
 #define MAX_ANSWERS 8
@@ -75,27 +74,6 @@ static int parse_answers(const struct args *a, struct ww_reflection *r)
     return CLI_OK;
 }
 
-struct find_reflection {
-    uint32_t date;
-    int found;
-    uint8_t hash[WW_EVENT_HASH_LEN];
-};
-
-static void find_reflection_cb(void *ud, const struct ww_reflection *r)
-{
-    struct find_reflection *f = ud;
-    if (!f->found && r->date == f->date) {
-        memcpy(f->hash, r->hash, WW_EVENT_HASH_LEN);
-        f->found = 1;
-    }
-}
-
-static void my_member_cb(void *ud, const struct ww_group_info *g)
-{
-    uint8_t *member = ud;
-    memcpy(member, g->my_member, WW_ID_LEN);
-}
-
 int verb_reflect(struct cli *c, int argc, char **argv)
 {
     static const struct opt_spec spec[] = {
@@ -145,19 +123,14 @@ int verb_reflect(struct cli *c, int argc, char **argv)
     r.date = date_arg;
     if (!date_str && (rc = cli_date_or_today(c, gid, NULL, &r.date)) != CLI_OK)
         return rc;
-    if ((rc = ww_reflect(c->store, gid, &r)) != 0)
+    uint8_t hash[WW_EVENT_HASH_LEN];
+    if ((rc = ww_reflection_put(c->store, gid, &r, hash)) != 0)
         return lib_error(rc, M_E_REFLECT, NULL);
     char d[11];
     ww_date_format(r.date, d);
     say2(r.draft ? M_OK_REFLECTED_DRAFT : M_OK_REFLECTED, d, share_name(r.share));
-    /* The event id, for reactions: the newest reflection of this member for the date. */
-    uint8_t me[WW_ID_LEN];
-    struct find_reflection f = {r.date, 0, {0}};
-    if (ww_group_get(c->store, gid, my_member_cb, me) == 0 &&
-        ww_reflections_list(c->store, gid, me, find_reflection_cb, &f) == 0 && f.found) {
-        struct hexbuf h;
-        printf("%s\n", hex_of(f.hash, WW_EVENT_HASH_LEN, &h));
-    }
+    struct hexbuf h; /* the event id, for reactions */
+    printf("%s\n", hex_of(hash, WW_EVENT_HASH_LEN, &h));
     return CLI_OK;
 }
 
@@ -262,7 +235,7 @@ int verb_react(struct cli *c, int argc, char **argv)
         rc = cli_group(c, a.pos[0], gid);
     if (rc != CLI_OK)
         return rc;
-    if ((rc = ww_react(c->store, gid, target, a.pos[2])) != 0)
+    if ((rc = ww_reaction_put(c->store, gid, target, a.pos[2], NULL)) != 0)
         return lib_error(rc, M_E_REACT, NULL);
     say(M_OK_REACTED);
     return CLI_OK;

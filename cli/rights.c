@@ -23,7 +23,7 @@ int verb_export(struct cli *c, int argc, char **argv)
     if (rc != CLI_OK)
         return rc;
     char *json = NULL;
-    if ((rc = ww_export_member(c->store, gid, member, &json)) != 0)
+    if ((rc = ww_member_export(c->store, gid, member, &json)) != 0)
         return lib_error(rc, M_E_EXPORT, NULL);
     fputs(json, stdout);
     ww_free_string(json);
@@ -36,7 +36,7 @@ int verb_erase(struct cli *c, int argc, char **argv)
     int rc = group_and_member(c, argc, argv, gid, member);
     if (rc != CLI_OK)
         return rc;
-    if ((rc = ww_erase_member(c->store, gid, member)) != 0)
+    if ((rc = ww_member_erase(c->store, gid, member)) != 0)
         return lib_error(rc, M_E_ERASE, NULL);
     struct hexbuf h;
     say1(M_OK_ERASED, hex_of(member, WW_ID_LEN, &h));

@@ -151,7 +151,7 @@ int verb_signoff(struct cli *c, int argc, char **argv)
         return rc;
     if (!date_arg && (rc = cli_date_or_today(c, gid, NULL, &date)) != CLI_OK)
         return rc;
-    rc = ww_signoff(c->store, gid, member, a.pos[2], date, level, args_get(&a, "note"));
+    rc = ww_signoff_put(c->store, gid, member, a.pos[2], date, level, args_get(&a, "note"), NULL);
     if (rc != 0)
         return lib_error(rc, M_E_SIGNOFF, NULL);
     char q[48], d[11];

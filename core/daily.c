@@ -39,7 +39,7 @@ static int group_row(struct ww_store *s, const uint8_t gid[16], struct group_row
     return rc;
 }
 
-int ww_today(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t *date_out)
+int ww_day_today(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t *date_out)
 {
     struct group_row g;
     struct ww_tz tz;

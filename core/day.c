@@ -625,3 +625,11 @@ int ww_tz_load(const char *name, struct ww_tz *out)
     *out = tz;
     return 0;
 }
+
+int ww_tz_check(const char *name)
+{
+    struct ww_tz tz;
+    if (!name || !*name)
+        return WW_EINVAL;
+    return ww_tz_load(name, &tz) == 0 ? 0 : WW_EINVAL;
+}

@@ -1,5 +1,6 @@
 /*
- * library.h - the starter challenge library and the climate questions.
+ * library.h - the starter challenge library and the climate questions (their public face
+ * is in wegwijs.h: ww_library_count, ww_library_at, ww_climate_item_get).
  *
  * The starter library is our own Dutch text: small, safe challenges done under
  * supervision, without client names, for internship weeks 1-4 (introduction) and 5+.
@@ -14,8 +15,6 @@
 
 #include "wegwijs.h"
 
-size_t ww_library_count(void);
-const struct ww_challenge *ww_library_at(size_t i);
 const struct ww_challenge *ww_library_find(const char *code); /* NULL when absent */
 
 /*
@@ -29,24 +28,6 @@ const struct ww_challenge *ww_library_find(const char *code); /* NULL when absen
 size_t ww_rotation_pick(const struct ww_challenge *const *c, size_t n, uint32_t start,
                         uint32_t date);
 
-enum ww_vermogen {
-    WW_VERM_ABSORPTIE = 1,
-    WW_VERM_OPLEIDEND = 2,
-    WW_VERM_VERBINDEND = 3,
-    WW_VERM_LEREND = 4
-};
-enum ww_climate { WW_CLIMATE_OUTCOME = 0, WW_CLIMATE_VEILIG = 1, WW_CLIMATE_FACILITEREND = 2 };
-
-struct ww_climate_item {
-    uint8_t item;     /* wire number: 1 K1, 2 K2, 3..12 R1..R10 */
-    const char *code; /* "K1", "R7" */
-    const char *text_nl;
-    const char *text_en;
-    uint8_t vermogen; /* enum ww_vermogen */
-    uint8_t climate;  /* enum ww_climate */
-};
-
-const struct ww_climate_item *ww_climate_item_get(uint8_t item); /* NULL when unknown */
 /* The day's questions: K1, K2, then one or two rotating items chosen by the date for the
  * whole team (not per student), from the set for the week (1-4: settling-in items; 5+:
  * the rest), R10 once a week. Writes at most 4 items; returns how many. */

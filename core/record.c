@@ -165,6 +165,7 @@ struct reflect_args {
     const struct ww_reflection *r;
     const char *code;
     struct ww_devinfo me;
+    uint8_t *hash_out;
 };
 
 static int do_reflect(struct ww_store *s, void *ud)
@@ -201,7 +202,7 @@ static int do_reflect(struct ww_store *s, void *ud)
                         .ref = ref,
                         .ref_len = 4,
                         .body = &body};
-    if ((rc = ww_emit(s, a->gid, &e, NULL)) != 0 || r->n_answers == 0)
+    if ((rc = ww_emit(s, a->gid, &e, a->hash_out)) != 0 || r->n_answers == 0)
         return rc;
 
     /* Climate answers: to the aggregator (when the group has one), and a local copy that
@@ -241,14 +242,16 @@ static int do_reflect(struct ww_store *s, void *ud)
     return ww_sql_done(s, st);
 }
 
-int ww_reflect(struct ww_store *s, const uint8_t group[WW_ID_LEN], const struct ww_reflection *r)
+int ww_reflection_put(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                      const struct ww_reflection *r, uint8_t hash_out[WW_EVENT_HASH_LEN])
 {
     if (!s || !group || !r)
         return WW_EINVAL;
     int rc = check_reflection(r);
     if (rc != 0)
         return rc;
-    struct reflect_args a = {.gid = group, .r = r, .code = r->code};
+    uint8_t hash[WW_EVENT_HASH_LEN];
+    struct reflect_args a = {.gid = group, .r = r, .code = r->code, .hash_out = hash};
     if ((rc = learner(s, group, &a.me)) != 0)
         return rc;
     char code[WW_MAX_CODE + 1];
@@ -259,7 +262,9 @@ int ww_reflect(struct ww_store *s, const uint8_t group[WW_ID_LEN], const struct 
     } else if (!*a.code || strlen(a.code) > WW_MAX_CODE) {
         return WW_EINVAL;
     }
-    return ww_tx(s, do_reflect, &a);
+    if ((rc = ww_tx(s, do_reflect, &a)) == 0 && hash_out)
+        memcpy(hash_out, hash, sizeof hash);
+    return rc;
 }
 
 static const char *col_text(sqlite3_stmt *st, int i)
@@ -361,8 +366,9 @@ int ww_reflections_list(struct ww_store *s, const uint8_t group[WW_ID_LEN], cons
 
 /* ---- Reactions ------------------------------------------------------------------------ */
 
-int ww_react(struct ww_store *s, const uint8_t group[WW_ID_LEN],
-             const uint8_t target[WW_EVENT_HASH_LEN], const char *text)
+int ww_reaction_put(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                    const uint8_t target[WW_EVENT_HASH_LEN], const char *text,
+                    uint8_t hash_out[WW_EVENT_HASH_LEN])
 {
     if (!s || !group || !target)
         return WW_EINVAL;
@@ -397,7 +403,7 @@ int ww_react(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                         .audience = (uint8_t)audience,
                         .subject = audience == WW_AUD_PAIR ? subject : NULL,
                         .body = &body};
-    return ww_emit_tx(s, group, &e, NULL);
+    return ww_emit_tx(s, group, &e, hash_out);
 }
 
 int ww_reactions_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],
@@ -542,8 +548,9 @@ int ww_signals_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],
 
 /* ---- Sign-offs ---------------------------------------------------------------------- */
 
-int ww_signoff(struct ww_store *s, const uint8_t group[WW_ID_LEN], const uint8_t member[WW_ID_LEN],
-               const char *code, uint32_t date, int level, const char *note)
+int ww_signoff_put(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                   const uint8_t member[WW_ID_LEN], const char *code, uint32_t date, int level,
+                   const char *note, uint8_t hash_out[WW_EVENT_HASH_LEN])
 {
     if (!s || !group || !member || !code || !*code || strlen(code) > WW_MAX_CODE ||
         date > WW_MAX_DATE || level < WW_LEVEL_NEVER || level > WW_LEVEL_GOOD)
@@ -566,7 +573,7 @@ int ww_signoff(struct ww_store *s, const uint8_t group[WW_ID_LEN], const uint8_t
     o->note = ww_slice_of(note);
     struct ww_emit e = {
         .kind = WW_KIND_SIGNOFF_PUT, .audience = WW_AUD_PAIR, .subject = member, .body = &body};
-    return ww_emit_tx(s, group, &e, NULL);
+    return ww_emit_tx(s, group, &e, hash_out);
 }
 
 int ww_signoffs_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],

@@ -162,7 +162,7 @@ static void device_row(struct ww_json *j, sqlite3_stmt *st)
     json_int_col(j, "events", st, 1);
 }
 
-int ww_export_member(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+int ww_member_export(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                      const uint8_t member[WW_ID_LEN], char **json_out)
 {
     if (!s || !group || !member || !json_out)
@@ -257,7 +257,7 @@ int ww_export_member(struct ww_store *s, const uint8_t group[WW_ID_LEN],
     return 0;
 }
 
-int ww_erase_member(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+int ww_member_erase(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                     const uint8_t member[WW_ID_LEN])
 {
     if (!s || !group || !member)

@@ -131,7 +131,7 @@ int ww_challenge_define(struct ww_store *s, const uint8_t group[WW_ID_LEN],
 int ww_challenge_schedule(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t date,
                           const char *code);
 /* Today's date in the group's time zone. Offline. */
-int ww_today(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t *date_out);
+int ww_day_today(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t *date_out);
 
 struct ww_day {
     uint32_t date;
@@ -147,6 +147,32 @@ int ww_day_get(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t date
                void (*cb)(void *ud, const struct ww_day *d), void *ud);
 /* Marks (off = 1) or unmarks a date as "geen dienst" for this device's member. */
 int ww_day_off(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t date, int off);
+
+/* The starter library: the challenges every group can use (Dutch text). */
+size_t ww_library_count(void);
+const struct ww_challenge *ww_library_at(size_t i); /* NULL when i >= count */
+
+/* The climate questions a day may ask (ww_day.items), with their texts. */
+enum ww_vermogen {
+    WW_VERM_ABSORPTIE = 1,
+    WW_VERM_OPLEIDEND = 2,
+    WW_VERM_VERBINDEND = 3,
+    WW_VERM_LEREND = 4
+};
+enum ww_climate { WW_CLIMATE_OUTCOME = 0, WW_CLIMATE_VEILIG = 1, WW_CLIMATE_FACILITEREND = 2 };
+struct ww_climate_item {
+    uint8_t item;     /* wire number: 1 K1, 2 K2, 3..12 R1..R10 */
+    const char *code; /* "K1", "R7" */
+    const char *text_nl;
+    const char *text_en;
+    uint8_t vermogen; /* enum ww_vermogen */
+    uint8_t climate;  /* enum ww_climate */
+};
+const struct ww_climate_item *ww_climate_item_get(uint8_t item); /* NULL when unknown */
+
+/* 0 when `name` is a time zone this device can compute dates in (an IANA name found in
+ * the system's zone files, or a POSIX TZ rule); WW_EINVAL otherwise. */
+int ww_tz_check(const char *name);
 
 /* ---- Reflections, reactions, signals, sign-offs ------------------------------------- */
 
@@ -170,7 +196,8 @@ struct ww_reflection {
 
 /* Records (or replaces) this device's member's reflection for r->date. Climate answers go to
  * the aggregator only (and stay readable on this device). */
-int ww_reflect(struct ww_store *s, const uint8_t group[WW_ID_LEN], const struct ww_reflection *r);
+int ww_reflection_put(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                      const struct ww_reflection *r, uint8_t hash_out[WW_EVENT_HASH_LEN]);
 /* Every reflection this device knows of, newest date first; member may be NULL for all. */
 int ww_reflections_list(struct ww_store *s, const uint8_t group[WW_ID_LEN], const uint8_t *member,
                         void (*cb)(void *ud, const struct ww_reflection *r), void *ud);
@@ -183,8 +210,9 @@ struct ww_reaction {
     uint64_t hlc;
 };
 /* Reacts to a reflection this device can read; the reaction has the reflection's audience. */
-int ww_react(struct ww_store *s, const uint8_t group[WW_ID_LEN],
-             const uint8_t target[WW_EVENT_HASH_LEN], const char *text);
+int ww_reaction_put(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                    const uint8_t target[WW_EVENT_HASH_LEN], const char *text,
+                    uint8_t hash_out[WW_EVENT_HASH_LEN]);
 int ww_reactions_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                       const uint8_t target[WW_EVENT_HASH_LEN],
                       void (*cb)(void *ud, const struct ww_reaction *r), void *ud);
@@ -219,8 +247,9 @@ struct ww_signoff {
     uint64_t hlc;
 };
 /* The coach signs off a student's challenge on the development scale. */
-int ww_signoff(struct ww_store *s, const uint8_t group[WW_ID_LEN], const uint8_t member[WW_ID_LEN],
-               const char *code, uint32_t date, int level, const char *note);
+int ww_signoff_put(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                   const uint8_t member[WW_ID_LEN], const char *code, uint32_t date, int level,
+                   const char *note, uint8_t hash_out[WW_EVENT_HASH_LEN]);
 int ww_signoffs_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                      void (*cb)(void *ud, const struct ww_signoff *so), void *ud);
 
@@ -317,13 +346,13 @@ void ww_store_rollback(struct ww_store *s);
 
 /* Everything this device holds about one member, as a JSON document (UTF-8, NUL-ended).
  * *json_out is allocated; release it with ww_free_string(). */
-int ww_export_member(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+int ww_member_export(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                      const uint8_t member[WW_ID_LEN], char **json_out);
 void ww_free_string(char *p);
 /* Erases a member's bodies everywhere (the owner, or the member's own device): an event that
  * every replica applies by dropping the ciphertext of the member's events; the chain of
  * hashes and signatures still verifies. */
-int ww_erase_member(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+int ww_member_erase(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                     const uint8_t member[WW_ID_LEN]);
 
 /* ---- Small helpers ----------------------------------------------------------------- */

@@ -46,5 +46,11 @@ grep -nE '#include <uv\.h>' $(git ls-files 'core/*') && {
     echo "lint: core/ never touches a socket"
     status=1
 }
+# The command is a client of the public API alone (the Makefile compiles it that way too).
+if grep -nE '#include "' $(git ls-files 'cli/*.c' 'cli/*.h') |
+    grep -vE '#include "(cli|msg|wegwijs|ww_err|ww_enums)\.h"'; then
+    echo "lint: cli/ includes only the public headers (wegwijs.h, ww_err.h, ww_enums.h)"
+    status=1
+fi
 [ $status -eq 0 ] && echo "lint: ok"
 exit $status

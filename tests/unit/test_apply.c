@@ -91,7 +91,7 @@ TEST(apply_rejects_bad_signature_hash_chain_and_time)
     struct fx_group g;
     fx_group_make(&g, 1, 0, NULL);
     uint32_t d;
-    ASSERT_OK(ww_today(g.coach, g.gid, &d));
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
     struct ww_body b;
     uint8_t ref[4];
     static struct fx_ev first, good, bad;
@@ -156,7 +156,7 @@ TEST(apply_rejects_role_and_cap_violations_from_peers)
     struct fx_group g;
     fx_group_make(&g, 4, 0, NULL);
     uint32_t d;
-    ASSERT_OK(ww_today(g.coach, g.gid, &d));
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
     /* A student writes a schedule (coach only), bypassing its own API. */
     struct ww_body b;
     memset(&b, 0, sizeof b);
@@ -201,7 +201,7 @@ TEST(apply_defers_until_cause_arrives)
     struct fx_group g;
     fx_group_make(&g, 1, 0, NULL);
     uint32_t d;
-    ASSERT_OK(ww_today(g.coach, g.gid, &d));
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
     ASSERT_OK(ww_day_off(g.st[0], g.gid, d, 1));
     /* A replica of the coach receives the student's events before the coach's: they wait
      * (group, author and epoch are unknown there) and are not counted as held. */
@@ -243,7 +243,7 @@ TEST(apply_detects_forks)
     struct fx_group g;
     fx_group_make(&g, 1, 0, NULL);
     uint32_t d;
-    ASSERT_OK(ww_today(g.coach, g.gid, &d));
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
     /* A restored backup: the same author writes two different events at the same seq. */
     struct ww_body b;
     uint8_t ref[4];
@@ -348,29 +348,30 @@ TEST(apply_erasure_drops_bodies_and_chain_still_verifies)
     struct fx_group g;
     fx_group_make(&g, 2, 0, NULL);
     uint32_t d;
-    ASSERT_OK(ww_today(g.coach, g.gid, &d));
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
     struct ww_reflection r;
     memset(&r, 0, sizeof r);
     r.date = d;
     r.status = WW_STATUS_DONE;
     r.reflectie = "Persoonlijke tekst van student een.";
     r.share = WW_SHARE_COACH;
-    ASSERT_OK(ww_reflect(g.st[0], g.gid, &r));
+    ASSERT_OK(ww_reflection_put(g.st[0], g.gid, &r, NULL));
     ASSERT_OK(ww_day_off(g.st[0], g.gid, d + 1, 1));
-    ASSERT_OK(ww_signoff(g.coach, g.gid, g.m_st[0], "W01", d, WW_LEVEL_GOOD, "Over student een"));
+    ASSERT_OK(ww_signoff_put(g.coach, g.gid, g.m_st[0], "W01", d, WW_LEVEL_GOOD, "Over student een",
+                             NULL));
     fx_group_sync(&g);
 
     char *json = NULL;
     static char text[1 << 16];
-    ASSERT_OK(ww_export_member(g.coach, g.gid, g.m_st[0], &json));
+    ASSERT_OK(ww_member_export(g.coach, g.gid, g.m_st[0], &json));
     keep_json(json, text, sizeof text);
     ASSERT(strstr(text, "Persoonlijke tekst van student een."));
     ASSERT(strstr(text, "\"format\":\"wegwijs-export-v1\""));
     ASSERT(strstr(text, "Over student een"));
 
     /* Only the owner or the member may erase. */
-    ASSERT_ERR(ww_erase_member(g.st[1], g.gid, g.m_st[0]), WW_EROLE);
-    ASSERT_OK(ww_erase_member(g.coach, g.gid, g.m_st[0]));
+    ASSERT_ERR(ww_member_erase(g.st[1], g.gid, g.m_st[0]), WW_EROLE);
+    ASSERT_OK(ww_member_erase(g.coach, g.gid, g.m_st[0]));
     fx_group_sync(&g);
     struct ww_store *all[] = {g.coach, g.st[0], g.st[1]};
     for (int i = 0; i < 3; i++) {
@@ -378,7 +379,7 @@ TEST(apply_erasure_drops_bodies_and_chain_still_verifies)
         ASSERT_EQ(fx_count(all[i], "SELECT count(*) FROM days_off"), 0);
         ASSERT_EQ(fx_count(all[i], "SELECT count(*) FROM signoffs"), 0);
     }
-    ASSERT_OK(ww_export_member(g.coach, g.gid, g.m_st[0], &json));
+    ASSERT_OK(ww_member_export(g.coach, g.gid, g.m_st[0], &json));
     keep_json(json, text, sizeof text);
     ASSERT(!strstr(text, "Persoonlijke tekst"));
     ASSERT(strstr(text, "\"erased\":1"));
@@ -400,7 +401,7 @@ TEST(apply_full_disk_leaves_store_consistent)
     struct fx_group g;
     fx_group_make(&g, 1, 0, NULL);
     uint32_t d;
-    ASSERT_OK(ww_today(g.coach, g.gid, &d));
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
     long pages = fx_count(g.st[0], "PRAGMA page_count");
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA max_page_count=%ld", pages);
@@ -416,7 +417,7 @@ TEST(apply_full_disk_leaves_store_consistent)
     int rc = 0;
     for (uint32_t i = 0; i < 200 && rc == 0; i++) {
         r.date = d + i;
-        rc = ww_reflect(g.st[0], g.gid, &r);
+        rc = ww_reflection_put(g.st[0], g.gid, &r, NULL);
     }
     ASSERT_ERR(rc, WW_EFULL);
     long after = fx_count(g.st[0], "SELECT count(*) FROM events");
@@ -425,7 +426,7 @@ TEST(apply_full_disk_leaves_store_consistent)
     /* Once there is room again, writing and syncing go on where they stopped. */
     ASSERT_EQ(fx_count(g.st[0], "PRAGMA max_page_count=1000000"), 1000000);
     r.date = d + 500;
-    ASSERT_OK(ww_reflect(g.st[0], g.gid, &r));
+    ASSERT_OK(ww_reflection_put(g.st[0], g.gid, &r, NULL));
     fx_sync(g.st[0], g.coach, g.gid, 256);
     ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM reflections"), after - events + 1);
     fx_group_close(&g);
@@ -436,7 +437,7 @@ TEST(apply_erasure_before_late_events_still_forwards_cleanly)
     struct fx_group g;
     fx_group_make(&g, 2, 0, NULL);
     uint32_t d;
-    ASSERT_OK(ww_today(g.coach, g.gid, &d));
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
     /* Offline, student1 writes privately: a SELF key.share and a reflection. */
     struct ww_reflection r;
     memset(&r, 0, sizeof r);
@@ -444,10 +445,10 @@ TEST(apply_erasure_before_late_events_still_forwards_cleanly)
     r.status = WW_STATUS_DONE;
     r.reflectie = "Laat binnengekomen tekst.";
     r.share = WW_SHARE_SELF;
-    ASSERT_OK(ww_reflect(g.st[0], g.gid, &r));
+    ASSERT_OK(ww_reflection_put(g.st[0], g.gid, &r, NULL));
     /* Meanwhile, later by the clock, the coach erases student1. */
     fx_now += 60000;
-    ASSERT_OK(ww_erase_member(g.coach, g.gid, g.m_st[0]));
+    ASSERT_OK(ww_member_erase(g.coach, g.gid, g.m_st[0]));
     /* Then student1's events reach the coach, and the coach's log a new replica. */
     fx_sync(g.st[0], g.coach, g.gid, 256);
     ASSERT_EQ(bodies_left(g.coach, g.gid), 0);
@@ -457,5 +458,99 @@ TEST(apply_erasure_before_late_events_still_forwards_cleanly)
     ASSERT_EQ((long)got, fx_count(g.coach, "SELECT count(*) FROM events"));
     ASSERT_EQ(fx_count(fresh, "SELECT count(*) FROM pending"), 0);
     ww_store_close(fresh);
+    fx_group_close(&g);
+}
+
+struct outcomes {
+    size_t n, by[6], released;
+    int last_reason;
+};
+
+static void count_outcome(void *ud, const struct ww_outcome *o)
+{
+    struct outcomes *c = ud;
+    ASSERT_LT(o->outcome, 6);
+    c->n++;
+    c->by[o->outcome]++;
+    if (o->index == WW_OUTCOME_RELEASED) {
+        c->released++;
+        ASSERT_EQ(o->outcome, WW_OUTCOME_APPLIED); /* released events are news only when applied */
+    }
+    if (o->outcome == WW_OUTCOME_APPLIED)
+        ASSERT(o->hash && o->group && o->event && o->len > 0);
+    c->last_reason = o->reason;
+}
+
+/* A hub fans out what it applied: every event gets an outcome, released ones included, and
+ * a tampered event is told apart from one that breaks a rule. */
+TEST(apply_reports_every_outcome)
+{
+    struct fx_group g;
+    fx_group_make(&g, 1, 0, NULL);
+    uint32_t d;
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
+    ASSERT_OK(ww_day_off(g.st[0], g.gid, d, 1));
+    struct ww_store *replica = fx_open_db("coach", "replica.db");
+    struct ww_vv_item peer[1];
+    ww_store_device(g.coach, peer[0].author);
+    peer[0].seq = 1000000;
+    struct fx_bag st = {.n = 0}, co = {.n = 0};
+    int more = 0;
+    ASSERT_OK(ww_sync_missing(g.st[0], g.gid, peer, 1, 256, 1u << 20, fx_bag_add, &st, &more));
+    ASSERT_OK(ww_sync_missing(g.coach, g.gid, NULL, 0, 256, 1u << 20, fx_bag_add, &co, &more));
+    ASSERT_GT(st.n, 0);
+    struct ww_apply_result r;
+    struct outcomes c = {0};
+    ASSERT_OK(ww_sync_apply_each(replica, (const uint8_t *const *)st.raw, st.len, st.n, &r,
+                                 count_outcome, &c));
+    ASSERT_EQ(c.n, st.n);
+    ASSERT_EQ(c.by[WW_OUTCOME_DEFERRED], st.n);
+
+    /* In the caller's transaction, rolled back: nothing of it stays. */
+    ASSERT_OK(ww_store_begin(replica));
+    ASSERT_ERR(ww_store_begin(replica), WW_ESTATE);
+    memset(&c, 0, sizeof c);
+    ASSERT_OK(ww_sync_apply_each(replica, (const uint8_t *const *)co.raw, co.len, co.n, &r,
+                                 count_outcome, &c));
+    ASSERT_EQ(c.by[WW_OUTCOME_APPLIED], co.n + st.n);
+    ww_store_rollback(replica);
+    ASSERT_EQ(fx_count(replica, "SELECT count(*) FROM events"), 0);
+    ASSERT_ERR(ww_store_commit(replica), WW_ESTATE);
+
+    /* Committed: the coach's events apply, and the student's waiting ones are released. */
+    ASSERT_OK(ww_store_begin(replica));
+    memset(&c, 0, sizeof c);
+    ASSERT_OK(ww_sync_apply_each(replica, (const uint8_t *const *)co.raw, co.len, co.n, &r,
+                                 count_outcome, &c));
+    ASSERT_OK(ww_store_commit(replica));
+    ASSERT_EQ(c.by[WW_OUTCOME_APPLIED], co.n + st.n);
+    ASSERT_EQ(c.released, st.n);
+    ASSERT_EQ(fx_count(replica, "SELECT count(*) FROM pending"), 0);
+
+    /* The same again: duplicates. A flipped signature bit: malformed, not a rule. */
+    memset(&c, 0, sizeof c);
+    ASSERT_OK(ww_sync_apply_each(replica, (const uint8_t *const *)co.raw, co.len, co.n, &r,
+                                 count_outcome, &c));
+    ASSERT_EQ(c.by[WW_OUTCOME_DUPLICATE], co.n);
+    static struct fx_ev bad;
+    memcpy(bad.raw, st.raw[0], st.len[0]);
+    bad.len = st.len[0];
+    struct ww_envelope env;
+    ASSERT_OK(ww_envelope_decode(bad.raw, bad.len, &env));
+    size_t at = 0;
+    while (at + WW_SIG_LEN <= bad.len && memcmp(bad.raw + at, env.sig, WW_SIG_LEN) != 0)
+        at++;
+    ASSERT_LT(at + WW_SIG_LEN, bad.len + 1);
+    bad.raw[at + 10] ^= 1; /* only the signature is wrong */
+    struct ww_store *fresh = fx_open_db("coach", "fresh.db");
+    const uint8_t *one = bad.raw;
+    memset(&c, 0, sizeof c);
+    ASSERT_OK(ww_sync_apply_each(fresh, &one, &bad.len, 1, &r, count_outcome, &c));
+    ASSERT_EQ(c.by[WW_OUTCOME_MALFORMED], 1);
+    ASSERT_ERR(c.last_reason, WW_EBADSIG);
+    ww_store_close(fresh);
+    fx_bag_free(&st);
+    fx_bag_free(&co);
+    ww_store_close(replica);
     fx_group_close(&g);
 }

@@ -72,7 +72,8 @@ static void act(struct fx_group *g, int who, uint32_t today)
         }
         case 1: {
             int m = (int)pick(4);
-            ASSERT_OK(ww_signoff(c, g->gid, g->m_st[m], "W03", day, 1 + (int)pick(4), "Goed."));
+            ASSERT_OK(
+                ww_signoff_put(c, g->gid, g->m_st[m], "W03", day, 1 + (int)pick(4), "Goed.", NULL));
             break;
         }
         case 2: {
@@ -110,7 +111,7 @@ static void act(struct fx_group *g, int who, uint32_t today)
         r.n_answers = 2;
         r.answer_item[0] = 1, r.answer_value[0] = (uint8_t)pick(6);
         r.answer_item[1] = 2, r.answer_value[1] = (uint8_t)pick(6);
-        ASSERT_OK(ww_reflect(s, g->gid, &r));
+        ASSERT_OK(ww_reflection_put(s, g->gid, &r, NULL));
         break;
     }
     case 2:
@@ -120,7 +121,7 @@ static void act(struct fx_group *g, int who, uint32_t today)
         struct hash_pick p = {{0}, 0};
         ASSERT_OK(ww_reflections_list(s, g->gid, NULL, any_group_reflection, &p));
         if (p.n)
-            ASSERT_OK(ww_react(s, g->gid, p.hash, texts[pick(5)]));
+            ASSERT_OK(ww_reaction_put(s, g->gid, p.hash, texts[pick(5)], NULL));
         break;
     }
     default: {
@@ -217,7 +218,7 @@ TEST(converge_2000_events_six_authors_any_order)
     fx_group_make(&g, 4, 1, agg);
     rng_state = 0x9e3779b97f4a7c15ull ^ ww_test_seed();
     uint32_t today;
-    ASSERT_OK(ww_today(g.coach, g.gid, &today));
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &today));
     /* Everyone works offline; now and then one device meets the coach. */
     while (fx_count(g.coach, "SELECT count(*) FROM events") < 2000) {
         for (int i = 0; i < 40; i++) {

@@ -227,12 +227,12 @@ TEST(core_today_challenge_schedule_and_rotation)
     struct fx_group g;
     fx_group_make(&g, 1, 0, NULL);
     uint32_t today, mon;
-    ASSERT_OK(ww_today(g.st[0], g.gid, &today));
+    ASSERT_OK(ww_day_today(g.st[0], g.gid, &today));
     ASSERT_OK(ww_date_parse("2026-11-23", &mon));
     ASSERT_EQ(today, mon);
     /* 23:30 UTC on Monday is already Tuesday in Amsterdam. */
     fx_now = FX_MONDAY_0800 + (int64_t)(16 * 3600 + 1800) * 1000;
-    ASSERT_OK(ww_today(g.st[0], g.gid, &today));
+    ASSERT_OK(ww_day_today(g.st[0], g.gid, &today));
     ASSERT_EQ(today, mon + 1);
     fx_now = FX_MONDAY_0800;
 
@@ -334,9 +334,9 @@ TEST(core_reflection_audiences)
     struct fx_group g;
     fx_group_make(&g, 2, 1, NULL);
     uint32_t d;
-    ASSERT_OK(ww_today(g.coach, g.gid, &d));
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
     struct ww_reflection r = refl(d, WW_SHARE_SELF, "Alleen voor mij.");
-    ASSERT_OK(ww_reflect(g.st[0], g.gid, &r));
+    ASSERT_OK(ww_reflection_put(g.st[0], g.gid, &r, NULL));
     fx_group_sync(&g);
     struct seen v = seen_by(g.st[0], g.gid, g.m_st[0]);
     ASSERT_EQ(v.n, 1);
@@ -348,7 +348,7 @@ TEST(core_reflection_audiences)
 
     /* Shared with the coach: the coach reads it, the group does not. */
     r = refl(d, WW_SHARE_COACH, "Voor mijn coach.");
-    ASSERT_OK(ww_reflect(g.st[0], g.gid, &r));
+    ASSERT_OK(ww_reflection_put(g.st[0], g.gid, &r, NULL));
     fx_group_sync(&g);
     v = seen_by(g.coach, g.gid, g.m_st[0]);
     ASSERT_EQ(v.n, 1);
@@ -360,12 +360,12 @@ TEST(core_reflection_audiences)
     /* Shared with the group: everyone reads it. Made private again: nobody else does,
      * and the earlier text is gone from their stores. */
     r = refl(d, WW_SHARE_GROUP, "Voor de groep.");
-    ASSERT_OK(ww_reflect(g.st[0], g.gid, &r));
+    ASSERT_OK(ww_reflection_put(g.st[0], g.gid, &r, NULL));
     fx_group_sync(&g);
     ASSERT_STR_EQ(seen_by(g.st[1], g.gid, g.m_st[0]).text, "Voor de groep.");
     ASSERT_STR_EQ(seen_by(g.senior, g.gid, g.m_st[0]).text, "Voor de groep.");
     r = refl(d, WW_SHARE_SELF, "Toch privé.");
-    ASSERT_OK(ww_reflect(g.st[0], g.gid, &r));
+    ASSERT_OK(ww_reflection_put(g.st[0], g.gid, &r, NULL));
     fx_group_sync(&g);
     v = seen_by(g.st[1], g.gid, g.m_st[0]);
     ASSERT_EQ(v.n, 1);
@@ -382,16 +382,16 @@ TEST(core_reflection_audiences)
     ASSERT_EQ(seen_by(g.st[0], g.gid, g.m_st[0]).readable, 1);
 
     /* Only learners reflect; bounds are enforced. */
-    ASSERT_ERR(ww_reflect(g.coach, g.gid, &r), WW_EROLE);
+    ASSERT_ERR(ww_reflection_put(g.coach, g.gid, &r, NULL), WW_EROLE);
     static char big[402];
     memset(big, 'a', 401);
     r.reflectie = big;
-    ASSERT_ERR(ww_reflect(g.st[0], g.gid, &r), WW_ETOOBIG);
+    ASSERT_ERR(ww_reflection_put(g.st[0], g.gid, &r, NULL), WW_ETOOBIG);
     r = refl(d, WW_SHARE_SELF, "x");
     r.status = WW_STATUS_DONE; /* "gedaan" has no obstacles */
-    ASSERT_ERR(ww_reflect(g.st[0], g.gid, &r), WW_EINVAL);
+    ASSERT_ERR(ww_reflection_put(g.st[0], g.gid, &r, NULL), WW_EINVAL);
     r = refl(d, WW_SHARE_SELF, "\xc3\x28");
-    ASSERT_ERR(ww_reflect(g.st[0], g.gid, &r), WW_EUTF8);
+    ASSERT_ERR(ww_reflection_put(g.st[0], g.gid, &r, NULL), WW_EUTF8);
     fx_group_close(&g);
 }
 
@@ -406,13 +406,13 @@ TEST(core_reflection_last_writer_wins_across_devices)
     fx_sync2(g.coach, g.st[0], g.gid);
     fx_sync2(g.coach, phone, g.gid);
     uint32_t d;
-    ASSERT_OK(ww_today(g.coach, g.gid, &d));
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
     /* Both devices write the same day offline; the later one wins everywhere. */
     struct ww_reflection r = refl(d, WW_SHARE_COACH, "Van de laptop.");
-    ASSERT_OK(ww_reflect(g.st[0], g.gid, &r));
+    ASSERT_OK(ww_reflection_put(g.st[0], g.gid, &r, NULL));
     fx_now += 60000;
     r = refl(d, WW_SHARE_COACH, "Van de telefoon.");
-    ASSERT_OK(ww_reflect(phone, g.gid, &r));
+    ASSERT_OK(ww_reflection_put(phone, g.gid, &r, NULL));
     fx_sync2(phone, g.coach, g.gid);
     fx_sync2(g.st[0], g.coach, g.gid);
     fx_sync2(g.coach, phone, g.gid);
@@ -432,13 +432,13 @@ TEST(core_climate_answers_reach_only_the_aggregator)
     struct fx_group g;
     fx_group_make(&g, 2, 0, agg);
     uint32_t d;
-    ASSERT_OK(ww_today(g.coach, g.gid, &d));
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
     struct ww_reflection r = refl(d, WW_SHARE_GROUP, "Goede dag.");
     r.n_answers = 3;
     r.answer_item[0] = 1, r.answer_value[0] = 4;
     r.answer_item[1] = 2, r.answer_value[1] = 2;
     r.answer_item[2] = 4, r.answer_value[2] = 0;
-    ASSERT_OK(ww_reflect(g.st[0], g.gid, &r));
+    ASSERT_OK(ww_reflection_put(g.st[0], g.gid, &r, NULL));
     fx_group_sync(&g);
     fx_sync(g.coach, hub, g.gid, 256);
     /* The hub (holding the aggregator key) reads the answers; the coach and the other
@@ -452,9 +452,9 @@ TEST(core_climate_answers_reach_only_the_aggregator)
     ASSERT_EQ(seen_by(g.coach, g.gid, g.m_st[0]).n_answers, 0);
     /* Unknown items and values out of range are refused. */
     r.answer_item[2] = 99;
-    ASSERT_ERR(ww_reflect(g.st[0], g.gid, &r), WW_EINVAL);
+    ASSERT_ERR(ww_reflection_put(g.st[0], g.gid, &r, NULL), WW_EINVAL);
     r.answer_item[2] = 4, r.answer_value[2] = 6;
-    ASSERT_ERR(ww_reflect(g.st[0], g.gid, &r), WW_EINVAL);
+    ASSERT_ERR(ww_reflection_put(g.st[0], g.gid, &r, NULL), WW_EINVAL);
     ww_store_close(hub);
     fx_group_close(&g);
 }
@@ -499,15 +499,15 @@ TEST(core_reactions_signals_signoffs)
     struct fx_group g;
     fx_group_make(&g, 2, 1, NULL);
     uint32_t d;
-    ASSERT_OK(ww_today(g.coach, g.gid, &d));
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
     struct ww_reflection r = refl(d, WW_SHARE_GROUP, "Gedeeld.");
-    ASSERT_OK(ww_reflect(g.st[0], g.gid, &r));
+    ASSERT_OK(ww_reflection_put(g.st[0], g.gid, &r, NULL));
     fx_group_sync(&g);
     struct seen v = seen_by(g.st[1], g.gid, g.m_st[0]);
-    ASSERT_OK(ww_react(g.st[1], g.gid, v.hash, "Herkenbaar, goed gedaan!"));
-    ASSERT_OK(ww_react(g.senior, g.gid, v.hash, "Mooi dat je om uitleg vroeg."));
+    ASSERT_OK(ww_reaction_put(g.st[1], g.gid, v.hash, "Herkenbaar, goed gedaan!", NULL));
+    ASSERT_OK(ww_reaction_put(g.senior, g.gid, v.hash, "Mooi dat je om uitleg vroeg.", NULL));
     uint8_t bogus[32] = {1};
-    ASSERT_ERR(ww_react(g.st[1], g.gid, bogus, "?"), WW_ENOTFOUND);
+    ASSERT_ERR(ww_reaction_put(g.st[1], g.gid, bogus, "?", NULL), WW_ENOTFOUND);
     fx_group_sync(&g);
     int n = 0;
     ASSERT_OK(ww_reactions_list(g.st[0], g.gid, v.hash, reaction_cb, &n));
@@ -534,9 +534,11 @@ TEST(core_reactions_signals_signoffs)
     ASSERT_OK(ww_signals_list(g.senior, g.gid, signal_cb, &ss));
     ASSERT_EQ(ss.state, WW_SIGNAL_DISCUSSED);
 
-    ASSERT_OK(ww_signoff(g.coach, g.gid, g.m_st[0], "W03", d, WW_LEVEL_SUFFICIENT, "Netjes."));
-    ASSERT_ERR(ww_signoff(g.st[1], g.gid, g.m_st[0], "W03", d, WW_LEVEL_GOOD, NULL), WW_EROLE);
-    ASSERT_ERR(ww_signoff(g.coach, g.gid, g.m_st[0], "W03", d, 5, NULL), WW_EINVAL);
+    ASSERT_OK(
+        ww_signoff_put(g.coach, g.gid, g.m_st[0], "W03", d, WW_LEVEL_SUFFICIENT, "Netjes.", NULL));
+    ASSERT_ERR(ww_signoff_put(g.st[1], g.gid, g.m_st[0], "W03", d, WW_LEVEL_GOOD, NULL, NULL),
+               WW_EROLE);
+    ASSERT_ERR(ww_signoff_put(g.coach, g.gid, g.m_st[0], "W03", d, 5, NULL, NULL), WW_EINVAL);
     fx_group_sync(&g);
     int so[2] = {0};
     ASSERT_OK(ww_signoffs_list(g.st[0], g.gid, signoff_cb, so));

@@ -21,7 +21,7 @@ TEST(durability_bad_last_signature_keeps_good_prefix)
     struct fx_group g;
     fx_group_make(&g, 1, 0, NULL);
     uint32_t d;
-    ASSERT_OK(ww_today(g.coach, g.gid, &d));
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
     for (uint32_t i = 0; i < 5; i++)
         ASSERT_OK(ww_day_off(g.st[0], g.gid, d + i, 1));
     /* The student's five new events, as one run in one batch. */
@@ -138,7 +138,7 @@ TEST(durability_killed_writer_leaves_consistent_store)
             r.share = WW_SHARE_GROUP;
             for (uint32_t i = 0;; i++) {
                 r.date = 20000 + (uint32_t)round * 100000 + i;
-                if (ww_reflect(s, gid, &r) != 0)
+                if (ww_reflection_put(s, gid, &r, NULL) != 0)
                     _exit(4);
             }
         }
@@ -202,7 +202,7 @@ TEST(durability_sync_pages_through_missing_events)
     struct fx_group g;
     fx_group_make(&g, 2, 1, NULL);
     uint32_t d;
-    ASSERT_OK(ww_today(g.coach, g.gid, &d));
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
     for (uint32_t i = 0; i < 10; i++) {
         ASSERT_OK(ww_day_off(g.st[i % 2], g.gid, d + i, 1));
         fx_now += 1000;

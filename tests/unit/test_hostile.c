@@ -70,7 +70,7 @@ TEST(hostile_clock_from_the_future_waits_and_stops_nobody)
     struct fx_group g;
     fx_group_make(&g, 1, 0, NULL);
     uint32_t d;
-    ASSERT_OK(ww_today(g.coach, g.gid, &d));
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
     static struct fx_ev ev;
     day_off_event(g.st[0], g.gid, d, far_future, &ev);
     struct ww_apply_result r = fx_apply1(g.coach, &ev);
@@ -126,7 +126,7 @@ TEST(hostile_unsigned_forks_are_not_recorded)
     struct fx_group g;
     fx_group_make(&g, 1, 0, NULL);
     uint32_t d;
-    ASSERT_OK(ww_today(g.coach, g.gid, &d));
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
     ASSERT_OK(ww_day_off(g.st[0], g.gid, d, 1));
     fx_sync(g.st[0], g.coach, g.gid, 256);
     /* The student's first event, which the coach holds, with its signature damaged: the same
@@ -166,7 +166,7 @@ TEST(hostile_late_member_reads_what_came_before)
     struct fx_group g;
     fx_group_make(&g, 1, 0, NULL);
     uint32_t d;
-    ASSERT_OK(ww_today(g.coach, g.gid, &d));
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
     struct ww_challenge c = {"EIGEN1", "Eigen", "Iets kleins onder begeleiding.", 2, 1, 52, "", 0};
     ASSERT_OK(ww_challenge_define(g.coach, g.gid, &c));
     ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, d, "EIGEN1"));
@@ -190,7 +190,7 @@ TEST(hostile_removed_member_cannot_write_on_with_old_keys)
     struct fx_group g;
     fx_group_make(&g, 2, 0, NULL);
     uint32_t d;
-    ASSERT_OK(ww_today(g.coach, g.gid, &d));
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
     ASSERT_OK(ww_member_remove(g.coach, g.gid, g.m_st[1]));
     fx_now += 1000;
     /* The removed device has not heard of its removal (or pretends not to): it writes under
@@ -231,14 +231,14 @@ TEST(hostile_second_coach_device_reads_pair_audience)
     ASSERT_OK(ww_device_add(g.coach, g.gid, coach_member, pk));
     fx_group_sync(&g);
     uint32_t d;
-    ASSERT_OK(ww_today(g.coach, g.gid, &d));
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
     struct ww_reflection r;
     memset(&r, 0, sizeof r);
     r.date = d;
     r.status = WW_STATUS_DONE;
     r.reflectie = "Voor de coach.";
     r.share = WW_SHARE_COACH;
-    ASSERT_OK(ww_reflect(g.st[0], g.gid, &r));
+    ASSERT_OK(ww_reflection_put(g.st[0], g.gid, &r, NULL));
     fx_group_sync(&g);
     fx_sync(g.coach, laptop, g.gid, 256);
     struct seen v = {0, ""};
@@ -258,7 +258,7 @@ TEST(hostile_erasure_takes_the_coach_note_on_a_signal_too)
     fx_sync(g.st[0], g.coach, g.gid, 256);
     ASSERT_OK(ww_signal_resolve(g.coach, g.gid, sig, WW_SIGNAL_DISCUSSED, "Gesprek gehad."));
     ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM signal_states"), 1);
-    ASSERT_OK(ww_erase_member(g.coach, g.gid, g.m_st[0]));
+    ASSERT_OK(ww_member_erase(g.coach, g.gid, g.m_st[0]));
     ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM signal_states"), 0);
     ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM signals"), 0);
     fx_group_close(&g);
@@ -269,7 +269,7 @@ TEST(hostile_emitting_may_let_a_waiting_event_through)
     struct fx_group g;
     fx_group_make(&g, 1, 0, NULL);
     uint32_t d;
-    ASSERT_OK(ww_today(g.coach, g.gid, &d));
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
     /* A device not yet in the group writes; its event waits at the coach... */
     struct ww_store *x = fx_open("x");
     fx_sync(g.coach, x, g.gid, 256);
@@ -309,14 +309,14 @@ TEST(hostile_second_student_device_reads_private_reflections_both_ways)
     struct fx_group g;
     fx_group_make(&g, 1, 0, NULL);
     uint32_t d;
-    ASSERT_OK(ww_today(g.coach, g.gid, &d));
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
     struct ww_reflection r;
     memset(&r, 0, sizeof r);
     r.date = d;
     r.status = WW_STATUS_DONE;
     r.reflectie = "Privé, op de laptop.";
     r.share = WW_SHARE_SELF;
-    ASSERT_OK(ww_reflect(g.st[0], g.gid, &r)); /* the laptop makes the SELF key */
+    ASSERT_OK(ww_reflection_put(g.st[0], g.gid, &r, NULL)); /* the laptop makes the SELF key */
     fx_sync2(g.st[0], g.coach, g.gid);
     /* Then a phone is added, and the laptop writes privately again: it shares its key. */
     struct ww_store *phone = fx_open("phone");
@@ -327,7 +327,7 @@ TEST(hostile_second_student_device_reads_private_reflections_both_ways)
     fx_now += 1000;
     r.date = d + 1;
     r.reflectie = "Privé, weer op de laptop.";
-    ASSERT_OK(ww_reflect(g.st[0], g.gid, &r));
+    ASSERT_OK(ww_reflection_put(g.st[0], g.gid, &r, NULL));
     fx_sync2(g.st[0], g.coach, g.gid);
     fx_sync2(g.coach, phone, g.gid);
     struct seen v = last_listed(phone, g.gid, g.m_st[0]);
@@ -338,7 +338,7 @@ TEST(hostile_second_student_device_reads_private_reflections_both_ways)
     fx_now += 1000;
     r.date = d + 2;
     r.reflectie = "Privé, op de telefoon.";
-    ASSERT_OK(ww_reflect(phone, g.gid, &r));
+    ASSERT_OK(ww_reflection_put(phone, g.gid, &r, NULL));
     fx_sync2(phone, g.coach, g.gid);
     fx_sync2(g.coach, g.st[0], g.gid);
     ASSERT_EQ(fx_count(g.st[0], "SELECT count(*) FROM reflections WHERE readable=1"), 3);
