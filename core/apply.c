@@ -61,6 +61,9 @@ static const struct rule rules[WW_KIND_MAX_KNOWN + 1] = {
     [WW_KIND_SIGNAL_RESOLVE] = {ROLE(WW_ROLE_COACH), AUD(WW_AUD_PAIR), 0, 16},
     [WW_KIND_SIGNOFF_PUT] = {ROLE(WW_ROLE_COACH), AUD(WW_AUD_PAIR), 0, 0},
     [WW_KIND_ERASE] = {ANY_ROLE, AUD(WW_AUD_PLAIN), 0, 0},
+    /* No role may write it until its application (PROTOCOL.md 6.12) is in place: refused,
+     * rather than kept as an unknown kind that later replicas would interpret. */
+    [WW_KIND_REACTION_DEL] = {0, 0, 0, 0},
 };
 
 /* One decoded event of a batch. */
@@ -617,7 +620,7 @@ static int apply_reflection(struct ww_store *s, const struct item *it, const uin
     return ww_sql_done(s, st);
 }
 
-/* The rules an encrypted body must follow against its own header (PROTOCOL.md 6.15). */
+/* The rules an encrypted body must follow against its own header (PROTOCOL.md 6.16). */
 static int check_record(const struct ww_envelope *env, const struct ww_devinfo *dev,
                         const struct ww_body *body)
 {

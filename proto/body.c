@@ -602,6 +602,28 @@ static int read_signoff_put(struct ww_mp_reader *r, struct ww_body_signoff *s)
     return ww_mp_read_str(r, WW_MAX_NOTE, &s->note);
 }
 
+/* ---- reaction.del (17) ------------------------------------------------------------------ */
+
+enum { reaction_del_fields = 1 };
+
+/* Nothing to check: the target is a fixed-size bin. Whether it names a reaction.put of the
+ * same author is a rule of application (core), which sees the other events. */
+static int check_reaction_del(const struct ww_body_reaction_del *b)
+{
+    (void)b;
+    return 0;
+}
+
+static void write_reaction_del(struct ww_mp_writer *w, const struct ww_body_reaction_del *b)
+{
+    ww_mp_put_bin(w, b->target, WW_HASH_LEN);
+}
+
+static int read_reaction_del(struct ww_mp_reader *r, struct ww_body_reaction_del *b)
+{
+    return ww_mp_read_bin_exact(r, WW_HASH_LEN, b->target);
+}
+
 /* ---- The table of kinds ----------------------------------------------------------------- */
 
 /* Each kind's functions reached through the whole body, so that one table holds them all;

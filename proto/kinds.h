@@ -32,6 +32,7 @@
     X(13, SIGNAL_RAISE, signal_raise, "signal.raise", signal_raise)                                \
     X(14, SIGNAL_RESOLVE, signal_resolve, "signal.resolve", signal_resolve)                        \
     X(15, SIGNOFF_PUT, signoff_put, "signoff.put", signoff)                                        \
-    X(16, ERASE, erase, "erase", erase)
+    X(16, ERASE, erase, "erase", erase)                                                            \
+    X(17, REACTION_DEL, reaction_del, "reaction.del", reaction_del)
 
 #endif

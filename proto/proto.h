@@ -239,6 +239,11 @@ struct ww_body_reaction {
     struct ww_slice text;        /* 1..WW_MAX_REACTION */
 };
 
+/* Withdraws the author's own reaction.put; see PROTOCOL.md 6.12. */
+struct ww_body_reaction_del {
+    uint8_t target[WW_HASH_LEN]; /* event hash of the reaction.put withdrawn */
+};
+
 struct ww_body_signal_raise {
     uint8_t category;     /* enum ww_signal_category */
     struct ww_slice text; /* 1..WW_MAX_SIGNAL */
@@ -278,6 +283,7 @@ struct ww_body {
         struct ww_body_signal_resolve signal_resolve;
         struct ww_body_signoff signoff;
         struct ww_body_member_ref erase;
+        struct ww_body_reaction_del reaction_del;
     } u;
     struct ww_ext ext;
 };
