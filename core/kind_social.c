@@ -1,6 +1,6 @@
 /*
- * kind_social.c - what members say to each other: reaction.put, signal.raise,
- * signal.resolve and signoff.put.
+ * kind_social.c - what members say to each other: reaction.put, reaction.del,
+ * signal.raise, signal.resolve and signoff.put.
  *
  * Reactions, signals and sign-offs are sets keyed by event hash (each event adds one
  * row); a signal's state is a record per signal, last-writer-wins (WW_LWW).
@@ -16,8 +16,11 @@ static int apply_reaction(struct ww_store *s, struct ww_event *ev)
 {
     const struct ww_header *h = &ev->env->h;
     const struct ww_body_reaction *r = &ev->body->u.reaction;
+    /* Not when its author withdrew it already (the withdrawal may come first). */
     sqlite3_stmt *st = ww_sql(s, "INSERT OR REPLACE INTO reactions(gid, hash, target, member, "
-                                 "subject, text, hlc, readable) VALUES(?1,?2,?3,?4,?7,?5,?6,1)");
+                                 "subject, text, hlc, readable) SELECT ?1,?2,?3,?4,?7,?5,?6,1 "
+                                 "WHERE NOT EXISTS(SELECT 1 FROM reaction_dels WHERE gid=?1 AND "
+                                 "target=?2 AND member=?4)");
     if (!st)
         return ww_sql_failed(s);
     ww_bind_blob(st, 1, h->group, 16);
@@ -36,6 +39,42 @@ const struct ww_kind_rule ww_kind_reaction_put = {
     .erasable = 1,
     .apply = apply_reaction,
     .erase_sql = "DELETE FROM reactions WHERE gid=?1 AND (member=?2 OR subject=?2) AND hlc<=?3",
+};
+
+/* ---- reaction.del ---- */
+
+/* Withdraws the author member's own reaction, whichever of the two arrived first: the
+ * withdrawal is kept by target, and reaction.put checks it. */
+static int apply_reaction_del(struct ww_store *s, struct ww_event *ev)
+{
+    const struct ww_header *h = &ev->env->h;
+    const uint8_t *target = ev->body->u.reaction_del.target;
+    sqlite3_stmt *st = ww_sql(s, "INSERT OR IGNORE INTO reaction_dels(gid, target, member, hlc) "
+                                 "VALUES(?1,?2,?3,?4)");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, h->group, 16);
+    ww_bind_blob(st, 2, target, 32);
+    ww_bind_blob(st, 3, ev->author->member, 16);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)h->hlc);
+    int rc = ww_sql_done(s, st);
+    if (rc != 0)
+        return rc;
+    st = ww_sql(s, "DELETE FROM reactions WHERE gid=?1 AND hash=?2 AND member=?3");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, h->group, 16);
+    ww_bind_blob(st, 2, target, 32);
+    ww_bind_blob(st, 3, ev->author->member, 16);
+    return ww_sql_done(s, st);
+}
+
+const struct ww_kind_rule ww_kind_reaction_del = {
+    .roles = WW_ANY_ROLE,
+    .audiences = WW_AUD_BIT(WW_AUD_GROUP) | WW_AUD_BIT(WW_AUD_PAIR),
+    .erasable = 1,
+    .apply = apply_reaction_del,
+    .erase_sql = "DELETE FROM reaction_dels WHERE gid=?1 AND member=?2 AND hlc<=?3",
 };
 
 /* ---- signal.raise ---- */

@@ -406,6 +406,52 @@ int ww_reaction_put(struct ww_store *s, const uint8_t group[WW_ID_LEN],
     return ww_emit_tx(s, group, &e, hash_out);
 }
 
+int ww_reaction_del(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                    const uint8_t reaction[WW_EVENT_HASH_LEN], uint8_t hash_out[WW_EVENT_HASH_LEN])
+{
+    if (!s || !group || !reaction)
+        return WW_EINVAL;
+    struct ww_devinfo me;
+    int rc = ww_cache_load(s, group);
+    if (rc != 0)
+        return rc;
+    if (!s->cache.exists)
+        return WW_EGROUP;
+    const struct ww_devinfo *d = ww_cache_me(s);
+    if (!d)
+        return WW_ENOTMEMBER;
+    me = *d;
+    sqlite3_stmt *st = ww_sql(s, "SELECT member, subject FROM reactions WHERE gid=?1 AND hash=?2");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, group, 16);
+    ww_bind_blob(st, 2, reaction, 32);
+    int step = sqlite3_step(st), found = step == SQLITE_ROW, mine = 0;
+    uint8_t subject[16] = {0};
+    if (found) {
+        mine = !memcmp(sqlite3_column_blob(st, 0), me.member, 16);
+        memcpy(subject, sqlite3_column_blob(st, 1), 16);
+    }
+    sqlite3_reset(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return ww_db_err(s, step);
+    if (!found)
+        return WW_ENOTFOUND;
+    if (!mine)
+        return WW_EROLE; /* only its author withdraws a reaction */
+    static const uint8_t zero[16];
+    int pair = memcmp(subject, zero, 16) != 0;
+    struct ww_body body;
+    memset(&body, 0, sizeof body);
+    body.kind = WW_KIND_REACTION_DEL;
+    memcpy(body.u.reaction_del.target, reaction, 32);
+    struct ww_emit e = {.kind = WW_KIND_REACTION_DEL,
+                        .audience = pair ? WW_AUD_PAIR : WW_AUD_GROUP,
+                        .subject = pair ? subject : NULL,
+                        .body = &body};
+    return ww_emit_tx(s, group, &e, hash_out);
+}
+
 int ww_reactions_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                       const uint8_t target[WW_EVENT_HASH_LEN],
                       void (*cb)(void *ud, const struct ww_reaction *r), void *ud)

@@ -277,6 +277,12 @@ static int read_int(struct ww_store *s, const char *sql, int64_t *out)
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ww_db_err(s, rc);
 }
 
+/* Schema version 2: withdrawn reactions (reaction.del), kept by target so that a withdrawal
+ * that arrives before its reaction still removes it. */
+static const char schema_v2[] =
+    "CREATE TABLE reaction_dels(gid BLOB NOT NULL, target BLOB NOT NULL, member BLOB NOT NULL,"
+    " hlc INTEGER NOT NULL, PRIMARY KEY(gid, target, member)) WITHOUT ROWID;";
+
 /* Brings the schema to WW_SCHEMA_VERSION, or refuses a store from a newer version. */
 static int migrate(struct ww_store *s)
 {
@@ -292,9 +298,11 @@ static int migrate(struct ww_store *s)
         return rc;
     if (version < 1)
         rc = ww_db_exec(s, schema_v1);
-    /* Later versions add `if (version < N)` steps here, each one a transaction step. */
+    /* Each later version is one step here, inside the same transaction. */
+    if (rc == 0 && version < 2)
+        rc = ww_db_exec(s, schema_v2);
     if (rc == 0)
-        rc = ww_db_exec(s, "PRAGMA user_version = 1");
+        rc = ww_db_exec(s, "PRAGMA user_version = 2");
     if (rc == 0)
         rc = ww_db_exec(s, "COMMIT");
     if (rc != 0)

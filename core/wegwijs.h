@@ -213,6 +213,9 @@ struct ww_reaction {
 int ww_reaction_put(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                     const uint8_t target[WW_EVENT_HASH_LEN], const char *text,
                     uint8_t hash_out[WW_EVENT_HASH_LEN]);
+/* Withdraws this device's member's own reaction, on every device that holds it. */
+int ww_reaction_del(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                    const uint8_t reaction[WW_EVENT_HASH_LEN], uint8_t hash_out[WW_EVENT_HASH_LEN]);
 int ww_reactions_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                       const uint8_t target[WW_EVENT_HASH_LEN],
                       void (*cb)(void *ud, const struct ww_reaction *r), void *ud);

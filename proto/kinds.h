@@ -1,5 +1,16 @@
 /*
- * kinds.h - the one list of event kinds.
+ * kinds.h - the one list of event kinds this version knows.
+ *
+ * Each X(...) line names one kind: its wire number, its enum suffix (WW_KIND_<NAME>), its
+ * lowercase name (the stem of its codec functions in body.c, of its fuzz target
+ * tests/fuzz/fuzz_body_<name>.c and of its seed folder tests/fuzz/corpus/body_<name>/),
+ * its dotted wire name as in docs/PROTOCOL.md, and the member of `union` in struct ww_body
+ * that holds its decoded fields.
+ *
+ * Invariants: lines are in ascending number order with no gaps, starting at 1, so the last
+ * line is WW_KIND_MAX_KNOWN and a table indexed by kind has no holes; numbers are wire
+ * values and are never reused or renumbered; tests/unit/test_kinds.c fails when a kind lacks
+ * its wire name, vector, fuzz target or seeds.
  */
 #ifndef WW_KINDS_H
 #define WW_KINDS_H
@@ -21,6 +32,7 @@
     X(13, SIGNAL_RAISE, signal_raise, "signal.raise", signal_raise)                                \
     X(14, SIGNAL_RESOLVE, signal_resolve, "signal.resolve", signal_resolve)                        \
     X(15, SIGNOFF_PUT, signoff_put, "signoff.put", signoff)                                        \
-    X(16, ERASE, erase, "erase", erase)
+    X(16, ERASE, erase, "erase", erase)                                                            \
+    X(17, REACTION_DEL, reaction_del, "reaction.del", reaction_del)
 
 #endif

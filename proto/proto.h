@@ -83,25 +83,14 @@ struct ww_ext {
 
 /* ---- Event kinds, audiences, roles ---------------------------------------------------- */
 
-enum ww_kind {
-    WW_KIND_GROUP_CREATE = 1,
-    WW_KIND_MEMBER_ADD = 2,
-    WW_KIND_MEMBER_REMOVE = 3,
-    WW_KIND_DEVICE_ADD = 4,
-    WW_KIND_KEY_EPOCH = 5,
-    WW_KIND_KEY_SHARE = 6,
-    WW_KIND_CHALLENGE_DEFINE = 7,
-    WW_KIND_CHALLENGE_SCHEDULE = 8,
-    WW_KIND_DAY_OFF = 9,
-    WW_KIND_REFLECTION_PUT = 10,
-    WW_KIND_CLIMATE_PUT = 11,
-    WW_KIND_REACTION_PUT = 12,
-    WW_KIND_SIGNAL_RAISE = 13,
-    WW_KIND_SIGNAL_RESOLVE = 14,
-    WW_KIND_SIGNOFF_PUT = 15,
-    WW_KIND_ERASE = 16,
-    WW_KIND_MAX_KNOWN = 16
-};
+/* WW_KIND_<NAME> = NUM for every line of WW_KINDS (kinds.h). The lines are numbered 1..N
+ * without gaps, so counting them gives the highest known kind; a header may still carry any
+ * kind up to 65535 from a newer version. */
+#define WW_KIND_ENUM_(num, NAME, name, wire, member) WW_KIND_##NAME = num,
+#define WW_KIND_ONE_(num, NAME, name, wire, member)  +1
+enum ww_kind { WW_KINDS(WW_KIND_ENUM_) WW_KIND_MAX_KNOWN = 0 WW_KINDS(WW_KIND_ONE_) };
+#undef WW_KIND_ENUM_
+#undef WW_KIND_ONE_
 
 /* Who can read an event body. PLAIN bodies are signed but not encrypted. */
 enum ww_audience {
@@ -250,6 +239,11 @@ struct ww_body_reaction {
     struct ww_slice text;        /* 1..WW_MAX_REACTION */
 };
 
+/* Withdraws the author's own reaction.put; see PROTOCOL.md 6.12. */
+struct ww_body_reaction_del {
+    uint8_t target[WW_HASH_LEN]; /* event hash of the reaction.put withdrawn */
+};
+
 struct ww_body_signal_raise {
     uint8_t category;     /* enum ww_signal_category */
     struct ww_slice text; /* 1..WW_MAX_SIGNAL */
@@ -289,6 +283,7 @@ struct ww_body {
         struct ww_body_signal_resolve signal_resolve;
         struct ww_body_signoff signoff;
         struct ww_body_member_ref erase;
+        struct ww_body_reaction_del reaction_del;
     } u;
     struct ww_ext ext;
 };

@@ -549,3 +549,57 @@ TEST(core_reactions_signals_signoffs)
     ASSERT_EQ(so2[0], 0);
     fx_group_close(&g);
 }
+
+/* A member withdraws their own reaction; nobody else can, and a replica that receives the
+ * withdrawal before the reaction ends up the same. */
+TEST(core_reaction_withdrawn_in_any_order)
+{
+    struct fx_group g;
+    fx_group_make(&g, 2, 0, NULL);
+    uint32_t d;
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
+    struct ww_reflection r = refl(d, WW_SHARE_GROUP, "Gedeeld.");
+    uint8_t refl_hash[32], react[32], del[32];
+    ASSERT_OK(ww_reflection_put(g.st[0], g.gid, &r, refl_hash));
+    fx_group_sync(&g);
+    ASSERT_OK(ww_reaction_put(g.st[1], g.gid, refl_hash, "Goed zo!", react));
+    ASSERT_OK(ww_reaction_put(g.coach, g.gid, refl_hash, "Mooi.", NULL));
+    fx_group_sync(&g);
+    /* Only its author withdraws a reaction. */
+    ASSERT_ERR(ww_reaction_del(g.st[0], g.gid, react, NULL), WW_EROLE);
+    uint8_t bogus[32] = {7};
+    ASSERT_ERR(ww_reaction_del(g.st[1], g.gid, bogus, NULL), WW_ENOTFOUND);
+    /* A replica of the coach that holds everything but the student's reaction. */
+    struct ww_store *late = fx_open_db("coach", "late.db");
+    fx_sync(g.coach, late, g.gid, 256);
+    ASSERT_OK(ww_reaction_del(g.st[1], g.gid, react, del));
+    int n = 0;
+    ASSERT_OK(ww_reactions_list(g.st[1], g.gid, refl_hash, reaction_cb, &n));
+    ASSERT_EQ(n, 1);
+    /* The late replica gets the student's events newest first, one batch each: the
+     * withdrawal waits for the reaction, then removes it. */
+    struct fx_bag all = {.n = 0};
+    int more = 0;
+    ASSERT_OK(ww_sync_missing(g.st[1], g.gid, NULL, 0, 256, 1u << 20, fx_bag_add, &all, &more));
+    const uint8_t *order[256];
+    size_t lens[256], k = 0;
+    for (size_t i = all.n; i-- > 0;) { /* newest first: the withdrawal leads */
+        order[k] = all.raw[i];
+        lens[k++] = all.len[i];
+    }
+    struct ww_apply_result res;
+    for (size_t i = 0; i < k; i++)
+        ASSERT_OK(ww_sync_apply(late, &order[i], &lens[i], 1, &res));
+    fx_group_sync(&g);
+    fx_sync(g.coach, late, g.gid, 256);
+    n = 0;
+    ASSERT_OK(ww_reactions_list(late, g.gid, refl_hash, reaction_cb, &n));
+    ASSERT_EQ(n, 1);
+    uint8_t a[32], b[32];
+    fx_digest(late, a);
+    fx_digest(g.coach, b);
+    ASSERT_MEM_EQ(a, b, 32);
+    fx_bag_free(&all);
+    ww_store_close(late);
+    fx_group_close(&g);
+}

@@ -681,13 +681,14 @@ TEST(proto_codec_unknown_kinds_and_types)
     ASSERT_ERR(ww_body_encode(&b, &out), WW_EUNKNOWN);
     ASSERT_EQ(out.len, 0);
     ASSERT_STR_EQ(ww_kind_name(0), "unknown");
-    ASSERT_STR_EQ(ww_kind_name(17), "unknown");
+    ASSERT_STR_EQ(ww_kind_name(WW_KIND_MAX_KNOWN + 1), "unknown");
     ASSERT_STR_EQ(ww_kind_name(UINT16_MAX), "unknown");
     static const char *const names[] = {
         "group.create", "member.add",     "member.remove",    "device.add",
         "key.epoch",    "key.share",      "challenge.define", "challenge.schedule",
         "day.off",      "reflection.put", "climate.put",      "reaction.put",
         "signal.raise", "signal.resolve", "signoff.put",      "erase",
+        "reaction.del",
     };
     for (uint16_t k = 1; k <= WW_KIND_MAX_KNOWN; k++)
         ASSERT_STR_EQ(ww_kind_name(k), names[k - 1]);

@@ -461,6 +461,16 @@ TEST(proto_body_reaction_bounds)
     RUN("reaction.put", VEC_BODY, WW_KIND_REACTION_PUT, base, cases);
 }
 
+TEST(proto_body_reaction_del_bounds)
+{
+    static const struct item base[] = {A(1), B(32)};
+    static const struct fcase cases[] = {
+        R(1, B(0), WW_ERANGE), R(1, B(31), WW_ERANGE), R(1, B(33), WW_ETOOBIG),
+        R(1, NIL, WW_ETYPE),   R(1, S("x"), WW_ETYPE), R(0, A(0), WW_ETYPE),
+    };
+    RUN("reaction.del", VEC_BODY, WW_KIND_REACTION_DEL, base, cases);
+}
+
 TEST(proto_body_signal_raise_bounds)
 {
     static const struct item base[] = {A(3), U(1), S("Druk"), B(16)};
@@ -829,7 +839,7 @@ TEST(proto_encode_rejects_bad_bodies)
     ENC_CASE("body.signoff.put", WW_ETOOBIG, x->body.u.signoff.note = AS(501));
 
     ENC_CASE("body.erase", WW_EUNKNOWN, x->body.kind = 0);
-    ENC_CASE("body.erase", WW_EUNKNOWN, x->body.kind = 17);
+    ENC_CASE("body.erase", WW_EUNKNOWN, x->body.kind = WW_KIND_MAX_KNOWN + 1);
 }
 
 static const uint8_t ext_float[] = {0xca, 0, 0, 0, 0};

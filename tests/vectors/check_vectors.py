@@ -181,6 +181,7 @@ BODIES = {
     14: [("signal", "b"), ("state", "u"), ("note", "s")],
     15: [("member", "b"), ("code", "s"), ("date", "u"), ("level", "u"), ("note", "s")],
     16: [("member", "b")],
+    17: [("target", "b")],
 }
 FRAMES = {
     1: [("version", "u"), ("caps", "u"), ("eph", "b")],

@@ -1,6 +1,0 @@
-/*
- * fuzz_body_reaction.c - libFuzzer target: the body of a WW_KIND_REACTION_PUT event decodes only to
- * something that re-encodes to the same bytes.
- */
-#define FUZZ_KIND WW_KIND_REACTION_PUT
-#include "fuzz_body.inc"

@@ -1,0 +1,6 @@
+/*
+ * fuzz_body_reaction_put.c - libFuzzer target: the body of a WW_KIND_REACTION_PUT event decodes
+ * only to something that re-encodes to the same bytes.
+ */
+#define FUZZ_KIND WW_KIND_REACTION_PUT
+#include "fuzz_body.inc"

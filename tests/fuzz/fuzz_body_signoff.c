@@ -1,6 +1,0 @@
-/*
- * fuzz_body_signoff.c - libFuzzer target: the body of a WW_KIND_SIGNOFF_PUT event decodes only to
- * something that re-encodes to the same bytes.
- */
-#define FUZZ_KIND WW_KIND_SIGNOFF_PUT
-#include "fuzz_body.inc"
