@@ -690,6 +690,7 @@ TEST(proto_codec_unknown_kinds_and_types)
         "signal.raise", "signal.resolve", "signoff.put",      "erase",
         "reaction.del",
     };
+    ASSERT_EQ(sizeof names / sizeof names[0], WW_KIND_MAX_KNOWN);
     for (uint16_t k = 1; k <= WW_KIND_MAX_KNOWN; k++)
         ASSERT_STR_EQ(ww_kind_name(k), names[k - 1]);
 
