@@ -33,19 +33,19 @@ static int verb_help(struct cli *c, int argc, char **argv)
 }
 
 static const struct verb verbs[] = {
-    {"init", verb_init},       {"id", verb_id},
-    {"group", verb_group},     {"groups", verb_groups},
-    {"member", verb_member},   {"members", verb_members},
-    {"device", verb_device},   {"today", verb_today},
-    {"day", verb_day},         {"dayoff", verb_dayoff},
-    {"library", verb_library}, {"challenge", verb_challenge},
-    {"reflect", verb_reflect}, {"reflections", verb_reflections},
-    {"react", verb_react},     {"reactions", verb_reactions},
-    {"signal", verb_signal},   {"signals", verb_signals},
-    {"signoff", verb_signoff}, {"signoffs", verb_signoffs},
-    {"export", verb_export},   {"erase", verb_erase},
-    {"bundle", verb_bundle},   {"demo", verb_demo},
-    {"help", verb_help},
+    {"init", verb_init},         {"id", verb_id},
+    {"group", verb_group},       {"groups", verb_groups},
+    {"member", verb_member},     {"members", verb_members},
+    {"device", verb_device},     {"today", verb_today},
+    {"day", verb_day},           {"dayoff", verb_dayoff},
+    {"library", verb_library},   {"challenge", verb_challenge},
+    {"reflect", verb_reflect},   {"reflections", verb_reflections},
+    {"react", verb_react},       {"reactions", verb_reactions},
+    {"unreact", verb_unreact},   {"signal", verb_signal},
+    {"signals", verb_signals},   {"signoff", verb_signoff},
+    {"signoffs", verb_signoffs}, {"export", verb_export},
+    {"erase", verb_erase},       {"bundle", verb_bundle},
+    {"demo", verb_demo},         {"help", verb_help},
 };
 
 /* "nl" or "en" (any case); -1 for anything else. */

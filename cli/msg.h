@@ -71,6 +71,7 @@
       "      antwoord: K1=4, R7=nvt, ... (1 helemaal oneens .. 5 helemaal eens, of nvt)\n"         \
       "  reflections GROEP [LID]     reflecties: datum, lid, status, delen, gebeurtenis, tekst\n" \
       "  react GROEP GEBEURTENIS TEKST\n"                                                          \
+      "  unreact GROEP REACTIE\n"                                                                 \
       "  reactions GROEP [GEBEURTENIS]\n",                                                         \
       "\n"                                                                                         \
       "The day\n"                                                                                  \
@@ -92,6 +93,7 @@
       "      answer: K1=4, R7=na, ... (1 strongly disagree .. 5 strongly agree, or na)\n"          \
       "  reflections GROUP [MEMBER]  reflections: date, member, status, sharing, event, text\n"    \
       "  react GROUP EVENT TEXT\n"                                                                 \
+      "  unreact GROUP REACTION\n"                                                                \
       "  reactions GROUP [EVENT]\n")                                                               \
     X(M_HELP_3,                                                                                    \
       "\n"                                                                                         \
@@ -215,6 +217,7 @@
     X(M_E_REFLECT, "reflectie opslaan mislukt", "cannot save the reflection")                      \
     X(M_E_REFLECTIONS, "reflecties lezen mislukt", "cannot list the reflections")                  \
     X(M_E_REACT, "reageren mislukt", "cannot react")                                               \
+    X(M_E_UNREACT, "reactie intrekken mislukt", "cannot withdraw the reaction")                    \
     X(M_E_REACTIONS, "reacties lezen mislukt", "cannot list the reactions")                        \
     X(M_E_SIGNAL_RAISE, "signaal afgeven mislukt", "cannot raise the signal")                      \
     X(M_E_SIGNAL_RESOLVE, "signaal afhandelen mislukt", "cannot resolve the signal")               \
@@ -268,6 +271,7 @@
     X(M_OK_REFLECTED, "reflectie voor {1} opgeslagen ({2})", "reflection for {1} saved ({2})")     \
     X(M_OK_REFLECTED_DRAFT, "concept voor {1} opgeslagen ({2})", "draft for {1} saved ({2})")      \
     X(M_OK_REACTED, "reactie geplaatst", "reaction posted")                                        \
+    X(M_OK_UNREACTED, "reactie ingetrokken", "reaction withdrawn")                                 \
     X(M_OK_SIGNAL_RESOLVED, "signaal staat op '{1}'", "signal set to '{1}'")                       \
     X(M_OK_SIGNED_OFF, "{1} afgetekend voor {2}: {3}", "{1} signed off for {2}: {3}")              \
     X(M_OK_ERASED, "de teksten van lid {1} worden op alle apparaten gewist",                       \

@@ -235,9 +235,29 @@ int verb_react(struct cli *c, int argc, char **argv)
         rc = cli_group(c, a.pos[0], gid);
     if (rc != CLI_OK)
         return rc;
-    if ((rc = ww_reaction_put(c->store, gid, target, a.pos[2], NULL)) != 0)
+    uint8_t hash[WW_EVENT_HASH_LEN];
+    if ((rc = ww_reaction_put(c->store, gid, target, a.pos[2], hash)) != 0)
         return lib_error(rc, M_E_REACT, NULL);
     say(M_OK_REACTED);
+    struct hexbuf h; /* the reaction's id, to withdraw it */
+    printf("%s\n", hex_of(hash, WW_EVENT_HASH_LEN, &h));
+    return CLI_OK;
+}
+
+int verb_unreact(struct cli *c, int argc, char **argv)
+{
+    struct args a;
+    uint8_t gid[WW_ID_LEN], reaction[WW_EVENT_HASH_LEN];
+    int rc = args_parse(NULL, argc, argv, 2, 2, &a);
+    if (rc == CLI_OK)
+        rc = parse_event(a.pos[1], reaction);
+    if (rc == CLI_OK)
+        rc = cli_group(c, a.pos[0], gid);
+    if (rc != CLI_OK)
+        return rc;
+    if ((rc = ww_reaction_del(c->store, gid, reaction, NULL)) != 0)
+        return lib_error(rc, M_E_UNREACT, NULL);
+    say(M_OK_UNREACTED);
     return CLI_OK;
 }
 

@@ -388,6 +388,21 @@ TEST(cli_two_devices_through_bundles)
     /* The coach reacts and signs off; the member listing by member works too. */
     run(&r, "--data", p.coach, "react", p.group, hash, "Mooi dat je het vroeg!", NULL);
     EXPECT_EXIT(r, 0);
+    /* The reaction's id is the last line printed: withdrawn and posted again. */
+    char reaction[65] = "";
+    for (const char *q = r.out; *q; q = strchr(q, '\n') ? strchr(q, '\n') + 1 : "")
+        if (strspn(q, "0123456789abcdef") == 64)
+            memcpy(reaction, q, 64);
+    ASSERT_EQ(strlen(reaction), 64);
+    run(&r, "--data", p.student, "unreact", p.group, reaction, NULL);
+    EXPECT_EXIT(r, 1); /* not the student's own */
+    run(&r, "--data", p.coach, "unreact", p.group, reaction, NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.coach, "reactions", p.group, hash, NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_LACKS(r.out, "Mooi dat je het vroeg!");
+    run(&r, "--data", p.coach, "react", p.group, hash, "Mooi dat je het vroeg!", NULL);
+    EXPECT_EXIT(r, 0);
     run(&r, "--data", p.coach, "reactions", p.group, hash, NULL);
     EXPECT_EXIT(r, 0);
     EXPECT_HAS(r.out, "Mooi dat je het vroeg!");
