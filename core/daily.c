@@ -22,7 +22,7 @@ static int group_row(struct ww_store *s, const uint8_t gid[16], struct group_row
 {
     sqlite3_stmt *st = ww_sql(s, "SELECT tz, start_date FROM groups WHERE gid=?1");
     if (!st)
-        return WW_ESTORE;
+        return ww_sql_failed(s);
     sqlite3_bind_blob(st, 1, gid, 16, SQLITE_TRANSIENT);
     int rc = WW_EGROUP;
     if (sqlite3_step(st) == SQLITE_ROW) {
@@ -119,7 +119,7 @@ static int find_challenge(struct ww_store *s, const uint8_t gid[16], const char 
 {
     sqlite3_stmt *st = ww_sql(s, CHALLENGE_COLS "WHERE gid=?1 AND code=?2");
     if (!st)
-        return WW_ESTORE;
+        return ww_sql_failed(s);
     sqlite3_bind_blob(st, 1, gid, 16, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, code, -1, SQLITE_TRANSIENT);
     int found = sqlite3_step(st) == SQLITE_ROW;
@@ -183,7 +183,7 @@ static int rotation(struct ww_store *s, const uint8_t gid[16], uint32_t start, u
     size_t n_lib = ww_library_count(), max_own = 0;
     sqlite3_stmt *st = ww_sql(s, "SELECT count(*) FROM challenges WHERE gid=?1");
     if (!st)
-        return WW_ESTORE;
+        return ww_sql_failed(s);
     sqlite3_bind_blob(st, 1, gid, 16, SQLITE_TRANSIENT);
     if (sqlite3_step(st) == SQLITE_ROW)
         max_own = (size_t)sqlite3_column_int64(st, 0);
@@ -192,7 +192,7 @@ static int rotation(struct ww_store *s, const uint8_t gid[16], uint32_t start, u
         max_own = WW_MAX_OWN_CHALLENGES; /* the rest (by code) do not rotate */
     st = ww_sql(s, CHALLENGE_COLS "WHERE gid=?1 ORDER BY code LIMIT ?2");
     if (!st)
-        return WW_ESTORE;
+        return ww_sql_failed(s);
     struct owned_challenge *own = ww_calloc(max_own ? max_own : 1, sizeof *own);
     const struct ww_challenge **cand = ww_calloc(n_lib + max_own, sizeof *cand);
     long *from_own = ww_calloc(n_lib + max_own, sizeof *from_own); /* index into own, or -1 */
@@ -258,7 +258,7 @@ int ww_day_get(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t date
     int found = 0;
     sqlite3_stmt *st = ww_sql(s, "SELECT code FROM schedule WHERE gid=?1 AND date=?2");
     if (!st)
-        return WW_ESTORE;
+        return ww_sql_failed(s);
     sqlite3_bind_blob(st, 1, group, 16, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, date);
     char code[WW_MAX_CODE + 1] = "";
@@ -282,7 +282,7 @@ int ww_day_get(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t date
     if (me) {
         st = ww_sql(s, "SELECT off FROM days_off WHERE gid=?1 AND member=?2 AND date=?3");
         if (!st)
-            return WW_ESTORE;
+            return ww_sql_failed(s);
         sqlite3_bind_blob(st, 1, group, 16, SQLITE_TRANSIENT);
         sqlite3_bind_blob(st, 2, me->member, 16, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 3, date);

@@ -36,9 +36,12 @@ int ww_cache_load(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN])
     sqlite3_stmt *st = ww_sql(s, "SELECT owner, epoch, agg_pk, EXISTS(SELECT 1 FROM erasures e "
                                  "WHERE e.gid=groups.gid) FROM groups WHERE gid=?1");
     if (!st)
-        return WW_ESTORE;
+        return ww_sql_failed(s);
     sqlite3_bind_blob(st, 1, gid, 16, SQLITE_TRANSIENT);
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    /* A cache filled by a failed read would be trusted later: every step is checked, and a
+     * failure leaves the cache invalid. */
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
         g->exists = 1;
         memcpy(g->owner, sqlite3_column_blob(st, 0), 32);
         g->epoch = (uint32_t)sqlite3_column_int64(st, 1);
@@ -47,6 +50,9 @@ int ww_cache_load(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN])
             memcpy(g->agg_pk, sqlite3_column_blob(st, 2), 32);
         }
         g->has_erasures = sqlite3_column_int(st, 3);
+    } else if (step != SQLITE_DONE) {
+        sqlite3_reset(st);
+        return ww_db_err(s, step);
     }
     sqlite3_reset(st);
     if (g->exists) {
@@ -54,9 +60,9 @@ int ww_cache_load(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN])
                        "m.removed_hlc FROM devices d JOIN members m ON m.gid=d.gid AND "
                        "m.member=d.member WHERE d.gid=?1 ORDER BY d.device");
         if (!st)
-            return WW_ESTORE;
+            return ww_sql_failed(s);
         sqlite3_bind_blob(st, 1, gid, 16, SQLITE_TRANSIENT);
-        while (sqlite3_step(st) == SQLITE_ROW && g->n_devices < WW_CACHE_DEVICES) {
+        while ((step = sqlite3_step(st)) == SQLITE_ROW && g->n_devices < WW_CACHE_DEVICES) {
             struct ww_devinfo *d = &g->devices[g->n_devices++];
             memcpy(d->device, sqlite3_column_blob(st, 0), 32);
             memcpy(d->member, sqlite3_column_blob(st, 1), 16);
@@ -70,15 +76,17 @@ int ww_cache_load(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN])
                                  : (uint64_t)sqlite3_column_int64(st, 5);
         }
         sqlite3_reset(st);
+        if (step != SQLITE_DONE && step != SQLITE_ROW)
+            return ww_db_err(s, step);
         /* The newest keys first: those are the ones in use. */
         st = ww_sql(s, "SELECT audience, subject, epoch, key FROM keys WHERE gid=?1 ORDER BY "
                        "epoch DESC, audience, subject, key LIMIT ?2");
         if (!st)
-            return WW_ESTORE;
+            return ww_sql_failed(s);
         sqlite3_bind_blob(st, 1, gid, 16, SQLITE_TRANSIENT);
         sqlite3_bind_int(st, 2, WW_CACHE_KEYS + 1);
         size_t rows = 0;
-        while (sqlite3_step(st) == SQLITE_ROW) {
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
             if (++rows > WW_CACHE_KEYS)
                 break;
             struct ww_keyinfo *k = &g->keys[g->n_keys++];
@@ -89,6 +97,8 @@ int ww_cache_load(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN])
         }
         g->keys_complete = rows <= WW_CACHE_KEYS;
         sqlite3_reset(st);
+        if (step != SQLITE_DONE && step != SQLITE_ROW)
+            return ww_db_err(s, step);
     }
     g->valid = 1;
     return 0;
@@ -392,7 +402,7 @@ int ww_group_get(struct ww_store *s, const uint8_t group[WW_ID_LEN],
 {
     sqlite3_stmt *st = ww_sql(s, GROUP_SELECT "WHERE g.gid=?2");
     if (!st)
-        return WW_ESTORE;
+        return ww_sql_failed(s);
     sqlite3_bind_blob(st, 1, s->pk, 32, SQLITE_TRANSIENT);
     sqlite3_bind_blob(st, 2, group, 16, SQLITE_TRANSIENT);
     int rc = WW_EGROUP;
@@ -411,7 +421,7 @@ int ww_groups_list(struct ww_store *s, void (*cb)(void *ud, const struct ww_grou
 {
     sqlite3_stmt *st = ww_sql(s, GROUP_SELECT "ORDER BY g.name, g.gid");
     if (!st)
-        return WW_ESTORE;
+        return ww_sql_failed(s);
     sqlite3_bind_blob(st, 1, s->pk, 32, SQLITE_TRANSIENT);
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -531,7 +541,7 @@ int ww_members_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],
     sqlite3_stmt *st = ww_sql(s, "SELECT member, role, alias, year, track, removed_epoch FROM "
                                  "members WHERE gid=?1 ORDER BY role, alias, member");
     if (!st)
-        return WW_ESTORE;
+        return ww_sql_failed(s);
     sqlite3_bind_blob(st, 1, group, 16, SQLITE_TRANSIENT);
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {

@@ -380,7 +380,7 @@ int ww_reaction_put(struct ww_store *s, const uint8_t group[WW_ID_LEN],
     sqlite3_stmt *st = ww_sql(s, "SELECT audience, member FROM reflections WHERE gid=?1 AND "
                                  "hash=?2 AND readable=1");
     if (!st)
-        return WW_ESTORE;
+        return ww_sql_failed(s);
     sqlite3_bind_blob(st, 1, group, 16, SQLITE_TRANSIENT);
     sqlite3_bind_blob(st, 2, target, 32, SQLITE_TRANSIENT);
     int audience = -1;
@@ -462,7 +462,7 @@ int ww_reactions_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],
     sqlite3_stmt *st = ww_sql(s, "SELECT hash, target, member, text, hlc FROM reactions WHERE "
                                  "gid=?1 AND (?2 IS NULL OR target=?2) ORDER BY hlc, hash");
     if (!st)
-        return WW_ESTORE;
+        return ww_sql_failed(s);
     sqlite3_bind_blob(st, 1, group, 16, SQLITE_TRANSIENT);
     if (target)
         sqlite3_bind_blob(st, 2, target, 32, SQLITE_TRANSIENT);
@@ -533,7 +533,7 @@ int ww_signal_resolve(struct ww_store *s, const uint8_t group[WW_ID_LEN],
         return rc;
     sqlite3_stmt *st = ww_sql(s, "SELECT member FROM signals WHERE gid=?1 AND hash=?2");
     if (!st)
-        return WW_ESTORE;
+        return ww_sql_failed(s);
     sqlite3_bind_blob(st, 1, group, 16, SQLITE_TRANSIENT);
     sqlite3_bind_blob(st, 2, signal, 32, SQLITE_TRANSIENT);
     uint8_t raiser[16];
@@ -569,7 +569,7 @@ int ww_signals_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],
            "coalesce(t.note, '') FROM signals s LEFT JOIN signal_states t ON t.gid=s.gid AND "
            "t.signal=s.hash WHERE s.gid=?1 ORDER BY s.hlc DESC, s.hash");
     if (!st)
-        return WW_ESTORE;
+        return ww_sql_failed(s);
     sqlite3_bind_blob(st, 1, group, 16, SQLITE_TRANSIENT);
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -631,7 +631,7 @@ int ww_signoffs_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],
     sqlite3_stmt *st = ww_sql(s, "SELECT hash, member, code, date, level, note, hlc FROM signoffs "
                                  "WHERE gid=?1 ORDER BY date DESC, hlc DESC, hash");
     if (!st)
-        return WW_ESTORE;
+        return ww_sql_failed(s);
     sqlite3_bind_blob(st, 1, group, 16, SQLITE_TRANSIENT);
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {

@@ -48,7 +48,7 @@ static int json_rows(struct ww_store *s, struct ww_json *j, const char *key, con
 {
     sqlite3_stmt *st = ww_sql(s, sql);
     if (!st)
-        return WW_ESTORE;
+        return ww_sql_failed(s);
     sqlite3_bind_blob(st, 1, gid, 16, SQLITE_TRANSIENT);
     sqlite3_bind_blob(st, 2, member, 16, SQLITE_TRANSIENT);
     ww_json_key(j, key);
@@ -172,7 +172,7 @@ int ww_member_export(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                                  "LEFT JOIN erasures e ON e.gid=m.gid AND e.member=m.member "
                                  "WHERE m.gid=?1 AND m.member=?2");
     if (!st)
-        return WW_ESTORE;
+        return ww_sql_failed(s);
     sqlite3_bind_blob(st, 1, group, 16, SQLITE_TRANSIENT);
     sqlite3_bind_blob(st, 2, member, 16, SQLITE_TRANSIENT);
     if (sqlite3_step(st) != SQLITE_ROW) {
@@ -264,7 +264,7 @@ int ww_member_erase(struct ww_store *s, const uint8_t group[WW_ID_LEN],
         return WW_EINVAL;
     sqlite3_stmt *st = ww_sql(s, "SELECT 1 FROM members WHERE gid=?1 AND member=?2");
     if (!st)
-        return WW_ESTORE;
+        return ww_sql_failed(s);
     sqlite3_bind_blob(st, 1, group, 16, SQLITE_TRANSIENT);
     sqlite3_bind_blob(st, 2, member, 16, SQLITE_TRANSIENT);
     int known = sqlite3_step(st) == SQLITE_ROW;

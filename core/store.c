@@ -259,7 +259,7 @@ int ww_hlc_save(struct ww_store *s)
     sqlite3_stmt *st = ww_sql(s, "INSERT INTO meta(k, v) VALUES('hlc', ?1) "
                                  "ON CONFLICT(k) DO UPDATE SET v = max(v, excluded.v)");
     if (!st)
-        return WW_ESTORE;
+        return ww_sql_failed(s);
     sqlite3_bind_int64(st, 1, (sqlite3_int64)s->hlc);
     return ww_sql_done(s, st);
 }
