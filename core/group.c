@@ -23,15 +23,53 @@
 
 void ww_cache_invalidate(struct ww_store *s)
 {
-    s->cache.valid = 0;
+    s->cache->valid = 0;
+}
+
+/* Outside a transaction another connection (a second process on the same folder) may
+ * have written since the entries were loaded. Inside one, ww_db_begin checked already. */
+static int check_data_version(struct ww_store *s)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        return 0;
+    sqlite3_stmt *st = ww_sql(s, "PRAGMA data_version");
+    if (!st)
+        return ww_sql_failed(s);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        int64_t v = sqlite3_column_int64(st, 0);
+        if (v != s->data_version)
+            s->generation++;
+        s->data_version = v;
+    }
+    sqlite3_reset(st);
+    return step == SQLITE_ROW ? 0 : ww_db_err(s, step);
 }
 
 int ww_cache_load(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN])
 {
-    struct ww_group_cache *g = &s->cache;
-    if (g->valid && !memcmp(g->gid, gid, 16))
+    int rc = check_data_version(s);
+    if (rc != 0)
+        return rc;
+    /* The group's entry if held and current; else the least recently used one. */
+    struct ww_group_cache *g = NULL, *lru = &s->caches[0];
+    for (size_t i = 0; i < WW_CACHE_GROUPS && !g; i++) {
+        struct ww_group_cache *e = &s->caches[i];
+        if (e->valid && e->generation == s->generation && !memcmp(e->gid, gid, 16))
+            g = e;
+        else if (e->used < lru->used)
+            lru = e;
+    }
+    s->tick++;
+    if (g) {
+        g->used = s->tick;
+        s->cache = g;
         return 0;
+    }
+    g = lru;
+    s->cache = g;
     sodium_memzero(g, sizeof *g);
+    g->used = s->tick;
     memcpy(g->gid, gid, 16);
     sqlite3_stmt *st = ww_sql(s, "SELECT owner, epoch, agg_pk, EXISTS(SELECT 1 FROM erasures e "
                                  "WHERE e.gid=groups.gid) FROM groups WHERE gid=?1");
@@ -100,15 +138,16 @@ int ww_cache_load(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN])
         if (step != SQLITE_DONE && step != SQLITE_ROW)
             return ww_db_err(s, step);
     }
+    g->generation = s->generation;
     g->valid = 1;
     return 0;
 }
 
 const struct ww_devinfo *ww_cache_device(struct ww_store *s, const uint8_t device[WW_PK_LEN])
 {
-    for (size_t i = 0; i < s->cache.n_devices; i++)
-        if (!memcmp(s->cache.devices[i].device, device, 32))
-            return &s->cache.devices[i];
+    for (size_t i = 0; i < s->cache->n_devices; i++)
+        if (!memcmp(s->cache->devices[i].device, device, 32))
+            return &s->cache->devices[i];
     return NULL;
 }
 
@@ -121,7 +160,7 @@ const uint8_t *ww_cache_key_nth(struct ww_store *s, uint8_t audience, const uint
                                 uint32_t epoch, size_t n)
 {
     static const uint8_t zero[16];
-    struct ww_group_cache *g = &s->cache;
+    struct ww_group_cache *g = s->cache;
     const uint8_t *subj = audience == WW_AUD_GROUP || !subject ? zero : subject;
     for (size_t i = 0; i < g->n_keys; i++)
         if (g->keys[i].audience == audience && g->keys[i].epoch == epoch &&
@@ -185,8 +224,8 @@ static int wrap_for(struct ww_store *s, struct ww_body_keys *k, uint8_t audience
                     const uint8_t *subject, const uint8_t key[32], const uint8_t *member,
                     int role_filter)
 {
-    for (size_t i = 0; i < s->cache.n_devices; i++) {
-        const struct ww_devinfo *d = &s->cache.devices[i];
+    for (size_t i = 0; i < s->cache->n_devices; i++) {
+        const struct ww_devinfo *d = &s->cache->devices[i];
         if (!is_active(d) || (member && memcmp(d->member, member, 16)) ||
             (role_filter && d->role != role_filter))
             continue;
@@ -207,15 +246,15 @@ static int start_epoch(struct ww_store *s, const uint8_t gid[16])
     if (!b)
         return WW_ENOMEM;
     b->kind = WW_KIND_KEY_EPOCH;
-    b->u.keys.epoch = s->cache.epoch + 1;
+    b->u.keys.epoch = s->cache->epoch + 1;
     uint8_t key[32];
     ww_store_random(s, key, 32);
     rc = wrap_for(s, &b->u.keys, WW_AUD_GROUP, NULL, key, NULL, 0);
     /* One PAIR key per active learner: the learner's devices and the coach's. */
     uint8_t done[WW_CACHE_DEVICES][16];
     size_t n_done = 0;
-    for (size_t i = 0; i < s->cache.n_devices && rc == 0; i++) {
-        const struct ww_devinfo *d = &s->cache.devices[i];
+    for (size_t i = 0; i < s->cache->n_devices && rc == 0; i++) {
+        const struct ww_devinfo *d = &s->cache->devices[i];
         if (!is_active(d) || d->role == WW_ROLE_COACH)
             continue;
         int seen = 0;
@@ -251,21 +290,21 @@ static int share_keys(struct ww_store *s, const uint8_t gid[16], const uint8_t m
     if (!b)
         return WW_ENOMEM;
     b->kind = WW_KIND_KEY_SHARE;
-    b->u.keys.epoch = s->cache.epoch;
+    b->u.keys.epoch = s->cache->epoch;
     const struct ww_devinfo *who = NULL;
-    for (size_t i = 0; i < s->cache.n_devices; i++)
-        if (!memcmp(s->cache.devices[i].member, member, 16))
-            who = &s->cache.devices[i];
+    for (size_t i = 0; i < s->cache->n_devices; i++)
+        if (!memcmp(s->cache->devices[i].member, member, 16))
+            who = &s->cache->devices[i];
     int role = who ? who->role : 0;
     uint8_t key[32];
-    const uint8_t *group_key = ww_cache_key(s, WW_AUD_GROUP, NULL, s->cache.epoch);
+    const uint8_t *group_key = ww_cache_key(s, WW_AUD_GROUP, NULL, s->cache->epoch);
     if (!who || !group_key) {
         rc = who ? WW_ENOKEY : WW_ENOTFOUND;
         goto done;
     }
     memcpy(key, group_key, 32);
-    for (size_t i = 0; i < s->cache.n_devices && rc == 0; i++) {
-        const struct ww_devinfo *d = &s->cache.devices[i];
+    for (size_t i = 0; i < s->cache->n_devices && rc == 0; i++) {
+        const struct ww_devinfo *d = &s->cache->devices[i];
         if (memcmp(d->member, member, 16) || !is_active(d) ||
             (only_device && memcmp(d->device, only_device, 32)))
             continue;
@@ -273,12 +312,12 @@ static int share_keys(struct ww_store *s, const uint8_t gid[16], const uint8_t m
     }
     if (rc == 0 && role == WW_ROLE_COACH) {
         /* A coach reads every learner's pair audience: wrap each current PAIR key. */
-        for (size_t k = 0; k < s->cache.n_keys && rc == 0; k++) {
-            const struct ww_keyinfo *ki = &s->cache.keys[k];
-            if (ki->audience != WW_AUD_PAIR || ki->epoch != s->cache.epoch)
+        for (size_t k = 0; k < s->cache->n_keys && rc == 0; k++) {
+            const struct ww_keyinfo *ki = &s->cache->keys[k];
+            if (ki->audience != WW_AUD_PAIR || ki->epoch != s->cache->epoch)
                 continue;
-            for (size_t i = 0; i < s->cache.n_devices && rc == 0; i++) {
-                const struct ww_devinfo *d = &s->cache.devices[i];
+            for (size_t i = 0; i < s->cache->n_devices && rc == 0; i++) {
+                const struct ww_devinfo *d = &s->cache->devices[i];
                 if (!memcmp(d->member, member, 16) && is_active(d) &&
                     (!only_device || !memcmp(d->device, only_device, 32)))
                     rc = add_wrap(&b->u.keys, WW_AUD_PAIR, ki->subject, d->device, ki->key);
@@ -286,11 +325,11 @@ static int share_keys(struct ww_store *s, const uint8_t gid[16], const uint8_t m
         }
     }
     if (rc == 0 && role != WW_ROLE_COACH) {
-        const uint8_t *pair = ww_cache_key(s, WW_AUD_PAIR, member, s->cache.epoch);
+        const uint8_t *pair = ww_cache_key(s, WW_AUD_PAIR, member, s->cache->epoch);
         if (pair) {
             memcpy(key, pair, 32);
-            for (size_t i = 0; i < s->cache.n_devices && rc == 0; i++) {
-                const struct ww_devinfo *d = &s->cache.devices[i];
+            for (size_t i = 0; i < s->cache->n_devices && rc == 0; i++) {
+                const struct ww_devinfo *d = &s->cache->devices[i];
                 if (!memcmp(d->member, member, 16) && is_active(d) &&
                     (!only_device || !memcmp(d->device, only_device, 32)))
                     rc = add_wrap(&b->u.keys, WW_AUD_PAIR, member, d->device, key);
@@ -536,7 +575,7 @@ int ww_members_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],
     int rc = ww_cache_load(s, group);
     if (rc != 0)
         return rc;
-    if (!s->cache.exists)
+    if (!s->cache->exists)
         return WW_EGROUP;
     sqlite3_stmt *st = ww_sql(s, "SELECT member, role, alias, year, track, removed_epoch FROM "
                                  "members WHERE gid=?1 ORDER BY role, alias, member");
@@ -554,9 +593,9 @@ int ww_members_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],
         m.year = sqlite3_column_int(st, 3);
         m.track = sqlite3_column_int(st, 4);
         m.active = sqlite3_column_type(st, 5) == SQLITE_NULL;
-        for (size_t i = 0; i < s->cache.n_devices; i++)
-            if (!memcmp(s->cache.devices[i].member, m.id, 16))
-                memcpy(devices[m.n_devices++], s->cache.devices[i].device, 32);
+        for (size_t i = 0; i < s->cache->n_devices; i++)
+            if (!memcmp(s->cache->devices[i].member, m.id, 16))
+                memcpy(devices[m.n_devices++], s->cache->devices[i].device, 32);
         m.devices = (const uint8_t(*)[WW_KEY_LEN])devices;
         cb(ud, &m);
     }

@@ -2,8 +2,9 @@
  * group.h - what this device knows of a group's control state: its owner, epoch,
  * aggregator key, member devices and the keys this device holds, cached between calls.
  *
- * Invariant: the cache describes the store as it is: every control event and every
- * rollback invalidates it, and so does a write by another connection (data_version).
+ * Invariant: the cache describes the store as it is: every control event invalidates its
+ * group's entry; a rollback, or a write by another connection (data_version), makes every
+ * entry stale at once (the store's generation moves on), without store.c calling here.
  */
 #ifndef WW_GROUP_H
 #define WW_GROUP_H
@@ -36,9 +37,12 @@ struct ww_keyinfo {
 
 #define WW_CACHE_DEVICES 64 /* > WW_MAX_GROUP_DEVICES: the cache always holds them all */
 #define WW_CACHE_KEYS    256
+#define WW_CACHE_GROUPS  16 /* groups kept at once; a hub switches between many */
 
 struct ww_group_cache {
     int valid;
+    uint64_t generation; /* the store's generation when it was loaded */
+    uint64_t used;       /* the store's tick when last used: the least recent goes first */
     uint8_t gid[WW_GROUP_ID_LEN];
     int exists;
     uint8_t owner[WW_PK_LEN];
@@ -53,8 +57,10 @@ struct ww_group_cache {
     int keys_complete; /* n_keys holds every key in the table */
 };
 
-/* Loads the group into the cache (a no-op when it is there and valid). */
+/* Makes s->cache the group's entry, loading it unless it is held and current. Outside a
+ * transaction it first checks whether another connection wrote (PRAGMA data_version). */
 int ww_cache_load(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN]);
+/* The group of s->cache changed (a control event or a key): reload it on next use. */
 void ww_cache_invalidate(struct ww_store *s);
 const struct ww_devinfo *ww_cache_device(struct ww_store *s, const uint8_t device[WW_PK_LEN]);
 /* The key for (audience, subject, epoch) of the cached group, or NULL; _nth gives the n-th

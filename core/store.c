@@ -140,7 +140,7 @@ int ww_db_begin(struct ww_store *s)
         if (st && sqlite3_step(st) == SQLITE_ROW) {
             int64_t v = sqlite3_column_int64(st, 0);
             if (v != s->data_version)
-                ww_cache_invalidate(s);
+                s->generation++; /* every cached group is stale */
             s->data_version = v;
         }
         if (st)
@@ -164,7 +164,7 @@ void ww_db_rollback(struct ww_store *s)
     if (!sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     /* Cached state may describe rows that no longer exist. */
-    ww_cache_invalidate(s);
+    s->generation++;
 }
 
 sqlite3_stmt *ww_sql(struct ww_store *s, const char *sql)
@@ -353,6 +353,8 @@ int ww_store_open(const char *dir, const struct ww_options *opt, struct ww_store
     if (opt)
         s->opt = *opt;
     ww_buf_init(&s->scratch, WW_MAX_FRAME);
+    s->cache = &s->caches[0];
+    s->generation = 1; /* entries start at 0: none is current */
     s->dir = path_join(dir, "");
     if (!s->dir) {
         rc = WW_ENOMEM;
@@ -430,6 +432,7 @@ void ww_store_close(struct ww_store *s)
     ww_identity_free(s);
     ww_buf_free(&s->scratch);
     ww_free(s->dir);
+    sodium_memzero(s->caches, sizeof s->caches); /* they hold keys */
     ww_free(s);
 }
 

@@ -43,8 +43,14 @@ struct ww_store {
     uint8_t agg_pk[32];
     struct ww_options opt;
     uint64_t hlc;         /* last HLC issued or seen */
-    int64_t data_version; /* PRAGMA data_version when the cache was last checked */
-    struct ww_group_cache cache;
+    int64_t data_version; /* PRAGMA data_version when the caches were last checked */
+    /* What this device knows of its groups, the most recently used kept (group.h). An entry
+     * is good while its generation is the store's: a rollback or another connection's
+     * write bumps the store's generation, and every entry is then reloaded on next use. */
+    struct ww_group_cache caches[WW_CACHE_GROUPS];
+    struct ww_group_cache *cache; /* the group of the last ww_cache_load */
+    uint64_t generation;
+    uint64_t tick;
     struct ww_buf scratch; /* reusable encode buffer */
 };
 
