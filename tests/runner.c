@@ -10,7 +10,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdarg.h>
+#include <stdint.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -73,6 +76,67 @@ static void remove_tree(const char *path)
     rmdir(path);
 }
 
+/* SQLite allocates through the same seam as the library, so a test that fails the Nth
+ * allocation reaches SQLite's too, and a leak inside SQLite counts. Each block carries its
+ * size in front, for xSize and xRealloc. */
+#define SQL_HDR 16
+static void *sql_malloc(int n)
+{
+    uint8_t *p = ww_malloc((size_t)n + SQL_HDR);
+    if (!p)
+        return NULL;
+    memcpy(p, &n, sizeof n);
+    return p + SQL_HDR;
+}
+
+static void sql_free(void *p)
+{
+    if (p)
+        ww_free((uint8_t *)p - SQL_HDR);
+}
+
+static int sql_size(void *p)
+{
+    int n = 0;
+    if (p)
+        memcpy(&n, (uint8_t *)p - SQL_HDR, sizeof n);
+    return n;
+}
+
+static void *sql_realloc(void *p, int n)
+{
+    if (!p)
+        return sql_malloc(n);
+    uint8_t *q = ww_realloc((uint8_t *)p - SQL_HDR, (size_t)n + SQL_HDR);
+    if (!q)
+        return NULL;
+    memcpy(q, &n, sizeof n);
+    return q + SQL_HDR;
+}
+
+static int sql_roundup(int n)
+{
+    return (n + 7) & ~7;
+}
+
+static int sql_init(void *ud)
+{
+    (void)ud;
+    return SQLITE_OK;
+}
+
+static void sql_shutdown(void *ud)
+{
+    (void)ud;
+}
+
+static void sqlite_through_seam(void)
+{
+    static const sqlite3_mem_methods m = {sql_malloc,  sql_free, sql_realloc,  sql_size,
+                                          sql_roundup, sql_init, sql_shutdown, NULL};
+    sqlite3_config(SQLITE_CONFIG_MALLOC, &m);
+}
+
 static int run_one(const struct test_entry *t, int timeout_s)
 {
     fflush(stdout);
@@ -83,6 +147,7 @@ static int run_one(const struct test_entry *t, int timeout_s)
     if (pid == 0) {
         alarm((unsigned)timeout_s);
         t->fn();
+        sqlite3_shutdown(); /* SQLite's own global state goes back too */
         if (ww_alloc_outstanding() != 0)
             ww_test_fail(t->name, 0, "%ld blocks still allocated", ww_alloc_outstanding());
         if (tmpdir[0])
@@ -120,6 +185,7 @@ int main(int argc, char **argv)
             timeout_s = 60;
         first = 3;
     }
+    sqlite_through_seam();
     const char *s = getenv("WW_TEST_SEED");
     seed = s ? strtoull(s, NULL, 10) : 20261122u;
     size_t n = sizeof tests / sizeof tests[0], planned = 0;

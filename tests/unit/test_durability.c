@@ -82,7 +82,9 @@ TEST(durability_every_allocation_failure_is_handled)
     ww_store_close(fx_open("dev"));
     long base = ww_alloc_outstanding();
     int failed = 0, succeeded = 0;
-    for (long k = 0; k < 400; k++) {
+    /* Every allocation point in turn (the library's and SQLite's: the runner routes
+     * SQLite's allocator through the same seam), until the whole run succeeds. */
+    for (long k = 0; succeeded < 3 && k < 100000; k++) {
         char dir[512];
         snprintf(dir, sizeof dir, "%s/dev", ww_test_tmpdir());
         struct ww_options opt = {NULL, NULL, NULL, ":memory:"};
@@ -110,8 +112,8 @@ TEST(durability_every_allocation_failure_is_handled)
         ww_store_close(s);
         ASSERT_EQ(ww_alloc_outstanding(), base);
     }
-    ASSERT_GT(failed, 10);
-    ASSERT_GT(succeeded, 10);
+    ASSERT_GT(failed, 1000); /* SQLite's allocations are reached too */
+    ASSERT_EQ(succeeded, 3);
 }
 
 TEST(durability_killed_writer_leaves_consistent_store)
