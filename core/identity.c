@@ -198,3 +198,16 @@ void ww_identity_free(struct ww_store *s)
     sodium_free(s->agg_sk);
     s->sk = s->curve_sk = s->agg_sk = NULL;
 }
+
+void ww_store_dh_pk(const struct ww_store *s, uint8_t pk[WW_KEY_LEN])
+{
+    memcpy(pk, s->curve_pk, WW_KEY_LEN);
+}
+
+int ww_store_dh(const struct ww_store *s, const uint8_t peer_pk[WW_KEY_LEN],
+                uint8_t shared[WW_KEY_LEN])
+{
+    if (!s || !peer_pk || !shared)
+        return WW_EINVAL;
+    return crypto_scalarmult(shared, s->curve_sk, peer_pk) == 0 ? 0 : WW_ECRYPTO;
+}

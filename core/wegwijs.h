@@ -54,6 +54,14 @@ void ww_store_close(struct ww_store *s); /* NULL is a no-op */
 int ww_store_checkpoint(struct ww_store *s);
 /* This device's public signing key: what a coach needs to add it to a group. */
 void ww_store_device(const struct ww_store *s, uint8_t pk[WW_KEY_LEN]);
+/*
+ * The device identity for a secure channel, without handing out the secret: the X25519
+ * public key converted from the device key, and X25519 with its secret half (for the
+ * static-key operations of a handshake). WW_ECRYPTO for a low-order peer key.
+ */
+void ww_store_dh_pk(const struct ww_store *s, uint8_t pk[WW_KEY_LEN]);
+int ww_store_dh(const struct ww_store *s, const uint8_t peer_pk[WW_KEY_LEN],
+                uint8_t shared[WW_KEY_LEN]);
 /* The hub's aggregator key pair is separate from the device identity: X25519, kept in
  * `aggregator.key` in the data folder, created on first call. */
 int ww_store_aggregator_pk(struct ww_store *s, uint8_t pk[WW_KEY_LEN]);
@@ -257,11 +265,6 @@ int ww_signoffs_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                      void (*cb)(void *ud, const struct ww_signoff *so), void *ud);
 
 /* ---- What sync calls --------------------------------------------------------------- */
-
-struct ww_vv_item {
-    uint8_t author[WW_KEY_LEN];
-    uint64_t seq;
-};
 
 /* The group's version vector: for each author, the highest contiguous seq held. At most
  * `max` items are written; *n_out is the number of authors. */

@@ -159,7 +159,7 @@ static int read_version(struct ww_mp_reader *r, uint8_t *out)
 }
 
 /* One version-vector entry: exactly [author, seq]. */
-static int read_vv_entry(struct ww_mp_reader *r, struct ww_vv_entry *e)
+static int read_vv_entry(struct ww_mp_reader *r, struct ww_vv_item *e)
 {
     uint32_t n;
     WW_TRY(ww_mp_read_array(r, 2, &n));

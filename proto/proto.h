@@ -312,11 +312,6 @@ enum ww_frame_type {
 #define WW_CAP_SYNC 0x1u /* speaks VV / BATCH / ACK */
 #define WW_CAP_AGG  0x2u /* serves aggregates (a hub) */
 
-struct ww_vv_entry {
-    uint8_t author[WW_PK_LEN];
-    uint64_t seq; /* highest contiguous sequence number held */
-};
-
 struct ww_frame {
     uint8_t type;
     union {
@@ -339,7 +334,7 @@ struct ww_frame {
         struct { /* VV and ACK; entries strictly ascending by author */
             uint8_t group[WW_GROUP_ID_LEN];
             uint32_t n;
-            struct ww_vv_entry e[WW_MAX_VV];
+            struct ww_vv_item e[WW_MAX_VV];
         } vv;
         struct {
             uint8_t group[WW_GROUP_ID_LEN];

@@ -1,9 +1,11 @@
 /*
- * ww_enums.h - the small enumerations shared by the wire format and the public API.
- * Their numeric values are wire values: never renumber, only add.
+ * ww_enums.h - the small enumerations and types shared by the wire format and the public
+ * API. Their numeric values are wire values: never renumber, only add.
  */
 #ifndef WW_ENUMS_H
 #define WW_ENUMS_H
+
+#include <stdint.h>
 
 enum ww_role { WW_ROLE_COACH = 1, WW_ROLE_STUDENT = 2, WW_ROLE_SENIOR = 3 };
 enum ww_track { WW_TRACK_NONE = 0, WW_TRACK_BOL = 1, WW_TRACK_BBL = 2 };
@@ -51,6 +53,13 @@ enum ww_canmeds {
     WW_CANMEDS_GB = 5,
     WW_CANMEDS_OR = 6,
     WW_CANMEDS_PK = 7
+};
+
+/* One entry of a version vector: for one author, the highest seq such that every event
+ * 1..seq is held. The same type on the wire (VV and ACK frames) and in the API. */
+struct ww_vv_item {
+    uint8_t author[32]; /* the author's Ed25519 device key */
+    uint64_t seq;
 };
 
 #endif
