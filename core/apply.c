@@ -123,7 +123,7 @@ static int check_header(struct ww_store *s, const struct ww_kind_rule *k, const 
 {
     if (!(k->roles & WW_ROLE_BIT(dev->role)))
         return WW_EROLE;
-    if (k->owner_only && memcmp(h->author, s->cache->owner, 32) != 0)
+    if (k->owner_only && memcmp(h->author, ww_cache_cur(s)->owner, 32) != 0)
         return WW_EROLE;
     if (!(k->audiences & WW_AUD_BIT(h->audience)))
         return WW_EINVAL;
@@ -135,9 +135,9 @@ static int check_header(struct ww_store *s, const struct ww_kind_rule *k, const 
                 return WW_EROLE; /* a learner writes only in its own audiences */
         } else {
             int found = 0; /* the coach writes to a learner's pair audience */
-            for (size_t i = 0; i < s->cache->n_devices && !found; i++)
-                found = !memcmp(s->cache->devices[i].member, h->subject, 16) &&
-                        s->cache->devices[i].role != WW_ROLE_COACH;
+            for (size_t i = 0; i < ww_cache_cur(s)->n_devices && !found; i++)
+                found = !memcmp(ww_cache_cur(s)->devices[i].member, h->subject, 16) &&
+                        ww_cache_cur(s)->devices[i].role != WW_ROLE_COACH;
             if (!found)
                 return WW_ENOTFOUND;
         }
@@ -199,7 +199,7 @@ static int apply_one(struct ww_store *s, struct batch *b, struct item *it, int *
     }
     if ((rc = ww_cache_load(s, h->group)) != 0)
         return rc;
-    if (h->kind != WW_KIND_GROUP_CREATE && !s->cache->exists)
+    if (h->kind != WW_KIND_GROUP_CREATE && !ww_cache_cur(s)->exists)
         return defer(s, b, it, *reason = WW_EGROUP);
     if (head.seq + 1 < h->seq)
         return defer(s, b, it, *reason = WW_ECHAIN); /* an earlier event is missing */
@@ -222,9 +222,9 @@ static int apply_one(struct ww_store *s, struct batch *b, struct item *it, int *
 
     if (h->kind == WW_KIND_GROUP_CREATE) {
         /* The group's first event: no member, no key, nothing to defer. */
-        if (s->cache->exists || h->seq != 1 || h->audience != WW_AUD_PLAIN || h->epoch != 0 ||
-            h->ref_len != 0)
-            return s->cache->exists ? WW_EEXIST : WW_EINVAL;
+        if (ww_cache_cur(s)->exists || h->seq != 1 || h->audience != WW_AUD_PLAIN ||
+            h->epoch != 0 || h->ref_len != 0)
+            return ww_cache_cur(s)->exists ? WW_EEXIST : WW_EINVAL;
         if (it->env.erased)
             return WW_EINVAL;
         if ((rc = ww_body_decode(h->kind, it->env.body.p, it->env.body.len, &body)) != 0)
@@ -239,7 +239,7 @@ static int apply_one(struct ww_store *s, struct batch *b, struct item *it, int *
         const struct ww_devinfo *dev = ww_cache_device(s, h->author);
         if (!dev)
             return defer(s, b, it, *reason = WW_ENOTMEMBER);
-        if (h->epoch > s->cache->epoch)
+        if (h->epoch > ww_cache_cur(s)->epoch)
             return defer(s, b, it, *reason = WW_EEPOCH);
         if (h->epoch >= dev->removed_epoch || h->hlc >= dev->removed_hlc)
             return WW_ENOTMEMBER; /* written after its member was removed */
@@ -248,7 +248,7 @@ static int apply_one(struct ww_store *s, struct batch *b, struct item *it, int *
         author = *dev; /* the cache may be reloaded below */
         if (k && (rc = check_header(s, k, h, &author)) != 0)
             return rc;
-        if (k && k->erasable && s->cache->has_erasures &&
+        if (k && k->erasable && ww_cache_cur(s)->has_erasures &&
             (rc = erased_by(s, h, author.member, &covered)) != 0)
             return rc;
 
@@ -570,7 +570,7 @@ static int reread(void *ud, const uint8_t *raw, size_t len, const uint8_t hash[3
         (k->check && k->check(s, &ev) != 0))
         return 0; /* stays unreadable, as on every replica */
     int covered = 0, rc = 0;
-    if (k->erasable && s->cache->has_erasures &&
+    if (k->erasable && ww_cache_cur(s)->has_erasures &&
         (rc = erased_by(s, &env.h, author.member, &covered)) != 0)
         return rc;
     return covered ? 0 : materialise(s, u->b, k, &ev, 1);

@@ -20,7 +20,7 @@ int ww_seal(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN], const struct
     int rc = ww_cache_load(s, gid);
     if (rc != 0)
         return rc;
-    if (!s->cache->exists && e->kind != WW_KIND_GROUP_CREATE)
+    if (!ww_cache_cur(s)->exists && e->kind != WW_KIND_GROUP_CREATE)
         return WW_EGROUP;
 
     struct ww_envelope env;
@@ -31,7 +31,7 @@ int ww_seal(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN], const struct
     memcpy(h->author, s->pk, 32);
     h->kind = e->kind;
     h->audience = e->audience;
-    h->epoch = s->cache->exists ? s->cache->epoch : 0;
+    h->epoch = ww_cache_cur(s)->exists ? ww_cache_cur(s)->epoch : 0;
     if (e->subject)
         memcpy(h->subject, e->subject, 16);
     if (e->ref_len > WW_REF_MAX)
@@ -56,9 +56,9 @@ int ww_seal(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN], const struct
             return WW_ENOKEY;
     }
     uint8_t agg_pk[32];
-    int has_agg = s->cache->has_agg;
+    int has_agg = ww_cache_cur(s)->has_agg;
     if (has_agg)
-        memcpy(agg_pk, s->cache->agg_pk, 32);
+        memcpy(agg_pk, ww_cache_cur(s)->agg_pk, 32);
     if (e->audience == WW_AUD_AGG && !has_agg)
         return WW_ENOKEY;
 
@@ -99,7 +99,7 @@ int ww_emit(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN], const struct
         if (rc != 0)
             return rc;
         const struct ww_devinfo *me = ww_cache_me(s);
-        if (s->cache->exists && (!me || me->removed_epoch <= s->cache->epoch))
+        if (ww_cache_cur(s)->exists && (!me || me->removed_epoch <= ww_cache_cur(s)->epoch))
             return WW_ENOTMEMBER;
     }
     struct ww_buf pt, out;

@@ -21,6 +21,11 @@
 #include "seal.h"
 #include "store.h"
 
+const struct ww_group_cache *ww_cache_cur(const struct ww_store *s)
+{
+    return s->cache;
+}
+
 void ww_cache_invalidate(struct ww_store *s)
 {
     s->cache->valid = 0;

@@ -69,6 +69,8 @@ const uint8_t *ww_cache_key(struct ww_store *s, uint8_t audience, const uint8_t 
                             uint32_t epoch);
 const uint8_t *ww_cache_key_nth(struct ww_store *s, uint8_t audience, const uint8_t *subject,
                                 uint32_t epoch, size_t n);
+/* The group of the last ww_cache_load: the only way other modules read the cache. */
+const struct ww_group_cache *ww_cache_cur(const struct ww_store *s);
 /* This device's membership in the cached group: NULL when not a member. */
 const struct ww_devinfo *ww_cache_me(struct ww_store *s);
 

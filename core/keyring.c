@@ -74,7 +74,7 @@ int ww_keyring_take(struct ww_store *s, struct ww_event *ev, const struct ww_bod
 
 int ww_keyring_open(struct ww_store *s, const struct ww_envelope *env, struct ww_buf *pt)
 {
-    const struct ww_group_cache *g = s->cache;
+    const struct ww_group_cache *g = ww_cache_cur(s);
     if (env->h.audience == WW_AUD_AGG) {
         if (!s->agg_sk || !g->has_agg || memcmp(g->agg_pk, s->agg_pk, 32) != 0)
             return WW_ENOKEY;

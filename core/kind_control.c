@@ -107,7 +107,7 @@ static int count_roles(struct ww_store *s, const uint8_t *gid, int *students, in
 
 static int check_member_add(struct ww_store *s, const struct ww_event *ev)
 {
-    const struct ww_group_cache *g = s->cache;
+    const struct ww_group_cache *g = ww_cache_cur(s);
     const struct ww_body_member_add *m = &ev->body->u.member_add;
     for (size_t i = 0; i < g->n_devices; i++) {
         const struct ww_devinfo *d = &g->devices[i];
@@ -150,7 +150,7 @@ static int apply_member_add(struct ww_store *s, struct ww_event *ev)
     ww_bind_text(st, 4, &m->alias);
     sqlite3_bind_int(st, 5, m->year);
     sqlite3_bind_int(st, 6, m->track);
-    sqlite3_bind_int64(st, 7, s->cache->epoch);
+    sqlite3_bind_int64(st, 7, ww_cache_cur(s)->epoch);
     int rc = ww_sql_done(s, st);
     for (uint32_t i = 0; i < m->n_devices && rc == 0; i++)
         rc = add_device(s, gid, m->devices[i], m->member);
@@ -172,7 +172,7 @@ const struct ww_kind_rule ww_kind_member_add = {
 
 static int check_member_remove(struct ww_store *s, const struct ww_event *ev)
 {
-    const struct ww_group_cache *g = s->cache;
+    const struct ww_group_cache *g = ww_cache_cur(s);
     const uint8_t *m = ev->body->u.member_remove.member;
     if (!memcmp(m, ev->author->member, 16))
         return WW_EROLE; /* the owner cannot remove itself */
@@ -191,7 +191,7 @@ static int apply_member_remove(struct ww_store *s, struct ww_event *ev)
         return ww_sql_failed(s);
     ww_bind_blob(st, 1, ev->env->h.group, 16);
     ww_bind_blob(st, 2, ev->body->u.member_remove.member, 16);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)s->cache->epoch + 1);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)ww_cache_cur(s)->epoch + 1);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)ev->env->h.hlc);
     ev->control = 1;
     return ww_sql_done(s, st);
@@ -209,7 +209,7 @@ const struct ww_kind_rule ww_kind_member_remove = {
 
 static int check_device_add(struct ww_store *s, const struct ww_event *ev)
 {
-    const struct ww_group_cache *g = s->cache;
+    const struct ww_group_cache *g = ww_cache_cur(s);
     const struct ww_body_device_add *d = &ev->body->u.device_add;
     int found = 0;
     if (g->n_devices + 1 > WW_MAX_GROUP_DEVICES)
@@ -243,7 +243,7 @@ const struct ww_kind_rule ww_kind_device_add = {
 
 static int check_key_epoch(struct ww_store *s, const struct ww_event *ev)
 {
-    return ev->body->u.keys.epoch == s->cache->epoch + 1 ? 0 : WW_EEPOCH;
+    return ev->body->u.keys.epoch == ww_cache_cur(s)->epoch + 1 ? 0 : WW_EEPOCH;
 }
 
 static int apply_key_epoch(struct ww_store *s, struct ww_event *ev)
@@ -271,7 +271,7 @@ const struct ww_kind_rule ww_kind_key_epoch = {
 
 static int check_key_share(struct ww_store *s, const struct ww_event *ev)
 {
-    const struct ww_group_cache *g = s->cache;
+    const struct ww_group_cache *g = ww_cache_cur(s);
     const struct ww_body_keys *k = &ev->body->u.keys;
     const struct ww_devinfo *dev = ev->author;
     if (k->epoch > g->epoch || k->epoch == 0)
@@ -307,7 +307,7 @@ const struct ww_kind_rule ww_kind_key_share = {
 
 static int check_erase(struct ww_store *s, const struct ww_event *ev)
 {
-    if (!memcmp(ev->env->h.author, s->cache->owner, 32) ||
+    if (!memcmp(ev->env->h.author, ww_cache_cur(s)->owner, 32) ||
         !memcmp(ev->body->u.erase.member, ev->author->member, 16))
         return 0;
     return WW_EROLE;

@@ -28,7 +28,7 @@ static int learner(struct ww_store *s, const uint8_t gid[16], struct ww_devinfo 
     int rc = ww_cache_load(s, gid);
     if (rc != 0)
         return rc;
-    if (!s->cache->exists)
+    if (!ww_cache_cur(s)->exists)
         return WW_EGROUP;
     const struct ww_devinfo *me = ww_cache_me(s);
     if (!me || me->removed_epoch != UINT32_MAX)
@@ -44,7 +44,7 @@ static int coach(struct ww_store *s, const uint8_t gid[16])
     int rc = ww_cache_load(s, gid);
     if (rc != 0)
         return rc;
-    if (!s->cache->exists)
+    if (!ww_cache_cur(s)->exists)
         return WW_EGROUP;
     const struct ww_devinfo *me = ww_cache_me(s);
     if (!me || me->removed_epoch != UINT32_MAX)
@@ -58,7 +58,7 @@ static int coach(struct ww_store *s, const uint8_t gid[16])
 static int ensure_self_key(struct ww_store *s, const uint8_t gid[16], const uint8_t member[16])
 {
     uint8_t key[32];
-    const uint8_t *have = ww_cache_key(s, WW_AUD_SELF, member, s->cache->epoch);
+    const uint8_t *have = ww_cache_key(s, WW_AUD_SELF, member, ww_cache_cur(s)->epoch);
     if (have)
         memcpy(key, have, 32);
     else
@@ -67,10 +67,10 @@ static int ensure_self_key(struct ww_store *s, const uint8_t gid[16], const uint
     if (!b)
         return WW_ENOMEM;
     b->kind = WW_KIND_KEY_SHARE;
-    b->u.keys.epoch = s->cache->epoch;
+    b->u.keys.epoch = ww_cache_cur(s)->epoch;
     int rc = 0;
-    for (size_t i = 0; i < s->cache->n_devices && rc == 0; i++) {
-        const struct ww_devinfo *d = &s->cache->devices[i];
+    for (size_t i = 0; i < ww_cache_cur(s)->n_devices && rc == 0; i++) {
+        const struct ww_devinfo *d = &ww_cache_cur(s)->devices[i];
         if (memcmp(d->member, member, 16) || d->removed_epoch != UINT32_MAX)
             continue;
         if (have) {
@@ -82,7 +82,7 @@ static int ensure_self_key(struct ww_store *s, const uint8_t gid[16], const uint
             }
             sqlite3_bind_blob(st, 1, gid, 16, SQLITE_TRANSIENT);
             sqlite3_bind_blob(st, 2, member, 16, SQLITE_TRANSIENT);
-            sqlite3_bind_int64(st, 3, s->cache->epoch);
+            sqlite3_bind_int64(st, 3, ww_cache_cur(s)->epoch);
             sqlite3_bind_blob(st, 4, key, 32, SQLITE_TRANSIENT);
             sqlite3_bind_blob(st, 5, d->device, 32, SQLITE_TRANSIENT);
             int holds = sqlite3_step(st) == SQLITE_ROW;
@@ -101,7 +101,7 @@ static int ensure_self_key(struct ww_store *s, const uint8_t gid[16], const uint
         rc = ww_wrap_key(key, d->device, w->sealed);
     }
     struct ww_emit e = {.kind = WW_KIND_KEY_SHARE, .audience = WW_AUD_PLAIN, .body = b};
-    uint32_t epoch = s->cache->epoch;
+    uint32_t epoch = ww_cache_cur(s)->epoch;
     if (rc == 0 && b->u.keys.n_wraps) {
         rc = ww_emit(s, gid, &e, NULL);
         /* A share that leaves out this device is not opened here: record it ourselves. */
@@ -117,7 +117,7 @@ static int ensure_self_key(struct ww_store *s, const uint8_t gid[16], const uint
 static int group_known(struct ww_store *s, const uint8_t gid[16])
 {
     int rc = ww_cache_load(s, gid);
-    return rc ? rc : s->cache->exists ? 0 : WW_EGROUP;
+    return rc ? rc : ww_cache_cur(s)->exists ? 0 : WW_EGROUP;
 }
 
 /* ---- Reflections -------------------------------------------------------------------- */
@@ -218,7 +218,7 @@ static int do_reflect(struct ww_store *s, void *ud)
         answers[2 * i] = r->answer_item[i];
         answers[2 * i + 1] = r->answer_value[i];
     }
-    if (s->cache->has_agg && !r->draft) {
+    if (ww_cache_cur(s)->has_agg && !r->draft) {
         struct ww_emit c = {.kind = WW_KIND_CLIMATE_PUT,
                             .audience = WW_AUD_AGG,
                             .ref = ref,
@@ -415,7 +415,7 @@ int ww_reaction_del(struct ww_store *s, const uint8_t group[WW_ID_LEN],
     int rc = ww_cache_load(s, group);
     if (rc != 0)
         return rc;
-    if (!s->cache->exists)
+    if (!ww_cache_cur(s)->exists)
         return WW_EGROUP;
     const struct ww_devinfo *d = ww_cache_me(s);
     if (!d)
@@ -484,9 +484,9 @@ int ww_reactions_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],
 
 static int is_member(struct ww_store *s, const uint8_t member[16], int learners_only)
 {
-    for (size_t i = 0; i < s->cache->n_devices; i++)
-        if (!memcmp(s->cache->devices[i].member, member, 16) &&
-            (!learners_only || s->cache->devices[i].role != WW_ROLE_COACH))
+    for (size_t i = 0; i < ww_cache_cur(s)->n_devices; i++)
+        if (!memcmp(ww_cache_cur(s)->devices[i].member, member, 16) &&
+            (!learners_only || ww_cache_cur(s)->devices[i].role != WW_ROLE_COACH))
             return 1;
     return 0;
 }
