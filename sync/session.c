@@ -1,0 +1,445 @@
+/*
+ * session.c - the sync exchange as a state machine (session.h).
+ */
+#include <string.h>
+
+#include "alloc.h"
+#include "proto.h"
+#include "session.h"
+
+struct ww_session_group {
+    uint8_t gid[WW_ID_LEN];
+    int we_opened; /* our VV went out */
+    int got_vv;    /* the peer's VV came in */
+    /* The peer's vector raised by every event sent to it or received from it: what we
+     * send next starts above it. */
+    struct ww_vv_item sent[WW_MAX_VV];
+    size_t n_sent;
+    size_t in_flight; /* batches sent and not yet acknowledged */
+    int blocked;      /* pump stopped at the window or at backed-up output: there may be more */
+    int expect;       /* the peer holds events we lack: batches are coming */
+};
+
+static int fail(struct ww_session *ss, int rc, const char *why)
+{
+    if (!ss->failed) {
+        ss->failed = rc ? rc : WW_ESTATE;
+        ss->reason = why;
+    }
+    return ss->failed;
+}
+
+int ww_session_init(struct ww_session *ss, const struct ww_session_cfg *cfg, int64_t now_ms)
+{
+    if (!ss || !cfg || !cfg->store || !cfg->send)
+        return WW_EINVAL;
+    memset(ss, 0, sizeof *ss);
+    ss->cfg = *cfg;
+    if (!ss->cfg.max_batch_events || ss->cfg.max_batch_events > WW_MAX_BATCH)
+        ss->cfg.max_batch_events = WW_MAX_BATCH;
+    /* Room for the frame's own bytes around the events. */
+    size_t room = WW_MAX_FRAME - 4096;
+    if (!ss->cfg.max_batch_bytes || ss->cfg.max_batch_bytes > room)
+        ss->cfg.max_batch_bytes = room;
+    if (!ss->cfg.window)
+        ss->cfg.window = WW_SESSION_WINDOW;
+    ss->reason = "";
+    ss->last_rx_ms = now_ms;
+    return 0;
+}
+
+void ww_session_close(struct ww_session *ss)
+{
+    if (!ss)
+        return;
+    for (size_t i = 0; i < ss->n_groups; i++)
+        ww_free(ss->groups[i]);
+    ss->n_groups = 0;
+}
+
+static struct ww_session_group *find(const struct ww_session *ss, const uint8_t *gid)
+{
+    for (size_t i = 0; i < ss->n_groups; i++)
+        if (!memcmp(ss->groups[i]->gid, gid, WW_ID_LEN))
+            return ss->groups[i];
+    return NULL;
+}
+
+int ww_session_has_group(const struct ww_session *ss, const uint8_t group[WW_ID_LEN])
+{
+    return find(ss, group) != NULL;
+}
+
+static struct ww_session_group *add(struct ww_session *ss, const uint8_t *gid)
+{
+    if (ss->n_groups == WW_SESSION_MAX_GROUPS)
+        return NULL;
+    struct ww_session_group *g = ww_calloc(1, sizeof *g);
+    if (!g)
+        return NULL;
+    memcpy(g->gid, gid, WW_ID_LEN);
+    ss->groups[ss->n_groups++] = g;
+    return g;
+}
+
+/* Encodes and sends one frame. */
+static int send_frame(struct ww_session *ss, const struct ww_frame *f)
+{
+    struct ww_buf b;
+    ww_buf_init(&b, WW_MAX_FRAME);
+    int rc = ww_frame_encode(f, &b);
+    if (rc == 0 && ss->cfg.send(ss->cfg.ud, b.p, b.len) != 0)
+        rc = WW_EIO;
+    ww_buf_free(&b);
+    return rc ? fail(ss, rc, "cannot send a frame") : 0;
+}
+
+/* Our vector of a group, as a VV or ACK frame. */
+static int send_vv(struct ww_session *ss, uint8_t type, const uint8_t *gid)
+{
+    struct ww_frame *f = ww_calloc(1, sizeof *f);
+    if (!f)
+        return fail(ss, WW_ENOMEM, "out of memory");
+    f->type = type;
+    memcpy(f->u.vv.group, gid, WW_ID_LEN);
+    size_t n = 0;
+    int rc = ww_sync_vv(ss->cfg.store, gid, f->u.vv.e, WW_MAX_VV, &n);
+    if (rc == 0 && n > WW_MAX_VV)
+        rc = WW_ETOOBIG; /* more authors than a frame carries: a group never has them */
+    if (rc == 0) {
+        f->u.vv.n = (uint32_t)n;
+        rc = send_frame(ss, f);
+    }
+    ww_free(f);
+    return rc ? fail(ss, rc, "cannot read the group's version vector") : 0;
+}
+
+int ww_session_open_group(struct ww_session *ss, const uint8_t group[WW_ID_LEN])
+{
+    if (ss->failed)
+        return ss->failed;
+    struct ww_session_group *g = find(ss, group);
+    if (!g && !(g = add(ss, group)))
+        return fail(ss, WW_ETOOBIG, "too many groups in one session");
+    if (g->we_opened)
+        return 0;
+    g->we_opened = 1;
+    return send_vv(ss, WW_FRAME_VV, group);
+}
+
+/* Raises vector v (n entries) to hold what `e` holds. */
+static void raise_vv(struct ww_vv_item *v, size_t *n, const struct ww_vv_item *e, size_t ne)
+{
+    for (size_t i = 0; i < ne; i++) {
+        size_t k = 0;
+        while (k < *n && memcmp(v[k].author, e[i].author, WW_KEY_LEN) != 0)
+            k++;
+        if (k < *n) {
+            if (e[i].seq > v[k].seq)
+                v[k].seq = e[i].seq;
+        } else if (*n < WW_MAX_VV) {
+            v[(*n)++] = e[i];
+        }
+    }
+}
+
+/* The events collected for one batch: copies, since the store's rows move on. */
+struct collect {
+    struct ww_frame *f;
+    uint8_t *copies[WW_MAX_BATCH];
+    size_t n;
+    int rc;
+};
+
+static void collect_cb(void *ud, const uint8_t *ev, size_t len)
+{
+    struct collect *c = ud;
+    if (c->rc || c->n == WW_MAX_BATCH)
+        return;
+    uint8_t *p = ww_malloc(len);
+    if (!p) {
+        c->rc = WW_ENOMEM;
+        return;
+    }
+    memcpy(p, ev, len);
+    c->copies[c->n] = p;
+    c->f->u.batch.ev[c->n].p = p;
+    c->f->u.batch.ev[c->n].len = len;
+    c->n++;
+}
+
+/* Sends batches of what the peer lacks until caught up, the window is full or the
+ * owner's output backs up. */
+static int pump_group(struct ww_session *ss, struct ww_session_group *g)
+{
+    if (!g->got_vv)
+        return 0; /* not before we know what the peer has */
+    struct ww_frame *f = NULL;
+    int rc = 0;
+    for (;;) {
+        if (g->in_flight >= ss->cfg.window ||
+            (ss->cfg.writable && !ss->cfg.writable(ss->cfg.ud))) {
+            g->blocked = 1;
+            break;
+        }
+        if (!f && !(f = ww_calloc(1, sizeof *f))) {
+            rc = WW_ENOMEM;
+            break;
+        }
+        memset(f, 0, sizeof *f);
+        struct collect c = {.f = f};
+        int more = 0;
+        rc = ww_sync_missing(ss->cfg.store, g->gid, g->sent, g->n_sent, ss->cfg.max_batch_events,
+                             ss->cfg.max_batch_bytes, collect_cb, &c, &more);
+        if (rc == 0)
+            rc = c.rc;
+        if (rc == 0 && c.n > 0) {
+            f->type = WW_FRAME_BATCH;
+            memcpy(f->u.batch.group, g->gid, WW_ID_LEN);
+            f->u.batch.n = (uint32_t)c.n;
+            f->u.batch.more = (uint8_t)(more != 0);
+            rc = send_frame(ss, f);
+            for (size_t i = 0; rc == 0 && i < c.n; i++)
+                rc = ww_sync_vv_advance(g->gid, c.copies[i], f->u.batch.ev[i].len, g->sent,
+                                        &g->n_sent, WW_MAX_VV);
+            if (rc == 0) {
+                g->in_flight++;
+                ss->batches_sent++;
+                ss->events_sent += c.n;
+            }
+        }
+        for (size_t i = 0; i < c.n; i++)
+            ww_free(c.copies[i]);
+        if (rc != 0 || c.n == 0 || !more) {
+            g->blocked = 0;
+            break;
+        }
+    }
+    ww_free(f);
+    return rc ? fail(ss, rc, "cannot send the events the peer lacks") : 0;
+}
+
+int ww_session_pump(struct ww_session *ss, const uint8_t *group)
+{
+    if (ss->failed)
+        return ss->failed;
+    for (size_t i = 0; i < ss->n_groups; i++) {
+        if (group && memcmp(ss->groups[i]->gid, group, WW_ID_LEN) != 0)
+            continue;
+        int rc = pump_group(ss, ss->groups[i]);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+int ww_session_send_error(struct ww_session *ss, int wire_code, const char *text)
+{
+    struct ww_frame f;
+    memset(&f, 0, sizeof f);
+    f.type = WW_FRAME_ERROR;
+    f.u.error.code = (uint16_t)wire_code;
+    f.u.error.text.p = (const uint8_t *)text;
+    f.u.error.text.len = text ? strlen(text) : 0;
+    if (f.u.error.text.len > WW_MAX_ERROR_TEXT)
+        f.u.error.text.len = WW_MAX_ERROR_TEXT;
+    struct ww_buf b;
+    ww_buf_init(&b, WW_MAX_FRAME);
+    int rc = ww_frame_encode(&f, &b);
+    if (rc == 0)
+        rc = ss->cfg.send(ss->cfg.ud, b.p, b.len) ? WW_EIO : 0;
+    ww_buf_free(&b);
+    return rc;
+}
+
+/* The peer's vector of a group: it starts (or restarts) what we send it. */
+static int on_vv(struct ww_session *ss, const struct ww_frame *f)
+{
+    const uint8_t *gid = f->u.vv.group;
+    struct ww_session_group *g = find(ss, gid);
+    if (!g) {
+        int rc = ss->cfg.may_sync ? ss->cfg.may_sync(ss->cfg.ud, gid) : 0;
+        if (rc != 0) {
+            ww_session_send_error(ss, WW_WIRE_DENIED, "not allowed to sync this group");
+            return fail(ss, rc, "the peer may not sync this group");
+        }
+        if (!(g = add(ss, gid)))
+            return fail(ss, WW_ETOOBIG, "too many groups in one session");
+    }
+    /* Does the peer hold anything we lack? Then its batches are coming. */
+    struct ww_vv_item mine[WW_MAX_VV];
+    size_t n_mine = 0;
+    int rc = ww_sync_vv(ss->cfg.store, gid, mine, WW_MAX_VV, &n_mine);
+    if (rc != 0)
+        return fail(ss, rc, "cannot read the group's version vector");
+    g->expect = 0;
+    for (uint32_t i = 0; i < f->u.vv.n && !g->expect; i++) {
+        uint64_t have = 0;
+        for (size_t k = 0; k < n_mine && k < WW_MAX_VV; k++)
+            if (!memcmp(mine[k].author, f->u.vv.e[i].author, WW_KEY_LEN))
+                have = mine[k].seq;
+        g->expect = f->u.vv.e[i].seq > have;
+    }
+    memcpy(g->sent, f->u.vv.e, f->u.vv.n * sizeof f->u.vv.e[0]);
+    g->n_sent = f->u.vv.n;
+    g->got_vv = 1;
+    if (!g->we_opened) {
+        g->we_opened = 1;
+        if ((rc = send_vv(ss, WW_FRAME_VV, gid)) != 0)
+            return rc;
+    }
+    return pump_group(ss, g);
+}
+
+struct applied {
+    const uint8_t *gid;
+    int any, control, malformed;
+};
+
+static void outcome_cb(void *ud, const struct ww_outcome *o)
+{
+    struct applied *a = ud;
+    /* An event of another group than the batch names is as bad as a forged one: the
+     * session was allowed this group only. */
+    if (o->outcome == WW_OUTCOME_MALFORMED ||
+        (o->index != WW_OUTCOME_RELEASED && (!o->group || memcmp(o->group, a->gid, WW_ID_LEN))))
+        a->malformed = 1;
+    if (o->outcome == WW_OUTCOME_APPLIED) {
+        a->any = 1;
+        if (o->kind == WW_KIND_GROUP_CREATE || o->kind == WW_KIND_MEMBER_ADD ||
+            o->kind == WW_KIND_MEMBER_REMOVE || o->kind == WW_KIND_DEVICE_ADD ||
+            o->kind == WW_KIND_KEY_EPOCH)
+            a->control = 1;
+    }
+}
+
+/* A batch: applied in one transaction, acknowledged with our new vector. An event that is
+ * not a valid, authentic event is a protocol violation: nothing of the batch is kept. */
+static int on_batch(struct ww_session *ss, const struct ww_frame *f)
+{
+    const uint8_t *gid = f->u.batch.group;
+    struct ww_session_group *g = find(ss, gid);
+    if (!g || !g->got_vv)
+        return fail(ss, WW_EINVAL, "a batch for a group whose vector did not come first");
+    const uint8_t *evs[WW_MAX_BATCH];
+    size_t lens[WW_MAX_BATCH];
+    for (uint32_t i = 0; i < f->u.batch.n; i++) {
+        evs[i] = f->u.batch.ev[i].p;
+        lens[i] = f->u.batch.ev[i].len;
+    }
+    struct ww_store *s = ss->cfg.store;
+    struct ww_apply_result res;
+    struct applied a = {gid, 0, 0, 0};
+    int rc = ww_store_begin(s);
+    if (rc == 0)
+        rc = ww_sync_apply_each(s, evs, lens, f->u.batch.n, &res, outcome_cb, &a);
+    if (rc == 0 && a.malformed) {
+        ww_store_rollback(s);
+        return fail(ss, WW_EINVAL, "the peer sent an event that is not valid");
+    }
+    if (rc == 0)
+        rc = ww_store_commit(s);
+    else
+        ww_store_rollback(s);
+    if (rc != 0)
+        return fail(ss, rc, "cannot store the peer's events");
+    ss->batches_received++;
+    ss->events_received += f->u.batch.n;
+    /* The peer holds what it sent: never send it back. */
+    for (uint32_t i = 0; i < f->u.batch.n; i++)
+        ww_sync_vv_advance(gid, evs[i], lens[i], g->sent, &g->n_sent, WW_MAX_VV);
+    if (!f->u.batch.more)
+        g->expect = 0;
+    if (a.any && ss->cfg.changed)
+        ss->cfg.changed(ss->cfg.ud, gid, a.control);
+    if ((rc = send_vv(ss, WW_FRAME_ACK, gid)) != 0)
+        return rc;
+    /* Events it released or that arrived meanwhile may be news to the peer. */
+    return a.any ? pump_group(ss, g) : 0;
+}
+
+static int on_ack(struct ww_session *ss, const struct ww_frame *f)
+{
+    struct ww_session_group *g = find(ss, f->u.vv.group);
+    if (!g || !g->got_vv || g->in_flight == 0)
+        return fail(ss, WW_EINVAL, "an acknowledgement of nothing sent");
+    g->in_flight--;
+    raise_vv(g->sent, &g->n_sent, f->u.vv.e, f->u.vv.n);
+    return pump_group(ss, g);
+}
+
+int ww_session_on_frame(struct ww_session *ss, const uint8_t *frame, size_t len, int64_t now_ms)
+{
+    if (ss->failed)
+        return ss->failed;
+    ss->last_rx_ms = now_ms;
+    struct ww_frame *f = ww_calloc(1, sizeof *f);
+    if (!f)
+        return fail(ss, WW_ENOMEM, "out of memory");
+    int rc = ww_frame_decode(frame, len, f);
+    if (rc != 0) {
+        ww_free(f);
+        ww_session_send_error(ss, WW_WIRE_PROTOCOL, "malformed frame");
+        return fail(ss, rc, "a malformed frame");
+    }
+    switch (f->type) {
+    case WW_FRAME_VV:
+        rc = on_vv(ss, f);
+        break;
+    case WW_FRAME_BATCH:
+        rc = on_batch(ss, f);
+        break;
+    case WW_FRAME_ACK:
+        rc = on_ack(ss, f);
+        break;
+    case WW_FRAME_PING:
+        f->type = WW_FRAME_PONG;
+        rc = send_frame(ss, f);
+        break;
+    case WW_FRAME_PONG:
+        if (f->u.ping.nonce == ss->ping_nonce)
+            ss->ping_out = 0;
+        break;
+    case WW_FRAME_ERROR:
+        ss->peer_error = f->u.error.code ? f->u.error.code : WW_WIRE_INTERNAL;
+        rc = fail(ss, WW_ESTATE, "the peer ended the session with an error");
+        break;
+    default:
+        /* Handshake frames have no place in a session. */
+        ww_session_send_error(ss, WW_WIRE_PROTOCOL, "unexpected frame");
+        rc = fail(ss, WW_EINVAL, "an unexpected frame type");
+        break;
+    }
+    ww_free(f);
+    return rc;
+}
+
+int ww_session_tick(struct ww_session *ss, int64_t now_ms, int64_t idle_ms, int64_t dead_ms)
+{
+    if (ss->failed)
+        return ss->failed;
+    int64_t quiet = now_ms - ss->last_rx_ms;
+    if (quiet >= dead_ms)
+        return fail(ss, WW_EIO, "the peer went silent");
+    if (quiet >= idle_ms && !ss->ping_out) {
+        struct ww_frame f;
+        memset(&f, 0, sizeof f);
+        f.type = WW_FRAME_PING;
+        f.u.ping.nonce = ++ss->ping_nonce;
+        ss->ping_out = 1;
+        return send_frame(ss, &f);
+    }
+    return 0;
+}
+
+int ww_session_idle(const struct ww_session *ss)
+{
+    if (ss->failed)
+        return 0;
+    for (size_t i = 0; i < ss->n_groups; i++) {
+        const struct ww_session_group *g = ss->groups[i];
+        if (!g->we_opened || !g->got_vv || g->in_flight || g->blocked || g->expect)
+            return 0;
+    }
+    return 1;
+}

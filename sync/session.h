@@ -1,0 +1,95 @@
+/*
+ * session.h - one sync session: the exchange of docs/PROTOCOL.md section 9 between this
+ * store and one peer, for every group both sides sync, as a state machine.
+ *
+ * The session is fed decoded-to-plaintext frames (what the channel opened) and an explicit
+ * `now`, and answers through callbacks: frames to send and events it applied. It never
+ * touches a socket or a clock, so every exchange can be tested in memory, and the libuv
+ * glue (net.c) only moves bytes.
+ *
+ * Per group: each side sends its version vector (VV); each then streams what the other
+ * lacks in BATCH frames of at most max_batch_events events and max_batch_bytes, with at
+ * most `window` batches unacknowledged; the receiver applies each batch in one transaction
+ * and answers ACK with its new vector. After catch-up the group stays live: ww_session_pump
+ * sends what was written or received since, to this peer, at once.
+ *
+ * Invariants:
+ *  - What we send a peer for a group is always the events above `sent` (the peer's vector
+ *    raised by every event sent), in the store's causal order, so nothing is sent twice in
+ *    one session and nothing is skipped; an ACK only raises `sent` further.
+ *  - A frame that breaks the protocol (malformed, a batch for a group not opened, an event
+ *    that is not a valid authentic event) fails the session with a reason; the owner then
+ *    closes the connection. Nothing of a failed frame's batch is applied.
+ *  - The session holds no key: it moves sealed events, and the store's apply decides.
+ */
+#ifndef WW_SESSION_H
+#define WW_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wegwijs.h"
+
+#define WW_SESSION_MAX_GROUPS 64 /* groups one session syncs */
+#define WW_SESSION_WINDOW     4  /* batches in flight per group, by default */
+
+struct ww_session_cfg {
+    struct ww_store *store;
+    uint8_t peer[WW_KEY_LEN]; /* the peer's device key, proven by the channel */
+    size_t max_batch_events;  /* 1..256; 0 means 256 */
+    size_t max_batch_bytes;   /* 0 means 1 MiB less room for framing */
+    size_t window;            /* 0 means WW_SESSION_WINDOW */
+    void *ud;
+    /* Sends one encoded frame (plaintext; the owner seals it). Non-zero fails the session. */
+    int (*send)(void *ud, const uint8_t *frame, size_t len);
+    /* May the peer sync this group? 0 to allow; else a WW_E* code (the session answers
+     * ERROR DENIED and fails). NULL allows every group. */
+    int (*may_sync)(void *ud, const uint8_t group[WW_ID_LEN]);
+    /* A batch of this session applied events to a group (after its transaction
+     * committed); `control` when one of them changed the group's members or keys. A hub
+     * pumps the group's other sessions and re-checks who may sync it. May be NULL. */
+    void (*changed)(void *ud, const uint8_t group[WW_ID_LEN], int control);
+    /* May the owner send more now? 0 when its output is backed up: the session then sends
+     * no further batches until ww_session_pump is called again. NULL: always. */
+    int (*writable)(void *ud);
+};
+
+struct ww_session_group;
+
+struct ww_session {
+    struct ww_session_cfg cfg;
+    int failed;         /* a WW_E* code once the session failed */
+    const char *reason; /* why, for the log */
+    int peer_error;     /* the code of an ERROR frame the peer sent, 0 if none */
+    size_t n_groups;
+    struct ww_session_group *groups[WW_SESSION_MAX_GROUPS];
+    int64_t last_rx_ms; /* when the last frame arrived */
+    uint64_t ping_nonce;
+    int ping_out; /* a PING is unanswered */
+    /* Counters for progress and tests. */
+    uint64_t events_sent, events_received, batches_sent, batches_received;
+};
+
+int ww_session_init(struct ww_session *ss, const struct ww_session_cfg *cfg, int64_t now_ms);
+/* Frees what the session holds. */
+void ww_session_close(struct ww_session *ss);
+
+/* Starts syncing a group with the peer: sends our version vector. */
+int ww_session_open_group(struct ww_session *ss, const uint8_t group[WW_ID_LEN]);
+/* One frame from the peer, as the channel opened it. 0, or the failure (also in ss->failed). */
+int ww_session_on_frame(struct ww_session *ss, const uint8_t *frame, size_t len, int64_t now_ms);
+/* Sends what the peer lacks of a group (of every open group when group is NULL), as far
+ * as the window allows: call it after local writes, after other sessions applied events
+ * (a hub), and when the owner's output drained. */
+int ww_session_pump(struct ww_session *ss, const uint8_t *group);
+/* Keep-alive: pings after idle_ms of silence, fails after dead_ms. */
+int ww_session_tick(struct ww_session *ss, int64_t now_ms, int64_t idle_ms, int64_t dead_ms);
+/* 1 when every open group is caught up both ways: vectors exchanged, nothing in flight,
+ * nothing more expected from the peer. */
+int ww_session_idle(const struct ww_session *ss);
+/* 1 when the session syncs this group (the peer opened it or we did, and it was allowed). */
+int ww_session_has_group(const struct ww_session *ss, const uint8_t group[WW_ID_LEN]);
+/* Sends ERROR {code, text}; the owner closes after it is written. */
+int ww_session_send_error(struct ww_session *ss, int wire_code, const char *text);
+
+#endif
