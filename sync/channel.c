@@ -125,6 +125,15 @@ int ww_channel_set_ephemeral(struct ww_channel *ch, const uint8_t e_sk[WW_NOISE_
     return ww_noise_hs_set_ephemeral(&ch->hs, e_sk);
 }
 
+int ww_channel_expect_peer(struct ww_channel *ch, const uint8_t pk[WW_PK_LEN])
+{
+    if (ch->state != WW_CHANNEL_HANDSHAKE || ch->hs.msg != 0)
+        return WW_ESTATE;
+    memcpy(ch->expect_pk, pk, WW_PK_LEN);
+    ch->has_expect = 1;
+    return 0;
+}
+
 /* Writes this side's next handshake message into hs_out, framed as a record. The first
  * message carries nothing; the other two carry the hello. */
 static int make_hs_record(struct ww_channel *ch)
@@ -220,6 +229,10 @@ static int take_hello(struct ww_channel *ch, const uint8_t *p, size_t len)
         return fail(ch, WW_EAUTH, "peer device key is not a valid Ed25519 key");
     if (sodium_memcmp(x_pk, ww_noise_hs_remote_static(&ch->hs), WW_NOISE_DHLEN) != 0)
         return fail(ch, WW_EAUTH, "peer device key does not match its Noise static key");
+    /* Checked before message 3 is written: the initiator's identity stays hidden from an
+     * impostor (Noise's identity-hiding property 8 for XX holds only with this check). */
+    if (ch->has_expect && sodium_memcmp(h.device_pk, ch->expect_pk, WW_PK_LEN) != 0)
+        return fail(ch, WW_EAUTH, "peer is not the expected device");
     memcpy(ch->peer.device_pk, h.device_pk, WW_PK_LEN);
     /* Every version from 1 up to our own is spoken, so the minimum always works. */
     ch->peer.version = h.version < ch->version ? h.version : ch->version;

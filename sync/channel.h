@@ -72,6 +72,8 @@ struct ww_channel {
     uint8_t hello[WW_MAX_HELLO];
     size_t hello_len;
     struct ww_channel_peer peer;
+    uint8_t expect_pk[WW_PK_LEN]; /* the only acceptable peer, when has_expect */
+    int has_expect;
 
     /* Receiving: the 4-byte prefix, then the record's L bytes. */
     uint8_t prefix[4];
@@ -103,6 +105,15 @@ int ww_channel_init(struct ww_channel *ch, enum ww_channel_role role,
  * a random one. Call right after ww_channel_init. WW_ESTATE once the key exists.
  */
 int ww_channel_set_ephemeral(struct ww_channel *ch, const uint8_t e_sk[WW_NOISE_DHLEN]);
+
+/*
+ * Accepts only the device whose Ed25519 key is pk as the peer (copied); any other fails
+ * the handshake with WW_EAUTH. An initiator that knows whom it dials should say so: it
+ * then checks the responder's key before it sends message 3, so an impostor answering in
+ * the responder's place never learns who is calling. Call before the handshake starts
+ * (right after ww_channel_init); WW_ESTATE afterwards.
+ */
+int ww_channel_expect_peer(struct ww_channel *ch, const uint8_t pk[WW_PK_LEN]);
 
 /*
  * Appends to out the handshake record this side owes the peer, if any: the initiator's

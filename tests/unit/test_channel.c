@@ -675,6 +675,43 @@ TEST(channel_wrong_remote_static)
     pair_close(&p);
 }
 
+/* An initiator that knows whom it dials says nothing to anyone else. */
+TEST(channel_expected_peer)
+{
+    uint8_t other_pk[32], other_sk[64];
+    device_keys(0x60, other_pk, other_sk);
+    for (int right = 0; right < 2; right++) {
+        struct pair p;
+        struct ww_buf m;
+        struct sink s = {0};
+        pair_init(&p);
+        ASSERT_OK(ww_channel_expect_peer(&p.a, right ? p.b_pk : other_pk));
+        ASSERT_OK(ww_channel_expect_peer(&p.b, p.a_pk));
+        ww_buf_init(&m, 0);
+        ASSERT_OK(ww_channel_handshake_write(&p.a, &m));
+        ASSERT_ERR(ww_channel_expect_peer(&p.a, p.b_pk), WW_ESTATE);
+        ASSERT_OK(ww_channel_feed(&p.b, m.p, m.len, on_frame, &s));
+        ww_buf_reset(&m);
+        ASSERT_OK(ww_channel_handshake_write(&p.b, &m));
+        int rc = ww_channel_feed(&p.a, m.p, m.len, on_frame, &s);
+        ww_buf_reset(&m);
+        if (!right) {
+            ASSERT_ERR(rc, WW_EAUTH);
+            ASSERT_STR_EQ(ww_channel_reason(&p.a), "peer is not the expected device");
+            /* Message 3, which would carry the initiator's key, is never produced. */
+            ASSERT_ERR(ww_channel_handshake_write(&p.a, &m), WW_EAUTH);
+            ASSERT_EQ(m.len, 0);
+        } else {
+            ASSERT_OK(rc);
+            ASSERT_OK(ww_channel_handshake_write(&p.a, &m));
+            ASSERT_OK(ww_channel_feed(&p.b, m.p, m.len, on_frame, &s));
+            ASSERT_EQ(ww_channel_get_state(&p.b), WW_CHANNEL_OPEN);
+        }
+        ww_buf_free(&m);
+        pair_close(&p);
+    }
+}
+
 /* A peer that does not speak the protocol: an HTTP request, or bytes before message 1. */
 TEST(channel_garbage_at_start)
 {
