@@ -130,8 +130,10 @@ int ww_channel_handshake_write(struct ww_channel *ch, struct ww_buf *out);
  * frame (one encoded sync frame, borrowed until cb returns) to cb. cb returns 0 to go
  * on, or a negative code to refuse the frame, which fails the channel with that code.
  * cb may call ww_channel_seal and ww_channel_handshake_write, not ww_channel_feed or
- * ww_channel_close. Returns 0 when every byte was taken, else the failure code (also for
- * every later call); after a failure nothing more reaches cb.
+ * ww_channel_close; a receiver that refuses a frame and wants to tell the peer (an ERROR
+ * frame, PROTOCOL.md 10) seals it from inside cb, before refusing, while the keys still
+ * exist. Returns 0 when every byte was taken, else the failure code (also for every
+ * later call); after a failure nothing more reaches cb.
  */
 int ww_channel_feed(struct ww_channel *ch, const uint8_t *bytes, size_t len,
                     int (*cb)(void *ud, const uint8_t *frame, size_t len), void *ud);

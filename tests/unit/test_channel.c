@@ -58,8 +58,20 @@ static int on_frame(void *ud, const uint8_t *frame, size_t len)
     s->total += len;
     s->last_len = len;
     memcpy(s->last, frame, len < sizeof s->last ? len : sizeof s->last);
-    if (s->refuse_at == s->n)
+    if (s->refuse_at == s->n) {
+        if (s->echo) { /* tell the peer why, while the channel can still seal */
+            struct ww_frame e;
+            struct ww_buf f;
+            memset(&e, 0, sizeof e);
+            e.type = WW_FRAME_ERROR;
+            e.u.error.code = WW_WIRE_PROTOCOL;
+            ww_buf_init(&f, 0);
+            ASSERT_OK(ww_frame_encode(&e, &f));
+            ASSERT_OK(ww_channel_seal(s->echo, f.p, f.len, s->echo_out));
+            ww_buf_free(&f);
+        }
         return WW_ETYPE;
+    }
     if (s->echo)
         return ww_channel_seal(s->echo, frame, len, s->echo_out);
     return 0;
@@ -769,17 +781,28 @@ TEST(channel_small_order_key_refused)
 TEST(channel_refused_frame_stops_delivery)
 {
     struct pair p;
-    struct ww_buf m;
-    struct sink s = {0};
+    struct ww_buf m, back;
+    struct sink s = {0}, sa = {0};
     s.refuse_at = 2;
     pair_init(&p);
     pair_handshake(&p, NULL);
     ww_buf_init(&m, 0);
+    ww_buf_init(&back, 0);
+    s.echo = &p.b;
+    s.echo_out = &back;
     seal_pings(&p.a, 4, &m, NULL);
     ASSERT_ERR(ww_channel_feed(&p.b, m.p, m.len, on_frame, &s), WW_ETYPE);
     ASSERT_EQ(s.n, 2);
     ASSERT_STR_EQ(ww_channel_reason(&p.b), "frame refused by the receiver");
+    /* The first frame was echoed, then the ERROR sealed from the callback arrives. */
+    ASSERT_OK(ww_channel_feed(&p.a, back.p, back.len, on_frame, &sa));
+    ASSERT_EQ(sa.n, 2);
+    struct ww_frame f;
+    ASSERT_OK(ww_frame_decode(sa.last, sa.last_len, &f));
+    ASSERT_EQ(f.type, WW_FRAME_ERROR);
+    ASSERT_EQ(f.u.error.code, WW_WIRE_PROTOCOL);
     ww_buf_free(&m);
+    ww_buf_free(&back);
     pair_close(&p);
 }
 
