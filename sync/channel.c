@@ -51,7 +51,9 @@ static void release_big(struct ww_channel *ch)
     ch->big_cap = 0;
 }
 
-/* Enters FAILED for good: keys wiped, buffers dropped, the first reason kept. */
+/* Enters FAILED for good: keys wiped, buffers dropped, the first reason kept. Inside a
+ * feed the record buffer may hold the frame the callback is reading (a seal from the
+ * callback can fail), so it is dropped when the feed returns instead. */
 static int fail(struct ww_channel *ch, int rc, const char *reason)
 {
     if (ch->state == WW_CHANNEL_FAILED)
@@ -59,7 +61,8 @@ static int fail(struct ww_channel *ch, int rc, const char *reason)
     ww_noise_hs_wipe(&ch->hs);
     ww_noise_cipher_wipe(&ch->tx);
     ww_noise_cipher_wipe(&ch->rx);
-    release_big(ch);
+    if (!ch->in_feed)
+        release_big(ch);
     sodium_memzero(ch->hs_rec, sizeof ch->hs_rec);
     ch->hs_out_len = 0;
     ch->state = WW_CHANNEL_FAILED;
@@ -324,6 +327,8 @@ static int feed(struct ww_channel *ch, const uint8_t *p, size_t len,
         int rc = ch->state == WW_CHANNEL_OPEN ? take_record(ch, cb, ud) : take_hs_record(ch);
         if (rc != 0)
             return rc;
+        if (ch->state == WW_CHANNEL_FAILED) /* failed from inside the callback */
+            return ch->err;
     }
     return 0;
 }
@@ -338,6 +343,10 @@ int ww_channel_feed(struct ww_channel *ch, const uint8_t *bytes, size_t len,
     ch->in_feed = 1;
     int rc = feed(ch, bytes, len, cb, ud);
     ch->in_feed = 0;
+    if (ch->state == WW_CHANNEL_FAILED) {
+        release_big(ch);
+        rc = ch->err;
+    }
     return rc;
 }
 

@@ -840,6 +840,45 @@ TEST(channel_seal_refuses_without_side_effects)
     pair_close(&p);
 }
 
+/* A seal that fails inside the callback fails the channel; the frame the callback holds
+ * stays readable until it returns, and nothing more is delivered. */
+struct exhaust {
+    struct ww_channel *ch;
+    struct ww_buf *out;
+    int n;
+};
+
+static int seal_and_read(void *ud, const uint8_t *frame, size_t len)
+{
+    struct exhaust *x = ud;
+    uint8_t copy[64];
+    x->n++;
+    x->ch->tx.n = UINT64_MAX;
+    ASSERT_ERR(ww_channel_seal(x->ch, frame, len, x->out), WW_ESTATE);
+    memcpy(copy, frame, len < sizeof copy ? len : sizeof copy); /* still valid memory */
+    ASSERT_EQ(ww_channel_get_state(x->ch), WW_CHANNEL_FAILED);
+    return 0;
+}
+
+TEST(channel_failure_inside_callback)
+{
+    struct pair p;
+    struct ww_buf m, back;
+    pair_init(&p);
+    pair_handshake(&p, NULL);
+    ww_buf_init(&m, 0);
+    ww_buf_init(&back, 0);
+    seal_pings(&p.a, 3, &m, NULL);
+    struct exhaust x = {&p.b, &back, 0};
+    ASSERT_ERR(ww_channel_feed(&p.b, m.p, m.len, seal_and_read, &x), WW_ESTATE);
+    ASSERT_EQ(x.n, 1);
+    ASSERT_EQ(back.len, 0);
+    ASSERT_EQ(p.b.big, NULL);
+    ww_buf_free(&m);
+    ww_buf_free(&back);
+    pair_close(&p);
+}
+
 /* The last usable nonce is 2^64-2; the channel fails rather than use 2^64-1. */
 TEST(channel_closes_before_nonce_wraps)
 {
