@@ -367,6 +367,22 @@ enum ww_wire_error {
 int ww_frame_encode(const struct ww_frame *f, struct ww_buf *out);
 int ww_frame_decode(const uint8_t *buf, size_t len, struct ww_frame *out);
 
+/* ---- Handshake payload ------------------------------------------------------------------ */
+
+/* The payload each side sends inside the transport handshake (PROTOCOL.md 8.2), encoded
+ * as array [version, caps, device_pk, ext...] of at most WW_MAX_HELLO bytes. */
+#define WW_MAX_HELLO 256
+
+struct ww_hello {
+    uint8_t version;              /* 1..255: the highest protocol version the sender speaks */
+    uint32_t caps;                /* WW_CAP_* bits the sender offers; unknown bits ignored */
+    uint8_t device_pk[WW_PK_LEN]; /* the sender's Ed25519 device key */
+    struct ww_ext ext;
+};
+
+int ww_hello_encode(const struct ww_hello *h, struct ww_buf *out);
+int ww_hello_decode(const uint8_t *buf, size_t len, struct ww_hello *out);
+
 /* ---- Text ---------------------------------------------------------------------------- */
 
 /* 1 if s is valid UTF-8 (no overlong forms, no surrogates, <= U+10FFFF) with no C0 control

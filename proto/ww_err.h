@@ -54,7 +54,8 @@
     X(EFULL, "disk is full", "schijf is vol")                                                      \
     X(EBUSY, "store is busy", "opslag is bezet")                                                   \
     X(EIO, "input/output error", "invoer-/uitvoerfout")                                            \
-    X(EPERM, "permission denied", "geen toegang")
+    X(EPERM, "permission denied", "geen toegang")                                                  \
+    X(EAUTH, "authentication failed", "authenticatie mislukt")
 
 enum ww_err {
     WW_E_FIRST_ = WW_E_BASE,
