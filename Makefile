@@ -125,7 +125,7 @@ $(BUILD)/tests/runner.o: tests/runner.c $(BUILD)/tests/tests.gen.h | deps
 
 $(BUILD)/tests/%.o: tests/%.c | deps
 	@mkdir -p $(dir $@)
-	$(call say,CC,$@) $(CC) $(ALL_CFLAGS) -Itests -c $< -o $@
+	$(call say,CC,$@) $(CC) $(ALL_CFLAGS) -Itests -Itests/unit -c $< -o $@
 
 $(UNIT): $(TEST_OBJS) $(STATIC)
 	$(call say,LD,$@) $(CC) $(SANFLAGS) -o $@ $(TEST_OBJS) $(STATIC) $(LIBS)

@@ -71,8 +71,9 @@ static int fail(struct ww_channel *ch, int rc, const char *reason)
     return rc;
 }
 
-int ww_channel_init(struct ww_channel *ch, enum ww_channel_role role,
-                    const uint8_t device_pk[WW_PK_LEN], const uint8_t device_sk[64], uint32_t caps)
+/* The part of init both ways share: the hello, then the handshake state by `start`. */
+static int channel_setup(struct ww_channel *ch, enum ww_channel_role role,
+                         const uint8_t device_pk[WW_PK_LEN], uint32_t caps)
 {
     memset(ch, 0, sizeof *ch);
     ch->state = WW_CHANNEL_FAILED;
@@ -82,10 +83,6 @@ int ww_channel_init(struct ww_channel *ch, enum ww_channel_role role,
         return WW_ECRYPTO;
     if (role != WW_CHANNEL_INITIATOR && role != WW_CHANNEL_RESPONDER)
         return WW_EINVAL;
-    /* libsodium's secret key ends with its public key: a mismatch is a caller's mix-up. */
-    if (sodium_memcmp(device_sk + 32, device_pk, WW_PK_LEN) != 0)
-        return WW_EINVAL;
-
     struct ww_hello hello;
     struct ww_buf b;
     memset(&hello, 0, sizeof hello);
@@ -94,14 +91,32 @@ int ww_channel_init(struct ww_channel *ch, enum ww_channel_role role,
     memcpy(hello.device_pk, device_pk, WW_PK_LEN);
     ww_buf_init(&b, WW_MAX_HELLO);
     int rc = ww_hello_encode(&hello, &b);
-    if (rc != 0) {
-        ww_buf_free(&b);
-        return rc;
+    if (rc == 0) {
+        memcpy(ch->hello, b.p, b.len);
+        ch->hello_len = b.len;
     }
-    memcpy(ch->hello, b.p, b.len);
-    ch->hello_len = b.len;
     ww_buf_free(&b);
+    return rc;
+}
 
+static void channel_ready(struct ww_channel *ch, enum ww_channel_role role)
+{
+    ch->role = role;
+    ch->version = WW_PROTO_VERSION;
+    ch->state = WW_CHANNEL_HANDSHAKE;
+    ch->err = 0;
+    ch->reason = "";
+}
+
+int ww_channel_init(struct ww_channel *ch, enum ww_channel_role role,
+                    const uint8_t device_pk[WW_PK_LEN], const uint8_t device_sk[64], uint32_t caps)
+{
+    int rc = channel_setup(ch, role, device_pk, caps);
+    if (rc != 0)
+        return rc;
+    /* libsodium's secret key ends with its public key: a mismatch is a caller's mix-up. */
+    if (sodium_memcmp(device_sk + 32, device_pk, WW_PK_LEN) != 0)
+        return WW_EINVAL;
     uint8_t x_sk[WW_NOISE_DHLEN];
     if (crypto_sign_ed25519_sk_to_curve25519(x_sk, device_sk) != 0) {
         sodium_memzero(x_sk, sizeof x_sk);
@@ -113,11 +128,30 @@ int ww_channel_init(struct ww_channel *ch, enum ww_channel_role role,
     sodium_memzero(x_sk, sizeof x_sk);
     if (rc != 0)
         return rc;
-    ch->role = role;
-    ch->version = WW_PROTO_VERSION;
-    ch->state = WW_CHANNEL_HANDSHAKE;
-    ch->err = 0;
-    ch->reason = "";
+    channel_ready(ch, role);
+    return 0;
+}
+
+int ww_channel_init_id(struct ww_channel *ch, enum ww_channel_role role,
+                       const struct ww_channel_id *id, uint32_t caps)
+{
+    if (!id || !id->dh)
+        return WW_EINVAL;
+    int rc = channel_setup(ch, role, id->device_pk, caps);
+    if (rc != 0)
+        return rc;
+    /* The static key must be the device key's own conversion, as the peer will check. */
+    uint8_t x_pk[WW_NOISE_DHLEN];
+    if (crypto_sign_ed25519_pk_to_curve25519(x_pk, id->device_pk) != 0 ||
+        sodium_memcmp(x_pk, id->static_pk, WW_NOISE_DHLEN) != 0)
+        return WW_EINVAL;
+    rc = ww_noise_hs_init_dh(&ch->hs,
+                             role == WW_CHANNEL_INITIATOR ? WW_NOISE_INITIATOR : WW_NOISE_RESPONDER,
+                             (const uint8_t *)WW_CHANNEL_PROLOGUE, sizeof WW_CHANNEL_PROLOGUE - 1,
+                             id->static_pk, id->dh, id->ud);
+    if (rc != 0)
+        return rc;
+    channel_ready(ch, role);
     return 0;
 }
 

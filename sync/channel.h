@@ -100,6 +100,19 @@ struct ww_channel {
 int ww_channel_init(struct ww_channel *ch, enum ww_channel_role role,
                     const uint8_t device_pk[WW_PK_LEN], const uint8_t device_sk[64], uint32_t caps);
 
+/* This device as a channel sees it, its secret kept by its owner (a store). */
+struct ww_channel_id {
+    uint8_t device_pk[WW_PK_LEN];      /* the Ed25519 device key */
+    uint8_t static_pk[WW_NOISE_DHLEN]; /* its X25519 conversion: the Noise static key */
+    /* X25519 of the static secret with pub (ww_store_dh); must outlive the channel. */
+    int (*dh)(void *ud, const uint8_t pub[WW_NOISE_DHLEN], uint8_t out[WW_NOISE_DHLEN]);
+    void *ud;
+};
+
+/* ww_channel_init for a device whose secret this side does not hold (id). */
+int ww_channel_init_id(struct ww_channel *ch, enum ww_channel_role role,
+                       const struct ww_channel_id *id, uint32_t caps);
+
 /*
  * For test vectors only: the ephemeral X25519 secret key this side will use, instead of
  * a random one. Call right after ww_channel_init. WW_ESTATE once the key exists.

@@ -134,7 +134,9 @@ static void mix_hash(struct ww_noise_hs *hs, const uint8_t *data, size_t len)
 static int mix_dh(struct ww_noise_hs *hs, const uint8_t *sk, const uint8_t *pk)
 {
     uint8_t dh[WW_NOISE_DHLEN], k[WW_NOISE_HASHLEN];
-    if (crypto_scalarmult(dh, sk, pk) != 0) {
+    int bad = sk == hs->s_sk && hs->s_dh ? hs->s_dh(hs->s_ud, pk, dh) != 0
+                                         : crypto_scalarmult(dh, sk, pk) != 0;
+    if (bad || sodium_is_zero(dh, sizeof dh)) {
         sodium_memzero(dh, sizeof dh);
         return WW_ECRYPTO;
     }
@@ -190,6 +192,25 @@ int ww_noise_hs_init(struct ww_noise_hs *hs, enum ww_noise_role role, const uint
         ww_noise_hs_wipe(hs);
         return WW_ECRYPTO;
     }
+    return 0;
+}
+
+int ww_noise_hs_init_dh(struct ww_noise_hs *hs, enum ww_noise_role role, const uint8_t *prologue,
+                        size_t prologue_len, const uint8_t s_pk[WW_NOISE_DHLEN],
+                        int (*dh)(void *ud, const uint8_t pub[WW_NOISE_DHLEN],
+                                  uint8_t out[WW_NOISE_DHLEN]),
+                        void *ud)
+{
+    if (!dh)
+        return WW_EINVAL;
+    memset(hs, 0, sizeof *hs);
+    hs->role = role;
+    memcpy(hs->h, WW_NOISE_NAME, sizeof WW_NOISE_NAME - 1);
+    memcpy(hs->ck, hs->h, sizeof hs->ck);
+    mix_hash(hs, prologue, prologue_len);
+    memcpy(hs->s_pk, s_pk, WW_NOISE_DHLEN);
+    hs->s_dh = dh;
+    hs->s_ud = ud;
     return 0;
 }
 

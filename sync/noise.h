@@ -53,7 +53,7 @@ struct ww_noise_hs {
     struct ww_noise_cipher cs;    /* the SymmetricState's CipherState */
     uint8_t ck[WW_NOISE_HASHLEN]; /* chaining key */
     uint8_t h[WW_NOISE_HASHLEN];  /* handshake hash */
-    uint8_t s_sk[WW_NOISE_DHLEN]; /* local static key pair */
+    uint8_t s_sk[WW_NOISE_DHLEN]; /* local static key pair (s_sk unused when s_dh is set) */
     uint8_t s_pk[WW_NOISE_DHLEN]; /*   */
     uint8_t e_sk[WW_NOISE_DHLEN]; /* local ephemeral key pair */
     uint8_t e_pk[WW_NOISE_DHLEN]; /*   */
@@ -63,6 +63,9 @@ struct ww_noise_hs {
     unsigned msg;                 /* next message: 0, 1, 2; 3 when done, 4 once split */
     int has_e;                    /* the ephemeral key pair is set */
     int failed;                   /* a terminal error happened; the state is wiped */
+    /* X25519 with the static secret held elsewhere (the store): out = DH(s_sk, pub). */
+    int (*s_dh)(void *ud, const uint8_t pub[WW_NOISE_DHLEN], uint8_t out[WW_NOISE_DHLEN]);
+    void *s_ud;
 };
 
 /*
@@ -72,6 +75,17 @@ struct ww_noise_hs {
  */
 int ww_noise_hs_init(struct ww_noise_hs *hs, enum ww_noise_role role, const uint8_t *prologue,
                      size_t prologue_len, const uint8_t s_sk[WW_NOISE_DHLEN]);
+
+/*
+ * ww_noise_hs_init for a static key whose secret this side does not hold: s_pk is its
+ * public half and dh computes DH(s_sk, pub) (a store's ww_store_dh), so the secret never
+ * leaves its owner. dh and ud must outlive the handshake.
+ */
+int ww_noise_hs_init_dh(struct ww_noise_hs *hs, enum ww_noise_role role, const uint8_t *prologue,
+                        size_t prologue_len, const uint8_t s_pk[WW_NOISE_DHLEN],
+                        int (*dh)(void *ud, const uint8_t pub[WW_NOISE_DHLEN],
+                                  uint8_t out[WW_NOISE_DHLEN]),
+                        void *ud);
 
 /*
  * Uses e_sk as the ephemeral secret key instead of a fresh random one: for test vectors

@@ -177,8 +177,7 @@ static int pump_group(struct ww_session *ss, struct ww_session_group *g)
     struct ww_frame *f = NULL;
     int rc = 0;
     for (;;) {
-        if (g->in_flight >= ss->cfg.window ||
-            (ss->cfg.writable && !ss->cfg.writable(ss->cfg.ud))) {
+        if (g->in_flight >= ss->cfg.window || (ss->cfg.writable && !ss->cfg.writable(ss->cfg.ud))) {
             g->blocked = 1;
             break;
         }

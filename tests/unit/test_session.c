@@ -19,9 +19,9 @@ struct pipe {
 
 struct side {
     struct ww_session ss;
-    struct pipe out;   /* what this side sent */
-    int deny;          /* may_sync refuses */
-    int changed;       /* batches applied */
+    struct pipe out; /* what this side sent */
+    int deny;        /* may_sync refuses */
+    int changed;     /* batches applied */
 };
 
 static int send_cb(void *ud, const uint8_t *frame, size_t len)

@@ -1,0 +1,745 @@
+/*
+ * net.c - the libuv glue of sync: listening, dialling, and for each connection moving
+ * bytes between its TCP stream, its secure channel (channel.c) and its sync session
+ * (session.c). All protocol decisions are made there; this file only moves bytes, keeps
+ * time and enforces the resource limits of a connection.
+ *
+ * Invariants:
+ *  - One misbehaving connection never slows the others: every connection's input is
+ *    bounded by the channel (one record), its output by a high-water mark (a session sends
+ *    no further batches while its socket is backed up), its handshake by a timer, its
+ *    silence by keep-alive; the number of connections is bounded in all and per address.
+ *  - Input from the network never ends the process: every failure closes that connection
+ *    with a logged reason.
+ *  - A connection is freed only in the close callback of its last handle.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "channel.h"
+#include "proto.h"
+#include "session.h"
+#include "wegwijs_sync.h"
+
+#define HIGH_WATER (1u << 20)  /* bytes queued on a socket before its session holds back */
+#define READ_CHUNK (64u << 10) /* one read; the node's buffer, shared by all connections */
+
+struct conn {
+    uv_tcp_t tcp; /* first: the handle's data is the connection */
+    uv_timer_t timer;
+    struct ww_node *node;
+    struct conn *prev, *next;
+    struct ww_channel ch;
+    struct ww_session ss;
+    int has_channel, has_session, up;
+    int outbound, once, synced;
+    int closing, handles; /* handles still open while closing */
+    int close_after_flush;
+    char addr[64];
+    uint8_t expect[WW_KEY_LEN];
+    int has_expect;
+    uint8_t (*groups)[WW_ID_LEN]; /* outbound: the groups to sync; NULL: all */
+    size_t n_groups;
+    size_t queued; /* bytes handed to libuv and not yet written */
+    uint64_t bytes_in, bytes_out;
+    int error;
+    const char *reason;
+};
+
+struct ww_node {
+    uv_loop_t *loop;
+    struct ww_node_cfg cfg;
+    uv_tcp_t listener;
+    int listening;
+    int port;
+    struct conn *conns;
+    size_t n_conns, n_open;
+    int closing;
+    int handles; /* the listener, while open */
+    void (*close_cb)(void *ud);
+    void *close_ud;
+    uint8_t rbuf[READ_CHUNK];
+    int rbuf_busy;
+};
+
+struct wreq {
+    uv_write_t req;
+    struct conn *c;
+    size_t len;
+    uint8_t data[];
+};
+
+static void logf_(struct ww_node *n, const char *fmt, ...)
+{
+    if (!n->cfg.log)
+        return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    n->cfg.log(n->cfg.ud, line);
+}
+
+static void hex8(const uint8_t *p, char out[17])
+{
+    ww_hex(p, 8, out);
+}
+
+static int64_t now_ms(struct ww_node *n)
+{
+    return (int64_t)uv_now(n->loop);
+}
+
+static void report(struct conn *c, int event)
+{
+    struct ww_node *n = c->node;
+    if (!n->cfg.on_conn)
+        return;
+    struct ww_conn_info info;
+    memset(&info, 0, sizeof info);
+    info.event = event;
+    info.outbound = c->outbound;
+    info.addr = c->addr;
+    if (c->up)
+        memcpy(info.peer, c->ss.cfg.peer, WW_KEY_LEN);
+    info.error = c->error;
+    info.reason = c->reason ? c->reason : "";
+    if (c->has_session) {
+        info.events_sent = c->ss.events_sent;
+        info.events_received = c->ss.events_received;
+    }
+    info.bytes_sent = c->bytes_out;
+    info.bytes_received = c->bytes_in;
+    n->cfg.on_conn(n->cfg.ud, &info);
+}
+
+static void timer_cb(uv_timer_t *t);
+
+/* ---- Closing --------------------------------------------------------------------------- */
+
+static void maybe_free_node(struct ww_node *n)
+{
+    if (!n->closing || n->handles > 0 || n->conns)
+        return;
+    void (*cb)(void *) = n->close_cb;
+    void *ud = n->close_ud;
+    ww_free(n);
+    if (cb)
+        cb(ud);
+}
+
+static void conn_handle_closed(uv_handle_t *h)
+{
+    struct conn *c = h->data;
+    if (--c->handles > 0)
+        return;
+    struct ww_node *n = c->node;
+    report(c, WW_CONN_DOWN);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        n->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    n->n_conns--;
+    if (c->up)
+        n->n_open--;
+    if (c->has_session)
+        ww_session_close(&c->ss);
+    if (c->has_channel)
+        ww_channel_close(&c->ch);
+    ww_free(c->groups);
+    ww_free(c);
+    maybe_free_node(n);
+}
+
+/* Closes a connection (once), with the reason for the log. */
+static void conn_close(struct conn *c, int error, const char *reason)
+{
+    if (c->closing)
+        return;
+    c->closing = 1;
+    c->error = error;
+    c->reason = reason;
+    char who[17] = "-";
+    if (c->up)
+        hex8(c->ss.cfg.peer, who);
+    if (error)
+        logf_(c->node, "close %s peer=%s error=%s reason=%s", c->addr, who, ww_err_name(error),
+              reason ? reason : "");
+    else
+        logf_(c->node, "close %s peer=%s", c->addr, who);
+    uv_read_stop((uv_stream_t *)&c->tcp);
+    c->handles = 2;
+    uv_close((uv_handle_t *)&c->timer, conn_handle_closed);
+    uv_close((uv_handle_t *)&c->tcp, conn_handle_closed);
+}
+
+/* ---- Writing --------------------------------------------------------------------------- */
+
+static void write_done(uv_write_t *req, int status)
+{
+    struct wreq *w = (struct wreq *)req;
+    struct conn *c = w->c;
+    c->queued -= w->len;
+    ww_free(w);
+    if (c->closing)
+        return;
+    if (status < 0) {
+        conn_close(c, status, "write failed");
+        return;
+    }
+    if (c->close_after_flush && c->queued == 0) {
+        conn_close(c, 0, NULL);
+        return;
+    }
+    /* The socket drained: a session held back by it may go on. */
+    if (c->has_session && c->queued < HIGH_WATER / 2 && ww_session_pump(&c->ss, NULL) != 0)
+        conn_close(c, c->ss.failed, c->ss.reason);
+}
+
+static int write_bytes(struct conn *c, const uint8_t *p, size_t len)
+{
+    if (c->closing || len == 0)
+        return c->closing ? WW_ESTATE : 0;
+    struct wreq *w = ww_malloc(sizeof *w + len);
+    if (!w)
+        return WW_ENOMEM;
+    w->c = c;
+    w->len = len;
+    memcpy(w->data, p, len);
+    uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)len);
+    int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, write_done);
+    if (rc < 0) {
+        ww_free(w);
+        return rc;
+    }
+    c->queued += len;
+    c->bytes_out += len;
+    return 0;
+}
+
+/* Sends whatever handshake record the channel owes. */
+static int flush_handshake(struct conn *c)
+{
+    struct ww_buf b;
+    ww_buf_init(&b, 4 + WW_CHANNEL_HS_MAX);
+    int rc = ww_channel_handshake_write(&c->ch, &b);
+    if (rc == 0)
+        rc = write_bytes(c, b.p, b.len);
+    ww_buf_free(&b);
+    return rc;
+}
+
+/* ---- The session's side ---------------------------------------------------------------- */
+
+static int session_send(void *ud, const uint8_t *frame, size_t len)
+{
+    struct conn *c = ud;
+    struct ww_buf b;
+    ww_buf_init(&b, WW_CHANNEL_MAX_RECORD + 4);
+    int rc = ww_channel_seal(&c->ch, frame, len, &b);
+    if (rc == 0)
+        rc = write_bytes(c, b.p, b.len);
+    ww_buf_free(&b);
+    return rc;
+}
+
+static int session_writable(void *ud)
+{
+    struct conn *c = ud;
+    return !c->closing && c->queued < HIGH_WATER;
+}
+
+struct member_check {
+    const uint8_t *device;
+    int found;
+};
+
+static void member_cb(void *ud, const struct ww_member_info *m)
+{
+    struct member_check *mc = ud;
+    if (!m->active)
+        return;
+    for (size_t i = 0; i < m->n_devices; i++)
+        if (!memcmp(m->devices[i], mc->device, WW_KEY_LEN))
+            mc->found = 1;
+}
+
+static void group_cb(void *ud, const struct ww_group_info *g)
+{
+    (void)g;
+    *(int *)ud = 1;
+}
+
+/* May this connection's peer sync the group? A device of an active member may; a hub also
+ * takes a group it does not know yet from whoever brings it (its creator's first upload),
+ * when configured to. */
+static int may_sync(struct conn *c, const uint8_t group[WW_ID_LEN])
+{
+    struct ww_node *n = c->node;
+    int known = 0;
+    int rc = ww_group_get(n->cfg.store, group, group_cb, &known);
+    if (rc == WW_EGROUP || rc == WW_ENOTFOUND || (rc == 0 && !known))
+        return n->cfg.hub && n->cfg.accept_new_groups ? 0 : WW_EGROUP;
+    if (rc != 0)
+        return rc;
+    struct member_check mc = {c->ss.cfg.peer, 0};
+    if ((rc = ww_members_list(n->cfg.store, group, member_cb, &mc)) != 0)
+        return rc;
+    return mc.found ? 0 : WW_ENOTMEMBER;
+}
+
+static int session_may_sync(void *ud, const uint8_t group[WW_ID_LEN])
+{
+    return may_sync(ud, group);
+}
+
+/* A batch of connection `from` changed a group: the group's other connections get it now,
+ * and when its members changed, a connection whose peer was removed closes. */
+static void session_changed(void *ud, const uint8_t group[WW_ID_LEN], int control)
+{
+    struct conn *from = ud;
+    struct ww_node *n = from->node;
+    for (struct conn *c = n->conns; c; c = c->next) {
+        if (c->closing || !c->has_session || !ww_session_has_group(&c->ss, group))
+            continue;
+        if (control && may_sync(c, group) != 0) {
+            ww_session_send_error(&c->ss, WW_WIRE_DENIED, "no longer a member of the group");
+            c->close_after_flush = 1;
+            if (c->queued == 0)
+                conn_close(c, WW_ENOTMEMBER, "no longer a member of the group");
+            continue;
+        }
+        if (c != from && ww_session_pump(&c->ss, group) != 0)
+            conn_close(c, c->ss.failed, c->ss.reason);
+    }
+}
+
+struct group_list {
+    struct conn *c;
+    int rc;
+};
+
+static void open_group_cb(void *ud, const struct ww_group_info *g)
+{
+    struct group_list *l = ud;
+    if (l->rc == 0 && g->my_role != 0)
+        l->rc = ww_session_open_group(&l->c->ss, g->id);
+}
+
+/* The handshake completed: the session starts. */
+static int start_session(struct conn *c)
+{
+    struct ww_node *n = c->node;
+    struct ww_channel_peer peer;
+    int rc = ww_channel_peer(&c->ch, &peer);
+    if (rc != 0)
+        return rc;
+    struct ww_session_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.store = n->cfg.store;
+    memcpy(cfg.peer, peer.device_pk, WW_KEY_LEN);
+    cfg.max_batch_events = n->cfg.max_batch_events;
+    cfg.ud = c;
+    cfg.send = session_send;
+    cfg.may_sync = session_may_sync;
+    cfg.changed = session_changed;
+    cfg.writable = session_writable;
+    if ((rc = ww_session_init(&c->ss, &cfg, now_ms(n))) != 0)
+        return rc;
+    c->has_session = 1;
+    c->up = 1;
+    n->n_open++;
+    char who[17];
+    hex8(peer.device_pk, who);
+    logf_(n, "up %s peer=%s %s", c->addr, who, c->outbound ? "outbound" : "inbound");
+    report(c, WW_CONN_UP);
+    /* From now on the timer keeps the session alive, at a third of the idle time. */
+    uint64_t tick = n->cfg.idle_ms / 3 ? n->cfg.idle_ms / 3 : 1;
+    uv_timer_start(&c->timer, timer_cb, tick, tick);
+    if (!c->outbound)
+        return 0;
+    if (c->groups) {
+        for (size_t i = 0; i < c->n_groups && rc == 0; i++)
+            rc = ww_session_open_group(&c->ss, c->groups[i]);
+    } else {
+        struct group_list l = {c, 0};
+        rc = ww_groups_list(n->cfg.store, open_group_cb, &l);
+        if (rc == 0)
+            rc = l.rc;
+    }
+    return rc;
+}
+
+/* ---- Reading --------------------------------------------------------------------------- */
+
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    struct conn *c = h->data;
+    (void)suggested;
+    /* One buffer for every connection: libuv reads into it and calls read_cb at once,
+     * which hands the bytes to the channel before the next read. */
+    if (c->node->rbuf_busy) {
+        buf->base = NULL;
+        buf->len = 0;
+        return;
+    }
+    c->node->rbuf_busy = 1;
+    buf->base = (char *)c->node->rbuf;
+    buf->len = READ_CHUNK;
+}
+
+static int start_session(struct conn *c);
+
+static int frame_cb(void *ud, const uint8_t *frame, size_t len)
+{
+    struct conn *c = ud;
+    if (c->closing)
+        return WW_ESTATE;
+    /* The record that completed the handshake may arrive with the first frames after it. */
+    int rc = c->has_session ? 0 : start_session(c);
+    return rc ? rc : ww_session_on_frame(&c->ss, frame, len, now_ms(c->node));
+}
+
+static void after_input(struct conn *c)
+{
+    if (c->closing)
+        return;
+    if (ww_channel_get_state(&c->ch) == WW_CHANNEL_FAILED) {
+        if (c->has_session && c->ss.failed)
+            conn_close(c, c->ss.failed, c->ss.reason);
+        else
+            conn_close(c, ww_channel_error(&c->ch), ww_channel_reason(&c->ch));
+        return;
+    }
+    int rc = flush_handshake(c);
+    if (rc == 0 && !c->has_session && ww_channel_get_state(&c->ch) == WW_CHANNEL_OPEN)
+        rc = start_session(c);
+    if (rc != 0) {
+        conn_close(c, rc, "cannot go on with the connection");
+        return;
+    }
+    if (c->has_session && c->ss.failed) {
+        c->close_after_flush = 1;
+        if (c->queued == 0)
+            conn_close(c, c->ss.failed, c->ss.reason);
+        return;
+    }
+    if (c->has_session && !c->synced && ww_session_idle(&c->ss) && c->ss.n_groups > 0) {
+        c->synced = 1;
+        report(c, WW_CONN_SYNCED);
+        if (c->once) {
+            c->close_after_flush = 1;
+            if (c->queued == 0)
+                conn_close(c, 0, NULL);
+        }
+    } else if (c->has_session && c->synced && !ww_session_idle(&c->ss)) {
+        c->synced = 0; /* live traffic: report again when caught up */
+    }
+}
+
+static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    struct conn *c = s->data;
+    struct ww_node *n = c->node;
+    if (buf->base == (char *)n->rbuf)
+        n->rbuf_busy = 0;
+    if (c->closing)
+        return;
+    if (nread == UV_EOF) {
+        int rc = ww_channel_eof(&c->ch);
+        conn_close(c, rc, rc ? "the peer closed in the middle of a record" : NULL);
+        return;
+    }
+    if (nread < 0) {
+        conn_close(c, (int)nread, "read failed");
+        return;
+    }
+    c->bytes_in += (uint64_t)nread;
+    int rc = ww_channel_feed(&c->ch, (const uint8_t *)buf->base, (size_t)nread, frame_cb, c);
+    if (rc != 0 && ww_channel_get_state(&c->ch) != WW_CHANNEL_FAILED) {
+        conn_close(c, rc, "cannot take the peer's bytes");
+        return;
+    }
+    after_input(c);
+}
+
+/* ---- Timers ---------------------------------------------------------------------------- */
+
+static void timer_cb(uv_timer_t *t)
+{
+    struct conn *c = t->data;
+    struct ww_node *n = c->node;
+    if (c->closing)
+        return;
+    if (!c->has_session) {
+        conn_close(c, WW_EBUSY, "handshake timed out");
+        return;
+    }
+    if (ww_session_tick(&c->ss, now_ms(n), (int64_t)n->cfg.idle_ms, (int64_t)n->cfg.dead_ms) !=
+        0)
+        conn_close(c, c->ss.failed, c->ss.reason);
+}
+
+/* ---- Connections ----------------------------------------------------------------------- */
+
+static struct conn *conn_new(struct ww_node *n, int outbound)
+{
+    struct conn *c = ww_calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->node = n;
+    c->outbound = outbound;
+    c->reason = "";
+    uv_tcp_init(n->loop, &c->tcp);
+    uv_timer_init(n->loop, &c->timer);
+    c->tcp.data = c;
+    c->timer.data = c;
+    c->next = n->conns;
+    if (n->conns)
+        n->conns->prev = c;
+    n->conns = c;
+    n->n_conns++;
+    return c;
+}
+
+static int store_dh(void *ud, const uint8_t pub[32], uint8_t out[32])
+{
+    return ww_store_dh(ud, pub, out);
+}
+
+static int channel_start(struct conn *c)
+{
+    struct ww_node *n = c->node;
+    struct ww_channel_id id;
+    ww_store_device(n->cfg.store, id.device_pk);
+    ww_store_dh_pk(n->cfg.store, id.static_pk);
+    id.dh = store_dh;
+    id.ud = n->cfg.store;
+    int rc = ww_channel_init_id(&c->ch, c->outbound ? WW_CHANNEL_INITIATOR : WW_CHANNEL_RESPONDER, &id,
+                             WW_CAP_SYNC);
+    if (rc != 0)
+        return rc;
+    c->has_channel = 1;
+    if (c->has_expect && (rc = ww_channel_expect_peer(&c->ch, c->expect)) != 0)
+        return rc;
+    uv_timer_start(&c->timer, timer_cb, n->cfg.handshake_ms, 0);
+    if ((rc = uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb)) != 0)
+        return rc;
+    return c->outbound ? flush_handshake(c) : 0;
+}
+
+static void addr_of(const struct sockaddr_storage *ss, char *out, size_t cap)
+{
+    char ip[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+        uv_ip4_name(a, ip, sizeof ip);
+        port = ntohs(a->sin_port);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+        uv_ip6_name(a, ip, sizeof ip);
+        port = ntohs(a->sin6_port);
+    }
+    snprintf(out, cap, "%s:%d", ip, port);
+}
+
+static size_t conns_from(struct ww_node *n, const char *addr)
+{
+    const char *colon = strrchr(addr, ':');
+    size_t iplen = colon ? (size_t)(colon - addr) : strlen(addr), count = 0;
+    for (struct conn *c = n->conns; c; c = c->next)
+        if (!c->outbound && !strncmp(c->addr, addr, iplen) && c->addr[iplen] == ':')
+            count++;
+    return count;
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    struct ww_node *n = server->data;
+    if (status < 0 || n->closing)
+        return;
+    struct conn *c = conn_new(n, 0);
+    if (!c) {
+        /* No memory for it: take it off the queue and drop it. */
+        uv_tcp_t *t = ww_malloc(sizeof *t);
+        if (t && uv_tcp_init(n->loop, t) == 0 && uv_accept(server, (uv_stream_t *)t) == 0)
+            uv_close((uv_handle_t *)t, (uv_close_cb)ww_free);
+        else
+            ww_free(t);
+        return;
+    }
+    if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
+        conn_close(c, WW_EIO, "accept failed");
+        return;
+    }
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0)
+        addr_of(&ss, c->addr, sizeof c->addr);
+    uv_tcp_nodelay(&c->tcp, 1);
+    if (n->n_conns > n->cfg.max_conns) {
+        conn_close(c, WW_EBUSY, "too many connections");
+        return;
+    }
+    if (conns_from(n, c->addr) > n->cfg.max_conns_per_ip) {
+        conn_close(c, WW_EBUSY, "too many connections from this address");
+        return;
+    }
+    int rc = channel_start(c);
+    if (rc != 0)
+        conn_close(c, rc, "cannot start the channel");
+}
+
+static void on_connect(uv_connect_t *req, int status)
+{
+    struct conn *c = req->data;
+    ww_free(req);
+    if (c->closing)
+        return;
+    if (status < 0) {
+        conn_close(c, status, "cannot connect");
+        return;
+    }
+    uv_tcp_nodelay(&c->tcp, 1);
+    int rc = channel_start(c);
+    if (rc != 0)
+        conn_close(c, rc, "cannot start the channel");
+}
+
+/* ---- The node -------------------------------------------------------------------------- */
+
+int ww_node_new(uv_loop_t *loop, const struct ww_node_cfg *cfg, struct ww_node **out)
+{
+    if (!loop || !cfg || !cfg->store || !out)
+        return WW_EINVAL;
+    struct ww_node *n = ww_calloc(1, sizeof *n);
+    if (!n)
+        return WW_ENOMEM;
+    n->loop = loop;
+    n->cfg = *cfg;
+    if (!n->cfg.max_conns)
+        n->cfg.max_conns = 20000;
+    if (!n->cfg.max_conns_per_ip)
+        n->cfg.max_conns_per_ip = 256;
+    if (!n->cfg.handshake_ms)
+        n->cfg.handshake_ms = 10000;
+    if (!n->cfg.idle_ms)
+        n->cfg.idle_ms = 30000;
+    if (!n->cfg.dead_ms)
+        n->cfg.dead_ms = 90000;
+    *out = n;
+    return 0;
+}
+
+int ww_node_listen(struct ww_node *n, const char *ip, int port)
+{
+    if (!n || !ip || port < 0 || port > 65535 || n->listening || n->closing)
+        return WW_EINVAL;
+    struct sockaddr_storage ss;
+    int rc = uv_ip4_addr(ip, port, (struct sockaddr_in *)&ss);
+    if (rc != 0 && (rc = uv_ip6_addr(ip, port, (struct sockaddr_in6 *)&ss)) != 0)
+        return WW_EINVAL;
+    if ((rc = uv_tcp_init(n->loop, &n->listener)) != 0)
+        return rc;
+    n->listener.data = n;
+    n->handles++;
+    n->listening = 1;
+    if ((rc = uv_tcp_bind(&n->listener, (const struct sockaddr *)&ss, 0)) != 0 ||
+        (rc = uv_listen((uv_stream_t *)&n->listener, 511, on_connection)) != 0)
+        return rc; /* the listener is closed with the node */
+    struct sockaddr_storage bound;
+    int len = sizeof bound;
+    if (uv_tcp_getsockname(&n->listener, (struct sockaddr *)&bound, &len) == 0)
+        n->port = ntohs(bound.ss_family == AF_INET ? ((struct sockaddr_in *)&bound)->sin_port
+                                                   : ((struct sockaddr_in6 *)&bound)->sin6_port);
+    logf_(n, "listen %s:%d%s", ip, n->port, n->cfg.hub ? " hub" : "");
+    return 0;
+}
+
+int ww_node_port(const struct ww_node *n)
+{
+    return n ? n->port : 0;
+}
+
+size_t ww_node_conns(const struct ww_node *n)
+{
+    return n ? n->n_open : 0;
+}
+
+int ww_node_dial(struct ww_node *n, const char *ip, int port, const uint8_t *peer,
+                 const uint8_t (*groups)[WW_ID_LEN], size_t n_groups, int once)
+{
+    if (!n || !ip || port <= 0 || port > 65535 || n->closing || (n_groups && !groups))
+        return WW_EINVAL;
+    struct sockaddr_storage ss;
+    int rc = uv_ip4_addr(ip, port, (struct sockaddr_in *)&ss);
+    if (rc != 0 && (rc = uv_ip6_addr(ip, port, (struct sockaddr_in6 *)&ss)) != 0)
+        return WW_EINVAL;
+    uv_connect_t *req = ww_malloc(sizeof *req);
+    struct conn *c = req ? conn_new(n, 1) : NULL;
+    if (!c) {
+        ww_free(req);
+        return WW_ENOMEM;
+    }
+    snprintf(c->addr, sizeof c->addr, "%s:%d", ip, port);
+    c->once = once;
+    if (peer) {
+        memcpy(c->expect, peer, WW_KEY_LEN);
+        c->has_expect = 1;
+    }
+    if (groups && n_groups) {
+        c->groups = ww_calloc(n_groups, WW_ID_LEN);
+        if (!c->groups) {
+            ww_free(req);
+            conn_close(c, WW_ENOMEM, "out of memory");
+            return WW_ENOMEM;
+        }
+        memcpy(c->groups, groups, n_groups * WW_ID_LEN);
+        c->n_groups = n_groups;
+    }
+    req->data = c;
+    if ((rc = uv_tcp_connect(req, &c->tcp, (const struct sockaddr *)&ss, on_connect)) != 0) {
+        ww_free(req);
+        conn_close(c, rc, "cannot connect");
+        return rc;
+    }
+    /* A dial that never connects is bounded by the handshake timer too. */
+    uv_timer_start(&c->timer, timer_cb, n->cfg.handshake_ms, 0);
+    return 0;
+}
+
+void ww_node_notify(struct ww_node *n, const uint8_t group[WW_ID_LEN])
+{
+    if (!n)
+        return;
+    for (struct conn *c = n->conns; c; c = c->next)
+        if (!c->closing && c->has_session && ww_session_pump(&c->ss, group) != 0)
+            conn_close(c, c->ss.failed, c->ss.reason);
+}
+
+static void listener_closed(uv_handle_t *h)
+{
+    struct ww_node *n = h->data;
+    n->handles--;
+    maybe_free_node(n);
+}
+
+void ww_node_close(struct ww_node *n, void (*cb)(void *ud), void *ud)
+{
+    if (!n || n->closing)
+        return;
+    n->closing = 1;
+    n->close_cb = cb;
+    n->close_ud = ud;
+    for (struct conn *c = n->conns; c; c = c->next)
+        conn_close(c, 0, NULL);
+    if (n->listening)
+        uv_close((uv_handle_t *)&n->listener, listener_closed);
+    maybe_free_node(n);
+}

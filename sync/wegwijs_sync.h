@@ -1,0 +1,83 @@
+/*
+ * wegwijs_sync.h - network sync on a libuv loop: the public API of sync/.
+ *
+ * A struct ww_node is this store on a loop. It can listen (a hub, or a device that peers
+ * on the ward's wifi) and dial (a device syncing with a hub or a peer); every connection
+ * runs the secure channel (Noise XX, PROTOCOL.md 8) and a sync session (PROTOCOL.md 9).
+ * A mobile app runs it on its own loop; the `wegwijs` command and the hub are its clients.
+ *
+ * A hub node is a blind relay: it is not a member of any group and holds no key that opens
+ * content. It stores and forwards the sealed events of every group whose members connect,
+ * checks what the signed control plane lets it check (the store's apply), and serves a
+ * group's events only to devices of the group's active members.
+ *
+ * Conventions as in wegwijs.h; the node and its connections are freed in the close
+ * callback, after every handle closed.
+ */
+#ifndef WEGWIJS_SYNC_H
+#define WEGWIJS_SYNC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "wegwijs.h"
+
+struct ww_node;
+
+/* What happened to a connection (ww_node_cfg.on_conn). */
+enum ww_conn_event {
+    WW_CONN_UP = 1,     /* the handshake completed: peer is known */
+    WW_CONN_SYNCED = 2, /* every group of the connection is caught up both ways */
+    WW_CONN_DOWN = 3    /* the connection closed; error says why (0: cleanly) */
+};
+
+struct ww_conn_info {
+    int event;                /* enum ww_conn_event */
+    int outbound;             /* we dialled */
+    const char *addr;         /* the peer's address, "ip:port" */
+    uint8_t peer[WW_KEY_LEN]; /* the peer's device key (zero before UP) */
+    int error;                /* WW_E* or a negative errno, for DOWN */
+    const char *reason;       /* why, for the log ("" when none) */
+    uint64_t events_sent, events_received;
+    uint64_t bytes_sent, bytes_received; /* on the socket, both directions */
+};
+
+struct ww_node_cfg {
+    struct ww_store *store;
+    int hub;                  /* serve as a hub (see above) */
+    int accept_new_groups;    /* a hub stores a group it does not know yet (its creator's upload) */
+    uint32_t max_conns;       /* 0: 20000 */
+    uint32_t max_conns_per_ip; /* 0: 256 */
+    uint64_t handshake_ms;    /* a connection that has not completed its handshake by then closes; 0: 10000 */
+    uint64_t idle_ms;         /* ping after this much silence; 0: 30000 */
+    uint64_t dead_ms;         /* close after this much silence; 0: 90000 */
+    size_t max_batch_events;  /* per batch frame; 0: 256 */
+    void *ud;
+    /* One line per connection event, for a log (no trailing newline). May be NULL. */
+    void (*log)(void *ud, const char *line);
+    /* Connection events, for a progress display or a test. May be NULL. */
+    void (*on_conn)(void *ud, const struct ww_conn_info *info);
+};
+
+int ww_node_new(uv_loop_t *loop, const struct ww_node_cfg *cfg, struct ww_node **out);
+/* Listens on ip:port (port 0: an ephemeral port; see ww_node_port). */
+int ww_node_listen(struct ww_node *n, const char *ip, int port);
+int ww_node_port(const struct ww_node *n);
+/*
+ * Dials ip:port and syncs the given groups (all of this store's groups when groups is
+ * NULL). peer (may be NULL) is the device key the other side must prove, checked before
+ * we reveal ours. With once, the connection closes as soon as it is caught up (WW_CONN_
+ * SYNCED, then DOWN); otherwise it stays live.
+ */
+int ww_node_dial(struct ww_node *n, const char *ip, int port, const uint8_t *peer,
+                 const uint8_t (*groups)[WW_ID_LEN], size_t n_groups, int once);
+/* The store was written outside the node (a local reflection): send it to the peers. */
+void ww_node_notify(struct ww_node *n, const uint8_t group[WW_ID_LEN]);
+/* Connections now open (handshake done). */
+size_t ww_node_conns(const struct ww_node *n);
+/* Closes every connection and the listener; cb runs once all handles are closed and the
+ * node is freed. */
+void ww_node_close(struct ww_node *n, void (*cb)(void *ud), void *ud);
+
+#endif

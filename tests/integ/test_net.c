@@ -1,0 +1,163 @@
+/*
+ * test_net.c - sync over real sockets on 127.0.0.1, in one process: a hub node and device
+ * nodes on one libuv loop, ephemeral ports, every wait bounded.
+ */
+#include <string.h>
+
+#include "fixture.h"
+#include "runner.h"
+#include "wegwijs_sync.h"
+
+struct watch {
+    int up, synced, down, last_error;
+};
+
+static void on_conn(void *ud, const struct ww_conn_info *info)
+{
+    struct watch *w = ud;
+    if (info->event == WW_CONN_UP)
+        w->up++;
+    else if (info->event == WW_CONN_SYNCED)
+        w->synced++;
+    else if (info->event == WW_CONN_DOWN) {
+        w->down++;
+        w->last_error = info->error;
+    }
+}
+
+static struct ww_node *node(uv_loop_t *loop, struct ww_store *s, int hub, struct watch *w)
+{
+    struct ww_node_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.store = s;
+    cfg.hub = hub;
+    cfg.accept_new_groups = hub;
+    cfg.ud = w;
+    cfg.on_conn = on_conn;
+    struct ww_node *n = NULL;
+    ASSERT_OK(ww_node_new(loop, &cfg, &n));
+    return n;
+}
+
+/* Runs the loop until *flag reaches want, for at most ~10 s of loop turns. */
+static void run_until(uv_loop_t *loop, const int *flag, int want)
+{
+    uint64_t start = uv_now(loop);
+    while (*flag < want) {
+        uv_run(loop, UV_RUN_ONCE);
+        uv_update_time(loop);
+        ASSERT_LT(uv_now(loop) - start, 10000);
+    }
+}
+
+static void closed(void *ud)
+{
+    (*(int *)ud)++;
+}
+
+static void same_state(struct ww_store *x, struct ww_store *y)
+{
+    uint8_t a[32], b[32];
+    fx_digest(x, a);
+    fx_digest(y, b);
+    ASSERT_MEM_EQ(a, b, 32);
+}
+
+TEST(net_devices_sync_through_a_blind_hub)
+{
+    struct fx_group g;
+    fx_group_make(&g, 1, 0, NULL);
+    uint32_t d;
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
+    for (uint32_t i = 0; i < 5; i++) {
+        ASSERT_OK(ww_day_off(g.st[0], g.gid, d + i, 1));
+        ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, d + i, "W04"));
+    }
+    struct ww_store *hub_store = fx_open("hub");
+    uv_loop_t loop;
+    ASSERT_OK(uv_loop_init(&loop));
+    struct watch wh = {0}, wc = {0}, ws = {0};
+    struct ww_node *hub = node(&loop, hub_store, 1, &wh);
+    struct ww_node *coach = node(&loop, g.coach, 0, &wc);
+    struct ww_node *student = node(&loop, g.st[0], 0, &ws);
+    ASSERT_OK(ww_node_listen(hub, "127.0.0.1", 0));
+    int port = ww_node_port(hub);
+    ASSERT_GT(port, 0);
+
+    /* The coach uploads the group, the student syncs, the coach fetches the student's. */
+    ASSERT_OK(ww_node_dial(coach, "127.0.0.1", port, NULL, NULL, 0, 1));
+    run_until(&loop, &wc.down, 1);
+    ASSERT_OK(wc.last_error);
+    ASSERT_OK(ww_node_dial(student, "127.0.0.1", port, NULL, NULL, 0, 1));
+    run_until(&loop, &ws.down, 1);
+    ASSERT_OK(ws.last_error);
+    ASSERT_OK(ww_node_dial(coach, "127.0.0.1", port, NULL, NULL, 0, 1));
+    run_until(&loop, &wc.down, 2);
+    same_state(g.coach, g.st[0]);
+    /* The hub holds every event, and no key: nothing it holds is readable. */
+    ASSERT_EQ(fx_count(hub_store, "SELECT count(*) FROM events"),
+              fx_count(g.coach, "SELECT count(*) FROM events"));
+    ASSERT_EQ(fx_count(hub_store, "SELECT count(*) FROM keys"), 0);
+    ASSERT_EQ(fx_count(hub_store, "SELECT count(*) FROM days_off"), 0);
+
+    /* Live: both stay connected; a write on the student reaches the coach through the hub. */
+    ASSERT_OK(ww_node_dial(coach, "127.0.0.1", port, NULL, NULL, 0, 0));
+    ASSERT_OK(ww_node_dial(student, "127.0.0.1", port, NULL, NULL, 0, 0));
+    run_until(&loop, &wc.synced, 3);
+    run_until(&loop, &ws.synced, 2);
+    long before = fx_count(g.coach, "SELECT count(*) FROM days_off");
+    ASSERT_OK(ww_day_off(g.st[0], g.gid, d + 20, 1));
+    ww_node_notify(student, g.gid);
+    uint64_t start = uv_now(&loop);
+    while (fx_count(g.coach, "SELECT count(*) FROM days_off") == before) {
+        uv_run(&loop, UV_RUN_ONCE);
+        ASSERT_LT(uv_now(&loop) - start, 10000);
+    }
+    same_state(g.coach, g.st[0]);
+
+    int n_closed = 0;
+    ww_node_close(student, closed, &n_closed);
+    ww_node_close(coach, closed, &n_closed);
+    ww_node_close(hub, closed, &n_closed);
+    run_until(&loop, &n_closed, 3);
+    ASSERT_OK(uv_loop_close(&loop));
+    ww_store_close(hub_store);
+    fx_group_close(&g);
+}
+
+/* A device that is not a member asks the hub for a group: denied, and not one event. */
+TEST(net_hub_denies_a_stranger)
+{
+    struct fx_group g;
+    fx_group_make(&g, 1, 0, NULL);
+    struct ww_store *hub_store = fx_open("hub");
+    struct ww_store *x = fx_open("x");
+    fx_sync(g.coach, x, g.gid, 256); /* x knows the group (an old copy), is no member */
+    uv_loop_t loop;
+    ASSERT_OK(uv_loop_init(&loop));
+    struct watch wh = {0}, wc = {0}, wx = {0};
+    struct ww_node *hub = node(&loop, hub_store, 1, &wh);
+    struct ww_node *coach = node(&loop, g.coach, 0, &wc);
+    struct ww_node *stranger = node(&loop, x, 0, &wx);
+    ASSERT_OK(ww_node_listen(hub, "127.0.0.1", 0));
+    int port = ww_node_port(hub);
+    ASSERT_OK(ww_node_dial(coach, "127.0.0.1", port, NULL, NULL, 0, 1));
+    run_until(&loop, &wc.down, 1);
+    long held = fx_count(x, "SELECT count(*) FROM events");
+    uint8_t gid[1][WW_ID_LEN];
+    memcpy(gid[0], g.gid, WW_ID_LEN);
+    ASSERT_OK(ww_node_dial(stranger, "127.0.0.1", port, NULL, (const uint8_t(*)[WW_ID_LEN])gid,
+                           1, 1));
+    run_until(&loop, &wx.down, 1);
+    ASSERT(wx.last_error != 0);
+    ASSERT_EQ(fx_count(x, "SELECT count(*) FROM events"), held);
+    int n_closed = 0;
+    ww_node_close(stranger, closed, &n_closed);
+    ww_node_close(coach, closed, &n_closed);
+    ww_node_close(hub, closed, &n_closed);
+    run_until(&loop, &n_closed, 3);
+    ASSERT_OK(uv_loop_close(&loop));
+    ww_store_close(x);
+    ww_store_close(hub_store);
+    fx_group_close(&g);
+}
