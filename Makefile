@@ -77,12 +77,15 @@ $(BUILD)/%.o: %.c | deps
 
 # The public headers, as `make install` lays them out. The command compiles against these
 # alone: what it does, an app embedding the library can do too.
-PUBLIC_HDRS := core/wegwijs.h proto/ww_err.h proto/ww_enums.h
+PUBLIC_HDRS := core/wegwijs.h proto/ww_err.h proto/ww_enums.h sync/wegwijs_sync.h
 PUBLIC_INC := $(BUILD)/include/wegwijs
 $(PUBLIC_INC)/%.h: core/%.h
 	@mkdir -p $(dir $@)
 	@cp $< $@
 $(PUBLIC_INC)/%.h: proto/%.h
+	@mkdir -p $(dir $@)
+	@cp $< $@
+$(PUBLIC_INC)/%.h: sync/%.h
 	@mkdir -p $(dir $@)
 	@cp $< $@
 CLI_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -I$(PUBLIC_INC) -Icli -MMD -MP $(WARN) $(OPT) \

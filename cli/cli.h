@@ -182,6 +182,8 @@ int verb_reflections(struct cli *c, int argc, char **argv);
 int verb_react(struct cli *c, int argc, char **argv);
 int verb_reactions(struct cli *c, int argc, char **argv);
 int verb_unreact(struct cli *c, int argc, char **argv);
+int verb_hub(struct cli *c, int argc, char **argv);
+int verb_sync(struct cli *c, int argc, char **argv);
 int verb_signal(struct cli *c, int argc, char **argv);
 int verb_signals(struct cli *c, int argc, char **argv);
 int verb_signoff(struct cli *c, int argc, char **argv);

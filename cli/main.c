@@ -45,7 +45,8 @@ static const struct verb verbs[] = {
     {"signals", verb_signals},   {"signoff", verb_signoff},
     {"signoffs", verb_signoffs}, {"export", verb_export},
     {"erase", verb_erase},       {"bundle", verb_bundle},
-    {"demo", verb_demo},         {"help", verb_help},
+    {"demo", verb_demo},         {"hub", verb_hub},
+    {"sync", verb_sync},         {"help", verb_help},
 };
 
 /* "nl" or "en" (any case); -1 for anything else. */

@@ -105,6 +105,11 @@
       "  signoff GROEP LID CODE --level nooit|oefenen|voldoende|goed [--date DATUM] [--note T]\n"  \
       "  signoffs GROEP\n"                                                                         \
       "\n"                                                                                         \
+      "Netwerk\n"                                                                                  \
+      "  hub [--listen ADRES:POORT] [--closed]   draai de hub (standaard 127.0.0.1:7420)\n"         \
+      "  sync ADRES:POORT [--group GROEP]... [--watch] [--listen ADRES:POORT] [--quiet]\n"        \
+      "                              synchroniseer met een hub of een ander apparaat\n"             \
+      "\n"                                                                                         \
       "Gegevens\n"                                                                                 \
       "  export GROEP LID            alles wat dit apparaat over een lid weet, als JSON\n"         \
       "  erase GROEP LID             wis de teksten van een lid op alle apparaten\n"               \
@@ -122,6 +127,11 @@
       "  signals GROUP\n"                                                                          \
       "  signoff GROUP MEMBER CODE --level never|practising|sufficient|good [--date DATE] [--note T]\n" \
       "  signoffs GROUP\n"                                                                         \
+      "\n"                                                                                         \
+      "Network\n"                                                                                  \
+      "  hub [--listen ADDR:PORT] [--closed]   run the hub (default 127.0.0.1:7420)\n"              \
+      "  sync ADDR:PORT [--group GROUP]... [--watch] [--listen ADDR:PORT] [--quiet]\n"            \
+      "                              sync with a hub or another device\n"                          \
       "\n"                                                                                         \
       "Data\n"                                                                                     \
       "  export GROUP MEMBER         everything this device knows about a member, as JSON\n"       \
@@ -217,6 +227,13 @@
     X(M_E_REFLECT, "reflectie opslaan mislukt", "cannot save the reflection")                      \
     X(M_E_REFLECTIONS, "reflecties lezen mislukt", "cannot list the reflections")                  \
     X(M_E_REACT, "reageren mislukt", "cannot react")                                               \
+    X(M_E_BAD_ADDR, "ongeldig adres {1}: gebruik IP:POORT, bijvoorbeeld 127.0.0.1:7420",           \
+      "invalid address {1}: use IP:PORT, for example 127.0.0.1:7420")                              \
+    X(M_E_NET, "netwerk starten mislukt", "cannot start the network")                              \
+    X(M_E_LISTEN, "luisteren op {1} mislukt", "cannot listen on {1}")                              \
+    X(M_E_SYNC, "synchroniseren met {1} mislukt", "cannot sync with {1}")                          \
+    X(M_E_LISTEN_NEEDS_WATCH, "--listen kan alleen met --watch", "--listen needs --watch")         \
+    X(M_E_TOO_MANY_GROUPS, "hoogstens 8 keer --group", "at most 8 times --group")                  \
     X(M_E_UNREACT, "reactie intrekken mislukt", "cannot withdraw the reaction")                    \
     X(M_E_REACTIONS, "reacties lezen mislukt", "cannot list the reactions")                        \
     X(M_E_SIGNAL_RAISE, "signaal afgeven mislukt", "cannot raise the signal")                      \
@@ -271,6 +288,10 @@
     X(M_OK_REFLECTED, "reflectie voor {1} opgeslagen ({2})", "reflection for {1} saved ({2})")     \
     X(M_OK_REFLECTED_DRAFT, "concept voor {1} opgeslagen ({2})", "draft for {1} saved ({2})")      \
     X(M_OK_REACTED, "reactie geplaatst", "reaction posted")                                        \
+    X(M_OK_HUB, "hub luistert op {1}; sleutel van de hub: {2}",                                   \
+      "hub listening on {1}; the hub's key: {2}")                                                  \
+    X(M_OK_SYNCED, "gesynchroniseerd met {1}: {2} verstuurd, {3} ontvangen",                       \
+      "synced with {1}: {2} sent, {3} received")                                                   \
     X(M_OK_UNREACTED, "reactie ingetrokken", "reaction withdrawn")                                 \
     X(M_OK_SIGNAL_RESOLVED, "signaal staat op '{1}'", "signal set to '{1}'")                       \
     X(M_OK_SIGNED_OFF, "{1} afgetekend voor {2}: {3}", "{1} signed off for {2}: {3}")              \

@@ -307,7 +307,8 @@ static void session_changed(void *ud, const uint8_t group[WW_ID_LEN], int contro
     for (struct conn *c = n->conns; c; c = c->next) {
         if (c->closing || !c->has_session || !ww_session_has_group(&c->ss, group))
             continue;
-        if (control && may_sync(c, group) != 0) {
+        /* Only a peer we admitted is re-checked: one we dialled (a hub) is no member. */
+        if (control && !c->outbound && may_sync(c, group) != 0) {
             ww_session_send_error(&c->ss, WW_WIRE_DENIED, "no longer a member of the group");
             c->close_after_flush = 1;
             if (c->queued == 0)
@@ -480,8 +481,7 @@ static void timer_cb(uv_timer_t *t)
         conn_close(c, WW_EBUSY, "handshake timed out");
         return;
     }
-    if (ww_session_tick(&c->ss, now_ms(n), (int64_t)n->cfg.idle_ms, (int64_t)n->cfg.dead_ms) !=
-        0)
+    if (ww_session_tick(&c->ss, now_ms(n), (int64_t)n->cfg.idle_ms, (int64_t)n->cfg.dead_ms) != 0)
         conn_close(c, c->ss.failed, c->ss.reason);
 }
 
@@ -520,8 +520,8 @@ static int channel_start(struct conn *c)
     ww_store_dh_pk(n->cfg.store, id.static_pk);
     id.dh = store_dh;
     id.ud = n->cfg.store;
-    int rc = ww_channel_init_id(&c->ch, c->outbound ? WW_CHANNEL_INITIATOR : WW_CHANNEL_RESPONDER, &id,
-                             WW_CAP_SYNC);
+    int rc = ww_channel_init_id(&c->ch, c->outbound ? WW_CHANNEL_INITIATOR : WW_CHANNEL_RESPONDER,
+                                &id, WW_CAP_SYNC);
     if (rc != 0)
         return rc;
     c->has_channel = 1;
@@ -718,9 +718,20 @@ void ww_node_notify(struct ww_node *n, const uint8_t group[WW_ID_LEN])
 {
     if (!n)
         return;
-    for (struct conn *c = n->conns; c; c = c->next)
-        if (!c->closing && c->has_session && ww_session_pump(&c->ss, group) != 0)
+    /* A local write may have been a removal: re-check who may sync, then send. */
+    for (struct conn *c = n->conns; c; c = c->next) {
+        if (c->closing || !c->has_session || !ww_session_has_group(&c->ss, group))
+            continue;
+        if (!c->outbound && may_sync(c, group) != 0) {
+            ww_session_send_error(&c->ss, WW_WIRE_DENIED, "no longer a member of the group");
+            c->close_after_flush = 1;
+            if (c->queued == 0)
+                conn_close(c, WW_ENOTMEMBER, "no longer a member of the group");
+            continue;
+        }
+        if (ww_session_pump(&c->ss, group) != 0)
             conn_close(c, c->ss.failed, c->ss.reason);
+    }
 }
 
 static void listener_closed(uv_handle_t *h)

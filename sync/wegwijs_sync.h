@@ -45,14 +45,15 @@ struct ww_conn_info {
 
 struct ww_node_cfg {
     struct ww_store *store;
-    int hub;                  /* serve as a hub (see above) */
-    int accept_new_groups;    /* a hub stores a group it does not know yet (its creator's upload) */
-    uint32_t max_conns;       /* 0: 20000 */
+    int hub;               /* serve as a hub (see above) */
+    int accept_new_groups; /* a hub stores a group it does not know yet (its creator's upload) */
+    uint32_t max_conns;    /* 0: 20000 */
     uint32_t max_conns_per_ip; /* 0: 256 */
-    uint64_t handshake_ms;    /* a connection that has not completed its handshake by then closes; 0: 10000 */
-    uint64_t idle_ms;         /* ping after this much silence; 0: 30000 */
-    uint64_t dead_ms;         /* close after this much silence; 0: 90000 */
-    size_t max_batch_events;  /* per batch frame; 0: 256 */
+    uint64_t handshake_ms;   /* a connection that has not completed its handshake by then closes; 0:
+                                10000 */
+    uint64_t idle_ms;        /* ping after this much silence; 0: 30000 */
+    uint64_t dead_ms;        /* close after this much silence; 0: 90000 */
+    size_t max_batch_events; /* per batch frame; 0: 256 */
     void *ud;
     /* One line per connection event, for a log (no trailing newline). May be NULL. */
     void (*log)(void *ud, const char *line);

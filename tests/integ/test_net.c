@@ -146,8 +146,8 @@ TEST(net_hub_denies_a_stranger)
     long held = fx_count(x, "SELECT count(*) FROM events");
     uint8_t gid[1][WW_ID_LEN];
     memcpy(gid[0], g.gid, WW_ID_LEN);
-    ASSERT_OK(ww_node_dial(stranger, "127.0.0.1", port, NULL, (const uint8_t(*)[WW_ID_LEN])gid,
-                           1, 1));
+    ASSERT_OK(
+        ww_node_dial(stranger, "127.0.0.1", port, NULL, (const uint8_t(*)[WW_ID_LEN])gid, 1, 1));
     run_until(&loop, &wx.down, 1);
     ASSERT(wx.last_error != 0);
     ASSERT_EQ(fx_count(x, "SELECT count(*) FROM events"), held);

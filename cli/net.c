@@ -1,0 +1,232 @@
+/*
+ * net.c - the network verbs: `hub` runs the studentcoach hub, `sync` syncs this device
+ * with a hub or a peer, once or live.
+ *
+ *     wegwijs hub [--listen ADDR:PORT] [--closed]
+ *     wegwijs sync ADDR:PORT [--group GROUP]... [--watch] [--listen ADDR:PORT] [--quiet]
+ *
+ * Both run a ww_node (wegwijs_sync.h) on a libuv loop until done, or until SIGINT or
+ * SIGTERM, then close every connection and the store cleanly. The hub logs one line per
+ * connection event to stderr.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "wegwijs_sync.h"
+
+#define DEFAULT_HUB "127.0.0.1:7420"
+
+struct net_run {
+    uv_loop_t loop;
+    uv_signal_t sigint, sigterm;
+    struct ww_node *node;
+    int quiet, once, closed, failed;
+    int error;
+    uint64_t sent, received, bytes;
+};
+
+/* "ip:port" into ip (max cap) and port; 0 or CLI_USAGE after printing why. */
+static int parse_addr(const char *arg, char *ip, size_t cap, int *port)
+{
+    char q[48];
+    const char *colon = arg ? strrchr(arg, ':') : NULL;
+    char *end = NULL;
+    long p = colon ? strtol(colon + 1, &end, 10) : -1;
+    size_t iplen = colon ? (size_t)(colon - arg) : 0;
+    if (!colon || iplen == 0 || iplen >= cap || !end || *end || end == colon + 1 || p < 1 ||
+        p > 65535)
+        return usage_error(M_E_BAD_ADDR, quoted(arg ? arg : "", q), NULL);
+    memcpy(ip, arg, iplen);
+    ip[iplen] = '\0';
+    if (ip[0] == '[' && iplen > 2 && ip[iplen - 1] == ']') { /* [::1]:7420 */
+        memmove(ip, ip + 1, iplen - 2);
+        ip[iplen - 2] = '\0';
+    }
+    *port = (int)p;
+    return CLI_OK;
+}
+
+static void log_line(void *ud, const char *line)
+{
+    (void)ud;
+    fprintf(stderr, "wegwijs: %s\n", line);
+}
+
+static void stop_signals(struct net_run *r)
+{
+    if (!uv_is_closing((uv_handle_t *)&r->sigint)) {
+        uv_close((uv_handle_t *)&r->sigint, NULL);
+        uv_close((uv_handle_t *)&r->sigterm, NULL);
+    }
+}
+
+static void closed_cb(void *ud)
+{
+    struct net_run *r = ud;
+    r->closed = 1;
+    stop_signals(r);
+}
+
+static void on_conn(void *ud, const struct ww_conn_info *info)
+{
+    struct net_run *r = ud;
+    if (info->event == WW_CONN_DOWN && info->outbound) {
+        r->sent += info->events_sent;
+        r->received += info->events_received;
+        r->bytes += info->bytes_sent + info->bytes_received;
+        if (info->error) {
+            r->error = info->error;
+            r->failed = 1;
+        }
+        if (r->once)
+            ww_node_close(r->node, closed_cb, r);
+    }
+    if (info->event == WW_CONN_SYNCED && info->outbound && !r->quiet && !r->once) {
+        char n1[24], n2[24];
+        snprintf(n1, sizeof n1, "%llu", (unsigned long long)info->events_sent);
+        snprintf(n2, sizeof n2, "%llu", (unsigned long long)info->events_received);
+        say3(M_OK_SYNCED, info->addr, n1, n2);
+        fflush(stdout);
+    }
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    struct net_run *r = h->data;
+    (void)signum;
+    if (r->node)
+        ww_node_close(r->node, closed_cb, r);
+    stop_signals(r);
+}
+
+/* Runs the loop until the node has closed, then closes the loop's last handles. */
+static void run_loop(struct net_run *r)
+{
+    uv_run(&r->loop, UV_RUN_DEFAULT);
+    stop_signals(r);
+    uv_run(&r->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&r->loop);
+}
+
+static int net_start(struct net_run *r, struct cli *c, int hub, int open_groups)
+{
+    if (uv_loop_init(&r->loop) != 0)
+        return lib_error(WW_ENOMEM, M_E_NET, NULL);
+    struct ww_node_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.store = c->store;
+    cfg.hub = hub;
+    cfg.accept_new_groups = open_groups;
+    cfg.ud = r;
+    cfg.log = hub || !r->quiet ? log_line : NULL;
+    cfg.on_conn = on_conn;
+    int rc = ww_node_new(&r->loop, &cfg, &r->node);
+    if (rc != 0) {
+        uv_loop_close(&r->loop);
+        return lib_error(rc, M_E_NET, NULL);
+    }
+    uv_signal_init(&r->loop, &r->sigint);
+    uv_signal_init(&r->loop, &r->sigterm);
+    r->sigint.data = r->sigterm.data = r;
+    uv_signal_start(&r->sigint, on_signal, SIGINT);
+    uv_signal_start(&r->sigterm, on_signal, SIGTERM);
+    /* A peer that goes away while we write must not end the process. */
+    signal(SIGPIPE, SIG_IGN);
+    return CLI_OK;
+}
+
+int verb_hub(struct cli *c, int argc, char **argv)
+{
+    static const struct opt_spec spec[] = {{"listen", 1, 0}, {"closed", 0, 0}, {NULL, 0, 0}};
+    struct args a;
+    int rc = args_parse(spec, argc, argv, 0, 0, &a);
+    char ip[64];
+    int port = 0;
+    const char *listen = args_get(&a, "listen") ? args_get(&a, "listen") : DEFAULT_HUB;
+    if (rc == CLI_OK)
+        rc = parse_addr(listen, ip, sizeof ip, &port);
+    if (rc == CLI_OK)
+        rc = cli_open(c, 1);
+    if (rc != CLI_OK)
+        return rc;
+    struct net_run r;
+    memset(&r, 0, sizeof r);
+    r.quiet = 1;
+    if ((rc = net_start(&r, c, 1, !args_get(&a, "closed"))) != CLI_OK)
+        return rc;
+    int lrc = ww_node_listen(r.node, ip, port);
+    if (lrc != 0) {
+        ww_node_close(r.node, closed_cb, &r);
+        run_loop(&r);
+        return lib_error(lrc, M_E_LISTEN, listen);
+    }
+    uint8_t pk[WW_KEY_LEN];
+    char hex[2 * WW_KEY_LEN + 1], where[80], p[8];
+    ww_store_device(c->store, pk);
+    ww_hex(pk, WW_KEY_LEN, hex);
+    snprintf(p, sizeof p, "%d", ww_node_port(r.node));
+    snprintf(where, sizeof where, "%s:%s", ip, p);
+    say2(M_OK_HUB, where, hex);
+    fflush(stdout);
+    run_loop(&r);
+    return CLI_OK;
+}
+
+int verb_sync(struct cli *c, int argc, char **argv)
+{
+    static const struct opt_spec spec[] = {
+        {"watch", 0, 0}, {"listen", 1, 0}, {"quiet", 0, 0}, {"group", 1, 1}, {NULL, 0, 0}};
+    struct args a;
+    int rc = args_parse(spec, argc, argv, 1, 1, &a);
+    char ip[64], lip[64];
+    int port = 0, lport = 0;
+    if (rc == CLI_OK)
+        rc = parse_addr(a.pos[0], ip, sizeof ip, &port);
+    if (rc == CLI_OK && args_get(&a, "listen"))
+        rc = parse_addr(args_get(&a, "listen"), lip, sizeof lip, &lport);
+    if (rc == CLI_OK && args_get(&a, "listen") && !args_get(&a, "watch"))
+        rc = usage_error(M_E_LISTEN_NEEDS_WATCH, NULL, NULL);
+    /* --group: a group this device is in but does not hold yet (a new member's first sync). */
+    size_t n_groups = args_count(&a, "group");
+    uint8_t groups[8][WW_ID_LEN];
+    if (rc == CLI_OK && n_groups > 8)
+        rc = usage_error(M_E_TOO_MANY_GROUPS, NULL, NULL);
+    for (size_t i = 0; rc == CLI_OK && i < n_groups; i++) {
+        char q[48];
+        if (ww_unhex(args_at(&a, "group", i), groups[i], WW_ID_LEN) != 0)
+            rc = usage_error(M_E_BAD_GROUP, quoted(args_at(&a, "group", i), q), NULL);
+    }
+    if (rc == CLI_OK)
+        rc = cli_open(c, 0);
+    if (rc != CLI_OK)
+        return rc;
+    struct net_run r;
+    memset(&r, 0, sizeof r);
+    r.quiet = args_get(&a, "quiet") != NULL;
+    r.once = !args_get(&a, "watch");
+    if ((rc = net_start(&r, c, 0, 0)) != CLI_OK)
+        return rc;
+    int nrc = 0;
+    if (args_get(&a, "listen"))
+        nrc = ww_node_listen(r.node, lip, lport);
+    if (nrc == 0)
+        nrc = ww_node_dial(r.node, ip, port, NULL,
+                           n_groups ? (const uint8_t(*)[WW_ID_LEN])groups : NULL, n_groups, r.once);
+    if (nrc != 0) {
+        ww_node_close(r.node, closed_cb, &r);
+        run_loop(&r);
+        return lib_error(nrc, M_E_SYNC, a.pos[0]);
+    }
+    run_loop(&r);
+    if (r.failed)
+        return lib_error(r.error, M_E_SYNC, a.pos[0]);
+    if (r.once && !r.quiet) {
+        char n1[24], n2[24];
+        snprintf(n1, sizeof n1, "%llu", (unsigned long long)r.sent);
+        snprintf(n2, sizeof n2, "%llu", (unsigned long long)r.received);
+        say3(M_OK_SYNCED, a.pos[0], n1, n2);
+    }
+    return CLI_OK;
+}
