@@ -1,15 +1,119 @@
 #!/bin/sh
 # run.sh - what `make run` calls: run.sh BINARY [ARGS...].
-# Without arguments it runs the guided walkthrough in ./wegwijs-data; otherwise it passes
-# the arguments to the command unchanged.
-set -u
+#
+# Without arguments, the main job: the studentcoach hub on 127.0.0.1 (port $WEGWIJS_PORT,
+# default 7420) with its store in ./wegwijs-data/hub. The first time, it puts a demo group
+# on it: a coach, three students and a senior, each a device of its own in
+# ./wegwijs-data/NAME, who write a week of challenges, reflections, reactions, a signal
+# and a sign-off and sync them through the hub, as real devices do. It then prints how to
+# join as a new student from a second terminal, and keeps the hub running until Ctrl-C.
+#
+# With arguments it passes them to the command unchanged.
+set -eu
 if [ $# -lt 1 ]; then
     echo "usage: sh cli/run.sh BINARY [ARGS...]" >&2
     exit 2
 fi
 bin=$1
 shift
-if [ $# -eq 0 ]; then
-    exec "$bin" --data ./wegwijs-data demo
+if [ $# -gt 0 ]; then
+    exec "$bin" "$@"
 fi
-exec "$bin" "$@"
+
+data=./wegwijs-data
+port=${WEGWIJS_PORT:-7420}
+addr=127.0.0.1:$port
+mkdir -p "$data"
+ww() { dev=$1; shift; "$bin" --data "$data/$dev" "$@"; }
+
+# The hub first: every device syncs through it.
+"$bin" --data "$data/hub" hub --listen "$addr" >"$data/hub.out" 2>>"$data/hub.log" &
+hub=$!
+trap 'kill $hub 2>/dev/null; wait $hub 2>/dev/null; exit 0' INT TERM
+i=0
+until grep -q "$addr" "$data/hub.out" 2>/dev/null; do
+    i=$((i + 1))
+    if [ $i -gt 50 ] || ! kill -0 $hub 2>/dev/null; then
+        echo "wegwijs: de hub start niet; zie $data/hub.log" >&2
+        exit 1
+    fi
+    sleep 0.1
+done
+
+if [ ! -s "$data/demo-group" ]; then
+    day() { date -d "$1 days" +%F; }
+    for d in coach sara noor daan lisa; do
+        ww $d init >/dev/null
+    done
+    key() { ww "$1" id | head -n 1; }
+    g=$(ww coach group create "Afdeling Zonnebloem" --alias "Anna (coach)" --start "$(day -6)" | head -n 1)
+    ww coach member add "$g" --role student --alias Sara --year 1 --track bol --device "$(key sara)" >/dev/null
+    ww coach member add "$g" --role student --alias Noor --year 2 --track bbl --device "$(key noor)" >/dev/null
+    ww coach member add "$g" --role student --alias Daan --year 1 --track bbl --device "$(key daan)" >/dev/null
+    ww coach member add "$g" --role senior --alias Lisa --year 3 --track bol --device "$(key lisa)" >/dev/null
+    ww coach challenge schedule "$g" "$(day 0)" L02 >/dev/null
+    ww coach sync "$addr" --quiet
+    for d in sara noor daan lisa; do
+        ww $d sync "$addr" --group "$g" --quiet
+    done
+    # A week of work, written offline on each device.
+    for back in -5 -4 -3 -2 -1; do
+        dt=$(day $back)
+        ww sara reflect "$g" --date "$dt" --status gedaan --share groep \
+            --situatie "Ochtendzorg bij een bewoner met mijn werkbegeleider." \
+            --actie "Ik vroeg eerst wat de bewoner zelf wilde doen." \
+            --reflectie "Volgende keer vraag ik dat ook bij de andere bewoners." \
+            --answer K1=4 --answer K2=4 >/dev/null
+        ww noor reflect "$g" --date "$dt" --status deels --obstacle geen-tijd-begeleider \
+            --share coach --situatie "Het was druk op de afdeling." \
+            --reflectie "Ik wil dit morgen opnieuw proberen." --answer K1=3 --answer K2=2 >/dev/null
+    done
+    ww daan dayoff "$g" "$(day -2)" >/dev/null
+    ww daan reflect "$g" --date "$(day -1)" --status niet --obstacle andere-taken \
+        --reflectie "Er kwam een opname tussendoor." >/dev/null
+    ww lisa signal raise "$g" --category werkdruk \
+        --text "De groep krijgt deze week weinig tijd van de werkbegeleiders." >/dev/null
+    for d in sara noor daan lisa; do
+        ww $d sync "$addr" --quiet
+    done
+    ww coach sync "$addr" --quiet
+    ref=$(ww coach reflections "$g" | awk '$5 == "groep" { print $6; exit }')
+    if [ -n "$ref" ]; then
+        ww noor react "$g" "$ref" "Herkenbaar, goed dat je het vroeg!" >/dev/null
+        ww noor sync "$addr" --quiet
+    fi
+    sig=$(ww coach signals "$g" | awk 'NR == 1 { print $1 }')
+    if [ -n "$sig" ]; then
+        ww coach signal resolve "$g" "$sig" --state besproken \
+            --note "Besproken met de teamleider." >/dev/null || true
+    fi
+    sara_id=$(ww coach members "$g" | awk '/Sara/ { print $1; exit }')
+    ww coach signoff "$g" "$sara_id" W03 --level voldoende --date "$(day -1)" \
+        --note "Goed gedaan." >/dev/null || true
+    ww coach sync "$addr" --quiet
+    for d in sara noor daan lisa; do
+        ww $d sync "$addr" --quiet
+    done
+    echo "$g" >"$data/demo-group"
+fi
+g=$(cat "$data/demo-group")
+
+cat <<EOF
+
+De hub draait op $addr met de demogroep "Afdeling Zonnebloem" ($g):
+de coach (Anna), drie studenten (Sara, Noor, Daan) en een ouderejaars (Lisa), elk met een
+eigen apparaat in $data/. Er is plek voor nog een student.
+
+Meedoen als nieuwe student, in een tweede terminal:
+
+  $bin --data ./ik init                  # je apparaat; toont je sleutel
+  $bin --data $data/coach member add $g \\
+      --role student --alias Jij --year 1 --track bol --device JOUW-SLEUTEL
+  $bin --data $data/coach sync $addr     # de coach laat je toe
+  $bin --data ./ik sync $addr --group $g
+  $bin --data ./ik today $g              # de challenge van vandaag
+
+Kijken als coach:  $bin --data $data/coach reflections $g
+Stoppen: Ctrl-C.
+EOF
+wait $hub
