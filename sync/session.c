@@ -318,8 +318,10 @@ static int on_batch(struct ww_session *ss, const struct ww_frame *f)
 {
     const uint8_t *gid = f->u.batch.group;
     struct ww_session_group *g = find(ss, gid);
-    if (!g || !g->got_vv)
+    if (!g || !g->got_vv) {
+        ww_session_send_error(ss, WW_WIRE_PROTOCOL, "batch before vector");
         return fail(ss, WW_EINVAL, "a batch for a group whose vector did not come first");
+    }
     const uint8_t *evs[WW_MAX_BATCH];
     size_t lens[WW_MAX_BATCH];
     for (uint32_t i = 0; i < f->u.batch.n; i++) {
@@ -334,6 +336,7 @@ static int on_batch(struct ww_session *ss, const struct ww_frame *f)
         rc = ww_sync_apply_each(s, evs, lens, f->u.batch.n, &res, outcome_cb, &a);
     if (rc == 0 && a.malformed) {
         ww_store_rollback(s);
+        ww_session_send_error(ss, WW_WIRE_PROTOCOL, "invalid event in batch");
         return fail(ss, WW_EINVAL, "the peer sent an event that is not valid");
     }
     if (rc == 0)
@@ -360,8 +363,10 @@ static int on_batch(struct ww_session *ss, const struct ww_frame *f)
 static int on_ack(struct ww_session *ss, const struct ww_frame *f)
 {
     struct ww_session_group *g = find(ss, f->u.vv.group);
-    if (!g || !g->got_vv || g->in_flight == 0)
+    if (!g || !g->got_vv || g->in_flight == 0) {
+        ww_session_send_error(ss, WW_WIRE_PROTOCOL, "acknowledgement of nothing");
         return fail(ss, WW_EINVAL, "an acknowledgement of nothing sent");
+    }
     g->in_flight--;
     raise_vv(g->sent, &g->n_sent, f->u.vv.e, f->u.vv.n);
     return pump_group(ss, g);
