@@ -27,15 +27,16 @@ struct net_run {
     uint64_t sent, received, bytes;
 };
 
-/* "ip:port" into ip (max cap) and port; 0 or CLI_USAGE after printing why. */
-static int parse_addr(const char *arg, char *ip, size_t cap, int *port)
+/* "ip:port" into ip (max cap) and port; 0 or CLI_USAGE after printing why. Port 0 (an
+ * ephemeral port) only where we listen. */
+static int parse_addr_min(const char *arg, char *ip, size_t cap, int *port, long min_port)
 {
     char q[48];
     const char *colon = arg ? strrchr(arg, ':') : NULL;
     char *end = NULL;
     long p = colon ? strtol(colon + 1, &end, 10) : -1;
     size_t iplen = colon ? (size_t)(colon - arg) : 0;
-    if (!colon || iplen == 0 || iplen >= cap || !end || *end || end == colon + 1 || p < 1 ||
+    if (!colon || iplen == 0 || iplen >= cap || !end || *end || end == colon + 1 || p < min_port ||
         p > 65535)
         return usage_error(M_E_BAD_ADDR, quoted(arg ? arg : "", q), NULL);
     memcpy(ip, arg, iplen);
@@ -52,6 +53,16 @@ static void log_line(void *ud, const char *line)
 {
     (void)ud;
     fprintf(stderr, "wegwijs: %s\n", line);
+}
+
+static int parse_addr(const char *arg, char *ip, size_t cap, int *port)
+{
+    return parse_addr_min(arg, ip, cap, port, 1);
+}
+
+static int parse_listen(const char *arg, char *ip, size_t cap, int *port)
+{
+    return parse_addr_min(arg, ip, cap, port, 0);
 }
 
 static void stop_signals(struct net_run *r)
@@ -146,7 +157,7 @@ int verb_hub(struct cli *c, int argc, char **argv)
     int port = 0;
     const char *listen = args_get(&a, "listen") ? args_get(&a, "listen") : DEFAULT_HUB;
     if (rc == CLI_OK)
-        rc = parse_addr(listen, ip, sizeof ip, &port);
+        rc = parse_listen(listen, ip, sizeof ip, &port);
     if (rc == CLI_OK)
         rc = cli_open(c, 1);
     if (rc != CLI_OK)
@@ -185,7 +196,7 @@ int verb_sync(struct cli *c, int argc, char **argv)
     if (rc == CLI_OK)
         rc = parse_addr(a.pos[0], ip, sizeof ip, &port);
     if (rc == CLI_OK && args_get(&a, "listen"))
-        rc = parse_addr(args_get(&a, "listen"), lip, sizeof lip, &lport);
+        rc = parse_listen(args_get(&a, "listen"), lip, sizeof lip, &lport);
     if (rc == CLI_OK && args_get(&a, "listen") && !args_get(&a, "watch"))
         rc = usage_error(M_E_LISTEN_NEEDS_WATCH, NULL, NULL);
     /* --group: a group this device is in but does not hold yet (a new member's first sync). */

@@ -7,6 +7,7 @@
 
 #include "apply.h"
 #include "log.h"
+#include "seal.h"
 #include "store.h"
 
 struct vv_out {
@@ -118,4 +119,95 @@ int ww_sync_vv_advance(const uint8_t group[WW_ID_LEN], const uint8_t *event, siz
     vv[*n].seq = env.h.seq;
     (*n)++;
     return 0;
+}
+
+/* The event hash of a full envelope, for the state of the next event of the frame. */
+static int remember(struct ww_runs_state *st, const uint8_t *full, size_t len)
+{
+    struct ww_envelope env;
+    int rc = ww_envelope_decode(full, len, &env);
+    if (rc != 0)
+        return rc;
+    st->has = 1;
+    memcpy(st->author, env.h.author, WW_KEY_LEN);
+    st->seq = env.h.seq;
+    ww_event_hash(&env.header_bytes, env.ct_hash, env.sig, st->hash);
+    return 0;
+}
+
+/* Copies buf into out (cap bytes), setting *out_len. */
+static int give(const struct ww_buf *b, uint8_t *out, size_t cap, size_t *out_len)
+{
+    if (b->len > cap)
+        return WW_ETOOBIG;
+    memcpy(out, b->p, b->len);
+    *out_len = b->len;
+    return 0;
+}
+
+int ww_sync_compact(const uint8_t group[WW_ID_LEN], const uint8_t *event, size_t len,
+                    struct ww_runs_state *st, uint8_t *out, size_t cap, size_t *out_len)
+{
+    if (!group || !event || !st || !out || !out_len)
+        return WW_EINVAL;
+    struct ww_envelope env;
+    int rc = ww_envelope_decode(event, len, &env);
+    if (rc != 0)
+        return rc;
+    if (memcmp(env.h.group, group, WW_ID_LEN) != 0)
+        return WW_EGROUP;
+    unsigned elide = WW_ELIDE_GROUP;
+    if (!env.erased)
+        elide |= WW_ELIDE_CT;
+    if (st->has && !memcmp(st->author, env.h.author, WW_KEY_LEN) && env.h.seq == st->seq + 1 &&
+        !memcmp(st->hash, env.h.prev, WW_EVENT_HASH_LEN))
+        elide |= WW_ELIDE_AUTHOR | WW_ELIDE_PREV;
+    struct ww_buf b;
+    ww_buf_init(&b, WW_MAX_EVENT);
+    rc = ww_envelope_encode_compact(&env, elide, &b);
+    if (rc == 0)
+        rc = remember(st, event, len);
+    if (rc == 0)
+        rc = give(&b, out, cap, out_len);
+    ww_buf_free(&b);
+    return rc;
+}
+
+int ww_sync_expand(const uint8_t group[WW_ID_LEN], const uint8_t *compact, size_t len,
+                   struct ww_runs_state *st, uint8_t *out, size_t cap, size_t *out_len)
+{
+    if (!group || !compact || !st || !out || !out_len)
+        return WW_EINVAL;
+    struct ww_envelope env;
+    unsigned elided = 0;
+    int rc = ww_envelope_decode_compact(compact, len, &elided, &env);
+    if (rc != 0)
+        return rc;
+    if (elided & WW_ELIDE_GROUP)
+        memcpy(env.h.group, group, WW_ID_LEN);
+    else if (memcmp(env.h.group, group, WW_ID_LEN) != 0)
+        return WW_EGROUP;
+    if (elided & WW_ELIDE_AUTHOR) {
+        if (!st->has)
+            return WW_EINVAL; /* nothing came before it to take the author from */
+        memcpy(env.h.author, st->author, WW_KEY_LEN);
+    }
+    if (elided & WW_ELIDE_PREV) {
+        /* Only the event right after its author's previous one in the frame. */
+        if (!st->has || memcmp(env.h.author, st->author, WW_KEY_LEN) != 0 ||
+            env.h.seq != st->seq + 1)
+            return WW_EINVAL;
+        memcpy(env.h.prev, st->hash, WW_EVENT_HASH_LEN);
+    }
+    if (elided & WW_ELIDE_CT)
+        ww_ct_hash(env.body.p, env.body.len, env.ct_hash);
+    struct ww_buf b;
+    ww_buf_init(&b, WW_MAX_EVENT);
+    rc = ww_envelope_encode(&env, &b);
+    if (rc == 0)
+        rc = remember(st, b.p, b.len);
+    if (rc == 0)
+        rc = give(&b, out, cap, out_len);
+    ww_buf_free(&b);
+    return rc;
 }

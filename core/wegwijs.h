@@ -288,6 +288,25 @@ int ww_sync_missing(struct ww_store *s, const uint8_t group[WW_ID_LEN],
 int ww_sync_vv_advance(const uint8_t group[WW_ID_LEN], const uint8_t *event, size_t len,
                        struct ww_vv_item *vv, size_t *n, size_t max);
 
+/*
+ * Events on the wire in their compact form (PROTOCOL.md 7.1): what the receiver can
+ * recompute or what the frame's events share is left out (the group, the author and prev
+ * of an event that follows its author's previous event in the frame, the ct_hash of a body)
+ * and filled back in, so the receiver stores every event exactly as it was signed. A state,
+ * zeroed at the start of each frame, carries the previous event between calls.
+ * WW_EGROUP for an event of another group; *out_len is set on success only.
+ */
+struct ww_runs_state {
+    int has;
+    uint8_t author[WW_KEY_LEN];
+    uint64_t seq;
+    uint8_t hash[WW_EVENT_HASH_LEN];
+};
+int ww_sync_compact(const uint8_t group[WW_ID_LEN], const uint8_t *event, size_t len,
+                    struct ww_runs_state *st, uint8_t *out, size_t cap, size_t *out_len);
+int ww_sync_expand(const uint8_t group[WW_ID_LEN], const uint8_t *compact, size_t len,
+                   struct ww_runs_state *st, uint8_t *out, size_t cap, size_t *out_len);
+
 struct ww_apply_result {
     size_t accepted;   /* new events stored and applied (released ones included) */
     size_t duplicates; /* already held, unchanged */

@@ -18,9 +18,9 @@
 
 /* Number of array elements of each known frame type, the type itself included. */
 static const uint8_t field_count[WW_FRAME_MAX_KNOWN + 1] = {
-    [WW_FRAME_HS_INIT] = 4, [WW_FRAME_HS_RESP] = 6, [WW_FRAME_HS_FIN] = 3,
-    [WW_FRAME_VV] = 3,      [WW_FRAME_BATCH] = 4,   [WW_FRAME_ACK] = 3,
-    [WW_FRAME_ERROR] = 3,   [WW_FRAME_PING] = 2,    [WW_FRAME_PONG] = 2,
+    [WW_FRAME_HS_INIT] = 4, [WW_FRAME_HS_RESP] = 6, [WW_FRAME_HS_FIN] = 3, [WW_FRAME_VV] = 3,
+    [WW_FRAME_BATCH] = 4,   [WW_FRAME_ACK] = 3,     [WW_FRAME_ERROR] = 3,  [WW_FRAME_PING] = 2,
+    [WW_FRAME_PONG] = 2,    [WW_FRAME_RUNS] = 4,
 };
 
 /* 1 for the frame types this version can decode and encode. */
@@ -49,6 +49,7 @@ static int check_frame(const struct ww_frame *f)
         }
         return 0;
     case WW_FRAME_BATCH:
+    case WW_FRAME_RUNS:
         if (f->u.batch.n > WW_MAX_BATCH)
             return WW_ETOOBIG;
         if (f->u.batch.n < 1 || f->u.batch.more > 1)
@@ -103,6 +104,7 @@ static void write_fields(struct ww_mp_writer *w, const struct ww_frame *f)
         }
         break;
     case WW_FRAME_BATCH:
+    case WW_FRAME_RUNS:
         ww_mp_put_bin(w, f->u.batch.group, sizeof f->u.batch.group);
         ww_mp_put_array(w, f->u.batch.n);
         for (uint32_t k = 0; k < f->u.batch.n; k++)
@@ -197,6 +199,7 @@ static int read_fields(struct ww_mp_reader *r, struct ww_frame *f)
             WW_TRY(read_vv_entry(r, &f->u.vv.e[k]));
         return 0;
     case WW_FRAME_BATCH:
+    case WW_FRAME_RUNS:
         WW_TRY(ww_mp_read_bin_exact(r, WW_GROUP_ID_LEN, f->u.batch.group));
         WW_TRY(ww_mp_read_array(r, WW_MAX_BATCH, &n));
         if (n < 1)

@@ -40,15 +40,16 @@ static int check_header(const struct ww_header *h)
     return 0;
 }
 
-/* Writes a checked header: its 11 fields, then its unknown fields as they came. */
-static void write_header(struct ww_mp_writer *w, const struct ww_header *h)
+/* Writes a checked header: its 11 fields, then its unknown fields as they came. The fields
+ * in `elide` (WW_ELIDE_*) are written as empty bins: the compact form. */
+static void write_header(struct ww_mp_writer *w, const struct ww_header *h, unsigned elide)
 {
     ww_mp_put_array(w, HEADER_FIELDS + h->ext.n);
     ww_mp_put_uint(w, h->version);
-    ww_mp_put_bin(w, h->group, sizeof h->group);
-    ww_mp_put_bin(w, h->author, sizeof h->author);
+    ww_mp_put_bin(w, h->group, elide & WW_ELIDE_GROUP ? 0 : sizeof h->group);
+    ww_mp_put_bin(w, h->author, elide & WW_ELIDE_AUTHOR ? 0 : sizeof h->author);
     ww_mp_put_uint(w, h->seq);
-    ww_mp_put_bin(w, h->prev, h->seq == 1 ? 0 : sizeof h->prev);
+    ww_mp_put_bin(w, h->prev, h->seq == 1 || elide & WW_ELIDE_PREV ? 0 : sizeof h->prev);
     ww_mp_put_uint(w, h->hlc);
     ww_mp_put_uint(w, h->epoch);
     ww_mp_put_uint(w, h->kind);
@@ -58,9 +59,29 @@ static void write_header(struct ww_mp_writer *w, const struct ww_header *h)
     ww_mp_put_raw(w, h->ext.raw.p, h->ext.raw.len);
 }
 
+/* A fixed-size bin field, or (when `may` allows it) an empty bin standing for an elided
+ * one: then `bit` is set in *elided and dst is left zero. */
+static int read_fixed(struct ww_mp_reader *r, size_t n, uint8_t *dst, unsigned may, unsigned bit,
+                      unsigned *elided)
+{
+    if (!(may & bit))
+        return ww_mp_read_bin_exact(r, n, dst);
+    struct ww_slice s;
+    WW_TRY(ww_mp_read_bin(r, n, &s));
+    if (s.len == 0) {
+        *elided |= bit;
+        return 0;
+    }
+    if (s.len != n)
+        return WW_ETYPE;
+    memcpy(dst, s.p, n);
+    return 0;
+}
+
 /* Reads a header into h (which the caller has zeroed). The version is checked before the
- * field count, so an event of another version is WW_EVERSION whatever its layout. */
-static int read_header(struct ww_mp_reader *r, struct ww_header *h)
+ * field count, so an event of another version is WW_EVERSION whatever its layout. `may`:
+ * the fields that may come elided (compact form); *elided says which did. */
+static int read_header(struct ww_mp_reader *r, struct ww_header *h, unsigned may, unsigned *elided)
 {
     uint32_t n, n_ext;
     uint64_t v;
@@ -74,12 +95,15 @@ static int read_header(struct ww_mp_reader *r, struct ww_header *h)
         return WW_EVERSION;
     h->version = (uint8_t)v;
     WW_TRY(ww_mp_split_fields(n, HEADER_FIELDS, &n_ext));
-    WW_TRY(ww_mp_read_bin_exact(r, sizeof h->group, h->group));
-    WW_TRY(ww_mp_read_bin_exact(r, sizeof h->author, h->author));
+    WW_TRY(read_fixed(r, sizeof h->group, h->group, may, WW_ELIDE_GROUP, elided));
+    WW_TRY(read_fixed(r, sizeof h->author, h->author, may, WW_ELIDE_AUTHOR, elided));
     WW_TRY(ww_mp_read_uint(r, &h->seq));
     if (h->seq == 0)
         return WW_ERANGE;
-    WW_TRY(ww_mp_read_bin_exact(r, h->seq == 1 ? 0 : sizeof h->prev, h->prev));
+    if (h->seq == 1)
+        WW_TRY(ww_mp_read_bin_exact(r, 0, h->prev));
+    else
+        WW_TRY(read_fixed(r, sizeof h->prev, h->prev, may, WW_ELIDE_PREV, elided));
     WW_TRY(ww_mp_read_uint(r, &h->hlc));
     WW_TRY(ww_mp_read_uint_max(r, UINT32_MAX, &v));
     h->epoch = (uint32_t)v;
@@ -104,7 +128,7 @@ int ww_header_encode(const struct ww_header *h, struct ww_buf *out)
     WW_TRY(ww_mp_check_ext(&h->ext, HEADER_DEPTH));
     struct ww_mp_writer w;
     ww_mp_writer_init(&w, out, WW_MAX_EVENT);
-    write_header(&w, h);
+    write_header(&w, h, 0);
     return ww_mp_writer_finish(&w);
 }
 
@@ -115,17 +139,16 @@ int ww_header_decode(const uint8_t *buf, size_t len, struct ww_header *out)
         return WW_ETOOBIG;
     struct ww_mp_reader r;
     struct ww_header h;
+    unsigned elided = 0;
     memset(&h, 0, sizeof h);
     ww_mp_reader_init(&r, buf, len);
-    WW_TRY(read_header(&r, &h));
+    WW_TRY(read_header(&r, &h, 0, &elided));
     WW_TRY(ww_mp_finish(&r));
     *out = h;
     return 0;
 }
 
-/* Encodes env: its header re-encoded from env->h, then ct_hash, sig, body (nil when
- * erased, which requires an empty body) and ext. The result is at most WW_MAX_EVENT. */
-int ww_envelope_encode(const struct ww_envelope *env, struct ww_buf *out)
+static int encode_envelope(const struct ww_envelope *env, unsigned elide, struct ww_buf *out)
 {
     if (env->erased && env->body.len)
         return WW_EINVAL;
@@ -140,8 +163,8 @@ int ww_envelope_encode(const struct ww_envelope *env, struct ww_buf *out)
     struct ww_mp_writer w;
     ww_mp_writer_init(&w, out, WW_MAX_EVENT);
     ww_mp_put_array(&w, ENVELOPE_FIELDS + env->ext.n);
-    write_header(&w, &env->h);
-    ww_mp_put_bin(&w, env->ct_hash, sizeof env->ct_hash);
+    write_header(&w, &env->h, elide);
+    ww_mp_put_bin(&w, env->ct_hash, elide & WW_ELIDE_CT ? 0 : sizeof env->ct_hash);
     ww_mp_put_bin(&w, env->sig, sizeof env->sig);
     if (env->erased)
         ww_mp_put_nil(&w);
@@ -151,9 +174,26 @@ int ww_envelope_encode(const struct ww_envelope *env, struct ww_buf *out)
     return ww_mp_writer_finish(&w);
 }
 
-/* Decodes one envelope filling all of buf; header_bytes is the header's exact slice of
- * buf, which is what the signature and the event hash cover. */
-int ww_envelope_decode(const uint8_t *buf, size_t len, struct ww_envelope *out)
+/* Encodes env: its header re-encoded from env->h, then ct_hash, sig, body (nil when
+ * erased, which requires an empty body) and ext. The result is at most WW_MAX_EVENT. */
+int ww_envelope_encode(const struct ww_envelope *env, struct ww_buf *out)
+{
+    return encode_envelope(env, 0, out);
+}
+
+int ww_envelope_encode_compact(const struct ww_envelope *env, unsigned elide, struct ww_buf *out)
+{
+    if (elide & ~(unsigned)WW_ELIDE_ALL)
+        return WW_EINVAL;
+    if ((elide & WW_ELIDE_CT) && env->erased)
+        return WW_EINVAL; /* an erased event's ct_hash cannot be recomputed */
+    if ((elide & WW_ELIDE_PREV) && env->h.seq == 1)
+        elide &= ~(unsigned)WW_ELIDE_PREV; /* nothing to elide */
+    return encode_envelope(env, elide, out);
+}
+
+static int decode_envelope(const uint8_t *buf, size_t len, unsigned may, unsigned *elided_out,
+                           struct ww_envelope *out)
 {
     if (len > WW_MAX_EVENT)
         return WW_ETOOBIG;
@@ -163,12 +203,13 @@ int ww_envelope_decode(const uint8_t *buf, size_t len, struct ww_envelope *out)
     memset(&env, 0, sizeof env);
     ww_mp_reader_init(&r, buf, len);
 
+    unsigned elided = 0;
     WW_TRY(ww_mp_read_fields(&r, ENVELOPE_FIELDS, &n_ext));
     size_t at = r.pos;
-    WW_TRY(read_header(&r, &env.h));
+    WW_TRY(read_header(&r, &env.h, may, &elided));
     env.header_bytes.p = buf + at;
     env.header_bytes.len = r.pos - at;
-    WW_TRY(ww_mp_read_bin_exact(&r, sizeof env.ct_hash, env.ct_hash));
+    WW_TRY(read_fixed(&r, sizeof env.ct_hash, env.ct_hash, may, WW_ELIDE_CT, &elided));
     WW_TRY(ww_mp_read_bin_exact(&r, sizeof env.sig, env.sig));
     if (ww_mp_take_nil(&r))
         env.erased = 1;
@@ -176,6 +217,23 @@ int ww_envelope_decode(const uint8_t *buf, size_t len, struct ww_envelope *out)
         WW_TRY(ww_mp_read_bin(&r, WW_MAX_BODY, &env.body));
     WW_TRY(ww_mp_read_ext(&r, n_ext, ENVELOPE_DEPTH, &env.ext));
     WW_TRY(ww_mp_finish(&r));
+    if ((elided & WW_ELIDE_CT) && env.erased)
+        return WW_EINVAL;
     *out = env;
+    if (elided_out)
+        *elided_out = elided;
     return 0;
+}
+
+/* Decodes one envelope filling all of buf; header_bytes is the header's exact slice of
+ * buf, which is what the signature and the event hash cover. */
+int ww_envelope_decode(const uint8_t *buf, size_t len, struct ww_envelope *out)
+{
+    return decode_envelope(buf, len, 0, NULL, out);
+}
+
+int ww_envelope_decode_compact(const uint8_t *buf, size_t len, unsigned *elided,
+                               struct ww_envelope *out)
+{
+    return decode_envelope(buf, len, WW_ELIDE_ALL, elided, out);
 }

@@ -144,6 +144,23 @@ int ww_header_decode(const uint8_t *buf, size_t len, struct ww_header *out);
 int ww_envelope_encode(const struct ww_envelope *env, struct ww_buf *out);
 int ww_envelope_decode(const uint8_t *buf, size_t len, struct ww_envelope *out);
 
+/*
+ * The compact form of an envelope, as RUNS frames carry it (PROTOCOL.md 7.1): the same
+ * array with some fields written as empty bins, for the receiver to fill back in: the
+ * group (the frame names it), the author and prev (the event before it in the frame, by
+ * the same author, has them), and ct_hash (the hash of the body). The receiver rebuilds
+ * the envelope exactly as signed. header_bytes of a compact decode are the compact ones.
+ */
+#define WW_ELIDE_GROUP  1u
+#define WW_ELIDE_AUTHOR 2u
+#define WW_ELIDE_PREV   4u /* only when seq > 1 */
+#define WW_ELIDE_CT     8u /* only with a body */
+#define WW_ELIDE_ALL    15u
+int ww_envelope_encode_compact(const struct ww_envelope *env, unsigned elide, struct ww_buf *out);
+/* *elided: which fields came elided (zero in out). */
+int ww_envelope_decode_compact(const uint8_t *buf, size_t len, unsigned *elided,
+                               struct ww_envelope *out);
+
 /* ---- Event bodies ---------------------------------------------------------------------- */
 
 struct ww_wrap {
@@ -305,12 +322,14 @@ enum ww_frame_type {
     WW_FRAME_ERROR = 7,   /* code and text; the sender closes after it */
     WW_FRAME_PING = 8,
     WW_FRAME_PONG = 9,
-    WW_FRAME_MAX_KNOWN = 9
+    WW_FRAME_RUNS = 10, /* BATCH with compact events (WW_CAP_COMPACT) */
+    WW_FRAME_MAX_KNOWN = 10
 };
 
 /* Capability bits in the handshake. */
-#define WW_CAP_SYNC 0x1u /* speaks VV / BATCH / ACK */
-#define WW_CAP_AGG  0x2u /* serves aggregates (a hub) */
+#define WW_CAP_SYNC    0x1u /* speaks VV / BATCH / ACK */
+#define WW_CAP_AGG     0x2u /* serves aggregates (a hub) */
+#define WW_CAP_COMPACT 0x4u /* takes RUNS frames: batches of compact events */
 
 struct ww_frame {
     uint8_t type;
@@ -336,7 +355,7 @@ struct ww_frame {
             uint32_t n;
             struct ww_vv_item e[WW_MAX_VV];
         } vv;
-        struct {
+        struct { /* BATCH and RUNS */
             uint8_t group[WW_GROUP_ID_LEN];
             uint32_t n;                       /* 1..WW_MAX_BATCH */
             struct ww_slice ev[WW_MAX_BATCH]; /* each a sealed event, 1..WW_MAX_EVENT */

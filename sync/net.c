@@ -344,6 +344,7 @@ static int start_session(struct conn *c)
     memset(&cfg, 0, sizeof cfg);
     cfg.store = n->cfg.store;
     memcpy(cfg.peer, peer.device_pk, WW_KEY_LEN);
+    cfg.peer_caps = peer.caps;
     cfg.max_batch_events = n->cfg.max_batch_events;
     cfg.ud = c;
     cfg.send = session_send;
@@ -521,7 +522,7 @@ static int channel_start(struct conn *c)
     id.dh = store_dh;
     id.ud = n->cfg.store;
     int rc = ww_channel_init_id(&c->ch, c->outbound ? WW_CHANNEL_INITIATOR : WW_CHANNEL_RESPONDER,
-                                &id, WW_CAP_SYNC);
+                                &id, WW_CAP_SYNC | WW_CAP_COMPACT);
     if (rc != 0)
         return rc;
     c->has_channel = 1;

@@ -147,6 +147,7 @@ static void raise_vv(struct ww_vv_item *v, size_t *n, const struct ww_vv_item *e
 struct collect {
     struct ww_frame *f;
     uint8_t *copies[WW_MAX_BATCH];
+    size_t lens[WW_MAX_BATCH];
     size_t n;
     int rc;
 };
@@ -163,9 +164,39 @@ static void collect_cb(void *ud, const uint8_t *ev, size_t len)
     }
     memcpy(p, ev, len);
     c->copies[c->n] = p;
+    c->lens[c->n] = len;
     c->f->u.batch.ev[c->n].p = p;
     c->f->u.batch.ev[c->n].len = len;
     c->n++;
+}
+
+/* Rewrites the n events of f in their compact form, into one block (*out) that f's slices
+ * then point into. A compact event is never longer than its envelope. */
+static int compact_batch(const uint8_t *gid, struct ww_frame *f, size_t n, uint8_t **out)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += f->u.batch.ev[i].len;
+    uint8_t *block = ww_malloc(total ? total : 1);
+    if (!block)
+        return WW_ENOMEM;
+    struct ww_runs_state st;
+    memset(&st, 0, sizeof st);
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = 0;
+        int rc = ww_sync_compact(gid, f->u.batch.ev[i].p, f->u.batch.ev[i].len, &st, block + at,
+                                 total - at, &len);
+        if (rc != 0) {
+            ww_free(block);
+            return rc;
+        }
+        f->u.batch.ev[i].p = block + at;
+        f->u.batch.ev[i].len = len;
+        at += len;
+    }
+    *out = block;
+    return 0;
 }
 
 /* Sends batches of what the peer lacks until caught up, the window is full or the
@@ -192,21 +223,25 @@ static int pump_group(struct ww_session *ss, struct ww_session_group *g)
                              ss->cfg.max_batch_bytes, collect_cb, &c, &more);
         if (rc == 0)
             rc = c.rc;
+        uint8_t *compact = NULL;
+        if (rc == 0 && c.n > 0 && (ss->cfg.peer_caps & WW_CAP_COMPACT))
+            rc = compact_batch(g->gid, f, c.n, &compact);
         if (rc == 0 && c.n > 0) {
-            f->type = WW_FRAME_BATCH;
+            f->type = compact ? WW_FRAME_RUNS : WW_FRAME_BATCH;
             memcpy(f->u.batch.group, g->gid, WW_ID_LEN);
             f->u.batch.n = (uint32_t)c.n;
             f->u.batch.more = (uint8_t)(more != 0);
             rc = send_frame(ss, f);
             for (size_t i = 0; rc == 0 && i < c.n; i++)
-                rc = ww_sync_vv_advance(g->gid, c.copies[i], f->u.batch.ev[i].len, g->sent,
-                                        &g->n_sent, WW_MAX_VV);
+                rc = ww_sync_vv_advance(g->gid, c.copies[i], c.lens[i], g->sent, &g->n_sent,
+                                        WW_MAX_VV);
             if (rc == 0) {
                 g->in_flight++;
                 ss->batches_sent++;
                 ss->events_sent += c.n;
             }
         }
+        ww_free(compact);
         for (size_t i = 0; i < c.n; i++)
             ww_free(c.copies[i]);
         if (rc != 0 || c.n == 0 || !more) {
@@ -360,6 +395,42 @@ static int on_batch(struct ww_session *ss, const struct ww_frame *f)
     return a.any ? pump_group(ss, g) : 0;
 }
 
+/* A batch of compact events: rebuilt exactly as signed, then taken as a batch. An event
+ * that cannot be rebuilt is a protocol error, like a malformed one. */
+static int on_runs(struct ww_session *ss, struct ww_frame *f)
+{
+    /* A rebuilt event adds back at most the elided fields. */
+    size_t extra = WW_GROUP_ID_LEN + WW_PK_LEN + 2 * WW_HASH_LEN, total = 0;
+    for (uint32_t i = 0; i < f->u.batch.n; i++)
+        total += f->u.batch.ev[i].len + extra;
+    uint8_t *block = ww_malloc(total ? total : 1);
+    if (!block)
+        return fail(ss, WW_ENOMEM, "out of memory");
+    struct ww_runs_state st;
+    memset(&st, 0, sizeof st);
+    size_t at = 0;
+    int rc = 0;
+    for (uint32_t i = 0; i < f->u.batch.n && rc == 0; i++) {
+        size_t len = 0;
+        rc = ww_sync_expand(f->u.batch.group, f->u.batch.ev[i].p, f->u.batch.ev[i].len, &st,
+                            block + at, total - at, &len);
+        if (rc == 0) {
+            f->u.batch.ev[i].p = block + at;
+            f->u.batch.ev[i].len = len;
+            at += len;
+        }
+    }
+    if (rc != 0) {
+        ww_free(block);
+        ww_session_send_error(ss, WW_WIRE_PROTOCOL, "invalid event in batch");
+        return fail(ss, rc, "the peer sent an event that cannot be rebuilt");
+    }
+    f->type = WW_FRAME_BATCH;
+    rc = on_batch(ss, f);
+    ww_free(block);
+    return rc;
+}
+
 static int on_ack(struct ww_session *ss, const struct ww_frame *f)
 {
     struct ww_session_group *g = find(ss, f->u.vv.group);
@@ -392,6 +463,9 @@ int ww_session_on_frame(struct ww_session *ss, const uint8_t *frame, size_t len,
         break;
     case WW_FRAME_BATCH:
         rc = on_batch(ss, f);
+        break;
+    case WW_FRAME_RUNS:
+        rc = on_runs(ss, f);
         break;
     case WW_FRAME_ACK:
         rc = on_ack(ss, f);

@@ -36,6 +36,7 @@
 struct ww_session_cfg {
     struct ww_store *store;
     uint8_t peer[WW_KEY_LEN]; /* the peer's device key, proven by the channel */
+    uint32_t peer_caps;       /* what the peer offered (WW_CAP_*): RUNS frames with COMPACT */
     size_t max_batch_events;  /* 1..256; 0 means 256 */
     size_t max_batch_bytes;   /* 0 means 1 MiB less room for framing */
     size_t window;            /* 0 means WW_SESSION_WINDOW */

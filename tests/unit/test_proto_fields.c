@@ -607,7 +607,7 @@ TEST(proto_frame_handshake_bounds)
         R(4, B(33), WW_ETOOBIG),
         R(0, A(3), WW_ETYPE),
         R(0, A(21), WW_ETOOBIG),
-        R(1, U(10), WW_EUNKNOWN),
+        R(1, U(WW_FRAME_MAX_KNOWN + 1), WW_EUNKNOWN),
         R(1, U(0), WW_EUNKNOWN),
         R(1, NEG(-1), WW_ERANGE),
         R(1, HEX("cc01"), WW_ENONCANON),
@@ -1011,5 +1011,5 @@ TEST(proto_encode_rejects_bad_frames)
     ENC_CASE("frame.error", WW_EUTF8, x->frame.u.error.text = txt("\xc0\x80"));
     ENC_CASE("frame.error", WW_EINVAL, x->frame.u.error.text = sl(NULL, 4));
     ENC_CASE("frame.ping", WW_EUNKNOWN, x->frame.type = 0);
-    ENC_CASE("frame.ping", WW_EUNKNOWN, x->frame.type = 10);
+    ENC_CASE("frame.ping", WW_EUNKNOWN, x->frame.type = WW_FRAME_MAX_KNOWN + 1);
 }

@@ -49,6 +49,8 @@ static void changed_cb(void *ud, const uint8_t group[WW_ID_LEN], int control)
     ((struct side *)ud)->changed++;
 }
 
+static uint32_t peer_caps; /* what each side is told the other offers */
+
 static void side_init(struct side *sd, struct ww_store *s, struct ww_store *peer, size_t batch,
                       size_t window)
 {
@@ -59,6 +61,7 @@ static void side_init(struct side *sd, struct ww_store *s, struct ww_store *peer
     ww_store_device(peer, cfg.peer);
     cfg.max_batch_events = batch;
     cfg.window = window;
+    cfg.peer_caps = peer_caps;
     cfg.ud = sd;
     cfg.send = send_cb;
     cfg.may_sync = may_sync_cb;
@@ -74,6 +77,8 @@ static void side_free(struct side *sd)
 }
 
 /* Delivers frames both ways until neither side has anything to say; returns frames moved. */
+static size_t wire_bytes;
+
 static size_t run(struct side *a, struct side *b)
 {
     size_t moved = 0;
@@ -83,6 +88,7 @@ static size_t run(struct side *a, struct side *b)
         for (int k = 0; k < 2; k++) {
             while (from[k]->out.head < from[k]->out.tail) {
                 size_t i = from[k]->out.head++;
+                wire_bytes += from[k]->out.len[i];
                 ww_session_on_frame(&to[k]->ss, from[k]->out.frame[i], from[k]->out.len[i], 1);
                 ww_free(from[k]->out.frame[i]);
                 moved++;
@@ -245,5 +251,105 @@ TEST(session_pings_and_gives_up_on_silence)
     ASSERT_ERR(ww_session_tick(&b.ss, 200000, 30000, 90000), WW_EIO);
     side_free(&a);
     side_free(&b);
+    fx_group_close(&g);
+}
+
+/* The same catch-up with compact events: the state is identical, every event stored as
+ * signed, and the frames are smaller. */
+static size_t catch_up_bytes(uint32_t caps, uint8_t digest[32])
+{
+    struct fx_group g;
+    fx_group_make(&g, 2, 0, NULL);
+    uint32_t d;
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
+    for (uint32_t i = 0; i < 30; i++) {
+        ASSERT_OK(ww_day_off(g.st[0], g.gid, d + i, 1));
+        ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, d + i, "W05"));
+    }
+    struct ww_store *fresh = fx_open_db("coach", "fresh.db");
+    peer_caps = caps;
+    struct side coach, other;
+    fx_sync(g.st[0], g.coach, g.gid, 256);
+    side_init(&coach, g.coach, fresh, 0, 0);
+    side_init(&other, fresh, g.coach, 0, 0);
+    ASSERT_OK(ww_session_open_group(&other.ss, g.gid));
+    wire_bytes = 0;
+    run(&other, &coach);
+    ASSERT_OK(coach.ss.failed);
+    ASSERT_OK(other.ss.failed);
+    same_state(g.coach, fresh);
+    /* Stored exactly as signed: the raw events are the same bytes on both. */
+    ASSERT_EQ(fx_count(fresh, "SELECT count(*) FROM events"),
+              fx_count(g.coach, "SELECT count(*) FROM events"));
+    struct fx_bag a = {.n = 0}, b = {.n = 0};
+    int more = 0;
+    ASSERT_OK(ww_sync_missing(g.coach, g.gid, NULL, 0, 256, 1u << 20, fx_bag_add, &a, &more));
+    ASSERT_OK(ww_sync_missing(fresh, g.gid, NULL, 0, 256, 1u << 20, fx_bag_add, &b, &more));
+    ASSERT_EQ(a.n, b.n);
+    for (size_t i = 0; i < a.n; i++) {
+        ASSERT_EQ(a.len[i], b.len[i]);
+        ASSERT_MEM_EQ(a.raw[i], b.raw[i], a.len[i]);
+    }
+    fx_digest(fresh, digest);
+    fx_bag_free(&a);
+    fx_bag_free(&b);
+    size_t bytes = wire_bytes;
+    side_free(&coach);
+    side_free(&other);
+    ww_store_close(fresh);
+    fx_group_close(&g);
+    peer_caps = 0;
+    return bytes;
+}
+
+TEST(session_compact_runs_store_events_as_signed)
+{
+    uint8_t d1[32], d2[32];
+    size_t full = catch_up_bytes(0, d1);
+    size_t compact = catch_up_bytes(WW_CAP_COMPACT, d2);
+    ASSERT_LT(compact, full);
+    ASSERT_LT(compact * 100, full * 85); /* group, author, prev and ct_hash stay home */
+}
+
+/* Compact and expand: the frame's events come back byte for byte; what cannot be rebuilt
+ * is refused. */
+TEST(session_compact_expand_roundtrip_and_refusals)
+{
+    struct fx_group g;
+    fx_group_make(&g, 1, 0, NULL);
+    struct fx_bag a = {.n = 0};
+    int more = 0;
+    ASSERT_OK(ww_sync_missing(g.coach, g.gid, NULL, 0, 256, 1u << 20, fx_bag_add, &a, &more));
+    ASSERT_GT(a.n, 3);
+    static uint8_t small[256][WW_MAX_EVENT / 8];
+    size_t slen[256];
+    struct ww_runs_state tx, rx;
+    memset(&tx, 0, sizeof tx);
+    memset(&rx, 0, sizeof rx);
+    for (size_t i = 0; i < a.n; i++) {
+        ASSERT_OK(
+            ww_sync_compact(g.gid, a.raw[i], a.len[i], &tx, small[i], sizeof small[i], &slen[i]));
+        ASSERT_LT(slen[i], a.len[i]);
+        uint8_t back[WW_MAX_EVENT];
+        size_t blen = 0;
+        ASSERT_OK(ww_sync_expand(g.gid, small[i], slen[i], &rx, back, sizeof back, &blen));
+        ASSERT_EQ(blen, a.len[i]);
+        ASSERT_MEM_EQ(back, a.raw[i], blen);
+    }
+    /* An event that continues a run cannot open a frame: there is no author to take. */
+    struct ww_runs_state fresh;
+    memset(&fresh, 0, sizeof fresh);
+    uint8_t back[WW_MAX_EVENT];
+    size_t blen = 0;
+    ASSERT_ERR(ww_sync_expand(g.gid, small[1], slen[1], &fresh, back, sizeof back, &blen),
+               WW_EINVAL);
+    /* Another group's event is refused both ways. */
+    uint8_t other[WW_ID_LEN];
+    memcpy(other, g.gid, WW_ID_LEN);
+    other[3] ^= 1;
+    memset(&fresh, 0, sizeof fresh);
+    ASSERT_ERR(ww_sync_compact(other, a.raw[0], a.len[0], &fresh, back, sizeof back, &blen),
+               WW_EGROUP);
+    fx_bag_free(&a);
     fx_group_close(&g);
 }
