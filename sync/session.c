@@ -443,6 +443,28 @@ static int on_ack(struct ww_session *ss, const struct ww_frame *f)
     return pump_group(ss, g);
 }
 
+/* Our code for a wire error the peer sent, so the user learns why (a removed member is
+ * told it is no longer a member, not that something failed). */
+static int wire_error(int code)
+{
+    switch (code) {
+    case WW_WIRE_DENIED:
+        return WW_ENOTMEMBER;
+    case WW_WIRE_VERSION:
+        return WW_EVERSION;
+    case WW_WIRE_AUTH:
+        return WW_EAUTH;
+    case WW_WIRE_LIMIT:
+        return WW_ETOOBIG;
+    case WW_WIRE_BUSY:
+        return WW_EBUSY;
+    case WW_WIRE_PROTOCOL:
+        return WW_EINVAL;
+    default:
+        return WW_ESTATE;
+    }
+}
+
 int ww_session_on_frame(struct ww_session *ss, const uint8_t *frame, size_t len, int64_t now_ms)
 {
     if (ss->failed)
@@ -480,7 +502,7 @@ int ww_session_on_frame(struct ww_session *ss, const uint8_t *frame, size_t len,
         break;
     case WW_FRAME_ERROR:
         ss->peer_error = f->u.error.code ? f->u.error.code : WW_WIRE_INTERNAL;
-        rc = fail(ss, WW_ESTATE, "the peer ended the session with an error");
+        rc = fail(ss, wire_error(ss->peer_error), "the peer ended the session with an error");
         break;
     default:
         /* Handshake frames have no place in a session. */
