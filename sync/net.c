@@ -550,12 +550,16 @@ static void addr_of(const struct sockaddr_storage *ss, char *out, size_t cap)
     snprintf(out, cap, "%s:%d", ip, port);
 }
 
-static size_t conns_from(struct ww_node *n, const char *addr)
+/* Inbound connections from addr's IP that have not completed their handshake: what one
+ * source may hold open without proving anything. Authenticated members behind one address
+ * (a ward's wifi) are bounded only by max_conns. */
+static size_t handshaking_from(struct ww_node *n, const char *addr)
 {
     const char *colon = strrchr(addr, ':');
     size_t iplen = colon ? (size_t)(colon - addr) : strlen(addr), count = 0;
     for (struct conn *c = n->conns; c; c = c->next)
-        if (!c->outbound && !strncmp(c->addr, addr, iplen) && c->addr[iplen] == ':')
+        if (!c->outbound && !c->up && !c->closing && !strncmp(c->addr, addr, iplen) &&
+            c->addr[iplen] == ':')
             count++;
     return count;
 }
@@ -588,7 +592,7 @@ static void on_connection(uv_stream_t *server, int status)
         conn_close(c, WW_EBUSY, "too many connections");
         return;
     }
-    if (conns_from(n, c->addr) > n->cfg.max_conns_per_ip) {
+    if (handshaking_from(n, c->addr) > n->cfg.max_conns_per_ip) {
         conn_close(c, WW_EBUSY, "too many connections from this address");
         return;
     }

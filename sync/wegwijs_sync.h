@@ -48,7 +48,7 @@ struct ww_node_cfg {
     int hub;               /* serve as a hub (see above) */
     int accept_new_groups; /* a hub stores a group it does not know yet (its creator's upload) */
     uint32_t max_conns;    /* 0: 20000 */
-    uint32_t max_conns_per_ip; /* 0: 256 */
+    uint32_t max_conns_per_ip; /* connections still in their handshake, per address; 0: 256 */
     uint64_t handshake_ms;   /* a connection that has not completed its handshake by then closes; 0:
                                 10000 */
     uint64_t idle_ms;        /* ping after this much silence; 0: 30000 */

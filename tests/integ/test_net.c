@@ -2,7 +2,13 @@
  * test_net.c - sync over real sockets on 127.0.0.1, in one process: a hub node and device
  * nodes on one libuv loop, ephemeral ports, every wait bounded.
  */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "fixture.h"
 #include "runner.h"
@@ -158,6 +164,103 @@ TEST(net_hub_denies_a_stranger)
     run_until(&loop, &n_closed, 3);
     ASSERT_OK(uv_loop_close(&loop));
     ww_store_close(x);
+    ww_store_close(hub_store);
+    fx_group_close(&g);
+}
+
+/* A raw TCP connection to 127.0.0.1:port, non-blocking once connected. */
+static int raw_connect(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT(fd >= 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_OK(connect(fd, (struct sockaddr *)&a, sizeof a));
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    return fd;
+}
+
+/* 1 once the peer closed fd (read gives 0 or an error other than "try again"). */
+static int raw_closed(int fd)
+{
+    char b[64];
+    ssize_t n = read(fd, b, sizeof b);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+/* Runs the loop for ms milliseconds of its clock. */
+static void run_for(uv_loop_t *loop, uint64_t ms)
+{
+    uv_update_time(loop);
+    uint64_t end = uv_now(loop) + ms;
+    while (uv_now(loop) < end) {
+        uv_run(loop, UV_RUN_NOWAIT);
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+        uv_update_time(loop);
+    }
+}
+
+/* Connections that never finish a handshake are closed by the handshake timer; more
+ * connections from one address than allowed are closed at once; and a member syncs all the
+ * while. */
+TEST(net_hub_bounds_slow_handshakes_and_floods)
+{
+    struct fx_group g;
+    fx_group_make(&g, 1, 0, NULL);
+    struct ww_store *hub_store = fx_open("hub");
+    uv_loop_t loop;
+    ASSERT_OK(uv_loop_init(&loop));
+    struct watch wh = {0}, wc = {0};
+    struct ww_node_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.store = hub_store;
+    cfg.hub = 1;
+    cfg.accept_new_groups = 1;
+    cfg.handshake_ms = 300;
+    cfg.max_conns_per_ip = 6;
+    cfg.ud = &wh;
+    cfg.on_conn = on_conn;
+    struct ww_node *hub = NULL;
+    ASSERT_OK(ww_node_new(&loop, &cfg, &hub));
+    struct ww_node *coach = node(&loop, g.coach, 0, &wc);
+    ASSERT_OK(ww_node_listen(hub, "127.0.0.1", 0));
+    int port = ww_node_port(hub);
+
+    /* Ten silent connections: the first six wait for the timer, the rest go at once. */
+    enum { N = 10 };
+    int fds[N];
+    for (int i = 0; i < N; i++)
+        fds[i] = raw_connect(port);
+    run_for(&loop, 100);
+    int early = 0;
+    for (int i = 0; i < N; i++)
+        early += raw_closed(fds[i]);
+    ASSERT_EQ(early, N - 6);
+    /* A member syncs while five still hang (it dials from 127.0.0.1 too, and the bound is
+     * per address: one of the six makes room for it). */
+    close(fds[0]);
+    run_for(&loop, 20);
+    ASSERT_OK(ww_node_dial(coach, "127.0.0.1", port, NULL, NULL, 0, 1));
+    run_until(&loop, &wc.down, 1);
+    ASSERT_OK(wc.last_error);
+    ASSERT_GT(fx_count(hub_store, "SELECT count(*) FROM events"), 0);
+    /* The timer closes the slow ones. */
+    run_for(&loop, 400);
+    int closed_n = 0;
+    for (int i = 1; i < N; i++)
+        closed_n += raw_closed(fds[i]);
+    ASSERT_EQ(closed_n, N - 1);
+    for (int i = 1; i < N; i++)
+        close(fds[i]);
+    int n_closed = 0;
+    ww_node_close(coach, closed, &n_closed);
+    ww_node_close(hub, closed, &n_closed);
+    run_until(&loop, &n_closed, 2);
+    ASSERT_OK(uv_loop_close(&loop));
     ww_store_close(hub_store);
     fx_group_close(&g);
 }
