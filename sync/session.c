@@ -18,7 +18,13 @@ struct ww_session_group {
     size_t in_flight; /* batches sent and not yet acknowledged */
     int blocked;      /* pump stopped at the window or at backed-up output: there may be more */
     int expect;       /* the peer holds events we lack: batches are coming */
+    /* The peer's vector as its VV said: once we hold all of it (from this session or any
+     * other way), nothing more is owed to us, whatever its batches said about `more`. */
+    struct ww_vv_item had[WW_MAX_VV];
+    size_t n_had;
 };
+
+static int update_expect(struct ww_session *ss, struct ww_session_group *g);
 
 static int fail(struct ww_session *ss, int rc, const char *why)
 {
@@ -260,6 +266,9 @@ int ww_session_pump(struct ww_session *ss, const uint8_t *group)
     for (size_t i = 0; i < ss->n_groups; i++) {
         if (group && memcmp(ss->groups[i]->gid, group, WW_ID_LEN) != 0)
             continue;
+        /* The store may have changed under us: what we expected may have come otherwise. */
+        if (ss->groups[i]->expect && update_expect(ss, ss->groups[i]) != 0)
+            return ss->failed;
         int rc = pump_group(ss, ss->groups[i]);
         if (rc != 0)
             return rc;
@@ -286,6 +295,25 @@ int ww_session_send_error(struct ww_session *ss, int wire_code, const char *text
     return rc;
 }
 
+/* Whether the peer still holds events we lack, against what its VV said it had. */
+static int update_expect(struct ww_session *ss, struct ww_session_group *g)
+{
+    struct ww_vv_item mine[WW_MAX_VV];
+    size_t n_mine = 0;
+    int rc = ww_sync_vv(ss->cfg.store, g->gid, mine, WW_MAX_VV, &n_mine);
+    if (rc != 0)
+        return fail(ss, rc, "cannot read the group's version vector");
+    g->expect = 0;
+    for (size_t i = 0; i < g->n_had && !g->expect; i++) {
+        uint64_t have = 0;
+        for (size_t k = 0; k < n_mine && k < WW_MAX_VV; k++)
+            if (!memcmp(mine[k].author, g->had[i].author, WW_KEY_LEN))
+                have = mine[k].seq;
+        g->expect = g->had[i].seq > have;
+    }
+    return 0;
+}
+
 /* The peer's vector of a group: it starts (or restarts) what we send it. */
 static int on_vv(struct ww_session *ss, const struct ww_frame *f)
 {
@@ -301,19 +329,11 @@ static int on_vv(struct ww_session *ss, const struct ww_frame *f)
             return fail(ss, WW_ETOOBIG, "too many groups in one session");
     }
     /* Does the peer hold anything we lack? Then its batches are coming. */
-    struct ww_vv_item mine[WW_MAX_VV];
-    size_t n_mine = 0;
-    int rc = ww_sync_vv(ss->cfg.store, gid, mine, WW_MAX_VV, &n_mine);
+    memcpy(g->had, f->u.vv.e, f->u.vv.n * sizeof f->u.vv.e[0]);
+    g->n_had = f->u.vv.n;
+    int rc = update_expect(ss, g);
     if (rc != 0)
-        return fail(ss, rc, "cannot read the group's version vector");
-    g->expect = 0;
-    for (uint32_t i = 0; i < f->u.vv.n && !g->expect; i++) {
-        uint64_t have = 0;
-        for (size_t k = 0; k < n_mine && k < WW_MAX_VV; k++)
-            if (!memcmp(mine[k].author, f->u.vv.e[i].author, WW_KEY_LEN))
-                have = mine[k].seq;
-        g->expect = f->u.vv.e[i].seq > have;
-    }
+        return rc;
     memcpy(g->sent, f->u.vv.e, f->u.vv.n * sizeof f->u.vv.e[0]);
     g->n_sent = f->u.vv.n;
     g->got_vv = 1;
@@ -387,6 +407,8 @@ static int on_batch(struct ww_session *ss, const struct ww_frame *f)
         ww_sync_vv_advance(gid, evs[i], lens[i], g->sent, &g->n_sent, WW_MAX_VV);
     if (!f->u.batch.more)
         g->expect = 0;
+    else if ((rc = update_expect(ss, g)) != 0)
+        return rc;
     if (a.any && ss->cfg.changed)
         ss->cfg.changed(ss->cfg.ud, gid, a.control);
     if ((rc = send_vv(ss, WW_FRAME_ACK, gid)) != 0)
