@@ -148,6 +148,30 @@ int ww_log_vv(struct ww_store *s, const uint8_t gid[16],
     return step == SQLITE_DONE ? 0 : ww_db_err(s, step);
 }
 
+/* One author's candidates for ww_log_missing: the ids and hlcs of its next events. */
+struct cand {
+    const uint8_t *author; /* into the authors block */
+    int64_t *id, *hlc;
+    size_t n, at;
+};
+
+/* x before y in the order events are sent: (hlc, author, seq). */
+static int cand_before(const struct cand *x, const struct cand *y)
+{
+    int64_t hx = x->hlc[x->at], hy = y->hlc[y->at];
+    if (hx != hy)
+        return hx < hy;
+    int c = memcmp(x->author, y->author, 32);
+    return c != 0 ? c < 0 : x->id[x->at] < y->id[y->at];
+}
+
+/*
+ * Each author's events are one key range in seq order, so the events a peer lacks are, per
+ * author, a run of rows after the peer's seq. Sending them in causal order is a k-way merge
+ * of those runs by hlc (each author's hlc rises with its seq): read at most max_events + 1
+ * (id, hlc) pairs per author through the primary key, merge, then fetch the bodies of the
+ * chosen ones. The cost is that of the page, not of the group's whole history.
+ */
 int ww_log_missing(struct ww_store *s, const uint8_t gid[16], const struct ww_vv_item *peer,
                    size_t n_peer, size_t max_events, size_t max_bytes,
                    void (*cb)(void *ud, const uint8_t *event, size_t len), void *ud, int *more_out)
@@ -155,49 +179,137 @@ int ww_log_missing(struct ww_store *s, const uint8_t gid[16], const struct ww_vv
     for (size_t i = 0; i < n_peer; i++)
         if (peer[i].seq > WW_SEQ_MASK)
             return WW_ERANGE; /* no log is that long; the key range would wrap */
-    int rc = ww_db_exec(s, "DELETE FROM temp.peer_vv");
-    for (size_t i = 0; i < n_peer && rc == 0; i++) {
-        sqlite3_stmt *st = ww_sql(s, "INSERT OR REPLACE INTO temp.peer_vv(author, seq) "
-                                     "VALUES(?1,?2)");
-        if (!st)
-            return ww_sql_failed(s);
-        ww_bind_blob(st, 1, peer[i].author, 32);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)peer[i].seq);
-        rc = ww_sql_done(s, st);
-    }
-    if (rc != 0)
-        return rc;
-    /* Each author's hlc rises with its seq, so HLC order keeps every author's order and puts
-     * causes (which the writer had seen) before their effects. */
-    static const char sql[] = "SELECT e.raw FROM logs l LEFT JOIN temp.peer_vv p ON "
-                              "p.author=l.author JOIN events e ON e.id BETWEEN (l.id << 40 | "
-                              "(coalesce(p.seq, 0) + 1)) AND (l.id << 40 | 1099511627775) "
-                              "WHERE l.gid=?1 ORDER BY e.hlc, l.author, e.id LIMIT ?2";
-    sqlite3_stmt *st = ww_sql(s, sql);
+    /* Per author at most one more than the page: an author's run is then never used up
+     * while it has rows we did not read, so the merge order holds. */
+    size_t want = max_events;
+
+    sqlite3_stmt *st = ww_sql(s, "SELECT id, author FROM logs WHERE gid=?1 ORDER BY author");
     if (!st)
         return ww_sql_failed(s);
     ww_bind_blob(st, 1, gid, 16);
-    /* One past the limit tells whether more remain; a huge limit means "all". */
-    sqlite3_int64 limit = max_events >= (size_t)INT32_MAX ? INT32_MAX : (sqlite3_int64)max_events;
-    sqlite3_bind_int64(st, 2, limit + 1);
-    size_t n = 0, bytes = 0;
-    int more = 0, step;
+    struct cand *cands = NULL;
+    uint8_t *authors = NULL;
+    int64_t *logs = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0, step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        size_t len = (size_t)sqlite3_column_bytes(st, 0);
-        if (n == max_events || (n > 0 && bytes + len > max_bytes)) {
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            int64_t *nl = ww_realloc(logs, ncap * sizeof *nl);
+            if (nl)
+                logs = nl;
+            uint8_t *na = nl ? ww_realloc(authors, ncap * 32) : NULL;
+            if (!na) {
+                rc = WW_ENOMEM;
+                break;
+            }
+            authors = na;
+            cap = ncap;
+        }
+        logs[n] = sqlite3_column_int64(st, 0);
+        if (sqlite3_column_bytes(st, 1) != 32) {
+            rc = WW_ECORRUPT;
+            break;
+        }
+        memcpy(authors + 32 * n, sqlite3_column_blob(st, 1), 32);
+        n++;
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = ww_db_err(s, step);
+    sqlite3_reset(st);
+    if (rc == 0 && n > 0 && !(cands = ww_calloc(n, sizeof *cands)))
+        rc = WW_ENOMEM;
+
+    /* Per author: the next events after the peer's seq. */
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        struct cand *c = &cands[i];
+        c->author = authors + 32 * i;
+        uint64_t from = 0;
+        for (size_t k = 0; k < n_peer; k++)
+            if (!memcmp(peer[k].author, c->author, 32))
+                from = peer[k].seq;
+        st = ww_sql(s, "SELECT id, hlc FROM events WHERE id BETWEEN ?1 AND ?2 ORDER BY id "
+                       "LIMIT ?3");
+        if (!st) {
+            rc = ww_sql_failed(s);
+            break;
+        }
+        sqlite3_bind_int64(st, 1, logs[i] << WW_SEQ_BITS | (int64_t)(from + 1));
+        sqlite3_bind_int64(st, 2, logs[i] << WW_SEQ_BITS | WW_SEQ_MASK);
+        sqlite3_bind_int64(st, 3, want >= (size_t)INT32_MAX ? -1 : (sqlite3_int64)want + 1);
+        /* (-1: no limit, for a caller that wants everything) */
+        size_t ccap = 0;
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+            if (c->n == ccap) {
+                size_t ncap = ccap ? ccap * 2 : 64;
+                int64_t *ni = ww_realloc(c->id, ncap * sizeof *ni);
+                if (ni)
+                    c->id = ni;
+                int64_t *nh = ni ? ww_realloc(c->hlc, ncap * sizeof *nh) : NULL;
+                if (!nh) {
+                    rc = WW_ENOMEM;
+                    break;
+                }
+                c->hlc = nh;
+                ccap = ncap;
+            }
+            c->id[c->n] = sqlite3_column_int64(st, 0);
+            c->hlc[c->n] = sqlite3_column_int64(st, 1);
+            c->n++;
+        }
+        if (rc == 0 && step != SQLITE_DONE)
+            rc = ww_db_err(s, step);
+        sqlite3_reset(st);
+    }
+
+    /* Merge and send, within the limits (at least one event). */
+    size_t sent = 0, bytes = 0;
+    int more = 0;
+    while (rc == 0) {
+        struct cand *best = NULL;
+        for (size_t i = 0; i < n; i++)
+            if (cands[i].at < cands[i].n && (!best || cand_before(&cands[i], best)))
+                best = &cands[i];
+        if (!best)
+            break;
+        if (sent == max_events) {
             more = 1;
             break;
         }
-        cb(ud, sqlite3_column_blob(st, 0), len);
-        n++;
-        bytes += len;
+        st = ww_sql(s, "SELECT raw FROM events WHERE id=?1");
+        if (!st) {
+            rc = ww_sql_failed(s);
+            break;
+        }
+        sqlite3_bind_int64(st, 1, best->id[best->at]);
+        step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            size_t len = (size_t)sqlite3_column_bytes(st, 0);
+            if (sent > 0 && bytes + len > max_bytes)
+                more = 1;
+            else {
+                cb(ud, sqlite3_column_blob(st, 0), len);
+                sent++;
+                bytes += len;
+                best->at++;
+            }
+        } else {
+            rc = step == SQLITE_DONE ? WW_ECORRUPT : ww_db_err(s, step);
+        }
+        sqlite3_reset(st);
+        if (more)
+            break;
     }
-    sqlite3_reset(st);
-    if (step != SQLITE_ROW && step != SQLITE_DONE)
-        return ww_db_err(s, step);
-    if (more_out)
+    for (size_t i = 0; cands && i < n; i++) {
+        ww_free(cands[i].id);
+        ww_free(cands[i].hlc);
+    }
+    ww_free(cands);
+    ww_free(authors);
+    ww_free(logs);
+    if (rc == 0 && more_out)
         *more_out = more;
-    return 0;
+    return rc;
 }
 
 int ww_log_each(struct ww_store *s, const uint8_t gid[16], uint8_t audience,

@@ -400,10 +400,6 @@ int ww_store_open(const char *dir, const struct ww_options *opt, struct ww_store
         goto err_after_db;
     if ((rc = migrate(s)) != 0)
         goto err_after_db;
-    /* Per connection: the peer's version vector while its missing events are selected. */
-    if ((rc = ww_db_exec(s, "CREATE TEMP TABLE peer_vv(author BLOB PRIMARY KEY, "
-                            "seq INTEGER NOT NULL) WITHOUT ROWID")) != 0)
-        goto err_after_db;
     int64_t hlc = 0;
     if ((rc = read_int(s, "SELECT v FROM meta WHERE k = 'hlc'", &hlc)) != 0)
         goto err_after_db;

@@ -48,6 +48,15 @@ struct conn {
     const char *reason;
 };
 
+/* The connections that sync one group: a hub fans a group's news out to these alone,
+ * without looking at its other thousands of connections. */
+struct sub {
+    uint8_t gid[WW_ID_LEN];
+    int used;
+    struct conn **conns;
+    size_t n, cap;
+};
+
 struct ww_node {
     uv_loop_t *loop;
     struct ww_node_cfg cfg;
@@ -62,6 +71,8 @@ struct ww_node {
     void *close_ud;
     uint8_t rbuf[READ_CHUNK];
     int rbuf_busy;
+    struct sub *subs; /* open addressing by group id; a power of two, at most half full */
+    size_t subs_cap, subs_used;
 };
 
 struct wreq {
@@ -70,6 +81,90 @@ struct wreq {
     size_t len;
     uint8_t data[];
 };
+
+/* ---- Connections by group ------------------------------------------------------------- */
+
+static size_t sub_slot(const uint8_t *gid, size_t cap)
+{
+    uint64_t h;
+    memcpy(&h, gid, sizeof h); /* group ids are hashes: any 8 bytes spread well */
+    return (size_t)h & (cap - 1);
+}
+
+/* The group's entry; created when `create` (NULL when out of memory or absent). */
+static struct sub *sub_find(struct ww_node *n, const uint8_t *gid, int create)
+{
+    if (create && (n->subs_used + 1) * 2 > n->subs_cap) {
+        size_t ncap = n->subs_cap ? n->subs_cap * 2 : 64;
+        struct sub *ns = ww_calloc(ncap, sizeof *ns);
+        if (!ns)
+            return NULL;
+        for (size_t i = 0; i < n->subs_cap; i++) {
+            if (!n->subs[i].used)
+                continue;
+            size_t k = sub_slot(n->subs[i].gid, ncap);
+            while (ns[k].used)
+                k = (k + 1) & (ncap - 1);
+            ns[k] = n->subs[i];
+        }
+        ww_free(n->subs);
+        n->subs = ns;
+        n->subs_cap = ncap;
+    }
+    if (!n->subs_cap)
+        return NULL;
+    for (size_t k = sub_slot(gid, n->subs_cap);; k = (k + 1) & (n->subs_cap - 1)) {
+        struct sub *e = &n->subs[k];
+        if (e->used && !memcmp(e->gid, gid, WW_ID_LEN))
+            return e;
+        if (!e->used) {
+            if (!create)
+                return NULL;
+            e->used = 1;
+            memcpy(e->gid, gid, WW_ID_LEN);
+            n->subs_used++;
+            return e;
+        }
+    }
+}
+
+static int sub_add(struct ww_node *n, const uint8_t *gid, struct conn *c)
+{
+    struct sub *e = sub_find(n, gid, 1);
+    if (!e)
+        return WW_ENOMEM;
+    if (e->n == e->cap) {
+        size_t ncap = e->cap ? e->cap * 2 : 4;
+        struct conn **nc = ww_realloc(e->conns, ncap * sizeof *nc);
+        if (!nc)
+            return WW_ENOMEM;
+        e->conns = nc;
+        e->cap = ncap;
+    }
+    e->conns[e->n++] = c;
+    return 0;
+}
+
+static void sub_remove(struct ww_node *n, const uint8_t *gid, struct conn *c)
+{
+    struct sub *e = sub_find(n, gid, 0);
+    if (!e)
+        return;
+    for (size_t i = 0; i < e->n; i++)
+        if (e->conns[i] == c) {
+            e->conns[i] = e->conns[--e->n];
+            return;
+        }
+}
+
+static void subs_free(struct ww_node *n)
+{
+    for (size_t i = 0; i < n->subs_cap; i++)
+        ww_free(n->subs[i].conns);
+    ww_free(n->subs);
+    n->subs = NULL;
+    n->subs_cap = n->subs_used = 0;
+}
 
 static void logf_(struct ww_node *n, const char *fmt, ...)
 {
@@ -126,6 +221,7 @@ static void maybe_free_node(struct ww_node *n)
         return;
     void (*cb)(void *) = n->close_cb;
     void *ud = n->close_ud;
+    subs_free(n);
     ww_free(n);
     if (cb)
         cb(ud);
@@ -147,8 +243,11 @@ static void conn_handle_closed(uv_handle_t *h)
     n->n_conns--;
     if (c->up)
         n->n_open--;
-    if (c->has_session)
+    if (c->has_session) {
+        for (size_t i = 0; i < c->ss.n_groups; i++)
+            sub_remove(n, ww_session_group(&c->ss, i), c);
         ww_session_close(&c->ss);
+    }
     if (c->has_channel)
         ww_channel_close(&c->ch);
     ww_free(c->groups);
@@ -300,24 +399,39 @@ static int session_may_sync(void *ud, const uint8_t group[WW_ID_LEN])
 
 /* A batch of connection `from` changed a group: the group's other connections get it now,
  * and when its members changed, a connection whose peer was removed closes. */
-static void session_changed(void *ud, const uint8_t group[WW_ID_LEN], int control)
+/* News of a group for every connection that syncs it (but `skip`): a peer we admitted is
+ * re-checked first when members may have changed (one we dialled, a hub, is no member),
+ * and its session sends what it lacks. */
+static void fan_out(struct ww_node *n, const uint8_t *group, int recheck, struct conn *skip)
 {
-    struct conn *from = ud;
-    struct ww_node *n = from->node;
-    for (struct conn *c = n->conns; c; c = c->next) {
-        if (c->closing || !c->has_session || !ww_session_has_group(&c->ss, group))
+    struct sub *e = sub_find(n, group, 0);
+    for (size_t i = 0; e && i < e->n; i++) {
+        struct conn *c = e->conns[i];
+        if (c->closing || !c->has_session)
             continue;
-        /* Only a peer we admitted is re-checked: one we dialled (a hub) is no member. */
-        if (control && !c->outbound && may_sync(c, group) != 0) {
+        if (recheck && !c->outbound && may_sync(c, group) != 0) {
             ww_session_send_error(&c->ss, WW_WIRE_DENIED, "no longer a member of the group");
             c->close_after_flush = 1;
             if (c->queued == 0)
                 conn_close(c, WW_ENOTMEMBER, "no longer a member of the group");
             continue;
         }
-        if (c != from && ww_session_pump(&c->ss, group) != 0)
+        if (c != skip && ww_session_pump(&c->ss, group) != 0)
             conn_close(c, c->ss.failed, c->ss.reason);
     }
+}
+
+static void session_changed(void *ud, const uint8_t group[WW_ID_LEN], int control)
+{
+    struct conn *from = ud;
+    fan_out(from->node, group, control, from);
+}
+
+static void session_grouped(void *ud, const uint8_t group[WW_ID_LEN])
+{
+    struct conn *c = ud;
+    if (sub_add(c->node, group, c) != 0)
+        conn_close(c, WW_ENOMEM, "out of memory");
 }
 
 struct group_list {
@@ -350,6 +464,7 @@ static int start_session(struct conn *c)
     cfg.send = session_send;
     cfg.may_sync = session_may_sync;
     cfg.changed = session_changed;
+    cfg.grouped = session_grouped;
     cfg.writable = session_writable;
     if ((rc = ww_session_init(&c->ss, &cfg, now_ms(n))) != 0)
         return rc;
@@ -721,22 +836,9 @@ int ww_node_dial(struct ww_node *n, const char *ip, int port, const uint8_t *pee
 
 void ww_node_notify(struct ww_node *n, const uint8_t group[WW_ID_LEN])
 {
-    if (!n)
-        return;
     /* A local write may have been a removal: re-check who may sync, then send. */
-    for (struct conn *c = n->conns; c; c = c->next) {
-        if (c->closing || !c->has_session || !ww_session_has_group(&c->ss, group))
-            continue;
-        if (!c->outbound && may_sync(c, group) != 0) {
-            ww_session_send_error(&c->ss, WW_WIRE_DENIED, "no longer a member of the group");
-            c->close_after_flush = 1;
-            if (c->queued == 0)
-                conn_close(c, WW_ENOTMEMBER, "no longer a member of the group");
-            continue;
-        }
-        if (ww_session_pump(&c->ss, group) != 0)
-            conn_close(c, c->ss.failed, c->ss.reason);
-    }
+    if (n)
+        fan_out(n, group, 1, NULL);
 }
 
 static void listener_closed(uv_handle_t *h)

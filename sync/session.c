@@ -71,6 +71,11 @@ static struct ww_session_group *find(const struct ww_session *ss, const uint8_t 
     return NULL;
 }
 
+const uint8_t *ww_session_group(const struct ww_session *ss, size_t i)
+{
+    return i < ss->n_groups ? ss->groups[i]->gid : NULL;
+}
+
 int ww_session_has_group(const struct ww_session *ss, const uint8_t group[WW_ID_LEN])
 {
     return find(ss, group) != NULL;
@@ -85,6 +90,8 @@ static struct ww_session_group *add(struct ww_session *ss, const uint8_t *gid)
         return NULL;
     memcpy(g->gid, gid, WW_ID_LEN);
     ss->groups[ss->n_groups++] = g;
+    if (ss->cfg.grouped)
+        ss->cfg.grouped(ss->cfg.ud, gid);
     return g;
 }
 
@@ -347,7 +354,7 @@ static int on_vv(struct ww_session *ss, const struct ww_frame *f)
 
 struct applied {
     const uint8_t *gid;
-    int any, control, malformed;
+    int any, control, malformed, released;
 };
 
 static void outcome_cb(void *ud, const struct ww_outcome *o)
@@ -360,6 +367,8 @@ static void outcome_cb(void *ud, const struct ww_outcome *o)
         a->malformed = 1;
     if (o->outcome == WW_OUTCOME_APPLIED) {
         a->any = 1;
+        if (o->index == WW_OUTCOME_RELEASED)
+            a->released = 1;
         if (o->kind == WW_KIND_GROUP_CREATE || o->kind == WW_KIND_MEMBER_ADD ||
             o->kind == WW_KIND_MEMBER_REMOVE || o->kind == WW_KIND_DEVICE_ADD ||
             o->kind == WW_KIND_KEY_EPOCH)
@@ -385,7 +394,7 @@ static int on_batch(struct ww_session *ss, const struct ww_frame *f)
     }
     struct ww_store *s = ss->cfg.store;
     struct ww_apply_result res;
-    struct applied a = {gid, 0, 0, 0};
+    struct applied a = {gid, 0, 0, 0, 0};
     int rc = ww_store_begin(s);
     if (rc == 0)
         rc = ww_sync_apply_each(s, evs, lens, f->u.batch.n, &res, outcome_cb, &a);
@@ -413,8 +422,9 @@ static int on_batch(struct ww_session *ss, const struct ww_frame *f)
         ss->cfg.changed(ss->cfg.ud, gid, a.control);
     if ((rc = send_vv(ss, WW_FRAME_ACK, gid)) != 0)
         return rc;
-    /* Events it released or that arrived meanwhile may be news to the peer. */
-    return a.any ? pump_group(ss, g) : 0;
+    /* Events the batch released from pending may be news to the peer (what it sent is
+     * not: `sent` holds it already). */
+    return a.released ? pump_group(ss, g) : 0;
 }
 
 /* A batch of compact events: rebuilt exactly as signed, then taken as a batch. An event

@@ -31,7 +31,7 @@
 #include "wegwijs.h"
 
 #define WW_SESSION_MAX_GROUPS 64 /* groups one session syncs */
-#define WW_SESSION_WINDOW     4  /* batches in flight per group, by default */
+#define WW_SESSION_WINDOW     16 /* batches in flight per group, by default */
 
 struct ww_session_cfg {
     struct ww_store *store;
@@ -50,6 +50,9 @@ struct ww_session_cfg {
      * committed); `control` when one of them changed the group's members or keys. A hub
      * pumps the group's other sessions and re-checks who may sync it. May be NULL. */
     void (*changed)(void *ud, const uint8_t group[WW_ID_LEN], int control);
+    /* The session now syncs this group (after may_sync allowed it, or we opened it): the
+     * owner can index its sessions by group. May be NULL. */
+    void (*grouped)(void *ud, const uint8_t group[WW_ID_LEN]);
     /* May the owner send more now? 0 when its output is backed up: the session then sends
      * no further batches until ww_session_pump is called again. NULL: always. */
     int (*writable)(void *ud);
@@ -88,6 +91,8 @@ int ww_session_tick(struct ww_session *ss, int64_t now_ms, int64_t idle_ms, int6
 /* 1 when every open group is caught up both ways: vectors exchanged, nothing in flight,
  * nothing more expected from the peer. */
 int ww_session_idle(const struct ww_session *ss);
+/* The id of the i-th group the session syncs (i < ss->n_groups). */
+const uint8_t *ww_session_group(const struct ww_session *ss, size_t i);
 /* 1 when the session syncs this group (the peer opened it or we did, and it was allowed). */
 int ww_session_has_group(const struct ww_session *ss, const uint8_t group[WW_ID_LEN]);
 /* Sends ERROR {code, text}; the owner closes after it is written. */
