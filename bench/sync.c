@@ -35,6 +35,7 @@
  *
  * Output: "bench: NAME VALUE UNIT" and "limit: NAME VALUE UNIT" lines; notes on stderr.
  * Usage: sync [events [groups [connections [rate]]]]   (default 100000 1000 10000 1000)
+ * events 0 leaves out parts 1 and 2, groups 0 parts 3 and 4 (to look at one part alone).
  * Everything is bounded: setup phases stop early at their time budget (the figures then
  * say what was used) and an alarm ends the program after 170 s whatever happens.
  */
@@ -910,6 +911,87 @@ static size_t make_groups(const char *root, size_t want, double budget_s)
     return g;
 }
 
+/* Machine-wide busy time (every process), in seconds of CPU, from /proc/stat. */
+static double machine_busy_s(void)
+{
+    FILE *f = fopen("/proc/stat", "r");
+    unsigned long long v[8] = {0};
+    if (f) {
+        if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                   &v[4], &v[5], &v[6], &v[7]) != 8)
+            memset(v, 0, sizeof v);
+        fclose(f);
+    }
+    unsigned long long busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7]; /* not idle, iowait */
+    return (double)busy / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* One window of live writes at `rate` for LIVE_SECONDS, then until every write arrived
+ * everywhere (at most 20 s more); prints its figures under `name`. */
+static void live_window(struct hub_proc *hp, double rate, const char *name)
+{
+    live_rate = rate;
+    live.n = live.n_pending = live.n_lat = live.n_lat_all = 0;
+    live.cap = (size_t)(rate * LIVE_SECONDS) + 16;
+    live.probes = calloc(live.cap, sizeof *live.probes);
+    live.pending = calloc(live.cap, sizeof *live.pending);
+    live.lat = calloc(live.cap * DEVS, sizeof *live.lat);
+    live.lat_all = calloc(live.cap, sizeof *live.lat_all);
+    if (!live.probes || !live.pending || !live.lat || !live.lat_all)
+        die("calloc", WW_ENOMEM);
+    if (!live.rng)
+        live.rng = 0x9e3779b97f4a7c15ull;
+    uv_timer_init(&loop, &live.load);
+    uv_check_init(&loop, &live.check);
+    uv_check_start(&live.check, check_cb);
+    struct hub_stats h0, h1;
+    hub_ask(hp, 'r', &h0);
+    double cpu0 = cpu_seconds(), busy0 = machine_busy_s();
+    live.writing = 1;
+    live.t_start = now_s();
+    uv_timer_start(&live.load, load_cb, 1, 1);
+    int drained = wait_for(live_done, NULL, LIVE_SECONDS + 20);
+    uv_timer_stop(&live.load);
+    uv_check_stop(&live.check);
+    uv_close((uv_handle_t *)&live.load, NULL);
+    uv_close((uv_handle_t *)&live.check, NULL);
+    if (live.writing) {
+        live.writing = 0;
+        live.t_stop = now_s();
+    }
+    double wall = now_s() - live.t_start, cpu_dev = cpu_seconds() - cpu0;
+    double busy = machine_busy_s() - busy0;
+    hub_ask(hp, 'r', &h1);
+    /* Let the loop close the two handles before they are initialised again. */
+    uv_run(&loop, UV_RUN_NOWAIT);
+    double cpu_hub = h1.cpu_s - h0.cpu_s;
+    qsort(live.lat, live.n_lat, sizeof *live.lat, cmp_double);
+    qsort(live.lat_all, live.n_lat_all, sizeof *live.lat_all, cmp_double);
+    printf("bench: %s_events_per_s %.0f events/s\n", name,
+           (double)live.n / (live.t_stop - live.t_start));
+    printf("bench: %s_p50_ms %.2f ms\n", name, quantile(live.lat, live.n_lat, 0.50));
+    printf("bench: %s_p99_ms %.2f ms\n", name, quantile(live.lat, live.n_lat, 0.99));
+    printf("bench: %s_max_ms %.2f ms\n", name, quantile(live.lat, live.n_lat, 1.0));
+    printf("bench: %s_all_devices_p50_ms %.2f ms\n", name,
+           quantile(live.lat_all, live.n_lat_all, 0.50));
+    printf("bench: %s_all_devices_p99_ms %.2f ms\n", name,
+           quantile(live.lat_all, live.n_lat_all, 0.99));
+    /* How busy each process was, in cores, from the first write until all arrived; and what
+     * the rest of the machine used meanwhile (another process's load distorts it all). */
+    printf("bench: %s_device_process_cores %.2f cores\n", name, cpu_dev / wall);
+    printf("bench: %s_hub_process_cores %.2f cores\n", name, cpu_hub / wall);
+    printf("bench: %s_hub_cpu_us_per_event %.0f us\n", name, cpu_hub * 1e6 / (double)live.n);
+    fprintf(stderr, "# %s: other processes used %.2f cores meanwhile\n", name,
+            (busy - cpu_dev - cpu_hub) / wall);
+    if (drained != 0 || live.n_pending)
+        printf("bench: %s_undelivered %zu writes\n", name, live.n_pending);
+    fflush(stdout);
+    free(live.probes);
+    free(live.pending);
+    free(live.lat);
+    free(live.lat_all);
+}
+
 static void part_live(const char *root, size_t want_groups, size_t want_conns)
 {
     double t_setup = now_s();
@@ -930,57 +1012,11 @@ static void part_live(const char *root, size_t want_groups, size_t want_conns)
     fprintf(stderr, "# live: %zu devices connected and synced in %.1f s\n", n_devs,
             now_s() - t_dial);
 
-    live.cap = (size_t)(live_rate * LIVE_SECONDS) + 16;
-    live.probes = calloc(live.cap, sizeof *live.probes);
-    live.pending = calloc(live.cap, sizeof *live.pending);
-    live.lat = calloc(live.cap * DEVS, sizeof *live.lat);
-    live.lat_all = calloc(live.cap, sizeof *live.lat_all);
-    if (!live.probes || !live.pending || !live.lat || !live.lat_all)
-        die("calloc", WW_ENOMEM);
-    live.rng = 0x9e3779b97f4a7c15ull;
-    uv_timer_init(&loop, &live.load);
-    uv_check_init(&loop, &live.check);
-    uv_check_start(&live.check, check_cb);
-    struct hub_stats h0, h1;
-    hub_ask(&hp, 'r', &h0);
-    double cpu0 = cpu_seconds();
-    live.writing = 1;
-    live.t_start = now_s();
-    uv_timer_start(&live.load, load_cb, 1, 1);
-    int drained = wait_for(live_done, NULL, LIVE_SECONDS + 20);
-    uv_timer_stop(&live.load);
-    uv_check_stop(&live.check);
-    uv_close((uv_handle_t *)&live.load, NULL);
-    uv_close((uv_handle_t *)&live.check, NULL);
-    if (live.writing) {
-        live.writing = 0;
-        live.t_stop = now_s();
-    }
-    double wall = now_s() - live.t_start, cpu_dev = cpu_seconds() - cpu0;
-    hub_ask(&hp, 'r', &h1);
-    qsort(live.lat, live.n_lat, sizeof *live.lat, cmp_double);
-    qsort(live.lat_all, live.n_lat_all, sizeof *live.lat_all, cmp_double);
     printf("bench: live_groups %zu groups\n", n_groups);
     printf("bench: live_devices %zu devices\n", n_devs);
-    printf("bench: live_events_per_s %.0f events/s\n",
-           (double)live.n / (live.t_stop - live.t_start));
-    printf("bench: live_p50_ms %.2f ms\n", quantile(live.lat, live.n_lat, 0.50));
-    printf("bench: live_p99_ms %.2f ms\n", quantile(live.lat, live.n_lat, 0.99));
-    printf("bench: live_max_ms %.2f ms\n", quantile(live.lat, live.n_lat, 1.0));
-    printf("bench: live_all_devices_p50_ms %.2f ms\n",
-           quantile(live.lat_all, live.n_lat_all, 0.50));
-    printf("bench: live_all_devices_p99_ms %.2f ms\n",
-           quantile(live.lat_all, live.n_lat_all, 0.99));
-    /* How busy each process was, in cores, from the first write until all arrived. */
-    printf("bench: live_device_process_cores %.2f cores\n", cpu_dev / wall);
-    printf("bench: live_hub_process_cores %.2f cores\n", (h1.cpu_s - h0.cpu_s) / wall);
-    if (drained != 0 || live.n_pending)
-        printf("bench: live_undelivered %zu writes\n", live.n_pending);
-    fflush(stdout);
-    free(live.probes);
-    free(live.pending);
-    free(live.lat);
-    free(live.lat_all);
+    double rate = live_rate;
+    live_window(&hp, rate / 5, "live_low");
+    live_window(&hp, rate, "live");
 
     /* ---- 4: the hub's memory per idle connection, on a fresh hub process ---- */
     close_nodes(n_devs);
@@ -1243,8 +1279,8 @@ static long arg(int argc, char **argv, int i, long def, long lo, long hi)
 
 int main(int argc, char **argv)
 {
-    long n_events = arg(argc, argv, 1, 100000, 1000, 1000000);
-    long n_grp = arg(argc, argv, 2, 1000, 1, 2000);
+    long n_events = arg(argc, argv, 1, 100000, 0, 1000000);
+    long n_grp = arg(argc, argv, 2, 1000, 0, 2000);
     long n_conns = arg(argc, argv, 3, 10000, 100, 20000);
     live_rate = (double)arg(argc, argv, 4, 1000, 10, 5000);
     if (sodium_init() < 0)
@@ -1271,9 +1307,11 @@ int main(int argc, char **argv)
     if (!mkdtemp(root))
         die("mkdtemp", WW_EIO);
     double t0 = now_s();
-    part_catchup(root, n_events);
+    if (n_events >= 1000)
+        part_catchup(root, n_events);
     fprintf(stderr, "# %.1f s\n", now_s() - t0);
-    part_live(root, (size_t)n_grp, (size_t)n_conns);
+    if (n_grp > 0)
+        part_live(root, (size_t)n_grp, (size_t)n_conns);
     fprintf(stderr, "# %.1f s\n", now_s() - t0);
     part_handshakes(root);
     fprintf(stderr, "# %.1f s in all\n", now_s() - t0);
