@@ -19,19 +19,26 @@
  *     device directly: no socket, no channel, no second process.
  *  2. the catch-up's bytes on the socket, both directions, per event.
  *  3. live: G groups of a coach and four students, every device connected to the hub and
- *     synced; about 1000 writes a second (a student's "geen dienst", a coach's schedule)
- *     on random devices for 5 s, each followed by ww_node_notify. A write's latency to a
- *     device is from just before the write call to the first loop turn after which the
- *     receiving store's version vector holds it (its vector is read only when the store's
- *     SQLite change counter moved, so polling costs next to nothing).
- *  4. idle connections: the hub's resident set (and heap) before and after C connections
- *     of member devices, each authenticated, its group synced and then idle. The first G
- *     connections (one per group) warm the hub's caches and are not counted: the figure
- *     is the marginal cost of one more idle connection in the hub process. Kernel socket
- *     buffers are not in the resident set and are not counted.
+ *     synced; writes (a student's "geen dienst", a coach's schedule) on random devices,
+ *     each followed by ww_node_notify, for 5 s: first at a fifth of the rate (live_low_*),
+ *     then at the rate asked (about 1000 a second; live_*). A write's latency to a device
+ *     is from just before the write call to the first loop turn after which the receiving
+ *     store's version vector holds it (a vector is read again only when its store's SQLite
+ *     change counter moved, so polling costs next to nothing); live_all_devices_* is until
+ *     the last of the four holds it. Each process's CPU use is printed with it: when the
+ *     device process nears one core, the latencies measure that process's queue.
+ *  4. idle connections: C connections of member devices to a fresh hub process, each
+ *     authenticated, its group synced, then idle. The first G (one per group) warm the
+ *     hub's caches and are not counted. idle_conn_bytes is what the hub's allocator holds
+ *     per further connection (glibc's bytes in use: every block of the library, libuv's
+ *     handles inside them, SQLite's memory, malloc's overhead); idle_conn_rss_bytes is the
+ *     growth of its resident set, which is lower because calloc'd pages stay untouched
+ *     until written. Kernel socket buffers are in neither. Then handshakes while those
+ *     connections stay open (handshakes_with_idle_conns_per_s).
  *  5. handshakes: dials from one device that complete the Noise XX handshake and close,
- *     32 at a time and one at a time; counted by the hub (its WW_CONN_UP), next to the
- *     same machine's cryptography for one handshake (as bench/handshake.c measures it).
+ *     32 at a time and one at a time, to a fresh hub; counted by the hub (its WW_CONN_UP),
+ *     next to the same machine's cryptography for one handshake, both sides on one core
+ *     (as bench/handshake.c measures it). Client and hub each have a core here.
  *
  * Output: "bench: NAME VALUE UNIT" and "limit: NAME VALUE UNIT" lines; notes on stderr.
  * Usage: sync [events [groups [connections [rate]]]]   (default 100000 1000 10000 1000)
@@ -83,6 +90,20 @@ static int64_t clock_ms(void *ud)
 {
     (void)ud;
     return clock_base_ms + (int64_t)(now_s() * 1000.0);
+}
+
+static char root_dir[] = "/tmp/ww-bench-sync-XXXXXX";
+
+/* The alarm: say so, and which folder is left behind, and end. */
+static void out_of_time(int sig)
+{
+    (void)sig;
+    static const char msg[] = "bench sync: out of time; left ";
+    ssize_t w = write(2, msg, sizeof msg - 1);
+    w += write(2, root_dir, strlen(root_dir));
+    w += write(2, "\n", 1);
+    (void)w;
+    _exit(3);
 }
 
 static void die(const char *what, int rc)
@@ -281,6 +302,7 @@ static void hub_cmd(uv_poll_t *p, int status, int events)
 /* The child: a hub on the store in dir until told to quit or the parent goes away. */
 static void hub_main(const char *dir, int fd)
 {
+    signal(SIGALRM, SIG_DFL);
     alarm(ALARM_S);
     /* Nothing of the parent's stays open here: its sockets must close when it closes them. */
     struct rlimit rl;
@@ -933,7 +955,7 @@ static double machine_busy_s(void)
 }
 
 /* One window of live writes at `rate` for LIVE_SECONDS, then until every write arrived
- * everywhere (at most 20 s more); prints its figures under `name`. */
+ * everywhere (at most 10 s more); prints its figures under `name`. */
 static void live_window(struct hub_proc *hp, double rate, const char *name)
 {
     live_rate = rate;
@@ -956,7 +978,7 @@ static void live_window(struct hub_proc *hp, double rate, const char *name)
     live.writing = 1;
     live.t_start = now_s();
     uv_timer_start(&live.load, load_cb, 1, 1);
-    int drained = wait_for(live_done, NULL, LIVE_SECONDS + 20);
+    int drained = wait_for(live_done, NULL, LIVE_SECONDS + 10);
     uv_timer_stop(&live.load);
     uv_check_stop(&live.check);
     uv_close((uv_handle_t *)&live.load, NULL);
@@ -1001,7 +1023,7 @@ static void live_window(struct hub_proc *hp, double rate, const char *name)
 static void part_live(const char *root, size_t want_groups, size_t want_conns)
 {
     double t_setup = now_s();
-    n_groups = make_groups(root, want_groups, 50);
+    n_groups = make_groups(root, want_groups, 40);
     size_t n_devs = n_groups * DEVS;
     fprintf(stderr, "# live: %zu groups (%zu device stores) set up in %.1f s\n", n_groups, n_devs,
             now_s() - t_setup);
@@ -1310,6 +1332,7 @@ int main(int argc, char **argv)
     live_rate = (double)arg(argc, argv, 4, 1000, 10, 5000);
     if (sodium_init() < 0)
         die("sodium_init", WW_ECRYPTO);
+    signal(SIGALRM, out_of_time);
     alarm(ALARM_S);
     signal(SIGPIPE, SIG_IGN);
     clock_base_ms = 1795417200000LL - (int64_t)(now_s() * 1000.0);
@@ -1328,7 +1351,7 @@ int main(int argc, char **argv)
                 (unsigned long)rl.rlim_cur);
     }
 
-    char root[] = "/tmp/ww-bench-sync-XXXXXX";
+    char *root = root_dir;
     if (!mkdtemp(root))
         die("mkdtemp", WW_EIO);
     double t0 = now_s();
