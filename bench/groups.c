@@ -77,7 +77,7 @@ static uint8_t (*make_groups(struct ww_store *s, size_t n))[WW_ID_LEN]
         if (rc == 0)
             rc = ww_day_today(s, gids[i], &d);
         for (uint32_t k = 0; rc == 0 && k < 5; k++)
-            rc = ww_challenge_schedule(s, gids[i], d + k, "W01");
+            rc = ww_challenge_schedule(s, gids[i], d + k, "W01", NULL);
         if (rc != 0)
             die("make group", rc);
         fake_ms += 10;

@@ -91,7 +91,7 @@ int verb_dayoff(struct cli *c, int argc, char **argv)
     if (rc != CLI_OK)
         return rc;
     int off = args_get(&a, "undo") ? 0 : 1;
-    if ((rc = ww_day_off(c->store, gid, date, off)) != 0)
+    if ((rc = ww_day_off(c->store, gid, date, off, NULL)) != 0)
         return lib_error(rc, M_E_DAY_OFF, NULL);
     char d[11];
     ww_date_format(date, d);
@@ -176,7 +176,7 @@ static int challenge_define(struct cli *c, int argc, char **argv)
         return usage_error(M_E_EMPTY_TEXT, msg(M_L_CODE), NULL);
     if ((rc = cli_group(c, a.pos[0], gid)) != CLI_OK)
         return rc;
-    if ((rc = ww_challenge_define(c->store, gid, &ch)) != 0)
+    if ((rc = ww_challenge_define(c->store, gid, &ch, NULL)) != 0)
         return lib_error(rc, M_E_CHALLENGE_DEFINE, NULL);
     say1(M_OK_CHALLENGE_DEFINED, ch.code);
     return CLI_OK;
@@ -194,7 +194,7 @@ static int challenge_schedule(struct cli *c, int argc, char **argv)
         rc = cli_group(c, a.pos[0], gid);
     if (rc != CLI_OK)
         return rc;
-    if ((rc = ww_challenge_schedule(c->store, gid, date, a.pos[2])) != 0)
+    if ((rc = ww_challenge_schedule(c->store, gid, date, a.pos[2], NULL)) != 0)
         return lib_error(rc, M_E_CHALLENGE_SCHEDULE, NULL);
     char d[11];
     ww_date_format(date, d);

@@ -139,7 +139,7 @@ static int member_remove(struct cli *c, int argc, char **argv)
         rc = cli_group(c, a.pos[0], gid);
     if (rc != CLI_OK)
         return rc;
-    if ((rc = ww_member_remove(c->store, gid, member)) != 0)
+    if ((rc = ww_member_remove(c->store, gid, member, NULL)) != 0)
         return lib_error(rc, M_E_MEMBER_REMOVE, NULL);
     struct hexbuf h;
     say1(M_OK_MEMBER_REMOVED, hex_of(member, WW_ID_LEN, &h));
@@ -176,7 +176,7 @@ int verb_device(struct cli *c, int argc, char **argv)
         rc = cli_group(c, a.pos[0], gid);
     if (rc != CLI_OK)
         return rc;
-    if ((rc = ww_device_add(c->store, gid, member, device)) != 0)
+    if ((rc = ww_device_add(c->store, gid, member, device, NULL)) != 0)
         return lib_error(rc, M_E_DEVICE_ADD, NULL);
     struct hexbuf h;
     say1(M_OK_DEVICE_ADDED, hex_of(member, WW_ID_LEN, &h));

@@ -36,7 +36,7 @@ int verb_erase(struct cli *c, int argc, char **argv)
     int rc = group_and_member(c, argc, argv, gid, member);
     if (rc != CLI_OK)
         return rc;
-    if ((rc = ww_member_erase(c->store, gid, member)) != 0)
+    if ((rc = ww_member_erase(c->store, gid, member, NULL)) != 0)
         return lib_error(rc, M_E_ERASE, NULL);
     struct hexbuf h;
     say1(M_OK_ERASED, hex_of(member, WW_ID_LEN, &h));

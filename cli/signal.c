@@ -61,7 +61,7 @@ static int signal_resolve(struct cli *c, int argc, char **argv)
         return rc;
     if ((rc = cli_group(c, a.pos[0], gid)) != CLI_OK)
         return rc;
-    if ((rc = ww_signal_resolve(c->store, gid, signal, state, args_get(&a, "note"))) != 0)
+    if ((rc = ww_signal_resolve(c->store, gid, signal, state, args_get(&a, "note"), NULL)) != 0)
         return lib_error(rc, M_E_SIGNAL_RESOLVE, NULL);
     say1(M_OK_SIGNAL_RESOLVED, signal_state_name(state));
     return CLI_OK;

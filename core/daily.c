@@ -52,7 +52,7 @@ int ww_day_today(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t *d
 }
 
 int ww_challenge_define(struct ww_store *s, const uint8_t group[WW_ID_LEN],
-                        const struct ww_challenge *c)
+                        const struct ww_challenge *c, uint8_t hash_out[WW_EVENT_HASH_LEN])
 {
     if (!s || !group || !c || !c->code)
         return WW_EINVAL;
@@ -72,7 +72,7 @@ int ww_challenge_define(struct ww_store *s, const uint8_t group[WW_ID_LEN],
     d->assignment_ref = ww_slice_of(c->assignment_ref);
     d->signoff_role = (uint8_t)c->signoff_role;
     struct ww_emit e = {.kind = WW_KIND_CHALLENGE_DEFINE, .audience = WW_AUD_GROUP, .body = &body};
-    return ww_emit_tx(s, group, &e, NULL);
+    return ww_emit_tx(s, group, &e, hash_out);
 }
 
 /* The group's own challenge with this code, or the starter library's. `out` strings point
@@ -136,7 +136,7 @@ static int find_challenge(struct ww_store *s, const uint8_t gid[16], const char 
 }
 
 int ww_challenge_schedule(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t date,
-                          const char *code)
+                          const char *code, uint8_t hash_out[WW_EVENT_HASH_LEN])
 {
     if (!s || !group || !code || date > WW_MAX_DATE)
         return WW_EINVAL;
@@ -156,10 +156,11 @@ int ww_challenge_schedule(struct ww_store *s, const uint8_t group[WW_ID_LEN], ui
                         .ref = ref,
                         .ref_len = 4,
                         .body = &body};
-    return ww_emit_tx(s, group, &e, NULL);
+    return ww_emit_tx(s, group, &e, hash_out);
 }
 
-int ww_day_off(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t date, int off)
+int ww_day_off(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t date, int off,
+               uint8_t hash_out[WW_EVENT_HASH_LEN])
 {
     if (!s || !group || date > WW_MAX_DATE || (off != 0 && off != 1))
         return WW_EINVAL;
@@ -172,7 +173,7 @@ int ww_day_off(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t date
     ww_date_ref(date, ref);
     struct ww_emit e = {
         .kind = WW_KIND_DAY_OFF, .audience = WW_AUD_GROUP, .ref = ref, .ref_len = 4, .body = &body};
-    return ww_emit_tx(s, group, &e, NULL);
+    return ww_emit_tx(s, group, &e, hash_out);
 }
 
 /* The rotation's candidates: the starter library with the group's own challenges added

@@ -125,12 +125,16 @@ int ww_emit(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN], const struct
 int ww_emit_tx(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN], const struct ww_emit *e,
                uint8_t hash_out[32])
 {
+    uint8_t hash[32];
     int rc = ww_db_begin(s);
     if (rc != 0)
         return rc;
-    if ((rc = ww_emit(s, gid, e, hash_out)) != 0) {
+    if ((rc = ww_emit(s, gid, e, hash)) != 0) {
         ww_db_rollback(s);
         return rc;
     }
-    return ww_db_commit(s);
+    /* The hash goes out only once the event is committed. */
+    if ((rc = ww_db_commit(s)) == 0 && hash_out)
+        memcpy(hash_out, hash, sizeof hash);
+    return rc;
 }

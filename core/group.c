@@ -485,6 +485,7 @@ struct member_args {
     const uint8_t *device;
     const uint8_t *member;
     uint8_t out[16];
+    uint8_t hash[32]; /* the event's hash, for the caller once committed */
 };
 
 static int do_member_add(struct ww_store *s, void *ud)
@@ -519,8 +520,8 @@ int ww_member_add(struct ww_store *s, const uint8_t group[WW_ID_LEN], int role, 
     int rc = ww_text_check(alias, WW_MAX_NAME, 1);
     if (rc != 0)
         return rc;
-    struct member_args a = {group, role,   alias, role == WW_ROLE_COACH ? 0 : year,
-                            track, device, NULL,  {0}};
+    struct member_args a = {group, role, alias, role == WW_ROLE_COACH ? 0 : year, track, device,
+                            NULL,  {0},  {0}};
     rc = ww_tx(s, do_member_add, &a);
     if (rc == 0)
         memcpy(member_out, a.out, 16);
@@ -536,19 +537,23 @@ static int do_device_add(struct ww_store *s, void *ud)
     memcpy(body.u.device_add.member, a->member, 16);
     memcpy(body.u.device_add.device, a->device, 32);
     struct ww_emit e = {.kind = WW_KIND_DEVICE_ADD, .audience = WW_AUD_PLAIN, .body = &body};
-    int rc = ww_emit(s, a->gid, &e, NULL);
+    int rc = ww_emit(s, a->gid, &e, a->hash);
     if (rc == 0)
         rc = share_keys(s, a->gid, a->member, a->device);
     return rc;
 }
 
 int ww_device_add(struct ww_store *s, const uint8_t group[WW_ID_LEN],
-                  const uint8_t member[WW_ID_LEN], const uint8_t device[WW_KEY_LEN])
+                  const uint8_t member[WW_ID_LEN], const uint8_t device[WW_KEY_LEN],
+                  uint8_t hash_out[WW_EVENT_HASH_LEN])
 {
     if (!s || !group || !member || !device)
         return WW_EINVAL;
-    struct member_args a = {group, 0, NULL, 0, 0, device, member, {0}};
-    return ww_tx(s, do_device_add, &a);
+    struct member_args a = {group, 0, NULL, 0, 0, device, member, {0}, {0}};
+    int rc = ww_tx(s, do_device_add, &a);
+    if (rc == 0 && hash_out)
+        memcpy(hash_out, a.hash, sizeof a.hash);
+    return rc;
 }
 
 static int do_member_remove(struct ww_store *s, void *ud)
@@ -559,19 +564,22 @@ static int do_member_remove(struct ww_store *s, void *ud)
     body.kind = WW_KIND_MEMBER_REMOVE;
     memcpy(body.u.member_remove.member, a->member, 16);
     struct ww_emit e = {.kind = WW_KIND_MEMBER_REMOVE, .audience = WW_AUD_PLAIN, .body = &body};
-    int rc = ww_emit(s, a->gid, &e, NULL);
+    int rc = ww_emit(s, a->gid, &e, a->hash);
     if (rc == 0)
         rc = start_epoch(s, a->gid);
     return rc;
 }
 
 int ww_member_remove(struct ww_store *s, const uint8_t group[WW_ID_LEN],
-                     const uint8_t member[WW_ID_LEN])
+                     const uint8_t member[WW_ID_LEN], uint8_t hash_out[WW_EVENT_HASH_LEN])
 {
     if (!s || !group || !member)
         return WW_EINVAL;
-    struct member_args a = {group, 0, NULL, 0, 0, NULL, member, {0}};
-    return ww_tx(s, do_member_remove, &a);
+    struct member_args a = {group, 0, NULL, 0, 0, NULL, member, {0}, {0}};
+    int rc = ww_tx(s, do_member_remove, &a);
+    if (rc == 0 && hash_out)
+        memcpy(hash_out, a.hash, sizeof a.hash);
+    return rc;
 }
 
 int ww_members_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],

@@ -522,7 +522,8 @@ int ww_signal_raise(struct ww_store *s, const uint8_t group[WW_ID_LEN], int cate
 }
 
 int ww_signal_resolve(struct ww_store *s, const uint8_t group[WW_ID_LEN],
-                      const uint8_t signal[WW_EVENT_HASH_LEN], int state, const char *note)
+                      const uint8_t signal[WW_EVENT_HASH_LEN], int state, const char *note,
+                      uint8_t hash_out[WW_EVENT_HASH_LEN])
 {
     if (!s || !group || !signal || (state != WW_SIGNAL_DISCUSSED && state != WW_SIGNAL_RESOLVED))
         return WW_EINVAL;
@@ -555,7 +556,7 @@ int ww_signal_resolve(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                         .ref = signal,
                         .ref_len = 16,
                         .body = &body};
-    return ww_emit_tx(s, group, &e, NULL);
+    return ww_emit_tx(s, group, &e, hash_out);
 }
 
 int ww_signals_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],

@@ -258,7 +258,7 @@ int ww_member_export(struct ww_store *s, const uint8_t group[WW_ID_LEN],
 }
 
 int ww_member_erase(struct ww_store *s, const uint8_t group[WW_ID_LEN],
-                    const uint8_t member[WW_ID_LEN])
+                    const uint8_t member[WW_ID_LEN], uint8_t hash_out[WW_EVENT_HASH_LEN])
 {
     if (!s || !group || !member)
         return WW_EINVAL;
@@ -276,5 +276,5 @@ int ww_member_erase(struct ww_store *s, const uint8_t group[WW_ID_LEN],
     body.kind = WW_KIND_ERASE;
     memcpy(body.u.erase.member, member, 16);
     struct ww_emit e = {.kind = WW_KIND_ERASE, .audience = WW_AUD_PLAIN, .body = &body};
-    return ww_emit_tx(s, group, &e, NULL);
+    return ww_emit_tx(s, group, &e, hash_out);
 }

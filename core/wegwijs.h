@@ -7,6 +7,7 @@
  *
  * Conventions:
  *  - Functions return 0 or a negative code from ww_err.h; `*out` is written on success only.
+ *  - Every call that writes an event can return its event hash (hash_out, may be NULL).
  *  - Strings are UTF-8 and NUL-terminated on the way in; ids are fixed-size byte arrays.
  *  - A struct passed to a callback, and every pointer inside it, is valid only for the
  *    duration of the callback. A callback must not call back into the same store.
@@ -113,10 +114,11 @@ int ww_member_add(struct ww_store *s, const uint8_t group[WW_ID_LEN], int role, 
                   uint8_t member_out[WW_ID_LEN]);
 /* Adds another device to a member (owner only); it receives the member's keys. */
 int ww_device_add(struct ww_store *s, const uint8_t group[WW_ID_LEN],
-                  const uint8_t member[WW_ID_LEN], const uint8_t device[WW_KEY_LEN]);
+                  const uint8_t member[WW_ID_LEN], const uint8_t device[WW_KEY_LEN],
+                  uint8_t hash_out[WW_EVENT_HASH_LEN]);
 /* Removes a member (owner only) and starts a new key epoch without their devices. */
 int ww_member_remove(struct ww_store *s, const uint8_t group[WW_ID_LEN],
-                     const uint8_t member[WW_ID_LEN]);
+                     const uint8_t member[WW_ID_LEN], uint8_t hash_out[WW_EVENT_HASH_LEN]);
 int ww_members_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                     void (*cb)(void *ud, const struct ww_member_info *m), void *ud);
 
@@ -134,10 +136,10 @@ struct ww_challenge {
 
 /* Defines or replaces a challenge in the group's library (coach). */
 int ww_challenge_define(struct ww_store *s, const uint8_t group[WW_ID_LEN],
-                        const struct ww_challenge *c);
+                        const struct ww_challenge *c, uint8_t hash_out[WW_EVENT_HASH_LEN]);
 /* Schedules a challenge for a date (coach); the last schedule for a date wins. */
 int ww_challenge_schedule(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t date,
-                          const char *code);
+                          const char *code, uint8_t hash_out[WW_EVENT_HASH_LEN]);
 /* Today's date in the group's time zone. Offline. */
 int ww_day_today(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t *date_out);
 
@@ -154,7 +156,8 @@ struct ww_day {
 int ww_day_get(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t date,
                void (*cb)(void *ud, const struct ww_day *d), void *ud);
 /* Marks (off = 1) or unmarks a date as "geen dienst" for this device's member. */
-int ww_day_off(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t date, int off);
+int ww_day_off(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t date, int off,
+               uint8_t hash_out[WW_EVENT_HASH_LEN]);
 
 /* The starter library: the challenges every group can use (Dutch text). */
 size_t ww_library_count(void);
@@ -244,7 +247,8 @@ int ww_signal_raise(struct ww_store *s, const uint8_t group[WW_ID_LEN], int cate
                     const char *text, const uint8_t *concerns, uint8_t hash_out[WW_EVENT_HASH_LEN]);
 /* The coach marks a signal discussed (1) or resolved (2). */
 int ww_signal_resolve(struct ww_store *s, const uint8_t group[WW_ID_LEN],
-                      const uint8_t signal[WW_EVENT_HASH_LEN], int state, const char *note);
+                      const uint8_t signal[WW_EVENT_HASH_LEN], int state, const char *note,
+                      uint8_t hash_out[WW_EVENT_HASH_LEN]);
 int ww_signals_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                     void (*cb)(void *ud, const struct ww_signal *sg), void *ud);
 
@@ -378,7 +382,7 @@ void ww_free_string(char *p);
  * every replica applies by dropping the ciphertext of the member's events; the chain of
  * hashes and signatures still verifies. */
 int ww_member_erase(struct ww_store *s, const uint8_t group[WW_ID_LEN],
-                    const uint8_t member[WW_ID_LEN]);
+                    const uint8_t member[WW_ID_LEN], uint8_t hash_out[WW_EVENT_HASH_LEN]);
 
 /* ---- Small helpers ----------------------------------------------------------------- */
 

@@ -76,8 +76,8 @@ TEST(net_devices_sync_through_a_blind_hub)
     uint32_t d;
     ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
     for (uint32_t i = 0; i < 5; i++) {
-        ASSERT_OK(ww_day_off(g.st[0], g.gid, d + i, 1));
-        ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, d + i, "W04"));
+        ASSERT_OK(ww_day_off(g.st[0], g.gid, d + i, 1, NULL));
+        ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, d + i, "W04", NULL));
     }
     struct ww_store *hub_store = fx_open("hub");
     uv_loop_t loop;
@@ -112,7 +112,7 @@ TEST(net_devices_sync_through_a_blind_hub)
     run_until(&loop, &wc.synced, 3);
     run_until(&loop, &ws.synced, 2);
     long before = fx_count(g.coach, "SELECT count(*) FROM days_off");
-    ASSERT_OK(ww_day_off(g.st[0], g.gid, d + 20, 1));
+    ASSERT_OK(ww_day_off(g.st[0], g.gid, d + 20, 1, NULL));
     ww_node_notify(student, g.gid);
     uint64_t start = uv_now(&loop);
     while (fx_count(g.coach, "SELECT count(*) FROM days_off") == before) {

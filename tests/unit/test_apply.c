@@ -202,7 +202,7 @@ TEST(apply_defers_until_cause_arrives)
     fx_group_make(&g, 1, 0, NULL);
     uint32_t d;
     ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
-    ASSERT_OK(ww_day_off(g.st[0], g.gid, d, 1));
+    ASSERT_OK(ww_day_off(g.st[0], g.gid, d, 1, NULL));
     /* A replica of the coach receives the student's events before the coach's: they wait
      * (group, author and epoch are unknown there) and are not counted as held. */
     struct ww_store *replica = fx_open_db("coach", "replica.db");
@@ -250,7 +250,7 @@ TEST(apply_detects_forks)
     day_off_body(&b, d + 3, ref);
     static struct fx_ev other;
     seal(g.st[0], g.gid, WW_KIND_DAY_OFF, WW_AUD_GROUP, NULL, ref, 4, &b, NULL, 0, &other);
-    ASSERT_OK(ww_day_off(g.st[0], g.gid, d, 1));
+    ASSERT_OK(ww_day_off(g.st[0], g.gid, d, 1, NULL));
     fx_sync(g.st[0], g.coach, g.gid, 256);
     struct ww_apply_result r = fx_apply1(g.coach, &other);
     ASSERT_EQ(r.forks, 1);
@@ -356,7 +356,7 @@ TEST(apply_erasure_drops_bodies_and_chain_still_verifies)
     r.reflectie = "Persoonlijke tekst van student een.";
     r.share = WW_SHARE_COACH;
     ASSERT_OK(ww_reflection_put(g.st[0], g.gid, &r, NULL));
-    ASSERT_OK(ww_day_off(g.st[0], g.gid, d + 1, 1));
+    ASSERT_OK(ww_day_off(g.st[0], g.gid, d + 1, 1, NULL));
     ASSERT_OK(ww_signoff_put(g.coach, g.gid, g.m_st[0], "W01", d, WW_LEVEL_GOOD, "Over student een",
                              NULL));
     fx_group_sync(&g);
@@ -370,8 +370,8 @@ TEST(apply_erasure_drops_bodies_and_chain_still_verifies)
     ASSERT(strstr(text, "Over student een"));
 
     /* Only the owner or the member may erase. */
-    ASSERT_ERR(ww_member_erase(g.st[1], g.gid, g.m_st[0]), WW_EROLE);
-    ASSERT_OK(ww_member_erase(g.coach, g.gid, g.m_st[0]));
+    ASSERT_ERR(ww_member_erase(g.st[1], g.gid, g.m_st[0], NULL), WW_EROLE);
+    ASSERT_OK(ww_member_erase(g.coach, g.gid, g.m_st[0], NULL));
     fx_group_sync(&g);
     struct ww_store *all[] = {g.coach, g.st[0], g.st[1]};
     for (int i = 0; i < 3; i++) {
@@ -448,7 +448,7 @@ TEST(apply_erasure_before_late_events_still_forwards_cleanly)
     ASSERT_OK(ww_reflection_put(g.st[0], g.gid, &r, NULL));
     /* Meanwhile, later by the clock, the coach erases student1. */
     fx_now += 60000;
-    ASSERT_OK(ww_member_erase(g.coach, g.gid, g.m_st[0]));
+    ASSERT_OK(ww_member_erase(g.coach, g.gid, g.m_st[0], NULL));
     /* Then student1's events reach the coach, and the coach's log a new replica. */
     fx_sync(g.st[0], g.coach, g.gid, 256);
     ASSERT_EQ(bodies_left(g.coach, g.gid), 0);
@@ -489,7 +489,7 @@ TEST(apply_reports_every_outcome)
     fx_group_make(&g, 1, 0, NULL);
     uint32_t d;
     ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
-    ASSERT_OK(ww_day_off(g.st[0], g.gid, d, 1));
+    ASSERT_OK(ww_day_off(g.st[0], g.gid, d, 1, NULL));
     struct ww_store *replica = fx_open_db("coach", "replica.db");
     struct ww_vv_item peer[1];
     ww_store_device(g.coach, peer[0].author);

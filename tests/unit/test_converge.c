@@ -67,7 +67,7 @@ static void act(struct fx_group *g, int who, uint32_t today)
         switch (pick(4)) {
         case 0: {
             static const char *const codes[] = {"W01", "W05", "L02", "L10", "W21"};
-            ASSERT_OK(ww_challenge_schedule(c, g->gid, day, codes[pick(5)]));
+            ASSERT_OK(ww_challenge_schedule(c, g->gid, day, codes[pick(5)], NULL));
             break;
         }
         case 1: {
@@ -80,7 +80,8 @@ static void act(struct fx_group *g, int who, uint32_t today)
             struct hash_pick p = {{0}, 0};
             ASSERT_OK(ww_signals_list(c, g->gid, any_signal, &p));
             if (p.n)
-                ASSERT_OK(ww_signal_resolve(c, g->gid, p.hash, 1 + (int)pick(2), "Besproken."));
+                ASSERT_OK(
+                    ww_signal_resolve(c, g->gid, p.hash, 1 + (int)pick(2), "Besproken.", NULL));
             break;
         }
         default: {
@@ -90,7 +91,7 @@ static void act(struct fx_group *g, int who, uint32_t today)
             struct ww_challenge ch = {
                 code, title, "Een kleine opdracht onder begeleiding.", 1 + (int)pick(7), 1, 52,
                 "",   0};
-            ASSERT_OK(ww_challenge_define(c, g->gid, &ch));
+            ASSERT_OK(ww_challenge_define(c, g->gid, &ch, NULL));
             break;
         }
         }
@@ -115,7 +116,7 @@ static void act(struct fx_group *g, int who, uint32_t today)
         break;
     }
     case 2:
-        ASSERT_OK(ww_day_off(s, g->gid, day, (int)pick(2)));
+        ASSERT_OK(ww_day_off(s, g->gid, day, (int)pick(2), NULL));
         break;
     case 3: {
         struct hash_pick p = {{0}, 0};

@@ -159,7 +159,7 @@ TEST(core_caps_four_students_one_senior)
     ww_store_device(second, pk);
     ASSERT_ERR(ww_member_add(g.coach, g.gid, WW_ROLE_SENIOR, "Twee", 3, 1, pk, m), WW_ESENIORCAP);
     /* The refusal left nothing behind: the next add after a removal works. */
-    ASSERT_OK(ww_member_remove(g.coach, g.gid, g.m_st[0]));
+    ASSERT_OK(ww_member_remove(g.coach, g.gid, g.m_st[0], NULL));
     ww_store_device(fifth, pk);
     ASSERT_OK(ww_member_add(g.coach, g.gid, WW_ROLE_STUDENT, "Vijf", 1, 1, pk, m));
     /* A device already in the group cannot be added again. */
@@ -177,7 +177,7 @@ TEST(core_only_owner_changes_membership)
     uint8_t pk[32], m[16];
     ww_store_device(x, pk);
     ASSERT_ERR(ww_member_add(g.st[0], g.gid, WW_ROLE_STUDENT, "X", 1, 1, pk, m), WW_EROLE);
-    ASSERT_ERR(ww_member_remove(g.st[0], g.gid, g.m_st[1]), WW_EROLE);
+    ASSERT_ERR(ww_member_remove(g.st[0], g.gid, g.m_st[1], NULL), WW_EROLE);
     ASSERT_ERR(ww_member_add(x, g.gid, WW_ROLE_STUDENT, "X", 1, 1, pk, m), WW_EGROUP);
     ASSERT_ERR(ww_member_add(g.coach, g.gid, WW_ROLE_STUDENT, "", 1, 1, pk, m), WW_EINVAL);
     ASSERT_ERR(ww_member_add(g.coach, g.gid, WW_ROLE_STUDENT, "X", 7, 1, pk, m), WW_EINVAL);
@@ -192,10 +192,10 @@ TEST(core_removed_member_cannot_read_what_follows)
     uint32_t d;
     ASSERT_OK(ww_date_parse("2026-11-24", &d));
     /* Offline, before it learns of its removal, student2 marks a day off (old epoch). */
-    ASSERT_OK(ww_day_off(g.st[1], g.gid, d, 1));
+    ASSERT_OK(ww_day_off(g.st[1], g.gid, d, 1, NULL));
     fx_now += 1000;
-    ASSERT_OK(ww_member_remove(g.coach, g.gid, g.m_st[1]));
-    ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, d, "L02"));
+    ASSERT_OK(ww_member_remove(g.coach, g.gid, g.m_st[1], NULL));
+    ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, d, "L02", NULL));
     fx_sync2(g.coach, g.st[0], g.gid);
     fx_sync(g.coach, g.st[1], g.gid, 256);
     /* student1 reads the new schedule; the removed student2 holds it but cannot read it. */
@@ -207,7 +207,7 @@ TEST(core_removed_member_cannot_read_what_follows)
     fx_sync(g.st[1], g.coach, g.gid, 256);
     ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM days_off"), 1);
     /* After learning of the removal it can write nothing more. */
-    ASSERT_ERR(ww_day_off(g.st[1], g.gid, d + 1, 1), WW_ENOTMEMBER);
+    ASSERT_ERR(ww_day_off(g.st[1], g.gid, d + 1, 1, NULL), WW_ENOTMEMBER);
     fx_group_close(&g);
 }
 
@@ -254,9 +254,9 @@ TEST(core_today_challenge_schedule_and_rotation)
         ASSERT_STR_EQ(ca, b.challenge.code);
         ASSERT(ca[0] != '\0');
     }
-    ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, mon, "L10"));
-    ASSERT_ERR(ww_challenge_schedule(g.coach, g.gid, mon, "NOPE"), WW_ENOTFOUND);
-    ASSERT_ERR(ww_challenge_schedule(g.st[0], g.gid, mon, "L10"), WW_EROLE);
+    ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, mon, "L10", NULL));
+    ASSERT_ERR(ww_challenge_schedule(g.coach, g.gid, mon, "NOPE", NULL), WW_ENOTFOUND);
+    ASSERT_ERR(ww_challenge_schedule(g.st[0], g.gid, mon, "L10", NULL), WW_EROLE);
     fx_sync(g.coach, g.st[0], g.gid, 256);
     ASSERT_OK(ww_day_get(g.st[0], g.gid, mon, get_day, &d));
     ASSERT_EQ(d.scheduled, 1);
@@ -271,20 +271,20 @@ TEST(core_today_challenge_schedule_and_rotation)
                              52,
                              "BPV-1",
                              WW_SIGNOFF_WERKBEGELEIDER};
-    ASSERT_OK(ww_challenge_define(g.coach, g.gid, &c));
-    ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, mon + 1, "EIGEN1"));
+    ASSERT_OK(ww_challenge_define(g.coach, g.gid, &c, NULL));
+    ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, mon + 1, "EIGEN1", NULL));
     fx_sync(g.coach, g.st[0], g.gid, 256);
     ASSERT_OK(ww_day_get(g.st[0], g.gid, mon + 1, get_day, &d));
     ASSERT_STR_EQ(d.challenge.code, "EIGEN1");
 
     ASSERT_EQ(d.day_off, 0);
-    ASSERT_OK(ww_day_off(g.st[0], g.gid, mon + 1, 1));
+    ASSERT_OK(ww_day_off(g.st[0], g.gid, mon + 1, 1, NULL));
     ASSERT_OK(ww_day_get(g.st[0], g.gid, mon + 1, get_day, &d));
     ASSERT_EQ(d.day_off, 1);
-    ASSERT_OK(ww_day_off(g.st[0], g.gid, mon + 1, 0));
+    ASSERT_OK(ww_day_off(g.st[0], g.gid, mon + 1, 0, NULL));
     ASSERT_OK(ww_day_get(g.st[0], g.gid, mon + 1, get_day, &d));
     ASSERT_EQ(d.day_off, 0);
-    ASSERT_ERR(ww_day_off(g.coach, g.gid, mon, 1), WW_EROLE);
+    ASSERT_ERR(ww_day_off(g.coach, g.gid, mon, 1, NULL), WW_EROLE);
     fx_group_close(&g);
 }
 
@@ -402,7 +402,7 @@ TEST(core_reflection_last_writer_wins_across_devices)
     struct ww_store *phone = fx_open("phone");
     uint8_t pk[32];
     ww_store_device(phone, pk);
-    ASSERT_OK(ww_device_add(g.coach, g.gid, g.m_st[0], pk));
+    ASSERT_OK(ww_device_add(g.coach, g.gid, g.m_st[0], pk, NULL));
     fx_sync2(g.coach, g.st[0], g.gid);
     fx_sync2(g.coach, phone, g.gid);
     uint32_t d;
@@ -527,8 +527,9 @@ TEST(core_reactions_signals_signoffs)
     struct sig_seen other = {0};
     ASSERT_OK(ww_signals_list(g.st[0], g.gid, signal_cb, &other));
     ASSERT_EQ(other.n, 0); /* between the senior and the coach only */
-    ASSERT_ERR(ww_signal_resolve(g.st[0], g.gid, sig, WW_SIGNAL_DISCUSSED, NULL), WW_EROLE);
-    ASSERT_OK(ww_signal_resolve(g.coach, g.gid, sig, WW_SIGNAL_DISCUSSED, "Besproken in MDO."));
+    ASSERT_ERR(ww_signal_resolve(g.st[0], g.gid, sig, WW_SIGNAL_DISCUSSED, NULL, NULL), WW_EROLE);
+    ASSERT_OK(
+        ww_signal_resolve(g.coach, g.gid, sig, WW_SIGNAL_DISCUSSED, "Besproken in MDO.", NULL));
     fx_group_sync(&g);
     memset(&ss, 0, sizeof ss);
     ASSERT_OK(ww_signals_list(g.senior, g.gid, signal_cb, &ss));

@@ -23,7 +23,7 @@ TEST(durability_bad_last_signature_keeps_good_prefix)
     uint32_t d;
     ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
     for (uint32_t i = 0; i < 5; i++)
-        ASSERT_OK(ww_day_off(g.st[0], g.gid, d + i, 1));
+        ASSERT_OK(ww_day_off(g.st[0], g.gid, d + i, 1, NULL));
     /* The student's five new events, as one run in one batch. */
     struct ww_vv_item vv[64];
     size_t n = 0;
@@ -206,7 +206,7 @@ TEST(durability_sync_pages_through_missing_events)
     uint32_t d;
     ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
     for (uint32_t i = 0; i < 10; i++) {
-        ASSERT_OK(ww_day_off(g.st[i % 2], g.gid, d + i, 1));
+        ASSERT_OK(ww_day_off(g.st[i % 2], g.gid, d + i, 1, NULL));
         fx_now += 1000;
     }
     fx_group_sync(&g);

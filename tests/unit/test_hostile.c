@@ -81,7 +81,7 @@ TEST(hostile_clock_from_the_future_waits_and_stops_nobody)
     ASSERT_EQ(r.deferred, 1);
     /* The owner's clock was not dragged along: it goes on writing. */
     for (int i = 0; i < 5; i++)
-        ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, d + (uint32_t)i, "W02"));
+        ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, d + (uint32_t)i, "W02", NULL));
     ASSERT_LT(fx_count(g.coach, "SELECT max(hlc) FROM events"), (long)((uint64_t)1 << 62));
     ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM days_off"), 0);
     fx_group_close(&g);
@@ -127,7 +127,7 @@ TEST(hostile_unsigned_forks_are_not_recorded)
     fx_group_make(&g, 1, 0, NULL);
     uint32_t d;
     ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
-    ASSERT_OK(ww_day_off(g.st[0], g.gid, d, 1));
+    ASSERT_OK(ww_day_off(g.st[0], g.gid, d, 1, NULL));
     fx_sync(g.st[0], g.coach, g.gid, 256);
     /* The student's first event, which the coach holds, with its signature damaged: the same
      * (author, seq) with another hash, so it would look like a fork. */
@@ -168,8 +168,8 @@ TEST(hostile_late_member_reads_what_came_before)
     uint32_t d;
     ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
     struct ww_challenge c = {"EIGEN1", "Eigen", "Iets kleins onder begeleiding.", 2, 1, 52, "", 0};
-    ASSERT_OK(ww_challenge_define(g.coach, g.gid, &c));
-    ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, d, "EIGEN1"));
+    ASSERT_OK(ww_challenge_define(g.coach, g.gid, &c, NULL));
+    ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, d, "EIGEN1", NULL));
     /* A student added later, whose device hears of the group only now. */
     struct ww_store *late = fx_open("late");
     uint8_t pk[32], m[16];
@@ -191,7 +191,7 @@ TEST(hostile_removed_member_cannot_write_on_with_old_keys)
     fx_group_make(&g, 2, 0, NULL);
     uint32_t d;
     ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
-    ASSERT_OK(ww_member_remove(g.coach, g.gid, g.m_st[1]));
+    ASSERT_OK(ww_member_remove(g.coach, g.gid, g.m_st[1], NULL));
     fx_now += 1000;
     /* The removed device has not heard of its removal (or pretends not to): it writes under
      * the old epoch, after the removal by the clock. */
@@ -228,7 +228,7 @@ TEST(hostile_second_coach_device_reads_pair_audience)
     ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
     memcpy(coach_member, sqlite3_column_blob(st, 0), 16);
     sqlite3_finalize(st);
-    ASSERT_OK(ww_device_add(g.coach, g.gid, coach_member, pk));
+    ASSERT_OK(ww_device_add(g.coach, g.gid, coach_member, pk, NULL));
     fx_group_sync(&g);
     uint32_t d;
     ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
@@ -256,9 +256,9 @@ TEST(hostile_erasure_takes_the_coach_note_on_a_signal_too)
     uint8_t sig[32];
     ASSERT_OK(ww_signal_raise(g.st[0], g.gid, WW_SIGCAT_WELLBEING, "Zwaar weekend.", NULL, sig));
     fx_sync(g.st[0], g.coach, g.gid, 256);
-    ASSERT_OK(ww_signal_resolve(g.coach, g.gid, sig, WW_SIGNAL_DISCUSSED, "Gesprek gehad."));
+    ASSERT_OK(ww_signal_resolve(g.coach, g.gid, sig, WW_SIGNAL_DISCUSSED, "Gesprek gehad.", NULL));
     ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM signal_states"), 1);
-    ASSERT_OK(ww_member_erase(g.coach, g.gid, g.m_st[0]));
+    ASSERT_OK(ww_member_erase(g.coach, g.gid, g.m_st[0], NULL));
     ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM signal_states"), 0);
     ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM signals"), 0);
     fx_group_close(&g);
@@ -322,7 +322,7 @@ TEST(hostile_second_student_device_reads_private_reflections_both_ways)
     struct ww_store *phone = fx_open("phone");
     uint8_t pk[32];
     ww_store_device(phone, pk);
-    ASSERT_OK(ww_device_add(g.coach, g.gid, g.m_st[0], pk));
+    ASSERT_OK(ww_device_add(g.coach, g.gid, g.m_st[0], pk, NULL));
     fx_sync2(g.coach, g.st[0], g.gid);
     fx_now += 1000;
     r.date = d + 1;

@@ -115,8 +115,8 @@ TEST(session_catches_up_both_ways_then_stays_live)
     ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
     /* Both write while apart. */
     for (uint32_t i = 0; i < 20; i++) {
-        ASSERT_OK(ww_day_off(g.st[0], g.gid, d + i, 1));
-        ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, d + i, "W02"));
+        ASSERT_OK(ww_day_off(g.st[0], g.gid, d + i, 1, NULL));
+        ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, d + i, "W02", NULL));
     }
     struct side coach, student;
     side_init(&coach, g.coach, g.st[0], 0, 0);
@@ -133,7 +133,7 @@ TEST(session_catches_up_both_ways_then_stays_live)
 
     /* Live: a write on one side reaches the other with one pump, nothing more. */
     uint64_t before = coach.ss.events_sent;
-    ASSERT_OK(ww_day_off(g.st[0], g.gid, d + 30, 1));
+    ASSERT_OK(ww_day_off(g.st[0], g.gid, d + 30, 1, NULL));
     ASSERT_OK(ww_session_pump(&student.ss, g.gid));
     ASSERT(!ww_session_idle(&student.ss)); /* a batch is in flight */
     run(&student, &coach);
@@ -152,7 +152,7 @@ TEST(session_pages_through_a_small_window)
     uint32_t d;
     ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
     for (uint32_t i = 0; i < 50; i++)
-        ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, d + i, "W03"));
+        ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, d + i, "W03", NULL));
     struct ww_store *fresh = fx_open_db("coach", "fresh.db");
     struct side coach, other;
     side_init(&coach, g.coach, fresh, 3, 1);
@@ -263,8 +263,8 @@ static size_t catch_up_bytes(uint32_t caps, uint8_t digest[32])
     uint32_t d;
     ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
     for (uint32_t i = 0; i < 30; i++) {
-        ASSERT_OK(ww_day_off(g.st[0], g.gid, d + i, 1));
-        ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, d + i, "W05"));
+        ASSERT_OK(ww_day_off(g.st[0], g.gid, d + i, 1, NULL));
+        ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, d + i, "W05", NULL));
     }
     struct ww_store *fresh = fx_open_db("coach", "fresh.db");
     peer_caps = caps;

@@ -476,7 +476,7 @@ static void act(struct sim *m, int who)
         switch (pick(7)) {
         case 0:
         case 1:
-            ASSERT_OK(ww_challenge_schedule(d->s, gid, today + 1 + pick(10), codes[pick(6)]));
+            ASSERT_OK(ww_challenge_schedule(d->s, gid, today + 1 + pick(10), codes[pick(6)], NULL));
             break;
         case 2:
         case 3:
@@ -488,7 +488,7 @@ static void act(struct sim *m, int who)
             ASSERT_OK(ww_signals_list(d->s, gid, pick_signal, &p));
             if (!p.n)
                 return;
-            ASSERT_OK(ww_signal_resolve(d->s, gid, p.hash, 1 + (int)pick(2), "Besproken."));
+            ASSERT_OK(ww_signal_resolve(d->s, gid, p.hash, 1 + (int)pick(2), "Besproken.", NULL));
             break;
         }
         case 5: {
@@ -498,7 +498,7 @@ static void act(struct sim *m, int who)
             struct ww_challenge ch = {
                 code, title, "Een kleine opdracht onder begeleiding.", 1 + (int)pick(7), 1, 52,
                 "",   0};
-            ASSERT_OK(ww_challenge_define(d->s, gid, &ch));
+            ASSERT_OK(ww_challenge_define(d->s, gid, &ch, NULL));
             break;
         }
         default:
@@ -520,7 +520,7 @@ static void act(struct sim *m, int who)
         reflect(m, who, day);
         break;
     case 4:
-        ASSERT_OK(ww_day_off(d->s, gid, today + pick(7), (int)pick(4) != 0));
+        ASSERT_OK(ww_day_off(d->s, gid, today + pick(7), (int)pick(4) != 0, NULL));
         d->writes++;
         break;
     case 5:
