@@ -572,7 +572,7 @@ static void part_catchup(const char *root, long n_events)
     snprintf(dir, sizeof dir, "%s/c/phone", root);
     struct ww_store *phone = open_dev(dir, NULL);
     ww_store_device(phone, pk);
-    if ((rc = ww_device_add(coach, gid, coach_member, pk)) != 0)
+    if ((rc = ww_device_add(coach, gid, coach_member, pk, NULL)) != 0)
         die("device add", rc);
     for (int i = 0; i < 4; i++)
         copy_group(coach, st[i], gid);
@@ -782,8 +782,8 @@ static void live_write(void)
     p->left = (uint8_t)(((1u << DEVS) - 1) & ~(1u << w));
     p->t0 = now_s();
     uint32_t date = lg->start + d->next_date++;
-    int rc = w == 0 ? ww_challenge_schedule(d->s, lg->gid, date, "W01")
-                    : ww_day_off(d->s, lg->gid, date, 1);
+    int rc = w == 0 ? ww_challenge_schedule(d->s, lg->gid, date, "W01", NULL)
+                    : ww_day_off(d->s, lg->gid, date, 1, NULL);
     if (rc != 0)
         die("live write", rc);
     p->seq = own_seq(d, lg->gid);
