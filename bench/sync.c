@@ -1009,8 +1009,11 @@ static void live_window(struct hub_proc *hp, double rate, const char *name)
     printf("bench: %s_device_process_cores %.2f cores\n", name, cpu_dev / wall);
     printf("bench: %s_hub_process_cores %.2f cores\n", name, cpu_hub / wall);
     printf("bench: %s_hub_cpu_us_per_event %.0f us\n", name, cpu_hub * 1e6 / (double)live.n);
-    fprintf(stderr, "# %s: other processes used %.2f cores meanwhile\n", name,
-            (busy - cpu_dev - cpu_hub) / wall);
+    /* Rough: /proc/stat counts in clock ticks, getrusage more finely, and the two are read
+     * a moment apart; it tells a quiet machine from a busy one, no more. */
+    double other = (busy - cpu_dev - cpu_hub) / wall;
+    fprintf(stderr, "# %s: other processes used about %.1f cores meanwhile\n", name,
+            other > 0 ? other : 0.0);
     if (drained != 0 || live.n_pending)
         printf("bench: %s_undelivered %zu writes\n", name, live.n_pending);
     fflush(stdout);
