@@ -13,16 +13,46 @@ struct ww_session_group {
     int got_vv;    /* the peer's VV came in */
     /* The peer's vector raised by every event sent to it or received from it: what we
      * send next starts above it. */
-    struct ww_vv_item sent[WW_MAX_VV];
-    size_t n_sent;
+    struct ww_vv_item *sent;
+    size_t n_sent, cap_sent;
     size_t in_flight; /* batches sent and not yet acknowledged */
     int blocked;      /* pump stopped at the window or at backed-up output: there may be more */
     int expect;       /* the peer holds events we lack: batches are coming */
     /* The peer's vector as its VV said: once we hold all of it (from this session or any
      * other way), nothing more is owed to us, whatever its batches said about `more`. */
-    struct ww_vv_item had[WW_MAX_VV];
+    struct ww_vv_item *had;
     size_t n_had;
 };
+
+/* Room in the group's `sent` for need entries (at most WW_MAX_VV): vectors hold a few
+ * authors, so they are sized to what they hold, which keeps an idle connection small. */
+static int reserve_sent(struct ww_session_group *g, size_t need)
+{
+    if (need > WW_MAX_VV)
+        need = WW_MAX_VV;
+    if (need <= g->cap_sent)
+        return 0;
+    size_t cap = g->cap_sent ? g->cap_sent : 4;
+    while (cap < need)
+        cap *= 2;
+    if (cap > WW_MAX_VV)
+        cap = WW_MAX_VV;
+    struct ww_vv_item *v = ww_realloc(g->sent, cap * sizeof *v);
+    if (!v)
+        return WW_ENOMEM;
+    g->sent = v;
+    g->cap_sent = cap;
+    return 0;
+}
+
+static void group_free(struct ww_session_group *g)
+{
+    if (!g)
+        return;
+    ww_free(g->sent);
+    ww_free(g->had);
+    ww_free(g);
+}
 
 static int update_expect(struct ww_session *ss, struct ww_session_group *g);
 
@@ -59,7 +89,7 @@ void ww_session_close(struct ww_session *ss)
     if (!ss)
         return;
     for (size_t i = 0; i < ss->n_groups; i++)
-        ww_free(ss->groups[i]);
+        group_free(ss->groups[i]);
     ss->n_groups = 0;
 }
 
@@ -140,20 +170,32 @@ int ww_session_open_group(struct ww_session *ss, const uint8_t group[WW_ID_LEN])
     return send_vv(ss, WW_FRAME_VV, group);
 }
 
-/* Raises vector v (n entries) to hold what `e` holds. */
-static void raise_vv(struct ww_vv_item *v, size_t *n, const struct ww_vv_item *e, size_t ne)
+/* Raises the group's `sent` to hold what vector e holds. */
+static int raise_sent(struct ww_session_group *g, const struct ww_vv_item *e, size_t ne)
 {
     for (size_t i = 0; i < ne; i++) {
         size_t k = 0;
-        while (k < *n && memcmp(v[k].author, e[i].author, WW_KEY_LEN) != 0)
+        while (k < g->n_sent && memcmp(g->sent[k].author, e[i].author, WW_KEY_LEN) != 0)
             k++;
-        if (k < *n) {
-            if (e[i].seq > v[k].seq)
-                v[k].seq = e[i].seq;
-        } else if (*n < WW_MAX_VV) {
-            v[(*n)++] = e[i];
+        if (k < g->n_sent) {
+            if (e[i].seq > g->sent[k].seq)
+                g->sent[k].seq = e[i].seq;
+        } else if (g->n_sent < WW_MAX_VV) {
+            if (reserve_sent(g, g->n_sent + 1) != 0)
+                return WW_ENOMEM;
+            g->sent[g->n_sent++] = e[i];
         }
     }
+    return 0;
+}
+
+/* Raises the group's `sent` to include one sealed event of the group. */
+static int advance_sent(struct ww_session_group *g, const uint8_t *ev, size_t len)
+{
+    int rc = reserve_sent(g, g->n_sent + 1);
+    if (rc == 0)
+        rc = ww_sync_vv_advance(g->gid, ev, len, g->sent, &g->n_sent, g->cap_sent);
+    return rc;
 }
 
 /* The events collected for one batch: copies, since the store's rows move on. */
@@ -246,8 +288,7 @@ static int pump_group(struct ww_session *ss, struct ww_session_group *g)
             f->u.batch.more = (uint8_t)(more != 0);
             rc = send_frame(ss, f);
             for (size_t i = 0; rc == 0 && i < c.n; i++)
-                rc = ww_sync_vv_advance(g->gid, c.copies[i], c.lens[i], g->sent, &g->n_sent,
-                                        WW_MAX_VV);
+                rc = advance_sent(g, c.copies[i], c.lens[i]);
             if (rc == 0) {
                 g->in_flight++;
                 ss->batches_sent++;
@@ -336,12 +377,22 @@ static int on_vv(struct ww_session *ss, const struct ww_frame *f)
             return fail(ss, WW_ETOOBIG, "too many groups in one session");
     }
     /* Does the peer hold anything we lack? Then its batches are coming. */
-    memcpy(g->had, f->u.vv.e, f->u.vv.n * sizeof f->u.vv.e[0]);
-    g->n_had = f->u.vv.n;
+    ww_free(g->had);
+    g->had = NULL;
+    g->n_had = 0;
+    if (f->u.vv.n) {
+        if (!(g->had = ww_malloc(f->u.vv.n * sizeof *g->had)))
+            return fail(ss, WW_ENOMEM, "out of memory");
+        memcpy(g->had, f->u.vv.e, f->u.vv.n * sizeof *g->had);
+        g->n_had = f->u.vv.n;
+    }
     int rc = update_expect(ss, g);
     if (rc != 0)
         return rc;
-    memcpy(g->sent, f->u.vv.e, f->u.vv.n * sizeof f->u.vv.e[0]);
+    if (reserve_sent(g, f->u.vv.n) != 0)
+        return fail(ss, WW_ENOMEM, "out of memory");
+    if (f->u.vv.n)
+        memcpy(g->sent, f->u.vv.e, f->u.vv.n * sizeof *g->sent);
     g->n_sent = f->u.vv.n;
     g->got_vv = 1;
     if (!g->we_opened) {
@@ -413,7 +464,7 @@ static int on_batch(struct ww_session *ss, const struct ww_frame *f)
     ss->events_received += f->u.batch.n;
     /* The peer holds what it sent: never send it back. */
     for (uint32_t i = 0; i < f->u.batch.n; i++)
-        ww_sync_vv_advance(gid, evs[i], lens[i], g->sent, &g->n_sent, WW_MAX_VV);
+        advance_sent(g, evs[i], lens[i]);
     if (!f->u.batch.more)
         g->expect = 0;
     else if ((rc = update_expect(ss, g)) != 0)
@@ -471,7 +522,8 @@ static int on_ack(struct ww_session *ss, const struct ww_frame *f)
         return fail(ss, WW_EINVAL, "an acknowledgement of nothing sent");
     }
     g->in_flight--;
-    raise_vv(g->sent, &g->n_sent, f->u.vv.e, f->u.vv.n);
+    if (raise_sent(g, f->u.vv.e, f->u.vv.n) != 0)
+        return fail(ss, WW_ENOMEM, "out of memory");
     return pump_group(ss, g);
 }
 
