@@ -130,12 +130,22 @@ int ww_db_exec(struct ww_store *s, const char *sql)
     return ww_db_err(s, sqlite3_exec(s->db, sql, NULL, NULL, NULL));
 }
 
+/* Transactions nest: the outermost is a write transaction, an inner one a savepoint, so a
+ * call that writes in a transaction of its own also works inside the caller's
+ * (ww_store_begin), and its failure undoes only its own writes. */
 int ww_db_begin(struct ww_store *s)
 {
+    if (s->tx_depth > 0) {
+        int rc = ww_db_exec(s, "SAVEPOINT ww_inner");
+        if (rc == 0)
+            s->tx_depth++;
+        return rc;
+    }
     int rc = ww_db_exec(s, "BEGIN IMMEDIATE");
     /* Another connection (a second process on the same folder) may have written since the
      * cache was filled; the write lock is ours now, so what we load next stays true. */
     if (rc == 0) {
+        s->tx_depth = 1;
         sqlite3_stmt *st = ww_sql(s, "PRAGMA data_version");
         if (st && sqlite3_step(st) == SQLITE_ROW) {
             int64_t v = sqlite3_column_int64(st, 0);
@@ -151,18 +161,36 @@ int ww_db_begin(struct ww_store *s)
 
 int ww_db_commit(struct ww_store *s)
 {
-    int rc = ww_hlc_save(s);
+    int rc;
+    if (s->tx_depth > 1) {
+        if ((rc = ww_db_exec(s, "RELEASE ww_inner")) != 0) {
+            ww_db_rollback(s);
+            return rc;
+        }
+        s->tx_depth--;
+        return 0;
+    }
+    rc = ww_hlc_save(s);
     if (rc == 0)
         rc = ww_db_exec(s, "COMMIT");
-    if (rc != 0)
+    if (rc != 0) {
         ww_db_rollback(s);
-    return rc;
+        return rc;
+    }
+    s->tx_depth = 0;
+    return 0;
 }
 
 void ww_db_rollback(struct ww_store *s)
 {
-    if (!sqlite3_get_autocommit(s->db))
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    if (s->tx_depth > 1) {
+        sqlite3_exec(s->db, "ROLLBACK TO ww_inner; RELEASE ww_inner", NULL, NULL, NULL);
+        s->tx_depth--;
+    } else {
+        if (!sqlite3_get_autocommit(s->db))
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        s->tx_depth = 0;
+    }
     /* Cached state may describe rows that no longer exist. */
     s->generation++;
 }
@@ -307,6 +335,7 @@ static int migrate(struct ww_store *s)
         rc = ww_db_exec(s, "COMMIT");
     if (rc != 0)
         ww_db_rollback(s);
+    s->tx_depth = 0;
     return rc;
 }
 

@@ -366,7 +366,8 @@ int ww_sync_apply_each(struct ww_store *s, const uint8_t *const *events, const s
                        size_t n, struct ww_apply_result *res, ww_outcome_cb cb, void *ud);
 
 /* Transactions the caller controls: begin, then any number of ww_sync_apply* and authoring
- * calls, then commit or rollback. Nesting is not supported (WW_ESTATE). */
+ * calls (each runs inside it; one that fails undoes only its own writes), then commit or
+ * rollback. ww_store_begin inside a transaction is WW_ESTATE. */
 int ww_store_begin(struct ww_store *s);
 int ww_store_commit(struct ww_store *s);
 void ww_store_rollback(struct ww_store *s);

@@ -65,6 +65,7 @@ struct ww_node {
     int port;
     struct conn *conns;
     size_t n_conns, n_open;
+    size_t n_handshaking; /* inbound connections not yet through their handshake */
     int closing;
     int handles; /* the listener, while open */
     void (*close_cb)(void *ud);
@@ -243,6 +244,8 @@ static void conn_handle_closed(uv_handle_t *h)
     n->n_conns--;
     if (c->up)
         n->n_open--;
+    else if (!c->outbound)
+        n->n_handshaking--;
     if (c->has_session) {
         for (size_t i = 0; i < c->ss.n_groups; i++)
             sub_remove(n, ww_session_group(&c->ss, i), c);
@@ -296,7 +299,7 @@ static void write_done(uv_write_t *req, int status)
         return;
     }
     /* The socket drained: a session held back by it may go on. */
-    if (c->has_session && c->queued < HIGH_WATER / 2 && ww_session_pump(&c->ss, NULL) != 0)
+    if (c->has_session && c->queued < HIGH_WATER / 2 && ww_session_resume(&c->ss) != 0)
         conn_close(c, c->ss.failed, c->ss.reason);
 }
 
@@ -471,6 +474,8 @@ static int start_session(struct conn *c)
     c->has_session = 1;
     c->up = 1;
     n->n_open++;
+    if (!c->outbound)
+        n->n_handshaking--;
     char who[17];
     hex8(peer.device_pk, who);
     logf_(n, "up %s peer=%s %s", c->addr, who, c->outbound ? "outbound" : "inbound");
@@ -489,6 +494,9 @@ static int start_session(struct conn *c)
         if (rc == 0)
             rc = l.rc;
     }
+    /* A device in no group has nothing to sync: a one-off sync would wait forever. */
+    if (rc == 0 && c->ss.n_groups == 0 && c->once)
+        rc = WW_EGROUP;
     return rc;
 }
 
@@ -685,6 +693,8 @@ static void on_connection(uv_stream_t *server, int status)
     if (status < 0 || n->closing)
         return;
     struct conn *c = conn_new(n, 0);
+    if (c)
+        n->n_handshaking++;
     if (!c) {
         /* No memory for it: take it off the queue and drop it. */
         uv_tcp_t *t = ww_malloc(sizeof *t);
@@ -707,7 +717,9 @@ static void on_connection(uv_stream_t *server, int status)
         conn_close(c, WW_EBUSY, "too many connections");
         return;
     }
-    if (handshaking_from(n, c->addr) > n->cfg.max_conns_per_ip) {
+    /* Scanning is needed only when that many are in their handshake at all. */
+    if (n->n_handshaking > n->cfg.max_conns_per_ip &&
+        handshaking_from(n, c->addr) > n->cfg.max_conns_per_ip) {
         conn_close(c, WW_EBUSY, "too many connections from this address");
         return;
     }

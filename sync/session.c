@@ -324,6 +324,18 @@ int ww_session_pump(struct ww_session *ss, const uint8_t *group)
     return 0;
 }
 
+int ww_session_resume(struct ww_session *ss)
+{
+    if (ss->failed)
+        return ss->failed;
+    for (size_t i = 0; i < ss->n_groups; i++) {
+        int rc = ss->groups[i]->blocked ? pump_group(ss, ss->groups[i]) : 0;
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
 int ww_session_send_error(struct ww_session *ss, int wire_code, const char *text)
 {
     struct ww_frame f;
@@ -524,7 +536,9 @@ static int on_ack(struct ww_session *ss, const struct ww_frame *f)
     g->in_flight--;
     if (raise_sent(g, f->u.vv.e, f->u.vv.n) != 0)
         return fail(ss, WW_ENOMEM, "out of memory");
-    return pump_group(ss, g);
+    /* Only a group held back by the window has more to send now; news from elsewhere
+     * comes with its own pump. */
+    return g->blocked ? pump_group(ss, g) : 0;
 }
 
 /* Our code for a wire error the peer sent, so the user learns why (a removed member is

@@ -86,6 +86,8 @@ int ww_session_on_frame(struct ww_session *ss, const uint8_t *frame, size_t len,
  * as the window allows: call it after local writes, after other sessions applied events
  * (a hub), and when the owner's output drained. */
 int ww_session_pump(struct ww_session *ss, const uint8_t *group);
+/* Goes on with the groups that were held back (the owner's output drained). */
+int ww_session_resume(struct ww_session *ss);
 /* Keep-alive: pings after idle_ms of silence, fails after dead_ms. */
 int ww_session_tick(struct ww_session *ss, int64_t now_ms, int64_t idle_ms, int64_t dead_ms);
 /* 1 when every open group is caught up both ways: vectors exchanged, nothing in flight,

@@ -554,3 +554,30 @@ TEST(apply_reports_every_outcome)
     ww_store_close(replica);
     fx_group_close(&g);
 }
+
+/* Authoring calls inside the caller's transaction: each joins it, a failing one undoes only
+ * its own writes, and the caller's rollback undoes them all. */
+TEST(apply_writes_join_the_callers_transaction)
+{
+    struct fx_group g;
+    fx_group_make(&g, 4, 0, NULL);
+    uint32_t d;
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
+    long events = fx_count(g.coach, "SELECT count(*) FROM events");
+    ASSERT_OK(ww_store_begin(g.coach));
+    ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, d, "W01", NULL));
+    uint8_t pk[32], sk[64], m[16];
+    crypto_sign_keypair(pk, sk);
+    ASSERT_ERR(ww_member_add(g.coach, g.gid, WW_ROLE_STUDENT, "Vijf", 1, 1, pk, m), WW_ESTUDENTCAP);
+    ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, d + 1, "W02", NULL));
+    ww_store_rollback(g.coach);
+    ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM events"), events);
+    ASSERT_OK(ww_store_begin(g.coach));
+    ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, d, "W01", NULL));
+    ASSERT_ERR(ww_member_add(g.coach, g.gid, WW_ROLE_STUDENT, "Vijf", 1, 1, pk, m), WW_ESTUDENTCAP);
+    ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, d + 1, "W02", NULL));
+    ASSERT_OK(ww_store_commit(g.coach));
+    ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM events"), events + 2);
+    ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM schedule"), 2);
+    fx_group_close(&g);
+}
