@@ -170,6 +170,51 @@ static int defer(struct ww_store *s, struct batch *b, const struct item *it, int
     return rc ? rc : WW_OUTCOME_DEFERRED;
 }
 
+/*
+ * The intact copy of an event held without its body. Anyone who forwards could strip a
+ * body (the event hash does not cover it), so a bodiless copy is held like any other, and
+ * the intact one restores the body, unless an erasure covers the event: then the body stays
+ * dropped. Restoring materialises it as a first arrival would have.
+ */
+static int restore(struct ww_store *s, struct batch *b, struct item *it, int64_t log)
+{
+    const struct ww_header *h = &it->env.h;
+    int rc = ww_cache_load(s, h->group);
+    if (rc != 0)
+        return rc;
+    const struct ww_kind_rule *k = ww_kind_rule(h->kind);
+    const struct ww_devinfo *dev = ww_cache_device(s, h->author);
+    if (!k || !k->erasable || !dev)
+        return WW_OUTCOME_DUPLICATE;
+    struct ww_devinfo author = *dev;
+    int covered = 0;
+    if (ww_cache_cur(s)->has_erasures && (rc = erased_by(s, h, author.member, &covered)) != 0)
+        return rc;
+    if (covered)
+        return WW_OUTCOME_DUPLICATE;
+    if ((rc = ww_log_replace(s, log, h->seq, it->raw, it->len)) != 0)
+        return rc;
+    it->stored = it->raw;
+    it->stored_len = it->len;
+    struct ww_body body;
+    struct ww_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.env = &it->env;
+    ev.hash = it->hash;
+    ev.author = &author;
+    int readable = 0;
+    if (ww_keyring_open(s, &it->env, &b->pt) == 0 &&
+        ww_body_decode(h->kind, b->pt.p, b->pt.len, &body) == 0) {
+        ev.body = &body;
+        readable = !k->check || k->check(s, &ev) == 0;
+        if (!readable)
+            ev.body = NULL;
+    }
+    if ((rc = materialise(s, b, k, &ev, readable)) != 0)
+        return rc;
+    return WW_OUTCOME_APPLIED;
+}
+
 /* Checks and stores one event: a WW_OUTCOME_* (>= 0) or a negative WW_E* reason. */
 static int apply_one(struct ww_store *s, struct batch *b, struct item *it, int *reason)
 {
@@ -190,10 +235,12 @@ static int apply_one(struct ww_store *s, struct batch *b, struct item *it, int *
     if ((rc = author_head(s, b, h->group, h->author, &head)) != 0)
         return rc;
     if (h->seq <= head.seq) {
-        if (!ww_log_hash_at(s, head.log, h->seq, held, &rc))
+        size_t held_len = 0;
+        if (!ww_log_hash_at(s, head.log, h->seq, held, &held_len, &rc))
             return rc ? rc : WW_ECORRUPT; /* the log has a hole: never written by us */
         if (sodium_memcmp(held, it->hash, 32) == 0)
-            return WW_OUTCOME_DUPLICATE;
+            return !it->env.erased && held_len < it->len ? restore(s, b, it, head.log)
+                                                         : WW_OUTCOME_DUPLICATE;
         rc = ww_pending_fork(s, h, it->hash, it->raw, it->len, held);
         return rc ? rc : WW_OUTCOME_FORK;
     }
@@ -314,6 +361,13 @@ static void prepare(struct item *items, size_t n)
         it->rc = ww_envelope_decode(it->raw, it->len, &it->env);
         if (it->rc != 0)
             continue;
+        /* Fields after the body are outside the signature: a forwarder could attach
+         * anything there, and every replica would spread it. Extensions belong in the
+         * signed header or body. */
+        if (it->env.ext.n > 0) {
+            it->rc = WW_ETRAILING;
+            continue;
+        }
         if (!it->env.erased) {
             uint8_t ct[32];
             ww_ct_hash(it->env.body.p, it->env.body.len, ct);

@@ -342,6 +342,7 @@ static int apply_erase(struct ww_store *s, struct ww_event *ev)
         rc = ww_sql_done(s, d);
     }
     ww_cache_invalidate(s);
+    ev->control = 1; /* stripped copies waiting for this erasure may now be held */
     return rc;
 }
 

@@ -45,9 +45,10 @@ int ww_log_head(struct ww_store *s, const uint8_t gid[16], const uint8_t author[
     return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : ww_db_err(s, step);
 }
 
-int ww_log_hash_at(struct ww_store *s, int64_t log, uint64_t seq, uint8_t hash[32], int *rc)
+int ww_log_hash_at(struct ww_store *s, int64_t log, uint64_t seq, uint8_t hash[32], size_t *len,
+                   int *rc)
 {
-    sqlite3_stmt *st = ww_sql(s, "SELECT hash FROM events WHERE id=?1");
+    sqlite3_stmt *st = ww_sql(s, "SELECT hash, length(raw) FROM events WHERE id=?1");
     if (!st) {
         *rc = ww_sql_failed(s);
         return 0;
@@ -55,12 +56,25 @@ int ww_log_hash_at(struct ww_store *s, int64_t log, uint64_t seq, uint8_t hash[3
     sqlite3_bind_int64(st, 1, log << WW_SEQ_BITS | (int64_t)seq);
     int step = sqlite3_step(st);
     int found = step == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32;
-    if (found)
+    if (found) {
         memcpy(hash, sqlite3_column_blob(st, 0), 32);
+        if (len)
+            *len = (size_t)sqlite3_column_int64(st, 1);
+    }
     if (step != SQLITE_ROW && step != SQLITE_DONE)
         *rc = ww_db_err(s, step);
     sqlite3_reset(st);
     return found;
+}
+
+int ww_log_replace(struct ww_store *s, int64_t log, uint64_t seq, const uint8_t *raw, size_t len)
+{
+    sqlite3_stmt *st = ww_sql(s, "UPDATE events SET raw=?2 WHERE id=?1");
+    if (!st)
+        return ww_sql_failed(s);
+    sqlite3_bind_int64(st, 1, log << WW_SEQ_BITS | (int64_t)seq);
+    ww_bind_blob(st, 2, raw, len);
+    return ww_sql_done(s, st);
 }
 
 /* A new log for an author's first event. */

@@ -35,9 +35,12 @@ struct ww_log_head {
 
 int ww_log_head(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32],
                 struct ww_log_head *out);
-/* The hash of event `seq` of a log into hash: 1 when held, 0 when not (or on error, then
- * *rc is set). */
-int ww_log_hash_at(struct ww_store *s, int64_t log, uint64_t seq, uint8_t hash[32], int *rc);
+/* The hash of event `seq` of a log into hash, and the length of its stored bytes into
+ * *len (may be NULL): 1 when held, 0 when not (or on error, then *rc is set). */
+int ww_log_hash_at(struct ww_store *s, int64_t log, uint64_t seq, uint8_t hash[32], size_t *len,
+                   int *rc);
+/* Replaces the stored bytes of event `seq` of a log (the same event, its body restored). */
+int ww_log_replace(struct ww_store *s, int64_t log, uint64_t seq, const uint8_t *raw, size_t len);
 /* Appends one event to a log, creating the log (head->log == 0) on its first event. */
 int ww_log_append(struct ww_store *s, struct ww_log_head *head, const struct ww_header *h,
                   const uint8_t hash[32], const uint8_t *raw, size_t len);

@@ -581,3 +581,84 @@ TEST(apply_writes_join_the_callers_transaction)
     ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM schedule"), 2);
     fx_group_close(&g);
 }
+
+/* A forwarder strips the body of a reflection no erasure covers: the stripped copy is held
+ * (the chain goes on), and the intact copy, when it comes, restores the body, which is then
+ * read as on first arrival. Bytes a forwarder appends after the body (outside the
+ * signature) are refused. */
+TEST(apply_stripped_bodies_are_restored_and_unsigned_extras_refused)
+{
+    struct fx_group g;
+    fx_group_make(&g, 1, 0, NULL);
+    uint32_t d;
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
+    struct ww_reflection r;
+    memset(&r, 0, sizeof r);
+    r.date = d;
+    r.status = WW_STATUS_DONE;
+    r.reflectie = "Tekst die een doorgever niet mag weghalen.";
+    r.share = WW_SHARE_GROUP;
+    uint8_t h[32];
+    ASSERT_OK(ww_reflection_put(g.st[0], g.gid, &r, h));
+    struct ww_store *replica = fx_open_db("coach", "replica.db");
+    fx_sync(g.coach, replica, g.gid, 256); /* the group, without the reflection */
+    struct ww_vv_item peer[1];
+    ww_store_device(g.coach, peer[0].author);
+    peer[0].seq = 1000000;
+    struct fx_bag c = {.n = 0};
+    int more = 0;
+    ASSERT_OK(ww_sync_missing(g.st[0], g.gid, peer, 1, 256, 1u << 20, fx_bag_add, &c, &more));
+    ASSERT_GT(c.n, 0);
+    size_t last = c.n - 1; /* the reflection: the student's newest event */
+    struct ww_envelope env;
+    ASSERT_OK(ww_envelope_decode(c.raw[last], c.len[last], &env));
+    ASSERT_EQ(env.h.kind, WW_KIND_REFLECTION_PUT);
+
+    /* Stripped: held, nothing to read. */
+    static struct fx_ev stripped, padded;
+    struct ww_buf b;
+    ww_buf_init(&b, WW_MAX_EVENT);
+    env.erased = 1;
+    env.body.p = NULL;
+    env.body.len = 0;
+    ASSERT_OK(ww_envelope_encode(&env, &b));
+    memcpy(stripped.raw, b.p, b.len);
+    stripped.len = b.len;
+    struct ww_apply_result res;
+    ASSERT_OK(ww_sync_apply(replica, (const uint8_t *const *)c.raw, c.len, last, &res));
+    ASSERT_EQ(fx_apply1(replica, &stripped).accepted, 1);
+    ASSERT_EQ(fx_count(replica, "SELECT count(*) FROM reflections WHERE readable=1"), 0);
+
+    /* Padded after the body: refused as not a valid event. */
+    ASSERT_OK(ww_envelope_decode(c.raw[last], c.len[last], &env));
+    ASSERT_GT(c.len[last], 2);
+    memcpy(padded.raw, c.raw[last], c.len[last]);
+    padded.raw[0] = (uint8_t)(padded.raw[0] + 1); /* fixarray of 4 -> 5 elements */
+    padded.raw[c.len[last]] = 0xc0;               /* ... the fifth: nil */
+    padded.len = c.len[last] + 1;
+    struct ww_envelope check;
+    ASSERT_OK(ww_envelope_decode(padded.raw, padded.len, &check));
+    ASSERT_EQ(check.ext.n, 1);
+    struct ww_apply_result pr = fx_apply1(replica, &padded);
+    ASSERT_EQ(pr.rejected, 1);
+    ASSERT_ERR(pr.first_error, WW_ETRAILING);
+
+    /* The intact copy restores the body: held whole and readable, byte for byte. */
+    const uint8_t *one = c.raw[last];
+    ASSERT_OK(ww_sync_apply(replica, &one, &c.len[last], 1, &res));
+    ASSERT_EQ(res.accepted, 1);
+    ASSERT_EQ(fx_count(replica, "SELECT count(*) FROM reflections WHERE readable=1"), 1);
+    struct fx_bag back = {.n = 0};
+    ASSERT_OK(ww_sync_missing(replica, g.gid, peer, 1, 256, 1u << 20, fx_bag_add, &back, &more));
+    ASSERT_EQ(back.n, c.n);
+    ASSERT_EQ(back.len[last], c.len[last]);
+    ASSERT_MEM_EQ(back.raw[last], c.raw[last], c.len[last]);
+    fx_bag_free(&back);
+    /* Again: now a duplicate. */
+    ASSERT_OK(ww_sync_apply(replica, &one, &c.len[last], 1, &res));
+    ASSERT_EQ(res.duplicates, 1);
+    ww_buf_free(&b);
+    fx_bag_free(&c);
+    ww_store_close(replica);
+    fx_group_close(&g);
+}
