@@ -108,6 +108,7 @@
       "Netwerk\n"                                                                                  \
       "  hub [--listen ADRES:POORT] [--closed]   draai de hub (standaard 127.0.0.1:7420)\n"         \
       "  sync ADRES:POORT [--group GROEP]... [--watch] [--listen ADRES:POORT] [--quiet]\n"        \
+      "             [--verbose]   (--verbose: een regel per verbinding op stderr)\n"               \
       "                              synchroniseer met een hub of een ander apparaat\n"             \
       "\n"                                                                                         \
       "Gegevens\n"                                                                                 \
@@ -131,6 +132,7 @@
       "Network\n"                                                                                  \
       "  hub [--listen ADDR:PORT] [--closed]   run the hub (default 127.0.0.1:7420)\n"              \
       "  sync ADDR:PORT [--group GROUP]... [--watch] [--listen ADDR:PORT] [--quiet]\n"            \
+      "             [--verbose]   (--verbose: one line per connection on stderr)\n"                \
       "                              sync with a hub or another device\n"                          \
       "\n"                                                                                         \
       "Data\n"                                                                                     \

@@ -4,6 +4,7 @@
  *
  *     wegwijs hub [--listen ADDR:PORT] [--closed]
  *     wegwijs sync ADDR:PORT [--group GROUP]... [--watch] [--listen ADDR:PORT] [--quiet]
+ *                            [--verbose]
  *
  * Both run a ww_node (wegwijs_sync.h) on a libuv loop until done, or until SIGINT or
  * SIGTERM, then close every connection and the store cleanly. The hub logs one line per
@@ -22,7 +23,7 @@ struct net_run {
     uv_loop_t loop;
     uv_signal_t sigint, sigterm;
     struct ww_node *node;
-    int quiet, once, closed, failed;
+    int quiet, verbose, once, closed, failed;
     int error;
     uint64_t sent, received, bytes;
 };
@@ -131,7 +132,7 @@ static int net_start(struct net_run *r, struct cli *c, int hub, int open_groups)
     cfg.hub = hub;
     cfg.accept_new_groups = open_groups;
     cfg.ud = r;
-    cfg.log = hub || !r->quiet ? log_line : NULL;
+    cfg.log = hub || r->verbose ? log_line : NULL;
     cfg.on_conn = on_conn;
     int rc = ww_node_new(&r->loop, &cfg, &r->node);
     if (rc != 0) {
@@ -187,8 +188,8 @@ int verb_hub(struct cli *c, int argc, char **argv)
 
 int verb_sync(struct cli *c, int argc, char **argv)
 {
-    static const struct opt_spec spec[] = {
-        {"watch", 0, 0}, {"listen", 1, 0}, {"quiet", 0, 0}, {"group", 1, 1}, {NULL, 0, 0}};
+    static const struct opt_spec spec[] = {{"watch", 0, 0}, {"listen", 1, 0},  {"quiet", 0, 0},
+                                           {"group", 1, 1}, {"verbose", 0, 0}, {NULL, 0, 0}};
     struct args a;
     int rc = args_parse(spec, argc, argv, 1, 1, &a);
     char ip[64], lip[64];
@@ -216,12 +217,17 @@ int verb_sync(struct cli *c, int argc, char **argv)
     struct net_run r;
     memset(&r, 0, sizeof r);
     r.quiet = args_get(&a, "quiet") != NULL;
+    r.verbose = args_get(&a, "verbose") != NULL;
     r.once = !args_get(&a, "watch");
     if ((rc = net_start(&r, c, 0, 0)) != CLI_OK)
         return rc;
     int nrc = 0;
-    if (args_get(&a, "listen"))
+    if (args_get(&a, "listen")) {
         nrc = ww_node_listen(r.node, lip, lport);
+        /* Peers need the port (it may have been 0): always said, as the node logs it. */
+        if (nrc == 0 && !r.verbose)
+            fprintf(stderr, "wegwijs: listen %s:%d\n", lip, ww_node_port(r.node));
+    }
     if (nrc == 0)
         nrc = ww_node_dial(r.node, ip, port, NULL,
                            n_groups ? (const uint8_t(*)[WW_ID_LEN])groups : NULL, n_groups, r.once);

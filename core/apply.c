@@ -254,7 +254,10 @@ static int apply_one(struct ww_store *s, struct batch *b, struct item *it, int *
         return WW_ECHAIN;
     /* An event from far in the future waits: adopting its clock would push every later
      * event of this device past it, up to the end of the clock's range. */
-    if ((int64_t)(h->hlc >> 16) > ww_store_now_ms(s) + WW_MAX_SKEW_MS)
+    int64_t ahead = (int64_t)(h->hlc >> 16) - ww_store_now_ms(s);
+    if (ahead > WW_MAX_FUTURE_MS)
+        return WW_ERANGE;
+    if (ahead > WW_MAX_SKEW_MS)
         return defer(s, b, it, *reason = WW_ERANGE);
 
     const struct ww_kind_rule *k = ww_kind_rule(h->kind);

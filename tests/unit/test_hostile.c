@@ -60,6 +60,11 @@ static void far_future(struct ww_header *h)
     h->hlc = (uint64_t)INT64_MAX - 2;
 }
 
+static void in_three_days(struct ww_header *h)
+{
+    h->hlc += (uint64_t)(3ll * 24 * 3600 * 1000) << 16;
+}
+
 static void next_year(struct ww_header *h)
 {
     h->hlc += (uint64_t)(366ll * 24 * 3600 * 1000) << 16;
@@ -72,13 +77,21 @@ TEST(hostile_clock_from_the_future_waits_and_stops_nobody)
     uint32_t d;
     ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
     static struct fx_ev ev;
-    day_off_event(g.st[0], g.gid, d, far_future, &ev);
+    /* A few days ahead (a phone with a wrong clock): it waits until it is due. */
+    day_off_event(g.st[0], g.gid, d, in_three_days, &ev);
     struct ww_apply_result r = fx_apply1(g.coach, &ev);
     ASSERT_EQ(r.accepted, 0);
     ASSERT_EQ(r.deferred, 1);
+    /* A year ahead, or at the end of the clock's range: it can never become due, and is
+     * refused rather than kept waiting for ever. */
+    day_off_event(g.st[0], g.gid, d, far_future, &ev);
+    r = fx_apply1(g.coach, &ev);
+    ASSERT_EQ(r.rejected, 1);
+    ASSERT_ERR(r.first_error, WW_ERANGE);
     day_off_event(g.st[0], g.gid, d, next_year, &ev);
     r = fx_apply1(g.coach, &ev);
-    ASSERT_EQ(r.deferred, 1);
+    ASSERT_EQ(r.rejected, 1);
+    ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM pending"), 1);
     /* The owner's clock was not dragged along: it goes on writing. */
     for (int i = 0; i < 5; i++)
         ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, d + (uint32_t)i, "W02", NULL));
