@@ -170,6 +170,35 @@ static int defer(struct ww_store *s, struct batch *b, const struct item *it, int
     return rc ? rc : WW_OUTCOME_DEFERRED;
 }
 
+/* An event on its way in, before its body is read. */
+static void event_init(struct ww_event *ev, const struct ww_envelope *env, const uint8_t *hash,
+                       const struct ww_devinfo *author)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->env = env;
+    ev->hash = hash;
+    ev->author = author;
+}
+
+/* Opens an encrypted body with this device's keys and checks it against the kind's rule:
+ * 1 when readable (ev->body then points at body), 0 when it stays unread, exactly as on
+ * every device without its key. */
+static int read_record(struct ww_store *s, struct batch *b, const struct ww_kind_rule *k,
+                       struct ww_event *ev, struct ww_body *body)
+{
+    const struct ww_envelope *env = ev->env;
+    ev->body = NULL;
+    if (env->erased || ww_keyring_open(s, env, &b->pt) != 0 ||
+        ww_body_decode(env->h.kind, b->pt.p, b->pt.len, body) != 0)
+        return 0;
+    ev->body = body;
+    if (k->check && k->check(s, ev) != 0) {
+        ev->body = NULL;
+        return 0;
+    }
+    return 1;
+}
+
 /*
  * The intact copy of an event held without its body. Anyone who forwards could strip a
  * body (the event hash does not cover it), so a bodiless copy is held like any other, and
@@ -198,18 +227,8 @@ static int restore(struct ww_store *s, struct batch *b, struct item *it, int64_t
     it->stored_len = it->len;
     struct ww_body body;
     struct ww_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.env = &it->env;
-    ev.hash = it->hash;
-    ev.author = &author;
-    int readable = 0;
-    if (ww_keyring_open(s, &it->env, &b->pt) == 0 &&
-        ww_body_decode(h->kind, b->pt.p, b->pt.len, &body) == 0) {
-        ev.body = &body;
-        readable = !k->check || k->check(s, &ev) == 0;
-        if (!readable)
-            ev.body = NULL;
-    }
+    event_init(&ev, &it->env, it->hash, &author);
+    int readable = read_record(s, b, k, &ev, &body);
     if ((rc = materialise(s, b, k, &ev, readable)) != 0)
         return rc;
     return WW_OUTCOME_APPLIED;
@@ -264,10 +283,7 @@ static int apply_one(struct ww_store *s, struct batch *b, struct item *it, int *
     struct ww_devinfo author;
     struct ww_body body;
     struct ww_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.env = &it->env;
-    ev.hash = it->hash;
-    ev.author = &author;
+    event_init(&ev, &it->env, it->hash, &author);
     int readable = 0;
 
     if (h->kind == WW_KIND_GROUP_CREATE) {
@@ -315,12 +331,8 @@ static int apply_one(struct ww_store *s, struct batch *b, struct item *it, int *
                 if (k->check && (rc = k->check(s, &ev)) != 0)
                     return rc;
                 readable = 1;
-            } else if (ww_keyring_open(s, &it->env, &b->pt) == 0 &&
-                       ww_body_decode(h->kind, b->pt.p, b->pt.len, &body) == 0) {
-                ev.body = &body;
-                readable = !k->check || k->check(s, &ev) == 0;
-                if (!readable)
-                    ev.body = NULL;
+            } else {
+                readable = read_record(s, b, k, &ev, &body);
             }
         }
         if (k && h->audience == WW_AUD_PLAIN && !readable)
@@ -613,18 +625,13 @@ static int reread(void *ud, const uint8_t *raw, size_t len, const uint8_t hash[3
         return 0;
     const struct ww_kind_rule *k = ww_kind_rule(env.h.kind);
     const struct ww_devinfo *dev = ww_cache_device(s, env.h.author);
-    if (!k || !dev || ww_keyring_open(s, &env, &u->b->pt) != 0)
+    if (!k || !dev)
         return 0;
     struct ww_devinfo author = *dev;
     struct ww_body body;
     struct ww_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.env = &env;
-    ev.hash = hash;
-    ev.author = &author;
-    ev.body = &body;
-    if (ww_body_decode(env.h.kind, u->b->pt.p, u->b->pt.len, &body) != 0 ||
-        (k->check && k->check(s, &ev) != 0))
+    event_init(&ev, &env, hash, &author);
+    if (!read_record(s, u->b, k, &ev, &body))
         return 0; /* stays unreadable, as on every replica */
     int covered = 0, rc = 0;
     if (k->erasable && ww_cache_cur(s)->has_erasures &&

@@ -84,6 +84,12 @@ uint64_t ww_kind_erasable_mask(void);
 WW_KINDS(WW_KIND_DECLARE)
 #undef WW_KIND_DECLARE
 
+/* The climate row of (member, date): answers as item, value pairs (len bytes). The row the
+ * aggregator derives from climate.put, and the author device's own copy, share it. */
+int ww_climate_store(struct ww_store *s, const uint8_t gid[16], const uint8_t member[16],
+                     uint32_t date, uint64_t hlc, const uint8_t author[32], const uint8_t *answers,
+                     size_t len);
+
 /* The date in a dated record's ref. */
 uint32_t ww_ref_date(const struct ww_header *h);
 

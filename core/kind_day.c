@@ -192,6 +192,25 @@ static int check_climate(struct ww_store *s, const struct ww_event *ev)
     return ev->body->u.climate.date == ww_ref_date(&ev->env->h) ? 0 : WW_EINVAL;
 }
 
+int ww_climate_store(struct ww_store *s, const uint8_t gid[16], const uint8_t member[16],
+                     uint32_t date, uint64_t hlc, const uint8_t author[32], const uint8_t *answers,
+                     size_t len)
+{
+    sqlite3_stmt *st = ww_sql(s, "INSERT INTO climate(gid, member, date, hlc, author, answers) "
+                                 "VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(gid, member, date) DO "
+                                 "UPDATE SET hlc=excluded.hlc, author=excluded.author, "
+                                 "answers=excluded.answers" WW_LWW("climate"));
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, gid, 16);
+    ww_bind_blob(st, 2, member, 16);
+    sqlite3_bind_int64(st, 3, date);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)hlc);
+    ww_bind_blob(st, 5, author, 32);
+    ww_bind_blob(st, 6, answers, len);
+    return ww_sql_done(s, st);
+}
+
 static int apply_climate(struct ww_store *s, struct ww_event *ev)
 {
     const struct ww_header *h = &ev->env->h;
@@ -201,19 +220,8 @@ static int apply_climate(struct ww_store *s, struct ww_event *ev)
         answers[2 * i] = c->answers[i].item;
         answers[2 * i + 1] = c->answers[i].value;
     }
-    sqlite3_stmt *st = ww_sql(s, "INSERT INTO climate(gid, member, date, hlc, author, answers) "
-                                 "VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(gid, member, date) DO "
-                                 "UPDATE SET hlc=excluded.hlc, author=excluded.author, "
-                                 "answers=excluded.answers" WW_LWW("climate"));
-    if (!st)
-        return ww_sql_failed(s);
-    ww_bind_blob(st, 1, h->group, 16);
-    ww_bind_blob(st, 2, ev->author->member, 16);
-    sqlite3_bind_int64(st, 3, c->date);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)h->hlc);
-    ww_bind_blob(st, 5, h->author, 32);
-    ww_bind_blob(st, 6, answers, 2 * c->n_answers);
-    return ww_sql_done(s, st);
+    return ww_climate_store(s, h->group, ev->author->member, c->date, h->hlc, h->author, answers,
+                            2 * c->n_answers);
 }
 
 const struct ww_kind_rule ww_kind_climate_put = {

@@ -227,19 +227,9 @@ static int do_reflect(struct ww_store *s, void *ud)
         if ((rc = ww_emit(s, a->gid, &c, NULL)) != 0)
             return rc;
     }
-    sqlite3_stmt *st = ww_sql(s, "INSERT INTO climate(gid, member, date, hlc, author, answers) "
-                                 "VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(gid, member, date) DO "
-                                 "UPDATE SET hlc=excluded.hlc, author=excluded.author, "
-                                 "answers=excluded.answers" WW_LWW("climate"));
-    if (!st)
-        return ww_sql_failed(s);
-    sqlite3_bind_blob(st, 1, a->gid, 16, SQLITE_TRANSIENT);
-    sqlite3_bind_blob(st, 2, a->me.member, 16, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 3, r->date);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)s->hlc);
-    sqlite3_bind_blob(st, 5, s->pk, 32, SQLITE_TRANSIENT);
-    sqlite3_bind_blob(st, 6, answers, (int)(2 * r->n_answers), SQLITE_TRANSIENT);
-    return ww_sql_done(s, st);
+    /* This device's own copy of its member's answers, by the one rule of the climate row. */
+    return ww_climate_store(s, a->gid, a->me.member, r->date, s->hlc, s->pk, answers,
+                            2 * r->n_answers);
 }
 
 int ww_reflection_put(struct ww_store *s, const uint8_t group[WW_ID_LEN],

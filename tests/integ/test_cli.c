@@ -7,6 +7,7 @@
  * env WW_BUILD overrides. Every run is checked to have ended by a normal exit (never a
  * signal), with the expected status, and its output is checked for real content.
  */
+#include "proc.h"
 #include "runner.h"
 
 #include <errno.h>
@@ -30,65 +31,16 @@ struct run {
 
 static char out_buf[OUT_MAX + 1], err_buf[ERR_MAX + 1];
 
-static const char *cli_path(void)
-{
-    static char path[PATH_MAX + 16];
-    if (path[0])
-        return path;
-    const char *build = getenv("WW_BUILD");
-    if (build && *build) {
-        snprintf(path, sizeof path, "%s/wegwijs", build);
-        return path;
-    }
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/'); /* .../tests/unit_tests */
-        if (slash) {
-            *slash = '\0';
-            slash = strrchr(exe, '/'); /* .../tests */
-            if (slash) {
-                *slash = '\0';
-                snprintf(path, sizeof path, "%s/wegwijs", exe);
-                if (access(path, X_OK) == 0)
-                    return path;
-            }
-        }
-    }
-    snprintf(path, sizeof path, "build/wegwijs");
-    return path;
-}
-
-static void tmp_path(char *out, size_t cap, const char *name)
-{
-    int n = snprintf(out, cap, "%s/%s", ww_test_tmpdir(), name);
-    if (n < 0 || (size_t)n >= cap)
-        ww_test_fail(__FILE__, __LINE__, "path too long: %s", name);
-}
-
-static size_t slurp(const char *path, char *buf, size_t cap)
-{
-    size_t n = 0;
-    FILE *f = fopen(path, "rb");
-    if (f) {
-        n = fread(buf, 1, cap, f);
-        fclose(f);
-    }
-    buf[n] = '\0';
-    return n;
-}
-
 /* Runs the command with argv (NULL-terminated, without the program name). env_kv, when not
  * NULL, is one "NAME=value" put into the child's environment. */
 static void run_argv(struct run *r, const char *env_kv, const char *const *argv)
 {
     char out_path[512], err_path[512];
-    tmp_path(out_path, sizeof out_path, "cli.out");
-    tmp_path(err_path, sizeof err_path, "cli.err");
+    proc_tmp_path(out_path, sizeof out_path, "cli.out");
+    proc_tmp_path(err_path, sizeof err_path, "cli.err");
     const char *args[MAX_ARGS + 2];
     size_t n = 0;
-    args[n++] = cli_path();
+    args[n++] = proc_cli_path();
     while (argv[n - 1] && n < MAX_ARGS + 1) {
         args[n] = argv[n - 1];
         n++;
@@ -127,8 +79,8 @@ static void run_argv(struct run *r, const char *env_kv, const char *const *argv)
     }
     r->exited = WIFEXITED(status);
     r->code = r->exited ? WEXITSTATUS(status) : WIFSIGNALED(status) ? WTERMSIG(status) : -1;
-    slurp(out_path, out_buf, OUT_MAX);
-    slurp(err_path, err_buf, ERR_MAX);
+    proc_slurp(out_path, out_buf, OUT_MAX);
+    proc_slurp(err_path, err_buf, ERR_MAX);
     r->out = out_buf;
     r->err = err_buf;
     if (r->exited && r->code == 127)
@@ -163,29 +115,6 @@ static void run_env(struct run *r, const char *env_kv, ...)
     argv[n] = NULL;
     run_argv(r, env_kv, argv);
 }
-
-/* The run ended by a normal exit with status `code`; on failure prints what it said. */
-#define EXPECT_EXIT(r, want)                                                                       \
-    do {                                                                                           \
-        if (!(r).exited)                                                                           \
-            ww_test_fail(__FILE__, __LINE__, "killed by signal %d; stderr: %s", (r).code,          \
-                         (r).err);                                                                 \
-        if ((r).code != (want))                                                                    \
-            ww_test_fail(__FILE__, __LINE__, "exit %d, want %d; stdout: %.400s; stderr: %s",       \
-                         (r).code, (want), (r).out, (r).err);                                      \
-    } while (0)
-
-#define EXPECT_HAS(text, needle)                                                                   \
-    do {                                                                                           \
-        if (!strstr((text), (needle)))                                                             \
-            ww_test_fail(__FILE__, __LINE__, "\"%s\" not found in: %.2000s", (needle), (text));    \
-    } while (0)
-
-#define EXPECT_LACKS(text, needle)                                                                 \
-    do {                                                                                           \
-        if (strstr((text), (needle)))                                                              \
-            ww_test_fail(__FILE__, __LINE__, "\"%s\" unexpectedly in: %.2000s", (needle), (text)); \
-    } while (0)
 
 /* A failed run: normal exit with `want`, one "wegwijs: " line on stderr containing needle. */
 static void expect_error(const struct run *r, int want, const char *needle, int line)
@@ -251,8 +180,8 @@ struct pair {
 static void setup_pair(struct pair *p)
 {
     struct run r;
-    tmp_path(p->coach, sizeof p->coach, "coach");
-    tmp_path(p->student, sizeof p->student, "student");
+    proc_tmp_path(p->coach, sizeof p->coach, "coach");
+    proc_tmp_path(p->student, sizeof p->student, "student");
     run(&r, "--data", p->coach, "init", NULL);
     EXPECT_EXIT(r, 0);
     first_line(r.out, p->coach_key, sizeof p->coach_key);
@@ -274,7 +203,7 @@ static void setup_pair(struct pair *p)
     ASSERT(is_hex(p->member, 32));
 
     char bundle[512];
-    tmp_path(bundle, sizeof bundle, "to-student.wwb");
+    proc_tmp_path(bundle, sizeof bundle, "to-student.wwb");
     run(&r, "--data", p->coach, "bundle", "export", p->group, bundle, NULL);
     EXPECT_EXIT(r, 0);
     run(&r, "--data", p->student, "bundle", "import", bundle, NULL);
@@ -289,7 +218,7 @@ TEST(cli_init_and_id)
 {
     struct run r;
     char dir[512], key[80], again[80];
-    tmp_path(dir, sizeof dir, "device/nested");
+    proc_tmp_path(dir, sizeof dir, "device/nested");
     run(&r, "--data", dir, "id", NULL);
     expect_error(&r, 1, "wegwijs init", __LINE__);
 
@@ -364,7 +293,7 @@ TEST(cli_two_devices_through_bundles)
 
     /* Back to the coach. */
     char bundle[512];
-    tmp_path(bundle, sizeof bundle, "to-coach.wwb");
+    proc_tmp_path(bundle, sizeof bundle, "to-coach.wwb");
     run(&r, "--data", p.student, "bundle", "export", p.group, bundle, NULL);
     EXPECT_EXIT(r, 0);
     run(&r, "--data", p.coach, "bundle", "import", bundle, NULL);
@@ -433,7 +362,7 @@ TEST(cli_private_reflection_and_signal)
     ASSERT(is_hex(signal, 64));
 
     char bundle[512];
-    tmp_path(bundle, sizeof bundle, "to-coach.wwb");
+    proc_tmp_path(bundle, sizeof bundle, "to-coach.wwb");
     run(&r, "--data", p.student, "bundle", "export", p.group, bundle, NULL);
     EXPECT_EXIT(r, 0);
     run(&r, "--data", p.coach, "bundle", "import", bundle, NULL);
@@ -464,7 +393,7 @@ TEST(cli_fifth_student_refused)
 {
     struct run r;
     char coach[512], group[40];
-    tmp_path(coach, sizeof coach, "coach");
+    proc_tmp_path(coach, sizeof coach, "coach");
     run(&r, "--data", coach, "init", NULL);
     EXPECT_EXIT(r, 0);
     run(&r, "--data", coach, "group", "create", "Vol", NULL);
@@ -474,7 +403,7 @@ TEST(cli_fifth_student_refused)
         char dir[512], name[32], key[80], alias[16];
         snprintf(name, sizeof name, "student%d", i + 1);
         snprintf(alias, sizeof alias, "S%d", i + 1);
-        tmp_path(dir, sizeof dir, name);
+        proc_tmp_path(dir, sizeof dir, name);
         run(&r, "--data", dir, "init", NULL);
         EXPECT_EXIT(r, 0);
         first_line(r.out, key, sizeof key);
@@ -635,7 +564,7 @@ static size_t coach_bundle(struct pair *p, unsigned char *buf, size_t cap)
 {
     char bundle[512];
     struct run r;
-    tmp_path(bundle, sizeof bundle, "good.wwb");
+    proc_tmp_path(bundle, sizeof bundle, "good.wwb");
     run(&r, "--data", p->coach, "bundle", "export", p->group, bundle, NULL);
     EXPECT_EXIT(r, 0);
     return read_bytes(bundle, buf, cap);
@@ -666,10 +595,10 @@ TEST(cli_hostile_bundles)
 
     /* A fresh device that has never seen the group. */
     char fresh[512], path[512];
-    tmp_path(fresh, sizeof fresh, "fresh");
+    proc_tmp_path(fresh, sizeof fresh, "fresh");
     run(&r, "--data", fresh, "init", NULL);
     EXPECT_EXIT(r, 0);
-    tmp_path(path, sizeof path, "bad.wwb");
+    proc_tmp_path(path, sizeof path, "bad.wwb");
 
     memcpy(bad, good, n);
     bad[0] = 'X';
@@ -748,7 +677,7 @@ TEST(cli_english)
 {
     struct run r;
     char dir[512];
-    tmp_path(dir, sizeof dir, "nothing-here");
+    proc_tmp_path(dir, sizeof dir, "nothing-here");
     run(&r, NULL);
     EXPECT_EXIT(r, 0);
     EXPECT_HAS(r.out, "Gebruik: wegwijs");
@@ -788,7 +717,7 @@ TEST(cli_demo_twice)
 {
     struct run r;
     char dir[512];
-    tmp_path(dir, sizeof dir, "demo-data");
+    proc_tmp_path(dir, sizeof dir, "demo-data");
     run(&r, "--data", dir, "demo", NULL);
     EXPECT_EXIT(r, 0);
     EXPECT_HAS(r.out, "== Stap 1: vier apparaten");

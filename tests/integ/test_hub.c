@@ -15,6 +15,7 @@
  * What each device holds is read from its SQLite file, read-only: the set of event hashes
  * (the replicas must hold the same events), the events still waiting for a cause, the keys.
  */
+#include "proc.h"
 #include "runner.h"
 
 #include <arpa/inet.h>
@@ -53,43 +54,6 @@ struct run {
 
 static char out_buf[OUT_MAX + 1], err_buf[ERR_MAX + 1];
 
-static const char *cli_path(void)
-{
-    static char path[PATH_MAX + 16];
-    if (path[0])
-        return path;
-    const char *build = getenv("WW_BUILD");
-    if (build && *build) {
-        snprintf(path, sizeof path, "%s/wegwijs", build);
-        return path;
-    }
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/'); /* .../tests/unit_tests */
-        if (slash) {
-            *slash = '\0';
-            slash = strrchr(exe, '/'); /* .../tests */
-            if (slash) {
-                *slash = '\0';
-                snprintf(path, sizeof path, "%s/wegwijs", exe);
-                if (access(path, X_OK) == 0)
-                    return path;
-            }
-        }
-    }
-    snprintf(path, sizeof path, "build/wegwijs");
-    return path;
-}
-
-static void tmp_path(char *out, size_t cap, const char *name)
-{
-    int n = snprintf(out, cap, "%s/%s", ww_test_tmpdir(), name);
-    if (n < 0 || (size_t)n >= cap)
-        ww_test_fail(__FILE__, __LINE__, "path too long: %s", name);
-}
-
 static long now_ms(void)
 {
     struct timespec ts;
@@ -104,25 +68,13 @@ static void sleep_ms(long ms)
     }
 }
 
-static size_t slurp(const char *path, char *buf, size_t cap)
-{
-    size_t n = 0;
-    FILE *f = fopen(path, "rb");
-    if (f) {
-        n = fread(buf, 1, cap, f);
-        fclose(f);
-    }
-    buf[n] = '\0';
-    return n;
-}
-
 /* Starts the command (args NULL-terminated, without the program name) with its stdout and
  * stderr on the given descriptors. The child dies with this process. */
 static pid_t spawn(const char *const *argv, int out_fd, int err_fd, int close_fd)
 {
     const char *args[MAX_ARGS + 2];
     size_t n = 0;
-    args[n++] = cli_path();
+    args[n++] = proc_cli_path();
     while (argv[n - 1] && n < MAX_ARGS + 1) {
         args[n] = argv[n - 1];
         n++;
@@ -172,8 +124,8 @@ static int wait_bounded(pid_t pid, long ms, int *status)
 static void run_argv(struct run *r, const char *const *argv)
 {
     char out_path[512], err_path[512];
-    tmp_path(out_path, sizeof out_path, "cli.out");
-    tmp_path(err_path, sizeof err_path, "cli.err");
+    proc_tmp_path(out_path, sizeof out_path, "cli.out");
+    proc_tmp_path(err_path, sizeof err_path, "cli.err");
     int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (o < 0 || e < 0)
@@ -190,12 +142,12 @@ static void run_argv(struct run *r, const char *const *argv)
     r->ms = now_ms() - start;
     r->exited = WIFEXITED(status);
     r->code = r->exited ? WEXITSTATUS(status) : WIFSIGNALED(status) ? WTERMSIG(status) : -1;
-    slurp(out_path, out_buf, OUT_MAX);
-    slurp(err_path, err_buf, ERR_MAX);
+    proc_slurp(out_path, out_buf, OUT_MAX);
+    proc_slurp(err_path, err_buf, ERR_MAX);
     r->out = out_buf;
     r->err = err_buf;
     if (r->exited && (r->code == 127 || r->code == 126))
-        ww_test_fail(__FILE__, __LINE__, "cannot run %s", cli_path());
+        ww_test_fail(__FILE__, __LINE__, "cannot run %s", proc_cli_path());
 }
 
 /* run(&r, "--data", dir, "groups", NULL) */
@@ -212,28 +164,6 @@ static void run(struct run *r, ...)
     argv[n] = NULL;
     run_argv(r, argv);
 }
-
-#define EXPECT_EXIT(r, want)                                                                       \
-    do {                                                                                           \
-        if (!(r).exited)                                                                           \
-            ww_test_fail(__FILE__, __LINE__, "killed by signal %d; stderr: %s", (r).code,          \
-                         (r).err);                                                                 \
-        if ((r).code != (want))                                                                    \
-            ww_test_fail(__FILE__, __LINE__, "exit %d, want %d; stdout: %.400s; stderr: %s",       \
-                         (r).code, (want), (r).out, (r).err);                                      \
-    } while (0)
-
-#define EXPECT_HAS(text, needle)                                                                   \
-    do {                                                                                           \
-        if (!strstr((text), (needle)))                                                             \
-            ww_test_fail(__FILE__, __LINE__, "\"%s\" not found in: %.2000s", (needle), (text));    \
-    } while (0)
-
-#define EXPECT_LACKS(text, needle)                                                                 \
-    do {                                                                                           \
-        if (strstr((text), (needle)))                                                              \
-            ww_test_fail(__FILE__, __LINE__, "\"%s\" unexpectedly in: %.2000s", (needle), (text)); \
-    } while (0)
 
 static void first_line(const char *s, char *out, size_t cap)
 {
@@ -397,12 +327,12 @@ static void hub_start(struct bg *h, const char *dir, const char *name)
     h->fd = -1;
     char errname[64];
     snprintf(errname, sizeof errname, "%s.err", name);
-    tmp_path(h->err_path, sizeof h->err_path, errname);
+    proc_tmp_path(h->err_path, sizeof h->err_path, errname);
     int code = 0;
     if (hub_try(h, dir, 0, &code))
         return;
     char err[ERR_MAX + 1];
-    slurp(h->err_path, err, ERR_MAX);
+    proc_slurp(h->err_path, err, ERR_MAX);
     ww_test_fail(__FILE__, __LINE__, "hub --listen 127.0.0.1:0 exited %d: %s", code, err);
 }
 
@@ -423,7 +353,7 @@ static int watch_try(struct bg *w, const char *dir, int hub_port, int port, int 
     long end = now_ms() + START_MS;
     char err[ERR_MAX + 1];
     for (;;) {
-        slurp(w->err_path, err, ERR_MAX);
+        proc_slurp(w->err_path, err, ERR_MAX);
         const char *at = strstr(err, "listen 127.0.0.1:");
         if (at) {
             w->port = (int)strtol(at + 17, NULL, 10);
@@ -449,14 +379,14 @@ static void watch_start(struct bg *w, const char *dir, int hub_port, const char 
     w->fd = -1;
     char fname[64];
     snprintf(fname, sizeof fname, "%s.watch.err", name);
-    tmp_path(w->err_path, sizeof w->err_path, fname);
+    proc_tmp_path(w->err_path, sizeof w->err_path, fname);
     snprintf(fname, sizeof fname, "%s.watch.out", name);
-    tmp_path(w->out_path, sizeof w->out_path, fname);
+    proc_tmp_path(w->out_path, sizeof w->out_path, fname);
     int code = 0;
     if (watch_try(w, dir, hub_port, 0, &code))
         return;
     char err[ERR_MAX + 1];
-    slurp(w->err_path, err, ERR_MAX);
+    proc_slurp(w->err_path, err, ERR_MAX);
     ww_test_fail(__FILE__, __LINE__, "sync --watch --listen 127.0.0.1:0 exited %d: %s", code, err);
 }
 
@@ -473,7 +403,7 @@ static void bg_stop(struct bg *b)
         close(b->fd);
     b->fd = -1;
     char err[ERR_MAX + 1];
-    slurp(b->err_path, err, ERR_MAX);
+    proc_slurp(b->err_path, err, ERR_MAX);
     if (rc != 0)
         ww_test_fail(__FILE__, __LINE__, "still running %d ms after SIGTERM: %s", STOP_MS, err);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -496,7 +426,7 @@ static void expect_alive(const struct bg *b)
     int status = 0;
     if (waitpid(b->pid, &status, WNOHANG) != 0) {
         char err[ERR_MAX + 1];
-        slurp(b->err_path, err, ERR_MAX);
+        proc_slurp(b->err_path, err, ERR_MAX);
         ww_test_fail(__FILE__, __LINE__, "the process ended (status 0x%x): %s", (unsigned)status,
                      err);
     }
@@ -665,7 +595,7 @@ static void world_make(struct world *w, const char *const *roles, int n_learners
             snprintf(d->name, sizeof d->name, "coach");
         else
             snprintf(d->name, sizeof d->name, "%s%d", roles[i - 1], i);
-        tmp_path(d->dir, sizeof d->dir, d->name);
+        proc_tmp_path(d->dir, sizeof d->dir, d->name);
         run(&r, "--data", d->dir, "init", NULL);
         EXPECT_EXIT(r, 0);
         first_line(r.out, d->key, sizeof d->key);
@@ -689,7 +619,7 @@ static void world_make(struct world *w, const char *const *roles, int n_learners
         first_line(r.out, d->member, sizeof d->member);
         ASSERT(is_hex(d->member, 32));
     }
-    tmp_path(w->hub_dir, sizeof w->hub_dir, "hub");
+    proc_tmp_path(w->hub_dir, sizeof w->hub_dir, "hub");
     hub_start(&w->hub, w->hub_dir, "hub");
     snprintf(w->hub_addr, sizeof w->hub_addr, "127.0.0.1:%d", w->hub.port);
 }
@@ -999,7 +929,7 @@ static void start_watch_plain(struct bg *b, const char *dir, const char *addr, c
 {
     memset(b, 0, sizeof *b);
     b->fd = -1;
-    tmp_path(b->err_path, sizeof b->err_path, name);
+    proc_tmp_path(b->err_path, sizeof b->err_path, name);
     int e = open(b->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     ASSERT(e >= 0);
     const char *argv[] = {"--data", dir, "sync", addr, "--watch", NULL};
@@ -1339,7 +1269,7 @@ TEST(hub_bad_input)
     sync_ok(&w, COACH, w.hub_addr, 0);
     expect_alive(&w.hub);
     char err[ERR_MAX + 1];
-    slurp(w.hub.err_path, err, ERR_MAX);
+    proc_slurp(w.hub.err_path, err, ERR_MAX);
     EXPECT_HAS(err, "error=");
     bg_stop(&w.hub);
 }

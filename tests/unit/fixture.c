@@ -131,13 +131,21 @@ long fx_count(struct ww_store *s, const char *sql)
 
 void fx_digest(struct ww_store *s, uint8_t out[32])
 {
+    fx_digest_except(s, NULL, out);
+}
+
+void fx_digest_except(struct ww_store *s, const char *skip, uint8_t out[32])
+{
     static const char *const tables[] = {
-        "groups",  "members",   "devices", "challenges",    "schedule", "days_off", "reflections",
-        "climate", "reactions", "signals", "signal_states", "signoffs", "erasures",
+        "groups",   "members",       "devices",  "challenges", "schedule",
+        "days_off", "reflections",   "climate",  "reactions",  "reaction_dels",
+        "signals",  "signal_states", "signoffs", "erasures",
     };
     crypto_generichash_state h;
     crypto_generichash_init(&h, NULL, 0, 32);
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
+        if (skip && !strcmp(tables[t], skip))
+            continue;
         char sql[128];
         snprintf(sql, sizeof sql, "SELECT * FROM %s ORDER BY 1, 2, 3", tables[t]);
         sqlite3_stmt *st;

@@ -26,6 +26,8 @@ size_t fx_sync(struct ww_store *from, struct ww_store *to, const uint8_t gid[16]
 void fx_sync2(struct ww_store *a, struct ww_store *b, const uint8_t gid[16]);
 /* BLAKE2b of every materialised table, ordered by primary key. */
 void fx_digest(struct ww_store *s, uint8_t out[32]);
+/* The same without one table (NULL: none). */
+void fx_digest_except(struct ww_store *s, const char *skip, uint8_t out[32]);
 /* Counts rows of a table matching a WHERE clause (test-only SQL). */
 long fx_count(struct ww_store *s, const char *sql);
 void fx_device(struct ww_store *s, uint8_t pk[32]);

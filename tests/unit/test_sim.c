@@ -672,31 +672,7 @@ static void events_digest(struct ww_store *s, uint8_t out[32])
  * sees them. */
 static void state_digest(struct ww_store *s, uint8_t out[32])
 {
-    static const char *const tables[] = {
-        "groups",      "members",   "devices", "challenges",    "schedule", "days_off",
-        "reflections", "reactions", "signals", "signal_states", "signoffs", "erasures",
-    };
-    crypto_generichash_state h;
-    crypto_generichash_init(&h, NULL, 0, 32);
-    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
-        char sql[128];
-        snprintf(sql, sizeof sql, "SELECT * FROM %s ORDER BY 1, 2, 3", tables[t]);
-        sqlite3_stmt *st;
-        ASSERT_EQ(sqlite3_prepare_v2(s->db, sql, -1, &st, NULL), SQLITE_OK);
-        crypto_generichash_update(&h, (const uint8_t *)tables[t], strlen(tables[t]));
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            for (int c = 0; c < sqlite3_column_count(st); c++) {
-                uint8_t type = (uint8_t)sqlite3_column_type(st, c);
-                crypto_generichash_update(&h, &type, 1);
-                const void *p = sqlite3_column_blob(st, c);
-                int n = sqlite3_column_bytes(st, c);
-                if (p && n > 0)
-                    crypto_generichash_update(&h, p, (size_t)n);
-            }
-        }
-        sqlite3_finalize(st);
-    }
-    crypto_generichash_final(&h, out, 32);
+    fx_digest_except(s, "climate", out);
 }
 
 /* Events held by each device, summed, less those it wrote itself: the copies sync made. */

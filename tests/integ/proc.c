@@ -1,0 +1,58 @@
+/*
+ * proc.c - helpers of the tests that run the real binary (proc.h).
+ */
+#include "proc.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+const char *proc_cli_path(void)
+{
+    static char path[PATH_MAX + 16];
+    if (path[0])
+        return path;
+    const char *build = getenv("WW_BUILD");
+    if (build && *build) {
+        snprintf(path, sizeof path, "%s/wegwijs", build);
+        return path;
+    }
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/'); /* .../tests/unit_tests */
+        if (slash) {
+            *slash = '\0';
+            slash = strrchr(exe, '/'); /* .../tests */
+            if (slash) {
+                *slash = '\0';
+                snprintf(path, sizeof path, "%s/wegwijs", exe);
+                if (access(path, X_OK) == 0)
+                    return path;
+            }
+        }
+    }
+    snprintf(path, sizeof path, "build/wegwijs");
+    return path;
+}
+
+void proc_tmp_path(char *out, size_t cap, const char *name)
+{
+    int n = snprintf(out, cap, "%s/%s", ww_test_tmpdir(), name);
+    if (n < 0 || (size_t)n >= cap)
+        ww_test_fail(__FILE__, __LINE__, "path too long: %s", name);
+}
+
+size_t proc_slurp(const char *path, char *buf, size_t cap)
+{
+    size_t n = 0;
+    FILE *f = fopen(path, "rb");
+    if (f) {
+        n = fread(buf, 1, cap, f);
+        fclose(f);
+    }
+    buf[n] = '\0';
+    return n;
+}

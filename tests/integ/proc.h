@@ -1,0 +1,44 @@
+/*
+ * proc.h - what the tests that run the real `wegwijs` binary share: where the binary is,
+ * paths in the test's folder, reading a captured output, and the checks on a run.
+ */
+#ifndef WW_TEST_PROC_H
+#define WW_TEST_PROC_H
+
+#include <stddef.h>
+#include <string.h>
+
+#include "runner.h"
+
+/* The binary next to the test binary ($BUILD/tests/unit_tests -> $BUILD/wegwijs), or
+ * $WW_BUILD/wegwijs, or build/wegwijs. */
+const char *proc_cli_path(void);
+/* out = the test's folder / name; a path too long fails the test. */
+void proc_tmp_path(char *out, size_t cap, const char *name);
+/* Reads at most cap bytes of a file into buf and NUL-terminates it; the byte count. */
+size_t proc_slurp(const char *path, char *buf, size_t cap);
+
+/* The run ended by a normal exit with status `want`; on failure prints what it said. */
+#define EXPECT_EXIT(r, want)                                                                       \
+    do {                                                                                           \
+        if (!(r).exited)                                                                           \
+            ww_test_fail(__FILE__, __LINE__, "killed by signal %d; stderr: %s", (r).code,          \
+                         (r).err);                                                                 \
+        if ((r).code != (want))                                                                    \
+            ww_test_fail(__FILE__, __LINE__, "exit %d, want %d; stdout: %.400s; stderr: %s",       \
+                         (r).code, (want), (r).out, (r).err);                                      \
+    } while (0)
+
+#define EXPECT_HAS(text, needle)                                                                   \
+    do {                                                                                           \
+        if (!strstr((text), (needle)))                                                             \
+            ww_test_fail(__FILE__, __LINE__, "\"%s\" not found in: %.2000s", (needle), (text));    \
+    } while (0)
+
+#define EXPECT_LACKS(text, needle)                                                                 \
+    do {                                                                                           \
+        if (strstr((text), (needle)))                                                              \
+            ww_test_fail(__FILE__, __LINE__, "\"%s\" unexpectedly in: %.2000s", (needle), (text)); \
+    } while (0)
+
+#endif
