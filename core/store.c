@@ -381,7 +381,6 @@ int ww_store_open(const char *dir, const struct ww_options *opt, struct ww_store
         return WW_ENOMEM;
     if (opt)
         s->opt = *opt;
-    ww_buf_init(&s->scratch, WW_MAX_FRAME);
     s->cache = &s->caches[0];
     s->generation = 1; /* entries start at 0: none is current */
     s->dir = path_join(dir, "");
@@ -443,7 +442,6 @@ err_after_identity:
     ww_identity_free(s);
 err_after_alloc:
     ww_free(s->dir);
-    ww_buf_free(&s->scratch);
     ww_free(s);
     return rc;
 }
@@ -455,7 +453,6 @@ void ww_store_close(struct ww_store *s)
     finalize_all(s);
     sqlite3_close(s->db);
     ww_identity_free(s);
-    ww_buf_free(&s->scratch);
     ww_free(s->dir);
     sodium_memzero(s->caches, sizeof s->caches); /* they hold keys */
     ww_free(s);

@@ -51,8 +51,7 @@ struct ww_store {
     struct ww_group_cache *cache; /* the group of the last ww_cache_load */
     uint64_t generation;
     uint64_t tick;
-    int tx_depth;          /* 0 outside a transaction; 1 in one; more in savepoints inside it */
-    struct ww_buf scratch; /* reusable encode buffer */
+    int tx_depth; /* 0 outside a transaction; 1 in one; more in savepoints inside it */
 };
 
 /* ---- store.c ---- */
