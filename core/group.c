@@ -425,7 +425,8 @@ static int fill_group(struct ww_store *s, sqlite3_stmt *st, struct ww_group_info
     g->tz = (const char *)sqlite3_column_text(st, 2);
     g->start_date = (uint32_t)sqlite3_column_int64(st, 3);
     g->epoch = (uint32_t)sqlite3_column_int64(st, 5);
-    g->is_owner = !memcmp(sqlite3_column_blob(st, 4), s->pk, 32);
+    memcpy(g->owner, sqlite3_column_blob(st, 4), 32);
+    g->is_owner = !memcmp(g->owner, s->pk, 32);
     g->has_aggregator = sqlite3_column_type(st, 6) != SQLITE_NULL;
     if (sqlite3_column_type(st, 7) != SQLITE_NULL) {
         memcpy(g->my_member, sqlite3_column_blob(st, 7), 16);
@@ -433,13 +434,19 @@ static int fill_group(struct ww_store *s, sqlite3_stmt *st, struct ww_group_info
         if (sqlite3_column_type(st, 9) != SQLITE_NULL)
             g->my_role = 0; /* removed */
     }
+    if (sqlite3_column_type(st, 10) != SQLITE_NULL) {
+        g->has_hub = 1;
+        memcpy(g->hub, sqlite3_column_blob(st, 10), 32);
+        g->hub_addr = (const char *)sqlite3_column_text(st, 11);
+    }
     return 0;
 }
 
 #define GROUP_SELECT                                                                               \
     "SELECT g.gid, g.name, g.tz, g.start_date, g.owner, g.epoch, g.agg_pk, m.member, m.role, "     \
-    "m.removed_epoch FROM groups g LEFT JOIN devices d ON d.gid=g.gid AND d.device=?1 LEFT JOIN "  \
-    "members m ON m.gid=g.gid AND m.member=d.member "
+    "m.removed_epoch, h.hub, h.addr FROM groups g LEFT JOIN devices d ON d.gid=g.gid AND "         \
+    "d.device=?1 LEFT JOIN members m ON m.gid=g.gid AND m.member=d.member LEFT JOIN group_hubs h " \
+    "ON h.gid=g.gid "
 
 int ww_group_get(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                  void (*cb)(void *ud, const struct ww_group_info *g), void *ud)
@@ -580,6 +587,24 @@ int ww_member_remove(struct ww_store *s, const uint8_t group[WW_ID_LEN],
     if (rc == 0 && hash_out)
         memcpy(hash_out, a.hash, sizeof a.hash);
     return rc;
+}
+
+int ww_group_hub_set(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                     const uint8_t hub[WW_KEY_LEN], const char *addr,
+                     uint8_t hash_out[WW_EVENT_HASH_LEN])
+{
+    if (!s || !group || !hub)
+        return WW_EINVAL;
+    int rc = ww_text_check(addr, WW_MAX_ADDR, 0);
+    if (rc != 0)
+        return rc;
+    struct ww_body body;
+    memset(&body, 0, sizeof body);
+    body.kind = WW_KIND_GROUP_HUB;
+    memcpy(body.u.group_hub.hub, hub, 32);
+    body.u.group_hub.addr = ww_slice_of(addr);
+    struct ww_emit e = {.kind = WW_KIND_GROUP_HUB, .audience = WW_AUD_PLAIN, .body = &body};
+    return ww_emit_tx(s, group, &e, hash_out);
 }
 
 int ww_members_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],

@@ -1,6 +1,6 @@
 /*
  * kind_control.c - the control plane: group.create, member.add, member.remove, device.add,
- * key.epoch, key.share and erase.
+ * key.epoch, key.share, erase and group.hub.
  *
  * Control events are PLAIN (signed, not encrypted) so that every forwarder can check them,
  * and all but key.share and erase come from the owner device alone: the group's membership
@@ -351,4 +351,33 @@ const struct ww_kind_rule ww_kind_erase = {
     .audiences = WW_AUD_BIT(WW_AUD_PLAIN),
     .check = check_erase,
     .apply = apply_erase,
+};
+
+/* ---- group.hub ---- */
+
+/* The group's hub: one record, replaced by the owner's newer write. A hub reads it to know
+ * that the group asked to be served there (PROTOCOL.md 6.18). */
+static int apply_group_hub(struct ww_store *s, struct ww_event *ev)
+{
+    const struct ww_header *h = &ev->env->h;
+    const struct ww_body_group_hub *b = &ev->body->u.group_hub;
+    sqlite3_stmt *st = ww_sql(s, "INSERT INTO group_hubs(gid, hub, addr, hlc, author) "
+                                 "VALUES(?1,?2,?3,?4,?5) ON CONFLICT(gid) DO UPDATE SET "
+                                 "hub=excluded.hub, addr=excluded.addr, hlc=excluded.hlc, "
+                                 "author=excluded.author" WW_LWW("group_hubs"));
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, h->group, 16);
+    ww_bind_blob(st, 2, b->hub, 32);
+    ww_bind_text(st, 3, &b->addr);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)h->hlc);
+    ww_bind_blob(st, 5, h->author, 32);
+    return ww_sql_done(s, st);
+}
+
+const struct ww_kind_rule ww_kind_group_hub = {
+    .roles = WW_ROLE_BIT(WW_ROLE_COACH),
+    .audiences = WW_AUD_BIT(WW_AUD_PLAIN),
+    .owner_only = 1,
+    .apply = apply_group_hub,
 };

@@ -311,6 +311,11 @@ static const char schema_v2[] =
     "CREATE TABLE reaction_dels(gid BLOB NOT NULL, target BLOB NOT NULL, member BLOB NOT NULL,"
     " hlc INTEGER NOT NULL, PRIMARY KEY(gid, target, member)) WITHOUT ROWID;";
 
+/* Schema version 3: the hub each group named (group.hub), last writer wins. */
+static const char schema_v3[] =
+    "CREATE TABLE group_hubs(gid BLOB PRIMARY KEY, hub BLOB NOT NULL, addr TEXT NOT NULL,"
+    " hlc INTEGER NOT NULL, author BLOB NOT NULL) WITHOUT ROWID;";
+
 /* Brings the schema to WW_SCHEMA_VERSION, or refuses a store from a newer version. */
 static int migrate(struct ww_store *s)
 {
@@ -329,8 +334,10 @@ static int migrate(struct ww_store *s)
     /* Each later version is one step here, inside the same transaction. */
     if (rc == 0 && version < 2)
         rc = ww_db_exec(s, schema_v2);
+    if (rc == 0 && version < 3)
+        rc = ww_db_exec(s, schema_v3);
     if (rc == 0)
-        rc = ww_db_exec(s, "PRAGMA user_version = 2");
+        rc = ww_db_exec(s, "PRAGMA user_version = " WW_STR(WW_SCHEMA_VERSION));
     if (rc == 0)
         rc = ww_db_exec(s, "COMMIT");
     if (rc != 0)

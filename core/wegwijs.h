@@ -72,13 +72,17 @@ int ww_store_aggregator_pk(struct ww_store *s, uint8_t pk[WW_KEY_LEN]);
 struct ww_group_info {
     uint8_t id[WW_ID_LEN];
     const char *name;
-    const char *tz;      /* IANA name, e.g. "Europe/Amsterdam" */
-    uint32_t start_date; /* the group's first day; week 1 starts here */
-    uint32_t epoch;      /* current key epoch */
-    int is_owner;        /* this device created the group */
+    const char *tz;            /* IANA name, e.g. "Europe/Amsterdam" */
+    uint32_t start_date;       /* the group's first day; week 1 starts here */
+    uint32_t epoch;            /* current key epoch */
+    int is_owner;              /* this device created the group */
+    uint8_t owner[WW_KEY_LEN]; /* the owner device's key */
     int has_aggregator;
     uint8_t my_member[WW_ID_LEN];
     int my_role; /* 0 when this device is not (or no longer) a member */
+    int has_hub; /* the owner named the group's hub (ww_group_hub_set) */
+    uint8_t hub[WW_KEY_LEN];
+    const char *hub_addr; /* "host:port", or "" */
 };
 
 /*
@@ -92,6 +96,15 @@ int ww_group_get(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                  void (*cb)(void *ud, const struct ww_group_info *g), void *ud);
 int ww_groups_list(struct ww_store *s, void (*cb)(void *ud, const struct ww_group_info *g),
                    void *ud);
+/*
+ * The owner device names the hub the group syncs through: its device key, which a device
+ * dialling it checks in the handshake, and where it listens ("host:port", or "" when the
+ * devices are told otherwise). A hub serves only groups that named it. The newest naming
+ * wins. WW_EROLE unless this is the owner device.
+ */
+int ww_group_hub_set(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                     const uint8_t hub[WW_KEY_LEN], const char *addr,
+                     uint8_t hash_out[WW_EVENT_HASH_LEN]);
 
 struct ww_member_info {
     uint8_t id[WW_ID_LEN];

@@ -624,6 +624,36 @@ static int read_reaction_del(struct ww_mp_reader *r, struct ww_body_reaction_del
     return ww_mp_read_bin_exact(r, WW_HASH_LEN, b->target);
 }
 
+/* ---- group.hub (18) --------------------------------------------------------------------- */
+
+enum { group_hub_fields = 2 };
+
+/* The address is empty or "host:port" in the characters of a host name or an IP literal,
+ * so a device can dial it as it is and a log can print it as it is. */
+static int check_group_hub(const struct ww_body_group_hub *b)
+{
+    WW_TRY(ww_mp_check_text(b->addr, 0, WW_MAX_ADDR));
+    for (size_t i = 0; i < b->addr.len; i++) {
+        uint8_t c = b->addr.p[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '-' || c == ':' || c == '[' || c == ']'))
+            return WW_EINVAL;
+    }
+    return 0;
+}
+
+static void write_group_hub(struct ww_mp_writer *w, const struct ww_body_group_hub *b)
+{
+    ww_mp_put_bin(w, b->hub, WW_PK_LEN);
+    ww_mp_put_str(w, b->addr);
+}
+
+static int read_group_hub(struct ww_mp_reader *r, struct ww_body_group_hub *b)
+{
+    WW_TRY(ww_mp_read_bin_exact(r, WW_PK_LEN, b->hub));
+    return ww_mp_read_str(r, WW_MAX_ADDR, &b->addr);
+}
+
 /* ---- The table of kinds ----------------------------------------------------------------- */
 
 /* Each kind's functions reached through the whole body, so that one table holds them all;

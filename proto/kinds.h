@@ -33,6 +33,7 @@
     X(14, SIGNAL_RESOLVE, signal_resolve, "signal.resolve", signal_resolve)                        \
     X(15, SIGNOFF_PUT, signoff_put, "signoff.put", signoff)                                        \
     X(16, ERASE, erase, "erase", erase)                                                            \
-    X(17, REACTION_DEL, reaction_del, "reaction.del", reaction_del)
+    X(17, REACTION_DEL, reaction_del, "reaction.del", reaction_del)                                \
+    X(18, GROUP_HUB, group_hub, "group.hub", group_hub)
 
 #endif

@@ -68,6 +68,7 @@
 #define WW_MAX_SIGNAL     500
 #define WW_MAX_NOTE       500
 #define WW_MAX_ERROR_TEXT 200
+#define WW_MAX_ADDR       255 /* a hub's "host:port" */
 
 /* A borrowed byte range. A string slice is UTF-8 and not NUL-terminated. */
 struct ww_slice {
@@ -261,6 +262,12 @@ struct ww_body_reaction_del {
     uint8_t target[WW_HASH_LEN]; /* event hash of the reaction.put withdrawn */
 };
 
+/* The hub the group syncs through, named by the owner device; see PROTOCOL.md 6.18. */
+struct ww_body_group_hub {
+    uint8_t hub[WW_PK_LEN]; /* the hub's device key, proven in the handshake */
+    struct ww_slice addr;   /* "host:port" where it listens; 0..WW_MAX_ADDR bytes */
+};
+
 struct ww_body_signal_raise {
     uint8_t category;     /* enum ww_signal_category */
     struct ww_slice text; /* 1..WW_MAX_SIGNAL */
@@ -301,6 +308,7 @@ struct ww_body {
         struct ww_body_signoff signoff;
         struct ww_body_member_ref erase;
         struct ww_body_reaction_del reaction_del;
+        struct ww_body_group_hub group_hub;
     } u;
     struct ww_ext ext;
 };

@@ -371,22 +371,71 @@ static void member_cb(void *ud, const struct ww_member_info *m)
             mc->found = 1;
 }
 
+struct group_seen {
+    int known;
+    struct ww_group_info g; /* without its strings */
+};
+
 static void group_cb(void *ud, const struct ww_group_info *g)
 {
-    (void)g;
-    *(int *)ud = 1;
+    struct group_seen *gs = ud;
+    gs->known = 1;
+    gs->g = *g;
+    gs->g.name = gs->g.tz = gs->g.hub_addr = NULL;
 }
 
-/* May this connection's peer sync the group? A device of an active member may; a hub also
- * takes a group it does not know yet from whoever brings it (its creator's first upload),
- * when configured to. */
+/* Events this store holds of a group (each author's log is gap-free up to its seq). */
+static int held_events(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint64_t *out)
+{
+    struct ww_vv_item vv[WW_MAX_VV];
+    size_t n = 0;
+    int rc = ww_sync_vv(s, group, vv, WW_MAX_VV, &n);
+    *out = 0;
+    for (size_t i = 0; rc == 0 && i < n && i < WW_MAX_VV; i++)
+        *out += vv[i].seq;
+    return rc;
+}
+
+/* Does this hub serve a group it holds? One that names this hub, if its owner is a coach
+ * the hub accepts; one that names no hub yet only on probation, up to WW_HUB_PROBATION
+ * events, so that its owner's log can reach the naming (PROTOCOL.md 9.9). */
+static int hub_serves(struct ww_node *n, const uint8_t group[WW_ID_LEN],
+                      const struct ww_group_info *g)
+{
+    if (n->cfg.n_coaches) {
+        size_t i = 0;
+        while (i < n->cfg.n_coaches && memcmp(n->cfg.coaches[i], g->owner, WW_KEY_LEN))
+            i++;
+        if (i == n->cfg.n_coaches)
+            return WW_EGROUP;
+    }
+    if (g->has_hub) {
+        uint8_t me[WW_KEY_LEN];
+        ww_store_device(n->cfg.store, me);
+        return memcmp(g->hub, me, WW_KEY_LEN) ? WW_EGROUP : 0;
+    }
+    uint64_t held = 0;
+    int rc = held_events(n->cfg.store, group, &held);
+    if (rc == 0 && held > n->cfg.probation)
+        rc = WW_EGROUP;
+    return rc;
+}
+
+/* May this connection's peer sync the group? A device of an active member may, on a hub
+ * only for a group the hub serves; a hub also takes a group it does not know yet from
+ * whoever brings it (its creator's first upload), when configured to. The session asks
+ * again after each batch it applied, before committing it, so a group that turns out to
+ * name another hub leaves nothing behind. */
 static int may_sync(struct conn *c, const uint8_t group[WW_ID_LEN])
 {
     struct ww_node *n = c->node;
-    int known = 0;
-    int rc = ww_group_get(n->cfg.store, group, group_cb, &known);
-    if (rc == WW_EGROUP || rc == WW_ENOTFOUND || (rc == 0 && !known))
+    struct group_seen gs;
+    memset(&gs, 0, sizeof gs);
+    int rc = ww_group_get(n->cfg.store, group, group_cb, &gs);
+    if (rc == WW_EGROUP || rc == WW_ENOTFOUND || (rc == 0 && !gs.known))
         return n->cfg.hub && n->cfg.accept_new_groups ? 0 : WW_EGROUP;
+    if (rc == 0 && n->cfg.hub)
+        rc = hub_serves(n, group, &gs.g);
     if (rc != 0)
         return rc;
     struct member_check mc = {c->ss.cfg.peer, 0};
@@ -466,6 +515,7 @@ static int start_session(struct conn *c)
     cfg.ud = c;
     cfg.send = session_send;
     cfg.may_sync = session_may_sync;
+    cfg.recheck_batches = n->cfg.hub;
     cfg.changed = session_changed;
     cfg.grouped = session_grouped;
     cfg.writable = session_writable;
@@ -757,6 +807,8 @@ int ww_node_new(uv_loop_t *loop, const struct ww_node_cfg *cfg, struct ww_node *
     n->cfg = *cfg;
     if (!n->cfg.max_conns)
         n->cfg.max_conns = 20000;
+    if (!n->cfg.probation)
+        n->cfg.probation = WW_HUB_PROBATION;
     if (!n->cfg.max_conns_per_ip)
         n->cfg.max_conns_per_ip = 256;
     if (!n->cfg.handshake_ms)

@@ -466,6 +466,14 @@ static int on_batch(struct ww_session *ss, const struct ww_frame *f)
         ww_session_send_error(ss, WW_WIRE_PROTOCOL, "invalid event in batch");
         return fail(ss, WW_EINVAL, "the peer sent an event that is not valid");
     }
+    int denied = rc == 0 && ss->cfg.recheck_batches && ss->cfg.may_sync
+                     ? ss->cfg.may_sync(ss->cfg.ud, gid)
+                     : 0;
+    if (denied) {
+        ww_store_rollback(s);
+        ww_session_send_error(ss, WW_WIRE_DENIED, "not allowed to sync this group");
+        return fail(ss, denied, "the peer may not sync this group");
+    }
     if (rc == 0)
         rc = ww_store_commit(s);
     else

@@ -46,6 +46,9 @@ struct ww_session_cfg {
     /* May the peer sync this group? 0 to allow; else a WW_E* code (the session answers
      * ERROR DENIED and fails). NULL allows every group. */
     int (*may_sync)(void *ud, const uint8_t group[WW_ID_LEN]);
+    /* Ask may_sync again after applying each batch, inside its transaction: a refusal then
+     * rolls the batch back (a hub learns from a group's own events whether it serves it). */
+    int recheck_batches;
     /* A batch of this session applied events to a group (after its transaction
      * committed); `control` when one of them changed the group's members or keys. A hub
      * pumps the group's other sessions and re-checks who may sync it. May be NULL. */

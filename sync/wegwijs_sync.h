@@ -25,6 +25,9 @@
 
 struct ww_node;
 
+/* Events a hub holds of a group that names no hub yet (see ww_node_cfg). */
+#define WW_HUB_PROBATION 4096
+
 /* What happened to a connection (ww_node_cfg.on_conn). */
 enum ww_conn_event {
     WW_CONN_UP = 1,     /* the handshake completed: peer is known */
@@ -47,7 +50,13 @@ struct ww_node_cfg {
     struct ww_store *store;
     int hub;               /* serve as a hub (see above) */
     int accept_new_groups; /* a hub stores a group it does not know yet (its creator's upload) */
-    uint32_t max_conns;    /* 0: 20000 */
+    /* A hub serves only groups that name it (ww_group_hub_set); a group that names no hub
+     * yet is held on probation up to WW_HUB_PROBATION events. With n_coaches > 0, only
+     * groups whose owner device is one of these keys (the array must outlive the node). */
+    const uint8_t (*coaches)[WW_KEY_LEN];
+    size_t n_coaches;
+    uint32_t probation;        /* 0: WW_HUB_PROBATION */
+    uint32_t max_conns;        /* 0: 20000 */
     uint32_t max_conns_per_ip; /* connections still in their handshake, per address; 0: 256 */
     uint64_t handshake_ms;   /* a connection that has not completed its handshake by then closes; 0:
                                 10000 */

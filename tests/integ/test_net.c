@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -166,6 +167,96 @@ TEST(net_hub_denies_a_stranger)
     ww_store_close(x);
     ww_store_close(hub_store);
     fx_group_close(&g);
+}
+
+/* The coach dials a hub node (cfg as given) once for one group; returns the error. */
+static int upload(const struct ww_node_cfg *hub_cfg, struct ww_store *coach_store,
+                  const uint8_t gid[WW_ID_LEN])
+{
+    uv_loop_t loop;
+    ASSERT_OK(uv_loop_init(&loop));
+    struct watch wh = {0}, wc = {0};
+    struct ww_node_cfg cfg = *hub_cfg;
+    cfg.ud = &wh;
+    cfg.on_conn = on_conn;
+    struct ww_node *hub = NULL;
+    ASSERT_OK(ww_node_new(&loop, &cfg, &hub));
+    struct ww_node *coach = node(&loop, coach_store, 0, &wc);
+    ASSERT_OK(ww_node_listen(hub, "127.0.0.1", 0));
+    ASSERT_OK(ww_node_dial(coach, "127.0.0.1", ww_node_port(hub), NULL,
+                           (const uint8_t(*)[WW_ID_LEN])gid, 1, 1));
+    run_until(&loop, &wc.down, 1);
+    int n_closed = 0;
+    ww_node_close(coach, closed, &n_closed);
+    ww_node_close(hub, closed, &n_closed);
+    run_until(&loop, &n_closed, 2);
+    ASSERT_OK(uv_loop_close(&loop));
+    return wc.last_error;
+}
+
+static long held_by(struct ww_store *s, const uint8_t gid[WW_ID_LEN])
+{
+    char hex[2 * WW_ID_LEN + 1], sql[128];
+    ww_hex(gid, WW_ID_LEN, hex);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM logs WHERE gid=x'%s'", hex);
+    return fx_count(s, sql);
+}
+
+/* A hub serves a group that names it; one that names another hub, one that names none
+ * beyond probation, and one whose coach the hub does not accept are refused, and the hub
+ * keeps nothing of them. */
+TEST(net_hub_serves_only_groups_that_name_it)
+{
+    struct ww_store *hub_store = fx_open("hub");
+    uint8_t hub_pk[WW_KEY_LEN], other[WW_KEY_LEN];
+    ww_store_device(hub_store, hub_pk);
+    memset(other, 0x5a, sizeof other);
+    struct ww_node_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.store = hub_store;
+    cfg.hub = 1;
+    cfg.accept_new_groups = 1;
+    cfg.probation = 12;
+    struct fx_group g;
+    fx_group_make(&g, 1, 0, NULL);
+    struct ww_store *c = g.coach, *other_coach = fx_open("coach2");
+    uint8_t elsewhere[WW_ID_LEN], unnamed[WW_ID_LEN], foreign[WW_ID_LEN];
+    ASSERT_OK(ww_group_create(c, "Elders", NULL, 0, "Coach", NULL, elsewhere));
+    ASSERT_OK(ww_group_create(c, "Nergens", NULL, 0, "Coach", NULL, unnamed));
+    ASSERT_OK(ww_group_create(other_coach, "Vreemd", NULL, 0, "Coach", NULL, foreign));
+    uint32_t d;
+    ASSERT_OK(ww_day_today(c, g.gid, &d));
+    for (uint32_t i = 0; i < 20; i++)
+        ASSERT_OK(ww_challenge_schedule(c, unnamed, d + i, "W04", NULL));
+    ASSERT_ERR(ww_group_hub_set(g.st[0], g.gid, hub_pk, "", NULL), WW_EROLE);
+    ASSERT_ERR(ww_group_hub_set(c, g.gid, hub_pk, "a b", NULL), WW_EINVAL);
+    ASSERT_OK(ww_group_hub_set(c, g.gid, hub_pk, "127.0.0.1:7420", NULL));
+    ASSERT_OK(ww_group_hub_set(c, elsewhere, other, "", NULL));
+
+    ASSERT_OK(upload(&cfg, c, g.gid));
+    ASSERT_EQ(held_by(hub_store, g.gid), held_by(c, g.gid));
+    ASSERT_ERR(upload(&cfg, c, elsewhere), WW_ENOTMEMBER);
+    ASSERT_EQ(held_by(hub_store, elsewhere), 0);
+    ASSERT_ERR(upload(&cfg, c, unnamed), WW_ENOTMEMBER);
+    ASSERT_EQ(held_by(hub_store, unnamed), 0);
+    /* Once it names the hub, the same group is served. */
+    ASSERT_OK(ww_group_hub_set(c, unnamed, hub_pk, "", NULL));
+    ASSERT_OK(upload(&cfg, c, unnamed));
+    ASSERT_GT(held_by(hub_store, unnamed), 0);
+
+    /* A hub that accepts one coach only refuses the others, even when named. */
+    uint8_t accepted[1][WW_KEY_LEN];
+    ww_store_device(c, accepted[0]);
+    ASSERT_OK(ww_group_hub_set(other_coach, foreign, hub_pk, "", NULL));
+    cfg.coaches = (const uint8_t(*)[WW_KEY_LEN])accepted;
+    cfg.n_coaches = 1;
+    ASSERT_ERR(upload(&cfg, other_coach, foreign), WW_ENOTMEMBER);
+    ASSERT_EQ(held_by(hub_store, foreign), 0);
+    ASSERT_OK(upload(&cfg, c, g.gid));
+
+    ww_store_close(other_coach);
+    fx_group_close(&g);
+    ww_store_close(hub_store);
 }
 
 /* A raw TCP connection to 127.0.0.1:port, non-blocking once connected. */

@@ -688,7 +688,7 @@ TEST(proto_codec_unknown_kinds_and_types)
         "key.epoch",    "key.share",      "challenge.define", "challenge.schedule",
         "day.off",      "reflection.put", "climate.put",      "reaction.put",
         "signal.raise", "signal.resolve", "signoff.put",      "erase",
-        "reaction.del",
+        "reaction.del", "group.hub",
     };
     ASSERT_EQ(sizeof names / sizeof names[0], WW_KIND_MAX_KNOWN);
     for (uint16_t k = 1; k <= WW_KIND_MAX_KNOWN; k++)

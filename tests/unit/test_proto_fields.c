@@ -471,6 +471,23 @@ TEST(proto_body_reaction_del_bounds)
     RUN("reaction.del", VEC_BODY, WW_KIND_REACTION_DEL, base, cases);
 }
 
+TEST(proto_body_group_hub_bounds)
+{
+    static const struct item base[] = {A(2), B(32), S("hub.example.nl:7420")};
+    static const struct fcase cases[] = {
+        R(1, B(31), WW_ERANGE),
+        R(1, B(33), WW_ETOOBIG),
+        R(2, S(""), 0),
+        R(2, SN(255), 0),
+        R(2, SN(256), WW_ETOOBIG),
+        R(2, NIL, WW_ETYPE),
+        R(2, S("a b:1"), WW_EINVAL),
+        R(2, S("[::1]:7420"), 0),
+        R(2, S("h\xc3\xa9:1"), WW_EINVAL),
+    };
+    RUN("group.hub", VEC_BODY, WW_KIND_GROUP_HUB, base, cases);
+}
+
 TEST(proto_body_signal_raise_bounds)
 {
     static const struct item base[] = {A(3), U(1), S("Druk"), B(16)};

@@ -182,6 +182,7 @@ BODIES = {
     15: [("member", "b"), ("code", "s"), ("date", "u"), ("level", "u"), ("note", "s")],
     16: [("member", "b")],
     17: [("target", "b")],
+    18: [("hub", "b"), ("addr", "s")],
 }
 FRAMES = {
     1: [("version", "u"), ("caps", "u"), ("eph", "b")],
