@@ -165,13 +165,16 @@ int ww_log_vv(struct ww_store *s, const uint8_t gid[16],
 /* One author's candidates for ww_log_missing: the ids and hlcs of its next events. */
 struct cand {
     const uint8_t *author; /* into the authors block */
+    int rank;              /* 0 this device, 1 the owner device, 2 the others */
     int64_t *id, *hlc;
     size_t n, at;
 };
 
-/* x before y in the order events are sent: (hlc, author, seq). */
+/* x before y in the order events are sent: (rank, hlc, author, seq). */
 static int cand_before(const struct cand *x, const struct cand *y)
 {
+    if (x->rank != y->rank)
+        return x->rank < y->rank;
     int64_t hx = x->hlc[x->at], hy = y->hlc[y->at];
     if (hx != hy)
         return hx < hy;
@@ -185,6 +188,11 @@ static int cand_before(const struct cand *x, const struct cand *y)
  * of those runs by hlc (each author's hlc rises with its seq): read at most max_events + 1
  * (id, hlc) pairs per author through the primary key, merge, then fetch the bodies of the
  * chosen ones. The cost is that of the page, not of the group's whole history.
+ *
+ * What matters most goes first: this device's own writes (on a connection that may drop,
+ * they reach the peer before anything the peer could get elsewhere), then the owner
+ * device's log (the control plane and the day's challenges, so the peer can apply what
+ * follows at once), then everyone else in hlc order. Each author's run stays in seq order.
  */
 int ww_log_missing(struct ww_store *s, const uint8_t gid[16], const struct ww_vv_item *peer,
                    size_t n_peer, size_t max_events, size_t max_bytes,
@@ -233,11 +241,21 @@ int ww_log_missing(struct ww_store *s, const uint8_t gid[16], const struct ww_vv
     sqlite3_reset(st);
     if (rc == 0 && n > 0 && !(cands = ww_calloc(n, sizeof *cands)))
         rc = WW_ENOMEM;
+    uint8_t owner[32] = {0};
+    if (rc == 0 && (st = ww_sql(s, "SELECT owner FROM groups WHERE gid=?1")) != NULL) {
+        ww_bind_blob(st, 1, gid, 16);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32)
+            memcpy(owner, sqlite3_column_blob(st, 0), 32);
+        sqlite3_reset(st);
+    } else if (rc == 0) {
+        rc = ww_sql_failed(s);
+    }
 
     /* Per author: the next events after the peer's seq. */
     for (size_t i = 0; rc == 0 && i < n; i++) {
         struct cand *c = &cands[i];
         c->author = authors + 32 * i;
+        c->rank = !memcmp(c->author, s->pk, 32) ? 0 : !memcmp(c->author, owner, 32) ? 1 : 2;
         uint64_t from = 0;
         for (size_t k = 0; k < n_peer; k++)
             if (!memcmp(peer[k].author, c->author, 32))

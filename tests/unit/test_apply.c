@@ -662,3 +662,56 @@ TEST(apply_stripped_bodies_are_restored_and_unsigned_extras_refused)
     ww_store_close(replica);
     fx_group_close(&g);
 }
+
+static void first_author(void *ud, const uint8_t *ev, size_t len)
+{
+    uint8_t **out = ud;
+    struct ww_vv_item vv[1];
+    size_t n = 0;
+    uint8_t gid[WW_ID_LEN];
+    memcpy(gid, *out, WW_ID_LEN); /* the group rides in the buffer until the first event */
+    if (ww_sync_vv_advance(gid, ev, len, vv, &n, 1) == 0 && n == 1)
+        memcpy(*out, vv[0].author, WW_KEY_LEN);
+}
+
+/* The first event a peer is sent: this device's own writes come first, then the owner
+ * device's log, then the others in hlc order. */
+TEST(apply_missing_sends_own_writes_then_the_owners_log_first)
+{
+    struct fx_group g;
+    fx_group_make(&g, 2, 0, NULL);
+    uint32_t d;
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
+    struct ww_vv_item before[WW_MAX_VV];
+    size_t n_before = 0;
+    ASSERT_OK(ww_sync_vv(g.st[0], g.gid, before, WW_MAX_VV, &n_before));
+    ASSERT_OK(ww_day_off(g.st[1], g.gid, d + 1, 1, NULL));
+    ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, d + 2, "W04", NULL));
+    ASSERT_OK(ww_day_off(g.st[0], g.gid, d + 3, 1, NULL));
+    fx_group_sync(&g);
+
+    uint8_t st0[WW_KEY_LEN], coach[WW_KEY_LEN], st1[WW_KEY_LEN];
+    ww_store_device(g.st[0], st0);
+    ww_store_device(g.coach, coach);
+    ww_store_device(g.st[1], st1);
+    uint8_t buf[WW_KEY_LEN], *p = buf;
+    int more = 0;
+    /* A peer that holds what st0 held before: st0's own write goes first, though newest. */
+    memcpy(buf, g.gid, WW_ID_LEN);
+    ASSERT_OK(
+        ww_sync_missing(g.st[0], g.gid, before, n_before, 1, 1 << 20, first_author, &p, &more));
+    ASSERT_MEM_EQ(buf, st0, WW_KEY_LEN);
+    /* One that also holds that: the owner's schedule, though st1's day.off is older. */
+    struct ww_vv_item with_own[WW_MAX_VV];
+    size_t n = 0;
+    ASSERT_OK(ww_sync_vv(g.st[0], g.gid, with_own, WW_MAX_VV, &n));
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < n_before; k++)
+            if (memcmp(with_own[i].author, st0, WW_KEY_LEN) &&
+                !memcmp(with_own[i].author, before[k].author, WW_KEY_LEN))
+                with_own[i].seq = before[k].seq;
+    memcpy(buf, g.gid, WW_ID_LEN);
+    ASSERT_OK(ww_sync_missing(g.st[0], g.gid, with_own, n, 1, 1 << 20, first_author, &p, &more));
+    ASSERT_MEM_EQ(buf, coach, WW_KEY_LEN);
+    fx_group_close(&g);
+}
