@@ -55,7 +55,9 @@
     X(EBUSY, "store is busy", "opslag is bezet")                                                   \
     X(EIO, "input/output error", "invoer-/uitvoerfout")                                            \
     X(EPERM, "permission denied", "geen toegang")                                                  \
-    X(EAUTH, "authentication failed", "authenticatie mislukt")
+    X(EAUTH, "authentication failed", "authenticatie mislukt")                                     \
+    X(EDENIED, "the other side does not sync this group with this device",                         \
+      "de andere kant synchroniseert deze groep niet met dit apparaat")
 
 enum ww_err {
     WW_E_FIRST_ = WW_E_BASE,

@@ -23,6 +23,7 @@
 #include "session.h"
 #include "wegwijs_sync.h"
 
+#define LINGER_MS  2000        /* after an ERROR: how long to read and drop the peer's bytes */
 #define HIGH_WATER (1u << 20)  /* bytes queued on a socket before its session holds back */
 #define READ_CHUNK (64u << 10) /* one read; the node's buffer, shared by all connections */
 
@@ -36,7 +37,9 @@ struct conn {
     int has_channel, has_session, up;
     int outbound, once, synced;
     int closing, handles; /* handles still open while closing */
-    int close_after_flush;
+    int finishing;        /* closes once the queue is written (conn_finish) */
+    int lingering;        /* written and shut down: reading and dropping until EOF or LINGER_MS */
+    uv_shutdown_t shut;
     char addr[64];
     uint8_t expect[WW_KEY_LEN];
     int has_expect;
@@ -228,6 +231,8 @@ static void maybe_free_node(struct ww_node *n)
         cb(ud);
 }
 
+static void timer_cb(uv_timer_t *t);
+
 static void conn_handle_closed(uv_handle_t *h)
 {
     struct conn *c = h->data;
@@ -280,6 +285,40 @@ static void conn_close(struct conn *c, int error, const char *reason)
     uv_close((uv_handle_t *)&c->tcp, conn_handle_closed);
 }
 
+static void shutdown_cb(uv_shutdown_t *req, int status)
+{
+    (void)req; /* the connection may be gone (a close cancels the request) */
+    (void)status;
+}
+
+/* The queue of a finishing connection is written. A clean end closes now. One that sent
+ * an ERROR lingers: the write side is shut down and the peer's bytes are read and dropped
+ * until it closes (or LINGER_MS), so that the peer reads the ERROR instead of a reset (a
+ * socket closed with unread input resets the connection). */
+static void conn_drained(struct conn *c)
+{
+    if (c->lingering)
+        return;
+    if (!c->error || uv_shutdown(&c->shut, (uv_stream_t *)&c->tcp, shutdown_cb) != 0) {
+        conn_close(c, c->error, c->reason);
+        return;
+    }
+    c->lingering = 1;
+    uv_timer_start(&c->timer, timer_cb, LINGER_MS, 0);
+}
+
+/* Ends a connection once what it queued is written: no further input is taken. */
+static void conn_finish(struct conn *c, int error, const char *reason)
+{
+    if (c->closing || c->finishing)
+        return;
+    c->finishing = 1;
+    c->error = error;
+    c->reason = reason;
+    if (c->queued == 0)
+        conn_drained(c);
+}
+
 /* ---- Writing --------------------------------------------------------------------------- */
 
 static void write_done(uv_write_t *req, int status)
@@ -294,8 +333,9 @@ static void write_done(uv_write_t *req, int status)
         conn_close(c, status, "write failed");
         return;
     }
-    if (c->close_after_flush && c->queued == 0) {
-        conn_close(c, 0, NULL);
+    if (c->finishing) {
+        if (c->queued == 0)
+            conn_drained(c);
         return;
     }
     /* The socket drained: a session held back by it may go on. */
@@ -305,8 +345,8 @@ static void write_done(uv_write_t *req, int status)
 
 static int write_bytes(struct conn *c, const uint8_t *p, size_t len)
 {
-    if (c->closing || len == 0)
-        return c->closing ? WW_ESTATE : 0;
+    if (c->closing || c->lingering || len == 0)
+        return c->closing || c->lingering ? WW_ESTATE : 0;
     struct wreq *w = ww_malloc(sizeof *w + len);
     if (!w)
         return WW_ENOMEM;
@@ -353,7 +393,7 @@ static int session_send(void *ud, const uint8_t *frame, size_t len)
 static int session_writable(void *ud)
 {
     struct conn *c = ud;
-    return !c->closing && c->queued < HIGH_WATER;
+    return !c->closing && !c->finishing && c->queued < HIGH_WATER;
 }
 
 struct member_check {
@@ -459,13 +499,11 @@ static void fan_out(struct ww_node *n, const uint8_t *group, int recheck, struct
     struct sub *e = sub_find(n, group, 0);
     for (size_t i = 0; e && i < e->n; i++) {
         struct conn *c = e->conns[i];
-        if (c->closing || !c->has_session)
+        if (c->closing || c->finishing || !c->has_session)
             continue;
         if (recheck && !c->outbound && may_sync(c, group) != 0) {
             ww_session_send_error(&c->ss, WW_WIRE_DENIED, "no longer a member of the group");
-            c->close_after_flush = 1;
-            if (c->queued == 0)
-                conn_close(c, WW_ENOTMEMBER, "no longer a member of the group");
+            conn_finish(c, WW_ENOTMEMBER, "no longer a member of the group");
             continue;
         }
         if (c != skip && ww_session_pump(&c->ss, group) != 0)
@@ -573,7 +611,7 @@ static int start_session(struct conn *c);
 static int frame_cb(void *ud, const uint8_t *frame, size_t len)
 {
     struct conn *c = ud;
-    if (c->closing)
+    if (c->closing || c->finishing)
         return WW_ESTATE;
     /* The record that completed the handshake may arrive with the first frames after it. */
     int rc = c->has_session ? 0 : start_session(c);
@@ -582,11 +620,11 @@ static int frame_cb(void *ud, const uint8_t *frame, size_t len)
 
 static void after_input(struct conn *c)
 {
-    if (c->closing)
+    if (c->closing || c->finishing)
         return;
     if (ww_channel_get_state(&c->ch) == WW_CHANNEL_FAILED) {
-        if (c->has_session && c->ss.failed)
-            conn_close(c, c->ss.failed, c->ss.reason);
+        if (c->has_session && c->ss.failed) /* it may have sent an ERROR: let it arrive */
+            conn_finish(c, c->ss.failed, c->ss.reason);
         else
             conn_close(c, ww_channel_error(&c->ch), ww_channel_reason(&c->ch));
         return;
@@ -599,19 +637,14 @@ static void after_input(struct conn *c)
         return;
     }
     if (c->has_session && c->ss.failed) {
-        c->close_after_flush = 1;
-        if (c->queued == 0)
-            conn_close(c, c->ss.failed, c->ss.reason);
+        conn_finish(c, c->ss.failed, c->ss.reason);
         return;
     }
     if (c->has_session && !c->synced && ww_session_idle(&c->ss) && c->ss.n_groups > 0) {
         c->synced = 1;
         report(c, WW_CONN_SYNCED);
-        if (c->once) {
-            c->close_after_flush = 1;
-            if (c->queued == 0)
-                conn_close(c, 0, NULL);
-        }
+        if (c->once)
+            conn_finish(c, 0, NULL);
     } else if (c->has_session && c->synced && !ww_session_idle(&c->ss)) {
         c->synced = 0; /* live traffic: report again when caught up */
     }
@@ -625,6 +658,11 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         n->rbuf_busy = 0;
     if (c->closing)
         return;
+    if (c->finishing) { /* dropped; the end of input ends the connection */
+        if (nread < 0)
+            conn_close(c, c->error, c->reason);
+        return;
+    }
     if (nread == UV_EOF) {
         int rc = ww_channel_eof(&c->ch);
         conn_close(c, rc, rc ? "the peer closed in the middle of a record" : NULL);
@@ -651,6 +689,10 @@ static void timer_cb(uv_timer_t *t)
     struct ww_node *n = c->node;
     if (c->closing)
         return;
+    if (c->finishing) { /* the peer took too long to go */
+        conn_close(c, c->error, c->reason);
+        return;
+    }
     if (!c->has_session) {
         conn_close(c, WW_EBUSY, "handshake timed out");
         return;

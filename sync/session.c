@@ -555,7 +555,7 @@ static int wire_error(int code)
 {
     switch (code) {
     case WW_WIRE_DENIED:
-        return WW_ENOTMEMBER;
+        return WW_EDENIED;
     case WW_WIRE_VERSION:
         return WW_EVERSION;
     case WW_WIRE_AUTH:

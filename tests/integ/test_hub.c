@@ -17,6 +17,8 @@
  */
 #include "proc.h"
 #include "runner.h"
+#include "wegwijs.h"
+#include "wegwijs_sync.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1272,4 +1274,137 @@ TEST(hub_bad_input)
     proc_slurp(w.hub.err_path, err, ERR_MAX);
     EXPECT_HAS(err, "error=");
     bg_stop(&w.hub);
+}
+
+/* The resident memory of a process, in KiB (VmRSS), or -1. */
+static long rss_kib(pid_t pid)
+{
+    char path[64], buf[4096];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    proc_slurp(path, buf, sizeof buf - 1);
+    const char *at = strstr(buf, "VmRSS:");
+    return at ? strtol(at + 6, NULL, 10) : -1;
+}
+
+#define N_SLOW    12000      /* reflections of ~1.8 KB: about 22 MB for the slow reader */
+#define SLOW_GROW (4 * 1024) /* KiB the hub may grow while it waits on the slow reader */
+
+/* A reader that stops reading (SIGSTOP) in the middle of a large download: the hub holds
+ * back (its memory stays bounded, far below what the reader still lacks), another member
+ * syncs meanwhile, and once the reader resumes it gets everything. */
+TEST(hub_slow_reader_is_held_back_and_others_keep_syncing)
+{
+    /* Freed memory is not parked in the sanitizer's quarantine, so that the hub's resident
+     * size shows what it holds (no effect without the sanitizer). */
+    const char *old = getenv("ASAN_OPTIONS");
+    char saved[512] = "", opts[600];
+    if (old)
+        snprintf(saved, sizeof saved, "%s", old);
+    snprintf(opts, sizeof opts, "%s%squarantine_size_mb=0", saved, *saved ? ":" : "");
+    setenv("ASAN_OPTIONS", opts, 1);
+
+    static const char *const roles[2] = {"student", "student"};
+    struct world w;
+    char start[16];
+    date_at(-30, start);
+    world_make(&w, roles, 2, start);
+    sync_ok(&w, COACH, w.hub_addr, 0);
+    sync_ok(&w, 1, w.hub_addr, 1);
+    sync_ok(&w, 2, w.hub_addr, 1);
+    sync_ok(&w, COACH, w.hub_addr, 0);
+
+    /* Student 1 writes many long reflections (through the library: one process). */
+    uint8_t gid[WW_ID_LEN];
+    ASSERT_OK(ww_unhex(w.group, gid, WW_ID_LEN));
+    struct ww_store *s = NULL;
+    ASSERT_OK(ww_store_open(w.d[1].dir, NULL, &s));
+    uint32_t today;
+    ASSERT_OK(ww_day_today(s, gid, &today));
+    char f400[401], f300[301];
+    memset(f400, 'x', 400);
+    memset(f300, 'y', 300);
+    f400[400] = f300[300] = '\0';
+    struct ww_reflection refl;
+    memset(&refl, 0, sizeof refl);
+    refl.date = today;
+    refl.status = 1;
+    refl.share = 3;
+    refl.situatie = refl.actie = refl.reflectie = f400;
+    refl.taak = refl.resultaat = f300;
+    ASSERT_OK(ww_store_begin(s));
+    for (int k = 0; k < N_SLOW; k++) {
+        f400[0] = (char)('a' + k % 26);
+        ASSERT_OK(ww_reflection_put(s, gid, &refl, NULL));
+    }
+    ASSERT_OK(ww_store_commit(s));
+    ww_store_close(s);
+
+    /* The group does not name the hub: beyond its probation the hub refuses it, and the
+     * student hears so (an ERROR, not a reset, though it was still sending). */
+    struct run r;
+    run(&r, "--data", w.d[1].dir, "sync", w.hub_addr, NULL);
+    EXPECT_EXIT(r, 1);
+    EXPECT_HAS(r.err, "synchroniseert deze groep niet");
+    ASSERT_LE(events_in(w.hub_dir), WW_HUB_PROBATION);
+    /* The coach names the hub; then the upload goes through. */
+    char hub_key[65];
+    run(&r, "--data", w.hub_dir, "id", NULL);
+    EXPECT_EXIT(r, 0);
+    first_line(r.out, hub_key, sizeof hub_key);
+    uint8_t hub_pk[WW_KEY_LEN];
+    ASSERT_OK(ww_unhex(hub_key, hub_pk, WW_KEY_LEN));
+    ASSERT_OK(ww_store_open(w.d[COACH].dir, NULL, &s));
+    ASSERT_OK(ww_group_hub_set(s, gid, hub_pk, w.hub_addr, NULL));
+    ww_store_close(s);
+    sync_ok(&w, COACH, w.hub_addr, 0);
+    sync_ok(&w, 1, w.hub_addr, 0);
+    long total = events_in(w.hub_dir), base = events_in(w.d[COACH].dir);
+    ASSERT_EQ(total, events_in(w.d[1].dir));
+    ASSERT_GE(total - base, N_SLOW - WW_HUB_PROBATION);
+
+    /* The coach starts downloading and stops reading after its first batch. */
+    long hub_before = rss_kib(w.hub.pid);
+    struct bg slow;
+    start_watch_plain(&slow, w.d[COACH].dir, w.hub_addr, "coach.slow.err");
+    long end = now_ms() + START_MS;
+    while (events_in(w.d[COACH].dir) <= base && now_ms() < end)
+        sleep_ms(2);
+    ASSERT_EQ(kill(slow.pid, SIGSTOP), 0);
+    sleep_ms(1500); /* the hub fills the socket and whatever it would buffer */
+    long stopped_at = events_in(w.d[COACH].dir);
+    long hub_during = rss_kib(w.hub.pid);
+    ASSERT_LT(stopped_at, total - N_SLOW / 3); /* most of it is still to come */
+
+    /* Meanwhile student 2 writes and syncs with the hub, promptly. */
+    char d[16], id[65];
+    date_at(0, d);
+    long t0 = now_ms();
+    reflect(&w, 2, d, "groep", "tijdens de trage lezer", id);
+    sync_ok(&w, 2, w.hub_addr, 0);
+    long took = now_ms() - t0;
+    expect_alive(&w.hub);
+    fprintf(stderr,
+            "# slow reader: the hub grew %ld KiB while the reader lacked %ld events (~%ld KiB); "
+            "another member's sync took %ld ms\n",
+            hub_during - hub_before, total - stopped_at, (total - stopped_at) * 2, took);
+    ASSERT_LT(hub_during - hub_before, SLOW_GROW);
+    ASSERT_LT(took, 10000);
+
+    /* The reader resumes and gets everything, the other member's reflection included. */
+    ASSERT_EQ(kill(slow.pid, SIGCONT), 0);
+    end = now_ms() + 4 * START_MS;
+    while (events_in(w.d[COACH].dir) < total + 1 && now_ms() < end)
+        sleep_ms(20);
+    struct held hc, hh;
+    held_by(w.d[COACH].dir, &hc);
+    held_by(w.hub_dir, &hh);
+    ASSERT_EQ(hh.events, total + 1);
+    ASSERT_EQ(hc.events, total + 1);
+    ASSERT(hc.digest == hh.digest);
+    bg_stop(&slow);
+    bg_stop(&w.hub);
+    if (old)
+        setenv("ASAN_OPTIONS", saved, 1);
+    else
+        unsetenv("ASAN_OPTIONS");
 }
