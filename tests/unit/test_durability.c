@@ -122,9 +122,12 @@ TEST(durability_killed_writer_leaves_consistent_store)
     fx_group_make(&g, 1, 0, NULL);
     fx_group_close(&g);
     for (int round = 0; round < 3; round++) {
+        int ready[2];
+        ASSERT_EQ(pipe(ready), 0);
         pid_t pid = fork();
         ASSERT(pid >= 0);
         if (pid == 0) {
+            close(ready[0]);
             struct ww_store *s = fx_open("student1");
             uint8_t gid[16];
             sqlite3_stmt *st;
@@ -142,9 +145,17 @@ TEST(durability_killed_writer_leaves_consistent_store)
                 r.date = 20000 + (uint32_t)round * 100000 + i;
                 if (ww_reflection_put(s, gid, &r, NULL) != 0)
                     _exit(4);
+                if (i == (uint32_t)round && write(ready[1], "w", 1) != 1) /* past `round` writes */
+                    _exit(5);
             }
         }
-        struct timespec ts = {0, 30000000 + round * 20000000};
+        /* Killed in the middle of writing, however slow the machine: once it has written
+         * more than `round` reflections, after a few more milliseconds of writing. */
+        close(ready[1]);
+        char b;
+        ASSERT_EQ(read(ready[0], &b, 1), 1);
+        close(ready[0]);
+        struct timespec ts = {0, 5000000 + round * 10000000};
         nanosleep(&ts, NULL);
         kill(pid, SIGKILL);
         int status;
