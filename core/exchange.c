@@ -51,9 +51,7 @@ int ww_store_begin(struct ww_store *s)
 {
     if (!s)
         return WW_EINVAL;
-    if (!sqlite3_get_autocommit(s->db))
-        return WW_ESTATE;
-    return ww_db_begin(s);
+    return ww_db_begin(s); /* inside a transaction: a savepoint */
 }
 
 int ww_store_commit(struct ww_store *s)

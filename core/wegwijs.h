@@ -380,7 +380,8 @@ int ww_sync_apply_each(struct ww_store *s, const uint8_t *const *events, const s
 
 /* Transactions the caller controls: begin, then any number of ww_sync_apply* and authoring
  * calls (each runs inside it; one that fails undoes only its own writes), then commit or
- * rollback. ww_store_begin inside a transaction is WW_ESTATE. */
+ * rollback. ww_store_begin inside a transaction opens a nested one (a savepoint): its
+ * commit keeps its writes for the outer one to commit, its rollback undoes only them. */
 int ww_store_begin(struct ww_store *s);
 int ww_store_commit(struct ww_store *s);
 void ww_store_rollback(struct ww_store *s);

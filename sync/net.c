@@ -75,7 +75,9 @@ struct ww_node {
     void *close_ud;
     uint8_t rbuf[READ_CHUNK];
     int rbuf_busy;
-    struct sub *subs; /* open addressing by group id; a power of two, at most half full */
+    uv_check_t commit; /* a hub: commits the loop turn's transaction (group commit) */
+    int in_tx;         /* a hub's transaction for this loop turn is open */
+    struct sub *subs;  /* open addressing by group id; a power of two, at most half full */
     size_t subs_cap, subs_used;
 };
 
@@ -606,6 +608,43 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     buf->len = READ_CHUNK;
 }
 
+/* ---- Group commit ---------------------------------------------------------------------- */
+
+/*
+ * A hub applies the batches of all its connections that arrive in one turn of the loop in
+ * one transaction: it opens it before the first frame it reads in the turn, each batch
+ * runs in a savepoint of its own inside it (its failure undoes only itself), and the check
+ * phase, right after the turn's reads, commits it. Many connections writing a little each
+ * then cost one commit per turn instead of one each. A peer's ACK may leave before the
+ * commit; if the commit fails, every connection closes, and each reconnecting peer's
+ * vector exchange sends again what the hub does not hold (PROTOCOL.md 9.5).
+ */
+static void commit_turn(struct ww_node *n)
+{
+    if (!n->in_tx)
+        return;
+    n->in_tx = 0;
+    int rc = ww_store_commit(n->cfg.store);
+    if (rc == 0)
+        return;
+    logf_(n, "commit failed: %s", ww_err_name(rc));
+    for (struct conn *c = n->conns; c; c = c->next)
+        conn_close(c, rc, "the hub could not store what it acknowledged");
+}
+
+static void commit_cb(uv_check_t *h)
+{
+    commit_turn(h->data);
+}
+
+static void open_turn(struct ww_node *n)
+{
+    if (n->in_tx || !n->cfg.hub || n->closing)
+        return;
+    if (ww_store_begin(n->cfg.store) == 0)
+        n->in_tx = 1; /* else each batch commits on its own */
+}
+
 static int start_session(struct conn *c);
 
 static int frame_cb(void *ud, const uint8_t *frame, size_t len)
@@ -613,6 +652,7 @@ static int frame_cb(void *ud, const uint8_t *frame, size_t len)
     struct conn *c = ud;
     if (c->closing || c->finishing)
         return WW_ESTATE;
+    open_turn(c->node);
     /* The record that completed the handshake may arrive with the first frames after it. */
     int rc = c->has_session ? 0 : start_session(c);
     return rc ? rc : ww_session_on_frame(&c->ss, frame, len, now_ms(c->node));
@@ -859,6 +899,13 @@ int ww_node_new(uv_loop_t *loop, const struct ww_node_cfg *cfg, struct ww_node *
         n->cfg.idle_ms = 30000;
     if (!n->cfg.dead_ms)
         n->cfg.dead_ms = 90000;
+    if (n->cfg.hub) {
+        uv_check_init(loop, &n->commit);
+        n->commit.data = n;
+        uv_check_start(&n->commit, commit_cb);
+        uv_unref((uv_handle_t *)&n->commit); /* it never keeps the loop alive by itself */
+        n->handles++;
+    }
     *out = n;
     return 0;
 }
@@ -954,6 +1001,13 @@ static void listener_closed(uv_handle_t *h)
     maybe_free_node(n);
 }
 
+static void commit_closed(uv_handle_t *h)
+{
+    struct ww_node *n = h->data;
+    n->handles--;
+    maybe_free_node(n);
+}
+
 void ww_node_close(struct ww_node *n, void (*cb)(void *ud), void *ud)
 {
     if (!n || n->closing)
@@ -961,8 +1015,11 @@ void ww_node_close(struct ww_node *n, void (*cb)(void *ud), void *ud)
     n->closing = 1;
     n->close_cb = cb;
     n->close_ud = ud;
+    commit_turn(n);
     for (struct conn *c = n->conns; c; c = c->next)
         conn_close(c, 0, NULL);
+    if (n->cfg.hub)
+        uv_close((uv_handle_t *)&n->commit, commit_closed);
     if (n->listening)
         uv_close((uv_handle_t *)&n->listener, listener_closed);
     maybe_free_node(n);

@@ -506,13 +506,21 @@ TEST(apply_reports_every_outcome)
     ASSERT_EQ(c.n, st.n);
     ASSERT_EQ(c.by[WW_OUTCOME_DEFERRED], st.n);
 
-    /* In the caller's transaction, rolled back: nothing of it stays. */
+    /* In the caller's transaction, nested in another: the nested one's rollback undoes
+     * it; committed inside, the outer rollback still undoes it. Nothing of it stays. */
     ASSERT_OK(ww_store_begin(replica));
-    ASSERT_ERR(ww_store_begin(replica), WW_ESTATE);
+    ASSERT_OK(ww_store_begin(replica));
     memset(&c, 0, sizeof c);
     ASSERT_OK(ww_sync_apply_each(replica, (const uint8_t *const *)co.raw, co.len, co.n, &r,
                                  count_outcome, &c));
     ASSERT_EQ(c.by[WW_OUTCOME_APPLIED], co.n + st.n);
+    ww_store_rollback(replica);
+    ASSERT_EQ(fx_count(replica, "SELECT count(*) FROM events"), 0);
+    ASSERT_OK(ww_store_begin(replica));
+    ASSERT_OK(
+        ww_sync_apply_each(replica, (const uint8_t *const *)co.raw, co.len, co.n, &r, NULL, NULL));
+    ASSERT_OK(ww_store_commit(replica));
+    ASSERT_GT(fx_count(replica, "SELECT count(*) FROM events"), 0);
     ww_store_rollback(replica);
     ASSERT_EQ(fx_count(replica, "SELECT count(*) FROM events"), 0);
     ASSERT_ERR(ww_store_commit(replica), WW_ESTATE);
