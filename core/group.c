@@ -357,6 +357,24 @@ done:
     return rc;
 }
 
+int ww_cache_acting(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN], unsigned roles,
+                    struct ww_devinfo *out)
+{
+    int rc = ww_cache_load(s, gid);
+    if (rc != 0)
+        return rc;
+    if (!ww_cache_cur(s)->exists)
+        return WW_EGROUP;
+    const struct ww_devinfo *me = ww_cache_me(s);
+    if (!me || me->removed_epoch != UINT32_MAX)
+        return WW_ENOTMEMBER;
+    if (!(roles & (1u << me->role)))
+        return WW_EROLE;
+    if (out)
+        *out = *me;
+    return 0;
+}
+
 /* ---- The public API ------------------------------------------------------------------ */
 
 struct create_args {

@@ -73,5 +73,10 @@ const uint8_t *ww_cache_key_nth(struct ww_store *s, uint8_t audience, const uint
 const struct ww_group_cache *ww_cache_cur(const struct ww_store *s);
 /* This device's membership in the cached group: NULL when not a member. */
 const struct ww_devinfo *ww_cache_me(struct ww_store *s);
+/* Loads the group and checks that this device is an active member whose role is in
+ * `roles` (a mask of 1 << WW_ROLE_*): WW_EGROUP, WW_ENOTMEMBER or WW_EROLE otherwise.
+ * out (may be NULL) receives the membership. */
+int ww_cache_acting(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN], unsigned roles,
+                    struct ww_devinfo *out);
 
 #endif

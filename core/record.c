@@ -25,31 +25,12 @@
 /* This device's member in the group, which must be a learner (student or senior). */
 static int learner(struct ww_store *s, const uint8_t gid[16], struct ww_devinfo *out)
 {
-    int rc = ww_cache_load(s, gid);
-    if (rc != 0)
-        return rc;
-    if (!ww_cache_cur(s)->exists)
-        return WW_EGROUP;
-    const struct ww_devinfo *me = ww_cache_me(s);
-    if (!me || me->removed_epoch != UINT32_MAX)
-        return WW_ENOTMEMBER;
-    if (me->role != WW_ROLE_STUDENT && me->role != WW_ROLE_SENIOR)
-        return WW_EROLE;
-    *out = *me;
-    return 0;
+    return ww_cache_acting(s, gid, WW_LEARNER, out);
 }
 
 static int coach(struct ww_store *s, const uint8_t gid[16])
 {
-    int rc = ww_cache_load(s, gid);
-    if (rc != 0)
-        return rc;
-    if (!ww_cache_cur(s)->exists)
-        return WW_EGROUP;
-    const struct ww_devinfo *me = ww_cache_me(s);
-    if (!me || me->removed_epoch != UINT32_MAX)
-        return WW_ENOTMEMBER;
-    return me->role == WW_ROLE_COACH ? 0 : WW_EROLE;
+    return ww_cache_acting(s, gid, WW_ROLE_BIT(WW_ROLE_COACH), NULL);
 }
 
 /* Makes sure this device holds its member's SELF key for the current epoch and that every

@@ -26,6 +26,7 @@
 #define WW_ID_LEN         16 /* group and member ids */
 #define WW_KEY_LEN        32
 #define WW_EVENT_HASH_LEN 32
+#define WW_CODE_MAX       16 /* bytes of a challenge code */
 
 struct ww_store;
 
@@ -280,6 +281,53 @@ int ww_signoff_put(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                    const char *note, uint8_t hash_out[WW_EVENT_HASH_LEN]);
 int ww_signoffs_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                      void (*cb)(void *ud, const struct ww_signoff *so), void *ud);
+
+/* ---- The coach's overview ----------------------------------------------------------- */
+
+#define WW_OVERVIEW_MAX_DAYS 62
+
+/* One learner on one date, as far as this device may read it. */
+struct ww_overview_cell {
+    uint32_t date;
+    int worked;    /* a worked day: up to today, not "geen dienst", a weekday or reflected */
+    int day_off;   /* marked "geen dienst" */
+    int reflected; /* a reflection exists (readable or not) */
+    int readable;  /* ... and this device reads it; 0: kept private from the coach */
+    int draft;     /* the reflection is a draft (not counted as reflected) */
+    char code[WW_CODE_MAX + 1]; /* the challenge reflected on ("" when unread) */
+    int status;                 /* 1 gedaan, 2 deels, 3 niet; 0 when unread */
+    unsigned obstacles;         /* what was in the way (enum ww_obstacle bits) */
+    int reactions;              /* reactions on it this device can read */
+    int signoff;                /* highest sign-off level of that date, 0 none */
+};
+
+struct ww_overview_row {
+    uint8_t member[WW_ID_LEN];
+    const char *alias;
+    int role;
+    size_t n_cells; /* one per date from `from` to `to` */
+    const struct ww_overview_cell *cells;
+    int worked, reflected; /* worked days in the range so far, and those reflected */
+    int streak;            /* reflected worked days in a row, up to the last worked day */
+    int missed_in_a_row;   /* unreflected worked days in a row, up to the last worked day */
+    int alert;             /* somewhere in the range, 3 or more worked days in a row unreflected */
+};
+
+/* The coach's view of a group's learners from `from` to `to` (at most WW_OVERVIEW_MAX_DAYS
+ * dates), one row per active learner; today does not count as missed before it ends.
+ * Climate answers never appear here. WW_EROLE unless this device is the group's coach. */
+int ww_overview(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t from, uint32_t to,
+                void (*cb)(void *ud, const struct ww_overview_row *r), void *ud);
+
+/* A challenge tied to a school assignment that a learner did (gedaan or deels, as shared
+ * with the coach) and that waits for the coach's sign-off; oldest first. */
+struct ww_signoff_due {
+    uint8_t member[WW_ID_LEN];
+    const char *alias, *code, *title, *assignment_ref;
+    uint32_t date;
+};
+int ww_signoffs_due(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                    void (*cb)(void *ud, const struct ww_signoff_due *d), void *ud);
 
 /* ---- What sync calls --------------------------------------------------------------- */
 
