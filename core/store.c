@@ -346,7 +346,25 @@ static int migrate(struct ww_store *s)
     return rc;
 }
 
-/* quick_check reads every page: a damaged file is refused before anything is written. */
+/* quick_check reads every page: a damaged file is refused before anything is written. It
+ * costs a read of the whole file, so it runs when it is due (see check_due); between two
+ * checks SQLite still refuses a damaged page it reads (WW_ECORRUPT), it just does not go
+ * looking for one. */
+#define CHECK_EVERY_MS (24 * 3600 * 1000LL)
+
+/* A check is due when the last one is more than a day old (or the clock went back); the
+ * caller also checks after a stop that was not clean. */
+static int check_due(struct ww_store *s)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db, "SELECT v FROM meta WHERE k = 'checked'", -1, &q, NULL))
+        return 1; /* a new store, or one too damaged to say */
+    int64_t last = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+    sqlite3_finalize(q);
+    int64_t now = ww_store_now_ms(s);
+    return last <= 0 || now - last > CHECK_EVERY_MS || now < last;
+}
+
 static int check_integrity(struct ww_store *s)
 {
     sqlite3_stmt *st;
@@ -407,6 +425,20 @@ int ww_store_open(const char *dir, const struct ww_options *opt, struct ww_store
         rc = WW_ENOMEM;
         goto err_after_identity;
     }
+    char *wal = path ? ww_malloc(strlen(path) + 5) : NULL;
+    if (path && !wal) {
+        ww_free(path);
+        rc = WW_ENOMEM;
+        goto err_after_identity;
+    }
+    if (wal) {
+        strcpy(wal, path);
+        strcat(wal, "-wal");
+    }
+    /* A WAL file left before we open it: a killed process, or one using the store now. */
+    struct stat wal_st;
+    int unclean = !wal || stat(wal, &wal_st) == 0;
+    ww_free(wal);
     int sqrc =
         sqlite3_open_v2(path ? path : ":memory:", &s->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
@@ -422,7 +454,8 @@ int ww_store_open(const char *dir, const struct ww_options *opt, struct ww_store
      * anything reads the file; on an existing store it changes nothing. */
     if ((rc = ww_db_exec(s, "PRAGMA page_size=8192")) != 0)
         goto err_after_db;
-    if ((rc = check_integrity(s)) != 0)
+    int checked = unclean || check_due(s);
+    if (checked && (rc = check_integrity(s)) != 0)
         goto err_after_db;
     /* WAL: readers never block the writer; NORMAL sync is durable across process crashes
      * and consistent across power loss. A checkpoint (copying the WAL into the database,
@@ -435,6 +468,13 @@ int ww_store_open(const char *dir, const struct ww_options *opt, struct ww_store
         goto err_after_db;
     if ((rc = migrate(s)) != 0)
         goto err_after_db;
+    if (checked) {
+        char sql[96];
+        snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO meta(k, v) VALUES('checked', %lld)",
+                 (long long)ww_store_now_ms(s));
+        if ((rc = ww_db_exec(s, sql)) != 0)
+            goto err_after_db;
+    }
     int64_t hlc = 0;
     if ((rc = read_int(s, "SELECT v FROM meta WHERE k = 'hlc'", &hlc)) != 0)
         goto err_after_db;
