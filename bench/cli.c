@@ -80,8 +80,7 @@ static void copy_group(struct ww_store *from, struct ww_store *to, const uint8_t
         int rc = ww_sync_vv(to, gid, vv, 64, &n), more = 0;
         struct bag b = {.n = 0};
         if (rc == 0)
-            rc = ww_sync_missing(from, gid, vv, n < 64 ? n : 64, 256, 1u << 20, bag_add, &b,
-                                 &more);
+            rc = ww_sync_missing(from, gid, vv, n < 64 ? n : 64, 256, 1u << 20, bag_add, &b, &more);
         if (rc != 0)
             die("missing", rc);
         struct ww_apply_result res;

@@ -11,6 +11,7 @@
  * "geen dienst", and that is a weekday or has a reflection: weekend and evening shifts are
  * normal, so an empty weekend day is not a missed day, and a reflected one counts.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -51,7 +52,7 @@ static int load_rows(struct ww_store *s, const uint8_t *gid, struct row **out, s
             memcpy(r->member, sqlite3_column_blob(st, 0), 16);
         const unsigned char *alias = sqlite3_column_text(st, 1);
         if (alias)
-            strncpy(r->alias, (const char *)alias, WW_MAX_NAME);
+            snprintf(r->alias, sizeof r->alias, "%s", (const char *)alias);
         r->role = sqlite3_column_int(st, 2);
     }
     if (rc == 0 && step != SQLITE_DONE)
@@ -105,7 +106,7 @@ static int fill_cells(struct ww_store *s, const uint8_t *gid, uint32_t from, uin
                 c->readable = sqlite3_column_int(st, 2) != 0;
                 const unsigned char *code = sqlite3_column_text(st, 3);
                 if (code)
-                    strncpy(c->code, (const char *)code, WW_CODE_MAX);
+                    snprintf(c->code, sizeof c->code, "%s", (const char *)code);
                 c->status = sqlite3_column_int(st, 4);
                 c->obstacles = (unsigned)sqlite3_column_int(st, 5);
                 c->draft = sqlite3_column_int(st, 6) != 0;
@@ -152,8 +153,7 @@ static void summarise(struct ww_overview_row *o, struct ww_overview_cell *cells,
 int ww_overview(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t from, uint32_t to,
                 void (*cb)(void *ud, const struct ww_overview_row *r), void *ud)
 {
-    if (!s || !group || !cb || from > to || to > WW_MAX_DATE ||
-        to - from >= WW_OVERVIEW_MAX_DAYS)
+    if (!s || !group || !cb || from > to || to > WW_MAX_DATE || to - from >= WW_OVERVIEW_MAX_DAYS)
         return WW_EINVAL;
     int rc = ww_cache_acting(s, group, 1u << WW_ROLE_COACH, NULL);
     if (rc != 0)

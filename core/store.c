@@ -432,8 +432,9 @@ int ww_store_open(const char *dir, const struct ww_options *opt, struct ww_store
         goto err_after_identity;
     }
     if (wal) {
-        strcpy(wal, path);
-        strcat(wal, "-wal");
+        size_t len = strlen(path);
+        memcpy(wal, path, len);
+        memcpy(wal + len, "-wal", 5);
     }
     /* A WAL file left before we open it: a killed process, or one using the store now. */
     struct stat wal_st;
