@@ -221,8 +221,7 @@ static void build_level(struct ww_agg *a, uint8_t level, struct key *keys, size_
         for (size_t g = 0; g < a->n_groups; g++)
             if (unit_of(a, level, (uint32_t)g) == c->unit)
                 c->enrolled += a->groups[g].enrolled;
-        int prev_adjacent =
-            have_prev && prev_unit == c->unit && prev_window + 1 == c->window;
+        int prev_adjacent = have_prev && prev_unit == c->unit && prev_window + 1 == c->window;
         uint32_t cell_no = (uint32_t)*n_cells;
         unsigned asked_before = 0; /* the blocks already asked of the current student */
         for (size_t i = lo; i < hi; i++) {
@@ -317,10 +316,10 @@ static int same_cell(const struct ww_agg_cellshare *x, const struct ww_agg_cells
 
 /* R-2 and R-3: k distinct students from at least 2 groups, at least 40% of those enrolled,
  * and never more students than enrolled (extra pseudonyms are forged ones). */
-static int cell_passes(const struct ww_agg_cellshare *c, uint32_t k)
+static int passes(uint32_t students, uint32_t groups, uint32_t enrolled, uint32_t k)
 {
-    return c->students >= k && c->groups >= WW_AGG_MIN_GROUPS && c->students <= c->enrolled &&
-           5ull * c->students >= 2ull * c->enrolled;
+    return students >= k && groups >= WW_AGG_MIN_GROUPS && students <= enrolled &&
+           5ull * students >= 2ull * enrolled;
 }
 
 /* Decides one cell from the combined first counts: whether it passes, and which
@@ -331,7 +330,7 @@ static void decide(struct ww_agg_cellshare *c, const uint64_t first[WW_AGG_BLOCK
     int plausible = 1;
     for (int b = 0; b < WW_AGG_BLOCKS; b++)
         plausible &= first[b] <= c->asked[b];
-    c->pass = (uint8_t)(plausible && cell_passes(c, k));
+    c->pass = (uint8_t)(plausible && passes(c->students, c->groups, c->enrolled, k));
     c->cat_pass = 0;
     c->status_pass = 0;
     if (!c->pass)
@@ -406,8 +405,7 @@ static void release_cell(const struct cell *cl, const uint64_t first[WW_AGG_BLOC
         r->reasons[b] = cl->sum[WW_AGG_REASON(b)];
 }
 
-int ww_agg_release(struct ww_agg *a, const struct ww_agg_summary *peer,
-                   struct ww_agg_summary *out)
+int ww_agg_release(struct ww_agg *a, const struct ww_agg_summary *peer, struct ww_agg_summary *out)
 {
     if (!a->cells || peer->released || peer->n != a->n_cells || peer->k != a->k)
         return WW_ESTATE;
@@ -458,8 +456,7 @@ const struct ww_agg_cell *ww_agg_report_find(const struct ww_agg_report *r, uint
                                              uint32_t unit, uint32_t window)
 {
     for (size_t i = 0; i < r->n; i++)
-        if (r->cells[i].level == level && r->cells[i].unit == unit &&
-            r->cells[i].window == window)
+        if (r->cells[i].level == level && r->cells[i].unit == unit && r->cells[i].window == window)
             return &r->cells[i];
     return NULL;
 }
@@ -621,8 +618,7 @@ static void add_into(struct ww_agg_cell *r, const struct ww_agg_cell *c)
         r->reasons[b] += c->reasons[b];
 }
 
-int ww_agg_merge(const struct ww_agg_report *hubs, size_t n, uint32_t k,
-                 struct ww_agg_report *out)
+int ww_agg_merge(const struct ww_agg_report *hubs, size_t n, uint32_t k, struct ww_agg_report *out)
 {
     size_t n_loc = 0;
     uint32_t kk = k;
@@ -664,19 +660,15 @@ int ww_agg_merge(const struct ww_agg_report *hubs, size_t n, uint32_t k,
     size_t n_region = m;
     for (size_t j = 0; j < n_region; j++) {
         struct ww_agg_cell *r = &cells[j];
-        struct ww_agg_cellshare probe = {.students = r->students, .groups = r->groups,
-                                         .enrolled = r->enrolled};
         int breakdown_ok = 1;
         for (size_t h = 0; h < n; h++)
             for (size_t i = 0; i < hubs[h].n; i++) {
                 const struct ww_agg_cell *c = &hubs[h].cells[i];
-                struct ww_agg_cellshare one = {.students = c->students, .groups = c->groups,
-                                               .enrolled = c->enrolled};
                 if (c->level == WW_AGG_LOCATION && c->window == r->window &&
-                    (!c->shown || !cell_passes(&one, kk)))
+                    (!c->shown || !passes(c->students, c->groups, c->enrolled, kk)))
                     breakdown_ok = 0;
             }
-        if (!cell_passes(&probe, kk)) {
+        if (!passes(r->students, r->groups, r->enrolled, kk)) {
             uint32_t w = r->window;
             memset(r, 0, sizeof *r);
             r->level = WW_AGG_REGION;

@@ -11,7 +11,7 @@
 #include "share.h"
 #include "wegwijs.h"
 
-#define MAX_G 16
+#define MAX_G  16
 #define BASE_W 730u /* the window of 2026-01-26 .. 2026-02-22 */
 
 static uint32_t wstart(uint32_t w)
@@ -94,8 +94,8 @@ static void sim_send(struct sim *s, size_t g, int st, struct ww_agg_day d)
     key[0] = (uint8_t)g;
     key[1] = (uint8_t)st;
     struct ww_share_msg m;
-    ASSERT_OK(ww_share_make(&d, s->groups[g].group, key, s->pk[0], s->pk[1], agg_rng_fill,
-                            &s->rng, &m));
+    ASSERT_OK(
+        ww_share_make(&d, s->groups[g].group, key, s->pk[0], s->pk[1], agg_rng_fill, &s->rng, &m));
     ASSERT_OK(ww_agg_add(s->agg[0], &m));
     ASSERT_OK(ww_agg_add(s->agg[1], &m));
     uint32_t unit[2] = {s->groups[g].team, s->groups[g].location};
@@ -591,8 +591,8 @@ TEST(agg_aggregators_must_agree)
     struct ww_agg_day d = gen_day(0, 0, wstart(BASE_W) + 26); /* a Saturday */
     struct ww_share_msg m;
     uint8_t key[32] = {0};
-    ASSERT_OK(ww_share_make(&d, s.groups[0].group, key, s.pk[0], s.pk[1], agg_rng_fill, &s.rng,
-                            &m));
+    ASSERT_OK(
+        ww_share_make(&d, s.groups[0].group, key, s.pk[0], s.pk[1], agg_rng_fill, &s.rng, &m));
     ASSERT_OK(ww_agg_add(s.agg[0], &m));
     struct ww_agg_summary gate[2], out;
     ASSERT_ERR(ww_agg_release(s.agg[0], &gate[0], &out), WW_ESTATE); /* no gate yet */
