@@ -240,8 +240,11 @@ static void build_level(struct ww_agg *a, uint8_t level, struct key *keys, size_
                 if (prev_adjacent && has_nym(keys, prev_lo, prev_hi, d->prev))
                     c->overlap++;
             }
-            for (int b = 0; b < WW_AGG_ITEMS; b++)
+            for (int b = 0; b < WW_AGG_ITEMS; b++) {
                 c->asked[b] += (d->asked & ~asked_before) >> b & 1;
+                for (int cat = 0; d->asked >> b & 1 && cat < WW_AGG_CATS; cat++)
+                    c->cat_asked[cat] += item_cats(b + 1) >> cat & 1;
+            }
             asked_before |= d->asked;
         }
         for (int b = 0; b < WW_AGG_ITEMS; b++)
@@ -311,7 +314,8 @@ static int same_cell(const struct ww_agg_cellshare *x, const struct ww_agg_cells
     return x->level == y->level && x->unit == y->unit && x->location == y->location &&
            x->window == y->window && x->n_days == y->n_days && x->students == y->students &&
            x->groups == y->groups && x->enrolled == y->enrolled && x->overlap == y->overlap &&
-           !memcmp(x->asked, y->asked, sizeof x->asked);
+           !memcmp(x->asked, y->asked, sizeof x->asked) &&
+           !memcmp(x->cat_asked, y->cat_asked, sizeof x->cat_asked);
 }
 
 /* R-2 and R-3: k distinct students from at least 2 groups, at least 40% of those enrolled,
@@ -523,17 +527,15 @@ static void trends(struct ww_agg_report *r)
     }
 }
 
-/* Combined totals a valid set of days can produce: each item answers once a day, one
- * status a day, reasons only on days partly or not done. */
+/* Combined totals a valid set of days can produce: no more answers in a category than
+ * (day, item) pairs asked in it, one status a day, reasons only on days partly or not done. */
 static int plausible(const struct ww_agg_cell *c)
 {
     for (int cat = 0; cat < WW_AGG_CATS; cat++) {
-        uint64_t n = 0, items = 0;
-        for (int item = 1; item <= WW_AGG_ITEMS; item++)
-            items += item_cats(item) >> cat & 1;
+        uint64_t n = 0;
         for (int v = 0; v < 5; v++)
             n += c->cat[cat].hist[v];
-        if (n > items * c->n_days)
+        if (n > c->cat_asked[cat])
             return 0;
     }
     uint64_t days = c->status[0] + c->status[1] + c->status[2];
@@ -572,6 +574,7 @@ int ww_agg_combine(const struct ww_agg_summary *a, const struct ww_agg_summary *
         c->groups = x->groups;
         c->enrolled = x->enrolled;
         c->overlap = x->overlap;
+        memcpy(c->cat_asked, x->cat_asked, sizeof c->cat_asked);
         for (int cat = 0; cat < WW_AGG_CATS; cat++) {
             c->cat[cat].shown = x->cat_pass >> cat & 1;
             for (int v = 0; v < 5; v++)
@@ -607,6 +610,7 @@ static void add_into(struct ww_agg_cell *r, const struct ww_agg_cell *c)
     r->enrolled += c->enrolled;
     r->overlap += c->overlap;
     for (int cat = 0; cat < WW_AGG_CATS; cat++) {
+        r->cat_asked[cat] += c->cat_asked[cat];
         r->cat[cat].shown &= c->cat[cat].shown;
         for (int v = 0; v < 5; v++)
             r->cat[cat].hist[v] += c->cat[cat].hist[v];

@@ -147,11 +147,12 @@ struct ww_agg_cellshare {
     uint32_t unit;     /* team or location number */
     uint32_t location; /* the location of a team; the location itself otherwise */
     uint32_t window;
-    uint32_t n_days;               /* day messages in the cell, after replacement */
-    uint32_t students, groups;     /* distinct pseudonyms and app groups */
-    uint32_t enrolled;             /* students enrolled in the cell's groups */
-    uint32_t overlap;              /* distinct students also in the previous window */
-    uint32_t asked[WW_AGG_BLOCKS]; /* distinct students asked the block */
+    uint32_t n_days;                 /* day messages in the cell, after replacement */
+    uint32_t students, groups;       /* distinct pseudonyms and app groups */
+    uint32_t enrolled;               /* students enrolled in the cell's groups */
+    uint32_t overlap;                /* distinct students also in the previous window */
+    uint32_t asked[WW_AGG_BLOCKS];   /* distinct students asked the block */
+    uint32_t cat_asked[WW_AGG_CATS]; /* (day, item) pairs asked, per category */
     /* Gate: share-sums of the first counters. Release: the combined counts, in the clear. */
     uint64_t first[WW_AGG_BLOCKS];
     /* Release only: which parts pass, and their share-sums (zero where they do not). */
@@ -208,6 +209,7 @@ struct ww_agg_cell {
     uint8_t shown;   /* 0: suppressed; nothing below is filled in */
     uint8_t invalid; /* combined sums were impossible (a malformed share): suppressed */
     uint32_t n_days, students, groups, enrolled, overlap;
+    uint32_t cat_asked[WW_AGG_CATS]; /* (day, item) pairs asked, per category */
     struct ww_agg_stat cat[WW_AGG_CATS];
     uint8_t status_shown, status_banded;
     uint64_t status[3], reasons[WW_AGG_REASONS];

@@ -8,6 +8,7 @@
 #include "runner.h"
 
 #include "agg_test.h"
+#include "alloc.h"
 #include "share.h"
 #include "wegwijs.h"
 
@@ -657,4 +658,89 @@ TEST(agg_region_merge_applies_the_rules_again)
     ASSERT_ERR(ww_agg_merge(hubs, 2, 4, &region), WW_EINVAL);
     for (int h = 0; h < 3; h++)
         ww_agg_report_free(&hubs[h]);
+}
+
+/* The tightest bound the clear facts give: a device asked only K1 that also "answers" K2
+ * adds an answer to absorptie beyond the (day, item) pairs asked in it, and the cell is
+ * void, although the total is small. */
+TEST(agg_malformed_share_answering_what_was_not_asked)
+{
+    struct sim s;
+    sim_init(&s, 0);
+    sim_group(&s, 1, 1, 4);
+    sim_group(&s, 1, 1, 3);
+    sim_start(&s);
+    for (size_t g = 0; g < 2; g++)
+        for (int st = 0; st < 3; st++) {
+            struct ww_agg_day d = {.date = wstart(BASE_W), .asked = 0x3, .status = 1};
+            d.value[0] = 4;
+            d.value[1] = 4;
+            sim_send(&s, g, st, d);
+        }
+    for (int forged = 0; forged < 2; forged++) {
+        uint64_t x[WW_AGG_DIM] = {0};
+        x[WW_AGG_BIN(1, 1)] = 1;
+        x[WW_AGG_FIRST(1)] = 1;
+        x[WW_AGG_BIN(2, 1)] = (uint64_t)forged; /* K2 was not asked */
+        uint8_t key[32] = {9};
+        struct ww_share_msg m;
+        ASSERT_OK(ww_share_make_counters(x, wstart(BASE_W) + 1, 0x1, s.groups[0].group, key,
+                                         s.pk[0], s.pk[1], agg_rng_fill, &s.rng, &m));
+        ASSERT_OK(ww_agg_add(s.agg[0], &m));
+        ASSERT_OK(ww_agg_add(s.agg[1], &m));
+        struct ww_agg_report r;
+        sim_report(&s, &r, NULL);
+        const struct ww_agg_cell *c = cell(&r, WW_AGG_LOCATION, 1, 0);
+        ASSERT_EQ(c->shown, !forged);
+        ASSERT_EQ(c->invalid, forged);
+        if (!forged)
+            ASSERT_EQ(c->cat[WW_AGG_ABSORPTIE].answers, 6);
+        ww_agg_report_free(&r);
+    }
+    sim_stop(&s);
+}
+
+/* Every allocation of the aggregators and the reports fails in turn: a clean error, no
+ * leak (the runner counts outstanding blocks), and the run that succeeds is complete. */
+TEST(agg_every_allocation_failure_is_handled)
+{
+    struct sim s;
+    sim_init(&s, 0);
+    sim_group(&s, 1, 1, 3);
+    sim_group(&s, 1, 1, 3);
+    sim_start(&s);
+    sim_window(&s, 0, 3, 0);
+    sim_window(&s, 1, 3, 0);
+    int succeeded = 0;
+    for (long k = 0; !succeeded && k < 1000; k++) {
+        struct ww_agg_summary gate[2] = {{0}}, rel[2] = {{0}};
+        struct ww_agg_report r = {0}, region = {0};
+        ww_alloc_fail_after(k);
+        int rc = ww_agg_gate(s.agg[0], &gate[0]);
+        if (rc == 0)
+            rc = ww_agg_gate(s.agg[1], &gate[1]);
+        if (rc == 0)
+            rc = ww_agg_release(s.agg[0], &gate[1], &rel[0]);
+        if (rc == 0)
+            rc = ww_agg_release(s.agg[1], &gate[0], &rel[1]);
+        if (rc == 0)
+            rc = ww_agg_combine(&rel[0], &rel[1], &r);
+        if (rc == 0)
+            rc = ww_agg_merge(&r, 1, 0, &region);
+        ww_alloc_fail_after(-1);
+        if (rc == 0) {
+            succeeded = 1;
+            ASSERT(cell(&region, WW_AGG_REGION, 0, 0)->shown);
+        } else {
+            ASSERT_ERR(rc, WW_ENOMEM);
+        }
+        for (int i = 0; i < 2; i++) {
+            ww_agg_summary_free(&gate[i]);
+            ww_agg_summary_free(&rel[i]);
+        }
+        ww_agg_report_free(&r);
+        ww_agg_report_free(&region);
+    }
+    ASSERT(succeeded);
+    sim_stop(&s);
 }
