@@ -259,6 +259,14 @@ static void build_level(struct ww_agg *a, uint8_t level, struct key *keys, size_
     }
 }
 
+/* R-2 and R-3: k distinct students from at least 2 groups, at least 40% of those enrolled,
+ * and never more students than enrolled (extra pseudonyms are forged ones). */
+static int passes(uint32_t students, uint32_t groups, uint32_t enrolled, uint32_t k)
+{
+    return students >= k && groups >= WW_AGG_MIN_GROUPS && students <= enrolled &&
+           5ull * students >= 2ull * enrolled;
+}
+
 int ww_agg_gate(struct ww_agg *a, struct ww_agg_summary *out)
 {
     int rc = WW_ENOMEM;
@@ -292,8 +300,13 @@ int ww_agg_gate(struct ww_agg *a, struct ww_agg_summary *out)
     pub = ww_calloc(n_cells ? n_cells : 1, sizeof *pub);
     if (!pub)
         goto out;
-    for (size_t i = 0; i < n_cells; i++)
+    /* The first counts of a cell that fails on its clear facts are not exchanged: for a few
+     * students they would tell which of them answered an item and which said n.v.t. */
+    for (size_t i = 0; i < n_cells; i++) {
         pub[i] = cells[i].c;
+        if (!passes(pub[i].students, pub[i].groups, pub[i].enrolled, a->k))
+            memset(pub[i].first, 0, sizeof pub[i].first);
+    }
     ww_free(a->cells);
     a->cells = cells;
     a->n_cells = n_cells;
@@ -316,14 +329,6 @@ static int same_cell(const struct ww_agg_cellshare *x, const struct ww_agg_cells
            x->groups == y->groups && x->enrolled == y->enrolled && x->overlap == y->overlap &&
            !memcmp(x->asked, y->asked, sizeof x->asked) &&
            !memcmp(x->cat_asked, y->cat_asked, sizeof x->cat_asked);
-}
-
-/* R-2 and R-3: k distinct students from at least 2 groups, at least 40% of those enrolled,
- * and never more students than enrolled (extra pseudonyms are forged ones). */
-static int passes(uint32_t students, uint32_t groups, uint32_t enrolled, uint32_t k)
-{
-    return students >= k && groups >= WW_AGG_MIN_GROUPS && students <= enrolled &&
-           5ull * students >= 2ull * enrolled;
 }
 
 /* Decides one cell from the combined first counts: whether it passes, and which

@@ -304,6 +304,18 @@ TEST(agg_rule_k_minus_one_students_learns_nothing)
     struct ww_agg_summary rel[2];
     two_groups(&s, 2, 2, 2, 2, &r, rel);
     assert_empty(cell(&r, WW_AGG_LOCATION, 1, 0));
+    /* Not even the gate tells the other aggregator which of the four answered an item. */
+    sim_start(&s);
+    sim_window(&s, 0, 2, 0);
+    sim_window(&s, 1, 2, 0);
+    struct ww_agg_summary gate;
+    ASSERT_OK(ww_agg_gate(s.agg[0], &gate));
+    ASSERT_EQ(gate.n, 2);
+    for (size_t i = 0; i < gate.n; i++)
+        for (int b = 0; b < WW_AGG_BLOCKS; b++)
+            ASSERT_EQ(gate.cells[i].first[b], 0);
+    ww_agg_summary_free(&gate);
+    sim_stop(&s);
     assert_empty(cell(&r, WW_AGG_TEAM, 1, 0));
     assert_nothing_released(rel, WW_AGG_LOCATION, 1, 0);
     assert_nothing_released(rel, WW_AGG_TEAM, 1, 0);
