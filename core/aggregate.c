@@ -23,7 +23,7 @@
 #include "share.h"
 #include "wegwijs.h"
 
-#define MAX_DAYS   1000000u
+#define MAX_DAYS   (1u << 18) /* about 180 MiB of opened shares */
 #define MAX_GROUPS 4096u
 
 struct day {
@@ -127,10 +127,10 @@ int ww_agg_add(struct ww_agg *a, const struct ww_share_msg *m)
         g++;
     if (g == a->n_groups)
         return WW_EGROUP;
+    if (a->n_days >= MAX_DAYS)
+        return WW_ETOOBIG;
     if (a->n_days == a->cap_days) {
-        if (a->n_days >= MAX_DAYS)
-            return WW_ETOOBIG;
-        size_t cap = a->cap_days ? 2 * a->cap_days : 1024;
+        size_t cap = a->cap_days ? 2 * a->cap_days : 1024; /* reaches MAX_DAYS exactly */
         struct day *p = ww_realloc(a->days, cap * sizeof *p);
         if (!p)
             return WW_ENOMEM;

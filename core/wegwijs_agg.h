@@ -178,7 +178,7 @@ int ww_agg_new(const struct ww_agg_config *cfg, int which, const uint8_t pk[32],
                const uint8_t sk[32], struct ww_agg **out);
 void ww_agg_free(struct ww_agg *a); /* NULL is a no-op */
 /* Opens and keeps one day message. WW_EGROUP for a group not in the config; the errors of
- * ww_share_open; WW_ETOOBIG past 1 000 000 messages. A later message for the same
+ * ww_share_open; WW_ETOOBIG past 262 144 messages. A later message for the same
  * (pseudonym, date) replaces the earlier one, as a later climate.put does. */
 int ww_agg_add(struct ww_agg *a, const struct ww_share_msg *m);
 /* Phase 1: the cells and the share-sums of their "first" counters, to send to the peer. */
