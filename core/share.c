@@ -9,6 +9,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "mp.h"
 #include "seal.h"
 #include "share.h"
@@ -265,5 +266,190 @@ int ww_share_decode(const uint8_t *buf, size_t len, struct ww_share_msg *out)
     WW_TRY(ww_mp_read_bin_exact(&r, WW_AGG_SEALED_LEN, m.sealed[1]));
     WW_TRY(ww_mp_finish(&r));
     *out = m;
+    return 0;
+}
+
+/* ---- Between aggregators: a gate or a release ---- */
+
+enum { summary_fields = 4, cell_fields = 18 };
+
+/* One counter list: n values below p (a hist, a sum) or at most max (a count). */
+static void put_list(struct ww_mp_writer *w, const uint64_t *v, uint32_t n)
+{
+    ww_mp_put_array(w, n);
+    for (uint32_t i = 0; i < n; i++)
+        ww_mp_put_uint(w, v[i]);
+}
+
+static void put_list32(struct ww_mp_writer *w, const uint32_t *v, uint32_t n)
+{
+    ww_mp_put_array(w, n);
+    for (uint32_t i = 0; i < n; i++)
+        ww_mp_put_uint(w, v[i]);
+}
+
+static int read_list(struct ww_mp_reader *r, uint64_t *v, uint32_t n, uint64_t max)
+{
+    uint32_t got;
+    WW_TRY(ww_mp_read_array(r, n, &got));
+    if (got != n)
+        return WW_ETYPE;
+    for (uint32_t i = 0; i < n; i++)
+        WW_TRY(ww_mp_read_uint_max(r, max, &v[i]));
+    return 0;
+}
+
+static int read_list32(struct ww_mp_reader *r, uint32_t *v, uint32_t n)
+{
+    uint64_t tmp[WW_AGG_BLOCKS];
+    WW_TRY(read_list(r, tmp, n, UINT32_MAX));
+    for (uint32_t i = 0; i < n; i++)
+        v[i] = (uint32_t)tmp[i];
+    return 0;
+}
+
+static int all_below_p(const uint64_t *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i] >= WW_AGG_PRIME)
+            return 0;
+    return 1;
+}
+
+/* What both the encoder and the decoder require of one cell, and of its place after prev:
+ * cells strictly ascending by (level, unit, window); sums only of passing parts. */
+static int check_cell(const struct ww_agg_cellshare *c, const struct ww_agg_cellshare *prev,
+                      int released)
+{
+    if (c->level > WW_AGG_LOCATION || (c->level == WW_AGG_LOCATION && c->location != c->unit) ||
+        c->pass > 1 || c->status_pass > 1 || c->cat_pass >> WW_AGG_CATS ||
+        !all_below_p(c->first, WW_AGG_BLOCKS) || !all_below_p(c->cat_hist[0], 5 * WW_AGG_CATS) ||
+        !all_below_p(c->status, 3) || !all_below_p(c->reasons, WW_AGG_REASONS))
+        return WW_ERANGE;
+    /* Nothing is released of a part that does not pass (and nothing at all by a gate). */
+    static const struct ww_agg_cellshare zero;
+    if (!released && (c->pass || c->cat_pass || c->status_pass))
+        return WW_ERANGE;
+    if (!c->pass && (c->cat_pass || c->status_pass))
+        return WW_ERANGE;
+    for (int cat = 0; cat < WW_AGG_CATS; cat++)
+        if (!(c->cat_pass >> cat & 1) && memcmp(c->cat_hist[cat], zero.cat_hist[cat], 40))
+            return WW_ERANGE;
+    if (!c->status_pass && (memcmp(c->status, zero.status, sizeof zero.status) ||
+                            memcmp(c->reasons, zero.reasons, sizeof zero.reasons)))
+        return WW_ERANGE;
+    if (prev && (c->level < prev->level ||
+                 (c->level == prev->level &&
+                  (c->unit < prev->unit || (c->unit == prev->unit && c->window <= prev->window)))))
+        return WW_ERANGE;
+    return 0;
+}
+
+static int check_summary(const struct ww_agg_summary *s)
+{
+    if (s->n > WW_AGG_MAX_CELLS)
+        return WW_ETOOBIG;
+    if (s->k < WW_AGG_K_MIN || s->released > 1 || (s->n && !s->cells))
+        return WW_ERANGE;
+    for (size_t i = 0; i < s->n; i++)
+        WW_TRY(check_cell(&s->cells[i], i ? &s->cells[i - 1] : NULL, s->released));
+    return 0;
+}
+
+int ww_agg_summary_encode(const struct ww_agg_summary *s, struct ww_buf *out)
+{
+    WW_TRY(check_summary(s));
+    struct ww_mp_writer w;
+    ww_mp_writer_init(&w, out, WW_MAX_FRAME);
+    ww_mp_put_array(&w, summary_fields);
+    ww_mp_put_uint(&w, WW_SHARE_VERSION);
+    ww_mp_put_uint(&w, s->k);
+    ww_mp_put_uint(&w, s->released);
+    ww_mp_put_array(&w, (uint32_t)s->n);
+    for (size_t i = 0; i < s->n; i++) {
+        const struct ww_agg_cellshare *c = &s->cells[i];
+        const uint32_t facts[] = {c->level,    c->unit,   c->location, c->window, c->n_days,
+                                  c->students, c->groups, c->enrolled, c->overlap};
+        ww_mp_put_array(&w, cell_fields);
+        for (size_t f = 0; f < sizeof facts / sizeof facts[0]; f++)
+            ww_mp_put_uint(&w, facts[f]);
+        put_list32(&w, c->asked, WW_AGG_BLOCKS);
+        put_list32(&w, c->cat_asked, WW_AGG_CATS);
+        put_list(&w, c->first, WW_AGG_BLOCKS);
+        ww_mp_put_uint(&w, c->pass);
+        ww_mp_put_uint(&w, c->cat_pass);
+        ww_mp_put_uint(&w, c->status_pass);
+        put_list(&w, c->cat_hist[0], 5 * WW_AGG_CATS);
+        put_list(&w, c->status, 3);
+        put_list(&w, c->reasons, WW_AGG_REASONS);
+    }
+    return ww_mp_writer_finish(&w);
+}
+
+static int read_cell(struct ww_mp_reader *r, struct ww_agg_cellshare *c)
+{
+    uint32_t n;
+    uint64_t v[9];
+    WW_TRY(ww_mp_read_array(r, cell_fields, &n));
+    if (n != cell_fields)
+        return WW_ETYPE;
+    for (int f = 0; f < 9; f++)
+        WW_TRY(ww_mp_read_uint_max(r, UINT32_MAX, &v[f]));
+    c->level = (uint8_t)(v[0] > 255 ? 255 : v[0]);
+    c->unit = (uint32_t)v[1];
+    c->location = (uint32_t)v[2];
+    c->window = (uint32_t)v[3];
+    c->n_days = (uint32_t)v[4];
+    c->students = (uint32_t)v[5];
+    c->groups = (uint32_t)v[6];
+    c->enrolled = (uint32_t)v[7];
+    c->overlap = (uint32_t)v[8];
+    WW_TRY(read_list32(r, c->asked, WW_AGG_BLOCKS));
+    WW_TRY(read_list32(r, c->cat_asked, WW_AGG_CATS));
+    WW_TRY(read_list(r, c->first, WW_AGG_BLOCKS, WW_AGG_PRIME - 1));
+    WW_TRY(ww_mp_read_uint_max(r, 1, &v[0]));
+    WW_TRY(ww_mp_read_uint_max(r, (1u << WW_AGG_CATS) - 1, &v[1]));
+    WW_TRY(ww_mp_read_uint_max(r, 1, &v[2]));
+    c->pass = (uint8_t)v[0];
+    c->cat_pass = (uint8_t)v[1];
+    c->status_pass = (uint8_t)v[2];
+    WW_TRY(read_list(r, c->cat_hist[0], 5 * WW_AGG_CATS, WW_AGG_PRIME - 1));
+    WW_TRY(read_list(r, c->status, 3, WW_AGG_PRIME - 1));
+    return read_list(r, c->reasons, WW_AGG_REASONS, WW_AGG_PRIME - 1);
+}
+
+int ww_agg_summary_decode(const uint8_t *buf, size_t len, struct ww_agg_summary *out)
+{
+    struct ww_mp_reader r;
+    uint32_t n;
+    uint64_t v, k, released;
+    if (len > WW_MAX_FRAME)
+        return WW_ETOOBIG;
+    ww_mp_reader_init(&r, buf, len);
+    WW_TRY(ww_mp_read_array(&r, summary_fields, &n));
+    if (n != summary_fields)
+        return WW_ETYPE;
+    WW_TRY(ww_mp_read_uint(&r, &v));
+    if (v != WW_SHARE_VERSION)
+        return WW_EVERSION;
+    WW_TRY(ww_mp_read_uint_max(&r, UINT32_MAX, &k));
+    WW_TRY(ww_mp_read_uint_max(&r, 1, &released));
+    WW_TRY(ww_mp_read_array(&r, WW_AGG_MAX_CELLS, &n));
+    struct ww_agg_summary s = {ww_calloc(n ? n : 1, sizeof *s.cells), n, (uint32_t)k,
+                               (uint8_t)released};
+    if (!s.cells)
+        return WW_ENOMEM;
+    int rc = 0;
+    for (uint32_t i = 0; rc == 0 && i < n; i++)
+        rc = read_cell(&r, &s.cells[i]);
+    if (rc == 0)
+        rc = ww_mp_finish(&r);
+    if (rc == 0)
+        rc = check_summary(&s);
+    if (rc != 0) {
+        ww_free(s.cells);
+        return rc;
+    }
+    *out = s;
     return 0;
 }

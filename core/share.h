@@ -38,6 +38,16 @@ void ww_share_split(const uint64_t x[WW_AGG_DIM],
                     void (*random)(void *ud, uint8_t *buf, size_t len), void *ud,
                     uint64_t a[WW_AGG_DIM], uint64_t b[WW_AGG_DIM]);
 
+/* A gate or a release as one aggregator sends it to the other or to the combiner: a
+ * canonical msgpack array [1, k, released, [cell...]], each cell an array of 18 fields in
+ * the order of struct ww_agg_cellshare (lists for the arrays), at most WW_AGG_MAX_CELLS
+ * cells and WW_MAX_FRAME bytes. Cells are strictly ascending by (level, unit, window),
+ * every share-sum is below p, and a gate releases nothing. The decoder allocates the cells
+ * (free them with ww_agg_summary_free). */
+#define WW_AGG_MAX_CELLS 1024
+int ww_agg_summary_encode(const struct ww_agg_summary *s, struct ww_buf *out);
+int ww_agg_summary_decode(const uint8_t *buf, size_t len, struct ww_agg_summary *out);
+
 /* ww_share_make for counters given as they are, unchecked: what a malformed device could
  * send (tests), and the common path of ww_share_make. Each x[i] must be below p. */
 int ww_share_make_counters(const uint64_t x[WW_AGG_DIM], uint32_t date, uint16_t asked,

@@ -9,6 +9,7 @@
 
 #include "agg_test.h"
 #include "alloc.h"
+#include "buf.h"
 #include "share.h"
 #include "wegwijs.h"
 
@@ -137,15 +138,39 @@ static void sim_window(struct sim *s, size_t g, int n, uint32_t w)
                 sim_send(s, g, st, gen_day(g, st, wstart(BASE_W + w) + day));
 }
 
-/* Both gates, both releases, the combination. The releases are returned too when asked. */
+/* A summary as it travels between services: encoded, decoded, and byte-identical on the
+ * way back. Frees the original. */
+static struct ww_agg_summary travel(struct ww_agg_summary *s)
+{
+    struct ww_buf b, again;
+    struct ww_agg_summary out;
+    ww_buf_init(&b, 0);
+    ww_buf_init(&again, 0);
+    ASSERT_OK(ww_agg_summary_encode(s, &b));
+    ASSERT_OK(ww_agg_summary_decode(b.p, b.len, &out));
+    ASSERT_OK(ww_agg_summary_encode(&out, &again));
+    ASSERT_EQ(again.len, b.len);
+    ASSERT_MEM_EQ(again.p, b.p, b.len);
+    ww_buf_free(&b);
+    ww_buf_free(&again);
+    ww_agg_summary_free(s);
+    return out;
+}
+
+/* Both gates, both releases, the combination, every summary sent through its wire form.
+ * The releases are returned too when asked. */
 static void sim_report(struct sim *s, struct ww_agg_report *r, struct ww_agg_summary rel[2])
 {
     struct ww_agg_summary gate[2], mine[2];
     ASSERT_OK(ww_agg_gate(s->agg[0], &gate[0]));
     ASSERT_OK(ww_agg_gate(s->agg[1], &gate[1]));
     ASSERT_EQ(gate[0].released, 0);
+    gate[0] = travel(&gate[0]);
+    gate[1] = travel(&gate[1]);
     ASSERT_OK(ww_agg_release(s->agg[0], &gate[1], &mine[0]));
     ASSERT_OK(ww_agg_release(s->agg[1], &gate[0], &mine[1]));
+    mine[0] = travel(&mine[0]);
+    mine[1] = travel(&mine[1]);
     ASSERT_OK(ww_agg_combine(&mine[0], &mine[1], r));
     ww_agg_summary_free(&gate[0]);
     ww_agg_summary_free(&gate[1]);
@@ -754,5 +779,74 @@ TEST(agg_every_allocation_failure_is_handled)
         ww_agg_report_free(&region);
     }
     ASSERT(succeeded);
+    sim_stop(&s);
+}
+
+/* A summary from another service is hostile input: out-of-order cells, a share-sum not
+ * below p, a gate that releases something, a location whose location differs, and every
+ * truncation are refused. */
+TEST(agg_summary_decode_refuses_malformed)
+{
+    struct sim s;
+    sim_init(&s, 0);
+    sim_group(&s, 1, 1, 3);
+    sim_group(&s, 2, 1, 3);
+    sim_start(&s);
+    sim_window(&s, 0, 3, 0);
+    sim_window(&s, 1, 3, 0);
+    struct ww_agg_summary gate, back;
+    ASSERT_OK(ww_agg_gate(s.agg[0], &gate));
+    ASSERT_EQ(gate.n, 3);
+    struct ww_buf b;
+    ww_buf_init(&b, 0);
+    ASSERT_OK(ww_agg_summary_encode(&gate, &b));
+    for (size_t cut = 0; cut < b.len; cut += 7)
+        ASSERT(ww_agg_summary_decode(b.p, cut, &back) != 0);
+    ww_buf_free(&b);
+    struct ww_agg_cellshare keep = gate.cells[1];
+    gate.cells[1] = gate.cells[0]; /* the same cell twice */
+    ASSERT_ERR(ww_agg_summary_encode(&gate, &b), WW_ERANGE);
+    gate.cells[1] = keep;
+    gate.cells[0].first[3] = WW_AGG_PRIME;
+    ASSERT_ERR(ww_agg_summary_encode(&gate, &b), WW_ERANGE);
+    gate.cells[0].first[3] = 0;
+    gate.cells[0].status[0] = 1; /* a sum of a part that does not pass */
+    ASSERT_ERR(ww_agg_summary_encode(&gate, &b), WW_ERANGE);
+    gate.released = 1;
+    ASSERT_ERR(ww_agg_summary_encode(&gate, &b), WW_ERANGE);
+    gate.cells[0].status[0] = 0;
+    gate.cells[0].pass = 1;
+    gate.cells[0].status_pass = 1;
+    gate.cells[0].status[0] = 1;
+    ASSERT_OK(ww_agg_summary_encode(&gate, &b));
+    gate.released = 0;
+    ASSERT_ERR(ww_agg_summary_encode(&gate, &b), WW_ERANGE);
+    gate.released = 1;
+    ww_buf_reset(&b);
+    gate.cells[2].location = 2;
+    ASSERT_EQ(gate.cells[2].level, WW_AGG_LOCATION);
+    ASSERT_ERR(ww_agg_summary_encode(&gate, &b), WW_ERANGE);
+    gate.cells[2].location = 1;
+    gate.k = 4;
+    ASSERT_ERR(ww_agg_summary_encode(&gate, &b), WW_ERANGE);
+    gate.k = 5;
+    /* The decoder holds the same rules: a value of p written by hand. */
+    gate.cells[2].pass = 1;
+    gate.cells[2].status_pass = 1;
+    ASSERT_OK(ww_agg_summary_encode(&gate, &b));
+    static const uint8_t p_enc[] = {0xcf, 0x1f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    uint8_t *x = ww_malloc(b.len + 16);
+    ASSERT(x != NULL);
+    /* The last counter of the last cell (a reason share-sum, 0 here) becomes p. */
+    ASSERT_EQ(b.p[b.len - 1], 0);
+    memcpy(x, b.p, b.len - 1);
+    memcpy(x + b.len - 1, p_enc, sizeof p_enc);
+    ASSERT_ERR(ww_agg_summary_decode(x, b.len - 1 + sizeof p_enc, &back), WW_ERANGE);
+    x[b.len - 1 + sizeof p_enc - 1] = 0xfe; /* p - 1 */
+    ASSERT_OK(ww_agg_summary_decode(x, b.len - 1 + sizeof p_enc, &back));
+    ww_agg_summary_free(&back);
+    ww_free(x);
+    ww_buf_free(&b);
+    ww_agg_summary_free(&gate);
     sim_stop(&s);
 }
