@@ -387,9 +387,10 @@ static void breakdown(struct cell *cells, size_t n)
     }
 }
 
-/* The released share-sums of a decided cell; everything that does not pass is zero. */
-static void release_cell(const struct cell *cl, const uint64_t first[WW_AGG_BLOCKS],
-                         struct ww_agg_cellshare *r)
+/* The released share-sums of a decided cell; everything that does not pass is zero, and
+ * the per-item answerer counts stay with the aggregators (for an item answered by few they
+ * would tell how many said n.v.t.). */
+static void release_cell(const struct cell *cl, struct ww_agg_cellshare *r)
 {
     const struct ww_agg_cellshare *c = &cl->c;
     memset(r, 0, sizeof *r);
@@ -400,7 +401,7 @@ static void release_cell(const struct cell *cl, const uint64_t first[WW_AGG_BLOC
     if (!c->pass)
         return;
     *r = *c;
-    memcpy(r->first, first, sizeof r->first);
+    memset(r->first, 0, sizeof r->first);
     for (int item = 1; item <= WW_AGG_ITEMS; item++) {
         unsigned m = item_cats(item) & c->cat_pass;
         for (int cat = 0; cat < WW_AGG_CATS; cat++)
@@ -435,7 +436,7 @@ int ww_agg_release(struct ww_agg *a, const struct ww_agg_summary *peer, struct w
     }
     breakdown(a->cells, a->n_cells);
     for (size_t i = 0; i < a->n_cells; i++)
-        release_cell(&a->cells[i], first[i], &r[i]);
+        release_cell(&a->cells[i], &r[i]);
     ww_free(first);
     *out = (struct ww_agg_summary){r, a->n_cells, a->k, 1};
     return 0;

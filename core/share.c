@@ -330,6 +330,8 @@ static int check_cell(const struct ww_agg_cellshare *c, const struct ww_agg_cell
     static const struct ww_agg_cellshare zero;
     if (!released && (c->pass || c->cat_pass || c->status_pass))
         return WW_ERANGE;
+    if (released && memcmp(c->first, zero.first, sizeof zero.first))
+        return WW_ERANGE;
     if (!c->pass && (c->cat_pass || c->status_pass))
         return WW_ERANGE;
     for (int cat = 0; cat < WW_AGG_CATS; cat++)

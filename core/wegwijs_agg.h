@@ -153,7 +153,7 @@ struct ww_agg_cellshare {
     uint32_t overlap;                /* distinct students also in the previous window */
     uint32_t asked[WW_AGG_BLOCKS];   /* distinct students asked the block */
     uint32_t cat_asked[WW_AGG_CATS]; /* (day, item) pairs asked, per category */
-    /* Gate: share-sums of the first counters. Release: the combined counts, in the clear. */
+    /* Gate: share-sums of the first counters. Release: zero. */
     uint64_t first[WW_AGG_BLOCKS];
     /* Release only: which parts pass, and their share-sums (zero where they do not). */
     uint8_t pass;        /* the cell passes k, groups, response rate and its breakdown */

@@ -815,6 +815,9 @@ TEST(agg_summary_decode_refuses_malformed)
     gate.released = 1;
     ASSERT_ERR(ww_agg_summary_encode(&gate, &b), WW_ERANGE);
     gate.cells[0].status[0] = 0;
+    ASSERT_ERR(ww_agg_summary_encode(&gate, &b), WW_ERANGE); /* a release has no first */
+    for (size_t i = 0; i < gate.n; i++)
+        memset(gate.cells[i].first, 0, sizeof gate.cells[i].first);
     gate.cells[0].pass = 1;
     gate.cells[0].status_pass = 1;
     gate.cells[0].status[0] = 1;
