@@ -77,7 +77,7 @@ $(BUILD)/%.o: %.c | deps
 
 # The public headers, as `make install` lays them out. The command compiles against these
 # alone: what it does, an app embedding the library can do too.
-PUBLIC_HDRS := core/wegwijs.h proto/ww_err.h proto/ww_enums.h sync/wegwijs_sync.h
+PUBLIC_HDRS := core/wegwijs.h core/wegwijs_agg.h proto/ww_err.h proto/ww_enums.h sync/wegwijs_sync.h
 PUBLIC_INC := $(BUILD)/include/wegwijs
 $(PUBLIC_INC)/%.h: core/%.h
 	@mkdir -p $(dir $@)
