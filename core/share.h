@@ -1,5 +1,5 @@
 /*
- * share.h - the wire form of one day's split climate share (docs/PROTOCOL.md 6.18) and
+ * share.h - the wire form of one day's split climate share (docs/PROTOCOL.md 6.19) and
  * the arithmetic modulo WW_AGG_PRIME that the device and the aggregators share.
  */
 #ifndef WW_SHARE_H

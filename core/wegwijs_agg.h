@@ -15,7 +15,7 @@
  * success only.
  *
  * The flow, for one hub with aggregators A and B:
- *   device:     ww_share_make() per answered day, sent as in docs/PROTOCOL.md 6.18
+ *   device:     ww_share_make() per answered day, sent as in docs/PROTOCOL.md 6.19
  *   A and B:    ww_agg_new(), ww_agg_add() for every share message
  *   A and B:    ww_agg_gate() each, then exchange the gates
  *   A and B:    ww_agg_release(own aggregator, the peer's gate)

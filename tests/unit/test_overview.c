@@ -64,8 +64,9 @@ TEST(overview_shows_the_week_as_the_coach_may_see_it)
     ASSERT_OK(ww_date_parse("2026-11-16", &mon));
     ASSERT_OK(ww_day_today(g.coach, g.gid, &today));
     ASSERT_EQ(today, mon + 7);
-    struct ww_challenge opd = {"OPD3", "Overdracht geven", "Geef een overdracht volgens SBAR.",
-                               2, 1, 10, "Opdracht 3", WW_SIGNOFF_STUDENTCOACH};
+    struct ww_challenge opd = {
+        "OPD3",       "Overdracht geven",     "Geef een overdracht volgens SBAR.", 2, 1, 10,
+        "Opdracht 3", WW_SIGNOFF_STUDENTCOACH};
     ASSERT_OK(ww_challenge_define(g.coach, g.gid, &opd, NULL));
     fx_group_sync(&g);
 

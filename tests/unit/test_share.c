@@ -1,7 +1,7 @@
 /*
  * test_share.c - the device side of split aggregation (core/share.c): counters, the
  * additive split, sealing to two aggregators, the wire form, and the vectors of
- * docs/PROTOCOL.md 6.18.
+ * docs/PROTOCOL.md 6.19.
  */
 #include <sodium.h>
 
@@ -233,7 +233,7 @@ static void hex(const uint8_t *p, size_t n, char *out)
         snprintf(out + 2 * i, 3, "%02x", p[i]);
 }
 
-/* The vector of docs/PROTOCOL.md 6.18: the example day, nym_key 11 x 32, group 22 x 16,
+/* The vector of docs/PROTOCOL.md 6.19: the example day, nym_key 11 x 32, group 22 x 16,
  * the test keys and the generator labelled "vector". */
 TEST(share_wire_vector)
 {
