@@ -45,7 +45,10 @@ struct conn {
     int has_expect;
     uint8_t (*groups)[WW_ID_LEN]; /* outbound: the groups to sync; NULL: all */
     size_t n_groups;
-    size_t queued; /* bytes handed to libuv and not yet written */
+    size_t queued;                  /* bytes handed to libuv (or held) and not yet written */
+    struct wreq *held, **held_tail; /* written in this turn, sent after its commit */
+    struct conn *held_next;         /* the node's list of connections holding writes */
+    int on_held;
     uint64_t bytes_in, bytes_out;
     int error;
     const char *reason;
@@ -77,6 +80,7 @@ struct ww_node {
     int rbuf_busy;
     uv_check_t commit; /* a hub: commits the loop turn's transaction (group commit) */
     int in_tx;         /* a hub's transaction for this loop turn is open */
+    struct conn *held; /* connections with writes held until the commit */
     struct sub *subs;  /* open addressing by group id; a power of two, at most half full */
     size_t subs_cap, subs_used;
 };
@@ -84,6 +88,7 @@ struct ww_node {
 struct wreq {
     uv_write_t req;
     struct conn *c;
+    struct wreq *next; /* held until the turn's commit (group commit) */
     size_t len;
     uint8_t data[];
 };
@@ -234,6 +239,7 @@ static void maybe_free_node(struct ww_node *n)
 }
 
 static void timer_cb(uv_timer_t *t);
+static int release_held(struct conn *c, int send);
 
 static void conn_handle_closed(uv_handle_t *h)
 {
@@ -253,6 +259,14 @@ static void conn_handle_closed(uv_handle_t *h)
         n->n_open--;
     else if (!c->outbound)
         n->n_handshaking--;
+    if (c->on_held) {
+        struct conn **p = &n->held;
+        while (*p && *p != c)
+            p = &(*p)->held_next;
+        if (*p)
+            *p = c->held_next;
+        release_held(c, 0);
+    }
     if (c->has_session) {
         for (size_t i = 0; i < c->ss.n_groups; i++)
             sub_remove(n, ww_session_group(&c->ss, i), c);
@@ -345,6 +359,37 @@ static void write_done(uv_write_t *req, int status)
         conn_close(c, c->ss.failed, c->ss.reason);
 }
 
+static int submit(struct wreq *w)
+{
+    uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)w->len);
+    int rc = uv_write(&w->req, (uv_stream_t *)&w->c->tcp, &b, 1, write_done);
+    if (rc < 0) {
+        w->c->queued -= w->len;
+        ww_free(w);
+    }
+    return rc;
+}
+
+/* Frees a connection's held writes (sent = 0) or sends them, in order. */
+static int release_held(struct conn *c, int send)
+{
+    int rc = 0;
+    struct wreq *w = c->held;
+    c->held = NULL;
+    c->on_held = 0;
+    while (w) {
+        struct wreq *next = w->next;
+        if (send && rc == 0 && !c->closing) {
+            rc = submit(w);
+        } else {
+            c->queued -= w->len;
+            ww_free(w);
+        }
+        w = next;
+    }
+    return rc;
+}
+
 static int write_bytes(struct conn *c, const uint8_t *p, size_t len)
 {
     if (c->closing || c->lingering || len == 0)
@@ -353,16 +398,24 @@ static int write_bytes(struct conn *c, const uint8_t *p, size_t len)
     if (!w)
         return WW_ENOMEM;
     w->c = c;
+    w->next = NULL;
     w->len = len;
     memcpy(w->data, p, len);
-    uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)len);
-    int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, write_done);
-    if (rc < 0) {
-        ww_free(w);
-        return rc;
-    }
     c->queued += len;
     c->bytes_out += len;
+    struct ww_node *n = c->node;
+    if (!n->in_tx)
+        return submit(w);
+    /* Nothing leaves before the turn's commit: an ACK then means "stored". */
+    if (!c->held)
+        c->held_tail = &c->held;
+    *c->held_tail = w;
+    c->held_tail = &w->next;
+    if (!c->on_held) {
+        c->on_held = 1;
+        c->held_next = n->held;
+        n->held = c;
+    }
     return 0;
 }
 
@@ -615,9 +668,11 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
  * one transaction: it opens it before the first frame it reads in the turn, each batch
  * runs in a savepoint of its own inside it (its failure undoes only itself), and the check
  * phase, right after the turn's reads, commits it. Many connections writing a little each
- * then cost one commit per turn instead of one each. A peer's ACK may leave before the
- * commit; if the commit fails, every connection closes, and each reconnecting peer's
- * vector exchange sends again what the hub does not hold (PROTOCOL.md 9.5).
+ * then cost one commit per turn instead of one each. What the hub writes to its sockets in
+ * the turn is held until the commit, so an ACK leaves only once what it acknowledges is
+ * stored (and news reaches other peers only once it is); if the commit fails, the held
+ * records are dropped and every connection closes: each reconnecting peer's vector
+ * exchange sends again what the hub does not hold (PROTOCOL.md 9.5).
  */
 static void commit_turn(struct ww_node *n)
 {
@@ -625,11 +680,19 @@ static void commit_turn(struct ww_node *n)
         return;
     n->in_tx = 0;
     int rc = ww_store_commit(n->cfg.store);
+    struct conn *held = n->held;
+    n->held = NULL;
+    for (struct conn *c = held, *next; c; c = next) {
+        next = c->held_next;
+        int wrc = release_held(c, rc == 0);
+        if (wrc != 0)
+            conn_close(c, wrc, "write failed");
+    }
     if (rc == 0)
         return;
     logf_(n, "commit failed: %s", ww_err_name(rc));
     for (struct conn *c = n->conns; c; c = c->next)
-        conn_close(c, rc, "the hub could not store what it acknowledged");
+        conn_close(c, rc, "the hub could not store what it received");
 }
 
 static void commit_cb(uv_check_t *h)
