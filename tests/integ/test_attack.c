@@ -35,14 +35,16 @@ static void peer_conn_cb(void *ud, const struct ww_conn_info *info)
     }
 }
 
-static void peer_start(struct peer *p, uv_loop_t *loop, struct ww_store *s, int hub)
+/* A node; a hub when max_conns > 0 (at most that many connections). */
+static void peer_start(struct peer *p, uv_loop_t *loop, struct ww_store *s, uint32_t max_conns)
 {
     memset(p, 0, sizeof *p);
     struct ww_node_cfg cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.store = s;
-    cfg.hub = hub;
-    cfg.accept_new_groups = hub;
+    cfg.hub = max_conns > 0;
+    cfg.accept_new_groups = cfg.hub;
+    cfg.max_conns = max_conns;
     cfg.ud = p;
     cfg.on_conn = peer_conn_cb;
     ASSERT_OK(ww_node_new(loop, &cfg, &p->node));
@@ -157,7 +159,7 @@ TEST(attack_slow_reader_costs_only_itself)
     uv_loop_t loop;
     ASSERT_OK(uv_loop_init(&loop));
     struct peer hub, coach, student;
-    peer_start(&hub, &loop, hub_store, 1);
+    peer_start(&hub, &loop, hub_store, 20000);
     peer_start(&coach, &loop, g.coach, 0);
     peer_start(&student, &loop, g.st[0], 0);
     ASSERT_OK(ww_node_listen(hub.node, "127.0.0.1", 0));
@@ -239,6 +241,74 @@ TEST(attack_slow_reader_costs_only_itself)
 
     int n_closed = 0;
     ww_node_close(student.node, count_closed_cb, &n_closed);
+    ww_node_close(coach.node, count_closed_cb, &n_closed);
+    ww_node_close(hub.node, count_closed_cb, &n_closed);
+    ASSERT(loop_until(&loop, &n_closed, 3, 10000));
+    ASSERT_OK(uv_loop_close(&loop));
+    ww_store_close(hub_store);
+    fx_group_close(&g);
+}
+
+/* Known gap (docs/SECURITY.md): a hub bounds the connections still in their handshake per
+ * address, and all connections together, but not the authenticated connections of one
+ * device. So one member can hold every connection the hub allows, and nobody else gets in.
+ * This test shows it on a hub allowing 16: a student's 16 live connections leave the
+ * coach's sync refused; once the student lets go, the coach syncs. When the hub bounds a
+ * device's connections, the coach's first sync succeeds and this test fails: it must then
+ * become the check that it does, and SECURITY.md's row changes with it. */
+#define MAX_CONNS 16
+TEST(attack_known_gap_one_member_takes_every_connection)
+{
+    struct fx_group g;
+    fx_group_make(&g, 1, 0, NULL);
+    struct ww_store *hub_store = fx_open("hub");
+    uv_loop_t loop;
+    ASSERT_OK(uv_loop_init(&loop));
+    struct peer hub, coach, student;
+    peer_start(&hub, &loop, hub_store, MAX_CONNS);
+    peer_start(&coach, &loop, g.coach, 0);
+    peer_start(&student, &loop, g.st[0], 0);
+    ASSERT_OK(ww_node_listen(hub.node, "127.0.0.1", 0));
+    int port = ww_node_port(hub.node);
+    sync_once(&loop, &coach, port, 10000);
+    ASSERT(loop_until(&loop, &hub.down, hub.up, 10000)); /* the hub closed its side too */
+
+    /* The student opens every connection the hub allows (and a few it refuses), and stays
+     * on every one it got. */
+    for (int i = 0; i < MAX_CONNS + 4; i++)
+        ASSERT_OK(ww_node_dial(student.node, "127.0.0.1", port, NULL, NULL, 0, 0));
+    int tried = 0;
+    uv_update_time(&loop);
+    for (uint64_t end = uv_now(&loop) + 10000; tried < MAX_CONNS + 4; uv_update_time(&loop)) {
+        ASSERT_LT(uv_now(&loop), end);
+        uv_run(&loop, UV_RUN_NOWAIT);
+        tried = student.up + student.down;
+    }
+    ASSERT_EQ(student.up, MAX_CONNS);
+    ASSERT(loop_until(&loop, &hub.up, 1 + student.up, 10000)); /* the coach's, and these */
+    ASSERT_EQ(ww_node_conns(hub.node), (size_t)student.up);
+
+    /* The coach is turned away. */
+    ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, 20800, "W02", NULL));
+    long held = fx_count(hub_store, "SELECT count(*) FROM events");
+    ASSERT_OK(ww_node_dial(coach.node, "127.0.0.1", port, NULL, NULL, 0, 1));
+    ASSERT(loop_until(&loop, &coach.down, 2, 10000));
+    ASSERT(coach.last_error != 0);
+    ASSERT_EQ(fx_count(hub_store, "SELECT count(*) FROM events"), held);
+
+    /* It was the student's doing: once the student lets go, the coach syncs. */
+    int n_closed = 0;
+    ww_node_close(student.node, count_closed_cb, &n_closed);
+    ASSERT(loop_until(&loop, &n_closed, 1, 10000));
+    uv_update_time(&loop);
+    for (uint64_t end = uv_now(&loop) + 10000; ww_node_conns(hub.node) > 0;) {
+        ASSERT_LT(uv_now(&loop), end);
+        uv_run(&loop, UV_RUN_NOWAIT);
+        uv_update_time(&loop);
+    }
+    sync_once(&loop, &coach, port, 10000);
+    ASSERT_EQ(fx_count(hub_store, "SELECT count(*) FROM events"), held + 1);
+
     ww_node_close(coach.node, count_closed_cb, &n_closed);
     ww_node_close(hub.node, count_closed_cb, &n_closed);
     ASSERT(loop_until(&loop, &n_closed, 3, 10000));
