@@ -69,6 +69,22 @@ static int loop_until(uv_loop_t *loop, const int *what, int want, uint64_t ms)
     return *what >= want;
 }
 
+/* Closes the nodes still open (NULL ones are skipped), the loop and the stores. */
+static void finish(uv_loop_t *loop, struct peer *const *nodes, int n, struct ww_store *hub_store,
+                   struct fx_group *g)
+{
+    int n_closed = 0, n_open = 0;
+    for (int i = 0; i < n; i++)
+        if (nodes[i]) {
+            ww_node_close(nodes[i]->node, count_closed_cb, &n_closed);
+            n_open++;
+        }
+    ASSERT(loop_until(loop, &n_closed, n_open, 10000));
+    ASSERT_OK(uv_loop_close(loop));
+    ww_store_close(hub_store);
+    fx_group_close(g);
+}
+
 /* One sync of p with the hub, to the end; its time in ms, failing the test on an error or
  * when it takes over limit_ms. */
 static uint64_t sync_once(uv_loop_t *loop, struct peer *p, int port, uint64_t limit_ms)
@@ -238,15 +254,8 @@ TEST(attack_slow_reader_costs_only_itself)
     }
     ASSERT(WIFEXITED(status));
     ASSERT_EQ(WEXITSTATUS(status), 0);
-
-    int n_closed = 0;
-    ww_node_close(student.node, count_closed_cb, &n_closed);
-    ww_node_close(coach.node, count_closed_cb, &n_closed);
-    ww_node_close(hub.node, count_closed_cb, &n_closed);
-    ASSERT(loop_until(&loop, &n_closed, 3, 10000));
-    ASSERT_OK(uv_loop_close(&loop));
-    ww_store_close(hub_store);
-    fx_group_close(&g);
+    struct peer *const nodes[] = {&student, &coach, &hub};
+    finish(&loop, nodes, 3, hub_store, &g);
 }
 
 /* Known gap (docs/SECURITY.md): a hub bounds the connections still in their handshake per
@@ -308,11 +317,6 @@ TEST(attack_known_gap_one_member_takes_every_connection)
     }
     sync_once(&loop, &coach, port, 10000);
     ASSERT_EQ(fx_count(hub_store, "SELECT count(*) FROM events"), held + 1);
-
-    ww_node_close(coach.node, count_closed_cb, &n_closed);
-    ww_node_close(hub.node, count_closed_cb, &n_closed);
-    ASSERT(loop_until(&loop, &n_closed, 3, 10000));
-    ASSERT_OK(uv_loop_close(&loop));
-    ww_store_close(hub_store);
-    fx_group_close(&g);
+    struct peer *const nodes[] = {NULL, &coach, &hub}; /* the student's closed above */
+    finish(&loop, nodes, 3, hub_store, &g);
 }

@@ -277,16 +277,23 @@ workers=""
 loop_s=$(($(date +%s) - start_s))
 
 # ---- Everyone syncs -----------------------------------------------------------------------
-addr=$(cat "$work/hub.addr")
-for round in 1 2 3; do
-    for d in $devs; do
-        ww $d sync "$addr" --quiet 2>>"$work/$d.err" ||
-            echo "crash_loop: final sync $round of $d failed" >>"$work/anomalies"
+# sync_all ROUNDS WHAT: every device syncs with the hub, ROUNDS times round; then the hub
+# stops.
+sync_all() {
+    addr=$(cat "$work/hub.addr")
+    round=0
+    while [ $round -lt "$1" ]; do
+        round=$((round + 1))
+        for d in $devs; do
+            ww $d sync "$addr" --quiet 2>>"$work/$d.err" ||
+                echo "crash_loop: $2 sync $round of $d failed" >>"$work/anomalies"
+        done
     done
-done
-kill -TERM "$hub_pid" 2>/dev/null
-wait "$hub_pid" 2>/dev/null
-hub_pid=""
+    kill -TERM "$hub_pid" 2>/dev/null
+    wait "$hub_pid" 2>/dev/null
+    hub_pid=""
+}
+sync_all 3 final
 
 # SOAK_SABOTAGE=1 proves the checks bite: one reported event goes from one store.
 if [ -n "${SOAK_SABOTAGE:-}" ]; then
@@ -372,16 +379,7 @@ lost=$(sort -u "$work/lost" | wc -l)
 rm -rf "$work/hub"
 hub_port=0
 hub_start || exit 1
-addr=$(cat "$work/hub.addr")
-for round in 1 2; do
-    for d in $devs; do
-        ww $d sync "$addr" --quiet 2>>"$work/$d.err" ||
-            echo "crash_loop: sync $round of $d with the fresh hub failed" >>"$work/anomalies"
-    done
-done
-kill -TERM "$hub_pid" 2>/dev/null
-wait "$hub_pid" 2>/dev/null
-hub_pid=""
+sync_all 2 "fresh hub"
 q hub "SELECT lower(hex(hash)) FROM events ORDER BY 1" >"$work/hub.rebuilt"
 rebuilt_missing=$(comm -23 "$work/coach.events" "$work/hub.rebuilt" | wc -l)
 w=$(q hub "SELECT count(*) FROM pending")

@@ -112,6 +112,13 @@ static void copy_dir(const char *from, const char *to)
     closedir(d);
 }
 
+/* Both stores back as they were before the first run. */
+static void restore(void)
+{
+    copy_dir("coach.0", "coach");
+    copy_dir("student1.0", "student1");
+}
+
 /* How many allocations the seam granted since ww_alloc_fail_after(LONG_BUDGET): the
  * countdown is read back by allocating until the seam refuses. */
 #define LONG_BUDGET 10000000L
@@ -375,8 +382,7 @@ TEST(torture_core_api_every_allocation_fails_once)
     long first, stride, failed = 0, absorbed = 0;
     plan("core API", points, run_ms, &first, &stride);
     for (long k = first; k <= points; k += stride) {
-        copy_dir("coach.0", "coach");
-        copy_dir("student1.0", "student1");
+        restore();
         ww_alloc_fail_after(k);
         rc = core_path(&c, &done);
         ww_alloc_fail_after(-1);
@@ -562,8 +568,7 @@ TEST(torture_sync_session_every_allocation_fails_once)
     long first, stride, failed = 0, absorbed = 0;
     plan("sync session", points, run_ms, &first, &stride);
     for (long k = first; k <= points; k += stride) {
-        copy_dir("coach.0", "coach");
-        copy_dir("student1.0", "student1");
+        restore();
         ASSERT_OK(open_dev("coach", &a));
         ASSERT_OK(open_dev("student1", &b));
         ww_alloc_fail_after(k);
