@@ -262,9 +262,9 @@ TEST(attack_slow_reader_costs_only_itself)
  * address, and all connections together, but not the authenticated connections of one
  * device. So one member can hold every connection the hub allows, and nobody else gets in.
  * This test shows it on a hub allowing 16: a student's 16 live connections leave the
- * coach's sync refused; once the student lets go, the coach syncs. When the hub bounds a
- * device's connections, the coach's first sync succeeds and this test fails: it must then
- * become the check that it does, and SECURITY.md's row changes with it. */
+ * coach's sync refused; once the student lets go, the coach syncs. By default it pins that
+ * behaviour, so that a change is noticed; with WW_KNOWN_BUGS=1 it asserts that the coach
+ * gets in, and fails until the hub bounds a device's connections. */
 #define MAX_CONNS 16
 TEST(attack_known_gap_one_member_takes_every_connection)
 {
@@ -302,8 +302,13 @@ TEST(attack_known_gap_one_member_takes_every_connection)
     long held = fx_count(hub_store, "SELECT count(*) FROM events");
     ASSERT_OK(ww_node_dial(coach.node, "127.0.0.1", port, NULL, NULL, 0, 1));
     ASSERT(loop_until(&loop, &coach.down, 2, 10000));
-    ASSERT(coach.last_error != 0);
-    ASSERT_EQ(fx_count(hub_store, "SELECT count(*) FROM events"), held);
+    const char *fixed = getenv("WW_KNOWN_BUGS");
+    if (fixed && *fixed == '1') {
+        ASSERT_OK(coach.last_error); /* what must happen */
+    } else {
+        ASSERT(coach.last_error != 0); /* what happens today */
+        ASSERT_EQ(fx_count(hub_store, "SELECT count(*) FROM events"), held);
+    }
 
     /* It was the student's doing: once the student lets go, the coach syncs. */
     int n_closed = 0;
