@@ -161,10 +161,11 @@ trap 'exit 130' INT TERM HUP
 
 rs=$seed
 
+# One command on a device, from this script; none may take more than a minute.
 ww() {
     d=$1
     shift
-    "$bin" --data "$work/$d" "$@"
+    timeout -s KILL 60 "$bin" --data "$work/$d" "$@"
 }
 
 # ---- The hub ------------------------------------------------------------------------------
