@@ -4,6 +4,7 @@
 #   make test         every test, then again under AddressSanitizer + UBSan
 #   make run          set up a local data folder and show the day (ARGS="..." for other verbs)
 #   make bench        every benchmark; each prints "bench: NAME VALUE UNIT" lines
+#   make soak N=1000  the kill -9 crash loop against real processes (SEED=... to repeat one)
 #   make fuzz         every libFuzzer target for FUZZ_TIME seconds (clang)
 #   make lint         clang-format check, banned functions, layering
 #   make install      PREFIX=/usr/local DESTDIR=
@@ -64,7 +65,7 @@ PCFILE := $(BUILD)/wegwijs.pc
 CLI := $(BUILD)/wegwijs
 UNIT := $(BUILD)/tests/unit_tests
 
-.PHONY: all deps test test-plain test-san replay run bench fuzz fuzz-smoke lint fmt install clean
+.PHONY: all deps test test-plain test-san replay run bench soak fuzz fuzz-smoke lint fmt install clean
 
 all: deps $(STATIC) $(SHARED) $(PCFILE) $(CLI)
 
@@ -147,14 +148,22 @@ test: deps
 	@$(MAKE) --no-print-directory test-plain
 	@$(MAKE) --no-print-directory test-san SAN=address,undefined
 
+# The plain build also runs the short crash loop (SOAK_KILLS kills); under the sanitizers it
+# would only repeat the same processes more slowly.
+SOAK_KILLS ?= 50
 test-plain test-san: $(UNIT) $(REPLAY_BINS) $(CLI)
-	@sh tests/run.sh $(BUILD)
+	@WW_SOAK_KILLS=$(if $(SAN),0,$(SOAK_KILLS)) sh tests/run.sh $(BUILD)
 
 run: all
 	@sh cli/run.sh $(CLI) $(ARGS)
 
 bench: deps $(BENCH_BINS)
 	@set -e; for b in $(BENCH_BINS); do echo "# $$b"; $$b; done
+
+N ?= 50
+SEED ?=
+soak: all
+	@sh tests/soak/crash_loop.sh $(CLI) $(N) $(SEED)
 
 # libFuzzer builds use clang and their own object directory.
 FUZZ_CFLAGS = $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer-no-link,address,undefined

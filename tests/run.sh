@@ -33,5 +33,18 @@ for r in "$build"/tests/replay_*; do
     fi
 done
 
+# The short crash loop (Makefile: plain build only): WW_SOAK_KILLS kills, 0 lost.
+if [ "${WW_SOAK_KILLS:-0}" -gt 0 ]; then
+    if sh tests/soak/crash_loop.sh "$build/wegwijs" "$WW_SOAK_KILLS" >"$out" 2>&1; then
+        echo "ok - crash loop ($(sed -n 's/^crash_loop: seed \([0-9]*\).*/seed \1/p' "$out"))"
+        grep '^bench: ' "$out"
+        passed=$((passed + 1))
+    else
+        cat "$out"
+        echo "not ok - crash loop"
+        failed=$((failed + 1))
+    fi
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
