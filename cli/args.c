@@ -126,7 +126,7 @@ static int parse_hex(const char *s, uint8_t *out, size_t len, enum msg_id err)
 {
     char q[48];
     if (ww_unhex(s, out, len) != 0)
-        return usage_error(err, quoted(s, q), NULL);
+        return input_error(err, quoted(s, q), NULL);
     return CLI_OK;
 }
 
@@ -155,7 +155,7 @@ int parse_date(const char *s, uint32_t *out)
     char q[48];
     uint32_t d;
     if (ww_date_parse(s, &d) != 0)
-        return usage_error(M_E_BAD_DATE, quoted(s, q), NULL);
+        return input_error(M_E_BAD_DATE, quoted(s, q), NULL);
     *out = d;
     return CLI_OK;
 }
@@ -182,7 +182,7 @@ int parse_int(const char *s, const char *what, long lo, long hi, long *out)
     long v;
     if (strict_long(s, &v) != 0 || v < lo || v > hi) {
         snprintf(range, sizeof range, "%ld..%ld", lo, hi);
-        return usage_error3(M_E_BAD_NUMBER, quoted(s, q), what, range);
+        return input_error3(M_E_BAD_NUMBER, quoted(s, q), what, range);
     }
     *out = v;
     return CLI_OK;
@@ -319,5 +319,5 @@ int parse_word(enum word_kind kind, const char *s, const char *option, int *out)
             return CLI_OK;
         }
     }
-    return usage_error3(M_E_BAD_WORD, quoted(s, q), option, msg(t->hint));
+    return input_error3(M_E_BAD_WORD, quoted(s, q), option, msg(t->hint));
 }

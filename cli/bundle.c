@@ -102,24 +102,24 @@ static int bundle_export(struct cli *c, int argc, char **argv)
         return rc;
     const char *path = a.pos[1];
     if (!*path)
-        return usage_error(M_E_EMPTY_TEXT, msg(M_L_FILE), NULL);
+        return input_error(M_E_EMPTY_TEXT, msg(M_L_FILE), NULL);
 
     /* Write next to the target and rename at the end: a failed export leaves no half file
      * that an import could mistake for a whole one. */
     size_t len = strlen(path);
     char *tmp = malloc(len + sizeof ".XXXXXX");
     if (!tmp)
-        return fail(M_E_NO_MEMORY, NULL, NULL);
+        return fail(CLI_FAIL, M_E_NO_MEMORY, NULL, NULL);
     memcpy(tmp, path, len);
     memcpy(tmp + len, ".XXXXXX", sizeof ".XXXXXX");
     int fd = mkstemp(tmp);
     if (fd < 0) {
-        rc = fail(M_E_BUNDLE_WRITE, quoted(path, q), strerror(errno));
+        rc = fail(CLI_FAIL, M_E_BUNDLE_WRITE, quoted(path, q), strerror(errno));
         goto err_after_tmp;
     }
     struct writer w = {fdopen(fd, "wb"), 0, BUNDLE_MAGIC_LEN, 0, 0};
     if (!w.f) {
-        rc = fail(M_E_BUNDLE_WRITE, quoted(path, q), strerror(errno));
+        rc = fail(CLI_FAIL, M_E_BUNDLE_WRITE, quoted(path, q), strerror(errno));
         close(fd);
         goto err_after_file;
     }
@@ -143,7 +143,7 @@ static int bundle_export(struct cli *c, int argc, char **argv)
     }
     if (w.too_big || more) {
         fclose(w.f);
-        rc = fail(M_E_BUNDLE_GROUP_TOO_BIG, BUNDLE_MAX_FILE_MIB, NULL);
+        rc = fail(CLI_FAIL, M_E_BUNDLE_GROUP_TOO_BIG, BUNDLE_MAX_FILE_MIB, NULL);
         goto err_after_file;
     }
     if (!w.err && fflush(w.f) != 0)
@@ -155,7 +155,7 @@ static int bundle_export(struct cli *c, int argc, char **argv)
     if (!w.err && rename(tmp, path) != 0)
         w.err = errno;
     if (w.err) {
-        rc = fail(M_E_BUNDLE_WRITE, quoted(path, q), strerror(w.err));
+        rc = fail(CLI_FAIL, M_E_BUNDLE_WRITE, quoted(path, q), strerror(w.err));
         goto err_after_file;
     }
     free(tmp);
@@ -192,20 +192,20 @@ static int check_framing(FILE *f, const char *path, unsigned long long size, siz
     uint8_t magic[BUNDLE_MAGIC_LEN];
     if (size < BUNDLE_MAGIC_LEN || read_exact(f, magic, BUNDLE_MAGIC_LEN) != 0 ||
         memcmp(magic, BUNDLE_MAGIC, BUNDLE_MAGIC_LEN) != 0)
-        return fail(M_E_BUNDLE_MAGIC, quoted(path, q), NULL);
+        return fail(CLI_INPUT, M_E_BUNDLE_MAGIC, quoted(path, q), NULL);
     unsigned long long pos = BUNDLE_MAGIC_LEN;
     size_t n = 0;
     while (pos < size) {
         uint8_t head[4];
         if (size - pos < 4 || read_exact(f, head, 4) != 0)
-            return fail(M_E_BUNDLE_TRUNCATED, quoted(path, q), num(n + 1, a));
+            return fail(CLI_INPUT, M_E_BUNDLE_TRUNCATED, quoted(path, q), num(n + 1, a));
         uint32_t len = get_u32(head);
         if (len == 0 || len > BUNDLE_MAX_EVENT)
-            return fail3(M_E_BUNDLE_LENGTH, quoted(path, q), num(n + 1, a), num(len, b));
+            return fail3(CLI_INPUT, M_E_BUNDLE_LENGTH, quoted(path, q), num(n + 1, a), num(len, b));
         if (len > size - pos - 4)
-            return fail(M_E_BUNDLE_TRUNCATED, quoted(path, q), num(n + 1, a));
+            return fail(CLI_INPUT, M_E_BUNDLE_TRUNCATED, quoted(path, q), num(n + 1, a));
         if (fseeko(f, (off_t)len, SEEK_CUR) != 0)
-            return fail(M_E_BUNDLE_READ, quoted(path, q), strerror(errno));
+            return fail(CLI_FAIL, M_E_BUNDLE_READ, quoted(path, q), strerror(errno));
         pos += 4 + len;
         n++;
     }
@@ -223,8 +223,7 @@ static int apply_batch(struct cli *c, uint8_t **events, size_t *lens, size_t n, 
         events[i] = NULL;
     }
     if (rc != 0) {
-        lib_error(rc, M_E_BUNDLE_APPLY, NULL);
-        return CLI_FAIL;
+        return lib_error(rc, M_E_BUNDLE_APPLY, NULL);
     }
     t->accepted += res.accepted;
     t->duplicates += res.duplicates;
@@ -246,7 +245,7 @@ static int apply_records(struct cli *c, FILE *f, const char *path, size_t n_reco
     size_t lens[BUNDLE_BATCH], n = 0;
     int rc = CLI_OK;
     if (fseeko(f, BUNDLE_MAGIC_LEN, SEEK_SET) != 0)
-        return fail(M_E_BUNDLE_READ, quoted(path, q), strerror(errno));
+        return fail(CLI_FAIL, M_E_BUNDLE_READ, quoted(path, q), strerror(errno));
     for (size_t i = 0; i < n_records && rc == CLI_OK; i++) {
         uint8_t head[4];
         uint32_t len = 0;
@@ -255,8 +254,9 @@ static int apply_records(struct cli *c, FILE *f, const char *path, size_t n_reco
         uint8_t *ev = len && len <= BUNDLE_MAX_EVENT ? malloc(len) : NULL;
         if (!ev || read_exact(f, ev, len) != 0) {
             free(ev);
-            rc = fail(len && len <= BUNDLE_MAX_EVENT && !ev ? M_E_NO_MEMORY : M_E_BUNDLE_CHANGED,
-                      quoted(path, q), NULL);
+            rc = len && len <= BUNDLE_MAX_EVENT && !ev
+                     ? fail(CLI_FAIL, M_E_NO_MEMORY, NULL, NULL)
+                     : fail(CLI_INPUT, M_E_BUNDLE_CHANGED, quoted(path, q), NULL);
             break;
         }
         events[n] = ev;
@@ -288,24 +288,26 @@ static int bundle_import(struct cli *c, int argc, char **argv)
     /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below. */
     int fd = open(path, O_RDONLY | O_NONBLOCK);
     if (fd < 0)
-        return fail(M_E_BUNDLE_OPEN, quoted(path, q), strerror(errno));
+        return fail(errno == ENOENT ? CLI_NOTFOUND : CLI_FAIL, M_E_BUNDLE_OPEN, quoted(path, q),
+                    strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0) {
-        rc = fail(M_E_BUNDLE_READ, quoted(path, q), strerror(errno));
+        rc = fail(CLI_FAIL, M_E_BUNDLE_READ, quoted(path, q), strerror(errno));
         close(fd);
         return rc;
     }
     if (!S_ISREG(st.st_mode)) {
         close(fd);
-        return fail(M_E_BUNDLE_NOT_FILE, quoted(path, q), NULL);
+        return fail(CLI_INPUT, M_E_BUNDLE_NOT_FILE, quoted(path, q), NULL);
     }
     if (st.st_size < 0 || (unsigned long long)st.st_size > BUNDLE_MAX_FILE) {
         close(fd);
-        return fail(M_E_BUNDLE_TOO_BIG, quoted(path, q), BUNDLE_MAX_FILE_MIB);
+        return fail(CLI_INPUT, M_E_BUNDLE_TOO_BIG, quoted(path, q), BUNDLE_MAX_FILE_MIB);
     }
     FILE *f = fdopen(fd, "rb");
     if (!f) {
-        rc = fail(M_E_BUNDLE_OPEN, quoted(path, q), strerror(errno));
+        rc = fail(errno == ENOENT ? CLI_NOTFOUND : CLI_FAIL, M_E_BUNDLE_OPEN, quoted(path, q),
+                  strerror(errno));
         close(fd);
         return rc;
     }
@@ -329,10 +331,10 @@ static int bundle_import(struct cli *c, int argc, char **argv)
     if (t.first_error)
         printf("%s: %s\n", msg(M_L_FIRST_ERROR), ww_strerror_lang(t.first_error, msg_lang()));
     if (t.rejected)
-        return fail(M_E_BUNDLE_REJECTED, num(t.rejected, n),
+        return fail(CLI_INPUT, M_E_BUNDLE_REJECTED, num(t.rejected, n),
                     ww_strerror_lang(t.first_error, msg_lang()));
     if (t.forks)
-        return fail(M_E_BUNDLE_FORKED, num(t.forks, n), NULL);
+        return fail(CLI_CONFLICT, M_E_BUNDLE_FORKED, num(t.forks, n), NULL);
     return CLI_OK;
 }
 

@@ -136,7 +136,7 @@ static int parse_weeks(const char *s, int *from, int *to)
         b = a;
     }
     if (!ok || a < 1 || b > 52 || a > b)
-        return usage_error(M_E_BAD_WEEKS, quoted(s, q), NULL);
+        return input_error(M_E_BAD_WEEKS, quoted(s, q), NULL);
     *from = (int)a;
     *to = (int)b;
     return CLI_OK;
@@ -173,7 +173,7 @@ static int challenge_define(struct cli *c, int argc, char **argv)
         (rc = parse_word(WORD_SIGNOFF_ROLE, v, "--signoff", &ch.signoff_role)))
         return rc;
     if (!*ch.code)
-        return usage_error(M_E_EMPTY_TEXT, msg(M_L_CODE), NULL);
+        return input_error(M_E_EMPTY_TEXT, msg(M_L_CODE), NULL);
     if ((rc = cli_group(c, a.pos[0], gid)) != CLI_OK)
         return rc;
     if ((rc = ww_challenge_define(c->store, gid, &ch, NULL)) != 0)

@@ -2,8 +2,8 @@
  * cli.h - what the files of the `wegwijs` command share: the run context, exit codes,
  * argument parsing helpers, the message table and the verbs.
  *
- * Invariants: every verb returns an exit code (CLI_OK, CLI_FAIL, CLI_USAGE) and has printed
- * exactly one "wegwijs: ..." line on stderr when that code is not CLI_OK. Nothing on the
+ * Invariants: every verb returns an exit code (enum cli_exit) and has printed exactly one
+ * "wegwijs: ..." line on stderr when that code is not CLI_OK. Nothing on the
  * command line is trusted: numbers, ids, dates and words are checked here before the
  * library sees them, and texts are checked by the library.
  */
@@ -17,7 +17,19 @@
 #include "msg.h"
 #include "wegwijs.h"
 
-enum cli_exit { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+/* The exit status, documented in the man page and `wegwijs help`. Library codes map onto
+ * these through one table (cli_exit_of in msg.c). */
+enum cli_exit {
+    CLI_OK = 0,
+    CLI_FAIL = 1,     /* anything else: out of memory, cannot write the output */
+    CLI_USAGE = 2,    /* the command line's shape: unknown verb or option, missing argument */
+    CLI_INPUT = 3,    /* a value that is not valid: id, date, number, word, text, file */
+    CLI_DENIED = 4,   /* not allowed: the role, membership or a permission refuses it */
+    CLI_NOTFOUND = 5, /* no device, unknown group, member, event or challenge */
+    CLI_CONFLICT = 6, /* already there, full, or contrary to what the store holds */
+    CLI_NET = 7,      /* the network: cannot connect, listen or finish a sync */
+    CLI_STORE = 8,    /* the store: corrupt, busy, full disk, newer version, I/O */
+};
 
 /* One run of the command. The store is opened on demand by cli_open. */
 struct cli {
@@ -39,15 +51,19 @@ void say(enum msg_id id);
 void say1(enum msg_id id, const char *a1);
 void say2(enum msg_id id, const char *a1, const char *a2);
 void say3(enum msg_id id, const char *a1, const char *a2, const char *a3);
-/* Prints "wegwijs: <message>" on stderr and returns CLI_USAGE. */
+/* Prints "wegwijs: <message>" on stderr and returns CLI_USAGE (the command line's shape). */
 int usage_error(enum msg_id id, const char *a1, const char *a2);
-int usage_error3(enum msg_id id, const char *a1, const char *a2, const char *a3);
-/* Prints "wegwijs: <message>: <library error text>" on stderr. Returns CLI_USAGE when the
- * library refused the input itself (invalid, too big, not UTF-8), else CLI_FAIL. */
+/* Prints "wegwijs: <message>" on stderr and returns CLI_INPUT (a value is not valid). */
+int input_error(enum msg_id id, const char *a1, const char *a2);
+int input_error3(enum msg_id id, const char *a1, const char *a2, const char *a3);
+/* The exit status for a library code: a WW_E* code through the table, an errno value
+ * (libuv, the C library) as CLI_FAIL. */
+int cli_exit_of(int rc);
+/* Prints "wegwijs: <message>: <library error text>" on stderr; returns cli_exit_of(rc). */
 int lib_error(int rc, enum msg_id what, const char *a1);
-/* Prints "wegwijs: <message>" on stderr and returns CLI_FAIL. */
-int fail(enum msg_id id, const char *a1, const char *a2);
-int fail3(enum msg_id id, const char *a1, const char *a2, const char *a3);
+/* Prints "wegwijs: <message>" on stderr and returns code. */
+int fail(int code, enum msg_id id, const char *a1, const char *a2);
+int fail3(int code, enum msg_id id, const char *a1, const char *a2, const char *a3);
 
 /* Display names of enumerated values in the current language ("?" when out of range). */
 const char *role_name(int role);
@@ -96,7 +112,7 @@ const char *args_at(const struct args *a, const char *name, size_t i);
 /* A printable, shortened copy of hostile input for an error message. */
 const char *quoted(const char *s, char buf[48]);
 
-/* Each parser prints its own error and returns CLI_USAGE, or returns CLI_OK. */
+/* Each parser prints its own error and returns CLI_INPUT, or returns CLI_OK. */
 int parse_group(const char *s, uint8_t out[WW_ID_LEN]);
 int parse_member(const char *s, uint8_t out[WW_ID_LEN]);
 int parse_key(const char *s, uint8_t out[WW_KEY_LEN]);
@@ -127,6 +143,9 @@ int parse_word(enum word_kind kind, const char *s, const char *option, int *out)
 
 /* mkdir -p with mode 0700; 0 or a negative errno. */
 int make_dirs(const char *path);
+/* Reports that the store in path cannot be opened; a code the table does not place (an
+ * errno value) counts as CLI_STORE. */
+int store_error(int rc, const char *path);
 /* Opens the device in c->data; fails when it was never initialised (unless create). */
 int cli_open(struct cli *c, int create);
 /* Parses the group argument and checks that this device knows the group. */

@@ -50,8 +50,7 @@ static void step(struct demo *d, enum msg_id what, const char *arg)
 
 static int failed(int rc, const char *where)
 {
-    lib_error(rc, M_DEMO_FAILED, where);
-    return CLI_FAIL;
+    return lib_error(rc, M_DEMO_FAILED, where);
 }
 
 /* ---- Sync ---------------------------------------------------------------------------- */
@@ -149,21 +148,20 @@ static int open_devices(struct demo *d, const char *data)
 {
     int rc = make_dirs(data);
     if (rc != 0)
-        return fail(M_DEMO_DATA, data, strerror(-rc));
+        return fail(CLI_FAIL, M_DEMO_DATA, data, strerror(-rc));
     step(d, M_DEMO_S_DEVICES, NULL);
     for (int i = 0; i < N_PEERS; i++) {
         struct peer *p = &d->p[i];
         size_t a = strlen(data), b = strlen(p->folder);
         p->path = malloc(a + b + 2);
         if (!p->path)
-            return fail(M_E_NO_MEMORY, NULL, NULL);
+            return fail(CLI_FAIL, M_E_NO_MEMORY, NULL, NULL);
         memcpy(p->path, data, a);
         p->path[a] = '/';
         memcpy(p->path + a + 1, p->folder, b + 1);
         if ((rc = ww_store_open(p->path, NULL, &p->s)) != 0) {
             p->s = NULL;
-            lib_error(rc, M_E_OPEN, p->path);
-            return CLI_FAIL;
+            return store_error(rc, p->path);
         }
         ww_store_device(p->s, p->pk);
         struct hexbuf h;

@@ -33,6 +33,12 @@ int make_dirs(const char *path)
     return rc;
 }
 
+int store_error(int rc, const char *path)
+{
+    int code = lib_error(rc, M_E_OPEN, path);
+    return code == CLI_FAIL ? CLI_STORE : code;
+}
+
 int cli_open(struct cli *c, int create)
 {
     if (c->store)
@@ -40,25 +46,24 @@ int cli_open(struct cli *c, int create)
     if (create) {
         int rc = make_dirs(c->data);
         if (rc != 0)
-            return lib_error(rc, M_E_OPEN, c->data);
+            return store_error(rc, c->data);
     } else {
         size_t len = strlen(c->data);
         char *key = malloc(len + sizeof "/identity.key");
         if (!key)
-            return fail(M_E_NO_MEMORY, NULL, NULL);
+            return fail(CLI_FAIL, M_E_NO_MEMORY, NULL, NULL);
         memcpy(key, c->data, len);
         memcpy(key + len, "/identity.key", sizeof "/identity.key");
         struct stat st;
         int missing = stat(key, &st) != 0 && errno == ENOENT;
         free(key);
         if (missing)
-            return fail(M_E_NO_DEVICE, c->data, NULL);
+            return fail(CLI_NOTFOUND, M_E_NO_DEVICE, c->data, NULL);
     }
     int rc = ww_store_open(c->data, NULL, &c->store);
     if (rc != 0) {
         c->store = NULL;
-        lib_error(rc, M_E_OPEN, c->data);
-        return CLI_FAIL;
+        return store_error(rc, c->data);
     }
     return CLI_OK;
 }
@@ -79,12 +84,11 @@ int cli_group(struct cli *c, const char *arg, uint8_t gid[WW_ID_LEN])
     rc = ww_group_get(c->store, gid, ignore_group, NULL);
     if (rc == WW_EGROUP) {
         struct hexbuf h;
-        return fail(M_E_GROUP_UNKNOWN, hex_of(gid, WW_ID_LEN, &h), NULL);
+        return fail(CLI_NOTFOUND, M_E_GROUP_UNKNOWN, hex_of(gid, WW_ID_LEN, &h), NULL);
     }
     if (rc != 0) {
         struct hexbuf h;
-        lib_error(rc, M_E_GROUP_READ, hex_of(gid, WW_ID_LEN, &h));
-        return CLI_FAIL;
+        return lib_error(rc, M_E_GROUP_READ, hex_of(gid, WW_ID_LEN, &h));
     }
     return CLI_OK;
 }
@@ -95,8 +99,7 @@ int cli_date_or_today(struct cli *c, const uint8_t gid[WW_ID_LEN], const char *a
         return parse_date(arg, out);
     int rc = ww_day_today(c->store, gid, out);
     if (rc != 0) {
-        lib_error(rc, M_E_TODAY, NULL);
-        return CLI_FAIL;
+        return lib_error(rc, M_E_TODAY, NULL);
     }
     return CLI_OK;
 }
@@ -160,8 +163,7 @@ int roster_load(struct cli *c, const uint8_t gid[WW_ID_LEN], struct roster *r)
         rc = r->rc;
     if (rc != 0) {
         roster_free(r);
-        lib_error(rc, M_E_MEMBERS, NULL);
-        return CLI_FAIL;
+        return lib_error(rc, M_E_MEMBERS, NULL);
     }
     return CLI_OK;
 }

@@ -30,7 +30,7 @@ static int group_create(struct cli *c, int argc, char **argv)
     if (tz) {
         char q[48];
         if (ww_tz_check(tz) != 0)
-            return usage_error(M_E_BAD_TZ, quoted(tz, q), NULL);
+            return input_error(M_E_BAD_TZ, quoted(tz, q), NULL);
     }
     if ((rc = cli_open(c, 0)) != CLI_OK)
         return rc;

@@ -4,7 +4,7 @@
  *
  *     wegwijs [--data DIR] [--lang nl|en] VERB [ARGUMENTS]
  *
- * Exit status: 0 success, 1 the operation failed, 2 invalid input. Global options come
+ * Exit status: see enum cli_exit in cli.h (0 success). Global options come
  * before the verb; the verb parses the rest. The store, when a verb opened one, is closed
  * here, and stdout is flushed and checked, so a full disk or closed pipe is an error too.
  */
@@ -106,11 +106,11 @@ static int run(int argc, char **argv, struct cli *c)
             return verb_help(c, 0, NULL);
         if ((v = option_value(argc, argv, &i, "--data", &missing))) {
             if (!*v)
-                return usage_error(M_E_EMPTY_DATA, NULL, NULL);
+                return input_error(M_E_EMPTY_DATA, NULL, NULL);
             c->data = v;
         } else if ((v = option_value(argc, argv, &i, "--lang", &missing))) {
             if (lang_of(v) < 0)
-                return usage_error(M_E_BAD_LANG, quoted(v, q), NULL);
+                return input_error(M_E_BAD_LANG, quoted(v, q), NULL);
             msg_set_lang((enum ww_lang)lang_of(v));
         } else if (missing) {
             return usage_error(M_E_OPTION_VALUE, argv[i] + 2, NULL);

@@ -83,30 +83,69 @@ void say3(enum msg_id id, const char *a1, const char *a2, const char *a3)
     say_to(stdout, id, a1, a2, a3);
 }
 
-int usage_error3(enum msg_id id, const char *a1, const char *a2, const char *a3)
+/* Prints "wegwijs: <message>" on stderr, after what stdout already holds. */
+static int error_line(int code, enum msg_id id, const char *a1, const char *a2, const char *a3)
 {
     fflush(stdout);
     fputs("wegwijs: ", stderr);
     say_to(stderr, id, a1, a2, a3);
-    return CLI_USAGE;
+    return code;
 }
 
 int usage_error(enum msg_id id, const char *a1, const char *a2)
 {
-    return usage_error3(id, a1, a2, NULL);
+    return error_line(CLI_USAGE, id, a1, a2, NULL);
 }
 
-int fail3(enum msg_id id, const char *a1, const char *a2, const char *a3)
+int input_error3(enum msg_id id, const char *a1, const char *a2, const char *a3)
 {
-    fflush(stdout);
-    fputs("wegwijs: ", stderr);
-    say_to(stderr, id, a1, a2, a3);
+    return error_line(CLI_INPUT, id, a1, a2, a3);
+}
+
+int input_error(enum msg_id id, const char *a1, const char *a2)
+{
+    return error_line(CLI_INPUT, id, a1, a2, NULL);
+}
+
+int fail3(int code, enum msg_id id, const char *a1, const char *a2, const char *a3)
+{
+    return error_line(code, id, a1, a2, a3);
+}
+
+int fail(int code, enum msg_id id, const char *a1, const char *a2)
+{
+    return error_line(code, id, a1, a2, NULL);
+}
+
+/* The one table from library codes to exit codes; a code not listed is CLI_FAIL. */
+static const struct {
+    int rc, code;
+} exit_table[] = {
+    {WW_EINVAL, CLI_INPUT},         {WW_ETRUNC, CLI_INPUT},
+    {WW_ETOOBIG, CLI_INPUT},        {WW_ETYPE, CLI_INPUT},
+    {WW_ENONCANON, CLI_INPUT},      {WW_EUTF8, CLI_INPUT},
+    {WW_EDEPTH, CLI_INPUT},         {WW_ETRAILING, CLI_INPUT},
+    {WW_EVERSION, CLI_INPUT},       {WW_EUNKNOWN, CLI_INPUT},
+    {WW_ERANGE, CLI_INPUT},         {WW_EBADSIG, CLI_INPUT},
+    {WW_EBADHASH, CLI_INPUT},       {WW_ECHAIN, CLI_INPUT},
+    {WW_EEPOCH, CLI_INPUT},         {WW_EDECRYPT, CLI_INPUT},
+    {WW_ENOTMEMBER, CLI_DENIED},    {WW_EROLE, CLI_DENIED},
+    {WW_ENOKEY, CLI_DENIED},        {WW_EPERM, CLI_DENIED},
+    {WW_EAUTH, CLI_DENIED},         {WW_EGROUP, CLI_NOTFOUND},
+    {WW_ENOTFOUND, CLI_NOTFOUND},   {WW_EFORK, CLI_CONFLICT},
+    {WW_ESTUDENTCAP, CLI_CONFLICT}, {WW_ESENIORCAP, CLI_CONFLICT},
+    {WW_EEXIST, CLI_CONFLICT},      {WW_ESTATE, CLI_CONFLICT},
+    {WW_ESTORE, CLI_STORE},         {WW_ENEWER, CLI_STORE},
+    {WW_ECORRUPT, CLI_STORE},       {WW_EFULL, CLI_STORE},
+    {WW_EBUSY, CLI_STORE},          {WW_EIO, CLI_STORE},
+};
+
+int cli_exit_of(int rc)
+{
+    for (size_t i = 0; i < sizeof exit_table / sizeof exit_table[0]; i++)
+        if (exit_table[i].rc == rc)
+            return exit_table[i].code;
     return CLI_FAIL;
-}
-
-int fail(enum msg_id id, const char *a1, const char *a2)
-{
-    return fail3(id, a1, a2, NULL);
 }
 
 int lib_error(int rc, enum msg_id what, const char *a1)
@@ -114,16 +153,11 @@ int lib_error(int rc, enum msg_id what, const char *a1)
     fflush(stdout);
     fputs("wegwijs: ", stderr);
     put_msg(stderr, what, a1, NULL, NULL);
-    fprintf(stderr, ": %s\n", ww_strerror_lang(rc, lang));
-    switch (rc) {
-    case WW_EINVAL:
-    case WW_ETOOBIG:
-    case WW_EUTF8:
-    case WW_ERANGE:
-        return CLI_USAGE;
-    default:
-        return CLI_FAIL;
-    }
+    fprintf(stderr, ": %s", ww_strerror_lang(rc, lang));
+    if (rc == WW_ETOOBIG)
+        fprintf(stderr, "; %s", msg(M_HINT_TOO_BIG));
+    fputc('\n', stderr);
+    return cli_exit_of(rc);
 }
 
 /* ---- Names of values ------------------------------------------------------------------ */

@@ -119,7 +119,8 @@
       "  demo                        rondleiding: vier apparaten in submappen van de datamap\n"    \
       "  help                        deze tekst\n"                                                 \
       "\n"                                                                                         \
-      "Afsluitcode: 0 gelukt, 1 de opdracht mislukte, 2 ongeldige invoer.\n",                     \
+      "Afsluitcode: 0 gelukt, 1 andere fout, 2 verkeerd gebruik, 3 ongeldige invoer,\n"           \
+      "4 niet toegestaan, 5 niet gevonden, 6 conflict, 7 netwerkfout, 8 opslagfout.\n",            \
       "\n"                                                                                         \
       "Signals and sign-off\n"                                                                     \
       "  signal raise GROUP --category workload|guidance|safety|learning|wellbeing|other --text T\n" \
@@ -143,14 +144,16 @@
       "  demo                        walkthrough: four devices in subfolders of the data folder\n" \
       "  help                        this text\n"                                                  \
       "\n"                                                                                         \
-      "Exit status: 0 success, 1 the command failed, 2 invalid input.\n")                          \
+      "Exit status: 0 success, 1 other failure, 2 usage error, 3 invalid input,\n"                 \
+      "4 not allowed, 5 not found, 6 conflict, 7 network failure, 8 store failure.\n")             \
                                                                                                    \
     /* Usage errors. */                                                                            \
     X(M_E_UNKNOWN_VERB, "onbekende opdracht '{1}'; zie 'wegwijs help'",                            \
       "unknown command '{1}'; see 'wegwijs help'")                                                 \
     X(M_E_UNKNOWN_SUB, "onbekende opdracht '{1} {2}'; zie 'wegwijs help'",                         \
       "unknown command '{1} {2}'; see 'wegwijs help'")                                             \
-    X(M_E_MISSING_SUB, "'{1}' heeft een vervolg nodig: {2}", "'{1}' needs a subcommand: {2}")      \
+    X(M_E_MISSING_SUB, "'{1}' heeft een vervolg nodig: {2}; zie 'wegwijs help'",                    \
+      "'{1}' needs a subcommand: {2}; see 'wegwijs help'")                                         \
     X(M_E_UNKNOWN_OPTION, "onbekende optie '{1}'; zie 'wegwijs help'",                             \
       "unknown option '{1}'; see 'wegwijs help'")                                                  \
     X(M_E_OPTION_VALUE, "optie '--{1}' heeft een waarde nodig", "option '--{1}' needs a value")    \
@@ -161,7 +164,8 @@
       "too many arguments for '{1}'; see 'wegwijs help'")                                          \
     X(M_E_TOO_FEW_ARGS, "te weinig argumenten bij '{1}'; zie 'wegwijs help'",                      \
       "too few arguments for '{1}'; see 'wegwijs help'")                                           \
-    X(M_E_MISSING_OPTION, "optie '--{1}' ontbreekt", "option '--{1}' is missing")                  \
+    X(M_E_MISSING_OPTION, "optie '--{1}' ontbreekt; zie 'wegwijs help'",                           \
+      "option '--{1}' is missing; see 'wegwijs help'")                                             \
     X(M_E_BAD_LANG, "onbekende taal '{1}' (kies nl of en)", "unknown language '{1}' (use nl or en)") \
     X(M_E_EMPTY_DATA, "de datamap mag niet leeg zijn", "the data folder must not be empty")       \
     X(M_E_BAD_GROUP, "ongeldige groep-id '{1}' (verwacht 32 hexadecimale tekens)",                 \
@@ -213,7 +217,8 @@
     X(M_E_NO_DEVICE, "geen apparaat in '{1}'; maak het eerst aan met 'wegwijs init'",              \
       "no device in '{1}'; create it first with 'wegwijs init'")                                   \
     X(M_E_OPEN, "kan apparaat in '{1}' niet openen", "cannot open the device in '{1}'")            \
-    X(M_E_GROUP_UNKNOWN, "onbekende groep {1}", "unknown group {1}")                               \
+    X(M_E_GROUP_UNKNOWN, "onbekende groep {1}; 'wegwijs groups' toont je groepen",                  \
+      "unknown group {1}; 'wegwijs groups' lists your groups")                                     \
     X(M_E_GROUP_READ, "kan groep {1} niet lezen", "cannot read group {1}")                         \
     X(M_E_GROUP_CREATE, "groep aanmaken mislukt", "cannot create the group")                       \
     X(M_E_GROUPS, "groepen lezen mislukt", "cannot list the groups")                               \
@@ -245,6 +250,7 @@
     X(M_E_SIGNOFFS, "aftekeningen lezen mislukt", "cannot list the sign-offs")                     \
     X(M_E_EXPORT, "exporteren mislukt", "cannot export")                                           \
     X(M_E_ERASE, "wissen mislukt", "cannot erase")                                                 \
+    X(M_HINT_TOO_BIG, "maak de tekst korter", "make the text shorter")                             \
     X(M_E_NO_MEMORY, "onvoldoende geheugen", "out of memory")                                      \
     X(M_E_WRITE_OUT, "schrijven naar de uitvoer mislukt", "cannot write the output")               \
                                                                                                    \

@@ -39,7 +39,7 @@ static int parse_addr_min(const char *arg, char *ip, size_t cap, int *port, long
     size_t iplen = colon ? (size_t)(colon - arg) : 0;
     if (!colon || iplen == 0 || iplen >= cap || !end || *end || end == colon + 1 || p < min_port ||
         p > 65535)
-        return usage_error(M_E_BAD_ADDR, quoted(arg ? arg : "", q), NULL);
+        return input_error(M_E_BAD_ADDR, quoted(arg ? arg : "", q), NULL);
     memcpy(ip, arg, iplen);
     ip[iplen] = '\0';
     if (ip[0] == '[' && iplen > 2 && ip[iplen - 1] == ']') { /* [::1]:7420 */
@@ -48,6 +48,14 @@ static int parse_addr_min(const char *arg, char *ip, size_t cap, int *port, long
     }
     *port = (int)p;
     return CLI_OK;
+}
+
+/* A network failure: an errno value from libuv counts as CLI_NET, a library code goes
+ * through the table (a refused membership is CLI_DENIED, not a network failure). */
+static int net_error(int rc, enum msg_id what, const char *a1)
+{
+    int code = lib_error(rc, what, a1);
+    return code == CLI_FAIL && rc != WW_ENOMEM ? CLI_NET : code;
 }
 
 static void log_line(void *ud, const char *line)
@@ -137,7 +145,7 @@ static int net_start(struct net_run *r, struct cli *c, int hub, int open_groups)
     int rc = ww_node_new(&r->loop, &cfg, &r->node);
     if (rc != 0) {
         uv_loop_close(&r->loop);
-        return lib_error(rc, M_E_NET, NULL);
+        return net_error(rc, M_E_NET, NULL);
     }
     uv_signal_init(&r->loop, &r->sigint);
     uv_signal_init(&r->loop, &r->sigterm);
@@ -172,7 +180,7 @@ int verb_hub(struct cli *c, int argc, char **argv)
     if (lrc != 0) {
         ww_node_close(r.node, closed_cb, &r);
         run_loop(&r);
-        return lib_error(lrc, M_E_LISTEN, listen);
+        return net_error(lrc, M_E_LISTEN, listen);
     }
     uint8_t pk[WW_KEY_LEN];
     char hex[2 * WW_KEY_LEN + 1], where[80], p[8];
@@ -208,7 +216,7 @@ int verb_sync(struct cli *c, int argc, char **argv)
     for (size_t i = 0; rc == CLI_OK && i < n_groups; i++) {
         char q[48];
         if (ww_unhex(args_at(&a, "group", i), groups[i], WW_ID_LEN) != 0)
-            rc = usage_error(M_E_BAD_GROUP, quoted(args_at(&a, "group", i), q), NULL);
+            rc = input_error(M_E_BAD_GROUP, quoted(args_at(&a, "group", i), q), NULL);
     }
     if (rc == CLI_OK)
         rc = cli_open(c, 0);
@@ -234,11 +242,11 @@ int verb_sync(struct cli *c, int argc, char **argv)
     if (nrc != 0) {
         ww_node_close(r.node, closed_cb, &r);
         run_loop(&r);
-        return lib_error(nrc, M_E_SYNC, a.pos[0]);
+        return net_error(nrc, M_E_SYNC, a.pos[0]);
     }
     run_loop(&r);
     if (r.failed)
-        return lib_error(r.error, M_E_SYNC, a.pos[0]);
+        return net_error(r.error, M_E_SYNC, a.pos[0]);
     if (r.once && !r.quiet) {
         char n1[24], n2[24];
         snprintf(n1, sizeof n1, "%llu", (unsigned long long)r.sent);

@@ -55,9 +55,9 @@ static int parse_answers(const struct args *a, struct ww_reflection *r)
         int item = eq ? find_item(s, (size_t)(eq - s)) : 0;
         int v = eq ? answer_value(eq + 1) : -1;
         if (!item || v < 0)
-            return usage_error(M_E_BAD_ANSWER, quoted(s, q), NULL);
+            return input_error(M_E_BAD_ANSWER, quoted(s, q), NULL);
         if (value[item] >= 0 && value[item] != v)
-            return usage_error(M_E_ANSWER_CONFLICT, ww_climate_item_get((uint8_t)item)->code, NULL);
+            return input_error(M_E_ANSWER_CONFLICT, ww_climate_item_get((uint8_t)item)->code, NULL);
         value[item] = v;
     }
     size_t n = 0;
@@ -65,7 +65,7 @@ static int parse_answers(const struct args *a, struct ww_reflection *r)
         if (value[i] < 0)
             continue;
         if (n == MAX_ANSWERS)
-            return usage_error(M_E_TOO_MANY_ANSWERS, "8", NULL);
+            return input_error(M_E_TOO_MANY_ANSWERS, "8", NULL);
         r->answer_item[n] = (uint8_t)i;
         r->answer_value[n] = (uint8_t)value[i];
         n++;
@@ -104,7 +104,7 @@ int verb_reflect(struct cli *c, int argc, char **argv)
         r.obstacles |= 1u << bit;
     }
     if (r.obstacles && r.status == WW_STATUS_DONE)
-        return usage_error(M_E_OBSTACLE_DONE, NULL, NULL);
+        return input_error(M_E_OBSTACLE_DONE, NULL, NULL);
     if ((rc = parse_answers(&a, &r)) != CLI_OK)
         return rc;
     uint32_t date_arg = 0;
@@ -230,7 +230,7 @@ int verb_react(struct cli *c, int argc, char **argv)
     if (rc == CLI_OK)
         rc = parse_event(a.pos[1], target);
     if (rc == CLI_OK && !*a.pos[2])
-        rc = usage_error(M_E_EMPTY_TEXT, msg(M_L_TEXT), NULL);
+        rc = input_error(M_E_EMPTY_TEXT, msg(M_L_TEXT), NULL);
     if (rc == CLI_OK)
         rc = cli_group(c, a.pos[0], gid);
     if (rc != CLI_OK)

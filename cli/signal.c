@@ -29,7 +29,7 @@ static int signal_raise(struct cli *c, int argc, char **argv)
     if ((rc = parse_word(WORD_CATEGORY, cat_arg, "--category", &category)) != CLI_OK)
         return rc;
     if (!*text)
-        return usage_error(M_E_EMPTY_TEXT, msg(M_L_TEXT), NULL);
+        return input_error(M_E_EMPTY_TEXT, msg(M_L_TEXT), NULL);
     if (concerns_arg && (rc = parse_member(concerns_arg, concerns)) != CLI_OK)
         return rc;
     if ((rc = cli_group(c, a.pos[0], gid)) != CLI_OK)
@@ -146,7 +146,7 @@ int verb_signoff(struct cli *c, int argc, char **argv)
     if ((rc = parse_member(a.pos[1], member)) != CLI_OK)
         return rc;
     if (!*a.pos[2])
-        return usage_error(M_E_EMPTY_TEXT, msg(M_L_CODE), NULL);
+        return input_error(M_E_EMPTY_TEXT, msg(M_L_CODE), NULL);
     if ((rc = cli_group(c, a.pos[0], gid)) != CLI_OK)
         return rc;
     if (!date_arg && (rc = cli_date_or_today(c, gid, NULL, &date)) != CLI_OK)

@@ -3,9 +3,12 @@
  */
 #include "proc.h"
 
+#include <arpa/inet.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 const char *proc_cli_path(void)
@@ -55,4 +58,19 @@ size_t proc_slurp(const char *path, char *buf, size_t cap)
     }
     buf[n] = '\0';
     return n;
+}
+
+int proc_free_port(void)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT(s >= 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    ASSERT_EQ(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+    ASSERT_EQ(getsockname(s, (struct sockaddr *)&a, &len), 0);
+    close(s);
+    return ntohs(a.sin_port);
 }

@@ -18,6 +18,9 @@ void proc_tmp_path(char *out, size_t cap, const char *name);
 /* Reads at most cap bytes of a file into buf and NUL-terminates it; the byte count. */
 size_t proc_slurp(const char *path, char *buf, size_t cap);
 
+/* A loopback port nobody listens on (bound, read back, closed). */
+int proc_free_port(void);
+
 /* The run ended by a normal exit with status `want`; on failure prints what it said. */
 #define EXPECT_EXIT(r, want)                                                                       \
     do {                                                                                           \

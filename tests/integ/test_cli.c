@@ -18,6 +18,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* The documented exit status (wegwijs(1), EXIT STATUS). */
+enum {
+    EXIT_USAGE = 2,
+    EXIT_INPUT = 3,
+    EXIT_DENIED = 4,
+    EXIT_NOTFOUND = 5,
+    EXIT_CONFLICT = 6,
+    EXIT_NET = 7,
+};
+
 #define MAX_ARGS 64
 #define OUT_MAX  (256 * 1024)
 #define ERR_MAX  (16 * 1024)
@@ -220,7 +230,7 @@ TEST(cli_init_and_id)
     char dir[512], key[80], again[80];
     proc_tmp_path(dir, sizeof dir, "device/nested");
     run(&r, "--data", dir, "id", NULL);
-    expect_error(&r, 1, "wegwijs init", __LINE__);
+    expect_error(&r, EXIT_NOTFOUND, "wegwijs init", __LINE__);
 
     run(&r, "--data", dir, "init", NULL);
     EXPECT_EXIT(r, 0);
@@ -324,7 +334,7 @@ TEST(cli_two_devices_through_bundles)
             memcpy(reaction, q, 64);
     ASSERT_EQ(strlen(reaction), 64);
     run(&r, "--data", p.student, "unreact", p.group, reaction, NULL);
-    EXPECT_EXIT(r, 1); /* not the student's own */
+    EXPECT_EXIT(r, EXIT_NOTFOUND); /* not among the student's own */
     run(&r, "--data", p.coach, "unreact", p.group, reaction, NULL);
     EXPECT_EXIT(r, 0);
     run(&r, "--data", p.coach, "reactions", p.group, hash, NULL);
@@ -386,7 +396,7 @@ TEST(cli_private_reflection_and_signal)
     /* Roles are the library's to enforce; the command reports the refusal. */
     run(&r, "--data", p.coach, "signal", "raise", p.group, "--category", "overig", "--text", "x",
         NULL);
-    expect_error(&r, 1, "deze rol mag dat niet", __LINE__);
+    expect_error(&r, EXIT_DENIED, "deze rol mag dat niet", __LINE__);
 }
 
 TEST(cli_fifth_student_refused)
@@ -413,7 +423,7 @@ TEST(cli_fifth_student_refused)
             EXPECT_EXIT(r, 0);
             continue;
         }
-        expect_error(&r, 1, "de groep heeft al vier studenten", __LINE__);
+        expect_error(&r, EXIT_CONFLICT, "de groep heeft al vier studenten", __LINE__);
         ASSERT_EQ(r.out[0], '\0');
     }
     run(&r, "--data", coach, "members", group, NULL);
@@ -434,84 +444,84 @@ TEST(cli_bad_arguments)
     memset(long_arg, 'f', sizeof long_arg - 1);
 
     run(&r, "--data", p.coach, "members", "xyz", NULL);
-    expect_error(&r, 2, "ongeldige groep-id 'xyz'", __LINE__);
+    expect_error(&r, EXIT_INPUT, "ongeldige groep-id 'xyz'", __LINE__);
     run(&r, "--data", p.coach, "members", "0123456789abcdef0123456789abcdeg", NULL);
-    expect_error(&r, 2, "ongeldige groep-id", __LINE__);
+    expect_error(&r, EXIT_INPUT, "ongeldige groep-id", __LINE__);
     run(&r, "--data", p.coach, "members", long_arg, NULL);
-    expect_error(&r, 2, "...' (verwacht 32", __LINE__);
+    expect_error(&r, EXIT_INPUT, "...' (verwacht 32", __LINE__);
     run(&r, "--data", p.coach, "members", "00000000000000000000000000000000", NULL);
-    expect_error(&r, 1, "onbekende groep", __LINE__);
+    expect_error(&r, EXIT_NOTFOUND, "onbekende groep", __LINE__);
     run(&r, "--data", p.coach, "day", g, "2026-02-30", NULL);
-    expect_error(&r, 2, "ongeldige datum '2026-02-30'", __LINE__);
+    expect_error(&r, EXIT_INPUT, "ongeldige datum '2026-02-30'", __LINE__);
     run(&r, "--data", p.coach, "day", g, "2026-2-3", NULL);
-    expect_error(&r, 2, "ongeldige datum", __LINE__);
+    expect_error(&r, EXIT_INPUT, "ongeldige datum", __LINE__);
     run(&r, "--data", p.coach, "frobnicate", NULL);
-    expect_error(&r, 2, "onbekende opdracht 'frobnicate'", __LINE__);
+    expect_error(&r, EXIT_USAGE, "onbekende opdracht 'frobnicate'", __LINE__);
     run(&r, "--data", p.coach, "group", "destroy", NULL);
-    expect_error(&r, 2, "onbekende opdracht 'group destroy'", __LINE__);
+    expect_error(&r, EXIT_USAGE, "onbekende opdracht 'group destroy'", __LINE__);
     run(&r, "--data", p.coach, "member", "add", g, "--role", "student", "--alias", "X", "--year",
         "9", "--device", p.coach_key, NULL);
-    expect_error(&r, 2, "ongeldige waarde '9' voor --year", __LINE__);
+    expect_error(&r, EXIT_INPUT, "ongeldige waarde '9' voor --year", __LINE__);
     run(&r, "--data", p.coach, "member", "add", g, "--role", "student", "--alias", "X", "--year",
         "99999999999999999999999", "--device", p.coach_key, NULL);
-    expect_error(&r, 2, "--year", __LINE__);
+    expect_error(&r, EXIT_INPUT, "--year", __LINE__);
     run(&r, "--data", p.coach, "member", "add", g, "--role", "student", "--alias", "X", "--year",
         " 2", "--device", p.coach_key, NULL);
-    expect_error(&r, 2, "--year", __LINE__);
+    expect_error(&r, EXIT_INPUT, "--year", __LINE__);
     run(&r, "--data", p.coach, "member", "add", g, "--role", "decaan", "--alias", "X", "--device",
         p.coach_key, NULL);
-    expect_error(&r, 2, "kies uit: student, ouderejaars, coach", __LINE__);
+    expect_error(&r, EXIT_INPUT, "kies uit: student, ouderejaars, coach", __LINE__);
     run(&r, "--data", p.coach, "member", "add", g, "--role", "student", "--alias", "X", "--device",
         "abcd", NULL);
-    expect_error(&r, 2, "ongeldige apparaatsleutel 'abcd'", __LINE__);
+    expect_error(&r, EXIT_INPUT, "ongeldige apparaatsleutel 'abcd'", __LINE__);
     run(&r, "--data", p.coach, "member", "add", g, "--role", "student", "--alias", NULL);
-    expect_error(&r, 2, "'--alias' heeft een waarde nodig", __LINE__);
+    expect_error(&r, EXIT_USAGE, "'--alias' heeft een waarde nodig", __LINE__);
     run(&r, "--data", p.coach, "members", g, "--verbose", NULL);
-    expect_error(&r, 2, "onbekende optie '--verbose'", __LINE__);
+    expect_error(&r, EXIT_USAGE, "onbekende optie '--verbose'", __LINE__);
     run(&r, "--data", p.coach, "react", g, "beef", "tekst", NULL);
-    expect_error(&r, 2, "ongeldige gebeurtenis-id 'beef'", __LINE__);
+    expect_error(&r, EXIT_INPUT, "ongeldige gebeurtenis-id 'beef'", __LINE__);
     run(&r, "--lang", "fr", "--data", p.coach, "groups", NULL);
-    expect_error(&r, 2, "onbekende taal 'fr'", __LINE__);
+    expect_error(&r, EXIT_INPUT, "onbekende taal 'fr'", __LINE__);
     run(&r, "--data", "", "groups", NULL);
-    expect_error(&r, 2, NULL, __LINE__);
+    expect_error(&r, EXIT_INPUT, NULL, __LINE__);
     run(&r, "--data", NULL);
-    expect_error(&r, 2, NULL, __LINE__);
+    expect_error(&r, EXIT_USAGE, NULL, __LINE__);
 
     /* Text limits and UTF-8 are the library's; 400 bytes of situatie fit, 419 do not. */
     run(&r, "--data", p.student, "reflect", g, "--status", "gedaan", "--situatie", big, NULL);
-    expect_error(&r, 2, "invoer is te groot", __LINE__);
+    expect_error(&r, EXIT_INPUT, "invoer is te groot", __LINE__);
     run(&r, "--data", p.student, "reflect", g, "--status", "gedaan", "--situatie", "\xff\xfe",
         NULL);
-    expect_error(&r, 2, "UTF-8", __LINE__);
+    expect_error(&r, EXIT_INPUT, "UTF-8", __LINE__);
     run(&r, "--data", p.student, "reflect", g, "--status", "gedaan", "--situatie", exact, NULL);
     EXPECT_EXIT(r, 0);
     run(&r, "--data", p.student, "reflect", g, "--status", "klaar", NULL);
-    expect_error(&r, 2, "kies uit: gedaan, deels, niet", __LINE__);
+    expect_error(&r, EXIT_INPUT, "kies uit: gedaan, deels, niet", __LINE__);
     run(&r, "--data", p.student, "reflect", g, "--status", "gedaan", "--obstacle", "durfde-niet",
         NULL);
-    expect_error(&r, 2, "obstakels", __LINE__);
+    expect_error(&r, EXIT_INPUT, "obstakels", __LINE__);
     run(&r, "--data", p.student, "reflect", g, "--status", "deels", "--answer", "K1=6", NULL);
-    expect_error(&r, 2, "ongeldig antwoord 'K1=6'", __LINE__);
+    expect_error(&r, EXIT_INPUT, "ongeldig antwoord 'K1=6'", __LINE__);
     run(&r, "--data", p.student, "reflect", g, "--status", "deels", "--answer", "K1=2", "--answer",
         "K1=3", NULL);
-    expect_error(&r, 2, "vraag K1", __LINE__);
+    expect_error(&r, EXIT_INPUT, "vraag K1", __LINE__);
     run(&r, "--data", p.student, "reflect", g, "--status", "deels", "--answer", "X", "--answer",
         "=", "--answer", "K1=", NULL);
-    expect_error(&r, 2, "ongeldig antwoord 'X'", __LINE__);
+    expect_error(&r, EXIT_INPUT, "ongeldig antwoord 'X'", __LINE__);
     run(&r, "--data", p.student, "reflect", g, "--status", "deels", "--answer", "K1=1", "--answer",
         "K2=1", "--answer", "R1=1", "--answer", "R2=1", "--answer", "R3=1", "--answer", "R4=1",
         "--answer", "R5=1", "--answer", "R6=1", "--answer", "R7=nvt", NULL);
-    expect_error(&r, 2, "hoogstens 8", __LINE__);
+    expect_error(&r, EXIT_INPUT, "hoogstens 8", __LINE__);
     run(&r, "--data", p.student, "dayoff", g, "9999-99-99", NULL);
-    expect_error(&r, 2, "ongeldige datum", __LINE__);
+    expect_error(&r, EXIT_INPUT, "ongeldige datum", __LINE__);
     run(&r, "--data", p.coach, "challenge", "define", g, "--code", "C1", "--title", "T",
         "--description", "D", "--canmeds", "8", "--weeks", "1-2", NULL);
-    expect_error(&r, 2, "--canmeds", __LINE__);
+    expect_error(&r, EXIT_INPUT, "--canmeds", __LINE__);
     run(&r, "--data", p.coach, "challenge", "define", g, "--code", "C1", "--title", "T",
         "--description", "D", "--canmeds", "zorgverlener", "--weeks", "5-2", NULL);
-    expect_error(&r, 2, "ongeldige weken '5-2'", __LINE__);
+    expect_error(&r, EXIT_INPUT, "ongeldige weken '5-2'", __LINE__);
     run(&r, "--data", p.coach, "challenge", "schedule", g, "2026-11-23", "GEENCODE", NULL);
-    expect_error(&r, 1, "niet gevonden", __LINE__);
+    expect_error(&r, EXIT_NOTFOUND, "niet gevonden", __LINE__);
 
     /* Nothing above changed the device: the student's exact-length reflection is the only
      * reflection. */
@@ -604,16 +614,16 @@ TEST(cli_hostile_bundles)
     bad[0] = 'X';
     write_bytes(path, bad, n);
     run(&r, "--data", fresh, "bundle", "import", path, NULL);
-    expect_error(&r, 1, "geen Wegwijs-bundel", __LINE__);
+    expect_error(&r, EXIT_INPUT, "geen Wegwijs-bundel", __LINE__);
 
     write_bytes(path, good, 5);
     run(&r, "--data", fresh, "bundle", "import", path, NULL);
-    expect_error(&r, 1, "geen Wegwijs-bundel", __LINE__);
+    expect_error(&r, EXIT_INPUT, "geen Wegwijs-bundel", __LINE__);
 
     /* Whole records first, then one cut short: nothing at all may be applied. */
     write_bytes(path, good, n - 1);
     run(&r, "--data", fresh, "bundle", "import", path, NULL);
-    expect_error(&r, 1, "afgebroken", __LINE__);
+    expect_error(&r, EXIT_INPUT, "afgebroken", __LINE__);
 
     /* A length beyond the end of the file. */
     memcpy(bad, good, n);
@@ -623,7 +633,7 @@ TEST(cli_hostile_bundles)
            7);
     write_bytes(path, bad, n + 7);
     run(&r, "--data", fresh, "bundle", "import", path, NULL);
-    expect_error(&r, 1, "afgebroken", __LINE__);
+    expect_error(&r, EXIT_INPUT, "afgebroken", __LINE__);
 
     /* 1 GiB claimed by the last record. */
     memcpy(bad + n,
@@ -632,22 +642,22 @@ TEST(cli_hostile_bundles)
            12);
     write_bytes(path, bad, n + 12);
     run(&r, "--data", fresh, "bundle", "import", path, NULL);
-    expect_error(&r, 1, "ongeldige lengte (1073741824 bytes)", __LINE__);
+    expect_error(&r, EXIT_INPUT, "ongeldige lengte (1073741824 bytes)", __LINE__);
 
     /* A zero length, and a trailing half length field. */
     memcpy(bad + n, "\x00\x00\x00\x00", 4);
     write_bytes(path, bad, n + 4);
     run(&r, "--data", fresh, "bundle", "import", path, NULL);
-    expect_error(&r, 1, "ongeldige lengte (0 bytes)", __LINE__);
+    expect_error(&r, EXIT_INPUT, "ongeldige lengte (0 bytes)", __LINE__);
     write_bytes(path, bad, n + 2);
     run(&r, "--data", fresh, "bundle", "import", path, NULL);
-    expect_error(&r, 1, "afgebroken", __LINE__);
+    expect_error(&r, EXIT_INPUT, "afgebroken", __LINE__);
 
     /* Not a file at all. */
     run(&r, "--data", fresh, "bundle", "import", ww_test_tmpdir(), NULL);
-    expect_error(&r, 1, "geen gewoon bestand", __LINE__);
+    expect_error(&r, EXIT_INPUT, "geen gewoon bestand", __LINE__);
     run(&r, "--data", fresh, "bundle", "import", "/nonexistent/x.wwb", NULL);
-    expect_error(&r, 1, "kan bundel", __LINE__);
+    expect_error(&r, EXIT_NOTFOUND, "kan bundel", __LINE__);
 
     /* None of that reached the store. */
     run(&r, "--data", fresh, "groups", NULL);
@@ -660,7 +670,7 @@ TEST(cli_hostile_bundles)
     bad[20] ^= 0x80;
     write_bytes(path, bad, n);
     run(&r, "--data", fresh, "bundle", "import", path, NULL);
-    expect_error(&r, 1, "geweigerd", __LINE__);
+    expect_error(&r, EXIT_INPUT, "geweigerd", __LINE__);
     EXPECT_LACKS(r.out, "geweigerd: 0\n");
 
     /* The untouched bundle still goes in whole. */
@@ -686,20 +696,20 @@ TEST(cli_english)
     EXPECT_HAS(r.out, "Usage: wegwijs");
     EXPECT_LACKS(r.out, "Gebruik");
     run(&r, "--lang", "en", "--data", dir, "frobnicate", NULL);
-    expect_error(&r, 2, "unknown command 'frobnicate'", __LINE__);
+    expect_error(&r, EXIT_USAGE, "unknown command 'frobnicate'", __LINE__);
     run_env(&r, "WEGWIJS_LANG=en", "--data", dir, "id", NULL);
-    expect_error(&r, 1, "no device in", __LINE__);
+    expect_error(&r, EXIT_NOTFOUND, "no device in", __LINE__);
     run(&r, "--data", dir, "--lang", "en", "day", "00", "2026-01-01", NULL);
-    expect_error(&r, 2, "invalid group id '00'", __LINE__);
+    expect_error(&r, EXIT_INPUT, "invalid group id '00'", __LINE__);
     /* --lang beats the environment. */
     run_env(&r, "WEGWIJS_LANG=en", "--lang", "nl", "--data", dir, "id", NULL);
-    expect_error(&r, 1, "geen apparaat in", __LINE__);
+    expect_error(&r, EXIT_NOTFOUND, "geen apparaat in", __LINE__);
 
     /* Library errors in English too. */
     run(&r, "--data", dir, "init", NULL);
     EXPECT_EXIT(r, 0);
     run(&r, "--lang", "en", "--data", dir, "group", "create", "", NULL);
-    expect_error(&r, 2, "cannot create the group: invalid argument", __LINE__);
+    expect_error(&r, EXIT_INPUT, "cannot create the group: invalid argument", __LINE__);
     run(&r, "--lang", "en", "--data", dir, "group", "create", "Ward 4", NULL);
     EXPECT_EXIT(r, 0);
     char group[40];
@@ -710,7 +720,8 @@ TEST(cli_english)
     EXPECT_HAS(r.out, "Scheduled by the coach: no");
     EXPECT_HAS(r.out, "  K1  Today I felt free to ask questions");
     run(&r, "--lang", "en", "--data", dir, "reflect", group, "--status", "done", NULL);
-    expect_error(&r, 1, "cannot save the reflection: this role may not do that", __LINE__);
+    expect_error(&r, EXIT_DENIED, "cannot save the reflection: this role may not do that",
+                 __LINE__);
 }
 
 TEST(cli_demo_twice)
@@ -747,4 +758,165 @@ TEST(cli_demo_twice)
     run(&r, "--data", coach, "groups", NULL);
     EXPECT_EXIT(r, 0);
     EXPECT_HAS(r.out, "Wegwijs demo  coach, eigenaar");
+}
+
+/* The documented exit status for representative bad input to every verb; none of it
+ * changes the device. */
+TEST(cli_exit_codes)
+{
+    struct pair p;
+    struct run r;
+    setup_pair(&p);
+    const char *g = p.group, *unknown = "0123456789abcdef0123456789abcdef";
+    const char *ev = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    static char big[8192];
+    memset(big, 'x', sizeof big - 1);
+    char before[3][4096];
+    const char *views[3] = {"reflections", "signals", "reactions"};
+    for (int k = 0; k < 3; k++) {
+        run(&r, "--data", p.student, views[k], g, NULL);
+        EXPECT_EXIT(r, 0);
+        snprintf(before[k], sizeof before[k], "%s", r.out);
+    }
+
+    /* Missing arguments: a usage error for every verb that takes one. */
+    static const char *const need_args[][4] = {
+        {"members"},
+        {"today"},
+        {"day", "G"},
+        {"dayoff"},
+        {"reflect"},
+        {"reflections"},
+        {"react", "G"},
+        {"reactions"},
+        {"unreact", "G"},
+        {"signals"},
+        {"signoffs"},
+        {"export", "G"},
+        {"erase", "G"},
+        {"sync"},
+        {"group"},
+        {"member", "add"},
+        {"member", "remove", "G"},
+        {"device", "add", "G"},
+        {"challenge", "schedule", "G"},
+        {"signal", "raise"},
+        {"signal", "resolve", "G"},
+        {"signoff", "G"},
+        {"bundle", "export", "G"},
+        {"bundle", "import"},
+    };
+    for (size_t i = 0; i < sizeof need_args / sizeof need_args[0]; i++) {
+        const char *argv[8] = {"--data", p.student};
+        size_t n = 2;
+        for (size_t k = 0; k < 4 && need_args[i][k]; k++)
+            argv[n++] = !strcmp(need_args[i][k], "G") ? g : need_args[i][k];
+        argv[n] = NULL;
+        run_argv(&r, NULL, argv);
+        if (r.code != EXIT_USAGE)
+            ww_test_fail(__FILE__, __LINE__, "%s: exit %d, want %d; stderr: %s", need_args[i][0],
+                         r.code, EXIT_USAGE, r.err);
+        expect_error(&r, EXIT_USAGE, "wegwijs help", __LINE__);
+    }
+    /* A required option left out: a usage error that names it. */
+    run(&r, "--data", p.student, "reflect", g, NULL);
+    expect_error(&r, EXIT_USAGE, "'--status'", __LINE__);
+
+    /* A well-formed group id this device does not know: not found, for every verb. */
+    static const char *const by_group[][3] = {
+        {"members"},   {"today"},   {"dayoff"},   {"reflections"},
+        {"reactions"}, {"signals"}, {"signoffs"}, {"day", "2026-11-20"},
+    };
+    for (size_t i = 0; i < sizeof by_group / sizeof by_group[0]; i++) {
+        run(&r, "--data", p.student, by_group[i][0], unknown, by_group[i][1], NULL);
+        expect_error(&r, EXIT_NOTFOUND, "onbekende groep", __LINE__);
+        EXPECT_HAS(r.err, "wegwijs groups");
+    }
+    run(&r, "--data", p.student, "reflect", unknown, "--status", "gedaan", NULL);
+    expect_error(&r, EXIT_NOTFOUND, "onbekende groep", __LINE__);
+    run(&r, "--data", p.student, "signal", "raise", unknown, "--category", "werkdruk", "--text",
+        "t", NULL);
+    expect_error(&r, EXIT_NOTFOUND, "onbekende groep", __LINE__);
+    run(&r, "--data", p.coach, "member", "remove", unknown, p.member, NULL);
+    expect_error(&r, EXIT_NOTFOUND, "onbekende groep", __LINE__);
+    run(&r, "--data", p.coach, "bundle", "export", unknown, "x.wwb", NULL);
+    expect_error(&r, EXIT_NOTFOUND, "onbekende groep", __LINE__);
+
+    /* The wrong role: not allowed. */
+    run(&r, "--data", p.student, "member", "add", g, "--role", "student", "--alias", "Y",
+        "--device", p.coach_key, NULL);
+    expect_error(&r, EXIT_DENIED, "deze rol mag dat niet", __LINE__);
+    run(&r, "--data", p.student, "challenge", "schedule", g, "2026-11-24", "L02", NULL);
+    expect_error(&r, EXIT_DENIED, "deze rol mag dat niet", __LINE__);
+    run(&r, "--data", p.student, "signoff", g, p.member, "W03", "--level", "goed", NULL);
+    expect_error(&r, EXIT_DENIED, "deze rol mag dat niet", __LINE__);
+    run(&r, "--data", p.coach, "reflect", g, "--status", "gedaan", NULL);
+    expect_error(&r, EXIT_DENIED, "deze rol mag dat niet", __LINE__);
+
+    /* Texts: too long, invalid UTF-8, control characters; the hint says what to do. */
+    run(&r, "--data", p.student, "signal", "raise", g, "--category", "werkdruk", "--text", big,
+        NULL);
+    expect_error(&r, EXIT_INPUT, "maak de tekst korter", __LINE__);
+    run(&r, "--data", p.student, "reflect", g, "--status", "gedaan", "--reflectie", big, NULL);
+    expect_error(&r, EXIT_INPUT, "invoer is te groot", __LINE__);
+    run(&r, "--data", p.student, "signal", "raise", g, "--category", "werkdruk", "--text",
+        "caf\xc3", NULL);
+    expect_error(&r, EXIT_INPUT, "UTF-8", __LINE__);
+    run(&r, "--data", p.student, "reflect", g, "--status", "gedaan", "--situatie",
+        "bel\x07 en \x1b[2J", NULL);
+    expect_error(&r, EXIT_INPUT, "stuurtekens", __LINE__);
+    run(&r, "--data", p.student, "signal", "raise", g, "--category", "werkdruk", "--text",
+        "a\x01"
+        "b",
+        NULL);
+    expect_error(&r, EXIT_INPUT, "stuurtekens", __LINE__);
+
+    /* Dates: malformed, and well-formed but not in the calendar. */
+    static const char *const dates[] = {"2026/11/20", "20-11-2026", "2026-11-2",  "2026-02-29",
+                                        "2026-04-31", "2026-13-01", "0000-01-00", ""};
+    for (size_t i = 0; i < sizeof dates / sizeof dates[0]; i++) {
+        run(&r, "--data", p.student, "day", g, dates[i], NULL);
+        expect_error(&r, EXIT_INPUT, "JJJJ-MM-DD", __LINE__);
+        run(&r, "--data", p.student, "dayoff", g, dates[i], NULL);
+        expect_error(&r, EXIT_INPUT, "ongeldige datum", __LINE__);
+        run(&r, "--data", p.student, "reflect", g, "--status", "gedaan", "--date", dates[i], NULL);
+        expect_error(&r, EXIT_INPUT, "ongeldige datum", __LINE__);
+    }
+    run(&r, "--data", p.student, "react", g, ev, "tekst", NULL);
+    expect_error(&r, EXIT_NOTFOUND, "niet gevonden", __LINE__);
+
+    /* A hub that is not there: a network failure, quickly, naming the address. */
+    char addr[32];
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", proc_free_port());
+    run(&r, "--data", p.student, "sync", addr, NULL);
+    expect_error(&r, EXIT_NET, addr, __LINE__);
+
+    /* None of it reached the device. */
+    for (int k = 0; k < 3; k++) {
+        run(&r, "--data", p.student, views[k], g, NULL);
+        EXPECT_EXIT(r, 0);
+        ASSERT_STR_EQ(r.out, before[k]);
+    }
+}
+
+/* The manual renders without a single groff warning and documents every exit status. */
+TEST(cli_man_page)
+{
+    static char page[64 * 1024];
+    ASSERT_GT(proc_slurp("docs/wegwijs.1", page, sizeof page - 1), 1000);
+    FILE *p = popen("groff -ww -z -man docs/wegwijs.1 2>&1", "r");
+    ASSERT(p != NULL);
+    char warnings[512];
+    size_t n = fread(warnings, 1, sizeof warnings - 1, p);
+    warnings[n] = '\0';
+    ASSERT_EQ(pclose(p), 0);
+    if (n)
+        ww_test_fail(__FILE__, __LINE__, "groff warns: %s", warnings);
+    const char *status = strstr(page, "\n.SH EXIT STATUS\n");
+    ASSERT(status != NULL);
+    for (int code = 0; code <= 8; code++) {
+        char item[16];
+        snprintf(item, sizeof item, "\n.B %d\n", code);
+        EXPECT_HAS(status, item);
+    }
 }
