@@ -33,8 +33,9 @@ enum cli_exit {
 
 /* One run of the command. The store is opened on demand by cli_open. */
 struct cli {
-    const char *data; /* the device's data folder */
+    const char *data; /* the device's data folder; NULL when none could be found */
     struct ww_store *store;
+    char *default_data; /* owns data when it came from the environment */
 };
 
 /* ---- Messages (msg.c) ---------------------------------------------------------------- */
@@ -146,6 +147,8 @@ int make_dirs(const char *path);
 /* Reports that the store in path cannot be opened; a code the table does not place (an
  * errno value) counts as CLI_STORE. */
 int store_error(int rc, const char *path);
+/* Checks that there is a data folder; prints how to name one and returns CLI_USAGE if not. */
+int cli_need_data(struct cli *c);
 /* Opens the device in c->data; fails when it was never initialised (unless create). */
 int cli_open(struct cli *c, int create);
 /* Parses the group argument and checks that this device knows the group. */

@@ -214,7 +214,7 @@ static int setup_group(struct demo *d)
     if ((rc = ww_day_today(coach->s, d->gid, &d->today)) != 0)
         return failed(rc, "today");
 
-    struct cli view = {coach->path, coach->s};
+    struct cli view = {coach->path, coach->s, NULL};
     struct roster r;
     if ((rc = roster_load(&view, d->gid, &r)) != CLI_OK)
         return rc;
@@ -403,7 +403,7 @@ static int overview(struct demo *d)
 {
     struct peer *coach = &d->p[COACH];
     step(d, M_DEMO_S_OVERVIEW, NULL);
-    struct cli view = {coach->path, coach->s};
+    struct cli view = {coach->path, coach->s, NULL};
     struct roster r;
     int rc = roster_load(&view, d->gid, &r);
     if (rc != CLI_OK)
@@ -553,6 +553,8 @@ int verb_demo(struct cli *c, int argc, char **argv)
         d.p[i].alias = cast[i].alias;
         d.p[i].role = cast[i].role;
     }
+    if ((rc = cli_need_data(c)) != CLI_OK)
+        return rc;
     say1(M_DEMO_TITLE, c->data);
     rc = open_devices(&d, c->data);
     if (rc == CLI_OK)

@@ -39,10 +39,17 @@ int store_error(int rc, const char *path)
     return code == CLI_FAIL ? CLI_STORE : code;
 }
 
+int cli_need_data(struct cli *c)
+{
+    return c->data ? CLI_OK : usage_error(M_E_NO_DATA, NULL, NULL);
+}
+
 int cli_open(struct cli *c, int create)
 {
     if (c->store)
         return CLI_OK;
+    if (!c->data)
+        return cli_need_data(c);
     if (create) {
         int rc = make_dirs(c->data);
         if (rc != 0)

@@ -8,13 +8,13 @@
  * before the verb; the verb parses the rest. The store, when a verb opened one, is closed
  * here, and stdout is flushed and checked, so a full disk or closed pipe is an error too.
  */
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "cli.h"
-
-#define DEFAULT_DATA "./wegwijs-data"
 
 struct verb {
     const char *name;
@@ -86,6 +86,47 @@ static const char *option_value(int argc, char **argv, int *i, const char *name,
     return argv[++*i];
 }
 
+/* A non-empty value of an environment variable, or NULL. */
+static const char *env_value(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+/* dir + "/" + name in a new string (name may be NULL); NULL when out of memory. */
+static char *join_path(const char *dir, const char *name)
+{
+    size_t a = strlen(dir), b = name ? strlen(name) : 0;
+    char *p = malloc(a + b + 2);
+    if (!p)
+        return NULL;
+    memcpy(p, dir, a);
+    p[a] = '\0';
+    if (name) {
+        p[a] = '/';
+        memcpy(p + a + 1, name, b + 1);
+    }
+    return p;
+}
+
+/* The data folder when --data does not name one: $WEGWIJS_HOME, else $XDG_DATA_HOME/wegwijs
+ * (an absolute XDG_DATA_HOME only, as the XDG spec says), else ~/.local/share/wegwijs. NULL
+ * when there is no home folder either; cli_open then says to use --data. */
+static char *default_data(void)
+{
+    const char *v;
+    if ((v = env_value("WEGWIJS_HOME")))
+        return join_path(v, NULL);
+    if ((v = env_value("XDG_DATA_HOME")) && v[0] == '/')
+        return join_path(v, "wegwijs");
+    const char *home = env_value("HOME");
+    if (!home) {
+        struct passwd *pw = getpwuid(getuid());
+        home = pw && pw->pw_dir && *pw->pw_dir ? pw->pw_dir : NULL;
+    }
+    return home ? join_path(home, ".local/share/wegwijs") : NULL;
+}
+
 static int run(int argc, char **argv, struct cli *c)
 {
     char q[48];
@@ -120,6 +161,8 @@ static int run(int argc, char **argv, struct cli *c)
     }
     if (i >= argc)
         return verb_help(c, 0, NULL);
+    if (!c->data)
+        c->data = c->default_data = default_data();
     /* "wegwijs VERB ... --help" shows the help rather than an unknown-option error. */
     for (int k = i + 1; k < argc && strcmp(argv[k], "--") != 0; k++)
         if (!strcmp(argv[k], "--help"))
@@ -133,11 +176,10 @@ static int run(int argc, char **argv, struct cli *c)
 int main(int argc, char **argv)
 {
     lang_from_env();
-    struct cli c = {NULL, NULL};
-    const char *env = getenv("WEGWIJS_DATA");
-    c.data = env && *env ? env : DEFAULT_DATA;
+    struct cli c = {NULL, NULL, NULL};
     int rc = argc > 0 ? run(argc, argv, &c) : CLI_USAGE;
     ww_store_close(c.store);
+    free(c.default_data);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fputs("wegwijs: ", stderr);
         say_to(stderr, M_E_WRITE_OUT, NULL, NULL, NULL);

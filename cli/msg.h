@@ -15,9 +15,10 @@
       "Gebruik: wegwijs [--data MAP] [--lang nl|en] OPDRACHT [ARGUMENTEN]\n"                       \
       "\n"                                                                                         \
       "Wegwijs: dagelijkse challenges, reflecties en signalen voor stagegroepen in de zorg.\n"    \
-      "Alles staat op dit apparaat, in de datamap: --data MAP, anders $WEGWIJS_DATA, anders\n"    \
-      "./wegwijs-data. Taal: --lang of $WEGWIJS_LANG (nl of en). Id's en sleutels zijn\n"          \
-      "hexadecimaal, datums JJJJ-MM-DD. Nederlandse en Engelse woorden voor waarden mogen allebei.\n" \
+      "Alles staat op dit apparaat, in de datamap: --data MAP, anders $WEGWIJS_HOME, anders\n"    \
+      "$XDG_DATA_HOME/wegwijs, anders ~/.local/share/wegwijs. Taal: --lang of $WEGWIJS_LANG\n"     \
+      "(nl of en). Id's en sleutels zijn hexadecimaal, datums JJJJ-MM-DD. Nederlandse en\n"      \
+      "Engelse woorden voor waarden mogen allebei.\n"                                             \
       "\n"                                                                                         \
       "Apparaat\n"                                                                                 \
       "  init                        maak dit apparaat aan (als het er nog niet is), toon de sleutel\n" \
@@ -34,9 +35,10 @@
       "Usage: wegwijs [--data DIR] [--lang nl|en] COMMAND [ARGUMENTS]\n"                           \
       "\n"                                                                                         \
       "Wegwijs: daily challenges, reflections and signals for nursing internship groups.\n"        \
-      "Everything lives on this device, in the data folder: --data DIR, else $WEGWIJS_DATA, else\n" \
-      "./wegwijs-data. Language: --lang or $WEGWIJS_LANG (nl or en). Ids and keys are\n"           \
-      "hexadecimal, dates YYYY-MM-DD. Dutch and English words for values are both accepted.\n"     \
+      "Everything lives on this device, in the data folder: --data DIR, else $WEGWIJS_HOME, else\n" \
+      "$XDG_DATA_HOME/wegwijs, else ~/.local/share/wegwijs. Language: --lang or $WEGWIJS_LANG\n"   \
+      "(nl or en). Ids and keys are hexadecimal, dates YYYY-MM-DD. Dutch and English words for\n" \
+      "values are both accepted.\n"                                                               \
       "\n"                                                                                         \
       "Device\n"                                                                                   \
       "  init                        create this device (if it does not exist), print its key\n"   \
@@ -167,6 +169,8 @@
     X(M_E_MISSING_OPTION, "optie '--{1}' ontbreekt; zie 'wegwijs help'",                           \
       "option '--{1}' is missing; see 'wegwijs help'")                                             \
     X(M_E_BAD_LANG, "onbekende taal '{1}' (kies nl of en)", "unknown language '{1}' (use nl or en)") \
+    X(M_E_NO_DATA, "geen datamap: geef --data MAP of zet $WEGWIJS_HOME",                        \
+      "no data folder: give --data DIR or set $WEGWIJS_HOME")                                      \
     X(M_E_EMPTY_DATA, "de datamap mag niet leeg zijn", "the data folder must not be empty")       \
     X(M_E_BAD_GROUP, "ongeldige groep-id '{1}' (verwacht 32 hexadecimale tekens)",                 \
       "invalid group id '{1}' (expected 32 hexadecimal digits)")                                   \

@@ -42,7 +42,7 @@ struct run {
 static char out_buf[OUT_MAX + 1], err_buf[ERR_MAX + 1];
 
 /* Runs the command with argv (NULL-terminated, without the program name). env_kv, when not
- * NULL, is one "NAME=value" put into the child's environment. */
+ * NULL, is "NAME=value" lines put into the child's environment; HOME is the test's folder. */
 static void run_argv(struct run *r, const char *env_kv, const char *const *argv)
 {
     char out_path[512], err_path[512];
@@ -66,18 +66,26 @@ static void run_argv(struct run *r, const char *env_kv, const char *const *argv)
         int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
             _exit(126);
+        /* Nothing from the caller's environment; a home folder of the test's own. */
         unsetenv("WEGWIJS_LANG");
-        unsetenv("WEGWIJS_DATA");
-        if (env_kv) {
-            char name[64];
-            const char *eq = strchr(env_kv, '=');
-            size_t n_name = eq ? (size_t)(eq - env_kv) : 0;
-            if (!eq || n_name >= sizeof name)
+        unsetenv("WEGWIJS_HOME");
+        unsetenv("XDG_DATA_HOME");
+        if (setenv("HOME", ww_test_tmpdir(), 1) != 0)
+            _exit(126);
+        for (const char *kv = env_kv; kv && *kv;) {
+            char name[64], value[1024];
+            size_t len = strcspn(kv, "\n");
+            const char *eq = memchr(kv, '=', len);
+            size_t n_name = eq ? (size_t)(eq - kv) : 0;
+            if (!eq || n_name >= sizeof name || len - n_name - 1 >= sizeof value)
                 _exit(126);
-            memcpy(name, env_kv, n_name);
+            memcpy(name, kv, n_name);
             name[n_name] = '\0';
-            if (setenv(name, eq + 1, 1) != 0)
+            memcpy(value, eq + 1, len - n_name - 1);
+            value[len - n_name - 1] = '\0';
+            if (setenv(name, value, 1) != 0)
                 _exit(126);
+            kv += len + (kv[len] == '\n');
         }
         execv(args[0], (char *const *)args);
         _exit(127);
@@ -245,9 +253,9 @@ TEST(cli_init_and_id)
     EXPECT_EXIT(r, 0);
     first_line(r.out, again, sizeof again);
     ASSERT_STR_EQ(again, key);
-    /* WEGWIJS_DATA names the folder when --data does not. */
+    /* WEGWIJS_HOME names the folder when --data does not. */
     char env[600];
-    snprintf(env, sizeof env, "WEGWIJS_DATA=%s", dir);
+    snprintf(env, sizeof env, "WEGWIJS_HOME=%s", dir);
     run_env(&r, env, "id", NULL);
     EXPECT_EXIT(r, 0);
     first_line(r.out, again, sizeof again);
@@ -897,6 +905,69 @@ TEST(cli_exit_codes)
         EXPECT_EXIT(r, 0);
         ASSERT_STR_EQ(r.out, before[k]);
     }
+}
+
+/* A device's key, from `id` run with the given environment; "" when there is no device. */
+static void key_with_env(const char *env, char out[80])
+{
+    struct run r;
+    run_env(&r, env, "id", NULL);
+    out[0] = '\0';
+    if (r.exited && r.code == 0)
+        first_line(r.out, out, 80);
+}
+
+/* The data folder: --data, else $WEGWIJS_HOME, else $XDG_DATA_HOME/wegwijs, else
+ * ~/.local/share/wegwijs, made private to its owner. The old $WEGWIJS_DATA is not read. */
+TEST(cli_data_folder)
+{
+    struct run r;
+    char home_dev[600], xdg[512], xdg_env[600], mine[512], mine_env[1100];
+    char k_home[80], k_xdg[80], k_mine[80], k[80];
+    snprintf(home_dev, sizeof home_dev, "%s/.local/share/wegwijs", ww_test_tmpdir());
+    proc_tmp_path(xdg, sizeof xdg, "xdg");
+    snprintf(xdg_env, sizeof xdg_env, "XDG_DATA_HOME=%s", xdg);
+    proc_tmp_path(mine, sizeof mine, "mine");
+    snprintf(mine_env, sizeof mine_env, "WEGWIJS_HOME=%s\nXDG_DATA_HOME=%s", mine, xdg);
+
+    /* Nothing set: the home folder's, created 0700. */
+    run(&r, "id", NULL);
+    expect_error(&r, EXIT_NOTFOUND, ".local/share/wegwijs", __LINE__);
+    run(&r, "init", NULL);
+    EXPECT_EXIT(r, 0);
+    first_line(r.out, k_home, sizeof k_home);
+    ASSERT(is_hex(k_home, 64));
+    struct stat st;
+    ASSERT_EQ(stat(home_dev, &st), 0);
+    ASSERT_EQ(st.st_mode & 0777, 0700);
+    /* XDG_DATA_HOME, when absolute, is next; a relative one is ignored. */
+    run_env(&r, xdg_env, "init", NULL);
+    EXPECT_EXIT(r, 0);
+    first_line(r.out, k_xdg, sizeof k_xdg);
+    ASSERT(strcmp(k_xdg, k_home) != 0);
+    char xdg_dev[600];
+    snprintf(xdg_dev, sizeof xdg_dev, "%s/wegwijs/identity.key", xdg);
+    ASSERT_EQ(stat(xdg_dev, &st), 0);
+    key_with_env("XDG_DATA_HOME=relative/path", k);
+    ASSERT_STR_EQ(k, k_home);
+    /* WEGWIJS_HOME beats XDG_DATA_HOME; --data beats both. */
+    run_env(&r, mine_env, "init", NULL);
+    EXPECT_EXIT(r, 0);
+    first_line(r.out, k_mine, sizeof k_mine);
+    ASSERT(strcmp(k_mine, k_xdg) != 0 && strcmp(k_mine, k_home) != 0);
+    key_with_env(xdg_env, k);
+    ASSERT_STR_EQ(k, k_xdg);
+    run_env(&r, mine_env, "--data", home_dev, "id", NULL);
+    EXPECT_EXIT(r, 0);
+    first_line(r.out, k, sizeof k);
+    ASSERT_STR_EQ(k, k_home);
+    /* An empty WEGWIJS_HOME counts as unset; the old WEGWIJS_DATA is not read. */
+    key_with_env("WEGWIJS_HOME=", k);
+    ASSERT_STR_EQ(k, k_home);
+    char old_env[600];
+    snprintf(old_env, sizeof old_env, "WEGWIJS_DATA=%s", mine);
+    key_with_env(old_env, k);
+    ASSERT_STR_EQ(k, k_home);
 }
 
 /* The manual renders without a single groff warning and documents every exit status. */
