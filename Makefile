@@ -7,6 +7,7 @@
 #   make fuzz         every libFuzzer target for FUZZ_TIME seconds (clang)
 #   make lint         clang-format check, banned functions, layering
 #   make install      PREFIX=/usr/local DESTDIR=
+#   make pot          extract the command's messages into po/wegwijs.pot, merge into po/*.po
 #   make SAN=address,undefined ...   any target with sanitizers, in build-san/
 #   make V=1 ...      show the full commands
 #
@@ -20,6 +21,8 @@ PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 INCDIR ?= $(PREFIX)/include
 BINDIR ?= $(PREFIX)/bin
+LOCALEDIR ?= $(PREFIX)/share/locale
+MANDIR ?= $(PREFIX)/share/man
 VERSION := 0.1.0
 SOVERSION := 0
 
@@ -62,11 +65,16 @@ STATIC := $(BUILD)/libwegwijs.a
 SHARED := $(BUILD)/libwegwijs.so.$(VERSION)
 PCFILE := $(BUILD)/wegwijs.pc
 CLI := $(BUILD)/wegwijs
+# The command's message catalogues: po/LANG.po -> $(BUILD)/locale/LANG/LC_MESSAGES/wegwijs.mo.
+# The binary reads them there (next to itself) in the build tree, and from $(LOCALEDIR) once
+# installed.
+PO_LANGS := $(patsubst po/%.po,%,$(wildcard po/*.po))
+MO_FILES := $(PO_LANGS:%=$(BUILD)/locale/%/LC_MESSAGES/wegwijs.mo)
 UNIT := $(BUILD)/tests/unit_tests
 
-.PHONY: all deps test test-plain test-san replay run bench fuzz fuzz-smoke lint fmt install clean
+.PHONY: all deps pot FORCE test test-plain test-san replay run bench fuzz fuzz-smoke lint fmt install clean
 
-all: deps $(STATIC) $(SHARED) $(PCFILE) $(CLI)
+all: deps $(STATIC) $(SHARED) $(PCFILE) $(CLI) $(MO_FILES)
 
 deps:
 	@sh tests/deps.sh
@@ -89,8 +97,12 @@ $(PUBLIC_INC)/%.h: sync/%.h
 	@mkdir -p $(dir $@)
 	@cp $< $@
 CLI_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -I$(PUBLIC_INC) -Icli -MMD -MP $(WARN) $(OPT) \
-             $(SANFLAGS) $(CFLAGS)
-$(BUILD)/cli/%.o: cli/%.c $(addprefix $(PUBLIC_INC)/,$(notdir $(PUBLIC_HDRS))) | deps
+             -DWW_LOCALEDIR='"$(LOCALEDIR)"' $(SANFLAGS) $(CFLAGS)
+PUBLIC_COPIES := $(addprefix $(PUBLIC_INC)/,$(notdir $(PUBLIC_HDRS)))
+# Named here so that make knows they can be made: otherwise the generic %.o rule, with the
+# library's own include paths, would win for cli/*.c.
+$(CLI_OBJS): $(PUBLIC_COPIES)
+$(BUILD)/cli/%.o: cli/%.c $(PUBLIC_COPIES) | deps
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@) $(CC) $(CLI_CFLAGS) -c $< -o $@
 
@@ -110,6 +122,26 @@ $(PCFILE): Makefile
 
 $(CLI): $(CLI_OBJS) $(STATIC)
 	$(call say,LD,$@) $(CC) $(SANFLAGS) -o $@ $(CLI_OBJS) $(STATIC) $(LIBS)
+
+# msg.c has LOCALEDIR compiled in: rebuilt when it changes (make install PREFIX=...).
+$(BUILD)/cli/msg.o: $(BUILD)/localedir.txt
+$(BUILD)/localedir.txt: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(LOCALEDIR)' | cmp -s - $@ || echo '$(LOCALEDIR)' > $@
+FORCE:
+
+$(BUILD)/locale/%/LC_MESSAGES/wegwijs.mo: po/%.po | deps
+	@mkdir -p $(dir $@)
+	$(call say,MSGFMT,$@) msgfmt --check -o $@ $<
+
+# The msgids are the English texts in cli/*.c; after changing one, `make pot` and translate.
+XGETTEXT_FLAGS := --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ \
+                  --add-comments=TRANSLATORS: --package-name=wegwijs --package-version=$(VERSION) \
+                  --msgid-bugs-address=team@wegwijs.invalid --copyright-holder="the Wegwijs team" \
+                  --sort-by-file
+pot: deps
+	xgettext $(XGETTEXT_FLAGS) -o po/wegwijs.pot $(CLI_SRCS)
+	@set -e; for p in po/*.po; do msgmerge --quiet --update --backup=none $$p po/wegwijs.pot; done
 
 # The test table is generated from the TEST(name) lines of the test sources.
 $(BUILD)/tests/tests.gen.h: $(TEST_SRCS)
@@ -147,7 +179,7 @@ test: deps
 	@$(MAKE) --no-print-directory test-plain
 	@$(MAKE) --no-print-directory test-san SAN=address,undefined
 
-test-plain test-san: $(UNIT) $(REPLAY_BINS) $(CLI)
+test-plain test-san: $(UNIT) $(REPLAY_BINS) $(CLI) $(MO_FILES)
 	@sh tests/run.sh $(BUILD)
 
 run: all
@@ -185,6 +217,10 @@ install: all
 	install -m 644 $(PUBLIC_HDRS) $(DESTDIR)$(INCDIR)/wegwijs/
 	install -m 644 $(PCFILE) $(DESTDIR)$(LIBDIR)/pkgconfig/
 	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/
+	@set -e; for l in $(PO_LANGS); do \
+	  install -d $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES; \
+	  install -m 644 $(BUILD)/locale/$$l/LC_MESSAGES/wegwijs.mo $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/; \
+	done
 
 clean:
 	rm -rf build build-san $(FUZZ_BUILD)

@@ -1,6 +1,6 @@
 /*
  * cli.h - what the files of the `wegwijs` command share: the run context, exit codes,
- * argument parsing helpers, the message table and the verbs.
+ * argument parsing helpers, messages and the verbs.
  *
  * Invariants: every verb returns an exit code (enum cli_exit) and has printed exactly one
  * "wegwijs: ..." line on stderr when that code is not CLI_OK. Nothing on the
@@ -10,11 +10,11 @@
 #ifndef WW_CLI_H
 #define WW_CLI_H
 
+#include <libintl.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-#include "msg.h"
 #include "wegwijs.h"
 
 /* The exit status, documented in the man page and `wegwijs help`. Library codes map onto
@@ -40,31 +40,36 @@ struct cli {
 
 /* ---- Messages (msg.c) ---------------------------------------------------------------- */
 
+/* Texts are English msgids translated by GNU gettext (po/nl.po); N_ marks a text for
+ * xgettext where it cannot be translated yet (a static initialiser). */
+#define _(s)  gettext(s)
+#define N_(s) s
+
+/* Chooses the language (Dutch unless en) and binds the catalogue; before any message. */
 void msg_set_lang(enum ww_lang lang);
 enum ww_lang msg_lang(void);
-/* The message text in the current language; never NULL. */
-const char *msg(enum msg_id id);
-/* put_msg writes message id to f with {1}, {2}, {3} replaced by a1..a3 (NULL prints
- * nothing); say_to does the same and ends the line. */
-void put_msg(FILE *f, enum msg_id id, const char *a1, const char *a2, const char *a3);
-void say_to(FILE *f, enum msg_id id, const char *a1, const char *a2, const char *a3);
-void say(enum msg_id id);
-void say1(enum msg_id id, const char *a1);
-void say2(enum msg_id id, const char *a1, const char *a2);
-void say3(enum msg_id id, const char *a1, const char *a2, const char *a3);
+/* put_msg writes text (already translated) to f with {1}, {2}, {3} replaced by a1..a3 (NULL
+ * prints nothing); say_to does the same and ends the line. Never a printf format, so a
+ * value holding '%' or '{' prints as it is. */
+void put_msg(FILE *f, const char *text, const char *a1, const char *a2, const char *a3);
+void say_to(FILE *f, const char *text, const char *a1, const char *a2, const char *a3);
+void say(const char *text);
+void say1(const char *text, const char *a1);
+void say2(const char *text, const char *a1, const char *a2);
+void say3(const char *text, const char *a1, const char *a2, const char *a3);
 /* Prints "wegwijs: <message>" on stderr and returns CLI_USAGE (the command line's shape). */
-int usage_error(enum msg_id id, const char *a1, const char *a2);
+int usage_error(const char *text, const char *a1, const char *a2);
 /* Prints "wegwijs: <message>" on stderr and returns CLI_INPUT (a value is not valid). */
-int input_error(enum msg_id id, const char *a1, const char *a2);
-int input_error3(enum msg_id id, const char *a1, const char *a2, const char *a3);
+int input_error(const char *text, const char *a1, const char *a2);
+int input_error3(const char *text, const char *a1, const char *a2, const char *a3);
 /* The exit status for a library code: a WW_E* code through the table, an errno value
  * (libuv, the C library) as CLI_FAIL. */
 int cli_exit_of(int rc);
 /* Prints "wegwijs: <message>: <library error text>" on stderr; returns cli_exit_of(rc). */
-int lib_error(int rc, enum msg_id what, const char *a1);
+int lib_error(int rc, const char *what, const char *a1);
 /* Prints "wegwijs: <message>" on stderr and returns code. */
-int fail(int code, enum msg_id id, const char *a1, const char *a2);
-int fail3(int code, enum msg_id id, const char *a1, const char *a2, const char *a3);
+int fail(int code, const char *text, const char *a1, const char *a2);
+int fail3(int code, const char *text, const char *a1, const char *a2, const char *a3);
 
 /* Display names of enumerated values in the current language ("?" when out of range). */
 const char *role_name(int role);

@@ -35,13 +35,15 @@ int make_dirs(const char *path)
 
 int store_error(int rc, const char *path)
 {
-    int code = lib_error(rc, M_E_OPEN, path);
+    int code = lib_error(rc, _("cannot open the device in '{1}'"), path);
     return code == CLI_FAIL ? CLI_STORE : code;
 }
 
 int cli_need_data(struct cli *c)
 {
-    return c->data ? CLI_OK : usage_error(M_E_NO_DATA, NULL, NULL);
+    return c->data
+               ? CLI_OK
+               : usage_error(_("no data folder: give --data DIR or set $WEGWIJS_HOME"), NULL, NULL);
 }
 
 int cli_open(struct cli *c, int create)
@@ -58,14 +60,15 @@ int cli_open(struct cli *c, int create)
         size_t len = strlen(c->data);
         char *key = malloc(len + sizeof "/identity.key");
         if (!key)
-            return fail(CLI_FAIL, M_E_NO_MEMORY, NULL, NULL);
+            return fail(CLI_FAIL, _("out of memory"), NULL, NULL);
         memcpy(key, c->data, len);
         memcpy(key + len, "/identity.key", sizeof "/identity.key");
         struct stat st;
         int missing = stat(key, &st) != 0 && errno == ENOENT;
         free(key);
         if (missing)
-            return fail(CLI_NOTFOUND, M_E_NO_DEVICE, c->data, NULL);
+            return fail(CLI_NOTFOUND, _("no device in '{1}'; create it first with 'wegwijs init'"),
+                        c->data, NULL);
     }
     int rc = ww_store_open(c->data, NULL, &c->store);
     if (rc != 0) {
@@ -91,11 +94,12 @@ int cli_group(struct cli *c, const char *arg, uint8_t gid[WW_ID_LEN])
     rc = ww_group_get(c->store, gid, ignore_group, NULL);
     if (rc == WW_EGROUP) {
         struct hexbuf h;
-        return fail(CLI_NOTFOUND, M_E_GROUP_UNKNOWN, hex_of(gid, WW_ID_LEN, &h), NULL);
+        return fail(CLI_NOTFOUND, _("unknown group {1}; 'wegwijs groups' lists your groups"),
+                    hex_of(gid, WW_ID_LEN, &h), NULL);
     }
     if (rc != 0) {
         struct hexbuf h;
-        return lib_error(rc, M_E_GROUP_READ, hex_of(gid, WW_ID_LEN, &h));
+        return lib_error(rc, _("cannot read group {1}"), hex_of(gid, WW_ID_LEN, &h));
     }
     return CLI_OK;
 }
@@ -106,7 +110,7 @@ int cli_date_or_today(struct cli *c, const uint8_t gid[WW_ID_LEN], const char *a
         return parse_date(arg, out);
     int rc = ww_day_today(c->store, gid, out);
     if (rc != 0) {
-        return lib_error(rc, M_E_TODAY, NULL);
+        return lib_error(rc, _("cannot determine today's date"), NULL);
     }
     return CLI_OK;
 }
@@ -170,7 +174,7 @@ int roster_load(struct cli *c, const uint8_t gid[WW_ID_LEN], struct roster *r)
         rc = r->rc;
     if (rc != 0) {
         roster_free(r);
-        return lib_error(rc, M_E_MEMBERS, NULL);
+        return lib_error(rc, _("cannot list the members"), NULL);
     }
     return CLI_OK;
 }

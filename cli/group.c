@@ -30,7 +30,7 @@ static int group_create(struct cli *c, int argc, char **argv)
     if (tz) {
         char q[48];
         if (ww_tz_check(tz) != 0)
-            return input_error(M_E_BAD_TZ, quoted(tz, q), NULL);
+            return input_error(_("unknown time zone '{1}'"), quoted(tz, q), NULL);
     }
     if ((rc = cli_open(c, 0)) != CLI_OK)
         return rc;
@@ -38,7 +38,7 @@ static int group_create(struct cli *c, int argc, char **argv)
     rc = ww_group_create(c->store, a.pos[0], tz, start, args_get(&a, "alias"), agg_arg ? agg : NULL,
                          gid);
     if (rc != 0)
-        return lib_error(rc, M_E_GROUP_CREATE, NULL);
+        return lib_error(rc, _("cannot create the group"), NULL);
     struct hexbuf h;
     printf("%s\n", hex_of(gid, WW_ID_LEN, &h));
     return CLI_OK;
@@ -47,11 +47,13 @@ static int group_create(struct cli *c, int argc, char **argv)
 int verb_group(struct cli *c, int argc, char **argv)
 {
     if (argc < 2)
-        return usage_error(M_E_MISSING_SUB, "group", "create");
+        return usage_error(_("'{1}' needs a subcommand: {2}; see 'wegwijs help'"), "group",
+                           "create");
     if (!strcmp(argv[1], "create"))
         return group_create(c, argc - 1, argv + 1);
     char q[48];
-    return usage_error(M_E_UNKNOWN_SUB, "group", quoted(argv[1], q));
+    return usage_error(_("unknown command '{1} {2}'; see 'wegwijs help'"), "group",
+                       quoted(argv[1], q));
 }
 
 struct group_list {
@@ -65,9 +67,9 @@ static void print_group(void *ud, const struct ww_group_info *g)
     char start[11];
     ww_date_format(g->start_date, start);
     printf("%s  %s  %s%s%s  %s %u  %s %s  %s\n", hex_of(g->id, WW_ID_LEN, &h),
-           g->name ? g->name : "", g->my_role ? role_name(g->my_role) : msg(M_L_NOT_MEMBER),
-           g->is_owner ? ", " : "", g->is_owner ? msg(M_L_OWNER) : "", msg(M_L_EPOCH),
-           (unsigned)g->epoch, msg(M_L_START), start, g->tz ? g->tz : "");
+           g->name ? g->name : "", g->my_role ? role_name(g->my_role) : _("not a member"),
+           g->is_owner ? ", " : "", g->is_owner ? _("owner") : "", _("key epoch"),
+           (unsigned)g->epoch, _("start"), start, g->tz ? g->tz : "");
     l->n++;
 }
 
@@ -82,9 +84,9 @@ int verb_groups(struct cli *c, int argc, char **argv)
     struct group_list l = {0};
     rc = ww_groups_list(c->store, print_group, &l);
     if (rc != 0)
-        return lib_error(rc, M_E_GROUPS, NULL);
+        return lib_error(rc, _("cannot list the groups"), NULL);
     if (l.n == 0)
-        say(M_NONE_GROUPS);
+        say(_("(no groups)"));
     return CLI_OK;
 }
 
@@ -100,11 +102,11 @@ static int member_add(struct cli *c, int argc, char **argv)
     const char *role_arg = args_get(&a, "role"), *alias = args_get(&a, "alias"),
                *dev_arg = args_get(&a, "device"), *v;
     if (!role_arg)
-        return usage_error(M_E_MISSING_OPTION, "role", NULL);
+        return usage_error(_("option '--{1}' is missing; see 'wegwijs help'"), "role", NULL);
     if (!alias)
-        return usage_error(M_E_MISSING_OPTION, "alias", NULL);
+        return usage_error(_("option '--{1}' is missing; see 'wegwijs help'"), "alias", NULL);
     if (!dev_arg)
-        return usage_error(M_E_MISSING_OPTION, "device", NULL);
+        return usage_error(_("option '--{1}' is missing; see 'wegwijs help'"), "device", NULL);
     int role = 0, track = WW_TRACK_NONE;
     if ((rc = parse_word(WORD_ROLE, role_arg, "--role", &role)) != CLI_OK)
         return rc;
@@ -122,7 +124,7 @@ static int member_add(struct cli *c, int argc, char **argv)
     uint8_t member[WW_ID_LEN];
     rc = ww_member_add(c->store, gid, role, alias, (int)year, track, device, member);
     if (rc != 0)
-        return lib_error(rc, M_E_MEMBER_ADD, NULL);
+        return lib_error(rc, _("cannot add the member"), NULL);
     struct hexbuf h;
     printf("%s\n", hex_of(member, WW_ID_LEN, &h));
     return CLI_OK;
@@ -140,31 +142,34 @@ static int member_remove(struct cli *c, int argc, char **argv)
     if (rc != CLI_OK)
         return rc;
     if ((rc = ww_member_remove(c->store, gid, member, NULL)) != 0)
-        return lib_error(rc, M_E_MEMBER_REMOVE, NULL);
+        return lib_error(rc, _("cannot remove the member"), NULL);
     struct hexbuf h;
-    say1(M_OK_MEMBER_REMOVED, hex_of(member, WW_ID_LEN, &h));
+    say1(_("member {1} removed; a new key epoch has started"), hex_of(member, WW_ID_LEN, &h));
     return CLI_OK;
 }
 
 int verb_member(struct cli *c, int argc, char **argv)
 {
     if (argc < 2)
-        return usage_error(M_E_MISSING_SUB, "member", "add, remove");
+        return usage_error(_("'{1}' needs a subcommand: {2}; see 'wegwijs help'"), "member",
+                           "add, remove");
     if (!strcmp(argv[1], "add"))
         return member_add(c, argc - 1, argv + 1);
     if (!strcmp(argv[1], "remove"))
         return member_remove(c, argc - 1, argv + 1);
     char q[48];
-    return usage_error(M_E_UNKNOWN_SUB, "member", quoted(argv[1], q));
+    return usage_error(_("unknown command '{1} {2}'; see 'wegwijs help'"), "member",
+                       quoted(argv[1], q));
 }
 
 int verb_device(struct cli *c, int argc, char **argv)
 {
     char q[48];
     if (argc < 2)
-        return usage_error(M_E_MISSING_SUB, "device", "add");
+        return usage_error(_("'{1}' needs a subcommand: {2}; see 'wegwijs help'"), "device", "add");
     if (strcmp(argv[1], "add") != 0)
-        return usage_error(M_E_UNKNOWN_SUB, "device", quoted(argv[1], q));
+        return usage_error(_("unknown command '{1} {2}'; see 'wegwijs help'"), "device",
+                           quoted(argv[1], q));
     struct args a;
     uint8_t gid[WW_ID_LEN], member[WW_ID_LEN], device[WW_KEY_LEN];
     int rc = args_parse(NULL, argc - 1, argv + 1, 3, 3, &a);
@@ -177,9 +182,9 @@ int verb_device(struct cli *c, int argc, char **argv)
     if (rc != CLI_OK)
         return rc;
     if ((rc = ww_device_add(c->store, gid, member, device, NULL)) != 0)
-        return lib_error(rc, M_E_DEVICE_ADD, NULL);
+        return lib_error(rc, _("cannot add the device"), NULL);
     struct hexbuf h;
-    say1(M_OK_DEVICE_ADDED, hex_of(member, WW_ID_LEN, &h));
+    say1(_("device added to member {1}"), hex_of(member, WW_ID_LEN, &h));
     return CLI_OK;
 }
 
@@ -194,12 +199,12 @@ static void print_member(void *ud, const struct ww_member_info *m)
     printf("%s  %s  %s", hex_of(m->id, WW_ID_LEN, &h), role_name(m->role),
            m->alias ? m->alias : "");
     if (m->role != WW_ROLE_COACH)
-        printf("  %s %d  %s", msg(M_L_YEAR), m->year, track_name(m->track));
+        printf("  %s %d  %s", _("year"), m->year, track_name(m->track));
     if (!m->active)
-        printf("  (%s)", msg(M_L_REMOVED));
+        printf("  (%s)", _("removed"));
     putchar('\n');
     for (size_t i = 0; i < m->n_devices; i++)
-        printf("    %s %s\n", msg(M_L_DEVICE), hex_of(m->devices[i], WW_KEY_LEN, &h));
+        printf("    %s %s\n", _("device"), hex_of(m->devices[i], WW_KEY_LEN, &h));
     l->n++;
 }
 
@@ -214,8 +219,8 @@ int verb_members(struct cli *c, int argc, char **argv)
         return rc;
     struct member_list l = {0};
     if ((rc = ww_members_list(c->store, gid, print_member, &l)) != 0)
-        return lib_error(rc, M_E_MEMBERS, NULL);
+        return lib_error(rc, _("cannot list the members"), NULL);
     if (l.n == 0)
-        say(M_NONE_MEMBERS);
+        say(_("(no members)"));
     return CLI_OK;
 }

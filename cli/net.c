@@ -39,7 +39,8 @@ static int parse_addr_min(const char *arg, char *ip, size_t cap, int *port, long
     size_t iplen = colon ? (size_t)(colon - arg) : 0;
     if (!colon || iplen == 0 || iplen >= cap || !end || *end || end == colon + 1 || p < min_port ||
         p > 65535)
-        return input_error(M_E_BAD_ADDR, quoted(arg ? arg : "", q), NULL);
+        return input_error(_("invalid address {1}: use IP:PORT, for example 127.0.0.1:7420"),
+                           quoted(arg ? arg : "", q), NULL);
     memcpy(ip, arg, iplen);
     ip[iplen] = '\0';
     if (ip[0] == '[' && iplen > 2 && ip[iplen - 1] == ']') { /* [::1]:7420 */
@@ -52,7 +53,7 @@ static int parse_addr_min(const char *arg, char *ip, size_t cap, int *port, long
 
 /* A network failure: an errno value from libuv counts as CLI_NET, a library code goes
  * through the table (a refused membership is CLI_DENIED, not a network failure). */
-static int net_error(int rc, enum msg_id what, const char *a1)
+static int net_error(int rc, const char *what, const char *a1)
 {
     int code = lib_error(rc, what, a1);
     return code == CLI_FAIL && rc != WW_ENOMEM ? CLI_NET : code;
@@ -107,7 +108,7 @@ static void on_conn(void *ud, const struct ww_conn_info *info)
         char n1[24], n2[24];
         snprintf(n1, sizeof n1, "%llu", (unsigned long long)info->events_sent);
         snprintf(n2, sizeof n2, "%llu", (unsigned long long)info->events_received);
-        say3(M_OK_SYNCED, info->addr, n1, n2);
+        say3(_("synced with {1}: {2} sent, {3} received"), info->addr, n1, n2);
         fflush(stdout);
     }
 }
@@ -133,7 +134,7 @@ static void run_loop(struct net_run *r)
 static int net_start(struct net_run *r, struct cli *c, int hub, int open_groups)
 {
     if (uv_loop_init(&r->loop) != 0)
-        return lib_error(WW_ENOMEM, M_E_NET, NULL);
+        return lib_error(WW_ENOMEM, _("cannot start the network"), NULL);
     struct ww_node_cfg cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.store = c->store;
@@ -145,7 +146,7 @@ static int net_start(struct net_run *r, struct cli *c, int hub, int open_groups)
     int rc = ww_node_new(&r->loop, &cfg, &r->node);
     if (rc != 0) {
         uv_loop_close(&r->loop);
-        return net_error(rc, M_E_NET, NULL);
+        return net_error(rc, _("cannot start the network"), NULL);
     }
     uv_signal_init(&r->loop, &r->sigint);
     uv_signal_init(&r->loop, &r->sigterm);
@@ -180,7 +181,7 @@ int verb_hub(struct cli *c, int argc, char **argv)
     if (lrc != 0) {
         ww_node_close(r.node, closed_cb, &r);
         run_loop(&r);
-        return net_error(lrc, M_E_LISTEN, listen);
+        return net_error(lrc, _("cannot listen on {1}"), listen);
     }
     uint8_t pk[WW_KEY_LEN];
     char hex[2 * WW_KEY_LEN + 1], where[80], p[8];
@@ -188,7 +189,7 @@ int verb_hub(struct cli *c, int argc, char **argv)
     ww_hex(pk, WW_KEY_LEN, hex);
     snprintf(p, sizeof p, "%d", ww_node_port(r.node));
     snprintf(where, sizeof where, "%s:%s", ip, p);
-    say2(M_OK_HUB, where, hex);
+    say2(_("hub listening on {1}; the hub's key: {2}"), where, hex);
     fflush(stdout);
     run_loop(&r);
     return CLI_OK;
@@ -207,16 +208,17 @@ int verb_sync(struct cli *c, int argc, char **argv)
     if (rc == CLI_OK && args_get(&a, "listen"))
         rc = parse_listen(args_get(&a, "listen"), lip, sizeof lip, &lport);
     if (rc == CLI_OK && args_get(&a, "listen") && !args_get(&a, "watch"))
-        rc = usage_error(M_E_LISTEN_NEEDS_WATCH, NULL, NULL);
+        rc = usage_error(_("--listen needs --watch"), NULL, NULL);
     /* --group: a group this device is in but does not hold yet (a new member's first sync). */
     size_t n_groups = args_count(&a, "group");
     uint8_t groups[8][WW_ID_LEN];
     if (rc == CLI_OK && n_groups > 8)
-        rc = usage_error(M_E_TOO_MANY_GROUPS, NULL, NULL);
+        rc = usage_error(_("at most 8 times --group"), NULL, NULL);
     for (size_t i = 0; rc == CLI_OK && i < n_groups; i++) {
         char q[48];
         if (ww_unhex(args_at(&a, "group", i), groups[i], WW_ID_LEN) != 0)
-            rc = input_error(M_E_BAD_GROUP, quoted(args_at(&a, "group", i), q), NULL);
+            rc = input_error(_("invalid group id '{1}' (expected 32 hexadecimal digits)"),
+                             quoted(args_at(&a, "group", i), q), NULL);
     }
     if (rc == CLI_OK)
         rc = cli_open(c, 0);
@@ -242,16 +244,16 @@ int verb_sync(struct cli *c, int argc, char **argv)
     if (nrc != 0) {
         ww_node_close(r.node, closed_cb, &r);
         run_loop(&r);
-        return net_error(nrc, M_E_SYNC, a.pos[0]);
+        return net_error(nrc, _("cannot sync with {1}"), a.pos[0]);
     }
     run_loop(&r);
     if (r.failed)
-        return net_error(r.error, M_E_SYNC, a.pos[0]);
+        return net_error(r.error, _("cannot sync with {1}"), a.pos[0]);
     if (r.once && !r.quiet) {
         char n1[24], n2[24];
         snprintf(n1, sizeof n1, "%llu", (unsigned long long)r.sent);
         snprintf(n2, sizeof n2, "%llu", (unsigned long long)r.received);
-        say3(M_OK_SYNCED, a.pos[0], n1, n2);
+        say3(_("synced with {1}: {2} sent, {3} received"), a.pos[0], n1, n2);
     }
     return CLI_OK;
 }

@@ -74,3 +74,13 @@ int proc_free_port(void)
     close(s);
     return ntohs(a.sin_port);
 }
+
+void proc_child_env(void)
+{
+    static const char *const vars[] = {"WEGWIJS_LANG", "WEGWIJS_HOME", "XDG_DATA_HOME", "LANG",
+                                       "LC_ALL",       "LC_MESSAGES",  "LANGUAGE"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+        unsetenv(vars[i]);
+    if (setenv("HOME", ww_test_tmpdir(), 1) != 0)
+        _exit(126);
+}

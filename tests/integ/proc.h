@@ -18,6 +18,10 @@ void proc_tmp_path(char *out, size_t cap, const char *name);
 /* Reads at most cap bytes of a file into buf and NUL-terminates it; the byte count. */
 size_t proc_slurp(const char *path, char *buf, size_t cap);
 
+/* In a child about to run the binary: none of the caller's settings for the language or the
+ * data folder (the command is then Dutch, whatever the machine's locale), and a home folder
+ * of the test's own. */
+void proc_child_env(void);
 /* A loopback port nobody listens on (bound, read back, closed). */
 int proc_free_port(void);
 

@@ -42,7 +42,8 @@ struct run {
 static char out_buf[OUT_MAX + 1], err_buf[ERR_MAX + 1];
 
 /* Runs the command with argv (NULL-terminated, without the program name). env_kv, when not
- * NULL, is "NAME=value" lines put into the child's environment; HOME is the test's folder. */
+ * NULL, is lines "NAME=value" (set) or "NAME" (unset) for the child's environment, after
+ * proc_child_env. */
 static void run_argv(struct run *r, const char *env_kv, const char *const *argv)
 {
     char out_path[512], err_path[512];
@@ -66,25 +67,28 @@ static void run_argv(struct run *r, const char *env_kv, const char *const *argv)
         int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
             _exit(126);
-        /* Nothing from the caller's environment; a home folder of the test's own. */
-        unsetenv("WEGWIJS_LANG");
-        unsetenv("WEGWIJS_HOME");
-        unsetenv("XDG_DATA_HOME");
-        if (setenv("HOME", ww_test_tmpdir(), 1) != 0)
-            _exit(126);
+        proc_child_env();
         for (const char *kv = env_kv; kv && *kv;) {
             char name[64], value[1024];
             size_t len = strcspn(kv, "\n");
             const char *eq = memchr(kv, '=', len);
             size_t n_name = eq ? (size_t)(eq - kv) : 0;
-            if (!eq || n_name >= sizeof name || len - n_name - 1 >= sizeof value)
+            if (!eq) { /* a bare NAME: unset */
+                n_name = len;
+                eq = kv + len;
+            }
+            if (n_name >= sizeof name || (eq < kv + len && len - n_name - 1 >= sizeof value))
                 _exit(126);
             memcpy(name, kv, n_name);
             name[n_name] = '\0';
-            memcpy(value, eq + 1, len - n_name - 1);
-            value[len - n_name - 1] = '\0';
-            if (setenv(name, value, 1) != 0)
-                _exit(126);
+            if (eq == kv + len) {
+                unsetenv(name);
+            } else {
+                memcpy(value, eq + 1, len - n_name - 1);
+                value[len - n_name - 1] = '\0';
+                if (setenv(name, value, 1) != 0)
+                    _exit(126);
+            }
             kv += len + (kv[len] == '\n');
         }
         execv(args[0], (char *const *)args);
@@ -968,6 +972,70 @@ TEST(cli_data_folder)
     snprintf(old_env, sizeof old_env, "WEGWIJS_DATA=%s", mine);
     key_with_env(old_env, k);
     ASSERT_STR_EQ(k, k_home);
+}
+
+/* Dutch by default from the built binary, with no locale settings at all or the plain C
+ * locale (where glibc ignores LANGUAGE) and no nl_NL locale on the machine; English with
+ * --lang en, $WEGWIJS_LANG or an English locale. The binary finds its catalogue itself. */
+TEST(cli_language_from_gettext)
+{
+    static const struct {
+        const char *env;
+        int english;
+    } cases[] = {
+        {NULL, 0},
+        {"LANG=C", 0},
+        {"LC_ALL=C\nLANGUAGE=en", 0},
+        {"LANG=C.UTF-8", 0},
+        {"LANG=nl_NL.UTF-8", 0},
+        {"LANG=en_GB.UTF-8", 1},
+        {"LANG=C\nLC_MESSAGES=en_US.UTF-8", 1},
+        {"LANG=en_US.UTF-8\nLC_ALL=nl_BE.UTF-8", 0},
+        {"WEGWIJS_LANG=en\nLANG=C", 1},
+        {"WEGWIJS_LANG=nl\nLANG=en_US.UTF-8", 0},
+    };
+    struct run r;
+    char dir[512];
+    proc_tmp_path(dir, sizeof dir, "nowhere");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        run_env(&r, cases[i].env, "--data", dir, "day", "00", "2026-01-01", NULL);
+        expect_error(&r, EXIT_INPUT,
+                     cases[i].english ? "invalid group id '00' (expected 32 hexadecimal digits)"
+                                      : "ongeldige groep-id '00' (verwacht 32 hexadecimale tekens)",
+                     __LINE__);
+        run_env(&r, cases[i].env, "help", NULL);
+        EXPECT_EXIT(r, 0);
+        EXPECT_HAS(r.out, cases[i].english ? "Exit status: 0 success" : "Afsluitcode: 0 gelukt");
+    }
+    /* --lang beats every variable; non-ASCII Dutch comes out as UTF-8 in the C locale. */
+    run_env(&r, "LANG=C", "--lang", "en", "help", NULL);
+    EXPECT_HAS(r.out, "Usage: wegwijs");
+    run_env(&r, "LANG=en_US.UTF-8", "--lang", "nl", "help", NULL);
+    EXPECT_HAS(r.out, "Gebruik: wegwijs");
+    EXPECT_HAS(r.out, "blijft de reflectie priv\xc3\xa9 (ik)");
+}
+
+/* Every message in the sources has a Dutch translation that is not fuzzy: the msgids
+ * xgettext finds now are compared with po/nl.po, and msgfmt counts what is translated. */
+TEST(cli_catalogue_complete)
+{
+    char pot[512], cmd[2048], out[4096];
+    proc_tmp_path(pot, sizeof pot, "fresh.pot");
+    snprintf(cmd, sizeof cmd,
+             "xgettext --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ -o %s cli/*.c "
+             "2>&1 && msgcmp po/nl.po %s 2>&1 && msgfmt --check --statistics -o /dev/null "
+             "po/nl.po 2>&1",
+             pot, pot);
+    FILE *p = popen(cmd, "r");
+    ASSERT(p != NULL);
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    int status = pclose(p);
+    if (status != 0)
+        ww_test_fail(__FILE__, __LINE__, "catalogue check failed: %s", out);
+    EXPECT_HAS(out, " translated message");
+    EXPECT_LACKS(out, "fuzzy");
+    EXPECT_LACKS(out, "untranslated");
 }
 
 /* The manual renders without a single groff warning and documents every exit status. */

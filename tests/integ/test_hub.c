@@ -93,8 +93,7 @@ static pid_t spawn(const char *const *argv, int out_fd, int err_fd, int close_fd
             close(close_fd);
         if (dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
             _exit(126);
-        unsetenv("WEGWIJS_LANG");
-        unsetenv("WEGWIJS_HOME");
+        proc_child_env();
         execv(args[0], (char *const *)args);
         _exit(127);
     }
