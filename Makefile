@@ -217,6 +217,8 @@ install: all
 	install -m 644 $(PUBLIC_HDRS) $(DESTDIR)$(INCDIR)/wegwijs/
 	install -m 644 $(PCFILE) $(DESTDIR)$(LIBDIR)/pkgconfig/
 	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/
+	install -d $(DESTDIR)$(MANDIR)/man1
+	install -m 644 docs/wegwijs.1 $(DESTDIR)$(MANDIR)/man1/
 	@set -e; for l in $(PO_LANGS); do \
 	  install -d $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES; \
 	  install -m 644 $(BUILD)/locale/$$l/LC_MESSAGES/wegwijs.mo $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/; \

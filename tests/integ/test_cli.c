@@ -1038,7 +1038,8 @@ TEST(cli_catalogue_complete)
     EXPECT_LACKS(out, "untranslated");
 }
 
-/* The manual renders without a single groff warning and documents every exit status. */
+/* The manual renders without a single groff warning and documents every verb, option,
+ * environment variable and exit status. */
 TEST(cli_man_page)
 {
     static char page[64 * 1024];
@@ -1051,6 +1052,34 @@ TEST(cli_man_page)
     ASSERT_EQ(pclose(p), 0);
     if (n)
         ww_test_fail(__FILE__, __LINE__, "groff warns: %s", warnings);
+    /* Every verb `wegwijs help` lists has an entry of its own. */
+    struct run r;
+    run(&r, "--lang", "en", "help", NULL);
+    EXPECT_EXIT(r, 0);
+    size_t verbs = 0;
+    for (const char *line = r.out; *line;
+         line += strcspn(line, "\n") + (line[strcspn(line, "\n")] != 0)) {
+        if (line[0] != ' ' || line[1] != ' ' || line[2] < 'a' || line[2] > 'z')
+            continue;
+        char verb[32], entry[3][48];
+        size_t len = strspn(line + 2, "abcdefghijklmnopqrstuvwxyz");
+        ASSERT_LT(len, sizeof verb);
+        memcpy(verb, line + 2, len);
+        verb[len] = '\0';
+        snprintf(entry[0], sizeof entry[0], "\n.B %s\n", verb);
+        snprintf(entry[1], sizeof entry[1], "\n.BI \"%s ", verb);
+        snprintf(entry[2], sizeof entry[2], "\n.BR %s ", verb);
+        if (!strstr(page, entry[0]) && !strstr(page, entry[1]) && !strstr(page, entry[2]))
+            ww_test_fail(__FILE__, __LINE__, "verb '%s' is not in docs/wegwijs.1", verb);
+        verbs++;
+    }
+    ASSERT_GE(verbs, 25);
+    static const char *const named[] = {".SH SYNOPSIS",    ".SH OPTIONS",     ".SH ENVIRONMENT",
+                                        ".SH FILES",       ".SH EXAMPLES",    "\\-\\-data",
+                                        "\\-\\-lang",      ".B WEGWIJS_HOME", ".B XDG_DATA_HOME",
+                                        ".B WEGWIJS_LANG", "LC_MESSAGES"};
+    for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
+        EXPECT_HAS(page, named[i]);
     const char *status = strstr(page, "\n.SH EXIT STATUS\n");
     ASSERT(status != NULL);
     for (int code = 0; code <= 8; code++) {
