@@ -23,6 +23,7 @@ INCDIR ?= $(PREFIX)/include
 BINDIR ?= $(PREFIX)/bin
 LOCALEDIR ?= $(PREFIX)/share/locale
 MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 VERSION := 0.1.0
 SOVERSION := 0
 
@@ -217,7 +218,8 @@ install: all
 	install -m 644 $(PUBLIC_HDRS) $(DESTDIR)$(INCDIR)/wegwijs/
 	install -m 644 $(PCFILE) $(DESTDIR)$(LIBDIR)/pkgconfig/
 	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/
-	install -d $(DESTDIR)$(MANDIR)/man1
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
+	install -m 644 cli/wegwijs.bash-completion $(DESTDIR)$(BASHCOMPDIR)/wegwijs
 	install -m 644 docs/wegwijs.1 $(DESTDIR)$(MANDIR)/man1/
 	@set -e; for l in $(PO_LANGS); do \
 	  install -d $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES; \

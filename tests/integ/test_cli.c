@@ -1038,6 +1038,60 @@ TEST(cli_catalogue_complete)
     EXPECT_LACKS(out, "untranslated");
 }
 
+/* The completions bash offers for a command line: the script sourced, COMP_WORDS set to
+ * words (the last one the word being completed), the replies joined by spaces. */
+static void complete_line(const char *words, char *out, size_t cap)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "bash -c 'source cli/wegwijs.bash-completion && COMP_WORDS=(%s %s) && "
+             "COMP_CWORD=$((${#COMP_WORDS[@]} - 1)) && _wegwijs && echo \"${COMPREPLY[*]}\"' 2>&1",
+             proc_cli_path(), words);
+    FILE *p = popen(cmd, "r");
+    ASSERT(p != NULL);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    ASSERT_EQ(pclose(p), 0);
+}
+
+/* Bash completion: verbs, subcommands, options, the words of an option, and the ids of the
+ * groups in the data folder on the command line. */
+TEST(cli_bash_completion)
+{
+    struct pair p;
+    char line[2048], out[4096];
+    setup_pair(&p);
+    complete_line("re", out, sizeof out);
+    ASSERT_STR_EQ(out, "reflect reflections react reactions\n");
+    complete_line("signal \"\"", out, sizeof out);
+    ASSERT_STR_EQ(out, "raise resolve\n");
+    snprintf(line, sizeof line, "reflect %s --sta", p.group);
+    complete_line(line, out, sizeof out);
+    ASSERT_STR_EQ(out, "--status\n");
+    snprintf(line, sizeof line, "reflect %s --share \"\"", p.group);
+    complete_line(line, out, sizeof out);
+    ASSERT_STR_EQ(out, "ik groep coach\n");
+    /* Group ids, from this device's folder; also after an option with free text. */
+    snprintf(line, sizeof line, "--data %s today \"\"", p.student);
+    complete_line(line, out, sizeof out);
+    char want[64];
+    snprintf(want, sizeof want, "%s\n", p.group);
+    ASSERT_STR_EQ(out, want);
+    snprintf(line, sizeof line, "--data=%s signal raise %.4s", p.coach, p.group);
+    complete_line(line, out, sizeof out);
+    ASSERT_STR_EQ(out, want);
+    snprintf(line, sizeof line, "--data %s sync 127.0.0.1:1 --group \"\"", p.coach);
+    complete_line(line, out, sizeof out);
+    ASSERT_STR_EQ(out, want);
+    snprintf(line, sizeof line, "--data %s reflect %s --situatie \"a b\" --sh", p.student, p.group);
+    complete_line(line, out, sizeof out);
+    ASSERT_STR_EQ(out, "--share\n");
+    /* A folder without a device offers no ids. */
+    snprintf(line, sizeof line, "--data %s/none members \"\"", ww_test_tmpdir());
+    complete_line(line, out, sizeof out);
+    ASSERT_STR_EQ(out, "\n");
+}
+
 /* The manual renders without a single groff warning and documents every verb, option,
  * environment variable and exit status. */
 TEST(cli_man_page)
