@@ -39,6 +39,9 @@ BUILD ?= build$(if $(SAN),-san)
 FUZZ_TIME ?= 60
 FUZZ_BUILD := build-fuzz
 PKGS := libuv libsodium msgpack sqlite3
+# The command alone also uses jansson, for its --json output (escaping and UTF-8 done right by
+# a library); the library itself does not.
+CLI_PKGS := jansson
 
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
         -Wformat=2 -Wimplicit-fallthrough -Werror
@@ -98,7 +101,8 @@ $(PUBLIC_INC)/%.h: sync/%.h
 	@mkdir -p $(dir $@)
 	@cp $< $@
 CLI_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -I$(PUBLIC_INC) -Icli -MMD -MP $(WARN) $(OPT) \
-             -DWW_LOCALEDIR='"$(LOCALEDIR)"' $(SANFLAGS) $(CFLAGS)
+             -DWW_LOCALEDIR='"$(LOCALEDIR)"' $(shell pkg-config --cflags $(CLI_PKGS)) $(SANFLAGS) \
+             $(CFLAGS)
 PUBLIC_COPIES := $(addprefix $(PUBLIC_INC)/,$(notdir $(PUBLIC_HDRS)))
 # Named here so that make knows they can be made: otherwise the generic %.o rule, with the
 # library's own include paths, would win for cli/*.c.
@@ -122,7 +126,8 @@ $(PCFILE): Makefile
 	  '$(VERSION)' '$(PKGS)' > $@
 
 $(CLI): $(CLI_OBJS) $(STATIC)
-	$(call say,LD,$@) $(CC) $(SANFLAGS) -o $@ $(CLI_OBJS) $(STATIC) $(LIBS)
+	$(call say,LD,$@) $(CC) $(SANFLAGS) -o $@ $(CLI_OBJS) $(STATIC) $(LIBS) \
+	  $(shell pkg-config --libs $(CLI_PKGS))
 
 # msg.c has LOCALEDIR compiled in: rebuilt when it changes (make install PREFIX=...).
 $(BUILD)/cli/msg.o: $(BUILD)/localedir.txt
@@ -161,10 +166,13 @@ $(BUILD)/tests/runner.o: tests/runner.c $(BUILD)/tests/tests.gen.h | deps
 
 $(BUILD)/tests/%.o: tests/%.c | deps
 	@mkdir -p $(dir $@)
-	$(call say,CC,$@) $(CC) $(ALL_CFLAGS) -Itests -Itests/unit -c $< -o $@
+	$(call say,CC,$@) $(CC) $(ALL_CFLAGS) -Itests -Itests/unit $(shell pkg-config --cflags $(CLI_PKGS)) \
+	  -c $< -o $@
 
+# The tests of the command parse its --json output with jansson too.
 $(UNIT): $(TEST_OBJS) $(STATIC)
-	$(call say,LD,$@) $(CC) $(SANFLAGS) -o $@ $(TEST_OBJS) $(STATIC) $(LIBS)
+	$(call say,LD,$@) $(CC) $(SANFLAGS) -o $@ $(TEST_OBJS) $(STATIC) $(LIBS) \
+	  $(shell pkg-config --libs $(CLI_PKGS))
 
 # Fuzz targets double as regression tests: replay_<name> runs the target over its seed
 # corpus and every committed crasher, with any compiler.

@@ -160,6 +160,10 @@ static int bundle_export(struct cli *c, int argc, char **argv)
         goto err_after_file;
     }
     free(tmp);
+    if (c->json)
+        return json_result("bundle export",
+                           json_pack("{s:o, s:o, s:I}", "group", j_hex(gid, WW_ID_LEN), "file",
+                                     j_text(path), "events", (json_int_t)w.n));
     char n[24];
     say2(_("{1} events written to {2}"), num(w.n, n), path);
     return CLI_OK;
@@ -332,14 +336,26 @@ static int bundle_import(struct cli *c, int argc, char **argv)
         return rc;
 
     char n[24];
-    say2(_("{1} events read from {2}"), num(t.events, n), path);
-    printf("%s: %zu\n", _("accepted"), t.accepted);
-    printf("%s: %zu\n", _("duplicates"), t.duplicates);
-    printf("%s: %zu\n", _("deferred"), t.deferred);
-    printf("%s: %zu\n", _("rejected"), t.rejected);
-    printf("%s: %zu\n", _("forks"), t.forks);
-    if (t.first_error)
-        printf("%s: %s\n", _("first error"), ww_strerror_lang(t.first_error, msg_lang()));
+    if (c->json) {
+        rc = json_result(
+            "bundle import",
+            json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "file", j_text(path), "events",
+                      (json_int_t)t.events, "accepted", (json_int_t)t.accepted, "duplicates",
+                      (json_int_t)t.duplicates, "deferred", (json_int_t)t.deferred, "rejected",
+                      (json_int_t)t.rejected, "forks", (json_int_t)t.forks, "first_error",
+                      t.first_error ? json_string(ww_err_name(t.first_error)) : json_null()));
+        if (rc != CLI_OK)
+            return rc;
+    } else {
+        say2(_("{1} events read from {2}"), num(t.events, n), path);
+        printf("%s: %zu\n", _("accepted"), t.accepted);
+        printf("%s: %zu\n", _("duplicates"), t.duplicates);
+        printf("%s: %zu\n", _("deferred"), t.deferred);
+        printf("%s: %zu\n", _("rejected"), t.rejected);
+        printf("%s: %zu\n", _("forks"), t.forks);
+        if (t.first_error)
+            printf("%s: %s\n", _("first error"), ww_strerror_lang(t.first_error, msg_lang()));
+    }
     if (t.rejected)
         return fail(CLI_INPUT, _("{1} event(s) rejected: {2}"), num(t.rejected, n),
                     ww_strerror_lang(t.first_error, msg_lang()));

@@ -42,6 +42,25 @@ int print_day(struct ww_store *s, const uint8_t gid[WW_ID_LEN], uint32_t date)
     return ww_day_get(s, gid, date, print_day_cb, NULL);
 }
 
+/* The day as the members of a --json document. */
+static void json_day_cb(void *ud, const struct ww_day *d)
+{
+    json_t *doc = ud, *climate = json_array();
+    for (size_t i = 0; climate && i < d->n_items && i < sizeof d->items; i++) {
+        const struct ww_climate_item *it = ww_climate_item_get(d->items[i]);
+        if (it)
+            json_array_append_new(climate,
+                                  json_pack("{s:s, s:o, s:o}", "code", it->code, "text_nl",
+                                            j_text(it->text_nl), "text_en", j_text(it->text_en)));
+    }
+    json_object_set_new(doc, "date", j_date(d->date));
+    json_object_set_new(doc, "week", d->week > 0 ? json_integer(d->week) : json_null());
+    json_object_set_new(doc, "scheduled", json_boolean(d->scheduled));
+    json_object_set_new(doc, "day_off", json_boolean(d->day_off));
+    json_object_set_new(doc, "challenge", j_challenge(&d->challenge));
+    json_object_set_new(doc, "climate", climate);
+}
+
 static int show_day(struct cli *c, const char *group_arg, const char *date_arg)
 {
     uint8_t gid[WW_ID_LEN];
@@ -55,9 +74,22 @@ static int show_day(struct cli *c, const char *group_arg, const char *date_arg)
         rc = cli_date_or_today(c, gid, NULL, &date);
     if (rc != CLI_OK)
         return rc;
-    if ((rc = print_day(c->store, gid, date)) != 0)
+    json_t *doc = NULL;
+    if (c->json) {
+        doc = json_doc(date_arg ? "day" : "today");
+        if (doc)
+            json_object_set_new(doc, "group", j_hex(gid, WW_ID_LEN));
+        if (!doc)
+            return fail(CLI_FAIL, _("out of memory"), NULL, NULL);
+        rc = ww_day_get(c->store, gid, date, json_day_cb, doc);
+    } else {
+        rc = print_day(c->store, gid, date);
+    }
+    if (rc != 0) {
+        json_decref(doc);
         return lib_error(rc, _("cannot read the day"), NULL);
-    return CLI_OK;
+    }
+    return doc ? json_print(doc) : CLI_OK;
 }
 
 int verb_today(struct cli *c, int argc, char **argv)
@@ -100,19 +132,25 @@ int verb_dayoff(struct cli *c, int argc, char **argv)
 
 int verb_library(struct cli *c, int argc, char **argv)
 {
-    (void)c;
     struct args a;
     int rc = args_parse(NULL, argc, argv, 0, 0, &a);
     if (rc != CLI_OK)
         return rc;
+    json_t *doc = NULL, *items = NULL;
+    if ((rc = json_list(c, "library", NULL, "challenges", &doc, &items)) != CLI_OK)
+        return rc;
     for (size_t i = 0; i < ww_library_count(); i++) {
         const struct ww_challenge *ch = ww_library_at(i);
+        if (items) {
+            json_array_append_new(items, j_challenge(ch));
+            continue;
+        }
         char weeks[16];
         snprintf(weeks, sizeof weeks, "%d-%d", ch->week_from, ch->week_to);
         printf("%-4s %s %-5s  %s  (%s)\n", ch->code, _("weeks"), weeks, ch->title,
                canmeds_name(ch->canmeds));
     }
-    return CLI_OK;
+    return doc ? json_print(doc) : CLI_OK;
 }
 
 /* "A-B" or "A", 1 <= A <= B <= 52. */

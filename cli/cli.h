@@ -10,6 +10,7 @@
 #ifndef WW_CLI_H
 #define WW_CLI_H
 
+#include <jansson.h>
 #include <libintl.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,6 +37,7 @@ struct cli {
     const char *data; /* the device's data folder; NULL when none could be found */
     struct ww_store *store;
     char *default_data; /* owns data when it came from the environment */
+    int json;           /* --json: print one JSON document (json.c) instead of text */
 };
 
 /* ---- Messages (msg.c) ---------------------------------------------------------------- */
@@ -189,6 +191,30 @@ struct hexbuf {
     char s[2 * WW_EVENT_HASH_LEN + 1];
 };
 const char *hex_of(const uint8_t *bin, size_t len, struct hexbuf *b);
+
+/* ---- JSON output (json.c; the shape is docs/JSON.md) ----------------------------------- */
+
+#define JSON_SHAPE_VERSION 1
+
+/* {"version": 1, "command": command}; NULL when out of memory. */
+json_t *json_doc(const char *command);
+/* For a listing verb under --json: *doc = {"version", "command", "group" (when gid is not
+ * NULL), key: []} and *items that array, for the callbacks to fill. Both NULL without
+ * --json. CLI_OK, or CLI_FAIL after saying why. */
+int json_list(struct cli *c, const char *command, const uint8_t *gid, const char *key, json_t **doc,
+              json_t **items);
+/* Prints {"version", "command", ...fields} (fields is released); as json_print. */
+int json_result(const char *command, json_t *fields);
+/* Prints doc on stdout and releases it; CLI_OK, or CLI_FAIL after saying why. */
+int json_print(json_t *doc);
+/* Values, never NULL but when out of memory: hex ids, dates, texts (null for NULL or ""), the
+ * fixed English word of an enumerated value, obstacle words, a challenge object. */
+json_t *j_hex(const uint8_t *bin, size_t len);
+json_t *j_date(uint32_t date);
+json_t *j_text(const char *s);
+json_t *j_enum(enum word_kind kind, int value);
+json_t *j_obstacles(unsigned bits);
+json_t *j_challenge(const struct ww_challenge *ch);
 
 /* ---- Verbs ----------------------------------------------------------------------------- */
 

@@ -218,7 +218,7 @@ static int setup_group(struct demo *d)
     if ((rc = ww_day_today(coach->s, d->gid, &d->today)) != 0)
         return failed(rc, "today");
 
-    struct cli view = {coach->path, coach->s, NULL};
+    struct cli view = {coach->path, coach->s, NULL, 0};
     struct roster r;
     if ((rc = roster_load(&view, d->gid, &r)) != CLI_OK)
         return rc;
@@ -413,7 +413,7 @@ static int overview(struct demo *d)
 {
     struct peer *coach = &d->p[COACH];
     step(d, _("the coach looks at the group"), NULL);
-    struct cli view = {coach->path, coach->s, NULL};
+    struct cli view = {coach->path, coach->s, NULL, 0};
     struct roster r;
     int rc = roster_load(&view, d->gid, &r);
     if (rc != CLI_OK)

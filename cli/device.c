@@ -202,12 +202,19 @@ const char *roster_alias(const struct roster *r, const uint8_t id[WW_ID_LEN])
 
 /* ---- Verbs -------------------------------------------------------------------------------- */
 
-static void print_device(struct cli *c)
+static int print_device(struct cli *c, const char *verb)
 {
     uint8_t pk[WW_KEY_LEN];
     struct hexbuf h;
     ww_store_device(c->store, pk);
-    printf("%s\n", hex_of(pk, WW_KEY_LEN, &h));
+    if (!c->json) {
+        printf("%s\n", hex_of(pk, WW_KEY_LEN, &h));
+        return CLI_OK;
+    }
+    json_t *doc = json_doc(verb);
+    if (doc)
+        json_object_set_new(doc, "device", j_hex(pk, WW_KEY_LEN));
+    return json_print(doc);
 }
 
 int verb_init(struct cli *c, int argc, char **argv)
@@ -217,7 +224,7 @@ int verb_init(struct cli *c, int argc, char **argv)
     if (rc == CLI_OK)
         rc = cli_open(c, 1);
     if (rc == CLI_OK)
-        print_device(c);
+        rc = print_device(c, "init");
     return rc;
 }
 
@@ -228,6 +235,6 @@ int verb_id(struct cli *c, int argc, char **argv)
     if (rc == CLI_OK)
         rc = cli_open(c, 0);
     if (rc == CLI_OK)
-        print_device(c);
+        rc = print_device(c, "id");
     return rc;
 }

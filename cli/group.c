@@ -39,6 +39,8 @@ static int group_create(struct cli *c, int argc, char **argv)
                          gid);
     if (rc != 0)
         return lib_error(rc, _("cannot create the group"), NULL);
+    if (c->json)
+        return json_result("group create", json_pack("{s:o}", "group", j_hex(gid, WW_ID_LEN)));
     struct hexbuf h;
     printf("%s\n", hex_of(gid, WW_ID_LEN, &h));
     return CLI_OK;
@@ -58,6 +60,7 @@ int verb_group(struct cli *c, int argc, char **argv)
 
 struct group_list {
     size_t n;
+    json_t *json; /* the array for --json, else NULL */
 };
 
 static void print_group(void *ud, const struct ww_group_info *g)
@@ -66,11 +69,21 @@ static void print_group(void *ud, const struct ww_group_info *g)
     struct hexbuf h;
     char start[11];
     ww_date_format(g->start_date, start);
+    l->n++;
+    if (l->json) {
+        json_array_append_new(l->json,
+                              json_pack("{s:o, s:o, s:o, s:o, s:b, s:i, s:o, s:o}", "id",
+                                        j_hex(g->id, WW_ID_LEN), "name", j_text(g->name), "role",
+                                        j_enum(WORD_ROLE, g->my_role), "member",
+                                        g->my_role ? j_hex(g->my_member, WW_ID_LEN) : json_null(),
+                                        "owner", g->is_owner, "epoch", (json_int_t)g->epoch,
+                                        "start", j_date(g->start_date), "tz", j_text(g->tz)));
+        return;
+    }
     printf("%s  %s  %s%s%s  %s %u  %s %s  %s\n", hex_of(g->id, WW_ID_LEN, &h),
            g->name ? g->name : "", g->my_role ? role_name(g->my_role) : _("not a member"),
            g->is_owner ? ", " : "", g->is_owner ? _("owner") : "", _("key epoch"),
            (unsigned)g->epoch, _("start"), start, g->tz ? g->tz : "");
-    l->n++;
 }
 
 int verb_groups(struct cli *c, int argc, char **argv)
@@ -81,10 +94,17 @@ int verb_groups(struct cli *c, int argc, char **argv)
         rc = cli_open(c, 0);
     if (rc != CLI_OK)
         return rc;
-    struct group_list l = {0};
+    struct group_list l = {0, NULL};
+    json_t *doc = NULL;
+    if ((rc = json_list(c, "groups", NULL, "groups", &doc, &l.json)) != CLI_OK)
+        return rc;
     rc = ww_groups_list(c->store, print_group, &l);
-    if (rc != 0)
+    if (rc != 0) {
+        json_decref(doc);
         return lib_error(rc, _("cannot list the groups"), NULL);
+    }
+    if (doc)
+        return json_print(doc);
     if (l.n == 0)
         say(_("(no groups)"));
     return CLI_OK;
@@ -125,6 +145,9 @@ static int member_add(struct cli *c, int argc, char **argv)
     rc = ww_member_add(c->store, gid, role, alias, (int)year, track, device, member);
     if (rc != 0)
         return lib_error(rc, _("cannot add the member"), NULL);
+    if (c->json)
+        return json_result("member add", json_pack("{s:o, s:o}", "group", j_hex(gid, WW_ID_LEN),
+                                                   "member", j_hex(member, WW_ID_LEN)));
     struct hexbuf h;
     printf("%s\n", hex_of(member, WW_ID_LEN, &h));
     return CLI_OK;
@@ -190,12 +213,26 @@ int verb_device(struct cli *c, int argc, char **argv)
 
 struct member_list {
     size_t n;
+    json_t *json;
 };
 
 static void print_member(void *ud, const struct ww_member_info *m)
 {
     struct member_list *l = ud;
     struct hexbuf h;
+    l->n++;
+    if (l->json) {
+        json_t *devices = json_array();
+        for (size_t i = 0; devices && i < m->n_devices; i++)
+            json_array_append_new(devices, j_hex(m->devices[i], WW_KEY_LEN));
+        json_array_append_new(
+            l->json,
+            json_pack("{s:o, s:o, s:o, s:o, s:o, s:b, s:o}", "id", j_hex(m->id, WW_ID_LEN), "role",
+                      j_enum(WORD_ROLE, m->role), "alias", j_text(m->alias), "year",
+                      m->role == WW_ROLE_COACH ? json_null() : json_integer(m->year), "track",
+                      j_enum(WORD_TRACK, m->track), "active", m->active, "devices", devices));
+        return;
+    }
     printf("%s  %s  %s", hex_of(m->id, WW_ID_LEN, &h), role_name(m->role),
            m->alias ? m->alias : "");
     if (m->role != WW_ROLE_COACH)
@@ -205,7 +242,6 @@ static void print_member(void *ud, const struct ww_member_info *m)
     putchar('\n');
     for (size_t i = 0; i < m->n_devices; i++)
         printf("    %s %s\n", _("device"), hex_of(m->devices[i], WW_KEY_LEN, &h));
-    l->n++;
 }
 
 int verb_members(struct cli *c, int argc, char **argv)
@@ -215,11 +251,18 @@ int verb_members(struct cli *c, int argc, char **argv)
     int rc = args_parse(NULL, argc, argv, 1, 1, &a);
     if (rc == CLI_OK)
         rc = cli_group(c, a.pos[0], gid);
+    struct member_list l = {0, NULL};
+    json_t *doc = NULL;
+    if (rc == CLI_OK)
+        rc = json_list(c, "members", gid, "members", &doc, &l.json);
     if (rc != CLI_OK)
         return rc;
-    struct member_list l = {0};
-    if ((rc = ww_members_list(c->store, gid, print_member, &l)) != 0)
+    if ((rc = ww_members_list(c->store, gid, print_member, &l)) != 0) {
+        json_decref(doc);
         return lib_error(rc, _("cannot list the members"), NULL);
+    }
+    if (doc)
+        return json_print(doc);
     if (l.n == 0)
         say(_("(no members)"));
     return CLI_OK;

@@ -27,7 +27,7 @@ static int verb_help(struct cli *c, int argc, char **argv)
     (void)argc;
     (void)argv;
     fputs(
-        _("Usage: wegwijs [--data DIR] [--lang nl|en] COMMAND [ARGUMENTS]\n"
+        _("Usage: wegwijs [--data DIR] [--lang nl|en] [--json] COMMAND [ARGUMENTS]\n"
           "\n"
           "Wegwijs: daily challenges, reflections and signals for nursing internship groups.\n"
           "Everything lives on this device, in the data folder: --data DIR, else $WEGWIJS_HOME, "
@@ -35,7 +35,8 @@ static int verb_help(struct cli *c, int argc, char **argv)
           "$XDG_DATA_HOME/wegwijs, else ~/.local/share/wegwijs. Language: --lang or $WEGWIJS_LANG\n"
           "(nl or en). Ids and keys are hexadecimal, dates YYYY-MM-DD. Dutch and English words "
           "for\n"
-          "values are both accepted.\n"
+          "values are both accepted. --json: one JSON document instead of text, for every\n"
+          "command that prints data (the shape: docs/JSON.md, man wegwijs).\n"
           "\n"
           "Device\n"
           "  init                        create this device (if it does not exist), print its key\n"
@@ -124,6 +125,23 @@ static const struct verb verbs[] = {
     {"demo", verb_demo},         {"hub", verb_hub},
     {"sync", verb_sync},         {"help", verb_help},
 };
+
+/* The commands that print data, and so have a --json form (docs/JSON.md). */
+static int has_json(int argc, char **argv)
+{
+    static const char *const with_json[] = {
+        "init",         "id",         "groups",       "members",       "today",
+        "day",          "library",    "reflections",  "reactions",     "signals",
+        "signoffs",     "export",     "reflect",      "react",         "sync",
+        "group create", "member add", "signal raise", "bundle export", "bundle import",
+    };
+    char two[64];
+    snprintf(two, sizeof two, "%s %s", argv[0], argc > 1 ? argv[1] : "");
+    for (size_t i = 0; i < sizeof with_json / sizeof with_json[0]; i++)
+        if (!strcmp(with_json[i], argv[0]) || !strcmp(with_json[i], two))
+            return 1;
+    return 0;
+}
 
 /* "nl" or "en" (any case); -1 for anything else. */
 static int lang_of(const char *s)
@@ -230,7 +248,9 @@ static int run(int argc, char **argv, struct cli *c)
         const char *v;
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
             return verb_help(c, 0, NULL);
-        if ((v = option_value(argc, argv, &i, "--data", &missing))) {
+        if (!strcmp(argv[i], "--json")) {
+            c->json = 1;
+        } else if ((v = option_value(argc, argv, &i, "--data", &missing))) {
             if (!*v)
                 return input_error(_("the data folder must not be empty"), NULL, NULL);
             c->data = v;
@@ -249,20 +269,32 @@ static int run(int argc, char **argv, struct cli *c)
         return verb_help(c, 0, NULL);
     if (!c->data)
         c->data = c->default_data = default_data();
-    /* "wegwijs VERB ... --help" shows the help rather than an unknown-option error. */
-    for (int k = i + 1; k < argc && strcmp(argv[k], "--") != 0; k++)
+    /* "wegwijs VERB ... --help" shows the help rather than an unknown-option error;
+     * "--json" may come after the verb too. */
+    for (int k = i + 1; k < argc && strcmp(argv[k], "--") != 0; k++) {
         if (!strcmp(argv[k], "--help"))
             return verb_help(c, 0, NULL);
-    for (size_t k = 0; k < sizeof verbs / sizeof verbs[0]; k++)
-        if (!strcmp(argv[i], verbs[k].name))
-            return verbs[k].run(c, argc - i, argv + i);
+        if (!strcmp(argv[k], "--json")) {
+            c->json = 1;
+            memmove(argv + k, argv + k + 1, (size_t)(argc - k) * sizeof *argv);
+            argc--;
+            k--;
+        }
+    }
+    for (size_t k = 0; k < sizeof verbs / sizeof verbs[0]; k++) {
+        if (strcmp(argv[i], verbs[k].name) != 0)
+            continue;
+        if (c->json && !has_json(argc - i, argv + i))
+            return usage_error(_("'{1}' has no --json output; see 'wegwijs help'"), argv[i], NULL);
+        return verbs[k].run(c, argc - i, argv + i);
+    }
     return usage_error(_("unknown command '{1}'; see 'wegwijs help'"), quoted(argv[i], q), NULL);
 }
 
 int main(int argc, char **argv)
 {
     lang_from_env();
-    struct cli c = {NULL, NULL, NULL};
+    struct cli c = {NULL, NULL, NULL, 0};
     int rc = argc > 0 ? run(argc, argv, &c) : CLI_USAGE;
     ww_store_close(c.store);
     free(c.default_data);

@@ -209,6 +209,8 @@ int verb_sync(struct cli *c, int argc, char **argv)
         rc = parse_listen(args_get(&a, "listen"), lip, sizeof lip, &lport);
     if (rc == CLI_OK && args_get(&a, "listen") && !args_get(&a, "watch"))
         rc = usage_error(_("--listen needs --watch"), NULL, NULL);
+    if (rc == CLI_OK && c->json && args_get(&a, "watch"))
+        rc = usage_error(_("--json goes with a single sync, not with --watch"), NULL, NULL);
     /* --group: a group this device is in but does not hold yet (a new member's first sync). */
     size_t n_groups = args_count(&a, "group");
     uint8_t groups[8][WW_ID_LEN];
@@ -249,6 +251,10 @@ int verb_sync(struct cli *c, int argc, char **argv)
     run_loop(&r);
     if (r.failed)
         return net_error(r.error, _("cannot sync with {1}"), a.pos[0]);
+    if (c->json)
+        return json_result("sync", json_pack("{s:o, s:I, s:I, s:I}", "address", j_text(a.pos[0]),
+                                             "sent", (json_int_t)r.sent, "received",
+                                             (json_int_t)r.received, "bytes", (json_int_t)r.bytes));
     if (r.once && !r.quiet) {
         char n1[24], n2[24];
         snprintf(n1, sizeof n1, "%llu", (unsigned long long)r.sent);

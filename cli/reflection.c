@@ -129,6 +129,11 @@ int verb_reflect(struct cli *c, int argc, char **argv)
     uint8_t hash[WW_EVENT_HASH_LEN];
     if ((rc = ww_reflection_put(c->store, gid, &r, hash)) != 0)
         return lib_error(rc, _("cannot save the reflection"), NULL);
+    if (c->json)
+        return json_result("reflect",
+                           json_pack("{s:o, s:o, s:o, s:o, s:b}", "group", j_hex(gid, WW_ID_LEN),
+                                     "id", j_hex(hash, WW_EVENT_HASH_LEN), "date", j_date(r.date),
+                                     "share", j_enum(WORD_SHARE, r.share), "draft", r.draft));
     char d[11];
     ww_date_format(r.date, d);
     say2(r.draft ? _("draft for {1} saved ({2})") : _("reflection for {1} saved ({2})"), d,
@@ -141,6 +146,7 @@ int verb_reflect(struct cli *c, int argc, char **argv)
 struct reflection_list {
     const struct roster *roster;
     size_t n;
+    json_t *json;
 };
 
 static void print_field(const char *label, const char *text)
@@ -152,9 +158,40 @@ static void print_field(const char *label, const char *text)
     print_text(prefix, text, 4);
 }
 
+/* A reflection as a --json item: what this device may read, nothing else. */
+static json_t *json_reflection(const struct roster *roster, const struct ww_reflection *r)
+{
+    json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:b}", "id", j_hex(r->hash, WW_EVENT_HASH_LEN),
+                          "date", j_date(r->date), "member", j_hex(r->member, WW_ID_LEN), "alias",
+                          j_text(roster_alias(roster, r->member)), "readable", r->readable);
+    if (!o || !r->readable)
+        return o;
+    json_t *climate = json_object();
+    for (size_t i = 0; climate && i < r->n_answers && i < MAX_ANSWERS; i++) {
+        const struct ww_climate_item *it = ww_climate_item_get(r->answer_item[i]);
+        if (it)
+            json_object_set_new(climate, it->code,
+                                r->answer_value[i] ? json_integer(r->answer_value[i])
+                                                   : json_null());
+    }
+    json_object_update_new(
+        o, json_pack("{s:o, s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "status",
+                     j_enum(WORD_STATUS, r->status), "share", j_enum(WORD_SHARE, r->share), "draft",
+                     r->draft, "challenge", j_text(r->code), "obstacles", j_obstacles(r->obstacles),
+                     "obstacle_note", j_text(r->obstacle_note), "situatie", j_text(r->situatie),
+                     "taak", j_text(r->taak), "actie", j_text(r->actie), "resultaat",
+                     j_text(r->resultaat), "reflectie", j_text(r->reflectie), "climate", climate));
+    return o;
+}
+
 static void print_reflection(void *ud, const struct ww_reflection *r)
 {
     struct reflection_list *l = ud;
+    if (l->json) {
+        json_array_append_new(l->json, json_reflection(l->roster, r));
+        l->n++;
+        return;
+    }
     struct hexbuf m, h;
     char date[11];
     ww_date_format(r->date, date);
@@ -212,15 +249,22 @@ int verb_reflections(struct cli *c, int argc, char **argv)
     if (rc == CLI_OK)
         rc = cli_group(c, a.pos[0], gid);
     struct roster roster;
+    struct reflection_list l = {&roster, 0, NULL};
+    json_t *doc = NULL;
     if (rc == CLI_OK)
-        rc = roster_load(c, gid, &roster);
+        rc = json_list(c, "reflections", gid, "reflections", &doc, &l.json);
+    if (rc == CLI_OK && (rc = roster_load(c, gid, &roster)) != CLI_OK)
+        json_decref(doc);
     if (rc != CLI_OK)
         return rc;
-    struct reflection_list l = {&roster, 0};
     rc = ww_reflections_list(c->store, gid, a.n_pos == 2 ? member : NULL, print_reflection, &l);
     roster_free(&roster);
-    if (rc != 0)
+    if (rc != 0) {
+        json_decref(doc);
         return lib_error(rc, _("cannot list the reflections"), NULL);
+    }
+    if (doc)
+        return json_print(doc);
     if (l.n == 0)
         say(_("(no reflections)"));
     return CLI_OK;
@@ -242,6 +286,10 @@ int verb_react(struct cli *c, int argc, char **argv)
     uint8_t hash[WW_EVENT_HASH_LEN];
     if ((rc = ww_reaction_put(c->store, gid, target, a.pos[2], hash)) != 0)
         return lib_error(rc, _("cannot react"), NULL);
+    if (c->json)
+        return json_result("react", json_pack("{s:o, s:o, s:o}", "group", j_hex(gid, WW_ID_LEN),
+                                              "id", j_hex(hash, WW_EVENT_HASH_LEN), "target",
+                                              j_hex(target, WW_EVENT_HASH_LEN)));
     say(_("reaction posted"));
     struct hexbuf h; /* the reaction's id, to withdraw it */
     printf("%s\n", hex_of(hash, WW_EVENT_HASH_LEN, &h));
@@ -268,12 +316,22 @@ int verb_unreact(struct cli *c, int argc, char **argv)
 struct reaction_list {
     const struct roster *roster;
     size_t n;
+    json_t *json;
 };
 
 static void print_reaction(void *ud, const struct ww_reaction *r)
 {
     struct reaction_list *l = ud;
     struct hexbuf h, m, t;
+    if (l->json) {
+        json_array_append_new(
+            l->json, json_pack("{s:o, s:o, s:o, s:o, s:o}", "id", j_hex(r->hash, WW_EVENT_HASH_LEN),
+                               "member", j_hex(r->member, WW_ID_LEN), "alias",
+                               j_text(roster_alias(l->roster, r->member)), "target",
+                               j_hex(r->target, WW_EVENT_HASH_LEN), "text", j_text(r->text)));
+        l->n++;
+        return;
+    }
     printf("%s  %s  %s  %s %s\n", hex_of(r->hash, WW_EVENT_HASH_LEN, &h),
            hex_of(r->member, WW_ID_LEN, &m), roster_alias(l->roster, r->member), _("on"),
            hex_of(r->target, WW_EVENT_HASH_LEN, &t));
@@ -291,15 +349,22 @@ int verb_reactions(struct cli *c, int argc, char **argv)
     if (rc == CLI_OK)
         rc = cli_group(c, a.pos[0], gid);
     struct roster roster;
+    struct reaction_list l = {&roster, 0, NULL};
+    json_t *doc = NULL;
     if (rc == CLI_OK)
-        rc = roster_load(c, gid, &roster);
+        rc = json_list(c, "reactions", gid, "reactions", &doc, &l.json);
+    if (rc == CLI_OK && (rc = roster_load(c, gid, &roster)) != CLI_OK)
+        json_decref(doc);
     if (rc != CLI_OK)
         return rc;
-    struct reaction_list l = {&roster, 0};
     rc = ww_reactions_list(c->store, gid, a.n_pos == 2 ? target : NULL, print_reaction, &l);
     roster_free(&roster);
-    if (rc != 0)
+    if (rc != 0) {
+        json_decref(doc);
         return lib_error(rc, _("cannot list the reactions"), NULL);
+    }
+    if (doc)
+        return json_print(doc);
     if (l.n == 0)
         say(_("(no reactions)"));
     return CLI_OK;

@@ -38,6 +38,9 @@ static int signal_raise(struct cli *c, int argc, char **argv)
     rc = ww_signal_raise(c->store, gid, category, text, concerns_arg ? concerns : NULL, hash);
     if (rc != 0)
         return lib_error(rc, _("cannot raise the signal"), NULL);
+    if (c->json)
+        return json_result("signal raise", json_pack("{s:o, s:o}", "group", j_hex(gid, WW_ID_LEN),
+                                                     "id", j_hex(hash, WW_EVENT_HASH_LEN)));
     struct hexbuf h;
     printf("%s\n", hex_of(hash, WW_EVENT_HASH_LEN, &h));
     return CLI_OK;
@@ -84,12 +87,26 @@ int verb_signal(struct cli *c, int argc, char **argv)
 struct signal_list {
     const struct roster *roster;
     size_t n;
+    json_t *json;
 };
 
 static void print_signal(void *ud, const struct ww_signal *sg)
 {
     struct signal_list *l = ud;
     struct hexbuf h, m;
+    if (l->json) {
+        json_array_append_new(
+            l->json,
+            json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
+                      j_hex(sg->hash, WW_EVENT_HASH_LEN), "member", j_hex(sg->member, WW_ID_LEN),
+                      "alias", j_text(roster_alias(l->roster, sg->member)), "category",
+                      j_enum(WORD_CATEGORY, sg->category), "state",
+                      j_enum(WORD_SIGNAL_STATE, sg->state), "text", j_text(sg->text), "concerns",
+                      sg->has_concerns ? j_hex(sg->concerns, WW_ID_LEN) : json_null(), "note",
+                      j_text(sg->note)));
+        l->n++;
+        return;
+    }
     printf("%s  %s  %s  %s  %s\n", hex_of(sg->hash, WW_EVENT_HASH_LEN, &h),
            category_name(sg->category), signal_state_name(sg->state),
            hex_of(sg->member, WW_ID_LEN, &m), roster_alias(l->roster, sg->member));
@@ -113,15 +130,22 @@ int verb_signals(struct cli *c, int argc, char **argv)
     if (rc == CLI_OK)
         rc = cli_group(c, a.pos[0], gid);
     struct roster roster;
+    struct signal_list l = {&roster, 0, NULL};
+    json_t *doc = NULL;
     if (rc == CLI_OK)
-        rc = roster_load(c, gid, &roster);
+        rc = json_list(c, "signals", gid, "signals", &doc, &l.json);
+    if (rc == CLI_OK && (rc = roster_load(c, gid, &roster)) != CLI_OK)
+        json_decref(doc);
     if (rc != CLI_OK)
         return rc;
-    struct signal_list l = {&roster, 0};
     rc = ww_signals_list(c->store, gid, print_signal, &l);
     roster_free(&roster);
-    if (rc != 0)
+    if (rc != 0) {
+        json_decref(doc);
         return lib_error(rc, _("cannot list the signals"), NULL);
+    }
+    if (doc)
+        return json_print(doc);
     if (l.n == 0)
         say(_("(no signals)"));
     return CLI_OK;
@@ -165,12 +189,24 @@ int verb_signoff(struct cli *c, int argc, char **argv)
 struct signoff_list {
     const struct roster *roster;
     size_t n;
+    json_t *json;
 };
 
 static void print_signoff(void *ud, const struct ww_signoff *so)
 {
     struct signoff_list *l = ud;
     struct hexbuf h, m;
+    if (l->json) {
+        json_array_append_new(l->json,
+                              json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
+                                        j_hex(so->hash, WW_EVENT_HASH_LEN), "date",
+                                        j_date(so->date), "member", j_hex(so->member, WW_ID_LEN),
+                                        "alias", j_text(roster_alias(l->roster, so->member)),
+                                        "code", j_text(so->code), "level",
+                                        j_enum(WORD_LEVEL, so->level), "note", j_text(so->note)));
+        l->n++;
+        return;
+    }
     char date[11];
     ww_date_format(so->date, date);
     printf("%s  %s  %s  %s  %s  %s\n", date, hex_of(so->member, WW_ID_LEN, &m),
@@ -192,15 +228,22 @@ int verb_signoffs(struct cli *c, int argc, char **argv)
     if (rc == CLI_OK)
         rc = cli_group(c, a.pos[0], gid);
     struct roster roster;
+    struct signoff_list l = {&roster, 0, NULL};
+    json_t *doc = NULL;
     if (rc == CLI_OK)
-        rc = roster_load(c, gid, &roster);
+        rc = json_list(c, "signoffs", gid, "signoffs", &doc, &l.json);
+    if (rc == CLI_OK && (rc = roster_load(c, gid, &roster)) != CLI_OK)
+        json_decref(doc);
     if (rc != CLI_OK)
         return rc;
-    struct signoff_list l = {&roster, 0};
     rc = ww_signoffs_list(c->store, gid, print_signoff, &l);
     roster_free(&roster);
-    if (rc != 0)
+    if (rc != 0) {
+        json_decref(doc);
         return lib_error(rc, _("cannot list the sign-offs"), NULL);
+    }
+    if (doc)
+        return json_print(doc);
     if (l.n == 0)
         say(_("(no sign-offs)"));
     return CLI_OK;

@@ -84,3 +84,42 @@ void proc_child_env(void)
     if (setenv("HOME", ww_test_tmpdir(), 1) != 0)
         _exit(126);
 }
+
+json_t *proc_json(const char *out, const char *command, int line)
+{
+    json_error_t e;
+    json_t *doc = json_loads(out, JSON_REJECT_DUPLICATES, &e);
+    if (!doc)
+        ww_test_fail(__FILE__, line, "not JSON (%s, line %d): %.400s", e.text, e.line, out);
+    if (!json_is_object(doc) || !json_is_integer(json_object_get(doc, "version")) ||
+        json_integer_value(json_object_get(doc, "version")) != 1)
+        ww_test_fail(__FILE__, line, "no \"version\": 1: %.400s", out);
+    const char *cmd = json_string_value(json_object_get(doc, "command"));
+    if (!cmd || strcmp(cmd, command) != 0)
+        ww_test_fail(__FILE__, line, "\"command\" is not \"%s\": %.400s", command, out);
+    return doc;
+}
+
+const char *proc_json_str(json_t *o, const char *key, int line)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    if (!v)
+        ww_test_fail(__FILE__, line, "no string \"%s\"", key);
+    return v;
+}
+
+json_t *proc_json_array(json_t *o, const char *key, size_t n, int line)
+{
+    json_t *a = json_object_get(o, key);
+    if (!json_is_array(a) || json_array_size(a) != n)
+        ww_test_fail(__FILE__, line, "\"%s\" is not an array of %zu", key, n);
+    return a;
+}
+
+long long proc_json_int(json_t *o, const char *key, int line)
+{
+    json_t *v = json_object_get(o, key);
+    if (!json_is_integer(v))
+        ww_test_fail(__FILE__, line, "no integer \"%s\"", key);
+    return (long long)json_integer_value(v);
+}

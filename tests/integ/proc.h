@@ -5,6 +5,7 @@
 #ifndef WW_TEST_PROC_H
 #define WW_TEST_PROC_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -22,6 +23,13 @@ size_t proc_slurp(const char *path, char *buf, size_t cap);
  * data folder (the command is then Dutch, whatever the machine's locale), and a home folder
  * of the test's own. */
 void proc_child_env(void);
+/* --json output (docs/JSON.md): out parsed as one object with "version": 1 and "command":
+ * command (the caller releases it); a string, an array of exactly n items, an integer
+ * member. Each fails the test, at line, when the shape is not so. */
+json_t *proc_json(const char *out, const char *command, int line);
+const char *proc_json_str(json_t *o, const char *key, int line);
+json_t *proc_json_array(json_t *o, const char *key, size_t n, int line);
+long long proc_json_int(json_t *o, const char *key, int line);
 /* A loopback port nobody listens on (bound, read back, closed). */
 int proc_free_port(void);
 

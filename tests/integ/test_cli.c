@@ -1068,6 +1068,8 @@ TEST(cli_bash_completion)
     snprintf(line, sizeof line, "reflect %s --sta", p.group);
     complete_line(line, out, sizeof out);
     ASSERT_STR_EQ(out, "--status\n");
+    complete_line("groups --j", out, sizeof out);
+    ASSERT_STR_EQ(out, "--json\n");
     snprintf(line, sizeof line, "reflect %s --share \"\"", p.group);
     complete_line(line, out, sizeof out);
     ASSERT_STR_EQ(out, "ik groep coach\n");
@@ -1090,6 +1092,213 @@ TEST(cli_bash_completion)
     snprintf(line, sizeof line, "--data %s/none members \"\"", ww_test_tmpdir());
     complete_line(line, out, sizeof out);
     ASSERT_STR_EQ(out, "\n");
+}
+
+/* ---- --json ------------------------------------------------------------------------------ */
+
+/* A run's stdout as the JSON document of command (proc_json), after checking it succeeded. */
+static json_t *json_of(const struct run *r, const char *command, int line)
+{
+    if (!r->exited || r->code != 0)
+        ww_test_fail(__FILE__, line, "exit %d; stderr: %s", r->code, r->err);
+    return proc_json(r->out, command, line);
+}
+
+#define jstr proc_json_str
+#define jarr proc_json_array
+
+/* Every verb that prints data has the documented --json shape (docs/JSON.md); texts come
+ * back byte for byte, whatever they hold; words do not follow --lang. */
+TEST(cli_json_output)
+{
+    struct pair p;
+    struct run r;
+    setup_pair(&p);
+    const char *text = "Zei \"SBAR\" \\ dacht {1} %s \xc3\xa9\xe2\x82\xac\nregel twee\ttab";
+
+    run(&r, "--data", p.student, "--json", "id", NULL);
+    json_t *doc = json_of(&r, "id", __LINE__);
+    ASSERT_STR_EQ(jstr(doc, "device", __LINE__), p.student_key);
+    json_decref(doc);
+
+    run(&r, "--data", p.student, "groups", "--json", NULL);
+    doc = json_of(&r, "groups", __LINE__);
+    json_t *g = json_array_get(jarr(doc, "groups", 1, __LINE__), 0);
+    ASSERT_STR_EQ(jstr(g, "id", __LINE__), p.group);
+    ASSERT_STR_EQ(jstr(g, "name", __LINE__), "Afdeling 3B");
+    ASSERT_STR_EQ(jstr(g, "role", __LINE__), "student");
+    ASSERT_STR_EQ(jstr(g, "member", __LINE__), p.member);
+    ASSERT(json_is_false(json_object_get(g, "owner")));
+    ASSERT(json_is_integer(json_object_get(g, "epoch")));
+    ASSERT_EQ(strlen(jstr(g, "start", __LINE__)), 10);
+    ASSERT_STR_EQ(jstr(g, "tz", __LINE__), "Europe/Amsterdam");
+    json_decref(doc);
+
+    run(&r, "--lang", "en", "--data", p.coach, "members", p.group, "--json", NULL);
+    doc = json_of(&r, "members", __LINE__);
+    ASSERT_STR_EQ(jstr(doc, "group", __LINE__), p.group);
+    json_t *members = jarr(doc, "members", 2, __LINE__);
+    int seen = 0;
+    for (size_t i = 0; i < 2; i++) {
+        json_t *m = json_array_get(members, i);
+        if (strcmp(jstr(m, "id", __LINE__), p.member) != 0)
+            continue;
+        seen = 1;
+        ASSERT_STR_EQ(jstr(m, "role", __LINE__), "student");
+        ASSERT_STR_EQ(jstr(m, "alias", __LINE__), "Sam");
+        ASSERT_EQ(json_integer_value(json_object_get(m, "year")), 2);
+        ASSERT_STR_EQ(jstr(m, "track", __LINE__), "bbl");
+        ASSERT(json_is_true(json_object_get(m, "active")));
+        ASSERT_STR_EQ(json_string_value(json_array_get(jarr(m, "devices", 1, __LINE__), 0)),
+                      p.student_key);
+    }
+    ASSERT(seen);
+    json_decref(doc);
+
+    run(&r, "--data", p.student, "day", p.group, "2026-12-01", "--json", NULL);
+    doc = json_of(&r, "day", __LINE__);
+    ASSERT_STR_EQ(jstr(doc, "date", __LINE__), "2026-12-01");
+    ASSERT(json_is_boolean(json_object_get(doc, "scheduled")));
+    ASSERT(json_is_boolean(json_object_get(doc, "day_off")));
+    json_t *ch = json_object_get(doc, "challenge");
+    ASSERT(json_is_object(ch));
+    jstr(ch, "code", __LINE__);
+    jstr(ch, "title", __LINE__);
+    ASSERT(json_integer_value(json_object_get(ch, "canmeds")) >= 1);
+    json_t *climate = json_object_get(doc, "climate");
+    ASSERT(json_is_array(climate) && json_array_size(climate) >= 2);
+    ASSERT_STR_EQ(jstr(json_array_get(climate, 0), "code", __LINE__), "K1");
+    jstr(json_array_get(climate, 0), "text_en", __LINE__);
+    json_decref(doc);
+
+    run(&r, "--json", "library", NULL);
+    doc = json_of(&r, "library", __LINE__);
+    json_t *lib = json_object_get(doc, "challenges");
+    ASSERT(json_is_array(lib) && json_array_size(lib) >= 10);
+    ASSERT_STR_EQ(jstr(json_array_get(lib, 0), "code", __LINE__), "W01");
+    json_decref(doc);
+
+    /* A reflection, a reaction, a signal and a sign-off, then each listing. */
+    run(&r, "--data", p.student, "reflect", p.group, "--status", "deels", "--date", "2026-11-20",
+        "--obstacle", "durfde-niet", "--situatie", text, "--share", "groep", "--answer", "K1=4",
+        "--answer", "K2=nvt", NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.student, "--lang", "en", "reflections", p.group, "--json", NULL);
+    doc = json_of(&r, "reflections", __LINE__);
+    json_t *refl = json_array_get(jarr(doc, "reflections", 1, __LINE__), 0);
+    char hash[65];
+    snprintf(hash, sizeof hash, "%s", jstr(refl, "id", __LINE__));
+    ASSERT(is_hex(hash, 64));
+    ASSERT_STR_EQ(jstr(refl, "date", __LINE__), "2026-11-20");
+    ASSERT_STR_EQ(jstr(refl, "member", __LINE__), p.member);
+    ASSERT_STR_EQ(jstr(refl, "alias", __LINE__), "Sam");
+    ASSERT(json_is_true(json_object_get(refl, "readable")));
+    ASSERT_STR_EQ(jstr(refl, "status", __LINE__), "partly");
+    ASSERT_STR_EQ(jstr(refl, "share", __LINE__), "group");
+    ASSERT(json_is_false(json_object_get(refl, "draft")));
+    ASSERT_STR_EQ(jstr(refl, "situatie", __LINE__), text);
+    ASSERT(json_is_null(json_object_get(refl, "taak")));
+    ASSERT_STR_EQ(json_string_value(json_array_get(jarr(refl, "obstacles", 1, __LINE__), 0)),
+                  "did-not-dare");
+    json_t *answers = json_object_get(refl, "climate");
+    ASSERT_EQ(json_integer_value(json_object_get(answers, "K1")), 4);
+    ASSERT(json_is_null(json_object_get(answers, "K2")));
+    json_decref(doc);
+
+    run(&r, "--data", p.student, "react", p.group, hash, text, NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.student, "reactions", p.group, "--json", NULL);
+    doc = json_of(&r, "reactions", __LINE__);
+    json_t *re = json_array_get(jarr(doc, "reactions", 1, __LINE__), 0);
+    ASSERT(is_hex(jstr(re, "id", __LINE__), 64));
+    ASSERT_STR_EQ(jstr(re, "target", __LINE__), hash);
+    ASSERT_STR_EQ(jstr(re, "member", __LINE__), p.member);
+    ASSERT_STR_EQ(jstr(re, "text", __LINE__), text);
+    json_decref(doc);
+
+    run(&r, "--data", p.student, "signal", "raise", p.group, "--category", "sfeer", "--text", text,
+        "--concerns", p.member, NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.student, "signals", p.group, "--json", NULL);
+    doc = json_of(&r, "signals", __LINE__);
+    json_t *sg = json_array_get(jarr(doc, "signals", 1, __LINE__), 0);
+    ASSERT(is_hex(jstr(sg, "id", __LINE__), 64));
+    ASSERT_STR_EQ(jstr(sg, "category", __LINE__), "safety");
+    ASSERT_STR_EQ(jstr(sg, "state", __LINE__), "open");
+    ASSERT_STR_EQ(jstr(sg, "text", __LINE__), text);
+    ASSERT_STR_EQ(jstr(sg, "concerns", __LINE__), p.member);
+    ASSERT(json_is_null(json_object_get(sg, "note")));
+    json_decref(doc);
+
+    run(&r, "--data", p.coach, "signoff", p.group, p.member, "W03", "--level", "goed", "--date",
+        "2026-11-21", "--note", text, NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.coach, "signoffs", p.group, "--json", NULL);
+    doc = json_of(&r, "signoffs", __LINE__);
+    json_t *so = json_array_get(jarr(doc, "signoffs", 1, __LINE__), 0);
+    ASSERT_STR_EQ(jstr(so, "date", __LINE__), "2026-11-21");
+    ASSERT_STR_EQ(jstr(so, "member", __LINE__), p.member);
+    ASSERT_STR_EQ(jstr(so, "code", __LINE__), "W03");
+    ASSERT_STR_EQ(jstr(so, "level", __LINE__), "good");
+    ASSERT_STR_EQ(jstr(so, "note", __LINE__), text);
+    json_decref(doc);
+
+    /* The verbs that create something say what, by id. */
+    run(&r, "--data", p.student, "--json", "reflect", p.group, "--status", "gedaan", "--date",
+        "2026-11-23", "--share", "coach", "--draft", NULL);
+    doc = json_of(&r, "reflect", __LINE__);
+    ASSERT_STR_EQ(jstr(doc, "group", __LINE__), p.group);
+    ASSERT(is_hex(jstr(doc, "id", __LINE__), 64));
+    ASSERT_STR_EQ(jstr(doc, "date", __LINE__), "2026-11-23");
+    ASSERT_STR_EQ(jstr(doc, "share", __LINE__), "coach");
+    ASSERT(json_is_true(json_object_get(doc, "draft")));
+    json_decref(doc);
+    run(&r, "--data", p.student, "react", p.group, hash, "Nog een.", "--json", NULL);
+    doc = json_of(&r, "react", __LINE__);
+    ASSERT(is_hex(jstr(doc, "id", __LINE__), 64));
+    ASSERT_STR_EQ(jstr(doc, "target", __LINE__), hash);
+    json_decref(doc);
+    run(&r, "--data", p.student, "signal", "raise", p.group, "--category", "overig", "--text", "t",
+        "--json", NULL);
+    doc = json_of(&r, "signal raise", __LINE__);
+    ASSERT(is_hex(jstr(doc, "id", __LINE__), 64));
+    json_decref(doc);
+    run(&r, "--data", p.coach, "--json", "group", "create", "Tweede", NULL);
+    doc = json_of(&r, "group create", __LINE__);
+    char second[33];
+    snprintf(second, sizeof second, "%s", jstr(doc, "group", __LINE__));
+    ASSERT(is_hex(second, 32));
+    json_decref(doc);
+    run(&r, "--data", p.coach, "--json", "member", "add", second, "--role", "senior", "--alias",
+        "Lisa", "--device", p.student_key, NULL);
+    doc = json_of(&r, "member add", __LINE__);
+    ASSERT_STR_EQ(jstr(doc, "group", __LINE__), second);
+    ASSERT(is_hex(jstr(doc, "member", __LINE__), 32));
+    json_decref(doc);
+    char bundle[512];
+    proc_tmp_path(bundle, sizeof bundle, "json.wwb");
+    run(&r, "--data", p.coach, "--json", "bundle", "export", second, bundle, NULL);
+    doc = json_of(&r, "bundle export", __LINE__);
+    ASSERT_STR_EQ(jstr(doc, "file", __LINE__), bundle);
+    long long events = proc_json_int(doc, "events", __LINE__);
+    ASSERT_GE(events, 2);
+    json_decref(doc);
+    run(&r, "--data", p.student, "--json", "bundle", "import", bundle, NULL);
+    doc = json_of(&r, "bundle import", __LINE__);
+    ASSERT_EQ(proc_json_int(doc, "events", __LINE__), events);
+    ASSERT_EQ(proc_json_int(doc, "accepted", __LINE__), events);
+    ASSERT_EQ(proc_json_int(doc, "rejected", __LINE__), 0);
+    ASSERT(json_is_null(json_object_get(doc, "first_error")));
+    json_decref(doc);
+
+    /* Empty lists are empty arrays; a verb without data output refuses --json. */
+    run(&r, "--data", p.coach, "reflections", p.group, "--json", NULL);
+    doc = json_of(&r, "reflections", __LINE__);
+    jarr(doc, "reflections", 0, __LINE__);
+    json_decref(doc);
+    run(&r, "--data", p.student, "dayoff", p.group, "--json", NULL);
+    expect_error(&r, EXIT_USAGE, "--json", __LINE__);
+    ASSERT_EQ(r.out[0], '\0');
 }
 
 /* The manual renders without a single groff warning and documents every verb, option,
@@ -1128,10 +1337,10 @@ TEST(cli_man_page)
         verbs++;
     }
     ASSERT_GE(verbs, 25);
-    static const char *const named[] = {".SH SYNOPSIS",    ".SH OPTIONS",     ".SH ENVIRONMENT",
-                                        ".SH FILES",       ".SH EXAMPLES",    "\\-\\-data",
-                                        "\\-\\-lang",      ".B WEGWIJS_HOME", ".B XDG_DATA_HOME",
-                                        ".B WEGWIJS_LANG", "LC_MESSAGES"};
+    static const char *const named[] = {".SH SYNOPSIS",     ".SH OPTIONS",     ".SH ENVIRONMENT",
+                                        ".SH FILES",        ".SH EXAMPLES",    "\\-\\-data",
+                                        "\\-\\-lang",       ".B \\-\\-json",   ".B WEGWIJS_HOME",
+                                        ".B XDG_DATA_HOME", ".B WEGWIJS_LANG", "LC_MESSAGES"};
     for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
         EXPECT_HAS(page, named[i]);
     const char *status = strstr(page, "\n.SH EXIT STATUS\n");

@@ -1188,6 +1188,15 @@ TEST(hub_bad_input)
     date_at(-14, start);
     world_make(&w, roles, 1, start);
     sync_ok(&w, COACH, w.hub_addr, 0);
+    /* The same with --json (docs/JSON.md). */
+    run(&r, "--data", w.d[COACH].dir, "sync", w.hub_addr, "--json", NULL);
+    EXPECT_EXIT(r, 0);
+    json_t *doc = proc_json(r.out, "sync", __LINE__);
+    ASSERT_STR_EQ(proc_json_str(doc, "address", __LINE__), w.hub_addr);
+    ASSERT_GE(proc_json_int(doc, "sent", __LINE__), 0);
+    ASSERT_GE(proc_json_int(doc, "received", __LINE__), 0);
+    ASSERT_GT(proc_json_int(doc, "bytes", __LINE__), 0);
+    json_decref(doc);
 
     /* Nobody listens: a clear error, quickly. */
     char closed[32];
