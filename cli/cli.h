@@ -54,6 +54,8 @@ enum ww_lang msg_lang(void);
  * prints nothing); say_to does the same and ends the line. Never a printf format, so a
  * value holding '%' or '{' prints as it is. */
 void put_msg(FILE *f, const char *text, const char *a1, const char *a2, const char *a3);
+/* put_msg with n arguments for {1}..{9}. */
+void put_msgv(FILE *f, const char *text, const char *const *args, size_t n);
 void say_to(FILE *f, const char *text, const char *a1, const char *a2, const char *a3);
 void say(const char *text);
 void say1(const char *text, const char *a1);

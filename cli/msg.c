@@ -64,21 +64,26 @@ enum ww_lang msg_lang(void)
     return lang;
 }
 
-void put_msg(FILE *f, const char *text, const char *a1, const char *a2, const char *a3)
+void put_msgv(FILE *f, const char *text, const char *const *args, size_t n)
 {
-    const char *args[3] = {a1, a2, a3};
     const char *t = text;
     while (*t) {
-        if (t[0] == '{' && t[1] >= '1' && t[1] <= '3' && t[2] == '}') {
-            const char *a = args[t[1] - '1'];
-            if (a)
-                fputs(a, f);
+        if (t[0] == '{' && t[1] >= '1' && t[1] <= '9' && t[2] == '}') {
+            size_t k = (size_t)(t[1] - '1');
+            if (k < n && args[k])
+                fputs(args[k], f);
             t += 3;
         } else {
             fputc(*t, f);
             t++;
         }
     }
+}
+
+void put_msg(FILE *f, const char *text, const char *a1, const char *a2, const char *a3)
+{
+    const char *args[3] = {a1, a2, a3};
+    put_msgv(f, text, args, 3);
 }
 
 void say_to(FILE *f, const char *text, const char *a1, const char *a2, const char *a3)

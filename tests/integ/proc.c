@@ -4,11 +4,13 @@
 #include "proc.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 const char *proc_cli_path(void)
@@ -122,4 +124,11 @@ long long proc_json_int(json_t *o, const char *key, int line)
     if (!json_is_integer(v))
         ww_test_fail(__FILE__, line, "no integer \"%s\"", key);
     return (long long)json_integer_value(v);
+}
+
+void proc_sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
 }

@@ -30,6 +30,8 @@ json_t *proc_json(const char *out, const char *command, int line);
 const char *proc_json_str(json_t *o, const char *key, int line);
 json_t *proc_json_array(json_t *o, const char *key, size_t n, int line);
 long long proc_json_int(json_t *o, const char *key, int line);
+/* Sleeps ms milliseconds, through signals. */
+void proc_sleep_ms(long ms);
 /* A loopback port nobody listens on (bound, read back, closed). */
 int proc_free_port(void);
 

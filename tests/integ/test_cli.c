@@ -13,7 +13,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1299,6 +1301,112 @@ TEST(cli_json_output)
     run(&r, "--data", p.student, "dayoff", p.group, "--json", NULL);
     expect_error(&r, EXIT_USAGE, "--json", __LINE__);
     ASSERT_EQ(r.out[0], '\0');
+}
+
+/* ---- Sync progress ----------------------------------------------------------------------- */
+
+/* A hub on 127.0.0.1 with an ephemeral port, its store in dir; its address in addr. */
+static pid_t hub_up(const char *dir, char addr[32])
+{
+    char out_path[512], out[1024];
+    proc_tmp_path(out_path, sizeof out_path, "hub.out");
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    ASSERT(pid >= 0);
+    if (pid == 0) {
+        /* Gone with the tests, even when a failed check skips hub_down. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+            _exit(126);
+        int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int e = open("/dev/null", O_WRONLY);
+        if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
+            _exit(126);
+        proc_child_env();
+        execl(proc_cli_path(), proc_cli_path(), "--data", dir, "hub", "--listen", "127.0.0.1:0",
+              (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 500; i++) { /* at most 5 s */
+        proc_slurp(out_path, out, sizeof out - 1);
+        const char *at = strstr(out, "127.0.0.1:");
+        if (at && strchr(at, ';')) {
+            size_t n = strcspn(at, ";");
+            ASSERT_LT(n, 32);
+            memcpy(addr, at, n);
+            addr[n] = '\0';
+            return pid;
+        }
+        proc_sleep_ms(10);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    ww_test_fail(__FILE__, __LINE__, "the hub did not start: %s", out);
+    return -1;
+}
+
+static void hub_down(pid_t pid)
+{
+    int status = 0;
+    ASSERT_EQ(kill(pid, SIGTERM), 0);
+    for (int i = 0; i < 500 && waitpid(pid, &status, WNOHANG) == 0; i++)
+        proc_sleep_ms(10);
+    if (waitpid(pid, &status, WNOHANG) == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        ww_test_fail(__FILE__, __LINE__, "the hub did not stop on SIGTERM");
+    }
+}
+
+/* What `sync` shows on a terminal: the command run under script(1), in a pseudo-terminal. */
+static void sync_on_tty(const char *dir, const char *addr, const char *extra, char *out, size_t cap)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "script -qec '%s --lang nl --data %s sync %s %s' /dev/null 2>&1",
+             proc_cli_path(), dir, addr, extra);
+    FILE *p = popen(cmd, "r");
+    ASSERT(p != NULL);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    ASSERT_EQ(pclose(p), 0);
+}
+
+/* `sync` shows events, bytes and a rate on a terminal, and nothing when piped or --quiet. */
+TEST(cli_sync_progress)
+{
+    struct pair p;
+    struct run r;
+    static char out[16 * 1024];
+    setup_pair(&p);
+    char hub_dir[512], addr[32], want[128];
+    proc_tmp_path(hub_dir, sizeof hub_dir, "hub");
+    pid_t hub = hub_up(hub_dir, addr);
+
+    sync_on_tty(p.coach, addr, "", out, sizeof out);
+    snprintf(want, sizeof want, "\rwegwijs: %s: ", addr);
+    EXPECT_HAS(out, want);
+    EXPECT_HAS(out, " gebeurtenissen verstuurd, 0 ontvangen, ");
+    EXPECT_HAS(out, "B in ");
+    EXPECT_HAS(out, "/s)");
+    EXPECT_HAS(out, "gesynchroniseerd met");
+    /* The student receives what the coach wrote since. */
+    run(&r, "--data", p.coach, "challenge", "schedule", p.group, "2026-12-02", "L02", NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.coach, "sync", addr, "--quiet", NULL);
+    EXPECT_EXIT(r, 0);
+    sync_on_tty(p.student, addr, "", out, sizeof out);
+    EXPECT_HAS(out, " gebeurtenissen verstuurd, ");
+    EXPECT_LACKS(out, " verstuurd, 0 ontvangen");
+    /* Quiet on a terminal with --quiet, and when not on a terminal at all. */
+    sync_on_tty(p.coach, addr, "--quiet", out, sizeof out);
+    EXPECT_LACKS(out, "/s)");
+    EXPECT_LACKS(out, "\r\033");
+    run(&r, "--data", p.coach, "sync", addr, NULL);
+    EXPECT_EXIT(r, 0);
+    ASSERT_EQ(r.err[0], '\0');
+    EXPECT_HAS(r.out, "gesynchroniseerd met");
+    EXPECT_LACKS(r.out, "/s)");
+    hub_down(hub);
 }
 
 /* The manual renders without a single groff warning and documents every verb, option,

@@ -61,13 +61,6 @@ static long now_ms(void)
     return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
 /* Starts the command (args NULL-terminated, without the program name) with its stdout and
  * stderr on the given descriptors. The child dies with this process. */
 static pid_t spawn(const char *const *argv, int out_fd, int err_fd, int close_fd)
@@ -112,7 +105,7 @@ static int wait_bounded(pid_t pid, long ms, int *status)
             ww_test_fail(__FILE__, __LINE__, "waitpid: %s", strerror(errno));
         if (now_ms() > end)
             break;
-        sleep_ms(2);
+        proc_sleep_ms(2);
     }
     kill(pid, SIGKILL);
     while (waitpid(pid, status, 0) < 0 && errno == EINTR) {
@@ -352,7 +345,7 @@ static int watch_try(struct bg *w, const char *dir, int hub_port, int port, int 
         }
         if (now_ms() > end)
             ww_test_fail(__FILE__, __LINE__, "sync --watch did not listen: %s", err);
-        sleep_ms(2);
+        proc_sleep_ms(2);
     }
 }
 
@@ -765,7 +758,7 @@ TEST(hub_group_week_converges_in_any_order)
             }
             if (converged)
                 break;
-            sleep_ms(20);
+            proc_sleep_ms(20);
         }
     }
     bg_stop(&watch);
@@ -951,7 +944,7 @@ static long settled_events(const char *dir)
 {
     long end = now_ms() + START_MS, last = events_in(dir), since = now_ms();
     while (now_ms() < end && now_ms() - since < 200) {
-        sleep_ms(10);
+        proc_sleep_ms(10);
         long n = events_in(dir);
         if (n != last) {
             last = n;
@@ -1116,7 +1109,7 @@ TEST(hub_removed_member_gets_nothing_new)
     EXPECT_EXIT(r, 4); /* not allowed */
     ASSERT_EQ(events_in(w.d[1].dir), held_before);
     for (long end = now_ms() + START_MS; events_in(w.hub_dir) == hub_before && now_ms() < end;)
-        sleep_ms(5);
+        proc_sleep_ms(5);
     expect_alive(&watch);
     bg_stop(&watch);
     ASSERT_EQ(settled_events(w.hub_dir), hub_before + 1); /* student 2's, through its relay */
