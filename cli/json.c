@@ -17,8 +17,8 @@ json_t *json_doc(const char *command)
     return doc;
 }
 
-int json_list(struct cli *c, const char *command, const uint8_t *gid, const char *key,
-              json_t **doc, json_t **items)
+int json_list(struct cli *c, const char *command, const uint8_t *gid, const char *key, json_t **doc,
+              json_t **items)
 {
     *doc = *items = NULL;
     if (!c->json)
@@ -76,37 +76,36 @@ json_t *j_text(const char *s)
     return v ? v : json_null();
 }
 
-/* A word from a table, or null when out of range. */
-static json_t *word(const char *const *words, size_t n, long i)
-{
-    return i >= 0 && (size_t)i < n && words[i] ? json_string(words[i]) : json_null();
-}
-
-#define WORD(words, i) word(words, sizeof words / sizeof words[0], (long)(i))
-
 json_t *j_enum(enum word_kind kind, int value)
 {
     static const char *const role[] = {NULL, "coach", "student", "senior"};
     static const char *const track[] = {NULL, "bol", "bbl"};
     static const char *const status[] = {NULL, "done", "partly", "not"};
     static const char *const share[] = {NULL, "me", "group", "coach"};
-    static const char *const category[] = {NULL,       "workload", "guidance", "safety",
+    static const char *const category[] = {NULL,       "workload",  "guidance", "safety",
                                            "learning", "wellbeing", "other"};
     static const char *const state[] = {"open", "discussed", "resolved"};
     static const char *const level[] = {NULL, "never", "practising", "sufficient", "good"};
     static const char *const signoff[] = {"none", "supervisor", "practice-educator", "coach"};
-    switch (kind) {
-    case WORD_ROLE: return WORD(role, value);
-    case WORD_TRACK: return WORD(track, value);
-    case WORD_STATUS: return WORD(status, value);
-    case WORD_SHARE: return WORD(share, value);
-    case WORD_CATEGORY: return WORD(category, value);
-    case WORD_SIGNAL_STATE: return WORD(state, value);
-    case WORD_LEVEL: return WORD(level, value);
-    case WORD_SIGNOFF_ROLE: return WORD(signoff, value);
-    case WORD_CANMEDS: return json_integer(value);
-    case WORD_OBSTACLE: break;
+#define WORDS(w)                                                                                   \
+    {                                                                                              \
+        w, sizeof w / sizeof w[0]                                                                  \
     }
+    static const struct {
+        const char *const *w;
+        size_t n;
+    } words[] = {
+        [WORD_ROLE] = WORDS(role),         [WORD_TRACK] = WORDS(track),
+        [WORD_STATUS] = WORDS(status),     [WORD_SHARE] = WORDS(share),
+        [WORD_CATEGORY] = WORDS(category), [WORD_SIGNAL_STATE] = WORDS(state),
+        [WORD_LEVEL] = WORDS(level),       [WORD_SIGNOFF_ROLE] = WORDS(signoff),
+    };
+#undef WORDS
+    if (kind == WORD_CANMEDS)
+        return json_integer(value);
+    if ((size_t)kind < sizeof words / sizeof words[0] && value >= 0 &&
+        (size_t)value < words[kind].n && words[kind].w[value])
+        return json_string(words[kind].w[value]);
     return json_null();
 }
 
@@ -123,9 +122,9 @@ json_t *j_obstacles(unsigned bits)
 
 json_t *j_challenge(const struct ww_challenge *ch)
 {
-    return json_pack("{s:o, s:o, s:o, s:i, s:i, s:i, s:o, s:o}", "code", j_text(ch->code),
-                     "title", j_text(ch->title), "description", j_text(ch->description),
-                     "canmeds", ch->canmeds, "week_from", ch->week_from, "week_to", ch->week_to,
-                     "assignment", j_text(ch->assignment_ref),
-                     "signoff_by", j_enum(WORD_SIGNOFF_ROLE, ch->signoff_role));
+    return json_pack("{s:o, s:o, s:o, s:i, s:i, s:i, s:o, s:o}", "code", j_text(ch->code), "title",
+                     j_text(ch->title), "description", j_text(ch->description), "canmeds",
+                     ch->canmeds, "week_from", ch->week_from, "week_to", ch->week_to, "assignment",
+                     j_text(ch->assignment_ref), "signoff_by",
+                     j_enum(WORD_SIGNOFF_ROLE, ch->signoff_role));
 }

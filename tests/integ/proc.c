@@ -62,14 +62,21 @@ size_t proc_slurp(const char *path, char *buf, size_t cap)
     return n;
 }
 
-int proc_free_port(void)
+int proc_loopback_socket(int port, struct sockaddr_in *a)
 {
     int s = socket(AF_INET, SOCK_STREAM, 0);
     ASSERT(s >= 0);
+    memset(a, 0, sizeof *a);
+    a->sin_family = AF_INET;
+    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a->sin_port = htons((uint16_t)port);
+    return s;
+}
+
+int proc_free_port(void)
+{
     struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int s = proc_loopback_socket(0, &a);
     socklen_t len = sizeof a;
     ASSERT_EQ(bind(s, (struct sockaddr *)&a, sizeof a), 0);
     ASSERT_EQ(getsockname(s, (struct sockaddr *)&a, &len), 0);
@@ -131,4 +138,15 @@ void proc_sleep_ms(long ms)
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
     }
+}
+
+int proc_shell(const char *cmd, char *out, size_t cap)
+{
+    fflush(stdout);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        ww_test_fail(__FILE__, __LINE__, "popen: %s", cmd);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    return pclose(p);
 }

@@ -6,6 +6,7 @@
 #define WW_TEST_PROC_H
 
 #include <jansson.h>
+#include <netinet/in.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -30,8 +31,13 @@ json_t *proc_json(const char *out, const char *command, int line);
 const char *proc_json_str(json_t *o, const char *key, int line);
 json_t *proc_json_array(json_t *o, const char *key, size_t n, int line);
 long long proc_json_int(json_t *o, const char *key, int line);
+/* Runs cmd with sh -c; its stdout (at most cap - 1 bytes, NUL-terminated) in out. The
+ * status as pclose gives it. */
+int proc_shell(const char *cmd, char *out, size_t cap);
 /* Sleeps ms milliseconds, through signals. */
 void proc_sleep_ms(long ms);
+/* A TCP socket and *a set to 127.0.0.1:port, for bind or connect. */
+int proc_loopback_socket(int port, struct sockaddr_in *a);
 /* A loopback port nobody listens on (bound, read back, closed). */
 int proc_free_port(void);
 

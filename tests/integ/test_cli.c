@@ -1028,12 +1028,7 @@ TEST(cli_catalogue_complete)
              "2>&1 && msgcmp po/nl.po %s 2>&1 && msgfmt --check --statistics -o /dev/null "
              "po/nl.po 2>&1",
              pot, pot);
-    FILE *p = popen(cmd, "r");
-    ASSERT(p != NULL);
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = '\0';
-    int status = pclose(p);
-    if (status != 0)
+    if (proc_shell(cmd, out, sizeof out) != 0)
         ww_test_fail(__FILE__, __LINE__, "catalogue check failed: %s", out);
     EXPECT_HAS(out, " translated message");
     EXPECT_LACKS(out, "fuzzy");
@@ -1049,11 +1044,7 @@ static void complete_line(const char *words, char *out, size_t cap)
              "bash -c 'source cli/wegwijs.bash-completion && COMP_WORDS=(%s %s) && "
              "COMP_CWORD=$((${#COMP_WORDS[@]} - 1)) && _wegwijs && echo \"${COMPREPLY[*]}\"' 2>&1",
              proc_cli_path(), words);
-    FILE *p = popen(cmd, "r");
-    ASSERT(p != NULL);
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = '\0';
-    ASSERT_EQ(pclose(p), 0);
+    ASSERT_EQ(proc_shell(cmd, out, cap), 0);
 }
 
 /* Bash completion: verbs, subcommands, options, the words of an option, and the ids of the
@@ -1364,11 +1355,7 @@ static void sync_on_tty(const char *dir, const char *addr, const char *extra, ch
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "script -qec '%s --lang nl --data %s sync %s %s' /dev/null 2>&1",
              proc_cli_path(), dir, addr, extra);
-    FILE *p = popen(cmd, "r");
-    ASSERT(p != NULL);
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = '\0';
-    ASSERT_EQ(pclose(p), 0);
+    ASSERT_EQ(proc_shell(cmd, out, cap), 0);
 }
 
 /* `sync` shows events, bytes and a rate on a terminal, and nothing when piped or --quiet. */
@@ -1415,13 +1402,9 @@ TEST(cli_man_page)
 {
     static char page[64 * 1024];
     ASSERT_GT(proc_slurp("docs/wegwijs.1", page, sizeof page - 1), 1000);
-    FILE *p = popen("groff -ww -z -man docs/wegwijs.1 2>&1", "r");
-    ASSERT(p != NULL);
     char warnings[512];
-    size_t n = fread(warnings, 1, sizeof warnings - 1, p);
-    warnings[n] = '\0';
-    ASSERT_EQ(pclose(p), 0);
-    if (n)
+    ASSERT_EQ(proc_shell("groff -ww -z -man docs/wegwijs.1 2>&1", warnings, sizeof warnings), 0);
+    if (warnings[0])
         ww_test_fail(__FILE__, __LINE__, "groff warns: %s", warnings);
     /* Every verb `wegwijs help` lists has an entry of its own. */
     struct run r;

@@ -1138,13 +1138,8 @@ TEST(hub_removed_member_gets_nothing_new)
  * close; 1 when it closed, 0 when it still held the connection at the deadline. */
 static int send_garbage(int port, const uint8_t *p, size_t len, long ms)
 {
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    ASSERT(s >= 0);
     struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons((uint16_t)port);
+    int s = proc_loopback_socket(port, &a);
     ASSERT_EQ(connect(s, (struct sockaddr *)&a, sizeof a), 0);
     size_t off = 0;
     while (off < len) {
@@ -1217,13 +1212,8 @@ TEST(hub_bad_input)
 
     /* Garbage on the hub's port: that connection closes, the hub serves on. A silent
      * connection stays open meanwhile and does not hold the others up. */
-    int idle = socket(AF_INET, SOCK_STREAM, 0);
-    ASSERT(idle >= 0);
     struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons((uint16_t)w.hub.port);
+    int idle = proc_loopback_socket(w.hub.port, &a);
     ASSERT_EQ(connect(idle, (struct sockaddr *)&a, sizeof a), 0);
 
     static uint8_t junk[64 * 1024];
