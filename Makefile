@@ -8,6 +8,7 @@
 #   make fuzz         every libFuzzer target for FUZZ_TIME seconds (clang)
 #   make lint         clang-format check, banned functions, layering
 #   make install      PREFIX=/usr/local DESTDIR=
+#   make pot          extract the command's messages into po/wegwijs.pot, merge into po/*.po
 #   make SAN=address,undefined ...   any target with sanitizers, in build-san/
 #   make V=1 ...      show the full commands
 #
@@ -21,6 +22,9 @@ PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 INCDIR ?= $(PREFIX)/include
 BINDIR ?= $(PREFIX)/bin
+LOCALEDIR ?= $(PREFIX)/share/locale
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 VERSION := 0.1.0
 SOVERSION := 0
 
@@ -36,6 +40,9 @@ BUILD ?= build$(if $(SAN),-san)
 FUZZ_TIME ?= 60
 FUZZ_BUILD := build-fuzz
 PKGS := libuv libsodium msgpack sqlite3
+# The command alone also uses jansson, for its --json output (escaping and UTF-8 done right by
+# a library); the library itself does not.
+CLI_PKGS := jansson
 
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
         -Wformat=2 -Wimplicit-fallthrough -Werror
@@ -63,11 +70,17 @@ STATIC := $(BUILD)/libwegwijs.a
 SHARED := $(BUILD)/libwegwijs.so.$(VERSION)
 PCFILE := $(BUILD)/wegwijs.pc
 CLI := $(BUILD)/wegwijs
+# The command's message catalogues: po/LANG.po -> $(BUILD)/locale/LANG/LC_MESSAGES/wegwijs.mo.
+# The binary reads them there (next to itself) in the build tree, and from $(LOCALEDIR) once
+# installed.
+PO_LANGS := $(patsubst po/%.po,%,$(wildcard po/*.po))
+MO_FILES := $(PO_LANGS:%=$(BUILD)/locale/%/LC_MESSAGES/wegwijs.mo)
 UNIT := $(BUILD)/tests/unit_tests
 
-.PHONY: all deps test test-plain test-san replay run bench soak fuzz fuzz-smoke lint fmt install clean
+.PHONY: all deps pot FORCE test test-plain test-san replay run bench soak fuzz fuzz-smoke lint fmt \
+        install clean
 
-all: deps $(STATIC) $(SHARED) $(PCFILE) $(CLI)
+all: deps $(STATIC) $(SHARED) $(PCFILE) $(CLI) $(MO_FILES)
 
 deps:
 	@sh tests/deps.sh
@@ -90,8 +103,13 @@ $(PUBLIC_INC)/%.h: sync/%.h
 	@mkdir -p $(dir $@)
 	@cp $< $@
 CLI_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -I$(PUBLIC_INC) -Icli -MMD -MP $(WARN) $(OPT) \
-             $(SANFLAGS) $(CFLAGS)
-$(BUILD)/cli/%.o: cli/%.c $(addprefix $(PUBLIC_INC)/,$(notdir $(PUBLIC_HDRS))) | deps
+             -DWW_LOCALEDIR='"$(LOCALEDIR)"' $(shell pkg-config --cflags $(CLI_PKGS)) $(SANFLAGS) \
+             $(CFLAGS)
+PUBLIC_COPIES := $(addprefix $(PUBLIC_INC)/,$(notdir $(PUBLIC_HDRS)))
+# Named here so that make knows they can be made: otherwise the generic %.o rule, with the
+# library's own include paths, would win for cli/*.c.
+$(CLI_OBJS): $(PUBLIC_COPIES)
+$(BUILD)/cli/%.o: cli/%.c $(PUBLIC_COPIES) | deps
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@) $(CC) $(CLI_CFLAGS) -c $< -o $@
 
@@ -110,7 +128,28 @@ $(PCFILE): Makefile
 	  '$(VERSION)' '$(PKGS)' > $@
 
 $(CLI): $(CLI_OBJS) $(STATIC)
-	$(call say,LD,$@) $(CC) $(SANFLAGS) -o $@ $(CLI_OBJS) $(STATIC) $(LIBS)
+	$(call say,LD,$@) $(CC) $(SANFLAGS) -o $@ $(CLI_OBJS) $(STATIC) $(LIBS) \
+	  $(shell pkg-config --libs $(CLI_PKGS))
+
+# msg.c has LOCALEDIR compiled in: rebuilt when it changes (make install PREFIX=...).
+$(BUILD)/cli/msg.o: $(BUILD)/localedir.txt
+$(BUILD)/localedir.txt: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(LOCALEDIR)' | cmp -s - $@ || echo '$(LOCALEDIR)' > $@
+FORCE:
+
+$(BUILD)/locale/%/LC_MESSAGES/wegwijs.mo: po/%.po | deps
+	@mkdir -p $(dir $@)
+	$(call say,MSGFMT,$@) msgfmt --check -o $@ $<
+
+# The msgids are the English texts in cli/*.c; after changing one, `make pot` and translate.
+XGETTEXT_FLAGS := --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ \
+                  --add-comments=TRANSLATORS: --package-name=wegwijs --package-version=$(VERSION) \
+                  --msgid-bugs-address=team@wegwijs.invalid --copyright-holder="the Wegwijs team" \
+                  --sort-by-file
+pot: deps
+	xgettext $(XGETTEXT_FLAGS) -o po/wegwijs.pot $(CLI_SRCS)
+	@set -e; for p in po/*.po; do msgmerge --quiet --update --backup=none $$p po/wegwijs.pot; done
 
 # The test table is generated from the TEST(name) lines of the test sources.
 $(BUILD)/tests/tests.gen.h: $(TEST_SRCS)
@@ -129,10 +168,13 @@ $(BUILD)/tests/runner.o: tests/runner.c $(BUILD)/tests/tests.gen.h | deps
 
 $(BUILD)/tests/%.o: tests/%.c | deps
 	@mkdir -p $(dir $@)
-	$(call say,CC,$@) $(CC) $(ALL_CFLAGS) -Itests -Itests/unit -c $< -o $@
+	$(call say,CC,$@) $(CC) $(ALL_CFLAGS) -Itests -Itests/unit $(shell pkg-config --cflags $(CLI_PKGS)) \
+	  -c $< -o $@
 
+# The tests of the command parse its --json output with jansson too.
 $(UNIT): $(TEST_OBJS) $(STATIC)
-	$(call say,LD,$@) $(CC) $(SANFLAGS) -o $@ $(TEST_OBJS) $(STATIC) $(LIBS)
+	$(call say,LD,$@) $(CC) $(SANFLAGS) -o $@ $(TEST_OBJS) $(STATIC) $(LIBS) \
+	  $(shell pkg-config --libs $(CLI_PKGS))
 
 # Fuzz targets double as regression tests: replay_<name> runs the target over its seed
 # corpus and every committed crasher, with any compiler.
@@ -151,7 +193,7 @@ test: deps
 # The plain build also runs the short crash loop (SOAK_KILLS kills); under the sanitizers it
 # would only repeat the same processes more slowly.
 SOAK_KILLS ?= 50
-test-plain test-san: $(UNIT) $(REPLAY_BINS) $(CLI)
+test-plain test-san: $(UNIT) $(REPLAY_BINS) $(CLI) $(MO_FILES)
 	@WW_SOAK_KILLS=$(if $(SAN),0,$(SOAK_KILLS)) sh tests/run.sh $(BUILD)
 
 run: all
@@ -194,6 +236,13 @@ install: all
 	install -m 644 $(PUBLIC_HDRS) $(DESTDIR)$(INCDIR)/wegwijs/
 	install -m 644 $(PCFILE) $(DESTDIR)$(LIBDIR)/pkgconfig/
 	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
+	install -m 644 cli/wegwijs.bash-completion $(DESTDIR)$(BASHCOMPDIR)/wegwijs
+	install -m 644 docs/wegwijs.1 $(DESTDIR)$(MANDIR)/man1/
+	@set -e; for l in $(PO_LANGS); do \
+	  install -d $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES; \
+	  install -m 644 $(BUILD)/locale/$$l/LC_MESSAGES/wegwijs.mo $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/; \
+	done
 
 clean:
 	rm -rf build build-san $(FUZZ_BUILD)

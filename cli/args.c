@@ -48,7 +48,8 @@ int args_parse(const struct opt_spec *spec, int argc, char **argv, size_t min_po
             size_t len = eq ? (size_t)(eq - name) : strlen(name), index = 0;
             const struct opt_spec *s = find_spec(out->spec, name, len, &index);
             if (!s)
-                return usage_error(M_E_UNKNOWN_OPTION, quoted(a, q), NULL);
+                return usage_error(_("unknown option '{1}'; see 'wegwijs help'"), quoted(a, q),
+                                   NULL);
             const char *value = "";
             if (s->has_value) {
                 if (eq)
@@ -56,25 +57,25 @@ int args_parse(const struct opt_spec *spec, int argc, char **argv, size_t min_po
                 else if (i + 1 < argc)
                     value = argv[++i];
                 else
-                    return usage_error(M_E_OPTION_VALUE, s->name, NULL);
+                    return usage_error(_("option '--{1}' needs a value"), s->name, NULL);
             } else if (eq) {
-                return usage_error(M_E_OPTION_FLAG, s->name, NULL);
+                return usage_error(_("option '--{1}' takes no value"), s->name, NULL);
             }
             if (!s->repeatable && args_count(out, s->name) > 0)
-                return usage_error(M_E_OPTION_TWICE, s->name, NULL);
+                return usage_error(_("option '--{1}' is given twice"), s->name, NULL);
             if (out->n_opts == ARGS_MAX_OPTS)
-                return usage_error(M_E_TOO_MANY_OPTIONS, NULL, NULL);
+                return usage_error(_("too many options"), NULL, NULL);
             out->opts[out->n_opts].spec = index;
             out->opts[out->n_opts].value = value;
             out->n_opts++;
             continue;
         }
         if (out->n_pos == max_pos)
-            return usage_error(M_E_TOO_MANY_ARGS, verb, NULL);
+            return usage_error(_("too many arguments for '{1}'; see 'wegwijs help'"), verb, NULL);
         out->pos[out->n_pos++] = a;
     }
     if (out->n_pos < min_pos)
-        return usage_error(M_E_TOO_FEW_ARGS, verb, NULL);
+        return usage_error(_("too few arguments for '{1}'; see 'wegwijs help'"), verb, NULL);
     return CLI_OK;
 }
 
@@ -122,32 +123,36 @@ const char *quoted(const char *s, char buf[48])
     return buf;
 }
 
-static int parse_hex(const char *s, uint8_t *out, size_t len, enum msg_id err)
+static int parse_hex(const char *s, uint8_t *out, size_t len, const char *err)
 {
     char q[48];
     if (ww_unhex(s, out, len) != 0)
-        return usage_error(err, quoted(s, q), NULL);
+        return input_error(err, quoted(s, q), NULL);
     return CLI_OK;
 }
 
 int parse_group(const char *s, uint8_t out[WW_ID_LEN])
 {
-    return parse_hex(s, out, WW_ID_LEN, M_E_BAD_GROUP);
+    return parse_hex(s, out, WW_ID_LEN,
+                     _("invalid group id '{1}' (expected 32 hexadecimal digits)"));
 }
 
 int parse_member(const char *s, uint8_t out[WW_ID_LEN])
 {
-    return parse_hex(s, out, WW_ID_LEN, M_E_BAD_MEMBER);
+    return parse_hex(s, out, WW_ID_LEN,
+                     _("invalid member id '{1}' (expected 32 hexadecimal digits)"));
 }
 
 int parse_key(const char *s, uint8_t out[WW_KEY_LEN])
 {
-    return parse_hex(s, out, WW_KEY_LEN, M_E_BAD_KEY);
+    return parse_hex(s, out, WW_KEY_LEN,
+                     _("invalid device key '{1}' (expected 64 hexadecimal digits)"));
 }
 
 int parse_event(const char *s, uint8_t out[WW_EVENT_HASH_LEN])
 {
-    return parse_hex(s, out, WW_EVENT_HASH_LEN, M_E_BAD_EVENT);
+    return parse_hex(s, out, WW_EVENT_HASH_LEN,
+                     _("invalid event id '{1}' (expected 64 hexadecimal digits)"));
 }
 
 int parse_date(const char *s, uint32_t *out)
@@ -155,7 +160,8 @@ int parse_date(const char *s, uint32_t *out)
     char q[48];
     uint32_t d;
     if (ww_date_parse(s, &d) != 0)
-        return usage_error(M_E_BAD_DATE, quoted(s, q), NULL);
+        return input_error(_("invalid date '{1}' (expected an existing date YYYY-MM-DD)"),
+                           quoted(s, q), NULL);
     *out = d;
     return CLI_OK;
 }
@@ -182,7 +188,8 @@ int parse_int(const char *s, const char *what, long lo, long hi, long *out)
     long v;
     if (strict_long(s, &v) != 0 || v < lo || v > hi) {
         snprintf(range, sizeof range, "%ld..%ld", lo, hi);
-        return usage_error3(M_E_BAD_NUMBER, quoted(s, q), what, range);
+        return input_error3(_("invalid value '{1}' for {2} (expected a whole number {3})"),
+                            quoted(s, q), what, range);
     }
     *out = v;
     return CLI_OK;
@@ -285,21 +292,28 @@ static const struct word w_signoff_role[] = {{"geen", WW_SIGNOFF_NONE},
 
 struct word_table {
     const struct word *words;
-    enum msg_id hint;
+    const char *hint;
     long num_lo, num_hi; /* numbers accepted too when lo <= hi */
 };
 
 static const struct word_table tables[] = {
-    [WORD_ROLE] = {w_role, M_HINT_ROLE, 1, 0},
-    [WORD_TRACK] = {w_track, M_HINT_TRACK, 1, 0},
-    [WORD_STATUS] = {w_status, M_HINT_STATUS, 1, 0},
-    [WORD_SHARE] = {w_share, M_HINT_SHARE, 1, 0},
-    [WORD_OBSTACLE] = {w_obstacle, M_HINT_OBSTACLE, 1, 0},
-    [WORD_CATEGORY] = {w_category, M_HINT_CATEGORY, 1, 0},
-    [WORD_SIGNAL_STATE] = {w_signal_state, M_HINT_SIGNAL_STATE, 1, 0},
-    [WORD_LEVEL] = {w_level, M_HINT_LEVEL, 1, 0},
-    [WORD_CANMEDS] = {w_canmeds, M_HINT_CANMEDS, 1, 7},
-    [WORD_SIGNOFF_ROLE] = {w_signoff_role, M_HINT_SIGNOFF_ROLE, 0, 3},
+    [WORD_ROLE] = {w_role, N_("student, senior, coach"), 1, 0},
+    [WORD_TRACK] = {w_track, N_("bol, bbl"), 1, 0},
+    [WORD_STATUS] = {w_status, N_("done, partly, not"), 1, 0},
+    [WORD_SHARE] = {w_share, N_("me, group, coach"), 1, 0},
+    [WORD_OBSTACLE] =
+        {w_obstacle, N_("no-chance, no-supervisor, did-not-dare, not-fitting, other-tasks, absent"),
+         1, 0},
+    [WORD_CATEGORY] = {w_category, N_("workload, guidance, safety, learning, wellbeing, other"), 1,
+                       0},
+    [WORD_SIGNAL_STATE] = {w_signal_state, N_("discussed, resolved"), 1, 0},
+    [WORD_LEVEL] = {w_level, N_("never, practising, sufficient, good"), 1, 0},
+    [WORD_CANMEDS] = {w_canmeds,
+                      N_("1..7, care-provider, communicator, collaborator, "
+                         "reflective-professional, health-promoter, organiser, professional"),
+                      1, 7},
+    [WORD_SIGNOFF_ROLE] = {w_signoff_role, N_("0..3, none, supervisor, practice-educator, coach"),
+                           0, 3},
 };
 
 int parse_word(enum word_kind kind, const char *s, const char *option, int *out)
@@ -319,5 +333,6 @@ int parse_word(enum word_kind kind, const char *s, const char *option, int *out)
             return CLI_OK;
         }
     }
-    return usage_error3(M_E_BAD_WORD, quoted(s, q), option, msg(t->hint));
+    return input_error3(_("invalid value '{1}' for {2} (choose from: {3})"), quoted(s, q), option,
+                        _(t->hint));
 }

@@ -102,24 +102,24 @@ static int bundle_export(struct cli *c, int argc, char **argv)
         return rc;
     const char *path = a.pos[1];
     if (!*path)
-        return usage_error(M_E_EMPTY_TEXT, msg(M_L_FILE), NULL);
+        return input_error(_("{1} must not be empty"), _("the file name"), NULL);
 
     /* Write next to the target and rename at the end: a failed export leaves no half file
      * that an import could mistake for a whole one. */
     size_t len = strlen(path);
     char *tmp = malloc(len + sizeof ".XXXXXX");
     if (!tmp)
-        return fail(M_E_NO_MEMORY, NULL, NULL);
+        return fail(CLI_FAIL, _("out of memory"), NULL, NULL);
     memcpy(tmp, path, len);
     memcpy(tmp + len, ".XXXXXX", sizeof ".XXXXXX");
     int fd = mkstemp(tmp);
     if (fd < 0) {
-        rc = fail(M_E_BUNDLE_WRITE, quoted(path, q), strerror(errno));
+        rc = fail(CLI_FAIL, _("cannot write bundle '{1}': {2}"), quoted(path, q), strerror(errno));
         goto err_after_tmp;
     }
     struct writer w = {fdopen(fd, "wb"), 0, BUNDLE_MAGIC_LEN, 0, 0};
     if (!w.f) {
-        rc = fail(M_E_BUNDLE_WRITE, quoted(path, q), strerror(errno));
+        rc = fail(CLI_FAIL, _("cannot write bundle '{1}': {2}"), quoted(path, q), strerror(errno));
         close(fd);
         goto err_after_file;
     }
@@ -137,13 +137,14 @@ static int bundle_export(struct cli *c, int argc, char **argv)
                          (size_t)(BUNDLE_MAX_FILE - BUNDLE_MAGIC_LEN), write_event, &w, &more);
     if (rc != 0) {
         fclose(w.f);
-        lib_error(rc, M_E_BUNDLE_EXPORT, NULL);
+        lib_error(rc, _("cannot make the bundle"), NULL);
         rc = CLI_FAIL;
         goto err_after_file;
     }
     if (w.too_big || more) {
         fclose(w.f);
-        rc = fail(M_E_BUNDLE_GROUP_TOO_BIG, BUNDLE_MAX_FILE_MIB, NULL);
+        rc = fail(CLI_FAIL, _("the group does not fit in a bundle of {1} MiB"), BUNDLE_MAX_FILE_MIB,
+                  NULL);
         goto err_after_file;
     }
     if (!w.err && fflush(w.f) != 0)
@@ -155,12 +156,16 @@ static int bundle_export(struct cli *c, int argc, char **argv)
     if (!w.err && rename(tmp, path) != 0)
         w.err = errno;
     if (w.err) {
-        rc = fail(M_E_BUNDLE_WRITE, quoted(path, q), strerror(w.err));
+        rc = fail(CLI_FAIL, _("cannot write bundle '{1}': {2}"), quoted(path, q), strerror(w.err));
         goto err_after_file;
     }
     free(tmp);
+    if (c->json)
+        return json_result("bundle export",
+                           json_pack("{s:o, s:o, s:I}", "group", j_hex(gid, WW_ID_LEN), "file",
+                                     j_text(path), "events", (json_int_t)w.n));
     char n[24];
-    say2(M_BUNDLE_WRITTEN, num(w.n, n), path);
+    say2(_("{1} events written to {2}"), num(w.n, n), path);
     return CLI_OK;
 
 err_after_file:
@@ -192,20 +197,27 @@ static int check_framing(FILE *f, const char *path, unsigned long long size, siz
     uint8_t magic[BUNDLE_MAGIC_LEN];
     if (size < BUNDLE_MAGIC_LEN || read_exact(f, magic, BUNDLE_MAGIC_LEN) != 0 ||
         memcmp(magic, BUNDLE_MAGIC, BUNDLE_MAGIC_LEN) != 0)
-        return fail(M_E_BUNDLE_MAGIC, quoted(path, q), NULL);
+        return fail(CLI_INPUT, _("'{1}' is not a Wegwijs bundle"), quoted(path, q), NULL);
     unsigned long long pos = BUNDLE_MAGIC_LEN;
     size_t n = 0;
     while (pos < size) {
         uint8_t head[4];
         if (size - pos < 4 || read_exact(f, head, 4) != 0)
-            return fail(M_E_BUNDLE_TRUNCATED, quoted(path, q), num(n + 1, a));
+            return fail(CLI_INPUT,
+                        _("bundle '{1}' is truncated: event {2} runs past the end of the file"),
+                        quoted(path, q), num(n + 1, a));
         uint32_t len = get_u32(head);
         if (len == 0 || len > BUNDLE_MAX_EVENT)
-            return fail3(M_E_BUNDLE_LENGTH, quoted(path, q), num(n + 1, a), num(len, b));
+            return fail3(CLI_INPUT,
+                         _("bundle '{1}' is damaged: event {2} has an invalid length ({3} bytes)"),
+                         quoted(path, q), num(n + 1, a), num(len, b));
         if (len > size - pos - 4)
-            return fail(M_E_BUNDLE_TRUNCATED, quoted(path, q), num(n + 1, a));
+            return fail(CLI_INPUT,
+                        _("bundle '{1}' is truncated: event {2} runs past the end of the file"),
+                        quoted(path, q), num(n + 1, a));
         if (fseeko(f, (off_t)len, SEEK_CUR) != 0)
-            return fail(M_E_BUNDLE_READ, quoted(path, q), strerror(errno));
+            return fail(CLI_FAIL, _("cannot read bundle '{1}': {2}"), quoted(path, q),
+                        strerror(errno));
         pos += 4 + len;
         n++;
     }
@@ -223,8 +235,7 @@ static int apply_batch(struct cli *c, uint8_t **events, size_t *lens, size_t n, 
         events[i] = NULL;
     }
     if (rc != 0) {
-        lib_error(rc, M_E_BUNDLE_APPLY, NULL);
-        return CLI_FAIL;
+        return lib_error(rc, _("cannot import the bundle"), NULL);
     }
     t->accepted += res.accepted;
     t->duplicates += res.duplicates;
@@ -246,7 +257,7 @@ static int apply_records(struct cli *c, FILE *f, const char *path, size_t n_reco
     size_t lens[BUNDLE_BATCH], n = 0;
     int rc = CLI_OK;
     if (fseeko(f, BUNDLE_MAGIC_LEN, SEEK_SET) != 0)
-        return fail(M_E_BUNDLE_READ, quoted(path, q), strerror(errno));
+        return fail(CLI_FAIL, _("cannot read bundle '{1}': {2}"), quoted(path, q), strerror(errno));
     for (size_t i = 0; i < n_records && rc == CLI_OK; i++) {
         uint8_t head[4];
         uint32_t len = 0;
@@ -255,8 +266,10 @@ static int apply_records(struct cli *c, FILE *f, const char *path, size_t n_reco
         uint8_t *ev = len && len <= BUNDLE_MAX_EVENT ? malloc(len) : NULL;
         if (!ev || read_exact(f, ev, len) != 0) {
             free(ev);
-            rc = fail(len && len <= BUNDLE_MAX_EVENT && !ev ? M_E_NO_MEMORY : M_E_BUNDLE_CHANGED,
-                      quoted(path, q), NULL);
+            rc = len && len <= BUNDLE_MAX_EVENT && !ev
+                     ? fail(CLI_FAIL, _("out of memory"), NULL, NULL)
+                     : fail(CLI_INPUT, _("bundle '{1}' changed while it was read"), quoted(path, q),
+                            NULL);
             break;
         }
         events[n] = ev;
@@ -288,24 +301,27 @@ static int bundle_import(struct cli *c, int argc, char **argv)
     /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below. */
     int fd = open(path, O_RDONLY | O_NONBLOCK);
     if (fd < 0)
-        return fail(M_E_BUNDLE_OPEN, quoted(path, q), strerror(errno));
+        return fail(errno == ENOENT ? CLI_NOTFOUND : CLI_FAIL, _("cannot open bundle '{1}': {2}"),
+                    quoted(path, q), strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0) {
-        rc = fail(M_E_BUNDLE_READ, quoted(path, q), strerror(errno));
+        rc = fail(CLI_FAIL, _("cannot read bundle '{1}': {2}"), quoted(path, q), strerror(errno));
         close(fd);
         return rc;
     }
     if (!S_ISREG(st.st_mode)) {
         close(fd);
-        return fail(M_E_BUNDLE_NOT_FILE, quoted(path, q), NULL);
+        return fail(CLI_INPUT, _("'{1}' is not a regular file"), quoted(path, q), NULL);
     }
     if (st.st_size < 0 || (unsigned long long)st.st_size > BUNDLE_MAX_FILE) {
         close(fd);
-        return fail(M_E_BUNDLE_TOO_BIG, quoted(path, q), BUNDLE_MAX_FILE_MIB);
+        return fail(CLI_INPUT, _("bundle '{1}' is larger than {2} MiB"), quoted(path, q),
+                    BUNDLE_MAX_FILE_MIB);
     }
     FILE *f = fdopen(fd, "rb");
     if (!f) {
-        rc = fail(M_E_BUNDLE_OPEN, quoted(path, q), strerror(errno));
+        rc = fail(errno == ENOENT ? CLI_NOTFOUND : CLI_FAIL, _("cannot open bundle '{1}': {2}"),
+                  quoted(path, q), strerror(errno));
         close(fd);
         return rc;
     }
@@ -320,30 +336,45 @@ static int bundle_import(struct cli *c, int argc, char **argv)
         return rc;
 
     char n[24];
-    say2(M_BUNDLE_READ, num(t.events, n), path);
-    printf("%s: %zu\n", msg(M_L_ACCEPTED), t.accepted);
-    printf("%s: %zu\n", msg(M_L_DUPLICATES), t.duplicates);
-    printf("%s: %zu\n", msg(M_L_DEFERRED), t.deferred);
-    printf("%s: %zu\n", msg(M_L_REJECTED), t.rejected);
-    printf("%s: %zu\n", msg(M_L_FORKS), t.forks);
-    if (t.first_error)
-        printf("%s: %s\n", msg(M_L_FIRST_ERROR), ww_strerror_lang(t.first_error, msg_lang()));
+    if (c->json) {
+        rc = json_result(
+            "bundle import",
+            json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "file", j_text(path), "events",
+                      (json_int_t)t.events, "accepted", (json_int_t)t.accepted, "duplicates",
+                      (json_int_t)t.duplicates, "deferred", (json_int_t)t.deferred, "rejected",
+                      (json_int_t)t.rejected, "forks", (json_int_t)t.forks, "first_error",
+                      t.first_error ? json_string(ww_err_name(t.first_error)) : json_null()));
+        if (rc != CLI_OK)
+            return rc;
+    } else {
+        say2(_("{1} events read from {2}"), num(t.events, n), path);
+        printf("%s: %zu\n", _("accepted"), t.accepted);
+        printf("%s: %zu\n", _("duplicates"), t.duplicates);
+        printf("%s: %zu\n", _("deferred"), t.deferred);
+        printf("%s: %zu\n", _("rejected"), t.rejected);
+        printf("%s: %zu\n", _("forks"), t.forks);
+        if (t.first_error)
+            printf("%s: %s\n", _("first error"), ww_strerror_lang(t.first_error, msg_lang()));
+    }
     if (t.rejected)
-        return fail(M_E_BUNDLE_REJECTED, num(t.rejected, n),
+        return fail(CLI_INPUT, _("{1} event(s) rejected: {2}"), num(t.rejected, n),
                     ww_strerror_lang(t.first_error, msg_lang()));
     if (t.forks)
-        return fail(M_E_BUNDLE_FORKED, num(t.forks, n), NULL);
+        return fail(CLI_CONFLICT, _("{1} event(s) conflict with what this device already holds"),
+                    num(t.forks, n), NULL);
     return CLI_OK;
 }
 
 int verb_bundle(struct cli *c, int argc, char **argv)
 {
     if (argc < 2)
-        return usage_error(M_E_MISSING_SUB, "bundle", "export, import");
+        return usage_error(_("'{1}' needs a subcommand: {2}; see 'wegwijs help'"), "bundle",
+                           "export, import");
     if (!strcmp(argv[1], "export"))
         return bundle_export(c, argc - 1, argv + 1);
     if (!strcmp(argv[1], "import"))
         return bundle_import(c, argc - 1, argv + 1);
     char q[48];
-    return usage_error(M_E_UNKNOWN_SUB, "bundle", quoted(argv[1], q));
+    return usage_error(_("unknown command '{1} {2}'; see 'wegwijs help'"), "bundle",
+                       quoted(argv[1], q));
 }

@@ -15,22 +15,21 @@ static void print_day_cb(void *ud, const struct ww_day *d)
     char date[11];
     ww_date_format(d->date, date);
     if (d->week > 0)
-        printf("%s: %s, %s %d\n", msg(M_L_DATE), date, msg(M_L_WEEK), d->week);
+        printf("%s: %s, %s %d\n", _("Date"), date, _("internship week"), d->week);
     else
-        printf("%s: %s, %s\n", msg(M_L_DATE), date, msg(M_L_BEFORE_START));
+        printf("%s: %s, %s\n", _("Date"), date, _("before the internship starts"));
     const struct ww_challenge *ch = &d->challenge;
-    printf("%s %s: %s\n", msg(M_L_CHALLENGE), ch->code ? ch->code : "?",
-           ch->title ? ch->title : "");
+    printf("%s %s: %s\n", _("Challenge"), ch->code ? ch->code : "?", ch->title ? ch->title : "");
     print_text("  ", ch->description, 2);
-    printf("  %s: %s\n", msg(M_L_CANMEDS), canmeds_name(ch->canmeds));
-    printf("  %s: %s\n", msg(M_L_SCHEDULED), msg(d->scheduled ? M_YES : M_NO));
+    printf("  %s: %s\n", _("CanMEDS role"), canmeds_name(ch->canmeds));
+    printf("  %s: %s\n", _("Scheduled by the coach"), d->scheduled ? _("yes") : _("no"));
     if (ch->assignment_ref && *ch->assignment_ref)
-        printf("  %s: %s\n", msg(M_L_ASSIGNMENT), ch->assignment_ref);
+        printf("  %s: %s\n", _("School assignment"), ch->assignment_ref);
     if (ch->signoff_role > 0)
-        printf("  %s: %s\n", msg(M_L_SIGNOFF_BY), signoff_role_name(ch->signoff_role));
+        printf("  %s: %s\n", _("Signed off by"), signoff_role_name(ch->signoff_role));
     if (d->day_off)
-        say(M_L_DAY_OFF);
-    say(M_L_CLIMATE);
+        say(_("No shift: you marked this day as no shift"));
+    say(_("Climate questions (1 strongly disagree .. 5 strongly agree, or na):"));
     for (size_t i = 0; i < d->n_items && i < sizeof d->items; i++) {
         const struct ww_climate_item *it = ww_climate_item_get(d->items[i]);
         if (it)
@@ -41,6 +40,25 @@ static void print_day_cb(void *ud, const struct ww_day *d)
 int print_day(struct ww_store *s, const uint8_t gid[WW_ID_LEN], uint32_t date)
 {
     return ww_day_get(s, gid, date, print_day_cb, NULL);
+}
+
+/* The day as the members of a --json document. */
+static void json_day_cb(void *ud, const struct ww_day *d)
+{
+    json_t *doc = ud, *climate = json_array();
+    for (size_t i = 0; climate && i < d->n_items && i < sizeof d->items; i++) {
+        const struct ww_climate_item *it = ww_climate_item_get(d->items[i]);
+        if (it)
+            json_array_append_new(climate,
+                                  json_pack("{s:s, s:o, s:o}", "code", it->code, "text_nl",
+                                            j_text(it->text_nl), "text_en", j_text(it->text_en)));
+    }
+    json_object_set_new(doc, "date", j_date(d->date));
+    json_object_set_new(doc, "week", d->week > 0 ? json_integer(d->week) : json_null());
+    json_object_set_new(doc, "scheduled", json_boolean(d->scheduled));
+    json_object_set_new(doc, "day_off", json_boolean(d->day_off));
+    json_object_set_new(doc, "challenge", j_challenge(&d->challenge));
+    json_object_set_new(doc, "climate", climate);
 }
 
 static int show_day(struct cli *c, const char *group_arg, const char *date_arg)
@@ -56,9 +74,22 @@ static int show_day(struct cli *c, const char *group_arg, const char *date_arg)
         rc = cli_date_or_today(c, gid, NULL, &date);
     if (rc != CLI_OK)
         return rc;
-    if ((rc = print_day(c->store, gid, date)) != 0)
-        return lib_error(rc, M_E_DAY, NULL);
-    return CLI_OK;
+    json_t *doc = NULL;
+    if (c->json) {
+        doc = json_doc(date_arg ? "day" : "today");
+        if (doc)
+            json_object_set_new(doc, "group", j_hex(gid, WW_ID_LEN));
+        if (!doc)
+            return fail(CLI_FAIL, _("out of memory"), NULL, NULL);
+        rc = ww_day_get(c->store, gid, date, json_day_cb, doc);
+    } else {
+        rc = print_day(c->store, gid, date);
+    }
+    if (rc != 0) {
+        json_decref(doc);
+        return lib_error(rc, _("cannot read the day"), NULL);
+    }
+    return doc ? json_print(doc) : CLI_OK;
 }
 
 int verb_today(struct cli *c, int argc, char **argv)
@@ -92,28 +123,34 @@ int verb_dayoff(struct cli *c, int argc, char **argv)
         return rc;
     int off = args_get(&a, "undo") ? 0 : 1;
     if ((rc = ww_day_off(c->store, gid, date, off, NULL)) != 0)
-        return lib_error(rc, M_E_DAY_OFF, NULL);
+        return lib_error(rc, _("cannot mark the day"), NULL);
     char d[11];
     ww_date_format(date, d);
-    say1(off ? M_OK_DAY_OFF : M_OK_DAY_ON, d);
+    say1(off ? _("{1} is marked as no shift") : _("{1} is no longer marked as no shift"), d);
     return CLI_OK;
 }
 
 int verb_library(struct cli *c, int argc, char **argv)
 {
-    (void)c;
     struct args a;
     int rc = args_parse(NULL, argc, argv, 0, 0, &a);
     if (rc != CLI_OK)
         return rc;
+    json_t *doc = NULL, *items = NULL;
+    if ((rc = json_list(c, "library", NULL, "challenges", &doc, &items)) != CLI_OK)
+        return rc;
     for (size_t i = 0; i < ww_library_count(); i++) {
         const struct ww_challenge *ch = ww_library_at(i);
+        if (items) {
+            json_array_append_new(items, j_challenge(ch));
+            continue;
+        }
         char weeks[16];
         snprintf(weeks, sizeof weeks, "%d-%d", ch->week_from, ch->week_to);
-        printf("%-4s %s %-5s  %s  (%s)\n", ch->code, msg(M_L_WEEKS), weeks, ch->title,
+        printf("%-4s %s %-5s  %s  (%s)\n", ch->code, _("weeks"), weeks, ch->title,
                canmeds_name(ch->canmeds));
     }
-    return CLI_OK;
+    return doc ? json_print(doc) : CLI_OK;
 }
 
 /* "A-B" or "A", 1 <= A <= B <= 52. */
@@ -136,7 +173,8 @@ static int parse_weeks(const char *s, int *from, int *to)
         b = a;
     }
     if (!ok || a < 1 || b > 52 || a > b)
-        return usage_error(M_E_BAD_WEEKS, quoted(s, q), NULL);
+        return input_error(_("invalid weeks '{1}' (expected A-B with 1 <= A <= B <= 52)"),
+                           quoted(s, q), NULL);
     *from = (int)a;
     *to = (int)b;
     return CLI_OK;
@@ -155,7 +193,8 @@ static int challenge_define(struct cli *c, int argc, char **argv)
         return rc;
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
         if (!args_get(&a, required[i]))
-            return usage_error(M_E_MISSING_OPTION, required[i], NULL);
+            return usage_error(_("option '--{1}' is missing; see 'wegwijs help'"), required[i],
+                               NULL);
     struct ww_challenge ch;
     memset(&ch, 0, sizeof ch);
     ch.code = args_get(&a, "code");
@@ -173,12 +212,12 @@ static int challenge_define(struct cli *c, int argc, char **argv)
         (rc = parse_word(WORD_SIGNOFF_ROLE, v, "--signoff", &ch.signoff_role)))
         return rc;
     if (!*ch.code)
-        return usage_error(M_E_EMPTY_TEXT, msg(M_L_CODE), NULL);
+        return input_error(_("{1} must not be empty"), _("the code"), NULL);
     if ((rc = cli_group(c, a.pos[0], gid)) != CLI_OK)
         return rc;
     if ((rc = ww_challenge_define(c->store, gid, &ch, NULL)) != 0)
-        return lib_error(rc, M_E_CHALLENGE_DEFINE, NULL);
-    say1(M_OK_CHALLENGE_DEFINED, ch.code);
+        return lib_error(rc, _("cannot define the challenge"), NULL);
+    say1(_("challenge {1} defined"), ch.code);
     return CLI_OK;
 }
 
@@ -195,21 +234,23 @@ static int challenge_schedule(struct cli *c, int argc, char **argv)
     if (rc != CLI_OK)
         return rc;
     if ((rc = ww_challenge_schedule(c->store, gid, date, a.pos[2], NULL)) != 0)
-        return lib_error(rc, M_E_CHALLENGE_SCHEDULE, NULL);
+        return lib_error(rc, _("cannot schedule the challenge"), NULL);
     char d[11];
     ww_date_format(date, d);
-    say2(M_OK_CHALLENGE_SCHEDULED, a.pos[2], d);
+    say2(_("challenge {1} scheduled on {2}"), a.pos[2], d);
     return CLI_OK;
 }
 
 int verb_challenge(struct cli *c, int argc, char **argv)
 {
     if (argc < 2)
-        return usage_error(M_E_MISSING_SUB, "challenge", "define, schedule");
+        return usage_error(_("'{1}' needs a subcommand: {2}; see 'wegwijs help'"), "challenge",
+                           "define, schedule");
     if (!strcmp(argv[1], "define"))
         return challenge_define(c, argc - 1, argv + 1);
     if (!strcmp(argv[1], "schedule"))
         return challenge_schedule(c, argc - 1, argv + 1);
     char q[48];
-    return usage_error(M_E_UNKNOWN_SUB, "challenge", quoted(argv[1], q));
+    return usage_error(_("unknown command '{1} {2}'; see 'wegwijs help'"), "challenge",
+                       quoted(argv[1], q));
 }

@@ -1,53 +1,79 @@
 /*
  * cli.h - what the files of the `wegwijs` command share: the run context, exit codes,
- * argument parsing helpers, the message table and the verbs.
+ * argument parsing helpers, messages and the verbs.
  *
- * Invariants: every verb returns an exit code (CLI_OK, CLI_FAIL, CLI_USAGE) and has printed
- * exactly one "wegwijs: ..." line on stderr when that code is not CLI_OK. Nothing on the
+ * Invariants: every verb returns an exit code (enum cli_exit) and has printed exactly one
+ * "wegwijs: ..." line on stderr when that code is not CLI_OK. Nothing on the
  * command line is trusted: numbers, ids, dates and words are checked here before the
  * library sees them, and texts are checked by the library.
  */
 #ifndef WW_CLI_H
 #define WW_CLI_H
 
+#include <jansson.h>
+#include <libintl.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-#include "msg.h"
 #include "wegwijs.h"
 
-enum cli_exit { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+/* The exit status, documented in the man page and `wegwijs help`. Library codes map onto
+ * these through one table (cli_exit_of in msg.c). */
+enum cli_exit {
+    CLI_OK = 0,
+    CLI_FAIL = 1,     /* anything else: out of memory, cannot write the output */
+    CLI_USAGE = 2,    /* the command line's shape: unknown verb or option, missing argument */
+    CLI_INPUT = 3,    /* a value that is not valid: id, date, number, word, text, file */
+    CLI_DENIED = 4,   /* not allowed: the role, membership or a permission refuses it */
+    CLI_NOTFOUND = 5, /* no device, unknown group, member, event or challenge */
+    CLI_CONFLICT = 6, /* already there, full, or contrary to what the store holds */
+    CLI_NET = 7,      /* the network: cannot connect, listen or finish a sync */
+    CLI_STORE = 8,    /* the store: corrupt, busy, full disk, newer version, I/O */
+};
 
 /* One run of the command. The store is opened on demand by cli_open. */
 struct cli {
-    const char *data; /* the device's data folder */
+    const char *data; /* the device's data folder; NULL when none could be found */
     struct ww_store *store;
+    char *default_data; /* owns data when it came from the environment */
+    int json;           /* --json: print one JSON document (json.c) instead of text */
 };
 
 /* ---- Messages (msg.c) ---------------------------------------------------------------- */
 
+/* Texts are English msgids translated by GNU gettext (po/nl.po); N_ marks a text for
+ * xgettext where it cannot be translated yet (a static initialiser). */
+#define _(s)  gettext(s)
+#define N_(s) s
+
+/* Chooses the language (Dutch unless en) and binds the catalogue; before any message. */
 void msg_set_lang(enum ww_lang lang);
 enum ww_lang msg_lang(void);
-/* The message text in the current language; never NULL. */
-const char *msg(enum msg_id id);
-/* put_msg writes message id to f with {1}, {2}, {3} replaced by a1..a3 (NULL prints
- * nothing); say_to does the same and ends the line. */
-void put_msg(FILE *f, enum msg_id id, const char *a1, const char *a2, const char *a3);
-void say_to(FILE *f, enum msg_id id, const char *a1, const char *a2, const char *a3);
-void say(enum msg_id id);
-void say1(enum msg_id id, const char *a1);
-void say2(enum msg_id id, const char *a1, const char *a2);
-void say3(enum msg_id id, const char *a1, const char *a2, const char *a3);
-/* Prints "wegwijs: <message>" on stderr and returns CLI_USAGE. */
-int usage_error(enum msg_id id, const char *a1, const char *a2);
-int usage_error3(enum msg_id id, const char *a1, const char *a2, const char *a3);
-/* Prints "wegwijs: <message>: <library error text>" on stderr. Returns CLI_USAGE when the
- * library refused the input itself (invalid, too big, not UTF-8), else CLI_FAIL. */
-int lib_error(int rc, enum msg_id what, const char *a1);
-/* Prints "wegwijs: <message>" on stderr and returns CLI_FAIL. */
-int fail(enum msg_id id, const char *a1, const char *a2);
-int fail3(enum msg_id id, const char *a1, const char *a2, const char *a3);
+/* put_msg writes text (already translated) to f with {1}, {2}, {3} replaced by a1..a3 (NULL
+ * prints nothing); say_to does the same and ends the line. Never a printf format, so a
+ * value holding '%' or '{' prints as it is. */
+void put_msg(FILE *f, const char *text, const char *a1, const char *a2, const char *a3);
+/* put_msg with n arguments for {1}..{9}. */
+void put_msgv(FILE *f, const char *text, const char *const *args, size_t n);
+void say_to(FILE *f, const char *text, const char *a1, const char *a2, const char *a3);
+void say(const char *text);
+void say1(const char *text, const char *a1);
+void say2(const char *text, const char *a1, const char *a2);
+void say3(const char *text, const char *a1, const char *a2, const char *a3);
+/* Prints "wegwijs: <message>" on stderr and returns CLI_USAGE (the command line's shape). */
+int usage_error(const char *text, const char *a1, const char *a2);
+/* Prints "wegwijs: <message>" on stderr and returns CLI_INPUT (a value is not valid). */
+int input_error(const char *text, const char *a1, const char *a2);
+int input_error3(const char *text, const char *a1, const char *a2, const char *a3);
+/* The exit status for a library code: a WW_E* code through the table, an errno value
+ * (libuv, the C library) as CLI_FAIL. */
+int cli_exit_of(int rc);
+/* Prints "wegwijs: <message>: <library error text>" on stderr; returns cli_exit_of(rc). */
+int lib_error(int rc, const char *what, const char *a1);
+/* Prints "wegwijs: <message>" on stderr and returns code. */
+int fail(int code, const char *text, const char *a1, const char *a2);
+int fail3(int code, const char *text, const char *a1, const char *a2, const char *a3);
 
 /* Display names of enumerated values in the current language ("?" when out of range). */
 const char *role_name(int role);
@@ -96,7 +122,7 @@ const char *args_at(const struct args *a, const char *name, size_t i);
 /* A printable, shortened copy of hostile input for an error message. */
 const char *quoted(const char *s, char buf[48]);
 
-/* Each parser prints its own error and returns CLI_USAGE, or returns CLI_OK. */
+/* Each parser prints its own error and returns CLI_INPUT, or returns CLI_OK. */
 int parse_group(const char *s, uint8_t out[WW_ID_LEN]);
 int parse_member(const char *s, uint8_t out[WW_ID_LEN]);
 int parse_key(const char *s, uint8_t out[WW_KEY_LEN]);
@@ -127,6 +153,11 @@ int parse_word(enum word_kind kind, const char *s, const char *option, int *out)
 
 /* mkdir -p with mode 0700; 0 or a negative errno. */
 int make_dirs(const char *path);
+/* Reports that the store in path cannot be opened; a code the table does not place (an
+ * errno value) counts as CLI_STORE. */
+int store_error(int rc, const char *path);
+/* Checks that there is a data folder; prints how to name one and returns CLI_USAGE if not. */
+int cli_need_data(struct cli *c);
 /* Opens the device in c->data; fails when it was never initialised (unless create). */
 int cli_open(struct cli *c, int create);
 /* Parses the group argument and checks that this device knows the group. */
@@ -162,6 +193,30 @@ struct hexbuf {
     char s[2 * WW_EVENT_HASH_LEN + 1];
 };
 const char *hex_of(const uint8_t *bin, size_t len, struct hexbuf *b);
+
+/* ---- JSON output (json.c; the shape is docs/JSON.md) ----------------------------------- */
+
+#define JSON_SHAPE_VERSION 1
+
+/* {"version": 1, "command": command}; NULL when out of memory. */
+json_t *json_doc(const char *command);
+/* For a listing verb under --json: *doc = {"version", "command", "group" (when gid is not
+ * NULL), key: []} and *items that array, for the callbacks to fill. Both NULL without
+ * --json. CLI_OK, or CLI_FAIL after saying why. */
+int json_list(struct cli *c, const char *command, const uint8_t *gid, const char *key, json_t **doc,
+              json_t **items);
+/* Prints {"version", "command", ...fields} (fields is released); as json_print. */
+int json_result(const char *command, json_t *fields);
+/* Prints doc on stdout and releases it; CLI_OK, or CLI_FAIL after saying why. */
+int json_print(json_t *doc);
+/* Values, never NULL but when out of memory: hex ids, dates, texts (null for NULL or ""), the
+ * fixed English word of an enumerated value, obstacle words, a challenge object. */
+json_t *j_hex(const uint8_t *bin, size_t len);
+json_t *j_date(uint32_t date);
+json_t *j_text(const char *s);
+json_t *j_enum(enum word_kind kind, int value);
+json_t *j_obstacles(unsigned bits);
+json_t *j_challenge(const struct ww_challenge *ch);
 
 /* ---- Verbs ----------------------------------------------------------------------------- */
 

@@ -40,18 +40,20 @@ struct demo {
     int step;
 };
 
-static void step(struct demo *d, enum msg_id what, const char *arg)
+static void step(struct demo *d, const char *what, const char *arg)
 {
     char n[16];
     snprintf(n, sizeof n, "%d", ++d->step);
-    put_msg(stdout, M_DEMO_STEP, n, NULL, NULL);
+    put_msg(stdout,
+            _("\n"
+              "== Step {1}: "),
+            n, NULL, NULL);
     say1(what, arg);
 }
 
 static int failed(int rc, const char *where)
 {
-    lib_error(rc, M_DEMO_FAILED, where);
-    return CLI_FAIL;
+    return lib_error(rc, _("walkthrough failed at '{1}'"), where);
 }
 
 /* ---- Sync ---------------------------------------------------------------------------- */
@@ -126,7 +128,7 @@ static int sync_pair(struct demo *d, struct peer *from, struct peer *to, size_t 
 /* A star through the coach: everyone to the coach, then the coach to everyone. */
 static int sync_all(struct demo *d)
 {
-    step(d, M_DEMO_S_SYNC, NULL);
+    step(d, _("sync: the devices exchange events"), NULL);
     for (int pass = 0; pass < 2; pass++) {
         for (int i = STUDENT1; i < N_PEERS; i++) {
             struct peer *from = pass == 0 ? &d->p[i] : &d->p[COACH];
@@ -137,7 +139,7 @@ static int sync_all(struct demo *d)
                 return failed(rc, "sync");
             char n[24];
             snprintf(n, sizeof n, "%zu", accepted);
-            say3(M_DEMO_SYNC_PAIR, from->folder, to->folder, n);
+            say3(_("{1} -> {2}: {3} new"), from->folder, to->folder, n);
         }
     }
     return CLI_OK;
@@ -149,25 +151,24 @@ static int open_devices(struct demo *d, const char *data)
 {
     int rc = make_dirs(data);
     if (rc != 0)
-        return fail(M_DEMO_DATA, data, strerror(-rc));
-    step(d, M_DEMO_S_DEVICES, NULL);
+        return fail(CLI_FAIL, _("cannot create the data folder '{1}': {2}"), data, strerror(-rc));
+    step(d, _("four devices"), NULL);
     for (int i = 0; i < N_PEERS; i++) {
         struct peer *p = &d->p[i];
         size_t a = strlen(data), b = strlen(p->folder);
         p->path = malloc(a + b + 2);
         if (!p->path)
-            return fail(M_E_NO_MEMORY, NULL, NULL);
+            return fail(CLI_FAIL, _("out of memory"), NULL, NULL);
         memcpy(p->path, data, a);
         p->path[a] = '/';
         memcpy(p->path + a + 1, p->folder, b + 1);
         if ((rc = ww_store_open(p->path, NULL, &p->s)) != 0) {
             p->s = NULL;
-            lib_error(rc, M_E_OPEN, p->path);
-            return CLI_FAIL;
+            return store_error(rc, p->path);
         }
         ww_store_device(p->s, p->pk);
         struct hexbuf h;
-        say3(M_DEMO_DEVICE, p->folder, hex_of(p->pk, WW_KEY_LEN, &h), p->path);
+        say3(_("{1}: device {2} in {3}"), p->folder, hex_of(p->pk, WW_KEY_LEN, &h), p->path);
     }
     return CLI_OK;
 }
@@ -199,24 +200,25 @@ static int setup_group(struct demo *d)
 {
     struct peer *coach = &d->p[COACH];
     struct hexbuf h;
-    step(d, M_DEMO_S_GROUP, NULL);
+    step(d, _("the coach creates the group"), NULL);
     struct find_group f = {0, {0}};
     int rc = ww_groups_list(coach->s, find_group_cb, &f);
     if (rc != 0)
         return failed(rc, "groups");
     if (f.found) {
         memcpy(d->gid, f.gid, WW_ID_LEN);
-        say2(M_DEMO_GROUP_OLD, DEMO_GROUP, hex_of(d->gid, WW_ID_LEN, &h));
+        say2(_("existing group '{1}' from a previous run: {2}"), DEMO_GROUP,
+             hex_of(d->gid, WW_ID_LEN, &h));
     } else {
         rc = ww_group_create(coach->s, DEMO_GROUP, NULL, 0, coach->alias, NULL, d->gid);
         if (rc != 0)
             return failed(rc, "group create");
-        say2(M_DEMO_GROUP_NEW, DEMO_GROUP, hex_of(d->gid, WW_ID_LEN, &h));
+        say2(_("new group '{1}': {2}"), DEMO_GROUP, hex_of(d->gid, WW_ID_LEN, &h));
     }
     if ((rc = ww_day_today(coach->s, d->gid, &d->today)) != 0)
         return failed(rc, "today");
 
-    struct cli view = {coach->path, coach->s};
+    struct cli view = {coach->path, coach->s, NULL, 0};
     struct roster r;
     if ((rc = roster_load(&view, d->gid, &r)) != CLI_OK)
         return rc;
@@ -228,7 +230,8 @@ static int setup_group(struct demo *d)
         k = find_device(&r, p->pk);
         if (k >= 0) {
             memcpy(p->member, r.e[k].id, WW_ID_LEN);
-            say3(M_DEMO_MEMBER_OLD, p->alias, role_name(p->role), hex_of(p->member, WW_ID_LEN, &h));
+            say3(_("already a member: {1} ({2}), member id {3}"), p->alias, role_name(p->role),
+                 hex_of(p->member, WW_ID_LEN, &h));
             continue;
         }
         int year = p->role == WW_ROLE_SENIOR ? 3 : 1;
@@ -237,7 +240,8 @@ static int setup_group(struct demo *d)
         if (lrc != 0)
             rc = failed(lrc, "member add");
         else
-            say3(M_DEMO_MEMBER_NEW, p->alias, role_name(p->role), hex_of(p->member, WW_ID_LEN, &h));
+            say3(_("member added: {1} ({2}), member id {3}"), p->alias, role_name(p->role),
+                 hex_of(p->member, WW_ID_LEN, &h));
     }
     roster_free(&r);
     return rc;
@@ -254,20 +258,20 @@ static int reflect(struct demo *d)
     char date[11];
     ww_date_format(d->today, date);
 
-    step(d, M_DEMO_S_TODAY, s1->alias);
+    step(d, _("{1} looks at today's challenge"), s1->alias);
     int rc = print_day(s1->s, d->gid, d->today);
     if (rc != 0)
         return failed(rc, "today");
 
-    step(d, M_DEMO_S_REFLECT1, s1->alias);
+    step(d, _("{1} reflects and shares with the group"), s1->alias);
     struct ww_reflection r;
     if (!already_reflected(d, s1, &rc) && rc == CLI_OK) {
         memset(&r, 0, sizeof r);
         r.date = d->today;
         r.status = WW_STATUS_DONE;
-        r.situatie = msg(M_DEMO_R1_S);
-        r.actie = msg(M_DEMO_R1_A);
-        r.reflectie = msg(M_DEMO_R1_R);
+        r.situatie = _("At the handover I heard two abbreviations I did not know.");
+        r.actie = _("I asked my supervisor what they mean.");
+        r.reflectie = _("It felt a bit scary, but asking questions is part of learning.");
         r.share = WW_SHARE_GROUP;
         r.n_answers = 2;
         r.answer_item[0] = 1; /* K1 */
@@ -276,27 +280,27 @@ static int reflect(struct demo *d)
         r.answer_value[1] = 5;
         if ((rc = ww_reflection_put(s1->s, d->gid, &r, NULL)) != 0)
             return failed(rc, "reflect");
-        say2(M_OK_REFLECTED, date, share_name(r.share));
-        printf("  %s: %s\n", msg(M_L_STARR_S), r.situatie);
-        printf("  %s: %s\n", msg(M_L_STARR_A), r.actie);
-        printf("  %s: %s\n", msg(M_L_STARR_R2), r.reflectie);
-        printf("  %s: K1=4 K2=5\n", msg(M_L_CLIMATE_ANSWERS));
+        say2(_("reflection for {1} saved ({2})"), date, share_name(r.share));
+        printf("  %s: %s\n", _("situation"), r.situatie);
+        printf("  %s: %s\n", _("action"), r.actie);
+        printf("  %s: %s\n", _("reflection"), r.reflectie);
+        printf("  %s: K1=4 K2=5\n", _("climate"));
     }
     if (rc != CLI_OK)
         return rc;
 
-    step(d, M_DEMO_S_REFLECT2, s2->alias);
+    step(d, _("{1} writes a private reflection"), s2->alias);
     if (!already_reflected(d, s2, &rc) && rc == CLI_OK) {
         memset(&r, 0, sizeof r);
         r.date = d->today;
         r.status = WW_STATUS_PARTLY;
         r.obstacles = WW_OBST_OTHER_TASKS;
-        r.situatie = msg(M_DEMO_R2_S);
+        r.situatie = _("I found the shift hard and want to think about it by myself first.");
         r.share = WW_SHARE_SELF;
         if ((rc = ww_reflection_put(s2->s, d->gid, &r, NULL)) != 0)
             return failed(rc, "reflect");
-        say2(M_OK_REFLECTED, date, share_name(r.share));
-        printf("  %s: %s\n", msg(M_L_STARR_S), r.situatie);
+        say2(_("reflection for {1} saved ({2})"), date, share_name(r.share));
+        printf("  %s: %s\n", _("situation"), r.situatie);
     }
     return rc;
 }
@@ -321,19 +325,23 @@ static int raise_signal(struct demo *d)
 {
     struct peer *senior = &d->p[SENIOR];
     struct hexbuf h;
-    step(d, M_DEMO_S_SIGNAL, senior->alias);
-    struct find_signal f = {senior->member, msg(M_DEMO_SIGNAL_TEXT), 0, {0}};
+    step(d, _("{1} raises a signal for the coach"), senior->alias);
+    struct find_signal f = {
+        senior->member,
+        _("On the late shift there is often nobody with time for the students."),
+        0,
+        {0}};
     int rc = ww_signals_list(senior->s, d->gid, find_signal_cb, &f);
     if (rc != 0)
         return failed(rc, "signals");
     if (f.found) {
-        say1(M_DEMO_SIGNAL_OLD, hex_of(f.hash, WW_EVENT_HASH_LEN, &h));
+        say1(_("this signal is already open: {1}"), hex_of(f.hash, WW_EVENT_HASH_LEN, &h));
         return CLI_OK;
     }
     rc = ww_signal_raise(senior->s, d->gid, WW_SIGCAT_GUIDANCE, f.text, NULL, f.hash);
     if (rc != 0)
         return failed(rc, "signal raise");
-    say1(M_DEMO_SIGNAL_NEW, hex_of(f.hash, WW_EVENT_HASH_LEN, &h));
+    say1(_("signal raised: {1}"), hex_of(f.hash, WW_EVENT_HASH_LEN, &h));
     printf("  %s: %s\n", category_name(WW_SIGCAT_GUIDANCE), f.text);
     return CLI_OK;
 }
@@ -381,9 +389,9 @@ static int already_reflected(struct demo *d, struct peer *who, int *rc)
     *rc = lrc ? failed(lrc, "reflections") : CLI_OK;
     if (lrc || !f.found)
         return 0;
-    say2(M_DEMO_REFLECT_OLD, who->alias, share_name(f.share));
+    say2(_("{1} already reflected today ({2}):"), who->alias, share_name(f.share));
     if (f.readable)
-        printf("  %s: %s\n", msg(M_L_STARR_S), f.situatie);
+        printf("  %s: %s\n", _("situation"), f.situatie);
     return 1;
 }
 
@@ -396,7 +404,7 @@ static void overview_signal_cb(void *ud, const struct ww_signal *sg)
     struct overview *o = ud;
     char what[64];
     snprintf(what, sizeof what, "%s", category_name(sg->category));
-    say3(M_DEMO_SIGNAL_LINE, what, roster_alias(o->roster, sg->member),
+    say3(_("  {1} from {2} ({3})"), what, roster_alias(o->roster, sg->member),
          signal_state_name(sg->state));
     print_text("    ", sg->text, 4);
 }
@@ -404,19 +412,19 @@ static void overview_signal_cb(void *ud, const struct ww_signal *sg)
 static int overview(struct demo *d)
 {
     struct peer *coach = &d->p[COACH];
-    step(d, M_DEMO_S_OVERVIEW, NULL);
-    struct cli view = {coach->path, coach->s};
+    step(d, _("the coach looks at the group"), NULL);
+    struct cli view = {coach->path, coach->s, NULL, 0};
     struct roster r;
     int rc = roster_load(&view, d->gid, &r);
     if (rc != CLI_OK)
         return rc;
-    say(M_DEMO_MEMBERS);
+    say(_("Members:"));
     for (size_t i = 0; i < r.n; i++)
         if (r.e[i].active)
             printf("  %-12s %s\n", role_name(r.e[i].role), r.e[i].alias);
     char date[11];
     ww_date_format(d->today, date);
-    say1(M_DEMO_REFLECTED, date);
+    say1(_("Reflections of {1}:"), date);
     for (size_t i = 0; i < r.n && rc == CLI_OK; i++) {
         if (!r.e[i].active || r.e[i].role == WW_ROLE_COACH)
             continue;
@@ -425,14 +433,15 @@ static int overview(struct demo *d)
         if (lrc != 0)
             rc = failed(lrc, "reflections");
         else if (!f.found)
-            say1(M_DEMO_REFLECTED_NO, r.e[i].alias);
+            say1(_("  {1}: not yet"), r.e[i].alias);
         else if (!f.readable)
-            say1(M_DEMO_REFLECTED_PRIV, r.e[i].alias);
+            say1(_("  {1}: reflected, but privately"), r.e[i].alias);
         else
-            say3(M_DEMO_REFLECTED_YES, r.e[i].alias, status_name(f.status), share_name(f.share));
+            say3(_("  {1}: reflected ({2}, {3})"), r.e[i].alias, status_name(f.status),
+                 share_name(f.share));
     }
     if (rc == CLI_OK) {
-        say(M_DEMO_SIGNALS);
+        say(_("Signals:"));
         struct overview o = {&r};
         int lrc = ww_signals_list(coach->s, d->gid, overview_signal_cb, &o);
         if (lrc != 0)
@@ -478,7 +487,7 @@ static void day_code_cb(void *ud, const struct ww_day *day)
 static int coach_acts(struct demo *d)
 {
     struct peer *coach = &d->p[COACH], *s1 = &d->p[STUDENT1];
-    step(d, M_DEMO_S_SIGNOFF, NULL);
+    step(d, _("the coach reacts and signs off"), NULL);
     struct day_reflection f;
     int rc = day_reflection(d, coach, s1->member, &f);
     if (rc != 0)
@@ -488,12 +497,13 @@ static int coach_acts(struct demo *d)
         if ((rc = ww_reactions_list(coach->s, d->gid, f.hash, find_reaction_cb, &fr)) != 0)
             return failed(rc, "reactions");
         if (fr.found) {
-            say1(M_DEMO_REACTION_OLD, s1->alias);
+            say1(_("the coach already reacted to {1}'s reflection"), s1->alias);
         } else {
-            if ((rc = ww_reaction_put(coach->s, d->gid, f.hash, msg(M_DEMO_REACTION_TEXT), NULL)) !=
-                0)
+            if ((rc = ww_reaction_put(coach->s, d->gid, f.hash, _("Well done for simply asking!"),
+                                      NULL)) != 0)
                 return failed(rc, "react");
-            say2(M_DEMO_REACTION, s1->alias, msg(M_DEMO_REACTION_TEXT));
+            say2(_("the coach's reaction to {1}'s reflection: {2}"), s1->alias,
+                 _("Well done for simply asking!"));
         }
     }
     char code[32] = "", date[11];
@@ -504,21 +514,21 @@ static int coach_acts(struct demo *d)
     if ((rc = ww_signoffs_list(coach->s, d->gid, find_signoff_cb, &fs)) != 0)
         return failed(rc, "signoffs");
     if (fs.found) {
-        say2(M_DEMO_SIGNOFF_OLD, code, s1->alias);
+        say2(_("{2} already has today's sign-off for {1}"), code, s1->alias);
         return CLI_OK;
     }
     rc = ww_signoff_put(coach->s, d->gid, s1->member, code, d->today, WW_LEVEL_PRACTISING,
-                        msg(M_DEMO_SIGNOFF_NOTE), NULL);
+                        _("Asked a question at the handover on their own."), NULL);
     if (rc != 0)
         return failed(rc, "signoff");
-    say3(M_OK_SIGNED_OFF, code, date, level_name(WW_LEVEL_PRACTISING));
+    say3(_("{1} signed off for {2}: {3}"), code, date, level_name(WW_LEVEL_PRACTISING));
     return CLI_OK;
 }
 
 static int privacy(struct demo *d)
 {
     struct peer *s2 = &d->p[STUDENT2];
-    step(d, M_DEMO_S_PRIVACY, s2->alias);
+    step(d, _("what everyone can read of {1}'s reflection"), s2->alias);
     for (int i = 0; i < N_PEERS; i++) {
         struct peer *viewer = &d->p[i];
         struct day_reflection f;
@@ -526,11 +536,11 @@ static int privacy(struct demo *d)
         if (rc != 0)
             return failed(rc, "reflections");
         if (!f.found)
-            say1(M_DEMO_NOT_SEEN, viewer->folder);
+            say1(_("  {1}: (not received yet)"), viewer->folder);
         else if (!f.readable)
-            say2(M_DEMO_CANNOT_READ, viewer->folder, msg(M_L_PRIVATE));
+            say2(_("  {1}: {2} (no key for this text)"), viewer->folder, _("(private)"));
         else
-            say2(M_DEMO_CAN_READ, viewer->folder, f.situatie);
+            say2(_("  {1}: {2}"), viewer->folder, f.situatie);
     }
     return CLI_OK;
 }
@@ -555,7 +565,9 @@ int verb_demo(struct cli *c, int argc, char **argv)
         d.p[i].alias = cast[i].alias;
         d.p[i].role = cast[i].role;
     }
-    say1(M_DEMO_TITLE, c->data);
+    if ((rc = cli_need_data(c)) != CLI_OK)
+        return rc;
+    say1(_("Wegwijs walkthrough in {1}"), c->data);
     rc = open_devices(&d, c->data);
     if (rc == CLI_OK)
         rc = setup_group(&d);
@@ -576,7 +588,9 @@ int verb_demo(struct cli *c, int argc, char **argv)
     if (rc == CLI_OK)
         rc = privacy(&d);
     if (rc == CLI_OK)
-        say2(M_DEMO_DONE, d.p[COACH].path, d.p[STUDENT1].path);
+        say2(_("\n"
+               "Done. Try it yourself: wegwijs --data {1} groups  (or --data {2} today GROUP)"),
+             d.p[COACH].path, d.p[STUDENT1].path);
     for (int i = 0; i < N_PEERS; i++) {
         ww_store_close(d.p[i].s);
         free(d.p[i].path);

@@ -33,32 +33,47 @@ int make_dirs(const char *path)
     return rc;
 }
 
+int store_error(int rc, const char *path)
+{
+    int code = lib_error(rc, _("cannot open the device in '{1}'"), path);
+    return code == CLI_FAIL ? CLI_STORE : code;
+}
+
+int cli_need_data(struct cli *c)
+{
+    return c->data
+               ? CLI_OK
+               : usage_error(_("no data folder: give --data DIR or set $WEGWIJS_HOME"), NULL, NULL);
+}
+
 int cli_open(struct cli *c, int create)
 {
     if (c->store)
         return CLI_OK;
+    if (!c->data)
+        return cli_need_data(c);
     if (create) {
         int rc = make_dirs(c->data);
         if (rc != 0)
-            return lib_error(rc, M_E_OPEN, c->data);
+            return store_error(rc, c->data);
     } else {
         size_t len = strlen(c->data);
         char *key = malloc(len + sizeof "/identity.key");
         if (!key)
-            return fail(M_E_NO_MEMORY, NULL, NULL);
+            return fail(CLI_FAIL, _("out of memory"), NULL, NULL);
         memcpy(key, c->data, len);
         memcpy(key + len, "/identity.key", sizeof "/identity.key");
         struct stat st;
         int missing = stat(key, &st) != 0 && errno == ENOENT;
         free(key);
         if (missing)
-            return fail(M_E_NO_DEVICE, c->data, NULL);
+            return fail(CLI_NOTFOUND, _("no device in '{1}'; create it first with 'wegwijs init'"),
+                        c->data, NULL);
     }
     int rc = ww_store_open(c->data, NULL, &c->store);
     if (rc != 0) {
         c->store = NULL;
-        lib_error(rc, M_E_OPEN, c->data);
-        return CLI_FAIL;
+        return store_error(rc, c->data);
     }
     return CLI_OK;
 }
@@ -79,12 +94,12 @@ int cli_group(struct cli *c, const char *arg, uint8_t gid[WW_ID_LEN])
     rc = ww_group_get(c->store, gid, ignore_group, NULL);
     if (rc == WW_EGROUP) {
         struct hexbuf h;
-        return fail(M_E_GROUP_UNKNOWN, hex_of(gid, WW_ID_LEN, &h), NULL);
+        return fail(CLI_NOTFOUND, _("unknown group {1}; 'wegwijs groups' lists your groups"),
+                    hex_of(gid, WW_ID_LEN, &h), NULL);
     }
     if (rc != 0) {
         struct hexbuf h;
-        lib_error(rc, M_E_GROUP_READ, hex_of(gid, WW_ID_LEN, &h));
-        return CLI_FAIL;
+        return lib_error(rc, _("cannot read group {1}"), hex_of(gid, WW_ID_LEN, &h));
     }
     return CLI_OK;
 }
@@ -95,8 +110,7 @@ int cli_date_or_today(struct cli *c, const uint8_t gid[WW_ID_LEN], const char *a
         return parse_date(arg, out);
     int rc = ww_day_today(c->store, gid, out);
     if (rc != 0) {
-        lib_error(rc, M_E_TODAY, NULL);
-        return CLI_FAIL;
+        return lib_error(rc, _("cannot determine today's date"), NULL);
     }
     return CLI_OK;
 }
@@ -160,8 +174,7 @@ int roster_load(struct cli *c, const uint8_t gid[WW_ID_LEN], struct roster *r)
         rc = r->rc;
     if (rc != 0) {
         roster_free(r);
-        lib_error(rc, M_E_MEMBERS, NULL);
-        return CLI_FAIL;
+        return lib_error(rc, _("cannot list the members"), NULL);
     }
     return CLI_OK;
 }
@@ -189,12 +202,19 @@ const char *roster_alias(const struct roster *r, const uint8_t id[WW_ID_LEN])
 
 /* ---- Verbs -------------------------------------------------------------------------------- */
 
-static void print_device(struct cli *c)
+static int print_device(struct cli *c, const char *verb)
 {
     uint8_t pk[WW_KEY_LEN];
     struct hexbuf h;
     ww_store_device(c->store, pk);
-    printf("%s\n", hex_of(pk, WW_KEY_LEN, &h));
+    if (!c->json) {
+        printf("%s\n", hex_of(pk, WW_KEY_LEN, &h));
+        return CLI_OK;
+    }
+    json_t *doc = json_doc(verb);
+    if (doc)
+        json_object_set_new(doc, "device", j_hex(pk, WW_KEY_LEN));
+    return json_print(doc);
 }
 
 int verb_init(struct cli *c, int argc, char **argv)
@@ -204,7 +224,7 @@ int verb_init(struct cli *c, int argc, char **argv)
     if (rc == CLI_OK)
         rc = cli_open(c, 1);
     if (rc == CLI_OK)
-        print_device(c);
+        rc = print_device(c, "init");
     return rc;
 }
 
@@ -215,6 +235,6 @@ int verb_id(struct cli *c, int argc, char **argv)
     if (rc == CLI_OK)
         rc = cli_open(c, 0);
     if (rc == CLI_OK)
-        print_device(c);
+        rc = print_device(c, "id");
     return rc;
 }

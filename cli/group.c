@@ -30,7 +30,7 @@ static int group_create(struct cli *c, int argc, char **argv)
     if (tz) {
         char q[48];
         if (ww_tz_check(tz) != 0)
-            return usage_error(M_E_BAD_TZ, quoted(tz, q), NULL);
+            return input_error(_("unknown time zone '{1}'"), quoted(tz, q), NULL);
     }
     if ((rc = cli_open(c, 0)) != CLI_OK)
         return rc;
@@ -38,7 +38,9 @@ static int group_create(struct cli *c, int argc, char **argv)
     rc = ww_group_create(c->store, a.pos[0], tz, start, args_get(&a, "alias"), agg_arg ? agg : NULL,
                          gid);
     if (rc != 0)
-        return lib_error(rc, M_E_GROUP_CREATE, NULL);
+        return lib_error(rc, _("cannot create the group"), NULL);
+    if (c->json)
+        return json_result("group create", json_pack("{s:o}", "group", j_hex(gid, WW_ID_LEN)));
     struct hexbuf h;
     printf("%s\n", hex_of(gid, WW_ID_LEN, &h));
     return CLI_OK;
@@ -47,15 +49,18 @@ static int group_create(struct cli *c, int argc, char **argv)
 int verb_group(struct cli *c, int argc, char **argv)
 {
     if (argc < 2)
-        return usage_error(M_E_MISSING_SUB, "group", "create");
+        return usage_error(_("'{1}' needs a subcommand: {2}; see 'wegwijs help'"), "group",
+                           "create");
     if (!strcmp(argv[1], "create"))
         return group_create(c, argc - 1, argv + 1);
     char q[48];
-    return usage_error(M_E_UNKNOWN_SUB, "group", quoted(argv[1], q));
+    return usage_error(_("unknown command '{1} {2}'; see 'wegwijs help'"), "group",
+                       quoted(argv[1], q));
 }
 
 struct group_list {
     size_t n;
+    json_t *json; /* the array for --json, else NULL */
 };
 
 static void print_group(void *ud, const struct ww_group_info *g)
@@ -64,11 +69,21 @@ static void print_group(void *ud, const struct ww_group_info *g)
     struct hexbuf h;
     char start[11];
     ww_date_format(g->start_date, start);
-    printf("%s  %s  %s%s%s  %s %u  %s %s  %s\n", hex_of(g->id, WW_ID_LEN, &h),
-           g->name ? g->name : "", g->my_role ? role_name(g->my_role) : msg(M_L_NOT_MEMBER),
-           g->is_owner ? ", " : "", g->is_owner ? msg(M_L_OWNER) : "", msg(M_L_EPOCH),
-           (unsigned)g->epoch, msg(M_L_START), start, g->tz ? g->tz : "");
     l->n++;
+    if (l->json) {
+        json_array_append_new(l->json,
+                              json_pack("{s:o, s:o, s:o, s:o, s:b, s:i, s:o, s:o}", "id",
+                                        j_hex(g->id, WW_ID_LEN), "name", j_text(g->name), "role",
+                                        j_enum(WORD_ROLE, g->my_role), "member",
+                                        g->my_role ? j_hex(g->my_member, WW_ID_LEN) : json_null(),
+                                        "owner", g->is_owner, "epoch", (json_int_t)g->epoch,
+                                        "start", j_date(g->start_date), "tz", j_text(g->tz)));
+        return;
+    }
+    printf("%s  %s  %s%s%s  %s %u  %s %s  %s\n", hex_of(g->id, WW_ID_LEN, &h),
+           g->name ? g->name : "", g->my_role ? role_name(g->my_role) : _("not a member"),
+           g->is_owner ? ", " : "", g->is_owner ? _("owner") : "", _("key epoch"),
+           (unsigned)g->epoch, _("start"), start, g->tz ? g->tz : "");
 }
 
 int verb_groups(struct cli *c, int argc, char **argv)
@@ -79,12 +94,19 @@ int verb_groups(struct cli *c, int argc, char **argv)
         rc = cli_open(c, 0);
     if (rc != CLI_OK)
         return rc;
-    struct group_list l = {0};
+    struct group_list l = {0, NULL};
+    json_t *doc = NULL;
+    if ((rc = json_list(c, "groups", NULL, "groups", &doc, &l.json)) != CLI_OK)
+        return rc;
     rc = ww_groups_list(c->store, print_group, &l);
-    if (rc != 0)
-        return lib_error(rc, M_E_GROUPS, NULL);
+    if (rc != 0) {
+        json_decref(doc);
+        return lib_error(rc, _("cannot list the groups"), NULL);
+    }
+    if (doc)
+        return json_print(doc);
     if (l.n == 0)
-        say(M_NONE_GROUPS);
+        say(_("(no groups)"));
     return CLI_OK;
 }
 
@@ -100,11 +122,11 @@ static int member_add(struct cli *c, int argc, char **argv)
     const char *role_arg = args_get(&a, "role"), *alias = args_get(&a, "alias"),
                *dev_arg = args_get(&a, "device"), *v;
     if (!role_arg)
-        return usage_error(M_E_MISSING_OPTION, "role", NULL);
+        return usage_error(_("option '--{1}' is missing; see 'wegwijs help'"), "role", NULL);
     if (!alias)
-        return usage_error(M_E_MISSING_OPTION, "alias", NULL);
+        return usage_error(_("option '--{1}' is missing; see 'wegwijs help'"), "alias", NULL);
     if (!dev_arg)
-        return usage_error(M_E_MISSING_OPTION, "device", NULL);
+        return usage_error(_("option '--{1}' is missing; see 'wegwijs help'"), "device", NULL);
     int role = 0, track = WW_TRACK_NONE;
     if ((rc = parse_word(WORD_ROLE, role_arg, "--role", &role)) != CLI_OK)
         return rc;
@@ -122,7 +144,10 @@ static int member_add(struct cli *c, int argc, char **argv)
     uint8_t member[WW_ID_LEN];
     rc = ww_member_add(c->store, gid, role, alias, (int)year, track, device, member);
     if (rc != 0)
-        return lib_error(rc, M_E_MEMBER_ADD, NULL);
+        return lib_error(rc, _("cannot add the member"), NULL);
+    if (c->json)
+        return json_result("member add", json_pack("{s:o, s:o}", "group", j_hex(gid, WW_ID_LEN),
+                                                   "member", j_hex(member, WW_ID_LEN)));
     struct hexbuf h;
     printf("%s\n", hex_of(member, WW_ID_LEN, &h));
     return CLI_OK;
@@ -140,31 +165,34 @@ static int member_remove(struct cli *c, int argc, char **argv)
     if (rc != CLI_OK)
         return rc;
     if ((rc = ww_member_remove(c->store, gid, member, NULL)) != 0)
-        return lib_error(rc, M_E_MEMBER_REMOVE, NULL);
+        return lib_error(rc, _("cannot remove the member"), NULL);
     struct hexbuf h;
-    say1(M_OK_MEMBER_REMOVED, hex_of(member, WW_ID_LEN, &h));
+    say1(_("member {1} removed; a new key epoch has started"), hex_of(member, WW_ID_LEN, &h));
     return CLI_OK;
 }
 
 int verb_member(struct cli *c, int argc, char **argv)
 {
     if (argc < 2)
-        return usage_error(M_E_MISSING_SUB, "member", "add, remove");
+        return usage_error(_("'{1}' needs a subcommand: {2}; see 'wegwijs help'"), "member",
+                           "add, remove");
     if (!strcmp(argv[1], "add"))
         return member_add(c, argc - 1, argv + 1);
     if (!strcmp(argv[1], "remove"))
         return member_remove(c, argc - 1, argv + 1);
     char q[48];
-    return usage_error(M_E_UNKNOWN_SUB, "member", quoted(argv[1], q));
+    return usage_error(_("unknown command '{1} {2}'; see 'wegwijs help'"), "member",
+                       quoted(argv[1], q));
 }
 
 int verb_device(struct cli *c, int argc, char **argv)
 {
     char q[48];
     if (argc < 2)
-        return usage_error(M_E_MISSING_SUB, "device", "add");
+        return usage_error(_("'{1}' needs a subcommand: {2}; see 'wegwijs help'"), "device", "add");
     if (strcmp(argv[1], "add") != 0)
-        return usage_error(M_E_UNKNOWN_SUB, "device", quoted(argv[1], q));
+        return usage_error(_("unknown command '{1} {2}'; see 'wegwijs help'"), "device",
+                           quoted(argv[1], q));
     struct args a;
     uint8_t gid[WW_ID_LEN], member[WW_ID_LEN], device[WW_KEY_LEN];
     int rc = args_parse(NULL, argc - 1, argv + 1, 3, 3, &a);
@@ -177,30 +205,43 @@ int verb_device(struct cli *c, int argc, char **argv)
     if (rc != CLI_OK)
         return rc;
     if ((rc = ww_device_add(c->store, gid, member, device, NULL)) != 0)
-        return lib_error(rc, M_E_DEVICE_ADD, NULL);
+        return lib_error(rc, _("cannot add the device"), NULL);
     struct hexbuf h;
-    say1(M_OK_DEVICE_ADDED, hex_of(member, WW_ID_LEN, &h));
+    say1(_("device added to member {1}"), hex_of(member, WW_ID_LEN, &h));
     return CLI_OK;
 }
 
 struct member_list {
     size_t n;
+    json_t *json;
 };
 
 static void print_member(void *ud, const struct ww_member_info *m)
 {
     struct member_list *l = ud;
     struct hexbuf h;
+    l->n++;
+    if (l->json) {
+        json_t *devices = json_array();
+        for (size_t i = 0; devices && i < m->n_devices; i++)
+            json_array_append_new(devices, j_hex(m->devices[i], WW_KEY_LEN));
+        json_array_append_new(
+            l->json,
+            json_pack("{s:o, s:o, s:o, s:o, s:o, s:b, s:o}", "id", j_hex(m->id, WW_ID_LEN), "role",
+                      j_enum(WORD_ROLE, m->role), "alias", j_text(m->alias), "year",
+                      m->role == WW_ROLE_COACH ? json_null() : json_integer(m->year), "track",
+                      j_enum(WORD_TRACK, m->track), "active", m->active, "devices", devices));
+        return;
+    }
     printf("%s  %s  %s", hex_of(m->id, WW_ID_LEN, &h), role_name(m->role),
            m->alias ? m->alias : "");
     if (m->role != WW_ROLE_COACH)
-        printf("  %s %d  %s", msg(M_L_YEAR), m->year, track_name(m->track));
+        printf("  %s %d  %s", _("year"), m->year, track_name(m->track));
     if (!m->active)
-        printf("  (%s)", msg(M_L_REMOVED));
+        printf("  (%s)", _("removed"));
     putchar('\n');
     for (size_t i = 0; i < m->n_devices; i++)
-        printf("    %s %s\n", msg(M_L_DEVICE), hex_of(m->devices[i], WW_KEY_LEN, &h));
-    l->n++;
+        printf("    %s %s\n", _("device"), hex_of(m->devices[i], WW_KEY_LEN, &h));
 }
 
 int verb_members(struct cli *c, int argc, char **argv)
@@ -210,12 +251,19 @@ int verb_members(struct cli *c, int argc, char **argv)
     int rc = args_parse(NULL, argc, argv, 1, 1, &a);
     if (rc == CLI_OK)
         rc = cli_group(c, a.pos[0], gid);
+    struct member_list l = {0, NULL};
+    json_t *doc = NULL;
+    if (rc == CLI_OK)
+        rc = json_list(c, "members", gid, "members", &doc, &l.json);
     if (rc != CLI_OK)
         return rc;
-    struct member_list l = {0};
-    if ((rc = ww_members_list(c->store, gid, print_member, &l)) != 0)
-        return lib_error(rc, M_E_MEMBERS, NULL);
+    if ((rc = ww_members_list(c->store, gid, print_member, &l)) != 0) {
+        json_decref(doc);
+        return lib_error(rc, _("cannot list the members"), NULL);
+    }
+    if (doc)
+        return json_print(doc);
     if (l.n == 0)
-        say(M_NONE_MEMBERS);
+        say(_("(no members)"));
     return CLI_OK;
 }

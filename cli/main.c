@@ -4,17 +4,17 @@
  *
  *     wegwijs [--data DIR] [--lang nl|en] VERB [ARGUMENTS]
  *
- * Exit status: 0 success, 1 the operation failed, 2 invalid input. Global options come
+ * Exit status: see enum cli_exit in cli.h (0 success). Global options come
  * before the verb; the verb parses the rest. The store, when a verb opened one, is closed
  * here, and stdout is flushed and checked, so a full disk or closed pipe is an error too.
  */
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "cli.h"
-
-#define DEFAULT_DATA "./wegwijs-data"
 
 struct verb {
     const char *name;
@@ -26,9 +26,86 @@ static int verb_help(struct cli *c, int argc, char **argv)
     (void)c;
     (void)argc;
     (void)argv;
-    fputs(msg(M_HELP_1), stdout);
-    fputs(msg(M_HELP_2), stdout);
-    fputs(msg(M_HELP_3), stdout);
+    fputs(
+        _("Usage: wegwijs [--data DIR] [--lang nl|en] [--json] COMMAND [ARGUMENTS]\n"
+          "\n"
+          "Wegwijs: daily challenges, reflections and signals for nursing internship groups.\n"
+          "Everything lives on this device, in the data folder: --data DIR, else $WEGWIJS_HOME, "
+          "else\n"
+          "$XDG_DATA_HOME/wegwijs, else ~/.local/share/wegwijs. Language: --lang or $WEGWIJS_LANG\n"
+          "(nl or en). Ids and keys are hexadecimal, dates YYYY-MM-DD. Dutch and English words "
+          "for\n"
+          "values are both accepted. --json: one JSON document instead of text, for every\n"
+          "command that prints data (the shape: docs/JSON.md, man wegwijs).\n"
+          "\n"
+          "Device\n"
+          "  init                        create this device (if it does not exist), print its key\n"
+          "  id                          print this device's key\n"
+          "\n"
+          "Group and members (coach)\n"
+          "  group create NAME [--tz ZONE] [--start DATE] [--alias COACHNAME] [--aggregator KEY]\n"
+          "  groups                      your groups: id, name, your role, key epoch\n"
+          "  member add GROUP --role student|senior|coach --alias NAME --device KEY\n"
+          "             [--year 1..4] [--track bol|bbl]   (year: student 1, senior 3 by default)\n"
+          "  member remove GROUP MEMBER\n"
+          "  device add GROUP MEMBER KEY\n"
+          "  members GROUP\n"),
+        stdout);
+    fputs(
+        _("\n"
+          "The day\n"
+          "  today GROUP                 date, internship week, challenge and climate questions\n"
+          "  day GROUP DATE              the same for another day\n"
+          "  dayoff GROUP [DATE] [--undo]    mark a day as no shift (or undo that)\n"
+          "  library                     the starter library's challenges\n"
+          "  challenge define GROUP --code C --title T --description D --canmeds "
+          "1..7|care-provider|...\n"
+          "             --weeks A-B [--assignment REF] [--signoff 0..3|supervisor|...]\n"
+          "  challenge schedule GROUP DATE CODE\n"
+          "\n"
+          "Reflecting (student, senior)\n"
+          "  reflect GROUP --status done|partly|not [--date DATE] [--obstacle REASON]...\n"
+          "             [--obstacle-note T] [--situatie T] [--taak T] [--actie T] [--resultaat T]\n"
+          "             [--reflectie T] [--share me|group|coach] [--draft] [--answer "
+          "ITEM=VALUE]...\n"
+          "      REASON: no-chance, no-supervisor, did-not-dare, not-fitting, other-tasks,\n"
+          "             absent (only with partly or not)\n"
+          "      sharing: without --share the reflection stays private (me)\n"
+          "      answer: K1=4, R7=na, ... (1 strongly disagree .. 5 strongly agree, or na)\n"
+          "  reflections GROUP [MEMBER]  reflections: date, member, status, sharing, event, text\n"
+          "  react GROUP EVENT TEXT\n"
+          "  unreact GROUP REACTION\n"
+          "  reactions GROUP [EVENT]\n"),
+        stdout);
+    fputs(_("\n"
+            "Signals and sign-off\n"
+            "  signal raise GROUP --category workload|guidance|safety|learning|wellbeing|other "
+            "--text T\n"
+            "             [--concerns MEMBER]   (prints the event id)\n"
+            "  signal resolve GROUP EVENT --state discussed|resolved [--note T]   (coach)\n"
+            "  signals GROUP\n"
+            "  signoff GROUP MEMBER CODE --level never|practising|sufficient|good [--date DATE] "
+            "[--note T]\n"
+            "  signoffs GROUP\n"
+            "\n"
+            "Network\n"
+            "  hub [--listen ADDR:PORT] [--closed]   run the hub (default 127.0.0.1:7420)\n"
+            "  sync ADDR:PORT [--group GROUP]... [--watch] [--listen ADDR:PORT] [--quiet]\n"
+            "             [--verbose]   (--verbose: one line per connection on stderr)\n"
+            "                              sync with a hub or another device\n"
+            "\n"
+            "Data\n"
+            "  export GROUP MEMBER         everything this device knows about a member, as JSON\n"
+            "  erase GROUP MEMBER          erase a member's texts on every device\n"
+            "  bundle export GROUP FILE    write a group's events to a file\n"
+            "  bundle import FILE          read a bundle from another device\n"
+            "  demo                        walkthrough: four devices in subfolders of the data "
+            "folder\n"
+            "  help                        this text\n"
+            "\n"
+            "Exit status: 0 success, 1 other failure, 2 usage error, 3 invalid input,\n"
+            "4 not allowed, 5 not found, 6 conflict, 7 network failure, 8 store failure.\n"),
+          stdout);
     return CLI_OK;
 }
 
@@ -49,6 +126,23 @@ static const struct verb verbs[] = {
     {"sync", verb_sync},         {"help", verb_help},
 };
 
+/* The commands that print data, and so have a --json form (docs/JSON.md). */
+static int has_json(int argc, char **argv)
+{
+    static const char *const with_json[] = {
+        "init",         "id",         "groups",       "members",       "today",
+        "day",          "library",    "reflections",  "reactions",     "signals",
+        "signoffs",     "export",     "reflect",      "react",         "sync",
+        "group create", "member add", "signal raise", "bundle export", "bundle import",
+    };
+    char two[64];
+    snprintf(two, sizeof two, "%s %s", argv[0], argc > 1 ? argv[1] : "");
+    for (size_t i = 0; i < sizeof with_json / sizeof with_json[0]; i++)
+        if (!strcmp(with_json[i], argv[0]) || !strcmp(with_json[i], two))
+            return 1;
+    return 0;
+}
+
 /* "nl" or "en" (any case); -1 for anything else. */
 static int lang_of(const char *s)
 {
@@ -59,12 +153,21 @@ static int lang_of(const char *s)
     return -1;
 }
 
-/* The environment's language: WEGWIJS_LANG=en (or en_GB and the like) means English. */
+/* The environment's language: $WEGWIJS_LANG, else the locale's messages category
+ * ($LC_ALL, else $LC_MESSAGES, else $LANG): English when it starts with "en" (en, en_GB,
+ * en_US.UTF-8), else Dutch. */
 static void lang_from_env(void)
 {
-    const char *env = getenv("WEGWIJS_LANG");
-    if (env && !strncasecmp(env, "en", 2))
-        msg_set_lang(WW_LANG_EN);
+    static const char *const vars[] = {"WEGWIJS_LANG", "LC_ALL", "LC_MESSAGES", "LANG"};
+    enum ww_lang l = WW_LANG_NL;
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && *v) {
+            l = strncasecmp(v, "en", 2) == 0 ? WW_LANG_EN : WW_LANG_NL;
+            break;
+        }
+    }
+    msg_set_lang(l);
 }
 
 /* The value of a global option at argv[*i]: "--name=value" or "--name value". NULL when
@@ -86,6 +189,47 @@ static const char *option_value(int argc, char **argv, int *i, const char *name,
     return argv[++*i];
 }
 
+/* A non-empty value of an environment variable, or NULL. */
+static const char *env_value(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+/* dir + "/" + name in a new string (name may be NULL); NULL when out of memory. */
+static char *join_path(const char *dir, const char *name)
+{
+    size_t a = strlen(dir), b = name ? strlen(name) : 0;
+    char *p = malloc(a + b + 2);
+    if (!p)
+        return NULL;
+    memcpy(p, dir, a);
+    p[a] = '\0';
+    if (name) {
+        p[a] = '/';
+        memcpy(p + a + 1, name, b + 1);
+    }
+    return p;
+}
+
+/* The data folder when --data does not name one: $WEGWIJS_HOME, else $XDG_DATA_HOME/wegwijs
+ * (an absolute XDG_DATA_HOME only, as the XDG spec says), else ~/.local/share/wegwijs. NULL
+ * when there is no home folder either; cli_open then says to use --data. */
+static char *default_data(void)
+{
+    const char *v;
+    if ((v = env_value("WEGWIJS_HOME")))
+        return join_path(v, NULL);
+    if ((v = env_value("XDG_DATA_HOME")) && v[0] == '/')
+        return join_path(v, "wegwijs");
+    const char *home = env_value("HOME");
+    if (!home) {
+        struct passwd *pw = getpwuid(getuid());
+        home = pw && pw->pw_dir && *pw->pw_dir ? pw->pw_dir : NULL;
+    }
+    return home ? join_path(home, ".local/share/wegwijs") : NULL;
+}
+
 static int run(int argc, char **argv, struct cli *c)
 {
     char q[48];
@@ -104,43 +248,59 @@ static int run(int argc, char **argv, struct cli *c)
         const char *v;
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
             return verb_help(c, 0, NULL);
-        if ((v = option_value(argc, argv, &i, "--data", &missing))) {
+        if (!strcmp(argv[i], "--json")) {
+            c->json = 1;
+        } else if ((v = option_value(argc, argv, &i, "--data", &missing))) {
             if (!*v)
-                return usage_error(M_E_EMPTY_DATA, NULL, NULL);
+                return input_error(_("the data folder must not be empty"), NULL, NULL);
             c->data = v;
         } else if ((v = option_value(argc, argv, &i, "--lang", &missing))) {
             if (lang_of(v) < 0)
-                return usage_error(M_E_BAD_LANG, quoted(v, q), NULL);
+                return input_error(_("unknown language '{1}' (use nl or en)"), quoted(v, q), NULL);
             msg_set_lang((enum ww_lang)lang_of(v));
         } else if (missing) {
-            return usage_error(M_E_OPTION_VALUE, argv[i] + 2, NULL);
+            return usage_error(_("option '--{1}' needs a value"), argv[i] + 2, NULL);
         } else {
-            return usage_error(M_E_UNKNOWN_OPTION, quoted(argv[i], q), NULL);
+            return usage_error(_("unknown option '{1}'; see 'wegwijs help'"), quoted(argv[i], q),
+                               NULL);
         }
     }
     if (i >= argc)
         return verb_help(c, 0, NULL);
-    /* "wegwijs VERB ... --help" shows the help rather than an unknown-option error. */
-    for (int k = i + 1; k < argc && strcmp(argv[k], "--") != 0; k++)
+    if (!c->data)
+        c->data = c->default_data = default_data();
+    /* "wegwijs VERB ... --help" shows the help rather than an unknown-option error;
+     * "--json" may come after the verb too. */
+    for (int k = i + 1; k < argc && strcmp(argv[k], "--") != 0; k++) {
         if (!strcmp(argv[k], "--help"))
             return verb_help(c, 0, NULL);
-    for (size_t k = 0; k < sizeof verbs / sizeof verbs[0]; k++)
-        if (!strcmp(argv[i], verbs[k].name))
-            return verbs[k].run(c, argc - i, argv + i);
-    return usage_error(M_E_UNKNOWN_VERB, quoted(argv[i], q), NULL);
+        if (!strcmp(argv[k], "--json")) {
+            c->json = 1;
+            memmove(argv + k, argv + k + 1, (size_t)(argc - k) * sizeof *argv);
+            argc--;
+            k--;
+        }
+    }
+    for (size_t k = 0; k < sizeof verbs / sizeof verbs[0]; k++) {
+        if (strcmp(argv[i], verbs[k].name) != 0)
+            continue;
+        if (c->json && !has_json(argc - i, argv + i))
+            return usage_error(_("'{1}' has no --json output; see 'wegwijs help'"), argv[i], NULL);
+        return verbs[k].run(c, argc - i, argv + i);
+    }
+    return usage_error(_("unknown command '{1}'; see 'wegwijs help'"), quoted(argv[i], q), NULL);
 }
 
 int main(int argc, char **argv)
 {
     lang_from_env();
-    struct cli c = {NULL, NULL};
-    const char *env = getenv("WEGWIJS_DATA");
-    c.data = env && *env ? env : DEFAULT_DATA;
+    struct cli c = {NULL, NULL, NULL, 0};
     int rc = argc > 0 ? run(argc, argv, &c) : CLI_USAGE;
     ww_store_close(c.store);
+    free(c.default_data);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fputs("wegwijs: ", stderr);
-        say_to(stderr, M_E_WRITE_OUT, NULL, NULL, NULL);
+        say_to(stderr, _("cannot write the output"), NULL, NULL, NULL);
         if (rc == CLI_OK)
             rc = CLI_FAIL;
     }

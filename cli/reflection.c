@@ -55,9 +55,12 @@ static int parse_answers(const struct args *a, struct ww_reflection *r)
         int item = eq ? find_item(s, (size_t)(eq - s)) : 0;
         int v = eq ? answer_value(eq + 1) : -1;
         if (!item || v < 0)
-            return usage_error(M_E_BAD_ANSWER, quoted(s, q), NULL);
+            return input_error(
+                _("invalid answer '{1}' (expected ITEM=VALUE, such as K1=4 or R7=na)"),
+                quoted(s, q), NULL);
         if (value[item] >= 0 && value[item] != v)
-            return usage_error(M_E_ANSWER_CONFLICT, ww_climate_item_get((uint8_t)item)->code, NULL);
+            return input_error(_("item {1} has two different answers"),
+                               ww_climate_item_get((uint8_t)item)->code, NULL);
         value[item] = v;
     }
     size_t n = 0;
@@ -65,7 +68,7 @@ static int parse_answers(const struct args *a, struct ww_reflection *r)
         if (value[i] < 0)
             continue;
         if (n == MAX_ANSWERS)
-            return usage_error(M_E_TOO_MANY_ANSWERS, "8", NULL);
+            return input_error(_("too many climate answers (at most {1})"), "8", NULL);
         r->answer_item[n] = (uint8_t)i;
         r->answer_value[n] = (uint8_t)value[i];
         n++;
@@ -90,7 +93,7 @@ int verb_reflect(struct cli *c, int argc, char **argv)
     memset(&r, 0, sizeof r);
     const char *v = args_get(&a, "status");
     if (!v)
-        return usage_error(M_E_MISSING_OPTION, "status", NULL);
+        return usage_error(_("option '--{1}' is missing; see 'wegwijs help'"), "status", NULL);
     if ((rc = parse_word(WORD_STATUS, v, "--status", &r.status)) != CLI_OK)
         return rc;
     r.share = WW_SHARE_SELF;
@@ -104,7 +107,7 @@ int verb_reflect(struct cli *c, int argc, char **argv)
         r.obstacles |= 1u << bit;
     }
     if (r.obstacles && r.status == WW_STATUS_DONE)
-        return usage_error(M_E_OBSTACLE_DONE, NULL, NULL);
+        return input_error(_("obstacles go with status partly or not, not with done"), NULL, NULL);
     if ((rc = parse_answers(&a, &r)) != CLI_OK)
         return rc;
     uint32_t date_arg = 0;
@@ -125,10 +128,16 @@ int verb_reflect(struct cli *c, int argc, char **argv)
         return rc;
     uint8_t hash[WW_EVENT_HASH_LEN];
     if ((rc = ww_reflection_put(c->store, gid, &r, hash)) != 0)
-        return lib_error(rc, M_E_REFLECT, NULL);
+        return lib_error(rc, _("cannot save the reflection"), NULL);
+    if (c->json)
+        return json_result("reflect",
+                           json_pack("{s:o, s:o, s:o, s:o, s:b}", "group", j_hex(gid, WW_ID_LEN),
+                                     "id", j_hex(hash, WW_EVENT_HASH_LEN), "date", j_date(r.date),
+                                     "share", j_enum(WORD_SHARE, r.share), "draft", r.draft));
     char d[11];
     ww_date_format(r.date, d);
-    say2(r.draft ? M_OK_REFLECTED_DRAFT : M_OK_REFLECTED, d, share_name(r.share));
+    say2(r.draft ? _("draft for {1} saved ({2})") : _("reflection for {1} saved ({2})"), d,
+         share_name(r.share));
     struct hexbuf h; /* the event id, for reactions */
     printf("%s\n", hex_of(hash, WW_EVENT_HASH_LEN, &h));
     return CLI_OK;
@@ -137,20 +146,52 @@ int verb_reflect(struct cli *c, int argc, char **argv)
 struct reflection_list {
     const struct roster *roster;
     size_t n;
+    json_t *json;
 };
 
-static void print_field(enum msg_id label, const char *text)
+static void print_field(const char *label, const char *text)
 {
     if (!text || !*text)
         return;
     char prefix[64];
-    snprintf(prefix, sizeof prefix, "  %s: ", msg(label));
+    snprintf(prefix, sizeof prefix, "  %s: ", label);
     print_text(prefix, text, 4);
+}
+
+/* A reflection as a --json item: what this device may read, nothing else. */
+static json_t *json_reflection(const struct roster *roster, const struct ww_reflection *r)
+{
+    json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:b}", "id", j_hex(r->hash, WW_EVENT_HASH_LEN),
+                          "date", j_date(r->date), "member", j_hex(r->member, WW_ID_LEN), "alias",
+                          j_text(roster_alias(roster, r->member)), "readable", r->readable);
+    if (!o || !r->readable)
+        return o;
+    json_t *climate = json_object();
+    for (size_t i = 0; climate && i < r->n_answers && i < MAX_ANSWERS; i++) {
+        const struct ww_climate_item *it = ww_climate_item_get(r->answer_item[i]);
+        if (it)
+            json_object_set_new(climate, it->code,
+                                r->answer_value[i] ? json_integer(r->answer_value[i])
+                                                   : json_null());
+    }
+    json_object_update_new(
+        o, json_pack("{s:o, s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "status",
+                     j_enum(WORD_STATUS, r->status), "share", j_enum(WORD_SHARE, r->share), "draft",
+                     r->draft, "challenge", j_text(r->code), "obstacles", j_obstacles(r->obstacles),
+                     "obstacle_note", j_text(r->obstacle_note), "situatie", j_text(r->situatie),
+                     "taak", j_text(r->taak), "actie", j_text(r->actie), "resultaat",
+                     j_text(r->resultaat), "reflectie", j_text(r->reflectie), "climate", climate));
+    return o;
 }
 
 static void print_reflection(void *ud, const struct ww_reflection *r)
 {
     struct reflection_list *l = ud;
+    if (l->json) {
+        json_array_append_new(l->json, json_reflection(l->roster, r));
+        l->n++;
+        return;
+    }
     struct hexbuf m, h;
     char date[11];
     ww_date_format(r->date, date);
@@ -159,15 +200,15 @@ static void print_reflection(void *ud, const struct ww_reflection *r)
     printf("%s  %s  %s  %s  %s  %s%s%s%s\n", date, hex_of(r->member, WW_ID_LEN, &m),
            roster_alias(l->roster, r->member), status, share,
            hex_of(r->hash, WW_EVENT_HASH_LEN, &h), r->draft ? "  (" : "",
-           r->draft ? msg(M_L_DRAFT) : "", r->draft ? ")" : "");
+           r->draft ? _("draft") : "", r->draft ? ")" : "");
     l->n++;
     if (!r->readable) {
-        printf("  %s\n", msg(M_L_PRIVATE));
+        printf("  %s\n", _("(private)"));
         return;
     }
-    print_field(M_L_CHALLENGE_CODE, r->code);
+    print_field(_("challenge"), r->code);
     if (r->obstacles) {
-        printf("  %s:", msg(M_L_OBSTACLES));
+        printf("  %s:", _("obstacles"));
         const char *sep = " ";
         for (unsigned bit = 0; bit < 6; bit++) {
             if (r->obstacles & (1u << bit)) {
@@ -177,20 +218,20 @@ static void print_reflection(void *ud, const struct ww_reflection *r)
         }
         putchar('\n');
     }
-    print_field(M_L_NOTE, r->obstacle_note);
-    print_field(M_L_STARR_S, r->situatie);
-    print_field(M_L_STARR_T, r->taak);
-    print_field(M_L_STARR_A, r->actie);
-    print_field(M_L_STARR_R, r->resultaat);
-    print_field(M_L_STARR_R2, r->reflectie);
+    print_field(_("note"), r->obstacle_note);
+    print_field(_("situation"), r->situatie);
+    print_field(_("task"), r->taak);
+    print_field(_("action"), r->actie);
+    print_field(_("result"), r->resultaat);
+    print_field(_("reflection"), r->reflectie);
     if (r->n_answers) {
-        printf("  %s:", msg(M_L_CLIMATE_ANSWERS));
+        printf("  %s:", _("climate"));
         for (size_t i = 0; i < r->n_answers && i < MAX_ANSWERS; i++) {
             const struct ww_climate_item *it = ww_climate_item_get(r->answer_item[i]);
             if (!it)
                 continue;
             if (r->answer_value[i] == 0)
-                printf(" %s=%s", it->code, msg(M_NA));
+                printf(" %s=%s", it->code, _("na"));
             else
                 printf(" %s=%u", it->code, (unsigned)r->answer_value[i]);
         }
@@ -208,17 +249,24 @@ int verb_reflections(struct cli *c, int argc, char **argv)
     if (rc == CLI_OK)
         rc = cli_group(c, a.pos[0], gid);
     struct roster roster;
+    struct reflection_list l = {&roster, 0, NULL};
+    json_t *doc = NULL;
     if (rc == CLI_OK)
-        rc = roster_load(c, gid, &roster);
+        rc = json_list(c, "reflections", gid, "reflections", &doc, &l.json);
+    if (rc == CLI_OK && (rc = roster_load(c, gid, &roster)) != CLI_OK)
+        json_decref(doc);
     if (rc != CLI_OK)
         return rc;
-    struct reflection_list l = {&roster, 0};
     rc = ww_reflections_list(c->store, gid, a.n_pos == 2 ? member : NULL, print_reflection, &l);
     roster_free(&roster);
-    if (rc != 0)
-        return lib_error(rc, M_E_REFLECTIONS, NULL);
+    if (rc != 0) {
+        json_decref(doc);
+        return lib_error(rc, _("cannot list the reflections"), NULL);
+    }
+    if (doc)
+        return json_print(doc);
     if (l.n == 0)
-        say(M_NONE_REFLECTIONS);
+        say(_("(no reflections)"));
     return CLI_OK;
 }
 
@@ -230,15 +278,19 @@ int verb_react(struct cli *c, int argc, char **argv)
     if (rc == CLI_OK)
         rc = parse_event(a.pos[1], target);
     if (rc == CLI_OK && !*a.pos[2])
-        rc = usage_error(M_E_EMPTY_TEXT, msg(M_L_TEXT), NULL);
+        rc = input_error(_("{1} must not be empty"), _("the text"), NULL);
     if (rc == CLI_OK)
         rc = cli_group(c, a.pos[0], gid);
     if (rc != CLI_OK)
         return rc;
     uint8_t hash[WW_EVENT_HASH_LEN];
     if ((rc = ww_reaction_put(c->store, gid, target, a.pos[2], hash)) != 0)
-        return lib_error(rc, M_E_REACT, NULL);
-    say(M_OK_REACTED);
+        return lib_error(rc, _("cannot react"), NULL);
+    if (c->json)
+        return json_result("react", json_pack("{s:o, s:o, s:o}", "group", j_hex(gid, WW_ID_LEN),
+                                              "id", j_hex(hash, WW_EVENT_HASH_LEN), "target",
+                                              j_hex(target, WW_EVENT_HASH_LEN)));
+    say(_("reaction posted"));
     struct hexbuf h; /* the reaction's id, to withdraw it */
     printf("%s\n", hex_of(hash, WW_EVENT_HASH_LEN, &h));
     return CLI_OK;
@@ -256,22 +308,32 @@ int verb_unreact(struct cli *c, int argc, char **argv)
     if (rc != CLI_OK)
         return rc;
     if ((rc = ww_reaction_del(c->store, gid, reaction, NULL)) != 0)
-        return lib_error(rc, M_E_UNREACT, NULL);
-    say(M_OK_UNREACTED);
+        return lib_error(rc, _("cannot withdraw the reaction"), NULL);
+    say(_("reaction withdrawn"));
     return CLI_OK;
 }
 
 struct reaction_list {
     const struct roster *roster;
     size_t n;
+    json_t *json;
 };
 
 static void print_reaction(void *ud, const struct ww_reaction *r)
 {
     struct reaction_list *l = ud;
     struct hexbuf h, m, t;
+    if (l->json) {
+        json_array_append_new(
+            l->json, json_pack("{s:o, s:o, s:o, s:o, s:o}", "id", j_hex(r->hash, WW_EVENT_HASH_LEN),
+                               "member", j_hex(r->member, WW_ID_LEN), "alias",
+                               j_text(roster_alias(l->roster, r->member)), "target",
+                               j_hex(r->target, WW_EVENT_HASH_LEN), "text", j_text(r->text)));
+        l->n++;
+        return;
+    }
     printf("%s  %s  %s  %s %s\n", hex_of(r->hash, WW_EVENT_HASH_LEN, &h),
-           hex_of(r->member, WW_ID_LEN, &m), roster_alias(l->roster, r->member), msg(M_L_ON),
+           hex_of(r->member, WW_ID_LEN, &m), roster_alias(l->roster, r->member), _("on"),
            hex_of(r->target, WW_EVENT_HASH_LEN, &t));
     print_text("  ", r->text, 2);
     l->n++;
@@ -287,16 +349,23 @@ int verb_reactions(struct cli *c, int argc, char **argv)
     if (rc == CLI_OK)
         rc = cli_group(c, a.pos[0], gid);
     struct roster roster;
+    struct reaction_list l = {&roster, 0, NULL};
+    json_t *doc = NULL;
     if (rc == CLI_OK)
-        rc = roster_load(c, gid, &roster);
+        rc = json_list(c, "reactions", gid, "reactions", &doc, &l.json);
+    if (rc == CLI_OK && (rc = roster_load(c, gid, &roster)) != CLI_OK)
+        json_decref(doc);
     if (rc != CLI_OK)
         return rc;
-    struct reaction_list l = {&roster, 0};
     rc = ww_reactions_list(c->store, gid, a.n_pos == 2 ? target : NULL, print_reaction, &l);
     roster_free(&roster);
-    if (rc != 0)
-        return lib_error(rc, M_E_REACTIONS, NULL);
+    if (rc != 0) {
+        json_decref(doc);
+        return lib_error(rc, _("cannot list the reactions"), NULL);
+    }
+    if (doc)
+        return json_print(doc);
     if (l.n == 0)
-        say(M_NONE_REACTIONS);
+        say(_("(no reactions)"));
     return CLI_OK;
 }

@@ -24,7 +24,7 @@ int verb_export(struct cli *c, int argc, char **argv)
         return rc;
     char *json = NULL;
     if ((rc = ww_member_export(c->store, gid, member, &json)) != 0)
-        return lib_error(rc, M_E_EXPORT, NULL);
+        return lib_error(rc, _("cannot export"), NULL);
     fputs(json, stdout);
     ww_free_string(json);
     return CLI_OK;
@@ -37,8 +37,8 @@ int verb_erase(struct cli *c, int argc, char **argv)
     if (rc != CLI_OK)
         return rc;
     if ((rc = ww_member_erase(c->store, gid, member, NULL)) != 0)
-        return lib_error(rc, M_E_ERASE, NULL);
+        return lib_error(rc, _("cannot erase"), NULL);
     struct hexbuf h;
-    say1(M_OK_ERASED, hex_of(member, WW_ID_LEN, &h));
+    say1(_("member {1}'s texts are being erased on every device"), hex_of(member, WW_ID_LEN, &h));
     return CLI_OK;
 }

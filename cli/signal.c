@@ -22,14 +22,14 @@ static int signal_raise(struct cli *c, int argc, char **argv)
     const char *cat_arg = args_get(&a, "category"), *text = args_get(&a, "text"),
                *concerns_arg = args_get(&a, "concerns");
     if (!cat_arg)
-        return usage_error(M_E_MISSING_OPTION, "category", NULL);
+        return usage_error(_("option '--{1}' is missing; see 'wegwijs help'"), "category", NULL);
     if (!text)
-        return usage_error(M_E_MISSING_OPTION, "text", NULL);
+        return usage_error(_("option '--{1}' is missing; see 'wegwijs help'"), "text", NULL);
     int category = 0;
     if ((rc = parse_word(WORD_CATEGORY, cat_arg, "--category", &category)) != CLI_OK)
         return rc;
     if (!*text)
-        return usage_error(M_E_EMPTY_TEXT, msg(M_L_TEXT), NULL);
+        return input_error(_("{1} must not be empty"), _("the text"), NULL);
     if (concerns_arg && (rc = parse_member(concerns_arg, concerns)) != CLI_OK)
         return rc;
     if ((rc = cli_group(c, a.pos[0], gid)) != CLI_OK)
@@ -37,7 +37,10 @@ static int signal_raise(struct cli *c, int argc, char **argv)
     uint8_t hash[WW_EVENT_HASH_LEN];
     rc = ww_signal_raise(c->store, gid, category, text, concerns_arg ? concerns : NULL, hash);
     if (rc != 0)
-        return lib_error(rc, M_E_SIGNAL_RAISE, NULL);
+        return lib_error(rc, _("cannot raise the signal"), NULL);
+    if (c->json)
+        return json_result("signal raise", json_pack("{s:o, s:o}", "group", j_hex(gid, WW_ID_LEN),
+                                                     "id", j_hex(hash, WW_EVENT_HASH_LEN)));
     struct hexbuf h;
     printf("%s\n", hex_of(hash, WW_EVENT_HASH_LEN, &h));
     return CLI_OK;
@@ -53,7 +56,7 @@ static int signal_resolve(struct cli *c, int argc, char **argv)
         return rc;
     const char *state_arg = args_get(&a, "state");
     if (!state_arg)
-        return usage_error(M_E_MISSING_OPTION, "state", NULL);
+        return usage_error(_("option '--{1}' is missing; see 'wegwijs help'"), "state", NULL);
     int state = 0;
     if ((rc = parse_word(WORD_SIGNAL_STATE, state_arg, "--state", &state)) != CLI_OK)
         return rc;
@@ -62,42 +65,58 @@ static int signal_resolve(struct cli *c, int argc, char **argv)
     if ((rc = cli_group(c, a.pos[0], gid)) != CLI_OK)
         return rc;
     if ((rc = ww_signal_resolve(c->store, gid, signal, state, args_get(&a, "note"), NULL)) != 0)
-        return lib_error(rc, M_E_SIGNAL_RESOLVE, NULL);
-    say1(M_OK_SIGNAL_RESOLVED, signal_state_name(state));
+        return lib_error(rc, _("cannot resolve the signal"), NULL);
+    say1(_("signal set to '{1}'"), signal_state_name(state));
     return CLI_OK;
 }
 
 int verb_signal(struct cli *c, int argc, char **argv)
 {
     if (argc < 2)
-        return usage_error(M_E_MISSING_SUB, "signal", "raise, resolve");
+        return usage_error(_("'{1}' needs a subcommand: {2}; see 'wegwijs help'"), "signal",
+                           "raise, resolve");
     if (!strcmp(argv[1], "raise"))
         return signal_raise(c, argc - 1, argv + 1);
     if (!strcmp(argv[1], "resolve"))
         return signal_resolve(c, argc - 1, argv + 1);
     char q[48];
-    return usage_error(M_E_UNKNOWN_SUB, "signal", quoted(argv[1], q));
+    return usage_error(_("unknown command '{1} {2}'; see 'wegwijs help'"), "signal",
+                       quoted(argv[1], q));
 }
 
 struct signal_list {
     const struct roster *roster;
     size_t n;
+    json_t *json;
 };
 
 static void print_signal(void *ud, const struct ww_signal *sg)
 {
     struct signal_list *l = ud;
     struct hexbuf h, m;
+    if (l->json) {
+        json_array_append_new(
+            l->json,
+            json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
+                      j_hex(sg->hash, WW_EVENT_HASH_LEN), "member", j_hex(sg->member, WW_ID_LEN),
+                      "alias", j_text(roster_alias(l->roster, sg->member)), "category",
+                      j_enum(WORD_CATEGORY, sg->category), "state",
+                      j_enum(WORD_SIGNAL_STATE, sg->state), "text", j_text(sg->text), "concerns",
+                      sg->has_concerns ? j_hex(sg->concerns, WW_ID_LEN) : json_null(), "note",
+                      j_text(sg->note)));
+        l->n++;
+        return;
+    }
     printf("%s  %s  %s  %s  %s\n", hex_of(sg->hash, WW_EVENT_HASH_LEN, &h),
            category_name(sg->category), signal_state_name(sg->state),
            hex_of(sg->member, WW_ID_LEN, &m), roster_alias(l->roster, sg->member));
     print_text("  ", sg->text, 2);
     if (sg->has_concerns)
-        printf("  %s: %s %s\n", msg(M_L_CONCERNS), hex_of(sg->concerns, WW_ID_LEN, &m),
+        printf("  %s: %s %s\n", _("concerns"), hex_of(sg->concerns, WW_ID_LEN, &m),
                roster_alias(l->roster, sg->concerns));
     if (sg->note && *sg->note) {
         char prefix[64];
-        snprintf(prefix, sizeof prefix, "  %s: ", msg(M_L_NOTE));
+        snprintf(prefix, sizeof prefix, "  %s: ", _("note"));
         print_text(prefix, sg->note, 4);
     }
     l->n++;
@@ -111,17 +130,24 @@ int verb_signals(struct cli *c, int argc, char **argv)
     if (rc == CLI_OK)
         rc = cli_group(c, a.pos[0], gid);
     struct roster roster;
+    struct signal_list l = {&roster, 0, NULL};
+    json_t *doc = NULL;
     if (rc == CLI_OK)
-        rc = roster_load(c, gid, &roster);
+        rc = json_list(c, "signals", gid, "signals", &doc, &l.json);
+    if (rc == CLI_OK && (rc = roster_load(c, gid, &roster)) != CLI_OK)
+        json_decref(doc);
     if (rc != CLI_OK)
         return rc;
-    struct signal_list l = {&roster, 0};
     rc = ww_signals_list(c->store, gid, print_signal, &l);
     roster_free(&roster);
-    if (rc != 0)
-        return lib_error(rc, M_E_SIGNALS, NULL);
+    if (rc != 0) {
+        json_decref(doc);
+        return lib_error(rc, _("cannot list the signals"), NULL);
+    }
+    if (doc)
+        return json_print(doc);
     if (l.n == 0)
-        say(M_NONE_SIGNALS);
+        say(_("(no signals)"));
     return CLI_OK;
 }
 
@@ -136,7 +162,7 @@ int verb_signoff(struct cli *c, int argc, char **argv)
         return rc;
     const char *level_arg = args_get(&a, "level"), *date_arg = args_get(&a, "date");
     if (!level_arg)
-        return usage_error(M_E_MISSING_OPTION, "level", NULL);
+        return usage_error(_("option '--{1}' is missing; see 'wegwijs help'"), "level", NULL);
     int level = 0;
     if ((rc = parse_word(WORD_LEVEL, level_arg, "--level", &level)) != CLI_OK)
         return rc;
@@ -146,29 +172,41 @@ int verb_signoff(struct cli *c, int argc, char **argv)
     if ((rc = parse_member(a.pos[1], member)) != CLI_OK)
         return rc;
     if (!*a.pos[2])
-        return usage_error(M_E_EMPTY_TEXT, msg(M_L_CODE), NULL);
+        return input_error(_("{1} must not be empty"), _("the code"), NULL);
     if ((rc = cli_group(c, a.pos[0], gid)) != CLI_OK)
         return rc;
     if (!date_arg && (rc = cli_date_or_today(c, gid, NULL, &date)) != CLI_OK)
         return rc;
     rc = ww_signoff_put(c->store, gid, member, a.pos[2], date, level, args_get(&a, "note"), NULL);
     if (rc != 0)
-        return lib_error(rc, M_E_SIGNOFF, NULL);
+        return lib_error(rc, _("cannot sign off"), NULL);
     char q[48], d[11];
     ww_date_format(date, d);
-    say3(M_OK_SIGNED_OFF, quoted(a.pos[2], q), d, level_name(level));
+    say3(_("{1} signed off for {2}: {3}"), quoted(a.pos[2], q), d, level_name(level));
     return CLI_OK;
 }
 
 struct signoff_list {
     const struct roster *roster;
     size_t n;
+    json_t *json;
 };
 
 static void print_signoff(void *ud, const struct ww_signoff *so)
 {
     struct signoff_list *l = ud;
     struct hexbuf h, m;
+    if (l->json) {
+        json_array_append_new(l->json,
+                              json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
+                                        j_hex(so->hash, WW_EVENT_HASH_LEN), "date",
+                                        j_date(so->date), "member", j_hex(so->member, WW_ID_LEN),
+                                        "alias", j_text(roster_alias(l->roster, so->member)),
+                                        "code", j_text(so->code), "level",
+                                        j_enum(WORD_LEVEL, so->level), "note", j_text(so->note)));
+        l->n++;
+        return;
+    }
     char date[11];
     ww_date_format(so->date, date);
     printf("%s  %s  %s  %s  %s  %s\n", date, hex_of(so->member, WW_ID_LEN, &m),
@@ -176,7 +214,7 @@ static void print_signoff(void *ud, const struct ww_signoff *so)
            hex_of(so->hash, WW_EVENT_HASH_LEN, &h));
     if (so->note && *so->note) {
         char prefix[64];
-        snprintf(prefix, sizeof prefix, "  %s: ", msg(M_L_NOTE));
+        snprintf(prefix, sizeof prefix, "  %s: ", _("note"));
         print_text(prefix, so->note, 4);
     }
     l->n++;
@@ -190,16 +228,23 @@ int verb_signoffs(struct cli *c, int argc, char **argv)
     if (rc == CLI_OK)
         rc = cli_group(c, a.pos[0], gid);
     struct roster roster;
+    struct signoff_list l = {&roster, 0, NULL};
+    json_t *doc = NULL;
     if (rc == CLI_OK)
-        rc = roster_load(c, gid, &roster);
+        rc = json_list(c, "signoffs", gid, "signoffs", &doc, &l.json);
+    if (rc == CLI_OK && (rc = roster_load(c, gid, &roster)) != CLI_OK)
+        json_decref(doc);
     if (rc != CLI_OK)
         return rc;
-    struct signoff_list l = {&roster, 0};
     rc = ww_signoffs_list(c->store, gid, print_signoff, &l);
     roster_free(&roster);
-    if (rc != 0)
-        return lib_error(rc, M_E_SIGNOFFS, NULL);
+    if (rc != 0) {
+        json_decref(doc);
+        return lib_error(rc, _("cannot list the sign-offs"), NULL);
+    }
+    if (doc)
+        return json_print(doc);
     if (l.n == 0)
-        say(M_NONE_SIGNOFFS);
+        say(_("(no sign-offs)"));
     return CLI_OK;
 }

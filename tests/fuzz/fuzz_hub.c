@@ -11,7 +11,8 @@
  * may cut it. The device is the group's owner (a coach), so its valid events apply.
  *
  * Properties: no crash, no leak beyond what the store keeps, the hub's store still answers
- * after every input, and once the session failed the hub takes nothing more. The stores persist across inputs, as a hub's does across connections.
+ * after every input, and once the session failed the hub takes nothing more. The stores persist
+ * across inputs, as a hub's does across connections.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -13,10 +13,22 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* The documented exit status (wegwijs(1), EXIT STATUS). */
+enum {
+    EXIT_USAGE = 2,
+    EXIT_INPUT = 3,
+    EXIT_DENIED = 4,
+    EXIT_NOTFOUND = 5,
+    EXIT_CONFLICT = 6,
+    EXIT_NET = 7,
+};
 
 #define MAX_ARGS 64
 #define OUT_MAX  (256 * 1024)
@@ -32,7 +44,8 @@ struct run {
 static char out_buf[OUT_MAX + 1], err_buf[ERR_MAX + 1];
 
 /* Runs the command with argv (NULL-terminated, without the program name). env_kv, when not
- * NULL, is one "NAME=value" put into the child's environment. */
+ * NULL, is lines "NAME=value" (set) or "NAME" (unset) for the child's environment, after
+ * proc_child_env. */
 static void run_argv(struct run *r, const char *env_kv, const char *const *argv)
 {
     char out_path[512], err_path[512];
@@ -56,18 +69,29 @@ static void run_argv(struct run *r, const char *env_kv, const char *const *argv)
         int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
             _exit(126);
-        unsetenv("WEGWIJS_LANG");
-        unsetenv("WEGWIJS_DATA");
-        if (env_kv) {
-            char name[64];
-            const char *eq = strchr(env_kv, '=');
-            size_t n_name = eq ? (size_t)(eq - env_kv) : 0;
-            if (!eq || n_name >= sizeof name)
+        proc_child_env();
+        for (const char *kv = env_kv; kv && *kv;) {
+            char name[64], value[1024];
+            size_t len = strcspn(kv, "\n");
+            const char *eq = memchr(kv, '=', len);
+            size_t n_name = eq ? (size_t)(eq - kv) : 0;
+            if (!eq) { /* a bare NAME: unset */
+                n_name = len;
+                eq = kv + len;
+            }
+            if (n_name >= sizeof name || (eq < kv + len && len - n_name - 1 >= sizeof value))
                 _exit(126);
-            memcpy(name, env_kv, n_name);
+            memcpy(name, kv, n_name);
             name[n_name] = '\0';
-            if (setenv(name, eq + 1, 1) != 0)
-                _exit(126);
+            if (eq == kv + len) {
+                unsetenv(name);
+            } else {
+                memcpy(value, eq + 1, len - n_name - 1);
+                value[len - n_name - 1] = '\0';
+                if (setenv(name, value, 1) != 0)
+                    _exit(126);
+            }
+            kv += len + (kv[len] == '\n');
         }
         execv(args[0], (char *const *)args);
         _exit(127);
@@ -220,7 +244,7 @@ TEST(cli_init_and_id)
     char dir[512], key[80], again[80];
     proc_tmp_path(dir, sizeof dir, "device/nested");
     run(&r, "--data", dir, "id", NULL);
-    expect_error(&r, 1, "wegwijs init", __LINE__);
+    expect_error(&r, EXIT_NOTFOUND, "wegwijs init", __LINE__);
 
     run(&r, "--data", dir, "init", NULL);
     EXPECT_EXIT(r, 0);
@@ -235,9 +259,9 @@ TEST(cli_init_and_id)
     EXPECT_EXIT(r, 0);
     first_line(r.out, again, sizeof again);
     ASSERT_STR_EQ(again, key);
-    /* WEGWIJS_DATA names the folder when --data does not. */
+    /* WEGWIJS_HOME names the folder when --data does not. */
     char env[600];
-    snprintf(env, sizeof env, "WEGWIJS_DATA=%s", dir);
+    snprintf(env, sizeof env, "WEGWIJS_HOME=%s", dir);
     run_env(&r, env, "id", NULL);
     EXPECT_EXIT(r, 0);
     first_line(r.out, again, sizeof again);
@@ -324,7 +348,7 @@ TEST(cli_two_devices_through_bundles)
             memcpy(reaction, q, 64);
     ASSERT_EQ(strlen(reaction), 64);
     run(&r, "--data", p.student, "unreact", p.group, reaction, NULL);
-    EXPECT_EXIT(r, 1); /* not the student's own */
+    EXPECT_EXIT(r, EXIT_NOTFOUND); /* not among the student's own */
     run(&r, "--data", p.coach, "unreact", p.group, reaction, NULL);
     EXPECT_EXIT(r, 0);
     run(&r, "--data", p.coach, "reactions", p.group, hash, NULL);
@@ -386,7 +410,7 @@ TEST(cli_private_reflection_and_signal)
     /* Roles are the library's to enforce; the command reports the refusal. */
     run(&r, "--data", p.coach, "signal", "raise", p.group, "--category", "overig", "--text", "x",
         NULL);
-    expect_error(&r, 1, "deze rol mag dat niet", __LINE__);
+    expect_error(&r, EXIT_DENIED, "deze rol mag dat niet", __LINE__);
 }
 
 TEST(cli_fifth_student_refused)
@@ -413,7 +437,7 @@ TEST(cli_fifth_student_refused)
             EXPECT_EXIT(r, 0);
             continue;
         }
-        expect_error(&r, 1, "de groep heeft al vier studenten", __LINE__);
+        expect_error(&r, EXIT_CONFLICT, "de groep heeft al vier studenten", __LINE__);
         ASSERT_EQ(r.out[0], '\0');
     }
     run(&r, "--data", coach, "members", group, NULL);
@@ -434,84 +458,84 @@ TEST(cli_bad_arguments)
     memset(long_arg, 'f', sizeof long_arg - 1);
 
     run(&r, "--data", p.coach, "members", "xyz", NULL);
-    expect_error(&r, 2, "ongeldige groep-id 'xyz'", __LINE__);
+    expect_error(&r, EXIT_INPUT, "ongeldige groep-id 'xyz'", __LINE__);
     run(&r, "--data", p.coach, "members", "0123456789abcdef0123456789abcdeg", NULL);
-    expect_error(&r, 2, "ongeldige groep-id", __LINE__);
+    expect_error(&r, EXIT_INPUT, "ongeldige groep-id", __LINE__);
     run(&r, "--data", p.coach, "members", long_arg, NULL);
-    expect_error(&r, 2, "...' (verwacht 32", __LINE__);
+    expect_error(&r, EXIT_INPUT, "...' (verwacht 32", __LINE__);
     run(&r, "--data", p.coach, "members", "00000000000000000000000000000000", NULL);
-    expect_error(&r, 1, "onbekende groep", __LINE__);
+    expect_error(&r, EXIT_NOTFOUND, "onbekende groep", __LINE__);
     run(&r, "--data", p.coach, "day", g, "2026-02-30", NULL);
-    expect_error(&r, 2, "ongeldige datum '2026-02-30'", __LINE__);
+    expect_error(&r, EXIT_INPUT, "ongeldige datum '2026-02-30'", __LINE__);
     run(&r, "--data", p.coach, "day", g, "2026-2-3", NULL);
-    expect_error(&r, 2, "ongeldige datum", __LINE__);
+    expect_error(&r, EXIT_INPUT, "ongeldige datum", __LINE__);
     run(&r, "--data", p.coach, "frobnicate", NULL);
-    expect_error(&r, 2, "onbekende opdracht 'frobnicate'", __LINE__);
+    expect_error(&r, EXIT_USAGE, "onbekende opdracht 'frobnicate'", __LINE__);
     run(&r, "--data", p.coach, "group", "destroy", NULL);
-    expect_error(&r, 2, "onbekende opdracht 'group destroy'", __LINE__);
+    expect_error(&r, EXIT_USAGE, "onbekende opdracht 'group destroy'", __LINE__);
     run(&r, "--data", p.coach, "member", "add", g, "--role", "student", "--alias", "X", "--year",
         "9", "--device", p.coach_key, NULL);
-    expect_error(&r, 2, "ongeldige waarde '9' voor --year", __LINE__);
+    expect_error(&r, EXIT_INPUT, "ongeldige waarde '9' voor --year", __LINE__);
     run(&r, "--data", p.coach, "member", "add", g, "--role", "student", "--alias", "X", "--year",
         "99999999999999999999999", "--device", p.coach_key, NULL);
-    expect_error(&r, 2, "--year", __LINE__);
+    expect_error(&r, EXIT_INPUT, "--year", __LINE__);
     run(&r, "--data", p.coach, "member", "add", g, "--role", "student", "--alias", "X", "--year",
         " 2", "--device", p.coach_key, NULL);
-    expect_error(&r, 2, "--year", __LINE__);
+    expect_error(&r, EXIT_INPUT, "--year", __LINE__);
     run(&r, "--data", p.coach, "member", "add", g, "--role", "decaan", "--alias", "X", "--device",
         p.coach_key, NULL);
-    expect_error(&r, 2, "kies uit: student, ouderejaars, coach", __LINE__);
+    expect_error(&r, EXIT_INPUT, "kies uit: student, ouderejaars, coach", __LINE__);
     run(&r, "--data", p.coach, "member", "add", g, "--role", "student", "--alias", "X", "--device",
         "abcd", NULL);
-    expect_error(&r, 2, "ongeldige apparaatsleutel 'abcd'", __LINE__);
+    expect_error(&r, EXIT_INPUT, "ongeldige apparaatsleutel 'abcd'", __LINE__);
     run(&r, "--data", p.coach, "member", "add", g, "--role", "student", "--alias", NULL);
-    expect_error(&r, 2, "'--alias' heeft een waarde nodig", __LINE__);
+    expect_error(&r, EXIT_USAGE, "'--alias' heeft een waarde nodig", __LINE__);
     run(&r, "--data", p.coach, "members", g, "--verbose", NULL);
-    expect_error(&r, 2, "onbekende optie '--verbose'", __LINE__);
+    expect_error(&r, EXIT_USAGE, "onbekende optie '--verbose'", __LINE__);
     run(&r, "--data", p.coach, "react", g, "beef", "tekst", NULL);
-    expect_error(&r, 2, "ongeldige gebeurtenis-id 'beef'", __LINE__);
+    expect_error(&r, EXIT_INPUT, "ongeldige gebeurtenis-id 'beef'", __LINE__);
     run(&r, "--lang", "fr", "--data", p.coach, "groups", NULL);
-    expect_error(&r, 2, "onbekende taal 'fr'", __LINE__);
+    expect_error(&r, EXIT_INPUT, "onbekende taal 'fr'", __LINE__);
     run(&r, "--data", "", "groups", NULL);
-    expect_error(&r, 2, NULL, __LINE__);
+    expect_error(&r, EXIT_INPUT, NULL, __LINE__);
     run(&r, "--data", NULL);
-    expect_error(&r, 2, NULL, __LINE__);
+    expect_error(&r, EXIT_USAGE, NULL, __LINE__);
 
     /* Text limits and UTF-8 are the library's; 400 bytes of situatie fit, 419 do not. */
     run(&r, "--data", p.student, "reflect", g, "--status", "gedaan", "--situatie", big, NULL);
-    expect_error(&r, 2, "invoer is te groot", __LINE__);
+    expect_error(&r, EXIT_INPUT, "invoer is te groot", __LINE__);
     run(&r, "--data", p.student, "reflect", g, "--status", "gedaan", "--situatie", "\xff\xfe",
         NULL);
-    expect_error(&r, 2, "UTF-8", __LINE__);
+    expect_error(&r, EXIT_INPUT, "UTF-8", __LINE__);
     run(&r, "--data", p.student, "reflect", g, "--status", "gedaan", "--situatie", exact, NULL);
     EXPECT_EXIT(r, 0);
     run(&r, "--data", p.student, "reflect", g, "--status", "klaar", NULL);
-    expect_error(&r, 2, "kies uit: gedaan, deels, niet", __LINE__);
+    expect_error(&r, EXIT_INPUT, "kies uit: gedaan, deels, niet", __LINE__);
     run(&r, "--data", p.student, "reflect", g, "--status", "gedaan", "--obstacle", "durfde-niet",
         NULL);
-    expect_error(&r, 2, "obstakels", __LINE__);
+    expect_error(&r, EXIT_INPUT, "obstakels", __LINE__);
     run(&r, "--data", p.student, "reflect", g, "--status", "deels", "--answer", "K1=6", NULL);
-    expect_error(&r, 2, "ongeldig antwoord 'K1=6'", __LINE__);
+    expect_error(&r, EXIT_INPUT, "ongeldig antwoord 'K1=6'", __LINE__);
     run(&r, "--data", p.student, "reflect", g, "--status", "deels", "--answer", "K1=2", "--answer",
         "K1=3", NULL);
-    expect_error(&r, 2, "vraag K1", __LINE__);
+    expect_error(&r, EXIT_INPUT, "vraag K1", __LINE__);
     run(&r, "--data", p.student, "reflect", g, "--status", "deels", "--answer", "X", "--answer",
         "=", "--answer", "K1=", NULL);
-    expect_error(&r, 2, "ongeldig antwoord 'X'", __LINE__);
+    expect_error(&r, EXIT_INPUT, "ongeldig antwoord 'X'", __LINE__);
     run(&r, "--data", p.student, "reflect", g, "--status", "deels", "--answer", "K1=1", "--answer",
         "K2=1", "--answer", "R1=1", "--answer", "R2=1", "--answer", "R3=1", "--answer", "R4=1",
         "--answer", "R5=1", "--answer", "R6=1", "--answer", "R7=nvt", NULL);
-    expect_error(&r, 2, "hoogstens 8", __LINE__);
+    expect_error(&r, EXIT_INPUT, "hoogstens 8", __LINE__);
     run(&r, "--data", p.student, "dayoff", g, "9999-99-99", NULL);
-    expect_error(&r, 2, "ongeldige datum", __LINE__);
+    expect_error(&r, EXIT_INPUT, "ongeldige datum", __LINE__);
     run(&r, "--data", p.coach, "challenge", "define", g, "--code", "C1", "--title", "T",
         "--description", "D", "--canmeds", "8", "--weeks", "1-2", NULL);
-    expect_error(&r, 2, "--canmeds", __LINE__);
+    expect_error(&r, EXIT_INPUT, "--canmeds", __LINE__);
     run(&r, "--data", p.coach, "challenge", "define", g, "--code", "C1", "--title", "T",
         "--description", "D", "--canmeds", "zorgverlener", "--weeks", "5-2", NULL);
-    expect_error(&r, 2, "ongeldige weken '5-2'", __LINE__);
+    expect_error(&r, EXIT_INPUT, "ongeldige weken '5-2'", __LINE__);
     run(&r, "--data", p.coach, "challenge", "schedule", g, "2026-11-23", "GEENCODE", NULL);
-    expect_error(&r, 1, "niet gevonden", __LINE__);
+    expect_error(&r, EXIT_NOTFOUND, "niet gevonden", __LINE__);
 
     /* Nothing above changed the device: the student's exact-length reflection is the only
      * reflection. */
@@ -604,16 +628,16 @@ TEST(cli_hostile_bundles)
     bad[0] = 'X';
     write_bytes(path, bad, n);
     run(&r, "--data", fresh, "bundle", "import", path, NULL);
-    expect_error(&r, 1, "geen Wegwijs-bundel", __LINE__);
+    expect_error(&r, EXIT_INPUT, "geen Wegwijs-bundel", __LINE__);
 
     write_bytes(path, good, 5);
     run(&r, "--data", fresh, "bundle", "import", path, NULL);
-    expect_error(&r, 1, "geen Wegwijs-bundel", __LINE__);
+    expect_error(&r, EXIT_INPUT, "geen Wegwijs-bundel", __LINE__);
 
     /* Whole records first, then one cut short: nothing at all may be applied. */
     write_bytes(path, good, n - 1);
     run(&r, "--data", fresh, "bundle", "import", path, NULL);
-    expect_error(&r, 1, "afgebroken", __LINE__);
+    expect_error(&r, EXIT_INPUT, "afgebroken", __LINE__);
 
     /* A length beyond the end of the file. */
     memcpy(bad, good, n);
@@ -623,7 +647,7 @@ TEST(cli_hostile_bundles)
            7);
     write_bytes(path, bad, n + 7);
     run(&r, "--data", fresh, "bundle", "import", path, NULL);
-    expect_error(&r, 1, "afgebroken", __LINE__);
+    expect_error(&r, EXIT_INPUT, "afgebroken", __LINE__);
 
     /* 1 GiB claimed by the last record. */
     memcpy(bad + n,
@@ -632,22 +656,22 @@ TEST(cli_hostile_bundles)
            12);
     write_bytes(path, bad, n + 12);
     run(&r, "--data", fresh, "bundle", "import", path, NULL);
-    expect_error(&r, 1, "ongeldige lengte (1073741824 bytes)", __LINE__);
+    expect_error(&r, EXIT_INPUT, "ongeldige lengte (1073741824 bytes)", __LINE__);
 
     /* A zero length, and a trailing half length field. */
     memcpy(bad + n, "\x00\x00\x00\x00", 4);
     write_bytes(path, bad, n + 4);
     run(&r, "--data", fresh, "bundle", "import", path, NULL);
-    expect_error(&r, 1, "ongeldige lengte (0 bytes)", __LINE__);
+    expect_error(&r, EXIT_INPUT, "ongeldige lengte (0 bytes)", __LINE__);
     write_bytes(path, bad, n + 2);
     run(&r, "--data", fresh, "bundle", "import", path, NULL);
-    expect_error(&r, 1, "afgebroken", __LINE__);
+    expect_error(&r, EXIT_INPUT, "afgebroken", __LINE__);
 
     /* Not a file at all. */
     run(&r, "--data", fresh, "bundle", "import", ww_test_tmpdir(), NULL);
-    expect_error(&r, 1, "geen gewoon bestand", __LINE__);
+    expect_error(&r, EXIT_INPUT, "geen gewoon bestand", __LINE__);
     run(&r, "--data", fresh, "bundle", "import", "/nonexistent/x.wwb", NULL);
-    expect_error(&r, 1, "kan bundel", __LINE__);
+    expect_error(&r, EXIT_NOTFOUND, "kan bundel", __LINE__);
 
     /* None of that reached the store. */
     run(&r, "--data", fresh, "groups", NULL);
@@ -660,7 +684,7 @@ TEST(cli_hostile_bundles)
     bad[20] ^= 0x80;
     write_bytes(path, bad, n);
     run(&r, "--data", fresh, "bundle", "import", path, NULL);
-    expect_error(&r, 1, "geweigerd", __LINE__);
+    expect_error(&r, EXIT_INPUT, "geweigerd", __LINE__);
     EXPECT_LACKS(r.out, "geweigerd: 0\n");
 
     /* The untouched bundle still goes in whole. */
@@ -686,20 +710,20 @@ TEST(cli_english)
     EXPECT_HAS(r.out, "Usage: wegwijs");
     EXPECT_LACKS(r.out, "Gebruik");
     run(&r, "--lang", "en", "--data", dir, "frobnicate", NULL);
-    expect_error(&r, 2, "unknown command 'frobnicate'", __LINE__);
+    expect_error(&r, EXIT_USAGE, "unknown command 'frobnicate'", __LINE__);
     run_env(&r, "WEGWIJS_LANG=en", "--data", dir, "id", NULL);
-    expect_error(&r, 1, "no device in", __LINE__);
+    expect_error(&r, EXIT_NOTFOUND, "no device in", __LINE__);
     run(&r, "--data", dir, "--lang", "en", "day", "00", "2026-01-01", NULL);
-    expect_error(&r, 2, "invalid group id '00'", __LINE__);
+    expect_error(&r, EXIT_INPUT, "invalid group id '00'", __LINE__);
     /* --lang beats the environment. */
     run_env(&r, "WEGWIJS_LANG=en", "--lang", "nl", "--data", dir, "id", NULL);
-    expect_error(&r, 1, "geen apparaat in", __LINE__);
+    expect_error(&r, EXIT_NOTFOUND, "geen apparaat in", __LINE__);
 
     /* Library errors in English too. */
     run(&r, "--data", dir, "init", NULL);
     EXPECT_EXIT(r, 0);
     run(&r, "--lang", "en", "--data", dir, "group", "create", "", NULL);
-    expect_error(&r, 2, "cannot create the group: invalid argument", __LINE__);
+    expect_error(&r, EXIT_INPUT, "cannot create the group: invalid argument", __LINE__);
     run(&r, "--lang", "en", "--data", dir, "group", "create", "Ward 4", NULL);
     EXPECT_EXIT(r, 0);
     char group[40];
@@ -710,7 +734,8 @@ TEST(cli_english)
     EXPECT_HAS(r.out, "Scheduled by the coach: no");
     EXPECT_HAS(r.out, "  K1  Today I felt free to ask questions");
     run(&r, "--lang", "en", "--data", dir, "reflect", group, "--status", "done", NULL);
-    expect_error(&r, 1, "cannot save the reflection: this role may not do that", __LINE__);
+    expect_error(&r, EXIT_DENIED, "cannot save the reflection: this role may not do that",
+                 __LINE__);
 }
 
 TEST(cli_demo_twice)
@@ -747,4 +772,673 @@ TEST(cli_demo_twice)
     run(&r, "--data", coach, "groups", NULL);
     EXPECT_EXIT(r, 0);
     EXPECT_HAS(r.out, "Wegwijs demo  coach, eigenaar");
+}
+
+/* The documented exit status for representative bad input to every verb; none of it
+ * changes the device. */
+TEST(cli_exit_codes)
+{
+    struct pair p;
+    struct run r;
+    setup_pair(&p);
+    const char *g = p.group, *unknown = "0123456789abcdef0123456789abcdef";
+    const char *ev = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    static char big[8192];
+    memset(big, 'x', sizeof big - 1);
+    char before[3][4096];
+    const char *views[3] = {"reflections", "signals", "reactions"};
+    for (int k = 0; k < 3; k++) {
+        run(&r, "--data", p.student, views[k], g, NULL);
+        EXPECT_EXIT(r, 0);
+        snprintf(before[k], sizeof before[k], "%s", r.out);
+    }
+
+    /* Missing arguments: a usage error for every verb that takes one. */
+    static const char *const need_args[][4] = {
+        {"members"},
+        {"today"},
+        {"day", "G"},
+        {"dayoff"},
+        {"reflect"},
+        {"reflections"},
+        {"react", "G"},
+        {"reactions"},
+        {"unreact", "G"},
+        {"signals"},
+        {"signoffs"},
+        {"export", "G"},
+        {"erase", "G"},
+        {"sync"},
+        {"group"},
+        {"member", "add"},
+        {"member", "remove", "G"},
+        {"device", "add", "G"},
+        {"challenge", "schedule", "G"},
+        {"signal", "raise"},
+        {"signal", "resolve", "G"},
+        {"signoff", "G"},
+        {"bundle", "export", "G"},
+        {"bundle", "import"},
+    };
+    for (size_t i = 0; i < sizeof need_args / sizeof need_args[0]; i++) {
+        const char *argv[8] = {"--data", p.student};
+        size_t n = 2;
+        for (size_t k = 0; k < 4 && need_args[i][k]; k++)
+            argv[n++] = !strcmp(need_args[i][k], "G") ? g : need_args[i][k];
+        argv[n] = NULL;
+        run_argv(&r, NULL, argv);
+        if (r.code != EXIT_USAGE)
+            ww_test_fail(__FILE__, __LINE__, "%s: exit %d, want %d; stderr: %s", need_args[i][0],
+                         r.code, EXIT_USAGE, r.err);
+        expect_error(&r, EXIT_USAGE, "wegwijs help", __LINE__);
+    }
+    /* A required option left out: a usage error that names it. */
+    run(&r, "--data", p.student, "reflect", g, NULL);
+    expect_error(&r, EXIT_USAGE, "'--status'", __LINE__);
+
+    /* A well-formed group id this device does not know: not found, for every verb. */
+    static const char *const by_group[][3] = {
+        {"members"},   {"today"},   {"dayoff"},   {"reflections"},
+        {"reactions"}, {"signals"}, {"signoffs"}, {"day", "2026-11-20"},
+    };
+    for (size_t i = 0; i < sizeof by_group / sizeof by_group[0]; i++) {
+        run(&r, "--data", p.student, by_group[i][0], unknown, by_group[i][1], NULL);
+        expect_error(&r, EXIT_NOTFOUND, "onbekende groep", __LINE__);
+        EXPECT_HAS(r.err, "wegwijs groups");
+    }
+    run(&r, "--data", p.student, "reflect", unknown, "--status", "gedaan", NULL);
+    expect_error(&r, EXIT_NOTFOUND, "onbekende groep", __LINE__);
+    run(&r, "--data", p.student, "signal", "raise", unknown, "--category", "werkdruk", "--text",
+        "t", NULL);
+    expect_error(&r, EXIT_NOTFOUND, "onbekende groep", __LINE__);
+    run(&r, "--data", p.coach, "member", "remove", unknown, p.member, NULL);
+    expect_error(&r, EXIT_NOTFOUND, "onbekende groep", __LINE__);
+    run(&r, "--data", p.coach, "bundle", "export", unknown, "x.wwb", NULL);
+    expect_error(&r, EXIT_NOTFOUND, "onbekende groep", __LINE__);
+
+    /* The wrong role: not allowed. */
+    run(&r, "--data", p.student, "member", "add", g, "--role", "student", "--alias", "Y",
+        "--device", p.coach_key, NULL);
+    expect_error(&r, EXIT_DENIED, "deze rol mag dat niet", __LINE__);
+    run(&r, "--data", p.student, "challenge", "schedule", g, "2026-11-24", "L02", NULL);
+    expect_error(&r, EXIT_DENIED, "deze rol mag dat niet", __LINE__);
+    run(&r, "--data", p.student, "signoff", g, p.member, "W03", "--level", "goed", NULL);
+    expect_error(&r, EXIT_DENIED, "deze rol mag dat niet", __LINE__);
+    run(&r, "--data", p.coach, "reflect", g, "--status", "gedaan", NULL);
+    expect_error(&r, EXIT_DENIED, "deze rol mag dat niet", __LINE__);
+
+    /* Texts: too long, invalid UTF-8, control characters; the hint says what to do. */
+    run(&r, "--data", p.student, "signal", "raise", g, "--category", "werkdruk", "--text", big,
+        NULL);
+    expect_error(&r, EXIT_INPUT, "maak de tekst korter", __LINE__);
+    run(&r, "--data", p.student, "reflect", g, "--status", "gedaan", "--reflectie", big, NULL);
+    expect_error(&r, EXIT_INPUT, "invoer is te groot", __LINE__);
+    run(&r, "--data", p.student, "signal", "raise", g, "--category", "werkdruk", "--text",
+        "caf\xc3", NULL);
+    expect_error(&r, EXIT_INPUT, "UTF-8", __LINE__);
+    run(&r, "--data", p.student, "reflect", g, "--status", "gedaan", "--situatie",
+        "bel\x07 en \x1b[2J", NULL);
+    expect_error(&r, EXIT_INPUT, "stuurtekens", __LINE__);
+    run(&r, "--data", p.student, "signal", "raise", g, "--category", "werkdruk", "--text",
+        "a\x01"
+        "b",
+        NULL);
+    expect_error(&r, EXIT_INPUT, "stuurtekens", __LINE__);
+
+    /* Dates: malformed, and well-formed but not in the calendar. */
+    static const char *const dates[] = {"2026/11/20", "20-11-2026", "2026-11-2",  "2026-02-29",
+                                        "2026-04-31", "2026-13-01", "0000-01-00", ""};
+    for (size_t i = 0; i < sizeof dates / sizeof dates[0]; i++) {
+        run(&r, "--data", p.student, "day", g, dates[i], NULL);
+        expect_error(&r, EXIT_INPUT, "JJJJ-MM-DD", __LINE__);
+        run(&r, "--data", p.student, "dayoff", g, dates[i], NULL);
+        expect_error(&r, EXIT_INPUT, "ongeldige datum", __LINE__);
+        run(&r, "--data", p.student, "reflect", g, "--status", "gedaan", "--date", dates[i], NULL);
+        expect_error(&r, EXIT_INPUT, "ongeldige datum", __LINE__);
+    }
+    run(&r, "--data", p.student, "react", g, ev, "tekst", NULL);
+    expect_error(&r, EXIT_NOTFOUND, "niet gevonden", __LINE__);
+
+    /* A hub that is not there: a network failure, quickly, naming the address. */
+    char addr[32];
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", proc_free_port());
+    run(&r, "--data", p.student, "sync", addr, NULL);
+    expect_error(&r, EXIT_NET, addr, __LINE__);
+
+    /* None of it reached the device. */
+    for (int k = 0; k < 3; k++) {
+        run(&r, "--data", p.student, views[k], g, NULL);
+        EXPECT_EXIT(r, 0);
+        ASSERT_STR_EQ(r.out, before[k]);
+    }
+}
+
+/* A device's key, from `id` run with the given environment; "" when there is no device. */
+static void key_with_env(const char *env, char out[80])
+{
+    struct run r;
+    run_env(&r, env, "id", NULL);
+    out[0] = '\0';
+    if (r.exited && r.code == 0)
+        first_line(r.out, out, 80);
+}
+
+/* The data folder: --data, else $WEGWIJS_HOME, else $XDG_DATA_HOME/wegwijs, else
+ * ~/.local/share/wegwijs, made private to its owner. The old $WEGWIJS_DATA is not read. */
+TEST(cli_data_folder)
+{
+    struct run r;
+    char home_dev[600], xdg[512], xdg_env[600], mine[512], mine_env[1100];
+    char k_home[80], k_xdg[80], k_mine[80], k[80];
+    snprintf(home_dev, sizeof home_dev, "%s/.local/share/wegwijs", ww_test_tmpdir());
+    proc_tmp_path(xdg, sizeof xdg, "xdg");
+    snprintf(xdg_env, sizeof xdg_env, "XDG_DATA_HOME=%s", xdg);
+    proc_tmp_path(mine, sizeof mine, "mine");
+    snprintf(mine_env, sizeof mine_env, "WEGWIJS_HOME=%s\nXDG_DATA_HOME=%s", mine, xdg);
+
+    /* Nothing set: the home folder's, created 0700. */
+    run(&r, "id", NULL);
+    expect_error(&r, EXIT_NOTFOUND, ".local/share/wegwijs", __LINE__);
+    run(&r, "init", NULL);
+    EXPECT_EXIT(r, 0);
+    first_line(r.out, k_home, sizeof k_home);
+    ASSERT(is_hex(k_home, 64));
+    struct stat st;
+    ASSERT_EQ(stat(home_dev, &st), 0);
+    ASSERT_EQ(st.st_mode & 0777, 0700);
+    /* XDG_DATA_HOME, when absolute, is next; a relative one is ignored. */
+    run_env(&r, xdg_env, "init", NULL);
+    EXPECT_EXIT(r, 0);
+    first_line(r.out, k_xdg, sizeof k_xdg);
+    ASSERT(strcmp(k_xdg, k_home) != 0);
+    char xdg_dev[600];
+    snprintf(xdg_dev, sizeof xdg_dev, "%s/wegwijs/identity.key", xdg);
+    ASSERT_EQ(stat(xdg_dev, &st), 0);
+    key_with_env("XDG_DATA_HOME=relative/path", k);
+    ASSERT_STR_EQ(k, k_home);
+    /* WEGWIJS_HOME beats XDG_DATA_HOME; --data beats both. */
+    run_env(&r, mine_env, "init", NULL);
+    EXPECT_EXIT(r, 0);
+    first_line(r.out, k_mine, sizeof k_mine);
+    ASSERT(strcmp(k_mine, k_xdg) != 0 && strcmp(k_mine, k_home) != 0);
+    key_with_env(xdg_env, k);
+    ASSERT_STR_EQ(k, k_xdg);
+    run_env(&r, mine_env, "--data", home_dev, "id", NULL);
+    EXPECT_EXIT(r, 0);
+    first_line(r.out, k, sizeof k);
+    ASSERT_STR_EQ(k, k_home);
+    /* An empty WEGWIJS_HOME counts as unset; the old WEGWIJS_DATA is not read. */
+    key_with_env("WEGWIJS_HOME=", k);
+    ASSERT_STR_EQ(k, k_home);
+    char old_env[600];
+    snprintf(old_env, sizeof old_env, "WEGWIJS_DATA=%s", mine);
+    key_with_env(old_env, k);
+    ASSERT_STR_EQ(k, k_home);
+}
+
+/* Dutch by default from the built binary, with no locale settings at all or the plain C
+ * locale (where glibc ignores LANGUAGE) and no nl_NL locale on the machine; English with
+ * --lang en, $WEGWIJS_LANG or an English locale. The binary finds its catalogue itself. */
+TEST(cli_language_from_gettext)
+{
+    static const struct {
+        const char *env;
+        int english;
+    } cases[] = {
+        {NULL, 0},
+        {"LANG=C", 0},
+        {"LC_ALL=C\nLANGUAGE=en", 0},
+        {"LANG=C.UTF-8", 0},
+        {"LANG=nl_NL.UTF-8", 0},
+        {"LANG=en_GB.UTF-8", 1},
+        {"LANG=C\nLC_MESSAGES=en_US.UTF-8", 1},
+        {"LANG=en_US.UTF-8\nLC_ALL=nl_BE.UTF-8", 0},
+        {"WEGWIJS_LANG=en\nLANG=C", 1},
+        {"WEGWIJS_LANG=nl\nLANG=en_US.UTF-8", 0},
+    };
+    struct run r;
+    char dir[512];
+    proc_tmp_path(dir, sizeof dir, "nowhere");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        run_env(&r, cases[i].env, "--data", dir, "day", "00", "2026-01-01", NULL);
+        expect_error(&r, EXIT_INPUT,
+                     cases[i].english ? "invalid group id '00' (expected 32 hexadecimal digits)"
+                                      : "ongeldige groep-id '00' (verwacht 32 hexadecimale tekens)",
+                     __LINE__);
+        run_env(&r, cases[i].env, "help", NULL);
+        EXPECT_EXIT(r, 0);
+        EXPECT_HAS(r.out, cases[i].english ? "Exit status: 0 success" : "Afsluitcode: 0 gelukt");
+    }
+    /* --lang beats every variable; non-ASCII Dutch comes out as UTF-8 in the C locale. */
+    run_env(&r, "LANG=C", "--lang", "en", "help", NULL);
+    EXPECT_HAS(r.out, "Usage: wegwijs");
+    run_env(&r, "LANG=en_US.UTF-8", "--lang", "nl", "help", NULL);
+    EXPECT_HAS(r.out, "Gebruik: wegwijs");
+    EXPECT_HAS(r.out, "blijft de reflectie priv\xc3\xa9 (ik)");
+}
+
+/* Every message in the sources has a Dutch translation that is not fuzzy: the msgids
+ * xgettext finds now are compared with po/nl.po, and msgfmt counts what is translated. */
+TEST(cli_catalogue_complete)
+{
+    char pot[512], cmd[2048], out[4096];
+    proc_tmp_path(pot, sizeof pot, "fresh.pot");
+    snprintf(cmd, sizeof cmd,
+             "xgettext --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ -o %s cli/*.c "
+             "2>&1 && msgcmp po/nl.po %s 2>&1 && msgfmt --check --statistics -o /dev/null "
+             "po/nl.po 2>&1",
+             pot, pot);
+    if (proc_shell(cmd, out, sizeof out) != 0)
+        ww_test_fail(__FILE__, __LINE__, "catalogue check failed: %s", out);
+    EXPECT_HAS(out, " translated message");
+    EXPECT_LACKS(out, "fuzzy");
+    EXPECT_LACKS(out, "untranslated");
+}
+
+/* The completions bash offers for a command line: the script sourced, COMP_WORDS set to
+ * words (the last one the word being completed), the replies joined by spaces. */
+static void complete_line(const char *words, char *out, size_t cap)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "bash -c 'source cli/wegwijs.bash-completion && COMP_WORDS=(%s %s) && "
+             "COMP_CWORD=$((${#COMP_WORDS[@]} - 1)) && _wegwijs && echo \"${COMPREPLY[*]}\"' 2>&1",
+             proc_cli_path(), words);
+    ASSERT_EQ(proc_shell(cmd, out, cap), 0);
+}
+
+/* Bash completion: verbs, subcommands, options, the words of an option, and the ids of the
+ * groups in the data folder on the command line. */
+TEST(cli_bash_completion)
+{
+    struct pair p;
+    char line[2048], out[4096];
+    setup_pair(&p);
+    complete_line("re", out, sizeof out);
+    ASSERT_STR_EQ(out, "reflect reflections react reactions\n");
+    complete_line("signal \"\"", out, sizeof out);
+    ASSERT_STR_EQ(out, "raise resolve\n");
+    snprintf(line, sizeof line, "reflect %s --sta", p.group);
+    complete_line(line, out, sizeof out);
+    ASSERT_STR_EQ(out, "--status\n");
+    complete_line("groups --j", out, sizeof out);
+    ASSERT_STR_EQ(out, "--json\n");
+    snprintf(line, sizeof line, "reflect %s --share \"\"", p.group);
+    complete_line(line, out, sizeof out);
+    ASSERT_STR_EQ(out, "ik groep coach\n");
+    /* Group ids, from this device's folder; also after an option with free text. */
+    snprintf(line, sizeof line, "--data %s today \"\"", p.student);
+    complete_line(line, out, sizeof out);
+    char want[64];
+    snprintf(want, sizeof want, "%s\n", p.group);
+    ASSERT_STR_EQ(out, want);
+    snprintf(line, sizeof line, "--data=%s signal raise %.4s", p.coach, p.group);
+    complete_line(line, out, sizeof out);
+    ASSERT_STR_EQ(out, want);
+    snprintf(line, sizeof line, "--data %s sync 127.0.0.1:1 --group \"\"", p.coach);
+    complete_line(line, out, sizeof out);
+    ASSERT_STR_EQ(out, want);
+    snprintf(line, sizeof line, "--data %s reflect %s --situatie \"a b\" --sh", p.student, p.group);
+    complete_line(line, out, sizeof out);
+    ASSERT_STR_EQ(out, "--share\n");
+    /* A folder without a device offers no ids. */
+    snprintf(line, sizeof line, "--data %s/none members \"\"", ww_test_tmpdir());
+    complete_line(line, out, sizeof out);
+    ASSERT_STR_EQ(out, "\n");
+}
+
+/* ---- --json ------------------------------------------------------------------------------ */
+
+/* A run's stdout as the JSON document of command (proc_json), after checking it succeeded. */
+static json_t *json_of(const struct run *r, const char *command, int line)
+{
+    if (!r->exited || r->code != 0)
+        ww_test_fail(__FILE__, line, "exit %d; stderr: %s", r->code, r->err);
+    return proc_json(r->out, command, line);
+}
+
+#define jstr proc_json_str
+#define jarr proc_json_array
+
+/* Every verb that prints data has the documented --json shape (docs/JSON.md); texts come
+ * back byte for byte, whatever they hold; words do not follow --lang. */
+TEST(cli_json_output)
+{
+    struct pair p;
+    struct run r;
+    setup_pair(&p);
+    const char *text = "Zei \"SBAR\" \\ dacht {1} %s \xc3\xa9\xe2\x82\xac\nregel twee\ttab";
+
+    run(&r, "--data", p.student, "--json", "id", NULL);
+    json_t *doc = json_of(&r, "id", __LINE__);
+    ASSERT_STR_EQ(jstr(doc, "device", __LINE__), p.student_key);
+    json_decref(doc);
+
+    run(&r, "--data", p.student, "groups", "--json", NULL);
+    doc = json_of(&r, "groups", __LINE__);
+    json_t *g = json_array_get(jarr(doc, "groups", 1, __LINE__), 0);
+    ASSERT_STR_EQ(jstr(g, "id", __LINE__), p.group);
+    ASSERT_STR_EQ(jstr(g, "name", __LINE__), "Afdeling 3B");
+    ASSERT_STR_EQ(jstr(g, "role", __LINE__), "student");
+    ASSERT_STR_EQ(jstr(g, "member", __LINE__), p.member);
+    ASSERT(json_is_false(json_object_get(g, "owner")));
+    ASSERT(json_is_integer(json_object_get(g, "epoch")));
+    ASSERT_EQ(strlen(jstr(g, "start", __LINE__)), 10);
+    ASSERT_STR_EQ(jstr(g, "tz", __LINE__), "Europe/Amsterdam");
+    json_decref(doc);
+
+    run(&r, "--lang", "en", "--data", p.coach, "members", p.group, "--json", NULL);
+    doc = json_of(&r, "members", __LINE__);
+    ASSERT_STR_EQ(jstr(doc, "group", __LINE__), p.group);
+    json_t *members = jarr(doc, "members", 2, __LINE__);
+    int seen = 0;
+    for (size_t i = 0; i < 2; i++) {
+        json_t *m = json_array_get(members, i);
+        if (strcmp(jstr(m, "id", __LINE__), p.member) != 0)
+            continue;
+        seen = 1;
+        ASSERT_STR_EQ(jstr(m, "role", __LINE__), "student");
+        ASSERT_STR_EQ(jstr(m, "alias", __LINE__), "Sam");
+        ASSERT_EQ(json_integer_value(json_object_get(m, "year")), 2);
+        ASSERT_STR_EQ(jstr(m, "track", __LINE__), "bbl");
+        ASSERT(json_is_true(json_object_get(m, "active")));
+        ASSERT_STR_EQ(json_string_value(json_array_get(jarr(m, "devices", 1, __LINE__), 0)),
+                      p.student_key);
+    }
+    ASSERT(seen);
+    json_decref(doc);
+
+    run(&r, "--data", p.student, "day", p.group, "2026-12-01", "--json", NULL);
+    doc = json_of(&r, "day", __LINE__);
+    ASSERT_STR_EQ(jstr(doc, "date", __LINE__), "2026-12-01");
+    ASSERT(json_is_boolean(json_object_get(doc, "scheduled")));
+    ASSERT(json_is_boolean(json_object_get(doc, "day_off")));
+    json_t *ch = json_object_get(doc, "challenge");
+    ASSERT(json_is_object(ch));
+    jstr(ch, "code", __LINE__);
+    jstr(ch, "title", __LINE__);
+    ASSERT(json_integer_value(json_object_get(ch, "canmeds")) >= 1);
+    json_t *climate = json_object_get(doc, "climate");
+    ASSERT(json_is_array(climate) && json_array_size(climate) >= 2);
+    ASSERT_STR_EQ(jstr(json_array_get(climate, 0), "code", __LINE__), "K1");
+    jstr(json_array_get(climate, 0), "text_en", __LINE__);
+    json_decref(doc);
+
+    run(&r, "--json", "library", NULL);
+    doc = json_of(&r, "library", __LINE__);
+    json_t *lib = json_object_get(doc, "challenges");
+    ASSERT(json_is_array(lib) && json_array_size(lib) >= 10);
+    ASSERT_STR_EQ(jstr(json_array_get(lib, 0), "code", __LINE__), "W01");
+    json_decref(doc);
+
+    /* A reflection, a reaction, a signal and a sign-off, then each listing. */
+    run(&r, "--data", p.student, "reflect", p.group, "--status", "deels", "--date", "2026-11-20",
+        "--obstacle", "durfde-niet", "--situatie", text, "--share", "groep", "--answer", "K1=4",
+        "--answer", "K2=nvt", NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.student, "--lang", "en", "reflections", p.group, "--json", NULL);
+    doc = json_of(&r, "reflections", __LINE__);
+    json_t *refl = json_array_get(jarr(doc, "reflections", 1, __LINE__), 0);
+    char hash[65];
+    snprintf(hash, sizeof hash, "%s", jstr(refl, "id", __LINE__));
+    ASSERT(is_hex(hash, 64));
+    ASSERT_STR_EQ(jstr(refl, "date", __LINE__), "2026-11-20");
+    ASSERT_STR_EQ(jstr(refl, "member", __LINE__), p.member);
+    ASSERT_STR_EQ(jstr(refl, "alias", __LINE__), "Sam");
+    ASSERT(json_is_true(json_object_get(refl, "readable")));
+    ASSERT_STR_EQ(jstr(refl, "status", __LINE__), "partly");
+    ASSERT_STR_EQ(jstr(refl, "share", __LINE__), "group");
+    ASSERT(json_is_false(json_object_get(refl, "draft")));
+    ASSERT_STR_EQ(jstr(refl, "situatie", __LINE__), text);
+    ASSERT(json_is_null(json_object_get(refl, "taak")));
+    ASSERT_STR_EQ(json_string_value(json_array_get(jarr(refl, "obstacles", 1, __LINE__), 0)),
+                  "did-not-dare");
+    json_t *answers = json_object_get(refl, "climate");
+    ASSERT_EQ(json_integer_value(json_object_get(answers, "K1")), 4);
+    ASSERT(json_is_null(json_object_get(answers, "K2")));
+    json_decref(doc);
+
+    run(&r, "--data", p.student, "react", p.group, hash, text, NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.student, "reactions", p.group, "--json", NULL);
+    doc = json_of(&r, "reactions", __LINE__);
+    json_t *re = json_array_get(jarr(doc, "reactions", 1, __LINE__), 0);
+    ASSERT(is_hex(jstr(re, "id", __LINE__), 64));
+    ASSERT_STR_EQ(jstr(re, "target", __LINE__), hash);
+    ASSERT_STR_EQ(jstr(re, "member", __LINE__), p.member);
+    ASSERT_STR_EQ(jstr(re, "text", __LINE__), text);
+    json_decref(doc);
+
+    run(&r, "--data", p.student, "signal", "raise", p.group, "--category", "sfeer", "--text", text,
+        "--concerns", p.member, NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.student, "signals", p.group, "--json", NULL);
+    doc = json_of(&r, "signals", __LINE__);
+    json_t *sg = json_array_get(jarr(doc, "signals", 1, __LINE__), 0);
+    ASSERT(is_hex(jstr(sg, "id", __LINE__), 64));
+    ASSERT_STR_EQ(jstr(sg, "category", __LINE__), "safety");
+    ASSERT_STR_EQ(jstr(sg, "state", __LINE__), "open");
+    ASSERT_STR_EQ(jstr(sg, "text", __LINE__), text);
+    ASSERT_STR_EQ(jstr(sg, "concerns", __LINE__), p.member);
+    ASSERT(json_is_null(json_object_get(sg, "note")));
+    json_decref(doc);
+
+    run(&r, "--data", p.coach, "signoff", p.group, p.member, "W03", "--level", "goed", "--date",
+        "2026-11-21", "--note", text, NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.coach, "signoffs", p.group, "--json", NULL);
+    doc = json_of(&r, "signoffs", __LINE__);
+    json_t *so = json_array_get(jarr(doc, "signoffs", 1, __LINE__), 0);
+    ASSERT_STR_EQ(jstr(so, "date", __LINE__), "2026-11-21");
+    ASSERT_STR_EQ(jstr(so, "member", __LINE__), p.member);
+    ASSERT_STR_EQ(jstr(so, "code", __LINE__), "W03");
+    ASSERT_STR_EQ(jstr(so, "level", __LINE__), "good");
+    ASSERT_STR_EQ(jstr(so, "note", __LINE__), text);
+    json_decref(doc);
+
+    /* The verbs that create something say what, by id. */
+    run(&r, "--data", p.student, "--json", "reflect", p.group, "--status", "gedaan", "--date",
+        "2026-11-23", "--share", "coach", "--draft", NULL);
+    doc = json_of(&r, "reflect", __LINE__);
+    ASSERT_STR_EQ(jstr(doc, "group", __LINE__), p.group);
+    ASSERT(is_hex(jstr(doc, "id", __LINE__), 64));
+    ASSERT_STR_EQ(jstr(doc, "date", __LINE__), "2026-11-23");
+    ASSERT_STR_EQ(jstr(doc, "share", __LINE__), "coach");
+    ASSERT(json_is_true(json_object_get(doc, "draft")));
+    json_decref(doc);
+    run(&r, "--data", p.student, "react", p.group, hash, "Nog een.", "--json", NULL);
+    doc = json_of(&r, "react", __LINE__);
+    ASSERT(is_hex(jstr(doc, "id", __LINE__), 64));
+    ASSERT_STR_EQ(jstr(doc, "target", __LINE__), hash);
+    json_decref(doc);
+    run(&r, "--data", p.student, "signal", "raise", p.group, "--category", "overig", "--text", "t",
+        "--json", NULL);
+    doc = json_of(&r, "signal raise", __LINE__);
+    ASSERT(is_hex(jstr(doc, "id", __LINE__), 64));
+    json_decref(doc);
+    run(&r, "--data", p.coach, "--json", "group", "create", "Tweede", NULL);
+    doc = json_of(&r, "group create", __LINE__);
+    char second[33];
+    snprintf(second, sizeof second, "%s", jstr(doc, "group", __LINE__));
+    ASSERT(is_hex(second, 32));
+    json_decref(doc);
+    run(&r, "--data", p.coach, "--json", "member", "add", second, "--role", "senior", "--alias",
+        "Lisa", "--device", p.student_key, NULL);
+    doc = json_of(&r, "member add", __LINE__);
+    ASSERT_STR_EQ(jstr(doc, "group", __LINE__), second);
+    ASSERT(is_hex(jstr(doc, "member", __LINE__), 32));
+    json_decref(doc);
+    char bundle[512];
+    proc_tmp_path(bundle, sizeof bundle, "json.wwb");
+    run(&r, "--data", p.coach, "--json", "bundle", "export", second, bundle, NULL);
+    doc = json_of(&r, "bundle export", __LINE__);
+    ASSERT_STR_EQ(jstr(doc, "file", __LINE__), bundle);
+    long long events = proc_json_int(doc, "events", __LINE__);
+    ASSERT_GE(events, 2);
+    json_decref(doc);
+    run(&r, "--data", p.student, "--json", "bundle", "import", bundle, NULL);
+    doc = json_of(&r, "bundle import", __LINE__);
+    ASSERT_EQ(proc_json_int(doc, "events", __LINE__), events);
+    ASSERT_EQ(proc_json_int(doc, "accepted", __LINE__), events);
+    ASSERT_EQ(proc_json_int(doc, "rejected", __LINE__), 0);
+    ASSERT(json_is_null(json_object_get(doc, "first_error")));
+    json_decref(doc);
+
+    /* Empty lists are empty arrays; a verb without data output refuses --json. */
+    run(&r, "--data", p.coach, "reflections", p.group, "--json", NULL);
+    doc = json_of(&r, "reflections", __LINE__);
+    jarr(doc, "reflections", 0, __LINE__);
+    json_decref(doc);
+    run(&r, "--data", p.student, "dayoff", p.group, "--json", NULL);
+    expect_error(&r, EXIT_USAGE, "--json", __LINE__);
+    ASSERT_EQ(r.out[0], '\0');
+}
+
+/* ---- Sync progress ----------------------------------------------------------------------- */
+
+/* A hub on 127.0.0.1 with an ephemeral port, its store in dir; its address in addr. */
+static pid_t hub_up(const char *dir, char addr[32])
+{
+    char out_path[512], out[1024];
+    proc_tmp_path(out_path, sizeof out_path, "hub.out");
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    ASSERT(pid >= 0);
+    if (pid == 0) {
+        /* Gone with the tests, even when a failed check skips hub_down. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+            _exit(126);
+        int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int e = open("/dev/null", O_WRONLY);
+        if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
+            _exit(126);
+        proc_child_env();
+        execl(proc_cli_path(), proc_cli_path(), "--data", dir, "hub", "--listen", "127.0.0.1:0",
+              (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 500; i++) { /* at most 5 s */
+        proc_slurp(out_path, out, sizeof out - 1);
+        const char *at = strstr(out, "127.0.0.1:");
+        if (at && strchr(at, ';')) {
+            size_t n = strcspn(at, ";");
+            ASSERT_LT(n, 32);
+            memcpy(addr, at, n);
+            addr[n] = '\0';
+            return pid;
+        }
+        proc_sleep_ms(10);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    ww_test_fail(__FILE__, __LINE__, "the hub did not start: %s", out);
+    return -1;
+}
+
+static void hub_down(pid_t pid)
+{
+    int status = 0;
+    ASSERT_EQ(kill(pid, SIGTERM), 0);
+    for (int i = 0; i < 500 && waitpid(pid, &status, WNOHANG) == 0; i++)
+        proc_sleep_ms(10);
+    if (waitpid(pid, &status, WNOHANG) == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        ww_test_fail(__FILE__, __LINE__, "the hub did not stop on SIGTERM");
+    }
+}
+
+/* What `sync` shows on a terminal: the command run under script(1), in a pseudo-terminal. */
+static void sync_on_tty(const char *dir, const char *addr, const char *extra, char *out, size_t cap)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "script -qec '%s --lang nl --data %s sync %s %s' /dev/null 2>&1",
+             proc_cli_path(), dir, addr, extra);
+    ASSERT_EQ(proc_shell(cmd, out, cap), 0);
+}
+
+/* `sync` shows events, bytes and a rate on a terminal, and nothing when piped or --quiet. */
+TEST(cli_sync_progress)
+{
+    struct pair p;
+    struct run r;
+    static char out[16 * 1024];
+    setup_pair(&p);
+    char hub_dir[512], addr[32], want[128];
+    proc_tmp_path(hub_dir, sizeof hub_dir, "hub");
+    pid_t hub = hub_up(hub_dir, addr);
+
+    sync_on_tty(p.coach, addr, "", out, sizeof out);
+    snprintf(want, sizeof want, "\rwegwijs: %s: ", addr);
+    EXPECT_HAS(out, want);
+    EXPECT_HAS(out, " gebeurtenissen verstuurd, 0 ontvangen, ");
+    EXPECT_HAS(out, "B in ");
+    EXPECT_HAS(out, "/s)");
+    EXPECT_HAS(out, "gesynchroniseerd met");
+    /* The student receives what the coach wrote since. */
+    run(&r, "--data", p.coach, "challenge", "schedule", p.group, "2026-12-02", "L02", NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.coach, "sync", addr, "--quiet", NULL);
+    EXPECT_EXIT(r, 0);
+    sync_on_tty(p.student, addr, "", out, sizeof out);
+    EXPECT_HAS(out, " gebeurtenissen verstuurd, ");
+    EXPECT_LACKS(out, " verstuurd, 0 ontvangen");
+    /* Quiet on a terminal with --quiet, and when not on a terminal at all. */
+    sync_on_tty(p.coach, addr, "--quiet", out, sizeof out);
+    EXPECT_LACKS(out, "/s)");
+    EXPECT_LACKS(out, "\r\033");
+    run(&r, "--data", p.coach, "sync", addr, NULL);
+    EXPECT_EXIT(r, 0);
+    ASSERT_EQ(r.err[0], '\0');
+    EXPECT_HAS(r.out, "gesynchroniseerd met");
+    EXPECT_LACKS(r.out, "/s)");
+    hub_down(hub);
+}
+
+/* The manual renders without a single groff warning and documents every verb, option,
+ * environment variable and exit status. */
+TEST(cli_man_page)
+{
+    static char page[64 * 1024];
+    ASSERT_GT(proc_slurp("docs/wegwijs.1", page, sizeof page - 1), 1000);
+    char warnings[512];
+    ASSERT_EQ(proc_shell("groff -ww -z -man docs/wegwijs.1 2>&1", warnings, sizeof warnings), 0);
+    if (warnings[0])
+        ww_test_fail(__FILE__, __LINE__, "groff warns: %s", warnings);
+    /* Every verb `wegwijs help` lists has an entry of its own. */
+    struct run r;
+    run(&r, "--lang", "en", "help", NULL);
+    EXPECT_EXIT(r, 0);
+    size_t verbs = 0;
+    for (const char *line = r.out; *line;
+         line += strcspn(line, "\n") + (line[strcspn(line, "\n")] != 0)) {
+        if (line[0] != ' ' || line[1] != ' ' || line[2] < 'a' || line[2] > 'z')
+            continue;
+        char verb[32], entry[3][48];
+        size_t len = strspn(line + 2, "abcdefghijklmnopqrstuvwxyz");
+        ASSERT_LT(len, sizeof verb);
+        memcpy(verb, line + 2, len);
+        verb[len] = '\0';
+        snprintf(entry[0], sizeof entry[0], "\n.B %s\n", verb);
+        snprintf(entry[1], sizeof entry[1], "\n.BI \"%s ", verb);
+        snprintf(entry[2], sizeof entry[2], "\n.BR %s ", verb);
+        if (!strstr(page, entry[0]) && !strstr(page, entry[1]) && !strstr(page, entry[2]))
+            ww_test_fail(__FILE__, __LINE__, "verb '%s' is not in docs/wegwijs.1", verb);
+        verbs++;
+    }
+    ASSERT_GE(verbs, 25);
+    static const char *const named[] = {".SH SYNOPSIS",     ".SH OPTIONS",     ".SH ENVIRONMENT",
+                                        ".SH FILES",        ".SH EXAMPLES",    "\\-\\-data",
+                                        "\\-\\-lang",       ".B \\-\\-json",   ".B WEGWIJS_HOME",
+                                        ".B XDG_DATA_HOME", ".B WEGWIJS_LANG", "LC_MESSAGES"};
+    for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
+        EXPECT_HAS(page, named[i]);
+    const char *status = strstr(page, "\n.SH EXIT STATUS\n");
+    ASSERT(status != NULL);
+    for (int code = 0; code <= 8; code++) {
+        char item[16];
+        snprintf(item, sizeof item, "\n.B %d\n", code);
+        EXPECT_HAS(status, item);
+    }
 }

@@ -63,13 +63,6 @@ static long now_ms(void)
     return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
 /* Starts the command (args NULL-terminated, without the program name) with its stdout and
  * stderr on the given descriptors. The child dies with this process. */
 static pid_t spawn(const char *const *argv, int out_fd, int err_fd, int close_fd)
@@ -95,8 +88,7 @@ static pid_t spawn(const char *const *argv, int out_fd, int err_fd, int close_fd
             close(close_fd);
         if (dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
             _exit(126);
-        unsetenv("WEGWIJS_LANG");
-        unsetenv("WEGWIJS_DATA");
+        proc_child_env();
         execv(args[0], (char *const *)args);
         _exit(127);
     }
@@ -115,7 +107,7 @@ static int wait_bounded(pid_t pid, long ms, int *status)
             ww_test_fail(__FILE__, __LINE__, "waitpid: %s", strerror(errno));
         if (now_ms() > end)
             break;
-        sleep_ms(2);
+        proc_sleep_ms(2);
     }
     kill(pid, SIGKILL);
     while (waitpid(pid, status, 0) < 0 && errno == EINTR) {
@@ -233,22 +225,6 @@ static void date_at(int days, char out[16])
 }
 
 /* ---- Ports and background processes ------------------------------------------------------ */
-
-/* A port the kernel just handed out on 127.0.0.1, released again (nothing listens on it). */
-static int free_port(void)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    ASSERT(s >= 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    ASSERT_EQ(bind(s, (struct sockaddr *)&a, sizeof a), 0);
-    ASSERT_EQ(getsockname(s, (struct sockaddr *)&a, &len), 0);
-    close(s);
-    return ntohs(a.sin_port);
-}
 
 struct bg {
     pid_t pid;
@@ -371,7 +347,7 @@ static int watch_try(struct bg *w, const char *dir, int hub_port, int port, int 
         }
         if (now_ms() > end)
             ww_test_fail(__FILE__, __LINE__, "sync --watch did not listen: %s", err);
-        sleep_ms(2);
+        proc_sleep_ms(2);
     }
 }
 
@@ -784,7 +760,7 @@ TEST(hub_group_week_converges_in_any_order)
             }
             if (converged)
                 break;
-            sleep_ms(20);
+            proc_sleep_ms(20);
         }
     }
     bg_stop(&watch);
@@ -970,7 +946,7 @@ static long settled_events(const char *dir)
 {
     long end = now_ms() + START_MS, last = events_in(dir), since = now_ms();
     while (now_ms() < end && now_ms() - since < 200) {
-        sleep_ms(10);
+        proc_sleep_ms(10);
         long n = events_in(dir);
         if (n != last) {
             last = n;
@@ -1118,7 +1094,7 @@ TEST(hub_removed_member_gets_nothing_new)
         if (!r.exited || r.code == 0)
             ww_test_fail(__FILE__, __LINE__, "a removed member's sync: exit %d (%s); stdout: %s",
                          r.code, r.exited ? "exited" : "signal", r.out);
-        ASSERT_EQ(r.code, 1);
+        ASSERT_EQ(r.code, 4); /* not allowed: no longer a member */
         EXPECT_HAS(r.err, "wegwijs: ");
         EXPECT_HAS(r.err, w.hub_addr);
         EXPECT_LACKS(r.out, "gesynchroniseerd");
@@ -1132,10 +1108,10 @@ TEST(hub_removed_member_gets_nothing_new)
     char peer[32];
     snprintf(peer, sizeof peer, "127.0.0.1:%d", watch.port);
     run(&r, "--data", w.d[1].dir, "sync", peer, NULL);
-    ASSERT(r.exited && r.code == 1);
+    EXPECT_EXIT(r, 4); /* not allowed */
     ASSERT_EQ(events_in(w.d[1].dir), held_before);
     for (long end = now_ms() + START_MS; events_in(w.hub_dir) == hub_before && now_ms() < end;)
-        sleep_ms(5);
+        proc_sleep_ms(5);
     expect_alive(&watch);
     bg_stop(&watch);
     ASSERT_EQ(settled_events(w.hub_dir), hub_before + 1); /* student 2's, through its relay */
@@ -1164,13 +1140,8 @@ TEST(hub_removed_member_gets_nothing_new)
  * close; 1 when it closed, 0 when it still held the connection at the deadline. */
 static int send_garbage(int port, const uint8_t *p, size_t len, long ms)
 {
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    ASSERT(s >= 0);
     struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons((uint16_t)port);
+    int s = proc_loopback_socket(port, &a);
     ASSERT_EQ(connect(s, (struct sockaddr *)&a, sizeof a), 0);
     size_t off = 0;
     while (off < len) {
@@ -1207,12 +1178,21 @@ TEST(hub_bad_input)
     date_at(-14, start);
     world_make(&w, roles, 1, start);
     sync_ok(&w, COACH, w.hub_addr, 0);
+    /* The same with --json (docs/JSON.md). */
+    run(&r, "--data", w.d[COACH].dir, "sync", w.hub_addr, "--json", NULL);
+    EXPECT_EXIT(r, 0);
+    json_t *doc = proc_json(r.out, "sync", __LINE__);
+    ASSERT_STR_EQ(proc_json_str(doc, "address", __LINE__), w.hub_addr);
+    ASSERT_GE(proc_json_int(doc, "sent", __LINE__), 0);
+    ASSERT_GE(proc_json_int(doc, "received", __LINE__), 0);
+    ASSERT_GT(proc_json_int(doc, "bytes", __LINE__), 0);
+    json_decref(doc);
 
     /* Nobody listens: a clear error, quickly. */
     char closed[32];
-    snprintf(closed, sizeof closed, "127.0.0.1:%d", free_port());
+    snprintf(closed, sizeof closed, "127.0.0.1:%d", proc_free_port());
     run(&r, "--data", w.d[COACH].dir, "sync", closed, NULL);
-    EXPECT_EXIT(r, 1);
+    EXPECT_EXIT(r, 7); /* a network failure */
     ASSERT_EQ(strncmp(r.err, "wegwijs: ", 9), 0);
     EXPECT_HAS(r.err, closed);
     EXPECT_HAS(r.err, "mislukt");
@@ -1224,23 +1204,18 @@ TEST(hub_bad_input)
                          "localhost",          ":7420",      "127.0.0.1:-5"};
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         run(&r, "--data", w.d[COACH].dir, "sync", bad[k], NULL);
-        EXPECT_EXIT(r, 2);
+        EXPECT_EXIT(r, 3); /* invalid input */
         EXPECT_HAS(r.err, "ongeldig adres");
     }
     run(&r, "--data", w.d[COACH].dir, "sync", w.hub_addr, "--listen", "127.0.0.1:0", NULL);
     EXPECT_EXIT(r, 2); /* --listen needs --watch */
     run(&r, "--data", w.d[COACH].dir, "sync", w.hub_addr, "--group", "xyz", NULL);
-    EXPECT_EXIT(r, 2);
+    EXPECT_EXIT(r, 3);
 
     /* Garbage on the hub's port: that connection closes, the hub serves on. A silent
      * connection stays open meanwhile and does not hold the others up. */
-    int idle = socket(AF_INET, SOCK_STREAM, 0);
-    ASSERT(idle >= 0);
     struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons((uint16_t)w.hub.port);
+    int idle = proc_loopback_socket(w.hub.port, &a);
     ASSERT_EQ(connect(idle, (struct sockaddr *)&a, sizeof a), 0);
 
     static uint8_t junk[64 * 1024];
@@ -1343,7 +1318,7 @@ TEST(hub_slow_reader_is_held_back_and_others_keep_syncing)
      * student hears so (an ERROR, not a reset, though it was still sending). */
     struct run r;
     run(&r, "--data", w.d[1].dir, "sync", w.hub_addr, NULL);
-    EXPECT_EXIT(r, 1);
+    EXPECT_EXIT(r, 4);
     EXPECT_HAS(r.err, "synchroniseert deze groep niet");
     ASSERT_LE(events_in(w.hub_dir), WW_HUB_PROBATION);
     /* The coach names the hub; then the upload goes through. */
@@ -1368,9 +1343,9 @@ TEST(hub_slow_reader_is_held_back_and_others_keep_syncing)
     start_watch_plain(&slow, w.d[COACH].dir, w.hub_addr, "coach.slow.err");
     long end = now_ms() + START_MS;
     while (events_in(w.d[COACH].dir) <= base && now_ms() < end)
-        sleep_ms(2);
+        proc_sleep_ms(2);
     ASSERT_EQ(kill(slow.pid, SIGSTOP), 0);
-    sleep_ms(1500); /* the hub fills the socket and whatever it would buffer */
+    proc_sleep_ms(1500); /* the hub fills the socket and whatever it would buffer */
     long stopped_at = events_in(w.d[COACH].dir);
     long hub_during = rss_kib(w.hub.pid);
     ASSERT_LT(stopped_at, total - N_SLOW / 3); /* most of it is still to come */
@@ -1394,7 +1369,7 @@ TEST(hub_slow_reader_is_held_back_and_others_keep_syncing)
     ASSERT_EQ(kill(slow.pid, SIGCONT), 0);
     end = now_ms() + 4 * START_MS;
     while (events_in(w.d[COACH].dir) < total + 1 && now_ms() < end)
-        sleep_ms(20);
+        proc_sleep_ms(20);
     struct held hc, hh;
     held_by(w.d[COACH].dir, &hc);
     held_by(w.hub_dir, &hh);
