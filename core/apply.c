@@ -329,7 +329,7 @@ static int apply_one(struct ww_store *s, struct batch *b, struct item *it, int *
                     return rc;
                 ev.body = &body;
                 if (k->check && (rc = k->check(s, &ev)) != 0)
-                    return rc;
+                    return rc == WW_ENOTMEMBER ? defer(s, b, it, *reason = rc) : rc;
                 readable = 1;
             } else {
                 readable = read_record(s, b, k, &ev, &body);

@@ -2,8 +2,9 @@
  * group.c - groups, members, devices and their keys.
  *
  * The control plane of a group is one linear log: only the owner device (the coach's
- * device that created the group) adds and removes members and devices and starts key
- * epochs. Caps are therefore checked against one well-defined order, on every replica.
+ * device that created the group) adds and removes members and starts key epochs. Caps are
+ * therefore checked against one well-defined order, on every replica. Devices come from the
+ * owner, or from a member's own vouched device, which vouches for the device it adds.
  *
  * Keys follow audiences: per epoch one GROUP key (every member's devices) and one PAIR key
  * per learner (that learner's devices and the coach's). A learner's SELF key is made by
@@ -100,7 +101,7 @@ int ww_cache_load(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN])
     sqlite3_reset(st);
     if (g->exists) {
         st = ww_sql(s, "SELECT d.device, d.member, m.role, m.added_epoch, m.removed_epoch, "
-                       "m.removed_hlc FROM devices d JOIN members m ON m.gid=d.gid AND "
+                       "m.removed_hlc, d.vouched FROM devices d JOIN members m ON m.gid=d.gid AND "
                        "m.member=d.member WHERE d.gid=?1 ORDER BY d.device");
         if (!st)
             return ww_sql_failed(s);
@@ -117,6 +118,7 @@ int ww_cache_load(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN])
             d->removed_hlc = sqlite3_column_type(st, 5) == SQLITE_NULL
                                  ? UINT64_MAX
                                  : (uint64_t)sqlite3_column_int64(st, 5);
+            d->vouched = sqlite3_column_int(st, 6);
         }
         sqlite3_reset(st);
         if (step != SQLITE_DONE && step != SQLITE_ROW)
@@ -339,8 +341,8 @@ static int share_keys(struct ww_store *s, const uint8_t gid[16], const uint8_t m
                     (!only_device || !memcmp(d->device, only_device, 32)))
                     rc = add_wrap(&b->u.keys, WW_AUD_PAIR, member, d->device, key);
             }
-        } else {
-            ww_store_random(s, key, 32);
+        } else if (!memcmp(s->cache->owner, s->pk, 32)) {
+            ww_store_random(s, key, 32); /* the owner makes PAIR keys, nobody else */
             if (rc == 0)
                 rc = wrap_for(s, &b->u.keys, WW_AUD_PAIR, member, key, member, 0);
             if (rc == 0)

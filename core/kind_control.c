@@ -3,8 +3,10 @@
  * key.epoch, key.share and erase.
  *
  * Control events are PLAIN (signed, not encrypted) so that every forwarder can check them,
- * and all but key.share and erase come from the owner device alone: the group's membership
- * is one linear log, so caps are checked against one order on every replica.
+ * and all but device.add, key.share and erase come from the owner device alone: the
+ * group's membership is one linear log, so caps are checked against one order on every
+ * replica. A member's own vouched device may add a device to its member and share its keys
+ * with it; only vouched devices ever get a member's SELF key.
  */
 #include <string.h>
 
@@ -15,16 +17,27 @@
 #include "seal.h"
 #include "store.h"
 
+/* Adds a device to a member, or marks a held one vouched for. A device is vouched for when
+ * its own member added it (PROTOCOL.md 5.7): only those receive the member's SELF key. */
 static int add_device(struct ww_store *s, const uint8_t *gid, const uint8_t *device,
-                      const uint8_t *member)
+                      const uint8_t *member, int vouched)
 {
-    sqlite3_stmt *st = ww_sql(s, "INSERT INTO devices(gid, device, member) VALUES(?1,?2,?3)");
+    sqlite3_stmt *st = ww_sql(s, "INSERT INTO devices(gid, device, member, vouched) "
+                                 "VALUES(?1,?2,?3,?4) ON CONFLICT(gid, device) DO UPDATE SET "
+                                 "vouched=max(vouched, excluded.vouched)");
     if (!st)
         return ww_sql_failed(s);
     ww_bind_blob(st, 1, gid, 16);
     ww_bind_blob(st, 2, device, 32);
     ww_bind_blob(st, 3, member, 16);
+    sqlite3_bind_int(st, 4, vouched);
     return ww_sql_done(s, st);
+}
+
+/* Whether `author` speaks for `member`: one of the member's own vouched devices. */
+static int vouches(const struct ww_devinfo *author, const uint8_t *member)
+{
+    return author->vouched && !memcmp(author->member, member, 16);
 }
 
 /* ---- group.create ---- */
@@ -71,7 +84,7 @@ static int apply_group_create(struct ww_store *s, struct ww_event *ev)
     if ((rc = ww_sql_done(s, st)) != 0)
         return rc;
     ev->control = 1;
-    return add_device(s, env->h.group, env->h.author, c->coach);
+    return add_device(s, env->h.group, env->h.author, c->coach, 1);
 }
 
 const struct ww_kind_rule ww_kind_group_create = {
@@ -153,7 +166,7 @@ static int apply_member_add(struct ww_store *s, struct ww_event *ev)
     sqlite3_bind_int64(st, 7, ww_cache_cur(s)->epoch);
     int rc = ww_sql_done(s, st);
     for (uint32_t i = 0; i < m->n_devices && rc == 0; i++)
-        rc = add_device(s, gid, m->devices[i], m->member);
+        rc = add_device(s, gid, m->devices[i], m->member, 1);
     ev->control = 1;
     return rc;
 }
@@ -207,20 +220,29 @@ const struct ww_kind_rule ww_kind_member_remove = {
 
 /* ---- device.add ---- */
 
+/* The owner adds a device to any member; a member's own vouched device adds one to its
+ * member, vouching for it. Adding a device the member holds already is accepted (it may
+ * vouch for it now), so the owner's and the member's device.add of one device are both
+ * accepted in either order. */
 static int check_device_add(struct ww_store *s, const struct ww_event *ev)
 {
     const struct ww_group_cache *g = ww_cache_cur(s);
     const struct ww_body_device_add *d = &ev->body->u.device_add;
-    int found = 0;
-    if (g->n_devices + 1 > WW_MAX_GROUP_DEVICES)
-        return WW_ETOOBIG;
+    if (!vouches(ev->author, d->member) && memcmp(ev->env->h.author, g->owner, 32) != 0)
+        return WW_EROLE;
+    int found = 0, held = 0;
     for (size_t i = 0; i < g->n_devices; i++) {
-        if (!memcmp(g->devices[i].device, d->device, 32))
-            return WW_EEXIST;
+        if (!memcmp(g->devices[i].device, d->device, 32)) {
+            if (memcmp(g->devices[i].member, d->member, 16) != 0)
+                return WW_EEXIST;
+            held = 1;
+        }
         if (!memcmp(g->devices[i].member, d->member, 16) &&
             g->devices[i].removed_epoch == UINT32_MAX)
             found = 1;
     }
+    if (!held && g->n_devices + 1 > WW_MAX_GROUP_DEVICES)
+        return WW_ETOOBIG;
     return found ? 0 : WW_ENOTFOUND;
 }
 
@@ -228,13 +250,12 @@ static int apply_device_add(struct ww_store *s, struct ww_event *ev)
 {
     const struct ww_body_device_add *d = &ev->body->u.device_add;
     ev->control = 1;
-    return add_device(s, ev->env->h.group, d->device, d->member);
+    return add_device(s, ev->env->h.group, d->device, d->member, vouches(ev->author, d->member));
 }
 
 const struct ww_kind_rule ww_kind_device_add = {
-    .roles = WW_ROLE_BIT(WW_ROLE_COACH),
+    .roles = WW_ANY_ROLE,
     .audiences = WW_AUD_BIT(WW_AUD_PLAIN),
-    .owner_only = 1,
     .check = check_device_add,
     .apply = apply_device_add,
 };
@@ -269,23 +290,44 @@ const struct ww_kind_rule ww_kind_key_epoch = {
     .apply = apply_key_epoch,
 };
 
+/*
+ * Who may hand which key to whom. A SELF key goes only from a vouched device of its member to
+ * the member's vouched devices, or from any device of the member to itself: neither the
+ * owner nor a device the owner added can put a key it knows into a member's hands. Beyond
+ * that, the owner shares GROUP and PAIR keys with anyone in the group, and a member's
+ * vouched device the GROUP key and its member's PAIR key with the member's devices.
+ * WW_ENOTMEMBER: a recipient is not (yet) one this author may give the key to; the event
+ * waits, since the device.add that vouches for it may come from another author.
+ */
 static int check_key_share(struct ww_store *s, const struct ww_event *ev)
 {
     const struct ww_group_cache *g = ww_cache_cur(s);
     const struct ww_body_keys *k = &ev->body->u.keys;
     const struct ww_devinfo *dev = ev->author;
+    int owner = !memcmp(ev->env->h.author, g->owner, 32);
     if (k->epoch > g->epoch || k->epoch == 0)
         return WW_EEPOCH;
-    if (!memcmp(ev->env->h.author, g->owner, 32))
-        return 0;
-    /* A member shares only its own SELF key, only with its own devices. */
     for (uint32_t i = 0; i < k->n_wraps; i++) {
         const struct ww_wrap *w = &k->wraps[i];
-        if (w->audience != WW_AUD_SELF || memcmp(w->subject, dev->member, 16) != 0)
+        int own = !memcmp(w->subject, dev->member, 16);
+        if (w->audience == WW_AUD_SELF) {
+            if (!own)
+                return WW_EROLE;
+            if (!memcmp(w->device, ev->env->h.author, 32))
+                continue;
+            if (!dev->vouched)
+                return WW_EROLE;
+        } else if (owner) {
+            continue;
+        } else if (!dev->vouched ||
+                   (w->audience != WW_AUD_GROUP && (w->audience != WW_AUD_PAIR || !own))) {
             return WW_EROLE;
+        }
         const struct ww_devinfo *to = ww_cache_device(s, w->device);
-        if (!to || memcmp(to->member, dev->member, 16) != 0)
+        if (to && memcmp(to->member, dev->member, 16) != 0)
             return WW_EROLE;
+        if (!to || (w->audience == WW_AUD_SELF && !to->vouched))
+            return WW_ENOTMEMBER;
     }
     return 0;
 }

@@ -311,6 +311,48 @@ static const char schema_v2[] =
     "CREATE TABLE reaction_dels(gid BLOB NOT NULL, target BLOB NOT NULL, member BLOB NOT NULL,"
     " hlc INTEGER NOT NULL, PRIMARY KEY(gid, target, member)) WITHOUT ROWID;";
 
+/* Schema version 3: whether a device was vouched for by its own member, the only devices a
+ * member's SELF key goes to (PROTOCOL.md 5.7). In a version 2 store every device.add came
+ * from the owner, so a device it added to another member is not vouched for; every other
+ * device (the owner's, those of member.add) is. */
+static const char schema_v3[] =
+    "ALTER TABLE devices ADD COLUMN vouched INTEGER NOT NULL DEFAULT 1;";
+
+static int migrate_v3(struct ww_store *s)
+{
+    int rc = ww_db_exec(s, schema_v3);
+    sqlite3_stmt *q;
+    if (rc != 0)
+        return rc;
+    if ((rc = sqlite3_prepare_v2(s->db, "SELECT raw FROM events WHERE kind=4" /* device.add */, -1,
+                                 &q, NULL)) != SQLITE_OK)
+        return ww_db_err(s, rc);
+    int step = SQLITE_DONE;
+    while (rc == 0 && (step = sqlite3_step(q)) == SQLITE_ROW) {
+        struct ww_envelope env;
+        struct ww_body body;
+        if (ww_envelope_decode(sqlite3_column_blob(q, 0), (size_t)sqlite3_column_bytes(q, 0),
+                               &env) != 0 ||
+            env.erased || ww_body_decode(env.h.kind, env.body.p, env.body.len, &body) != 0)
+            continue;
+        sqlite3_stmt *u = ww_sql(s, "UPDATE devices SET vouched=0 WHERE gid=?1 AND device=?2 AND "
+                                    "member=?3 AND member<>(SELECT coach FROM groups WHERE "
+                                    "gid=?1)");
+        if (!u) {
+            rc = ww_sql_failed(s);
+            break;
+        }
+        ww_bind_blob(u, 1, env.h.group, 16);
+        ww_bind_blob(u, 2, body.u.device_add.device, 32);
+        ww_bind_blob(u, 3, body.u.device_add.member, 16);
+        rc = ww_sql_done(s, u);
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = ww_db_err(s, step);
+    sqlite3_finalize(q);
+    return rc;
+}
+
 /* Brings the schema to WW_SCHEMA_VERSION, or refuses a store from a newer version. */
 static int migrate(struct ww_store *s)
 {
@@ -329,8 +371,10 @@ static int migrate(struct ww_store *s)
     /* Each later version is one step here, inside the same transaction. */
     if (rc == 0 && version < 2)
         rc = ww_db_exec(s, schema_v2);
+    if (rc == 0 && version < 3)
+        rc = migrate_v3(s);
     if (rc == 0)
-        rc = ww_db_exec(s, "PRAGMA user_version = 2");
+        rc = ww_db_exec(s, "PRAGMA user_version = 3");
     if (rc == 0)
         rc = ww_db_exec(s, "COMMIT");
     if (rc != 0)

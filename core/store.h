@@ -22,7 +22,7 @@
 #include "proto.h"
 #include "wegwijs.h"
 
-#define WW_SCHEMA_VERSION 2
+#define WW_SCHEMA_VERSION 3
 
 /* The statement cache: every query is prepared once, keyed by its SQL literal. */
 #define WW_STMT_CACHE 128

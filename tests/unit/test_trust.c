@@ -1,0 +1,127 @@
+/*
+ * test_trust.c - what one participant cannot do to the others: the owner reading a
+ * student's private reflections through a device it added, an outsider filling the pending
+ * table, a clock from the future dragging everyone's clock along, and forks that replicas
+ * once resolved by arrival order.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fixture.h"
+#include "runner.h"
+#include "seal.h"
+#include "store.h"
+
+static struct ww_reflection private_reflection(uint32_t date, const char *text)
+{
+    struct ww_reflection r;
+    memset(&r, 0, sizeof r);
+    r.date = date;
+    r.status = WW_STATUS_DONE;
+    r.reflectie = text;
+    r.share = WW_SHARE_SELF;
+    return r;
+}
+
+/* The owner adds a device to a student: that device never receives the student's SELF key,
+ * for what was written before or after. A device the student adds itself reads it all. */
+TEST(trust_owner_added_device_never_reads_private_reflections)
+{
+    struct fx_group g;
+    fx_group_make(&g, 1, 0, NULL);
+    uint32_t d;
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
+    struct ww_reflection r = private_reflection(d, "Privé, voor de coach toegevoegd.");
+    ASSERT_OK(ww_reflection_put(g.st[0], g.gid, &r, NULL));
+    fx_sync2(g.st[0], g.coach, g.gid);
+
+    struct ww_store *spy = fx_open("spy");
+    uint8_t spy_pk[32];
+    ww_store_device(spy, spy_pk);
+    ASSERT_OK(ww_device_add(g.coach, g.gid, g.m_st[0], spy_pk, NULL));
+    fx_sync2(g.coach, g.st[0], g.gid);
+    fx_now += 1000;
+    r = private_reflection(d + 1, "Privé, nadat de coach een apparaat toevoegde.");
+    ASSERT_OK(ww_reflection_put(g.st[0], g.gid, &r, NULL));
+
+    /* The student adds its own phone: that one is vouched for. */
+    struct ww_store *phone = fx_open("phone");
+    uint8_t phone_pk[32];
+    ww_store_device(phone, phone_pk);
+    ASSERT_OK(ww_device_add(g.st[0], g.gid, g.m_st[0], phone_pk, NULL));
+    fx_now += 1000;
+    r = private_reflection(d + 2, "Privé, met de eigen telefoon erbij.");
+    ASSERT_OK(ww_reflection_put(g.st[0], g.gid, &r, NULL));
+    fx_sync2(g.st[0], g.coach, g.gid);
+    fx_sync(g.coach, spy, g.gid, 256);
+    fx_sync(g.coach, phone, g.gid, 256);
+
+    ASSERT_EQ(fx_count(spy, "SELECT count(*) FROM reflections"), 3);
+    ASSERT_EQ(fx_count(spy, "SELECT count(*) FROM reflections WHERE readable=1"), 0);
+    ASSERT_EQ(fx_count(spy, "SELECT count(*) FROM keys WHERE audience=3"), 0);
+    ASSERT_EQ(fx_count(phone, "SELECT count(*) FROM reflections WHERE readable=1"), 3);
+    ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM reflections WHERE readable=1"), 0);
+    /* The owner-added device still holds the group's keys. */
+    ASSERT_GT(fx_count(spy, "SELECT count(*) FROM keys WHERE audience=1"), 0);
+
+    /* A SELF key the owner made up and wrapped for the student is refused: otherwise the
+     * student's device might write with a key the coach knows. */
+    struct ww_body *b = calloc(1, sizeof *b);
+    ASSERT(b);
+    b->kind = WW_KIND_KEY_SHARE;
+    b->u.keys.epoch = 1;
+    b->u.keys.n_wraps = 1;
+    struct ww_wrap *w = &b->u.keys.wraps[0];
+    w->audience = WW_AUD_SELF;
+    memcpy(w->subject, g.m_st[0], 16);
+    ww_store_device(g.st[0], w->device);
+    uint8_t key[32] = {7};
+    ASSERT_OK(ww_wrap_key(key, w->device, w->sealed));
+    struct ww_emit e = {.kind = WW_KIND_KEY_SHARE, .audience = WW_AUD_PLAIN, .body = b};
+    ASSERT_ERR(ww_emit_tx(g.coach, g.gid, &e, NULL), WW_EROLE);
+    /* Nor may the owner-added device hand a key of its own to the student's devices. */
+    ww_store_device(g.st[0], w->device);
+    ASSERT_OK(ww_wrap_key(key, w->device, w->sealed));
+    ASSERT_ERR(ww_emit_tx(spy, g.gid, &e, NULL), WW_EROLE);
+    free(b);
+    ww_store_close(phone);
+    ww_store_close(spy);
+    fx_group_close(&g);
+}
+
+/* A version 2 store learns which devices were vouched for from its log: a device the owner
+ * added to another member is not; the owner's own second device and every member.add device
+ * are. */
+TEST(trust_migration_marks_owner_added_devices)
+{
+    struct fx_group g;
+    fx_group_make(&g, 1, 0, NULL);
+    struct ww_store *x = fx_open("x");
+    uint8_t pk[32], coach_member[16];
+    ww_store_device(x, pk);
+    ASSERT_OK(ww_device_add(g.coach, g.gid, g.m_st[0], pk, NULL));
+    ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM devices WHERE vouched=0"), 1);
+    struct ww_store *laptop = fx_open("laptop");
+    ww_store_device(laptop, pk);
+    sqlite3_stmt *st;
+    ASSERT_EQ(sqlite3_prepare_v2(g.coach->db, "SELECT coach FROM groups", -1, &st, NULL),
+              SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+    memcpy(coach_member, sqlite3_column_blob(st, 0), 16);
+    sqlite3_finalize(st);
+    ASSERT_OK(ww_device_add(g.coach, g.gid, coach_member, pk, NULL));
+    ASSERT_EQ(sqlite3_exec(g.coach->db,
+                           "ALTER TABLE devices DROP COLUMN vouched; PRAGMA user_version=2", NULL,
+                           NULL, NULL),
+              SQLITE_OK);
+    ww_store_close(g.coach);
+    g.coach = fx_open("coach");
+    ASSERT_EQ(fx_count(g.coach, "PRAGMA user_version"), 3);
+    ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM devices"), 4);
+    ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM devices WHERE vouched=0"), 1);
+    ww_store_close(laptop);
+    ww_store_close(x);
+    fx_group_close(&g);
+}
