@@ -164,9 +164,12 @@ static int materialise(struct ww_store *s, struct batch *b, const struct ww_kind
     return rc;
 }
 
+/* Keeps an event aside; the group's cache is loaded. Its author is a stranger unless it is
+ * a device of the group. */
 static int defer(struct ww_store *s, struct batch *b, const struct item *it, int reason)
 {
-    int rc = ww_pending_defer(s, &b->counts, &it->env.h, it->raw, it->len, reason);
+    int stranger = !ww_cache_cur(s)->exists || !ww_cache_device(s, it->env.h.author);
+    int rc = ww_pending_defer(s, &b->counts, &it->env.h, it->raw, it->len, reason, stranger);
     return rc ? rc : WW_OUTCOME_DEFERRED;
 }
 
@@ -541,6 +544,8 @@ static int retry_pending(struct ww_store *s, struct batch *b, struct ww_apply_re
     size_t *lens = ww_calloc(WW_MAX_BATCH, sizeof *lens);
     int rc = items && raws && lens ? 0 : WW_ENOMEM;
     size_t deferred = res->deferred;
+    if (rc == 0)
+        rc = ww_pending_expire(s);
     for (int progress = 1; rc == 0 && progress;) {
         progress = 0;
         int64_t upto = 0, after = 0;

@@ -316,7 +316,12 @@ static const char schema_v2[] =
  * from the owner, so a device it added to another member is not vouched for; every other
  * device (the owner's, those of member.add) is. */
 static const char schema_v3[] =
-    "ALTER TABLE devices ADD COLUMN vouched INTEGER NOT NULL DEFAULT 1;";
+    "ALTER TABLE devices ADD COLUMN vouched INTEGER NOT NULL DEFAULT 1;"
+    /* Also: whether a waiting event's author is a stranger to its group, and when the row
+     * expires (pending.h); rows of version 2 expire at once, and a sync brings them again. */
+    "ALTER TABLE pending ADD COLUMN stranger INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE pending ADD COLUMN expires INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX pending_expires ON pending(expires);";
 
 static int migrate_v3(struct ww_store *s)
 {

@@ -91,9 +91,9 @@ TEST(trust_owner_added_device_never_reads_private_reflections)
     fx_group_close(&g);
 }
 
-/* A version 2 store learns which devices were vouched for from its log: a device the owner
- * added to another member is not; the owner's own second device and every member.add device
- * are. */
+/* A version 2 store (its tables as version 2 had them) learns which devices were vouched for from
+ * its log: a device the owner added to another member is not; the owner's own second device and
+ * every member.add device are. */
 TEST(trust_migration_marks_owner_added_devices)
 {
     struct fx_group g;
@@ -113,8 +113,10 @@ TEST(trust_migration_marks_owner_added_devices)
     sqlite3_finalize(st);
     ASSERT_OK(ww_device_add(g.coach, g.gid, coach_member, pk, NULL));
     ASSERT_EQ(sqlite3_exec(g.coach->db,
-                           "ALTER TABLE devices DROP COLUMN vouched; PRAGMA user_version=2", NULL,
-                           NULL, NULL),
+                           "ALTER TABLE devices DROP COLUMN vouched; DROP INDEX pending_expires;"
+                           "ALTER TABLE pending DROP COLUMN stranger;"
+                           "ALTER TABLE pending DROP COLUMN expires; PRAGMA user_version=2",
+                           NULL, NULL, NULL),
               SQLITE_OK);
     ww_store_close(g.coach);
     g.coach = fx_open("coach");
@@ -122,6 +124,99 @@ TEST(trust_migration_marks_owner_added_devices)
     ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM devices"), 4);
     ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM devices WHERE vouched=0"), 1);
     ww_store_close(laptop);
+    ww_store_close(x);
+    fx_group_close(&g);
+}
+
+/* Applies events[0..n) in batches of at most 200; returns the sums of the results. */
+static struct ww_apply_result apply_all(struct ww_store *s, struct fx_ev *ev, size_t n)
+{
+    struct ww_apply_result sum;
+    memset(&sum, 0, sizeof sum);
+    const uint8_t *raws[200];
+    size_t lens[200];
+    for (size_t i = 0; i < n; i += 200) {
+        size_t k = n - i < 200 ? n - i : 200;
+        for (size_t j = 0; j < k; j++) {
+            raws[j] = ev[i + j].raw;
+            lens[j] = ev[i + j].len;
+        }
+        struct ww_apply_result r;
+        ASSERT_OK(ww_sync_apply(s, raws, lens, k, &r));
+        sum.accepted += r.accepted;
+        sum.deferred += r.deferred;
+        sum.rejected += r.rejected;
+    }
+    return sum;
+}
+
+/* Outsiders with self-made keys flood a student's pending table, from one key and from
+ * many; the owner's events, arriving in reverse order, are still kept aside and applied
+ * once their predecessor comes. A day later the outsiders' rows have expired. */
+TEST(trust_outsider_flood_leaves_room_for_the_group)
+{
+    struct fx_group g;
+    fx_group_make(&g, 2, 0, NULL);
+    enum { ONE = 3000, KEYS = 16, EACH = 100 };
+    static struct fx_ev ev[ONE + KEYS * EACH];
+    struct ww_store *x = fx_open("x");
+    fx_sync(g.coach, x, g.gid, 256); /* to seal for the group, not to join it */
+    for (size_t i = 0; i < ONE; i++)
+        fx_stuck_event(x, g.gid, 2 + i, &ev[i]);
+    for (size_t k = 0; k < KEYS; k++) {
+        char name[16];
+        snprintf(name, sizeof name, "x%zu", k);
+        struct ww_store *y = fx_open(name);
+        fx_sync(g.coach, y, g.gid, 256);
+        for (size_t i = 0; i < EACH; i++)
+            fx_stuck_event(y, g.gid, 2 + i, &ev[ONE + k * EACH + i]);
+        ww_store_close(y);
+    }
+    struct ww_apply_result r = apply_all(g.st[0], ev, ONE + KEYS * EACH);
+    ASSERT_EQ(r.accepted, 0);
+    ASSERT_LE(r.deferred, 512);
+    ASSERT_LE(fx_count(g.st[0], "SELECT count(*) FROM pending"), 512);
+
+    /* The owner adds a member and a device, and schedules: its events arrive last first. */
+    struct ww_store *y = fx_open("y"), *z = fx_open("z");
+    uint8_t pk[32], m[16];
+    ww_store_device(y, pk);
+    ASSERT_OK(ww_member_add(g.coach, g.gid, WW_ROLE_STUDENT, "Y", 1, 1, pk, m));
+    ww_store_device(z, pk);
+    ASSERT_OK(ww_device_add(g.coach, g.gid, g.m_st[1], pk, NULL));
+    uint32_t d;
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
+    ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, d, "W02", NULL));
+    struct ww_vv_item vv[64];
+    size_t n_vv = 0;
+    ASSERT_OK(ww_sync_vv(g.st[0], g.gid, vv, 64, &n_vv));
+    struct fx_bag bag = {.n = 0};
+    int more = 0;
+    ASSERT_OK(ww_sync_missing(g.coach, g.gid, vv, n_vv, 256, 1u << 20, fx_bag_add, &bag, &more));
+    ASSERT_EQ(bag.n, 5);
+    for (size_t i = bag.n; i-- > 0;) {
+        const uint8_t *raw = bag.raw[i];
+        size_t len = bag.len[i];
+        ASSERT_OK(ww_sync_apply(g.st[0], &raw, &len, 1, &r));
+        ASSERT_EQ(r.deferred, i > 0);
+        ASSERT_EQ(r.accepted, i == 0 ? 5 : 0);
+    }
+    fx_bag_free(&bag);
+    ASSERT_EQ(fx_count(g.st[0], "SELECT count(*) FROM members"), 4);
+    ASSERT_EQ(fx_count(g.st[0], "SELECT count(*) FROM devices"), 5);
+    ASSERT_EQ(fx_count(g.st[0], "SELECT count(*) FROM schedule"), 1);
+
+    /* A day later the outsiders' rows have expired: new ones take their place. */
+    long before = fx_count(g.st[0], "SELECT count(*) FROM pending");
+    ASSERT_GT(before, 0);
+    fx_now += 25ll * 3600 * 1000;
+    for (size_t i = 0; i < 10; i++)
+        fx_stuck_event(x, g.gid, ONE + 10 + i, &ev[i]);
+    r = apply_all(g.st[0], ev, 10);
+    ASSERT_EQ(r.deferred, 10);
+    ASSERT_EQ(fx_count(g.st[0], "SELECT count(*) FROM pending"), 10);
+    ww_store_close(z);
+    ww_store_close(y);
     ww_store_close(x);
     fx_group_close(&g);
 }
