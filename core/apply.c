@@ -164,12 +164,18 @@ static int materialise(struct ww_store *s, struct batch *b, const struct ww_kind
     return rc;
 }
 
-/* Keeps an event aside; the group's cache is loaded. Its author is a stranger unless it is
- * a device of the group. */
+/* Whether the author of h is a stranger to its group, whose cache is loaded: not one of its
+ * devices (pending.h). */
+static int stranger(struct ww_store *s, const struct ww_header *h)
+{
+    return !ww_cache_cur(s)->exists || !ww_cache_device(s, h->author);
+}
+
+/* Keeps an event aside; the group's cache is loaded. */
 static int defer(struct ww_store *s, struct batch *b, const struct item *it, int reason)
 {
-    int stranger = !ww_cache_cur(s)->exists || !ww_cache_device(s, it->env.h.author);
-    int rc = ww_pending_defer(s, &b->counts, &it->env.h, it->raw, it->len, reason, stranger);
+    int rc = ww_pending_defer(s, &b->counts, &it->env.h, it->raw, it->len, reason,
+                              stranger(s, &it->env.h));
     return rc ? rc : WW_OUTCOME_DEFERRED;
 }
 
@@ -268,17 +274,20 @@ static int apply_one(struct ww_store *s, struct batch *b, struct item *it, int *
     }
     if ((rc = ww_cache_load(s, h->group)) != 0)
         return rc;
+    /* An event from far in the future waits until it is due (below): applying it now would
+     * put it after everything written until then. One that would not be due before its row
+     * in pending expires never can be: it is refused rather than kept, whatever else it
+     * waits for. */
+    int64_t ahead = (int64_t)(h->hlc >> 16) - ww_store_now_ms(s);
+    if (ahead > WW_MAX_SKEW_MS &&
+        ahead - WW_MAX_SKEW_MS >= (stranger(s, h) ? WW_PENDING_STRANGER_TTL_MS : WW_PENDING_TTL_MS))
+        return WW_ERANGE;
     if (h->kind != WW_KIND_GROUP_CREATE && !ww_cache_cur(s)->exists)
         return defer(s, b, it, *reason = WW_EGROUP);
     if (head.seq + 1 < h->seq)
         return defer(s, b, it, *reason = WW_ECHAIN); /* an earlier event is missing */
     if (h->seq > 1 && (sodium_memcmp(head.hash, h->prev, 32) != 0 || h->hlc <= head.hlc))
         return WW_ECHAIN;
-    /* An event from far in the future waits: adopting its clock would push every later
-     * event of this device past it, up to the end of the clock's range. */
-    int64_t ahead = (int64_t)(h->hlc >> 16) - ww_store_now_ms(s);
-    if (ahead > WW_MAX_FUTURE_MS)
-        return WW_ERANGE;
     if (ahead > WW_MAX_SKEW_MS)
         return defer(s, b, it, *reason = WW_ERANGE);
 

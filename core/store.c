@@ -278,6 +278,10 @@ uint64_t ww_hlc_next(struct ww_store *s)
 
 void ww_hlc_observe(struct ww_store *s, uint64_t hlc)
 {
+    int64_t now = ww_store_now_ms(s);
+    uint64_t cap = now > 0 ? (uint64_t)(now + WW_MAX_DRAG_MS) << 16 | 0xffff : 0;
+    if (hlc > cap)
+        hlc = cap;
     if (hlc > s->hlc)
         s->hlc = hlc;
 }

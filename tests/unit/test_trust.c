@@ -220,3 +220,38 @@ TEST(trust_outsider_flood_leaves_room_for_the_group)
     ww_store_close(x);
     fx_group_close(&g);
 }
+
+/* A student's phone whose clock runs 20 hours fast: its event is applied (it is within the
+ * skew a replica accepts), but the coach's clock moves at most WW_MAX_DRAG_MS with it, so
+ * the coach's next event is stamped with its own time. A stranger's event 3 days ahead can
+ * never become due before its row would expire: it is refused rather than kept. */
+TEST(trust_a_fast_clock_drags_nobody_far)
+{
+    struct fx_group g;
+    fx_group_make(&g, 1, 0, NULL);
+    uint32_t d;
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
+    int64_t now = fx_now;
+    fx_now = now + 20ll * 3600 * 1000;
+    ASSERT_OK(ww_day_off(g.st[0], g.gid, d, 1, NULL));
+    fx_now = now;
+    fx_sync(g.st[0], g.coach, g.gid, 256);
+    ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM days_off"), 1);
+    ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, d, "W02", NULL));
+    long ahead = fx_count(g.coach, "SELECT (hlc >> 16) FROM schedule") - (long)now;
+    ASSERT_GE(ahead, 0);
+    ASSERT_LE(ahead, WW_MAX_DRAG_MS + 1);
+
+    struct ww_store *x = fx_open("x");
+    fx_sync(g.coach, x, g.gid, 256);
+    static struct fx_ev ev;
+    fx_now = now + 3ll * 24 * 3600 * 1000;
+    fx_stuck_event(x, g.gid, 2, &ev);
+    fx_now = now;
+    struct ww_apply_result r = fx_apply1(g.coach, &ev);
+    ASSERT_EQ(r.rejected, 1);
+    ASSERT_ERR(r.first_error, WW_ERANGE);
+    ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM pending"), 0);
+    ww_store_close(x);
+    fx_group_close(&g);
+}
