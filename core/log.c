@@ -77,6 +77,72 @@ int ww_log_replace(struct ww_store *s, int64_t log, uint64_t seq, const uint8_t 
     return ww_sql_done(s, st);
 }
 
+int ww_log_truncate(struct ww_store *s, int64_t log, uint64_t seq)
+{
+    sqlite3_stmt *st = ww_sql(s, "DELETE FROM events WHERE id BETWEEN ?1 AND ?2");
+    if (!st)
+        return ww_sql_failed(s);
+    sqlite3_bind_int64(st, 1, log << WW_SEQ_BITS | (int64_t)seq);
+    sqlite3_bind_int64(st, 2, log << WW_SEQ_BITS | WW_SEQ_MASK);
+    return ww_sql_done(s, st);
+}
+
+int ww_log_take_group(struct ww_store *s, const uint8_t gid[16])
+{
+    static const char *const steps[] = {
+        "DELETE FROM temp.rebuild",
+        "INSERT INTO temp.rebuild(raw) SELECT e.raw FROM logs l JOIN events e ON " RANGE(
+            "e", "l") " WHERE l.gid=?1 ORDER BY e.hlc, e.id",
+        "DELETE FROM events WHERE id IN (SELECT e.id FROM logs l JOIN events e ON " RANGE(
+            "e", "l") " WHERE l.gid=?1)",
+        "DELETE FROM logs WHERE gid=?1",
+    };
+    int rc = ww_db_exec(s, "CREATE TEMP TABLE IF NOT EXISTS rebuild(n INTEGER PRIMARY KEY, "
+                           "raw BLOB NOT NULL)");
+    for (size_t i = 0; rc == 0 && i < sizeof steps / sizeof steps[0]; i++) {
+        sqlite3_stmt *st = ww_sql(s, steps[i]);
+        if (!st)
+            return ww_sql_failed(s);
+        if (i > 0)
+            ww_bind_blob(st, 1, gid, 16);
+        rc = ww_sql_done(s, st);
+    }
+    return rc;
+}
+
+int ww_log_take_page(struct ww_store *s, int64_t *after, uint8_t **raws, size_t *lens, size_t max,
+                     size_t *n_out)
+{
+    sqlite3_stmt *st = ww_sql(s, "SELECT n, raw FROM temp.rebuild WHERE n > ?1 ORDER BY n "
+                                 "LIMIT ?2");
+    if (!st)
+        return ww_sql_failed(s);
+    sqlite3_bind_int64(st, 1, *after);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+    size_t n = 0;
+    int rc = 0, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        size_t len = (size_t)sqlite3_column_bytes(st, 1);
+        if (!(raws[n] = ww_malloc(len ? len : 1))) {
+            rc = WW_ENOMEM;
+            break;
+        }
+        memcpy(raws[n], sqlite3_column_blob(st, 1), len);
+        lens[n++] = len;
+        *after = sqlite3_column_int64(st, 0);
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = ww_db_err(s, step);
+    sqlite3_reset(st);
+    if (rc != 0) {
+        for (size_t i = 0; i < n; i++)
+            ww_free(raws[i]);
+        return rc;
+    }
+    *n_out = n;
+    return 0;
+}
+
 /* A new log for an author's first event. */
 static int log_create(struct ww_store *s, const uint8_t *gid, const uint8_t *author, int64_t *out)
 {
