@@ -167,6 +167,15 @@ void fx_digest_except(struct ww_store *s, const char *skip, uint8_t out[32])
     crypto_generichash_final(&h, out, 32);
 }
 
+void fx_coach_member(struct ww_store *s, uint8_t out[16])
+{
+    sqlite3_stmt *st;
+    ASSERT_EQ(sqlite3_prepare_v2(s->db, "SELECT coach FROM groups", -1, &st, NULL), SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+    memcpy(out, sqlite3_column_blob(st, 0), 16);
+    sqlite3_finalize(st);
+}
+
 void fx_device(struct ww_store *s, uint8_t pk[32])
 {
     ww_store_device(s, pk);

@@ -32,6 +32,9 @@ void fx_digest_except(struct ww_store *s, const char *skip, uint8_t out[32]);
 long fx_count(struct ww_store *s, const char *sql);
 void fx_device(struct ww_store *s, uint8_t pk[32]);
 
+/* The owner's member id in the group (groups.coach). */
+void fx_coach_member(struct ww_store *s, uint8_t out[16]);
+
 /* One sealed event, as a peer would send it. */
 struct fx_ev {
     uint8_t raw[WW_MAX_EVENT];

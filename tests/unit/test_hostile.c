@@ -235,12 +235,7 @@ TEST(hostile_second_coach_device_reads_pair_audience)
     struct ww_store *laptop = fx_open("laptop");
     uint8_t pk[32], coach_member[16];
     ww_store_device(laptop, pk);
-    sqlite3_stmt *st;
-    ASSERT_EQ(sqlite3_prepare_v2(g.coach->db, "SELECT coach FROM groups", -1, &st, NULL),
-              SQLITE_OK);
-    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-    memcpy(coach_member, sqlite3_column_blob(st, 0), 16);
-    sqlite3_finalize(st);
+    fx_coach_member(g.coach, coach_member);
     ASSERT_OK(ww_device_add(g.coach, g.gid, coach_member, pk, NULL));
     fx_group_sync(&g);
     uint32_t d;

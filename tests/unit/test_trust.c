@@ -105,12 +105,7 @@ TEST(trust_migration_marks_owner_added_devices)
     ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM devices WHERE vouched=0"), 1);
     struct ww_store *laptop = fx_open("laptop");
     ww_store_device(laptop, pk);
-    sqlite3_stmt *st;
-    ASSERT_EQ(sqlite3_prepare_v2(g.coach->db, "SELECT coach FROM groups", -1, &st, NULL),
-              SQLITE_OK);
-    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-    memcpy(coach_member, sqlite3_column_blob(st, 0), 16);
-    sqlite3_finalize(st);
+    fx_coach_member(g.coach, coach_member);
     ASSERT_OK(ww_device_add(g.coach, g.gid, coach_member, pk, NULL));
     ASSERT_EQ(sqlite3_exec(g.coach->db,
                            "ALTER TABLE devices DROP COLUMN vouched; DROP INDEX pending_expires;"
