@@ -250,3 +250,59 @@ TEST(trust_a_fast_clock_drags_nobody_far)
     ww_store_close(x);
     fx_group_close(&g);
 }
+
+/* The phone a student vouched for adds a tablet; the laptop, having heard of it, shares its
+ * SELF key with the tablet. A replica that gets the laptop's key.share before the phone's
+ * device.add keeps it waiting rather than refusing it, and applies it once the device.add
+ * comes: the tablet reads the private reflection through the coach's replica. */
+TEST(trust_self_key_for_a_device_vouched_by_another_device_waits)
+{
+    struct fx_group g;
+    fx_group_make(&g, 1, 0, NULL);
+    struct ww_store *phone = fx_open("phone"), *tablet = fx_open("tablet");
+    uint8_t pk[32];
+    ww_store_device(phone, pk);
+    ASSERT_OK(ww_device_add(g.st[0], g.gid, g.m_st[0], pk, NULL));
+    fx_sync2(g.st[0], g.coach, g.gid);
+    fx_sync(g.coach, phone, g.gid, 256);
+    ww_store_device(tablet, pk);
+    ASSERT_OK(ww_device_add(phone, g.gid, g.m_st[0], pk, NULL));
+    fx_sync(phone, g.st[0], g.gid, 256);
+    uint32_t d;
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
+    struct ww_reflection r = private_reflection(d, "Privé, ook voor de tablet.");
+    ASSERT_OK(ww_reflection_put(g.st[0], g.gid, &r, NULL));
+
+    /* The coach hears the laptop first: the phone's events only later. */
+    struct ww_vv_item vv[64];
+    size_t n_vv = 0;
+    ASSERT_OK(ww_sync_vv(g.coach, g.gid, vv, 64, &n_vv));
+    struct fx_bag bag = {.n = 0};
+    int more = 0;
+    ASSERT_OK(ww_sync_missing(g.st[0], g.gid, vv, n_vv, 256, 1u << 20, fx_bag_add, &bag, &more));
+    uint8_t phone_pk[32];
+    ww_store_device(phone, phone_pk);
+    size_t waited = 0;
+    for (size_t i = 0; i < bag.n; i++) {
+        struct ww_envelope env;
+        ASSERT_OK(ww_envelope_decode(bag.raw[i], bag.len[i], &env));
+        if (!memcmp(env.h.author, phone_pk, 32))
+            continue;
+        const uint8_t *raw = bag.raw[i];
+        size_t len = bag.len[i];
+        struct ww_apply_result res;
+        ASSERT_OK(ww_sync_apply(g.coach, &raw, &len, 1, &res));
+        ASSERT_EQ(res.rejected, 0);
+        waited += res.deferred;
+    }
+    fx_bag_free(&bag);
+    ASSERT_GT(waited, 0);
+    fx_sync(phone, g.coach, g.gid, 256);
+    fx_sync(g.st[0], g.coach, g.gid, 256);
+    ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM pending"), 0);
+    fx_sync(g.coach, tablet, g.gid, 256);
+    ASSERT_EQ(fx_count(tablet, "SELECT count(*) FROM reflections WHERE readable=1"), 1);
+    ww_store_close(tablet);
+    ww_store_close(phone);
+    fx_group_close(&g);
+}
