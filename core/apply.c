@@ -272,10 +272,16 @@ static int apply_one(struct ww_store *s, struct batch *b, struct item *it, int *
         if (sodium_memcmp(held, it->hash, 32) == 0)
             return !it->env.erased && held_len < it->len ? restore(s, b, it, head.log)
                                                          : WW_OUTCOME_DUPLICATE;
-        /* Two events claim this seq: every replica keeps the one with the lower hash. */
-        if (memcmp(it->hash, held, 32) < 0 &&
-            (rc = take_over(s, b, it, &head, held, reason)) != WW_OUTCOME_FORK)
-            return rc;
+        /* Two events claim this seq: every replica keeps the one with the lower hash. Each
+         * take-over derives the group again, so an author gets WW_MAX_FORKS of them; after
+         * that, what is held stays. */
+        if (memcmp(it->hash, held, 32) < 0) {
+            int room = ww_pending_fork_room(s, h->group, h->author);
+            if (room < 0)
+                return room;
+            if (room && (rc = take_over(s, b, it, &head, held, reason)) != WW_OUTCOME_FORK)
+                return rc;
+        }
         rc = ww_pending_fork(s, h, it->hash, it->raw, it->len, held);
         return rc ? rc : WW_OUTCOME_FORK;
     }

@@ -111,24 +111,31 @@ int ww_pending_defer(struct ww_store *s, struct ww_pending_counts *c, const stru
     return 0;
 }
 
-int ww_pending_fork(struct ww_store *s, const struct ww_header *h, const uint8_t hash[32],
-                    const uint8_t *raw, size_t len, const uint8_t held[32])
+int ww_pending_fork_room(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32])
 {
-    /* A few forks per author are evidence enough; more would only fill the disk. */
     sqlite3_stmt *st = ww_sql(s, "SELECT count(*) FROM forks WHERE gid=?1 AND author=?2");
     if (!st)
         return ww_sql_failed(s);
-    ww_bind_blob(st, 1, h->group, 16);
-    ww_bind_blob(st, 2, h->author, 32);
+    ww_bind_blob(st, 1, gid, 16);
+    ww_bind_blob(st, 2, author, 32);
     int step = sqlite3_step(st);
     int64_t n = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
     if (step != SQLITE_ROW)
         return ww_db_err(s, step);
-    if (n >= WW_MAX_FORKS)
-        return 0;
-    st = ww_sql(s, "INSERT OR IGNORE INTO forks(gid, author, seq, hash_held, hash_seen, "
-                   "raw_seen) VALUES(?1,?2,?3,?4,?5,?6)");
+    return n < WW_MAX_FORKS;
+}
+
+int ww_pending_fork(struct ww_store *s, const struct ww_header *h, const uint8_t hash[32],
+                    const uint8_t *raw, size_t len, const uint8_t held[32])
+{
+    /* A few forks per author are evidence enough; more would only fill the disk. */
+    int rc = ww_pending_fork_room(s, h->group, h->author);
+    if (rc <= 0)
+        return rc;
+    sqlite3_stmt *st =
+        ww_sql(s, "INSERT OR IGNORE INTO forks(gid, author, seq, hash_held, hash_seen, "
+                  "raw_seen) VALUES(?1,?2,?3,?4,?5,?6)");
     if (!st)
         return ww_sql_failed(s);
     ww_bind_blob(st, 1, h->group, 16);

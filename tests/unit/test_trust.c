@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "pending.h"
 #include "runner.h"
 #include "seal.h"
 #include "store.h"
@@ -304,5 +305,70 @@ TEST(trust_self_key_for_a_device_vouched_by_another_device_waits)
     ASSERT_EQ(fx_count(tablet, "SELECT count(*) FROM reflections WHERE readable=1"), 1);
     ww_store_close(tablet);
     ww_store_close(phone);
+    fx_group_close(&g);
+}
+
+/* Two events of one seq, sealed by two copies of one device; the lower hash first. */
+static void fork_pair(struct fx_group *g, struct ww_store *backup, uint32_t date, struct fx_ev *lo,
+                      struct fx_ev *hi)
+{
+    struct ww_vv_item vv[64];
+    size_t n_vv = 0;
+    ASSERT_OK(ww_sync_vv(g->coach, g->gid, vv, 64, &n_vv));
+    uint8_t h1[32], h2[32];
+    ASSERT_OK(ww_day_off(g->st[0], g->gid, date, 1, h1));
+    ASSERT_OK(ww_day_off(backup, g->gid, date + 1, 1, h2));
+    struct fx_bag one = {.n = 0}, two = {.n = 0};
+    int more;
+    ASSERT_OK(ww_sync_missing(g->st[0], g->gid, vv, n_vv, 1, 1u << 20, fx_bag_add, &one, &more));
+    ASSERT_OK(ww_sync_missing(backup, g->gid, vv, n_vv, 1, 1u << 20, fx_bag_add, &two, &more));
+    int first_lower = memcmp(h1, h2, 32) < 0;
+    struct fx_bag *l = first_lower ? &one : &two, *h = first_lower ? &two : &one;
+    memcpy(lo->raw, l->raw[0], l->len[0]);
+    lo->len = l->len[0];
+    memcpy(hi->raw, h->raw[0], h->len[0]);
+    hi->len = h->len[0];
+    fx_bag_free(&one);
+    fx_bag_free(&two);
+}
+
+/* Each fork that a lower hash wins makes a replica derive the group again: one author gets
+ * WW_MAX_FORKS of those, and then what is held stays. */
+TEST(trust_fork_take_overs_are_bounded_per_author)
+{
+    struct fx_group g;
+    fx_group_make(&g, 1, 0, NULL);
+    uint32_t d;
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
+    struct ww_store *backup = fx_open_db("student1", "backup.db");
+    fx_sync(g.coach, backup, g.gid, 256);
+    static struct fx_ev lo, hi;
+    fork_pair(&g, backup, d, &lo, &hi);
+    struct ww_apply_result r = fx_apply1(g.coach, &hi);
+    ASSERT_EQ(r.accepted, 1);
+    r = fx_apply1(g.coach, &lo);
+    ASSERT_EQ(r.accepted, 1); /* the lower hash takes over */
+    ASSERT_EQ(r.forks, 0);
+
+    /* As many forks of the author recorded as it may have: the next one does not. */
+    for (int i = 1; i < WW_MAX_FORKS; i++) {
+        char sql[200];
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO forks SELECT gid, author, seq + %d, hash_held, hash_seen, raw_seen "
+                 "FROM forks LIMIT 1",
+                 i * 1000);
+        ASSERT_EQ(sqlite3_exec(g.coach->db, sql, NULL, NULL, NULL), SQLITE_OK);
+    }
+    ww_store_close(backup);
+    backup = fx_open_db("student1", "backup2.db");
+    fx_sync(g.coach, backup, g.gid, 256);
+    fx_sync(g.coach, g.st[0], g.gid, 256);
+    fx_now += 1000;
+    fork_pair(&g, backup, d + 10, &lo, &hi);
+    ASSERT_EQ(fx_apply1(g.coach, &hi).accepted, 1);
+    r = fx_apply1(g.coach, &lo);
+    ASSERT_EQ(r.accepted, 0);
+    ASSERT_EQ(r.forks, 1);
+    ww_store_close(backup);
     fx_group_close(&g);
 }
