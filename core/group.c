@@ -4,7 +4,7 @@
  * The control plane of a group is one linear log: only the owner device (the coach's
  * device that created the group) adds and removes members and starts key epochs. Caps are
  * therefore checked against one well-defined order, on every replica. Devices come from the
- * owner, or from a member's own vouched device, which vouches for the device it adds.
+ * owner too; a member's own vouched device then vouches for the ones that are its own.
  *
  * Keys follow audiences: per epoch one GROUP key (every member's devices) and one PAIR key
  * per learner (that learner's devices and the coach's). A learner's SELF key is made by
@@ -341,8 +341,8 @@ static int share_keys(struct ww_store *s, const uint8_t gid[16], const uint8_t m
                     (!only_device || !memcmp(d->device, only_device, 32)))
                     rc = add_wrap(&b->u.keys, WW_AUD_PAIR, member, d->device, key);
             }
-        } else if (!memcmp(s->cache->owner, s->pk, 32)) {
-            ww_store_random(s, key, 32); /* the owner makes PAIR keys, nobody else */
+        } else {
+            ww_store_random(s, key, 32);
             if (rc == 0)
                 rc = wrap_for(s, &b->u.keys, WW_AUD_PAIR, member, key, member, 0);
             if (rc == 0)
@@ -533,14 +533,21 @@ int ww_member_add(struct ww_store *s, const uint8_t group[WW_ID_LEN], int role, 
 static int do_device_add(struct ww_store *s, void *ud)
 {
     struct member_args *a = ud;
+    int rc = ww_cache_load(s, a->gid);
+    if (rc != 0)
+        return rc;
+    if (memcmp(ww_cache_cur(s)->owner, s->pk, 32) != 0 && !ww_cache_device(s, a->device))
+        return WW_ENOTFOUND; /* the owner adds a device first; its member then vouches */
     struct ww_body body;
     memset(&body, 0, sizeof body);
     body.kind = WW_KIND_DEVICE_ADD;
     memcpy(body.u.device_add.member, a->member, 16);
     memcpy(body.u.device_add.device, a->device, 32);
     struct ww_emit e = {.kind = WW_KIND_DEVICE_ADD, .audience = WW_AUD_PLAIN, .body = &body};
-    int rc = ww_emit(s, a->gid, &e, a->hash);
-    if (rc == 0)
+    rc = ww_emit(s, a->gid, &e, a->hash);
+    /* The owner hands the new device the keys; a member vouching for it shares its SELF
+     * key when it next writes privately. */
+    if (rc == 0 && !memcmp(ww_cache_cur(s)->owner, s->pk, 32))
         rc = share_keys(s, a->gid, a->member, a->device);
     return rc;
 }

@@ -3,10 +3,11 @@
  * key.epoch, key.share and erase.
  *
  * Control events are PLAIN (signed, not encrypted) so that every forwarder can check them,
- * and all but device.add, key.share and erase come from the owner device alone: the
+ * and all but key.share, erase and a member's vouching device.add come from the owner
+ * device alone: the
  * group's membership is one linear log, so caps are checked against one order on every
- * replica. A member's own vouched device may add a device to its member and share its keys
- * with it; only vouched devices ever get a member's SELF key.
+ * replica. A member's own vouched device may vouch for another device of its member with a
+ * device.add of its own; only vouched devices ever get a member's SELF key.
  */
 #include <string.h>
 
@@ -17,8 +18,8 @@
 #include "seal.h"
 #include "store.h"
 
-/* Adds a device to a member, or marks a held one vouched for. A device is vouched for when
- * its own member added it (PROTOCOL.md 5.7): only those receive the member's SELF key. */
+/* Adds a device to a member, or marks a held one vouched for. A device is vouched for by
+ * its own member (PROTOCOL.md 5.7): only those receive the member's SELF key. */
 static int add_device(struct ww_store *s, const uint8_t *gid, const uint8_t *device,
                       const uint8_t *member, int vouched)
 {
@@ -220,29 +221,33 @@ const struct ww_kind_rule ww_kind_member_remove = {
 
 /* ---- device.add ---- */
 
-/* The owner adds a device to any member; a member's own vouched device adds one to its
- * member, vouching for it. Adding a device the member holds already is accepted (it may
- * vouch for it now), so the owner's and the member's device.add of one device are both
- * accepted in either order. */
+/*
+ * Devices enter a group through the owner's log alone, so the cap and a key claimed twice
+ * are decided in one order on every replica. The owner adds a device to any member; it is
+ * vouched for only when it is a device of the owner's own member. A vouched device of a
+ * member vouches for another device of that member with a device.add of its own, which
+ * waits (WW_ENOTMEMBER: pending) until the owner's device.add of it is held.
+ */
 static int check_device_add(struct ww_store *s, const struct ww_event *ev)
 {
     const struct ww_group_cache *g = ww_cache_cur(s);
     const struct ww_body_device_add *d = &ev->body->u.device_add;
-    if (!vouches(ev->author, d->member) && memcmp(ev->env->h.author, g->owner, 32) != 0)
-        return WW_EROLE;
-    int found = 0, held = 0;
+    if (memcmp(ev->env->h.author, g->owner, 32) != 0) {
+        const struct ww_devinfo *held = ww_cache_device(s, d->device);
+        if (!vouches(ev->author, d->member) || (held && memcmp(held->member, d->member, 16)))
+            return WW_EROLE;
+        return held ? 0 : WW_ENOTMEMBER;
+    }
+    int found = 0;
+    if (g->n_devices + 1 > WW_MAX_GROUP_DEVICES)
+        return WW_ETOOBIG;
     for (size_t i = 0; i < g->n_devices; i++) {
-        if (!memcmp(g->devices[i].device, d->device, 32)) {
-            if (memcmp(g->devices[i].member, d->member, 16) != 0)
-                return WW_EEXIST;
-            held = 1;
-        }
+        if (!memcmp(g->devices[i].device, d->device, 32))
+            return WW_EEXIST;
         if (!memcmp(g->devices[i].member, d->member, 16) &&
             g->devices[i].removed_epoch == UINT32_MAX)
             found = 1;
     }
-    if (!held && g->n_devices + 1 > WW_MAX_GROUP_DEVICES)
-        return WW_ETOOBIG;
     return found ? 0 : WW_ENOTFOUND;
 }
 
@@ -291,13 +296,12 @@ const struct ww_kind_rule ww_kind_key_epoch = {
 };
 
 /*
- * Who may hand which key to whom. A SELF key goes only from a vouched device of its member to
- * the member's vouched devices, or from any device of the member to itself: neither the
- * owner nor a device the owner added can put a key it knows into a member's hands. Beyond
- * that, the owner shares GROUP and PAIR keys with anyone in the group, and a member's
- * vouched device the GROUP key and its member's PAIR key with the member's devices.
- * WW_ENOTMEMBER: a recipient is not (yet) one this author may give the key to; the event
- * waits, since the device.add that vouches for it may come from another author.
+ * Who may hand which key to whom. The owner shares GROUP and PAIR keys with anyone. A SELF
+ * key goes only from a vouched device of its member to the member's vouched devices, or
+ * from any device of the member to itself: neither the owner nor a device the owner added
+ * can put a key it knows into a member's hands. WW_ENOTMEMBER: a recipient is not (yet) a
+ * vouched device of the member; the event waits, since the device.add that vouches for it
+ * may come from another author.
  */
 static int check_key_share(struct ww_store *s, const struct ww_event *ev)
 {
@@ -309,24 +313,19 @@ static int check_key_share(struct ww_store *s, const struct ww_event *ev)
         return WW_EEPOCH;
     for (uint32_t i = 0; i < k->n_wraps; i++) {
         const struct ww_wrap *w = &k->wraps[i];
-        int own = !memcmp(w->subject, dev->member, 16);
-        if (w->audience == WW_AUD_SELF) {
-            if (!own)
-                return WW_EROLE;
-            if (!memcmp(w->device, ev->env->h.author, 32))
+        if (w->audience != WW_AUD_SELF) {
+            if (owner)
                 continue;
-            if (!dev->vouched)
-                return WW_EROLE;
-        } else if (owner) {
-            continue;
-        } else if (!dev->vouched ||
-                   (w->audience != WW_AUD_GROUP && (w->audience != WW_AUD_PAIR || !own))) {
             return WW_EROLE;
         }
-        const struct ww_devinfo *to = ww_cache_device(s, w->device);
-        if (to && memcmp(to->member, dev->member, 16) != 0)
+        if (memcmp(w->subject, dev->member, 16) != 0)
             return WW_EROLE;
-        if (!to || (w->audience == WW_AUD_SELF && !to->vouched))
+        if (!memcmp(w->device, ev->env->h.author, 32))
+            continue;
+        const struct ww_devinfo *to = ww_cache_device(s, w->device);
+        if (!dev->vouched || (to && memcmp(to->member, dev->member, 16) != 0))
+            return WW_EROLE;
+        if (!to || !to->vouched)
             return WW_ENOTMEMBER;
     }
     return 0;

@@ -326,10 +326,13 @@ TEST(hostile_second_student_device_reads_private_reflections_both_ways)
     r.share = WW_SHARE_SELF;
     ASSERT_OK(ww_reflection_put(g.st[0], g.gid, &r, NULL)); /* the laptop makes the SELF key */
     fx_sync2(g.st[0], g.coach, g.gid);
-    /* Then the laptop adds a phone, and writes privately again: it shares its key. */
+    /* Then the coach adds a phone, the laptop vouches for it and writes privately again: it
+     * shares its key. */
     struct ww_store *phone = fx_open("phone");
     uint8_t pk[32];
     ww_store_device(phone, pk);
+    ASSERT_OK(ww_device_add(g.coach, g.gid, g.m_st[0], pk, NULL));
+    fx_sync(g.coach, g.st[0], g.gid, 256);
     ASSERT_OK(ww_device_add(g.st[0], g.gid, g.m_st[0], pk, NULL));
     fx_sync2(g.st[0], g.coach, g.gid);
     fx_now += 1000;

@@ -27,7 +27,7 @@ static struct ww_reflection private_reflection(uint32_t date, const char *text)
 }
 
 /* The owner adds a device to a student: that device never receives the student's SELF key,
- * for what was written before or after. A device the student adds itself reads it all. */
+ * for what was written before or after. A device the student vouches for reads it all. */
 TEST(trust_owner_added_device_never_reads_private_reflections)
 {
     struct fx_group g;
@@ -47,10 +47,16 @@ TEST(trust_owner_added_device_never_reads_private_reflections)
     r = private_reflection(d + 1, "Privé, nadat de coach een apparaat toevoegde.");
     ASSERT_OK(ww_reflection_put(g.st[0], g.gid, &r, NULL));
 
-    /* The student adds its own phone: that one is vouched for. */
+    /* The coach adds the student's phone, and the student vouches for it. */
     struct ww_store *phone = fx_open("phone");
     uint8_t phone_pk[32];
     ww_store_device(phone, phone_pk);
+    ASSERT_ERR(ww_device_add(g.st[0], g.gid, g.m_st[0], phone_pk, NULL), WW_ENOTFOUND);
+    ASSERT_OK(ww_device_add(g.coach, g.gid, g.m_st[0], phone_pk, NULL));
+    fx_sync(g.coach, g.st[0], g.gid, 256);
+    uint8_t coach_pk[32];
+    ww_store_device(g.coach, coach_pk); /* another member's device: not the student's to vouch */
+    ASSERT_ERR(ww_device_add(g.st[0], g.gid, g.m_st[0], coach_pk, NULL), WW_EROLE);
     ASSERT_OK(ww_device_add(g.st[0], g.gid, g.m_st[0], phone_pk, NULL));
     fx_now += 1000;
     r = private_reflection(d + 2, "Privé, met de eigen telefoon erbij.");
@@ -252,10 +258,10 @@ TEST(trust_a_fast_clock_drags_nobody_far)
     fx_group_close(&g);
 }
 
-/* The phone a student vouched for adds a tablet; the laptop, having heard of it, shares its
- * SELF key with the tablet. A replica that gets the laptop's key.share before the phone's
- * device.add keeps it waiting rather than refusing it, and applies it once the device.add
- * comes: the tablet reads the private reflection through the coach's replica. */
+/* The phone a student vouched for vouches for a tablet the coach added; the laptop, having
+ * heard of it, shares its SELF key with the tablet. A replica that gets the laptop's key.share
+ * before the phone's device.add keeps it waiting rather than refusing it, and applies it once the
+ * device.add comes: the tablet reads the private reflection through the coach's replica. */
 TEST(trust_self_key_for_a_device_vouched_by_another_device_waits)
 {
     struct fx_group g;
@@ -263,10 +269,14 @@ TEST(trust_self_key_for_a_device_vouched_by_another_device_waits)
     struct ww_store *phone = fx_open("phone"), *tablet = fx_open("tablet");
     uint8_t pk[32];
     ww_store_device(phone, pk);
+    ASSERT_OK(ww_device_add(g.coach, g.gid, g.m_st[0], pk, NULL));
+    fx_sync(g.coach, g.st[0], g.gid, 256);
     ASSERT_OK(ww_device_add(g.st[0], g.gid, g.m_st[0], pk, NULL));
     fx_sync2(g.st[0], g.coach, g.gid);
     fx_sync(g.coach, phone, g.gid, 256);
     ww_store_device(tablet, pk);
+    ASSERT_OK(ww_device_add(g.coach, g.gid, g.m_st[0], pk, NULL));
+    fx_sync(g.coach, phone, g.gid, 256);
     ASSERT_OK(ww_device_add(phone, g.gid, g.m_st[0], pk, NULL));
     fx_sync(phone, g.st[0], g.gid, 256);
     uint32_t d;
