@@ -164,9 +164,18 @@ static int materialise(struct ww_store *s, struct batch *b, const struct ww_kind
     return rc;
 }
 
+/* Whether the author of h is a stranger to its group, whose cache is loaded: not one of its
+ * devices (pending.h). */
+static int stranger(struct ww_store *s, const struct ww_header *h)
+{
+    return !ww_cache_cur(s)->exists || !ww_cache_device(s, h->author);
+}
+
+/* Keeps an event aside; the group's cache is loaded. */
 static int defer(struct ww_store *s, struct batch *b, const struct item *it, int reason)
 {
-    int rc = ww_pending_defer(s, &b->counts, &it->env.h, it->raw, it->len, reason);
+    int rc = ww_pending_defer(s, &b->counts, &it->env.h, it->raw, it->len, reason,
+                              stranger(s, &it->env.h));
     return rc ? rc : WW_OUTCOME_DEFERRED;
 }
 
@@ -234,6 +243,9 @@ static int restore(struct ww_store *s, struct batch *b, struct item *it, int64_t
     return WW_OUTCOME_APPLIED;
 }
 
+static int take_over(struct ww_store *s, struct batch *b, struct item *it,
+                     const struct ww_log_head *head, const uint8_t held[32], int *reason);
+
 /* Checks and stores one event: a WW_OUTCOME_* (>= 0) or a negative WW_E* reason. */
 static int apply_one(struct ww_store *s, struct batch *b, struct item *it, int *reason)
 {
@@ -260,22 +272,39 @@ static int apply_one(struct ww_store *s, struct batch *b, struct item *it, int *
         if (sodium_memcmp(held, it->hash, 32) == 0)
             return !it->env.erased && held_len < it->len ? restore(s, b, it, head.log)
                                                          : WW_OUTCOME_DUPLICATE;
+        /* Two events claim this seq: every replica keeps the one with the lower hash. Each
+         * take-over derives the group again, so an author gets WW_MAX_FORKS of them; after
+         * that, what is held stays. */
+        if (memcmp(it->hash, held, 32) < 0) {
+            int room = ww_pending_fork_room(s, h->group, h->author);
+            if (room < 0)
+                return room;
+            if (room && (rc = take_over(s, b, it, &head, held, reason)) != WW_OUTCOME_FORK)
+                return rc;
+        }
         rc = ww_pending_fork(s, h, it->hash, it->raw, it->len, held);
         return rc ? rc : WW_OUTCOME_FORK;
     }
     if ((rc = ww_cache_load(s, h->group)) != 0)
         return rc;
+    /* An event from far in the future waits until it is due (below): applying it now would
+     * put it after everything written until then. One that would not be due before its row
+     * in pending expires never can be: it is refused rather than kept, whatever else it
+     * waits for. */
+    int64_t ahead = (int64_t)(h->hlc >> 16) - ww_store_now_ms(s);
+    if (ahead > WW_MAX_SKEW_MS &&
+        ahead - WW_MAX_SKEW_MS >= (stranger(s, h) ? WW_PENDING_STRANGER_TTL_MS : WW_PENDING_TTL_MS))
+        return WW_ERANGE;
     if (h->kind != WW_KIND_GROUP_CREATE && !ww_cache_cur(s)->exists)
         return defer(s, b, it, *reason = WW_EGROUP);
     if (head.seq + 1 < h->seq)
         return defer(s, b, it, *reason = WW_ECHAIN); /* an earlier event is missing */
-    if (h->seq > 1 && (sodium_memcmp(head.hash, h->prev, 32) != 0 || h->hlc <= head.hlc))
+    /* An event that follows another event than the one held at seq - 1 is on another
+     * branch of a fork: it waits, since the event it follows may still win (take_over). */
+    if (h->seq > 1 && sodium_memcmp(head.hash, h->prev, 32) != 0)
+        return defer(s, b, it, *reason = WW_ECHAIN);
+    if (h->seq > 1 && h->hlc <= head.hlc)
         return WW_ECHAIN;
-    /* An event from far in the future waits: adopting its clock would push every later
-     * event of this device past it, up to the end of the clock's range. */
-    int64_t ahead = (int64_t)(h->hlc >> 16) - ww_store_now_ms(s);
-    if (ahead > WW_MAX_FUTURE_MS)
-        return WW_ERANGE;
     if (ahead > WW_MAX_SKEW_MS)
         return defer(s, b, it, *reason = WW_ERANGE);
 
@@ -329,7 +358,7 @@ static int apply_one(struct ww_store *s, struct batch *b, struct item *it, int *
                     return rc;
                 ev.body = &body;
                 if (k->check && (rc = k->check(s, &ev)) != 0)
-                    return rc;
+                    return rc == WW_ENOTMEMBER ? defer(s, b, it, *reason = rc) : rc;
                 readable = 1;
             } else {
                 readable = read_record(s, b, k, &ev, &body);
@@ -502,6 +531,116 @@ static int apply_items(struct ww_store *s, struct batch *b, struct item *items, 
     return 0;
 }
 
+/* ---- Forks --------------------------------------------------------------------------- */
+
+/* What is materialised per group, derived from its log alone; the author's own climate
+ * answers (written when it answered, never readable from the log) stay. */
+static const char *const materialised[] = {
+    "DELETE FROM groups WHERE gid=?1",      "DELETE FROM members WHERE gid=?1",
+    "DELETE FROM devices WHERE gid=?1",     "DELETE FROM challenges WHERE gid=?1",
+    "DELETE FROM schedule WHERE gid=?1",    "DELETE FROM days_off WHERE gid=?1",
+    "DELETE FROM reflections WHERE gid=?1", "DELETE FROM climate WHERE gid=?1 AND author<>?2",
+    "DELETE FROM reactions WHERE gid=?1",   "DELETE FROM reaction_dels WHERE gid=?1",
+    "DELETE FROM signals WHERE gid=?1",     "DELETE FROM signal_states WHERE gid=?1",
+    "DELETE FROM signoffs WHERE gid=?1",    "DELETE FROM erasures WHERE gid=?1",
+};
+
+/*
+ * Derives the group's state again from the events it holds, as a replica that received
+ * just these would: its log and materialised rows are emptied, and its events applied
+ * again, oldest hlc first, in pages (an event that now lacks its cause waits in pending).
+ * The keys this device holds stay. Materialised state depends only on the set of events,
+ * so this is how an event leaves that set.
+ */
+static int rebuild(struct ww_store *s, const uint8_t gid[16])
+{
+    int rc = ww_log_take_group(s, gid);
+    for (size_t i = 0; rc == 0 && i < sizeof materialised / sizeof materialised[0]; i++) {
+        sqlite3_stmt *st = ww_sql(s, materialised[i]);
+        if (!st)
+            return ww_sql_failed(s);
+        ww_bind_blob(st, 1, gid, 16);
+        ww_bind_blob(st, 2, s->pk, 32);
+        rc = ww_sql_done(s, st);
+    }
+    s->generation++; /* every cached group is stale */
+    struct batch *b = ww_calloc(1, sizeof *b);
+    struct item *items = ww_calloc(WW_MAX_BATCH, sizeof *items);
+    uint8_t **raws = ww_calloc(WW_MAX_BATCH, sizeof *raws);
+    size_t *lens = ww_calloc(WW_MAX_BATCH, sizeof *lens);
+    if (rc == 0 && !(b && items && raws && lens))
+        rc = WW_ENOMEM;
+    if (b) {
+        ww_buf_init(&b->pt, WW_MAX_BODY);
+        ww_buf_init(&b->out, WW_MAX_EVENT);
+    }
+    for (int64_t after = 0; rc == 0;) {
+        size_t n = 0;
+        if ((rc = ww_log_take_page(s, &after, raws, lens, WW_MAX_BATCH, &n)) != 0 || n == 0)
+            break;
+        memset(items, 0, n * sizeof *items);
+        for (size_t i = 0; i < n; i++) {
+            items[i].raw = raws[i];
+            items[i].len = lens[i];
+        }
+        struct ww_apply_result res;
+        memset(&res, 0, sizeof res);
+        rc = apply_items(s, b, items, n, &res, 0);
+        for (size_t i = 0; i < n; i++)
+            ww_free(raws[i]);
+    }
+    if (b) {
+        ww_buf_free(&b->pt);
+        ww_buf_free(&b->out);
+    }
+    ww_free(lens);
+    ww_free(raws);
+    ww_free(items);
+    ww_free(b);
+    return rc;
+}
+
+/*
+ * An event with a lower hash than the held event of its (author, seq): the held one and
+ * the rest of its branch give way, the held one is kept as evidence of the fork, and the
+ * group's state is derived again without them; then the event is applied in their place.
+ * All of it in a savepoint: if the event is not applied after all, nothing changed and it
+ * is a fork like any other (WW_OUTCOME_FORK), or it waits (deferred) and tries again.
+ */
+static int take_over(struct ww_store *s, struct batch *b, struct item *it,
+                     const struct ww_log_head *head, const uint8_t held[32], int *reason)
+{
+    const struct ww_header *h = &it->env.h;
+    int rc = ww_db_begin(s);
+    if (rc != 0)
+        return rc;
+    struct ww_buf raw;
+    ww_buf_init(&raw, WW_MAX_EVENT);
+    struct ww_envelope loser;
+    if ((rc = ww_log_get(s, h->group, h->author, h->seq, &raw)) == 0 &&
+        (rc = ww_envelope_decode(raw.p, raw.len, &loser)) == 0)
+        rc = ww_pending_fork(s, &loser.h, held, raw.p, raw.len, it->hash);
+    if (rc == 0)
+        rc = ww_log_truncate(s, head->log, h->seq);
+    if (rc == 0)
+        rc = rebuild(s, h->group);
+    ww_buf_free(&raw);
+    b->n_heads = 0; /* the group's logs are numbered anew */
+    b->counts.loaded = 0;
+    int out = rc != 0 ? rc : apply_one(s, b, it, reason);
+    if (out == WW_OUTCOME_APPLIED) {
+        b->control = 1;
+        rc = ww_db_commit(s);
+        return rc ? rc : out;
+    }
+    ww_db_rollback(s);
+    b->n_heads = 0;
+    b->counts.loaded = 0;
+    if (out < 0 && store_failed(out))
+        return out;
+    return out == WW_OUTCOME_DEFERRED ? defer(s, b, it, *reason) : WW_OUTCOME_FORK;
+}
+
 /* 1 when deferred events may have become applicable without a control event: the authors
  * of this batch filled a gap, or events from the future are now due. */
 static int pending_due(struct ww_store *s, struct batch *b)
@@ -541,6 +680,8 @@ static int retry_pending(struct ww_store *s, struct batch *b, struct ww_apply_re
     size_t *lens = ww_calloc(WW_MAX_BATCH, sizeof *lens);
     int rc = items && raws && lens ? 0 : WW_ENOMEM;
     size_t deferred = res->deferred;
+    if (rc == 0)
+        rc = ww_pending_expire(s);
     for (int progress = 1; rc == 0 && progress;) {
         progress = 0;
         int64_t upto = 0, after = 0;

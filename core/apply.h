@@ -13,10 +13,10 @@
 
 struct ww_store;
 
-#define WW_MAX_SKEW_MS (24ll * 3600 * 1000) /* how far ahead of our clock an event may be */
-/* Further ahead than this it can never become due in the life of a group: refused, so it
- * cannot sit in pending and count against its quota for ever. */
-#define WW_MAX_FUTURE_MS (30ll * 24 * 3600 * 1000)
+/* How far ahead of our clock an event may be and still be applied; further ahead it waits
+ * until it is due, unless it would not be due before its pending row expires (pending.h):
+ * then it never can be, and is refused. */
+#define WW_MAX_SKEW_MS (24ll * 3600 * 1000)
 
 /*
  * Applies a batch of sealed events inside the caller's transaction. cb (may be NULL) hears

@@ -2,8 +2,9 @@
  * group.c - groups, members, devices and their keys.
  *
  * The control plane of a group is one linear log: only the owner device (the coach's
- * device that created the group) adds and removes members and devices and starts key
- * epochs. Caps are therefore checked against one well-defined order, on every replica.
+ * device that created the group) adds and removes members and starts key epochs. Caps are
+ * therefore checked against one well-defined order, on every replica. Devices come from the
+ * owner too; a member's own vouched device then vouches for the ones that are its own.
  *
  * Keys follow audiences: per epoch one GROUP key (every member's devices) and one PAIR key
  * per learner (that learner's devices and the coach's). A learner's SELF key is made by
@@ -100,7 +101,7 @@ int ww_cache_load(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN])
     sqlite3_reset(st);
     if (g->exists) {
         st = ww_sql(s, "SELECT d.device, d.member, m.role, m.added_epoch, m.removed_epoch, "
-                       "m.removed_hlc FROM devices d JOIN members m ON m.gid=d.gid AND "
+                       "m.removed_hlc, d.vouched FROM devices d JOIN members m ON m.gid=d.gid AND "
                        "m.member=d.member WHERE d.gid=?1 ORDER BY d.device");
         if (!st)
             return ww_sql_failed(s);
@@ -117,6 +118,7 @@ int ww_cache_load(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN])
             d->removed_hlc = sqlite3_column_type(st, 5) == SQLITE_NULL
                                  ? UINT64_MAX
                                  : (uint64_t)sqlite3_column_int64(st, 5);
+            d->vouched = sqlite3_column_int(st, 6);
         }
         sqlite3_reset(st);
         if (step != SQLITE_DONE && step != SQLITE_ROW)
@@ -556,14 +558,21 @@ int ww_member_add(struct ww_store *s, const uint8_t group[WW_ID_LEN], int role, 
 static int do_device_add(struct ww_store *s, void *ud)
 {
     struct member_args *a = ud;
+    int rc = ww_cache_load(s, a->gid);
+    if (rc != 0)
+        return rc;
+    if (memcmp(ww_cache_cur(s)->owner, s->pk, 32) != 0 && !ww_cache_device(s, a->device))
+        return WW_ENOTFOUND; /* the owner adds a device first; its member then vouches */
     struct ww_body body;
     memset(&body, 0, sizeof body);
     body.kind = WW_KIND_DEVICE_ADD;
     memcpy(body.u.device_add.member, a->member, 16);
     memcpy(body.u.device_add.device, a->device, 32);
     struct ww_emit e = {.kind = WW_KIND_DEVICE_ADD, .audience = WW_AUD_PLAIN, .body = &body};
-    int rc = ww_emit(s, a->gid, &e, a->hash);
-    if (rc == 0)
+    rc = ww_emit(s, a->gid, &e, a->hash);
+    /* The owner hands the new device the keys; a member vouching for it shares its SELF
+     * key when it next writes privately. */
+    if (rc == 0 && !memcmp(ww_cache_cur(s)->owner, s->pk, 32))
         rc = share_keys(s, a->gid, a->member, a->device);
     return rc;
 }

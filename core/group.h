@@ -26,6 +26,7 @@ struct ww_devinfo {
     uint32_t added_epoch;
     uint32_t removed_epoch; /* UINT32_MAX while active */
     uint64_t removed_hlc;   /* UINT64_MAX while active */
+    int vouched;            /* added by its own member: may hold the member's SELF key */
 };
 
 struct ww_keyinfo {

@@ -63,7 +63,10 @@ struct ww_kind_rule {
     uint8_t erasable;   /* an erasure of its author member (or subject) drops its body */
     /* The rules its readable body must follow, before anything is written: 0 or a WW_E*
      * code. For a PLAIN body that code rejects the event; an encrypted body that fails is
-     * held unread, as on a device without its key. NULL: no rule beyond the codec's. */
+     * held unread, as on a device without its key. WW_ENOTMEMBER from a PLAIN body: it
+     * names a device this author may address only once another author's control event
+     * (a device.add) arrives, so the event waits (pending) rather than being rejected.
+     * NULL: no rule beyond the codec's. */
     int (*check)(struct ww_store *s, const struct ww_event *ev);
     /* Materialises a readable body. NULL: nothing to materialise. */
     int (*apply)(struct ww_store *s, struct ww_event *ev);

@@ -3,8 +3,11 @@
  * key.epoch, key.share, erase and group.hub.
  *
  * Control events are PLAIN (signed, not encrypted) so that every forwarder can check them,
- * and all but key.share and erase come from the owner device alone: the group's membership
- * is one linear log, so caps are checked against one order on every replica.
+ * and all but key.share, erase and a member's vouching device.add come from the owner
+ * device alone: the
+ * group's membership is one linear log, so caps are checked against one order on every
+ * replica. A member's own vouched device may vouch for another device of its member with a
+ * device.add of its own; only vouched devices ever get a member's SELF key.
  */
 #include <string.h>
 
@@ -15,16 +18,27 @@
 #include "seal.h"
 #include "store.h"
 
+/* Adds a device to a member, or marks a held one vouched for. A device is vouched for by
+ * its own member (PROTOCOL.md 5.7): only those receive the member's SELF key. */
 static int add_device(struct ww_store *s, const uint8_t *gid, const uint8_t *device,
-                      const uint8_t *member)
+                      const uint8_t *member, int vouched)
 {
-    sqlite3_stmt *st = ww_sql(s, "INSERT INTO devices(gid, device, member) VALUES(?1,?2,?3)");
+    sqlite3_stmt *st = ww_sql(s, "INSERT INTO devices(gid, device, member, vouched) "
+                                 "VALUES(?1,?2,?3,?4) ON CONFLICT(gid, device) DO UPDATE SET "
+                                 "vouched=max(vouched, excluded.vouched)");
     if (!st)
         return ww_sql_failed(s);
     ww_bind_blob(st, 1, gid, 16);
     ww_bind_blob(st, 2, device, 32);
     ww_bind_blob(st, 3, member, 16);
+    sqlite3_bind_int(st, 4, vouched);
     return ww_sql_done(s, st);
+}
+
+/* Whether `author` speaks for `member`: one of the member's own vouched devices. */
+static int vouches(const struct ww_devinfo *author, const uint8_t *member)
+{
+    return author->vouched && !memcmp(author->member, member, 16);
 }
 
 /* ---- group.create ---- */
@@ -71,7 +85,7 @@ static int apply_group_create(struct ww_store *s, struct ww_event *ev)
     if ((rc = ww_sql_done(s, st)) != 0)
         return rc;
     ev->control = 1;
-    return add_device(s, env->h.group, env->h.author, c->coach);
+    return add_device(s, env->h.group, env->h.author, c->coach, 1);
 }
 
 const struct ww_kind_rule ww_kind_group_create = {
@@ -153,7 +167,7 @@ static int apply_member_add(struct ww_store *s, struct ww_event *ev)
     sqlite3_bind_int64(st, 7, ww_cache_cur(s)->epoch);
     int rc = ww_sql_done(s, st);
     for (uint32_t i = 0; i < m->n_devices && rc == 0; i++)
-        rc = add_device(s, gid, m->devices[i], m->member);
+        rc = add_device(s, gid, m->devices[i], m->member, 1);
     ev->control = 1;
     return rc;
 }
@@ -207,10 +221,23 @@ const struct ww_kind_rule ww_kind_member_remove = {
 
 /* ---- device.add ---- */
 
+/*
+ * Devices enter a group through the owner's log alone, so the cap and a key claimed twice
+ * are decided in one order on every replica. The owner adds a device to any member; it is
+ * vouched for only when it is a device of the owner's own member. A vouched device of a
+ * member vouches for another device of that member with a device.add of its own, which
+ * waits (WW_ENOTMEMBER: pending) until the owner's device.add of it is held.
+ */
 static int check_device_add(struct ww_store *s, const struct ww_event *ev)
 {
     const struct ww_group_cache *g = ww_cache_cur(s);
     const struct ww_body_device_add *d = &ev->body->u.device_add;
+    if (memcmp(ev->env->h.author, g->owner, 32) != 0) {
+        const struct ww_devinfo *held = ww_cache_device(s, d->device);
+        if (!vouches(ev->author, d->member) || (held && memcmp(held->member, d->member, 16)))
+            return WW_EROLE;
+        return held ? 0 : WW_ENOTMEMBER;
+    }
     int found = 0;
     if (g->n_devices + 1 > WW_MAX_GROUP_DEVICES)
         return WW_ETOOBIG;
@@ -228,13 +255,12 @@ static int apply_device_add(struct ww_store *s, struct ww_event *ev)
 {
     const struct ww_body_device_add *d = &ev->body->u.device_add;
     ev->control = 1;
-    return add_device(s, ev->env->h.group, d->device, d->member);
+    return add_device(s, ev->env->h.group, d->device, d->member, vouches(ev->author, d->member));
 }
 
 const struct ww_kind_rule ww_kind_device_add = {
-    .roles = WW_ROLE_BIT(WW_ROLE_COACH),
+    .roles = WW_ANY_ROLE,
     .audiences = WW_AUD_BIT(WW_AUD_PLAIN),
-    .owner_only = 1,
     .check = check_device_add,
     .apply = apply_device_add,
 };
@@ -269,23 +295,38 @@ const struct ww_kind_rule ww_kind_key_epoch = {
     .apply = apply_key_epoch,
 };
 
+/*
+ * Who may hand which key to whom. The owner shares GROUP and PAIR keys with anyone. A SELF
+ * key goes only from a vouched device of its member to the member's vouched devices, or
+ * from any device of the member to itself: neither the owner nor a device the owner added
+ * can put a key it knows into a member's hands. WW_ENOTMEMBER: a recipient is not (yet) a
+ * vouched device of the member; the event waits, since the device.add that vouches for it
+ * may come from another author.
+ */
 static int check_key_share(struct ww_store *s, const struct ww_event *ev)
 {
     const struct ww_group_cache *g = ww_cache_cur(s);
     const struct ww_body_keys *k = &ev->body->u.keys;
     const struct ww_devinfo *dev = ev->author;
+    int owner = !memcmp(ev->env->h.author, g->owner, 32);
     if (k->epoch > g->epoch || k->epoch == 0)
         return WW_EEPOCH;
-    if (!memcmp(ev->env->h.author, g->owner, 32))
-        return 0;
-    /* A member shares only its own SELF key, only with its own devices. */
     for (uint32_t i = 0; i < k->n_wraps; i++) {
         const struct ww_wrap *w = &k->wraps[i];
-        if (w->audience != WW_AUD_SELF || memcmp(w->subject, dev->member, 16) != 0)
+        if (w->audience != WW_AUD_SELF) {
+            if (owner)
+                continue;
             return WW_EROLE;
+        }
+        if (memcmp(w->subject, dev->member, 16) != 0)
+            return WW_EROLE;
+        if (!memcmp(w->device, ev->env->h.author, 32))
+            continue;
         const struct ww_devinfo *to = ww_cache_device(s, w->device);
-        if (!to || memcmp(to->member, dev->member, 16) != 0)
+        if (!dev->vouched || (to && memcmp(to->member, dev->member, 16) != 0))
             return WW_EROLE;
+        if (!to || !to->vouched)
+            return WW_ENOTMEMBER;
     }
     return 0;
 }

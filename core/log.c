@@ -77,6 +77,72 @@ int ww_log_replace(struct ww_store *s, int64_t log, uint64_t seq, const uint8_t 
     return ww_sql_done(s, st);
 }
 
+int ww_log_truncate(struct ww_store *s, int64_t log, uint64_t seq)
+{
+    sqlite3_stmt *st = ww_sql(s, "DELETE FROM events WHERE id BETWEEN ?1 AND ?2");
+    if (!st)
+        return ww_sql_failed(s);
+    sqlite3_bind_int64(st, 1, log << WW_SEQ_BITS | (int64_t)seq);
+    sqlite3_bind_int64(st, 2, log << WW_SEQ_BITS | WW_SEQ_MASK);
+    return ww_sql_done(s, st);
+}
+
+int ww_log_take_group(struct ww_store *s, const uint8_t gid[16])
+{
+    static const char *const steps[] = {
+        "DELETE FROM temp.rebuild",
+        "INSERT INTO temp.rebuild(raw) SELECT e.raw FROM logs l JOIN events e ON " RANGE(
+            "e", "l") " WHERE l.gid=?1 ORDER BY e.hlc, e.id",
+        "DELETE FROM events WHERE id IN (SELECT e.id FROM logs l JOIN events e ON " RANGE(
+            "e", "l") " WHERE l.gid=?1)",
+        "DELETE FROM logs WHERE gid=?1",
+    };
+    int rc = ww_db_exec(s, "CREATE TEMP TABLE IF NOT EXISTS rebuild(n INTEGER PRIMARY KEY, "
+                           "raw BLOB NOT NULL)");
+    for (size_t i = 0; rc == 0 && i < sizeof steps / sizeof steps[0]; i++) {
+        sqlite3_stmt *st = ww_sql(s, steps[i]);
+        if (!st)
+            return ww_sql_failed(s);
+        if (i > 0)
+            ww_bind_blob(st, 1, gid, 16);
+        rc = ww_sql_done(s, st);
+    }
+    return rc;
+}
+
+int ww_log_take_page(struct ww_store *s, int64_t *after, uint8_t **raws, size_t *lens, size_t max,
+                     size_t *n_out)
+{
+    sqlite3_stmt *st = ww_sql(s, "SELECT n, raw FROM temp.rebuild WHERE n > ?1 ORDER BY n "
+                                 "LIMIT ?2");
+    if (!st)
+        return ww_sql_failed(s);
+    sqlite3_bind_int64(st, 1, *after);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+    size_t n = 0;
+    int rc = 0, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        size_t len = (size_t)sqlite3_column_bytes(st, 1);
+        if (!(raws[n] = ww_malloc(len ? len : 1))) {
+            rc = WW_ENOMEM;
+            break;
+        }
+        memcpy(raws[n], sqlite3_column_blob(st, 1), len);
+        lens[n++] = len;
+        *after = sqlite3_column_int64(st, 0);
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = ww_db_err(s, step);
+    sqlite3_reset(st);
+    if (rc != 0) {
+        for (size_t i = 0; i < n; i++)
+            ww_free(raws[i]);
+        return rc;
+    }
+    *n_out = n;
+    return 0;
+}
+
 /* A new log for an author's first event. */
 static int log_create(struct ww_store *s, const uint8_t *gid, const uint8_t *author, int64_t *out)
 {
@@ -165,7 +231,7 @@ int ww_log_vv(struct ww_store *s, const uint8_t gid[16],
 /* One author's candidates for ww_log_missing: the ids and hlcs of its next events. */
 struct cand {
     const uint8_t *author; /* into the authors block */
-    int rank;              /* 0 this device, 1 the owner device, 2 the others */
+    int rank;              /* 0 the owner device, 1 this device, 2 the others */
     int64_t *id, *hlc;
     size_t n, at;
 };
@@ -189,10 +255,11 @@ static int cand_before(const struct cand *x, const struct cand *y)
  * (id, hlc) pairs per author through the primary key, merge, then fetch the bodies of the
  * chosen ones. The cost is that of the page, not of the group's whole history.
  *
- * What matters most goes first: this device's own writes (on a connection that may drop,
- * they reach the peer before anything the peer could get elsewhere), then the owner
- * device's log (the control plane and the day's challenges, so the peer can apply what
- * follows at once), then everyone else in hlc order. Each author's run stays in seq order.
+ * What matters most goes first: the owner device's log (the control plane and the day's
+ * challenges: without it the peer can apply nothing else, so anything sent before it would
+ * only wait), then this device's own writes (on a connection that may drop, they reach the
+ * peer before anything it could get elsewhere), then everyone else in hlc order. Each
+ * author's run stays in seq order.
  */
 int ww_log_missing(struct ww_store *s, const uint8_t gid[16], const struct ww_vv_item *peer,
                    size_t n_peer, size_t max_events, size_t max_bytes,
@@ -255,7 +322,7 @@ int ww_log_missing(struct ww_store *s, const uint8_t gid[16], const struct ww_vv
     for (size_t i = 0; rc == 0 && i < n; i++) {
         struct cand *c = &cands[i];
         c->author = authors + 32 * i;
-        c->rank = !memcmp(c->author, s->pk, 32) ? 0 : !memcmp(c->author, owner, 32) ? 1 : 2;
+        c->rank = !memcmp(c->author, owner, 32) ? 0 : !memcmp(c->author, s->pk, 32) ? 1 : 2;
         uint64_t from = 0;
         for (size_t k = 0; k < n_peer; k++)
             if (!memcmp(peer[k].author, c->author, 32))

@@ -41,6 +41,15 @@ int ww_log_hash_at(struct ww_store *s, int64_t log, uint64_t seq, uint8_t hash[3
                    int *rc);
 /* Replaces the stored bytes of event `seq` of a log (the same event, its body restored). */
 int ww_log_replace(struct ww_store *s, int64_t log, uint64_t seq, const uint8_t *raw, size_t len);
+/* Drops event `seq` of a log and every later one: a branch that lost a fork (apply.c). */
+int ww_log_truncate(struct ww_store *s, int64_t log, uint64_t seq);
+/* Moves every event of the group out of the log, oldest hlc first, into the scratch table
+ * that ww_log_take_page reads; the group's logs are gone afterwards (rebuilding). */
+int ww_log_take_group(struct ww_store *s, const uint8_t gid[16]);
+/* Up to max events of the scratch table after *after, as ww_malloc'd copies the caller
+ * frees; *after moves on. */
+int ww_log_take_page(struct ww_store *s, int64_t *after, uint8_t **raws, size_t *lens, size_t max,
+                     size_t *n_out);
 /* Appends one event to a log, creating the log (head->log == 0) on its first event. */
 int ww_log_append(struct ww_store *s, struct ww_log_head *head, const struct ww_header *h,
                   const uint8_t hash[32], const uint8_t *raw, size_t len);

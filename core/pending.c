@@ -7,40 +7,89 @@
 #include "pending.h"
 #include "store.h"
 
-static int count(struct ww_store *s, const uint8_t *gid, int64_t *out)
+/* The rows of (members, strangers): of one group, or of one author of it, or in all. */
+static int count(struct ww_store *s, const uint8_t *gid, const uint8_t *author, int64_t out[2])
 {
-    sqlite3_stmt *st = gid ? ww_sql(s, "SELECT count(*) FROM pending WHERE gid=?1")
-                           : ww_sql(s, "SELECT count(*) FROM pending");
+    sqlite3_stmt *st =
+        author ? ww_sql(s, "SELECT count(*), 0 FROM pending WHERE gid=?1 AND author=?2")
+        : gid  ? ww_sql(s, "SELECT count(*), total(stranger) FROM pending WHERE gid=?1")
+               : ww_sql(s, "SELECT count(*), total(stranger) FROM pending");
     if (!st)
         return ww_sql_failed(s);
     if (gid)
         ww_bind_blob(st, 1, gid, 16);
+    if (author)
+        ww_bind_blob(st, 2, author, 32);
     int step = sqlite3_step(st);
-    if (step == SQLITE_ROW)
-        *out = sqlite3_column_int64(st, 0);
+    if (step == SQLITE_ROW) {
+        int64_t n = sqlite3_column_int64(st, 0), strangers = sqlite3_column_int64(st, 1);
+        out[0] = n - strangers;
+        out[1] = strangers;
+    }
     sqlite3_reset(st);
     return step == SQLITE_ROW ? 0 : ww_db_err(s, step);
 }
 
-int ww_pending_defer(struct ww_store *s, struct ww_pending_counts *c, const struct ww_header *h,
-                     const uint8_t *raw, size_t len, int reason)
+int ww_pending_expire(struct ww_store *s)
+{
+    sqlite3_stmt *st = ww_sql(s, "DELETE FROM pending WHERE expires <= ?1");
+    if (!st)
+        return ww_sql_failed(s);
+    sqlite3_bind_int64(st, 1, ww_store_now_ms(s));
+    return ww_sql_done(s, st);
+}
+
+/* Whether one more row of this kind fits; counts are read when not current. */
+static int fits(struct ww_store *s, struct ww_pending_counts *c, const struct ww_header *h,
+                int stranger, int *out)
 {
     int rc;
     if (!c->loaded) {
-        if ((rc = count(s, NULL, &c->all)) != 0)
+        if ((rc = count(s, NULL, NULL, c->all)) != 0)
             return rc;
         c->loaded = 1;
-        c->in_group = -1;
+        memset(c->gid, 0, sizeof c->gid);
+        memset(c->author, 0, sizeof c->author);
+        c->in_group[0] = c->by_author = -1;
     }
-    if (c->in_group < 0 || memcmp(c->gid, h->group, 16) != 0) {
+    if (c->in_group[0] < 0 || memcmp(c->gid, h->group, 16) != 0) {
         memcpy(c->gid, h->group, 16);
-        if ((rc = count(s, h->group, &c->in_group)) != 0)
+        if ((rc = count(s, h->group, NULL, c->in_group)) != 0)
             return rc;
+        c->by_author = -1;
     }
-    if (c->in_group >= WW_MAX_PENDING || c->all >= WW_MAX_PENDING_ALL)
+    if (c->by_author < 0 || memcmp(c->author, h->author, 32) != 0) {
+        int64_t n[2];
+        memcpy(c->author, h->author, 32);
+        if ((rc = count(s, h->group, h->author, n)) != 0)
+            return rc;
+        c->by_author = n[0];
+    }
+    static const int64_t all[2] = {WW_MAX_PENDING_ALL, WW_MAX_PENDING_STRANGERS_ALL};
+    static const int64_t group[2] = {WW_MAX_PENDING, WW_MAX_PENDING_STRANGERS};
+    static const int64_t author[2] = {WW_MAX_PENDING_AUTHOR, WW_MAX_PENDING_STRANGER};
+    *out = c->all[stranger] < all[stranger] && c->in_group[stranger] < group[stranger] &&
+           c->by_author < author[stranger];
+    return 0;
+}
+
+int ww_pending_defer(struct ww_store *s, struct ww_pending_counts *c, const struct ww_header *h,
+                     const uint8_t *raw, size_t len, int reason, int stranger)
+{
+    int ok = 0, rc = fits(s, c, h, stranger, &ok);
+    if (rc == 0 && !ok && !c->purged) {
+        /* Full: drop what has expired, once per batch, and count again. */
+        c->purged = 1;
+        c->loaded = 0;
+        if ((rc = ww_pending_expire(s)) == 0)
+            rc = fits(s, c, h, stranger, &ok);
+    }
+    if (rc != 0)
+        return rc;
+    if (!ok)
         return reason; /* too much waiting: refuse rather than hold without bound */
     sqlite3_stmt *st = ww_sql(s, "INSERT OR IGNORE INTO pending(gid, author, seq, hlc, reason, "
-                                 "raw) VALUES(?1,?2,?3,?4,?5,?6)");
+                                 "raw, stranger, expires) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
     if (!st)
         return ww_sql_failed(s);
     ww_bind_blob(st, 1, h->group, 16);
@@ -49,33 +98,44 @@ int ww_pending_defer(struct ww_store *s, struct ww_pending_counts *c, const stru
     sqlite3_bind_int64(st, 4, (sqlite3_int64)h->hlc);
     sqlite3_bind_int(st, 5, reason);
     ww_bind_blob(st, 6, raw, len);
+    sqlite3_bind_int(st, 7, stranger);
+    sqlite3_bind_int64(
+        st, 8, ww_store_now_ms(s) + (stranger ? WW_PENDING_STRANGER_TTL_MS : WW_PENDING_TTL_MS));
     if ((rc = ww_sql_done(s, st)) != 0)
         return rc;
     if (sqlite3_changes(s->db) > 0) {
-        c->all++;
-        c->in_group++;
+        c->all[stranger]++;
+        c->in_group[stranger]++;
+        c->by_author++;
     }
     return 0;
+}
+
+int ww_pending_fork_room(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32])
+{
+    sqlite3_stmt *st = ww_sql(s, "SELECT count(*) FROM forks WHERE gid=?1 AND author=?2");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, gid, 16);
+    ww_bind_blob(st, 2, author, 32);
+    int step = sqlite3_step(st);
+    int64_t n = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (step != SQLITE_ROW)
+        return ww_db_err(s, step);
+    return n < WW_MAX_FORKS;
 }
 
 int ww_pending_fork(struct ww_store *s, const struct ww_header *h, const uint8_t hash[32],
                     const uint8_t *raw, size_t len, const uint8_t held[32])
 {
     /* A few forks per author are evidence enough; more would only fill the disk. */
-    sqlite3_stmt *st = ww_sql(s, "SELECT count(*) FROM forks WHERE gid=?1 AND author=?2");
-    if (!st)
-        return ww_sql_failed(s);
-    ww_bind_blob(st, 1, h->group, 16);
-    ww_bind_blob(st, 2, h->author, 32);
-    int step = sqlite3_step(st);
-    int64_t n = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
-    if (step != SQLITE_ROW)
-        return ww_db_err(s, step);
-    if (n >= WW_MAX_FORKS)
-        return 0;
-    st = ww_sql(s, "INSERT OR IGNORE INTO forks(gid, author, seq, hash_held, hash_seen, "
-                   "raw_seen) VALUES(?1,?2,?3,?4,?5,?6)");
+    int rc = ww_pending_fork_room(s, h->group, h->author);
+    if (rc <= 0)
+        return rc;
+    sqlite3_stmt *st =
+        ww_sql(s, "INSERT OR IGNORE INTO forks(gid, author, seq, hash_held, hash_seen, "
+                  "raw_seen) VALUES(?1,?2,?3,?4,?5,?6)");
     if (!st)
         return ww_sql_failed(s);
     ww_bind_blob(st, 1, h->group, 16);

@@ -34,8 +34,9 @@ static int coach(struct ww_store *s, const uint8_t gid[16])
 }
 
 /* Makes sure this device holds its member's SELF key for the current epoch and that every
- * active device of the member has it too: a new key is made when there is none, and a
- * device added since is sent the existing one. Only the member's own devices ever hold it. */
+ * active device the member vouched for has it too: a new key is made when there is none,
+ * and a device added since is sent the existing one. Only the member's own vouched devices
+ * ever hold it; a device the owner added keeps a key of its own, for itself alone. */
 static int ensure_self_key(struct ww_store *s, const uint8_t gid[16], const uint8_t member[16])
 {
     uint8_t key[32];
@@ -50,9 +51,12 @@ static int ensure_self_key(struct ww_store *s, const uint8_t gid[16], const uint
     b->kind = WW_KIND_KEY_SHARE;
     b->u.keys.epoch = ww_cache_cur(s)->epoch;
     int rc = 0;
+    const struct ww_devinfo *me = ww_cache_me(s);
+    int vouched = me && me->vouched;
     for (size_t i = 0; i < ww_cache_cur(s)->n_devices && rc == 0; i++) {
         const struct ww_devinfo *d = &ww_cache_cur(s)->devices[i];
-        if (memcmp(d->member, member, 16) || d->removed_epoch != UINT32_MAX)
+        if (memcmp(d->member, member, 16) || d->removed_epoch != UINT32_MAX ||
+            (!(vouched && d->vouched) && memcmp(d->device, s->pk, 32)))
             continue;
         if (have) {
             sqlite3_stmt *st = ww_sql(s, "SELECT 1 FROM key_recipients WHERE gid=?1 AND "

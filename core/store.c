@@ -278,6 +278,10 @@ uint64_t ww_hlc_next(struct ww_store *s)
 
 void ww_hlc_observe(struct ww_store *s, uint64_t hlc)
 {
+    int64_t now = ww_store_now_ms(s);
+    uint64_t cap = now > 0 ? (uint64_t)(now + WW_MAX_DRAG_MS) << 16 | 0xffff : 0;
+    if (hlc > cap)
+        hlc = cap;
     if (hlc > s->hlc)
         s->hlc = hlc;
 }
@@ -316,6 +320,53 @@ static const char schema_v3[] =
     "CREATE TABLE group_hubs(gid BLOB PRIMARY KEY, hub BLOB NOT NULL, addr TEXT NOT NULL,"
     " hlc INTEGER NOT NULL, author BLOB NOT NULL) WITHOUT ROWID;";
 
+/* Schema version 4: whether a device was vouched for by its own member, the only devices a
+ * member's SELF key goes to (PROTOCOL.md 5.7). In an older store every device.add came
+ * from the owner, so a device it added to another member is not vouched for; every other
+ * device (the owner's, those of member.add) is. */
+static const char schema_v4[] =
+    "ALTER TABLE devices ADD COLUMN vouched INTEGER NOT NULL DEFAULT 1;"
+    /* Also: whether a waiting event's author is a stranger to its group, and when the row
+     * expires (pending.h); older rows expire at once, and a sync brings them again. */
+    "ALTER TABLE pending ADD COLUMN stranger INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE pending ADD COLUMN expires INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX pending_expires ON pending(expires);";
+
+static int migrate_v4(struct ww_store *s)
+{
+    int rc = ww_db_exec(s, schema_v4);
+    sqlite3_stmt *q;
+    if (rc != 0)
+        return rc;
+    if ((rc = sqlite3_prepare_v2(s->db, "SELECT raw FROM events WHERE kind=4" /* device.add */, -1,
+                                 &q, NULL)) != SQLITE_OK)
+        return ww_db_err(s, rc);
+    int step = SQLITE_DONE;
+    while (rc == 0 && (step = sqlite3_step(q)) == SQLITE_ROW) {
+        struct ww_envelope env;
+        struct ww_body body;
+        if (ww_envelope_decode(sqlite3_column_blob(q, 0), (size_t)sqlite3_column_bytes(q, 0),
+                               &env) != 0 ||
+            env.erased || ww_body_decode(env.h.kind, env.body.p, env.body.len, &body) != 0)
+            continue;
+        sqlite3_stmt *u = ww_sql(s, "UPDATE devices SET vouched=0 WHERE gid=?1 AND device=?2 AND "
+                                    "member=?3 AND member<>(SELECT coach FROM groups WHERE "
+                                    "gid=?1)");
+        if (!u) {
+            rc = ww_sql_failed(s);
+            break;
+        }
+        ww_bind_blob(u, 1, env.h.group, 16);
+        ww_bind_blob(u, 2, body.u.device_add.device, 32);
+        ww_bind_blob(u, 3, body.u.device_add.member, 16);
+        rc = ww_sql_done(s, u);
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = ww_db_err(s, step);
+    sqlite3_finalize(q);
+    return rc;
+}
+
 /* Brings the schema to WW_SCHEMA_VERSION, or refuses a store from a newer version. */
 static int migrate(struct ww_store *s)
 {
@@ -336,6 +387,8 @@ static int migrate(struct ww_store *s)
         rc = ww_db_exec(s, schema_v2);
     if (rc == 0 && version < 3)
         rc = ww_db_exec(s, schema_v3);
+    if (rc == 0 && version < 4)
+        rc = migrate_v4(s);
     if (rc == 0)
         rc = ww_db_exec(s, "PRAGMA user_version = " WW_STR(WW_SCHEMA_VERSION));
     if (rc == 0)

@@ -22,7 +22,7 @@
 #include "proto.h"
 #include "wegwijs.h"
 
-#define WW_SCHEMA_VERSION 3
+#define WW_SCHEMA_VERSION 4
 #define WW_STR_(x)        #x
 #define WW_STR(x)         WW_STR_(x)
 
@@ -75,7 +75,14 @@ void ww_bind_text(sqlite3_stmt *st, int i, const struct ww_slice *t);
 int ww_sql_done(struct ww_store *s, sqlite3_stmt *st);
 int64_t ww_store_now_ms(struct ww_store *s);
 void ww_store_random(struct ww_store *s, uint8_t *buf, size_t len);
+/* The HLC: the next stamp for an event of this device (after every stamp issued or
+ * observed, never behind the wall clock). */
 uint64_t ww_hlc_next(struct ww_store *s);
+/* How far beyond our wall clock an event seen from another device may move our HLC: an
+ * author whose clock runs ahead (by mistake or on purpose) drags the others this far at
+ * most, however far ahead the events it may send are (WW_MAX_SKEW_MS). */
+#define WW_MAX_DRAG_MS 60000
+/* Takes the stamp of an event seen into the HLC, up to WW_MAX_DRAG_MS past the wall clock. */
 void ww_hlc_observe(struct ww_store *s, uint64_t hlc);
 int ww_hlc_save(struct ww_store *s);
 

@@ -126,7 +126,12 @@ struct ww_member_info {
 int ww_member_add(struct ww_store *s, const uint8_t group[WW_ID_LEN], int role, const char *alias,
                   int year, int track, const uint8_t device[WW_KEY_LEN],
                   uint8_t member_out[WW_ID_LEN]);
-/* Adds another device to a member (owner only); it receives the member's keys. */
+/* Adds another device to a member. The owner's device adds a device to any member, which
+ * then receives the current GROUP key and the member's PAIR key. A member's own device
+ * calls it for a device of its own member that the owner added (WW_ENOTFOUND before the
+ * owner's device.add is held, WW_EROLE for another member's device): it vouches for it, and only a
+ * device its member vouched for (or its first device) ever receives the member's SELF key (private
+ * reflections). */
 int ww_device_add(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                   const uint8_t member[WW_ID_LEN], const uint8_t device[WW_KEY_LEN],
                   uint8_t hash_out[WW_EVENT_HASH_LEN]);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "runner.h"
+#include "seal.h"
 #include "store.h"
 
 int64_t fx_now = FX_MONDAY_0800;
@@ -166,6 +167,15 @@ void fx_digest_except(struct ww_store *s, const char *skip, uint8_t out[32])
     crypto_generichash_final(&h, out, 32);
 }
 
+void fx_coach_member(struct ww_store *s, uint8_t out[16])
+{
+    sqlite3_stmt *st;
+    ASSERT_EQ(sqlite3_prepare_v2(s->db, "SELECT coach FROM groups", -1, &st, NULL), SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+    memcpy(out, sqlite3_column_blob(st, 0), 16);
+    sqlite3_finalize(st);
+}
+
 void fx_device(struct ww_store *s, uint8_t pk[32])
 {
     ww_store_device(s, pk);
@@ -215,4 +225,30 @@ void fx_group_close(struct fx_group *g)
     for (int i = 0; i < 4; i++)
         ww_store_close(g->st[i]);
     ww_store_close(g->senior);
+}
+
+void fx_stuck_event(struct ww_store *x, const uint8_t gid[16], uint64_t seq, struct fx_ev *out)
+{
+    static const uint8_t body[] = {0x91, 0x01};
+    struct ww_emit e = {.kind = 200, .audience = WW_AUD_PLAIN};
+    struct ww_buf buf, hb;
+    ww_buf_init(&buf, WW_MAX_EVENT);
+    ww_buf_init(&hb, 4096);
+    ASSERT_OK(ww_seal(x, gid, &e, body, sizeof body, &buf, NULL));
+    struct ww_envelope env;
+    ASSERT_OK(ww_envelope_decode(buf.p, buf.len, &env));
+    uint8_t copy[sizeof body];
+    memcpy(copy, env.body.p, env.body.len);
+    env.body.p = copy;
+    env.h.seq = seq;
+    memset(env.h.prev, 0x42, sizeof env.h.prev);
+    ASSERT_OK(ww_header_encode(&env.h, &hb));
+    struct ww_slice hs = {hb.p, hb.len};
+    ASSERT_OK(ww_event_sign(x->sk, &hs, env.ct_hash, env.sig));
+    ww_buf_reset(&buf);
+    ASSERT_OK(ww_envelope_encode(&env, &buf));
+    memcpy(out->raw, buf.p, buf.len);
+    out->len = buf.len;
+    ww_buf_free(&buf);
+    ww_buf_free(&hb);
 }

@@ -32,6 +32,9 @@ void fx_digest_except(struct ww_store *s, const char *skip, uint8_t out[32]);
 long fx_count(struct ww_store *s, const char *sql);
 void fx_device(struct ww_store *s, uint8_t pk[32]);
 
+/* The owner's member id in the group (groups.coach). */
+void fx_coach_member(struct ww_store *s, uint8_t out[16]);
+
 /* One sealed event, as a peer would send it. */
 struct fx_ev {
     uint8_t raw[WW_MAX_EVENT];
@@ -39,6 +42,10 @@ struct fx_ev {
 };
 /* Applies one event through ww_sync_apply (which must not fail) and returns the result. */
 struct ww_apply_result fx_apply1(struct ww_store *s, const struct fx_ev *ev);
+
+/* An event of a kind from the future, signed by device x at `seq` of its log in the group,
+ * its predecessor made up: it waits (pending) for a predecessor that never comes. */
+void fx_stuck_event(struct ww_store *x, const uint8_t gid[16], uint64_t seq, struct fx_ev *out);
 
 /* Events collected from ww_sync_missing: pass fx_bag_add as its callback. */
 struct fx_bag {

@@ -261,3 +261,78 @@ TEST(converge_2000_events_six_authors_any_order)
     ww_store_close(hub);
     fx_group_close(&g);
 }
+
+/* Collects what `from` holds beyond the vector vv (n authors). */
+static void missing(struct ww_store *from, const uint8_t gid[16], const struct ww_vv_item *vv,
+                    size_t n, struct fx_bag *out)
+{
+    int more = 0;
+    ASSERT_OK(ww_sync_missing(from, gid, vv, n, 256, 1u << 20, fx_bag_add, out, &more));
+    ASSERT_EQ(more, 0);
+}
+
+/* A student's phone restored from a backup writes on from an older point: two branches of
+ * one author's log. Every replica keeps the same branch (the one whose first event has the
+ * lower hash) whatever the order the branches' events arrive in, and records the fork. */
+TEST(converge_forked_author_any_order)
+{
+    struct fx_group g;
+    fx_group_make(&g, 2, 0, NULL);
+    uint32_t d;
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
+    struct ww_store *backup = fx_open_db("student1", "backup.db"); /* the same device key */
+    fx_sync(g.coach, backup, g.gid, 256);
+    struct ww_vv_item vv[64];
+    size_t n_vv = 0;
+    ASSERT_OK(ww_sync_vv(g.coach, g.gid, vv, 64, &n_vv));
+    /* Branch one: a day off and a reflection; branch two: three days off. */
+    fx_now += 1000;
+    ASSERT_OK(ww_day_off(g.st[0], g.gid, d, 1, NULL));
+    struct ww_reflection r;
+    memset(&r, 0, sizeof r);
+    r.date = d;
+    r.status = WW_STATUS_DONE;
+    r.reflectie = texts[0];
+    r.share = WW_SHARE_GROUP;
+    uint8_t refl[32];
+    ASSERT_OK(ww_reflection_put(g.st[0], g.gid, &r, refl));
+    for (uint32_t i = 0; i < 3; i++) {
+        fx_now += 1000;
+        ASSERT_OK(ww_day_off(backup, g.gid, d + 1 + i, 1, NULL));
+    }
+    struct fx_bag one = {.n = 0}, two = {.n = 0};
+    missing(g.st[0], g.gid, vv, n_vv, &one);
+    missing(backup, g.gid, vv, n_vv, &two);
+    ASSERT_EQ(one.n, 2);
+    ASSERT_EQ(two.n, 3);
+
+    /* Replicas fed the events of both branches in many interleavings. */
+    uint8_t first[32];
+    rng_state = 0x51ed2701a3b5c7d9ull ^ ww_test_seed();
+    for (int trial = 0; trial < 8; trial++) {
+        char db[32];
+        snprintf(db, sizeof db, "r%d.db", trial);
+        struct ww_store *x = fx_open_db("coach", db);
+        fx_sync(g.coach, x, g.gid, 256);
+        size_t i1 = 0, i2 = 0;
+        while (i1 < one.n || i2 < two.n) {
+            int take_one = i2 == two.n || (i1 < one.n && (trial < 2 ? trial == 0 : pick(2)));
+            const uint8_t *raw = take_one ? one.raw[i1] : two.raw[i2];
+            size_t len = take_one ? one.len[i1++] : two.len[i2++];
+            struct ww_apply_result res;
+            ASSERT_OK(ww_sync_apply(x, &raw, &len, 1, &res));
+        }
+        ASSERT_GE(fx_count(x, "SELECT count(*) FROM forks"), 1);
+        uint8_t dx[32];
+        fx_digest(x, dx);
+        if (trial == 0)
+            memcpy(first, dx, 32);
+        else
+            ASSERT_MEM_EQ(dx, first, 32);
+        ww_store_close(x);
+    }
+    fx_bag_free(&one);
+    fx_bag_free(&two);
+    ww_store_close(backup);
+    fx_group_close(&g);
+}
