@@ -24,8 +24,8 @@ static int group_row(struct ww_store *s, const uint8_t gid[16], struct group_row
     if (!st)
         return ww_sql_failed(s);
     sqlite3_bind_blob(st, 1, gid, 16, SQLITE_TRANSIENT);
-    int rc = WW_EGROUP;
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    int step = sqlite3_step(st), rc = step == SQLITE_DONE ? WW_EGROUP : ww_db_err(s, step);
+    if (step == SQLITE_ROW) {
         const char *tz = (const char *)sqlite3_column_text(st, 0);
         size_t n = tz ? strlen(tz) : 0;
         if (n > WW_MAX_TZ)

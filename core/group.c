@@ -476,8 +476,8 @@ int ww_group_get(struct ww_store *s, const uint8_t group[WW_ID_LEN],
         return ww_sql_failed(s);
     sqlite3_bind_blob(st, 1, s->pk, 32, SQLITE_TRANSIENT);
     sqlite3_bind_blob(st, 2, group, 16, SQLITE_TRANSIENT);
-    int rc = WW_EGROUP;
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    int step = sqlite3_step(st), rc = step == SQLITE_DONE ? WW_EGROUP : ww_db_err(s, step);
+    if (step == SQLITE_ROW) {
         struct ww_group_info g;
         fill_group(s, st, &g);
         cb(ud, &g);

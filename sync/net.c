@@ -37,6 +37,7 @@ struct conn {
     int has_channel, has_session, up;
     int outbound, once, synced;
     int closing, handles; /* handles still open while closing */
+    int counted;          /* counts in the node's sessions per device */
     int finishing;        /* closes once the queue is written (conn_finish) */
     int lingering;        /* written and shut down: reading and dropping until EOF or LINGER_MS */
     uv_shutdown_t shut;
@@ -78,11 +79,19 @@ struct ww_node {
     void *close_ud;
     uint8_t rbuf[READ_CHUNK];
     int rbuf_busy;
-    uv_check_t commit; /* a hub: commits the loop turn's transaction (group commit) */
-    int in_tx;         /* a hub's transaction for this loop turn is open */
-    struct conn *held; /* connections with writes held until the commit */
-    struct sub *subs;  /* open addressing by group id; a power of two, at most half full */
+    uv_check_t commit;     /* a hub: commits the loop turn's transaction (group commit) */
+    int in_tx;             /* a hub's transaction for this loop turn is open */
+    struct conn *held;     /* connections with writes held until the commit */
+    struct sub *subs;      /* open addressing by group id; a power of two, at most half full */
+    struct devcount *devs; /* inbound sessions per peer device, the same way */
+    size_t devs_cap, devs_used;
     size_t subs_cap, subs_used;
+};
+
+/* How many inbound sessions one device has open (n = 0: an empty slot). */
+struct devcount {
+    uint8_t pk[WW_KEY_LEN];
+    uint32_t n;
 };
 
 struct wreq {
@@ -177,6 +186,69 @@ static void subs_free(struct ww_node *n)
     n->subs_cap = n->subs_used = 0;
 }
 
+/* ---- Sessions per device -------------------------------------------------------------- */
+
+/* Device keys are uniform: their first bytes spread well. */
+static size_t dev_slot(const uint8_t *pk, size_t cap)
+{
+    uint64_t h;
+    memcpy(&h, pk, sizeof h);
+    return (size_t)h & (cap - 1);
+}
+
+/* One more inbound session of the device; its count, or 0 when out of memory. */
+static uint32_t dev_add(struct ww_node *n, const uint8_t *pk)
+{
+    if ((n->devs_used + 1) * 2 > n->devs_cap) {
+        size_t ncap = n->devs_cap ? n->devs_cap * 2 : 64;
+        struct devcount *nd = ww_calloc(ncap, sizeof *nd);
+        if (!nd)
+            return 0;
+        for (size_t i = 0; i < n->devs_cap; i++) {
+            if (!n->devs[i].n)
+                continue;
+            size_t k = dev_slot(n->devs[i].pk, ncap);
+            while (nd[k].n)
+                k = (k + 1) & (ncap - 1);
+            nd[k] = n->devs[i];
+        }
+        ww_free(n->devs);
+        n->devs = nd;
+        n->devs_cap = ncap;
+    }
+    size_t k = dev_slot(pk, n->devs_cap);
+    while (n->devs[k].n && memcmp(n->devs[k].pk, pk, WW_KEY_LEN))
+        k = (k + 1) & (n->devs_cap - 1);
+    if (!n->devs[k].n) {
+        memcpy(n->devs[k].pk, pk, WW_KEY_LEN);
+        n->devs_used++;
+    }
+    return ++n->devs[k].n;
+}
+
+/* One inbound session of the device fewer; an emptied slot is refilled from the entries
+ * after it (deletion from linear probing without tombstones). */
+static void dev_del(struct ww_node *n, const uint8_t *pk)
+{
+    if (!n->devs_cap)
+        return;
+    size_t mask = n->devs_cap - 1, k = dev_slot(pk, n->devs_cap);
+    while (n->devs[k].n && memcmp(n->devs[k].pk, pk, WW_KEY_LEN))
+        k = (k + 1) & mask;
+    if (!n->devs[k].n || --n->devs[k].n > 0)
+        return;
+    n->devs_used--;
+    for (size_t j = (k + 1) & mask; n->devs[j].n; j = (j + 1) & mask) {
+        size_t home = dev_slot(n->devs[j].pk, n->devs_cap);
+        /* Move j into the hole at k unless its home lies cyclically in (k, j]. */
+        if (((j - home) & mask) >= ((j - k) & mask)) {
+            n->devs[k] = n->devs[j];
+            n->devs[j].n = 0;
+            k = j;
+        }
+    }
+}
+
 static void logf_(struct ww_node *n, const char *fmt, ...)
 {
     if (!n->cfg.log)
@@ -233,6 +305,7 @@ static void maybe_free_node(struct ww_node *n)
     void (*cb)(void *) = n->close_cb;
     void *ud = n->close_ud;
     subs_free(n);
+    ww_free(n->devs);
     ww_free(n);
     if (cb)
         cb(ud);
@@ -267,6 +340,8 @@ static void conn_handle_closed(uv_handle_t *h)
             *p = c->held_next;
         release_held(c, 0);
     }
+    if (c->counted)
+        dev_del(n, c->ss.cfg.peer);
     if (c->has_session) {
         for (size_t i = 0; i < c->ss.n_groups; i++)
             sub_remove(n, ww_session_group(&c->ss, i), c);
@@ -623,6 +698,20 @@ static int start_session(struct conn *c)
     hex8(peer.device_pk, who);
     logf_(n, "up %s peer=%s %s", c->addr, who, c->outbound ? "outbound" : "inbound");
     report(c, WW_CONN_UP);
+    /* One device may hold only so many of our connections: whoever holds a member's key
+     * cannot crowd out the other members (each refused one is told and closes). */
+    if (!c->outbound) {
+        uint32_t count = dev_add(n, peer.device_pk);
+        if (!count)
+            return WW_ENOMEM;
+        c->counted = 1;
+        if (count > n->cfg.max_conns_per_device) {
+            ww_session_send_error(&c->ss, WW_WIRE_BUSY, "too many connections from this device");
+            c->ss.failed = WW_EBUSY;
+            c->ss.reason = "too many connections from this device";
+            return 0;
+        }
+    }
     /* From now on the timer keeps the session alive, at a third of the idle time. */
     uint64_t tick = n->cfg.idle_ms / 3 ? n->cfg.idle_ms / 3 : 1;
     uv_timer_start(&c->timer, timer_cb, tick, tick);
@@ -718,6 +807,8 @@ static int frame_cb(void *ud, const uint8_t *frame, size_t len)
     open_turn(c->node);
     /* The record that completed the handshake may arrive with the first frames after it. */
     int rc = c->has_session ? 0 : start_session(c);
+    if (rc == 0 && c->ss.failed)
+        rc = c->ss.failed; /* refused as it started */
     return rc ? rc : ww_session_on_frame(&c->ss, frame, len, now_ms(c->node));
 }
 
@@ -956,6 +1047,8 @@ int ww_node_new(uv_loop_t *loop, const struct ww_node_cfg *cfg, struct ww_node *
         n->cfg.probation = WW_HUB_PROBATION;
     if (!n->cfg.max_conns_per_ip)
         n->cfg.max_conns_per_ip = 256;
+    if (!n->cfg.max_conns_per_device)
+        n->cfg.max_conns_per_device = 8;
     if (!n->cfg.handshake_ms)
         n->cfg.handshake_ms = 10000;
     if (!n->cfg.idle_ms)

@@ -111,18 +111,26 @@ int ww_session_has_group(const struct ww_session *ss, const uint8_t group[WW_ID_
     return find(ss, group) != NULL;
 }
 
-static struct ww_session_group *add(struct ww_session *ss, const uint8_t *gid)
+/* A new group of the session: 0, WW_ETOOBIG when the session holds as many groups as it
+ * may, or WW_ENOMEM. */
+static int add(struct ww_session *ss, const uint8_t *gid, struct ww_session_group **out)
 {
     if (ss->n_groups == WW_SESSION_MAX_GROUPS)
-        return NULL;
+        return WW_ETOOBIG;
     struct ww_session_group *g = ww_calloc(1, sizeof *g);
     if (!g)
-        return NULL;
+        return WW_ENOMEM;
     memcpy(g->gid, gid, WW_ID_LEN);
     ss->groups[ss->n_groups++] = g;
     if (ss->cfg.grouped)
         ss->cfg.grouped(ss->cfg.ud, gid);
-    return g;
+    *out = g;
+    return 0;
+}
+
+static const char *add_failure(int rc)
+{
+    return rc == WW_ENOMEM ? "out of memory" : "too many groups in one session";
 }
 
 /* Encodes and sends one frame. */
@@ -162,8 +170,9 @@ int ww_session_open_group(struct ww_session *ss, const uint8_t group[WW_ID_LEN])
     if (ss->failed)
         return ss->failed;
     struct ww_session_group *g = find(ss, group);
-    if (!g && !(g = add(ss, group)))
-        return fail(ss, WW_ETOOBIG, "too many groups in one session");
+    int rc = g ? 0 : add(ss, group, &g);
+    if (rc != 0)
+        return fail(ss, rc, add_failure(rc));
     if (g->we_opened)
         return 0;
     g->we_opened = 1;
@@ -385,8 +394,8 @@ static int on_vv(struct ww_session *ss, const struct ww_frame *f)
             ww_session_send_error(ss, WW_WIRE_DENIED, "not allowed to sync this group");
             return fail(ss, rc, "the peer may not sync this group");
         }
-        if (!(g = add(ss, gid)))
-            return fail(ss, WW_ETOOBIG, "too many groups in one session");
+        if ((rc = add(ss, gid, &g)) != 0)
+            return fail(ss, rc, add_failure(rc));
     }
     /* Does the peer hold anything we lack? Then its batches are coming. */
     ww_free(g->had);

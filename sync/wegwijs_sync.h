@@ -55,9 +55,10 @@ struct ww_node_cfg {
      * groups whose owner device is one of these keys (the array must outlive the node). */
     const uint8_t (*coaches)[WW_KEY_LEN];
     size_t n_coaches;
-    uint32_t probation;        /* 0: WW_HUB_PROBATION */
-    uint32_t max_conns;        /* 0: 20000 */
-    uint32_t max_conns_per_ip; /* connections still in their handshake, per address; 0: 256 */
+    uint32_t probation;            /* 0: WW_HUB_PROBATION */
+    uint32_t max_conns;            /* 0: 20000 */
+    uint32_t max_conns_per_ip;     /* connections still in their handshake, per address; 0: 256 */
+    uint32_t max_conns_per_device; /* authenticated inbound connections per device key; 0: 8 */
     uint64_t handshake_ms;   /* a connection that has not completed its handshake by then closes; 0:
                                 10000 */
     uint64_t idle_ms;        /* ping after this much silence; 0: 30000 */

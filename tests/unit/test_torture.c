@@ -205,39 +205,13 @@ static void expect_store(const char *name, const struct held *before, uint8_t (*
     ww_store_close(s);
 }
 
-/* Misreports this test found: an allocation failure that reaches the caller as another
- * error. The store stays intact in both, so they are counted and shown; with
- * WW_KNOWN_BUGS=1 they fail the test, as they must once they are fixed. */
-struct known {
-    const char *step;
-    int code;
-    const char *why;
-};
-static const struct known known[] = {
-    {"ww_reflection_put", WW_EGROUP,
-     "core/daily.c group_row(): a failed sqlite3_step reads as an unknown group"},
-    {"ww_session_open_group", WW_ETOOBIG,
-     "sync/session.c add(), from ww_session_open_group(): a failed ww_calloc reads as too many "
-     "groups"},
-    {"ww_session_on_frame", WW_ETOOBIG,
-     "sync/session.c add(), from on_vv(): a failed ww_calloc reads as too many groups, and the "
-     "peer is blamed"},
-};
-static long known_seen[sizeof known / sizeof known[0]];
-
-/* Out of memory reaches the caller as itself or as a store error; nothing else. */
+/* Out of memory reaches the caller as itself or as a store error; nothing else (this test
+ * once found a failed step read as "unknown group" and a failed allocation as "too many
+ * groups": both fixed). */
 static void expect_clean(int rc, long k, const char *step)
 {
     if (rc == WW_ENOMEM || rc == WW_ESTORE)
         return;
-    const char *strict = getenv("WW_KNOWN_BUGS");
-    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-        if (!(strict && *strict == '1') && rc == known[i].code && !strcmp(step, known[i].step)) {
-            if (known_seen[i]++ == 0)
-                fprintf(stderr, "# known misreport, allocation %ld failing: %s gives %s: %s\n", k,
-                        step, ww_err_name(rc), known[i].why);
-            return;
-        }
     ww_test_fail(__FILE__, __LINE__, "allocation %ld failing: %s: %s", k, step, ww_err_name(rc));
 }
 
