@@ -21,13 +21,13 @@
 #include "seal.h"
 #include "store.h"
 
-#define CODE_VERSION  1
-#define CODE_PAYLOAD  (1 + WW_INVITE_SECRET_LEN + WW_HUB_FP_LEN) /* version, secret, fp */
-#define CODE_CHECK    3                                          /* checksum bytes */
-#define CODE_BYTES    (CODE_PAYLOAD + CODE_CHECK)                /* 30 bytes: 48 letters */
-#define CODE_LETTERS  (CODE_BYTES * 8 / 5)
-#define ROLE_CAP(r)   ((r) == WW_ROLE_STUDENT ? 4 : 1)
-#define HLC_MS(hlc)   ((int64_t)((hlc) >> 16))
+#define CODE_VERSION 1
+#define CODE_PAYLOAD (1 + WW_INVITE_SECRET_LEN + WW_HUB_FP_LEN) /* version, secret, fp */
+#define CODE_CHECK   3                                          /* checksum bytes */
+#define CODE_BYTES   (CODE_PAYLOAD + CODE_CHECK)                /* 30 bytes: 48 letters */
+#define CODE_LETTERS (CODE_BYTES * 8 / 5)
+#define ROLE_CAP(r)  ((r) == WW_ROLE_STUDENT ? 4 : 1)
+#define HLC_MS(hlc)  ((int64_t)((hlc) >> 16))
 
 static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
@@ -109,7 +109,8 @@ int ww_invite_code_format(const struct ww_invite_code *c, char *out, size_t cap)
     out[at++] = '/';
     for (size_t i = 0; i < CODE_LETTERS; i++) {
         size_t bit = i * 5;
-        unsigned v = (unsigned)raw[bit / 8] << 8 | (bit / 8 + 1 < CODE_BYTES ? raw[bit / 8 + 1] : 0);
+        unsigned v =
+            (unsigned)raw[bit / 8] << 8 | (bit / 8 + 1 < CODE_BYTES ? raw[bit / 8 + 1] : 0);
         if (i && i % 4 == 0)
             out[at++] = '-';
         out[at++] = b32[(v >> (11 - bit % 8)) & 31];
@@ -358,8 +359,7 @@ static void hub_cb(void *ud, const struct ww_group_info *g)
 }
 
 int ww_invite_create(struct ww_store *s, const uint8_t group[WW_ID_LEN], int role,
-                     int64_t expires_ms, char *code_out, size_t cap,
-                     uint8_t invite_out[WW_KEY_LEN])
+                     int64_t expires_ms, char *code_out, size_t cap, uint8_t invite_out[WW_KEY_LEN])
 {
     if (!s || !group || !code_out || (role != WW_ROLE_STUDENT && role != WW_ROLE_SENIOR) ||
         expires_ms < 0)
@@ -481,9 +481,8 @@ int ww_redemption_verify(const struct ww_redemption *r)
     uint8_t digest[32];
     if (!r || redemption_digest(r, digest) != 0)
         return WW_EINVAL;
-    return crypto_sign_verify_detached(r->sig, digest, sizeof digest, r->invite) == 0
-               ? 0
-               : WW_EBADSIG;
+    return crypto_sign_verify_detached(r->sig, digest, sizeof digest, r->invite) == 0 ? 0
+                                                                                      : WW_EBADSIG;
 }
 
 int ww_invite_group(struct ww_store *s, const uint8_t invite[WW_KEY_LEN],
@@ -517,6 +516,7 @@ static int do_record(struct ww_store *s, void *ud)
 {
     struct record_args *a = ud;
     struct ww_redemption *r = a->r;
+    sqlite3_stmt *st;
     int rc = ww_invite_group(s, r->invite, r->group);
     if (rc == 0)
         rc = ww_redemption_verify(r);
@@ -534,7 +534,7 @@ static int do_record(struct ww_store *s, void *ud)
         return rc;
     if ((rc = invite_usable(&row, ww_store_now_ms(s))) != 0)
         return rc;
-    sqlite3_stmt *st = ww_sql(s, "SELECT device FROM redemptions WHERE gid=?1 AND invite=?2");
+    st = ww_sql(s, "SELECT device FROM redemptions WHERE gid=?1 AND invite=?2");
     if (!st)
         return ww_sql_failed(s);
     ww_bind_blob(st, 1, r->group, 16);
@@ -562,12 +562,27 @@ static int do_record(struct ww_store *s, void *ud)
     return ww_sql_done(s, st);
 }
 
+/* What the redemption of an expired invite held (an alias) is of no use to anyone now. */
+static int drop_expired(struct ww_store *s, void *ud)
+{
+    (void)ud;
+    sqlite3_stmt *st = ww_sql(s, "DELETE FROM redemptions WHERE EXISTS(SELECT 1 FROM invites i "
+                                 "WHERE i.gid=redemptions.gid AND i.invite=redemptions.invite "
+                                 "AND i.expires_ms <= ?1)");
+    if (!st)
+        return ww_sql_failed(s);
+    sqlite3_bind_int64(st, 1, ww_store_now_ms(s));
+    return ww_sql_done(s, st);
+}
+
 int ww_redemption_record(struct ww_store *s, struct ww_redemption *r, int *admitted_out)
 {
     if (!s || !r || !admitted_out)
         return WW_EINVAL;
     struct record_args a = {r, 0};
-    int rc = ww_tx(s, do_record, &a);
+    int rc = ww_tx(s, drop_expired, NULL);
+    if (rc == 0)
+        rc = ww_tx(s, do_record, &a);
     if (rc == 0)
         *admitted_out = a.admitted;
     return rc;

@@ -67,15 +67,15 @@ TEST(invite_code_mistyped_is_a_clear_error)
     }
     static const char *const wrong[] = {
         "",
-        "AEAA-CAQD-AQCQ-MBYI-BEFA-WDAN-BYH2-BINC-UOSK-LJVH-VCU7-SIBD",               /* no hub */
-        "127.0.0.1:7420/AEAA-CAQD-AQCQ-MBYI-BEFA-WDAN-BYH2-BINC-UOSK-LJVH-VCU7-SIB",  /* short */
+        "AEAA-CAQD-AQCQ-MBYI-BEFA-WDAN-BYH2-BINC-UOSK-LJVH-VCU7-SIBD",                 /* no hub */
+        "127.0.0.1:7420/AEAA-CAQD-AQCQ-MBYI-BEFA-WDAN-BYH2-BINC-UOSK-LJVH-VCU7-SIB",   /* short */
         "127.0.0.1:7420/AEAA-CAQD-AQCQ-MBYI-BEFA-WDAN-BYH2-BINC-UOSK-LJVH-VCU7-SIBDA", /* long */
-        "127.0.0.1:7420/AEAA-CAQD-AQCQ-MBYI-BEFA-WDAN-BYH2-BINC-UOSK-LJVH-VCU7-SIO", /* O */
-        "127.0.0.1:7420/AEAA-CAQD-AQCQ-MBYI-BEFA-WDAN-BYH2-BINC-UOSK-LJVH-VCU7-SI1", /* 1 */
-        "127.0.0.1:7420/AEAA CAQD-AQCQ-MBYI-BEFA-WDAN-BYH2-BINC-UOSK-LJVH-VCU7-SIBD", /* space */
-        "127.0.0.2:7420/AEAA-CAQD-AQCQ-MBYI-BEFA-WDAN-BYH2-BINC-UOSK-LJVH-VCU7-SIBD", /* addr */
-        "127.0.0.1:7421/AEAA-CAQD-AQCQ-MBYI-BEFA-WDAN-BYH2-BINC-UOSK-LJVH-VCU7-SIBD", /* port */
-        "127.0.0.1/AEAA-CAQD-AQCQ-MBYI-BEFA-WDAN-BYH2-BINC-UOSK-LJVH-VCU7-SIBD",      /* no port */
+        "127.0.0.1:7420/AEAA-CAQD-AQCQ-MBYI-BEFA-WDAN-BYH2-BINC-UOSK-LJVH-VCU7-SIO",   /* O */
+        "127.0.0.1:7420/AEAA-CAQD-AQCQ-MBYI-BEFA-WDAN-BYH2-BINC-UOSK-LJVH-VCU7-SI1",   /* 1 */
+        "127.0.0.1:7420/AEAA CAQD-AQCQ-MBYI-BEFA-WDAN-BYH2-BINC-UOSK-LJVH-VCU7-SIBD",  /* space */
+        "127.0.0.2:7420/AEAA-CAQD-AQCQ-MBYI-BEFA-WDAN-BYH2-BINC-UOSK-LJVH-VCU7-SIBD",  /* addr */
+        "127.0.0.1:7421/AEAA-CAQD-AQCQ-MBYI-BEFA-WDAN-BYH2-BINC-UOSK-LJVH-VCU7-SIBD",  /* port */
+        "127.0.0.1/AEAA-CAQD-AQCQ-MBYI-BEFA-WDAN-BYH2-BINC-UOSK-LJVH-VCU7-SIBD",       /* no port */
         "127.0.0.1:99999/AEAA-CAQD-AQCQ-MBYI-BEFA-WDAN-BYH2-BINC-UOSK-LJVH-VCU7-SIBD",
         "hub_1:7420/AEAA-CAQD-AQCQ-MBYI-BEFA-WDAN-BYH2-BINC-UOSK-LJVH-VCU7-SIBD",
     };
@@ -134,8 +134,8 @@ TEST(invite_caps_count_open_invites)
     /* A revoked invite frees its place; so does an expired one. */
     ASSERT_OK(ww_invite_revoke(g.coach, g.gid, inv, NULL));
     ASSERT_ERR(ww_invite_revoke(g.coach, g.gid, inv, NULL), WW_EREVOKED);
-    ASSERT_OK(ww_invite_create(g.coach, g.gid, WW_ROLE_STUDENT, fx_now + 60000, code, sizeof code,
-                               inv2));
+    ASSERT_OK(
+        ww_invite_create(g.coach, g.gid, WW_ROLE_STUDENT, fx_now + 60000, code, sizeof code, inv2));
     fx_now += 120000;
     ASSERT_OK(ww_invite_create(g.coach, g.gid, WW_ROLE_STUDENT, 0, code, sizeof code, NULL));
     /* A student (not the owner) cannot invite. */
@@ -276,8 +276,8 @@ TEST(invite_expired_or_revoked_is_refused)
     struct ww_store *a = fx_open("a");
     char c1[WW_INVITE_CODE_MAX], c2[WW_INVITE_CODE_MAX];
     uint8_t inv2[32];
-    ASSERT_OK(ww_invite_create(g.coach, g.gid, WW_ROLE_STUDENT, fx_now + 60000, c1, sizeof c1,
-                               NULL));
+    ASSERT_OK(
+        ww_invite_create(g.coach, g.gid, WW_ROLE_STUDENT, fx_now + 60000, c1, sizeof c1, NULL));
     ASSERT_OK(ww_invite_create(g.coach, g.gid, WW_ROLE_STUDENT, 0, c2, sizeof c2, inv2));
     ASSERT_OK(ww_invite_revoke(g.coach, g.gid, inv2, NULL));
     fx_sync(g.coach, hub, g.gid, 256);
@@ -292,7 +292,9 @@ TEST(invite_expired_or_revoked_is_refused)
     /* Recorded while valid, admitted too late: the member.add is refused. */
     ASSERT_OK(ww_redemption_record(hub, &r1, &admitted));
     fx_now += 120000;
+    ASSERT_EQ(fx_count(hub, "SELECT count(*) FROM redemptions"), 1);
     ASSERT_ERR(ww_redemption_record(hub, &r1, &admitted), WW_EEXPIRED);
+    ASSERT_EQ(fx_count(hub, "SELECT count(*) FROM redemptions"), 0); /* the alias is gone */
     ASSERT_ERR(ww_redemption_admit(g.coach, &r1, member), WW_EEXPIRED);
     struct count_ud cu = {0};
     ASSERT_OK(ww_invites_list(g.coach, g.gid, count_invites, &cu));
