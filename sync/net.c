@@ -477,7 +477,7 @@ static int held_events(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint6
 
 /* Does this hub serve a group it holds? One that names this hub, if its owner is a coach
  * the hub accepts; one that names no hub yet only on probation, up to WW_HUB_PROBATION
- * events, so that its owner's log can reach the naming (PROTOCOL.md 9.9). */
+ * events, so that its owner's log can reach the naming (PROTOCOL.md 9.2). */
 static int hub_serves(struct ww_node *n, const uint8_t group[WW_ID_LEN],
                       const struct ww_group_info *g)
 {
