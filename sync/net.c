@@ -93,6 +93,7 @@ struct ww_node {
     int in_tx;         /* a hub's transaction for this loop turn is open */
     struct sub *subs;  /* open addressing by group id; a power of two, at most half full */
     size_t subs_cap, subs_used;
+    size_t n_waiting; /* a hub: connections whose redemption waits for the owner (9.9) */
 };
 
 struct wreq {
@@ -287,6 +288,8 @@ static void conn_handle_closed(uv_handle_t *h)
     n->n_conns--;
     if (c->up)
         n->n_open--;
+    if (c->waiting)
+        n->n_waiting--;
     else if (!c->outbound)
         n->n_handshaking--;
     if (c->has_session) {
@@ -609,6 +612,7 @@ static int session_redeem(void *ud, struct ww_redemption *r, int *state)
         return rc;
     *state = admitted ? WW_REDEEM_ADMITTED : WW_REDEEM_WAITING;
     if (!admitted) {
+        n->n_waiting += !c->waiting;
         c->waiting = 1;
         memcpy(c->wait_gid, r->group, WW_ID_LEN);
         memcpy(c->wait_invite, r->invite, WW_KEY_LEN);
@@ -621,13 +625,14 @@ static int session_redeem(void *ud, struct ww_redemption *r, int *state)
  * hears that it is admitted, and opens the group. */
 static void admit_waiting(struct ww_node *n, const uint8_t *group)
 {
-    for (struct conn *c = n->conns; c; c = c->next) {
+    for (struct conn *c = n->conns; c && n->n_waiting; c = c->next) {
         if (!c->waiting || c->closing || c->finishing || memcmp(c->wait_gid, group, WW_ID_LEN))
             continue;
         struct member_check mc = {c->ss.cfg.peer, 0};
         if (ww_members_list(n->cfg.store, group, member_cb, &mc) != 0 || !mc.found)
             continue;
         c->waiting = 0;
+        n->n_waiting--;
         if (ww_session_send_redeemed(&c->ss, group, c->wait_invite, WW_REDEEM_ADMITTED) != 0)
             conn_close(c, c->ss.failed, c->ss.reason);
     }
