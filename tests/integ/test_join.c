@@ -235,8 +235,8 @@ TEST(join_refuses_expired_revoked_and_a_false_hub)
     ASSERT_OK(ww_invite_create(sc.g.coach, sc.g.gid, WW_ROLE_STUDENT, fx_now + 60000, expired,
                                sizeof expired, NULL));
     fx_now += 120000;
-    ASSERT_OK(ww_invite_create(sc.g.coach, sc.g.gid, WW_ROLE_STUDENT, 0, revoked, sizeof revoked,
-                               inv));
+    ASSERT_OK(
+        ww_invite_create(sc.g.coach, sc.g.gid, WW_ROLE_STUDENT, 0, revoked, sizeof revoked, inv));
     ASSERT_OK(ww_invite_revoke(sc.g.coach, sc.g.gid, inv, NULL));
     coach_live(&sc);
     struct ww_store *dev = fx_open("new");
