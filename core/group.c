@@ -516,8 +516,17 @@ static int do_member_add(struct ww_store *s, void *ud)
         memcpy(m->invite, a->invite, 32);
     }
     memcpy(a->out, m->member, 16);
+    /* An open invite holds its place: a learner added directly does not take it (the
+     * member.add rule alone would let the invite's redemption fail later instead). */
+    int held = 0, open = 0, rc = 0;
+    if (!a->invite && a->role != WW_ROLE_COACH &&
+        (rc = ww_invite_places(s, a->gid, a->role, ww_store_now_ms(s), &held, &open)) == 0 &&
+        open > 0 && held + 1 > WW_ROLE_CAP(a->role))
+        rc = a->role == WW_ROLE_STUDENT ? WW_ESTUDENTCAP : WW_ESENIORCAP;
+    if (rc != 0)
+        return rc;
     struct ww_emit e = {.kind = WW_KIND_MEMBER_ADD, .audience = WW_AUD_PLAIN, .body = &body};
-    int rc = ww_emit(s, a->gid, &e, NULL);
+    rc = ww_emit(s, a->gid, &e, NULL);
     if (rc == 0)
         rc = share_keys(s, a->gid, m->member, NULL);
     return rc;

@@ -172,11 +172,12 @@ int ww_invite_code_parse(const char *text, struct ww_invite_code *out)
 /* ---- invite.create and invite.revoke ------------------------------------------------- */
 
 /* Active members of a role and its invites still open at ms: the places the role holds. */
-static int places_held(struct ww_store *s, const uint8_t *gid, int role, int64_t ms, int *out)
+int ww_invite_places(struct ww_store *s, const uint8_t *gid, int role, int64_t ms, int *held,
+                     int *open)
 {
     sqlite3_stmt *st =
         ww_sql(s, "SELECT (SELECT count(*) FROM members WHERE gid=?1 AND role=?2 AND "
-                  "removed_epoch IS NULL) + (SELECT count(*) FROM invites WHERE gid=?1 AND "
+                  "removed_epoch IS NULL), (SELECT count(*) FROM invites WHERE gid=?1 AND "
                   "role=?2 AND used_member IS NULL AND revoked_hlc IS NULL AND expires_ms > ?3)");
     if (!st)
         return ww_sql_failed(s);
@@ -184,8 +185,10 @@ static int places_held(struct ww_store *s, const uint8_t *gid, int role, int64_t
     sqlite3_bind_int(st, 2, role);
     sqlite3_bind_int64(st, 3, ms);
     int step = sqlite3_step(st);
-    if (step == SQLITE_ROW)
-        *out = sqlite3_column_int(st, 0);
+    if (step == SQLITE_ROW) {
+        *open = sqlite3_column_int(st, 1);
+        *held = sqlite3_column_int(st, 0) + *open;
+    }
     sqlite3_reset(st);
     return step == SQLITE_ROW ? 0 : ww_db_err(s, step);
 }
@@ -234,12 +237,12 @@ static int check_invite_create(struct ww_store *s, const struct ww_event *ev)
 {
     const struct ww_body_invite_create *b = &ev->body->u.invite_create;
     struct invite_row row;
-    int held = 0, rc = invite_get(s, ev->env->h.group, b->invite, &row);
+    int held = 0, open = 0, rc = invite_get(s, ev->env->h.group, b->invite, &row);
     if (rc == 0 && row.found)
         rc = WW_EEXIST;
     if (rc == 0)
-        rc = places_held(s, ev->env->h.group, b->role, HLC_MS(ev->env->h.hlc), &held);
-    if (rc == 0 && held + 1 > ROLE_CAP(b->role))
+        rc = ww_invite_places(s, ev->env->h.group, b->role, HLC_MS(ev->env->h.hlc), &held, &open);
+    if (rc == 0 && held + 1 > WW_ROLE_CAP(b->role))
         rc = b->role == WW_ROLE_STUDENT ? WW_ESTUDENTCAP : WW_ESENIORCAP;
     return rc;
 }

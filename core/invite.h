@@ -12,6 +12,13 @@
 
 #include "kind.h"
 
+/* The members a group may have of a learner role (PROTOCOL.md 6.16). */
+#define WW_ROLE_CAP(r) ((r) == WW_ROLE_STUDENT ? 4 : 1)
+
+/* The places a role holds at ms: its active members plus its open invites (not used, not
+ * revoked, expiring after ms), and of those the open invites. */
+int ww_invite_places(struct ww_store *s, const uint8_t *gid, int role, int64_t ms, int *held,
+                     int *open);
 /* A member.add that names an invite: the invite exists, admits the member's role, was not
  * revoked, had not expired at the member.add's hlc and was not used before.
  * WW_ENOTFOUND, WW_EROLE, WW_EREVOKED, WW_EEXPIRED or WW_EUSED. */

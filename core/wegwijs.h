@@ -119,7 +119,8 @@ struct ww_member_info {
 
 /*
  * Adds a member with one device (owner only). Refuses a fifth student (WW_ESTUDENTCAP),
- * a second senior (WW_ESENIORCAP) and a device that is already a member (WW_EEXIST).
+ * a second senior (WW_ESENIORCAP), counting the places open invites hold (ww_invite_create),
+ * and a device that is already a member (WW_EEXIST).
  * The new member's devices receive the current epoch's keys.
  */
 int ww_member_add(struct ww_store *s, const uint8_t group[WW_ID_LEN], int role, const char *alias,

@@ -126,6 +126,14 @@ TEST(invite_caps_count_open_invites)
     /* Three students and one open invite: a fifth student is refused when invited. */
     ASSERT_ERR(ww_invite_create(g.coach, g.gid, WW_ROLE_STUDENT, 0, code, sizeof code, NULL),
                WW_ESTUDENTCAP);
+    /* Nor can the owner add a fourth student directly while the invite holds the place. */
+    struct ww_store *x = fx_open("x");
+    uint8_t x_pk[32], member[16];
+    fx_device(x, x_pk);
+    ASSERT_ERR(
+        ww_member_add(g.coach, g.gid, WW_ROLE_STUDENT, "Xander", 1, WW_TRACK_BOL, x_pk, member),
+        WW_ESTUDENTCAP);
+    ww_store_close(x);
     ASSERT_OK(ww_invite_create(g.coach, g.gid, WW_ROLE_SENIOR, 0, code, sizeof code, NULL));
     ASSERT_ERR(ww_invite_create(g.coach, g.gid, WW_ROLE_SENIOR, 0, code, sizeof code, NULL),
                WW_ESENIORCAP);
