@@ -19,6 +19,7 @@
 
 #include "alloc.h"
 #include "day.h"
+#include "invite.h"
 #include "seal.h"
 #include "store.h"
 
@@ -512,7 +513,8 @@ struct member_args {
     const uint8_t *device;
     const uint8_t *member;
     uint8_t out[16];
-    uint8_t hash[32]; /* the event's hash, for the caller once committed */
+    uint8_t hash[32];      /* the event's hash, for the caller once committed */
+    const uint8_t *invite; /* member.add: the invite it redeems, or NULL */
 };
 
 static int do_member_add(struct ww_store *s, void *ud)
@@ -529,9 +531,22 @@ static int do_member_add(struct ww_store *s, void *ud)
     m->track = (uint8_t)a->track;
     m->n_devices = 1;
     memcpy(m->devices[0], a->device, 32);
+    if (a->invite) {
+        m->has_invite = 1;
+        memcpy(m->invite, a->invite, 32);
+    }
     memcpy(a->out, m->member, 16);
+    /* An open invite holds its place: a learner added directly does not take it (the
+     * member.add rule alone would let the invite's redemption fail later instead). */
+    int held = 0, open = 0, rc = 0;
+    if (!a->invite && a->role != WW_ROLE_COACH &&
+        (rc = ww_invite_places(s, a->gid, a->role, ww_store_now_ms(s), &held, &open)) == 0 &&
+        open > 0 && held + 1 > WW_ROLE_CAP(a->role))
+        rc = a->role == WW_ROLE_STUDENT ? WW_ESTUDENTCAP : WW_ESENIORCAP;
+    if (rc != 0)
+        return rc;
     struct ww_emit e = {.kind = WW_KIND_MEMBER_ADD, .audience = WW_AUD_PLAIN, .body = &body};
-    int rc = ww_emit(s, a->gid, &e, NULL);
+    rc = ww_emit(s, a->gid, &e, NULL);
     if (rc == 0)
         rc = share_keys(s, a->gid, m->member, NULL);
     return rc;
@@ -541,14 +556,22 @@ int ww_member_add(struct ww_store *s, const uint8_t group[WW_ID_LEN], int role, 
                   int year, int track, const uint8_t device[WW_KEY_LEN],
                   uint8_t member_out[WW_ID_LEN])
 {
+    return ww_member_add_invite(s, group, role, alias, year, track, device, NULL, member_out);
+}
+
+int ww_member_add_invite(struct ww_store *s, const uint8_t group[16], int role, const char *alias,
+                         int year, int track, const uint8_t device[32], const uint8_t *invite,
+                         uint8_t member_out[16])
+{
     if (!s || !group || !device || !member_out || role < WW_ROLE_COACH || role > WW_ROLE_SENIOR ||
         track < 0 || track > 2 || year < 0 || year > 4 || (role != WW_ROLE_COACH && year < 1))
         return WW_EINVAL;
     int rc = ww_text_check(alias, WW_MAX_NAME, 1);
     if (rc != 0)
         return rc;
-    struct member_args a = {group, role, alias, role == WW_ROLE_COACH ? 0 : year, track, device,
-                            NULL,  {0},  {0}};
+    struct member_args a = {group, role,   alias, role == WW_ROLE_COACH ? 0 : year,
+                            track, device, NULL,  {0},
+                            {0},   invite};
     rc = ww_tx(s, do_member_add, &a);
     if (rc == 0)
         memcpy(member_out, a.out, 16);
@@ -583,7 +606,7 @@ int ww_device_add(struct ww_store *s, const uint8_t group[WW_ID_LEN],
 {
     if (!s || !group || !member || !device)
         return WW_EINVAL;
-    struct member_args a = {group, 0, NULL, 0, 0, device, member, {0}, {0}};
+    struct member_args a = {group, 0, NULL, 0, 0, device, member, {0}, {0}, NULL};
     int rc = ww_tx(s, do_device_add, &a);
     if (rc == 0 && hash_out)
         memcpy(hash_out, a.hash, sizeof a.hash);
@@ -609,7 +632,7 @@ int ww_member_remove(struct ww_store *s, const uint8_t group[WW_ID_LEN],
 {
     if (!s || !group || !member)
         return WW_EINVAL;
-    struct member_args a = {group, 0, NULL, 0, 0, NULL, member, {0}, {0}};
+    struct member_args a = {group, 0, NULL, 0, 0, NULL, member, {0}, {0}, NULL};
     int rc = ww_tx(s, do_member_remove, &a);
     if (rc == 0 && hash_out)
         memcpy(hash_out, a.hash, sizeof a.hash);

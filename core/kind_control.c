@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "day.h"
+#include "invite.h"
 #include "keyring.h"
 #include "kind.h"
 #include "log.h"
@@ -147,7 +148,7 @@ static int check_member_add(struct ww_store *s, const struct ww_event *ev)
         return WW_ESENIORCAP;
     if (m->role != WW_ROLE_COACH && (m->year < 1 || m->year > 4))
         return WW_ERANGE;
-    return 0;
+    return m->has_invite ? ww_invite_check_use(s, ev) : 0;
 }
 
 static int apply_member_add(struct ww_store *s, struct ww_event *ev)
@@ -168,6 +169,8 @@ static int apply_member_add(struct ww_store *s, struct ww_event *ev)
     int rc = ww_sql_done(s, st);
     for (uint32_t i = 0; i < m->n_devices && rc == 0; i++)
         rc = add_device(s, gid, m->devices[i], m->member, 1);
+    if (rc == 0 && m->has_invite)
+        rc = ww_invite_mark_used(s, ev);
     ev->control = 1;
     return rc;
 }

@@ -367,6 +367,17 @@ static int migrate_v4(struct ww_store *s)
     return rc;
 }
 
+/* Schema version 5: invites (invite.create, invite.revoke and the member.add that used each),
+ * and a hub's record of the redemptions it took and its owner has not admitted yet. */
+static const char schema_v5[] =
+    "CREATE TABLE invites(gid BLOB NOT NULL, invite BLOB NOT NULL, role INTEGER NOT NULL,"
+    " expires_ms INTEGER NOT NULL, hlc INTEGER NOT NULL, revoked_hlc INTEGER, used_member BLOB,"
+    " PRIMARY KEY(gid, invite)) WITHOUT ROWID;"
+    "CREATE INDEX invites_key ON invites(invite);"
+    "CREATE TABLE redemptions(gid BLOB NOT NULL, invite BLOB NOT NULL, device BLOB NOT NULL,"
+    " alias TEXT NOT NULL, year INTEGER NOT NULL, track INTEGER NOT NULL, sig BLOB NOT NULL,"
+    " at_ms INTEGER NOT NULL, PRIMARY KEY(gid, invite)) WITHOUT ROWID;";
+
 /* Brings the schema to WW_SCHEMA_VERSION, or refuses a store from a newer version. */
 static int migrate(struct ww_store *s)
 {
@@ -389,6 +400,8 @@ static int migrate(struct ww_store *s)
         rc = ww_db_exec(s, schema_v3);
     if (rc == 0 && version < 4)
         rc = migrate_v4(s);
+    if (rc == 0 && version < 5)
+        rc = ww_db_exec(s, schema_v5);
     if (rc == 0)
         rc = ww_db_exec(s, "PRAGMA user_version = " WW_STR(WW_SCHEMA_VERSION));
     if (rc == 0)

@@ -120,7 +120,8 @@ struct ww_member_info {
 
 /*
  * Adds a member with one device (owner only). Refuses a fifth student (WW_ESTUDENTCAP),
- * a second senior (WW_ESENIORCAP) and a device that is already a member (WW_EEXIST).
+ * a second senior (WW_ESENIORCAP), counting the places open invites hold (ww_invite_create),
+ * and a device that is already a member (WW_EEXIST).
  * The new member's devices receive the current epoch's keys.
  */
 int ww_member_add(struct ww_store *s, const uint8_t group[WW_ID_LEN], int role, const char *alias,
@@ -140,6 +141,105 @@ int ww_member_remove(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                      const uint8_t member[WW_ID_LEN], uint8_t hash_out[WW_EVENT_HASH_LEN]);
 int ww_members_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                     void (*cb)(void *ud, const struct ww_member_info *m), void *ud);
+
+/* ---- Joining by invite ---------------------------------------------------------------- */
+
+/*
+ * An invite code is what a new student types or scans to join a group (PROTOCOL.md 9.9):
+ * the hub's "host:port", a slash, then 48 letters and digits in groups of four, e.g.
+ * "127.0.0.1:7420/AEBA-GCQK-...". The letters carry a secret, a fingerprint of the hub's
+ * device key (checked in the handshake) and a checksum over all of it, so a mistyped code
+ * is refused as such (WW_EBADCODE) instead of failing later.
+ */
+#define WW_INVITE_SECRET_LEN 16
+#define WW_HUB_FP_LEN        10
+#define WW_INVITE_CODE_MAX   320                      /* a code as text, with its NUL */
+#define WW_INVITE_TTL_MS     (7 * 24 * 3600 * 1000LL) /* the default lifetime of an invite */
+
+struct ww_invite_code {
+    char addr[256];                       /* the hub's "host:port" */
+    uint8_t secret[WW_INVITE_SECRET_LEN]; /* who knows it may redeem the invite once */
+    uint8_t hub_fp[WW_HUB_FP_LEN];        /* ww_hub_fingerprint of the hub's device key */
+};
+/* Reads a code as typed: letters in either case, dashes anywhere. WW_EBADCODE when it is
+ * not a code or its checksum fails, WW_EVERSION for a code of a later version. */
+int ww_invite_code_parse(const char *text, struct ww_invite_code *out);
+/* Writes a code as text (at most WW_INVITE_CODE_MAX bytes with the NUL). */
+int ww_invite_code_format(const struct ww_invite_code *c, char *out, size_t cap);
+/* The invite's public key, derived from its secret: what invite.create publishes. */
+void ww_invite_key(const uint8_t secret[WW_INVITE_SECRET_LEN], uint8_t invite[WW_KEY_LEN]);
+/* The fingerprint of a hub's device key that a code carries. */
+void ww_hub_fingerprint(const uint8_t hub[WW_KEY_LEN], uint8_t fp[WW_HUB_FP_LEN]);
+
+/*
+ * The owner makes an invite for one student (WW_ROLE_STUDENT) or the senior
+ * (WW_ROLE_SENIOR), usable once until expires_ms (ms since 1970; 0: WW_INVITE_TTL_MS from
+ * now). The group must have named its hub with an address (ww_group_hub_set; else
+ * WW_ESTATE). Refused when the role's active members and open invites would exceed its cap
+ * (WW_ESTUDENTCAP, WW_ESENIORCAP). code_out receives the code text (cap bytes, at least
+ * WW_INVITE_CODE_MAX); invite_out (may be NULL) the invite's key, which names it.
+ */
+int ww_invite_create(struct ww_store *s, const uint8_t group[WW_ID_LEN], int role,
+                     int64_t expires_ms, char *code_out, size_t cap,
+                     uint8_t invite_out[WW_KEY_LEN]);
+/* The owner revokes an unused invite (WW_EUSED when used, WW_ENOTFOUND when unknown). */
+int ww_invite_revoke(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                     const uint8_t invite[WW_KEY_LEN], uint8_t hash_out[WW_EVENT_HASH_LEN]);
+
+enum ww_invite_state {
+    WW_INVITE_OPEN = 1,    /* may be redeemed */
+    WW_INVITE_USED = 2,    /* a member joined with it (member) */
+    WW_INVITE_REVOKED = 3, /* the owner revoked it */
+    WW_INVITE_EXPIRED = 4  /* not used before it expired (by this device's clock) */
+};
+struct ww_invite_info {
+    uint8_t invite[WW_KEY_LEN];
+    int role;
+    int64_t expires_ms;
+    int state;                 /* enum ww_invite_state */
+    uint8_t member[WW_ID_LEN]; /* USED: the member who joined with it */
+};
+/* Every invite of the group, oldest first. */
+int ww_invites_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                    void (*cb)(void *ud, const struct ww_invite_info *i), void *ud);
+
+/*
+ * A redemption: a device asks to join with an invite, proving it knows the secret by a
+ * signature with the invite's key over its own device key and what it asks to be listed
+ * as. Nobody can replay it for another device, and the hub that records it never holds a
+ * key of the group.
+ */
+struct ww_redemption {
+    uint8_t group[WW_ID_LEN]; /* filled in by the hub (the code does not carry it) */
+    uint8_t invite[WW_KEY_LEN];
+    uint8_t device[WW_KEY_LEN]; /* the joining device */
+    const char *alias;          /* 1..80 bytes */
+    int year;                   /* 1..4 */
+    int track;                  /* 0 none, 1 BOL, 2 BBL */
+    uint8_t sig[64];
+};
+/* The joining device signs its redemption (fills invite and sig from the secret). */
+int ww_redemption_sign(const uint8_t secret[WW_INVITE_SECRET_LEN], struct ww_redemption *r);
+/* 0 when the signature verifies for r's device and fields; WW_EBADSIG otherwise. */
+int ww_redemption_verify(const struct ww_redemption *r);
+/* The group of an invite this store holds (WW_ENOTFOUND for none, or for a key that two
+ * groups claim). */
+int ww_invite_group(struct ww_store *s, const uint8_t invite[WW_KEY_LEN],
+                    uint8_t group_out[WW_ID_LEN]);
+/*
+ * A hub records a redemption (r->group is filled in): the first valid one of an invite
+ * wins, atomically; the same device again is no change. *admitted_out is 1 when the device
+ * is a member of the group already. WW_ENOTFOUND (unknown invite), WW_EBADSIG, WW_EUSED
+ * (another device redeemed it, or a member joined with it), WW_EREVOKED, WW_EEXPIRED.
+ */
+int ww_redemption_record(struct ww_store *s, struct ww_redemption *r, int *admitted_out);
+/* The redemptions a hub recorded for a group and its owner has not admitted yet. */
+int ww_redemptions_pending(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                           void (*cb)(void *ud, const struct ww_redemption *r), void *ud);
+/* The owner device admits a redemption: checks its signature and the invite, then adds
+ * the member with the invite and gives its device the keys (as ww_member_add). */
+int ww_redemption_admit(struct ww_store *s, const struct ww_redemption *r,
+                        uint8_t member_out[WW_ID_LEN]);
 
 /* ---- The day ----------------------------------------------------------------------- */
 

@@ -228,7 +228,9 @@ static int read_group_create(struct ww_mp_reader *r, struct ww_body_group_create
 
 /* ---- member.add (2) --------------------------------------------------------------------- */
 
-enum { member_add_fields = 6 };
+/* Six fields, then the optional `invite` (PROTOCOL.md 6.2): written when present, or as bin
+ * 0 when unknown fields follow it, so that a body has one encoding either way. */
+enum { member_add_fields = 7, member_add_min = 6 };
 
 /* Role, year and track in range; 1..WW_MAX_DEVICES devices. */
 static int check_member_add(const struct ww_body_member_add *b)
@@ -240,6 +242,8 @@ static int check_member_add(const struct ww_body_member_add *b)
         return WW_ETOOBIG;
     if (b->n_devices < 1)
         return WW_ERANGE;
+    if (!b->has_invite && !ww_mp_all_zero(b->invite, sizeof b->invite))
+        return WW_EINVAL;
     return 0;
 }
 
@@ -654,6 +658,49 @@ static int read_group_hub(struct ww_mp_reader *r, struct ww_body_group_hub *b)
     return ww_mp_read_str(r, WW_MAX_ADDR, &b->addr);
 }
 
+/* ---- invite.create (19) and invite.revoke (20) -------------------------------------------- */
+
+enum { invite_create_fields = 3, invite_revoke_fields = 1 };
+
+/* An invite admits a student or the senior, never a coach. */
+static int check_invite_create(const struct ww_body_invite_create *b)
+{
+    if (b->role != WW_ROLE_STUDENT && b->role != WW_ROLE_SENIOR)
+        return WW_ERANGE;
+    return b->expires_ms < (UINT64_C(1) << 47) ? 0 : WW_ERANGE;
+}
+
+static void write_invite_create(struct ww_mp_writer *w, const struct ww_body_invite_create *b)
+{
+    ww_mp_put_bin(w, b->invite, WW_PK_LEN);
+    ww_mp_put_uint(w, b->role);
+    ww_mp_put_uint(w, b->expires_ms);
+}
+
+static int read_invite_create(struct ww_mp_reader *r, struct ww_body_invite_create *b)
+{
+    WW_TRY(ww_mp_read_bin_exact(r, WW_PK_LEN, b->invite));
+    WW_TRY(read_u8(r, &b->role));
+    return ww_mp_read_uint_max(r, (UINT64_C(1) << 47) - 1, &b->expires_ms);
+}
+
+/* Nothing to check: the key is a fixed-size bin. */
+static int check_invite_revoke(const struct ww_body_invite_revoke *b)
+{
+    (void)b;
+    return 0;
+}
+
+static void write_invite_revoke(struct ww_mp_writer *w, const struct ww_body_invite_revoke *b)
+{
+    ww_mp_put_bin(w, b->invite, WW_PK_LEN);
+}
+
+static int read_invite_revoke(struct ww_mp_reader *r, struct ww_body_invite_revoke *b)
+{
+    return ww_mp_read_bin_exact(r, WW_PK_LEN, b->invite);
+}
+
 /* ---- The table of kinds ----------------------------------------------------------------- */
 
 /* Each kind's functions reached through the whole body, so that one table holds them all;
@@ -707,6 +754,35 @@ const char *ww_kind_name(uint16_t kind)
     return "unknown";
 }
 
+/* ---- Optional trailing fields ------------------------------------------------------------ */
+
+/* member.add is the one kind with an optional known field (its `invite`): the fields it
+ * has at least, and whether b encodes the optional one. */
+static uint32_t min_fields(uint16_t kind)
+{
+    return kind == WW_KIND_MEMBER_ADD ? member_add_min : codecs[kind].fields;
+}
+
+static int has_optional(const struct ww_body *b)
+{
+    return b->kind == WW_KIND_MEMBER_ADD &&
+           (b->u.member_add.invite_field || b->u.member_add.has_invite || b->ext.n);
+}
+
+/* The optional field, after the others: bin 0 when absent. */
+static void write_optional(struct ww_mp_writer *w, const struct ww_body *b)
+{
+    const struct ww_body_member_add *m = &b->u.member_add;
+    put_bin_opt(w, m->invite, sizeof m->invite, m->has_invite);
+}
+
+static int read_optional(struct ww_mp_reader *r, struct ww_body *b)
+{
+    struct ww_body_member_add *m = &b->u.member_add;
+    m->invite_field = 1;
+    return ww_mp_read_bin_opt(r, sizeof m->invite, m->invite, &m->has_invite);
+}
+
 /* ---- Encoding -------------------------------------------------------------------------- */
 
 /* Encodes the union member for b->kind and b->ext. WW_EUNKNOWN for a kind this version
@@ -718,11 +794,14 @@ int ww_body_encode(const struct ww_body *b, struct ww_buf *out)
     const struct kind_codec *c = &codecs[b->kind];
     WW_TRY(c->check(b));
     WW_TRY(ww_mp_check_ext(&b->ext, BODY_DEPTH));
+    uint32_t known = has_optional(b) ? c->fields : min_fields(b->kind);
 
     struct ww_mp_writer w;
     ww_mp_writer_init(&w, out, WW_MAX_BODY);
-    ww_mp_put_array(&w, c->fields + b->ext.n);
+    ww_mp_put_array(&w, known + b->ext.n);
     c->write(&w, b);
+    if (known > min_fields(b->kind))
+        write_optional(&w, b);
     ww_mp_put_raw(&w, b->ext.raw.p, b->ext.raw.len);
     return ww_mp_writer_finish(&w);
 }
@@ -748,8 +827,17 @@ int ww_body_decode(uint16_t kind, const uint8_t *buf, size_t len, struct ww_body
     memset(&b.ext, 0, sizeof b.ext);
     b.kind = kind;
     ww_mp_reader_init(&r, buf, len);
-    WW_TRY(ww_mp_read_fields(&r, c->fields, &n_ext));
+    uint32_t n;
+    WW_TRY(ww_mp_read_array(&r, c->fields + WW_MAX_EXT_FIELDS, &n));
+    uint32_t known = n >= c->fields ? c->fields : min_fields(kind);
+    WW_TRY(ww_mp_split_fields(n, known, &n_ext));
     WW_TRY(c->read(&r, &b));
+    if (known > min_fields(kind)) {
+        WW_TRY(read_optional(&r, &b));
+        /* An absent optional field is left out unless unknown fields follow it. */
+        if (!b.u.member_add.has_invite && n_ext == 0)
+            return WW_ENONCANON;
+    }
     WW_TRY(c->check(&b));
     WW_TRY(ww_mp_read_ext(&r, n_ext, BODY_DEPTH, &b.ext));
     WW_TRY(ww_mp_finish(&r));

@@ -18,9 +18,11 @@
 
 /* Number of array elements of each known frame type, the type itself included. */
 static const uint8_t field_count[WW_FRAME_MAX_KNOWN + 1] = {
-    [WW_FRAME_HS_INIT] = 4, [WW_FRAME_HS_RESP] = 6, [WW_FRAME_HS_FIN] = 3, [WW_FRAME_VV] = 3,
-    [WW_FRAME_BATCH] = 4,   [WW_FRAME_ACK] = 3,     [WW_FRAME_ERROR] = 3,  [WW_FRAME_PING] = 2,
-    [WW_FRAME_PONG] = 2,    [WW_FRAME_RUNS] = 4,
+    [WW_FRAME_HS_INIT] = 4,    [WW_FRAME_HS_RESP] = 6, [WW_FRAME_HS_FIN] = 3,
+    [WW_FRAME_VV] = 3,         [WW_FRAME_BATCH] = 4,   [WW_FRAME_ACK] = 3,
+    [WW_FRAME_ERROR] = 3,      [WW_FRAME_PING] = 2,    [WW_FRAME_PONG] = 2,
+    [WW_FRAME_RUNS] = 4,       [WW_FRAME_REDEEM] = 6,  [WW_FRAME_REDEEMED] = 4,
+    [WW_FRAME_REDEMPTION] = 8,
 };
 
 /* 1 for the frame types this version can decode and encode. */
@@ -68,9 +70,29 @@ static int check_frame(const struct ww_frame *f)
         if (f->u.error.code < 1)
             return WW_ERANGE;
         return ww_mp_check_text(f->u.error.text, 0, WW_MAX_ERROR_TEXT);
+    case WW_FRAME_REDEEM:
+    case WW_FRAME_REDEMPTION:
+        if (f->u.redeem.year < 1 || f->u.redeem.year > 4 || f->u.redeem.track > WW_TRACK_BBL)
+            return WW_ERANGE;
+        return ww_mp_check_text(f->u.redeem.alias, 1, WW_MAX_NAME);
+    case WW_FRAME_REDEEMED:
+        return f->u.redeemed.state == WW_REDEEM_WAITING || f->u.redeemed.state == WW_REDEEM_ADMITTED
+                   ? 0
+                   : WW_ERANGE;
     default: /* HS_FIN, PING, PONG: fixed-size fields only */
         return 0;
     }
+}
+
+/* The fields a redemption carries after its group and device (REDEEM has neither: the hub
+ * finds the group by the invite, and the device is the channel's proven peer). */
+static void write_redeem(struct ww_mp_writer *w, const struct ww_frame *f)
+{
+    ww_mp_put_bin(w, f->u.redeem.invite, WW_PK_LEN);
+    ww_mp_put_str(w, f->u.redeem.alias);
+    ww_mp_put_uint(w, f->u.redeem.year);
+    ww_mp_put_uint(w, f->u.redeem.track);
+    ww_mp_put_bin(w, f->u.redeem.sig, WW_SIG_LEN);
 }
 
 /* Writes the fields after the type of a checked frame. */
@@ -118,6 +140,19 @@ static void write_fields(struct ww_mp_writer *w, const struct ww_frame *f)
     case WW_FRAME_PING:
     case WW_FRAME_PONG:
         ww_mp_put_uint(w, f->u.ping.nonce);
+        break;
+    case WW_FRAME_REDEEM:
+        write_redeem(w, f);
+        break;
+    case WW_FRAME_REDEMPTION:
+        ww_mp_put_bin(w, f->u.redeem.group, WW_GROUP_ID_LEN);
+        ww_mp_put_bin(w, f->u.redeem.device, WW_PK_LEN);
+        write_redeem(w, f);
+        break;
+    case WW_FRAME_REDEEMED:
+        ww_mp_put_bin(w, f->u.redeemed.group, WW_GROUP_ID_LEN);
+        ww_mp_put_bin(w, f->u.redeemed.invite, WW_PK_LEN);
+        ww_mp_put_uint(w, f->u.redeemed.state);
         break;
     default:
         break;
@@ -171,6 +206,19 @@ static int read_vv_entry(struct ww_mp_reader *r, struct ww_vv_item *e)
     return ww_mp_read_uint(r, &e->seq);
 }
 
+/* The fields of write_redeem. */
+static int read_redeem(struct ww_mp_reader *r, struct ww_frame *f)
+{
+    uint64_t v;
+    WW_TRY(ww_mp_read_bin_exact(r, WW_PK_LEN, f->u.redeem.invite));
+    WW_TRY(ww_mp_read_str(r, WW_MAX_NAME, &f->u.redeem.alias));
+    WW_TRY(ww_mp_read_uint_max(r, UINT8_MAX, &v));
+    f->u.redeem.year = (uint8_t)v;
+    WW_TRY(ww_mp_read_uint_max(r, UINT8_MAX, &v));
+    f->u.redeem.track = (uint8_t)v;
+    return ww_mp_read_bin_exact(r, WW_SIG_LEN, f->u.redeem.sig);
+}
+
 /* Reads the fields after the type into f (zeroed by the caller, type set). */
 static int read_fields(struct ww_mp_reader *r, struct ww_frame *f)
 {
@@ -217,6 +265,18 @@ static int read_fields(struct ww_mp_reader *r, struct ww_frame *f)
     case WW_FRAME_PING:
     case WW_FRAME_PONG:
         return ww_mp_read_uint(r, &f->u.ping.nonce);
+    case WW_FRAME_REDEEM:
+        return read_redeem(r, f);
+    case WW_FRAME_REDEMPTION:
+        WW_TRY(ww_mp_read_bin_exact(r, WW_GROUP_ID_LEN, f->u.redeem.group));
+        WW_TRY(ww_mp_read_bin_exact(r, WW_PK_LEN, f->u.redeem.device));
+        return read_redeem(r, f);
+    case WW_FRAME_REDEEMED:
+        WW_TRY(ww_mp_read_bin_exact(r, WW_GROUP_ID_LEN, f->u.redeemed.group));
+        WW_TRY(ww_mp_read_bin_exact(r, WW_PK_LEN, f->u.redeemed.invite));
+        WW_TRY(ww_mp_read_uint_max(r, UINT8_MAX, &v));
+        f->u.redeemed.state = (uint8_t)v;
+        return 0;
     default:
         return WW_EUNKNOWN;
     }

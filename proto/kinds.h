@@ -34,6 +34,8 @@
     X(15, SIGNOFF_PUT, signoff_put, "signoff.put", signoff)                                        \
     X(16, ERASE, erase, "erase", erase)                                                            \
     X(17, REACTION_DEL, reaction_del, "reaction.del", reaction_del)                                \
-    X(18, GROUP_HUB, group_hub, "group.hub", group_hub)
+    X(18, GROUP_HUB, group_hub, "group.hub", group_hub)                                            \
+    X(19, INVITE_CREATE, invite_create, "invite.create", invite_create)                            \
+    X(20, INVITE_REVOKE, invite_revoke, "invite.revoke", invite_revoke)
 
 #endif

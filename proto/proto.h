@@ -192,6 +192,11 @@ struct ww_body_member_add {
     uint8_t track;      /* enum ww_track */
     uint32_t n_devices; /* 1..WW_MAX_DEVICES */
     uint8_t devices[WW_MAX_DEVICES][WW_PK_LEN];
+    /* Optional trailing field: the invite this member redeemed (invite.create's key). It is
+     * written only when present or followed by unknown fields (then bin 0 when absent). */
+    uint8_t invite[WW_PK_LEN];
+    int has_invite;
+    int invite_field; /* the field is encoded (bin 0 when absent); the decoder sets it */
 };
 
 struct ww_body_member_ref { /* member.remove, erase */
@@ -268,6 +273,18 @@ struct ww_body_group_hub {
     struct ww_slice addr;   /* "host:port" where it listens; 0..WW_MAX_ADDR bytes */
 };
 
+/* An invite the owner made for one role (PROTOCOL.md 6.20): the public half of a key pair
+ * derived from the secret in the invite code, the role it admits and until when. */
+struct ww_body_invite_create {
+    uint8_t invite[WW_PK_LEN]; /* Ed25519 public key derived from the invite secret */
+    uint8_t role;              /* WW_ROLE_STUDENT or WW_ROLE_SENIOR */
+    uint64_t expires_ms;       /* ms since 1970: unusable from then on (compared with hlc ms) */
+};
+
+struct ww_body_invite_revoke {
+    uint8_t invite[WW_PK_LEN];
+};
+
 struct ww_body_signal_raise {
     uint8_t category;     /* enum ww_signal_category */
     struct ww_slice text; /* 1..WW_MAX_SIGNAL */
@@ -309,6 +326,8 @@ struct ww_body {
         struct ww_body_member_ref erase;
         struct ww_body_reaction_del reaction_del;
         struct ww_body_group_hub group_hub;
+        struct ww_body_invite_create invite_create;
+        struct ww_body_invite_revoke invite_revoke;
     } u;
     struct ww_ext ext;
 };
@@ -330,14 +349,22 @@ enum ww_frame_type {
     WW_FRAME_ERROR = 7,   /* code and text; the sender closes after it */
     WW_FRAME_PING = 8,
     WW_FRAME_PONG = 9,
-    WW_FRAME_RUNS = 10, /* BATCH with compact events (WW_CAP_COMPACT) */
-    WW_FRAME_MAX_KNOWN = 10
+    WW_FRAME_RUNS = 10,       /* BATCH with compact events (WW_CAP_COMPACT) */
+    WW_FRAME_REDEEM = 11,     /* device -> hub: redeem an invite (WW_CAP_INVITE) */
+    WW_FRAME_REDEEMED = 12,   /* hub -> device: recorded (waiting) or admitted */
+    WW_FRAME_REDEMPTION = 13, /* hub -> owner device: a redemption to admit */
+    WW_FRAME_MAX_KNOWN = 13
 };
 
 /* Capability bits in the handshake. */
 #define WW_CAP_SYNC    0x1u /* speaks VV / BATCH / ACK */
 #define WW_CAP_AGG     0x2u /* serves aggregates (a hub) */
 #define WW_CAP_COMPACT 0x4u /* takes RUNS frames: batches of compact events */
+#define WW_CAP_INVITE  0x8u /* speaks REDEEM / REDEEMED / REDEMPTION */
+
+/* REDEEMED states. */
+#define WW_REDEEM_WAITING  1 /* recorded: waiting for the owner device to admit it */
+#define WW_REDEEM_ADMITTED 2 /* the device is a member: open the group */
 
 struct ww_frame {
     uint8_t type;
@@ -375,7 +402,21 @@ struct ww_frame {
         } error;
         struct {
             uint64_t nonce;
-        } ping; /* PING and PONG */
+        } ping;  /* PING and PONG */
+        struct { /* REDEEM (group and device not encoded), REDEMPTION (all fields) */
+            uint8_t group[WW_GROUP_ID_LEN];
+            uint8_t invite[WW_PK_LEN];
+            uint8_t device[WW_PK_LEN];
+            struct ww_slice alias; /* 1..WW_MAX_NAME */
+            uint8_t year;          /* 1..4 */
+            uint8_t track;         /* enum ww_track */
+            uint8_t sig[WW_SIG_LEN];
+        } redeem;
+        struct {
+            uint8_t group[WW_GROUP_ID_LEN];
+            uint8_t invite[WW_PK_LEN];
+            uint8_t state; /* WW_REDEEM_WAITING or WW_REDEEM_ADMITTED */
+        } redeemed;
     } u;
     struct ww_ext ext;
 };
@@ -388,7 +429,11 @@ enum ww_wire_error {
     WW_WIRE_DENIED = 4,   /* not allowed to sync this group */
     WW_WIRE_LIMIT = 5,    /* a limit was exceeded */
     WW_WIRE_BUSY = 6,     /* try again later */
-    WW_WIRE_INTERNAL = 7
+    WW_WIRE_INTERNAL = 7,
+    WW_WIRE_INVITE_USED = 8,    /* the invite was redeemed by another device */
+    WW_WIRE_INVITE_EXPIRED = 9, /* the invite expired */
+    WW_WIRE_INVITE_REVOKED = 10,
+    WW_WIRE_INVITE_UNKNOWN = 11 /* no such invite here, or the proof does not verify */
 };
 
 int ww_frame_encode(const struct ww_frame *f, struct ww_buf *out);

@@ -57,7 +57,12 @@
     X(EPERM, "permission denied", "geen toegang")                                                  \
     X(EAUTH, "authentication failed", "authenticatie mislukt")                                     \
     X(EDENIED, "the other side does not sync this group with this device",                         \
-      "de andere kant synchroniseert deze groep niet met dit apparaat")
+      "de andere kant synchroniseert deze groep niet met dit apparaat")                            \
+    X(EUSED, "the invite was already used", "de uitnodiging is al gebruikt")                       \
+    X(EEXPIRED, "the invite has expired", "de uitnodiging is verlopen")                            \
+    X(EREVOKED, "the invite was revoked", "de uitnodiging is ingetrokken")                         \
+    X(EBADCODE, "the invite code is mistyped or incomplete",                                       \
+      "de uitnodigingscode is verkeerd getypt of onvolledig")
 
 enum ww_err {
     WW_E_FIRST_ = WW_E_BASE,

@@ -171,6 +171,15 @@ int ww_channel_expect_peer(struct ww_channel *ch, const uint8_t pk[WW_PK_LEN])
     return 0;
 }
 
+int ww_channel_expect_fingerprint(struct ww_channel *ch, const uint8_t fp[WW_HUB_FP_LEN])
+{
+    if (ch->state != WW_CHANNEL_HANDSHAKE || ch->hs.msg != 0)
+        return WW_ESTATE;
+    memcpy(ch->expect_fp, fp, WW_HUB_FP_LEN);
+    ch->has_expect_fp = 1;
+    return 0;
+}
+
 /* Writes this side's next handshake message into hs_out, framed as a record. The first
  * message carries nothing; the other two carry the hello. */
 static int make_hs_record(struct ww_channel *ch)
@@ -270,6 +279,12 @@ static int take_hello(struct ww_channel *ch, const uint8_t *p, size_t len)
      * impostor (Noise's identity-hiding property 8 for XX holds only with this check). */
     if (ch->has_expect && sodium_memcmp(h.device_pk, ch->expect_pk, WW_PK_LEN) != 0)
         return fail(ch, WW_EAUTH, "peer is not the expected device");
+    if (ch->has_expect_fp) {
+        uint8_t fp[WW_HUB_FP_LEN];
+        ww_hub_fingerprint(h.device_pk, fp);
+        if (sodium_memcmp(fp, ch->expect_fp, WW_HUB_FP_LEN) != 0)
+            return fail(ch, WW_EAUTH, "peer is not the hub the invite names");
+    }
     memcpy(ch->peer.device_pk, h.device_pk, WW_PK_LEN);
     /* Every version from 1 up to our own is spoken, so the minimum always works. */
     ch->peer.version = h.version < ch->version ? h.version : ch->version;

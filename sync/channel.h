@@ -37,6 +37,7 @@
 #include "buf.h"
 #include "noise.h"
 #include "proto.h"
+#include "wegwijs.h"
 
 #define WW_CHANNEL_PROLOGUE "wegwijs/1"
 
@@ -74,6 +75,8 @@ struct ww_channel {
     struct ww_channel_peer peer;
     uint8_t expect_pk[WW_PK_LEN]; /* the only acceptable peer, when has_expect */
     int has_expect;
+    uint8_t expect_fp[WW_HUB_FP_LEN]; /* the acceptable peer's fingerprint, when has_expect_fp */
+    int has_expect_fp;
 
     /* Receiving: the 4-byte prefix, then the record's L bytes. */
     uint8_t prefix[4];
@@ -127,6 +130,9 @@ int ww_channel_set_ephemeral(struct ww_channel *ch, const uint8_t e_sk[WW_NOISE_
  * (right after ww_channel_init); WW_ESTATE afterwards.
  */
 int ww_channel_expect_peer(struct ww_channel *ch, const uint8_t pk[WW_PK_LEN]);
+/* The same for a peer known by the fingerprint of its key alone (ww_hub_fingerprint): what
+ * an invite code carries of its hub. */
+int ww_channel_expect_fingerprint(struct ww_channel *ch, const uint8_t fp[WW_HUB_FP_LEN]);
 
 /*
  * Appends to out the handshake record this side owes the peer, if any: the initiator's

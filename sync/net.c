@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "alloc.h"
 #include "channel.h"
 #include "proto.h"
@@ -26,6 +28,15 @@
 #define LINGER_MS  2000        /* after an ERROR: how long to read and drop the peer's bytes */
 #define HIGH_WATER (1u << 20)  /* bytes queued on a socket before its session holds back */
 #define READ_CHUNK (64u << 10) /* one read; the node's buffer, shared by all connections */
+
+/* An outbound connection that redeems an invite (ww_node_join): the signed redemption (the
+ * secret itself is not kept) and how far it got. */
+struct join {
+    struct ww_redemption r;
+    char alias[WW_MAX_NAME + 1];
+    uint8_t fp[WW_HUB_FP_LEN];
+    int state; /* 0, or the last enum ww_join_state reported */
+};
 
 struct conn {
     uv_tcp_t tcp; /* first: the handle's data is the connection */
@@ -53,6 +64,9 @@ struct conn {
     uint64_t bytes_in, bytes_out;
     int error;
     const char *reason;
+    struct join *join; /* outbound: redeeming an invite; NULL otherwise */
+    int waiting;       /* a hub: the peer redeemed wait_invite of wait_gid, not yet admitted */
+    uint8_t wait_gid[WW_ID_LEN], wait_invite[WW_KEY_LEN];
 };
 
 /* The connections that sync one group: a hub fans a group's news out to these alone,
@@ -86,6 +100,7 @@ struct ww_node {
     struct devcount *devs; /* inbound sessions per peer device, the same way */
     size_t devs_cap, devs_used;
     size_t subs_cap, subs_used;
+    size_t n_waiting; /* a hub: connections whose redemption waits for the owner (9.9) */
 };
 
 /* How many inbound sessions one device has open (n = 0: an empty slot). */
@@ -294,6 +309,27 @@ static void report(struct conn *c, int event)
     n->cfg.on_conn(n->cfg.ud, &info);
 }
 
+static void report_join(struct conn *c, int state)
+{
+    struct ww_node *n = c->node;
+    if (!c->join || c->join->state == WW_JOIN_ADMITTED || c->join->state == WW_JOIN_FAILED)
+        return;
+    c->join->state = state;
+    if (!n->cfg.on_join)
+        return;
+    struct ww_join_info info;
+    memset(&info, 0, sizeof info);
+    info.state = state;
+    memcpy(info.group, c->join->r.group, WW_ID_LEN);
+    if (state == WW_JOIN_FAILED) {
+        info.error = c->error ? c->error : WW_ESTATE;
+        info.reason = c->reason && *c->reason ? c->reason
+                                              : "the connection closed before the "
+                                                "coach's device admitted this device";
+    }
+    n->cfg.on_join(n->cfg.ud, &info);
+}
+
 static void timer_cb(uv_timer_t *t);
 
 /* ---- Closing --------------------------------------------------------------------------- */
@@ -321,6 +357,7 @@ static void conn_handle_closed(uv_handle_t *h)
         return;
     struct ww_node *n = c->node;
     report(c, WW_CONN_DOWN);
+    report_join(c, WW_JOIN_FAILED); /* nothing when admitted */
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -330,6 +367,8 @@ static void conn_handle_closed(uv_handle_t *h)
     n->n_conns--;
     if (c->up)
         n->n_open--;
+    if (c->waiting)
+        n->n_waiting--;
     else if (!c->outbound)
         n->n_handshaking--;
     if (c->on_held) {
@@ -350,6 +389,7 @@ static void conn_handle_closed(uv_handle_t *h)
     if (c->has_channel)
         ww_channel_close(&c->ch);
     ww_free(c->groups);
+    ww_free(c->join);
     ww_free(c);
     maybe_free_node(n);
 }
@@ -568,7 +608,7 @@ static int held_events(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint6
 
 /* Does this hub serve a group it holds? One that names this hub, if its owner is a coach
  * the hub accepts; one that names no hub yet only on probation, up to WW_HUB_PROBATION
- * events, so that its owner's log can reach the naming (PROTOCOL.md 9.9). */
+ * events, so that its owner's log can reach the naming (PROTOCOL.md 9.2). */
 static int hub_serves(struct ww_node *n, const uint8_t group[WW_ID_LEN],
                       const struct ww_group_info *g)
 {
@@ -624,6 +664,8 @@ static int session_may_sync(void *ud, const uint8_t group[WW_ID_LEN])
 /* News of a group for every connection that syncs it (but `skip`): a peer we admitted is
  * re-checked first when members may have changed (one we dialled, a hub, is no member),
  * and its session sends what it lacks. */
+static void admit_waiting(struct ww_node *n, const uint8_t *group);
+
 static void fan_out(struct ww_node *n, const uint8_t *group, int recheck, struct conn *skip)
 {
     struct sub *e = sub_find(n, group, 0);
@@ -639,6 +681,8 @@ static void fan_out(struct ww_node *n, const uint8_t *group, int recheck, struct
         if (c != skip && ww_session_pump(&c->ss, group) != 0)
             conn_close(c, c->ss.failed, c->ss.reason);
     }
+    if (recheck && n->cfg.hub)
+        admit_waiting(n, group);
 }
 
 static void session_changed(void *ud, const uint8_t group[WW_ID_LEN], int control)
@@ -647,11 +691,133 @@ static void session_changed(void *ud, const uint8_t group[WW_ID_LEN], int contro
     fan_out(from->node, group, control, from);
 }
 
+/* ---- Joining by invite (PROTOCOL.md 9.9) ------------------------------------------------- */
+
+/* A peer that takes REDEMPTION frames for a group: its owner device, speaking invites. */
+static int is_owner_conn(struct conn *c, const struct ww_group_info *g)
+{
+    return !c->closing && !c->finishing && c->has_session &&
+           (c->ss.cfg.peer_caps & WW_CAP_INVITE) && !memcmp(c->ss.cfg.peer, g->owner, WW_KEY_LEN);
+}
+
+static void offer_cb(void *ud, const struct ww_redemption *r)
+{
+    struct conn *c = ud;
+    if (!c->closing && ww_session_send_redemption(&c->ss, r) != 0)
+        conn_close(c, c->ss.failed, c->ss.reason);
+}
+
+/* A hub hands a new redemption to the group's owner device wherever it is connected. */
+static void offer_redemption(struct ww_node *n, const struct ww_redemption *r,
+                             const struct ww_group_info *g)
+{
+    struct sub *e = sub_find(n, r->group, 0);
+    for (size_t i = 0; e && i < e->n; i++)
+        if (is_owner_conn(e->conns[i], g))
+            offer_cb(e->conns[i], r);
+}
+
+/* A hub: the peer redeems an invite. The hub checks what it can (the invite's group is one
+ * it serves, the proof, first use, expiry) and records it; the owner's device decides. */
+static int session_redeem(void *ud, struct ww_redemption *r, int *state)
+{
+    struct conn *c = ud;
+    struct ww_node *n = c->node;
+    struct group_seen gs;
+    memset(&gs, 0, sizeof gs);
+    uint8_t gid[WW_ID_LEN];
+    int admitted = 0, rc = ww_invite_group(n->cfg.store, r->invite, gid);
+    if (rc == 0)
+        rc = ww_group_get(n->cfg.store, gid, group_cb, &gs);
+    if (rc == 0 && hub_serves(n, gid, &gs.g) != 0)
+        rc = WW_EDENIED;
+    if (rc == 0)
+        rc = ww_redemption_record(n->cfg.store, r, &admitted);
+    char who[17];
+    hex8(c->ss.cfg.peer, who);
+    logf_(n, "redeem %s peer=%s %s", c->addr, who, rc ? ww_err_name(rc) : "recorded");
+    if (rc != 0)
+        return rc;
+    *state = admitted ? WW_REDEEM_ADMITTED : WW_REDEEM_WAITING;
+    if (!admitted) {
+        n->n_waiting += !c->waiting;
+        c->waiting = 1;
+        memcpy(c->wait_gid, r->group, WW_ID_LEN);
+        memcpy(c->wait_invite, r->invite, WW_KEY_LEN);
+        offer_redemption(n, r, &gs.g);
+    }
+    return 0;
+}
+
+/* A hub: the group's members changed; a device waiting on this hub that is a member now
+ * hears that it is admitted, and opens the group. */
+static void admit_waiting(struct ww_node *n, const uint8_t *group)
+{
+    for (struct conn *c = n->conns; c && n->n_waiting; c = c->next) {
+        if (!c->waiting || c->closing || c->finishing || memcmp(c->wait_gid, group, WW_ID_LEN))
+            continue;
+        struct member_check mc = {c->ss.cfg.peer, 0};
+        if (ww_members_list(n->cfg.store, group, member_cb, &mc) != 0 || !mc.found)
+            continue;
+        c->waiting = 0;
+        n->n_waiting--;
+        if (ww_session_send_redeemed(&c->ss, group, c->wait_invite, WW_REDEEM_ADMITTED) != 0)
+            conn_close(c, c->ss.failed, c->ss.reason);
+    }
+}
+
+/* The joining device: the hub recorded its redemption, or it is admitted. */
+static void session_redeemed(void *ud, const uint8_t group[WW_ID_LEN],
+                             const uint8_t invite[WW_KEY_LEN], int state)
+{
+    struct conn *c = ud;
+    struct join *j = c->join;
+    if (!j || memcmp(invite, j->r.invite, WW_KEY_LEN) != 0 || j->state == WW_JOIN_ADMITTED)
+        return; /* not ours to act on: the frame is harmless */
+    memcpy(j->r.group, group, WW_ID_LEN);
+    if (state == WW_REDEEM_WAITING) {
+        if (j->state != WW_JOIN_WAITING)
+            report_join(c, WW_JOIN_WAITING);
+        return;
+    }
+    report_join(c, WW_JOIN_ADMITTED);
+    ww_session_open_group(&c->ss, group); /* a failure fails the session, which closes */
+}
+
+/* The owner device: the hub hands it a redemption. With admit_invites it admits it at once
+ * (the member.add's rules check it again, as every replica will) and sends the result out. */
+static void session_redemption(void *ud, const struct ww_redemption *r)
+{
+    struct conn *c = ud;
+    struct ww_node *n = c->node;
+    char who[17];
+    hex8(r->device, who);
+    if (!n->cfg.admit_invites) {
+        logf_(n, "redemption device=%s: not admitting invites here", who);
+        return;
+    }
+    uint8_t member[WW_ID_LEN];
+    int rc = ww_redemption_admit(n->cfg.store, r, member);
+    logf_(n, "redemption device=%s: %s", who, rc ? ww_err_name(rc) : "admitted");
+    if (rc == 0)
+        fan_out(n, r->group, 1, NULL);
+}
+
 static void session_grouped(void *ud, const uint8_t group[WW_ID_LEN])
 {
     struct conn *c = ud;
-    if (sub_add(c->node, group, c) != 0)
+    struct ww_node *n = c->node;
+    if (sub_add(n, group, c) != 0) {
         conn_close(c, WW_ENOMEM, "out of memory");
+        return;
+    }
+    /* A hub hands the owner device what was redeemed while it was away. */
+    struct group_seen gs;
+    memset(&gs, 0, sizeof gs);
+    if (n->cfg.hub && (c->ss.cfg.peer_caps & WW_CAP_INVITE) &&
+        ww_group_get(n->cfg.store, group, group_cb, &gs) == 0 && gs.known &&
+        is_owner_conn(c, &gs.g) && ww_redemptions_pending(n->cfg.store, group, offer_cb, c) != 0)
+        conn_close(c, WW_ESTORE, "cannot read the redemptions");
 }
 
 struct group_list {
@@ -687,6 +853,9 @@ static int start_session(struct conn *c)
     cfg.changed = session_changed;
     cfg.grouped = session_grouped;
     cfg.writable = session_writable;
+    cfg.on_redeem = n->cfg.hub ? session_redeem : NULL;
+    cfg.on_redeemed = c->join ? session_redeemed : NULL;
+    cfg.on_redemption = n->cfg.hub ? NULL : session_redemption;
     if ((rc = ww_session_init(&c->ss, &cfg, now_ms(n))) != 0)
         return rc;
     c->has_session = 1;
@@ -729,6 +898,13 @@ static int start_session(struct conn *c)
     /* A device in no group has nothing to sync: a one-off sync would wait forever. */
     if (rc == 0 && c->ss.n_groups == 0 && c->once)
         rc = WW_EGROUP;
+    if (rc == 0 && c->join) {
+        if (!(peer.caps & WW_CAP_INVITE)) {
+            c->reason = "the hub does not take invites";
+            return WW_ESTATE;
+        }
+        rc = ww_session_send_redeem(&c->ss, &c->join->r);
+    }
     return rc;
 }
 
@@ -931,11 +1107,13 @@ static int channel_start(struct conn *c)
     id.dh = store_dh;
     id.ud = n->cfg.store;
     int rc = ww_channel_init_id(&c->ch, c->outbound ? WW_CHANNEL_INITIATOR : WW_CHANNEL_RESPONDER,
-                                &id, WW_CAP_SYNC | WW_CAP_COMPACT);
+                                &id, WW_CAP_SYNC | WW_CAP_COMPACT | WW_CAP_INVITE);
     if (rc != 0)
         return rc;
     c->has_channel = 1;
     if (c->has_expect && (rc = ww_channel_expect_peer(&c->ch, c->expect)) != 0)
+        return rc;
+    if (c->join && (rc = ww_channel_expect_fingerprint(&c->ch, c->join->fp)) != 0)
         return rc;
     uv_timer_start(&c->timer, timer_cb, n->cfg.handshake_ms, 0);
     if ((rc = uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb)) != 0)
@@ -1101,21 +1279,28 @@ size_t ww_node_conns(const struct ww_node *n)
     return n ? n->n_open : 0;
 }
 
-int ww_node_dial(struct ww_node *n, const char *ip, int port, const uint8_t *peer,
-                 const uint8_t (*groups)[WW_ID_LEN], size_t n_groups, int once)
+/* Dials; the connection takes `join` (may be NULL) whatever happens. */
+static int dial(struct ww_node *n, const char *ip, int port, const uint8_t *peer,
+                const uint8_t (*groups)[WW_ID_LEN], size_t n_groups, int once, struct join *join)
 {
-    if (!n || !ip || port <= 0 || port > 65535 || n->closing || (n_groups && !groups))
+    if (!n || !ip || port <= 0 || port > 65535 || n->closing || (n_groups && !groups)) {
+        ww_free(join);
         return WW_EINVAL;
+    }
     struct sockaddr_storage ss;
     int rc = uv_ip4_addr(ip, port, (struct sockaddr_in *)&ss);
-    if (rc != 0 && (rc = uv_ip6_addr(ip, port, (struct sockaddr_in6 *)&ss)) != 0)
+    if (rc != 0 && (rc = uv_ip6_addr(ip, port, (struct sockaddr_in6 *)&ss)) != 0) {
+        ww_free(join);
         return WW_EINVAL;
+    }
     uv_connect_t *req = ww_malloc(sizeof *req);
     struct conn *c = req ? conn_new(n, 1) : NULL;
     if (!c) {
         ww_free(req);
+        ww_free(join);
         return WW_ENOMEM;
     }
+    c->join = join;
     snprintf(c->addr, sizeof c->addr, "%s:%d", ip, port);
     c->once = once;
     if (peer) {
@@ -1141,6 +1326,60 @@ int ww_node_dial(struct ww_node *n, const char *ip, int port, const uint8_t *pee
     /* A dial that never connects is bounded by the handshake timer too. */
     uv_timer_start(&c->timer, timer_cb, n->cfg.handshake_ms, 0);
     return 0;
+}
+
+int ww_node_dial(struct ww_node *n, const char *ip, int port, const uint8_t *peer,
+                 const uint8_t (*groups)[WW_ID_LEN], size_t n_groups, int once)
+{
+    return dial(n, ip, port, peer, groups, n_groups, once, NULL);
+}
+
+/* The port of a code's address, which ww_invite_code_parse checked: 1..5 digits. */
+static int port_of(const char *p)
+{
+    int port = 0;
+    while (*p >= '0' && *p <= '9')
+        port = port * 10 + (*p++ - '0');
+    return port;
+}
+
+int ww_node_join(struct ww_node *n, const char *code, const char *alias, int year, int track)
+{
+    if (!n || !code || !alias)
+        return WW_EINVAL;
+    struct ww_invite_code ic;
+    int rc = ww_invite_code_parse(code, &ic);
+    if (rc != 0)
+        return rc;
+    struct join *j = ww_calloc(1, sizeof *j);
+    if (!j) {
+        sodium_memzero(&ic, sizeof ic);
+        return WW_ENOMEM;
+    }
+    snprintf(j->alias, sizeof j->alias, "%s", alias);
+    memcpy(j->fp, ic.hub_fp, sizeof j->fp);
+    ww_store_device(n->cfg.store, j->r.device);
+    j->r.alias = j->alias;
+    j->r.year = year;
+    j->r.track = track;
+    rc = strlen(alias) < sizeof j->alias ? ww_redemption_sign(ic.secret, &j->r) : WW_ETOOBIG;
+    /* "host:port", the host an IP literal, IPv6 in brackets. */
+    char *colon = strrchr(ic.addr, ':');
+    char *host = ic.addr;
+    if (rc == 0 && colon) {
+        *colon = '\0';
+        if (host[0] == '[' && colon > host + 1 && colon[-1] == ']') {
+            colon[-1] = '\0';
+            host++;
+        }
+    }
+    int port = colon ? port_of(colon + 1) : 0;
+    sodium_memzero(ic.secret, sizeof ic.secret);
+    if (rc != 0) {
+        ww_free(j);
+        return rc;
+    }
+    return dial(n, host, port, NULL, NULL, 0, 0, j);
 }
 
 void ww_node_notify(struct ww_node *n, const uint8_t group[WW_ID_LEN])

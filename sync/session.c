@@ -560,11 +560,19 @@ static int on_ack(struct ww_session *ss, const struct ww_frame *f)
 
 /* Our code for a wire error the peer sent, so the user learns why (a removed member is
  * told it is no longer a member, not that something failed). */
-static int wire_error(int code)
+int ww_session_local_code(int code)
 {
     switch (code) {
     case WW_WIRE_DENIED:
         return WW_EDENIED;
+    case WW_WIRE_INVITE_USED:
+        return WW_EUSED;
+    case WW_WIRE_INVITE_EXPIRED:
+        return WW_EEXPIRED;
+    case WW_WIRE_INVITE_REVOKED:
+        return WW_EREVOKED;
+    case WW_WIRE_INVITE_UNKNOWN:
+        return WW_ENOTFOUND;
     case WW_WIRE_VERSION:
         return WW_EVERSION;
     case WW_WIRE_AUTH:
@@ -577,6 +585,126 @@ static int wire_error(int code)
         return WW_EINVAL;
     default:
         return WW_ESTATE;
+    }
+}
+
+/* ---- Invites ---------------------------------------------------------------------------- */
+
+int ww_session_wire_code(int rc)
+{
+    switch (rc) {
+    case WW_EUSED:
+        return WW_WIRE_INVITE_USED;
+    case WW_EEXPIRED:
+        return WW_WIRE_INVITE_EXPIRED;
+    case WW_EREVOKED:
+        return WW_WIRE_INVITE_REVOKED;
+    case WW_ENOTFOUND:
+    case WW_EBADSIG:
+        return WW_WIRE_INVITE_UNKNOWN;
+    case WW_EDENIED:
+    case WW_EGROUP:
+    case WW_ENOTMEMBER:
+        return WW_WIRE_DENIED;
+    default:
+        return WW_WIRE_INTERNAL;
+    }
+}
+
+/* A redemption's fields as a REDEEM (without group and device) or REDEMPTION frame. */
+static int send_redemption(struct ww_session *ss, uint8_t type, const struct ww_redemption *r)
+{
+    struct ww_frame f;
+    memset(&f, 0, sizeof f);
+    f.type = type;
+    if (type == WW_FRAME_REDEMPTION) {
+        memcpy(f.u.redeem.group, r->group, WW_ID_LEN);
+        memcpy(f.u.redeem.device, r->device, WW_KEY_LEN);
+    }
+    memcpy(f.u.redeem.invite, r->invite, WW_KEY_LEN);
+    f.u.redeem.alias.p = (const uint8_t *)r->alias;
+    f.u.redeem.alias.len = r->alias ? strlen(r->alias) : 0;
+    f.u.redeem.year = (uint8_t)r->year;
+    f.u.redeem.track = (uint8_t)r->track;
+    memcpy(f.u.redeem.sig, r->sig, sizeof f.u.redeem.sig);
+    return send_frame(ss, &f);
+}
+
+int ww_session_send_redeem(struct ww_session *ss, const struct ww_redemption *r)
+{
+    return ss->failed ? ss->failed : send_redemption(ss, WW_FRAME_REDEEM, r);
+}
+
+int ww_session_send_redemption(struct ww_session *ss, const struct ww_redemption *r)
+{
+    return ss->failed ? ss->failed : send_redemption(ss, WW_FRAME_REDEMPTION, r);
+}
+
+int ww_session_send_redeemed(struct ww_session *ss, const uint8_t group[WW_ID_LEN],
+                             const uint8_t invite[WW_KEY_LEN], int state)
+{
+    if (ss->failed)
+        return ss->failed;
+    struct ww_frame f;
+    memset(&f, 0, sizeof f);
+    f.type = WW_FRAME_REDEEMED;
+    memcpy(f.u.redeemed.group, group, WW_ID_LEN);
+    memcpy(f.u.redeemed.invite, invite, WW_KEY_LEN);
+    f.u.redeemed.state = (uint8_t)state;
+    return send_frame(ss, &f);
+}
+
+/* A redemption as the frame carries it; the alias is copied into alias (NUL-ended). */
+static void redemption_of(const struct ww_frame *f, struct ww_redemption *r,
+                          char alias[WW_MAX_NAME + 1])
+{
+    memset(r, 0, sizeof *r);
+    memcpy(r->group, f->u.redeem.group, WW_ID_LEN);
+    memcpy(r->device, f->u.redeem.device, WW_KEY_LEN);
+    memcpy(r->invite, f->u.redeem.invite, WW_KEY_LEN);
+    memcpy(alias, f->u.redeem.alias.p, f->u.redeem.alias.len);
+    alias[f->u.redeem.alias.len] = '\0';
+    r->alias = alias;
+    r->year = f->u.redeem.year;
+    r->track = f->u.redeem.track;
+    memcpy(r->sig, f->u.redeem.sig, sizeof r->sig);
+}
+
+static int unexpected(struct ww_session *ss)
+{
+    ww_session_send_error(ss, WW_WIRE_PROTOCOL, "unexpected frame");
+    return fail(ss, WW_EINVAL, "an unexpected frame type");
+}
+
+/* REDEEM, REDEEMED and REDEMPTION, each to its callback. */
+static int on_invite_frame(struct ww_session *ss, const struct ww_frame *f)
+{
+    struct ww_redemption r;
+    char alias[WW_MAX_NAME + 1];
+    switch (f->type) {
+    case WW_FRAME_REDEEM: {
+        if (!ss->cfg.on_redeem)
+            return unexpected(ss);
+        redemption_of(f, &r, alias);
+        memcpy(r.device, ss->cfg.peer, WW_KEY_LEN); /* the proven peer, never a claim */
+        int state = 0, rc = ss->cfg.on_redeem(ss->cfg.ud, &r, &state);
+        if (rc == 0)
+            return ww_session_send_redeemed(ss, r.group, r.invite, state);
+        ww_session_send_error(ss, ww_session_wire_code(rc), ww_strerror_lang(rc, WW_LANG_EN));
+        return fail(ss, rc, "the invite cannot be redeemed");
+    }
+    case WW_FRAME_REDEEMED:
+        if (!ss->cfg.on_redeemed)
+            return unexpected(ss);
+        ss->cfg.on_redeemed(ss->cfg.ud, f->u.redeemed.group, f->u.redeemed.invite,
+                            f->u.redeemed.state);
+        return ss->failed;
+    default: /* REDEMPTION */
+        if (!ss->cfg.on_redemption)
+            return unexpected(ss);
+        redemption_of(f, &r, alias);
+        ss->cfg.on_redemption(ss->cfg.ud, &r);
+        return ss->failed;
     }
 }
 
@@ -615,14 +743,19 @@ int ww_session_on_frame(struct ww_session *ss, const uint8_t *frame, size_t len,
         if (f->u.ping.nonce == ss->ping_nonce)
             ss->ping_out = 0;
         break;
+    case WW_FRAME_REDEEM:
+    case WW_FRAME_REDEEMED:
+    case WW_FRAME_REDEMPTION:
+        rc = on_invite_frame(ss, f);
+        break;
     case WW_FRAME_ERROR:
         ss->peer_error = f->u.error.code ? f->u.error.code : WW_WIRE_INTERNAL;
-        rc = fail(ss, wire_error(ss->peer_error), "the peer ended the session with an error");
+        rc = fail(ss, ww_session_local_code(ss->peer_error),
+                  "the peer ended the session with an error");
         break;
     default:
         /* Handshake frames have no place in a session. */
-        ww_session_send_error(ss, WW_WIRE_PROTOCOL, "unexpected frame");
-        rc = fail(ss, WW_EINVAL, "an unexpected frame type");
+        rc = unexpected(ss);
         break;
     }
     ww_free(f);

@@ -59,6 +59,18 @@ struct ww_session_cfg {
     /* May the owner send more now? 0 when its output is backed up: the session then sends
      * no further batches until ww_session_pump is called again. NULL: always. */
     int (*writable)(void *ud);
+    /* Joining by invite (PROTOCOL.md 9.9). A frame whose callback is NULL is unexpected
+     * here (ERROR PROTOCOL). */
+    /* A hub: the peer (r->device) redeems an invite. 0 with r->group and *state
+     * (WW_REDEEM_*) filled in, answered REDEEMED; or a WW_E* code, answered by ERROR with
+     * its wire code (an invite used, expired, revoked or unknown; DENIED), and the session
+     * fails. */
+    int (*on_redeem)(void *ud, struct ww_redemption *r, int *state);
+    /* The joining device: the hub recorded our redemption or we are admitted. */
+    void (*on_redeemed)(void *ud, const uint8_t group[WW_ID_LEN], const uint8_t invite[WW_KEY_LEN],
+                        int state);
+    /* The owner device: a redemption for it to admit (checked by the callee). */
+    void (*on_redemption)(void *ud, const struct ww_redemption *r);
 };
 
 struct ww_session_group;
@@ -100,6 +112,14 @@ int ww_session_idle(const struct ww_session *ss);
 const uint8_t *ww_session_group(const struct ww_session *ss, size_t i);
 /* 1 when the session syncs this group (the peer opened it or we did, and it was allowed). */
 int ww_session_has_group(const struct ww_session *ss, const uint8_t group[WW_ID_LEN]);
+/* Invite frames: REDEEM (r->group and r->device are not sent), REDEEMED and REDEMPTION. */
+int ww_session_send_redeem(struct ww_session *ss, const struct ww_redemption *r);
+int ww_session_send_redeemed(struct ww_session *ss, const uint8_t group[WW_ID_LEN],
+                             const uint8_t invite[WW_KEY_LEN], int state);
+int ww_session_send_redemption(struct ww_session *ss, const struct ww_redemption *r);
+/* The wire code (WW_WIRE_*) an ERROR carries for a local code, and back. */
+int ww_session_wire_code(int rc);
+int ww_session_local_code(int wire);
 /* Sends ERROR {code, text}; the owner closes after it is written. */
 int ww_session_send_error(struct ww_session *ss, int wire_code, const char *text);
 

@@ -46,6 +46,20 @@ struct ww_conn_info {
     uint64_t bytes_sent, bytes_received; /* on the socket, both directions */
 };
 
+/* How joining by invite goes (ww_node_join; ww_node_cfg.on_join). */
+enum ww_join_state {
+    WW_JOIN_WAITING = 1,  /* the hub recorded the redemption: waiting for the coach's device */
+    WW_JOIN_ADMITTED = 2, /* this device is a member now: the group syncs on this connection */
+    WW_JOIN_FAILED = 3    /* error says why (WW_EUSED, WW_EEXPIRED, WW_EREVOKED, ...) */
+};
+
+struct ww_join_info {
+    int state;                /* enum ww_join_state */
+    uint8_t group[WW_ID_LEN]; /* WAITING, ADMITTED: the group (zero before the hub said) */
+    int error;                /* FAILED: WW_E* or a negative errno */
+    const char *reason;       /* FAILED: for the log */
+};
+
 struct ww_node_cfg {
     struct ww_store *store;
     int hub;               /* serve as a hub (see above) */
@@ -69,6 +83,11 @@ struct ww_node_cfg {
     void (*log)(void *ud, const char *line);
     /* Connection events, for a progress display or a test. May be NULL. */
     void (*on_conn)(void *ud, const struct ww_conn_info *info);
+    /* The owner device admits the redemptions its group's hub hands it, by themselves
+     * (ww_redemption_admit): a new student joins the next time this device is connected. */
+    int admit_invites;
+    /* Progress of ww_node_join (each state at most once; FAILED ends it). May be NULL. */
+    void (*on_join)(void *ud, const struct ww_join_info *info);
 };
 
 int ww_node_new(uv_loop_t *loop, const struct ww_node_cfg *cfg, struct ww_node **out);
@@ -83,6 +102,16 @@ int ww_node_port(const struct ww_node *n);
  */
 int ww_node_dial(struct ww_node *n, const char *ip, int port, const uint8_t *peer,
                  const uint8_t (*groups)[WW_ID_LEN], size_t n_groups, int once);
+/*
+ * Joins a group with an invite code (ww_invite_code_parse): dials the hub the code names
+ * (an IP literal and port), accepts only the hub whose key has the code's fingerprint
+ * (checked before this device reveals its own key), redeems the invite as `alias` (year
+ * 1..4, track 0..2), and stays connected: on_join reports WAITING ("waiting for your
+ * coach's device") until the owner's device admits it, then ADMITTED, and the group syncs
+ * on that connection like any member's. WW_EBADCODE for a mistyped code; a refusal by the
+ * hub (WW_EUSED, WW_EEXPIRED, WW_EREVOKED, WW_ENOTFOUND) comes as FAILED.
+ */
+int ww_node_join(struct ww_node *n, const char *code, const char *alias, int year, int track);
 /* The store was written outside the node (a local reflection): send it to the peers. */
 void ww_node_notify(struct ww_node *n, const uint8_t group[WW_ID_LEN]);
 /* Connections now open (handshake done). */

@@ -6,7 +6,9 @@
  * as one frame the channel opened. The session is a hub's: it allows every group. One
  * store (deterministic keys, clock and randomness, so the group id is the same on every
  * run) holds a group; each input first opens that group as a peer would, then its frames
- * follow. The store persists across inputs, as a hub's does across connections.
+ * follow. The store persists across inputs, as a hub's does across connections. Invite
+ * frames reach the store's own redemption paths: REDEEM is recorded as a hub would, and
+ * REDEMPTION is admitted as the group's owner device would (the store is both).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +44,21 @@ static int drop(void *ud, const uint8_t *frame, size_t len)
     return 0;
 }
 
+static int redeem(void *ud, struct ww_redemption *r, int *state)
+{
+    (void)ud;
+    int admitted = 0, rc = ww_redemption_record(store, r, &admitted);
+    *state = admitted ? WW_REDEEM_ADMITTED : WW_REDEEM_WAITING;
+    return rc;
+}
+
+static void redemption(void *ud, const struct ww_redemption *r)
+{
+    (void)ud;
+    uint8_t member[WW_ID_LEN];
+    ww_redemption_admit(store, r, member);
+}
+
 static void setup(void)
 {
     char dir[] = "/tmp/ww-fuzz-session-XXXXXX";
@@ -62,6 +79,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&cfg, 0, sizeof cfg);
     cfg.store = store;
     cfg.send = drop;
+    cfg.on_redeem = redeem;
+    cfg.on_redemption = redemption;
     struct ww_session ss;
     if (ww_session_init(&ss, &cfg, 0) != 0)
         abort();

@@ -190,6 +190,80 @@ TEST(session_denies_a_group_with_an_error_and_sends_nothing_of_it)
     fx_group_close(&g);
 }
 
+/* A hub's side of REDEEM: what it was asked, and its answer. */
+static struct ww_redemption seen;
+static char seen_alias[81];
+static int redeem_answer;
+
+static int redeem_cb(void *ud, struct ww_redemption *r, int *state)
+{
+    (void)ud;
+    seen = *r;
+    memcpy(seen_alias, r->alias, strlen(r->alias) + 1);
+    memset(r->group, 0x42, WW_ID_LEN);
+    *state = WW_REDEEM_WAITING;
+    return redeem_answer;
+}
+
+static int redeemed_state;
+static void redeemed_cb(void *ud, const uint8_t group[WW_ID_LEN], const uint8_t invite[32],
+                        int state)
+{
+    (void)ud;
+    (void)group;
+    (void)invite;
+    redeemed_state = state;
+}
+
+/* REDEEM reaches the hub's callback with the channel's proven peer as the device, whatever
+ * the frame says; the hub's refusal comes back as the invite's own error; and a side that
+ * takes no redemptions treats REDEEM as a protocol error. */
+TEST(session_redeem_frames)
+{
+    struct ww_store *dev = fx_open("dev"), *hub = fx_open("hub");
+    struct side d, h;
+    side_init(&d, dev, hub, 0, 0);
+    side_init(&h, hub, dev, 0, 0);
+    h.ss.cfg.on_redeem = redeem_cb;
+    d.ss.cfg.on_redeemed = redeemed_cb;
+    struct ww_redemption r;
+    memset(&r, 0, sizeof r);
+    memset(r.device, 0x77, 32); /* not sent: the hub takes the channel's peer */
+    memset(r.invite, 0x90, 32);
+    memset(r.sig, 0xa0, 64);
+    r.alias = "Nina";
+    r.year = 1;
+    r.track = WW_TRACK_BOL;
+    ASSERT_OK(ww_session_send_redeem(&d.ss, &r));
+    run(&d, &h);
+    uint8_t dev_pk[32];
+    ww_store_device(dev, dev_pk);
+    ASSERT_MEM_EQ(seen.device, dev_pk, 32);
+    ASSERT_MEM_EQ(seen.invite, r.invite, 32);
+    ASSERT_STR_EQ(seen_alias, "Nina");
+    ASSERT_EQ(redeemed_state, WW_REDEEM_WAITING);
+    ASSERT_OK(h.ss.failed);
+    redeem_answer = WW_EUSED;
+    ASSERT_OK(ww_session_send_redeem(&d.ss, &r));
+    run(&d, &h);
+    ASSERT_ERR(h.ss.failed, WW_EUSED);
+    ASSERT_EQ(d.ss.peer_error, WW_WIRE_INVITE_USED);
+    ASSERT_ERR(d.ss.failed, WW_EUSED);
+    side_free(&d);
+    side_free(&h);
+    /* To a side without on_redeem (a device, not a hub). */
+    side_init(&d, dev, hub, 0, 0);
+    side_init(&h, hub, dev, 0, 0);
+    ASSERT_OK(ww_session_send_redeem(&d.ss, &r));
+    run(&d, &h);
+    ASSERT_ERR(h.ss.failed, WW_EINVAL);
+    ASSERT_EQ(d.ss.peer_error, WW_WIRE_PROTOCOL);
+    side_free(&d);
+    side_free(&h);
+    ww_store_close(dev);
+    ww_store_close(hub);
+}
+
 /* A batch with one event of another group: nothing of it is kept, the session fails. */
 TEST(session_refuses_a_batch_that_smuggles_another_group)
 {

@@ -183,7 +183,12 @@ BODIES = {
     16: [("member", "b")],
     17: [("target", "b")],
     18: [("hub", "b"), ("addr", "s")],
+    19: [("invite", "b"), ("role", "u"), ("expires", "u")],
+    20: [("invite", "b")],
 }
+# member.add's optional seventh field (6.2): present when written, then before any ext.
+MEMBER_ADD_FULL = BODIES[2] + [("invite", "b")]
+REDEEM = [("invite", "b"), ("alias", "s"), ("year", "u"), ("track", "u"), ("sig", "b")]
 FRAMES = {
     1: [("version", "u"), ("caps", "u"), ("eph", "b")],
     2: [("version", "u"), ("caps", "u"), ("eph", "b"), ("static_pk", "b"), ("sig", "b")],
@@ -194,6 +199,9 @@ FRAMES = {
     7: [("code", "u"), ("text", "s")],
     8: [("nonce", "u")],
     9: [("nonce", "u")],
+    11: REDEEM,
+    12: [("group", "b"), ("invite", "b"), ("state", "u")],
+    13: [("group", "b"), ("device", "b")] + REDEEM,
 }
 
 
@@ -262,6 +270,10 @@ def decode(vec, data):
         return struct_json(items, ENVELOPE, ext_raw(data, len(ENVELOPE)))
     if vec["type"] == "body":
         fields = BODIES[vec["kind"]]
+        if vec["kind"] == 2 and len(items) > len(fields):
+            fields = MEMBER_ADD_FULL
+            expect(len(items[6][1] if isinstance(items[6], tuple) else items[6]) in (0, 32),
+                   "invite is bin 0 or 32")
         return struct_json(items, fields, ext_raw(data, len(fields)))
     expect(len(items) >= 1 and items[0] in FRAMES, "frame type")
     fields = FRAMES[items[0]]
@@ -299,7 +311,10 @@ def encode(vec):
     if vec["type"] == "envelope":
         return struct_bytes(v, ENVELOPE, b"")
     if vec["type"] == "body":
-        return struct_bytes(v, BODIES[vec["kind"]], b"")
+        fields = BODIES[vec["kind"]]
+        if vec["kind"] == 2 and "invite" in v:
+            fields = MEMBER_ADD_FULL
+        return struct_bytes(v, fields, b"")
     return struct_bytes(v, FRAMES[v["type"]], enc_uint(v["type"]))
 
 

@@ -1,0 +1,640 @@
+/*
+ * invite.c - joining by invite: the invite.create and invite.revoke kinds, the invite rules
+ * of member.add, the invite code, and redemptions (docs/PROTOCOL.md 6.20, 6.21, 9.9).
+ *
+ * An invite is a key pair derived from a 16-byte secret. The owner publishes the public
+ * key in invite.create (PLAIN, so the hub can check redemptions) and gives the secret to
+ * one new student in a code. The student's device proves it knows the secret by signing
+ * its redemption with the invite key; the owner's device admits it by a member.add that
+ * names the invite. Every replica checks that member.add against the group's invites, so
+ * an invite is used at most once and never past its expiry, whatever any hub does.
+ *
+ * Invariants: the invites table is derived from the owner's log alone (in its seq order,
+ * like members); the redemptions table is a hub's own record, not derived from events, and
+ * holds a redemption only until the member.add that admits it is applied.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "invite.h"
+#include "seal.h"
+#include "store.h"
+
+#define CODE_VERSION 1
+#define CODE_PAYLOAD (1 + WW_INVITE_SECRET_LEN + WW_HUB_FP_LEN) /* version, secret, fp */
+#define CODE_CHECK   3                                          /* checksum bytes */
+#define CODE_BYTES   (CODE_PAYLOAD + CODE_CHECK)                /* 30 bytes: 48 letters */
+#define CODE_LETTERS (CODE_BYTES * 8 / 5)
+#define ROLE_CAP(r)  ((r) == WW_ROLE_STUDENT ? 4 : 1)
+#define HLC_MS(hlc)  ((int64_t)((hlc) >> 16))
+
+static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+/* ---- Keys and fingerprints ------------------------------------------------------------- */
+
+void ww_invite_key(const uint8_t secret[WW_INVITE_SECRET_LEN], uint8_t invite[WW_KEY_LEN])
+{
+    uint8_t seed[32], sk[64];
+    ww_hash_domain("wegwijs/invite/v1", secret, WW_INVITE_SECRET_LEN, NULL, 0, NULL, 0, seed, 32);
+    crypto_sign_seed_keypair(invite, sk, seed);
+    sodium_memzero(seed, sizeof seed);
+    sodium_memzero(sk, sizeof sk);
+}
+
+void ww_hub_fingerprint(const uint8_t hub[WW_KEY_LEN], uint8_t fp[WW_HUB_FP_LEN])
+{
+    ww_hash_domain("wegwijs/hub-fp/v1", hub, WW_KEY_LEN, NULL, 0, NULL, 0, fp, WW_HUB_FP_LEN);
+}
+
+/* ---- The code ------------------------------------------------------------------------ */
+
+/* The last c in the first len bytes of a, or NULL. */
+static const char *last_of(const char *a, size_t len, char c)
+{
+    while (len-- > 0)
+        if (a[len] == c)
+            return a + len;
+    return NULL;
+}
+
+/* A hub address as group.hub allows it, with a port: "host:port". */
+static int addr_ok(const char *a, size_t len)
+{
+    struct ww_body_group_hub hb;
+    memset(&hb, 0, sizeof hb);
+    hb.addr.p = (const uint8_t *)a;
+    hb.addr.len = len;
+    struct ww_body b = {.kind = WW_KIND_GROUP_HUB};
+    b.u.group_hub = hb;
+    struct ww_buf tmp;
+    ww_buf_init(&tmp, WW_MAX_BODY);
+    int rc = len ? ww_body_encode(&b, &tmp) : WW_EINVAL;
+    ww_buf_free(&tmp);
+    const char *colon = last_of(a, len, ':');
+    if (rc != 0 || !colon || colon == a)
+        return 0;
+    size_t digits = len - (size_t)(colon + 1 - a);
+    unsigned port = 0;
+    for (size_t i = 0; i < digits; i++) {
+        char ch = colon[1 + i];
+        if (ch < '0' || ch > '9')
+            return 0;
+        port = port * 10 + (unsigned)(ch - '0');
+    }
+    return digits >= 1 && digits <= 5 && port >= 1 && port <= 65535;
+}
+
+static void code_check(const char *addr, size_t len, const uint8_t *payload, uint8_t out[3])
+{
+    ww_hash_domain("wegwijs/invite-code/v1", (const uint8_t *)addr, len, payload, CODE_PAYLOAD,
+                   NULL, 0, out, CODE_CHECK);
+}
+
+int ww_invite_code_format(const struct ww_invite_code *c, char *out, size_t cap)
+{
+    size_t alen = c ? strnlen(c->addr, sizeof c->addr) : 0;
+    if (!c || !out || alen == sizeof c->addr || !addr_ok(c->addr, alen))
+        return WW_EINVAL;
+    uint8_t raw[CODE_BYTES];
+    raw[0] = CODE_VERSION;
+    memcpy(raw + 1, c->secret, WW_INVITE_SECRET_LEN);
+    memcpy(raw + 1 + WW_INVITE_SECRET_LEN, c->hub_fp, WW_HUB_FP_LEN);
+    code_check(c->addr, alen, raw, raw + CODE_PAYLOAD);
+    size_t need = alen + 1 + CODE_LETTERS + CODE_LETTERS / 4 - 1 + 1;
+    if (cap < need)
+        return WW_ETOOBIG;
+    memcpy(out, c->addr, alen);
+    size_t at = alen;
+    out[at++] = '/';
+    for (size_t i = 0; i < CODE_LETTERS; i++) {
+        size_t bit = i * 5;
+        unsigned v =
+            (unsigned)raw[bit / 8] << 8 | (bit / 8 + 1 < CODE_BYTES ? raw[bit / 8 + 1] : 0);
+        if (i && i % 4 == 0)
+            out[at++] = '-';
+        out[at++] = b32[(v >> (11 - bit % 8)) & 31];
+    }
+    out[at] = '\0';
+    sodium_memzero(raw, sizeof raw);
+    return 0;
+}
+
+int ww_invite_code_parse(const char *text, struct ww_invite_code *out)
+{
+    if (!text || !out)
+        return WW_EINVAL;
+    size_t len = strnlen(text, WW_INVITE_CODE_MAX);
+    const char *slash = last_of(text, len, '/');
+    if (len == WW_INVITE_CODE_MAX || !slash || (size_t)(slash - text) >= sizeof out->addr ||
+        !addr_ok(text, (size_t)(slash - text)))
+        return WW_EBADCODE;
+    uint8_t raw[CODE_BYTES];
+    memset(raw, 0, sizeof raw);
+    size_t n = 0;
+    for (const char *p = slash + 1; *p; p++) {
+        if (*p == '-')
+            continue;
+        char ch = *p >= 'a' && *p <= 'z' ? (char)(*p - 'a' + 'A') : *p;
+        const char *at = ch ? strchr(b32, ch) : NULL;
+        if (!at || n == CODE_LETTERS)
+            return WW_EBADCODE;
+        unsigned v = (unsigned)(at - b32);
+        size_t bit = n * 5;
+        unsigned shifted = v << (11 - bit % 8);
+        raw[bit / 8] |= (uint8_t)(shifted >> 8);
+        if (bit / 8 + 1 < CODE_BYTES)
+            raw[bit / 8 + 1] |= (uint8_t)shifted;
+        n++;
+    }
+    if (n != CODE_LETTERS)
+        return WW_EBADCODE;
+    struct ww_invite_code c;
+    memset(&c, 0, sizeof c);
+    memcpy(c.addr, text, (size_t)(slash - text));
+    uint8_t check[CODE_CHECK];
+    code_check(c.addr, strlen(c.addr), raw, check);
+    int rc = 0;
+    if (sodium_memcmp(check, raw + CODE_PAYLOAD, CODE_CHECK) != 0)
+        rc = WW_EBADCODE;
+    else if (raw[0] != CODE_VERSION)
+        rc = WW_EVERSION;
+    if (rc == 0) {
+        memcpy(c.secret, raw + 1, WW_INVITE_SECRET_LEN);
+        memcpy(c.hub_fp, raw + 1 + WW_INVITE_SECRET_LEN, WW_HUB_FP_LEN);
+        *out = c;
+    }
+    sodium_memzero(raw, sizeof raw);
+    sodium_memzero(&c, sizeof c);
+    return rc;
+}
+
+/* ---- invite.create and invite.revoke ------------------------------------------------- */
+
+/* Active members of a role and its invites still open at ms: the places the role holds. */
+int ww_invite_places(struct ww_store *s, const uint8_t *gid, int role, int64_t ms, int *held,
+                     int *open)
+{
+    sqlite3_stmt *st =
+        ww_sql(s, "SELECT (SELECT count(*) FROM members WHERE gid=?1 AND role=?2 AND "
+                  "removed_epoch IS NULL), (SELECT count(*) FROM invites WHERE gid=?1 AND "
+                  "role=?2 AND used_member IS NULL AND revoked_hlc IS NULL AND expires_ms > ?3)");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, gid, 16);
+    sqlite3_bind_int(st, 2, role);
+    sqlite3_bind_int64(st, 3, ms);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        *open = sqlite3_column_int(st, 1);
+        *held = sqlite3_column_int(st, 0) + *open;
+    }
+    sqlite3_reset(st);
+    return step == SQLITE_ROW ? 0 : ww_db_err(s, step);
+}
+
+struct invite_row {
+    int found, role, revoked, used;
+    int64_t expires_ms;
+};
+
+static int invite_get(struct ww_store *s, const uint8_t *gid, const uint8_t *invite,
+                      struct invite_row *out)
+{
+    sqlite3_stmt *st = ww_sql(s, "SELECT role, expires_ms, revoked_hlc IS NOT NULL, used_member "
+                                 "IS NOT NULL FROM invites WHERE gid=?1 AND invite=?2");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, gid, 16);
+    ww_bind_blob(st, 2, invite, 32);
+    memset(out, 0, sizeof *out);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        out->found = 1;
+        out->role = sqlite3_column_int(st, 0);
+        out->expires_ms = sqlite3_column_int64(st, 1);
+        out->revoked = sqlite3_column_int(st, 2);
+        out->used = sqlite3_column_int(st, 3);
+    }
+    sqlite3_reset(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : ww_db_err(s, step);
+}
+
+/* Whether an invite can still be used at ms: 0, or why not. */
+static int invite_usable(const struct invite_row *r, int64_t ms)
+{
+    if (!r->found)
+        return WW_ENOTFOUND;
+    if (r->used)
+        return WW_EUSED;
+    if (r->revoked)
+        return WW_EREVOKED;
+    return ms < r->expires_ms ? 0 : WW_EEXPIRED;
+}
+
+/* A new invite key, and a place for its role within the cap at the event's time. */
+static int check_invite_create(struct ww_store *s, const struct ww_event *ev)
+{
+    const struct ww_body_invite_create *b = &ev->body->u.invite_create;
+    struct invite_row row;
+    int held = 0, open = 0, rc = invite_get(s, ev->env->h.group, b->invite, &row);
+    if (rc == 0 && row.found)
+        rc = WW_EEXIST;
+    if (rc == 0)
+        rc = ww_invite_places(s, ev->env->h.group, b->role, HLC_MS(ev->env->h.hlc), &held, &open);
+    if (rc == 0 && held + 1 > WW_ROLE_CAP(b->role))
+        rc = b->role == WW_ROLE_STUDENT ? WW_ESTUDENTCAP : WW_ESENIORCAP;
+    return rc;
+}
+
+static int apply_invite_create(struct ww_store *s, struct ww_event *ev)
+{
+    const struct ww_body_invite_create *b = &ev->body->u.invite_create;
+    sqlite3_stmt *st = ww_sql(s, "INSERT INTO invites(gid, invite, role, expires_ms, hlc) "
+                                 "VALUES(?1,?2,?3,?4,?5)");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, ev->env->h.group, 16);
+    ww_bind_blob(st, 2, b->invite, 32);
+    sqlite3_bind_int(st, 3, b->role);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)b->expires_ms);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)ev->env->h.hlc);
+    return ww_sql_done(s, st);
+}
+
+const struct ww_kind_rule ww_kind_invite_create = {
+    .roles = WW_ROLE_BIT(WW_ROLE_COACH),
+    .audiences = WW_AUD_BIT(WW_AUD_PLAIN),
+    .owner_only = 1,
+    .check = check_invite_create,
+    .apply = apply_invite_create,
+};
+
+/* Only an invite that is still unused and not revoked yet. */
+static int check_invite_revoke(struct ww_store *s, const struct ww_event *ev)
+{
+    struct invite_row row;
+    int rc = invite_get(s, ev->env->h.group, ev->body->u.invite_revoke.invite, &row);
+    if (rc == 0 && !row.found)
+        rc = WW_ENOTFOUND;
+    if (rc == 0 && row.used)
+        rc = WW_EUSED;
+    if (rc == 0 && row.revoked)
+        rc = WW_EREVOKED;
+    return rc;
+}
+
+static int apply_invite_revoke(struct ww_store *s, struct ww_event *ev)
+{
+    sqlite3_stmt *st = ww_sql(s, "UPDATE invites SET revoked_hlc=?3 WHERE gid=?1 AND invite=?2");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, ev->env->h.group, 16);
+    ww_bind_blob(st, 2, ev->body->u.invite_revoke.invite, 32);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)ev->env->h.hlc);
+    int rc = ww_sql_done(s, st);
+    if (rc != 0)
+        return rc;
+    st = ww_sql(s, "DELETE FROM redemptions WHERE gid=?1 AND invite=?2");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, ev->env->h.group, 16);
+    ww_bind_blob(st, 2, ev->body->u.invite_revoke.invite, 32);
+    return ww_sql_done(s, st);
+}
+
+const struct ww_kind_rule ww_kind_invite_revoke = {
+    .roles = WW_ROLE_BIT(WW_ROLE_COACH),
+    .audiences = WW_AUD_BIT(WW_AUD_PLAIN),
+    .owner_only = 1,
+    .check = check_invite_revoke,
+    .apply = apply_invite_revoke,
+};
+
+/* ---- member.add with an invite ------------------------------------------------------- */
+
+int ww_invite_check_use(struct ww_store *s, const struct ww_event *ev)
+{
+    const struct ww_body_member_add *m = &ev->body->u.member_add;
+    struct invite_row row;
+    int rc = invite_get(s, ev->env->h.group, m->invite, &row);
+    if (rc == 0 && row.found && row.role != m->role)
+        rc = WW_EROLE;
+    return rc ? rc : invite_usable(&row, HLC_MS(ev->env->h.hlc));
+}
+
+int ww_invite_mark_used(struct ww_store *s, const struct ww_event *ev)
+{
+    const struct ww_body_member_add *m = &ev->body->u.member_add;
+    sqlite3_stmt *st = ww_sql(s, "UPDATE invites SET used_member=?3 WHERE gid=?1 AND invite=?2");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, ev->env->h.group, 16);
+    ww_bind_blob(st, 2, m->invite, 32);
+    ww_bind_blob(st, 3, m->member, 16);
+    int rc = ww_sql_done(s, st);
+    if (rc != 0)
+        return rc;
+    st = ww_sql(s, "DELETE FROM redemptions WHERE gid=?1 AND invite=?2");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, ev->env->h.group, 16);
+    ww_bind_blob(st, 2, m->invite, 32);
+    return ww_sql_done(s, st);
+}
+
+/* ---- The owner's API ----------------------------------------------------------------- */
+
+struct hub_seen {
+    int has;
+    uint8_t hub[32];
+    char addr[256];
+};
+
+static void hub_cb(void *ud, const struct ww_group_info *g)
+{
+    struct hub_seen *h = ud;
+    h->has = g->has_hub && g->hub_addr && *g->hub_addr;
+    if (h->has) {
+        memcpy(h->hub, g->hub, 32);
+        snprintf(h->addr, sizeof h->addr, "%s", g->hub_addr);
+    }
+}
+
+int ww_invite_create(struct ww_store *s, const uint8_t group[WW_ID_LEN], int role,
+                     int64_t expires_ms, char *code_out, size_t cap, uint8_t invite_out[WW_KEY_LEN])
+{
+    if (!s || !group || !code_out || (role != WW_ROLE_STUDENT && role != WW_ROLE_SENIOR) ||
+        expires_ms < 0)
+        return WW_EINVAL;
+    struct hub_seen hub;
+    memset(&hub, 0, sizeof hub);
+    int rc = ww_group_get(s, group, hub_cb, &hub);
+    if (rc != 0)
+        return rc;
+    if (!hub.has)
+        return WW_ESTATE; /* the code must say where to redeem it */
+    struct ww_invite_code code;
+    memset(&code, 0, sizeof code);
+    memcpy(code.addr, hub.addr, sizeof code.addr);
+    ww_hub_fingerprint(hub.hub, code.hub_fp);
+    ww_store_random(s, code.secret, sizeof code.secret);
+    struct ww_body body;
+    memset(&body, 0, sizeof body);
+    body.kind = WW_KIND_INVITE_CREATE;
+    struct ww_body_invite_create *b = &body.u.invite_create;
+    ww_invite_key(code.secret, b->invite);
+    b->role = (uint8_t)role;
+    b->expires_ms = (uint64_t)(expires_ms ? expires_ms : ww_store_now_ms(s) + WW_INVITE_TTL_MS);
+    rc = ww_invite_code_format(&code, code_out, cap);
+    if (rc == 0) {
+        struct ww_emit e = {.kind = WW_KIND_INVITE_CREATE, .audience = WW_AUD_PLAIN, .body = &body};
+        rc = ww_emit_tx(s, group, &e, NULL);
+    }
+    if (rc == 0 && invite_out)
+        memcpy(invite_out, b->invite, 32);
+    if (rc != 0)
+        sodium_memzero(code_out, cap);
+    sodium_memzero(&code, sizeof code);
+    return rc;
+}
+
+int ww_invite_revoke(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                     const uint8_t invite[WW_KEY_LEN], uint8_t hash_out[WW_EVENT_HASH_LEN])
+{
+    if (!s || !group || !invite)
+        return WW_EINVAL;
+    struct ww_body body;
+    memset(&body, 0, sizeof body);
+    body.kind = WW_KIND_INVITE_REVOKE;
+    memcpy(body.u.invite_revoke.invite, invite, 32);
+    struct ww_emit e = {.kind = WW_KIND_INVITE_REVOKE, .audience = WW_AUD_PLAIN, .body = &body};
+    return ww_emit_tx(s, group, &e, hash_out);
+}
+
+int ww_invites_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                    void (*cb)(void *ud, const struct ww_invite_info *i), void *ud)
+{
+    if (!s || !group || !cb)
+        return WW_EINVAL;
+    sqlite3_stmt *st = ww_sql(s, "SELECT invite, role, expires_ms, revoked_hlc IS NOT NULL, "
+                                 "used_member FROM invites WHERE gid=?1 ORDER BY hlc, invite");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, group, 16);
+    int64_t now = ww_store_now_ms(s);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct ww_invite_info i;
+        memset(&i, 0, sizeof i);
+        memcpy(i.invite, sqlite3_column_blob(st, 0), 32);
+        i.role = sqlite3_column_int(st, 1);
+        i.expires_ms = sqlite3_column_int64(st, 2);
+        if (sqlite3_column_bytes(st, 4) == 16) {
+            i.state = WW_INVITE_USED;
+            memcpy(i.member, sqlite3_column_blob(st, 4), 16);
+        } else if (sqlite3_column_int(st, 3)) {
+            i.state = WW_INVITE_REVOKED;
+        } else {
+            i.state = now < i.expires_ms ? WW_INVITE_OPEN : WW_INVITE_EXPIRED;
+        }
+        cb(ud, &i);
+    }
+    sqlite3_reset(st);
+    return step == SQLITE_DONE ? 0 : ww_db_err(s, step);
+}
+
+/* ---- Redemptions --------------------------------------------------------------------- */
+
+/* What the invite key signs: the device and what it asks to be listed as, under a domain
+ * of its own (PROTOCOL.md 9.9). */
+static int redemption_digest(const struct ww_redemption *r, uint8_t out[32])
+{
+    size_t alen = r->alias ? strlen(r->alias) : 0;
+    if (ww_text_check(r->alias, WW_MAX_NAME, 1) != 0 || r->year < 1 || r->year > 4 ||
+        r->track < 0 || r->track > WW_TRACK_BBL)
+        return WW_EINVAL;
+    uint8_t tail[3 + WW_MAX_NAME];
+    tail[0] = (uint8_t)r->year;
+    tail[1] = (uint8_t)r->track;
+    tail[2] = (uint8_t)alen;
+    memcpy(tail + 3, r->alias, alen);
+    ww_hash_domain("wegwijs/redeem/v1", r->device, 32, r->invite, 32, tail, 3 + alen, out, 32);
+    return 0;
+}
+
+int ww_redemption_sign(const uint8_t secret[WW_INVITE_SECRET_LEN], struct ww_redemption *r)
+{
+    if (!secret || !r)
+        return WW_EINVAL;
+    uint8_t seed[32], pk[32], sk[64], digest[32];
+    ww_hash_domain("wegwijs/invite/v1", secret, WW_INVITE_SECRET_LEN, NULL, 0, NULL, 0, seed, 32);
+    crypto_sign_seed_keypair(pk, sk, seed);
+    memcpy(r->invite, pk, 32);
+    int rc = redemption_digest(r, digest);
+    if (rc == 0)
+        crypto_sign_detached(r->sig, NULL, digest, sizeof digest, sk);
+    sodium_memzero(seed, sizeof seed);
+    sodium_memzero(sk, sizeof sk);
+    return rc;
+}
+
+int ww_redemption_verify(const struct ww_redemption *r)
+{
+    uint8_t digest[32];
+    if (!r || redemption_digest(r, digest) != 0)
+        return WW_EINVAL;
+    return crypto_sign_verify_detached(r->sig, digest, sizeof digest, r->invite) == 0 ? 0
+                                                                                      : WW_EBADSIG;
+}
+
+int ww_invite_group(struct ww_store *s, const uint8_t invite[WW_KEY_LEN],
+                    uint8_t group_out[WW_ID_LEN])
+{
+    sqlite3_stmt *st = ww_sql(s, "SELECT gid FROM invites WHERE invite=?1 LIMIT 2");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, invite, 32);
+    int step, n = 0;
+    uint8_t gid[16] = {0};
+    while ((step = sqlite3_step(st)) == SQLITE_ROW)
+        if (n++ == 0)
+            memcpy(gid, sqlite3_column_blob(st, 0), 16);
+    sqlite3_reset(st);
+    if (step != SQLITE_DONE)
+        return ww_db_err(s, step);
+    if (n != 1)
+        return WW_ENOTFOUND; /* none, or a key two groups claim: redeem neither */
+    memcpy(group_out, gid, 16);
+    return 0;
+}
+
+struct record_args {
+    struct ww_redemption *r;
+    int admitted;
+};
+
+/* In one transaction: the first valid redemption of an invite is the one kept. */
+static int do_record(struct ww_store *s, void *ud)
+{
+    struct record_args *a = ud;
+    struct ww_redemption *r = a->r;
+    sqlite3_stmt *st;
+    int rc = ww_invite_group(s, r->invite, r->group);
+    if (rc == 0)
+        rc = ww_redemption_verify(r);
+    if (rc == 0)
+        rc = ww_cache_load(s, r->group);
+    if (rc != 0)
+        return rc;
+    const struct ww_devinfo *d = ww_cache_device(s, r->device);
+    if (d && d->removed_epoch == UINT32_MAX) {
+        a->admitted = 1;
+        return 0;
+    }
+    struct invite_row row;
+    if ((rc = invite_get(s, r->group, r->invite, &row)) != 0)
+        return rc;
+    if ((rc = invite_usable(&row, ww_store_now_ms(s))) != 0)
+        return rc;
+    st = ww_sql(s, "SELECT device FROM redemptions WHERE gid=?1 AND invite=?2");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, r->group, 16);
+    ww_bind_blob(st, 2, r->invite, 32);
+    int step = sqlite3_step(st);
+    int other = step == SQLITE_ROW && (sqlite3_column_bytes(st, 0) != 32 ||
+                                       memcmp(sqlite3_column_blob(st, 0), r->device, 32) != 0);
+    sqlite3_reset(st);
+    if (step == SQLITE_ROW)
+        return other ? WW_EUSED : 0; /* the same device asking again changes nothing */
+    if (step != SQLITE_DONE)
+        return ww_db_err(s, step);
+    st = ww_sql(s, "INSERT INTO redemptions(gid, invite, device, alias, year, track, sig, at_ms) "
+                   "VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, r->group, 16);
+    ww_bind_blob(st, 2, r->invite, 32);
+    ww_bind_blob(st, 3, r->device, 32);
+    sqlite3_bind_text(st, 4, r->alias, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 5, r->year);
+    sqlite3_bind_int(st, 6, r->track);
+    ww_bind_blob(st, 7, r->sig, 64);
+    sqlite3_bind_int64(st, 8, ww_store_now_ms(s));
+    return ww_sql_done(s, st);
+}
+
+/* What the redemption of an expired invite held (an alias) is of no use to anyone now. */
+static int drop_expired(struct ww_store *s, void *ud)
+{
+    (void)ud;
+    sqlite3_stmt *st = ww_sql(s, "DELETE FROM redemptions WHERE EXISTS(SELECT 1 FROM invites i "
+                                 "WHERE i.gid=redemptions.gid AND i.invite=redemptions.invite "
+                                 "AND i.expires_ms <= ?1)");
+    if (!st)
+        return ww_sql_failed(s);
+    sqlite3_bind_int64(st, 1, ww_store_now_ms(s));
+    return ww_sql_done(s, st);
+}
+
+int ww_redemption_record(struct ww_store *s, struct ww_redemption *r, int *admitted_out)
+{
+    if (!s || !r || !admitted_out)
+        return WW_EINVAL;
+    struct record_args a = {r, 0};
+    int rc = ww_tx(s, drop_expired, NULL);
+    if (rc == 0)
+        rc = ww_tx(s, do_record, &a);
+    if (rc == 0)
+        *admitted_out = a.admitted;
+    return rc;
+}
+
+int ww_redemptions_pending(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                           void (*cb)(void *ud, const struct ww_redemption *r), void *ud)
+{
+    if (!s || !group || !cb)
+        return WW_EINVAL;
+    sqlite3_stmt *st = ww_sql(s, "SELECT r.invite, r.device, r.alias, r.year, r.track, r.sig "
+                                 "FROM redemptions r JOIN invites i ON i.gid=r.gid AND "
+                                 "i.invite=r.invite WHERE r.gid=?1 AND i.used_member IS NULL AND "
+                                 "i.revoked_hlc IS NULL ORDER BY r.at_ms, r.invite");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, group, 16);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct ww_redemption r;
+        memset(&r, 0, sizeof r);
+        memcpy(r.group, group, 16);
+        memcpy(r.invite, sqlite3_column_blob(st, 0), 32);
+        memcpy(r.device, sqlite3_column_blob(st, 1), 32);
+        r.alias = (const char *)sqlite3_column_text(st, 2);
+        r.year = sqlite3_column_int(st, 3);
+        r.track = sqlite3_column_int(st, 4);
+        memcpy(r.sig, sqlite3_column_blob(st, 5), 64);
+        cb(ud, &r);
+    }
+    sqlite3_reset(st);
+    return step == SQLITE_DONE ? 0 : ww_db_err(s, step);
+}
+
+int ww_redemption_admit(struct ww_store *s, const struct ww_redemption *r,
+                        uint8_t member_out[WW_ID_LEN])
+{
+    if (!s || !r || !member_out)
+        return WW_EINVAL;
+    int rc = ww_redemption_verify(r);
+    if (rc != 0)
+        return rc;
+    struct invite_row row;
+    if ((rc = invite_get(s, r->group, r->invite, &row)) != 0)
+        return rc;
+    if (!row.found)
+        return WW_ENOTFOUND;
+    /* The member.add's own rules decide the rest (used, revoked, expired, caps), as on
+     * every replica. */
+    return ww_member_add_invite(s, r->group, row.role, r->alias, r->year, r->track, r->device,
+                                r->invite, member_out);
+}

@@ -1,0 +1,365 @@
+/*
+ * test_invite.c - joining by invite in the library: the code, invite.create and its caps,
+ * invite.revoke, member.add with an invite on every replica, and redemptions at a hub and
+ * at the owner device.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fixture.h"
+#include "runner.h"
+#include "store.h"
+
+#define ADDR "127.0.0.1:7420"
+
+static void pat(uint8_t *p, size_t n, uint8_t start)
+{
+    for (size_t k = 0; k < n; k++)
+        p[k] = (uint8_t)(start + k);
+}
+
+/* ---- The code ------------------------------------------------------------------------ */
+
+/* The code of PROTOCOL.md 12.11: secret pat(0x00), fingerprint pat(0xa0). */
+#define CODE_VECTOR "127.0.0.1:7420/AEAA-CAQD-AQCQ-MBYI-BEFA-WDAN-BYH2-BINC-UOSK-LJVH-VCU7-SIBD"
+
+TEST(invite_code_round_trip)
+{
+    struct ww_invite_code c, back;
+    memset(&c, 0, sizeof c);
+    snprintf(c.addr, sizeof c.addr, "%s", ADDR);
+    pat(c.secret, sizeof c.secret, 0x00);
+    pat(c.hub_fp, sizeof c.hub_fp, 0xa0);
+    char text[WW_INVITE_CODE_MAX];
+    ASSERT_OK(ww_invite_code_format(&c, text, sizeof text));
+    ASSERT_STR_EQ(text, CODE_VECTOR);
+    ASSERT_OK(ww_invite_code_parse(text, &back));
+    ASSERT_STR_EQ(back.addr, ADDR);
+    ASSERT_MEM_EQ(back.secret, c.secret, sizeof c.secret);
+    ASSERT_MEM_EQ(back.hub_fp, c.hub_fp, sizeof c.hub_fp);
+    /* As typed: lower case, dashes anywhere or none. */
+    char typed[WW_INVITE_CODE_MAX];
+    size_t n = 0;
+    for (const char *p = text; *p; p++)
+        if (*p != '-')
+            typed[n++] = (char)(p > strchr(text, '/') && *p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    typed[n] = '\0';
+    memset(&back, 0, sizeof back);
+    ASSERT_OK(ww_invite_code_parse(typed, &back));
+    ASSERT_MEM_EQ(back.secret, c.secret, sizeof c.secret);
+    /* Too small a buffer. */
+    ASSERT_ERR(ww_invite_code_format(&c, text, 20), WW_ETOOBIG);
+}
+
+TEST(invite_code_mistyped_is_a_clear_error)
+{
+    struct ww_invite_code c;
+    char bad[WW_INVITE_CODE_MAX];
+    const char *slash = strchr(CODE_VECTOR, '/');
+    /* Every single letter changed to every other letter is caught by the checksum. */
+    for (size_t i = (size_t)(slash - CODE_VECTOR) + 1; i < strlen(CODE_VECTOR); i++) {
+        if (CODE_VECTOR[i] == '-')
+            continue;
+        snprintf(bad, sizeof bad, "%s", CODE_VECTOR);
+        bad[i] = bad[i] == 'Q' ? 'R' : 'Q';
+        ASSERT_ERR(ww_invite_code_parse(bad, &c), WW_EBADCODE);
+    }
+    static const char *const wrong[] = {
+        "",
+        "AEAA-CAQD-AQCQ-MBYI-BEFA-WDAN-BYH2-BINC-UOSK-LJVH-VCU7-SIBD",                 /* no hub */
+        "127.0.0.1:7420/AEAA-CAQD-AQCQ-MBYI-BEFA-WDAN-BYH2-BINC-UOSK-LJVH-VCU7-SIB",   /* short */
+        "127.0.0.1:7420/AEAA-CAQD-AQCQ-MBYI-BEFA-WDAN-BYH2-BINC-UOSK-LJVH-VCU7-SIBDA", /* long */
+        "127.0.0.1:7420/AEAA-CAQD-AQCQ-MBYI-BEFA-WDAN-BYH2-BINC-UOSK-LJVH-VCU7-SIO",   /* O */
+        "127.0.0.1:7420/AEAA-CAQD-AQCQ-MBYI-BEFA-WDAN-BYH2-BINC-UOSK-LJVH-VCU7-SI1",   /* 1 */
+        "127.0.0.1:7420/AEAA CAQD-AQCQ-MBYI-BEFA-WDAN-BYH2-BINC-UOSK-LJVH-VCU7-SIBD",  /* space */
+        "127.0.0.2:7420/AEAA-CAQD-AQCQ-MBYI-BEFA-WDAN-BYH2-BINC-UOSK-LJVH-VCU7-SIBD",  /* addr */
+        "127.0.0.1:7421/AEAA-CAQD-AQCQ-MBYI-BEFA-WDAN-BYH2-BINC-UOSK-LJVH-VCU7-SIBD",  /* port */
+        "127.0.0.1/AEAA-CAQD-AQCQ-MBYI-BEFA-WDAN-BYH2-BINC-UOSK-LJVH-VCU7-SIBD",       /* no port */
+        "127.0.0.1:99999/AEAA-CAQD-AQCQ-MBYI-BEFA-WDAN-BYH2-BINC-UOSK-LJVH-VCU7-SIBD",
+        "hub_1:7420/AEAA-CAQD-AQCQ-MBYI-BEFA-WDAN-BYH2-BINC-UOSK-LJVH-VCU7-SIBD",
+    };
+    for (size_t k = 0; k < sizeof wrong / sizeof wrong[0]; k++)
+        if (ww_invite_code_parse(wrong[k], &c) != WW_EBADCODE)
+            ww_test_fail(__FILE__, __LINE__, "accepted: %s", wrong[k]);
+    ASSERT_ERR(ww_invite_code_parse(NULL, &c), WW_EINVAL);
+    ASSERT_STR_EQ(ww_strerror_lang(WW_EBADCODE, WW_LANG_NL),
+                  "de uitnodigingscode is verkeerd getypt of onvolledig");
+}
+
+/* ---- Invites in a group --------------------------------------------------------------- */
+
+/* A group of n students (no senior) whose hub is the device `hub`. */
+static struct ww_store *group_with_hub(struct fx_group *g, int n_students)
+{
+    fx_group_make(g, n_students, 0, NULL);
+    struct ww_store *hub = fx_open("hub");
+    uint8_t hub_pk[32];
+    fx_device(hub, hub_pk);
+    ASSERT_OK(ww_group_hub_set(g->coach, g->gid, hub_pk, ADDR, NULL));
+    return hub;
+}
+
+/* Seals a body as s without applying it: what a device that skips its own checks sends. */
+static void seal_raw(struct ww_store *s, const uint8_t gid[16], const struct ww_body *b,
+                     struct fx_ev *out)
+{
+    struct ww_buf pt, buf;
+    ww_buf_init(&pt, WW_MAX_BODY);
+    ww_buf_init(&buf, WW_MAX_EVENT);
+    ASSERT_OK(ww_body_encode(b, &pt));
+    struct ww_emit e = {.kind = b->kind, .audience = WW_AUD_PLAIN};
+    ASSERT_OK(ww_seal(s, gid, &e, pt.p, pt.len, &buf, NULL));
+    memcpy(out->raw, buf.p, buf.len);
+    out->len = buf.len;
+    ww_buf_free(&pt);
+    ww_buf_free(&buf);
+}
+
+TEST(invite_caps_count_open_invites)
+{
+    struct fx_group g;
+    struct ww_store *hub = group_with_hub(&g, 3);
+    char code[WW_INVITE_CODE_MAX];
+    uint8_t inv[32], inv2[32];
+    ASSERT_OK(ww_invite_create(g.coach, g.gid, WW_ROLE_STUDENT, 0, code, sizeof code, inv));
+    /* Three students and one open invite: a fifth student is refused when invited. */
+    ASSERT_ERR(ww_invite_create(g.coach, g.gid, WW_ROLE_STUDENT, 0, code, sizeof code, NULL),
+               WW_ESTUDENTCAP);
+    /* Nor can the owner add a fourth student directly while the invite holds the place. */
+    struct ww_store *x = fx_open("x");
+    uint8_t x_pk[32], member[16];
+    fx_device(x, x_pk);
+    ASSERT_ERR(
+        ww_member_add(g.coach, g.gid, WW_ROLE_STUDENT, "Xander", 1, WW_TRACK_BOL, x_pk, member),
+        WW_ESTUDENTCAP);
+    ww_store_close(x);
+    ASSERT_OK(ww_invite_create(g.coach, g.gid, WW_ROLE_SENIOR, 0, code, sizeof code, NULL));
+    ASSERT_ERR(ww_invite_create(g.coach, g.gid, WW_ROLE_SENIOR, 0, code, sizeof code, NULL),
+               WW_ESENIORCAP);
+    ASSERT_ERR(ww_invite_create(g.coach, g.gid, WW_ROLE_COACH, 0, code, sizeof code, NULL),
+               WW_EINVAL);
+    /* A revoked invite frees its place; so does an expired one. */
+    ASSERT_OK(ww_invite_revoke(g.coach, g.gid, inv, NULL));
+    ASSERT_ERR(ww_invite_revoke(g.coach, g.gid, inv, NULL), WW_EREVOKED);
+    ASSERT_OK(
+        ww_invite_create(g.coach, g.gid, WW_ROLE_STUDENT, fx_now + 60000, code, sizeof code, inv2));
+    fx_now += 120000;
+    ASSERT_OK(ww_invite_create(g.coach, g.gid, WW_ROLE_STUDENT, 0, code, sizeof code, NULL));
+    /* A student (not the owner) cannot invite. */
+    fx_group_sync(&g);
+    ASSERT_ERR(ww_invite_create(g.st[0], g.gid, WW_ROLE_STUDENT, 0, code, sizeof code, NULL),
+               WW_EROLE);
+    /* Every replica holds the same invites... */
+    fx_sync(g.coach, hub, g.gid, 256);
+    long open_hub = fx_count(hub, "SELECT count(*) FROM invites WHERE revoked_hlc IS NULL");
+    ASSERT_EQ(open_hub, 3);
+    /* ...and refuses a fifth-student invite the owner's device would not have written. */
+    struct ww_body b;
+    memset(&b, 0, sizeof b);
+    b.kind = WW_KIND_INVITE_CREATE;
+    pat(b.u.invite_create.invite, 32, 0x40);
+    b.u.invite_create.role = WW_ROLE_STUDENT;
+    b.u.invite_create.expires_ms = (uint64_t)fx_now + 600000;
+    static struct fx_ev ev;
+    seal_raw(g.coach, g.gid, &b, &ev);
+    struct ww_apply_result r = fx_apply1(hub, &ev);
+    ASSERT_EQ(r.rejected, 1);
+    ASSERT_ERR(r.first_error, WW_ESTUDENTCAP);
+    ww_store_close(hub);
+    fx_group_close(&g);
+}
+
+struct count_ud {
+    int n;
+    struct ww_invite_info last;
+};
+
+static void count_invites(void *ud, const struct ww_invite_info *i)
+{
+    struct count_ud *c = ud;
+    c->n++;
+    c->last = *i;
+}
+
+static void count_pending(void *ud, const struct ww_redemption *r)
+{
+    (void)r;
+    ((struct count_ud *)ud)->n++;
+}
+
+/* A device's redemption of the code's invite. */
+static void redeem(const char *code, struct ww_store *dev, const char *alias,
+                   struct ww_redemption *r)
+{
+    struct ww_invite_code c;
+    ASSERT_OK(ww_invite_code_parse(code, &c));
+    memset(r, 0, sizeof *r);
+    fx_device(dev, r->device);
+    r->alias = alias;
+    r->year = 1;
+    r->track = WW_TRACK_BBL;
+    ASSERT_OK(ww_redemption_sign(c.secret, r));
+}
+
+TEST(invite_redeemed_once_admitted_by_the_owner)
+{
+    struct fx_group g;
+    struct ww_store *hub = group_with_hub(&g, 2);
+    struct ww_store *a = fx_open("a"), *b = fx_open("b");
+    char code[WW_INVITE_CODE_MAX];
+    uint8_t inv[32];
+    ASSERT_OK(ww_invite_create(g.coach, g.gid, WW_ROLE_STUDENT, 0, code, sizeof code, inv));
+    struct ww_redemption ra, rb;
+    redeem(code, a, "Anouk", &ra);
+    redeem(code, b, "Bram", &rb);
+    ASSERT_MEM_EQ(ra.invite, inv, 32);
+    /* The hub knows nothing of the invite before the owner's device synced it. */
+    int admitted = -1;
+    ASSERT_ERR(ww_redemption_record(hub, &ra, &admitted), WW_ENOTFOUND);
+    fx_sync(g.coach, hub, g.gid, 256);
+    /* First wins; the same device again changes nothing; another device is refused. */
+    ASSERT_OK(ww_redemption_record(hub, &ra, &admitted));
+    ASSERT_EQ(admitted, 0);
+    ASSERT_MEM_EQ(ra.group, g.gid, 16);
+    ASSERT_OK(ww_redemption_record(hub, &ra, &admitted));
+    ASSERT_ERR(ww_redemption_record(hub, &rb, &admitted), WW_EUSED);
+    struct count_ud cu = {0};
+    ASSERT_OK(ww_redemptions_pending(hub, g.gid, count_pending, &cu));
+    ASSERT_EQ(cu.n, 1);
+    /* The owner admits the first; the second, racing through another peer, is refused by
+     * the member.add rule itself. */
+    memcpy(rb.group, g.gid, 16);
+    uint8_t member[16];
+    ASSERT_OK(ww_redemption_admit(g.coach, &ra, member));
+    ASSERT_ERR(ww_redemption_admit(g.coach, &rb, member), WW_EUSED);
+    memset(&cu, 0, sizeof cu);
+    ASSERT_OK(ww_invites_list(g.coach, g.gid, count_invites, &cu));
+    ASSERT_EQ(cu.n, 1);
+    ASSERT_EQ(cu.last.state, WW_INVITE_USED);
+    ASSERT_MEM_EQ(cu.last.member, member, 16);
+    ASSERT_ERR(ww_invite_revoke(g.coach, g.gid, inv, NULL), WW_EUSED);
+    /* The hub applies the member.add: the redemption is done and its record dropped. */
+    fx_sync(g.coach, hub, g.gid, 256);
+    memset(&cu, 0, sizeof cu);
+    ASSERT_OK(ww_redemptions_pending(hub, g.gid, count_pending, &cu));
+    ASSERT_EQ(cu.n, 0);
+    ASSERT_EQ(fx_count(hub, "SELECT count(*) FROM redemptions"), 0);
+    ASSERT_OK(ww_redemption_record(hub, &ra, &admitted));
+    ASSERT_EQ(admitted, 1);
+    ASSERT_ERR(ww_redemption_record(hub, &rb, &admitted), WW_EUSED);
+    /* The new device syncs like any member and reads the group's keys. */
+    fx_sync(hub, a, g.gid, 256);
+    uint32_t today;
+    ASSERT_OK(ww_day_today(a, g.gid, &today));
+    ASSERT_OK(ww_day_off(a, g.gid, today, 1, NULL));
+    /* A second member.add with the same invite, written anyway, is refused by a replica. */
+    struct ww_body body;
+    memset(&body, 0, sizeof body);
+    body.kind = WW_KIND_MEMBER_ADD;
+    struct ww_body_member_add *m = &body.u.member_add;
+    pat(m->member, 16, 0x70);
+    m->role = WW_ROLE_STUDENT;
+    m->alias = ww_slice_of("Bram");
+    m->year = 1;
+    m->n_devices = 1;
+    memcpy(m->devices[0], rb.device, 32);
+    m->has_invite = 1;
+    memcpy(m->invite, inv, 32);
+    static struct fx_ev ev;
+    seal_raw(g.coach, g.gid, &body, &ev);
+    struct ww_apply_result res = fx_apply1(hub, &ev);
+    ASSERT_EQ(res.rejected, 1);
+    ASSERT_ERR(res.first_error, WW_EUSED);
+    ww_store_close(a);
+    ww_store_close(b);
+    ww_store_close(hub);
+    fx_group_close(&g);
+}
+
+TEST(invite_expired_or_revoked_is_refused)
+{
+    struct fx_group g;
+    struct ww_store *hub = group_with_hub(&g, 1);
+    struct ww_store *a = fx_open("a");
+    char c1[WW_INVITE_CODE_MAX], c2[WW_INVITE_CODE_MAX];
+    uint8_t inv2[32];
+    ASSERT_OK(
+        ww_invite_create(g.coach, g.gid, WW_ROLE_STUDENT, fx_now + 60000, c1, sizeof c1, NULL));
+    ASSERT_OK(ww_invite_create(g.coach, g.gid, WW_ROLE_STUDENT, 0, c2, sizeof c2, inv2));
+    ASSERT_OK(ww_invite_revoke(g.coach, g.gid, inv2, NULL));
+    fx_sync(g.coach, hub, g.gid, 256);
+    struct ww_redemption r1, r2;
+    redeem(c1, a, "Anouk", &r1);
+    redeem(c2, a, "Anouk", &r2);
+    int admitted;
+    ASSERT_ERR(ww_redemption_record(hub, &r2, &admitted), WW_EREVOKED);
+    memcpy(r2.group, g.gid, 16);
+    uint8_t member[16];
+    ASSERT_ERR(ww_redemption_admit(g.coach, &r2, member), WW_EREVOKED);
+    /* Recorded while valid, admitted too late: the member.add is refused. */
+    ASSERT_OK(ww_redemption_record(hub, &r1, &admitted));
+    fx_now += 120000;
+    ASSERT_EQ(fx_count(hub, "SELECT count(*) FROM redemptions"), 1);
+    ASSERT_ERR(ww_redemption_record(hub, &r1, &admitted), WW_EEXPIRED);
+    ASSERT_EQ(fx_count(hub, "SELECT count(*) FROM redemptions"), 0); /* the alias is gone */
+    ASSERT_ERR(ww_redemption_admit(g.coach, &r1, member), WW_EEXPIRED);
+    struct count_ud cu = {0};
+    ASSERT_OK(ww_invites_list(g.coach, g.gid, count_invites, &cu));
+    ASSERT_EQ(cu.n, 2);
+    ASSERT_EQ(cu.last.state, WW_INVITE_REVOKED);
+    ww_store_close(a);
+    ww_store_close(hub);
+    fx_group_close(&g);
+}
+
+TEST(invite_redemption_cannot_be_forged_or_replayed)
+{
+    struct fx_group g;
+    struct ww_store *hub = group_with_hub(&g, 1);
+    struct ww_store *a = fx_open("a"), *b = fx_open("b");
+    char code[WW_INVITE_CODE_MAX];
+    ASSERT_OK(ww_invite_create(g.coach, g.gid, WW_ROLE_STUDENT, 0, code, sizeof code, NULL));
+    fx_sync(g.coach, hub, g.gid, 256);
+    struct ww_redemption r;
+    redeem(code, a, "Anouk", &r);
+    ASSERT_OK(ww_redemption_verify(&r));
+    int admitted;
+    uint8_t member[16];
+    /* Replayed for another device, or listed under another name: the proof fails. */
+    struct ww_redemption replay = r;
+    fx_device(b, replay.device);
+    ASSERT_ERR(ww_redemption_verify(&replay), WW_EBADSIG);
+    ASSERT_ERR(ww_redemption_record(hub, &replay, &admitted), WW_EBADSIG);
+    memcpy(replay.group, g.gid, 16);
+    ASSERT_ERR(ww_redemption_admit(g.coach, &replay, member), WW_EBADSIG);
+    struct ww_redemption renamed = r;
+    renamed.alias = "Anouk B";
+    ASSERT_ERR(ww_redemption_record(hub, &renamed, &admitted), WW_EBADSIG);
+    struct ww_redemption forged = r;
+    forged.sig[5] ^= 1;
+    ASSERT_ERR(ww_redemption_record(hub, &forged, &admitted), WW_EBADSIG);
+    /* A made-up secret names no invite. */
+    uint8_t secret[16] = {1};
+    struct ww_redemption guess = r;
+    ASSERT_OK(ww_redemption_sign(secret, &guess));
+    ASSERT_ERR(ww_redemption_record(hub, &guess, &admitted), WW_ENOTFOUND);
+    ASSERT_EQ(fx_count(hub, "SELECT count(*) FROM redemptions"), 0);
+    /* The real one still works. */
+    ASSERT_OK(ww_redemption_record(hub, &r, &admitted));
+    ASSERT_OK(ww_redemption_admit(g.coach, &r, member));
+    ww_store_close(a);
+    ww_store_close(b);
+    ww_store_close(hub);
+    fx_group_close(&g);
+}
+
+TEST(invite_needs_a_named_hub)
+{
+    struct fx_group g;
+    fx_group_make(&g, 1, 0, NULL);
+    char code[WW_INVITE_CODE_MAX];
+    ASSERT_ERR(ww_invite_create(g.coach, g.gid, WW_ROLE_STUDENT, 0, code, sizeof code, NULL),
+               WW_ESTATE);
+    fx_group_close(&g);
+}
