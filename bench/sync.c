@@ -227,6 +227,7 @@ struct hub_proc {
     pid_t pid;
     int fd;
     int port;
+    uint8_t pk[WW_KEY_LEN]; /* its device key, for a group to name it */
 };
 
 static struct {
@@ -339,6 +340,10 @@ static void hub_main(const char *dir, int fd)
 
 static void hub_spawn(const char *dir, struct hub_proc *h)
 {
+    /* The hub's identity is made here, so that this side knows its key. */
+    struct ww_store *s = open_dev(dir, NULL);
+    ww_store_device(s, h->pk);
+    ww_store_close(s);
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
         die("socketpair", WW_EIO);
@@ -610,6 +615,11 @@ static void part_catchup(const char *root, long n_events)
     struct hub_proc hp;
     snprintf(dir, sizeof dir, "%s/c/hub", root);
     hub_spawn(dir, &hp);
+    char hub_addr[32];
+    snprintf(hub_addr, sizeof hub_addr, "127.0.0.1:%d", hp.port);
+    if ((rc = ww_group_hub_set(coach, gid, hp.pk, hub_addr, NULL)) != 0)
+        die("name the hub", rc); /* a hub holds more than a probation only of groups naming it */
+    total++;                     /* that group.hub is an event of the group too */
     loop_open();
     struct dev dc, dp;
     memset(&dc, 0, sizeof dc);
