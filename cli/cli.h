@@ -243,6 +243,7 @@ int verb_signal(struct cli *c, int argc, char **argv);
 int verb_signals(struct cli *c, int argc, char **argv);
 int verb_signoff(struct cli *c, int argc, char **argv);
 int verb_signoffs(struct cli *c, int argc, char **argv);
+int verb_overview(struct cli *c, int argc, char **argv);
 int verb_export(struct cli *c, int argc, char **argv);
 int verb_erase(struct cli *c, int argc, char **argv);
 int verb_bundle(struct cli *c, int argc, char **argv);

@@ -87,6 +87,8 @@ static int verb_help(struct cli *c, int argc, char **argv)
             "  signoff GROUP MEMBER CODE --level never|practising|sufficient|good [--date DATE] "
             "[--note T]\n"
             "  signoffs GROUP\n"
+            "  overview GROUP [--from DATE] [--to DATE] [--html FILE]   (coach) the learners'\n"
+            "             days at a glance, open signals, sign-offs due (default: this week)\n"
             "\n"
             "Network\n"
             "  hub [--listen ADDR:PORT] [--closed]   run the hub (default 127.0.0.1:7420)\n"
@@ -123,7 +125,8 @@ static const struct verb verbs[] = {
     {"signoffs", verb_signoffs}, {"export", verb_export},
     {"erase", verb_erase},       {"bundle", verb_bundle},
     {"demo", verb_demo},         {"hub", verb_hub},
-    {"sync", verb_sync},         {"help", verb_help},
+    {"sync", verb_sync},         {"overview", verb_overview},
+    {"help", verb_help},
 };
 
 /* The commands that print data, and so have a --json form (docs/JSON.md). */
@@ -134,6 +137,7 @@ static int has_json(int argc, char **argv)
         "day",          "library",    "reflections",  "reactions",     "signals",
         "signoffs",     "export",     "reflect",      "react",         "sync",
         "group create", "member add", "signal raise", "bundle export", "bundle import",
+        "overview",
     };
     char two[64];
     snprintf(two, sizeof two, "%s %s", argv[0], argc > 1 ? argv[1] : "");
