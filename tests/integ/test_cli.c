@@ -1302,7 +1302,9 @@ TEST(cli_json_output)
 /* ---- Sync progress ----------------------------------------------------------------------- */
 
 /* A hub on 127.0.0.1 with an ephemeral port, its store in dir; its address in addr. */
-static pid_t hub_up(const char *dir, char addr[32])
+/* A hub in dir on an ephemeral port, serving only coach's groups when coach is not NULL; its
+ * address in addr and its key (the line after the address, for scripts) in key. */
+static pid_t hub_up(const char *dir, const char *coach, char addr[32], char key[65])
 {
     char out_path[512], out[1024];
     proc_tmp_path(out_path, sizeof out_path, "hub.out");
@@ -1319,18 +1321,25 @@ static pid_t hub_up(const char *dir, char addr[32])
         if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
             _exit(126);
         proc_child_env();
-        execl(proc_cli_path(), proc_cli_path(), "--data", dir, "hub", "--listen", "127.0.0.1:0",
-              (char *)NULL);
+        if (coach)
+            execl(proc_cli_path(), proc_cli_path(), "--data", dir, "hub", "--listen", "127.0.0.1:0",
+                  "--coach", coach, (char *)NULL);
+        else
+            execl(proc_cli_path(), proc_cli_path(), "--data", dir, "hub", "--listen", "127.0.0.1:0",
+                  (char *)NULL);
         _exit(127);
     }
     for (int i = 0; i < 500; i++) { /* at most 5 s */
         proc_slurp(out_path, out, sizeof out - 1);
-        const char *at = strstr(out, "127.0.0.1:");
-        if (at && strchr(at, ';')) {
+        const char *at = strstr(out, "127.0.0.1:"), *nl = at ? strchr(at, '\n') : NULL;
+        if (nl && strchr(nl + 1, '\n')) {
             size_t n = strcspn(at, ";");
             ASSERT_LT(n, 32);
             memcpy(addr, at, n);
             addr[n] = '\0';
+            first_line(nl + 1, key, 65);
+            ASSERT(is_hex(key, 64));
+            ASSERT(strstr(out, key) < nl); /* the first line names it too */
             return pid;
         }
         proc_sleep_ms(10);
@@ -1372,7 +1381,8 @@ TEST(cli_sync_progress)
     setup_pair(&p);
     char hub_dir[512], addr[32], want[128];
     proc_tmp_path(hub_dir, sizeof hub_dir, "hub");
-    pid_t hub = hub_up(hub_dir, addr);
+    char hub_key[65];
+    pid_t hub = hub_up(hub_dir, NULL, addr, hub_key);
 
     sync_on_tty(p.coach, addr, "", out, sizeof out);
     snprintf(want, sizeof want, "\rwegwijs: %s: ", addr);
@@ -1599,4 +1609,82 @@ TEST(cli_overview)
     expect_error(&r, EXIT_DENIED, "deze rol mag dat niet", __LINE__);
     run(&r, "--data", coach, "overview", g, "--html", "/nonexistent/dir/o.html", NULL);
     expect_error(&r, 1, "o.html", __LINE__);
+}
+
+/* The coach names the hub; the devices then sync without an address, with the hub's key
+ * pinned: a different device at that address fails the handshake. A hub told to serve one
+ * coach refuses another coach's group. */
+TEST(cli_named_hub)
+{
+    struct pair p;
+    struct run r;
+    char hub_dir[512], other_dir[512], addr[32], key[65], other_addr[32], other_key[65];
+    setup_pair(&p);
+    proc_tmp_path(hub_dir, sizeof hub_dir, "hub");
+    proc_tmp_path(other_dir, sizeof other_dir, "other-hub");
+    pid_t hub = hub_up(hub_dir, NULL, addr, key);
+
+    run(&r, "--data", p.coach, "sync", NULL);
+    expect_error(&r, EXIT_USAGE, "wegwijs group hub", __LINE__);
+    run(&r, "--data", p.student, "group", "hub", p.group, key, addr, NULL);
+    expect_error(&r, EXIT_DENIED, "deze rol mag dat niet", __LINE__);
+    run(&r, "--data", p.coach, "group", "hub", p.group, "abc", addr, NULL);
+    expect_error(&r, EXIT_INPUT, "abc", __LINE__);
+    run(&r, "--data", p.coach, "group", "hub", p.group, key, "127.0.0.1", NULL);
+    expect_error(&r, EXIT_INPUT, "IP:POORT", __LINE__);
+    run(&r, "--data", p.coach, "group", "hub", p.group, NULL);
+    expect_error(&r, EXIT_USAGE, NULL, __LINE__);
+    run(&r, "--data", p.coach, "group", "hub", "0123456789abcdef0123456789abcdef", key, NULL);
+    expect_error(&r, EXIT_NOTFOUND, "onbekende groep", __LINE__);
+    run(&r, "--data", p.coach, "group", "hub", p.group, key, addr, NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, key);
+    run(&r, "--data", p.coach, "groups", NULL);
+    EXPECT_EXIT(r, 0);
+    char want[128];
+    snprintf(want, sizeof want, "  hub: %s %s\n", key, addr);
+    EXPECT_HAS(r.out, want);
+    run(&r, "--data", p.coach, "--json", "groups", NULL);
+    json_t *doc = json_of(&r, "groups", __LINE__);
+    json_t *g0 = json_array_get(jarr(doc, "groups", 1, __LINE__), 0);
+    json_t *h = json_object_get(g0, "hub");
+    ASSERT_STR_EQ(jstr(h, "key", __LINE__), key);
+    ASSERT_STR_EQ(jstr(h, "address", __LINE__), addr);
+    json_decref(doc);
+
+    /* Plain sync: the coach uploads; the student learns the hub from the first sync, by
+     * address, and needs none after it. */
+    run(&r, "--data", p.coach, "sync", NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, addr);
+    run(&r, "--data", p.student, "sync", NULL);
+    expect_error(&r, EXIT_USAGE, "ADRES:POORT", __LINE__);
+    run(&r, "--data", p.student, "sync", addr, NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.student, "sync", NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, addr);
+    run(&r, "--data", p.student, "sync", "--group", p.group, NULL);
+    expect_error(&r, EXIT_USAGE, "--group", __LINE__);
+
+    /* A wrong key named: the device at the address is not it. */
+    run(&r, "--data", p.coach, "group", "hub", p.group, p.student_key, addr, NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.coach, "sync", NULL);
+    expect_error(&r, EXIT_NET, "niet de hub", __LINE__);
+    hub_down(hub);
+
+    /* A hub for another coach only: this coach's group is not served. */
+    pid_t other = hub_up(other_dir, p.student_key, other_addr, other_key);
+    run(&r, "--data", p.coach, "group", "hub", p.group, other_key, other_addr, NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.coach, "sync", NULL);
+    if (r.exited && r.code == 0)
+        ww_test_fail(__FILE__, __LINE__, "served a group of another coach: %s", r.out);
+    hub_down(other);
+    run(&r, "--data", other_dir, "groups", NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_LACKS(r.out, p.group);
+    run(&r, "hub", "--coach", "xyz", NULL);
+    expect_error(&r, EXIT_INPUT, "xyz", __LINE__);
 }
