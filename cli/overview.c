@@ -243,12 +243,18 @@ static void print_text_overview(const struct ov *o, const struct roster *roster)
         const struct row *r = &o->rows[i];
         fputs(r->alias, stdout);
         printf("%*s", (int)(aw - width_of(r->alias)), "");
-        for (size_t k = 0; k < o->n_days; k++) {
+        /* Six characters a date, as the heading; no spaces at the end of the line. */
+        char cells[6 * WW_OVERVIEW_MAX_DAYS + 1];
+        size_t n = 0;
+        for (size_t k = 0; k < o->n_days && k < WW_OVERVIEW_MAX_DAYS; k++) {
             const struct ww_overview_cell *cell = &r->cells[k];
-            printf("  %c%c%c ", marks[mark_of(cell)].symbol, cell->reactions ? 'r' : ' ',
-                   cell->signoff ? '*' : ' ');
+            n += (size_t)snprintf(cells + n, sizeof cells - n, "  %c%c%c ",
+                                  marks[mark_of(cell)].symbol, cell->reactions ? 'r' : ' ',
+                                  cell->signoff ? '*' : ' ');
         }
-        putchar('\n');
+        while (n > 0 && cells[n - 1] == ' ')
+            n--;
+        printf("%.*s\n", (int)n, cells);
     }
     fputs(_("Legend:"), stdout);
     for (size_t m = 0; m < sizeof marks / sizeof marks[0]; m++)
@@ -305,40 +311,38 @@ static json_t *json_overview(const struct ov *o, const uint8_t gid[WW_ID_LEN],
         for (size_t k = 0; days && k < o->n_days; k++) {
             const struct ww_overview_cell *c = &r->cells[k];
             json_array_append_new(
-                days, json_pack("{s:o, s:s, s:b, s:b, s:b, s:b, s:o, s:o, s:o, s:i, s:o}", "date",
-                                j_date(c->date), "mark", marks[mark_of(c)].json, "worked",
-                                c->worked, "day_off", c->day_off, "reflected",
-                                c->reflected && !c->draft, "private",
-                                c->reflected && !c->readable, "code", j_text(c->code), "status",
-                                j_enum(WORD_STATUS, c->status), "obstacles",
-                                j_obstacles(c->obstacles), "reactions", c->reactions, "signoff",
-                                j_enum(WORD_LEVEL, c->signoff)));
+                days,
+                json_pack("{s:o, s:s, s:b, s:b, s:b, s:b, s:o, s:o, s:o, s:i, s:o}", "date",
+                          j_date(c->date), "mark", marks[mark_of(c)].json, "worked", c->worked,
+                          "day_off", c->day_off, "reflected", c->reflected && !c->draft, "private",
+                          c->reflected && !c->readable, "code", j_text(c->code), "status",
+                          j_enum(WORD_STATUS, c->status), "obstacles", j_obstacles(c->obstacles),
+                          "reactions", c->reactions, "signoff", j_enum(WORD_LEVEL, c->signoff)));
         }
-        json_array_append_new(
-            learners,
-            json_pack("{s:o, s:o, s:o, s:i, s:i, s:i, s:i, s:b, s:o}", "member",
-                      j_hex(r->member, WW_ID_LEN), "alias", j_text(r->alias), "role",
-                      j_enum(WORD_ROLE, r->role), "worked", r->worked, "reflected", r->reflected,
-                      "streak", r->streak, "missed_in_a_row", r->missed_in_a_row, "alert",
-                      r->alert, "days", days ? days : json_null()));
+        json_array_append_new(learners,
+                              json_pack("{s:o, s:o, s:o, s:i, s:i, s:i, s:i, s:b, s:o}", "member",
+                                        j_hex(r->member, WW_ID_LEN), "alias", j_text(r->alias),
+                                        "role", j_enum(WORD_ROLE, r->role), "worked", r->worked,
+                                        "reflected", r->reflected, "streak", r->streak,
+                                        "missed_in_a_row", r->missed_in_a_row, "alert", r->alert,
+                                        "days", days ? days : json_null()));
     }
     for (size_t i = 0; i < o->n_signals; i++) {
         const struct open_signal *sg = signal_at(o, i);
-        json_array_append_new(signals,
-                              json_pack("{s:o, s:o, s:o, s:o, s:o}", "id",
-                                        j_hex(sg->hash, WW_EVENT_HASH_LEN), "member",
-                                        j_hex(sg->member, WW_ID_LEN), "alias",
-                                        j_text(roster_alias(roster, sg->member)), "category",
-                                        j_enum(WORD_CATEGORY, sg->category), "text",
-                                        j_text(sg->text)));
+        json_array_append_new(signals, json_pack("{s:o, s:o, s:o, s:o, s:o}", "id",
+                                                 j_hex(sg->hash, WW_EVENT_HASH_LEN), "member",
+                                                 j_hex(sg->member, WW_ID_LEN), "alias",
+                                                 j_text(roster_alias(roster, sg->member)),
+                                                 "category", j_enum(WORD_CATEGORY, sg->category),
+                                                 "text", j_text(sg->text)));
     }
     for (size_t i = 0; i < o->n_due; i++) {
         const struct due *d = &o->due[i];
-        json_array_append_new(due, json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "date",
-                                             j_date(d->date), "member", j_hex(d->member, WW_ID_LEN),
-                                             "alias", j_text(d->alias), "code", j_text(d->code),
-                                             "title", j_text(d->title), "assignment",
-                                             j_text(d->assignment)));
+        json_array_append_new(due,
+                              json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "date", j_date(d->date),
+                                        "member", j_hex(d->member, WW_ID_LEN), "alias",
+                                        j_text(d->alias), "code", j_text(d->code), "title",
+                                        j_text(d->title), "assignment", j_text(d->assignment)));
     }
     if (json_object_set_new(doc, "group", j_hex(gid, WW_ID_LEN)) ||
         json_object_set_new(doc, "from", j_date(o->from)) ||
@@ -407,8 +411,7 @@ static void html_cell(FILE *f, const struct ww_overview_cell *c)
         fputs(": ", f);
         html_put(f, c->code);
     }
-    fprintf(f, "\">%c%s%s</td>", marks[m].symbol, c->reactions ? " r" : "",
-            c->signoff ? " *" : "");
+    fprintf(f, "\">%c%s%s</td>", marks[m].symbol, c->reactions ? " r" : "", c->signoff ? " *" : "");
 }
 
 static int write_html(const struct ov *o, const struct roster *roster, const char *path)
@@ -452,8 +455,7 @@ static int write_html(const struct ov *o, const struct roster *roster, const cha
         fputs("</td>", f);
         for (size_t k = 0; k < o->n_days; k++)
             html_cell(f, &r->cells[k]);
-        fprintf(f, "<td>%d</td><td>%d</td><td>%d</td></tr>\n", r->worked, r->reflected,
-                r->streak);
+        fprintf(f, "<td>%d</td><td>%d</td><td>%d</td></tr>\n", r->worked, r->reflected, r->streak);
     }
     fputs("</table>\n<p>", f);
     for (size_t m = 0; m < sizeof marks / sizeof marks[0]; m++) {
