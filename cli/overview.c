@@ -422,7 +422,8 @@ static int write_html(const struct ov *o, const struct roster *roster, const cha
         return fail(CLI_FAIL, _("cannot write '{1}': {2}"), quoted(path, q), strerror(errno));
     ww_date_format(o->from, from);
     ww_date_format(o->to, to);
-    fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>", f);
+    fprintf(f, "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\"><title>",
+            msg_lang() == WW_LANG_EN ? "en" : "nl");
     html_put(f, o->group_name);
     fprintf(f, "</title><style>%s</style></head><body>\n<h1>", html_style);
     html_put(f, o->group_name);
