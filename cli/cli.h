@@ -128,6 +128,9 @@ int parse_member(const char *s, uint8_t out[WW_ID_LEN]);
 int parse_key(const char *s, uint8_t out[WW_KEY_LEN]);
 int parse_event(const char *s, uint8_t out[WW_EVENT_HASH_LEN]);
 int parse_date(const char *s, uint32_t *out);
+/* "HOST:PORT" (port 1..65535; an IPv6 host in brackets) into host (at most cap bytes) and
+ * port (net.c). */
+int parse_addr(const char *arg, char *host, size_t cap, int *port);
 int parse_int(const char *s, const char *what, long lo, long hi, long *out);
 /* An optional '-' and decimal digits, nothing else (strtol alone also takes spaces and '+'),
  * within the range of long. 0, or -1 without printing anything. */
@@ -243,6 +246,7 @@ int verb_signal(struct cli *c, int argc, char **argv);
 int verb_signals(struct cli *c, int argc, char **argv);
 int verb_signoff(struct cli *c, int argc, char **argv);
 int verb_signoffs(struct cli *c, int argc, char **argv);
+int verb_overview(struct cli *c, int argc, char **argv);
 int verb_export(struct cli *c, int argc, char **argv);
 int verb_erase(struct cli *c, int argc, char **argv);
 int verb_bundle(struct cli *c, int argc, char **argv);

@@ -46,13 +46,43 @@ static int group_create(struct cli *c, int argc, char **argv)
     return CLI_OK;
 }
 
+/* `group hub GROUP KEY [HOST:PORT]`: the owner names the hub the group syncs through; its
+ * devices then dial it with `sync` alone and check its key in the handshake. */
+static int group_hub(struct cli *c, int argc, char **argv)
+{
+    struct args a;
+    uint8_t gid[WW_ID_LEN], hub[WW_KEY_LEN];
+    char host[256];
+    int port = 0;
+    int rc = args_parse(NULL, argc, argv, 2, 3, &a);
+    if (rc != CLI_OK)
+        return rc;
+    if ((rc = parse_key(a.pos[1], hub)) != CLI_OK)
+        return rc;
+    const char *addr = a.n_pos > 2 ? a.pos[2] : "";
+    if (*addr && (rc = parse_addr(addr, host, sizeof host, &port)) != CLI_OK)
+        return rc;
+    if ((rc = cli_group(c, a.pos[0], gid)) != CLI_OK)
+        return rc;
+    if ((rc = ww_group_hub_set(c->store, gid, hub, addr, NULL)) != 0)
+        return lib_error(rc, _("cannot name the hub"), NULL);
+    struct hexbuf h;
+    if (*addr)
+        say2(_("the group's hub is now {1} at {2}"), hex_of(hub, WW_KEY_LEN, &h), addr);
+    else
+        say1(_("the group's hub is now {1}"), hex_of(hub, WW_KEY_LEN, &h));
+    return CLI_OK;
+}
+
 int verb_group(struct cli *c, int argc, char **argv)
 {
     if (argc < 2)
         return usage_error(_("'{1}' needs a subcommand: {2}; see 'wegwijs help'"), "group",
-                           "create");
+                           "create, hub");
     if (!strcmp(argv[1], "create"))
         return group_create(c, argc - 1, argv + 1);
+    if (!strcmp(argv[1], "hub"))
+        return group_hub(c, argc - 1, argv + 1);
     char q[48];
     return usage_error(_("unknown command '{1} {2}'; see 'wegwijs help'"), "group",
                        quoted(argv[1], q));
@@ -71,19 +101,25 @@ static void print_group(void *ud, const struct ww_group_info *g)
     ww_date_format(g->start_date, start);
     l->n++;
     if (l->json) {
-        json_array_append_new(l->json,
-                              json_pack("{s:o, s:o, s:o, s:o, s:b, s:i, s:o, s:o}", "id",
-                                        j_hex(g->id, WW_ID_LEN), "name", j_text(g->name), "role",
-                                        j_enum(WORD_ROLE, g->my_role), "member",
-                                        g->my_role ? j_hex(g->my_member, WW_ID_LEN) : json_null(),
-                                        "owner", g->is_owner, "epoch", (json_int_t)g->epoch,
-                                        "start", j_date(g->start_date), "tz", j_text(g->tz)));
+        json_t *hub = g->has_hub ? json_pack("{s:o, s:o}", "key", j_hex(g->hub, WW_KEY_LEN),
+                                             "address", j_text(g->hub_addr))
+                                 : json_null();
+        json_array_append_new(
+            l->json, json_pack("{s:o, s:o, s:o, s:o, s:b, s:i, s:o, s:o, s:o}", "id",
+                               j_hex(g->id, WW_ID_LEN), "name", j_text(g->name), "role",
+                               j_enum(WORD_ROLE, g->my_role), "member",
+                               g->my_role ? j_hex(g->my_member, WW_ID_LEN) : json_null(), "owner",
+                               g->is_owner, "epoch", (json_int_t)g->epoch, "start",
+                               j_date(g->start_date), "tz", j_text(g->tz), "hub", hub));
         return;
     }
     printf("%s  %s  %s%s%s  %s %u  %s %s  %s\n", hex_of(g->id, WW_ID_LEN, &h),
            g->name ? g->name : "", g->my_role ? role_name(g->my_role) : _("not a member"),
            g->is_owner ? ", " : "", g->is_owner ? _("owner") : "", _("key epoch"),
            (unsigned)g->epoch, _("start"), start, g->tz ? g->tz : "");
+    if (g->has_hub)
+        printf("  %s: %s%s%s\n", _("hub"), hex_of(g->hub, WW_KEY_LEN, &h),
+               g->hub_addr && *g->hub_addr ? " " : "", g->hub_addr ? g->hub_addr : "");
 }
 
 int verb_groups(struct cli *c, int argc, char **argv)

@@ -44,7 +44,8 @@ static int verb_help(struct cli *c, int argc, char **argv)
           "\n"
           "Group and members (coach)\n"
           "  group create NAME [--tz ZONE] [--start DATE] [--alias COACHNAME] [--aggregator KEY]\n"
-          "  groups                      your groups: id, name, your role, key epoch\n"
+          "  group hub GROUP KEY [ADDR:PORT]   name the group's hub: its key and address (owner)\n"
+          "  groups                      your groups: id, name, your role, key epoch, hub\n"
           "  member add GROUP --role student|senior|coach --alias NAME --device KEY\n"
           "             [--year 1..4] [--track bol|bbl]   (year: student 1, senior 3 by default)\n"
           "  member remove GROUP MEMBER\n"
@@ -77,35 +78,40 @@ static int verb_help(struct cli *c, int argc, char **argv)
           "  unreact GROUP REACTION\n"
           "  reactions GROUP [EVENT]\n"),
         stdout);
-    fputs(_("\n"
-            "Signals and sign-off\n"
-            "  signal raise GROUP --category workload|guidance|safety|learning|wellbeing|other "
-            "--text T\n"
-            "             [--concerns MEMBER]   (prints the event id)\n"
-            "  signal resolve GROUP EVENT --state discussed|resolved [--note T]   (coach)\n"
-            "  signals GROUP\n"
-            "  signoff GROUP MEMBER CODE --level never|practising|sufficient|good [--date DATE] "
-            "[--note T]\n"
-            "  signoffs GROUP\n"
-            "\n"
-            "Network\n"
-            "  hub [--listen ADDR:PORT] [--closed]   run the hub (default 127.0.0.1:7420)\n"
-            "  sync ADDR:PORT [--group GROUP]... [--watch] [--listen ADDR:PORT] [--quiet]\n"
-            "             [--verbose]   (--verbose: one line per connection on stderr)\n"
-            "                              sync with a hub or another device\n"
-            "\n"
-            "Data\n"
-            "  export GROUP MEMBER         everything this device knows about a member, as JSON\n"
-            "  erase GROUP MEMBER          erase a member's texts on every device\n"
-            "  bundle export GROUP FILE    write a group's events to a file\n"
-            "  bundle import FILE          read a bundle from another device\n"
-            "  demo                        walkthrough: four devices in subfolders of the data "
-            "folder\n"
-            "  help                        this text\n"
-            "\n"
-            "Exit status: 0 success, 1 other failure, 2 usage error, 3 invalid input,\n"
-            "4 not allowed, 5 not found, 6 conflict, 7 network failure, 8 store failure.\n"),
-          stdout);
+    fputs(
+        _("\n"
+          "Signals and sign-off\n"
+          "  signal raise GROUP --category workload|guidance|safety|learning|wellbeing|other "
+          "--text T\n"
+          "             [--concerns MEMBER]   (prints the event id)\n"
+          "  signal resolve GROUP EVENT --state discussed|resolved [--note T]   (coach)\n"
+          "  signals GROUP\n"
+          "  signoff GROUP MEMBER CODE --level never|practising|sufficient|good [--date DATE] "
+          "[--note T]\n"
+          "  signoffs GROUP\n"
+          "  overview GROUP [--from DATE] [--to DATE] [--html FILE]   (coach) the learners'\n"
+          "             days at a glance, open signals, sign-offs due (default: this week)\n"
+          "\n"
+          "Network\n"
+          "  hub [--listen ADDR:PORT] [--closed] [--coach KEY]...   run the hub (default\n"
+          "             127.0.0.1:7420; --coach: serve only the groups of these coaches' devices)\n"
+          "  sync [ADDR:PORT] [--group GROUP]... [--watch] [--listen ADDR:PORT] [--quiet]\n"
+          "             [--verbose]   (--verbose: one line per connection on stderr)\n"
+          "                              sync with a hub or another device; without ADDR:PORT\n"
+          "                              with the hub each group named, its key checked\n"
+          "\n"
+          "Data\n"
+          "  export GROUP MEMBER         everything this device knows about a member, as JSON\n"
+          "  erase GROUP MEMBER          erase a member's texts on every device\n"
+          "  bundle export GROUP FILE    write a group's events to a file\n"
+          "  bundle import FILE          read a bundle from another device\n"
+          "  demo                        walkthrough: four devices in subfolders of the data "
+          "folder\n"
+          "  help                        this text\n"
+          "\n"
+          "Exit status: 0 success, 1 other failure, 2 usage error, 3 invalid input,\n"
+          "4 not allowed, 5 not found, 6 conflict, 7 network failure, 8 store failure.\n"),
+        stdout);
     return CLI_OK;
 }
 
@@ -123,7 +129,8 @@ static const struct verb verbs[] = {
     {"signoffs", verb_signoffs}, {"export", verb_export},
     {"erase", verb_erase},       {"bundle", verb_bundle},
     {"demo", verb_demo},         {"hub", verb_hub},
-    {"sync", verb_sync},         {"help", verb_help},
+    {"sync", verb_sync},         {"overview", verb_overview},
+    {"help", verb_help},
 };
 
 /* The commands that print data, and so have a --json form (docs/JSON.md). */
@@ -134,6 +141,7 @@ static int has_json(int argc, char **argv)
         "day",          "library",    "reflections",  "reactions",     "signals",
         "signoffs",     "export",     "reflect",      "react",         "sync",
         "group create", "member add", "signal raise", "bundle export", "bundle import",
+        "overview",
     };
     char two[64];
     snprintf(two, sizeof two, "%s %s", argv[0], argc > 1 ? argv[1] : "");

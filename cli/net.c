@@ -2,9 +2,12 @@
  * net.c - the network verbs: `hub` runs the studentcoach hub, `sync` syncs this device
  * with a hub or a peer, once or live.
  *
- *     wegwijs hub [--listen ADDR:PORT] [--closed]
- *     wegwijs sync ADDR:PORT [--group GROUP]... [--watch] [--listen ADDR:PORT] [--quiet]
- *                            [--verbose]
+ *     wegwijs hub [--listen ADDR:PORT] [--closed] [--coach KEY]...
+ *     wegwijs sync [ADDR:PORT] [--group GROUP]... [--watch] [--listen ADDR:PORT] [--quiet]
+ *                              [--verbose]
+ *
+ * Without ADDR:PORT, sync dials the hub each group named (`group hub`), with the hub's key
+ * pinned, so a different device answering there fails the handshake.
  *
  * Both run a ww_node (wegwijs_sync.h) on a libuv loop until done, or until SIGINT or
  * SIGTERM, then close every connection and the store cleanly. The hub logs one line per
@@ -25,6 +28,8 @@ struct net_run {
     uv_signal_t sigint, sigterm;
     struct ww_node *node;
     int quiet, verbose, once, closed, failed;
+    size_t dials;         /* outbound connections not yet down; with once, the node closes at 0 */
+    char failed_addr[64]; /* the address of the first connection that failed */
     int error;
     uint64_t sent, received, bytes;
     /* The progress line of a single sync on a terminal (stderr): events this device holds
@@ -164,7 +169,7 @@ static void log_line(void *ud, const char *line)
     fprintf(stderr, "wegwijs: %s\n", line);
 }
 
-static int parse_addr(const char *arg, char *ip, size_t cap, int *port)
+int parse_addr(const char *arg, char *ip, size_t cap, int *port)
 {
     return parse_addr_min(arg, ip, cap, port, 1);
 }
@@ -197,12 +202,16 @@ static void on_conn(void *ud, const struct ww_conn_info *info)
         r->sent += info->events_sent;
         r->received += info->events_received;
         r->bytes += info->bytes_sent + info->bytes_received;
-        if (info->error) {
+        if (info->error && !r->failed) {
             r->error = info->error;
             r->failed = 1;
+            snprintf(r->failed_addr, sizeof r->failed_addr, "%s", info->addr ? info->addr : "");
         }
-        end_progress(r, !r->failed);
-        if (r->once)
+        if (r->dials > 0)
+            r->dials--;
+        if (r->dials == 0)
+            end_progress(r, !r->failed);
+        if (r->once && r->dials == 0)
             ww_node_close(r->node, closed_cb, r);
     }
     if (info->event == WW_CONN_SYNCED && info->outbound && !r->quiet && !r->once) {
@@ -232,7 +241,8 @@ static void run_loop(struct net_run *r)
     uv_loop_close(&r->loop);
 }
 
-static int net_start(struct net_run *r, struct cli *c, int hub, int open_groups)
+static int net_start(struct net_run *r, struct cli *c, int hub, int open_groups,
+                     const uint8_t (*coaches)[WW_KEY_LEN], size_t n_coaches)
 {
     if (uv_loop_init(&r->loop) != 0)
         return lib_error(WW_ENOMEM, _("cannot start the network"), NULL);
@@ -241,6 +251,8 @@ static int net_start(struct net_run *r, struct cli *c, int hub, int open_groups)
     cfg.store = c->store;
     cfg.hub = hub;
     cfg.accept_new_groups = open_groups;
+    cfg.coaches = coaches;
+    cfg.n_coaches = n_coaches;
     cfg.ud = r;
     cfg.log = hub || r->verbose ? log_line : NULL;
     cfg.on_conn = on_conn;
@@ -261,7 +273,8 @@ static int net_start(struct net_run *r, struct cli *c, int hub, int open_groups)
 
 int verb_hub(struct cli *c, int argc, char **argv)
 {
-    static const struct opt_spec spec[] = {{"listen", 1, 0}, {"closed", 0, 0}, {NULL, 0, 0}};
+    static const struct opt_spec spec[] = {
+        {"listen", 1, 0}, {"closed", 0, 0}, {"coach", 1, 1}, {NULL, 0, 0}};
     struct args a;
     int rc = args_parse(spec, argc, argv, 0, 0, &a);
     char ip[64];
@@ -269,6 +282,11 @@ int verb_hub(struct cli *c, int argc, char **argv)
     const char *listen = args_get(&a, "listen") ? args_get(&a, "listen") : DEFAULT_HUB;
     if (rc == CLI_OK)
         rc = parse_listen(listen, ip, sizeof ip, &port);
+    /* --coach: serve only the groups whose owner device is one of these. */
+    static uint8_t coaches[ARGS_MAX_OPTS][WW_KEY_LEN];
+    size_t n_coaches = rc == CLI_OK ? args_count(&a, "coach") : 0;
+    for (size_t i = 0; rc == CLI_OK && i < n_coaches; i++)
+        rc = parse_key(args_at(&a, "coach", i), coaches[i]);
     if (rc == CLI_OK)
         rc = cli_open(c, 1);
     if (rc != CLI_OK)
@@ -276,7 +294,9 @@ int verb_hub(struct cli *c, int argc, char **argv)
     struct net_run r;
     memset(&r, 0, sizeof r);
     r.quiet = 1;
-    if ((rc = net_start(&r, c, 1, !args_get(&a, "closed"))) != CLI_OK)
+    rc = net_start(&r, c, 1, !args_get(&a, "closed"), (const uint8_t(*)[WW_KEY_LEN])coaches,
+                   n_coaches);
+    if (rc != CLI_OK)
         return rc;
     int lrc = ww_node_listen(r.node, ip, port);
     if (lrc != 0) {
@@ -291,9 +311,100 @@ int verb_hub(struct cli *c, int argc, char **argv)
     snprintf(p, sizeof p, "%d", ww_node_port(r.node));
     snprintf(where, sizeof where, "%s:%s", ip, p);
     say2(_("hub listening on {1}; the hub's key: {2}"), where, hex);
+    /* The key alone on the next line, for scripts (`group hub GROUP KEY ADDR`). */
+    printf("%s\n", hex);
     fflush(stdout);
     run_loop(&r);
     return CLI_OK;
+}
+
+/* The hubs this device's groups named (`group hub`), each with the groups to sync there:
+ * one connection per hub key and address. */
+#define MAX_HUBS 16
+struct hub_targets {
+    size_t n, unnamed;
+    struct {
+        uint8_t key[WW_KEY_LEN];
+        char addr[256];
+        size_t n_groups;
+        uint8_t groups[PROGRESS_GROUPS][WW_ID_LEN];
+    } t[MAX_HUBS];
+    uint8_t first_unnamed[WW_ID_LEN];
+    int too_many;
+};
+
+static void add_hub_target(void *ud, const struct ww_group_info *g)
+{
+    struct hub_targets *h = ud;
+    if (!g->has_hub || !g->hub_addr || !*g->hub_addr ||
+        strlen(g->hub_addr) >= sizeof h->t[0].addr) {
+        if (h->unnamed++ == 0)
+            memcpy(h->first_unnamed, g->id, WW_ID_LEN);
+        return;
+    }
+    size_t i = 0;
+    while (i < h->n &&
+           (memcmp(h->t[i].key, g->hub, WW_KEY_LEN) || strcmp(h->t[i].addr, g->hub_addr)))
+        i++;
+    if (i == h->n) {
+        if (h->n == MAX_HUBS) {
+            h->too_many = 1;
+            return;
+        }
+        memcpy(h->t[i].key, g->hub, WW_KEY_LEN);
+        memcpy(h->t[i].addr, g->hub_addr, strlen(g->hub_addr) + 1);
+        h->t[i].n_groups = 0;
+        h->n++;
+    }
+    if (h->t[i].n_groups < PROGRESS_GROUPS)
+        memcpy(h->t[i].groups[h->t[i].n_groups++], g->id, WW_ID_LEN);
+    else
+        h->too_many = 1;
+}
+
+/* Without ADDR:PORT: the named hubs, each with its key pinned. The dials are counted in
+ * r->dials; a library code (or 0) is returned. */
+static int dial_named_hubs(struct net_run *r, struct cli *c, struct hub_targets *h, int *code)
+{
+    char host[256], q[48];
+    int port = 0, rc = ww_groups_list(c->store, add_hub_target, h);
+    *code = CLI_OK;
+    if (rc != 0) {
+        *code = lib_error(rc, _("cannot list the groups"), NULL);
+        return rc;
+    }
+    if (h->n == 0) {
+        *code = usage_error(_("no group on this device names a hub with an address: give "
+                              "ADDR:PORT (the coach names one with 'wegwijs group hub'); see "
+                              "'wegwijs help'"),
+                            NULL, NULL);
+        return WW_EINVAL;
+    }
+    if (h->too_many) {
+        *code = usage_error(_("too many groups or hubs for one sync; give ADDR:PORT"), NULL, NULL);
+        return WW_EINVAL;
+    }
+    r->addr = h->t[0].addr;
+    for (size_t i = 0; i < h->n; i++) {
+        if (parse_addr(h->t[i].addr, host, sizeof host, &port) != CLI_OK) {
+            *code = CLI_INPUT;
+            return WW_EINVAL;
+        }
+        rc = ww_node_dial(r->node, host, port, h->t[i].key,
+                          (const uint8_t(*)[WW_ID_LEN])h->t[i].groups, h->t[i].n_groups, r->once);
+        if (rc != 0) {
+            r->addr = h->t[i].addr;
+            return rc;
+        }
+        r->dials++;
+    }
+    if (h->unnamed && !r->quiet && !c->json) {
+        struct hexbuf g;
+        snprintf(q, sizeof q, "%zu", h->unnamed);
+        say2(_("{1} group(s) name no hub, such as {2}: sync those with 'wegwijs sync ADDR:PORT'"),
+             q, hex_of(h->first_unnamed, WW_ID_LEN, &g));
+    }
+    return 0;
 }
 
 int verb_sync(struct cli *c, int argc, char **argv)
@@ -301,11 +412,12 @@ int verb_sync(struct cli *c, int argc, char **argv)
     static const struct opt_spec spec[] = {{"watch", 0, 0}, {"listen", 1, 0},  {"quiet", 0, 0},
                                            {"group", 1, 1}, {"verbose", 0, 0}, {NULL, 0, 0}};
     struct args a;
-    int rc = args_parse(spec, argc, argv, 1, 1, &a);
+    int rc = args_parse(spec, argc, argv, 0, 1, &a);
     char ip[64], lip[64];
     int port = 0, lport = 0;
-    if (rc == CLI_OK)
-        rc = parse_addr(a.pos[0], ip, sizeof ip, &port);
+    const char *addr = rc == CLI_OK && a.n_pos > 0 ? a.pos[0] : NULL;
+    if (addr)
+        rc = parse_addr(addr, ip, sizeof ip, &port);
     if (rc == CLI_OK && args_get(&a, "listen"))
         rc = parse_listen(args_get(&a, "listen"), lip, sizeof lip, &lport);
     if (rc == CLI_OK && args_get(&a, "listen") && !args_get(&a, "watch"))
@@ -317,6 +429,10 @@ int verb_sync(struct cli *c, int argc, char **argv)
     uint8_t groups[8][WW_ID_LEN];
     if (rc == CLI_OK && n_groups > 8)
         rc = usage_error(_("at most 8 times --group"), NULL, NULL);
+    if (rc == CLI_OK && n_groups > 0 && !addr)
+        rc = usage_error(_("--group needs ADDR:PORT: this device does not know the group's hub "
+                           "yet"),
+                         NULL, NULL);
     for (size_t i = 0; rc == CLI_OK && i < n_groups; i++) {
         char q[48];
         if (ww_unhex(args_at(&a, "group", i), groups[i], WW_ID_LEN) != 0)
@@ -333,19 +449,25 @@ int verb_sync(struct cli *c, int argc, char **argv)
     r.verbose = args_get(&a, "verbose") != NULL;
     r.once = !args_get(&a, "watch");
     r.store = c->store;
-    r.addr = a.pos[0];
-    if ((rc = net_start(&r, c, 0, 0)) != CLI_OK)
+    r.addr = addr;
+    if ((rc = net_start(&r, c, 0, 0, NULL, 0)) != CLI_OK)
         return rc;
-    int nrc = 0;
+    int nrc = 0, code = CLI_OK;
+    static struct hub_targets hubs;
     if (args_get(&a, "listen")) {
         nrc = ww_node_listen(r.node, lip, lport);
         /* Peers need the port (it may have been 0): always said, as the node logs it. */
         if (nrc == 0 && !r.verbose)
             fprintf(stderr, "wegwijs: listen %s:%d\n", lip, ww_node_port(r.node));
     }
-    if (nrc == 0)
+    if (nrc == 0 && addr) {
         nrc = ww_node_dial(r.node, ip, port, NULL,
                            n_groups ? (const uint8_t(*)[WW_ID_LEN])groups : NULL, n_groups, r.once);
+        r.dials = nrc == 0;
+    } else if (nrc == 0) {
+        memset(&hubs, 0, sizeof hubs);
+        nrc = dial_named_hubs(&r, c, &hubs, &code);
+    }
     /* Progress only where someone watches: a single sync, stderr a terminal, not --quiet. */
     if (nrc == 0 && r.once && !r.quiet && !r.verbose && isatty(STDERR_FILENO) &&
         uv_timer_init(&r.loop, &r.tick) == 0) {
@@ -356,22 +478,30 @@ int verb_sync(struct cli *c, int argc, char **argv)
         uv_timer_start(&r.tick, on_tick, PROGRESS_MS, PROGRESS_MS);
     }
     if (nrc != 0) {
+        /* Dials already made end with the node. */
+        r.dials = 0;
         ww_node_close(r.node, closed_cb, &r);
         run_loop(&r);
-        return net_error(nrc, _("cannot sync with {1}"), a.pos[0]);
+        return code != CLI_OK ? code : net_error(nrc, _("cannot sync with {1}"), r.addr);
     }
     run_loop(&r);
+    const char *where = addr || !r.failed_addr[0] ? r.addr : r.failed_addr;
+    if (r.failed && !addr && r.error == WW_EAUTH)
+        return fail(CLI_NET,
+                    _("cannot sync with {1}: it is not the hub the group named (the key "
+                      "does not match); ask the coach"),
+                    where, NULL);
     if (r.failed)
-        return net_error(r.error, _("cannot sync with {1}"), a.pos[0]);
+        return net_error(r.error, _("cannot sync with {1}"), where);
     if (c->json)
-        return json_result("sync", json_pack("{s:o, s:I, s:I, s:I}", "address", j_text(a.pos[0]),
+        return json_result("sync", json_pack("{s:o, s:I, s:I, s:I}", "address", j_text(r.addr),
                                              "sent", (json_int_t)r.sent, "received",
                                              (json_int_t)r.received, "bytes", (json_int_t)r.bytes));
     if (r.once && !r.quiet) {
         char n1[24], n2[24];
         snprintf(n1, sizeof n1, "%llu", (unsigned long long)r.sent);
         snprintf(n2, sizeof n2, "%llu", (unsigned long long)r.received);
-        say3(_("synced with {1}: {2} sent, {3} received"), a.pos[0], n1, n2);
+        say3(_("synced with {1}: {2} sent, {3} received"), r.addr, n1, n2);
     }
     return CLI_OK;
 }

@@ -26,12 +26,13 @@ addr=127.0.0.1:$port
 mkdir -p "$data"
 ww() { dev=$1; shift; "$bin" --data "$data/$dev" "$@"; }
 
-# The hub first: every device syncs through it.
+# The hub first: every device syncs through it. Its first line names the address, the
+# second is its device key alone, which the coach names as the group's hub.
 "$bin" --data "$data/hub" hub --listen "$addr" >"$data/hub.out" 2>>"$data/hub.log" &
 hub=$!
 trap 'kill $hub 2>/dev/null; wait $hub 2>/dev/null; exit 0' INT TERM
 i=0
-until grep -q "$addr" "$data/hub.out" 2>/dev/null; do
+until grep -q "$addr" "$data/hub.out" 2>/dev/null && [ "$(wc -l <"$data/hub.out")" -ge 2 ]; do
     i=$((i + 1))
     if [ $i -gt 50 ] || ! kill -0 $hub 2>/dev/null; then
         echo "wegwijs: de hub start niet; zie $data/hub.log" >&2
@@ -39,6 +40,7 @@ until grep -q "$addr" "$data/hub.out" 2>/dev/null; do
     fi
     sleep 0.1
 done
+hubkey=$(sed -n 2p "$data/hub.out")
 
 if [ ! -s "$data/demo-group" ]; then
     day() { date -d "$1 days" +%F; }
@@ -52,7 +54,9 @@ if [ ! -s "$data/demo-group" ]; then
     ww coach member add "$g" --role student --alias Daan --year 1 --track bbl --device "$(key daan)" >/dev/null
     ww coach member add "$g" --role senior --alias Lisa --year 3 --track bol --device "$(key lisa)" >/dev/null
     ww coach challenge schedule "$g" "$(day 0)" L02 >/dev/null
-    ww coach sync "$addr" --quiet
+    # The hub serves the group because the coach names it, not on probation.
+    ww coach group hub "$g" "$hubkey" "$addr" >/dev/null
+    ww coach sync --quiet
     for d in sara noor daan lisa; do
         ww $d sync "$addr" --group "$g" --quiet
     done
@@ -74,13 +78,13 @@ if [ ! -s "$data/demo-group" ]; then
     ww lisa signal raise "$g" --category werkdruk \
         --text "De groep krijgt deze week weinig tijd van de werkbegeleiders." >/dev/null
     for d in sara noor daan lisa; do
-        ww $d sync "$addr" --quiet
+        ww $d sync --quiet
     done
-    ww coach sync "$addr" --quiet
+    ww coach sync --quiet
     ref=$(ww coach reflections "$g" | awk '$5 == "groep" { print $6; exit }')
     if [ -n "$ref" ]; then
         ww noor react "$g" "$ref" "Herkenbaar, goed dat je het vroeg!" >/dev/null
-        ww noor sync "$addr" --quiet
+        ww noor sync --quiet
     fi
     sig=$(ww coach signals "$g" | awk 'NR == 1 { print $1 }')
     if [ -n "$sig" ]; then
@@ -90,13 +94,18 @@ if [ ! -s "$data/demo-group" ]; then
     sara_id=$(ww coach members "$g" | awk '/Sara/ { print $1; exit }')
     ww coach signoff "$g" "$sara_id" W03 --level voldoende --date "$(day -1)" \
         --note "Goed gedaan." >/dev/null || true
-    ww coach sync "$addr" --quiet
+    ww coach sync --quiet
     for d in sara noor daan lisa; do
-        ww $d sync "$addr" --quiet
+        ww $d sync --quiet
     done
     echo "$g" >"$data/demo-group"
 fi
 g=$(cat "$data/demo-group")
+# A demo made before the hub was named, or on another port: name it (again) here.
+if ! ww coach groups | grep -q "hub: $hubkey $addr\$"; then
+    ww coach group hub "$g" "$hubkey" "$addr" >/dev/null
+    ww coach sync --quiet
+fi
 
 cat <<EOF
 
@@ -109,9 +118,12 @@ Meedoen als nieuwe student, in een tweede terminal:
   $bin --data ./ik init                  # je apparaat; toont je sleutel
   $bin --data $data/coach member add $g \\
       --role student --alias Jij --year 1 --track bol --device JOUW-SLEUTEL
-  $bin --data $data/coach sync $addr     # de coach laat je toe
+  $bin --data $data/coach sync           # de coach laat je toe (via de hub van de groep)
   $bin --data ./ik sync $addr --group $g
   $bin --data ./ik today $g              # de challenge van vandaag
+
+Daarna kent je apparaat de hub (sleutel $hubkey):
+  $bin --data ./ik sync                  # synchroniseer, de sleutel van de hub gecontroleerd
 
 Kijken als coach:  $bin --data $data/coach reflections $g
 Stoppen: Ctrl-C.

@@ -1061,6 +1061,11 @@ TEST(cli_bash_completion)
     snprintf(line, sizeof line, "reflect %s --sta", p.group);
     complete_line(line, out, sizeof out);
     ASSERT_STR_EQ(out, "--status\n");
+    complete_line("ov", out, sizeof out);
+    ASSERT_STR_EQ(out, "overview\n");
+    snprintf(line, sizeof line, "overview %s --h", p.group);
+    complete_line(line, out, sizeof out);
+    ASSERT_STR_EQ(out, "--html\n");
     complete_line("groups --j", out, sizeof out);
     ASSERT_STR_EQ(out, "--json\n");
     snprintf(line, sizeof line, "reflect %s --share \"\"", p.group);
@@ -1297,7 +1302,9 @@ TEST(cli_json_output)
 /* ---- Sync progress ----------------------------------------------------------------------- */
 
 /* A hub on 127.0.0.1 with an ephemeral port, its store in dir; its address in addr. */
-static pid_t hub_up(const char *dir, char addr[32])
+/* A hub in dir on an ephemeral port, serving only coach's groups when coach is not NULL; its
+ * address in addr and its key (the line after the address, for scripts) in key. */
+static pid_t hub_up(const char *dir, const char *coach, char addr[32], char key[65])
 {
     char out_path[512], out[1024];
     proc_tmp_path(out_path, sizeof out_path, "hub.out");
@@ -1314,18 +1321,25 @@ static pid_t hub_up(const char *dir, char addr[32])
         if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
             _exit(126);
         proc_child_env();
-        execl(proc_cli_path(), proc_cli_path(), "--data", dir, "hub", "--listen", "127.0.0.1:0",
-              (char *)NULL);
+        if (coach)
+            execl(proc_cli_path(), proc_cli_path(), "--data", dir, "hub", "--listen", "127.0.0.1:0",
+                  "--coach", coach, (char *)NULL);
+        else
+            execl(proc_cli_path(), proc_cli_path(), "--data", dir, "hub", "--listen", "127.0.0.1:0",
+                  (char *)NULL);
         _exit(127);
     }
     for (int i = 0; i < 500; i++) { /* at most 5 s */
         proc_slurp(out_path, out, sizeof out - 1);
-        const char *at = strstr(out, "127.0.0.1:");
-        if (at && strchr(at, ';')) {
+        const char *at = strstr(out, "127.0.0.1:"), *nl = at ? strchr(at, '\n') : NULL;
+        if (nl && strchr(nl + 1, '\n')) {
             size_t n = strcspn(at, ";");
             ASSERT_LT(n, 32);
             memcpy(addr, at, n);
             addr[n] = '\0';
+            first_line(nl + 1, key, 65);
+            ASSERT(is_hex(key, 64));
+            ASSERT(strstr(out, key) < nl); /* the first line names it too */
             return pid;
         }
         proc_sleep_ms(10);
@@ -1367,7 +1381,8 @@ TEST(cli_sync_progress)
     setup_pair(&p);
     char hub_dir[512], addr[32], want[128];
     proc_tmp_path(hub_dir, sizeof hub_dir, "hub");
-    pid_t hub = hub_up(hub_dir, addr);
+    char hub_key[65];
+    pid_t hub = hub_up(hub_dir, NULL, addr, hub_key);
 
     sync_on_tty(p.coach, addr, "", out, sizeof out);
     snprintf(want, sizeof want, "\rwegwijs: %s: ", addr);
@@ -1441,4 +1456,235 @@ TEST(cli_man_page)
         snprintf(item, sizeof item, "\n.B %d\n", code);
         EXPECT_HAS(status, item);
     }
+}
+
+/* Bundles both ways: the coach's events to the student, the student's back. */
+static void exchange(const char *from, const char *to, const char *group)
+{
+    struct run r;
+    char bundle[512];
+    proc_tmp_path(bundle, sizeof bundle, "exchange.wwb");
+    run(&r, "--data", from, "bundle", "export", group, bundle, NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", to, "bundle", "import", bundle, NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "geweigerd: 0");
+}
+
+/* The coach's overview of two weeks in the past: every mark, the counts, the alert, the open
+ * signal and the sign-off due; a hostile alias escaped in the HTML page; climate answers
+ * nowhere; bad ranges, the wrong role and an unwritable file refused with their codes. */
+TEST(cli_overview)
+{
+    struct run r;
+    char coach[512], student[512], skey[80], g[40], m[40], html[512];
+    const char *alias = "<script>alert(\"x\")</script>&'";
+    proc_tmp_path(coach, sizeof coach, "coach");
+    proc_tmp_path(student, sizeof student, "student");
+    proc_tmp_path(html, sizeof html, "overview.html");
+    run(&r, "--data", coach, "init", NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", student, "init", NULL);
+    EXPECT_EXIT(r, 0);
+    first_line(r.out, skey, sizeof skey);
+    run(&r, "--data", coach, "group", "create", "Afdeling <b>", "--start", "2026-11-02", NULL);
+    EXPECT_EXIT(r, 0);
+    first_line(r.out, g, sizeof g);
+    run(&r, "--data", coach, "member", "add", g, "--role", "student", "--alias", alias, "--device",
+        skey, NULL);
+    EXPECT_EXIT(r, 0);
+    first_line(r.out, m, sizeof m);
+    run(&r, "--data", coach, "challenge", "define", g, "--code", "OPD1", "--title", "SBAR-opdracht",
+        "--description", "Overdragen.", "--canmeds", "1", "--weeks", "1-52", "--assignment",
+        "SCH-7", NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", coach, "challenge", "schedule", g, "2026-11-10", "OPD1", NULL);
+    EXPECT_EXIT(r, 0);
+    exchange(coach, student, g);
+
+    /* Week 1: done (shared), private, then three worked days unreflected: the alert. Week 2:
+     * no shift, partly on the assignment, then done, not. */
+    run(&r, "--data", student, "reflect", g, "--status", "gedaan", "--date", "2026-11-02",
+        "--share", "coach", "--situatie", "Gevraagd.", "--answer", "K1=1", NULL);
+    EXPECT_EXIT(r, 0);
+    char hash[80];
+    first_line(strchr(r.out, '\n') + 1, hash, sizeof hash);
+    ASSERT(is_hex(hash, 64));
+    run(&r, "--data", student, "reflect", g, "--status", "niet", "--date", "2026-11-03", NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", student, "dayoff", g, "2026-11-09", NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", student, "reflect", g, "--status", "deels", "--date", "2026-11-10", "--share",
+        "coach", "--obstacle", "geen-tijd-begeleider", NULL);
+    EXPECT_EXIT(r, 0);
+    const char *later[][2] = {
+        {"2026-11-11", "gedaan"}, {"2026-11-12", "niet"}, {"2026-11-13", "gedaan"}};
+    for (size_t i = 0; i < 3; i++) {
+        run(&r, "--data", student, "reflect", g, "--status", later[i][1], "--date", later[i][0],
+            "--share", "group", NULL);
+        EXPECT_EXIT(r, 0);
+    }
+    run(&r, "--data", student, "signal", "raise", g, "--category", "werkdruk", "--text",
+        "Te weinig tijd.", NULL);
+    EXPECT_EXIT(r, 0);
+    exchange(student, coach, g);
+    run(&r, "--data", coach, "react", g, hash, "Goed zo", NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", coach, "signoff", g, m, "W01", "--level", "goed", "--date", "2026-11-02",
+        NULL);
+    EXPECT_EXIT(r, 0);
+
+    run(&r, "--data", coach, "overview", g, "--from", "2026-11-02", "--to", "2026-11-15", NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "Overzicht van Afdeling <b>, 2026-11-02 t/m 2026-11-15");
+    EXPECT_HAS(r.out, "ma02  di03  wo04");
+    /* The row: +r* p ! ! ! . . | o ~ + - + . . */
+    EXPECT_HAS(r.out,
+               "  +r*   p     !     !     !     .     .     o     ~     +     -     +     .");
+    EXPECT_HAS(r.out, "~ deels");
+    EXPECT_HAS(r.out, "o geen dienst");
+    EXPECT_HAS(r.out, ": 9 werkdagen, 6 gereflecteerd, reeks 4, op rij gemist 0");
+    EXPECT_HAS(r.out, "let op: 3 werkdagen op rij niet gereflecteerd");
+    EXPECT_HAS(r.out, "werkdruk  Te weinig tijd.");
+    EXPECT_HAS(r.out, "2026-11-10  ");
+    EXPECT_HAS(r.out, "OPD1  SBAR-opdracht  SCH-7");
+    EXPECT_LACKS(r.out, "K1");
+    run(&r, "--lang", "en", "--data", coach, "overview", g, "--from", "2026-11-09", NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "Overview of Afdeling <b>, 2026-11-09 to 2026-11-15");
+    EXPECT_HAS(r.out, "o no shift");
+
+    run(&r, "--data", coach, "--json", "overview", g, "--from", "2026-11-02", "--to", "2026-11-15",
+        NULL);
+    json_t *doc = json_of(&r, "overview", __LINE__);
+    ASSERT_STR_EQ(jstr(doc, "from", __LINE__), "2026-11-02");
+    json_t *learners = jarr(doc, "learners", 1, __LINE__);
+    json_t *l0 = json_array_get(learners, 0);
+    ASSERT_STR_EQ(jstr(l0, "alias", __LINE__), alias);
+    ASSERT_EQ(proc_json_int(l0, "worked", __LINE__), 9);
+    ASSERT(json_is_true(json_object_get(l0, "alert")));
+    json_t *days = jarr(l0, "days", 14, __LINE__);
+    ASSERT_STR_EQ(jstr(json_array_get(days, 0), "mark", __LINE__), "done");
+    ASSERT_STR_EQ(jstr(json_array_get(days, 0), "signoff", __LINE__), "good");
+    ASSERT_EQ(proc_json_int(json_array_get(days, 0), "reactions", __LINE__), 1);
+    ASSERT_STR_EQ(jstr(json_array_get(days, 1), "mark", __LINE__), "private");
+    ASSERT_STR_EQ(jstr(json_array_get(days, 7), "mark", __LINE__), "day-off");
+    ASSERT_STR_EQ(jstr(json_array_get(days, 8), "status", __LINE__), "partly");
+    json_t *sg = json_array_get(jarr(doc, "signals", 1, __LINE__), 0);
+    ASSERT_STR_EQ(jstr(sg, "category", __LINE__), "workload");
+    /* OPD1 (weeks 1-52) is also the library's pick for 2026-11-02, done then too. */
+    json_t *due = json_array_get(jarr(doc, "signoffs_due", 2, __LINE__), 1);
+    ASSERT_STR_EQ(jstr(due, "date", __LINE__), "2026-11-10");
+    ASSERT_STR_EQ(jstr(due, "assignment", __LINE__), "SCH-7");
+    json_decref(doc);
+    EXPECT_LACKS(r.out, "K1");
+
+    /* The page: every text escaped, nothing of the alias as markup. */
+    run(&r, "--data", coach, "overview", g, "--from", "2026-11-02", "--to", "2026-11-15", "--html",
+        html, NULL);
+    EXPECT_EXIT(r, 0);
+    static char page[64 * 1024];
+    proc_slurp(html, page, sizeof page - 1);
+    EXPECT_HAS(page, "<!DOCTYPE html>");
+    EXPECT_HAS(page, "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;");
+    EXPECT_HAS(page, "<title>Afdeling &lt;b&gt;</title>");
+    EXPECT_LACKS(page, "<script");
+    EXPECT_LACKS(page, "<b>");
+    EXPECT_LACKS(page, "K1");
+
+    /* Bad input. */
+    run(&r, "--data", coach, "overview", NULL);
+    expect_error(&r, EXIT_USAGE, "overview", __LINE__);
+    run(&r, "--data", coach, "overview", g, "--from", "2026-02-30", NULL);
+    expect_error(&r, EXIT_INPUT, NULL, __LINE__);
+    run(&r, "--data", coach, "overview", g, "--from", "2026-11-10", "--to", "2026-11-09", NULL);
+    expect_error(&r, EXIT_INPUT, "--from", __LINE__);
+    run(&r, "--data", coach, "overview", g, "--from", "2026-09-01", "--to", "2026-11-01", NULL);
+    EXPECT_EXIT(r, 0); /* 62 days */
+    run(&r, "--data", coach, "overview", g, "--from", "2026-09-01", "--to", "2026-11-02", NULL);
+    expect_error(&r, EXIT_INPUT, "62", __LINE__);
+    run(&r, "--data", coach, "overview", "0123456789abcdef0123456789abcdef", NULL);
+    expect_error(&r, EXIT_NOTFOUND, "onbekende groep", __LINE__);
+    run(&r, "--data", student, "overview", g, NULL);
+    expect_error(&r, EXIT_DENIED, "deze rol mag dat niet", __LINE__);
+    run(&r, "--data", coach, "overview", g, "--html", "/nonexistent/dir/o.html", NULL);
+    expect_error(&r, 1, "o.html", __LINE__);
+}
+
+/* The coach names the hub; the devices then sync without an address, with the hub's key
+ * pinned: a different device at that address fails the handshake. A hub told to serve one
+ * coach refuses another coach's group. */
+TEST(cli_named_hub)
+{
+    struct pair p;
+    struct run r;
+    char hub_dir[512], other_dir[512], addr[32], key[65], other_addr[32], other_key[65];
+    setup_pair(&p);
+    proc_tmp_path(hub_dir, sizeof hub_dir, "hub");
+    proc_tmp_path(other_dir, sizeof other_dir, "other-hub");
+    pid_t hub = hub_up(hub_dir, NULL, addr, key);
+
+    run(&r, "--data", p.coach, "sync", NULL);
+    expect_error(&r, EXIT_USAGE, "wegwijs group hub", __LINE__);
+    run(&r, "--data", p.student, "group", "hub", p.group, key, addr, NULL);
+    expect_error(&r, EXIT_DENIED, "deze rol mag dat niet", __LINE__);
+    run(&r, "--data", p.coach, "group", "hub", p.group, "abc", addr, NULL);
+    expect_error(&r, EXIT_INPUT, "abc", __LINE__);
+    run(&r, "--data", p.coach, "group", "hub", p.group, key, "127.0.0.1", NULL);
+    expect_error(&r, EXIT_INPUT, "IP:POORT", __LINE__);
+    run(&r, "--data", p.coach, "group", "hub", p.group, NULL);
+    expect_error(&r, EXIT_USAGE, NULL, __LINE__);
+    run(&r, "--data", p.coach, "group", "hub", "0123456789abcdef0123456789abcdef", key, NULL);
+    expect_error(&r, EXIT_NOTFOUND, "onbekende groep", __LINE__);
+    run(&r, "--data", p.coach, "group", "hub", p.group, key, addr, NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, key);
+    run(&r, "--data", p.coach, "groups", NULL);
+    EXPECT_EXIT(r, 0);
+    char want[128];
+    snprintf(want, sizeof want, "  hub: %s %s\n", key, addr);
+    EXPECT_HAS(r.out, want);
+    run(&r, "--data", p.coach, "--json", "groups", NULL);
+    json_t *doc = json_of(&r, "groups", __LINE__);
+    json_t *g0 = json_array_get(jarr(doc, "groups", 1, __LINE__), 0);
+    json_t *h = json_object_get(g0, "hub");
+    ASSERT_STR_EQ(jstr(h, "key", __LINE__), key);
+    ASSERT_STR_EQ(jstr(h, "address", __LINE__), addr);
+    json_decref(doc);
+
+    /* Plain sync: the coach uploads; the student learns the hub from the first sync, by
+     * address, and needs none after it. */
+    run(&r, "--data", p.coach, "sync", NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, addr);
+    run(&r, "--data", p.student, "sync", NULL);
+    expect_error(&r, EXIT_USAGE, "ADRES:POORT", __LINE__);
+    run(&r, "--data", p.student, "sync", addr, NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.student, "sync", NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, addr);
+    run(&r, "--data", p.student, "sync", "--group", p.group, NULL);
+    expect_error(&r, EXIT_USAGE, "--group", __LINE__);
+
+    /* A wrong key named: the device at the address is not it. */
+    run(&r, "--data", p.coach, "group", "hub", p.group, p.student_key, addr, NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.coach, "sync", NULL);
+    expect_error(&r, EXIT_NET, "niet de hub", __LINE__);
+    hub_down(hub);
+
+    /* A hub for another coach only: this coach's group is not served. */
+    pid_t other = hub_up(other_dir, p.student_key, other_addr, other_key);
+    run(&r, "--data", p.coach, "group", "hub", p.group, other_key, other_addr, NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.coach, "sync", NULL);
+    if (r.exited && r.code == 0)
+        ww_test_fail(__FILE__, __LINE__, "served a group of another coach: %s", r.out);
+    hub_down(other);
+    run(&r, "--data", other_dir, "groups", NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_LACKS(r.out, p.group);
+    run(&r, "hub", "--coach", "xyz", NULL);
+    expect_error(&r, EXIT_INPUT, "xyz", __LINE__);
 }
