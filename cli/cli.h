@@ -251,6 +251,9 @@ int verb_export(struct cli *c, int argc, char **argv);
 int verb_erase(struct cli *c, int argc, char **argv);
 int verb_bundle(struct cli *c, int argc, char **argv);
 int verb_demo(struct cli *c, int argc, char **argv);
+int verb_invite(struct cli *c, int argc, char **argv);
+int verb_invites(struct cli *c, int argc, char **argv);
+int verb_join(struct cli *c, int argc, char **argv);
 
 /* Prints one day (shared by `today`, `day` and `demo`). Returns a library code. */
 int print_day(struct ww_store *s, const uint8_t gid[WW_ID_LEN], uint32_t date);

@@ -78,6 +78,17 @@ static int verb_help(struct cli *c, int argc, char **argv)
           "  unreact GROUP REACTION\n"
           "  reactions GROUP [EVENT]\n"),
         stdout);
+    fputs(_("\n"
+            "Joining by invite\n"
+            "  invite GROUP [--role student|senior] [--days 1..30]   (coach) print an invite "
+            "code:\n"
+            "             single use, for one role, valid 7 days unless --days\n"
+            "  invites GROUP               the group's invites: open, used, revoked, expired\n"
+            "  invite revoke GROUP INVITE  revoke an unused invite (coach)\n"
+            "  join CODE --alias NAME [--year 1..4] [--track bol|bbl] [--watch] [--quiet]\n"
+            "             join a group with an invite code: waits until the coach's device\n"
+            "             admits this device, then syncs (a new device needs no init)\n"),
+          stdout);
     fputs(
         _("\n"
           "Signals and sign-off\n"
@@ -130,7 +141,8 @@ static const struct verb verbs[] = {
     {"erase", verb_erase},       {"bundle", verb_bundle},
     {"demo", verb_demo},         {"hub", verb_hub},
     {"sync", verb_sync},         {"overview", verb_overview},
-    {"help", verb_help},
+    {"invite", verb_invite},     {"invites", verb_invites},
+    {"join", verb_join},         {"help", verb_help},
 };
 
 /* The commands that print data, and so have a --json form (docs/JSON.md). */

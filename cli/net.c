@@ -39,6 +39,9 @@ struct net_run {
     int progress;
     uv_timer_t tick;
     uint64_t start_ms, held0;
+    /* `join`: waiting for the coach's device, then syncing the group it was admitted to. */
+    int joining, watch, json, admitted;
+    uint8_t joined[WW_ID_LEN];
 };
 
 #define PROGRESS_MS      200
@@ -211,8 +214,14 @@ static void on_conn(void *ud, const struct ww_conn_info *info)
             r->dials--;
         if (r->dials == 0)
             end_progress(r, !r->failed);
-        if (r->once && r->dials == 0)
+        if ((r->once && r->dials == 0) || r->joining)
             ww_node_close(r->node, closed_cb, r);
+    }
+    /* A join without --watch ends once the group it was admitted to is caught up. */
+    if (info->event == WW_CONN_SYNCED && r->joining && r->admitted && !r->watch) {
+        r->received += info->events_received;
+        ww_node_close(r->node, closed_cb, r);
+        return;
     }
     if (info->event == WW_CONN_SYNCED && info->outbound && !r->quiet && !r->once) {
         char n1[24], n2[24];
@@ -241,6 +250,28 @@ static void run_loop(struct net_run *r)
     uv_loop_close(&r->loop);
 }
 
+static void on_join(void *ud, const struct ww_join_info *info)
+{
+    struct net_run *r = ud;
+    struct hexbuf h;
+    if (info->state == WW_JOIN_WAITING && !r->quiet && !r->json) {
+        say(_("waiting for your coach's device to admit you (it does so as soon as it is "
+              "connected)..."));
+        fflush(stdout);
+    } else if (info->state == WW_JOIN_ADMITTED) {
+        r->admitted = 1;
+        memcpy(r->joined, info->group, WW_ID_LEN);
+        if (!r->quiet && !r->json) {
+            say1(_("admitted to group {1}"), hex_of(info->group, WW_ID_LEN, &h));
+            fflush(stdout);
+        }
+    } else if (info->state == WW_JOIN_FAILED) {
+        r->error = info->error;
+        r->failed = 1;
+        ww_node_close(r->node, closed_cb, r);
+    }
+}
+
 static int net_start(struct net_run *r, struct cli *c, int hub, int open_groups,
                      const uint8_t (*coaches)[WW_KEY_LEN], size_t n_coaches)
 {
@@ -256,6 +287,9 @@ static int net_start(struct net_run *r, struct cli *c, int hub, int open_groups,
     cfg.ud = r;
     cfg.log = hub || r->verbose ? log_line : NULL;
     cfg.on_conn = on_conn;
+    cfg.on_join = on_join;
+    /* The owner's device admits new students who redeemed its invites, whenever it syncs. */
+    cfg.admit_invites = !hub;
     int rc = ww_node_new(&r->loop, &cfg, &r->node);
     if (rc != 0) {
         uv_loop_close(&r->loop);
@@ -503,5 +537,62 @@ int verb_sync(struct cli *c, int argc, char **argv)
         snprintf(n2, sizeof n2, "%llu", (unsigned long long)r.received);
         say3(_("synced with {1}: {2} sent, {3} received"), r.addr, n1, n2);
     }
+    return CLI_OK;
+}
+
+int verb_join(struct cli *c, int argc, char **argv)
+{
+    static const struct opt_spec spec[] = {{"alias", 1, 0}, {"year", 1, 0},  {"track", 1, 0},
+                                           {"watch", 0, 0}, {"quiet", 0, 0}, {NULL, 0, 0}};
+    struct args a;
+    int rc = args_parse(spec, argc, argv, 1, 1, &a);
+    long year = 1;
+    int track = WW_TRACK_BOL;
+    struct ww_invite_code code;
+    if (rc == CLI_OK && !args_get(&a, "alias"))
+        rc = usage_error(_("join needs --alias NAME: the name your group will see"), NULL, NULL);
+    if (rc == CLI_OK && args_get(&a, "year"))
+        rc = parse_int(args_get(&a, "year"), "--year", 1, 4, &year);
+    if (rc == CLI_OK && args_get(&a, "track"))
+        rc = parse_word(WORD_TRACK, args_get(&a, "track"), "--track", &track);
+    if (rc == CLI_OK && ww_invite_code_parse(a.pos[0], &code) != 0) {
+        char q[48];
+        rc = input_error(_("this is not a valid invite code: {1} (check it letter by letter; "
+                           "it looks like HOST:PORT/XXXX-XXXX-...)"),
+                         quoted(a.pos[0], q), NULL);
+    }
+    if (rc == CLI_OK && c->json && args_get(&a, "watch"))
+        rc = usage_error(_("--json goes with a single sync, not with --watch"), NULL, NULL);
+    if (rc == CLI_OK)
+        rc = cli_open(c, 1); /* a new device: joining makes it */
+    if (rc != CLI_OK)
+        return rc;
+    struct net_run r;
+    memset(&r, 0, sizeof r);
+    r.quiet = args_get(&a, "quiet") != NULL;
+    r.json = c->json;
+    r.joining = 1;
+    r.watch = args_get(&a, "watch") != NULL;
+    r.store = c->store;
+    r.addr = code.addr;
+    if ((rc = net_start(&r, c, 0, 0, NULL, 0)) != CLI_OK)
+        return rc;
+    int nrc = ww_node_join(r.node, a.pos[0], args_get(&a, "alias"), (int)year, track);
+    if (nrc != 0) {
+        ww_node_close(r.node, closed_cb, &r);
+        run_loop(&r);
+        return net_error(nrc, _("cannot join through {1}"), code.addr);
+    }
+    run_loop(&r);
+    if (r.failed || !r.admitted)
+        return net_error(r.failed ? r.error : WW_ESTATE, _("cannot join through {1}"), code.addr);
+    struct hexbuf h;
+    if (c->json)
+        return json_result("join",
+                           json_pack("{s:o, s:o, s:I}", "group", j_hex(r.joined, WW_ID_LEN), "hub",
+                                     j_text(code.addr), "received", (json_int_t)r.received));
+    if (!r.quiet)
+        say2(_("joined group {1}; see today's challenge with: wegwijs today {2}"),
+             hex_of(r.joined, WW_ID_LEN, &h), hex_of(r.joined, WW_ID_LEN, &h));
     return CLI_OK;
 }

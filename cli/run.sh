@@ -107,25 +107,33 @@ if ! ww coach groups | grep -q "hub: $hubkey $addr\$"; then
     ww coach sync --quiet
 fi
 
+# The coach's device stays connected and admits whoever redeems one of its invites at once.
+ww coach sync --watch --quiet 2>>"$data/coach.log" &
+coach=$!
+trap 'kill $coach $hub 2>/dev/null; wait $coach $hub 2>/dev/null; exit 0' INT TERM
+# An invite for the free student place (an open one from an earlier run is revoked first).
+for inv in $(ww coach invites "$g" | awk '$3 == "open" { print $1 }'); do
+    ww coach invite revoke "$g" "$inv" >/dev/null || true
+done
+code=$(ww coach invite "$g" --role student | head -n 1)
+
 cat <<EOF
 
 De hub draait op $addr met de demogroep "Afdeling Zonnebloem" ($g):
 de coach (Anna), drie studenten (Sara, Noor, Daan) en een ouderejaars (Lisa), elk met een
-eigen apparaat in $data/. Er is plek voor nog een student.
+eigen apparaat in $data/. Er is plek voor nog een student; het apparaat van de coach is
+verbonden en laat je toe zodra je aansluit.
 
 Meedoen als nieuwe student, in een tweede terminal:
 
-  $bin --data ./ik init                  # je apparaat; toont je sleutel
-  $bin --data $data/coach member add $g \\
-      --role student --alias Jij --year 1 --track bol --device JOUW-SLEUTEL
-  $bin --data $data/coach sync           # de coach laat je toe (via de hub van de groep)
-  $bin --data ./ik sync $addr --group $g
+  $bin --data ./ik join $code --alias Jij
   $bin --data ./ik today $g              # de challenge van vandaag
+  $bin --data ./ik sync                  # later: synchroniseren via de hub van de groep
 
-Daarna kent je apparaat de hub (sleutel $hubkey):
-  $bin --data ./ik sync                  # synchroniseer, de sleutel van de hub gecontroleerd
+(De uitnodiging is eenmalig en 7 dagen geldig; een nieuwe maakt de coach met
+ $bin --data $data/coach invite $g)
 
-Kijken als coach:  $bin --data $data/coach reflections $g
+Kijken als coach:  $bin --data $data/coach overview $g
 Stoppen: Ctrl-C.
 EOF
 wait $hub

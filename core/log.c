@@ -1,17 +1,14 @@
 /*
  * log.c - the event log: appending, heads, ranges, and the queries sync and erasure make.
  *
- * The key of an event is log << 40 | seq (log.h); it is spelled here and nowhere else, in
- * C as WW_SEQ_BITS and in SQL through RANGE() below.
+ * The key of an event is log << 40 | seq (log.h); it is spelled here and in log.h, in
+ * C as WW_SEQ_BITS and in SQL through WW_LOG_RANGE() (log.h).
  */
 #include <string.h>
 
 #include "alloc.h"
 #include "log.h"
 #include "store.h"
-
-/* The SQL condition "e.id is an event of log l": one author's events are one key range. */
-#define RANGE(e, l) e ".id BETWEEN (" l ".id << 40) AND (" l ".id << 40 | 1099511627775)"
 
 int ww_log_head(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32],
                 struct ww_log_head *out)
@@ -91,9 +88,9 @@ int ww_log_take_group(struct ww_store *s, const uint8_t gid[16])
 {
     static const char *const steps[] = {
         "DELETE FROM temp.rebuild",
-        "INSERT INTO temp.rebuild(raw) SELECT e.raw FROM logs l JOIN events e ON " RANGE(
+        "INSERT INTO temp.rebuild(raw) SELECT e.raw FROM logs l JOIN events e ON " WW_LOG_RANGE(
             "e", "l") " WHERE l.gid=?1 ORDER BY e.hlc, e.id",
-        "DELETE FROM events WHERE id IN (SELECT e.id FROM logs l JOIN events e ON " RANGE(
+        "DELETE FROM events WHERE id IN (SELECT e.id FROM logs l JOIN events e ON " WW_LOG_RANGE(
             "e", "l") " WHERE l.gid=?1)",
         "DELETE FROM logs WHERE gid=?1",
     };
@@ -213,9 +210,10 @@ int ww_log_get(struct ww_store *s, const uint8_t gid[16], const uint8_t author[3
 int ww_log_vv(struct ww_store *s, const uint8_t gid[16],
               void (*cb)(void *ud, const uint8_t author[32], uint64_t seq), void *ud)
 {
-    static const char sql[] = "SELECT l.author, (SELECT max(e.id) FROM events e WHERE " RANGE(
-        "e", "l") ") & 1099511627775 FROM logs l WHERE l.gid=?1 "
-                  "ORDER BY l.author";
+    static const char sql[] =
+        "SELECT l.author, (SELECT max(e.id) FROM events e WHERE " WW_LOG_RANGE(
+            "e", "l") ") & 1099511627775 FROM logs l WHERE l.gid=?1 "
+                      "ORDER BY l.author";
     sqlite3_stmt *st = ww_sql(s, sql);
     if (!st)
         return ww_sql_failed(s);
@@ -418,7 +416,7 @@ int ww_log_each(struct ww_store *s, const uint8_t gid[16], uint8_t audience,
 {
     /* A statement of its own, not a cached one: the callback materialises through the
      * cached statements while this one is still stepping. */
-    static const char sql[] = "SELECT e.raw, e.hash FROM logs l JOIN events e ON " RANGE(
+    static const char sql[] = "SELECT e.raw, e.hash FROM logs l JOIN events e ON " WW_LOG_RANGE(
         "e", "l") " WHERE l.gid=?1 AND e.audience=?2 AND "
                   "e.subject=?3 AND e.epoch=?4 ORDER BY e.hlc, e.id";
     sqlite3_stmt *q;
@@ -445,7 +443,7 @@ int ww_log_strip_bodies(struct ww_store *s, const uint8_t gid[16], const uint8_t
                         uint64_t hlc, uint64_t kind_mask)
 {
     /* Row ids are collected first: the rows are rewritten while nothing reads them. */
-    static const char sql[] = "SELECT e.id FROM logs l JOIN events e ON " RANGE(
+    static const char sql[] = "SELECT e.id FROM logs l JOIN events e ON " WW_LOG_RANGE(
         "e", "l") " WHERE l.gid=?1 AND e.hlc<=?3 AND ((?4 >> e.kind) & 1) AND "
                   "(e.subject=?2 OR l.author IN (SELECT device FROM devices WHERE "
                   "gid=?1 AND member=?2))";

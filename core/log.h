@@ -33,6 +33,9 @@ struct ww_log_head {
     uint64_t hlc;
 };
 
+/* SQL: the events e of log l (the key range log << 40 | seq, as WW_SEQ_BITS says). */
+#define WW_LOG_RANGE(e, l) e ".id BETWEEN (" l ".id << 40) AND (" l ".id << 40 | 1099511627775)"
+
 int ww_log_head(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32],
                 struct ww_log_head *out);
 /* The hash of event `seq` of a log into hash, and the length of its stored bytes into

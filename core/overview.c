@@ -17,6 +17,7 @@
 #include "alloc.h"
 #include "day.h"
 #include "group.h"
+#include "log.h"
 #include "store.h"
 
 _Static_assert(WW_CODE_MAX == WW_MAX_CODE, "one limit for challenge codes");
@@ -26,6 +27,7 @@ struct row {
     uint8_t member[16];
     char alias[WW_MAX_NAME + 1];
     int role;
+    uint32_t joined; /* the local date of the member.add that added it; 0 unknown */
     struct ww_overview_cell *cells;
 };
 
@@ -69,6 +71,42 @@ static struct row *row_of(struct row *rows, size_t n, const void *member)
         if (member && !memcmp(rows[i].member, member, 16))
             return &rows[i];
     return NULL;
+}
+
+/* The date each learner joined: the local date of its member.add, read from the log (the
+ * owner's events are PLAIN), so a learner added on Thursday has no missed Monday. */
+static int fill_joined(struct ww_store *s, const uint8_t *gid, struct row *rows, size_t n)
+{
+    char tzname[WW_MAX_TZ + 1] = "";
+    sqlite3_stmt *st = ww_sql(s, "SELECT tz FROM groups WHERE gid=?1");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, gid, 16);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(tzname, sizeof tzname, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    struct ww_tz tz;
+    if (ww_tz_load(tzname, &tz) != 0 && ww_tz_load(NULL, &tz) != 0)
+        return 0; /* no zone: every learner counts from the group's start */
+    st = ww_sql(s, "SELECT e.raw, e.hlc FROM logs l JOIN events e ON " WW_LOG_RANGE(
+                       "e", "l") " WHERE l.gid=?1 AND e.kind=2");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, gid, 16);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct ww_envelope env;
+        struct ww_body body;
+        if (ww_envelope_decode(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0),
+                               &env) != 0 ||
+            env.erased || ww_body_decode(WW_KIND_MEMBER_ADD, env.body.p, env.body.len, &body))
+            continue;
+        struct row *r = row_of(rows, n, body.u.member_add.member);
+        if (r)
+            r->joined = ww_tz_date(&tz, (int64_t)((uint64_t)sqlite3_column_int64(st, 1) >> 16));
+    }
+    sqlite3_reset(st);
+    return step == SQLITE_DONE ? 0 : ww_db_err(s, step);
 }
 
 /* Days off, reflections (with their readable reactions) and sign-offs of the range. */
@@ -124,15 +162,17 @@ static int fill_cells(struct ww_store *s, const uint8_t *gid, uint32_t from, uin
 
 /* Worked days, streaks and the alert of one learner, from its cells. */
 static void summarise(struct ww_overview_row *o, struct ww_overview_cell *cells, uint32_t from,
-                      uint32_t start, uint32_t today)
+                      uint32_t start, uint32_t joined, uint32_t today)
 {
     int run_missed = 0;
     for (size_t i = 0; i < o->n_cells; i++) {
         struct ww_overview_cell *c = &cells[i];
         uint32_t date = from + (uint32_t)i;
         int counted = c->reflected && !c->draft;
+        /* Before the learner joined only a reflection makes a worked day (one written
+         * afterwards for an earlier date); an empty day then was nobody's to miss. */
         c->worked = date >= start && date <= today && !c->day_off &&
-                    (counted || ww_date_weekday(date) <= 5);
+                    (counted || (date >= joined && ww_date_weekday(date) <= 5));
         /* Today is not missed yet: the reflection comes at the end of the day. */
         if (!c->worked || (date == today && !counted))
             continue;
@@ -177,6 +217,8 @@ int ww_overview(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t fro
             rc = WW_ENOMEM;
     if (rc == 0)
         rc = fill_cells(s, group, from, to, rows, n);
+    if (rc == 0)
+        rc = fill_joined(s, group, rows, n);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         struct ww_overview_row o;
         memset(&o, 0, sizeof o);
@@ -187,7 +229,7 @@ int ww_overview(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t fro
         o.cells = rows[i].cells;
         for (size_t k = 0; k < days; k++)
             rows[i].cells[k].date = from + (uint32_t)k;
-        summarise(&o, rows[i].cells, from, start, today);
+        summarise(&o, rows[i].cells, from, start, rows[i].joined, today);
         cb(ud, &o);
     }
     for (size_t i = 0; i < n; i++)

@@ -394,7 +394,7 @@ int ww_signoffs_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],
 /* One learner on one date, as far as this device may read it. */
 struct ww_overview_cell {
     uint32_t date;
-    int worked;    /* a worked day: up to today, not "geen dienst", a weekday or reflected */
+    int worked;    /* up to today, not "geen dienst", and reflected, or a weekday since joining */
     int day_off;   /* marked "geen dienst" */
     int reflected; /* a reflection exists (readable or not) */
     int readable;  /* ... and this device reads it; 0: kept private from the coach */

@@ -1383,3 +1383,78 @@ TEST(hub_slow_reader_is_held_back_and_others_keep_syncing)
     else
         unsetenv("ASAN_OPTIONS");
 }
+
+/* A new student joins by invite, the way the README says: the coach names the hub and makes
+ * an invite; the new device, from nothing but the code, redeems it at the hub and waits;
+ * the coach's device admits it the next time it syncs; the student then sees today's
+ * challenge. The same code again is refused, and so is an invite for a fifth student. */
+TEST(hub_join_by_invite)
+{
+    static const char *const roles[3] = {"student", "student", "senior"};
+    struct world w;
+    struct run r;
+    char start[16];
+    date_at(-3, start);
+    world_make(&w, roles, 3, start);
+    char hub_key[65];
+    run(&r, "--data", w.hub_dir, "id", NULL);
+    EXPECT_EXIT(r, 0);
+    first_line(r.out, hub_key, sizeof hub_key);
+    run(&r, "--data", w.d[COACH].dir, "group", "hub", w.group, hub_key, w.hub_addr, NULL);
+    EXPECT_EXIT(r, 0);
+    sync_ok(&w, COACH, w.hub_addr, 0);
+    run(&r, "--data", w.d[COACH].dir, "invite", w.group, "--role", "student", NULL);
+    EXPECT_EXIT(r, 0);
+    char code[WW_INVITE_CODE_MAX];
+    first_line(r.out, code, sizeof code);
+    EXPECT_HAS(code, w.hub_addr);
+
+    /* The new device joins; it waits for the coach's device. */
+    char dir[512], out_path[512], err_path[512];
+    proc_tmp_path(dir, sizeof dir, "nieuw");
+    proc_tmp_path(out_path, sizeof out_path, "join.out");
+    proc_tmp_path(err_path, sizeof err_path, "join.err");
+    int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ASSERT(o >= 0 && e >= 0);
+    const char *argv[] = {"--data", dir, "join", code, "--alias", "Jij", NULL};
+    pid_t pid = spawn(argv, o, e, -1);
+    close(o);
+    close(e);
+    char out[4096];
+    long end = now_ms() + START_MS;
+    for (proc_slurp(out_path, out, sizeof out - 1); !strstr(out, "wacht") && now_ms() < end;
+         proc_slurp(out_path, out, sizeof out - 1))
+        proc_sleep_ms(5);
+    EXPECT_HAS(out, "wacht");
+
+    /* The coach syncs: its device admits the new one, which then syncs and ends. */
+    sync_ok(&w, COACH, w.hub_addr, 0);
+    int status = 0;
+    ASSERT_EQ(wait_bounded(pid, 2 * START_MS, &status), 0);
+    char err[ERR_MAX + 1];
+    proc_slurp(err_path, err, ERR_MAX);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        ww_test_fail(__FILE__, __LINE__, "join: status 0x%x: %s", (unsigned)status, err);
+    proc_slurp(out_path, out, sizeof out - 1);
+    EXPECT_HAS(out, w.group);
+    run(&r, "--data", dir, "today", w.group, NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", w.d[COACH].dir, "members", w.group, NULL);
+    EXPECT_HAS(r.out, "Jij");
+
+    /* The same code again: refused, with why. */
+    char dir2[512];
+    proc_tmp_path(dir2, sizeof dir2, "nog-een");
+    run(&r, "--data", dir2, "join", code, "--alias", "Nog een", NULL);
+    EXPECT_EXIT(r, 6);
+    /* A fourth student may still be invited; a fifth not. */
+    run(&r, "--data", w.d[COACH].dir, "invite", w.group, NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", w.d[COACH].dir, "invite", w.group, NULL);
+    EXPECT_EXIT(r, 6);
+    /* A mistyped code is refused before anything is dialled. */
+    run(&r, "--data", dir2, "join", "127.0.0.1:1/ABCD-EFGH", "--alias", "X", NULL);
+    EXPECT_EXIT(r, 3);
+    bg_stop(&w.hub);
+}

@@ -58,8 +58,18 @@ static void count_due(void *ud, const struct ww_signoff_due *d)
 /* Monday 2026-11-16 is the group's first day; the fake clock says Monday the 23rd. */
 TEST(overview_shows_the_week_as_the_coach_may_see_it)
 {
+    /* The group and its two students are made on Monday the 16th, its first day; a third
+     * student joins on Thursday the 19th. */
+    fx_now = FX_MONDAY_0800 - 7 * 86400000LL;
     struct fx_group g;
     fx_group_make(&g, 2, 0, NULL);
+    fx_now += 3 * 86400000LL;
+    struct ww_store *late = fx_open("student3");
+    uint8_t late_pk[WW_KEY_LEN], late_member[WW_ID_LEN];
+    ww_store_device(late, late_pk);
+    ASSERT_OK(ww_member_add(g.coach, g.gid, WW_ROLE_STUDENT, "Later", 1, WW_TRACK_BOL, late_pk,
+                            late_member));
+    fx_now = FX_MONDAY_0800;
     uint32_t mon, today;
     ASSERT_OK(ww_date_parse("2026-11-16", &mon));
     ASSERT_OK(ww_day_today(g.coach, g.gid, &today));
@@ -93,7 +103,7 @@ TEST(overview_shows_the_week_as_the_coach_may_see_it)
     struct rows x;
     memset(&x, 0, sizeof x);
     ASSERT_OK(ww_overview(g.coach, g.gid, mon, mon + 13, keep_row, &x));
-    ASSERT_EQ(x.n, 2);
+    ASSERT_EQ(x.n, 3);
     const struct ww_overview_cell *c;
     const struct ww_overview_row *a = row_of(&x, g.m_st[0], &c);
     ASSERT_EQ(a->n_cells, 14);
@@ -119,6 +129,12 @@ TEST(overview_shows_the_week_as_the_coach_may_see_it)
     ASSERT_EQ(b->reflected, 0);
     ASSERT_EQ(b->missed_in_a_row, 5);
     ASSERT_EQ(b->alert, 1);
+    /* The late one: no missed day before it joined on Thursday. */
+    const struct ww_overview_row *l = row_of(&x, late_member, &c);
+    ASSERT(!c[0].worked && !c[2].worked && c[3].worked && c[4].worked);
+    ASSERT_EQ(l->worked, 2);
+    ASSERT_EQ(l->missed_in_a_row, 2);
+    ASSERT_EQ(l->alert, 0);
 
     /* The assignment waits for the coach's sign-off, then no longer. */
     int due = 0;
@@ -135,5 +151,6 @@ TEST(overview_shows_the_week_as_the_coach_may_see_it)
     ASSERT_ERR(ww_overview(g.coach, g.gid, mon, mon + WW_OVERVIEW_MAX_DAYS, keep_row, &x),
                WW_EINVAL);
     ASSERT_ERR(ww_overview(g.coach, g.gid, mon + 1, mon, keep_row, &x), WW_EINVAL);
+    ww_store_close(late);
     fx_group_close(&g);
 }
