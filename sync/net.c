@@ -607,8 +607,9 @@ static int held_events(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint6
 }
 
 /* Does this hub serve a group it holds? One that names this hub, if its owner is a coach
- * the hub accepts; one that names no hub yet only on probation, up to WW_HUB_PROBATION
- * events, so that its owner's log can reach the naming (PROTOCOL.md 9.2). */
+ * the hub accepts; one that names no hub, or another, only on probation, up to
+ * WW_HUB_PROBATION events, so that its owner's log can reach its newest naming
+ * (PROTOCOL.md 9.2). */
 static int hub_serves(struct ww_node *n, const uint8_t group[WW_ID_LEN],
                       const struct ww_group_info *g)
 {
@@ -622,8 +623,11 @@ static int hub_serves(struct ww_node *n, const uint8_t group[WW_ID_LEN],
     if (g->has_hub) {
         uint8_t me[WW_KEY_LEN];
         ww_store_device(n->cfg.store, me);
-        return memcmp(g->hub, me, WW_KEY_LEN) ? WW_EGROUP : 0;
+        if (!memcmp(g->hub, me, WW_KEY_LEN))
+            return 0;
     }
+    /* Named elsewhere (or not yet): the owner's log may still name this hub further on, as
+     * when a group moves to a new hub, so the same probation applies. */
     uint64_t held = 0;
     int rc = held_events(n->cfg.store, group, &held);
     if (rc == 0 && held > n->cfg.probation)

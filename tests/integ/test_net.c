@@ -230,6 +230,8 @@ TEST(net_hub_serves_only_groups_that_name_it)
      * as an ERROR, not as a reset. */
     for (uint32_t i = 0; i < 800; i++)
         ASSERT_OK(ww_challenge_schedule(c, unnamed, d + i, "W04", NULL));
+    for (uint32_t i = 0; i < 20; i++) /* more than the probation, which applies to it too */
+        ASSERT_OK(ww_challenge_schedule(c, elsewhere, d + i, "W04", NULL));
     ASSERT_ERR(ww_group_hub_set(g.st[0], g.gid, hub_pk, "", NULL), WW_EROLE);
     ASSERT_ERR(ww_group_hub_set(c, g.gid, hub_pk, "a b", NULL), WW_EINVAL);
     ASSERT_OK(ww_group_hub_set(c, g.gid, hub_pk, "127.0.0.1:7420", NULL));
@@ -257,6 +259,18 @@ TEST(net_hub_serves_only_groups_that_name_it)
     ASSERT_ERR(upload(&cfg, other_coach, foreign), WW_EDENIED);
     ASSERT_EQ(held_by(hub_store, foreign), 0);
     ASSERT_OK(upload(&cfg, c, g.gid));
+
+    /* The group moves to a new hub: the new one reads the old naming first, then the new. */
+    struct ww_store *hub2 = fx_open("hub2");
+    uint8_t hub2_pk[WW_KEY_LEN];
+    ww_store_device(hub2, hub2_pk);
+    ASSERT_OK(ww_group_hub_set(c, g.gid, hub2_pk, "127.0.0.1:7421", NULL));
+    cfg.store = hub2;
+    cfg.coaches = NULL;
+    cfg.n_coaches = 0;
+    ASSERT_OK(upload(&cfg, c, g.gid));
+    ASSERT_EQ(held_by(hub2, g.gid), held_by(c, g.gid));
+    ww_store_close(hub2);
 
     ww_store_close(other_coach);
     fx_group_close(&g);

@@ -176,7 +176,7 @@ hub_start() {
         2>>"$work/hub.log" &
     hub_pid=$!
     i=0
-    until grep -q "127.0.0.1:" "$work/hub.out" 2>/dev/null; do
+    until [ "$(wc -l <"$work/hub.out" 2>/dev/null)" -ge 2 ]; do
         i=$((i + 1))
         if [ $i -gt 200 ] || ! kill -0 "$hub_pid" 2>/dev/null; then
             wait "$hub_pid" 2>/dev/null
@@ -188,6 +188,7 @@ hub_start() {
     hub_port=$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/hub.out" | head -n 1)
     echo "127.0.0.1:$hub_port" >"$work/hub.addr.tmp"
     mv "$work/hub.addr.tmp" "$work/hub.addr"
+    hub_key=$(sed -n 2p "$work/hub.out") # the hub's device key, which the group names
 }
 # The same port again; should another process have taken it, a new one.
 hub_restart() {
@@ -213,6 +214,8 @@ hub_start || {
     exit 1
 }
 addr=$(cat "$work/hub.addr")
+# The group names its hub, which then holds all of it (not just a probation's worth).
+ww coach group hub "$g" "$hub_key" "$addr" >/dev/null || exit 1
 ww coach sync "$addr" --quiet || exit 1
 for d in s1 s2 s3 senior; do
     ww $d sync "$addr" --group "$g" --quiet || exit 1
@@ -380,11 +383,15 @@ lost=$(sort -u "$work/lost" | wc -l)
 rm -rf "$work/hub"
 hub_port=0
 hub_start || exit 1
+# The fresh hub has a key of its own: the coach names it (the hub holds the group on
+# probation until the coach's log, which every device sends first, reaches the naming).
+ww coach group hub "$g" "$hub_key" "$(cat "$work/hub.addr")" >/dev/null || exit 1
 sync_all 2 "fresh hub"
 q hub "SELECT lower(hex(hash)) FROM events ORDER BY 1" >"$work/hub.rebuilt"
+q coach "SELECT lower(hex(hash)) FROM events ORDER BY 1" >"$work/coach.renamed" # + the naming
 rebuilt_missing=$(comm -23 "$work/coach.events" "$work/hub.rebuilt" | wc -l)
 w=$(q hub "SELECT count(*) FROM pending")
-if [ "$rebuilt_missing" -ne 0 ] || [ "$w" != 0 ] || ! cmp -s "$work/coach.events" "$work/hub.rebuilt"; then
+if [ "$rebuilt_missing" -ne 0 ] || [ "$w" != 0 ] || ! cmp -s "$work/coach.renamed" "$work/hub.rebuilt"; then
     other=$((other + 1))
     echo "crash_loop: the rebuilt hub lacks $rebuilt_missing events, waits for $w"
 fi
