@@ -101,17 +101,29 @@ static uint64_t sync_once(uv_loop_t *loop, struct peer *p, int port, uint64_t li
 }
 
 /* The events a store (another process's) holds, read-only; 0 while it cannot be read. */
+/* The events the store in path holds. The writer may be stopped (SIGSTOP) at any point,
+ * even holding a lock a reader has to wait for: a busy read is tried again, for up to 2 s,
+ * instead of reading as 0. */
 static long events_in(const char *path)
 {
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
     long n = 0;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-        sqlite3_prepare_v2(db, "SELECT count(*) FROM events", -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    int busy = 1;
+    for (int attempt = 0; attempt < 200 && busy; attempt++) {
+        sqlite3 *db = NULL;
+        sqlite3_stmt *st = NULL;
+        busy = 0;
+        if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+            sqlite3_busy_timeout(db, 10);
+            int rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM events", -1, &st, NULL);
+            if (rc == SQLITE_OK)
+                rc = sqlite3_step(st);
+            if (rc == SQLITE_ROW)
+                n = sqlite3_column_int64(st, 0);
+            busy = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+        }
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+    }
     return n;
 }
 
