@@ -115,7 +115,10 @@ trap 'kill $coach $hub 2>/dev/null; wait $coach $hub 2>/dev/null; exit 0' INT TE
 for inv in $(ww coach invites "$g" | awk '$3 == "open" { print $1 }'); do
     ww coach invite revoke "$g" "$inv" >/dev/null || true
 done
-code=$(ww coach invite "$g" --role student | head -n 1)
+code=$(ww coach invite "$g" --role student 2>>"$data/coach.log" | head -n 1)
+if [ -z "$code" ]; then
+    code="(geen: de groep heeft al vier studenten; zie $data/coach.log)"
+fi
 
 cat <<EOF
 
