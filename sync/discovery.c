@@ -151,6 +151,11 @@ static void timer_cb(uv_timer_t *t)
     refresh(d);
     if (d->has_tx)
         send_beacons(d);
+    /* The next round after the interval, give or take a fifth at random: a device's
+     * beacons keep no exact rhythm by which an observer could pick it out. */
+    uint64_t fifth = d->cfg.interval_ms / 5;
+    uint64_t jitter = fifth ? randombytes_uniform((uint32_t)(2 * fifth + 1)) : 0;
+    uv_timer_start(&d->timer, timer_cb, d->cfg.interval_ms - fifth + jitter, 0);
 }
 
 /* ---- Receiving ------------------------------------------------------------------------- */
@@ -360,7 +365,7 @@ int ww_disc_start(const struct ww_disc_cfg *cfg, const char *send_to, const char
     if (rc == 0 && listen_on)
         rc = start_rx(d, listen_on);
     if (rc == 0)
-        rc = uv_timer_start(&d->timer, timer_cb, 0, d->cfg.interval_ms);
+        rc = uv_timer_start(&d->timer, timer_cb, 0, 0);
     if (rc != 0) {
         ww_disc_close(d, NULL, NULL); /* freed once its handles closed */
         return rc;

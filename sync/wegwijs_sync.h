@@ -88,7 +88,8 @@ struct ww_node_cfg {
     int admit_invites;
     /* Progress of ww_node_join (each state at most once; FAILED ends it). May be NULL. */
     void (*on_join)(void *ud, const struct ww_join_info *info);
-    uint64_t beacon_ms; /* ww_node_discover: beacons every this many ms; 0: 5000 */
+    uint64_t beacon_ms; /* ww_node_discover: beacons every this many ms, give or take a fifth;
+                           0: 5000 */
 };
 
 int ww_node_new(uv_loop_t *loop, const struct ww_node_cfg *cfg, struct ww_node **out);
