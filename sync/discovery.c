@@ -6,7 +6,7 @@
  * Invariants:
  *  - Every datagram is hostile: only one of exactly WW_BEACON_LEN bytes is looked at, into
  *    one fixed buffer, and nothing is allocated for it. Opening attempts are bounded per
- *    second over all datagrams (WW_DISC_OPENS_PER_S), so a flood costs a bounded amount of
+ *    second over all datagrams (WW_DISCOVER_OPENS_PER_S), so a flood costs a bounded amount of
  *    work; the store is asked about a beacon only after it opened under a group's key and
  *    its window is current.
  *  - A beacon makes this node dial at most once per (device, group, ip, port) in
@@ -57,7 +57,7 @@ struct ww_disc {
     uint32_t budget;
     int rbuf_busy;
     uint8_t rbuf[WW_BEACON_LEN + 1]; /* one byte more: a longer datagram shows as such */
-    struct ww_disc_stats st;
+    struct ww_discover_stats st;
     void (*close_cb)(void *ud);
     void *close_ud;
 };
@@ -254,7 +254,7 @@ static void recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
     uint64_t now = uv_now(d->cfg.loop);
     if (now - d->budget_at >= 1000) {
         d->budget_at = now;
-        d->budget = WW_DISC_OPENS_PER_S;
+        d->budget = WW_DISCOVER_OPENS_PER_S;
     }
     for (size_t i = 0; i < d->n_slots; i++) {
         if (!d->budget) {
@@ -262,6 +262,7 @@ static void recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
             return;
         }
         d->budget--;
+        d->st.attempts++;
         struct ww_beacon b;
         if (ww_beacon_open(d->slots[i].key, d->rbuf, WW_BEACON_LEN, &b) == 0) {
             found(d, d->slots[i].gid, &b, addr);
@@ -379,7 +380,7 @@ int ww_disc_port(const struct ww_disc *d)
     return d ? d->port : 0;
 }
 
-void ww_disc_stats(const struct ww_disc *d, struct ww_disc_stats *out)
+void ww_disc_stats(const struct ww_disc *d, struct ww_discover_stats *out)
 {
     if (d)
         *out = d->st;

@@ -10,11 +10,11 @@
 #include <uv.h>
 
 #include "wegwijs.h"
+#include "wegwijs_sync.h"
 
-#define WW_DISC_MAX_GROUPS  64    /* groups beaconed and listened for */
-#define WW_DISC_OPENS_PER_S 512   /* beacon opening attempts per second, all datagrams */
-#define WW_DISC_REDIAL_MS   30000 /* one dial per (device, group, ip:port) in this time */
-#define WW_DISC_RECENT      32    /* dials remembered; a full table refuses further dials */
+#define WW_DISC_MAX_GROUPS 64    /* groups beaconed and listened for */
+#define WW_DISC_REDIAL_MS  30000 /* one dial per (device, group, ip:port) in this time */
+#define WW_DISC_RECENT     32    /* dials remembered; a full table refuses further dials */
 
 struct ww_disc;
 
@@ -41,11 +41,8 @@ int ww_disc_start(const struct ww_disc_cfg *cfg, const char *send_to, const char
                   struct ww_disc **out);
 /* The UDP port it listens on (0 when it does not). */
 int ww_disc_port(const struct ww_disc *d);
-/* Counters, for tests and the log. */
-struct ww_disc_stats {
-    uint64_t sent, received, dropped, opened, dialled;
-};
-void ww_disc_stats(const struct ww_disc *d, struct ww_disc_stats *out);
+/* Its counters (ww_node_discover_stats). */
+void ww_disc_stats(const struct ww_disc *d, struct ww_discover_stats *out);
 /* Closes its handles; cb(ud) runs once they are closed and d is freed. */
 void ww_disc_close(struct ww_disc *d, void (*cb)(void *ud), void *ud);
 

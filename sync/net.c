@@ -1455,6 +1455,11 @@ int ww_node_beacon_port(const struct ww_node *n)
     return n ? ww_disc_port(n->disc) : 0;
 }
 
+void ww_node_discover_stats(const struct ww_node *n, struct ww_discover_stats *out)
+{
+    ww_disc_stats(n ? n->disc : NULL, out);
+}
+
 void ww_node_notify(struct ww_node *n, const uint8_t group[WW_ID_LEN])
 {
     /* A local write may have been a removal: re-check who may sync, then send. */

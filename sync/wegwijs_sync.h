@@ -131,6 +131,18 @@ int ww_node_join(struct ww_node *n, const char *code, const char *alias, int yea
 int ww_node_discover(struct ww_node *n, const char *send_to, const char *listen_on);
 /* The UDP port ww_node_discover listens on (0 when it does not). */
 int ww_node_beacon_port(const struct ww_node *n);
+/* Beacon opening attempts per second at most, over all datagrams: a flood costs no more. */
+#define WW_DISCOVER_OPENS_PER_S 512
+/* What discovery did so far (all zero before ww_node_discover). */
+struct ww_discover_stats {
+    uint64_t sent;     /* beacons sent */
+    uint64_t received; /* datagrams received */
+    uint64_t dropped;  /* not a beacon of ours, out of its window, or over the budget */
+    uint64_t attempts; /* beacon opening attempts (WW_DISCOVER_OPENS_PER_S) */
+    uint64_t opened;   /* beacons of our groups from other devices, in their window */
+    uint64_t dialled;  /* dials they led to */
+};
+void ww_node_discover_stats(const struct ww_node *n, struct ww_discover_stats *out);
 /* The store was written outside the node (a local reflection): send it to the peers. */
 void ww_node_notify(struct ww_node *n, const uint8_t group[WW_ID_LEN]);
 /* Connections now open (handshake done). */

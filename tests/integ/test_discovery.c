@@ -383,6 +383,30 @@ TEST(discovery_hostile_datagrams)
     ASSERT_EQ(wx.up + wx.down, 0);
     ASSERT_EQ(ww_node_conns(stranger), 0);
 
+    struct ww_discover_stats st;
+    ww_node_discover_stats(b, &st);
+    ASSERT_GE(st.received, 100);
+    ASSERT_EQ(st.dialled, 2); /* the forger's port, then A's */
+
+    /* A flood of beacon-shaped random datagrams: the opening attempts stay within the
+     * budget, and the real beacon still works once the flood is over. */
+    uint64_t attempts = st.attempts, received = st.received;
+    uv_update_time(&loop);
+    uint64_t t0 = uv_now(&loop);
+    for (int i = 0; i < 40; i++) {
+        for (int j = 0; j < 100; j++) {
+            randombytes_buf(junk + 4, WW_BEACON_LEN - 4);
+            udp_send(ear, bport, junk, WW_BEACON_LEN);
+        }
+        uv_run(&loop, UV_RUN_NOWAIT);
+    }
+    run_for(&loop, 100);
+    uint64_t took_s = (uv_now(&loop) - t0) / 1000;
+    ww_node_discover_stats(b, &st);
+    ASSERT_GE(st.received - received, 1000); /* the kernel may drop some */
+    ASSERT_LE(st.attempts - attempts, (took_s + 2) * WW_DISCOVER_OPENS_PER_S);
+    ASSERT_EQ(st.dialled, 2);
+
     close(ear);
     int n_closed = 0;
     ww_node_close(a, closed, &n_closed);
