@@ -241,6 +241,48 @@ int ww_redemptions_pending(struct ww_store *s, const uint8_t group[WW_ID_LEN],
 int ww_redemption_admit(struct ww_store *s, const struct ww_redemption *r,
                         uint8_t member_out[WW_ID_LEN]);
 
+/* ---- Finding peers on the local network --------------------------------------------- */
+
+/*
+ * A device that listens for peers announces itself on the ward's network with a beacon
+ * (PROTOCOL.md 9.10): a UDP datagram of WW_BEACON_LEN bytes, "WWB1", a random nonce, and
+ * sealed under the group's discovery key its device key, TCP port and a ten-minute window.
+ * The discovery key is derived from the group's GROUP key of an epoch, so only devices of
+ * the group's members make or open one; to anyone else a beacon is random bytes, and two
+ * beacons of one device, minutes or days apart, cannot be linked.
+ */
+#define WW_BEACON_LEN       82
+#define WW_BEACON_NONCE_LEN 24
+#define WW_BEACON_WINDOW_MS 600000 /* the window: unix time in ten-minute steps */
+
+struct ww_beacon {
+    uint32_t window;            /* unix ms / WW_BEACON_WINDOW_MS when it was made */
+    uint8_t device[WW_KEY_LEN]; /* the sender's device key */
+    uint16_t port;              /* the sender's TCP port (its address is the datagram's) */
+};
+
+/* The discovery key of a group from a GROUP key (BLAKE2b-256 keyed with it). */
+void ww_discovery_derive(const uint8_t group_key[WW_KEY_LEN], uint8_t key[WW_KEY_LEN]);
+/* The discovery key of the group's current epoch (back 0) or an earlier one (back 1: the
+ * previous epoch), from the GROUP key this device holds. WW_EGROUP for a group it does not
+ * know, WW_ENOTMEMBER unless it is an active member's device, WW_ENOKEY without that key. */
+int ww_discovery_key(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t back,
+                     uint8_t key[WW_KEY_LEN]);
+/* 0 when device is a device of an active member of the group, WW_ENOTMEMBER when not. */
+int ww_discovery_peer(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                      const uint8_t device[WW_KEY_LEN]);
+/* The window now, by the store's clock. */
+uint32_t ww_discovery_window(struct ww_store *s);
+/* Seals a beacon; nonce (WW_BEACON_NONCE_LEN bytes) NULL means a fresh random one (always,
+ * outside test vectors). */
+void ww_beacon_seal(const uint8_t key[WW_KEY_LEN], const uint8_t *nonce, const struct ww_beacon *b,
+                    uint8_t out[WW_BEACON_LEN]);
+/* Opens a datagram as a beacon under key: WW_ETRUNC, WW_ETRAILING (length), WW_EVERSION
+ * (not "WWB1") or WW_EDECRYPT (another key, or changed). *out is written only on success;
+ * the window is for the caller to check. */
+int ww_beacon_open(const uint8_t key[WW_KEY_LEN], const uint8_t *buf, size_t len,
+                   struct ww_beacon *out);
+
 /* ---- The day ----------------------------------------------------------------------- */
 
 struct ww_challenge {

@@ -21,6 +21,7 @@
 
 #include "alloc.h"
 #include "channel.h"
+#include "discovery.h"
 #include "proto.h"
 #include "session.h"
 #include "wegwijs_sync.h"
@@ -100,7 +101,8 @@ struct ww_node {
     struct devcount *devs; /* inbound sessions per peer device, the same way */
     size_t devs_cap, devs_used;
     size_t subs_cap, subs_used;
-    size_t n_waiting; /* a hub: connections whose redemption waits for the owner (9.9) */
+    size_t n_waiting;     /* a hub: connections whose redemption waits for the owner (9.9) */
+    struct ww_disc *disc; /* finding peers on the local network (ww_node_discover), or NULL */
 };
 
 /* How many inbound sessions one device has open (n = 0: an empty slot). */
@@ -1386,6 +1388,82 @@ int ww_node_join(struct ww_node *n, const char *code, const char *alias, int yea
     return dial(n, host, port, NULL, NULL, 0, 0, j);
 }
 
+/* ---- Finding peers on the local network ------------------------------------------------ */
+
+static int has_group(const uint8_t *groups, size_t n_groups, const uint8_t *group)
+{
+    for (size_t i = 0; i < n_groups; i++)
+        if (!memcmp(groups + i * WW_ID_LEN, group, WW_ID_LEN))
+            return 1;
+    return 0;
+}
+
+/* A connection with the device that syncs the group, open or being made (either side). */
+static int disc_busy(void *ud, const uint8_t device[WW_KEY_LEN], const uint8_t group[WW_ID_LEN])
+{
+    struct ww_node *n = ud;
+    for (struct conn *c = n->conns; c; c = c->next) {
+        const uint8_t *peer = c->up ? c->ss.cfg.peer : c->has_expect ? c->expect : NULL;
+        if (c->closing || !peer || memcmp(peer, device, WW_KEY_LEN))
+            continue;
+        if (c->outbound && (!c->groups || has_group(c->groups[0], c->n_groups, group)))
+            return 1;
+        for (size_t i = 0; c->has_session && i < c->ss.n_groups; i++)
+            if (!memcmp(ww_session_group(&c->ss, i), group, WW_ID_LEN))
+                return 1;
+    }
+    return 0;
+}
+
+static int disc_dial(void *ud, const char *ip, int port, const uint8_t device[WW_KEY_LEN],
+                     const uint8_t group[WW_ID_LEN])
+{
+    return dial(ud, ip, port, device, (const uint8_t(*)[WW_ID_LEN])group, 1, 0, NULL);
+}
+
+static void disc_log(void *ud, const char *ip, int port, const uint8_t device[WW_KEY_LEN],
+                     const char *what)
+{
+    char who[17];
+    hex8(device, who);
+    logf_(ud, "discover %s:%d peer=%s %s", ip, port, who, what);
+}
+
+int ww_node_discover(struct ww_node *n, const char *send_to, const char *listen_on)
+{
+    if (!n || n->closing || n->disc || (!send_to && !listen_on))
+        return WW_EINVAL;
+    if (send_to && !n->listening)
+        return WW_ESTATE; /* a beacon announces the node's TCP port */
+    struct ww_disc_cfg cfg = {
+        .loop = n->loop,
+        .store = n->cfg.store,
+        .interval_ms = n->cfg.beacon_ms,
+        .tcp_port = n->port,
+        .ud = n,
+        .busy = disc_busy,
+        .dial = disc_dial,
+        .log = disc_log,
+    };
+    int rc = ww_disc_start(&cfg, send_to, listen_on, &n->disc);
+    if (rc != 0)
+        return rc;
+    n->handles++;
+    logf_(n, "discover send=%s listen=%s udp=%d", send_to ? send_to : "-",
+          listen_on ? listen_on : "-", ww_disc_port(n->disc));
+    return 0;
+}
+
+int ww_node_beacon_port(const struct ww_node *n)
+{
+    return n ? ww_disc_port(n->disc) : 0;
+}
+
+void ww_node_discover_stats(const struct ww_node *n, struct ww_discover_stats *out)
+{
+    ww_disc_stats(n ? n->disc : NULL, out);
+}
+
 void ww_node_notify(struct ww_node *n, const uint8_t group[WW_ID_LEN])
 {
     /* A local write may have been a removal: re-check who may sync, then send. */
@@ -1396,6 +1474,13 @@ void ww_node_notify(struct ww_node *n, const uint8_t group[WW_ID_LEN])
 static void listener_closed(uv_handle_t *h)
 {
     struct ww_node *n = h->data;
+    n->handles--;
+    maybe_free_node(n);
+}
+
+static void disc_closed(void *ud)
+{
+    struct ww_node *n = ud;
     n->handles--;
     maybe_free_node(n);
 }
@@ -1421,5 +1506,7 @@ void ww_node_close(struct ww_node *n, void (*cb)(void *ud), void *ud)
         uv_close((uv_handle_t *)&n->commit, commit_closed);
     if (n->listening)
         uv_close((uv_handle_t *)&n->listener, listener_closed);
+    if (n->disc)
+        ww_disc_close(n->disc, disc_closed, n);
     maybe_free_node(n);
 }

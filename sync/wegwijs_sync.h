@@ -88,6 +88,8 @@ struct ww_node_cfg {
     int admit_invites;
     /* Progress of ww_node_join (each state at most once; FAILED ends it). May be NULL. */
     void (*on_join)(void *ud, const struct ww_join_info *info);
+    uint64_t beacon_ms; /* ww_node_discover: beacons every this many ms, give or take a fifth;
+                           0: 5000 */
 };
 
 int ww_node_new(uv_loop_t *loop, const struct ww_node_cfg *cfg, struct ww_node **out);
@@ -112,6 +114,35 @@ int ww_node_dial(struct ww_node *n, const char *ip, int port, const uint8_t *pee
  * hub (WW_EUSED, WW_EEXPIRED, WW_EREVOKED, WW_ENOTFOUND) comes as FAILED.
  */
 int ww_node_join(struct ww_node *n, const char *code, const char *alias, int year, int track);
+/*
+ * Finds the peers of this device's groups on the local network (PROTOCOL.md 9.10), with no
+ * address given. send_to ("ip:port", e.g. "255.255.255.255:7421", WW_BEACON_PORT) sends,
+ * every beacon_ms, one beacon per group this device is an active member of, announcing the
+ * node's TCP port: the node must listen first (else WW_ESTATE). listen_on ("ip:port", e.g.
+ * "0.0.0.0:7421"; port 0: an ephemeral port, see ww_node_beacon_port) takes the beacons of
+ * others: a beacon that opens under one of this device's groups (current or previous epoch),
+ * from a device of an active member of that group with which no connection is open, makes
+ * the node dial the datagram's address and the port inside, pinning the device key inside
+ * (checked before this device reveals its own), and keep that connection live for the
+ * group. Either may be NULL, not both; once per node. A hub has no group key: it sends and
+ * opens nothing.
+ */
+#define WW_BEACON_PORT 7421
+int ww_node_discover(struct ww_node *n, const char *send_to, const char *listen_on);
+/* The UDP port ww_node_discover listens on (0 when it does not). */
+int ww_node_beacon_port(const struct ww_node *n);
+/* Beacon opening attempts per second at most, over all datagrams: a flood costs no more. */
+#define WW_DISCOVER_OPENS_PER_S 512
+/* What discovery did so far (all zero before ww_node_discover). */
+struct ww_discover_stats {
+    uint64_t sent;     /* beacons sent */
+    uint64_t received; /* datagrams received */
+    uint64_t dropped;  /* not a beacon of ours, out of its window, or over the budget */
+    uint64_t attempts; /* beacon opening attempts (WW_DISCOVER_OPENS_PER_S) */
+    uint64_t opened;   /* beacons of our groups from other devices, in their window */
+    uint64_t dialled;  /* dials they led to */
+};
+void ww_node_discover_stats(const struct ww_node *n, struct ww_discover_stats *out);
 /* The store was written outside the node (a local reflection): send it to the peers. */
 void ww_node_notify(struct ww_node *n, const uint8_t group[WW_ID_LEN]);
 /* Connections now open (handshake done). */
