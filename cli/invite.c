@@ -50,8 +50,8 @@ static int invite_make(struct cli *c, int argc, char **argv)
     if (rc == CLI_OK && args_get(&a, "role"))
         rc = parse_word(WORD_ROLE, args_get(&a, "role"), "--role", &role);
     if (rc == CLI_OK && role == WW_ROLE_COACH)
-        rc = input_error(_("an invite is for a student or the senior, not for a coach"), NULL,
-                         NULL);
+        rc =
+            input_error(_("an invite is for a student or the senior, not for a coach"), NULL, NULL);
     if (rc == CLI_OK && args_get(&a, "days"))
         rc = parse_int(args_get(&a, "days"), "--days", 1, MAX_DAYS, &days);
     if (rc == CLI_OK)
@@ -77,19 +77,18 @@ static int invite_make(struct cli *c, int argc, char **argv)
     c->json = 0;
     int published = verb_sync(c, 2, sync_argv) == CLI_OK;
     c->json = json;
-    if (!published)
-    {
+    if (!published) {
         fputs("wegwijs: ", stderr);
-        say_to(stderr, _("the invite is made; it reaches the hub with your next sync"), NULL,
-               NULL, NULL);
+        say_to(stderr, _("the invite is made; it reaches the hub with your next sync"), NULL, NULL,
+               NULL);
     }
     struct hexbuf h;
     if (c->json)
-        return json_result("invite", json_pack("{s:o, s:o, s:o, s:s, s:I, s:b}", "group",
-                                               j_hex(gid, WW_ID_LEN), "invite",
-                                               j_hex(invite, WW_KEY_LEN), "role",
-                                               j_enum(WORD_ROLE, role), "code", code, "days",
-                                               (json_int_t)days, "published", published));
+        return json_result("invite",
+                           json_pack("{s:o, s:o, s:o, s:s, s:I, s:b}", "group",
+                                     j_hex(gid, WW_ID_LEN), "invite", j_hex(invite, WW_KEY_LEN),
+                                     "role", j_enum(WORD_ROLE, role), "code", code, "days",
+                                     (json_int_t)days, "published", published));
     printf("%s\n", code);
     say2(_("invite {1} for a {2}; the new device joins with: wegwijs join CODE --alias NAME"),
          hex_of(invite, WW_KEY_LEN, &h), role_name(role));
@@ -112,9 +111,9 @@ static int invite_revoke(struct cli *c, int argc, char **argv)
         return lib_error(rc, _("cannot revoke the invite"), a.pos[1]);
     struct hexbuf h;
     if (c->json)
-        return json_result("invite revoke", json_pack("{s:o, s:o}", "invite",
-                                                      j_hex(invite, WW_KEY_LEN), "event",
-                                                      j_hex(hash, WW_EVENT_HASH_LEN)));
+        return json_result("invite revoke",
+                           json_pack("{s:o, s:o}", "invite", j_hex(invite, WW_KEY_LEN), "event",
+                                     j_hex(hash, WW_EVENT_HASH_LEN)));
     say1(_("invite revoked: {1}"), hex_of(invite, WW_KEY_LEN, &h));
     return CLI_OK;
 }
@@ -142,11 +141,11 @@ static void print_invite(void *ud, const struct ww_invite_info *i)
     l->n++;
     if (l->json) {
         json_array_append_new(
-            l->json, json_pack("{s:o, s:o, s:s, s:o, s:o}", "invite", j_hex(i->invite, WW_KEY_LEN),
-                               "role", j_enum(WORD_ROLE, i->role), "state",
-                               invite_state_word(i->state), "expires", j_date(expires), "member",
-                               i->state == WW_INVITE_USED ? j_hex(i->member, WW_ID_LEN)
-                                                          : json_null()));
+            l->json,
+            json_pack("{s:o, s:o, s:s, s:o, s:o}", "invite", j_hex(i->invite, WW_KEY_LEN), "role",
+                      j_enum(WORD_ROLE, i->role), "state", invite_state_word(i->state), "expires",
+                      j_date(expires), "member",
+                      i->state == WW_INVITE_USED ? j_hex(i->member, WW_ID_LEN) : json_null()));
         return;
     }
     printf("%s  %s  %s  %s %s", hex_of(i->invite, WW_KEY_LEN, &h), role_name(i->role),

@@ -398,7 +398,9 @@ static void add_hub_target(void *ud, const struct ww_group_info *g)
 
 /* Without ADDR:PORT: the named hubs, each with its key pinned. The dials are counted in
  * r->dials; a library code (or 0) is returned. */
-static int dial_named_hubs(struct net_run *r, struct cli *c, struct hub_targets *h, int *code)
+/* With none_ok (a device that finds its peers by beacons), no named hub is no error. */
+static int dial_named_hubs(struct net_run *r, struct cli *c, struct hub_targets *h, int *code,
+                           int none_ok)
 {
     char host[256], q[48];
     int port = 0, rc = ww_groups_list(c->store, add_hub_target, h);
@@ -407,6 +409,8 @@ static int dial_named_hubs(struct net_run *r, struct cli *c, struct hub_targets 
         *code = lib_error(rc, _("cannot list the groups"), NULL);
         return rc;
     }
+    if (h->n == 0 && none_ok)
+        return 0;
     if (h->n == 0) {
         *code = usage_error(_("no group on this device names a hub with an address: give "
                               "ADDR:PORT (the coach names one with 'wegwijs group hub'); see "
@@ -443,8 +447,10 @@ static int dial_named_hubs(struct net_run *r, struct cli *c, struct hub_targets 
 
 int verb_sync(struct cli *c, int argc, char **argv)
 {
-    static const struct opt_spec spec[] = {{"watch", 0, 0}, {"listen", 1, 0},  {"quiet", 0, 0},
-                                           {"group", 1, 1}, {"verbose", 0, 0}, {NULL, 0, 0}};
+    static const struct opt_spec spec[] = {
+        {"watch", 0, 0},     {"listen", 1, 0},    {"quiet", 0, 0},
+        {"group", 1, 1},     {"verbose", 0, 0},   {"discover", 0, 0},
+        {"beacon-to", 1, 0}, {"beacon-on", 1, 0}, {NULL, 0, 0}};
     struct args a;
     int rc = args_parse(spec, argc, argv, 0, 1, &a);
     char ip[64], lip[64];
@@ -458,6 +464,23 @@ int verb_sync(struct cli *c, int argc, char **argv)
         rc = usage_error(_("--listen needs --watch"), NULL, NULL);
     if (rc == CLI_OK && c->json && args_get(&a, "watch"))
         rc = usage_error(_("--json goes with a single sync, not with --watch"), NULL, NULL);
+    /* --discover: beacons to and from the group's other devices on the local network. */
+    int discover = args_get(&a, "discover") != NULL;
+    const char *beacon_to =
+        args_get(&a, "beacon-to") ? args_get(&a, "beacon-to") : "255.255.255.255:7421";
+    const char *beacon_on = args_get(&a, "beacon-on") ? args_get(&a, "beacon-on") : "0.0.0.0:7421";
+    if (rc == CLI_OK && (args_get(&a, "beacon-to") || args_get(&a, "beacon-on")) && !discover)
+        rc = usage_error(_("--beacon-to and --beacon-on go with --discover"), NULL, NULL);
+    if (rc == CLI_OK && discover && !args_get(&a, "listen"))
+        rc = usage_error(_("--discover needs --watch and --listen ADDR:PORT (peers dial this "
+                           "device there)"),
+                         NULL, NULL);
+    char bip[64];
+    int bport = 0;
+    if (rc == CLI_OK && discover)
+        rc = parse_listen(beacon_to, bip, sizeof bip, &bport);
+    if (rc == CLI_OK && discover)
+        rc = parse_listen(beacon_on, bip, sizeof bip, &bport);
     /* --group: a group this device is in but does not hold yet (a new member's first sync). */
     size_t n_groups = args_count(&a, "group");
     uint8_t groups[8][WW_ID_LEN];
@@ -494,13 +517,22 @@ int verb_sync(struct cli *c, int argc, char **argv)
         if (nrc == 0 && !r.verbose)
             fprintf(stderr, "wegwijs: listen %s:%d\n", lip, ww_node_port(r.node));
     }
+    if (nrc == 0 && discover) {
+        nrc = ww_node_discover(r.node, beacon_to, beacon_on);
+        /* Said like the listen port: a test or a second device on this machine needs it. */
+        if (nrc == 0)
+            fprintf(stderr, "wegwijs: beacons to %s, from port %d\n", beacon_to,
+                    ww_node_beacon_port(r.node));
+        else
+            r.addr = beacon_on;
+    }
     if (nrc == 0 && addr) {
         nrc = ww_node_dial(r.node, ip, port, NULL,
                            n_groups ? (const uint8_t(*)[WW_ID_LEN])groups : NULL, n_groups, r.once);
         r.dials = nrc == 0;
     } else if (nrc == 0) {
         memset(&hubs, 0, sizeof hubs);
-        nrc = dial_named_hubs(&r, c, &hubs, &code);
+        nrc = dial_named_hubs(&r, c, &hubs, &code, discover);
     }
     /* Progress only where someone watches: a single sync, stderr a terminal, not --quiet. */
     if (nrc == 0 && r.once && !r.quiet && !r.verbose && isatty(STDERR_FILENO) &&

@@ -1458,3 +1458,64 @@ TEST(hub_join_by_invite)
     EXPECT_EXIT(r, 3);
     bg_stop(&w.hub);
 }
+
+/* Starts `sync --watch --listen 127.0.0.1:0 --discover` for dir, beacons to beacon_to, and
+ * returns the UDP port it takes beacons on (from its stderr). */
+static int discover_start(struct bg *b, const char *dir, const char *beacon_to, const char *name)
+{
+    memset(b, 0, sizeof *b);
+    b->fd = -1;
+    proc_tmp_path(b->err_path, sizeof b->err_path, name);
+    int e = open(b->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ASSERT(e >= 0);
+    const char *argv[] = {"--data",   dir,           "sync",        "--watch",
+                          "--listen", "127.0.0.1:0", "--discover",  "--beacon-to",
+                          beacon_to,  "--beacon-on", "127.0.0.1:0", NULL};
+    b->pid = spawn(argv, e, e, -1);
+    close(e);
+    char err[ERR_MAX + 1];
+    for (long end = now_ms() + START_MS; now_ms() < end; proc_sleep_ms(5)) {
+        proc_slurp(b->err_path, err, ERR_MAX);
+        const char *at = strstr(err, "from port ");
+        if (at)
+            return (int)strtol(at + 10, NULL, 10);
+        expect_alive(b);
+    }
+    ww_test_fail(__FILE__, __LINE__, "no beacon port: %s", err);
+    return 0;
+}
+
+/* No hub and no address: two devices of a group on one network find each other by their
+ * beacons and sync. */
+TEST(hub_devices_find_each_other_without_a_hub)
+{
+    static const char *const roles[1] = {"student"};
+    struct world w;
+    struct run r;
+    char start[16], d[16];
+    date_at(-3, start);
+    world_make(&w, roles, 1, start);
+    sync_ok(&w, COACH, w.hub_addr, 0);
+    sync_ok(&w, 1, w.hub_addr, 1);
+    bg_stop(&w.hub); /* out of reach from now on */
+    date_at(1, d);
+    run(&r, "--data", w.d[COACH].dir, "challenge", "schedule", w.group, d, "L02", NULL);
+    EXPECT_EXIT(r, 0);
+    long before = events_in(w.d[1].dir);
+
+    /* The student's device listens for beacons; the coach's sends them there. */
+    struct bg s, c;
+    int port = discover_start(&s, w.d[1].dir, "127.0.0.1:9", "student.disc.err");
+    char to[32];
+    snprintf(to, sizeof to, "127.0.0.1:%d", port);
+    discover_start(&c, w.d[COACH].dir, to, "coach.disc.err");
+    long end = now_ms() + 3 * START_MS;
+    while (events_in(w.d[1].dir) == before && now_ms() < end)
+        proc_sleep_ms(20);
+    ASSERT_GT(events_in(w.d[1].dir), before);
+    run(&r, "--data", w.d[1].dir, "day", w.group, d, NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "L02");
+    bg_stop(&c);
+    bg_stop(&s);
+}
