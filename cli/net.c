@@ -42,7 +42,14 @@ struct net_run {
     /* `join`: waiting for the coach's device, then syncing the group it was admitted to. */
     int joining, watch, json, admitted;
     uint8_t joined[WW_ID_LEN];
+    /* `sync --watch`: writes of other processes on this data folder (a `reflect` in another
+     * terminal) are noticed by polling what the store holds, and sent at once. */
+    uv_timer_t poll;
+    int polling;
+    uint64_t held_seen;
 };
+
+#define POLL_MS 500
 
 #define PROGRESS_MS      200
 #define PROGRESS_GROUPS  64
@@ -77,6 +84,24 @@ static uint64_t held_events(struct ww_store *s)
             sum += vv[i].seq;
     }
     return sum;
+}
+
+static void notify_group(void *ud, const struct ww_group_info *g)
+{
+    ww_node_notify(ud, g->id);
+}
+
+/* Another process wrote to this store (what it holds grew): every group goes to the peers
+ * again; a session sends only what its peer lacks, so a group with nothing new costs a
+ * vector comparison. */
+static void on_poll(uv_timer_t *t)
+{
+    struct net_run *r = t->data;
+    uint64_t held = held_events(r->store);
+    if (held == r->held_seen || !r->node)
+        return;
+    r->held_seen = held;
+    ww_groups_list(r->store, notify_group, r->node);
 }
 
 /* "12.3 KiB" and the like. */
@@ -185,6 +210,8 @@ static int parse_listen(const char *arg, char *ip, size_t cap, int *port)
 static void stop_signals(struct net_run *r)
 {
     end_progress(r, 0);
+    if (r->polling && !uv_is_closing((uv_handle_t *)&r->poll))
+        uv_close((uv_handle_t *)&r->poll, NULL);
     if (!uv_is_closing((uv_handle_t *)&r->sigint)) {
         uv_close((uv_handle_t *)&r->sigint, NULL);
         uv_close((uv_handle_t *)&r->sigterm, NULL);
@@ -542,6 +569,12 @@ int verb_sync(struct cli *c, int argc, char **argv)
         r.start_ms = uv_now(&r.loop);
         r.held0 = held_events(c->store);
         uv_timer_start(&r.tick, on_tick, PROGRESS_MS, PROGRESS_MS);
+    }
+    if (nrc == 0 && !r.once && uv_timer_init(&r.loop, &r.poll) == 0) {
+        r.polling = 1;
+        r.poll.data = &r;
+        r.held_seen = held_events(c->store);
+        uv_timer_start(&r.poll, on_poll, POLL_MS, POLL_MS);
     }
     if (nrc != 0) {
         /* Dials already made end with the node. */

@@ -1519,3 +1519,35 @@ TEST(hub_devices_find_each_other_without_a_hub)
     bg_stop(&c);
     bg_stop(&s);
 }
+
+/* A device that stays connected (`sync --watch`) sends at once what another process wrote to
+ * its data folder meanwhile: the coach schedules a challenge in another terminal, and the
+ * student's connected device has it within seconds, with nobody syncing by hand. */
+TEST(hub_watch_sends_what_another_process_wrote)
+{
+    static const char *const roles[1] = {"student"};
+    struct world w;
+    struct run r;
+    char start[16], d[16];
+    date_at(-3, start);
+    world_make(&w, roles, 1, start);
+    sync_ok(&w, COACH, w.hub_addr, 0);
+    sync_ok(&w, 1, w.hub_addr, 1);
+    struct bg coach, student;
+    start_watch_plain(&coach, w.d[COACH].dir, w.hub_addr, "coach.watch.err");
+    start_watch_plain(&student, w.d[1].dir, w.hub_addr, "student.watch.err");
+    proc_sleep_ms(300); /* both connected and caught up */
+    long before = events_in(w.d[1].dir);
+    date_at(2, d);
+    run(&r, "--data", w.d[COACH].dir, "challenge", "schedule", w.group, d, "L02", NULL);
+    EXPECT_EXIT(r, 0);
+    long end = now_ms() + START_MS;
+    while (events_in(w.d[1].dir) == before && now_ms() < end)
+        proc_sleep_ms(20);
+    ASSERT_GT(events_in(w.d[1].dir), before);
+    expect_alive(&coach);
+    expect_alive(&student);
+    bg_stop(&coach);
+    bg_stop(&student);
+    bg_stop(&w.hub);
+}
