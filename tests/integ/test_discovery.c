@@ -14,42 +14,21 @@
 #include <sodium.h>
 
 #include "fixture.h"
+#include "loop.h"
 #include "runner.h"
 #include "wegwijs_sync.h"
 
-struct watch {
-    int up, synced, down, last_error;
-};
-
-static void on_conn(void *ud, const struct ww_conn_info *info)
-{
-    struct watch *w = ud;
-    if (info->event == WW_CONN_UP)
-        w->up++;
-    else if (info->event == WW_CONN_SYNCED)
-        w->synced++;
-    else if (info->event == WW_CONN_DOWN) {
-        w->down++;
-        w->last_error = info->error;
-    }
-}
-
-static struct ww_node *node(uv_loop_t *loop, struct ww_store *s, struct watch *w)
+static struct ww_node *node(uv_loop_t *loop, struct ww_store *s, struct loop_watch *w)
 {
     struct ww_node_cfg cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.store = s;
     cfg.ud = w;
-    cfg.on_conn = on_conn;
+    cfg.on_conn = loop_on_conn;
     cfg.beacon_ms = 50;
     struct ww_node *n = NULL;
     ASSERT_OK(ww_node_new(loop, &cfg, &n));
     return n;
-}
-
-static void closed(void *ud)
-{
-    (*(int *)ud)++;
 }
 
 /* Runs the loop for about ms milliseconds (the beacon timers keep it turning). */
@@ -249,7 +228,7 @@ TEST(discovery_two_devices_find_each_other)
     ASSERT_OK(ww_day_off(g.st[0], g.gid, d + 1, 1, NULL));
     uv_loop_t loop;
     ASSERT_OK(uv_loop_init(&loop));
-    struct watch wa = {0}, wb = {0};
+    struct loop_watch wa = {0}, wb = {0};
     struct ww_node *a = node(&loop, g.st[0], &wa);
     struct ww_node *b = node(&loop, g.coach, &wb);
     ASSERT_ERR(ww_node_discover(a, "127.0.0.1:9", NULL), WW_ESTATE); /* not listening */
@@ -275,8 +254,8 @@ TEST(discovery_two_devices_find_each_other)
     ASSERT_EQ(ww_node_conns(b), 1);
 
     int n_closed = 0;
-    ww_node_close(a, closed, &n_closed);
-    ww_node_close(b, closed, &n_closed);
+    ww_node_close(a, loop_closed, &n_closed);
+    ww_node_close(b, loop_closed, &n_closed);
     while (n_closed < 2)
         uv_run(&loop, UV_RUN_ONCE);
     ASSERT_OK(uv_loop_close(&loop));
@@ -303,7 +282,7 @@ TEST(discovery_hostile_datagrams)
 
     uv_loop_t loop;
     ASSERT_OK(uv_loop_init(&loop));
-    struct watch wa = {0}, wb = {0}, wc = {0}, wr = {0}, wx = {0};
+    struct loop_watch wa = {0}, wb = {0}, wc = {0}, wr = {0}, wx = {0};
     struct ww_node *a = node(&loop, g.st[0], &wa);  /* beacons */
     struct ww_node *b = node(&loop, g.coach, &wb);  /* listens for beacons */
     struct ww_node *c = node(&loop, g.st[1], &wc);  /* a member, forging */
@@ -409,11 +388,11 @@ TEST(discovery_hostile_datagrams)
 
     close(ear);
     int n_closed = 0;
-    ww_node_close(a, closed, &n_closed);
-    ww_node_close(b, closed, &n_closed);
-    ww_node_close(c, closed, &n_closed);
-    ww_node_close(r, closed, &n_closed);
-    ww_node_close(stranger, closed, &n_closed);
+    ww_node_close(a, loop_closed, &n_closed);
+    ww_node_close(b, loop_closed, &n_closed);
+    ww_node_close(c, loop_closed, &n_closed);
+    ww_node_close(r, loop_closed, &n_closed);
+    ww_node_close(stranger, loop_closed, &n_closed);
     while (n_closed < 5)
         uv_run(&loop, UV_RUN_ONCE);
     ASSERT_OK(uv_loop_close(&loop));

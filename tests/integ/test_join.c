@@ -6,27 +6,15 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "loop.h"
 #include "runner.h"
 #include "wegwijs_sync.h"
 
 struct watch {
-    int up, synced, down, last_error;
+    struct loop_watch c; /* first: loop_on_conn counts into it */
     int waiting, admitted, failed, join_error;
     uint8_t group[WW_ID_LEN];
 };
-
-static void on_conn(void *ud, const struct ww_conn_info *info)
-{
-    struct watch *w = ud;
-    if (info->event == WW_CONN_UP)
-        w->up++;
-    else if (info->event == WW_CONN_SYNCED)
-        w->synced++;
-    else if (info->event == WW_CONN_DOWN) {
-        w->down++;
-        w->last_error = info->error;
-    }
-}
 
 static void on_join(void *ud, const struct ww_join_info *info)
 {
@@ -52,27 +40,11 @@ static struct ww_node *node(uv_loop_t *loop, struct ww_store *s, int hub, int ad
     cfg.accept_new_groups = hub;
     cfg.admit_invites = admit;
     cfg.ud = w;
-    cfg.on_conn = on_conn;
+    cfg.on_conn = loop_on_conn;
     cfg.on_join = on_join;
     struct ww_node *n = NULL;
     ASSERT_OK(ww_node_new(loop, &cfg, &n));
     return n;
-}
-
-/* Runs the loop until *flag reaches want, for at most ~10 s. */
-static void run_until(uv_loop_t *loop, const int *flag, int want)
-{
-    uint64_t start = uv_now(loop);
-    while (*flag < want) {
-        uv_run(loop, UV_RUN_ONCE);
-        uv_update_time(loop);
-        ASSERT_LT(uv_now(loop) - start, 10000);
-    }
-}
-
-static void closed(void *ud)
-{
-    (*(int *)ud)++;
 }
 
 /* The scene: a group with one student whose hub listens on this loop. */
@@ -108,28 +80,28 @@ static void scene_open(struct scene *sc, int admit)
 /* The coach's device connects and stays connected (live). */
 static void coach_live(struct scene *sc)
 {
-    int want = sc->wc.synced + 1;
+    int want = sc->wc.c.synced + 1;
     ASSERT_OK(ww_node_dial(sc->coach, "127.0.0.1", sc->port, NULL, NULL, 0, 0));
-    run_until(&sc->loop, &sc->wc.synced, want);
+    loop_run_until(&sc->loop, &sc->wc.c.synced, want);
 }
 
 /* The coach's device uploads what it wrote and goes away. */
 static void coach_once(struct scene *sc)
 {
-    int want = sc->wc.down + 1;
+    int want = sc->wc.c.down + 1;
     ASSERT_OK(ww_node_dial(sc->coach, "127.0.0.1", sc->port, NULL, NULL, 0, 1));
-    run_until(&sc->loop, &sc->wc.down, want);
-    ASSERT_OK(sc->wc.last_error);
+    loop_run_until(&sc->loop, &sc->wc.c.down, want);
+    ASSERT_OK(sc->wc.c.last_error);
 }
 
 static void scene_close(struct scene *sc, struct ww_node **more, size_t n_more)
 {
     int n_closed = 0;
     for (size_t i = 0; i < n_more; i++)
-        ww_node_close(more[i], closed, &n_closed);
-    ww_node_close(sc->coach, closed, &n_closed);
-    ww_node_close(sc->hub, closed, &n_closed);
-    run_until(&sc->loop, &n_closed, (int)n_more + 2);
+        ww_node_close(more[i], loop_closed, &n_closed);
+    ww_node_close(sc->coach, loop_closed, &n_closed);
+    ww_node_close(sc->hub, loop_closed, &n_closed);
+    loop_run_until(&sc->loop, &n_closed, (int)n_more + 2);
     ASSERT_OK(uv_loop_close(&sc->loop));
     ww_store_close(sc->hub_store);
     fx_group_close(&sc->g);
@@ -156,10 +128,10 @@ TEST(join_a_new_device_joins_and_receives_the_group)
     struct ww_node *nd = node(&sc.loop, dev, 0, 0, &wd);
     ASSERT_ERR(ww_node_join(nd, "127.0.0.1:1/AAAA", "Nina", 1, WW_TRACK_BOL), WW_EBADCODE);
     ASSERT_OK(ww_node_join(nd, code, "Nina", 1, WW_TRACK_BOL));
-    run_until(&sc.loop, &wd.admitted, 1);
+    loop_run_until(&sc.loop, &wd.admitted, 1);
     ASSERT_EQ(wd.failed, 0);
     ASSERT_MEM_EQ(wd.group, sc.g.gid, 16);
-    run_until(&sc.loop, &wd.synced, 1);
+    loop_run_until(&sc.loop, &wd.c.synced, 1);
     /* It is a student of the group, holds the group's events and reads them. */
     ASSERT_EQ(students(sc.g.coach, sc.g.gid), 2);
     ASSERT_EQ(fx_count(dev, "SELECT count(*) FROM schedule"), 1);
@@ -208,7 +180,7 @@ TEST(join_two_devices_race_for_one_invite)
     ASSERT_ERR(lost->join_error, WW_EUSED);
     /* The coach's device comes online and admits the one that waits, by itself. */
     coach_live(&sc);
-    run_until(&sc.loop, &won->admitted, 1);
+    loop_run_until(&sc.loop, &won->admitted, 1);
     ASSERT_EQ(students(sc.g.coach, sc.g.gid), 2);
     /* The one that lost tries again: still refused. */
     struct ww_node *nl = won == &wa ? nb : na;
@@ -216,7 +188,7 @@ TEST(join_two_devices_race_for_one_invite)
     lost->failed = 0;
     lost->waiting = 0;
     ASSERT_OK(ww_node_join(nl, code, "Bram", 2, WW_TRACK_BBL));
-    run_until(&sc.loop, &lost->failed, 1);
+    loop_run_until(&sc.loop, &lost->failed, 1);
     ASSERT_EQ(failed, 1);
     ASSERT_ERR(lost->join_error, WW_EUSED);
     ASSERT_EQ(lost->waiting, 0);
@@ -243,10 +215,10 @@ TEST(join_refuses_expired_revoked_and_a_false_hub)
     struct watch wd = {0};
     struct ww_node *nd = node(&sc.loop, dev, 0, 0, &wd);
     ASSERT_OK(ww_node_join(nd, expired, "Nina", 1, WW_TRACK_BOL));
-    run_until(&sc.loop, &wd.failed, 1);
+    loop_run_until(&sc.loop, &wd.failed, 1);
     ASSERT_ERR(wd.join_error, WW_EEXPIRED);
     ASSERT_OK(ww_node_join(nd, revoked, "Nina", 1, WW_TRACK_BOL));
-    run_until(&sc.loop, &wd.failed, 2);
+    loop_run_until(&sc.loop, &wd.failed, 2);
     ASSERT_ERR(wd.join_error, WW_EREVOKED);
     /* A code whose hub fingerprint is another key: the device stops in the handshake. */
     struct ww_invite_code c;
@@ -255,7 +227,7 @@ TEST(join_refuses_expired_revoked_and_a_false_hub)
     char other[WW_INVITE_CODE_MAX];
     ASSERT_OK(ww_invite_code_format(&c, other, sizeof other));
     ASSERT_OK(ww_node_join(nd, other, "Nina", 1, WW_TRACK_BOL));
-    run_until(&sc.loop, &wd.failed, 3);
+    loop_run_until(&sc.loop, &wd.failed, 3);
     ASSERT_ERR(wd.join_error, WW_EAUTH);
     ASSERT_EQ(wd.waiting + wd.admitted, 0);
     ASSERT_EQ(students(sc.g.coach, sc.g.gid), 1);

@@ -12,27 +12,11 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "loop.h"
 #include "runner.h"
 #include "wegwijs_sync.h"
 
-struct watch {
-    int up, synced, down, last_error;
-};
-
-static void on_conn(void *ud, const struct ww_conn_info *info)
-{
-    struct watch *w = ud;
-    if (info->event == WW_CONN_UP)
-        w->up++;
-    else if (info->event == WW_CONN_SYNCED)
-        w->synced++;
-    else if (info->event == WW_CONN_DOWN) {
-        w->down++;
-        w->last_error = info->error;
-    }
-}
-
-static struct ww_node *node(uv_loop_t *loop, struct ww_store *s, int hub, struct watch *w)
+static struct ww_node *node(uv_loop_t *loop, struct ww_store *s, int hub, struct loop_watch *w)
 {
     struct ww_node_cfg cfg;
     memset(&cfg, 0, sizeof cfg);
@@ -40,26 +24,10 @@ static struct ww_node *node(uv_loop_t *loop, struct ww_store *s, int hub, struct
     cfg.hub = hub;
     cfg.accept_new_groups = hub;
     cfg.ud = w;
-    cfg.on_conn = on_conn;
+    cfg.on_conn = loop_on_conn;
     struct ww_node *n = NULL;
     ASSERT_OK(ww_node_new(loop, &cfg, &n));
     return n;
-}
-
-/* Runs the loop until *flag reaches want, for at most ~10 s of loop turns. */
-static void run_until(uv_loop_t *loop, const int *flag, int want)
-{
-    uint64_t start = uv_now(loop);
-    while (*flag < want) {
-        uv_run(loop, UV_RUN_ONCE);
-        uv_update_time(loop);
-        ASSERT_LT(uv_now(loop) - start, 10000);
-    }
-}
-
-static void closed(void *ud)
-{
-    (*(int *)ud)++;
 }
 
 static void same_state(struct ww_store *x, struct ww_store *y)
@@ -83,7 +51,7 @@ TEST(net_devices_sync_through_a_blind_hub)
     struct ww_store *hub_store = fx_open("hub");
     uv_loop_t loop;
     ASSERT_OK(uv_loop_init(&loop));
-    struct watch wh = {0}, wc = {0}, ws = {0};
+    struct loop_watch wh = {0}, wc = {0}, ws = {0};
     struct ww_node *hub = node(&loop, hub_store, 1, &wh);
     struct ww_node *coach = node(&loop, g.coach, 0, &wc);
     struct ww_node *student = node(&loop, g.st[0], 0, &ws);
@@ -93,13 +61,13 @@ TEST(net_devices_sync_through_a_blind_hub)
 
     /* The coach uploads the group, the student syncs, the coach fetches the student's. */
     ASSERT_OK(ww_node_dial(coach, "127.0.0.1", port, NULL, NULL, 0, 1));
-    run_until(&loop, &wc.down, 1);
+    loop_run_until(&loop, &wc.down, 1);
     ASSERT_OK(wc.last_error);
     ASSERT_OK(ww_node_dial(student, "127.0.0.1", port, NULL, NULL, 0, 1));
-    run_until(&loop, &ws.down, 1);
+    loop_run_until(&loop, &ws.down, 1);
     ASSERT_OK(ws.last_error);
     ASSERT_OK(ww_node_dial(coach, "127.0.0.1", port, NULL, NULL, 0, 1));
-    run_until(&loop, &wc.down, 2);
+    loop_run_until(&loop, &wc.down, 2);
     same_state(g.coach, g.st[0]);
     /* The hub holds every event, and no key: nothing it holds is readable. */
     ASSERT_EQ(fx_count(hub_store, "SELECT count(*) FROM events"),
@@ -110,8 +78,8 @@ TEST(net_devices_sync_through_a_blind_hub)
     /* Live: both stay connected; a write on the student reaches the coach through the hub. */
     ASSERT_OK(ww_node_dial(coach, "127.0.0.1", port, NULL, NULL, 0, 0));
     ASSERT_OK(ww_node_dial(student, "127.0.0.1", port, NULL, NULL, 0, 0));
-    run_until(&loop, &wc.synced, 3);
-    run_until(&loop, &ws.synced, 2);
+    loop_run_until(&loop, &wc.synced, 3);
+    loop_run_until(&loop, &ws.synced, 2);
     long before = fx_count(g.coach, "SELECT count(*) FROM days_off");
     ASSERT_OK(ww_day_off(g.st[0], g.gid, d + 20, 1, NULL));
     ww_node_notify(student, g.gid);
@@ -123,10 +91,10 @@ TEST(net_devices_sync_through_a_blind_hub)
     same_state(g.coach, g.st[0]);
 
     int n_closed = 0;
-    ww_node_close(student, closed, &n_closed);
-    ww_node_close(coach, closed, &n_closed);
-    ww_node_close(hub, closed, &n_closed);
-    run_until(&loop, &n_closed, 3);
+    ww_node_close(student, loop_closed, &n_closed);
+    ww_node_close(coach, loop_closed, &n_closed);
+    ww_node_close(hub, loop_closed, &n_closed);
+    loop_run_until(&loop, &n_closed, 3);
     ASSERT_OK(uv_loop_close(&loop));
     ww_store_close(hub_store);
     fx_group_close(&g);
@@ -142,27 +110,27 @@ TEST(net_hub_denies_a_stranger)
     fx_sync(g.coach, x, g.gid, 256); /* x knows the group (an old copy), is no member */
     uv_loop_t loop;
     ASSERT_OK(uv_loop_init(&loop));
-    struct watch wh = {0}, wc = {0}, wx = {0};
+    struct loop_watch wh = {0}, wc = {0}, wx = {0};
     struct ww_node *hub = node(&loop, hub_store, 1, &wh);
     struct ww_node *coach = node(&loop, g.coach, 0, &wc);
     struct ww_node *stranger = node(&loop, x, 0, &wx);
     ASSERT_OK(ww_node_listen(hub, "127.0.0.1", 0));
     int port = ww_node_port(hub);
     ASSERT_OK(ww_node_dial(coach, "127.0.0.1", port, NULL, NULL, 0, 1));
-    run_until(&loop, &wc.down, 1);
+    loop_run_until(&loop, &wc.down, 1);
     long held = fx_count(x, "SELECT count(*) FROM events");
     uint8_t gid[1][WW_ID_LEN];
     memcpy(gid[0], g.gid, WW_ID_LEN);
     ASSERT_OK(
         ww_node_dial(stranger, "127.0.0.1", port, NULL, (const uint8_t(*)[WW_ID_LEN])gid, 1, 1));
-    run_until(&loop, &wx.down, 1);
+    loop_run_until(&loop, &wx.down, 1);
     ASSERT(wx.last_error != 0);
     ASSERT_EQ(fx_count(x, "SELECT count(*) FROM events"), held);
     int n_closed = 0;
-    ww_node_close(stranger, closed, &n_closed);
-    ww_node_close(coach, closed, &n_closed);
-    ww_node_close(hub, closed, &n_closed);
-    run_until(&loop, &n_closed, 3);
+    ww_node_close(stranger, loop_closed, &n_closed);
+    ww_node_close(coach, loop_closed, &n_closed);
+    ww_node_close(hub, loop_closed, &n_closed);
+    loop_run_until(&loop, &n_closed, 3);
     ASSERT_OK(uv_loop_close(&loop));
     ww_store_close(x);
     ww_store_close(hub_store);
@@ -175,21 +143,21 @@ static int upload(const struct ww_node_cfg *hub_cfg, struct ww_store *coach_stor
 {
     uv_loop_t loop;
     ASSERT_OK(uv_loop_init(&loop));
-    struct watch wh = {0}, wc = {0};
+    struct loop_watch wh = {0}, wc = {0};
     struct ww_node_cfg cfg = *hub_cfg;
     cfg.ud = &wh;
-    cfg.on_conn = on_conn;
+    cfg.on_conn = loop_on_conn;
     struct ww_node *hub = NULL;
     ASSERT_OK(ww_node_new(&loop, &cfg, &hub));
     struct ww_node *coach = node(&loop, coach_store, 0, &wc);
     ASSERT_OK(ww_node_listen(hub, "127.0.0.1", 0));
     ASSERT_OK(ww_node_dial(coach, "127.0.0.1", ww_node_port(hub), NULL,
                            (const uint8_t(*)[WW_ID_LEN])gid, 1, 1));
-    run_until(&loop, &wc.down, 1);
+    loop_run_until(&loop, &wc.down, 1);
     int n_closed = 0;
-    ww_node_close(coach, closed, &n_closed);
-    ww_node_close(hub, closed, &n_closed);
-    run_until(&loop, &n_closed, 2);
+    ww_node_close(coach, loop_closed, &n_closed);
+    ww_node_close(hub, loop_closed, &n_closed);
+    loop_run_until(&loop, &n_closed, 2);
     ASSERT_OK(uv_loop_close(&loop));
     return wc.last_error;
 }
@@ -323,7 +291,7 @@ TEST(net_hub_bounds_slow_handshakes_and_floods)
     struct ww_store *hub_store = fx_open("hub");
     uv_loop_t loop;
     ASSERT_OK(uv_loop_init(&loop));
-    struct watch wh = {0}, wc = {0};
+    struct loop_watch wh = {0}, wc = {0};
     struct ww_node_cfg cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.store = hub_store;
@@ -332,7 +300,7 @@ TEST(net_hub_bounds_slow_handshakes_and_floods)
     cfg.handshake_ms = 300;
     cfg.max_conns_per_ip = 6;
     cfg.ud = &wh;
-    cfg.on_conn = on_conn;
+    cfg.on_conn = loop_on_conn;
     struct ww_node *hub = NULL;
     ASSERT_OK(ww_node_new(&loop, &cfg, &hub));
     struct ww_node *coach = node(&loop, g.coach, 0, &wc);
@@ -354,7 +322,7 @@ TEST(net_hub_bounds_slow_handshakes_and_floods)
     close(fds[0]);
     run_for(&loop, 20);
     ASSERT_OK(ww_node_dial(coach, "127.0.0.1", port, NULL, NULL, 0, 1));
-    run_until(&loop, &wc.down, 1);
+    loop_run_until(&loop, &wc.down, 1);
     ASSERT_OK(wc.last_error);
     ASSERT_GT(fx_count(hub_store, "SELECT count(*) FROM events"), 0);
     /* The timer closes the slow ones. */
@@ -366,9 +334,9 @@ TEST(net_hub_bounds_slow_handshakes_and_floods)
     for (int i = 1; i < N; i++)
         close(fds[i]);
     int n_closed = 0;
-    ww_node_close(coach, closed, &n_closed);
-    ww_node_close(hub, closed, &n_closed);
-    run_until(&loop, &n_closed, 2);
+    ww_node_close(coach, loop_closed, &n_closed);
+    ww_node_close(hub, loop_closed, &n_closed);
+    loop_run_until(&loop, &n_closed, 2);
     ASSERT_OK(uv_loop_close(&loop));
     ww_store_close(hub_store);
     fx_group_close(&g);
