@@ -378,6 +378,19 @@ static const char schema_v5[] =
     " alias TEXT NOT NULL, year INTEGER NOT NULL, track INTEGER NOT NULL, sig BLOB NOT NULL,"
     " at_ms INTEGER NOT NULL, PRIMARY KEY(gid, invite)) WITHOUT ROWID;";
 
+/* Schema version 6: sync health. The newest sync.report of each device and the logs it
+ * held (materialised on the devices that read reports: the coach's and the author's own);
+ * and sync_local, this device's own record of its syncs and its last report (report.c),
+ * which no event derives and no other replica shares. */
+static const char schema_v6[] =
+    "CREATE TABLE sync_reports(gid BLOB NOT NULL, device BLOB NOT NULL, hlc INTEGER NOT NULL,"
+    " hub_at INTEGER NOT NULL, peer_at INTEGER NOT NULL, PRIMARY KEY(gid, device)) WITHOUT ROWID;"
+    "CREATE TABLE sync_held(gid BLOB NOT NULL, device BLOB NOT NULL, author BLOB NOT NULL,"
+    " seq INTEGER NOT NULL, PRIMARY KEY(gid, device, author)) WITHOUT ROWID;"
+    "CREATE TABLE sync_local(gid BLOB PRIMARY KEY, hub_at INTEGER NOT NULL, peer_at INTEGER NOT"
+    " NULL, hub_seq INTEGER NOT NULL, reported_at INTEGER NOT NULL, reported_events INTEGER NOT"
+    " NULL, reported_erasures REAL NOT NULL) WITHOUT ROWID;";
+
 /* Brings the schema to WW_SCHEMA_VERSION, or refuses a store from a newer version. */
 static int migrate(struct ww_store *s)
 {
@@ -402,6 +415,8 @@ static int migrate(struct ww_store *s)
         rc = migrate_v4(s);
     if (rc == 0 && version < 5)
         rc = ww_db_exec(s, schema_v5);
+    if (rc == 0 && version < 6)
+        rc = ww_db_exec(s, schema_v6);
     if (rc == 0)
         rc = ww_db_exec(s, "PRAGMA user_version = " WW_STR(WW_SCHEMA_VERSION));
     if (rc == 0)

@@ -476,6 +476,62 @@ struct ww_signoff_due {
 int ww_signoffs_due(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                     void (*cb)(void *ud, const struct ww_signoff_due *d), void *ud);
 
+/* ---- Sync health (PROTOCOL.md 6.22) ------------------------------------------------- */
+
+/* What this device knows of its own syncs of a group. Times are ms since the epoch, 0 for
+ * never. */
+struct ww_sync_state {
+    uint64_t hub_at;      /* last completed sync with the group's named hub */
+    uint64_t peer_at;     /* ... with any other device */
+    uint64_t reported_at; /* when this device last wrote its sync.report; 0 never */
+    uint64_t unsent;      /* events this device wrote after its last sync with the hub */
+};
+int ww_sync_state(struct ww_store *s, const uint8_t group[WW_ID_LEN], struct ww_sync_state *out);
+
+/* A sync of `group` with the device `peer` completed (sync calls it when a session is
+ * caught up both ways). Records it, and when a report is due writes this device's
+ * sync.report for the coach: *written (may be NULL) is then 1 and the caller sends it.
+ * live: the connection already reported once (a report is then due at most every 15
+ * minutes, or at once for a new erasure). The coach's device records, never reports. */
+int ww_sync_done(struct ww_store *s, const uint8_t group[WW_ID_LEN], const uint8_t peer[WW_KEY_LEN],
+                 int live, int *written);
+
+/* One device of an active member, as the coach's device sees it. */
+struct ww_device_health {
+    uint8_t device[WW_KEY_LEN];
+    uint8_t member[WW_ID_LEN];
+    const char *alias;
+    int role;
+    int this_device;          /* the coach's device itself: its own record */
+    int known;                /* this device, or one that sent a report */
+    int reported;             /* a report of it arrived */
+    uint64_t report_at;       /* when it wrote its newest report (ms) */
+    uint64_t hub_at, peer_at; /* its last syncs as it reported them (ms; 0 never) */
+    uint64_t missing;         /* events held here, reports aside, it lacked when it reported */
+};
+
+/* One erasure and, per device of an active member, whether it applied it: its report
+ * lists the erasure's log up to the erasure (a signed receipt). */
+struct ww_erasure_device {
+    const uint8_t *device;
+    const char *alias;
+    int applied;
+};
+struct ww_erasure_receipts {
+    uint8_t hash[WW_EVENT_HASH_LEN];
+    uint8_t member[WW_ID_LEN]; /* whose data it erased */
+    uint64_t at;               /* when it was written (ms) */
+    size_t n_devices, n_applied;
+    const struct ww_erasure_device *devices;
+};
+
+/* The coach's view of its group's sync health: cb once per device of an active member
+ * (coach first, then by alias), then erasure_cb once per erasure, oldest first (either may
+ * be NULL). WW_EROLE unless this device is the group's coach. */
+int ww_devices_health(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                      void (*cb)(void *ud, const struct ww_device_health *d),
+                      void (*erasure_cb)(void *ud, const struct ww_erasure_receipts *r), void *ud);
+
 /* ---- What sync calls --------------------------------------------------------------- */
 
 /* The group's version vector: for each author, the highest contiguous seq held. At most

@@ -701,6 +701,60 @@ static int read_invite_revoke(struct ww_mp_reader *r, struct ww_body_invite_revo
     return ww_mp_read_bin_exact(r, WW_PK_LEN, b->invite);
 }
 
+/* ---- sync.report (21) ------------------------------------------------------------------- */
+
+enum { sync_report_fields = 3 };
+
+#define MAX_MS  ((UINT64_C(1) << 47) - 1)
+#define MAX_SEQ ((UINT64_C(1) << 40) - 1)
+
+/* Times below 2^47 ms; logs strictly ascending by author, each seq 1..2^40-1, so one
+ * report has one encoding. */
+static int check_sync_report(const struct ww_body_sync_report *b)
+{
+    if (b->hub_at > MAX_MS || b->peer_at > MAX_MS)
+        return WW_ERANGE;
+    if (b->n_held > WW_MAX_HELD)
+        return WW_ETOOBIG;
+    for (uint32_t i = 0; i < b->n_held; i++) {
+        if (b->held[i].seq < 1 || b->held[i].seq > MAX_SEQ)
+            return WW_ERANGE;
+        if (i > 0 && memcmp(b->held[i - 1].device, b->held[i].device, WW_PK_LEN) >= 0)
+            return WW_EINVAL;
+    }
+    return 0;
+}
+
+static void write_sync_report(struct ww_mp_writer *w, const struct ww_body_sync_report *b)
+{
+    ww_mp_put_uint(w, b->hub_at);
+    ww_mp_put_uint(w, b->peer_at);
+    ww_mp_put_array(w, b->n_held);
+    for (uint32_t i = 0; i < b->n_held; i++) {
+        ww_mp_put_array(w, 2);
+        ww_mp_put_bin(w, b->held[i].device, WW_PK_LEN);
+        ww_mp_put_uint(w, b->held[i].seq);
+    }
+}
+
+static int read_sync_report(struct ww_mp_reader *r, struct ww_body_sync_report *b)
+{
+    uint32_t n;
+    WW_TRY(ww_mp_read_uint_max(r, MAX_MS, &b->hub_at));
+    WW_TRY(ww_mp_read_uint_max(r, MAX_MS, &b->peer_at));
+    WW_TRY(ww_mp_read_array(r, WW_MAX_HELD, &n));
+    b->n_held = n;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t k;
+        WW_TRY(ww_mp_read_array(r, 2, &k));
+        if (k != 2)
+            return WW_ETYPE;
+        WW_TRY(ww_mp_read_bin_exact(r, WW_PK_LEN, b->held[i].device));
+        WW_TRY(ww_mp_read_uint_max(r, MAX_SEQ, &b->held[i].seq));
+    }
+    return 0;
+}
+
 /* ---- The table of kinds ----------------------------------------------------------------- */
 
 /* Each kind's functions reached through the whole body, so that one table holds them all;

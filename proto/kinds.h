@@ -36,6 +36,7 @@
     X(17, REACTION_DEL, reaction_del, "reaction.del", reaction_del)                                \
     X(18, GROUP_HUB, group_hub, "group.hub", group_hub)                                            \
     X(19, INVITE_CREATE, invite_create, "invite.create", invite_create)                            \
-    X(20, INVITE_REVOKE, invite_revoke, "invite.revoke", invite_revoke)
+    X(20, INVITE_REVOKE, invite_revoke, "invite.revoke", invite_revoke)                            \
+    X(21, SYNC_REPORT, sync_report, "sync.report", sync_report)
 
 #endif

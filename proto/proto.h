@@ -69,6 +69,7 @@
 #define WW_MAX_NOTE       500
 #define WW_MAX_ERROR_TEXT 200
 #define WW_MAX_ADDR       255 /* a hub's "host:port" */
+#define WW_MAX_HELD       64  /* logs listed in one sync.report */
 
 /* A borrowed byte range. A string slice is UTF-8 and not NUL-terminated. */
 struct ww_slice {
@@ -285,6 +286,18 @@ struct ww_body_invite_revoke {
     uint8_t invite[WW_PK_LEN];
 };
 
+/* What a device held when it last synced (PROTOCOL.md 6.22): its sync health and, through
+ * the logs it holds, its receipt for every erasure among them. */
+struct ww_body_sync_report {
+    uint64_t hub_at;  /* ms since the epoch of its last completed sync with the hub; 0 never */
+    uint64_t peer_at; /* ... with another device; 0 never */
+    uint32_t n_held;  /* 0..WW_MAX_HELD */
+    struct {
+        uint8_t device[WW_PK_LEN]; /* a log's author, strictly ascending */
+        uint64_t seq;              /* the highest seq held of it, 1..2^40-1 */
+    } held[WW_MAX_HELD];
+};
+
 struct ww_body_signal_raise {
     uint8_t category;     /* enum ww_signal_category */
     struct ww_slice text; /* 1..WW_MAX_SIGNAL */
@@ -328,6 +341,7 @@ struct ww_body {
         struct ww_body_group_hub group_hub;
         struct ww_body_invite_create invite_create;
         struct ww_body_invite_revoke invite_revoke;
+        struct ww_body_sync_report sync_report;
     } u;
     struct ww_ext ext;
 };

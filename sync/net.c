@@ -48,6 +48,7 @@ struct conn {
     struct ww_session ss;
     int has_channel, has_session, up;
     int outbound, once, synced;
+    int reported;         /* the first catch-up was recorded (ww_sync_done) */
     int closing, handles; /* handles still open while closing */
     int counted;          /* counts in the node's sessions per device */
     int finishing;        /* closes once the queue is written (conn_finish) */
@@ -994,6 +995,30 @@ static int frame_cb(void *ud, const uint8_t *frame, size_t len)
     return rc ? rc : ww_session_on_frame(&c->ss, frame, len, now_ms(c->node));
 }
 
+/* A device caught up with its peer: records it per group, and sends the sync.report that
+ * is due (report.c). 1 when one went out. A failure costs the record, never the sync. */
+static int record_sync(struct conn *c)
+{
+    struct ww_node *n = c->node;
+    int sent = 0;
+    if (n->cfg.hub)
+        return 0;
+    for (size_t i = 0; i < c->ss.n_groups; i++) {
+        uint8_t gid[WW_ID_LEN];
+        int written = 0;
+        memcpy(gid, ww_session_group(&c->ss, i), WW_ID_LEN);
+        int rc = ww_sync_done(n->cfg.store, gid, c->ss.cfg.peer, c->reported, &written);
+        if (rc != 0)
+            logf_(n, "sync record %s: %s", c->addr, ww_err_name(rc));
+        if (written) {
+            ww_node_notify(n, gid);
+            sent = 1;
+        }
+    }
+    c->reported = 1;
+    return sent && !ww_session_idle(&c->ss);
+}
+
 static void after_input(struct conn *c)
 {
     if (c->closing || c->finishing)
@@ -1017,6 +1042,8 @@ static void after_input(struct conn *c)
         return;
     }
     if (c->has_session && !c->synced && ww_session_idle(&c->ss) && c->ss.n_groups > 0) {
+        if (record_sync(c) || c->closing)
+            return; /* a sync.report went out: caught up once it is acknowledged */
         c->synced = 1;
         report(c, WW_CONN_SYNCED);
         if (c->once)

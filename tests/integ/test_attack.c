@@ -114,7 +114,7 @@ static long events_in(const char *path)
         busy = 0;
         if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
             sqlite3_busy_timeout(db, 10);
-            int rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM events", -1, &st, NULL);
+            int rc = sqlite3_prepare_v2(db, WRITTEN_EVENTS, -1, &st, NULL);
             if (rc == SQLITE_OK)
                 rc = sqlite3_step(st);
             if (rc == SQLITE_ROW)
@@ -148,7 +148,7 @@ static void slow_reader(int port, long want)
         _exit(4);
     while (p.down == 0)
         uv_run(&loop, UV_RUN_ONCE);
-    long held = fx_count(s, "SELECT count(*) FROM events");
+    long held = fx_count(s, WRITTEN_EVENTS);
     _exit(p.last_error == 0 && held >= want ? 0 : 5);
 }
 
@@ -194,8 +194,8 @@ TEST(attack_slow_reader_costs_only_itself)
     int port = ww_node_port(hub.node);
     sync_once(&loop, &coach, port, 10000);
     sync_once(&loop, &student, port, 60000);
-    long total = fx_count(hub_store, "SELECT count(*) FROM events");
-    ASSERT_EQ(total, fx_count(g.st[0], "SELECT count(*) FROM events"));
+    long total = fx_count(hub_store, WRITTEN_EVENTS);
+    ASSERT_EQ(total, fx_count(g.st[0], WRITTEN_EVENTS));
     ASSERT_GT(total, N_BIG);
 
     /* The reader connects and starts its catch-up; then it stops reading. */
@@ -242,7 +242,7 @@ TEST(attack_slow_reader_costs_only_itself)
             "slowest %llu ms\n",
             stalled_at, total, N_OTHERS, (unsigned long long)worst);
     ASSERT_LT(worst, P99_LIMIT);
-    ASSERT_EQ(fx_count(hub_store, "SELECT count(*) FROM events"), total + N_OTHERS);
+    ASSERT_EQ(fx_count(hub_store, WRITTEN_EVENTS), total + N_OTHERS);
 
     /* Reading again, the reader gets every event (those written meanwhile included). */
     ASSERT_EQ(kill(child, SIGCONT), 0);
@@ -300,10 +300,10 @@ TEST(attack_one_member_cannot_take_every_connection)
 
     /* The coach still gets in. */
     ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, 20800, "W02", NULL));
-    long held = fx_count(hub_store, "SELECT count(*) FROM events");
+    long held = fx_count(hub_store, WRITTEN_EVENTS);
     sync_once(&loop, &coach, port, 10000);
     ASSERT_OK(coach.last_error);
-    ASSERT_EQ(fx_count(hub_store, "SELECT count(*) FROM events"), held + 1);
+    ASSERT_EQ(fx_count(hub_store, WRITTEN_EVENTS), held + 1);
     struct peer *const nodes[] = {&student, &coach, &hub};
     finish(&loop, nodes, 3, hub_store, &g);
 }

@@ -440,7 +440,10 @@ static void held_by(const char *dir, struct held *h)
     memset(h, 0, sizeof *h);
     h->digest = 1469598103934665603u;
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT hash FROM events ORDER BY hash", -1, &st, NULL) != SQLITE_OK)
+    /* What the members wrote: each device's sync.report (kind 21) comes on top, as its
+     * syncs happen, and is counted by the tests of sync health. */
+    if (sqlite3_prepare_v2(db, "SELECT hash FROM events WHERE kind<>21 ORDER BY hash", -1, &st,
+                           NULL) != SQLITE_OK)
         ww_test_fail(__FILE__, __LINE__, "events of %s: %s", dir, sqlite3_errmsg(db));
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -924,7 +927,8 @@ static void kill_when_above(struct bg *b, const char *dir, long above)
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, "SELECT count(*) FROM events", -1, &st, NULL) != SQLITE_OK)
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM events WHERE kind<>21", -1, &st, NULL) !=
+            SQLITE_OK)
         ww_test_fail(__FILE__, __LINE__, "open %s: %s", path, db ? sqlite3_errmsg(db) : "");
     sqlite3_busy_timeout(db, 1000);
     long end = now_ms() + START_MS;

@@ -15,6 +15,10 @@
 extern int64_t fx_now;
 #define FX_MONDAY_0800 1795417200000LL
 
+/* The events the members wrote, in SQL: each device also writes a sync.report (kind 21) as
+ * its syncs complete, which the tests of sync health count on their own. */
+#define WRITTEN_EVENTS "SELECT count(*) FROM events WHERE kind<>21"
+
 /* Opens (creating) the device in <tmpdir>/<name>, seeded by name. */
 struct ww_store *fx_open(const char *name);
 /* The same with another database file name in the same folder (same identity). */

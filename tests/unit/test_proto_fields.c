@@ -471,6 +471,32 @@ TEST(proto_body_reaction_del_bounds)
     RUN("reaction.del", VEC_BODY, WW_KIND_REACTION_DEL, base, cases);
 }
 
+TEST(proto_body_sync_report_bounds)
+{
+    /* [hub_at, peer_at, [[device, seq], [device, seq]]] */
+    static const struct item base[] = {A(3), U(1763280000000), U(0),  A(2), A(2), B(32), U(7),
+                                       A(2), BP(32, 0x30),     U(300)};
+    static const struct fcase cases[] = {
+        R(1, U((1ull << 47) - 1), 0),
+        R(1, U(1ull << 47), WW_ERANGE),
+        R(2, U(1ull << 47), WW_ERANGE),
+        R(2, NEG(-1), WW_ERANGE),
+        R(6, U(0), WW_ERANGE), /* a held seq is at least 1 */
+        R(6, U((1ull << 40) - 1), 0),
+        R(6, U(1ull << 40), WW_ERANGE),
+        R(8, B(32), WW_EINVAL),        /* the same log twice */
+        R(8, BP(32, 0x01), WW_EINVAL), /* logs out of order */
+        R(8, B(31), WW_ERANGE),
+        RS(3, 7, 0, A(0)), /* holds nothing yet */
+        R(3, A(65), WW_ETOOBIG),
+        R(4, A(3), WW_ETOOBIG),
+        RS(4, 3, WW_ETYPE, A(1), B(32)),
+        R(4, U(1), WW_ETYPE),
+        R(0, A(2), WW_ETYPE),
+    };
+    RUN("sync.report", VEC_BODY, WW_KIND_SYNC_REPORT, base, cases);
+}
+
 TEST(proto_body_group_hub_bounds)
 {
     static const struct item base[] = {A(2), B(32), S("hub.example.nl:7420")};

@@ -118,12 +118,13 @@ TEST(trust_migration_marks_owner_added_devices)
                            "ALTER TABLE devices DROP COLUMN vouched; DROP INDEX pending_expires;"
                            "ALTER TABLE pending DROP COLUMN stranger;"
                            "ALTER TABLE pending DROP COLUMN expires; DROP TABLE invites;"
-                           "DROP TABLE redemptions; PRAGMA user_version=3",
+                           "DROP TABLE redemptions; DROP TABLE sync_reports;"
+                           "DROP TABLE sync_held; DROP TABLE sync_local; PRAGMA user_version=3",
                            NULL, NULL, NULL),
               SQLITE_OK);
     ww_store_close(g.coach);
     g.coach = fx_open("coach");
-    ASSERT_EQ(fx_count(g.coach, "PRAGMA user_version"), 5);
+    ASSERT_EQ(fx_count(g.coach, "PRAGMA user_version"), WW_SCHEMA_VERSION);
     ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM devices"), 4);
     ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM devices WHERE vouched=0"), 1);
     ww_store_close(laptop);
