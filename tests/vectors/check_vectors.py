@@ -185,6 +185,8 @@ BODIES = {
     18: [("hub", "b"), ("addr", "s")],
     19: [("invite", "b"), ("role", "u"), ("expires", "u")],
     20: [("invite", "b")],
+    21: [("hub_at", "u"), ("peer_at", "u"), ("held", ("list", ("fixed", [("device", "b"),
+                                                                   ("seq", "u")])))],
 }
 # member.add's optional seventh field (6.2): present when written, then before any ext.
 MEMBER_ADD_FULL = BODIES[2] + [("invite", "b")]
