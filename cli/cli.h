@@ -231,6 +231,8 @@ int verb_member(struct cli *c, int argc, char **argv);
 int verb_members(struct cli *c, int argc, char **argv);
 int verb_device(struct cli *c, int argc, char **argv);
 int verb_today(struct cli *c, int argc, char **argv);
+int verb_status(struct cli *c, int argc, char **argv);
+int verb_devices(struct cli *c, int argc, char **argv);
 int verb_day(struct cli *c, int argc, char **argv);
 int verb_dayoff(struct cli *c, int argc, char **argv);
 int verb_library(struct cli *c, int argc, char **argv);

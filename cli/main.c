@@ -113,6 +113,10 @@ static int verb_help(struct cli *c, int argc, char **argv)
           "             [--discover [--beacon-to ADDR:PORT] [--beacon-on ADDR:PORT]]   (with\n"
           "             --watch --listen) find the group's devices on the local network by\n"
           "             beacons (default: to 255.255.255.255:7421, on 0.0.0.0:7421)\n"
+          "  status [GROUP]              your groups: role, last sync with the hub and with\n"
+          "             another device, what this device has not sent yet\n"
+          "  devices GROUP               (coach) per member device: its last syncs, the events\n"
+          "             it still lacks, and which devices applied each erasure\n"
           "\n"
           "Data\n"
           "  export GROUP MEMBER         everything this device knows about a member, as JSON\n"
@@ -146,6 +150,7 @@ static const struct verb verbs[] = {
     {"sync", verb_sync},         {"overview", verb_overview},
     {"invite", verb_invite},     {"invites", verb_invites},
     {"join", verb_join},         {"help", verb_help},
+    {"status", verb_status},     {"devices", verb_devices},
 };
 
 /* The commands that print data, and so have a --json form (docs/JSON.md). */
@@ -156,7 +161,7 @@ static int has_json(int argc, char **argv)
         "day",          "library",    "reflections",  "reactions",     "signals",
         "signoffs",     "export",     "reflect",      "react",         "sync",
         "group create", "member add", "signal raise", "bundle export", "bundle import",
-        "overview",
+        "overview",     "status",     "devices",
     };
     char two[64];
     snprintf(two, sizeof two, "%s %s", argv[0], argc > 1 ? argv[1] : "");

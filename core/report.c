@@ -328,7 +328,13 @@ int ww_sync_state(struct ww_store *s, const uint8_t group[WW_ID_LEN], struct ww_
     out->peer_at = (uint64_t)l.peer_at;
     out->reported_at = (uint64_t)l.reported_at;
     out->unsent = own > l.hub_seq ? (uint64_t)(own - l.hub_seq) : 0;
-    return 0;
+    int64_t waiting = 0;
+    sqlite3_stmt *st = ww_sql(s, "SELECT count(*) FROM pending WHERE gid=?1");
+    if (st)
+        ww_bind_blob(st, 1, group, 16);
+    if ((rc = one_int(s, st, &waiting)) == 0)
+        out->waiting = (uint64_t)waiting;
+    return rc;
 }
 
 /* ---- The coach's view ---- */

@@ -485,6 +485,7 @@ struct ww_sync_state {
     uint64_t peer_at;     /* ... with any other device */
     uint64_t reported_at; /* when this device last wrote its sync.report; 0 never */
     uint64_t unsent;      /* events this device wrote after its last sync with the hub */
+    uint64_t waiting;     /* events received that wait for one they depend on (pending) */
 };
 int ww_sync_state(struct ww_store *s, const uint8_t group[WW_ID_LEN], struct ww_sync_state *out);
 

@@ -1689,3 +1689,171 @@ TEST(cli_named_hub)
     run(&r, "hub", "--coach", "xyz", NULL);
     expect_error(&r, EXIT_INPUT, "xyz", __LINE__);
 }
+
+/* The student's row of `devices --json`: its "missing" (-1 for null) and whether it
+ * reported; and the erasures' applied counts. */
+struct device_seen {
+    long long missing;
+    int reported;
+    const char *hub_synced;
+    size_t n_erasures;
+    long long applied, of;
+};
+
+static struct device_seen devices_of(const struct pair *p, int line)
+{
+    struct run r;
+    struct device_seen s = {-2, 0, NULL, 0, -1, -1};
+    run(&r, "--data", p->coach, "--json", "devices", p->group, NULL);
+    json_t *doc = json_of(&r, "devices", line);
+    ASSERT_STR_EQ(jstr(doc, "group", line), p->group);
+    json_t *devs = jarr(doc, "devices", 2, line), *d;
+    size_t i;
+    json_array_foreach(devs, i, d)
+    {
+        const char *key = jstr(d, "device", line);
+        jstr(d, "member", line);
+        jstr(d, "role", line);
+        ASSERT(json_is_boolean(json_object_get(d, "this_device")));
+        ASSERT(json_is_boolean(json_object_get(d, "reported")));
+        ASSERT(json_object_get(d, "missing") && json_object_get(d, "hub_synced") &&
+               json_object_get(d, "peer_synced") && json_object_get(d, "report_at"));
+        if (!strcmp(key, p->coach_key)) {
+            ASSERT(json_is_true(json_object_get(d, "this_device")));
+            continue;
+        }
+        ASSERT_STR_EQ(key, p->student_key);
+        json_t *m = json_object_get(d, "missing");
+        s.missing = json_is_integer(m) ? json_integer_value(m) : -1;
+        s.reported = json_is_true(json_object_get(d, "reported"));
+        static char hub_at[32];
+        const char *h = json_string_value(json_object_get(d, "hub_synced"));
+        snprintf(hub_at, sizeof hub_at, "%s", h ? h : "");
+        s.hub_synced = h ? hub_at : NULL;
+    }
+    json_t *er = json_object_get(doc, "erasures");
+    ASSERT(json_is_array(er));
+    s.n_erasures = json_array_size(er);
+    if (s.n_erasures) {
+        json_t *e0 = json_array_get(er, 0);
+        jstr(e0, "event", line);
+        s.applied = proc_json_int(e0, "applied", line);
+        s.of = proc_json_int(e0, "devices", line);
+        ASSERT_EQ(json_array_size(json_object_get(e0, "receipts")), (size_t)s.of);
+    }
+    json_decref(doc);
+    return s;
+}
+
+/* Sync health (PROTOCOL.md 6.22): a student's device that stays offline lacks more and
+ * more of what the coach wrote, and nothing once it synced; an erasure is receipted by
+ * every device. */
+TEST(cli_devices_and_status)
+{
+    struct pair p;
+    struct run r;
+    char hub_dir[512], addr[32], key[65];
+    setup_pair(&p);
+    proc_tmp_path(hub_dir, sizeof hub_dir, "hub");
+    pid_t hub = hub_up(hub_dir, NULL, addr, key);
+    run(&r, "--data", p.coach, "group", "hub", p.group, key, addr, NULL);
+    EXPECT_EXIT(r, 0);
+
+    /* Before any sync: the student has not reported; status says never. */
+    struct device_seen s = devices_of(&p, __LINE__);
+    ASSERT(!s.reported);
+    ASSERT_EQ(s.missing, -1);
+    run(&r, "--data", p.student, "status", NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "nooit");
+    run(&r, "--data", p.coach, "sync", NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.student, "sync", addr, NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.coach, "sync", NULL);
+    EXPECT_EXIT(r, 0);
+    s = devices_of(&p, __LINE__);
+    ASSERT(s.reported);
+    ASSERT_EQ(s.missing, 0);
+    ASSERT(s.hub_synced != NULL);
+    run(&r, "--data", p.student, "--json", "status", p.group, NULL);
+    json_t *doc = json_of(&r, "status", __LINE__);
+    json_t *g0 = json_array_get(jarr(doc, "groups", 1, __LINE__), 0);
+    ASSERT_STR_EQ(jstr(g0, "group", __LINE__), p.group);
+    ASSERT_STR_EQ(jstr(g0, "role", __LINE__), "student");
+    ASSERT_STR_EQ(jstr(g0, "hub", __LINE__), addr);
+    jstr(g0, "hub_synced", __LINE__);
+    ASSERT_EQ(proc_json_int(g0, "unsent", __LINE__), 0);
+    ASSERT_EQ(proc_json_int(g0, "waiting", __LINE__), 0);
+    json_decref(doc);
+
+    /* The student stays offline while the coach writes: what it lacks rises. */
+    run(&r, "--data", p.coach, "challenge", "schedule", p.group, "2026-12-01", "W01", NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.coach, "sync", NULL);
+    EXPECT_EXIT(r, 0);
+    ASSERT_EQ(devices_of(&p, __LINE__).missing, 1);
+    run(&r, "--data", p.coach, "challenge", "schedule", p.group, "2026-12-02", "W02", NULL);
+    EXPECT_EXIT(r, 0);
+    ASSERT_EQ(devices_of(&p, __LINE__).missing, 2);
+    run(&r, "--data", p.coach, "sync", NULL);
+    EXPECT_EXIT(r, 0);
+    /* ... and what it wrote offline is not sent yet, as it says itself. */
+    run(&r, "--data", p.student, "dayoff", p.group, "2026-12-01", NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.student, "--lang", "en", "status", p.group, NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "not sent to the hub yet: 1");
+
+    /* It syncs: it lacks nothing, and has sent everything. */
+    run(&r, "--data", p.student, "sync", NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.coach, "sync", NULL);
+    EXPECT_EXIT(r, 0);
+    s = devices_of(&p, __LINE__);
+    ASSERT_EQ(s.missing, 0);
+    ASSERT_EQ(s.n_erasures, 0);
+    run(&r, "--data", p.student, "--lang", "en", "status", NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "not sent to the hub yet: 0");
+
+    /* An erasure: the coach's device holds it at once, the student's once it synced. */
+    run(&r, "--data", p.coach, "erase", p.group, p.member, NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.coach, "sync", NULL);
+    EXPECT_EXIT(r, 0);
+    s = devices_of(&p, __LINE__);
+    ASSERT_EQ(s.n_erasures, 1);
+    ASSERT_EQ(s.applied, 1);
+    ASSERT_EQ(s.of, 2);
+    run(&r, "--data", p.coach, "--lang", "en", "devices", p.group, NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "applied on 1 of 2 devices");
+    EXPECT_HAS(r.out, p.student_key);
+    run(&r, "--data", p.student, "sync", NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.coach, "sync", NULL);
+    EXPECT_EXIT(r, 0);
+    s = devices_of(&p, __LINE__);
+    ASSERT_EQ(s.applied, 2);
+    run(&r, "--data", p.coach, "--lang", "en", "devices", p.group, NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "applied on 2 of 2 devices");
+
+    /* Bad input. */
+    run(&r, "--data", p.coach, "devices", NULL);
+    expect_error(&r, EXIT_USAGE, NULL, __LINE__);
+    run(&r, "--data", p.coach, "devices", p.group, "extra", NULL);
+    expect_error(&r, EXIT_USAGE, NULL, __LINE__);
+    run(&r, "--data", p.coach, "devices", "0123456789abcdef0123456789abcdef", NULL);
+    expect_error(&r, EXIT_NOTFOUND, "onbekende groep", __LINE__);
+    run(&r, "--data", p.coach, "devices", "zz", NULL);
+    expect_error(&r, EXIT_INPUT, "zz", __LINE__);
+    run(&r, "--data", p.student, "devices", p.group, NULL);
+    expect_error(&r, EXIT_DENIED, NULL, __LINE__);
+    run(&r, "--data", p.student, "status", "0123456789abcdef0123456789abcdef", NULL);
+    expect_error(&r, EXIT_NOTFOUND, NULL, __LINE__);
+    run(&r, "--data", p.student, "status", p.group, "extra", NULL);
+    expect_error(&r, EXIT_USAGE, NULL, __LINE__);
+    hub_down(hub);
+}
