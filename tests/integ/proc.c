@@ -429,3 +429,11 @@ void proc_expect_alive(const struct proc_bg *b)
                      err);
     }
 }
+
+size_t proc_count_text(const char *text, const char *needle)
+{
+    size_t n = 0, m = strlen(needle);
+    for (const char *q = strstr(text, needle); q; q = strstr(q + m, needle))
+        n++;
+    return n;
+}

@@ -89,6 +89,8 @@ void proc_first_line(const char *s, char *out, size_t cap);
 int proc_is_hex(const char *s, size_t len);
 /* The last line of out that is exactly 64 hex digits (an event id a verb printed). */
 void proc_event_id(const char *out, char id[65]);
+/* How often needle occurs in text. */
+size_t proc_count_text(const char *text, const char *needle);
 /* Reads one line from fd within the deadline (proc_now_ms); 1 when a whole line came, 0 at
  * EOF. */
 int proc_read_line(int fd, char *buf, size_t cap, long deadline);
@@ -113,6 +115,27 @@ void proc_expect_alive(const struct proc_bg *b);
         if ((r).code != (want))                                                                    \
             ww_test_fail(__FILE__, __LINE__, "exit %d, want %d; stdout: %.400s; stderr: %s",       \
                          (r).code, (want), (r).out, (r).err);                                      \
+    } while (0)
+
+/* The documented exit status (wegwijs(1), EXIT STATUS). */
+enum {
+    EXIT_USAGE = 2,
+    EXIT_INPUT = 3,
+    EXIT_DENIED = 4,
+    EXIT_NOTFOUND = 5,
+    EXIT_CONFLICT = 6,
+    EXIT_NET = 7,
+};
+
+/* A refused run: a normal exit with status `want` and one "wegwijs: " line on stderr that
+ * contains needle. */
+#define EXPECT_REFUSED(r, want, needle)                                                            \
+    do {                                                                                           \
+        EXPECT_EXIT(r, want);                                                                      \
+        const char *nl_ = strchr((r).err, '\n');                                                   \
+        if (strncmp((r).err, "wegwijs: ", 9) != 0 || !nl_ || nl_[1])                               \
+            ww_test_fail(__FILE__, __LINE__, "not one \"wegwijs: \" line on stderr: %s", (r).err); \
+        EXPECT_HAS((r).err, needle);                                                               \
     } while (0)
 
 #define EXPECT_HAS(text, needle)                                                                   \

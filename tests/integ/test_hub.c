@@ -245,14 +245,6 @@ static size_t listed_ids(const char *text, char *out, size_t cap)
     return n;
 }
 
-static size_t count_of_text(const char *text, const char *needle)
-{
-    size_t n = 0, m = strlen(needle);
-    for (const char *q = strstr(text, needle); q; q = strstr(q + m, needle))
-        n++;
-    return n;
-}
-
 /* ---- A group on several devices ----------------------------------------------------------- */
 
 enum { COACH = 0 };
@@ -528,7 +520,7 @@ TEST(hub_group_week_converges_in_any_order)
             unreadable += !(!strcmp(m->share, "groep") || m->author == i ||
                             (!strcmp(m->share, "coach") && i == COACH));
         }
-        ASSERT_EQ(count_of_text(r.out, "(privé)"), unreadable);
+        ASSERT_EQ(proc_count_text(r.out, "(privé)"), unreadable);
 
         proc_run(&r, "--data", w.d[i].dir, "members", w.group, NULL);
         EXPECT_EXIT(r, 0);
@@ -589,7 +581,7 @@ TEST(hub_group_week_converges_in_any_order)
     if (r.exited && r.code == 0) {
         ASSERT_EQ(listed_ids(r.out, ids_here, VIEW_MAX), n_listed);
         ASSERT_STR_EQ(ids_here, first_ids);
-        ASSERT_EQ(count_of_text(r.out, "(privé)"), n_listed);
+        ASSERT_EQ(proc_count_text(r.out, "(privé)"), n_listed);
     } else {
         ASSERT(r.exited && r.code == 1);
     }
@@ -754,9 +746,9 @@ TEST(hub_interrupted_sync_resumes)
     EXPECT_EXIT(r, 0);
     ASSERT_EQ(listed_ids(r.out, ids_c, VIEW_MAX), N_MANY);
     ASSERT_STR_EQ(ids_c, ids_s);
-    ASSERT_EQ(count_of_text(r.out, "lang-"), 4 * N_MANY);
-    ASSERT_EQ(count_of_text(r.out, "lang-000-"), 4); /* one reflection, its four fields */
-    ASSERT_EQ(count_of_text(r.out, "(privé)"), 0);
+    ASSERT_EQ(proc_count_text(r.out, "lang-"), 4 * N_MANY);
+    ASSERT_EQ(proc_count_text(r.out, "lang-000-"), 4); /* one reflection, its four fields */
+    ASSERT_EQ(proc_count_text(r.out, "(privé)"), 0);
     for (const char *q = ids_s; *q; q += 65) /* sorted: a repeat would sit next to itself */
         if (q[65] && !memcmp(q, q + 65, 64))
             ww_test_fail(__FILE__, __LINE__, "listed twice: %.64s", q);
