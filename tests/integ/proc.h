@@ -1,6 +1,8 @@
 /*
  * proc.h - what the tests that run the real `wegwijs` binary share: where the binary is,
- * paths in the test's folder, reading a captured output, and the checks on a run.
+ * paths in the test's folder, reading a captured output, runs with a bounded wait, hubs and
+ * other processes in the background (they die with the test process), and the checks on a
+ * run.
  */
 #ifndef WW_TEST_PROC_H
 #define WW_TEST_PROC_H
