@@ -42,12 +42,12 @@ enum {
     T_TEXT,    /* a member's text: a string, or null when absent */
     T_INT,
     T_BOOL,
-    T_ID32, /* 32 lowercase hex digits: a group or member */
-    T_ID64, /* 64: a device key or event */
-    T_DATE, /* YYYY-MM-DD */
-    T_WORD, /* one of the words in `sub` */
-    T_OBJ,  /* an object with the fields in `sub` */
-    T_LIST, /* an array, each item as the field `sub` */
+    T_ID32,    /* 32 lowercase hex digits: a group or member */
+    T_ID64,    /* 64: a device key or event */
+    T_DATE,    /* YYYY-MM-DD */
+    T_WORD,    /* one of the words in `sub` */
+    T_OBJ,     /* an object with the fields in `sub` */
+    T_LIST,    /* an array, each item as the field `sub` */
     T_CLIMATE, /* an object of climate answers: 1..5, or null for "nvt" */
     T_TYPE = 0xff,
     T_NULL = 0x100, /* or null */
@@ -68,39 +68,60 @@ static const char *const ROLE[] = {"coach", "student", "senior", NULL};
 static const char *const TRACK[] = {"bol", "bbl", NULL};
 static const char *const STATUS[] = {"done", "partly", "not", NULL};
 static const char *const SHARE[] = {"me", "group", "coach", NULL};
-static const char *const OBSTACLE[] = {"no-chance",   "no-supervisor", "did-not-dare",
-                                       "not-fitting", "other-tasks",   "absent",
-                                       NULL};
-static const char *const CATEGORY[] = {"workload", "guidance", "safety", "learning",
-                                       "wellbeing", "other",   NULL};
+static const char *const OBSTACLE[] = {
+    "no-chance", "no-supervisor", "did-not-dare", "not-fitting", "other-tasks", "absent", NULL};
+static const char *const CATEGORY[] = {"workload",  "guidance", "safety", "learning",
+                                       "wellbeing", "other",    NULL};
 static const char *const STATE[] = {"open", "discussed", "resolved", NULL};
 static const char *const LEVEL[] = {"never", "practising", "sufficient", "good", NULL};
 static const char *const SIGNOFF_BY[] = {"none", "supervisor", "practice-educator", "coach", NULL};
-static const char *const MARK[] = {"done",   "partly", "not", "private", "day-off",
-                                   "missed", "free",   NULL};
+static const char *const MARK[] = {"done",    "partly", "not",  "private",
+                                   "day-off", "missed", "free", NULL};
 static const char *const INVITE_STATE[] = {"open", "used", "revoked", "expired", NULL};
 
-static const struct field HUB[] = {{"key", T_ID64, NULL}, {"address", T_STR | T_NULL, NULL}, {0},
+static const struct field HUB[] = {
+    {"key", T_ID64, NULL},
+    {"address", T_STR | T_NULL, NULL},
+    {0},
 };
 static const struct field GROUP[] = {
-    {"id", T_ID32, NULL},    {"name", T_STR, NULL},         {"role", T_WORD | T_NULL, ROLE},
-    {"member", T_ID32 | T_NULL, NULL}, {"owner", T_BOOL, NULL}, {"epoch", T_INT, NULL},
-    {"start", T_DATE, NULL}, {"tz", T_STR, NULL},           {"hub", T_OBJ | T_NULL, HUB},
+    {"id", T_ID32, NULL},
+    {"name", T_STR, NULL},
+    {"role", T_WORD | T_NULL, ROLE},
+    {"member", T_ID32 | T_NULL, NULL},
+    {"owner", T_BOOL, NULL},
+    {"epoch", T_INT, NULL},
+    {"start", T_DATE, NULL},
+    {"tz", T_STR, NULL},
+    {"hub", T_OBJ | T_NULL, HUB},
     {0},
 };
 static const struct field MEMBER[] = {
-    {"id", T_ID32, NULL},     {"role", T_WORD, ROLE},
-    {"alias", T_TEXT, NULL},  {"year", T_INT | T_NULL, NULL},
-    {"track", T_WORD | T_NULL, TRACK}, {"active", T_BOOL, NULL},
-    {"devices", T_LIST, ITEMS(T_ID64, NULL)}, {0},
+    {"id", T_ID32, NULL},
+    {"role", T_WORD, ROLE},
+    {"alias", T_TEXT, NULL},
+    {"year", T_INT | T_NULL, NULL},
+    {"track", T_WORD | T_NULL, TRACK},
+    {"active", T_BOOL, NULL},
+    {"devices", T_LIST, ITEMS(T_ID64, NULL)},
+    {0},
 };
 static const struct field CHALLENGE[] = {
-    {"code", T_STR, NULL},     {"title", T_STR, NULL},      {"description", T_STR, NULL},
-    {"canmeds", T_INT, NULL},  {"week_from", T_INT, NULL},  {"week_to", T_INT, NULL},
-    {"assignment", T_TEXT, NULL}, {"signoff_by", T_WORD, SIGNOFF_BY}, {0},
+    {"code", T_STR, NULL},
+    {"title", T_STR, NULL},
+    {"description", T_STR, NULL},
+    {"canmeds", T_INT, NULL},
+    {"week_from", T_INT, NULL},
+    {"week_to", T_INT, NULL},
+    {"assignment", T_TEXT, NULL},
+    {"signoff_by", T_WORD, SIGNOFF_BY},
+    {0},
 };
 static const struct field QUESTION[] = {
-    {"code", T_STR, NULL}, {"text_nl", T_STR, NULL}, {"text_en", T_STR, NULL}, {0},
+    {"code", T_STR, NULL},
+    {"text_nl", T_STR, NULL},
+    {"text_en", T_STR, NULL},
+    {0},
 };
 static const struct field REFLECTION[] = {
     {"id", T_ID64 | T_BASE, NULL},
@@ -122,49 +143,65 @@ static const struct field REFLECTION[] = {
     {"climate", T_CLIMATE, NULL},
     {0},
 };
-static const struct field REACTION[] = {{"id", T_ID64, NULL},     {"member", T_ID32, NULL},
-                                        {"alias", T_TEXT, NULL},  {"target", T_ID64, NULL},
-                                        {"text", T_TEXT, NULL},   {0},
+static const struct field REACTION[] = {
+    {"id", T_ID64, NULL},     {"member", T_ID32, NULL}, {"alias", T_TEXT, NULL},
+    {"target", T_ID64, NULL}, {"text", T_TEXT, NULL},   {0},
 };
 static const struct field SIGNAL[] = {
-    {"id", T_ID64, NULL},       {"member", T_ID32, NULL},  {"alias", T_TEXT, NULL},
-    {"category", T_WORD, CATEGORY}, {"state", T_WORD, STATE}, {"text", T_TEXT, NULL},
-    {"concerns", T_ID32 | T_NULL, NULL}, {"note", T_TEXT, NULL}, {0},
-};
-static const struct field SIGNOFF[] = {
-    {"id", T_ID64, NULL},  {"date", T_DATE, NULL},   {"member", T_ID32, NULL},
-    {"alias", T_TEXT, NULL}, {"code", T_STR, NULL},  {"level", T_WORD, LEVEL},
-    {"note", T_TEXT, NULL}, {0},
-};
-static const struct field DAY[] = {
-    {"date", T_DATE, NULL},      {"mark", T_WORD, MARK},
-    {"worked", T_BOOL, NULL},    {"day_off", T_BOOL, NULL},
-    {"reflected", T_BOOL, NULL}, {"private", T_BOOL, NULL},
-    {"code", T_STR | T_NULL, NULL}, {"status", T_WORD | T_NULL, STATUS},
-    {"obstacles", T_LIST, ITEMS(T_WORD, OBSTACLE)}, {"reactions", T_INT, NULL},
-    {"signoff", T_WORD | T_NULL, LEVEL}, {0},
-};
-static const struct field LEARNER[] = {
-    {"member", T_ID32, NULL},         {"alias", T_TEXT, NULL},   {"role", T_WORD, ROLE},
-    {"worked", T_INT, NULL},          {"reflected", T_INT, NULL}, {"streak", T_INT, NULL},
-    {"missed_in_a_row", T_INT, NULL}, {"alert", T_BOOL, NULL},   {"days", T_LIST, OBJS(DAY)},
+    {"id", T_ID64, NULL},
+    {"member", T_ID32, NULL},
+    {"alias", T_TEXT, NULL},
+    {"category", T_WORD, CATEGORY},
+    {"state", T_WORD, STATE},
+    {"text", T_TEXT, NULL},
+    {"concerns", T_ID32 | T_NULL, NULL},
+    {"note", T_TEXT, NULL},
     {0},
 };
-static const struct field OPEN_SIGNAL[] = {{"id", T_ID64, NULL},
-                                           {"member", T_ID32, NULL},
-                                           {"alias", T_TEXT, NULL},
-                                           {"category", T_WORD, CATEGORY},
-                                           {"text", T_TEXT, NULL},
-                                           {0},
+static const struct field SIGNOFF[] = {
+    {"id", T_ID64, NULL},     {"date", T_DATE, NULL},
+    {"member", T_ID32, NULL}, {"alias", T_TEXT, NULL},
+    {"code", T_STR, NULL},    {"level", T_WORD, LEVEL},
+    {"note", T_TEXT, NULL},   {0},
 };
-static const struct field DUE[] = {{"date", T_DATE, NULL},  {"member", T_ID32, NULL},
-                                   {"alias", T_TEXT, NULL}, {"code", T_STR, NULL},
-                                   {"title", T_STR, NULL},  {"assignment", T_TEXT, NULL},
-                                   {0},
+static const struct field DAY[] = {
+    {"date", T_DATE, NULL},
+    {"mark", T_WORD, MARK},
+    {"worked", T_BOOL, NULL},
+    {"day_off", T_BOOL, NULL},
+    {"reflected", T_BOOL, NULL},
+    {"private", T_BOOL, NULL},
+    {"code", T_STR | T_NULL, NULL},
+    {"status", T_WORD | T_NULL, STATUS},
+    {"obstacles", T_LIST, ITEMS(T_WORD, OBSTACLE)},
+    {"reactions", T_INT, NULL},
+    {"signoff", T_WORD | T_NULL, LEVEL},
+    {0},
+};
+static const struct field LEARNER[] = {
+    {"member", T_ID32, NULL},         {"alias", T_TEXT, NULL},
+    {"role", T_WORD, ROLE},           {"worked", T_INT, NULL},
+    {"reflected", T_INT, NULL},       {"streak", T_INT, NULL},
+    {"missed_in_a_row", T_INT, NULL}, {"alert", T_BOOL, NULL},
+    {"days", T_LIST, OBJS(DAY)},      {0},
+};
+static const struct field OPEN_SIGNAL[] = {
+    {"id", T_ID64, NULL},           {"member", T_ID32, NULL}, {"alias", T_TEXT, NULL},
+    {"category", T_WORD, CATEGORY}, {"text", T_TEXT, NULL},   {0},
+};
+static const struct field DUE[] = {
+    {"date", T_DATE, NULL},
+    {"member", T_ID32, NULL},
+    {"alias", T_TEXT, NULL},
+    {"code", T_STR, NULL},
+    {"title", T_STR, NULL},
+    {"assignment", T_TEXT, NULL},
+    {0},
 };
 static const struct field INVITE_ROW[] = {
-    {"invite", T_ID64, NULL},      {"role", T_WORD, ROLE},  {"state", T_WORD, INVITE_STATE},
-    {"expires", T_DATE, NULL},     {"member", T_ID32 | T_NULL, NULL}, {0},
+    {"invite", T_ID64, NULL},          {"role", T_WORD, ROLE},
+    {"state", T_WORD, INVITE_STATE},   {"expires", T_DATE, NULL},
+    {"member", T_ID32 | T_NULL, NULL}, {0},
 };
 
 /* Each document: its "command" and its members besides "version" and "command". */
@@ -177,13 +214,14 @@ static const struct doc {
     {"groups", {{"groups", T_LIST, OBJS(GROUP)}}},
     {"members", {{"group", T_ID32, NULL}, {"members", T_LIST, OBJS(MEMBER)}}},
 #define DAY_DOC                                                                                    \
-    {{"group", T_ID32, NULL},                                                                      \
-     {"date", T_DATE, NULL},                                                                       \
-     {"week", T_INT | T_NULL, NULL},                                                               \
-     {"scheduled", T_BOOL, NULL},                                                                  \
-     {"day_off", T_BOOL, NULL},                                                                    \
-     {"challenge", T_OBJ, CHALLENGE},                                                              \
-     {"climate", T_LIST, OBJS(QUESTION)}}
+    {                                                                                              \
+        {"group", T_ID32, NULL}, {"date", T_DATE, NULL}, {"week", T_INT | T_NULL, NULL},           \
+            {"scheduled", T_BOOL, NULL}, {"day_off", T_BOOL, NULL},                                \
+            {"challenge", T_OBJ, CHALLENGE},                                                       \
+        {                                                                                          \
+            "climate", T_LIST, OBJS(QUESTION)                                                      \
+        }                                                                                          \
+    }
     {"today", DAY_DOC},
     {"day", DAY_DOC},
     {"library", {{"challenges", T_LIST, OBJS(CHALLENGE)}}},
@@ -353,7 +391,8 @@ static json_t *json_doc(const struct proc_run *r, const char *command, int line)
 #define DOC(r, command) json_doc(&(r), (command), __LINE__)
 
 /* o.key, a string equal to want. */
-#define EXPECT_STR(o, key, want) ASSERT_STR_EQ(json_string_value(json_object_get((o), (key))), (want))
+#define EXPECT_STR(o, key, want)                                                                   \
+    ASSERT_STR_EQ(json_string_value(json_object_get((o), (key))), (want))
 #define EXPECT_INT(o, key, want) ASSERT_EQ(proc_json_int((o), (key), __LINE__), (want))
 #define EXPECT_TRUE(o, key)      ASSERT(json_is_true(json_object_get((o), (key))))
 #define EXPECT_FALSE(o, key)     ASSERT(json_is_false(json_object_get((o), (key))))
@@ -400,9 +439,9 @@ enum { COACH, SARA, NOOR, DAAN, EVA, LISA, N_DEV };
 static const struct who {
     const char *alias, *role, *year, *track;
 } WHO[N_DEV] = {
-    {"Anja", "coach", NULL, NULL},    {"Sara", "student", "1", "bol"},
-    {"Noor", "student", "2", "bbl"},  {"Daan", "student", "1", "bbl"},
-    {"Eva", "student", "2", "bol"},   {"Lisa", "senior", "3", "bol"},
+    {"Anja", "coach", NULL, NULL},   {"Sara", "student", "1", "bol"},
+    {"Noor", "student", "2", "bbl"}, {"Daan", "student", "1", "bbl"},
+    {"Eva", "student", "2", "bol"},  {"Lisa", "senior", "3", "bol"},
 };
 
 /* The challenge of each day of the week, Monday to Friday; EIGEN1 is the group's own, tied to
@@ -419,9 +458,9 @@ struct week {
     char today[11];
 };
 
-#define WW(r, dev, ...)   proc_run((r), "--data", (dev), __VA_ARGS__, (char *)NULL)
-#define WWJ(r, dev, ...)  proc_run((r), "--data", (dev), "--json", __VA_ARGS__, (char *)NULL)
-#define OK(r)             EXPECT_EXIT((r), 0)
+#define WW(r, dev, ...)  proc_run((r), "--data", (dev), __VA_ARGS__, (char *)NULL)
+#define WWJ(r, dev, ...) proc_run((r), "--data", (dev), "--json", __VA_ARGS__, (char *)NULL)
+#define OK(r)            EXPECT_EXIT((r), 0)
 
 static int known_bugs_must_be_fixed(void)
 {
@@ -713,14 +752,14 @@ struct written {
 /* A reflection of device i, its document checked; its id in id (when not NULL). The options
  * follow the date and share. */
 #define REFLECT(w, i, d, share, id, ...)                                                           \
-    reflect_checked(w, i, d, share, id, __LINE__,                                                  \
-                    (const char *const[]){__VA_ARGS__, NULL})
+    reflect_checked(w, i, d, share, id, __LINE__, (const char *const[]){__VA_ARGS__, NULL})
 
 static void reflect_checked(struct week *w, int i, int d, const char *share, char *id, int line,
                             const char *const *opts)
 {
-    static const char *const share_word[][2] = {{"ik", "me"}, {"groep", "group"}, {"coach", "coach"}};
-    const char *argv[PROC_MAX_ARGS + 1] = {"--data", w->dir[i], "--json", "reflect", w->group,
+    static const char *const share_word[][2] = {
+        {"ik", "me"}, {"groep", "group"}, {"coach", "coach"}};
+    const char *argv[PROC_MAX_ARGS + 1] = {"--data", w->dir[i],  "--json",  "reflect", w->group,
                                            "--date", w->date[d], "--share", share};
     size_t n = 9;
     while (*opts && n < PROC_MAX_ARGS)
@@ -850,18 +889,14 @@ static void week_coach(struct week *w, struct written *x)
                   "no-supervisor");
     EXPECT_INT(sara, "worked", 3);
     EXPECT_INT(sara, "reflected", 3);
-    json_t *noor_tue = json_array_get(json_object_get(find(doc, "learners", "member",
-                                                           w->member[NOOR]),
-                                                      "days"),
-                                      1);
+    json_t *noor_tue = json_array_get(
+        json_object_get(find(doc, "learners", "member", w->member[NOOR]), "days"), 1);
     EXPECT_STR(noor_tue, "mark", "private");
     EXPECT_NULL(noor_tue, "code");
     EXPECT_NULL(noor_tue, "status");
     ASSERT_EQ(count(noor_tue, "obstacles"), 0);
-    json_t *daan_tue = json_array_get(json_object_get(find(doc, "learners", "member",
-                                                           w->member[DAAN]),
-                                                      "days"),
-                                      1);
+    json_t *daan_tue = json_array_get(
+        json_object_get(find(doc, "learners", "member", w->member[DAAN]), "days"), 1);
     EXPECT_STR(daan_tue, "mark", "day-off");
     EXPECT_TRUE(daan_tue, "day_off");
     ASSERT_EQ(count(doc, "signals"), 1);
@@ -877,11 +912,11 @@ static void week_coach(struct week *w, struct written *x)
     WW(&r, coach, "signal", "resolve", g, x->signal, "--state", "besproken", "--note",
        "Besproken met de teamleider.");
     OK(r);
-    WW(&r, coach, "signoff", g, w->member[SARA], "EIGEN1", "--level", "goed", "--date",
-       w->date[2], "--note", "Goed gedaan.", "--json");
+    WW(&r, coach, "signoff", g, w->member[SARA], "EIGEN1", "--level", "goed", "--date", w->date[2],
+       "--note", "Goed gedaan.", "--json");
     EXPECT_REFUSED(r, EXIT_USAGE, "--json");
-    WW(&r, coach, "signoff", g, w->member[SARA], "EIGEN1", "--level", "goed", "--date",
-       w->date[2], "--note", "Goed gedaan.");
+    WW(&r, coach, "signoff", g, w->member[SARA], "EIGEN1", "--level", "goed", "--date", w->date[2],
+       "--note", "Goed gedaan.");
     OK(r);
     WW(&r, w->dir[NOOR], "signoff", g, w->member[SARA], "EIGEN1", "--level", "goed");
     EXPECT_REFUSED(r, EXIT_DENIED, "deze rol mag dat niet");
