@@ -20,16 +20,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* The documented exit status (wegwijs(1), EXIT STATUS). */
-enum {
-    EXIT_USAGE = 2,
-    EXIT_INPUT = 3,
-    EXIT_DENIED = 4,
-    EXIT_NOTFOUND = 5,
-    EXIT_CONFLICT = 6,
-    EXIT_NET = 7,
-};
-
 #define MAX_ARGS 64
 #define OUT_MAX  (256 * 1024)
 #define ERR_MAX  (16 * 1024)

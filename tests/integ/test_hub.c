@@ -3,11 +3,11 @@
  * devices that sync through it or with each other, interrupted syncs, a removed member and
  * hostile input on the hub's port.
  *
- * The binary is found as in test_cli.c (next to the test binary, or env WW_BUILD). Every
- * process is started with fork and execv; every wait for one is bounded, and a process that
- * overstays is killed. Background processes (the hub, a device running `sync --watch`) die
- * with the test process (PR_SET_PDEATHSIG), so a failing test leaves none behind; a passing
- * test stops each of them with SIGTERM and checks it exited cleanly.
+ * The binary is found as in test_cli.c (next to the test binary, or env WW_BUILD); runs and
+ * background processes are proc.c's. Every process is started with fork and execv; every wait
+ * for one is bounded, and a process that overstays is killed. Background processes (the hub, a
+ * device running `sync --watch`) die with the test process (PR_SET_PDEATHSIG), so a failing test
+ * leaves none behind; a passing test stops each of them with SIGTERM and checks it exited cleanly.
  *
  * Ports are ephemeral: `hub --listen 127.0.0.1:0` prints the port it got on stdout, and
  * `sync --watch --listen 127.0.0.1:0` logs it on stderr ("listen 127.0.0.1:PORT").
@@ -36,165 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_ARGS    64
-#define OUT_MAX     (1024 * 1024)
-#define ERR_MAX     (16 * 1024)
-#define RUN_MS      30000 /* one foreground command, sanitizers included */
-#define START_MS    10000 /* a background process reports its port */
-#define STOP_MS     10000 /* a background process exits after SIGTERM */
 #define MAX_DEVICES 8
-
-/* ---- Processes ---------------------------------------------------------------------------- */
-
-struct run {
-    int exited; /* ended by exit(), not by a signal */
-    int code;   /* exit status, or the signal number */
-    char *out;  /* stdout, NUL-terminated (static storage, overwritten by the next run) */
-    char *err;  /* stderr, likewise */
-    long ms;    /* how long it ran */
-};
-
-static char out_buf[OUT_MAX + 1], err_buf[ERR_MAX + 1];
-
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Starts the command (args NULL-terminated, without the program name) with its stdout and
- * stderr on the given descriptors. The child dies with this process. */
-static pid_t spawn(const char *const *argv, int out_fd, int err_fd, int close_fd)
-{
-    const char *args[MAX_ARGS + 2];
-    size_t n = 0;
-    args[n++] = proc_cli_path();
-    while (argv[n - 1] && n < MAX_ARGS + 1) {
-        args[n] = argv[n - 1];
-        n++;
-    }
-    args[n] = NULL;
-    pid_t parent = getpid();
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid < 0)
-        ww_test_fail(__FILE__, __LINE__, "fork: %s", strerror(errno));
-    if (pid == 0) {
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
-            _exit(126);
-        if (close_fd >= 0)
-            close(close_fd);
-        if (dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
-            _exit(126);
-        proc_child_env();
-        execv(args[0], (char *const *)args);
-        _exit(127);
-    }
-    return pid;
-}
-
-/* Waits at most ms for pid; 0 and its status, or -1 after killing and reaping it. */
-static int wait_bounded(pid_t pid, long ms, int *status)
-{
-    long end = now_ms() + ms;
-    for (;;) {
-        pid_t r = waitpid(pid, status, WNOHANG);
-        if (r == pid)
-            return 0;
-        if (r < 0 && errno != EINTR)
-            ww_test_fail(__FILE__, __LINE__, "waitpid: %s", strerror(errno));
-        if (now_ms() > end)
-            break;
-        proc_sleep_ms(2);
-    }
-    kill(pid, SIGKILL);
-    while (waitpid(pid, status, 0) < 0 && errno == EINTR) {
-    }
-    return -1;
-}
-
-static void run_argv(struct run *r, const char *const *argv)
-{
-    char out_path[512], err_path[512];
-    proc_tmp_path(out_path, sizeof out_path, "cli.out");
-    proc_tmp_path(err_path, sizeof err_path, "cli.err");
-    int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (o < 0 || e < 0)
-        ww_test_fail(__FILE__, __LINE__, "open: %s", strerror(errno));
-    long start = now_ms();
-    pid_t pid = spawn(argv, o, e, -1);
-    close(o);
-    close(e);
-    int status = 0;
-    if (wait_bounded(pid, RUN_MS, &status) != 0)
-        ww_test_fail(__FILE__, __LINE__, "%s %s %s %s: still running after %d ms", argv[0],
-                     argv[1] ? argv[1] : "", argv[1] && argv[2] ? argv[2] : "",
-                     argv[1] && argv[2] && argv[3] ? argv[3] : "", RUN_MS);
-    r->ms = now_ms() - start;
-    r->exited = WIFEXITED(status);
-    r->code = r->exited ? WEXITSTATUS(status) : WIFSIGNALED(status) ? WTERMSIG(status) : -1;
-    proc_slurp(out_path, out_buf, OUT_MAX);
-    proc_slurp(err_path, err_buf, ERR_MAX);
-    r->out = out_buf;
-    r->err = err_buf;
-    if (r->exited && (r->code == 127 || r->code == 126))
-        ww_test_fail(__FILE__, __LINE__, "cannot run %s", proc_cli_path());
-}
-
-/* run(&r, "--data", dir, "groups", NULL) */
-static void run(struct run *r, ...)
-{
-    const char *argv[MAX_ARGS + 1];
-    size_t n = 0;
-    va_list ap;
-    va_start(ap, r);
-    const char *a;
-    while ((a = va_arg(ap, const char *)) && n < MAX_ARGS)
-        argv[n++] = a;
-    va_end(ap);
-    argv[n] = NULL;
-    run_argv(r, argv);
-}
-
-static void first_line(const char *s, char *out, size_t cap)
-{
-    size_t n = strcspn(s, "\n");
-    if (n >= cap)
-        ww_test_fail(__FILE__, __LINE__, "line too long: %.80s", s);
-    memcpy(out, s, n);
-    out[n] = '\0';
-}
-
-static int is_hex(const char *s, size_t len)
-{
-    if (strlen(s) != len)
-        return 0;
-    for (size_t i = 0; i < len; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return 0;
-    return 1;
-}
-
-/* The last line of out that is exactly 64 hex digits (an event id a verb printed). */
-static void event_id_of(const char *out, char id[65])
-{
-    id[0] = '\0';
-    for (const char *q = out; *q;) {
-        size_t n = strcspn(q, "\n");
-        if (n == 64 && strspn(q, "0123456789abcdef") == 64) {
-            memcpy(id, q, 64);
-            id[64] = '\0';
-        }
-        q += n;
-        if (*q)
-            q++;
-    }
-    if (!id[0])
-        ww_test_fail(__FILE__, __LINE__, "no event id in: %.400s", out);
-}
 
 /* ---- Random numbers from the runner's seed ---------------------------------------------- */
 
@@ -224,99 +66,11 @@ static void date_at(int days, char out[16])
     strftime(out, 16, "%Y-%m-%d", &tm);
 }
 
-/* ---- Ports and background processes ------------------------------------------------------ */
-
-struct bg {
-    pid_t pid;
-    int fd; /* the hub's stdout, or -1 */
-    int port;
-    char err_path[512], out_path[512];
-};
-
-/* Reads one line from fd within the deadline; 1 when a whole line came, 0 at EOF. */
-static int read_line(int fd, char *buf, size_t cap, long deadline)
-{
-    size_t n = 0;
-    while (n + 1 < cap) {
-        long left = deadline - now_ms();
-        if (left <= 0)
-            ww_test_fail(__FILE__, __LINE__, "no line within the time limit: \"%.*s\"", (int)n,
-                         buf);
-        struct pollfd p = {fd, POLLIN, 0};
-        int rc = poll(&p, 1, (int)left);
-        if (rc < 0 && errno == EINTR)
-            continue;
-        if (rc <= 0)
-            continue;
-        ssize_t got = read(fd, buf + n, 1);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0) {
-            buf[n] = '\0';
-            return 0;
-        }
-        if (buf[n] == '\n') {
-            buf[n] = '\0';
-            return 1;
-        }
-        n++;
-    }
-    buf[n] = '\0';
-    return 1;
-}
-
-/* One attempt at starting the hub on port (0: ephemeral); 1 started, 0 it exited with the
- * status in *code. */
-static int hub_try(struct bg *h, const char *dir, int port, int *code)
-{
-    char listen[32], line[512];
-    snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
-    int p[2];
-    ASSERT_EQ(pipe(p), 0);
-    int e = open(h->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    ASSERT(e >= 0);
-    const char *argv[] = {"--data", dir, "hub", "--listen", listen, NULL};
-    h->pid = spawn(argv, p[1], e, p[0]);
-    close(p[1]);
-    close(e);
-    h->fd = p[0];
-    if (read_line(h->fd, line, sizeof line, now_ms() + START_MS)) {
-        const char *at = strstr(line, "127.0.0.1:");
-        ASSERT(at != NULL);
-        h->port = (int)strtol(at + 10, NULL, 10);
-        ASSERT(h->port > 0 && h->port < 65536);
-        if (port)
-            ASSERT_EQ(h->port, port);
-        return 1;
-    }
-    int status = 0;
-    if (wait_bounded(h->pid, STOP_MS, &status) != 0)
-        ww_test_fail(__FILE__, __LINE__, "the hub closed its stdout and kept running");
-    close(h->fd);
-    h->fd = -1;
-    h->pid = 0;
-    *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return 0;
-}
-
-static void hub_start(struct bg *h, const char *dir, const char *name)
-{
-    memset(h, 0, sizeof *h);
-    h->fd = -1;
-    char errname[64];
-    snprintf(errname, sizeof errname, "%s.err", name);
-    proc_tmp_path(h->err_path, sizeof h->err_path, errname);
-    int code = 0;
-    if (hub_try(h, dir, 0, &code))
-        return;
-    char err[ERR_MAX + 1];
-    proc_slurp(h->err_path, err, ERR_MAX);
-    ww_test_fail(__FILE__, __LINE__, "hub --listen 127.0.0.1:0 exited %d: %s", code, err);
-}
+/* ---- Watchers ---------------------------------------------------------------------------- */
 
 /* Waits for "listen 127.0.0.1:PORT" on a watcher's stderr; 1 with the port, 0 if it exited
  * (status in *code). */
-static int watch_try(struct bg *w, const char *dir, int hub_port, int port, int *code)
+static int watch_try(struct proc_bg *w, const char *dir, int hub_port, int port, int *code)
 {
     char hub[32], listen[32];
     snprintf(hub, sizeof hub, "127.0.0.1:%d", hub_port);
@@ -325,13 +79,13 @@ static int watch_try(struct bg *w, const char *dir, int hub_port, int port, int 
     int e = open(w->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     ASSERT(o >= 0 && e >= 0);
     const char *argv[] = {"--data", dir, "sync", hub, "--watch", "--listen", listen, NULL};
-    w->pid = spawn(argv, o, e, -1);
+    w->pid = proc_spawn(argv, o, e, -1);
     close(o);
     close(e);
-    long end = now_ms() + START_MS;
-    char err[ERR_MAX + 1];
+    long end = proc_now_ms() + PROC_START_MS;
+    char err[PROC_ERR_MAX + 1];
     for (;;) {
-        proc_slurp(w->err_path, err, ERR_MAX);
+        proc_slurp(w->err_path, err, PROC_ERR_MAX);
         const char *at = strstr(err, "listen 127.0.0.1:");
         if (at) {
             w->port = (int)strtol(at + 17, NULL, 10);
@@ -345,13 +99,13 @@ static int watch_try(struct bg *w, const char *dir, int hub_port, int port, int 
             *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
             return 0;
         }
-        if (now_ms() > end)
+        if (proc_now_ms() > end)
             ww_test_fail(__FILE__, __LINE__, "sync --watch did not listen: %s", err);
         proc_sleep_ms(2);
     }
 }
 
-static void watch_start(struct bg *w, const char *dir, int hub_port, const char *name)
+static void watch_start(struct proc_bg *w, const char *dir, int hub_port, const char *name)
 {
     memset(w, 0, sizeof *w);
     w->fd = -1;
@@ -363,51 +117,9 @@ static void watch_start(struct bg *w, const char *dir, int hub_port, const char 
     int code = 0;
     if (watch_try(w, dir, hub_port, 0, &code))
         return;
-    char err[ERR_MAX + 1];
-    proc_slurp(w->err_path, err, ERR_MAX);
+    char err[PROC_ERR_MAX + 1];
+    proc_slurp(w->err_path, err, PROC_ERR_MAX);
     ww_test_fail(__FILE__, __LINE__, "sync --watch --listen 127.0.0.1:0 exited %d: %s", code, err);
-}
-
-/* SIGTERM, then a bounded wait; the process must exit 0 of its own. */
-static void bg_stop(struct bg *b)
-{
-    if (b->pid <= 0)
-        return;
-    ASSERT_EQ(kill(b->pid, SIGTERM), 0);
-    int status = 0;
-    int rc = wait_bounded(b->pid, STOP_MS, &status);
-    b->pid = 0;
-    if (b->fd >= 0)
-        close(b->fd);
-    b->fd = -1;
-    char err[ERR_MAX + 1];
-    proc_slurp(b->err_path, err, ERR_MAX);
-    if (rc != 0)
-        ww_test_fail(__FILE__, __LINE__, "still running %d ms after SIGTERM: %s", STOP_MS, err);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        ww_test_fail(__FILE__, __LINE__, "after SIGTERM: status 0x%x: %s", (unsigned)status, err);
-}
-
-/* kill -9 and reap. */
-static void bg_kill(struct bg *b)
-{
-    if (b->pid <= 0)
-        return;
-    kill(b->pid, SIGKILL);
-    int status = 0;
-    wait_bounded(b->pid, STOP_MS, &status);
-    b->pid = 0;
-}
-
-static void expect_alive(const struct bg *b)
-{
-    int status = 0;
-    if (waitpid(b->pid, &status, WNOHANG) != 0) {
-        char err[ERR_MAX + 1];
-        proc_slurp(b->err_path, err, ERR_MAX);
-        ww_test_fail(__FILE__, __LINE__, "the process ended (status 0x%x): %s", (unsigned)status,
-                     err);
-    }
 }
 
 /* ---- What a store holds ------------------------------------------------------------------- */
@@ -536,14 +248,6 @@ static size_t listed_ids(const char *text, char *out, size_t cap)
     return n;
 }
 
-static size_t count_of_text(const char *text, const char *needle)
-{
-    size_t n = 0, m = strlen(needle);
-    for (const char *q = strstr(text, needle); q; q = strstr(q + m, needle))
-        n++;
-    return n;
-}
-
 /* ---- A group on several devices ----------------------------------------------------------- */
 
 enum { COACH = 0 };
@@ -559,14 +263,14 @@ struct world {
     struct dev d[MAX_DEVICES];
     int n;
     char group[33];
-    struct bg hub;
+    struct proc_bg hub;
     char hub_dir[512], hub_addr[32];
 };
 
 /* Devices: d[0] the coach, then the learners by role ("student" or "senior"). */
 static void world_make(struct world *w, const char *const *roles, int n_learners, const char *start)
 {
-    struct run r;
+    struct proc_run r;
     memset(w, 0, sizeof *w);
     w->n = 1 + n_learners;
     ASSERT_LE(w->n, MAX_DEVICES);
@@ -577,41 +281,41 @@ static void world_make(struct world *w, const char *const *roles, int n_learners
         else
             snprintf(d->name, sizeof d->name, "%s%d", roles[i - 1], i);
         proc_tmp_path(d->dir, sizeof d->dir, d->name);
-        run(&r, "--data", d->dir, "init", NULL);
+        proc_run(&r, "--data", d->dir, "init", NULL);
         EXPECT_EXIT(r, 0);
-        first_line(r.out, d->key, sizeof d->key);
-        ASSERT(is_hex(d->key, 64));
+        proc_first_line(r.out, d->key, sizeof d->key);
+        ASSERT(proc_is_hex(d->key, 64));
     }
-    run(&r, "--data", w->d[0].dir, "group", "create", "Afdeling Zonnebloem", "--alias", "Anna",
-        "--start", start, NULL);
+    proc_run(&r, "--data", w->d[0].dir, "group", "create", "Afdeling Zonnebloem", "--alias", "Anna",
+             "--start", start, NULL);
     EXPECT_EXIT(r, 0);
-    first_line(r.out, w->group, sizeof w->group);
-    ASSERT(is_hex(w->group, 32));
+    proc_first_line(r.out, w->group, sizeof w->group);
+    ASSERT(proc_is_hex(w->group, 32));
     for (int i = 1; i < w->n; i++) {
         struct dev *d = &w->d[i];
         int senior = !strcmp(roles[i - 1], "senior");
-        run(&r, "--data", w->d[0].dir, "member", "add", w->group, "--role", roles[i - 1], "--alias",
-            d->name, "--year",
-            senior  ? "3"
-            : i % 2 ? "1"
-                    : "2",
-            "--track", i % 2 ? "bol" : "bbl", "--device", d->key, NULL);
+        proc_run(&r, "--data", w->d[0].dir, "member", "add", w->group, "--role", roles[i - 1],
+                 "--alias", d->name, "--year",
+                 senior  ? "3"
+                 : i % 2 ? "1"
+                         : "2",
+                 "--track", i % 2 ? "bol" : "bbl", "--device", d->key, NULL);
         EXPECT_EXIT(r, 0);
-        first_line(r.out, d->member, sizeof d->member);
-        ASSERT(is_hex(d->member, 32));
+        proc_first_line(r.out, d->member, sizeof d->member);
+        ASSERT(proc_is_hex(d->member, 32));
     }
     proc_tmp_path(w->hub_dir, sizeof w->hub_dir, "hub");
-    hub_start(&w->hub, w->hub_dir, "hub");
+    proc_hub_start(&w->hub, w->hub_dir, "hub");
     snprintf(w->hub_addr, sizeof w->hub_addr, "127.0.0.1:%d", w->hub.port);
 }
 
 static void sync_ok(struct world *w, int i, const char *addr, int first)
 {
-    struct run r;
+    struct proc_run r;
     if (first)
-        run(&r, "--data", w->d[i].dir, "sync", addr, "--group", w->group, NULL);
+        proc_run(&r, "--data", w->d[i].dir, "sync", addr, "--group", w->group, NULL);
     else
-        run(&r, "--data", w->d[i].dir, "sync", addr, NULL);
+        proc_run(&r, "--data", w->d[i].dir, "sync", addr, NULL);
     EXPECT_EXIT(r, 0);
     EXPECT_HAS(r.out, "gesynchroniseerd met ");
 }
@@ -619,11 +323,11 @@ static void sync_ok(struct world *w, int i, const char *addr, int first)
 static void reflect(struct world *w, int i, const char *date, const char *share, const char *text,
                     char id[65])
 {
-    struct run r;
-    run(&r, "--data", w->d[i].dir, "reflect", w->group, "--status", "gedaan", "--date", date,
-        "--share", share, "--situatie", text, NULL);
+    struct proc_run r;
+    proc_run(&r, "--data", w->d[i].dir, "reflect", w->group, "--status", "gedaan", "--date", date,
+             "--share", share, "--situatie", text, NULL);
     EXPECT_EXIT(r, 0);
-    event_id_of(r.out, id);
+    proc_event_id(r.out, id);
 }
 
 /* ---- Tests -------------------------------------------------------------------------------- */
@@ -646,7 +350,7 @@ TEST(hub_group_week_converges_in_any_order)
     static const char *const shares[3] = {"groep", "coach", "ik"};
     rng_state = ww_test_seed() ^ 0x6875625f77656b31u;
     struct world w;
-    struct run r;
+    struct proc_run r;
     char start[16], ahead[16];
     date_at(-14, start);
     date_at(2, ahead);
@@ -672,10 +376,10 @@ TEST(hub_group_week_converges_in_any_order)
     char sig0_text[64], sig1_text[64];
     snprintf(sig0_text, sizeof sig0_text, "werkdruk-signaal-%06llx", (unsigned long long)tag);
     snprintf(sig1_text, sizeof sig1_text, "welzijn-signaal-%06llx", (unsigned long long)tag);
-    run(&r, "--data", w.d[senior].dir, "signal", "raise", w.group, "--category", "werkdruk",
-        "--text", sig0_text, NULL);
+    proc_run(&r, "--data", w.d[senior].dir, "signal", "raise", w.group, "--category", "werkdruk",
+             "--text", sig0_text, NULL);
     EXPECT_EXIT(r, 0);
-    event_id_of(r.out, sig0);
+    proc_event_id(r.out, sig0);
     sync_ok(&w, senior, w.hub_addr, 0);
     for (int i = 2; i < senior; i++)
         sync_ok(&w, i, w.hub_addr, 1);
@@ -697,28 +401,28 @@ TEST(hub_group_week_converges_in_any_order)
             n_marks++;
         }
         date_at(-4, d);
-        run(&r, "--data", w.d[i].dir, "dayoff", w.group, d, NULL);
+        proc_run(&r, "--data", w.d[i].dir, "dayoff", w.group, d, NULL);
         EXPECT_EXIT(r, 0);
     }
     char react_student[64], react_coach[64], note[64];
     snprintf(react_student, sizeof react_student, "Herkenbaar-%06llx", (unsigned long long)tag);
     snprintf(react_coach, sizeof react_coach, "Goed-gevraagd-%06llx", (unsigned long long)tag);
     snprintf(note, sizeof note, "besproken-op-de-afdeling-%06llx", (unsigned long long)tag);
-    run(&r, "--data", w.d[2].dir, "react", w.group, r0, react_student, NULL);
+    proc_run(&r, "--data", w.d[2].dir, "react", w.group, r0, react_student, NULL);
     EXPECT_EXIT(r, 0);
-    run(&r, "--data", w.d[COACH].dir, "react", w.group, r0, react_coach, NULL);
+    proc_run(&r, "--data", w.d[COACH].dir, "react", w.group, r0, react_coach, NULL);
     EXPECT_EXIT(r, 0);
-    run(&r, "--data", w.d[senior].dir, "signal", "raise", w.group, "--category", "welzijn",
-        "--text", sig1_text, NULL);
+    proc_run(&r, "--data", w.d[senior].dir, "signal", "raise", w.group, "--category", "welzijn",
+             "--text", sig1_text, NULL);
     EXPECT_EXIT(r, 0);
-    run(&r, "--data", w.d[COACH].dir, "signal", "resolve", w.group, sig0, "--state", "besproken",
-        "--note", note, NULL);
+    proc_run(&r, "--data", w.d[COACH].dir, "signal", "resolve", w.group, sig0, "--state",
+             "besproken", "--note", note, NULL);
     EXPECT_EXIT(r, 0);
     date_at(-5, d);
-    run(&r, "--data", w.d[COACH].dir, "signoff", w.group, w.d[1].member, "W03", "--level",
-        "voldoende", "--date", d, "--note", note, NULL);
+    proc_run(&r, "--data", w.d[COACH].dir, "signoff", w.group, w.d[1].member, "W03", "--level",
+             "voldoende", "--date", d, "--note", note, NULL);
     EXPECT_EXIT(r, 0);
-    run(&r, "--data", w.d[COACH].dir, "challenge", "schedule", w.group, ahead, "W12", NULL);
+    proc_run(&r, "--data", w.d[COACH].dir, "challenge", "schedule", w.group, ahead, "W12", NULL);
     EXPECT_EXIT(r, 0);
 
     /* Topology from the seed: one device relays live (sync --watch --listen); of the rest,
@@ -735,7 +439,7 @@ TEST(hub_group_week_converges_in_any_order)
         p2p[order[rng_below((uint32_t)n_order)]] = 1;
     if (n_p2p == n_order)
         p2p[order[rng_below((uint32_t)n_order)]] = 0;
-    struct bg watch;
+    struct proc_bg watch;
     watch_start(&watch, w.d[relay].dir, w.hub.port, w.d[relay].name);
     char relay_addr[32];
     snprintf(relay_addr, sizeof relay_addr, "127.0.0.1:%d", watch.port);
@@ -751,9 +455,9 @@ TEST(hub_group_week_converges_in_any_order)
         }
         for (int k = 0; k < n_order; k++)
             sync_ok(&w, order[k], p2p[order[k]] ? relay_addr : w.hub_addr, 0);
-        expect_alive(&watch);
+        proc_expect_alive(&watch);
         /* The relay forwards live; give it a moment before looking. */
-        for (long end = now_ms() + 500; now_ms() < end;) {
+        for (long end = proc_now_ms() + 500; proc_now_ms() < end;) {
             held_by(w.hub_dir, &h[w.n]);
             converged = 1;
             for (int i = 0; i < w.n; i++) {
@@ -766,7 +470,7 @@ TEST(hub_group_week_converges_in_any_order)
             proc_sleep_ms(20);
         }
     }
-    bg_stop(&watch);
+    proc_bg_stop(&watch);
     sync_ok(&w, relay, w.hub_addr, 0);
     if (!converged)
         ww_test_fail(__FILE__, __LINE__, "not converged after %d rounds (relay %s)", rounds,
@@ -790,7 +494,7 @@ TEST(hub_group_week_converges_in_any_order)
     static char signals_coach[VIEW_MAX], signoffs_coach[VIEW_MAX];
     size_t n_listed = 0;
     for (int i = 0; i < w.n; i++) {
-        run(&r, "--data", w.d[i].dir, "reflections", w.group, NULL);
+        proc_run(&r, "--data", w.d[i].dir, "reflections", w.group, NULL);
         EXPECT_EXIT(r, 0);
         size_t n = listed_ids(r.out, i == 0 ? first_ids : ids_here, VIEW_MAX);
         if (i == 0) {
@@ -819,9 +523,9 @@ TEST(hub_group_week_converges_in_any_order)
             unreadable += !(!strcmp(m->share, "groep") || m->author == i ||
                             (!strcmp(m->share, "coach") && i == COACH));
         }
-        ASSERT_EQ(count_of_text(r.out, "(privé)"), unreadable);
+        ASSERT_EQ(proc_count_text(r.out, "(privé)"), unreadable);
 
-        run(&r, "--data", w.d[i].dir, "members", w.group, NULL);
+        proc_run(&r, "--data", w.d[i].dir, "members", w.group, NULL);
         EXPECT_EXIT(r, 0);
         for (int j = 0; j < w.n; j++)
             EXPECT_HAS(r.out, w.d[j].key);
@@ -830,13 +534,13 @@ TEST(hub_group_week_converges_in_any_order)
         else
             ASSERT_STR_EQ(r.out, members0);
 
-        run(&r, "--data", w.d[i].dir, "reactions", w.group, r0, NULL);
+        proc_run(&r, "--data", w.d[i].dir, "reactions", w.group, r0, NULL);
         EXPECT_EXIT(r, 0);
         EXPECT_HAS(r.out, react_student);
         EXPECT_HAS(r.out, react_coach);
 
         /* Signals and sign-offs are the coach's and the member's concern alone. */
-        run(&r, "--data", w.d[i].dir, "signals", w.group, NULL);
+        proc_run(&r, "--data", w.d[i].dir, "signals", w.group, NULL);
         EXPECT_EXIT(r, 0);
         if (i == COACH) {
             EXPECT_HAS(r.out, sig0);
@@ -852,7 +556,7 @@ TEST(hub_group_week_converges_in_any_order)
             EXPECT_LACKS(r.out, sig1_text);
             EXPECT_LACKS(r.out, note);
         }
-        run(&r, "--data", w.d[i].dir, "signoffs", w.group, NULL);
+        proc_run(&r, "--data", w.d[i].dir, "signoffs", w.group, NULL);
         EXPECT_EXIT(r, 0);
         if (i == COACH) {
             EXPECT_HAS(r.out, "  W03  voldoende  ");
@@ -864,7 +568,7 @@ TEST(hub_group_week_converges_in_any_order)
             EXPECT_LACKS(r.out, note);
         }
 
-        run(&r, "--data", w.d[i].dir, "day", w.group, ahead, NULL);
+        proc_run(&r, "--data", w.d[i].dir, "day", w.group, ahead, NULL);
         EXPECT_EXIT(r, 0);
         EXPECT_HAS(r.out, "Challenge W12");
         EXPECT_HAS(r.out, "Ingepland door de coach: ja");
@@ -872,15 +576,15 @@ TEST(hub_group_week_converges_in_any_order)
 
     /* The hub: the same events and members, not one readable text, in its views or its
      * files. */
-    bg_stop(&w.hub);
-    run(&r, "--data", w.hub_dir, "members", w.group, NULL);
+    proc_bg_stop(&w.hub);
+    proc_run(&r, "--data", w.hub_dir, "members", w.group, NULL);
     EXPECT_EXIT(r, 0);
     ASSERT_STR_EQ(r.out, members0);
-    run(&r, "--data", w.hub_dir, "reflections", w.group, NULL);
+    proc_run(&r, "--data", w.hub_dir, "reflections", w.group, NULL);
     if (r.exited && r.code == 0) {
         ASSERT_EQ(listed_ids(r.out, ids_here, VIEW_MAX), n_listed);
         ASSERT_STR_EQ(ids_here, first_ids);
-        ASSERT_EQ(count_of_text(r.out, "(privé)"), n_listed);
+        ASSERT_EQ(proc_count_text(r.out, "(privé)"), n_listed);
     } else {
         ASSERT(r.exited && r.code == 1);
     }
@@ -898,7 +602,7 @@ TEST(hub_group_week_converges_in_any_order)
     for (size_t k = 0; k < sizeof secrets / sizeof secrets[0]; k++)
         for (int f = 0; f < 2; f++)
             ASSERT(!file_has(files[f], secrets[k]));
-    run(&r, "--data", w.hub_dir, "signals", w.group, NULL);
+    proc_run(&r, "--data", w.hub_dir, "signals", w.group, NULL);
     for (size_t k = 0; k < sizeof secrets / sizeof secrets[0]; k++)
         EXPECT_LACKS(r.out, secrets[k]);
 }
@@ -906,7 +610,8 @@ TEST(hub_group_week_converges_in_any_order)
 #define N_MANY 270 /* more than one batch of 256 events */
 
 /* Starts `sync ADDR --watch` for dir, its output in the test's folder. */
-static void start_watch_plain(struct bg *b, const char *dir, const char *addr, const char *name)
+static void start_watch_plain(struct proc_bg *b, const char *dir, const char *addr,
+                              const char *name)
 {
     memset(b, 0, sizeof *b);
     b->fd = -1;
@@ -914,13 +619,13 @@ static void start_watch_plain(struct bg *b, const char *dir, const char *addr, c
     int e = open(b->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     ASSERT(e >= 0);
     const char *argv[] = {"--data", dir, "sync", addr, "--watch", NULL};
-    b->pid = spawn(argv, e, e, -1);
+    b->pid = proc_spawn(argv, e, e, -1);
     close(e);
 }
 
 /* kill -9 as soon as the store in dir holds more than `above` events (polled on one
  * read-only connection), or when the deadline passes. */
-static void kill_when_above(struct bg *b, const char *dir, long above)
+static void kill_when_above(struct proc_bg *b, const char *dir, long above)
 {
     char path[600];
     snprintf(path, sizeof path, "%s/wegwijs.db", dir);
@@ -931,30 +636,30 @@ static void kill_when_above(struct bg *b, const char *dir, long above)
             SQLITE_OK)
         ww_test_fail(__FILE__, __LINE__, "open %s: %s", path, db ? sqlite3_errmsg(db) : "");
     sqlite3_busy_timeout(db, 1000);
-    long end = now_ms() + START_MS;
+    long end = proc_now_ms() + PROC_START_MS;
     for (;;) {
         long n = -1;
         if (sqlite3_step(st) == SQLITE_ROW)
             n = (long)sqlite3_column_int64(st, 0);
         sqlite3_reset(st);
-        if (n > above || now_ms() > end || waitpid(b->pid, NULL, WNOHANG) != 0)
+        if (n > above || proc_now_ms() > end || waitpid(b->pid, NULL, WNOHANG) != 0)
             break;
     }
-    bg_kill(b);
+    proc_bg_kill(b);
     sqlite3_finalize(st);
     sqlite3_close(db);
 }
 
-/* The store's event count once it stopped changing for 200 ms (at most START_MS). */
+/* The store's event count once it stopped changing for 200 ms (at most PROC_START_MS). */
 static long settled_events(const char *dir)
 {
-    long end = now_ms() + START_MS, last = events_in(dir), since = now_ms();
-    while (now_ms() < end && now_ms() - since < 200) {
+    long end = proc_now_ms() + PROC_START_MS, last = events_in(dir), since = proc_now_ms();
+    while (proc_now_ms() < end && proc_now_ms() - since < 200) {
         proc_sleep_ms(10);
         long n = events_in(dir);
         if (n != last) {
             last = n;
-            since = now_ms();
+            since = proc_now_ms();
         }
     }
     return last;
@@ -965,7 +670,7 @@ TEST(hub_interrupted_sync_resumes)
     static const char *const roles[1] = {"student"};
     rng_state = ww_test_seed() ^ 0x6875625f6b696c6cu;
     struct world w;
-    struct run r;
+    struct proc_run r;
     char start[16];
     date_at(-(N_MANY + 20), start);
     world_make(&w, roles, 1, start);
@@ -982,9 +687,10 @@ TEST(hub_interrupted_sync_resumes)
         date_at(-(N_MANY + 2) + k, d);
         snprintf(text, sizeof text, "lang-%03d-", k);
         memcpy(field, text, strlen(text));
-        run(&r, "--data", w.d[1].dir, "reflect", w.group, "--status", k % 3 ? "gedaan" : "deels",
-            "--date", d, "--share", k % 2 ? "coach" : "groep", "--situatie", field, "--taak", field,
-            "--actie", field, "--resultaat", field, NULL);
+        proc_run(&r, "--data", w.d[1].dir, "reflect", w.group, "--status",
+                 k % 3 ? "gedaan" : "deels", "--date", d, "--share", k % 2 ? "coach" : "groep",
+                 "--situatie", field, "--taak", field, "--actie", field, "--resultaat", field,
+                 NULL);
         EXPECT_EXIT(r, 0);
     }
     long base_hub = events_in(w.hub_dir), total = events_in(w.d[1].dir);
@@ -992,7 +698,7 @@ TEST(hub_interrupted_sync_resumes)
 
     /* Upload, killed with kill -9 as soon as the hub took a first batch; what was already
      * on the wire may still land. Then a plain sync finishes it. */
-    struct bg up;
+    struct proc_bg up;
     start_watch_plain(&up, w.d[1].dir, w.hub_addr, "student.up.err");
     kill_when_above(&up, w.hub_dir, base_hub);
     long hub_after_kill = settled_events(w.hub_dir);
@@ -1008,7 +714,7 @@ TEST(hub_interrupted_sync_resumes)
 
     /* Download by the coach, killed the same way once its store took a first batch. */
     long base_coach = events_in(w.d[COACH].dir);
-    struct bg down;
+    struct proc_bg down;
     start_watch_plain(&down, w.d[COACH].dir, w.hub_addr, "coach.down.err");
     kill_when_above(&down, w.d[COACH].dir, base_coach);
     long coach_after_kill = events_in(w.d[COACH].dir);
@@ -1023,9 +729,9 @@ TEST(hub_interrupted_sync_resumes)
     /* Plain syncs pick up where they stopped; once more changes nothing. */
     sync_ok(&w, COACH, w.hub_addr, 0);
     sync_ok(&w, COACH, w.hub_addr, 0);
-    EXPECT_HAS(out_buf, "0 verstuurd, 0 ontvangen"); /* the last sync's stdout */
+    EXPECT_HAS(proc_last_out(), "0 verstuurd, 0 ontvangen");
     sync_ok(&w, 1, w.hub_addr, 0);
-    EXPECT_HAS(out_buf, "0 verstuurd, 0 ontvangen"); /* the last sync's stdout */
+    EXPECT_HAS(proc_last_out(), "0 verstuurd, 0 ontvangen");
     held_by(w.d[1].dir, &hs);
     held_by(w.d[COACH].dir, &hc);
     held_by(w.hub_dir, &hh);
@@ -1037,27 +743,27 @@ TEST(hub_interrupted_sync_resumes)
 
     /* Exactly the student's reflections on the coach: none lost, none twice. */
     static char ids_s[VIEW_MAX], ids_c[VIEW_MAX];
-    run(&r, "--data", w.d[1].dir, "reflections", w.group, NULL);
+    proc_run(&r, "--data", w.d[1].dir, "reflections", w.group, NULL);
     EXPECT_EXIT(r, 0);
     ASSERT_EQ(listed_ids(r.out, ids_s, VIEW_MAX), N_MANY);
-    run(&r, "--data", w.d[COACH].dir, "reflections", w.group, NULL);
+    proc_run(&r, "--data", w.d[COACH].dir, "reflections", w.group, NULL);
     EXPECT_EXIT(r, 0);
     ASSERT_EQ(listed_ids(r.out, ids_c, VIEW_MAX), N_MANY);
     ASSERT_STR_EQ(ids_c, ids_s);
-    ASSERT_EQ(count_of_text(r.out, "lang-"), 4 * N_MANY);
-    ASSERT_EQ(count_of_text(r.out, "lang-000-"), 4); /* one reflection, its four fields */
-    ASSERT_EQ(count_of_text(r.out, "(privé)"), 0);
+    ASSERT_EQ(proc_count_text(r.out, "lang-"), 4 * N_MANY);
+    ASSERT_EQ(proc_count_text(r.out, "lang-000-"), 4); /* one reflection, its four fields */
+    ASSERT_EQ(proc_count_text(r.out, "(privé)"), 0);
     for (const char *q = ids_s; *q; q += 65) /* sorted: a repeat would sit next to itself */
         if (q[65] && !memcmp(q, q + 65, 64))
             ww_test_fail(__FILE__, __LINE__, "listed twice: %.64s", q);
-    bg_stop(&w.hub);
+    proc_bg_stop(&w.hub);
 }
 
 TEST(hub_removed_member_gets_nothing_new)
 {
     static const char *const roles[2] = {"student", "student"};
     struct world w;
-    struct run r;
+    struct proc_run r;
     char start[16], ahead[16], d[16], before[65], id[65];
     date_at(-14, start);
     date_at(2, ahead);
@@ -1072,19 +778,20 @@ TEST(hub_removed_member_gets_nothing_new)
     sync_ok(&w, COACH, w.hub_addr, 0);
 
     /* The coach removes student 1, then schedules, defines and reacts. */
-    run(&r, "--data", w.d[COACH].dir, "member", "remove", w.group, w.d[1].member, NULL);
+    proc_run(&r, "--data", w.d[COACH].dir, "member", "remove", w.group, w.d[1].member, NULL);
     EXPECT_EXIT(r, 0);
-    run(&r, "--data", w.d[COACH].dir, "challenge", "schedule", w.group, ahead, "W12", NULL);
+    proc_run(&r, "--data", w.d[COACH].dir, "challenge", "schedule", w.group, ahead, "W12", NULL);
     EXPECT_EXIT(r, 0);
-    run(&r, "--data", w.d[COACH].dir, "challenge", "define", w.group, "--code", "EIGEN1", "--title",
-        "Na-de-verwijdering", "--description", "Alleen voor wie er nog is", "--canmeds", "2",
-        "--weeks", "1-52", NULL);
+    proc_run(&r, "--data", w.d[COACH].dir, "challenge", "define", w.group, "--code", "EIGEN1",
+             "--title", "Na-de-verwijdering", "--description", "Alleen voor wie er nog is",
+             "--canmeds", "2", "--weeks", "1-52", NULL);
     EXPECT_EXIT(r, 0);
-    run(&r, "--data", w.d[COACH].dir, "react", w.group, before, "reactie-na-verwijdering", NULL);
+    proc_run(&r, "--data", w.d[COACH].dir, "react", w.group, before, "reactie-na-verwijdering",
+             NULL);
     EXPECT_EXIT(r, 0);
     sync_ok(&w, COACH, w.hub_addr, 0);
     sync_ok(&w, 2, w.hub_addr, 0);
-    run(&r, "--data", w.d[2].dir, "day", w.group, ahead, NULL);
+    proc_run(&r, "--data", w.d[2].dir, "day", w.group, ahead, NULL);
     EXPECT_EXIT(r, 0);
     EXPECT_HAS(r.out, "Ingepland door de coach: ja");
     reflect(&w, 2, d, "groep", "na-de-verwijdering-van-2", id);
@@ -1094,7 +801,7 @@ TEST(hub_removed_member_gets_nothing_new)
     long held_before = events_in(w.d[1].dir), hub_before = events_in(w.hub_dir);
     const char *const first[2] = {NULL, "--group"};
     for (int k = 0; k < 2; k++) {
-        run(&r, "--data", w.d[1].dir, "sync", w.hub_addr, first[k], w.group, NULL);
+        proc_run(&r, "--data", w.d[1].dir, "sync", w.hub_addr, first[k], w.group, NULL);
         if (!r.exited || r.code == 0)
             ww_test_fail(__FILE__, __LINE__, "a removed member's sync: exit %d (%s); stdout: %s",
                          r.code, r.exited ? "exited" : "signal", r.out);
@@ -1107,37 +814,38 @@ TEST(hub_removed_member_gets_nothing_new)
     }
 
     /* Nor through a remaining member's device. */
-    struct bg watch;
+    struct proc_bg watch;
     watch_start(&watch, w.d[2].dir, w.hub.port, "student2");
     char peer[32];
     snprintf(peer, sizeof peer, "127.0.0.1:%d", watch.port);
-    run(&r, "--data", w.d[1].dir, "sync", peer, NULL);
+    proc_run(&r, "--data", w.d[1].dir, "sync", peer, NULL);
     EXPECT_EXIT(r, 4); /* not allowed */
     ASSERT_EQ(events_in(w.d[1].dir), held_before);
-    for (long end = now_ms() + START_MS; events_in(w.hub_dir) == hub_before && now_ms() < end;)
+    for (long end = proc_now_ms() + PROC_START_MS;
+         events_in(w.hub_dir) == hub_before && proc_now_ms() < end;)
         proc_sleep_ms(5);
-    expect_alive(&watch);
-    bg_stop(&watch);
+    proc_expect_alive(&watch);
+    proc_bg_stop(&watch);
     ASSERT_EQ(settled_events(w.hub_dir), hub_before + 1); /* student 2's, through its relay */
 
     /* Nothing written after the removal shows on the removed device. */
-    run(&r, "--data", w.d[1].dir, "day", w.group, ahead, NULL);
+    proc_run(&r, "--data", w.d[1].dir, "day", w.group, ahead, NULL);
     EXPECT_EXIT(r, 0);
     EXPECT_LACKS(r.out, "Ingepland door de coach: ja");
-    run(&r, "--data", w.d[1].dir, "reactions", w.group, before, NULL);
+    proc_run(&r, "--data", w.d[1].dir, "reactions", w.group, before, NULL);
     EXPECT_LACKS(r.out, "reactie-na-verwijdering");
-    run(&r, "--data", w.d[1].dir, "reflections", w.group, NULL);
+    proc_run(&r, "--data", w.d[1].dir, "reflections", w.group, NULL);
     EXPECT_LACKS(r.out, "na-de-verwijdering-van-2");
-    run(&r, "--data", w.d[1].dir, "library", NULL);
+    proc_run(&r, "--data", w.d[1].dir, "library", NULL);
     EXPECT_LACKS(r.out, "Na-de-verwijdering");
     /* The remaining members never see what the removed one wrote afterwards. */
-    run(&r, "--data", w.d[COACH].dir, "sync", w.hub_addr, NULL);
+    proc_run(&r, "--data", w.d[COACH].dir, "sync", w.hub_addr, NULL);
     EXPECT_EXIT(r, 0);
-    run(&r, "--data", w.d[COACH].dir, "reflections", w.group, NULL);
+    proc_run(&r, "--data", w.d[COACH].dir, "reflections", w.group, NULL);
     EXPECT_EXIT(r, 0);
     EXPECT_LACKS(r.out, "geschreven-na-verwijdering");
     EXPECT_HAS(r.out, "na-de-verwijdering-van-2");
-    bg_stop(&w.hub);
+    proc_bg_stop(&w.hub);
 }
 
 /* Connects to 127.0.0.1:port, sends len bytes, and waits (bounded) for the other side to
@@ -1156,11 +864,11 @@ static int send_garbage(int port, const uint8_t *p, size_t len, long ms)
             break; /* it closed while we were still sending */
         off += (size_t)n;
     }
-    long end = now_ms() + ms;
+    long end = proc_now_ms() + ms;
     int closed = 0;
-    while (!closed && now_ms() < end) {
+    while (!closed && proc_now_ms() < end) {
         struct pollfd pf = {s, POLLIN, 0};
-        int rc = poll(&pf, 1, (int)(end - now_ms() > 0 ? end - now_ms() : 0));
+        int rc = poll(&pf, 1, (int)(end - proc_now_ms() > 0 ? end - proc_now_ms() : 0));
         if (rc <= 0)
             continue;
         uint8_t buf[4096];
@@ -1177,13 +885,13 @@ TEST(hub_bad_input)
     static const char *const roles[1] = {"student"};
     rng_state = ww_test_seed() ^ 0x6875625f62616421u;
     struct world w;
-    struct run r;
+    struct proc_run r;
     char start[16];
     date_at(-14, start);
     world_make(&w, roles, 1, start);
     sync_ok(&w, COACH, w.hub_addr, 0);
     /* The same with --json (docs/JSON.md). */
-    run(&r, "--data", w.d[COACH].dir, "sync", w.hub_addr, "--json", NULL);
+    proc_run(&r, "--data", w.d[COACH].dir, "sync", w.hub_addr, "--json", NULL);
     EXPECT_EXIT(r, 0);
     json_t *doc = proc_json(r.out, "sync", __LINE__);
     ASSERT_STR_EQ(proc_json_str(doc, "address", __LINE__), w.hub_addr);
@@ -1195,7 +903,7 @@ TEST(hub_bad_input)
     /* Nobody listens: a clear error, quickly. */
     char closed[32];
     snprintf(closed, sizeof closed, "127.0.0.1:%d", proc_free_port());
-    run(&r, "--data", w.d[COACH].dir, "sync", closed, NULL);
+    proc_run(&r, "--data", w.d[COACH].dir, "sync", closed, NULL);
     EXPECT_EXIT(r, 7); /* a network failure */
     ASSERT_EQ(strncmp(r.err, "wegwijs: ", 9), 0);
     EXPECT_HAS(r.err, closed);
@@ -1207,13 +915,13 @@ TEST(hub_bad_input)
     const char *bad[] = {"127.0.0.1:notaport", "127.0.0.1:", "127.0.0.1:70000",
                          "localhost",          ":7420",      "127.0.0.1:-5"};
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
-        run(&r, "--data", w.d[COACH].dir, "sync", bad[k], NULL);
+        proc_run(&r, "--data", w.d[COACH].dir, "sync", bad[k], NULL);
         EXPECT_EXIT(r, 3); /* invalid input */
         EXPECT_HAS(r.err, "ongeldig adres");
     }
-    run(&r, "--data", w.d[COACH].dir, "sync", w.hub_addr, "--listen", "127.0.0.1:0", NULL);
+    proc_run(&r, "--data", w.d[COACH].dir, "sync", w.hub_addr, "--listen", "127.0.0.1:0", NULL);
     EXPECT_EXIT(r, 2); /* --listen needs --watch */
-    run(&r, "--data", w.d[COACH].dir, "sync", w.hub_addr, "--group", "xyz", NULL);
+    proc_run(&r, "--data", w.d[COACH].dir, "sync", w.hub_addr, "--group", "xyz", NULL);
     EXPECT_EXIT(r, 3);
 
     /* Garbage on the hub's port: that connection closes, the hub serves on. A silent
@@ -1243,16 +951,16 @@ TEST(hub_bad_input)
             fprintf(stderr, "# garbage input %zu (%zu bytes) was not closed within 3 s\n", k,
                     inputs[k].len);
         }
-        expect_alive(&w.hub);
+        proc_expect_alive(&w.hub);
         sync_ok(&w, 1, w.hub_addr, 1);
     }
     close(idle);
     sync_ok(&w, COACH, w.hub_addr, 0);
-    expect_alive(&w.hub);
-    char err[ERR_MAX + 1];
-    proc_slurp(w.hub.err_path, err, ERR_MAX);
+    proc_expect_alive(&w.hub);
+    char err[PROC_ERR_MAX + 1];
+    proc_slurp(w.hub.err_path, err, PROC_ERR_MAX);
     EXPECT_HAS(err, "error=");
-    bg_stop(&w.hub);
+    proc_bg_stop(&w.hub);
 }
 
 /* The resident memory of a process, in KiB (VmRSS), or -1. */
@@ -1320,16 +1028,16 @@ TEST(hub_slow_reader_is_held_back_and_others_keep_syncing)
 
     /* The group does not name the hub: beyond its probation the hub refuses it, and the
      * student hears so (an ERROR, not a reset, though it was still sending). */
-    struct run r;
-    run(&r, "--data", w.d[1].dir, "sync", w.hub_addr, NULL);
+    struct proc_run r;
+    proc_run(&r, "--data", w.d[1].dir, "sync", w.hub_addr, NULL);
     EXPECT_EXIT(r, 4);
     EXPECT_HAS(r.err, "synchroniseert deze groep niet");
     ASSERT_LE(events_in(w.hub_dir), WW_HUB_PROBATION);
     /* The coach names the hub; then the upload goes through. */
     char hub_key[65];
-    run(&r, "--data", w.hub_dir, "id", NULL);
+    proc_run(&r, "--data", w.hub_dir, "id", NULL);
     EXPECT_EXIT(r, 0);
-    first_line(r.out, hub_key, sizeof hub_key);
+    proc_first_line(r.out, hub_key, sizeof hub_key);
     uint8_t hub_pk[WW_KEY_LEN];
     ASSERT_OK(ww_unhex(hub_key, hub_pk, WW_KEY_LEN));
     ASSERT_OK(ww_store_open(w.d[COACH].dir, NULL, &s));
@@ -1343,10 +1051,10 @@ TEST(hub_slow_reader_is_held_back_and_others_keep_syncing)
 
     /* The coach starts downloading and stops reading after its first batch. */
     long hub_before = rss_kib(w.hub.pid);
-    struct bg slow;
+    struct proc_bg slow;
     start_watch_plain(&slow, w.d[COACH].dir, w.hub_addr, "coach.slow.err");
-    long end = now_ms() + START_MS;
-    while (events_in(w.d[COACH].dir) <= base && now_ms() < end)
+    long end = proc_now_ms() + PROC_START_MS;
+    while (events_in(w.d[COACH].dir) <= base && proc_now_ms() < end)
         proc_sleep_ms(2);
     ASSERT_EQ(kill(slow.pid, SIGSTOP), 0);
     proc_sleep_ms(1500); /* the hub fills the socket and whatever it would buffer */
@@ -1357,11 +1065,11 @@ TEST(hub_slow_reader_is_held_back_and_others_keep_syncing)
     /* Meanwhile student 2 writes and syncs with the hub, promptly. */
     char d[16], id[65];
     date_at(0, d);
-    long t0 = now_ms();
+    long t0 = proc_now_ms();
     reflect(&w, 2, d, "groep", "tijdens de trage lezer", id);
     sync_ok(&w, 2, w.hub_addr, 0);
-    long took = now_ms() - t0;
-    expect_alive(&w.hub);
+    long took = proc_now_ms() - t0;
+    proc_expect_alive(&w.hub);
     fprintf(stderr,
             "# slow reader: the hub grew %ld KiB while the reader lacked %ld events (~%ld KiB); "
             "another member's sync took %ld ms\n",
@@ -1371,8 +1079,8 @@ TEST(hub_slow_reader_is_held_back_and_others_keep_syncing)
 
     /* The reader resumes and gets everything, the other member's reflection included. */
     ASSERT_EQ(kill(slow.pid, SIGCONT), 0);
-    end = now_ms() + 4 * START_MS;
-    while (events_in(w.d[COACH].dir) < total + 1 && now_ms() < end)
+    end = proc_now_ms() + 4 * PROC_START_MS;
+    while (events_in(w.d[COACH].dir) < total + 1 && proc_now_ms() < end)
         proc_sleep_ms(20);
     struct held hc, hh;
     held_by(w.d[COACH].dir, &hc);
@@ -1380,8 +1088,8 @@ TEST(hub_slow_reader_is_held_back_and_others_keep_syncing)
     ASSERT_EQ(hh.events, total + 1);
     ASSERT_EQ(hc.events, total + 1);
     ASSERT(hc.digest == hh.digest);
-    bg_stop(&slow);
-    bg_stop(&w.hub);
+    proc_bg_stop(&slow);
+    proc_bg_stop(&w.hub);
     if (old)
         setenv("ASAN_OPTIONS", saved, 1);
     else
@@ -1396,21 +1104,21 @@ TEST(hub_join_by_invite)
 {
     static const char *const roles[3] = {"student", "student", "senior"};
     struct world w;
-    struct run r;
+    struct proc_run r;
     char start[16];
     date_at(-3, start);
     world_make(&w, roles, 3, start);
     char hub_key[65];
-    run(&r, "--data", w.hub_dir, "id", NULL);
+    proc_run(&r, "--data", w.hub_dir, "id", NULL);
     EXPECT_EXIT(r, 0);
-    first_line(r.out, hub_key, sizeof hub_key);
-    run(&r, "--data", w.d[COACH].dir, "group", "hub", w.group, hub_key, w.hub_addr, NULL);
+    proc_first_line(r.out, hub_key, sizeof hub_key);
+    proc_run(&r, "--data", w.d[COACH].dir, "group", "hub", w.group, hub_key, w.hub_addr, NULL);
     EXPECT_EXIT(r, 0);
     sync_ok(&w, COACH, w.hub_addr, 0);
-    run(&r, "--data", w.d[COACH].dir, "invite", w.group, "--role", "student", NULL);
+    proc_run(&r, "--data", w.d[COACH].dir, "invite", w.group, "--role", "student", NULL);
     EXPECT_EXIT(r, 0);
     char code[WW_INVITE_CODE_MAX];
-    first_line(r.out, code, sizeof code);
+    proc_first_line(r.out, code, sizeof code);
     EXPECT_HAS(code, w.hub_addr);
 
     /* The new device joins; it waits for the coach's device. */
@@ -1422,12 +1130,12 @@ TEST(hub_join_by_invite)
     int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     ASSERT(o >= 0 && e >= 0);
     const char *argv[] = {"--data", dir, "join", code, "--alias", "Jij", NULL};
-    pid_t pid = spawn(argv, o, e, -1);
+    pid_t pid = proc_spawn(argv, o, e, -1);
     close(o);
     close(e);
     char out[4096];
-    long end = now_ms() + START_MS;
-    for (proc_slurp(out_path, out, sizeof out - 1); !strstr(out, "wacht") && now_ms() < end;
+    long end = proc_now_ms() + PROC_START_MS;
+    for (proc_slurp(out_path, out, sizeof out - 1); !strstr(out, "wacht") && proc_now_ms() < end;
          proc_slurp(out_path, out, sizeof out - 1))
         proc_sleep_ms(5);
     EXPECT_HAS(out, "wacht");
@@ -1435,37 +1143,38 @@ TEST(hub_join_by_invite)
     /* The coach syncs: its device admits the new one, which then syncs and ends. */
     sync_ok(&w, COACH, w.hub_addr, 0);
     int status = 0;
-    ASSERT_EQ(wait_bounded(pid, 2 * START_MS, &status), 0);
-    char err[ERR_MAX + 1];
-    proc_slurp(err_path, err, ERR_MAX);
+    ASSERT_EQ(proc_wait_bounded(pid, 2 * PROC_START_MS, &status), 0);
+    char err[PROC_ERR_MAX + 1];
+    proc_slurp(err_path, err, PROC_ERR_MAX);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         ww_test_fail(__FILE__, __LINE__, "join: status 0x%x: %s", (unsigned)status, err);
     proc_slurp(out_path, out, sizeof out - 1);
     EXPECT_HAS(out, w.group);
-    run(&r, "--data", dir, "today", w.group, NULL);
+    proc_run(&r, "--data", dir, "today", w.group, NULL);
     EXPECT_EXIT(r, 0);
-    run(&r, "--data", w.d[COACH].dir, "members", w.group, NULL);
+    proc_run(&r, "--data", w.d[COACH].dir, "members", w.group, NULL);
     EXPECT_HAS(r.out, "Jij");
 
     /* The same code again: refused, with why. */
     char dir2[512];
     proc_tmp_path(dir2, sizeof dir2, "nog-een");
-    run(&r, "--data", dir2, "join", code, "--alias", "Nog een", NULL);
+    proc_run(&r, "--data", dir2, "join", code, "--alias", "Nog een", NULL);
     EXPECT_EXIT(r, 6);
     /* A fourth student may still be invited; a fifth not. */
-    run(&r, "--data", w.d[COACH].dir, "invite", w.group, NULL);
+    proc_run(&r, "--data", w.d[COACH].dir, "invite", w.group, NULL);
     EXPECT_EXIT(r, 0);
-    run(&r, "--data", w.d[COACH].dir, "invite", w.group, NULL);
+    proc_run(&r, "--data", w.d[COACH].dir, "invite", w.group, NULL);
     EXPECT_EXIT(r, 6);
     /* A mistyped code is refused before anything is dialled. */
-    run(&r, "--data", dir2, "join", "127.0.0.1:1/ABCD-EFGH", "--alias", "X", NULL);
+    proc_run(&r, "--data", dir2, "join", "127.0.0.1:1/ABCD-EFGH", "--alias", "X", NULL);
     EXPECT_EXIT(r, 3);
-    bg_stop(&w.hub);
+    proc_bg_stop(&w.hub);
 }
 
 /* Starts `sync --watch --listen 127.0.0.1:0 --discover` for dir, beacons to beacon_to, and
  * returns the UDP port it takes beacons on (from its stderr). */
-static int discover_start(struct bg *b, const char *dir, const char *beacon_to, const char *name)
+static int discover_start(struct proc_bg *b, const char *dir, const char *beacon_to,
+                          const char *name)
 {
     memset(b, 0, sizeof *b);
     b->fd = -1;
@@ -1475,15 +1184,15 @@ static int discover_start(struct bg *b, const char *dir, const char *beacon_to, 
     const char *argv[] = {"--data",   dir,           "sync",        "--watch",
                           "--listen", "127.0.0.1:0", "--discover",  "--beacon-to",
                           beacon_to,  "--beacon-on", "127.0.0.1:0", NULL};
-    b->pid = spawn(argv, e, e, -1);
+    b->pid = proc_spawn(argv, e, e, -1);
     close(e);
-    char err[ERR_MAX + 1];
-    for (long end = now_ms() + START_MS; now_ms() < end; proc_sleep_ms(5)) {
-        proc_slurp(b->err_path, err, ERR_MAX);
+    char err[PROC_ERR_MAX + 1];
+    for (long end = proc_now_ms() + PROC_START_MS; proc_now_ms() < end; proc_sleep_ms(5)) {
+        proc_slurp(b->err_path, err, PROC_ERR_MAX);
         const char *at = strstr(err, "from port ");
         if (at)
             return (int)strtol(at + 10, NULL, 10);
-        expect_alive(b);
+        proc_expect_alive(b);
     }
     ww_test_fail(__FILE__, __LINE__, "no beacon port: %s", err);
     return 0;
@@ -1495,33 +1204,33 @@ TEST(hub_devices_find_each_other_without_a_hub)
 {
     static const char *const roles[1] = {"student"};
     struct world w;
-    struct run r;
+    struct proc_run r;
     char start[16], d[16];
     date_at(-3, start);
     world_make(&w, roles, 1, start);
     sync_ok(&w, COACH, w.hub_addr, 0);
     sync_ok(&w, 1, w.hub_addr, 1);
-    bg_stop(&w.hub); /* out of reach from now on */
+    proc_bg_stop(&w.hub); /* out of reach from now on */
     date_at(1, d);
-    run(&r, "--data", w.d[COACH].dir, "challenge", "schedule", w.group, d, "L02", NULL);
+    proc_run(&r, "--data", w.d[COACH].dir, "challenge", "schedule", w.group, d, "L02", NULL);
     EXPECT_EXIT(r, 0);
     long before = events_in(w.d[1].dir);
 
     /* The student's device listens for beacons; the coach's sends them there. */
-    struct bg s, c;
+    struct proc_bg s, c;
     int port = discover_start(&s, w.d[1].dir, "127.0.0.1:9", "student.disc.err");
     char to[32];
     snprintf(to, sizeof to, "127.0.0.1:%d", port);
     discover_start(&c, w.d[COACH].dir, to, "coach.disc.err");
-    long end = now_ms() + 3 * START_MS;
-    while (events_in(w.d[1].dir) == before && now_ms() < end)
+    long end = proc_now_ms() + 3 * PROC_START_MS;
+    while (events_in(w.d[1].dir) == before && proc_now_ms() < end)
         proc_sleep_ms(20);
     ASSERT_GT(events_in(w.d[1].dir), before);
-    run(&r, "--data", w.d[1].dir, "day", w.group, d, NULL);
+    proc_run(&r, "--data", w.d[1].dir, "day", w.group, d, NULL);
     EXPECT_EXIT(r, 0);
     EXPECT_HAS(r.out, "L02");
-    bg_stop(&c);
-    bg_stop(&s);
+    proc_bg_stop(&c);
+    proc_bg_stop(&s);
 }
 
 /* A device that stays connected (`sync --watch`) sends at once what another process wrote to
@@ -1531,27 +1240,27 @@ TEST(hub_watch_sends_what_another_process_wrote)
 {
     static const char *const roles[1] = {"student"};
     struct world w;
-    struct run r;
+    struct proc_run r;
     char start[16], d[16];
     date_at(-3, start);
     world_make(&w, roles, 1, start);
     sync_ok(&w, COACH, w.hub_addr, 0);
     sync_ok(&w, 1, w.hub_addr, 1);
-    struct bg coach, student;
+    struct proc_bg coach, student;
     start_watch_plain(&coach, w.d[COACH].dir, w.hub_addr, "coach.watch.err");
     start_watch_plain(&student, w.d[1].dir, w.hub_addr, "student.watch.err");
     proc_sleep_ms(300); /* both connected and caught up */
     long before = events_in(w.d[1].dir);
     date_at(2, d);
-    run(&r, "--data", w.d[COACH].dir, "challenge", "schedule", w.group, d, "L02", NULL);
+    proc_run(&r, "--data", w.d[COACH].dir, "challenge", "schedule", w.group, d, "L02", NULL);
     EXPECT_EXIT(r, 0);
-    long end = now_ms() + START_MS;
-    while (events_in(w.d[1].dir) == before && now_ms() < end)
+    long end = proc_now_ms() + PROC_START_MS;
+    while (events_in(w.d[1].dir) == before && proc_now_ms() < end)
         proc_sleep_ms(20);
     ASSERT_GT(events_in(w.d[1].dir), before);
-    expect_alive(&coach);
-    expect_alive(&student);
-    bg_stop(&coach);
-    bg_stop(&student);
-    bg_stop(&w.hub);
+    proc_expect_alive(&coach);
+    proc_expect_alive(&student);
+    proc_bg_stop(&coach);
+    proc_bg_stop(&student);
+    proc_bg_stop(&w.hub);
 }
