@@ -161,7 +161,8 @@ static int has_json(int argc, char **argv)
         "day",          "library",    "reflections",  "reactions",     "signals",
         "signoffs",     "export",     "reflect",      "react",         "sync",
         "group create", "member add", "signal raise", "bundle export", "bundle import",
-        "overview",     "status",     "devices",
+        "overview",     "status",     "devices",      "invite",        "invites",
+        "join",
     };
     char two[64];
     snprintf(two, sizeof two, "%s %s", argv[0], argc > 1 ? argv[1] : "");

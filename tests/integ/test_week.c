@@ -15,13 +15,6 @@
  * its type, the items of nested arrays included. Every exit status is checked against
  * wegwijs(1): 0 for success, the documented status for each refusal.
  *
- * Known bug: `invite`, `invites` and `join` refuse --json (exit status 2, "has no --json
- * output"), although docs/JSON.md and wegwijs(1) document their documents and cli/invite.c
- * and cli/net.c write them: the command's list of verbs with JSON output (has_json in
- * cli/main.c) lacks them. By default this test pins the refusal, so that a fix is noticed;
- * with WW_KNOWN_BUGS=1 it uses and checks the documented documents instead, and fails until
- * the bug is fixed.
- *
  * Not checked, because today's verbs cannot reach it in a run of the real binary: a `missed`
  * day and the alert. A day before a learner joined counts as worked only when reflected, and
  * a learner joins now (member.add carries the time of joining), so a week in the past has no
@@ -204,6 +197,47 @@ static const struct field INVITE_ROW[] = {
     {"member", T_ID32 | T_NULL, NULL}, {0},
 };
 
+static const struct field STATUS_GROUP[] = {
+    {"group", T_ID32, NULL},
+    {"name", T_STR, NULL},
+    {"role", T_WORD | T_NULL, ROLE},
+    {"hub", T_STR | T_NULL, NULL},
+    {"hub_synced", T_STR | T_NULL, NULL},
+    {"peer_synced", T_STR | T_NULL, NULL},
+    {"reported", T_STR | T_NULL, NULL},
+    {"unsent", T_INT, NULL},
+    {"waiting", T_INT, NULL},
+    {0},
+};
+static const struct field DEVICE_ROW[] = {
+    {"device", T_ID64, NULL},
+    {"member", T_ID32, NULL},
+    {"alias", T_TEXT, NULL},
+    {"role", T_WORD, ROLE},
+    {"this_device", T_BOOL, NULL},
+    {"reported", T_BOOL, NULL},
+    {"report_at", T_STR | T_NULL, NULL},
+    {"hub_synced", T_STR | T_NULL, NULL},
+    {"peer_synced", T_STR | T_NULL, NULL},
+    {"missing", T_INT | T_NULL, NULL},
+    {0},
+};
+static const struct field RECEIPT[] = {
+    {"device", T_ID64, NULL},
+    {"alias", T_TEXT, NULL},
+    {"applied", T_BOOL, NULL},
+    {0},
+};
+static const struct field ERASURE[] = {
+    {"event", T_ID64, NULL},
+    {"member", T_ID32, NULL},
+    {"at", T_STR, NULL},
+    {"applied", T_INT, NULL},
+    {"devices", T_INT, NULL},
+    {"receipts", T_LIST, OBJS(RECEIPT)},
+    {0},
+};
+
 /* Each document: its "command" and its members besides "version" and "command". */
 static const struct doc {
     const char *command;
@@ -245,6 +279,11 @@ static const struct doc {
       {"share", T_WORD, SHARE},
       {"draft", T_BOOL, NULL}}},
     {"react", {{"group", T_ID32, NULL}, {"id", T_ID64, NULL}, {"target", T_ID64, NULL}}},
+    {"status", {{"device", T_ID64, NULL}, {"groups", T_LIST, OBJS(STATUS_GROUP)}}},
+    {"devices",
+     {{"group", T_ID32, NULL},
+      {"devices", T_LIST, OBJS(DEVICE_ROW)},
+      {"erasures", T_LIST, OBJS(ERASURE)}}},
     {"signal raise", {{"group", T_ID32, NULL}, {"id", T_ID64, NULL}}},
     {"invite",
      {{"group", T_ID32, NULL},
@@ -462,12 +501,6 @@ struct week {
 #define WWJ(r, dev, ...) proc_run((r), "--data", (dev), "--json", __VA_ARGS__, (char *)NULL)
 #define OK(r)            EXPECT_EXIT((r), 0)
 
-static int known_bugs_must_be_fixed(void)
-{
-    const char *e = getenv("WW_KNOWN_BUGS");
-    return e && *e == '1';
-}
-
 /* The dates of the week: Monday to Sunday of the week two weeks before this one. */
 static void week_dates(struct week *w)
 {
@@ -492,19 +525,6 @@ static long day_number(const char *date)
     long yoe = y - era * 400;
     long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
     return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
-}
-
-/* A document printed by a verb the known bug refuses --json for: by default the refusal is
- * pinned and NULL returned; with WW_KNOWN_BUGS=1 the document is checked and returned. */
-static json_t *json_of_invite_verb(const struct proc_run *r, const char *command, int line)
-{
-    if (known_bugs_must_be_fixed())
-        return json_doc(r, command, line);
-    if (!r->exited || r->code != EXIT_USAGE || !strstr(r->err, "--json"))
-        ww_test_fail(__FILE__, line,
-                     "%s --json: exit %d; the known bug is gone: update this test (stderr: %s)",
-                     command, r->code, r->err);
-    return NULL;
 }
 
 /* The hub, the coach's device and the group: its start the week's Monday, its hub named, a
@@ -576,19 +596,13 @@ static void invite(struct week *w, const char *role, char code[128])
 {
     struct proc_run r;
     WWJ(&r, w->dir[COACH], "invite", w->group, "--role", role);
-    json_t *doc = json_of_invite_verb(&r, "invite", __LINE__);
-    if (doc) {
-        EXPECT_STR(doc, "role", role);
-        EXPECT_TRUE(doc, "published");
-        const char *c = proc_json_str(doc, "code", __LINE__);
-        ASSERT_LT(strlen(c), 128);
-        memcpy(code, c, strlen(c) + 1);
-        json_decref(doc);
-    } else {
-        WW(&r, w->dir[COACH], "invite", w->group, "--role", role);
-        OK(r);
-        proc_first_line(r.out, code, 128);
-    }
+    json_t *doc = json_doc(&r, "invite", __LINE__);
+    EXPECT_STR(doc, "role", role);
+    EXPECT_TRUE(doc, "published");
+    const char *c = proc_json_str(doc, "code", __LINE__);
+    ASSERT_LT(strlen(c), 128);
+    memcpy(code, c, strlen(c) + 1);
+    json_decref(doc);
     size_t n = strlen(w->addr);
     ASSERT(strncmp(code, w->addr, n) == 0 && code[n] == '/');
 }
@@ -600,18 +614,11 @@ static void join(struct week *w, int i, const char *code)
     const char *d = w->dir[i];
     WWJ(&r, d, "join", code, "--alias", WHO[i].alias, "--year", WHO[i].year, "--track",
         WHO[i].track);
-    json_t *doc = json_of_invite_verb(&r, "join", __LINE__);
-    if (doc) {
-        EXPECT_STR(doc, "group", w->group);
-        EXPECT_STR(doc, "hub", w->addr);
-        ASSERT_GT(proc_json_int(doc, "received", __LINE__), 0);
-        json_decref(doc);
-    } else {
-        WW(&r, d, "join", code, "--alias", WHO[i].alias, "--year", WHO[i].year, "--track",
-           WHO[i].track);
-        OK(r);
-        EXPECT_HAS(r.out, w->group);
-    }
+    json_t *doc = json_doc(&r, "join", __LINE__);
+    EXPECT_STR(doc, "group", w->group);
+    EXPECT_STR(doc, "hub", w->addr);
+    ASSERT_GT(proc_json_int(doc, "received", __LINE__), 0);
+    json_decref(doc);
     WWJ(&r, d, "groups");
     doc = DOC(r, "groups");
     json_t *row = find(doc, "groups", "id", w->group);
@@ -660,11 +667,9 @@ static void week_join(struct week *w)
     WW(&r, coach, "invite", g, "--role", "senior");
     EXPECT_REFUSED(r, EXIT_CONFLICT, "de groep heeft al een ouderejaars");
     WWJ(&r, coach, "invites", g);
-    json_t *doc = json_of_invite_verb(&r, "invites", __LINE__);
-    if (doc) {
-        ASSERT_EQ(count(doc, "invites"), 5);
-        json_decref(doc);
-    }
+    json_t *doc = json_doc(&r, "invites", __LINE__);
+    ASSERT_EQ(count(doc, "invites"), 5);
+    json_decref(doc);
     WW(&r, coach, "invites", g);
     OK(r);
     ASSERT_EQ(proc_count_text(r.out, "  open  "), 5);
@@ -1009,9 +1014,28 @@ static void week_erase(struct week *w, struct written *x)
     EXPECT_REFUSED(r, EXIT_DENIED, "deze rol mag dat niet");
     WW(&r, coach, "erase", g, sara, "--json");
     EXPECT_REFUSED(r, EXIT_USAGE, "--json");
+    WWJ(&r, coach, "devices", g);
+    json_t *doc = DOC(r, "devices");
+    ASSERT_EQ(count(doc, "erasures"), 0);
+    json_decref(doc);
     WW(&r, coach, "erase", g, sara);
     OK(r);
     sync_all(w);
+    /* Every device of an active member receipted the erasure (Eva's is no longer one). */
+    sync_dev(w, COACH);
+    WWJ(&r, coach, "devices", g);
+    doc = DOC(r, "devices");
+    ASSERT_EQ(count(doc, "devices"), 5);
+    json_t *er = json_array_get(json_object_get(doc, "erasures"), 0);
+    ASSERT(er != NULL);
+    EXPECT_STR(er, "member", sara);
+    EXPECT_INT(er, "devices", 5);
+    EXPECT_INT(er, "applied", 5);
+    json_decref(doc);
+    WWJ(&r, w->dir[LISA], "status", g);
+    doc = DOC(r, "status");
+    EXPECT_INT(json_array_get(json_object_get(doc, "groups"), 0), "unsent", 0);
+    json_decref(doc);
     for (int i = COACH; i < N_DEV; i++) {
         if (i == EVA)
             continue;
@@ -1019,7 +1043,7 @@ static void week_erase(struct week *w, struct written *x)
         ASSERT_EQ(listed(d, "reflections", g, sara), 0);
         WWJ(&r, d, "reflections", g);
         EXPECT_LACKS(r.out, "Sara:");
-        json_t *doc = DOC(r, "reflections");
+        doc = DOC(r, "reflections");
         ASSERT((find(doc, "reflections", "id", x->noor_fri) != NULL));
         json_decref(doc);
         WWJ(&r, d, "signoffs", g);
@@ -1036,7 +1060,7 @@ static void week_erase(struct week *w, struct written *x)
         EXPECT_LACKS(r.out, "\"Sara\"");
     }
     WWJ(&r, coach, "overview", g, "--from", w->date[0], "--to", w->date[6]);
-    json_t *doc = DOC(r, "overview");
+    doc = DOC(r, "overview");
     json_t *row = find(doc, "learners", "member", sara);
     EXPECT_INT(row, "reflected", 0);
     EXPECT_STR(json_array_get(json_object_get(row, "days"), 0), "mark", "free");
