@@ -13,9 +13,12 @@
  * SIGTERM, then close every connection and the store cleanly. The hub logs one line per
  * connection event to stderr.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -25,7 +28,11 @@
 
 struct net_run {
     uv_loop_t loop;
-    uv_signal_t sigint, sigterm;
+    uv_signal_t sigint, sigterm, sighup;
+    int has_hup;
+    /* The hub's log: stderr, or the file of --log, which SIGHUP reopens (after a rotation). */
+    const char *log_path;
+    FILE *log;
     struct ww_node *node;
     int quiet, verbose, once, closed, failed;
     size_t dials;         /* outbound connections not yet down; with once, the node closes at 0 */
@@ -193,8 +200,47 @@ static int net_error(int rc, const char *what, const char *a1)
 
 static void log_line(void *ud, const char *line)
 {
-    (void)ud;
-    fprintf(stderr, "wegwijs: %s\n", line);
+    struct net_run *r = ud;
+    if (!r->log) {
+        fprintf(stderr, "wegwijs: %s\n", line);
+        return;
+    }
+    /* A file has no journal to stamp its lines: the time, in UTC, leads each. */
+    char at[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        at[0] = 0;
+    fprintf(r->log, "%s %s\n", at, line);
+    fflush(r->log);
+}
+
+/* O_APPEND, so that several writers and a rotation never interleave within a line. */
+static FILE *open_log(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
+    if (!f && fd >= 0)
+        close(fd);
+    return f;
+}
+
+/* SIGHUP: the log file is opened again by name (logrotate moved the old one away); if that
+ * fails the old file stays in use and says why. */
+static void on_hup(uv_signal_t *h, int signum)
+{
+    struct net_run *r = h->data;
+    (void)signum;
+    if (!r->log_path)
+        return;
+    FILE *f = open_log(r->log_path);
+    if (!f) {
+        log_line(r, "log: cannot open the log file again; writing on in the old one");
+        return;
+    }
+    fclose(r->log);
+    r->log = f;
+    log_line(r, "log: opened");
 }
 
 int parse_addr(const char *arg, char *ip, size_t cap, int *port)
@@ -215,6 +261,8 @@ static void stop_signals(struct net_run *r)
     if (!uv_is_closing((uv_handle_t *)&r->sigint)) {
         uv_close((uv_handle_t *)&r->sigint, NULL);
         uv_close((uv_handle_t *)&r->sigterm, NULL);
+        if (r->has_hup)
+            uv_close((uv_handle_t *)&r->sighup, NULL);
     }
 }
 
@@ -327,6 +375,12 @@ static int net_start(struct net_run *r, struct cli *c, int hub, int open_groups,
     r->sigint.data = r->sigterm.data = r;
     uv_signal_start(&r->sigint, on_signal, SIGINT);
     uv_signal_start(&r->sigterm, on_signal, SIGTERM);
+    if (hub) { /* SIGHUP reopens the log; it never ends the hub */
+        uv_signal_init(&r->loop, &r->sighup);
+        r->sighup.data = r;
+        uv_signal_start(&r->sighup, on_hup, SIGHUP);
+        r->has_hup = 1;
+    }
     /* A peer that goes away while we write must not end the process. */
     signal(SIGPIPE, SIG_IGN);
     return CLI_OK;
@@ -335,7 +389,7 @@ static int net_start(struct net_run *r, struct cli *c, int hub, int open_groups,
 int verb_hub(struct cli *c, int argc, char **argv)
 {
     static const struct opt_spec spec[] = {
-        {"listen", 1, 0}, {"closed", 0, 0}, {"coach", 1, 1}, {NULL, 0, 0}};
+        {"listen", 1, 0}, {"closed", 0, 0}, {"coach", 1, 1}, {"log", 1, 0}, {NULL, 0, 0}};
     struct args a;
     int rc = args_parse(spec, argc, argv, 0, 0, &a);
     char ip[64];
@@ -355,14 +409,22 @@ int verb_hub(struct cli *c, int argc, char **argv)
     struct net_run r;
     memset(&r, 0, sizeof r);
     r.quiet = 1;
+    if ((r.log_path = args_get(&a, "log")) != NULL && !(r.log = open_log(r.log_path)))
+        return fail(CLI_INPUT, _("cannot open the log file '{1}': {2}"), r.log_path,
+                    strerror(errno));
     rc = net_start(&r, c, 1, !args_get(&a, "closed"), (const uint8_t(*)[WW_KEY_LEN])coaches,
                    n_coaches);
-    if (rc != CLI_OK)
+    if (rc != CLI_OK) {
+        if (r.log)
+            fclose(r.log);
         return rc;
+    }
     int lrc = ww_node_listen(r.node, ip, port);
     if (lrc != 0) {
         ww_node_close(r.node, closed_cb, &r);
         run_loop(&r);
+        if (r.log)
+            fclose(r.log);
         return net_error(lrc, _("cannot listen on {1}"), listen);
     }
     uint8_t pk[WW_KEY_LEN];
@@ -376,6 +438,8 @@ int verb_hub(struct cli *c, int argc, char **argv)
     printf("%s\n", hex);
     fflush(stdout);
     run_loop(&r);
+    if (r.log)
+        fclose(r.log);
     return CLI_OK;
 }
 

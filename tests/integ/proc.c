@@ -340,7 +340,7 @@ int proc_read_line(int fd, char *buf, size_t cap, long deadline)
 
 /* One attempt at starting the hub on port (0: ephemeral); 1 started, 0 it exited with the
  * status in *code. */
-int proc_hub_try(struct proc_bg *h, const char *dir, int port, int *code)
+int proc_hub_try(struct proc_bg *h, const char *dir, int port, const char *const *extra, int *code)
 {
     char listen[32], line[512];
     snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
@@ -348,7 +348,11 @@ int proc_hub_try(struct proc_bg *h, const char *dir, int port, int *code)
     ASSERT_EQ(pipe(p), 0);
     int e = open(h->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     ASSERT(e >= 0);
-    const char *argv[] = {"--data", dir, "hub", "--listen", listen, NULL};
+    const char *argv[16] = {"--data", dir, "hub", "--listen", listen, NULL};
+    for (size_t i = 0; extra && extra[i]; i++) {
+        ASSERT_LT(5 + i, 15);
+        argv[5 + i] = extra[i];
+    }
     h->pid = proc_spawn(argv, p[1], e, p[0]);
     close(p[1]);
     close(e);
@@ -374,13 +378,19 @@ int proc_hub_try(struct proc_bg *h, const char *dir, int port, int *code)
 
 void proc_hub_start(struct proc_bg *h, const char *dir, const char *name)
 {
+    proc_hub_start_with(h, dir, name, NULL);
+}
+
+void proc_hub_start_with(struct proc_bg *h, const char *dir, const char *name,
+                         const char *const *extra)
+{
     memset(h, 0, sizeof *h);
     h->fd = -1;
     char errname[64];
     snprintf(errname, sizeof errname, "%s.err", name);
     proc_tmp_path(h->err_path, sizeof h->err_path, errname);
     int code = 0;
-    if (proc_hub_try(h, dir, 0, &code))
+    if (proc_hub_try(h, dir, 0, extra, &code))
         return;
     char err[PROC_ERR_MAX + 1];
     proc_slurp(h->err_path, err, PROC_ERR_MAX);

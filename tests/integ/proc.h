@@ -96,11 +96,14 @@ size_t proc_count_text(const char *text, const char *needle);
 /* Reads one line from fd within the deadline (proc_now_ms); 1 when a whole line came, 0 at
  * EOF. */
 int proc_read_line(int fd, char *buf, size_t cap, long deadline);
-/* One attempt at starting `hub --listen 127.0.0.1:port` (0: ephemeral) on the store in dir;
- * 1 started (h->port is where it listens, h->fd its stdout), 0 it exited with *code. */
-int proc_hub_try(struct proc_bg *h, const char *dir, int port, int *code);
+/* One attempt at starting `hub --listen 127.0.0.1:port` (0: ephemeral) on the store in dir,
+ * with the options in extra (NULL-terminated; may be NULL); 1 started (h->port is where it
+ * listens, h->fd its stdout), 0 it exited with *code. */
+int proc_hub_try(struct proc_bg *h, const char *dir, int port, const char *const *extra, int *code);
 /* A hub on an ephemeral port; its stderr in the test's folder as NAME.err. */
 void proc_hub_start(struct proc_bg *h, const char *dir, const char *name);
+void proc_hub_start_with(struct proc_bg *h, const char *dir, const char *name,
+                         const char *const *extra);
 /* SIGTERM, then a bounded wait; the process must exit 0 of its own. */
 void proc_bg_stop(struct proc_bg *b);
 /* kill -9 and reap. */

@@ -1847,3 +1847,50 @@ TEST(cli_devices_and_status)
     expect_error(&r, EXIT_USAGE, NULL, __LINE__);
     hub_down(hub);
 }
+
+/* `hub --log FILE`: one stamped line per connection event in the file; SIGHUP (after a
+ * rotation moved the file away) opens it again by name and never ends the hub; a log that
+ * cannot be opened is refused before the hub starts. */
+TEST(cli_hub_log_reopens_on_sighup)
+{
+    struct pair p;
+    struct run r;
+    struct proc_bg hub;
+    char hub_dir[512], log[512], rotated[512], addr[32], text[8192];
+    setup_pair(&p);
+    proc_tmp_path(hub_dir, sizeof hub_dir, "hub");
+    proc_tmp_path(log, sizeof log, "hub.log");
+    proc_tmp_path(rotated, sizeof rotated, "hub.log.1");
+    const char *const extra[] = {"--log", log, NULL};
+    proc_hub_start_with(&hub, hub_dir, "hub", extra);
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", hub.port);
+    run(&r, "--data", p.coach, "sync", addr, NULL);
+    EXPECT_EXIT(r, 0);
+    ASSERT_EQ(rename(log, rotated), 0);
+    ASSERT_EQ(kill(hub.pid, SIGHUP), 0);
+    /* The hub says it opened the file again; wait for that line, boundedly. */
+    long end = proc_now_ms() + PROC_START_MS;
+    while (proc_now_ms() < end &&
+           (proc_slurp(log, text, sizeof text - 1) == 0 || !strstr(text, "log: opened")))
+        proc_sleep_ms(10);
+    EXPECT_HAS(text, "log: opened");
+    run(&r, "--data", p.student, "sync", addr, NULL);
+    EXPECT_EXIT(r, 0);
+    proc_expect_alive(&hub);
+    proc_bg_stop(&hub);
+    /* Each file holds its own connections, each line stamped with the time. */
+    proc_slurp(rotated, text, sizeof text - 1);
+    EXPECT_HAS(text, "listen 127.0.0.1:");
+    EXPECT_HAS(text, "Z up 127.0.0.1:");
+    EXPECT_LACKS(text, "log: opened");
+    char peer[32];
+    snprintf(peer, sizeof peer, "peer=%.16s", p.student_key);
+    EXPECT_LACKS(text, peer);
+    proc_slurp(log, text, sizeof text - 1);
+    EXPECT_HAS(text, peer);
+    ASSERT(text[4] == '-' && text[10] == 'T');
+
+    run(&r, "--data", hub_dir, "hub", "--listen", "127.0.0.1:0", "--log", "/nonexistent/dir/x.log",
+        NULL);
+    expect_error(&r, EXIT_INPUT, "/nonexistent/dir/x.log", __LINE__);
+}
