@@ -20,6 +20,7 @@
 #include "alloc.h"
 #include "day.h"
 #include "invite.h"
+#include "log.h"
 #include "seal.h"
 #include "store.h"
 
@@ -613,17 +614,97 @@ int ww_device_add(struct ww_store *s, const uint8_t group[WW_ID_LEN],
     return rc;
 }
 
-static int do_member_remove(struct ww_store *s, void *ud)
+static int emit_remove(struct ww_store *s, struct member_args *a)
 {
-    struct member_args *a = ud;
     struct ww_body body;
     memset(&body, 0, sizeof body);
     body.kind = WW_KIND_MEMBER_REMOVE;
     memcpy(body.u.member_remove.member, a->member, 16);
     struct ww_emit e = {.kind = WW_KIND_MEMBER_REMOVE, .audience = WW_AUD_PLAIN, .body = &body};
-    int rc = ww_emit(s, a->gid, &e, a->hash);
+    return ww_emit(s, a->gid, &e, a->hash);
+}
+
+static int do_member_remove(struct ww_store *s, void *ud)
+{
+    struct member_args *a = ud;
+    int rc = ww_cache_load(s, a->gid), active = 0;
+    if (rc != 0)
+        return rc;
+    for (size_t i = 0; i < s->cache->n_devices; i++)
+        active |=
+            !memcmp(s->cache->devices[i].member, a->member, 16) && is_active(&s->cache->devices[i]);
+    if (s->cache->exists && !active && memcmp(s->cache->owner, s->pk, 32) == 0)
+        return WW_ENOTFOUND; /* unknown, or removed already */
+    rc = emit_remove(s, a);
     if (rc == 0)
         rc = start_epoch(s, a->gid);
+    return rc;
+}
+
+static int do_member_leave(struct ww_store *s, void *ud)
+{
+    struct member_args *a = ud;
+    struct ww_devinfo me;
+    int rc = ww_cache_acting(s, a->gid, (1u << WW_ROLE_STUDENT) | (1u << WW_ROLE_SENIOR), &me);
+    if (rc != 0)
+        return rc;
+    a->member = me.member;
+    return emit_remove(s, a);
+}
+
+int ww_member_leave(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                    uint8_t hash_out[WW_EVENT_HASH_LEN])
+{
+    if (!s || !group)
+        return WW_EINVAL;
+    struct member_args a = {group, 0, NULL, 0, 0, NULL, NULL, {0}, {0}, NULL};
+    int rc = ww_tx(s, do_member_leave, &a);
+    if (rc == 0 && hash_out)
+        memcpy(hash_out, a.hash, sizeof a.hash);
+    return rc;
+}
+
+/* A removal newer than the owner's newest key.epoch: a member left since (the owner's own
+ * removals are followed by their epoch in the same transaction). */
+struct rekey_args {
+    const uint8_t *gid;
+    int wrote;
+};
+
+static int do_rekey(struct ww_store *s, void *ud)
+{
+    struct rekey_args *a = ud;
+    int rc = ww_cache_load(s, a->gid);
+    if (rc != 0)
+        return rc;
+    if (!s->cache->exists || memcmp(s->cache->owner, s->pk, 32) != 0)
+        return 0; /* only the owner device starts epochs */
+    sqlite3_stmt *st = ww_sql(
+        s, "SELECT 1 FROM members WHERE gid=?1 AND removed_hlc > coalesce((SELECT max(e.hlc) FROM"
+           " logs l JOIN events e ON " WW_LOG_RANGE("e", "l") " WHERE l.gid=?1 AND l.author=?2 AND"
+                                                              " e.kind=5), 0)");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, a->gid, 16);
+    ww_bind_blob(st, 2, s->pk, 32);
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return ww_db_err(s, step);
+    if (step == SQLITE_DONE)
+        return 0;
+    a->wrote = 1;
+    return start_epoch(s, a->gid);
+}
+
+int ww_removals_rekey(struct ww_store *s, const uint8_t group[WW_ID_LEN], int *wrote)
+{
+    if (!s || !group)
+        return WW_EINVAL;
+    struct rekey_args a = {group, 0};
+    int rc = ww_tx(s, do_rekey, &a);
+    if (wrote)
+        *wrote = rc == 0 && a.wrote;
     return rc;
 }
 

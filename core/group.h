@@ -17,6 +17,9 @@
 struct ww_store;
 
 #define WW_MAX_GROUP_DEVICES 48 /* devices in one group, all members together */
+/* The removed_epoch of a member who left (member.remove by its own device): removed, with
+ * no epoch limit of its own; its removed_hlc cuts it off. */
+#define WW_LEFT_EPOCH (UINT32_MAX - 1)
 
 /* One device of a member of the group. */
 struct ww_devinfo {

@@ -187,37 +187,51 @@ const struct ww_kind_rule ww_kind_member_add = {
 
 /* ---- member.remove ---- */
 
+/* The owner removes any member but its own; a learner's device removes its own member
+ * (it leaves the group). A removal of a member already removed is valid and changes
+ * nothing but what the earlier one would have (apply takes the earliest), so two removals
+ * of one member agree in any order. The owner writes in its current epoch: its log alone
+ * changes epochs, so every replica checks that against the same state. */
 static int check_member_remove(struct ww_store *s, const struct ww_event *ev)
 {
     const struct ww_group_cache *g = ww_cache_cur(s);
     const uint8_t *m = ev->body->u.member_remove.member;
-    if (!memcmp(m, ev->author->member, 16))
-        return WW_EROLE; /* the owner cannot remove itself */
+    int by_owner = !memcmp(ev->env->h.author, g->owner, 32);
+    if (by_owner == !memcmp(m, ev->author->member, 16))
+        return WW_EROLE; /* the owner cannot remove itself, nor a learner another */
+    if (by_owner && ev->env->h.epoch != g->epoch)
+        return WW_EINVAL;
     for (size_t i = 0; i < g->n_devices; i++)
         if (!memcmp(g->devices[i].member, m, 16))
-            return g->devices[i].removed_epoch == UINT32_MAX ? 0 : WW_ENOTFOUND;
+            return 0;
     return WW_ENOTFOUND;
 }
 
+/* The owner's removal takes effect with the epoch after the one it was written in (the
+ * owner starts it right after). A member who leaves is cut off by time alone: the epoch
+ * it wrote in is its own view, so no epoch limit is derived from it (WW_LEFT_EPOCH); the
+ * owner's device starts a new epoch when it learns of the leave (ww_removals_rekey). Both
+ * values come from the event alone, and a second removal keeps the earlier of each, so
+ * every replica holds the same. */
 static int apply_member_remove(struct ww_store *s, struct ww_event *ev)
 {
-    /* Removal takes effect with the next epoch, which the owner starts right after. */
-    sqlite3_stmt *st = ww_sql(s, "UPDATE members SET removed_epoch=?3, removed_hlc=?4 WHERE "
-                                 "gid=?1 AND member=?2");
+    int by_owner = !memcmp(ev->env->h.author, ww_cache_cur(s)->owner, 32);
+    sqlite3_stmt *st = ww_sql(s, "UPDATE members SET removed_epoch=min(coalesce(removed_epoch, ?3),"
+                                 " ?3), removed_hlc=min(coalesce(removed_hlc, ?4), ?4) WHERE gid=?1"
+                                 " AND member=?2");
     if (!st)
         return ww_sql_failed(s);
     ww_bind_blob(st, 1, ev->env->h.group, 16);
     ww_bind_blob(st, 2, ev->body->u.member_remove.member, 16);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)ww_cache_cur(s)->epoch + 1);
+    sqlite3_bind_int64(st, 3, by_owner ? (sqlite3_int64)ev->env->h.epoch + 1 : WW_LEFT_EPOCH);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)ev->env->h.hlc);
     ev->control = 1;
     return ww_sql_done(s, st);
 }
 
 const struct ww_kind_rule ww_kind_member_remove = {
-    .roles = WW_ROLE_BIT(WW_ROLE_COACH),
+    .roles = WW_ANY_ROLE,
     .audiences = WW_AUD_BIT(WW_AUD_PLAIN),
-    .owner_only = 1,
     .check = check_member_remove,
     .apply = apply_member_remove,
 };

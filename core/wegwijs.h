@@ -97,6 +97,17 @@ int ww_group_get(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                  void (*cb)(void *ud, const struct ww_group_info *g), void *ud);
 int ww_groups_list(struct ww_store *s, void (*cb)(void *ud, const struct ww_group_info *g),
                    void *ud);
+/* This device's member leaves the group (a student or senior: WW_EROLE for the coach): a
+ * member.remove of its own member, which every replica applies as the owner's removal, cut
+ * off at its time. Send it with a sync; the group's hub then serves this device no more,
+ * and the owner's device starts a new key epoch when it learns of it (ww_removals_rekey). */
+int ww_member_leave(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                    uint8_t hash_out[WW_EVENT_HASH_LEN]);
+/* On the owner's device: starts a new key epoch when a member left since the last one, so
+ * that nothing written after it opens with a key the leaver holds (sync calls it when a
+ * batch changed the group's members; *wrote, may be NULL, says whether it wrote). */
+int ww_removals_rekey(struct ww_store *s, const uint8_t group[WW_ID_LEN], int *wrote);
+
 /*
  * The owner device names the hub the group syncs through: its device key, which a device
  * dialling it checks in the handshake, and where it listens ("host:port", or "" when the

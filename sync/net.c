@@ -695,7 +695,13 @@ static void fan_out(struct ww_node *n, const uint8_t *group, int recheck, struct
 static void session_changed(void *ud, const uint8_t group[WW_ID_LEN], int control)
 {
     struct conn *from = ud;
-    fan_out(from->node, group, control, from);
+    struct ww_node *n = from->node;
+    int wrote = 0;
+    /* The owner's device starts a new epoch when a member left (ww_removals_rekey): the
+     * key.epoch goes out with the news. */
+    if (control && !n->cfg.hub && ww_removals_rekey(n->cfg.store, group, &wrote) != 0)
+        logf_(n, "rekey %s: cannot start a new epoch after a member left", from->addr);
+    fan_out(n, group, control, wrote ? NULL : from);
 }
 
 /* ---- Joining by invite (PROTOCOL.md 9.9) ------------------------------------------------- */
