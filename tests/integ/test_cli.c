@@ -1066,6 +1066,14 @@ TEST(cli_bash_completion)
     snprintf(line, sizeof line, "overview %s --h", p.group);
     complete_line(line, out, sizeof out);
     ASSERT_STR_EQ(out, "--html\n");
+    complete_line("fe", out, sizeof out);
+    ASSERT_STR_EQ(out, "feed\n");
+    snprintf(line, sizeof line, "feed %s --l", p.group);
+    complete_line(line, out, sizeof out);
+    ASSERT_STR_EQ(out, "--limit\n");
+    snprintf(line, sizeof line, "history %s --m", p.group);
+    complete_line(line, out, sizeof out);
+    ASSERT_STR_EQ(out, "--member\n");
     complete_line("groups --j", out, sizeof out);
     ASSERT_STR_EQ(out, "--json\n");
     snprintf(line, sizeof line, "reflect %s --share \"\"", p.group);
