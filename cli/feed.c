@@ -153,24 +153,23 @@ static int feed_load(struct cli *c, const uint8_t gid[WW_ID_LEN], struct feed *f
         rc = ww_signals_list(c->store, gid, take_signal, f);
     if (rc == 0)
         rc = ww_reactions_list(c->store, gid, NULL, take_reaction, f);
-    size_t kept = first_signal;
-    for (size_t i = first_signal; rc == 0 && i < f->n; i++) {
-        struct item it = f->items[i];
-        if ((rc = ww_day_of(c->store, gid, it.hlc, &it.date)) != 0)
-            break;
-        if (it.date < f->from || it.date > f->to) {
-            for (size_t k = 0; k < 7; k++)
-                free(it.text[k]);
-            continue;
-        }
-        f->items[kept++] = it;
-    }
-    if (rc == 0)
-        f->n = kept;
+    for (size_t i = first_signal; rc == 0 && i < f->n; i++)
+        rc = ww_day_of(c->store, gid, f->items[i].hlc, &f->items[i].date);
     if (rc != 0)
         return lib_error(rc, _("cannot show the feed"), NULL);
     if (f->oom)
         return fail(CLI_FAIL, _("out of memory"), NULL, NULL);
+    size_t kept = first_signal;
+    for (size_t i = first_signal; i < f->n; i++) {
+        struct item *it = &f->items[i];
+        if (it->date >= f->from && it->date <= f->to) {
+            f->items[kept++] = *it;
+            continue;
+        }
+        for (size_t k = 0; k < 7; k++)
+            free(it->text[k]);
+    }
+    f->n = kept;
     qsort(f->items, f->n, sizeof *f->items, newest_first);
     return CLI_OK;
 }
@@ -183,11 +182,10 @@ static json_t *json_reactions(const struct feed *f, const struct roster *roster,
         const struct ww_reaction *r = &f->reactions[i].r;
         if (memcmp(r->target, target, WW_EVENT_HASH_LEN))
             continue;
-        json_array_append_new(a, json_pack("{s:o, s:o, s:o, s:o}", "id",
-                                           j_hex(r->hash, WW_EVENT_HASH_LEN), "member",
-                                           j_hex(r->member, WW_ID_LEN), "alias",
-                                           j_text(roster_alias(roster, r->member)), "text",
-                                           j_text(r->text)));
+        json_array_append_new(
+            a, json_pack("{s:o, s:o, s:o, s:o}", "id", j_hex(r->hash, WW_EVENT_HASH_LEN), "member",
+                         j_hex(r->member, WW_ID_LEN), "alias",
+                         j_text(roster_alias(roster, r->member)), "text", j_text(r->text)));
     }
     return a ? a : json_null();
 }
@@ -227,8 +225,8 @@ static void print_text_feed(const struct feed *f, size_t limit, const struct ros
     size_t n = f->n < limit ? f->n : limit, aw = 0, sw = 0;
     for (size_t i = 0; i < n; i++) {
         const struct item *it = &f->items[i];
-        const char *what = it->is_signal ? category_name(it->sg.category)
-                                         : status_name(it->r.status);
+        const char *what =
+            it->is_signal ? category_name(it->sg.category) : status_name(it->r.status);
         const char *who = roster_alias(roster, it->is_signal ? it->sg.member : it->r.member);
         if (text_width(who) > aw)
             aw = text_width(who);
@@ -295,8 +293,7 @@ static int feed_range(struct cli *c, const uint8_t gid[WW_ID_LEN], const struct 
         return rc;
     if (to && (rc = parse_date(to, &f->to)) != CLI_OK)
         return rc;
-    return f->from > f->to ? input_error(_("--from must not come after --to"), NULL, NULL)
-                           : CLI_OK;
+    return f->from > f->to ? input_error(_("--from must not come after --to"), NULL, NULL) : CLI_OK;
 }
 
 int verb_feed(struct cli *c, int argc, char **argv)
