@@ -170,7 +170,8 @@ static int feed_load(struct cli *c, const uint8_t gid[WW_ID_LEN], struct feed *f
             free(it->text[k]);
     }
     f->n = kept;
-    qsort(f->items, f->n, sizeof *f->items, newest_first);
+    if (f->n > 1)
+        qsort(f->items, f->n, sizeof *f->items, newest_first);
     return CLI_OK;
 }
 
