@@ -583,38 +583,17 @@ int verb_overview(struct cli *c, int argc, char **argv)
 
 struct path {
     uint32_t from, to, today;
-    int got;
-    struct row row;
+    struct ov o;           /* ww_history's one row, copied by take_row */
+    const struct row *row; /* o.rows[0] */
 };
 
-static void take_path(void *ud, const struct ww_overview_row *r)
-{
-    struct path *p = ud;
-    size_t n = (size_t)(p->to - p->from) + 1;
-    if (p->got || r->n_cells != n)
-        return;
-    p->row.alias = strdup(r->alias ? r->alias : "");
-    p->row.cells = calloc(n, sizeof *p->row.cells);
-    if (!p->row.alias || !p->row.cells)
-        return;
-    memcpy(p->row.member, r->member, WW_ID_LEN);
-    memcpy(p->row.cells, r->cells, n * sizeof *r->cells);
-    p->row.role = r->role;
-    p->row.worked = r->worked;
-    p->row.reflected = r->reflected;
-    p->row.streak = r->streak;
-    p->row.missed_in_a_row = r->missed_in_a_row;
-    p->row.alert = r->alert;
-    p->got = 1;
-}
-
-/* The dates a path shows: worked days, "geen dienst" and reflected ones; today, not yet
- * reflected, is still to come rather than missed. */
+/* The dates a path shows: worked days, "geen dienst" and reflected ones. */
 static int path_shows(const struct ww_overview_cell *c)
 {
     return c->worked || c->day_off || (c->reflected && !c->draft);
 }
 
+/* Today, not reflected yet, is still to come rather than missed. */
 static enum mark path_mark(const struct path *p, const struct ww_overview_cell *c)
 {
     enum mark m = mark_of(c);
@@ -641,7 +620,7 @@ static int path_challenges(struct cli *c, const uint8_t gid[WW_ID_LEN], const st
                            struct day_challenge *out)
 {
     for (uint32_t d = p->from; d <= p->to; d++) {
-        const struct ww_overview_cell *cell = &p->row.cells[d - p->from];
+        const struct ww_overview_cell *cell = &p->row->cells[d - p->from];
         struct day_challenge *dc = &out[d - p->from];
         if (!path_shows(cell))
             continue;
@@ -664,7 +643,7 @@ static void print_text_history(const struct path *p, const struct day_challenge 
     char from[11], to[11];
     ww_date_format(p->from, from);
     ww_date_format(p->to, to);
-    say3(_("Learning path of {1}, {2} to {3}"), p->row.alias, from, to);
+    say3(_("Learning path of {1}, {2} to {3}"), p->row->alias, from, to);
     const char *head[] = {
         _("date"),      _("day"),        _("challenge"),          _("how it went"),
         _("reactions"), _("signed off"), _("what was in the way")};
@@ -673,7 +652,7 @@ static void print_text_history(const struct path *p, const struct day_challenge 
         if (text_width(head[k]) > w[k])
             w[k] = text_width(head[k]);
     for (uint32_t d = p->from; d <= p->to; d++) {
-        const struct ww_overview_cell *c = &p->row.cells[d - p->from];
+        const struct ww_overview_cell *c = &p->row->cells[d - p->from];
         if (!path_shows(c))
             continue;
         size_t cw[] = {0,
@@ -692,7 +671,7 @@ static void print_text_history(const struct path *p, const struct day_challenge 
     printf("%s\n", head[6]);
     size_t shown = 0;
     for (uint32_t d = p->from; d <= p->to; d++) {
-        const struct ww_overview_cell *c = &p->row.cells[d - p->from];
+        const struct ww_overview_cell *c = &p->row->cells[d - p->from];
         if (!path_shows(c))
             continue;
         char date[11], reactions[16];
@@ -722,11 +701,11 @@ static void print_text_history(const struct path *p, const struct day_challenge 
     if (shown == 0)
         say(_("  (no worked days)"));
     char wk[16], rf[16], s[16], m[16];
-    snprintf(wk, sizeof wk, "%d", p->row.worked);
-    snprintf(rf, sizeof rf, "%d", p->row.reflected);
-    snprintf(s, sizeof s, "%d", p->row.streak);
-    snprintf(m, sizeof m, "%d", p->row.missed_in_a_row);
-    const char *args[] = {p->row.alias, wk, rf, s, m};
+    snprintf(wk, sizeof wk, "%d", p->row->worked);
+    snprintf(rf, sizeof rf, "%d", p->row->reflected);
+    snprintf(s, sizeof s, "%d", p->row->streak);
+    snprintf(m, sizeof m, "%d", p->row->missed_in_a_row);
+    const char *args[] = {p->row->alias, wk, rf, s, m};
     put_msgv(stdout, _("{1}: {2} worked days, {3} reflected, streak {4}, missed in a row {5}"),
              args, 5);
     putchar('\n');
@@ -737,7 +716,7 @@ static json_t *json_history(const struct path *p, const struct day_challenge *dc
 {
     json_t *days = json_array();
     for (uint32_t d = p->from; days && d <= p->to; d++) {
-        const struct ww_overview_cell *c = &p->row.cells[d - p->from];
+        const struct ww_overview_cell *c = &p->row->cells[d - p->from];
         if (!path_shows(c))
             continue;
         json_t *day = json_cell(c, path_mark(p, c));
@@ -751,12 +730,12 @@ static json_t *json_history(const struct path *p, const struct day_challenge *dc
     if (doc &&
         json_object_update_new(
             doc, json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:i, s:i, s:i, s:i, s:b, s:o}", "group",
-                           j_hex(gid, WW_ID_LEN), "member", j_hex(p->row.member, WW_ID_LEN),
-                           "alias", j_text(p->row.alias), "role", j_enum(WORD_ROLE, p->row.role),
-                           "from", j_date(p->from), "to", j_date(p->to), "worked", p->row.worked,
-                           "reflected", p->row.reflected, "streak", p->row.streak,
-                           "missed_in_a_row", p->row.missed_in_a_row, "alert", p->row.alert, "days",
-                           days ? days : json_null())) != 0) {
+                           j_hex(gid, WW_ID_LEN), "member", j_hex(p->row->member, WW_ID_LEN),
+                           "alias", j_text(p->row->alias), "role", j_enum(WORD_ROLE, p->row->role),
+                           "from", j_date(p->from), "to", j_date(p->to), "worked", p->row->worked,
+                           "reflected", p->row->reflected, "streak", p->row->streak,
+                           "missed_in_a_row", p->row->missed_in_a_row, "alert", p->row->alert,
+                           "days", days ? days : json_null())) != 0) {
         json_decref(doc);
         return NULL;
     }
@@ -810,15 +789,18 @@ int verb_history(struct cli *c, int argc, char **argv)
                     _("only the coach names a learner with --member; your own "
                       "history needs no --member"),
                     NULL, NULL);
-    rc = ww_history(c->store, gid, member_arg ? member : NULL, p.from, p.to, take_path, &p);
+    p.o.n_days = (size_t)(p.to - p.from) + 1;
+    rc = ww_history(c->store, gid, member_arg ? member : NULL, p.from, p.to, take_row, &p.o);
     if (rc == WW_ENOTFOUND) {
         char q[48];
         rc = fail(CLI_NOTFOUND, _("{1} is no student or senior of this group"),
                   quoted(member_arg, q), NULL);
     } else if (rc != 0) {
         rc = lib_error(rc, _("cannot show the history"), NULL);
-    } else if (!p.got) {
+    } else if (p.o.oom || p.o.n_rows != 1) {
         rc = fail(CLI_FAIL, _("out of memory"), NULL, NULL);
+    } else {
+        p.row = &p.o.rows[0];
     }
     struct day_challenge *dc = NULL;
     if (rc == 0 && !(dc = calloc((size_t)(p.to - p.from) + 1, sizeof *dc)))
@@ -832,7 +814,6 @@ int verb_history(struct cli *c, int argc, char **argv)
         print_text_history(&p, dc);
     }
     free(dc);
-    free(p.row.alias);
-    free(p.row.cells);
+    ov_free(&p.o);
     return rc;
 }
