@@ -8,6 +8,10 @@
  * over on that device's data folder:
  *
  *   today_ms        `wegwijs --data DIR today GROUP`: the day's challenge (target < 5 ms)
+ *   feed_ms         `wegwijs --data DIR feed GROUP`: the newest 20 of a year of what the
+ *                   group shared, with reactions (every readable reflection is opened)
+ *   history_ms      `wegwijs --data DIR history GROUP --from (a year ago)`: a year of the
+ *                   student's own path
  *   cli_startup_ms  `wegwijs --data DIR help`: a verb that opens no store
  *
  * Each figure is the median of RUNS runs (after WARM unmeasured ones), wall clock from
@@ -174,7 +178,10 @@ int main(int argc, char **argv)
     for (int i = 0; i < 5; i++)
         copy_group(coach, l[i], gid);
 
-    /* A year of worked days: Monday to Thursday of 52 weeks ending this week. */
+    /* A year of worked days: Monday to Thursday of 52 weeks ending this week; the coach
+     * reacts to every Monday's reflection. */
+    static uint8_t monday[5 * (WEEKS + 1)][WW_EVENT_HASH_LEN];
+    size_t n_monday = 0;
     uint32_t first = today - 7 * WEEKS;
     for (uint32_t d = first; d <= today; d++) {
         if ((rc = ww_challenge_schedule(coach, gid, d, "W03", NULL)) != 0)
@@ -200,11 +207,17 @@ int main(int argc, char **argv)
             r.answer_value[0] = (uint8_t)(1 + d % 5);
             r.answer_item[1] = 2;
             r.answer_value[1] = (uint8_t)(1 + (d / 3) % 5);
-            if ((rc = ww_reflection_put(l[i], gid, &r, NULL)) != 0)
+            uint8_t hash[WW_EVENT_HASH_LEN];
+            if ((rc = ww_reflection_put(l[i], gid, &r, hash)) != 0)
                 die("reflection", rc);
+            if (wd == 0 && n_monday < sizeof monday / sizeof monday[0])
+                memcpy(monday[n_monday++], hash, WW_EVENT_HASH_LEN);
         }
         copy_group(l[i], coach, gid);
     }
+    for (size_t k = 0; k < n_monday; k++)
+        if ((rc = ww_reaction_put(coach, gid, monday[k], "Mooi dat je dit deelt.", NULL)) != 0)
+            die("reaction", rc);
     copy_group(coach, l[0], gid);
     for (int i = 1; i < 5; i++)
         copy_group(l[i], l[0], gid);
@@ -218,10 +231,18 @@ int main(int argc, char **argv)
     ww_hex(gid, WW_ID_LEN, group);
     char *today_argv[] = {bin, "--data", dir, "today", group, NULL};
     char *help_argv[] = {bin, "--data", dir, "help", NULL, NULL};
+    char from[11];
+    ww_date_format(today - 365, from);
+    char *feed_argv[] = {bin, "--data", dir, "feed", group, NULL};
+    char *history_argv[] = {bin, "--data", dir, "history", group, "--from", from, NULL};
     double t_today = median_ms(bin, today_argv);
+    double t_feed = median_ms(bin, feed_argv);
+    double t_history = median_ms(bin, history_argv);
     double t_help = median_ms(bin, help_argv);
     printf("bench: today_ms %.2f ms\n", t_today);
     printf("limit: today_ms 5 ms\n");
+    printf("bench: feed_ms %.2f ms\n", t_feed);
+    printf("bench: history_ms %.2f ms\n", t_history);
     printf("bench: cli_startup_ms %.2f ms\n", t_help);
 
     if (getenv("WW_BENCH_KEEP")) {

@@ -168,6 +168,14 @@ int cli_group(struct cli *c, const char *arg, uint8_t gid[WW_ID_LEN]);
 /* Today's date in the group's time zone, or the --date value when given. */
 int cli_date_or_today(struct cli *c, const uint8_t gid[WW_ID_LEN], const char *arg, uint32_t *out);
 
+/* Prints why and returns CLI_INPUT when from comes after to or the range holds more than
+ * max_days dates; CLI_OK otherwise. */
+int check_range(uint32_t from, uint32_t to, uint32_t max_days);
+/* Characters (not bytes) in a UTF-8 string, for aligning columns; NULL is 0. */
+size_t text_width(const char *s);
+/* Prints s on stdout followed by spaces up to width characters. */
+void print_padded(const char *s, size_t width);
+
 /* Members of a group, for printing names next to ids. */
 struct roster_entry {
     uint8_t id[WW_ID_LEN];
@@ -249,6 +257,8 @@ int verb_signals(struct cli *c, int argc, char **argv);
 int verb_signoff(struct cli *c, int argc, char **argv);
 int verb_signoffs(struct cli *c, int argc, char **argv);
 int verb_overview(struct cli *c, int argc, char **argv);
+int verb_history(struct cli *c, int argc, char **argv);
+int verb_feed(struct cli *c, int argc, char **argv);
 int verb_export(struct cli *c, int argc, char **argv);
 int verb_erase(struct cli *c, int argc, char **argv);
 int verb_bundle(struct cli *c, int argc, char **argv);
@@ -256,6 +266,14 @@ int verb_demo(struct cli *c, int argc, char **argv);
 int verb_invite(struct cli *c, int argc, char **argv);
 int verb_invites(struct cli *c, int argc, char **argv);
 int verb_join(struct cli *c, int argc, char **argv);
+
+/* A reflection as a --json item (reflection.c): what this device may read, nothing else. */
+json_t *json_reflection(const struct roster *roster, const struct ww_reflection *r);
+/* A readable reflection's challenge, obstacles and texts, one indented line each. */
+void print_reflection_text(const struct ww_reflection *r);
+/* A signal as a --json item, and its text, concerns and note as indented lines (signal.c). */
+json_t *json_signal(const struct roster *roster, const struct ww_signal *sg);
+void print_signal_text(const struct roster *roster, const struct ww_signal *sg);
 
 /* Prints one day (shared by `today`, `day` and `demo`). Returns a library code. */
 int print_day(struct ww_store *s, const uint8_t gid[WW_ID_LEN], uint32_t date);

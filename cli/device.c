@@ -115,6 +115,33 @@ int cli_date_or_today(struct cli *c, const uint8_t gid[WW_ID_LEN], const char *a
     return CLI_OK;
 }
 
+int check_range(uint32_t from, uint32_t to, uint32_t max_days)
+{
+    if (from > to)
+        return input_error(_("--from must not come after --to"), NULL, NULL);
+    if (to - from + 1 > max_days) {
+        char n[16];
+        snprintf(n, sizeof n, "%u", (unsigned)max_days);
+        return input_error(_("the range is longer than {1} days"), n, NULL);
+    }
+    return CLI_OK;
+}
+
+size_t text_width(const char *s)
+{
+    size_t w = 0;
+    for (; s && *s; s++)
+        w += ((unsigned char)*s & 0xC0) != 0x80;
+    return w;
+}
+
+void print_padded(const char *s, size_t width)
+{
+    fputs(s, stdout);
+    for (size_t w = text_width(s); w < width; w++)
+        putchar(' ');
+}
+
 const char *hex_of(const uint8_t *bin, size_t len, struct hexbuf *b)
 {
     if (len > WW_EVENT_HASH_LEN)

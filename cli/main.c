@@ -76,7 +76,13 @@ static int verb_help(struct cli *c, int argc, char **argv)
           "  reflections GROUP [MEMBER]  reflections: date, member, status, sharing, event, text\n"
           "  react GROUP EVENT TEXT\n"
           "  unreact GROUP REACTION\n"
-          "  reactions GROUP [EVENT]\n"),
+          "  reactions GROUP [EVENT]\n"
+          "  feed GROUP [--days N | --from DATE --to DATE] [--limit N]   what the group\n"
+          "             shared that this device reads, newest first, with the reactions\n"
+          "             (and your signals; the coach's: all); default the newest 20\n"
+          "  history GROUP [--from DATE] [--to DATE] [--member MEMBER]   your own path per\n"
+          "             worked day (default the last 4 weeks); the coach names a learner\n"
+          "             with --member and sees what that learner shared with the coach\n"),
         stdout);
     fputs(_("\n"
             "Joining by invite\n"
@@ -152,6 +158,7 @@ static const struct verb verbs[] = {
     {"invite", verb_invite},     {"invites", verb_invites},
     {"join", verb_join},         {"help", verb_help},
     {"status", verb_status},     {"devices", verb_devices},
+    {"feed", verb_feed},         {"history", verb_history},
 };
 
 /* The commands that print data, and so have a --json form (docs/JSON.md). */
@@ -163,7 +170,7 @@ static int has_json(int argc, char **argv)
         "signoffs",     "export",     "reflect",      "react",         "sync",
         "group create", "member add", "signal raise", "bundle export", "bundle import",
         "overview",     "status",     "devices",      "invite",        "invites",
-        "join",
+        "join",         "feed",       "history",
     };
     char two[64];
     snprintf(two, sizeof two, "%s %s", argv[0], argc > 1 ? argv[1] : "");

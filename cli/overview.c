@@ -212,27 +212,18 @@ static void first_line_of(const char *s, char out[64])
 
 /* ---- Text ------------------------------------------------------------------------------- */
 
-/* Characters (not bytes) in a UTF-8 string, for aligning columns. */
-static size_t width_of(const char *s)
-{
-    size_t w = 0;
-    for (; *s; s++)
-        w += ((unsigned char)*s & 0xC0) != 0x80;
-    return w;
-}
-
 static void print_text_overview(const struct ov *o, const struct roster *roster)
 {
     char from[11], to[11], line[64];
     ww_date_format(o->from, from);
     ww_date_format(o->to, to);
     say3(_("Overview of {1}, {2} to {3}"), o->group_name, from, to);
-    size_t aw = width_of(_("learner"));
+    size_t aw = text_width(_("learner"));
     for (size_t i = 0; i < o->n_rows; i++)
-        if (width_of(o->rows[i].alias) > aw)
-            aw = width_of(o->rows[i].alias);
+        if (text_width(o->rows[i].alias) > aw)
+            aw = text_width(o->rows[i].alias);
     fputs(_("learner"), stdout);
-    printf("%*s", (int)(aw - width_of(_("learner"))), "");
+    printf("%*s", (int)(aw - text_width(_("learner"))), "");
     for (uint32_t d = o->from; d <= o->to; d++) {
         char date[11];
         ww_date_format(d, date);
@@ -242,7 +233,7 @@ static void print_text_overview(const struct ov *o, const struct roster *roster)
     for (size_t i = 0; i < o->n_rows; i++) {
         const struct row *r = &o->rows[i];
         fputs(r->alias, stdout);
-        printf("%*s", (int)(aw - width_of(r->alias)), "");
+        printf("%*s", (int)(aw - text_width(r->alias)), "");
         /* Six characters a date, as the heading; no spaces at the end of the line. */
         char cells[6 * WW_OVERVIEW_MAX_DAYS + 1];
         size_t n = 0;
@@ -298,6 +289,17 @@ static void print_text_overview(const struct ov *o, const struct roster *roster)
 
 /* ---- JSON ------------------------------------------------------------------------------- */
 
+/* One date of a learner as a JSON object (docs/JSON.md, `overview`). */
+static json_t *json_cell(const struct ww_overview_cell *c, enum mark m)
+{
+    return json_pack("{s:o, s:s, s:b, s:b, s:b, s:b, s:o, s:o, s:o, s:i, s:o}", "date",
+                     j_date(c->date), "mark", marks[m].json, "worked", c->worked, "day_off",
+                     c->day_off, "reflected", c->reflected && !c->draft, "private",
+                     c->reflected && !c->readable, "code", j_text(c->code), "status",
+                     j_enum(WORD_STATUS, c->status), "obstacles", j_obstacles(c->obstacles),
+                     "reactions", c->reactions, "signoff", j_enum(WORD_LEVEL, c->signoff));
+}
+
 static json_t *json_overview(const struct ov *o, const uint8_t gid[WW_ID_LEN],
                              const struct roster *roster)
 {
@@ -310,14 +312,7 @@ static json_t *json_overview(const struct ov *o, const uint8_t gid[WW_ID_LEN],
         json_t *days = json_array();
         for (size_t k = 0; days && k < o->n_days; k++) {
             const struct ww_overview_cell *c = &r->cells[k];
-            json_array_append_new(
-                days,
-                json_pack("{s:o, s:s, s:b, s:b, s:b, s:b, s:o, s:o, s:o, s:i, s:o}", "date",
-                          j_date(c->date), "mark", marks[mark_of(c)].json, "worked", c->worked,
-                          "day_off", c->day_off, "reflected", c->reflected && !c->draft, "private",
-                          c->reflected && !c->readable, "code", j_text(c->code), "status",
-                          j_enum(WORD_STATUS, c->status), "obstacles", j_obstacles(c->obstacles),
-                          "reactions", c->reactions, "signoff", j_enum(WORD_LEVEL, c->signoff)));
+            json_array_append_new(days, json_cell(c, mark_of(c)));
         }
         json_array_append_new(learners,
                               json_pack("{s:o, s:o, s:o, s:i, s:i, s:i, s:i, s:b, s:o}", "member",
@@ -530,14 +525,7 @@ static int overview_range(struct cli *c, const uint8_t gid[WW_ID_LEN], const cha
     } else if (!from_arg) {
         *from = *to >= 6 ? *to - 6 : 0;
     }
-    if (*from > *to)
-        return input_error(_("--from must not come after --to"), NULL, NULL);
-    if (*to - *from + 1 > WW_OVERVIEW_MAX_DAYS) {
-        char n[16];
-        snprintf(n, sizeof n, "%d", WW_OVERVIEW_MAX_DAYS);
-        return input_error(_("the range is longer than {1} days"), n, NULL);
-    }
-    return CLI_OK;
+    return check_range(*from, *to, WW_OVERVIEW_MAX_DAYS);
 }
 
 int verb_overview(struct cli *c, int argc, char **argv)
@@ -588,5 +576,244 @@ int verb_overview(struct cli *c, int argc, char **argv)
     }
     roster_free(&roster);
     ov_free(&o);
+    return rc;
+}
+
+/* ---- history: one learner's own path ---------------------------------------------------- */
+
+struct path {
+    uint32_t from, to, today;
+    struct ov o;           /* ww_history's one row, copied by take_row */
+    const struct row *row; /* o.rows[0] */
+};
+
+/* The dates a path shows: worked days, "geen dienst" and reflected ones. */
+static int path_shows(const struct ww_overview_cell *c)
+{
+    return c->worked || c->day_off || (c->reflected && !c->draft);
+}
+
+/* Today, not reflected yet, is still to come rather than missed. */
+static enum mark path_mark(const struct path *p, const struct ww_overview_cell *c)
+{
+    enum mark m = mark_of(c);
+    return m == MARK_MISSED && c->date == p->today ? MARK_FREE : m;
+}
+
+/* The challenge of a date as the day gives it (the schedule or the rotation). */
+struct day_challenge {
+    char code[WW_CODE_MAX + 1];
+    char title[128];
+};
+
+static void take_day(void *ud, const struct ww_day *d)
+{
+    struct day_challenge *dc = ud;
+    snprintf(dc->code, sizeof dc->code, "%s", d->challenge.code ? d->challenge.code : "");
+    snprintf(dc->title, sizeof dc->title, "%s", d->challenge.title ? d->challenge.title : "");
+}
+
+/* The code and title a shown date names: the reflected challenge when this device reads
+ * the reflection, else the day's; the title when the day or the starter library knows the
+ * code. Fills one day_challenge per date. */
+static int path_challenges(struct cli *c, const uint8_t gid[WW_ID_LEN], const struct path *p,
+                           struct day_challenge *out)
+{
+    for (uint32_t d = p->from; d <= p->to; d++) {
+        const struct ww_overview_cell *cell = &p->row->cells[d - p->from];
+        struct day_challenge *dc = &out[d - p->from];
+        if (!path_shows(cell))
+            continue;
+        int rc = ww_day_get(c->store, gid, d, take_day, dc);
+        if (rc != 0)
+            return lib_error(rc, _("cannot show the history"), NULL);
+        if (!cell->code[0] || !strcmp(cell->code, dc->code))
+            continue;
+        snprintf(dc->code, sizeof dc->code, "%s", cell->code);
+        dc->title[0] = '\0';
+        for (size_t i = 0; i < ww_library_count(); i++)
+            if (!strcmp(ww_library_at(i)->code, cell->code))
+                snprintf(dc->title, sizeof dc->title, "%s", ww_library_at(i)->title);
+    }
+    return CLI_OK;
+}
+
+static void print_text_history(const struct path *p, const struct day_challenge *dc)
+{
+    char from[11], to[11];
+    ww_date_format(p->from, from);
+    ww_date_format(p->to, to);
+    say3(_("Learning path of {1}, {2} to {3}"), p->row->alias, from, to);
+    const char *head[] = {
+        _("date"),      _("day"),        _("challenge"),          _("how it went"),
+        _("reactions"), _("signed off"), _("what was in the way")};
+    size_t w[6] = {10, 0, 0, 0, 0, 0};
+    for (size_t k = 0; k < 6; k++)
+        if (text_width(head[k]) > w[k])
+            w[k] = text_width(head[k]);
+    for (uint32_t d = p->from; d <= p->to; d++) {
+        const struct ww_overview_cell *c = &p->row->cells[d - p->from];
+        if (!path_shows(c))
+            continue;
+        size_t cw[] = {0,
+                       text_width(weekday_name(d)),
+                       text_width(dc[d - p->from].code),
+                       text_width(_(marks[path_mark(p, c)].legend)),
+                       0,
+                       text_width(c->signoff ? level_name(c->signoff) : "-")};
+        for (size_t k = 1; k < 6; k++)
+            if (cw[k] > w[k])
+                w[k] = cw[k];
+    }
+    for (size_t k = 0; k < 6; k++) {
+        print_padded(head[k], w[k] + 2);
+    }
+    printf("%s\n", head[6]);
+    size_t shown = 0;
+    for (uint32_t d = p->from; d <= p->to; d++) {
+        const struct ww_overview_cell *c = &p->row->cells[d - p->from];
+        if (!path_shows(c))
+            continue;
+        char date[11], reactions[16];
+        ww_date_format(d, date);
+        snprintf(reactions, sizeof reactions, "%d", c->reactions);
+        print_padded(date, w[0] + 2);
+        print_padded(weekday_name(d), w[1] + 2);
+        print_padded(dc[d - p->from].code[0] ? dc[d - p->from].code : "-", w[2] + 2);
+        print_padded(_(marks[path_mark(p, c)].legend), w[3] + 2);
+        print_padded(reactions, w[4] + 2);
+        const char *obstacles[6];
+        size_t n_obstacles = 0;
+        for (unsigned bit = 0; bit < 6; bit++)
+            if (c->obstacles & (1u << bit))
+                obstacles[n_obstacles++] = obstacle_name(bit);
+        if (n_obstacles == 0) {
+            printf("%s\n", c->signoff ? level_name(c->signoff) : "-");
+            shown++;
+            continue;
+        }
+        print_padded(c->signoff ? level_name(c->signoff) : "-", w[5] + 2);
+        for (size_t i = 0; i < n_obstacles; i++)
+            printf("%s%s", i ? ", " : "", obstacles[i]);
+        putchar('\n');
+        shown++;
+    }
+    if (shown == 0)
+        say(_("  (no worked days)"));
+    char wk[16], rf[16], s[16], m[16];
+    snprintf(wk, sizeof wk, "%d", p->row->worked);
+    snprintf(rf, sizeof rf, "%d", p->row->reflected);
+    snprintf(s, sizeof s, "%d", p->row->streak);
+    snprintf(m, sizeof m, "%d", p->row->missed_in_a_row);
+    const char *args[] = {p->row->alias, wk, rf, s, m};
+    put_msgv(stdout, _("{1}: {2} worked days, {3} reflected, streak {4}, missed in a row {5}"),
+             args, 5);
+    putchar('\n');
+}
+
+static json_t *json_history(const struct path *p, const struct day_challenge *dc,
+                            const uint8_t gid[WW_ID_LEN])
+{
+    json_t *days = json_array();
+    for (uint32_t d = p->from; days && d <= p->to; d++) {
+        const struct ww_overview_cell *c = &p->row->cells[d - p->from];
+        if (!path_shows(c))
+            continue;
+        json_t *day = json_cell(c, path_mark(p, c));
+        if (day) {
+            json_object_set_new(day, "code", j_text(dc[d - p->from].code));
+            json_object_set_new(day, "title", j_text(dc[d - p->from].title));
+        }
+        json_array_append_new(days, day);
+    }
+    json_t *doc = json_doc("history");
+    if (doc &&
+        json_object_update_new(
+            doc, json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:i, s:i, s:i, s:i, s:b, s:o}", "group",
+                           j_hex(gid, WW_ID_LEN), "member", j_hex(p->row->member, WW_ID_LEN),
+                           "alias", j_text(p->row->alias), "role", j_enum(WORD_ROLE, p->row->role),
+                           "from", j_date(p->from), "to", j_date(p->to), "worked", p->row->worked,
+                           "reflected", p->row->reflected, "streak", p->row->streak,
+                           "missed_in_a_row", p->row->missed_in_a_row, "alert", p->row->alert,
+                           "days", days ? days : json_null())) != 0) {
+        json_decref(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+static void take_role(void *ud, const struct ww_group_info *g)
+{
+    *(int *)ud = g->my_role;
+}
+
+/* The range of a path: the four weeks up to today by default, from --from up to today, or
+ * the four weeks up to --to; at most WW_HISTORY_MAX_DAYS dates. */
+static int history_range(const char *from_arg, const char *to_arg, struct path *p)
+{
+    int rc;
+    p->to = p->today;
+    if (to_arg && (rc = parse_date(to_arg, &p->to)) != CLI_OK)
+        return rc;
+    p->from = p->to >= 27 ? p->to - 27 : 0;
+    if (from_arg && (rc = parse_date(from_arg, &p->from)) != CLI_OK)
+        return rc;
+    return check_range(p->from, p->to, WW_HISTORY_MAX_DAYS);
+}
+
+int verb_history(struct cli *c, int argc, char **argv)
+{
+    static const struct opt_spec spec[] = {
+        {"from", 1, 0}, {"to", 1, 0}, {"member", 1, 0}, {NULL, 0, 0}};
+    struct args a;
+    uint8_t gid[WW_ID_LEN], member[WW_ID_LEN];
+    int rc = args_parse(spec, argc, argv, 1, 1, &a);
+    if (rc != CLI_OK)
+        return rc;
+    const char *member_arg = args_get(&a, "member");
+    if (member_arg && (rc = parse_member(member_arg, member)) != CLI_OK)
+        return rc;
+    struct path p;
+    memset(&p, 0, sizeof p);
+    if ((rc = cli_group(c, a.pos[0], gid)) != CLI_OK ||
+        (rc = cli_date_or_today(c, gid, NULL, &p.today)) != CLI_OK ||
+        (rc = history_range(args_get(&a, "from"), args_get(&a, "to"), &p)) != CLI_OK)
+        return rc;
+    int role = 0;
+    if ((rc = ww_group_get(c->store, gid, take_role, &role)) != 0)
+        return lib_error(rc, _("cannot show the history"), NULL);
+    if (role == WW_ROLE_COACH && !member_arg)
+        return usage_error(_("the coach names the learner: --member MEMBER"), NULL, NULL);
+    if (role != WW_ROLE_COACH && member_arg)
+        return fail(CLI_DENIED,
+                    _("only the coach names a learner with --member; your own "
+                      "history needs no --member"),
+                    NULL, NULL);
+    p.o.n_days = (size_t)(p.to - p.from) + 1;
+    rc = ww_history(c->store, gid, member_arg ? member : NULL, p.from, p.to, take_row, &p.o);
+    if (rc == WW_ENOTFOUND) {
+        char q[48];
+        rc = fail(CLI_NOTFOUND, _("{1} is no student or senior of this group"),
+                  quoted(member_arg, q), NULL);
+    } else if (rc != 0) {
+        rc = lib_error(rc, _("cannot show the history"), NULL);
+    } else if (p.o.oom || p.o.n_rows != 1) {
+        rc = fail(CLI_FAIL, _("out of memory"), NULL, NULL);
+    } else {
+        p.row = &p.o.rows[0];
+    }
+    struct day_challenge *dc = NULL;
+    if (rc == 0 && !(dc = calloc((size_t)(p.to - p.from) + 1, sizeof *dc)))
+        rc = fail(CLI_FAIL, _("out of memory"), NULL, NULL);
+    if (rc == 0)
+        rc = path_challenges(c, gid, &p, dc);
+    if (rc == 0 && c->json) {
+        json_t *doc = json_history(&p, dc, gid);
+        rc = doc ? json_print(doc) : fail(CLI_FAIL, _("out of memory"), NULL, NULL);
+    } else if (rc == 0) {
+        print_text_history(&p, dc);
+    }
+    free(dc);
+    ov_free(&p.o);
     return rc;
 }

@@ -158,8 +158,7 @@ static void print_field(const char *label, const char *text)
     print_text(prefix, text, 4);
 }
 
-/* A reflection as a --json item: what this device may read, nothing else. */
-static json_t *json_reflection(const struct roster *roster, const struct ww_reflection *r)
+json_t *json_reflection(const struct roster *roster, const struct ww_reflection *r)
 {
     json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:b}", "id", j_hex(r->hash, WW_EVENT_HASH_LEN),
                           "date", j_date(r->date), "member", j_hex(r->member, WW_ID_LEN), "alias",
@@ -184,6 +183,28 @@ static json_t *json_reflection(const struct roster *roster, const struct ww_refl
     return o;
 }
 
+void print_reflection_text(const struct ww_reflection *r)
+{
+    print_field(_("challenge"), r->code);
+    if (r->obstacles) {
+        printf("  %s:", _("obstacles"));
+        const char *sep = " ";
+        for (unsigned bit = 0; bit < 6; bit++) {
+            if (r->obstacles & (1u << bit)) {
+                printf("%s%s", sep, obstacle_name(bit));
+                sep = ", ";
+            }
+        }
+        putchar('\n');
+    }
+    print_field(_("note"), r->obstacle_note);
+    print_field(_("situation"), r->situatie);
+    print_field(_("task"), r->taak);
+    print_field(_("action"), r->actie);
+    print_field(_("result"), r->resultaat);
+    print_field(_("reflection"), r->reflectie);
+}
+
 static void print_reflection(void *ud, const struct ww_reflection *r)
 {
     struct reflection_list *l = ud;
@@ -206,24 +227,7 @@ static void print_reflection(void *ud, const struct ww_reflection *r)
         printf("  %s\n", _("(private)"));
         return;
     }
-    print_field(_("challenge"), r->code);
-    if (r->obstacles) {
-        printf("  %s:", _("obstacles"));
-        const char *sep = " ";
-        for (unsigned bit = 0; bit < 6; bit++) {
-            if (r->obstacles & (1u << bit)) {
-                printf("%s%s", sep, obstacle_name(bit));
-                sep = ", ";
-            }
-        }
-        putchar('\n');
-    }
-    print_field(_("note"), r->obstacle_note);
-    print_field(_("situation"), r->situatie);
-    print_field(_("task"), r->taak);
-    print_field(_("action"), r->actie);
-    print_field(_("result"), r->resultaat);
-    print_field(_("reflection"), r->reflectie);
+    print_reflection_text(r);
     if (r->n_answers) {
         printf("  %s:", _("climate"));
         for (size_t i = 0; i < r->n_answers && i < MAX_ANSWERS; i++) {

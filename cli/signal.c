@@ -90,35 +90,43 @@ struct signal_list {
     json_t *json;
 };
 
+json_t *json_signal(const struct roster *roster, const struct ww_signal *sg)
+{
+    return json_pack(
+        "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id", j_hex(sg->hash, WW_EVENT_HASH_LEN),
+        "member", j_hex(sg->member, WW_ID_LEN), "alias", j_text(roster_alias(roster, sg->member)),
+        "category", j_enum(WORD_CATEGORY, sg->category), "state",
+        j_enum(WORD_SIGNAL_STATE, sg->state), "text", j_text(sg->text), "concerns",
+        sg->has_concerns ? j_hex(sg->concerns, WW_ID_LEN) : json_null(), "note", j_text(sg->note));
+}
+
+void print_signal_text(const struct roster *roster, const struct ww_signal *sg)
+{
+    struct hexbuf m;
+    print_text("  ", sg->text, 2);
+    if (sg->has_concerns)
+        printf("  %s: %s %s\n", _("concerns"), hex_of(sg->concerns, WW_ID_LEN, &m),
+               roster_alias(roster, sg->concerns));
+    if (sg->note && *sg->note) {
+        char prefix[64];
+        snprintf(prefix, sizeof prefix, "  %s: ", _("note"));
+        print_text(prefix, sg->note, 4);
+    }
+}
+
 static void print_signal(void *ud, const struct ww_signal *sg)
 {
     struct signal_list *l = ud;
     struct hexbuf h, m;
     if (l->json) {
-        json_array_append_new(
-            l->json,
-            json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
-                      j_hex(sg->hash, WW_EVENT_HASH_LEN), "member", j_hex(sg->member, WW_ID_LEN),
-                      "alias", j_text(roster_alias(l->roster, sg->member)), "category",
-                      j_enum(WORD_CATEGORY, sg->category), "state",
-                      j_enum(WORD_SIGNAL_STATE, sg->state), "text", j_text(sg->text), "concerns",
-                      sg->has_concerns ? j_hex(sg->concerns, WW_ID_LEN) : json_null(), "note",
-                      j_text(sg->note)));
+        json_array_append_new(l->json, json_signal(l->roster, sg));
         l->n++;
         return;
     }
     printf("%s  %s  %s  %s  %s\n", hex_of(sg->hash, WW_EVENT_HASH_LEN, &h),
            category_name(sg->category), signal_state_name(sg->state),
            hex_of(sg->member, WW_ID_LEN, &m), roster_alias(l->roster, sg->member));
-    print_text("  ", sg->text, 2);
-    if (sg->has_concerns)
-        printf("  %s: %s %s\n", _("concerns"), hex_of(sg->concerns, WW_ID_LEN, &m),
-               roster_alias(l->roster, sg->concerns));
-    if (sg->note && *sg->note) {
-        char prefix[64];
-        snprintf(prefix, sizeof prefix, "  %s: ", _("note"));
-        print_text(prefix, sg->note, 4);
-    }
+    print_signal_text(l->roster, sg);
     l->n++;
 }
 

@@ -39,7 +39,9 @@ static int group_row(struct ww_store *s, const uint8_t gid[16], struct group_row
     return rc;
 }
 
-int ww_day_today(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t *date_out)
+/* The group's local date at unix_ms. */
+static int local_date(struct ww_store *s, const uint8_t group[WW_ID_LEN], int64_t unix_ms,
+                      uint32_t *date_out)
 {
     struct group_row g;
     struct ww_tz tz;
@@ -47,8 +49,20 @@ int ww_day_today(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t *d
     if (rc == 0)
         rc = ww_tz_load(g.tz, &tz);
     if (rc == 0)
-        *date_out = ww_tz_date(&tz, ww_store_now_ms(s));
+        *date_out = ww_tz_date(&tz, unix_ms);
     return rc;
+}
+
+int ww_day_today(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t *date_out)
+{
+    return local_date(s, group, ww_store_now_ms(s), date_out);
+}
+
+int ww_day_of(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint64_t hlc, uint32_t *date_out)
+{
+    if (!s || !group || !date_out)
+        return WW_EINVAL;
+    return local_date(s, group, (int64_t)(hlc >> 16), date_out);
 }
 
 int ww_challenge_define(struct ww_store *s, const uint8_t group[WW_ID_LEN],

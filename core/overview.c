@@ -7,6 +7,9 @@
  * a readable body ("privé", nothing more), and climate answers are never read at all (they
  * are not the coach's: see docs/ARCHITECTURE.md, "Climate").
  *
+ * ww_history is the same row for one learner: the learner's own devices see everything it
+ * wrote (its private reflections too), the coach's what the learner shared with the coach.
+ *
  * A worked day is a date of the internship up to today that the learner did not mark
  * "geen dienst", and that is a weekday or has a reflection: weekend and evening shifts are
  * normal, so an empty weekend day is not a missed day, and a reflected one counts.
@@ -31,13 +34,18 @@ struct row {
     struct ww_overview_cell *cells;
 };
 
-static int load_rows(struct ww_store *s, const uint8_t *gid, struct row **out, size_t *n_out)
+/* The active learners of the group, or only `member` when it is not NULL. */
+static int load_rows(struct ww_store *s, const uint8_t *gid, const uint8_t *member,
+                     struct row **out, size_t *n_out)
 {
     sqlite3_stmt *st = ww_sql(s, "SELECT member, alias, role FROM members WHERE gid=?1 AND role "
-                                 "IN (2,3) AND removed_epoch IS NULL ORDER BY role, alias, member");
+                                 "IN (2,3) AND removed_epoch IS NULL AND (?2 IS NULL OR "
+                                 "member=?2) ORDER BY role, alias, member");
     if (!st)
         return ww_sql_failed(s);
     ww_bind_blob(st, 1, gid, 16);
+    if (member)
+        ww_bind_blob(st, 2, member, 16);
     struct row *rows = NULL;
     size_t n = 0;
     int step, rc = 0;
@@ -190,16 +198,15 @@ static void summarise(struct ww_overview_row *o, struct ww_overview_cell *cells,
     o->missed_in_a_row = run_missed;
 }
 
-int ww_overview(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t from, uint32_t to,
-                void (*cb)(void *ud, const struct ww_overview_row *r), void *ud)
+/* The rows of the learners (all, or only `member`) from `from` to `to`, for a caller whose
+ * right to see them was checked; WW_ENOTFOUND when `member` is no active learner. */
+static int learner_rows(struct ww_store *s, const uint8_t *group, const uint8_t *member,
+                        uint32_t from, uint32_t to,
+                        void (*cb)(void *ud, const struct ww_overview_row *r), void *ud)
 {
-    if (!s || !group || !cb || from > to || to > WW_MAX_DATE || to - from >= WW_OVERVIEW_MAX_DAYS)
-        return WW_EINVAL;
-    int rc = ww_cache_acting(s, group, 1u << WW_ROLE_COACH, NULL);
-    if (rc != 0)
-        return rc;
     uint32_t start = 0, today = 0;
-    if ((rc = ww_day_today(s, group, &today)) != 0)
+    int rc = ww_day_today(s, group, &today);
+    if (rc != 0)
         return rc;
     sqlite3_stmt *st = ww_sql(s, "SELECT start_date FROM groups WHERE gid=?1");
     if (!st)
@@ -211,7 +218,9 @@ int ww_overview(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t fro
 
     struct row *rows = NULL;
     size_t n = 0, days = (size_t)(to - from) + 1;
-    rc = load_rows(s, group, &rows, &n);
+    rc = load_rows(s, group, member, &rows, &n);
+    if (rc == 0 && member && n == 0)
+        rc = WW_ENOTFOUND;
     for (size_t i = 0; rc == 0 && i < n; i++)
         if (!(rows[i].cells = ww_calloc(days, sizeof *rows[i].cells)))
             rc = WW_ENOMEM;
@@ -236,6 +245,35 @@ int ww_overview(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t fro
         ww_free(rows[i].cells);
     ww_free(rows);
     return rc;
+}
+
+int ww_overview(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t from, uint32_t to,
+                void (*cb)(void *ud, const struct ww_overview_row *r), void *ud)
+{
+    if (!s || !group || !cb || from > to || to > WW_MAX_DATE || to - from >= WW_OVERVIEW_MAX_DAYS)
+        return WW_EINVAL;
+    int rc = ww_cache_acting(s, group, 1u << WW_ROLE_COACH, NULL);
+    if (rc != 0)
+        return rc;
+    return learner_rows(s, group, NULL, from, to, cb, ud);
+}
+
+int ww_history(struct ww_store *s, const uint8_t group[WW_ID_LEN], const uint8_t *member,
+               uint32_t from, uint32_t to, void (*cb)(void *ud, const struct ww_overview_row *r),
+               void *ud)
+{
+    if (!s || !group || !cb || from > to || to > WW_MAX_DATE || to - from >= WW_HISTORY_MAX_DAYS)
+        return WW_EINVAL;
+    struct ww_devinfo me;
+    int rc = ww_cache_acting(
+        s, group, (1u << WW_ROLE_COACH) | (1u << WW_ROLE_STUDENT) | (1u << WW_ROLE_SENIOR), &me);
+    if (rc != 0)
+        return rc;
+    /* A learner sees its own path, the coach any learner's; the senior is a learner here
+     * too, never a reader of the others' paths. */
+    if (me.role == WW_ROLE_COACH ? !member : member && memcmp(member, me.member, 16) != 0)
+        return WW_EROLE;
+    return learner_rows(s, group, member ? member : me.member, from, to, cb, ud);
 }
 
 int ww_signoffs_due(struct ww_store *s, const uint8_t group[WW_ID_LEN],

@@ -314,6 +314,9 @@ int ww_challenge_schedule(struct ww_store *s, const uint8_t group[WW_ID_LEN], ui
                           const char *code, uint8_t hash_out[WW_EVENT_HASH_LEN]);
 /* Today's date in the group's time zone. Offline. */
 int ww_day_today(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t *date_out);
+/* The date in the group's time zone at which an event was written, from its HLC (the hlc
+ * of a reflection, reaction or signal: milliseconds since 1970 in the upper 48 bits). */
+int ww_day_of(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint64_t hlc, uint32_t *date_out);
 
 struct ww_day {
     uint32_t date;
@@ -476,6 +479,21 @@ struct ww_overview_row {
  * Climate answers never appear here. WW_EROLE unless this device is the group's coach. */
 int ww_overview(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_t from, uint32_t to,
                 void (*cb)(void *ud, const struct ww_overview_row *r), void *ud);
+
+#define WW_HISTORY_MAX_DAYS 366
+
+/*
+ * One learner's path from `from` to `to` (at most WW_HISTORY_MAX_DAYS dates): one row with
+ * the cells and counts of ww_overview, as far as this device may read them. A student or
+ * the senior asks for its own path (member NULL, or its own id): everything it wrote, its
+ * private reflections too. The coach names a learner and sees only what that learner
+ * shared with the coach (a private reflection is a cell with readable 0). WW_EROLE for a
+ * learner asking for another member or the coach naming none; WW_ENOTFOUND when member is
+ * no active student or senior of the group. cb runs once.
+ */
+int ww_history(struct ww_store *s, const uint8_t group[WW_ID_LEN], const uint8_t *member,
+               uint32_t from, uint32_t to, void (*cb)(void *ud, const struct ww_overview_row *r),
+               void *ud);
 
 /* A challenge tied to a school assignment that a learner did (gedaan or deels, as shared
  * with the coach) and that waits for the coach's sign-off; oldest first. */

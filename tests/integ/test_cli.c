@@ -1056,6 +1056,14 @@ TEST(cli_bash_completion)
     snprintf(line, sizeof line, "overview %s --h", p.group);
     complete_line(line, out, sizeof out);
     ASSERT_STR_EQ(out, "--html\n");
+    complete_line("fe", out, sizeof out);
+    ASSERT_STR_EQ(out, "feed\n");
+    snprintf(line, sizeof line, "feed %s --l", p.group);
+    complete_line(line, out, sizeof out);
+    ASSERT_STR_EQ(out, "--limit\n");
+    snprintf(line, sizeof line, "history %s --m", p.group);
+    complete_line(line, out, sizeof out);
+    ASSERT_STR_EQ(out, "--member\n");
     complete_line("groups --j", out, sizeof out);
     ASSERT_STR_EQ(out, "--json\n");
     snprintf(line, sizeof line, "reflect %s --share \"\"", p.group);
@@ -1893,4 +1901,281 @@ TEST(cli_hub_log_reopens_on_sighup)
     run(&r, "--data", hub_dir, "hub", "--listen", "127.0.0.1:0", "--log", "/nonexistent/dir/x.log",
         NULL);
     expect_error(&r, EXIT_INPUT, "/nonexistent/dir/x.log", __LINE__);
+}
+
+/* ---- feed and history --------------------------------------------------------------------- */
+
+/* A coach and two students, Sam and Noor, who shared a week in every way: the group, the
+ * coach, only themselves; reactions, a sign-off, a signal and a day off. */
+struct trio {
+    char coach[512], sam[512], noor[512];
+    char g[40], m_sam[40], m_noor[40];
+};
+
+static void reflect_on(const char *dir, const char *g, const char *date, const char *status,
+                       const char *share, const char *text, char hash[80])
+{
+    struct run r;
+    run(&r, "--data", dir, "reflect", g, "--status", status, "--date", date, "--share", share,
+        "--situatie", text, NULL);
+    EXPECT_EXIT(r, 0);
+    if (hash)
+        first_line(strchr(r.out, '\n') + 1, hash, 80);
+}
+
+static void setup_trio(struct trio *t)
+{
+    struct run r;
+    char key[80];
+    proc_tmp_path(t->coach, sizeof t->coach, "coach");
+    proc_tmp_path(t->sam, sizeof t->sam, "sam");
+    proc_tmp_path(t->noor, sizeof t->noor, "noor");
+    run(&r, "--data", t->coach, "init", NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", t->coach, "group", "create", "Afdeling 3B", "--start", "2026-11-02",
+        "--alias", "Anja", NULL);
+    EXPECT_EXIT(r, 0);
+    first_line(r.out, t->g, sizeof t->g);
+    const char *dirs[] = {t->sam, t->noor}, *aliases[] = {"Sam", "Noor"};
+    char *members[] = {t->m_sam, t->m_noor};
+    for (size_t i = 0; i < 2; i++) {
+        run(&r, "--data", dirs[i], "init", NULL);
+        EXPECT_EXIT(r, 0);
+        first_line(r.out, key, sizeof key);
+        run(&r, "--data", t->coach, "member", "add", t->g, "--role", "student", "--alias",
+            aliases[i], "--device", key, NULL);
+        EXPECT_EXIT(r, 0);
+        first_line(r.out, members[i], 40);
+        exchange(t->coach, dirs[i], t->g);
+    }
+    char sam_group[80], sam_coach[80], noor_group[80];
+    reflect_on(t->sam, t->g, "2026-11-10", "gedaan", "groep", "Groepstekst van Sam", sam_group);
+    reflect_on(t->sam, t->g, "2026-11-11", "niet", "ik", "Geheim van Sam", NULL);
+    run(&r, "--data", t->sam, "reflect", t->g, "--status", "deels", "--date", "2026-11-12",
+        "--share", "coach", "--situatie", "Voor de coach van Sam", "--obstacle",
+        "geen-tijd-begeleider", "--answer", "K1=2", NULL);
+    EXPECT_EXIT(r, 0);
+    first_line(strchr(r.out, '\n') + 1, sam_coach, sizeof sam_coach);
+    run(&r, "--data", t->sam, "dayoff", t->g, "2026-11-13", NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", t->sam, "signal", "raise", t->g, "--category", "werkdruk", "--text",
+        "Te druk op de afdeling", NULL);
+    EXPECT_EXIT(r, 0);
+    reflect_on(t->noor, t->g, "2026-11-10", "gedaan", "ik", "Geheim van Noor", NULL);
+    reflect_on(t->noor, t->g, "2026-11-11", "gedaan", "coach", "Noor aan de coach", NULL);
+    reflect_on(t->noor, t->g, "2026-11-12", "deels", "groep", "Noor in de groep", noor_group);
+    exchange(t->sam, t->coach, t->g);
+    exchange(t->noor, t->coach, t->g);
+    exchange(t->coach, t->noor, t->g);
+    run(&r, "--data", t->noor, "react", t->g, sam_group, "Herkenbaar!", NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", t->coach, "react", t->g, sam_coach, "Goed dat je het zegt", NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", t->coach, "signoff", t->g, t->m_sam, "W01", "--level", "goed", "--date",
+        "2026-11-12", NULL);
+    EXPECT_EXIT(r, 0);
+    exchange(t->noor, t->coach, t->g);
+    exchange(t->coach, t->sam, t->g);
+    exchange(t->coach, t->noor, t->g);
+}
+
+/* needle a comes before needle b in text. */
+#define EXPECT_BEFORE(text, a, b)                                                                  \
+    do {                                                                                           \
+        EXPECT_HAS(text, a);                                                                       \
+        EXPECT_HAS(text, b);                                                                       \
+        if (strstr(text, a) > strstr(text, b))                                                     \
+            ww_test_fail(__FILE__, __LINE__, "\"%s\" after \"%s\" in: %.2000s", a, b, text);       \
+    } while (0)
+
+/* What each device's feed holds: what it may read, newest first, with reactions; another
+ * student's private reflection never, one shared with the coach only on the coach's device
+ * and the author's; signals only for the one who raised them and the coach. */
+TEST(cli_feed)
+{
+    struct trio t;
+    struct run r;
+    setup_trio(&t);
+
+    run(&r, "--data", t.sam, "feed", t.g, NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_BEFORE(r.out, "Te druk op de afdeling", "Noor in de groep");
+    EXPECT_BEFORE(r.out, "Noor in de groep", "Geheim van Sam");
+    EXPECT_BEFORE(r.out, "Geheim van Sam", "Groepstekst van Sam");
+    EXPECT_BEFORE(r.out, "Groepstekst van Sam", "    > Noor: Herkenbaar!");
+    EXPECT_HAS(r.out, "Voor de coach van Sam");
+    EXPECT_HAS(r.out, "    > Anja: Goed dat je het zegt");
+    EXPECT_HAS(r.out, "2026-11-12  Noor  deels     gedeeld met: groep");
+    EXPECT_LACKS(r.out, "Geheim van Noor");
+    EXPECT_LACKS(r.out, "Noor aan de coach");
+    EXPECT_LACKS(r.out, "K1");
+
+    run(&r, "--data", t.noor, "feed", t.g, NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "Groepstekst van Sam");
+    EXPECT_HAS(r.out, "Herkenbaar!");
+    EXPECT_HAS(r.out, "Geheim van Noor");
+    EXPECT_LACKS(r.out, "Geheim van Sam");
+    EXPECT_LACKS(r.out, "Voor de coach van Sam");
+    EXPECT_LACKS(r.out, "Goed dat je het zegt");
+    EXPECT_LACKS(r.out, "Te druk");
+
+    run(&r, "--data", t.coach, "feed", t.g, NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "Voor de coach van Sam");
+    EXPECT_HAS(r.out, "Noor aan de coach");
+    EXPECT_HAS(r.out, "Te druk op de afdeling");
+    EXPECT_LACKS(r.out, "Geheim van");
+
+    /* JSON: the shape of docs/JSON.md, the limit, the ranges. */
+    run(&r, "--data", t.sam, "--json", "feed", t.g, NULL);
+    json_t *doc = json_of(&r, "feed", __LINE__);
+    ASSERT_STR_EQ(jstr(doc, "group", __LINE__), t.g);
+    ASSERT(json_is_null(json_object_get(doc, "from")));
+    ASSERT(json_is_false(json_object_get(doc, "more")));
+    json_t *items = jarr(doc, "items", 5, __LINE__);
+    json_t *sg = json_array_get(items, 0);
+    ASSERT_STR_EQ(jstr(sg, "type", __LINE__), "signal");
+    ASSERT_STR_EQ(jstr(sg, "category", __LINE__), "workload");
+    ASSERT_STR_EQ(jstr(sg, "alias", __LINE__), "Sam");
+    json_t *noor = json_array_get(items, 1);
+    ASSERT_STR_EQ(jstr(noor, "type", __LINE__), "reflection");
+    ASSERT_STR_EQ(jstr(noor, "date", __LINE__), "2026-11-12");
+    ASSERT_STR_EQ(jstr(noor, "situatie", __LINE__), "Noor in de groep");
+    ASSERT_STR_EQ(jstr(noor, "share", __LINE__), "group");
+    json_t *coach = json_array_get(items, 2);
+    ASSERT_STR_EQ(jstr(coach, "share", __LINE__), "coach");
+    ASSERT_STR_EQ(json_string_value(json_array_get(jarr(coach, "obstacles", 1, __LINE__), 0)),
+                  "no-supervisor");
+    ASSERT(json_object_get(coach, "climate") == NULL);
+    json_t *react = json_array_get(jarr(coach, "reactions", 1, __LINE__), 0);
+    ASSERT_STR_EQ(jstr(react, "alias", __LINE__), "Anja");
+    ASSERT_STR_EQ(jstr(react, "text", __LINE__), "Goed dat je het zegt");
+    json_t *own = json_array_get(items, 4);
+    ASSERT_STR_EQ(jstr(own, "situatie", __LINE__), "Groepstekst van Sam");
+    react = json_array_get(jarr(own, "reactions", 1, __LINE__), 0);
+    ASSERT_STR_EQ(jstr(react, "member", __LINE__), t.m_noor);
+    json_decref(doc);
+
+    run(&r, "--data", t.sam, "--json", "feed", t.g, "--limit", "2", NULL);
+    doc = json_of(&r, "feed", __LINE__);
+    jarr(doc, "items", 2, __LINE__);
+    ASSERT(json_is_true(json_object_get(doc, "more")));
+    json_decref(doc);
+    run(&r, "--data", t.sam, "feed", t.g, "--limit", "2", NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "(de nieuwste 2; --limit toont meer)");
+    run(&r, "--data", t.sam, "--json", "feed", t.g, "--from", "2026-11-11", "--to", "2026-11-11",
+        NULL);
+    doc = json_of(&r, "feed", __LINE__);
+    ASSERT_STR_EQ(jstr(doc, "from", __LINE__), "2026-11-11");
+    items = jarr(doc, "items", 1, __LINE__);
+    ASSERT_STR_EQ(jstr(json_array_get(items, 0), "situatie", __LINE__), "Geheim van Sam");
+    json_decref(doc);
+    run(&r, "--data", t.noor, "--json", "feed", t.g, "--days", "7", NULL);
+    doc = json_of(&r, "feed", __LINE__);
+    jarr(doc, "items", 0, __LINE__); /* the week was in the past */
+    json_decref(doc);
+
+    /* Bad input, each with its exit status. */
+    run(&r, "--data", t.sam, "feed", NULL);
+    expect_error(&r, EXIT_USAGE, "feed", __LINE__);
+    run(&r, "--data", t.sam, "feed", "0123456789abcdef0123456789abcdef", NULL);
+    expect_error(&r, EXIT_NOTFOUND, "onbekende groep", __LINE__);
+    run(&r, "--data", t.sam, "feed", t.g, "--from", "2026-02-30", NULL);
+    expect_error(&r, EXIT_INPUT, "2026-02-30", __LINE__);
+    run(&r, "--data", t.sam, "feed", t.g, "--to", "12-11-2026", NULL);
+    expect_error(&r, EXIT_INPUT, "12-11-2026", __LINE__);
+    run(&r, "--data", t.sam, "feed", t.g, "--from", "2026-11-12", "--to", "2026-11-11", NULL);
+    expect_error(&r, EXIT_INPUT, "--from", __LINE__);
+    run(&r, "--data", t.sam, "feed", t.g, "--limit", "501", NULL);
+    expect_error(&r, EXIT_INPUT, "--limit", __LINE__);
+    run(&r, "--data", t.sam, "feed", t.g, "--limit", "99999999999999999999", NULL);
+    expect_error(&r, EXIT_INPUT, "--limit", __LINE__);
+    run(&r, "--data", t.sam, "feed", t.g, "--days", "0", NULL);
+    expect_error(&r, EXIT_INPUT, "--days", __LINE__);
+    run(&r, "--data", t.sam, "feed", t.g, "--days", "7", "--from", "2026-11-01", NULL);
+    expect_error(&r, EXIT_USAGE, "--days", __LINE__);
+}
+
+/* A learner's own path: every shown day with the challenge, how it went and why, reactions,
+ * the sign-off and the day off; the coach's view of it with the private day private; only
+ * the coach names a learner. */
+TEST(cli_history)
+{
+    struct trio t;
+    struct run r;
+    setup_trio(&t);
+
+    run(&r, "--data", t.sam, "history", t.g, "--from", "2026-11-09", "--to", "2026-11-15", NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "Leerpad van Sam, 2026-11-09 t/m 2026-11-15");
+    EXPECT_HAS(r.out, "datum       dag  challenge  hoe ging het");
+    EXPECT_HAS(r.out, "2026-11-12  do   W11        deels         1         goed        geen tijd "
+                      "bij begeleider\n");
+    EXPECT_HAS(r.out, "gedaan");
+    EXPECT_HAS(r.out, "geen dienst");
+    EXPECT_HAS(r.out, "goed");
+    EXPECT_HAS(r.out, "Sam: 3 werkdagen, 3 gereflecteerd");
+    EXPECT_LACKS(r.out, "\n2026-11-09");
+    EXPECT_LACKS(r.out, "Geheim");
+
+    run(&r, "--data", t.sam, "--json", "history", t.g, "--from", "2026-11-09", "--to", "2026-11-15",
+        NULL);
+    json_t *doc = json_of(&r, "history", __LINE__);
+    ASSERT_STR_EQ(jstr(doc, "member", __LINE__), t.m_sam);
+    ASSERT_STR_EQ(jstr(doc, "to", __LINE__), "2026-11-15");
+    ASSERT_EQ(proc_json_int(doc, "worked", __LINE__), 3);
+    json_t *days = jarr(doc, "days", 4, __LINE__);
+    json_t *d = json_array_get(days, 0);
+    ASSERT_STR_EQ(jstr(d, "date", __LINE__), "2026-11-10");
+    ASSERT_STR_EQ(jstr(d, "mark", __LINE__), "done");
+    ASSERT_EQ(proc_json_int(d, "reactions", __LINE__), 1);
+    ASSERT(json_is_string(json_object_get(d, "code")));
+    d = json_array_get(days, 1);
+    ASSERT_STR_EQ(jstr(d, "mark", __LINE__), "not");
+    ASSERT(json_is_false(json_object_get(d, "private")));
+    d = json_array_get(days, 2);
+    ASSERT_STR_EQ(jstr(d, "status", __LINE__), "partly");
+    ASSERT_STR_EQ(jstr(d, "signoff", __LINE__), "good");
+    ASSERT_STR_EQ(json_string_value(json_array_get(jarr(d, "obstacles", 1, __LINE__), 0)),
+                  "no-supervisor");
+    ASSERT_STR_EQ(jstr(json_array_get(days, 3), "mark", __LINE__), "day-off");
+    json_decref(doc);
+
+    /* The coach sees the same path, the private day as private. */
+    run(&r, "--data", t.coach, "--json", "history", t.g, "--member", t.m_sam, "--from",
+        "2026-11-09", "--to", "2026-11-15", NULL);
+    doc = json_of(&r, "history", __LINE__);
+    days = jarr(doc, "days", 4, __LINE__);
+    ASSERT_STR_EQ(jstr(json_array_get(days, 1), "mark", __LINE__), "private");
+    ASSERT(json_is_null(json_object_get(json_array_get(days, 1), "status")));
+    ASSERT_STR_EQ(jstr(json_array_get(days, 2), "status", __LINE__), "partly");
+    json_decref(doc);
+    run(&r, "--lang", "en", "--data", t.coach, "history", t.g, "--member", t.m_noor, "--from",
+        "2026-11-09", "--to", "2026-11-15", NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "Learning path of Noor, 2026-11-09 to 2026-11-15");
+    EXPECT_HAS(r.out, "private");
+
+    /* Bad input, each with its exit status. */
+    run(&r, "--data", t.sam, "history", NULL);
+    expect_error(&r, EXIT_USAGE, "history", __LINE__);
+    run(&r, "--data", t.sam, "history", "0123456789abcdef0123456789abcdef", NULL);
+    expect_error(&r, EXIT_NOTFOUND, "onbekende groep", __LINE__);
+    run(&r, "--data", t.noor, "history", t.g, "--member", t.m_sam, NULL);
+    expect_error(&r, EXIT_DENIED, "--member", __LINE__);
+    run(&r, "--data", t.coach, "history", t.g, NULL);
+    expect_error(&r, EXIT_USAGE, "--member", __LINE__);
+    run(&r, "--data", t.coach, "history", t.g, "--member", "0123456789abcdef0123456789abcdef",
+        NULL);
+    expect_error(&r, EXIT_NOTFOUND, "0123456789abcdef", __LINE__);
+    run(&r, "--data", t.coach, "history", t.g, "--member", "sam", NULL);
+    expect_error(&r, EXIT_INPUT, NULL, __LINE__);
+    run(&r, "--data", t.sam, "history", t.g, "--from", "2026-02-30", NULL);
+    expect_error(&r, EXIT_INPUT, "2026-02-30", __LINE__);
+    run(&r, "--data", t.sam, "history", t.g, "--from", "2026-11-12", "--to", "2026-11-11", NULL);
+    expect_error(&r, EXIT_INPUT, "--from", __LINE__);
+    run(&r, "--data", t.sam, "history", t.g, "--from", "2025-01-01", "--to", "2026-11-15", NULL);
+    expect_error(&r, EXIT_INPUT, "366", __LINE__);
 }

@@ -154,3 +154,84 @@ TEST(overview_shows_the_week_as_the_coach_may_see_it)
     ww_store_close(late);
     fx_group_close(&g);
 }
+
+static void count_path(void *ud, const struct ww_overview_row *r)
+{
+    struct rows *x = ud;
+    ASSERT_EQ(r->n_cells, WW_HISTORY_MAX_DAYS);
+    x->n++;
+}
+
+/* A learner's own path holds its private reflection; the coach's view of the same path
+ * only what was shared with the coach; nobody reads another learner's path. */
+TEST(history_is_the_learners_own_path_or_what_it_shared_with_the_coach)
+{
+    fx_now = FX_MONDAY_0800 - 7 * 86400000LL;
+    struct fx_group g;
+    fx_group_make(&g, 2, 0, NULL);
+    fx_now = FX_MONDAY_0800;
+    uint32_t mon;
+    ASSERT_OK(ww_date_parse("2026-11-16", &mon));
+    struct ww_reflection r = reflection(mon, WW_SHARE_GROUP, "W03");
+    uint8_t monday[32];
+    ASSERT_OK(ww_reflection_put(g.st[0], g.gid, &r, monday));
+    r = reflection(mon + 1, WW_SHARE_SELF, "W03");
+    ASSERT_OK(ww_reflection_put(g.st[0], g.gid, &r, NULL));
+    r = reflection(mon + 2, WW_SHARE_COACH, "W03");
+    r.status = WW_STATUS_DONE;
+    r.obstacles = 0;
+    ASSERT_OK(ww_reflection_put(g.st[0], g.gid, &r, NULL));
+    ASSERT_OK(ww_day_off(g.st[0], g.gid, mon + 3, 1, NULL));
+    fx_group_sync(&g);
+    ASSERT_OK(ww_reaction_put(g.st[1], g.gid, monday, "Herkenbaar", NULL));
+    ASSERT_OK(ww_signoff_put(g.coach, g.gid, g.m_st[0], "W03", mon + 2, 4, "", NULL));
+    fx_group_sync(&g);
+
+    struct rows x;
+    memset(&x, 0, sizeof x);
+    ASSERT_OK(ww_history(g.st[0], g.gid, NULL, mon, mon + 6, keep_row, &x));
+    ASSERT_EQ(x.n, 1);
+    const struct ww_overview_cell *c;
+    const struct ww_overview_row *a = row_of(&x, g.m_st[0], &c);
+    ASSERT_EQ(a->n_cells, 7);
+    ASSERT(c[0].readable && c[0].status == WW_STATUS_PARTLY && c[0].reactions == 1);
+    /* Its own private reflection: the learner reads it. */
+    ASSERT(c[1].reflected && c[1].readable && !strcmp(c[1].code, "W03"));
+    ASSERT(c[2].readable && c[2].status == WW_STATUS_DONE && c[2].signoff == 4);
+    ASSERT(c[3].day_off && !c[3].worked);
+    ASSERT(c[4].worked && !c[4].reflected);
+    ASSERT_EQ(a->worked, 4);
+    ASSERT_EQ(a->reflected, 3);
+
+    /* The coach: the private day is private, the rest as shared. */
+    memset(&x, 0, sizeof x);
+    ASSERT_OK(ww_history(g.coach, g.gid, g.m_st[0], mon, mon + 6, keep_row, &x));
+    ASSERT_EQ(x.n, 1);
+    row_of(&x, g.m_st[0], &c);
+    ASSERT(c[1].reflected && !c[1].readable && c[1].status == 0 && c[1].code[0] == '\0');
+    ASSERT(c[2].readable && c[2].status == WW_STATUS_DONE);
+
+    /* Nobody else's path; the coach names a learner, and only a learner. */
+    memset(&x, 0, sizeof x);
+    ASSERT_ERR(ww_history(g.st[1], g.gid, g.m_st[0], mon, mon + 6, keep_row, &x), WW_EROLE);
+    ASSERT_ERR(ww_history(g.coach, g.gid, NULL, mon, mon + 6, keep_row, &x), WW_EROLE);
+    uint8_t nobody[WW_ID_LEN] = {1};
+    ASSERT_ERR(ww_history(g.coach, g.gid, nobody, mon, mon + 6, keep_row, &x), WW_ENOTFOUND);
+    ASSERT_ERR(ww_history(g.st[0], g.gid, NULL, mon, mon + WW_HISTORY_MAX_DAYS, keep_row, &x),
+               WW_EINVAL);
+    ASSERT_EQ(x.n, 0);
+    /* A path as long as the limit allows. */
+    ASSERT_OK(
+        ww_history(g.st[0], g.gid, g.m_st[0], mon, mon + WW_HISTORY_MAX_DAYS - 1, count_path, &x));
+    ASSERT_EQ(x.n, 1);
+
+    /* The local date of an event's HLC: 23:30 UTC on a November Monday is Tuesday in
+     * Amsterdam. */
+    uint32_t d;
+    uint64_t late_ms = (uint64_t)FX_MONDAY_0800 + (16 * 60 + 30) * 60000ULL;
+    ASSERT_OK(ww_day_of(g.st[0], g.gid, late_ms << 16, &d));
+    ASSERT_EQ(d, mon + 8);
+    ASSERT_OK(ww_day_of(g.st[0], g.gid, (uint64_t)FX_MONDAY_0800 << 16, &d));
+    ASSERT_EQ(d, mon + 7);
+    fx_group_close(&g);
+}
