@@ -240,6 +240,7 @@ int verb_members(struct cli *c, int argc, char **argv);
 int verb_device(struct cli *c, int argc, char **argv);
 int verb_today(struct cli *c, int argc, char **argv);
 int verb_status(struct cli *c, int argc, char **argv);
+int verb_leave(struct cli *c, int argc, char **argv);
 int verb_devices(struct cli *c, int argc, char **argv);
 int verb_day(struct cli *c, int argc, char **argv);
 int verb_dayoff(struct cli *c, int argc, char **argv);

@@ -93,7 +93,9 @@ static int verb_help(struct cli *c, int argc, char **argv)
             "  invite revoke GROUP INVITE  revoke an unused invite (coach)\n"
             "  join CODE --alias NAME [--year 1..4] [--track bol|bbl] [--watch] [--quiet]\n"
             "             join a group with an invite code: waits until the coach's device\n"
-            "             admits this device, then syncs (a new device needs no init)\n"),
+            "             admits this device, then syncs (a new device needs no init)\n"
+            "  leave GROUP [--quiet]       leave the group (student, senior): tells the hub,\n"
+            "             which serves this device no more; the coach's device starts new keys\n"),
           stdout);
     fputs(
         _("\n"
@@ -159,6 +161,7 @@ static const struct verb verbs[] = {
     {"join", verb_join},         {"help", verb_help},
     {"status", verb_status},     {"devices", verb_devices},
     {"feed", verb_feed},         {"history", verb_history},
+    {"leave", verb_leave},
 };
 
 /* The commands that print data, and so have a --json form (docs/JSON.md). */

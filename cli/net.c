@@ -725,3 +725,87 @@ int verb_join(struct cli *c, int argc, char **argv)
              hex_of(r.joined, WW_ID_LEN, &h), hex_of(r.joined, WW_ID_LEN, &h));
     return CLI_OK;
 }
+
+/* ---- leave ---- */
+
+struct leave_info {
+    int found, role, has_hub;
+    uint8_t hub[WW_KEY_LEN];
+    char addr[256];
+};
+
+static void leave_group_cb(void *ud, const struct ww_group_info *g)
+{
+    struct leave_info *l = ud;
+    l->found = 1;
+    l->role = g->my_role;
+    l->has_hub = g->has_hub && g->hub_addr && *g->hub_addr && strlen(g->hub_addr) < sizeof l->addr;
+    if (l->has_hub) {
+        memcpy(l->hub, g->hub, WW_KEY_LEN);
+        memcpy(l->addr, g->hub_addr, strlen(g->hub_addr) + 1);
+    }
+}
+
+/*
+ * `leave GROUP`: this device's member leaves (ww_member_leave), and one sync with the hub
+ * the group named tells the others. The hub applies the leave and then serves this device
+ * no more: its refusal, after the leave went out, is the expected end. Run again, it only
+ * delivers (a leave already written stays the one).
+ */
+int verb_leave(struct cli *c, int argc, char **argv)
+{
+    static const struct opt_spec spec[] = {{"quiet", 0, 0}, {NULL, 0, 0}};
+    struct args a;
+    uint8_t gid[WW_ID_LEN];
+    int rc = args_parse(spec, argc, argv, 1, 1, &a);
+    if (rc == CLI_OK)
+        rc = cli_group(c, a.pos[0], gid);
+    if (rc != CLI_OK)
+        return rc;
+    struct leave_info l;
+    memset(&l, 0, sizeof l);
+    if ((rc = ww_group_get(c->store, gid, leave_group_cb, &l)) != 0)
+        return lib_error(rc, _("cannot read the group"), NULL);
+    if (l.role == WW_ROLE_COACH)
+        return fail(CLI_DENIED,
+                    _("the coach's device does not leave its group; remove members with "
+                      "'wegwijs member remove'"),
+                    NULL, NULL);
+    if (l.role != 0 && (rc = ww_member_leave(c->store, gid, NULL)) != 0)
+        return lib_error(rc, _("cannot leave the group"), NULL);
+    struct hexbuf h;
+    if (!l.has_hub) {
+        say1(_("you left group {1} on this device; the others learn of it when this device "
+               "next syncs with one of them"),
+             hex_of(gid, WW_ID_LEN, &h));
+        return CLI_OK;
+    }
+    char host[256];
+    int port = 0;
+    if (parse_addr(l.addr, host, sizeof host, &port) != CLI_OK)
+        return CLI_INPUT;
+    struct net_run r;
+    memset(&r, 0, sizeof r);
+    r.quiet = 1;
+    r.once = 1;
+    r.store = c->store;
+    r.addr = l.addr;
+    if ((rc = net_start(&r, c, 0, 0, NULL, 0)) != CLI_OK)
+        return rc;
+    int nrc = ww_node_dial(r.node, host, port, l.hub, (const uint8_t(*)[WW_ID_LEN])gid, 1, 1);
+    r.dials = nrc == 0;
+    if (nrc != 0)
+        ww_node_close(r.node, closed_cb, &r);
+    run_loop(&r);
+    int err = nrc ? nrc : r.failed ? r.error : 0;
+    if (err != 0 && err != WW_EDENIED && err != WW_ENOTMEMBER)
+        return fail(CLI_NET,
+                    _("you left group {1} on this device, but cannot reach its hub {2}: run "
+                      "'wegwijs leave {1}' again when you are online"),
+                    hex_of(gid, WW_ID_LEN, &h), l.addr);
+    if (!args_get(&a, "quiet"))
+        say1(_("you left group {1}; the hub serves this device no more, and the coach's device "
+               "starts new keys when it next syncs"),
+             hex_of(gid, WW_ID_LEN, &h));
+    return CLI_OK;
+}

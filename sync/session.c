@@ -478,7 +478,10 @@ static int on_batch(struct ww_session *ss, const struct ww_frame *f)
     int denied = rc == 0 && ss->cfg.recheck_batches && ss->cfg.may_sync
                      ? ss->cfg.may_sync(ss->cfg.ud, gid)
                      : 0;
-    if (denied) {
+    /* A group this node may no longer serve: nothing of the batch stays. A peer that is no
+     * longer a member after its own batch (it left, or relayed its removal) sent what the
+     * rules let through while it was one: that stays, and the session ends after the ACK. */
+    if (denied && denied != WW_ENOTMEMBER) {
         ww_store_rollback(s);
         ww_session_send_error(ss, WW_WIRE_DENIED, "not allowed to sync this group");
         return fail(ss, denied, "the peer may not sync this group");
@@ -502,6 +505,10 @@ static int on_batch(struct ww_session *ss, const struct ww_frame *f)
         ss->cfg.changed(ss->cfg.ud, gid, a.control);
     if ((rc = send_vv(ss, WW_FRAME_ACK, gid)) != 0)
         return rc;
+    if (denied) {
+        ww_session_send_error(ss, WW_WIRE_DENIED, "no longer a member of the group");
+        return fail(ss, denied, "the peer is no longer a member of the group");
+    }
     /* Events the batch released from pending may be news to the peer (what it sent is
      * not: `sent` holds it already). */
     return a.released ? pump_group(ss, g) : 0;

@@ -2179,3 +2179,77 @@ TEST(cli_history)
     run(&r, "--data", t.sam, "history", t.g, "--from", "2025-01-01", "--to", "2026-11-15", NULL);
     expect_error(&r, EXIT_INPUT, "366", __LINE__);
 }
+
+/* `leave GROUP`: the student's device leaves through the hub even though the hub serves it
+ * no more once the leave is in; the coach's device starts a new epoch at its next sync; a
+ * hub that cannot be reached leaves the leave written and says to run it again. */
+TEST(cli_leave)
+{
+    struct pair p;
+    struct run r;
+    char hub_dir[512], addr[32], key[65];
+    setup_pair(&p);
+    proc_tmp_path(hub_dir, sizeof hub_dir, "hub");
+    pid_t hub = hub_up(hub_dir, NULL, addr, key);
+    run(&r, "--data", p.coach, "group", "hub", p.group, key, addr, NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.coach, "sync", NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.student, "sync", addr, NULL);
+    EXPECT_EXIT(r, 0);
+
+    run(&r, "--data", p.student, "leave", NULL);
+    expect_error(&r, EXIT_USAGE, NULL, __LINE__);
+    run(&r, "--data", p.student, "leave", "0123456789abcdef0123456789abcdef", NULL);
+    expect_error(&r, EXIT_NOTFOUND, NULL, __LINE__);
+    run(&r, "--data", p.coach, "leave", p.group, NULL);
+    expect_error(&r, EXIT_DENIED, "member remove", __LINE__);
+    run(&r, "--data", p.student, "--json", "leave", p.group, NULL);
+    expect_error(&r, EXIT_USAGE, "--json", __LINE__);
+
+    /* The hub is away: the leave is written, and said to be undelivered. */
+    hub_down(hub);
+    run(&r, "--data", p.student, "leave", p.group, NULL);
+    expect_error(&r, EXIT_NET, "wegwijs leave", __LINE__);
+    run(&r, "--data", p.student, "--json", "groups", NULL);
+    json_t *doc = json_of(&r, "groups", __LINE__);
+    ASSERT(
+        json_is_null(json_object_get(json_array_get(jarr(doc, "groups", 1, __LINE__), 0), "role")));
+    json_decref(doc);
+    run(&r, "--data", p.student, "dayoff", p.group, "2026-12-01", NULL);
+    expect_error(&r, EXIT_DENIED, NULL, __LINE__);
+
+    /* Back online, the same command delivers it. */
+    struct proc_bg again;
+    memset(&again, 0, sizeof again);
+    proc_tmp_path(again.err_path, sizeof again.err_path, "hub2.err");
+    int code = 0;
+    ASSERT(
+        proc_hub_try(&again, hub_dir, (int)strtol(strchr(addr, ':') + 1, NULL, 10), NULL, &code));
+    run(&r, "--data", p.student, "leave", p.group, NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.student, "sync", NULL);
+    expect_error(&r, EXIT_DENIED, NULL, __LINE__);
+    run(&r, "--data", p.coach, "sync", NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.coach, "--json", "members", p.group, NULL);
+    doc = json_of(&r, "members", __LINE__);
+    json_t *m, *members = json_object_get(doc, "members");
+    size_t i, left = 0;
+    json_array_foreach(members, i, m)
+    {
+        if (!strcmp(json_string_value(json_object_get(m, "id")), p.member)) {
+            ASSERT(json_is_false(json_object_get(m, "active")));
+            left++;
+        }
+    }
+    ASSERT_EQ(left, 1);
+    json_decref(doc);
+    /* The coach's device started a new epoch when it learned of the leave. */
+    run(&r, "--data", p.coach, "--json", "groups", NULL);
+    doc = json_of(&r, "groups", __LINE__);
+    ASSERT_EQ(proc_json_int(json_array_get(jarr(doc, "groups", 1, __LINE__), 0), "epoch", __LINE__),
+              2);
+    json_decref(doc);
+    proc_bg_stop(&again);
+}
