@@ -1,10 +1,11 @@
 /*
  * challenge.c - the day and its challenge: `today`, `day`, `dayoff`, `library` and
- * `challenge define|schedule`.
+ * `challenge define|add|schedule|list`.
  *
  * The day is answered offline by the library: the coach's schedule or the rotation, the
  * climate questions for the date, and this device's "geen dienst" mark.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
@@ -241,13 +242,83 @@ static int challenge_schedule(struct cli *c, int argc, char **argv)
     return CLI_OK;
 }
 
+#define LIST_MAX_DAYS 92
+
+struct list_row {
+    json_t *items; /* --json: the array of days; NULL for text */
+};
+
+static void list_day_cb(void *ud, const struct ww_day *d)
+{
+    struct list_row *l = ud;
+    const struct ww_challenge *ch = &d->challenge;
+    if (l->items) {
+        json_array_append_new(l->items,
+                              json_pack("{s:o, s:o, s:b, s:o}", "date", j_date(d->date), "week",
+                                        d->week > 0 ? json_integer(d->week) : json_null(),
+                                        "scheduled", d->scheduled, "challenge", j_challenge(ch)));
+        return;
+    }
+    char date[11];
+    ww_date_format(d->date, date);
+    printf("%s %s  %s %-8s %s%s\n", weekday_name(d->date), date, d->scheduled ? "*" : " ",
+           ch->code ? ch->code : "?", ch->title ? ch->title : "",
+           ch->assignment_ref && *ch->assignment_ref ? "  [" : "");
+    if (ch->assignment_ref && *ch->assignment_ref) {
+        fputs(ch->assignment_ref, stdout);
+        puts("]");
+    }
+}
+
+/* `challenge list GROUP [--from DATE] [--to DATE]`: the challenge of each date (default:
+ * today and the 13 days after it), the coach's schedule marked, the rotation otherwise. */
+static int challenge_list(struct cli *c, int argc, char **argv)
+{
+    static const struct opt_spec spec[] = {{"from", 1, 0}, {"to", 1, 0}, {NULL, 0, 0}};
+    struct args a;
+    uint8_t gid[WW_ID_LEN];
+    uint32_t from = 0, to = 0;
+    int rc = args_parse(spec, argc, argv, 1, 1, &a);
+    if (rc == CLI_OK && args_get(&a, "from"))
+        rc = parse_date(args_get(&a, "from"), &from);
+    if (rc == CLI_OK && args_get(&a, "to"))
+        rc = parse_date(args_get(&a, "to"), &to);
+    if (rc == CLI_OK)
+        rc = cli_group(c, a.pos[0], gid);
+    if (rc == CLI_OK && !args_get(&a, "from"))
+        rc = cli_date_or_today(c, gid, NULL, &from);
+    if (rc == CLI_OK && !args_get(&a, "to"))
+        to = from + 13;
+    if (rc == CLI_OK)
+        rc = check_range(from, to, LIST_MAX_DAYS);
+    struct list_row l = {NULL};
+    json_t *doc = NULL;
+    if (rc == CLI_OK)
+        rc = json_list(c, "challenge list", gid, "days", &doc, &l.items);
+    if (rc != CLI_OK)
+        return rc;
+    for (uint32_t d = from; d <= to; d++) {
+        if ((rc = ww_day_get(c->store, gid, d, list_day_cb, &l)) != 0) {
+            json_decref(doc);
+            return lib_error(rc, _("cannot read the day"), NULL);
+        }
+    }
+    if (doc)
+        return json_print(doc);
+    say(_("(* scheduled by the coach; otherwise the day's challenge from the rotation)"));
+    return CLI_OK;
+}
+
 int verb_challenge(struct cli *c, int argc, char **argv)
 {
     if (argc < 2)
         return usage_error(_("'{1}' needs a subcommand: {2}; see 'wegwijs help'"), "challenge",
-                           "define, schedule");
-    if (!strcmp(argv[1], "define"))
+                           "define, add, schedule, list");
+    /* `add` is the same as `define`: the word a coach looks for first. */
+    if (!strcmp(argv[1], "define") || !strcmp(argv[1], "add"))
         return challenge_define(c, argc - 1, argv + 1);
+    if (!strcmp(argv[1], "list"))
+        return challenge_list(c, argc - 1, argv + 1);
     if (!strcmp(argv[1], "schedule"))
         return challenge_schedule(c, argc - 1, argv + 1);
     char q[48];

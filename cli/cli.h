@@ -171,6 +171,8 @@ int cli_date_or_today(struct cli *c, const uint8_t gid[WW_ID_LEN], const char *a
 /* Prints why and returns CLI_INPUT when from comes after to or the range holds more than
  * max_days dates; CLI_OK otherwise. */
 int check_range(uint32_t from, uint32_t to, uint32_t max_days);
+/* The short name of a date's weekday ("ma", "Mo") in the current language. */
+const char *weekday_name(uint32_t date);
 /* Characters (not bytes) in a UTF-8 string, for aligning columns; NULL is 0. */
 size_t text_width(const char *s);
 /* Prints s on stdout followed by spaces up to width characters. */

@@ -63,6 +63,8 @@ static int verb_help(struct cli *c, int argc, char **argv)
           "1..7|care-provider|...\n"
           "             --weeks A-B [--assignment REF] [--signoff 0..3|supervisor|...]\n"
           "  challenge schedule GROUP DATE CODE\n"
+          "  challenge list GROUP [--from DATE] [--to DATE]   each day's challenge (default:\n"
+          "             today and the next 13 days; * scheduled by the coach)\n"
           "\n"
           "Reflecting (student, senior)\n"
           "  reflect GROUP --status done|partly|not [--date DATE] [--obstacle REASON]...\n"
@@ -168,12 +170,12 @@ static const struct verb verbs[] = {
 static int has_json(int argc, char **argv)
 {
     static const char *const with_json[] = {
-        "init",         "id",         "groups",       "members",       "today",
-        "day",          "library",    "reflections",  "reactions",     "signals",
-        "signoffs",     "export",     "reflect",      "react",         "sync",
-        "group create", "member add", "signal raise", "bundle export", "bundle import",
-        "overview",     "status",     "devices",      "invite",        "invites",
-        "join",         "feed",       "history",
+        "init",         "id",         "groups",       "members",        "today",
+        "day",          "library",    "reflections",  "reactions",      "signals",
+        "signoffs",     "export",     "reflect",      "react",          "sync",
+        "group create", "member add", "signal raise", "bundle export",  "bundle import",
+        "overview",     "status",     "devices",      "invite",         "invites",
+        "join",         "feed",       "history",      "challenge list",
     };
     char two[64];
     snprintf(two, sizeof two, "%s %s", argv[0], argc > 1 ? argv[1] : "");

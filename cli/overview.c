@@ -190,7 +190,7 @@ static const struct open_signal *signal_at(const struct ov *o, size_t i)
 
 /* The short name of a date's weekday in the current language (days since 1970-01-01, a
  * Thursday). */
-static const char *weekday_name(uint32_t date)
+const char *weekday_name(uint32_t date)
 {
     static const char *const names[] = {N_("Mo"), N_("Tu"), N_("We"), N_("Th"),
                                         N_("Fr"), N_("Sa"), N_("Su")};

@@ -2253,3 +2253,53 @@ TEST(cli_leave)
     json_decref(doc);
     proc_bg_stop(&again);
 }
+
+/* `challenge list`: each date's challenge, the coach's schedule marked, the rotation
+ * otherwise; `challenge add` is `challenge define`. */
+TEST(cli_challenge_list)
+{
+    struct pair p;
+    struct run r;
+    setup_pair(&p);
+    run(&r, "--data", p.coach, "challenge", "add", p.group, "--code", "EIG2", "--title",
+        "Eigen twee", "--description", "Doe iets eigens.", "--canmeds", "2", "--weeks", "1-52",
+        NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.coach, "challenge", "schedule", p.group, "2026-12-01", "EIG2", NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.coach, "challenge", "list", p.group, "--from", "2026-11-30", "--to",
+        "2026-12-02", NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "di 2026-12-01  * EIG2     Eigen twee\n");
+    EXPECT_HAS(r.out, "ma 2026-11-30    ");
+    EXPECT_HAS(r.out, "wo 2026-12-02    ");
+    EXPECT_HAS(r.out, "ingepland door de coach");
+    run(&r, "--data", p.coach, "--json", "challenge", "list", p.group, "--from", "2026-11-30",
+        "--to", "2026-12-02", NULL);
+    json_t *doc = json_of(&r, "challenge list", __LINE__);
+    json_t *days = jarr(doc, "days", 3, __LINE__);
+    ASSERT_STR_EQ(jstr(json_array_get(days, 1), "date", __LINE__), "2026-12-01");
+    ASSERT(json_is_true(json_object_get(json_array_get(days, 1), "scheduled")));
+    ASSERT(json_is_false(json_object_get(json_array_get(days, 0), "scheduled")));
+    ASSERT_STR_EQ(jstr(json_object_get(json_array_get(days, 1), "challenge"), "code", __LINE__),
+                  "EIG2");
+    json_decref(doc);
+    /* Without dates: two weeks from today. */
+    run(&r, "--data", p.student, "--json", "challenge", "list", p.group, NULL);
+    doc = json_of(&r, "challenge list", __LINE__);
+    jarr(doc, "days", 14, __LINE__);
+    json_decref(doc);
+
+    run(&r, "--data", p.coach, "challenge", "list", NULL);
+    expect_error(&r, EXIT_USAGE, NULL, __LINE__);
+    run(&r, "--data", p.coach, "challenge", "list", p.group, "--from", "2026-12-02", "--to",
+        "2026-12-01", NULL);
+    expect_error(&r, EXIT_INPUT, "--from", __LINE__);
+    run(&r, "--data", p.coach, "challenge", "list", p.group, "--from", "2026-01-01", "--to",
+        "2026-12-01", NULL);
+    expect_error(&r, EXIT_INPUT, "92", __LINE__);
+    run(&r, "--data", p.coach, "challenge", "list", p.group, "--from", "2026-02-30", NULL);
+    expect_error(&r, EXIT_INPUT, "2026-02-30", __LINE__);
+    run(&r, "--data", p.coach, "challenge", "list", "0123456789abcdef0123456789abcdef", NULL);
+    expect_error(&r, EXIT_NOTFOUND, NULL, __LINE__);
+}
