@@ -6,22 +6,33 @@
  * The hub runs in this process on a libuv loop (127.0.0.1, ephemeral port); an attacker
  * that must stop at will is a child process with its own loop, stopped with SIGSTOP.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
+#include "channel.h"
 #include "fixture.h"
 #include "runner.h"
 #include "store.h"
 #include "wegwijs_sync.h"
 
-/* A node of the test and what happened to its connections. */
+/* A node of the test and what happened to its connections; `refused` counts the
+ * connections that closed with an error, the last one's code and reason kept. */
 struct peer {
     struct ww_node *node;
     int up, down, last_error;
+    int refused, refused_error;
+    char refused_reason[128];
+    int refused_codes[64]; /* the first 64 refusals' codes */
 };
 
 static void peer_conn_cb(void *ud, const struct ww_conn_info *info)
@@ -32,11 +43,21 @@ static void peer_conn_cb(void *ud, const struct ww_conn_info *info)
     else if (info->event == WW_CONN_DOWN) {
         p->down++;
         p->last_error = info->error;
+        if (info->error) {
+            if (p->refused < 64)
+                p->refused_codes[p->refused] = info->error;
+            p->refused++;
+            p->refused_error = info->error;
+            snprintf(p->refused_reason, sizeof p->refused_reason, "%s", info->reason);
+        }
     }
 }
 
-/* A node; a hub when max_conns > 0 (at most that many connections). */
-static void peer_start(struct peer *p, uv_loop_t *loop, struct ww_store *s, uint32_t max_conns)
+/* A node; a hub when max_conns > 0 (at most that many connections). tune (may be NULL)
+ * gives the hub's timers and per-address bound: handshake_ms, max_conns_per_ip, and
+ * dead_ms (a silent connection is pinged after a third of it, closed after all of it). */
+static void peer_start_tuned(struct peer *p, uv_loop_t *loop, struct ww_store *s,
+                             uint32_t max_conns, const struct ww_node_cfg *tune)
 {
     memset(p, 0, sizeof *p);
     struct ww_node_cfg cfg;
@@ -45,9 +66,20 @@ static void peer_start(struct peer *p, uv_loop_t *loop, struct ww_store *s, uint
     cfg.hub = max_conns > 0;
     cfg.accept_new_groups = cfg.hub;
     cfg.max_conns = max_conns;
+    if (tune) {
+        cfg.handshake_ms = tune->handshake_ms;
+        cfg.max_conns_per_ip = tune->max_conns_per_ip;
+        cfg.dead_ms = tune->dead_ms;
+        cfg.idle_ms = tune->dead_ms / 3;
+    }
     cfg.ud = p;
     cfg.on_conn = peer_conn_cb;
     ASSERT_OK(ww_node_new(loop, &cfg, &p->node));
+}
+
+static void peer_start(struct peer *p, uv_loop_t *loop, struct ww_store *s, uint32_t max_conns)
+{
+    peer_start_tuned(p, loop, s, max_conns, NULL);
 }
 
 static void count_closed_cb(void *ud)
@@ -100,7 +132,74 @@ static uint64_t sync_once(uv_loop_t *loop, struct peer *p, int port, uint64_t li
     return uv_now(loop) - start;
 }
 
-/* The events a store (another process's) holds, read-only; 0 while it cannot be read. */
+/* 1 when the store holds the event with this hash. */
+static int holds(struct ww_store *s, const uint8_t hash[WW_EVENT_HASH_LEN])
+{
+    char hex[2 * WW_EVENT_HASH_LEN + 1], sql[200];
+    sodium_bin2hex(hex, sizeof hex, hash, WW_EVENT_HASH_LEN);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM events WHERE hash = x'%s'", hex);
+    return fx_count(s, sql) == 1;
+}
+
+/* How far the store holds the log of `author` in the group (its version vector). */
+static uint64_t seq_of(struct ww_store *s, const uint8_t gid[WW_ID_LEN],
+                       const uint8_t author[WW_KEY_LEN])
+{
+    struct ww_vv_item vv[WW_MAX_VV];
+    size_t n = 0;
+    ASSERT_OK(ww_sync_vv(s, gid, vv, WW_MAX_VV, &n));
+    for (size_t i = 0; i < n; i++)
+        if (!memcmp(vv[i].author, author, WW_KEY_LEN))
+            return vv[i].seq;
+    return 0;
+}
+
+#define SYNC_LIMIT 5000 /* ms: one sync of another member while an attack goes on */
+#define N_OTHERS   20   /* syncs of the others during each attack */
+#define P99_LIMIT  2000 /* ms: the slowest of them (of 20, the p99 is the maximum) */
+
+/* The other members' traffic while an attack goes on. In round i, member i % 2 (the coach
+ * schedules a challenge, a student takes a day off) writes one event and syncs it with the
+ * hub, which must then hold it; the slowest sync is kept. */
+struct others {
+    struct peer *p[2]; /* the coach's node, a student's */
+    struct ww_store *s[2];
+    struct ww_store *hub;
+    const uint8_t *gid;
+    int port, n;
+    uint32_t day; /* events are about the days after it */
+    uint64_t worst;
+    int phase_n; /* syncs since the last report */
+};
+
+static void others_sync(uv_loop_t *loop, struct others *o)
+{
+    int i = o->n++;
+    uint32_t date = o->day + 1 + (uint32_t)i;
+    uint8_t hash[WW_EVENT_HASH_LEN];
+    if (i % 2)
+        ASSERT_OK(ww_day_off(o->s[1], o->gid, date, 1, hash));
+    else
+        ASSERT_OK(ww_challenge_schedule(o->s[0], o->gid, date, "W02", hash));
+    uint64_t ms = sync_once(loop, o->p[i % 2], o->port, SYNC_LIMIT);
+    ASSERT(holds(o->hub, hash));
+    if (ms > o->worst)
+        o->worst = ms;
+    o->phase_n++;
+}
+
+/* Prints what the others saw during an attack and checks the bound; the next attack
+ * starts counting afresh. */
+static void others_report(struct others *o, const char *during)
+{
+    fprintf(stderr, "# %s: %d syncs of the others meanwhile, the slowest %llu ms\n", during,
+            o->phase_n, (unsigned long long)o->worst);
+    ASSERT_GE(o->phase_n, N_OTHERS);
+    ASSERT_LT(o->worst, P99_LIMIT);
+    o->phase_n = 0;
+    o->worst = 0;
+}
+
 /* The events the store in path holds. The writer may be stopped (SIGSTOP) at any point,
  * even holding a lock a reader has to wait for: a busy read is tried again, for up to 2 s,
  * instead of reading as 0. */
@@ -127,10 +226,7 @@ static long events_in(const char *path)
     return n;
 }
 
-#define N_BIG      4000 /* long reflections: about 8 MB for the slow reader to fetch */
-#define SYNC_LIMIT 5000 /* ms: one sync of another member while the slow reader stalls */
-#define N_OTHERS   20   /* syncs of the others meanwhile */
-#define P99_LIMIT  2000 /* ms: the slowest of them (of 20, the p99 is the maximum) */
+#define N_BIG 4000 /* long reflections: about 8 MB for the slow reader to fetch */
 
 /* The slow reader, in a child: syncs student2's store with the hub once and exits 0 when
  * it holds at least `want` events (what the others write meanwhile may come too). */
@@ -226,22 +322,11 @@ TEST(attack_slow_reader_costs_only_itself)
         ww_test_fail(__FILE__, __LINE__, "the reader was done before it stalled: no test");
 
     /* The others write and sync all the while. */
-    uint64_t worst = 0;
-    for (int i = 0; i < N_OTHERS; i++) {
-        struct peer *p = i % 2 ? &student : &coach;
-        if (i % 2)
-            ASSERT_OK(ww_day_off(g.st[0], g.gid, d + 1 + (uint32_t)i, 1, NULL));
-        else
-            ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, d + 1 + (uint32_t)i, "W02", NULL));
-        uint64_t ms = sync_once(&loop, p, port, SYNC_LIMIT);
-        if (ms > worst)
-            worst = ms;
-    }
-    fprintf(stderr,
-            "# slow reader stalled at %ld of %ld events; %d syncs of the others meanwhile, the "
-            "slowest %llu ms\n",
-            stalled_at, total, N_OTHERS, (unsigned long long)worst);
-    ASSERT_LT(worst, P99_LIMIT);
+    struct others o = {{&coach, &student}, {g.coach, g.st[0]}, hub_store, g.gid, port, 0, d, 0, 0};
+    for (int i = 0; i < N_OTHERS; i++)
+        others_sync(&loop, &o);
+    fprintf(stderr, "# slow reader stalled at %ld of %ld events\n", stalled_at, total);
+    others_report(&o, "slow reader");
     ASSERT_EQ(fx_count(hub_store, WRITTEN_EVENTS), total + N_OTHERS);
 
     /* Reading again, the reader gets every event (those written meanwhile included). */
@@ -273,19 +358,20 @@ TEST(attack_slow_reader_costs_only_itself)
 /* A hub bounds the connections still in their handshake per address, all connections
  * together, and the authenticated connections of one device (8 by default): one member
  * cannot hold every connection the hub allows. On a hub allowing 16, a student dialling 20
- * keeps 8; the others are told and closed, and the coach still syncs. */
+ * keeps 8; the others are told and closed, and the other members sync all the while. */
 #define MAX_CONNS 16
 TEST(attack_one_member_cannot_take_every_connection)
 {
     struct fx_group g;
-    fx_group_make(&g, 1, 0, NULL);
+    fx_group_make(&g, 2, 0, NULL);
     struct ww_store *hub_store = fx_open("hub");
     uv_loop_t loop;
     ASSERT_OK(uv_loop_init(&loop));
-    struct peer hub, coach, student;
+    struct peer hub, coach, student, student2;
     peer_start(&hub, &loop, hub_store, MAX_CONNS);
     peer_start(&coach, &loop, g.coach, 0);
     peer_start(&student, &loop, g.st[0], 0);
+    peer_start(&student2, &loop, g.st[1], 0);
     ASSERT_OK(ww_node_listen(hub.node, "127.0.0.1", 0));
     int port = ww_node_port(hub.node);
     sync_once(&loop, &coach, port, 10000);
@@ -298,12 +384,790 @@ TEST(attack_one_member_cannot_take_every_connection)
     ASSERT_EQ(ww_node_conns(hub.node), 8);
     ASSERT_EQ(student.last_error, WW_EBUSY);
 
-    /* The coach still gets in. */
-    ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, 20800, "W02", NULL));
-    long held = fx_count(hub_store, WRITTEN_EVENTS);
+    /* The others still get in, each time. */
+    uint32_t d;
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
+    struct others o = {{&coach, &student2}, {g.coach, g.st[1]}, hub_store, g.gid, port, 0, d, 0, 0};
+    for (int i = 0; i < N_OTHERS; i++)
+        others_sync(&loop, &o);
+    others_report(&o, "one member holding 8 connections");
+    ASSERT_EQ(student.down, MAX_CONNS + 4 - 8); /* the student's 8 are still open */
+    struct peer *const nodes[] = {&student, &student2, &coach, &hub};
+    finish(&loop, nodes, 4, hub_store, &g);
+}
+
+/* ---- A member's device that speaks the channel itself ----------------------------------- */
+
+/* A genuine member device on a raw socket: it runs the handshake and seals its records with
+ * the channel API, as its node would, and the test decides what of them reaches the hub
+ * (records cut, replayed, reordered or altered). What the hub sends it is opened and
+ * counted by frame type. */
+struct raw {
+    int fd, closed;
+    struct ww_store *s;
+    struct ww_channel ch;
+    int frames[WW_FRAME_MAX_KNOWN + 1];
+    struct ww_vv_item ack[WW_MAX_VV]; /* the vector of the hub's last ACK */
+    size_t n_ack;
+};
+
+static int raw_dh(void *ud, const uint8_t pub[32], uint8_t out[32])
+{
+    return ww_store_dh(ud, pub, out);
+}
+
+static int raw_frame(void *ud, const uint8_t *frame, size_t len)
+{
+    struct raw *r = ud;
+    static struct ww_frame f;
+    ASSERT_OK(ww_frame_decode(frame, len, &f));
+    ASSERT(f.type <= WW_FRAME_MAX_KNOWN);
+    r->frames[f.type]++;
+    if (f.type == WW_FRAME_ACK) {
+        r->n_ack = f.u.vv.n;
+        memcpy(r->ack, f.u.vv.e, f.u.vv.n * sizeof f.u.vv.e[0]);
+    }
+    return 0;
+}
+
+/* Writes every byte, running the loop while the socket is full; stops at a closed one. */
+static void raw_write(uv_loop_t *loop, struct raw *r, const uint8_t *p, size_t len)
+{
+    uv_update_time(loop);
+    uint64_t end = uv_now(loop) + 5000;
+    while (len > 0 && !r->closed) {
+        ssize_t n = send(r->fd, p, len, MSG_NOSIGNAL);
+        if (n > 0) {
+            p += n;
+            len -= (size_t)n;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+            uv_run(loop, UV_RUN_NOWAIT);
+            uv_update_time(loop);
+            ASSERT_LT(uv_now(loop), end);
+        } else {
+            r->closed = 1; /* the hub closed it */
+        }
+    }
+}
+
+/* One turn: the loop runs once, and what the hub sent is read and opened; the handshake
+ * record this side owes goes out. */
+static void raw_turn(uv_loop_t *loop, struct raw *r)
+{
+    uv_run(loop, UV_RUN_NOWAIT);
+    struct timespec ts = {0, 200000};
+    nanosleep(&ts, NULL);
+    uv_update_time(loop);
+    static uint8_t in[65536];
+    ssize_t n = -1;
+    while (!r->closed && (n = read(r->fd, in, sizeof in)) != 0) {
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                r->closed = 1;
+            if (errno != EINTR)
+                break;
+            continue;
+        }
+        if (ww_channel_get_state(&r->ch) != WW_CHANNEL_FAILED)
+            ww_channel_feed(&r->ch, in, (size_t)n, raw_frame, r);
+    }
+    if (n == 0)
+        r->closed = 1;
+    struct ww_buf hs;
+    ww_buf_init(&hs, 0);
+    if (ww_channel_get_state(&r->ch) != WW_CHANNEL_FAILED)
+        ASSERT_OK(ww_channel_handshake_write(&r->ch, &hs));
+    raw_write(loop, r, hs.p, hs.len);
+    ww_buf_free(&hs);
+}
+
+/* Runs turns until *what reaches want, or the hub closed the socket, or ms pass; 1 when
+ * *what reached want. */
+static int raw_until(uv_loop_t *loop, struct raw *r, const int *what, int want, uint64_t ms)
+{
+    uv_update_time(loop);
+    uint64_t end = uv_now(loop) + ms;
+    while (*what < want && !r->closed && uv_now(loop) < end)
+        raw_turn(loop, r);
+    return *what >= want;
+}
+
+/* A TCP connection from the address `from` (one of 127.0.0.0/8) to 127.0.0.1:port,
+ * non-blocking once connected. */
+static int tcp_connect(int port, const char *from)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT(fd >= 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    ASSERT_EQ(inet_pton(AF_INET, from, &a.sin_addr), 1);
+    ASSERT_OK(bind(fd, (struct sockaddr *)&a, sizeof a));
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_OK(connect(fd, (struct sockaddr *)&a, sizeof a));
+    ASSERT_OK(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK));
+    return fd;
+}
+
+/* 1 once the other side closed fd (a read gives 0, or an error other than "try again"). */
+static int tcp_closed(int fd)
+{
+    uint8_t b[256];
+    ssize_t n = read(fd, b, sizeof b);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+/* Connects as the device of store s and completes a genuine handshake with the hub. */
+static void raw_open(uv_loop_t *loop, struct raw *r, struct ww_store *s, int port)
+{
+    memset(r, 0, sizeof *r);
+    r->s = s;
+    r->fd = tcp_connect(port, "127.0.0.1");
+    struct ww_channel_id id;
+    ww_store_device(s, id.device_pk);
+    ww_store_dh_pk(s, id.static_pk);
+    id.dh = raw_dh;
+    id.ud = s;
+    ASSERT_OK(ww_channel_init_id(&r->ch, WW_CHANNEL_INITIATOR, &id, WW_CAP_SYNC));
+    uv_update_time(loop);
+    uint64_t end = uv_now(loop) + 5000;
+    while (ww_channel_get_state(&r->ch) != WW_CHANNEL_OPEN) {
+        ASSERT(!r->closed && uv_now(loop) < end);
+        raw_turn(loop, r);
+    }
+    raw_turn(loop, r); /* message 3 */
+}
+
+static void raw_close(struct raw *r)
+{
+    close(r->fd);
+    ww_channel_close(&r->ch);
+}
+
+/* Seals one frame as the device's next record, appended to rec. */
+static void raw_seal(struct raw *r, const struct ww_frame *f, struct ww_buf *rec)
+{
+    struct ww_buf enc;
+    ww_buf_init(&enc, 0);
+    ASSERT_OK(ww_frame_encode(f, &enc));
+    ASSERT_OK(ww_channel_seal(&r->ch, enc.p, enc.len, rec));
+    ww_buf_free(&enc);
+}
+
+/* Opens the group: the device's vector goes out as it is, and the hub's comes back. */
+static void raw_vv(uv_loop_t *loop, struct raw *r, const uint8_t gid[WW_ID_LEN])
+{
+    static struct ww_frame f;
+    memset(&f, 0, sizeof f);
+    f.type = WW_FRAME_VV;
+    memcpy(f.u.vv.group, gid, WW_ID_LEN);
+    size_t n = 0;
+    ASSERT_OK(ww_sync_vv(r->s, gid, f.u.vv.e, WW_MAX_VV, &n));
+    f.u.vv.n = (uint32_t)n;
+    struct ww_buf rec;
+    ww_buf_init(&rec, 0);
+    raw_seal(r, &f, &rec);
+    raw_write(loop, r, rec.p, rec.len);
+    ww_buf_free(&rec);
+    ASSERT(raw_until(loop, r, &r->frames[WW_FRAME_VV], 1, 5000));
+}
+
+/* Seals events [from, to) of the bag as one BATCH record, appended to rec. */
+static void raw_batch(struct raw *r, const uint8_t gid[WW_ID_LEN], const struct fx_bag *b,
+                      size_t from, size_t to, struct ww_buf *rec)
+{
+    static struct ww_frame f;
+    memset(&f, 0, sizeof f);
+    f.type = WW_FRAME_BATCH;
+    memcpy(f.u.batch.group, gid, WW_ID_LEN);
+    for (size_t i = from; i < to; i++) {
+        f.u.batch.ev[f.u.batch.n].p = b->raw[i];
+        f.u.batch.ev[f.u.batch.n++].len = b->len[i];
+    }
+    raw_seal(r, &f, rec);
+}
+
+/* What the hub lacks of the device's log in the group: its own events, oldest first. */
+static void lacking(struct ww_store *s, struct ww_store *hub, const uint8_t gid[WW_ID_LEN],
+                    struct fx_bag *out)
+{
+    struct ww_vv_item vv[WW_MAX_VV];
+    size_t n = 0;
+    int more = 0;
+    ASSERT_OK(ww_sync_vv(hub, gid, vv, WW_MAX_VV, &n));
+    memset(out, 0, sizeof *out);
+    ASSERT_OK(ww_sync_missing(s, gid, vv, n, 256, 1u << 20, fx_bag_add, out, &more));
+    ASSERT_EQ(more, 0);
+}
+
+/* Waits until the hub closed n more connections with an error after the first `before`;
+ * checks each one's code. */
+static void refused_with(uv_loop_t *loop, struct peer *hub, int before, int n, int code,
+                         uint64_t ms)
+{
+    if (!loop_until(loop, &hub->refused, before + n, ms))
+        ww_test_fail(__FILE__, __LINE__, "the hub closed %d of %d connections in %llu ms",
+                     hub->refused - before, n, (unsigned long long)ms);
+    ASSERT_LE(before + n, 64);
+    for (int i = before; i < before + n; i++)
+        ASSERT_ERR(hub->refused_codes[i], code);
+}
+
+/* ---- Attacks through a member's own channel ------------------------------------------- */
+
+/* A hub on the loop and a group of a coach and two students synced with it. The first
+ * student's device is the attacker (its store is used raw, or by `attacker` for a genuine
+ * sync at the end); the coach and the second student are the others, whose traffic goes
+ * on during the attack. */
+struct scene {
+    struct fx_group g;
+    struct ww_store *hub_store;
+    uv_loop_t loop;
+    struct peer hub, coach, student2, attacker;
+    int port;
+    uint8_t att_pk[WW_KEY_LEN];
+    struct others o;
+};
+
+static void scene_start(struct scene *sc, const struct ww_node_cfg *tune)
+{
+    fx_group_make(&sc->g, 2, 0, NULL);
+    sc->hub_store = fx_open("hub");
+    ASSERT_OK(uv_loop_init(&sc->loop));
+    peer_start_tuned(&sc->hub, &sc->loop, sc->hub_store, 1000, tune);
+    peer_start(&sc->coach, &sc->loop, sc->g.coach, 0);
+    peer_start(&sc->student2, &sc->loop, sc->g.st[1], 0);
+    peer_start(&sc->attacker, &sc->loop, sc->g.st[0], 0);
+    ASSERT_OK(ww_node_listen(sc->hub.node, "127.0.0.1", 0));
+    sc->port = ww_node_port(sc->hub.node);
+    sync_once(&sc->loop, &sc->coach, sc->port, 10000);
+    sync_once(&sc->loop, &sc->student2, sc->port, 10000);
+    sync_once(&sc->loop, &sc->attacker, sc->port, 10000);
+    fx_device(sc->g.st[0], sc->att_pk);
+    uint32_t d;
+    ASSERT_OK(ww_day_today(sc->g.coach, sc->g.gid, &d));
+    struct others o = {{&sc->coach, &sc->student2},
+                       {sc->g.coach, sc->g.st[1]},
+                       sc->hub_store,
+                       sc->g.gid,
+                       sc->port,
+                       0,
+                       d,
+                       0,
+                       0};
+    sc->o = o;
+}
+
+/* The attacker syncs as its node would: everything it wrote reaches the hub, nothing of
+ * the attack stuck to its log there. Then everything closes. */
+static void scene_finish(struct scene *sc)
+{
+    ASSERT_OK(ww_day_off(sc->g.st[0], sc->g.gid, sc->o.day - 60, 1, NULL));
+    sync_once(&sc->loop, &sc->attacker, sc->port, 10000);
+    ASSERT_EQ(seq_of(sc->hub_store, sc->g.gid, sc->att_pk),
+              seq_of(sc->g.st[0], sc->g.gid, sc->att_pk));
+    ASSERT_EQ(fx_count(sc->hub_store, "SELECT count(*) FROM forks"), 0);
+    ASSERT_EQ(fx_count(sc->hub_store, "SELECT count(*) FROM pending"), 0);
+    struct peer *const nodes[] = {&sc->attacker, &sc->student2, &sc->coach, &sc->hub};
+    finish(&sc->loop, nodes, 4, sc->hub_store, &sc->g);
+}
+
+/* The attacker writes two events (days off in the past, by round) and collects what the hub
+ * lacks of its log: those, and any a previous round did not deliver. */
+static void attacker_writes(struct scene *sc, int round, struct fx_bag *bag)
+{
+    for (uint32_t k = 1; k <= 2; k++)
+        ASSERT_OK(ww_day_off(sc->g.st[0], sc->g.gid, sc->o.day - 2 * (uint32_t)round - k, 1, NULL));
+    lacking(sc->g.st[0], sc->hub_store, sc->g.gid, bag);
+    ASSERT_GE(bag->n, 2);
+}
+
+/* A member's device, after a genuine handshake, opens the group and sends a batch record
+ * cut short. Left hanging, the connection costs the others nothing and the hub closes it
+ * when it has been silent for its dead time (pinging it first); cut and then closed, the hub
+ * closes it at once. Nothing of a cut record is applied. */
+#define DEAD_MS 1500 /* the hub closes a silent connection after it */
+TEST(attack_truncated_records_cost_only_their_connection)
+{
+    static struct scene sc;
+    struct ww_node_cfg tune = {.dead_ms = DEAD_MS};
+    scene_start(&sc, &tune);
+    struct fx_bag bag;
+    attacker_writes(&sc, 0, &bag);
+    uint64_t held = seq_of(sc.hub_store, sc.g.gid, sc.att_pk);
+
+    /* Left hanging: four connections, each cut at another point of its record: inside the
+     * length prefix, right after it, in the middle, one byte short of the end. */
+    static struct raw hang[4];
+    int before = sc.hub.refused;
+    uv_update_time(&sc.loop);
+    uint64_t start = uv_now(&sc.loop);
+    for (int k = 0; k < 4; k++) {
+        raw_open(&sc.loop, &hang[k], sc.g.st[0], sc.port);
+        raw_vv(&sc.loop, &hang[k], sc.g.gid);
+        struct ww_buf rec;
+        ww_buf_init(&rec, 0);
+        raw_batch(&hang[k], sc.g.gid, &bag, 0, bag.n, &rec);
+        size_t cut[4] = {2, 4, rec.len / 2, rec.len - 1};
+        raw_write(&sc.loop, &hang[k], rec.p, cut[k]);
+        ww_buf_free(&rec);
+    }
+    for (int i = 0; i < N_OTHERS; i++)
+        others_sync(&sc.loop, &sc.o);
+    uv_update_time(&sc.loop);
+    uint64_t others_done = uv_now(&sc.loop) - start;
+    ASSERT_EQ(sc.hub.refused, before); /* still hanging while the others synced */
+    refused_with(&sc.loop, &sc.hub, before, 4, WW_EIO, 5000);
+    uv_update_time(&sc.loop);
+    uint64_t closed_after = uv_now(&sc.loop) - start;
+    fprintf(stderr,
+            "# four records left hanging: the others' syncs done after %llu ms, the hanging "
+            "connections closed by the hub after %llu ms (\"%s\")\n",
+            (unsigned long long)others_done, (unsigned long long)closed_after,
+            sc.hub.refused_reason);
+    ASSERT_GE(closed_after, DEAD_MS);
+    for (int k = 0; k < 4; k++) {
+        int never = 0;
+        raw_until(&sc.loop, &hang[k], &never, 1, 2000);
+        ASSERT(hang[k].closed);
+        ASSERT_GE(hang[k].frames[WW_FRAME_PING], 1); /* the hub asked before it gave up */
+        raw_close(&hang[k]);
+    }
+    others_report(&sc.o, "records left hanging");
+    ASSERT_EQ(seq_of(sc.hub_store, sc.g.gid, sc.att_pk), held);
+
+    /* Cut and closed: a record cut at a point that moves along it, then the end of the
+     * stream; each round while another member syncs. */
+    before = sc.hub.refused;
+    for (int i = 0; i < N_OTHERS; i++) {
+        static struct raw r;
+        raw_open(&sc.loop, &r, sc.g.st[0], sc.port);
+        raw_vv(&sc.loop, &r, sc.g.gid);
+        struct ww_buf rec;
+        ww_buf_init(&rec, 0);
+        raw_batch(&r, sc.g.gid, &bag, 0, bag.n, &rec);
+        raw_write(&sc.loop, &r, rec.p, 1 + (size_t)i * (rec.len - 1) / N_OTHERS);
+        ww_buf_free(&rec);
+        ASSERT_OK(shutdown(r.fd, SHUT_WR));
+        others_sync(&sc.loop, &sc.o);
+        refused_with(&sc.loop, &sc.hub, before + i, 1, WW_ETRUNC, 5000);
+        raw_close(&r);
+    }
+    fprintf(stderr, "# records cut and closed: the hub says \"%s\"\n", sc.hub.refused_reason);
+    others_report(&sc.o, "records cut and closed");
+    ASSERT_EQ(seq_of(sc.hub_store, sc.g.gid, sc.att_pk), held);
+    fx_bag_free(&bag);
+    scene_finish(&sc);
+}
+
+/* How a genuine record stream is tampered with on its way to the hub. */
+enum tamper { REPLAY, REORDER, FLIP };
+
+/* Each round, a member's device opens the group after a genuine handshake and the test
+ * tampers with its batch records on the socket, while another member syncs: the hub's
+ * channel fails at the tampered record and closes that connection, and nothing of that
+ * record or of any record after it is applied. A replay: a batch the hub took, sent again,
+ * then a genuine next batch. Reordered: the second batch before the first. Flipped: one bit
+ * of the batch record, at a point that moves along it round by round (the tag included). */
+static void tampered_records(enum tamper how, const char *what)
+{
+    static struct scene sc;
+    scene_start(&sc, NULL);
+    int before = sc.hub.refused;
+    for (int i = 0; i < N_OTHERS; i++) {
+        struct fx_bag bag;
+        attacker_writes(&sc, i, &bag);
+        uint64_t held = seq_of(sc.hub_store, sc.g.gid, sc.att_pk);
+        static struct raw r;
+        raw_open(&sc.loop, &r, sc.g.st[0], sc.port);
+        raw_vv(&sc.loop, &r, sc.g.gid);
+        struct ww_buf first, flight;
+        ww_buf_init(&first, 0);
+        ww_buf_init(&flight, 0);
+        uint64_t delivered = 0;
+        if (how == FLIP) {
+            raw_batch(&r, sc.g.gid, &bag, 0, bag.n, &flight);
+            size_t at = i == 0 ? flight.len - 1 : 4 + (size_t)i * 7919 % (flight.len - 4);
+            flight.p[at] ^= (uint8_t)(1u << (i % 8));
+        } else {
+            raw_batch(&r, sc.g.gid, &bag, 0, 1, &first);
+            if (how == REPLAY) {
+                raw_write(&sc.loop, &r, first.p, first.len);
+                ASSERT(raw_until(&sc.loop, &r, &r.frames[WW_FRAME_ACK], 1, 5000));
+                delivered = 1;
+                ASSERT_EQ(seq_of(sc.hub_store, sc.g.gid, sc.att_pk), held + 1);
+                ASSERT_OK(ww_buf_append(&flight, first.p, first.len)); /* again */
+                raw_batch(&r, sc.g.gid, &bag, 1, bag.n, &flight);      /* then the next */
+            } else {
+                raw_batch(&r, sc.g.gid, &bag, 1, bag.n, &flight); /* the second first */
+                ASSERT_OK(ww_buf_append(&flight, first.p, first.len));
+            }
+        }
+        raw_write(&sc.loop, &r, flight.p, flight.len);
+        others_sync(&sc.loop, &sc.o);
+        refused_with(&sc.loop, &sc.hub, before + i, 1, WW_EDECRYPT, 5000);
+        int never = 0;
+        raw_until(&sc.loop, &r, &never, 1, 2000);
+        ASSERT(r.closed);
+        ASSERT_EQ(seq_of(sc.hub_store, sc.g.gid, sc.att_pk), held + delivered);
+        raw_close(&r);
+        ww_buf_free(&first);
+        ww_buf_free(&flight);
+        fx_bag_free(&bag);
+    }
+    fprintf(stderr, "# %s: the hub says \"%s\"\n", what, sc.hub.refused_reason);
+    others_report(&sc.o, what);
+    scene_finish(&sc);
+}
+
+TEST(attack_replayed_record_ends_only_its_connection)
+{
+    tampered_records(REPLAY, "replayed records");
+}
+
+TEST(attack_reordered_records_end_only_their_connection)
+{
+    tampered_records(REORDER, "reordered records");
+}
+
+TEST(attack_flipped_bit_ends_only_its_connection)
+{
+    tampered_records(FLIP, "bit-flipped records");
+}
+
+/* An event of the given kind sealed by the device of store s, bypassing its API (which
+ * would refuse what its role may not write); the device's own log does not take it. */
+static void craft(struct ww_store *s, const uint8_t gid[WW_ID_LEN], const struct ww_body *b,
+                  uint8_t audience, const uint8_t *ref, size_t ref_len, struct fx_ev *out,
+                  uint8_t hash[WW_EVENT_HASH_LEN])
+{
+    struct ww_buf pt, ev;
+    ww_buf_init(&pt, WW_MAX_BODY);
+    ww_buf_init(&ev, WW_MAX_EVENT);
+    ASSERT_OK(ww_body_encode(b, &pt));
+    struct ww_emit e = {.kind = b->kind, .audience = audience, .ref = ref, .ref_len = ref_len};
+    ASSERT_OK(ww_seal(s, gid, &e, pt.p, pt.len, &ev, hash));
+    memcpy(out->raw, ev.p, ev.len);
+    out->len = ev.len;
+    ww_buf_free(&pt);
+    ww_buf_free(&ev);
+}
+
+/* The seq the hub's last ACK gave for author (0: none). */
+static uint64_t acked(const struct raw *r, const uint8_t author[WW_KEY_LEN])
+{
+    for (size_t i = 0; i < r->n_ack; i++)
+        if (!memcmp(r->ack[i].author, author, WW_KEY_LEN))
+            return r->ack[i].seq;
+    return 0;
+}
+
+/* A student's device seals what only the coach may write (a challenge's schedule, a new
+ * member) and sends it to a running hub in a batch. The hub applies the same rules as every
+ * replica: it refuses the event (WW_EROLE, as another member's device does with the same
+ * bytes), stores nothing of it, not even as pending, and answers the batch with an ACK whose
+ * vector does not hold it. It refuses the event, not the connection: that stays open. The
+ * others sync meanwhile, and the student's genuine next event (at the same seq) is taken
+ * afterwards. */
+TEST(attack_role_escalation_refused_by_a_running_hub)
+{
+    static struct scene sc;
+    scene_start(&sc, NULL);
+    uint64_t held = seq_of(sc.hub_store, sc.g.gid, sc.att_pk);
+    ASSERT_EQ(held, seq_of(sc.g.st[0], sc.g.gid, sc.att_pk));
+    long members = fx_count(sc.hub_store, "SELECT count(*) FROM members");
+    struct ww_store *newcomer = fx_open("newcomer");
+    fx_sync(sc.g.st[0], sc.g.st[1], sc.g.gid, 256); /* a replica holding all the student's log */
+    static struct raw r;
+    raw_open(&sc.loop, &r, sc.g.st[0], sc.port);
+    raw_vv(&sc.loop, &r, sc.g.gid);
+    int before = sc.hub.refused;
+    for (int i = 0; i < N_OTHERS; i++) {
+        struct ww_body b;
+        memset(&b, 0, sizeof b);
+        uint8_t ref[4], *refp = NULL, audience = WW_AUD_PLAIN;
+        if (i % 2 == 0) {
+            uint32_t date = sc.o.day + 100 + (uint32_t)i;
+            b.kind = WW_KIND_CHALLENGE_SCHEDULE;
+            b.u.challenge_schedule.date = date;
+            b.u.challenge_schedule.code.p = (const uint8_t *)"W01";
+            b.u.challenge_schedule.code.len = 3;
+            ref[0] = (uint8_t)(date >> 24), ref[1] = (uint8_t)(date >> 16);
+            ref[2] = (uint8_t)(date >> 8), ref[3] = (uint8_t)date;
+            refp = ref;
+            audience = WW_AUD_GROUP;
+        } else {
+            b.kind = WW_KIND_MEMBER_ADD;
+            b.u.member_add.member[0] = (uint8_t)(0x80 + i);
+            b.u.member_add.role = i % 4 == 1 ? WW_ROLE_STUDENT : WW_ROLE_COACH;
+            b.u.member_add.alias.p = (const uint8_t *)"Nieuw";
+            b.u.member_add.alias.len = 5;
+            b.u.member_add.year = b.u.member_add.role == WW_ROLE_COACH ? 0 : 1;
+            b.u.member_add.track = 1;
+            b.u.member_add.n_devices = 1;
+            ww_store_device(newcomer, b.u.member_add.devices[0]);
+        }
+        static struct fx_ev ev;
+        uint8_t hash[WW_EVENT_HASH_LEN];
+        craft(sc.g.st[0], sc.g.gid, &b, audience, refp, refp ? 4 : 0, &ev, hash);
+        /* What any replica says of these bytes: the role may not write them. */
+        ASSERT_ERR(fx_apply1(sc.g.st[1], &ev).first_error, WW_EROLE);
+
+        struct fx_bag bag = {.n = 1};
+        bag.raw[0] = ev.raw;
+        bag.len[0] = ev.len;
+        struct ww_buf rec;
+        ww_buf_init(&rec, 0);
+        raw_batch(&r, sc.g.gid, &bag, 0, 1, &rec);
+        raw_write(&sc.loop, &r, rec.p, rec.len);
+        ww_buf_free(&rec);
+        others_sync(&sc.loop, &sc.o);
+        ASSERT(raw_until(&sc.loop, &r, &r.frames[WW_FRAME_ACK], i + 1, 5000));
+        ASSERT_EQ(acked(&r, sc.att_pk), held);
+        ASSERT(!holds(sc.hub_store, hash));
+        ASSERT_EQ(fx_count(sc.hub_store, "SELECT count(*) FROM pending"), 0);
+    }
+    ASSERT(!r.closed);
+    ASSERT_EQ(sc.hub.refused, before);
+    ASSERT_EQ(r.frames[WW_FRAME_ERROR], 0);
+    ASSERT_EQ(fx_count(sc.hub_store, "SELECT count(*) FROM members"), members);
+    ASSERT_EQ(seq_of(sc.hub_store, sc.g.gid, sc.att_pk), held);
+    fprintf(stderr, "# role escalation: %d crafted events, each answered by an ACK without it\n",
+            N_OTHERS);
+    others_report(&sc.o, "role escalation");
+    raw_close(&r);
+    ww_store_close(newcomer);
+    scene_finish(&sc);
+}
+
+/* ---- A fifth student through concurrent events -------------------------------------- */
+
+/* The active members of a group as a store sees them ("alias,alias,..." in the store's
+ * order: by role, then alias), and how many of them are students. */
+struct roster {
+    char list[256];
+    int students;
+};
+
+static void roster_cb(void *ud, const struct ww_member_info *m)
+{
+    struct roster *r = ud;
+    if (!m->active)
+        return;
+    size_t at = strlen(r->list);
+    snprintf(r->list + at, sizeof r->list - at, "%s%s", at ? "," : "", m->alias);
+    r->students += m->role == WW_ROLE_STUDENT;
+}
+
+static void roster_of(struct ww_store *s, const uint8_t gid[WW_ID_LEN], struct roster *out)
+{
+    memset(out, 0, sizeof *out);
+    ASSERT_OK(ww_members_list(s, gid, roster_cb, out));
+}
+
+/* Every event of the group `from` holds, applied by `to` in one batch: what a bundle of the
+ * whole log, or a peer that lacks the event `to` holds at that seq, carries. */
+static void deliver_whole_log(struct ww_store *from, struct ww_store *to, const uint8_t gid[16])
+{
+    struct fx_bag bag = {.n = 0};
+    int more = 0;
+    ASSERT_OK(ww_sync_missing(from, gid, NULL, 0, 256, 1u << 20, fx_bag_add, &bag, &more));
+    ASSERT_EQ(more, 0);
+    struct ww_apply_result r;
+    ASSERT_OK(ww_sync_apply(to, (const uint8_t *const *)bag.raw, bag.len, bag.n, &r));
+    fx_bag_free(&bag);
+}
+
+static int known_bugs_must_be_fixed(void)
+{
+    const char *e = getenv("WW_KNOWN_BUGS");
+    return e && *e == '1';
+}
+
+/* The owner's device is restored from a copy and both copies go on, each admitting a
+ * different fourth student: two forks of the owner's log, which together would make five
+ * students. The hub gets fork A first (the coach's sync), then the restored device syncs B
+ * with it; the first student's device gets B first (from the restored device directly, as
+ * on the ward's wifi), then syncs with the hub. Over sync alone the forks do not meet (each
+ * side's vector claims the seqs the other holds), so each fork's whole log then reaches the
+ * replica that holds the other one (as a bundle carries it), and everyone syncs with the hub
+ * twice round. No replica ever holds five students; which members they end with is below. */
+TEST(attack_fifth_student_through_forked_owner_logs)
+{
+    struct fx_group g;
+    fx_group_make(&g, 3, 0, NULL);
+    struct ww_store *hub_store = fx_open("hub");
+    uv_loop_t loop;
+    ASSERT_OK(uv_loop_init(&loop));
+    static struct peer hub, coach, forked, st[3];
+    peer_start(&hub, &loop, hub_store, 1000);
+    peer_start(&coach, &loop, g.coach, 0);
+    for (int i = 0; i < 3; i++)
+        peer_start(&st[i], &loop, g.st[i], 0);
+    ASSERT_OK(ww_node_listen(hub.node, "127.0.0.1", 0));
+    int port = ww_node_port(hub.node);
     sync_once(&loop, &coach, port, 10000);
-    ASSERT_OK(coach.last_error);
-    ASSERT_EQ(fx_count(hub_store, WRITTEN_EVENTS), held + 1);
-    struct peer *const nodes[] = {&student, &coach, &hub};
-    finish(&loop, nodes, 3, hub_store, &g);
+    for (int i = 0; i < 3; i++)
+        sync_once(&loop, &st[i], port, 10000);
+
+    /* The copy: the same device key, the same log so far. */
+    char path[600], sql[700];
+    snprintf(path, sizeof path, "%s/coach/fork.db", ww_test_tmpdir());
+    snprintf(sql, sizeof sql, "VACUUM INTO '%s'", path);
+    ASSERT_EQ(sqlite3_exec(g.coach->db, sql, NULL, NULL, NULL), SQLITE_OK);
+    struct ww_store *fork = fx_open_db("coach", "fork.db");
+    peer_start(&forked, &loop, fork, 0);
+    struct ww_store *xd = fx_open("xandra"), *yd = fx_open("yara");
+    uint8_t pk[WW_KEY_LEN], mx[WW_ID_LEN], my[WW_ID_LEN];
+    ww_store_device(xd, pk);
+    ASSERT_OK(ww_member_add(g.coach, g.gid, WW_ROLE_STUDENT, "Xandra", 1, 1, pk, mx));
+    ww_store_device(yd, pk);
+    ASSERT_OK(ww_member_add(fork, g.gid, WW_ROLE_STUDENT, "Yara", 1, 1, pk, my));
+    struct roster ra, rb;
+    roster_of(g.coach, g.gid, &ra);
+    roster_of(fork, g.gid, &rb);
+    ASSERT_EQ(ra.students, 4);
+    ASSERT_EQ(rb.students, 4);
+
+    /* Different orders at the hub and at a device. */
+    uint64_t worst = 0, ms;
+    ms = sync_once(&loop, &coach, port, SYNC_LIMIT);
+    worst = ms > worst ? ms : worst;
+    ms = sync_once(&loop, &forked, port, SYNC_LIMIT);
+    worst = ms > worst ? ms : worst;
+    fx_sync(fork, g.st[0], g.gid, 256);
+    ms = sync_once(&loop, &st[0], port, SYNC_LIMIT);
+    worst = ms > worst ? ms : worst;
+    deliver_whole_log(fork, hub_store, g.gid);
+    deliver_whole_log(g.coach, g.st[0], g.gid);
+    struct peer *all[] = {&coach, &forked, &st[0], &st[1], &st[2]};
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < 5; i++) {
+            ms = sync_once(&loop, all[i], port, SYNC_LIMIT);
+            worst = ms > worst ? ms : worst;
+        }
+
+    struct ww_store *replicas[] = {hub_store, g.coach, fork, g.st[0], g.st[1], g.st[2]};
+    static const char *const names[] = {"hub",      "coach",    "restored coach",
+                                        "student1", "student2", "student3"};
+    struct roster r[6];
+    for (int i = 0; i < 6; i++) {
+        roster_of(replicas[i], g.gid, &r[i]);
+        long forks = fx_count(replicas[i], "SELECT count(*) FROM forks");
+        fprintf(stderr, "# %s: %s (%d students, %ld forks recorded)\n", names[i], r[i].list,
+                r[i].students, forks);
+        ASSERT_LE(r[i].students, 4); /* never five */
+    }
+    fprintf(stderr, "# forked owner logs: 13 syncs, the slowest %llu ms\n",
+            (unsigned long long)worst);
+    ASSERT_LT(worst, P99_LIMIT);
+    /* Where both forks met (the hub, the first student) one fork is kept, the same one
+     * everywhere (every replica keeps the event with the lower hash), and the students who
+     * sync through the hub get it from there; so does the copy of the owner's device whose
+     * fork was kept. Which fork that is depends on the hashes. */
+    int a_kept = !strcmp(r[0].list, ra.list);
+    ASSERT(a_kept || !strcmp(r[0].list, rb.list));
+    for (int i = 3; i < 6; i++)
+        ASSERT_STR_EQ(r[i].list, r[0].list);
+    ASSERT_STR_EQ(r[a_kept ? 1 : 2].list, r[0].list);
+    const char *lost = r[a_kept ? 2 : 1].list;
+    if (known_bugs_must_be_fixed()) {
+        ASSERT_STR_EQ(lost, r[0].list); /* every replica ends with the same members */
+    } else {
+        /* Known bug (the restored device of "The fault suite" in docs/SECURITY.md): the copy
+         * whose fork lost never learns it. Its vector claims the seqs the other fork holds,
+         * so no sync ever sends it the events that clash, and it keeps its own fourth
+         * student while every other replica has the other one. */
+        ASSERT(strcmp(lost, r[0].list) != 0);
+        fprintf(stderr, "# known bug: the owner's copy whose fork lost still says %s\n", lost);
+    }
+
+    ww_store_close(xd);
+    ww_store_close(yd);
+    struct peer *const nodes[] = {&coach, &forked, &st[0], &st[1], &st[2], &hub};
+    finish(&loop, nodes, 6, hub_store, &g);
+    ww_store_close(fork);
+}
+
+/* ---- Connections that never complete a handshake ------------------------------------- */
+
+/* How many of the n sockets the hub closed so far (the loop runs for ms first). */
+static int closed_of(uv_loop_t *loop, const int *fds, int n, uint64_t ms)
+{
+    int never = 0, closed = 0;
+    loop_until(loop, &never, 1, ms);
+    for (int i = 0; i < n; i++)
+        closed += tcp_closed(fds[i]);
+    return closed;
+}
+
+/* Bytes that never make a handshake, from other addresses than the members' (127.0.0.1):
+ * from 127.0.0.2, connections that say nothing or only part of message 1 (slowloris), more
+ * of them than the hub keeps in their handshake per address (a flood); from 127.0.0.3,
+ * garbage (random bytes, zeros, an HTTP request). The hub closes the flood beyond its bound
+ * and the garbage at once, keeps the rest until its handshake timer runs out, and the
+ * members' syncs meanwhile stay within the bound. */
+#define HS_MS  1500 /* the hub's handshake timer in this test */
+#define PER_IP 32   /* connections in their handshake the hub keeps per address here */
+TEST(attack_slow_handshakes_floods_and_garbage_cost_the_others_nothing)
+{
+    static struct scene sc;
+    struct ww_node_cfg tune = {.handshake_ms = HS_MS, .max_conns_per_ip = PER_IP};
+    scene_start(&sc, &tune);
+    enum { N_SLOW = PER_IP + 16, N_JUNK = 3 };
+    int slow[N_SLOW], junk[N_JUNK];
+    /* Known bug: the hub takes an inbound connection off its count of connections in their
+     * handshake twice, when its handshake completes and again when it closes (`n_handshaking`
+     * in sync/net.c). The count falls behind by one for each such connection, and the
+     * per-address bound, looked at only when the count is above it, lets that many more
+     * connections of one address wait in their handshake: here one for each of the
+     * members' syncs so far. WW_KNOWN_BUGS=1 asserts the bound as configured. */
+    ASSERT(loop_until(&sc.loop, &sc.hub.down, sc.hub.up, 5000)); /* the hub closed them all */
+    int kept = PER_IP + (known_bugs_must_be_fixed() ? 0 : sc.hub.up);
+    uv_update_time(&sc.loop);
+    uint64_t start = uv_now(&sc.loop);
+    static const uint8_t part[6] = {0, 0, 0, 32, 0x11, 0x22}; /* message 1, cut short */
+    for (int i = 0; i < N_SLOW; i++) {
+        slow[i] = tcp_connect(sc.port, "127.0.0.2");
+        if (i % 2)
+            ASSERT_EQ(send(slow[i], part, sizeof part, MSG_NOSIGNAL), (ssize_t)sizeof part);
+    }
+    static uint8_t garbage[3][4096];
+    randombytes_buf(garbage[0], sizeof garbage[0]);
+    static const char http[] = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    memcpy(garbage[2], http, sizeof http - 1);
+    static const size_t junk_len[N_JUNK] = {sizeof garbage[0], sizeof garbage[1], sizeof http - 1};
+    for (int i = 0; i < N_JUNK; i++) {
+        junk[i] = tcp_connect(sc.port, "127.0.0.3");
+        ASSERT_EQ(send(junk[i], garbage[i], junk_len[i], MSG_NOSIGNAL), (ssize_t)junk_len[i]);
+    }
+    ASSERT_EQ(closed_of(&sc.loop, slow, N_SLOW, 100), N_SLOW - kept);
+    ASSERT_EQ(closed_of(&sc.loop, junk, N_JUNK, 0), N_JUNK);
+
+    for (int i = 0; i < N_OTHERS; i++)
+        others_sync(&sc.loop, &sc.o);
+    uv_update_time(&sc.loop);
+    uint64_t others_done = uv_now(&sc.loop) - start;
+    ASSERT_EQ(closed_of(&sc.loop, slow, N_SLOW, 0), N_SLOW - kept); /* still hanging */
+    int closed = 0;
+    uv_update_time(&sc.loop);
+    for (uint64_t end = uv_now(&sc.loop) + HS_MS + 2000; closed < N_SLOW;) {
+        ASSERT_LT(uv_now(&sc.loop), end);
+        closed = closed_of(&sc.loop, slow, N_SLOW, 20);
+    }
+    uv_update_time(&sc.loop);
+    fprintf(stderr,
+            "# %d slow handshakes from one address: %d closed at once, the others' syncs done "
+            "after %llu ms, the rest closed by the hub's timer after %llu ms (\"%s\")\n",
+            N_SLOW, N_SLOW - kept, (unsigned long long)others_done,
+            (unsigned long long)(uv_now(&sc.loop) - start), sc.hub.refused_reason);
+    ASSERT_GE(uv_now(&sc.loop) - start, HS_MS);
+    ASSERT_ERR(sc.hub.refused_error, WW_EBUSY);
+    others_report(&sc.o, "slow handshakes, a flood and garbage");
+    for (int i = 0; i < N_SLOW; i++)
+        close(slow[i]);
+    for (int i = 0; i < N_JUNK; i++)
+        close(junk[i]);
+    scene_finish(&sc);
 }
