@@ -372,7 +372,7 @@ static void conn_handle_closed(uv_handle_t *h)
         n->n_open--;
     if (c->waiting)
         n->n_waiting--;
-    else if (!c->outbound)
+    else if (!c->outbound && !c->up) /* one that got through left the count then */
         n->n_handshaking--;
     if (c->on_held) {
         struct conn **p = &n->held;
@@ -969,6 +969,8 @@ static void commit_turn(struct ww_node *n)
     if (rc == 0)
         return;
     logf_(n, "commit failed: %s", ww_err_name(rc));
+    /* What the turn held is gone with its records' nonces: nothing more can be said on these
+     * connections, so they close; a peer whose sync was not caught up reports it failed. */
     for (struct conn *c = n->conns; c; c = c->next)
         conn_close(c, rc, "the hub could not store what it received");
 }
@@ -1074,7 +1076,13 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     }
     if (nread == UV_EOF) {
         int rc = ww_channel_eof(&c->ch);
-        conn_close(c, rc, rc ? "the peer closed in the middle of a record" : NULL);
+        const char *why = rc ? "the peer closed in the middle of a record" : NULL;
+        /* A single sync that the peer ended before it was caught up did not happen. */
+        if (rc == 0 && c->once && !c->synced && !c->join) {
+            rc = WW_EIO;
+            why = "the peer closed the connection before the sync completed";
+        }
+        conn_close(c, rc, why);
         return;
     }
     if (nread < 0) {

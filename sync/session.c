@@ -490,8 +490,11 @@ static int on_batch(struct ww_session *ss, const struct ww_frame *f)
         rc = ww_store_commit(s);
     else
         ww_store_rollback(s);
-    if (rc != 0)
+    if (rc != 0) {
+        /* Its disk full, or the store busy: the peer hears it, and syncs again later. */
+        ww_session_send_error(ss, WW_WIRE_BUSY, "cannot store events now; try again later");
         return fail(ss, rc, "cannot store the peer's events");
+    }
     ss->batches_received++;
     ss->events_received += f->u.batch.n;
     /* The peer holds what it sent: never send it back. */
