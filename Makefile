@@ -41,8 +41,9 @@ FUZZ_TIME ?= 60
 FUZZ_BUILD := build-fuzz
 PKGS := libuv libsodium msgpack sqlite3
 # The command alone also uses jansson, for its --json output (escaping and UTF-8 done right by
-# a library); the library itself does not.
-CLI_PKGS := jansson
+# a library), and libqrencode, for an invite's QR code on a terminal; the library uses
+# neither.
+CLI_PKGS := jansson libqrencode
 
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
         -Wformat=2 -Wimplicit-fallthrough -Werror

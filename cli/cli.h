@@ -231,6 +231,11 @@ json_t *j_enum(enum word_kind kind, int value);
 json_t *j_obstacles(unsigned bits);
 json_t *j_challenge(const struct ww_challenge *ch);
 
+/* ---- QR codes (qr.c) -------------------------------------------------------------------- */
+
+/* Prints text as a QR code of Unicode half blocks in black on white (ANSI colours). */
+int qr_print(FILE *f, const char *text);
+
 /* ---- Verbs ----------------------------------------------------------------------------- */
 
 int verb_init(struct cli *c, int argc, char **argv);
@@ -243,6 +248,7 @@ int verb_device(struct cli *c, int argc, char **argv);
 int verb_today(struct cli *c, int argc, char **argv);
 int verb_status(struct cli *c, int argc, char **argv);
 int verb_leave(struct cli *c, int argc, char **argv);
+int verb_remove(struct cli *c, int argc, char **argv);
 int verb_devices(struct cli *c, int argc, char **argv);
 int verb_day(struct cli *c, int argc, char **argv);
 int verb_dayoff(struct cli *c, int argc, char **argv);

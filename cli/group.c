@@ -221,6 +221,12 @@ int verb_member(struct cli *c, int argc, char **argv)
                        quoted(argv[1], q));
 }
 
+/* `remove GROUP MEMBER`: the coach's short form of `member remove`. */
+int verb_remove(struct cli *c, int argc, char **argv)
+{
+    return member_remove(c, argc, argv);
+}
+
 int verb_device(struct cli *c, int argc, char **argv)
 {
     char q[48];

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <unistd.h>
+
 #include "cli.h"
 
 #define MAX_DAYS 30
@@ -41,11 +43,14 @@ static const char *invite_state_word(int state)
 
 static int invite_make(struct cli *c, int argc, char **argv)
 {
-    static const struct opt_spec spec[] = {{"role", 1, 0}, {"days", 1, 0}, {NULL, 0, 0}};
+    static const struct opt_spec spec[] = {
+        {"role", 1, 0}, {"days", 1, 0}, {"qr", 0, 0}, {"no-qr", 0, 0}, {NULL, 0, 0}};
     struct args a;
     uint8_t gid[WW_ID_LEN];
     int rc = args_parse(spec, argc, argv, 1, 1, &a);
     int role = WW_ROLE_STUDENT;
+    if (rc == CLI_OK && args_get(&a, "qr") && args_get(&a, "no-qr"))
+        rc = usage_error(_("--qr and --no-qr exclude each other"), NULL, NULL);
     long days = 7;
     if (rc == CLI_OK && args_get(&a, "role"))
         rc = parse_word(WORD_ROLE, args_get(&a, "role"), "--role", &role);
@@ -90,6 +95,9 @@ static int invite_make(struct cli *c, int argc, char **argv)
                                      "role", j_enum(WORD_ROLE, role), "code", code, "days",
                                      (json_int_t)days, "published", published));
     printf("%s\n", code);
+    /* On a terminal (or with --qr) the code as a QR code too, for the student's camera. */
+    if (args_get(&a, "qr") || (!args_get(&a, "no-qr") && isatty(STDOUT_FILENO)))
+        qr_print(stdout, code);
     say2(_("invite {1} for a {2}; the new device joins with: wegwijs join CODE --alias NAME"),
          hex_of(invite, WW_KEY_LEN, &h), role_name(role));
     return CLI_OK;

@@ -48,7 +48,7 @@ static int verb_help(struct cli *c, int argc, char **argv)
           "  groups                      your groups: id, name, your role, key epoch, hub\n"
           "  member add GROUP --role student|senior|coach --alias NAME --device KEY\n"
           "             [--year 1..4] [--track bol|bbl]   (year: student 1, senior 3 by default)\n"
-          "  member remove GROUP MEMBER\n"
+          "  member remove GROUP MEMBER   (also: remove GROUP MEMBER)\n"
           "  device add GROUP MEMBER KEY\n"
           "  members GROUP\n"),
         stdout);
@@ -88,8 +88,8 @@ static int verb_help(struct cli *c, int argc, char **argv)
         stdout);
     fputs(_("\n"
             "Joining by invite\n"
-            "  invite GROUP [--role student|senior] [--days 1..30]   (coach) print an invite "
-            "code:\n"
+            "  invite GROUP [--role student|senior] [--days 1..30] [--qr|--no-qr]   (coach) print\n"
+            "             an invite code (and on a terminal, or with --qr, a QR code of it):\n"
             "             single use, for one role, valid 7 days unless --days\n"
             "  invites GROUP               the group's invites: open, used, revoked, expired\n"
             "  invite revoke GROUP INVITE  revoke an unused invite (coach)\n"
@@ -163,7 +163,7 @@ static const struct verb verbs[] = {
     {"join", verb_join},         {"help", verb_help},
     {"status", verb_status},     {"devices", verb_devices},
     {"feed", verb_feed},         {"history", verb_history},
-    {"leave", verb_leave},
+    {"leave", verb_leave},       {"remove", verb_remove},
 };
 
 /* The commands that print data, and so have a --json form (docs/JSON.md). */

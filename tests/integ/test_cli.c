@@ -1045,7 +1045,7 @@ TEST(cli_bash_completion)
     char line[2048], out[4096];
     setup_pair(&p);
     complete_line("re", out, sizeof out);
-    ASSERT_STR_EQ(out, "reflect reflections react reactions\n");
+    ASSERT_STR_EQ(out, "reflect reflections react reactions remove\n");
     complete_line("signal \"\"", out, sizeof out);
     ASSERT_STR_EQ(out, "raise resolve\n");
     snprintf(line, sizeof line, "reflect %s --sta", p.group);
@@ -2302,4 +2302,55 @@ TEST(cli_challenge_list)
     expect_error(&r, EXIT_INPUT, "2026-02-30", __LINE__);
     run(&r, "--data", p.coach, "challenge", "list", "0123456789abcdef0123456789abcdef", NULL);
     expect_error(&r, EXIT_NOTFOUND, NULL, __LINE__);
+}
+
+/* The cells of one printed QR line: the UTF-8 characters between the colour and the reset. */
+static size_t qr_cells(const char *line, const char *end)
+{
+    size_t n = 0;
+    for (const char *p = line; p < end; p++)
+        n += ((unsigned char)*p & 0xC0) != 0x80;
+    return n;
+}
+
+/* `invite --qr`: the code as a QR symbol of half blocks, with its quiet zone and the finder
+ * patterns where the standard puts them; only on a terminal unless asked for. */
+TEST(cli_invite_qr)
+{
+    struct pair p;
+    struct run r;
+    char hub_dir[512], addr[32], key[65];
+    setup_pair(&p);
+    proc_tmp_path(hub_dir, sizeof hub_dir, "hub");
+    pid_t hub = hub_up(hub_dir, NULL, addr, key);
+    run(&r, "--data", p.coach, "group", "hub", p.group, key, addr, NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.coach, "invite", p.group, "--qr", NULL);
+    EXPECT_EXIT(r, 0);
+    static const char color[] = "\x1b[30;107m", reset[] = "\x1b[0m\n";
+    size_t lines = 0, side = 0;
+    for (const char *at = strstr(r.out, color); at; at = strstr(at + 1, color)) {
+        const char *cells = at + sizeof color - 1, *end = strstr(cells, reset);
+        ASSERT(end != NULL);
+        size_t n = qr_cells(cells, end);
+        if (lines++ == 0)
+            side = n;
+        ASSERT_EQ(n, side); /* a square, line by line */
+    }
+    /* 4 light modules around a symbol of 21 + 4 (version - 1) modules, two rows a line. */
+    ASSERT_GE(side, 29);
+    ASSERT_EQ((side - 8 - 21) % 4, 0);
+    ASSERT_EQ(lines, (side + 1) / 2);
+    /* The third line holds rows 0 and 1: the top of the finder patterns, left and right. */
+    EXPECT_HAS(r.out, "    \xe2\x96\x88\xe2\x96\x80\xe2\x96\x80\xe2\x96\x80\xe2\x96\x80\xe2\x96\x80"
+                      "\xe2\x96\x88");
+    /* The code itself comes first, on its own line. */
+    ASSERT(strncmp(r.out, addr, strlen(addr)) == 0);
+
+    run(&r, "--data", p.coach, "invite", p.group, NULL); /* not a terminal: no symbol */
+    EXPECT_EXIT(r, 0);
+    EXPECT_LACKS(r.out, color);
+    run(&r, "--data", p.coach, "invite", p.group, "--qr", "--no-qr", NULL);
+    expect_error(&r, EXIT_USAGE, "--no-qr", __LINE__);
+    hub_down(hub);
 }
