@@ -74,6 +74,8 @@ static int verb_help(struct cli *c, int argc, char **argv)
           "      REASON: no-chance, no-supervisor, did-not-dare, not-fitting, other-tasks,\n"
           "             absent (only with partly or not)\n"
           "      sharing: without --share the reflection stays private (me)\n"
+          "      without --status: asks the STARR questions one by one on a terminal, or reads\n"
+          "             the answers from stdin, one per line in that order\n"
           "      answer: K1=4, R7=na, ... (1 strongly disagree .. 5 strongly agree, or na)\n"
           "  reflections GROUP [MEMBER]  reflections: date, member, status, sharing, event, text\n"
           "  react GROUP EVENT TEXT\n"

@@ -436,6 +436,13 @@ int verb_hub(struct cli *c, int argc, char **argv)
     say2(_("hub listening on {1}; the hub's key: {2}"), where, hex);
     /* The key alone on the next line, for scripts (`group hub GROUP KEY ADDR`). */
     printf("%s\n", hex);
+    /* The key it publishes as the groups' aggregator (`group create --aggregator`): climate
+     * answers are sealed to it and only this hub opens them. */
+    uint8_t agg[WW_KEY_LEN];
+    if (ww_store_aggregator_pk(c->store, agg) == 0) {
+        ww_hex(agg, WW_KEY_LEN, hex);
+        say1(_("the hub's aggregator key (for 'group create --aggregator'): {1}"), hex);
+    }
     fflush(stdout);
     run_loop(&r);
     if (r.log)

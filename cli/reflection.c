@@ -10,6 +10,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
 #include "cli.h"
 
 #define N_ITEMS     12 /* climate items are numbered 1..12 (K1, K2, R1..R10) */
@@ -77,6 +81,114 @@ static int parse_answers(const struct args *a, struct ww_reflection *r)
     return CLI_OK;
 }
 
+/* ---- Asking the STARR questions ---- */
+
+#define LINE_MAX_BYTES 2048
+
+/* The texts typed for one reflection (owned here, freed by free_asked). */
+struct asked {
+    char *text[6]; /* obstacles, situatie, taak, actie, resultaat, reflectie */
+};
+
+static void free_asked(struct asked *q)
+{
+    for (size_t i = 0; i < sizeof q->text / sizeof q->text[0]; i++)
+        free(q->text[i]);
+}
+
+/* One line from stdin, without its newline, after the prompt on stderr when stdin is a
+ * terminal (from a pipe the lines come silently); NULL at the end of the input or for a line
+ * longer than LINE_MAX_BYTES. */
+static char *ask(const char *prompt)
+{
+    int tty = isatty(STDIN_FILENO);
+    if (tty) {
+        fputs(prompt, stderr);
+        fflush(stderr);
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n = getline(&line, &cap, stdin);
+    if (n < 0 || n > LINE_MAX_BYTES) {
+        if (tty)
+            fputc('\n', stderr); /* the error that follows starts a line of its own */
+        free(line);
+        return NULL;
+    }
+    if (n > 0 && line[n - 1] == '\n')
+        line[--n] = '\0';
+    if (n > 0 && line[n - 1] == '\r')
+        line[--n] = '\0';
+    return line;
+}
+
+/* A word answer: on a terminal asked again until it is one of the words (at most 3 times);
+ * from a pipe the first answer counts. "" takes dflt when there is one. */
+static int ask_word(const char *prompt, enum word_kind kind, const char *option, const char *dflt,
+                    int tty, int *out)
+{
+    for (int tries = 0; tries < 3; tries++) {
+        char *line = ask(prompt);
+        if (!line)
+            return input_error(_("the answers ended before the reflection was complete"), NULL,
+                               NULL);
+        const char *word = *line || !dflt ? line : dflt;
+        int rc = parse_word(kind, word, option, out);
+        free(line);
+        if (rc == CLI_OK || !tty)
+            return rc;
+    }
+    return CLI_INPUT;
+}
+
+/*
+ * On a terminal, `reflect GROUP` without --status asks the STARR questions one by one, after
+ * the reminder not to write anything that identifies a client; from a pipe it reads the same
+ * answers, one per line, in the same order (status, what was in the way when not done, the
+ * five texts, who sees it). Options given on the command line are not asked again.
+ */
+static int ask_starr(struct args *a, struct ww_reflection *r, struct asked *q)
+{
+    int tty = isatty(STDIN_FILENO);
+    if (tty)
+        say_to(stderr,
+               _("Reflect on today's challenge with STARR. Never write a client's name, room "
+                 "number or anything else that tells who it is."),
+               NULL, NULL, NULL);
+    int rc = ask_word(_("How did it go? (done, partly, not): "), WORD_STATUS, "--status", NULL, tty,
+                      &r->status);
+    if (rc == CLI_OK && r->status != WW_STATUS_DONE && !args_count(a, "obstacle")) {
+        q->text[0] = ask(_("What was in the way? (no-chance, no-supervisor, did-not-dare, "
+                           "not-fitting, other-tasks, absent; several with spaces; empty: "
+                           "nothing): "));
+        if (!q->text[0])
+            return input_error(_("the answers ended before the reflection was complete"), NULL,
+                               NULL);
+        for (char *save = NULL, *w = strtok_r(q->text[0], " ,", &save); w && rc == CLI_OK;
+             w = strtok_r(NULL, " ,", &save)) {
+            int bit = 0;
+            if ((rc = parse_word(WORD_OBSTACLE, w, "--obstacle", &bit)) == CLI_OK)
+                r->obstacles |= 1u << bit;
+        }
+    }
+    static const char *const prompts[5] = {N_("Situation (situatie): "), N_("Task (taak): "),
+                                           N_("Action (actie): "), N_("Result (resultaat): "),
+                                           N_("Reflection (reflectie): ")};
+    const char **fields[5] = {&r->situatie, &r->taak, &r->actie, &r->resultaat, &r->reflectie};
+    for (size_t i = 0; i < 5 && rc == CLI_OK; i++) {
+        if (*fields[i])
+            continue; /* given as an option */
+        if (!(q->text[1 + i] = ask(_(prompts[i]))))
+            return input_error(_("the answers ended before the reflection was complete"), NULL,
+                               NULL);
+        *fields[i] = q->text[1 + i];
+    }
+    if (rc == CLI_OK && !args_get(a, "share"))
+        rc = ask_word(_("Who may read it? (me, group, coach) [me]: "), WORD_SHARE, "--share", "me",
+                      tty, &r->share);
+    return rc;
+}
+
 int verb_reflect(struct cli *c, int argc, char **argv)
 {
     static const struct opt_spec spec[] = {
@@ -92,9 +204,7 @@ int verb_reflect(struct cli *c, int argc, char **argv)
         return rc;
     memset(&r, 0, sizeof r);
     const char *v = args_get(&a, "status");
-    if (!v)
-        return usage_error(_("option '--{1}' is missing; see 'wegwijs help'"), "status", NULL);
-    if ((rc = parse_word(WORD_STATUS, v, "--status", &r.status)) != CLI_OK)
+    if (v && (rc = parse_word(WORD_STATUS, v, "--status", &r.status)) != CLI_OK)
         return rc;
     r.share = WW_SHARE_SELF;
     if ((v = args_get(&a, "share")) && (rc = parse_word(WORD_SHARE, v, "--share", &r.share)))
@@ -123,11 +233,24 @@ int verb_reflect(struct cli *c, int argc, char **argv)
     r.draft = args_get(&a, "draft") ? 1 : 0;
     if ((rc = cli_group(c, a.pos[0], gid)) != CLI_OK)
         return rc;
+    /* Without --status: the questions, on a terminal or from stdin. */
+    struct asked q;
+    memset(&q, 0, sizeof q);
+    if (!args_get(&a, "status") && (rc = ask_starr(&a, &r, &q)) != CLI_OK) {
+        free_asked(&q);
+        return rc;
+    }
+    if (r.obstacles && r.status == WW_STATUS_DONE) {
+        free_asked(&q);
+        return input_error(_("obstacles go with status partly or not, not with done"), NULL, NULL);
+    }
     r.date = date_arg;
     if (!date_str && (rc = cli_date_or_today(c, gid, NULL, &r.date)) != CLI_OK)
         return rc;
     uint8_t hash[WW_EVENT_HASH_LEN];
-    if ((rc = ww_reflection_put(c->store, gid, &r, hash)) != 0)
+    rc = ww_reflection_put(c->store, gid, &r, hash);
+    free_asked(&q);
+    if (rc != 0)
         return lib_error(rc, _("cannot save the reflection"), NULL);
     if (c->json)
         return json_result("reflect",

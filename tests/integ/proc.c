@@ -191,7 +191,8 @@ pid_t proc_spawn(const char *const *argv, int out_fd, int err_fd, int close_fd)
             _exit(126);
         if (close_fd >= 0)
             close(close_fd);
-        if (dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
+        int in = open("/dev/null", O_RDONLY); /* never the terminal `make test` runs in */
+        if (in < 0 || dup2(in, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
             _exit(126);
         proc_child_env();
         execv(args[0], (char *const *)args);

@@ -57,7 +57,8 @@ static void run_argv(struct run *r, const char *env_kv, const char *const *argv)
     if (pid == 0) {
         int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
+        int i = open("/dev/null", O_RDONLY); /* never the terminal `make test` runs in */
+        if (o < 0 || e < 0 || i < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0 || dup2(i, 0) < 0)
             _exit(126);
         proc_child_env();
         for (const char *kv = env_kv; kv && *kv;) {
@@ -823,8 +824,12 @@ TEST(cli_exit_codes)
         expect_error(&r, EXIT_USAGE, "wegwijs help", __LINE__);
     }
     /* A required option left out: a usage error that names it. */
+    run(&r, "--data", p.coach, "member", "add", g, "--role", "student", "--device", p.coach_key,
+        NULL);
+    expect_error(&r, EXIT_USAGE, "'--alias'", __LINE__);
+    /* reflect without --status reads its answers; none came (stdin is empty here). */
     run(&r, "--data", p.student, "reflect", g, NULL);
-    expect_error(&r, EXIT_USAGE, "'--status'", __LINE__);
+    expect_error(&r, EXIT_INPUT, "antwoorden", __LINE__);
 
     /* A well-formed group id this device does not know: not found, for every verb. */
     static const char *const by_group[][3] = {
@@ -2353,4 +2358,66 @@ TEST(cli_invite_qr)
     run(&r, "--data", p.coach, "invite", p.group, "--qr", "--no-qr", NULL);
     expect_error(&r, EXIT_USAGE, "--no-qr", __LINE__);
     hub_down(hub);
+}
+
+/* `reflect GROUP` without --status asks the STARR questions; from a pipe it reads the
+ * answers one per line, in the order of the questions, and what options give is not
+ * asked. Answers that end early, or a word that is not one, change nothing. */
+TEST(cli_reflect_reads_starr_answers)
+{
+    struct pair p;
+    struct run r;
+    char cmd[2048], out[4096];
+    setup_pair(&p);
+    snprintf(cmd, sizeof cmd,
+             "printf 'deels\\ngeen-tijd-begeleider durfde-niet\\nOp de gang\\nHelpen\\nGevraagd\\n"
+             "Gelukt\\nEerder vragen\\ngroep\\n' | '%s' --lang nl --data '%s' reflect %s --date "
+             "2026-11-24 2>&1",
+             proc_cli_path(), p.student, p.group);
+    int st = proc_shell(cmd, out, sizeof out);
+    ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    EXPECT_HAS(out, "reflectie voor 2026-11-24 opgeslagen (groep)");
+    run(&r, "--data", p.student, "--json", "reflections", p.group, NULL);
+    json_t *doc = json_of(&r, "reflections", __LINE__);
+    json_t *r0 = json_array_get(jarr(doc, "reflections", 1, __LINE__), 0);
+    ASSERT_STR_EQ(jstr(r0, "status", __LINE__), "partly");
+    ASSERT_STR_EQ(jstr(r0, "share", __LINE__), "group");
+    ASSERT_STR_EQ(jstr(r0, "situatie", __LINE__), "Op de gang");
+    ASSERT_STR_EQ(jstr(r0, "reflectie", __LINE__), "Eerder vragen");
+    ASSERT_EQ(json_array_size(json_object_get(r0, "obstacles")), 2);
+    json_decref(doc);
+
+    /* Options are not asked again: with --taak, four texts and who reads it. */
+    snprintf(cmd, sizeof cmd,
+             "printf 'gedaan\\nS\\nT\\nA\\nR\\n\\n' | '%s' --lang nl --data '%s' reflect %s "
+             "--date 2026-11-25 --taak Gegeven 2>&1",
+             proc_cli_path(), p.student, p.group);
+    st = proc_shell(cmd, out, sizeof out);
+    ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    EXPECT_HAS(out, "(privé)"); /* an empty answer keeps it to oneself */
+    run(&r, "--data", p.student, "--json", "reflections", p.group, NULL);
+    doc = json_of(&r, "reflections", __LINE__);
+    json_t *r1 = json_array_get(jarr(doc, "reflections", 2, __LINE__), 0);
+    ASSERT_STR_EQ(jstr(r1, "taak", __LINE__), "Gegeven");
+    ASSERT_STR_EQ(jstr(r1, "actie", __LINE__), "T");
+    json_decref(doc);
+
+    /* Ended early, or not a word: refused, nothing saved. */
+    snprintf(cmd, sizeof cmd,
+             "printf 'deels\\n' | '%s' --lang nl --data '%s' reflect %s --date 2026-11-26 2>&1",
+             proc_cli_path(), p.student, p.group);
+    st = proc_shell(cmd, out, sizeof out);
+    ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 3);
+    EXPECT_HAS(out, "wegwijs: de antwoorden hielden op");
+    snprintf(cmd, sizeof cmd,
+             "printf 'misschien\\n' | '%s' --lang nl --data '%s' reflect %s --date 2026-11-26 "
+             "2>&1",
+             proc_cli_path(), p.student, p.group);
+    st = proc_shell(cmd, out, sizeof out);
+    ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 3);
+    EXPECT_HAS(out, "misschien");
+    run(&r, "--data", p.student, "--json", "reflections", p.group, NULL);
+    doc = json_of(&r, "reflections", __LINE__);
+    jarr(doc, "reflections", 2, __LINE__);
+    json_decref(doc);
 }
