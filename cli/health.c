@@ -151,8 +151,10 @@ static void device_row(void *ud, const struct ww_device_health *d)
         snprintf(miss, sizeof miss, "%llu", (unsigned long long)d->missing);
         lacks = miss;
     }
-    printf("%.16s  %-20s %-8s  ", hex_of(d->device, WW_KEY_LEN, &h), d->alias ? d->alias : "",
-           role_name(d->role));
+    printf("%.16s  ", hex_of(d->device, WW_KEY_LEN, &h));
+    print_padded(d->alias ? d->alias : "", 20);
+    putchar(' ');
+    print_padded(role_name(d->role), 12); /* widths in characters: "ouderejaars", "privé" */
     if (!d->known) {
         say(_("no report yet"));
         return;
