@@ -518,8 +518,11 @@ static int tcp_closed(int fd)
     return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
 }
 
-/* Connects as the device of store s and completes a genuine handshake with the hub. */
-static void raw_open(uv_loop_t *loop, struct raw *r, struct ww_store *s, int port)
+/* Connects as the device of store s and runs the handshake with the hub until this side's
+ * channel is open. With claim (may be NULL), its hello claims that device key instead of its
+ * own, over its own Noise static key: a lie only the hub can catch, at message 3. */
+static void raw_open_claiming(uv_loop_t *loop, struct raw *r, struct ww_store *s, int port,
+                              const uint8_t claim[WW_PK_LEN])
 {
     memset(r, 0, sizeof *r);
     r->s = s;
@@ -530,6 +533,14 @@ static void raw_open(uv_loop_t *loop, struct raw *r, struct ww_store *s, int por
     id.dh = raw_dh;
     id.ud = s;
     ASSERT_OK(ww_channel_init_id(&r->ch, WW_CHANNEL_INITIATOR, &id, WW_CAP_SYNC));
+    if (claim) { /* the device key in the hello this side will send, replaced */
+        size_t at = 0;
+        while (at + WW_PK_LEN <= r->ch.hello_len &&
+               memcmp(r->ch.hello + at, id.device_pk, WW_PK_LEN) != 0)
+            at++;
+        ASSERT(at + WW_PK_LEN <= r->ch.hello_len);
+        memcpy(r->ch.hello + at, claim, WW_PK_LEN);
+    }
     uv_update_time(loop);
     uint64_t end = uv_now(loop) + 5000;
     while (ww_channel_get_state(&r->ch) != WW_CHANNEL_OPEN) {
@@ -537,6 +548,12 @@ static void raw_open(uv_loop_t *loop, struct raw *r, struct ww_store *s, int por
         raw_turn(loop, r);
     }
     raw_turn(loop, r); /* message 3 */
+}
+
+/* Connects as the device of store s and completes a genuine handshake with the hub. */
+static void raw_open(uv_loop_t *loop, struct raw *r, struct ww_store *s, int port)
+{
+    raw_open_claiming(loop, r, s, port, NULL);
 }
 
 static void raw_close(struct raw *r)
@@ -555,8 +572,8 @@ static void raw_seal(struct raw *r, const struct ww_frame *f, struct ww_buf *rec
     ww_buf_free(&enc);
 }
 
-/* Opens the group: the device's vector goes out as it is, and the hub's comes back. */
-static void raw_vv(uv_loop_t *loop, struct raw *r, const uint8_t gid[WW_ID_LEN])
+/* Opens the group: the device's vector goes out as it is, appended to rec. */
+static void raw_vv_seal(struct raw *r, const uint8_t gid[WW_ID_LEN], struct ww_buf *rec)
 {
     static struct ww_frame f;
     memset(&f, 0, sizeof f);
@@ -565,9 +582,15 @@ static void raw_vv(uv_loop_t *loop, struct raw *r, const uint8_t gid[WW_ID_LEN])
     size_t n = 0;
     ASSERT_OK(ww_sync_vv(r->s, gid, f.u.vv.e, WW_MAX_VV, &n));
     f.u.vv.n = (uint32_t)n;
+    raw_seal(r, &f, rec);
+}
+
+/* Opens the group: the device's vector goes out, and the hub's comes back. */
+static void raw_vv(uv_loop_t *loop, struct raw *r, const uint8_t gid[WW_ID_LEN])
+{
     struct ww_buf rec;
     ww_buf_init(&rec, 0);
-    raw_seal(r, &f, &rec);
+    raw_vv_seal(r, gid, &rec);
     raw_write(loop, r, rec.p, rec.len);
     ww_buf_free(&rec);
     ASSERT(raw_until(loop, r, &r->frames[WW_FRAME_VV], 1, 5000));
@@ -939,6 +962,183 @@ TEST(attack_role_escalation_refused_by_a_running_hub)
     raw_close(&r);
     ww_store_close(newcomer);
     scene_finish(&sc);
+}
+
+/* ---- Wrong keys --------------------------------------------------------------------- */
+
+/* Round by round, while the others sync, a member's device (which has just written events
+ * the hub lacks) tries three wrong keys: its hello claims the coach's device key over its
+ * own Noise static key, or a device key that is no Ed25519 point, and each then sends its
+ * vector and a batch of its genuine events; or its node dials the hub expecting another
+ * key than the hub's. The hub fails the first two at message 3 (WW_EAUTH) and closes them
+ * without opening a record of theirs; the dialer of the third stops before message 3 and
+ * shows the hub nothing. The hub stores nothing of any of them. */
+TEST(attack_wrong_key_against_a_running_hub)
+{
+    static struct scene sc;
+    scene_start(&sc, NULL);
+    uint8_t coach_pk[WW_KEY_LEN], junk[WW_KEY_LEN];
+    fx_device(sc.g.coach, coach_pk);
+    memset(junk, 0xff, sizeof junk);
+    uint64_t held = seq_of(sc.hub_store, sc.g.gid, sc.att_pk);
+    int lies = 0, dials = 0;
+    char lie_reason[2][128], dial_reason[128] = "", hub_reason[128] = "";
+    for (int i = 0; i < N_OTHERS; i++) {
+        struct fx_bag bag;
+        attacker_writes(&sc, i, &bag);
+        int before = sc.hub.refused;
+        if (i % 3 < 2) {
+            static struct raw r;
+            raw_open_claiming(&sc.loop, &r, sc.g.st[0], sc.port, i % 3 ? junk : coach_pk);
+            struct ww_buf rec;
+            ww_buf_init(&rec, 0);
+            raw_vv_seal(&r, sc.g.gid, &rec);
+            raw_batch(&r, sc.g.gid, &bag, 0, bag.n, &rec);
+            raw_write(&sc.loop, &r, rec.p, rec.len);
+            ww_buf_free(&rec);
+            others_sync(&sc.loop, &sc.o);
+            refused_with(&sc.loop, &sc.hub, before, 1, WW_EAUTH, 5000);
+            snprintf(lie_reason[i % 3], sizeof lie_reason[0], "%s", sc.hub.refused_reason);
+            int never = 0;
+            raw_until(&sc.loop, &r, &never, 1, 2000);
+            ASSERT(r.closed);
+            for (int t = 0; t <= WW_FRAME_MAX_KNOWN; t++)
+                ASSERT_EQ(r.frames[t], 0); /* not even the hub's vector */
+            raw_close(&r);
+            lies++;
+        } else {
+            int want = sc.attacker.down + 1, up = sc.attacker.up;
+            ASSERT_OK(ww_node_dial(sc.attacker.node, "127.0.0.1", sc.port, coach_pk, NULL, 0, 1));
+            others_sync(&sc.loop, &sc.o);
+            ASSERT(loop_until(&sc.loop, &sc.attacker.down, want, 5000));
+            ASSERT_ERR(sc.attacker.last_error, WW_EAUTH);
+            ASSERT_EQ(sc.attacker.up, up); /* it never came up */
+            /* The hub saw a handshake stop after message 2. */
+            refused_with(&sc.loop, &sc.hub, before, 1, WW_ETRUNC, 5000);
+            snprintf(dial_reason, sizeof dial_reason, "%s", sc.attacker.refused_reason);
+            snprintf(hub_reason, sizeof hub_reason, "%s", sc.hub.refused_reason);
+            dials++;
+        }
+        ASSERT_EQ(seq_of(sc.hub_store, sc.g.gid, sc.att_pk), held);
+        ASSERT_EQ(fx_count(sc.hub_store, "SELECT count(*) FROM pending"), 0);
+        fx_bag_free(&bag);
+    }
+    fprintf(stderr,
+            "# wrong keys: %d lying hellos (\"%s\"; \"%s\"), %d dials expecting another hub "
+            "(\"%s\"; the hub: \"%s\"); the hub holds none of the %d events they carried\n",
+            lies, lie_reason[0], lie_reason[1], dials, dial_reason, hub_reason, 2 * N_OTHERS);
+    others_report(&sc.o, "wrong keys");
+    scene_finish(&sc);
+}
+
+/* ---- A device whose clock runs ahead ----------------------------------------------- */
+
+#define DAY_MS (24ll * 3600 * 1000)
+static int64_t clock_ahead_ms; /* how far the fast device's clock is ahead of fx_now */
+
+static int64_t fast_now(void *ud)
+{
+    (void)ud;
+    return fx_now + clock_ahead_ms;
+}
+
+/* 1 when the newest HLC the store issued or saw is no further ahead of fx_now than an
+ * event within the allowed skew may drag it, and a second of stamps this device issued
+ * since (the test's clock stands still, so they count up from there). */
+static int clock_normal(struct ww_store *s)
+{
+    return (int64_t)(s->hlc >> 16) <= fx_now + WW_MAX_DRAG_MS + 1000;
+}
+
+/* The attacker's device is opened again with a clock clock_ahead_ms ahead, and its node
+ * started again on it. */
+static void attacker_runs_fast(struct scene *sc)
+{
+    int closed = 0;
+    ww_node_close(sc->attacker.node, count_closed_cb, &closed);
+    ASSERT(loop_until(&sc->loop, &closed, 1, 5000));
+    ww_store_close(sc->g.st[0]);
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/student1", ww_test_tmpdir());
+    struct ww_options opt = {fast_now, NULL, NULL, NULL};
+    ASSERT_OK(ww_store_open(dir, &opt, &sc->g.st[0]));
+    peer_start(&sc->attacker, &sc->loop, sc->g.st[0], 0);
+}
+
+/* A member's device with a clock two days ahead (a day beyond the skew a replica allows)
+ * writes and syncs through its node, while the others sync: the hub keeps its events in
+ * pending, and they are applied once they are due (the hub's clock a day on). The same
+ * device a year ahead: each event is refused (WW_ERANGE, as at any replica) and the hub
+ * stores nothing of it, not even as pending. Throughout, neither the hub's clock nor the
+ * coach's is dragged along: what the coach writes carries a normal HLC. */
+TEST(attack_far_future_clock_against_a_running_hub)
+{
+    static struct scene sc;
+    int64_t was = fx_now;
+    scene_start(&sc, NULL);
+    clock_ahead_ms = 2 * DAY_MS;
+    attacker_runs_fast(&sc);
+    uint64_t held = seq_of(sc.hub_store, sc.g.gid, sc.att_pk);
+    for (int i = 0; i < N_OTHERS; i++) {
+        ASSERT_OK(ww_day_off(sc.g.st[0], sc.g.gid, sc.o.day + 100 + (uint32_t)i, 1, NULL));
+        sync_once(&sc.loop, &sc.attacker, sc.port, SYNC_LIMIT);
+        others_sync(&sc.loop, &sc.o);
+    }
+    /* Its days off and the sync reports its node wrote after each sync: all waiting. */
+    uint64_t ahead = seq_of(sc.g.st[0], sc.g.gid, sc.att_pk) - held;
+    ASSERT_GE(ahead, N_OTHERS);
+    ASSERT_EQ(seq_of(sc.hub_store, sc.g.gid, sc.att_pk), held);
+    ASSERT_EQ(fx_count(sc.hub_store, "SELECT count(*) FROM pending"), (long)ahead);
+    ASSERT(clock_normal(sc.hub_store));
+    ASSERT(clock_normal(sc.g.coach));
+    ASSERT(clock_normal(sc.g.st[1]));
+    others_report(&sc.o, "a clock two days ahead");
+
+    /* A day on, the events are due: the hub applies them at the next batch it takes. */
+    fx_now += DAY_MS + 1;
+    others_sync(&sc.loop, &sc.o);
+    ASSERT_EQ(fx_count(sc.hub_store, "SELECT count(*) FROM pending"), 0);
+    held += ahead;
+    ASSERT_EQ(seq_of(sc.hub_store, sc.g.gid, sc.att_pk), held);
+    sc.o.phase_n = 0;
+    sc.o.worst = 0;
+
+    /* A year ahead: beyond what pending keeps, refused. */
+    clock_ahead_ms = 366 * DAY_MS;
+    for (int i = 0; i < N_OTHERS; i++) {
+        ASSERT_OK(ww_day_off(sc.g.st[0], sc.g.gid, sc.o.day + 200 + (uint32_t)i, 1, NULL));
+        sync_once(&sc.loop, &sc.attacker, sc.port, SYNC_LIMIT);
+        others_sync(&sc.loop, &sc.o);
+        ASSERT_EQ(seq_of(sc.hub_store, sc.g.gid, sc.att_pk), held);
+        ASSERT_EQ(fx_count(sc.hub_store, "SELECT count(*) FROM pending"), 0);
+    }
+    /* What any replica says of the first of them. */
+    struct fx_bag bag;
+    lacking(sc.g.st[0], sc.hub_store, sc.g.gid, &bag);
+    ASSERT_EQ(bag.n, seq_of(sc.g.st[0], sc.g.gid, sc.att_pk) - held);
+    ASSERT_GE(bag.n, N_OTHERS);
+    static struct fx_ev ev;
+    memcpy(ev.raw, bag.raw[0], bag.len[0]);
+    ev.len = bag.len[0];
+    ASSERT_ERR(fx_apply1(sc.g.st[1], &ev).first_error, WW_ERANGE);
+    size_t refused = bag.n;
+    fx_bag_free(&bag);
+    ASSERT(clock_normal(sc.hub_store));
+    ASSERT(clock_normal(sc.g.st[1]));
+    uint8_t hash[WW_EVENT_HASH_LEN];
+    ASSERT_OK(ww_challenge_schedule(sc.g.coach, sc.g.gid, sc.o.day + 300, "W02", hash));
+    ASSERT(clock_normal(sc.g.coach));
+    fprintf(stderr,
+            "# far-future clock: %llu events two days ahead waited and were applied a day "
+            "on; %zu a year ahead refused\n",
+            (unsigned long long)ahead, refused);
+    others_report(&sc.o, "a clock a year ahead");
+
+    ASSERT_EQ(fx_count(sc.hub_store, "SELECT count(*) FROM forks"), 0);
+    struct peer *const nodes[] = {&sc.attacker, &sc.student2, &sc.coach, &sc.hub};
+    finish(&sc.loop, nodes, 4, sc.hub_store, &sc.g);
+    fx_now = was;
+    clock_ahead_ms = 0;
 }
 
 /* ---- A fifth student through concurrent events -------------------------------------- */
