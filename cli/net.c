@@ -39,6 +39,7 @@ struct net_run {
     char failed_addr[64]; /* the address of the first connection that failed */
     int error;
     uint64_t sent, received, bytes;
+    uint64_t not_taken; /* own events the hubs did not take (net_run's outbound connections) */
     /* The progress line of a single sync on a terminal (stderr): events this device holds
      * more than at the start, redrawn by a timer; the totals when the connection ends. */
     struct ww_store *store;
@@ -280,6 +281,7 @@ static void on_conn(void *ud, const struct ww_conn_info *info)
         r->sent += info->events_sent;
         r->received += info->events_received;
         r->bytes += info->bytes_sent + info->bytes_received;
+        r->not_taken += info->events_not_taken;
         if (info->error && !r->failed) {
             r->error = info->error;
             r->failed = 1;
@@ -663,10 +665,22 @@ int verb_sync(struct cli *c, int argc, char **argv)
                     where, NULL);
     if (r.failed)
         return net_error(r.error, _("cannot sync with {1}"), where);
+    /* Events of ours the hub did not take never reach anyone until that changes: say so,
+     * whatever --quiet says. The usual cause is this device's clock. */
+    if (r.not_taken > 0) {
+        char n[24];
+        snprintf(n, sizeof n, "%llu", (unsigned long long)r.not_taken);
+        fputs("wegwijs: ", stderr);
+        say_to(stderr,
+               _("{1} of this device's events were not taken by {2}: they wait there until "
+                 "their time comes, or were refused; is this device's clock right?"),
+               n, r.addr, NULL);
+    }
     if (c->json)
-        return json_result("sync", json_pack("{s:o, s:I, s:I, s:I}", "address", j_text(r.addr),
+        return json_result("sync", json_pack("{s:o, s:I, s:I, s:I, s:I}", "address", j_text(r.addr),
                                              "sent", (json_int_t)r.sent, "received",
-                                             (json_int_t)r.received, "bytes", (json_int_t)r.bytes));
+                                             (json_int_t)r.received, "bytes", (json_int_t)r.bytes,
+                                             "not_taken", (json_int_t)r.not_taken));
     if (r.once && !r.quiet) {
         char n1[24], n2[24];
         snprintf(n1, sizeof n1, "%llu", (unsigned long long)r.sent);

@@ -306,6 +306,7 @@ static void report(struct conn *c, int event)
     if (c->has_session) {
         info.events_sent = c->ss.events_sent;
         info.events_received = c->ss.events_received;
+        info.events_not_taken = ww_session_not_taken(&c->ss);
     }
     info.bytes_sent = c->bytes_out;
     info.bytes_received = c->bytes_in;

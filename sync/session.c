@@ -22,6 +22,10 @@ struct ww_session_group {
      * other way), nothing more is owed to us, whatever its batches said about `more`. */
     struct ww_vv_item *had;
     size_t n_had;
+    /* Once all it was sent is acknowledged: events of this device's own log the peer's
+     * vector still lacks. It did not take them: they wait there for their time (a clock
+     * ahead), or were refused. */
+    uint64_t not_taken;
 };
 
 /* Room in the group's `sent` for need entries (at most WW_MAX_VV): vectors hold a few
@@ -561,11 +565,31 @@ static int on_ack(struct ww_session *ss, const struct ww_frame *f)
         return fail(ss, WW_EINVAL, "an acknowledgement of nothing sent");
     }
     g->in_flight--;
+    if (g->in_flight == 0) {
+        uint8_t me[WW_KEY_LEN];
+        uint64_t sent = 0, taken = 0;
+        ww_store_device(ss->cfg.store, me);
+        for (size_t k = 0; k < g->n_sent; k++)
+            if (!memcmp(g->sent[k].author, me, WW_KEY_LEN))
+                sent = g->sent[k].seq;
+        for (uint32_t k = 0; k < f->u.vv.n; k++)
+            if (!memcmp(f->u.vv.e[k].author, me, WW_KEY_LEN))
+                taken = f->u.vv.e[k].seq;
+        g->not_taken = sent > taken ? sent - taken : 0;
+    }
     if (raise_sent(g, f->u.vv.e, f->u.vv.n) != 0)
         return fail(ss, WW_ENOMEM, "out of memory");
     /* Only a group held back by the window has more to send now; news from elsewhere
      * comes with its own pump. */
     return g->blocked ? pump_group(ss, g) : 0;
+}
+
+uint64_t ww_session_not_taken(const struct ww_session *ss)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < ss->n_groups; i++)
+        n += ss->groups[i]->not_taken;
+    return n;
 }
 
 /* Our code for a wire error the peer sent, so the user learns why (a removed member is

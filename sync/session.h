@@ -105,6 +105,9 @@ int ww_session_pump(struct ww_session *ss, const uint8_t *group);
 int ww_session_resume(struct ww_session *ss);
 /* Keep-alive: pings after idle_ms of silence, fails after dead_ms. */
 int ww_session_tick(struct ww_session *ss, int64_t now_ms, int64_t idle_ms, int64_t dead_ms);
+/* Events of this device's own logs that the peer's last acknowledgement, with nothing in
+ * flight, did not cover: it keeps them waiting (their time is ahead) or refused them. */
+uint64_t ww_session_not_taken(const struct ww_session *ss);
 /* 1 when every open group is caught up both ways: vectors exchanged, nothing in flight,
  * nothing more expected from the peer. */
 int ww_session_idle(const struct ww_session *ss);

@@ -44,6 +44,9 @@ struct ww_conn_info {
     const char *reason;       /* why, for the log ("" when none) */
     uint64_t events_sent, events_received;
     uint64_t bytes_sent, bytes_received; /* on the socket, both directions */
+    /* SYNCED, DOWN: this device's own events the peer did not take (it keeps them waiting
+     * until their time, a clock ahead, or refused them), as of its last acknowledgement. */
+    uint64_t events_not_taken;
 };
 
 /* How joining by invite goes (ww_node_join; ww_node_cfg.on_join). */

@@ -31,6 +31,7 @@ struct peer {
     struct ww_node *node;
     int up, down, last_error;
     int refused, refused_error;
+    uint64_t not_taken; /* its own events the peer did not take, at the last DOWN */
     char refused_reason[128];
     int refused_codes[64]; /* the first 64 refusals' codes */
 };
@@ -43,6 +44,7 @@ static void peer_conn_cb(void *ud, const struct ww_conn_info *info)
     else if (info->event == WW_CONN_DOWN) {
         p->down++;
         p->last_error = info->error;
+        p->not_taken = info->events_not_taken;
         if (info->error) {
             if (p->refused < 64)
                 p->refused_codes[p->refused] = info->error;
@@ -1084,8 +1086,11 @@ TEST(attack_far_future_clock_against_a_running_hub)
         sync_once(&sc.loop, &sc.attacker, sc.port, SYNC_LIMIT);
         others_sync(&sc.loop, &sc.o);
     }
-    /* Its days off and the sync reports its node wrote after each sync: all waiting. */
+    /* Its days off and the sync reports its node wrote after each sync: all waiting, and
+     * the device knows the hub did not take them. */
     uint64_t ahead = seq_of(sc.g.st[0], sc.g.gid, sc.att_pk) - held;
+    ASSERT_GE(sc.attacker.not_taken, N_OTHERS);
+    ASSERT_EQ(sc.student2.not_taken, 0);
     ASSERT_GE(ahead, N_OTHERS);
     ASSERT_EQ(seq_of(sc.hub_store, sc.g.gid, sc.att_pk), held);
     ASSERT_EQ(fx_count(sc.hub_store, "SELECT count(*) FROM pending"), (long)ahead);
@@ -1111,6 +1116,7 @@ TEST(attack_far_future_clock_against_a_running_hub)
         others_sync(&sc.loop, &sc.o);
         ASSERT_EQ(seq_of(sc.hub_store, sc.g.gid, sc.att_pk), held);
         ASSERT_EQ(fx_count(sc.hub_store, "SELECT count(*) FROM pending"), 0);
+        ASSERT_GE(sc.attacker.not_taken, (uint64_t)i + 1); /* and it is told */
     }
     /* What any replica says of the first of them. */
     struct fx_bag bag;
