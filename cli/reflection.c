@@ -98,7 +98,7 @@ static void free_asked(struct asked *q)
 
 /* One line from stdin, without its newline, after the prompt on stderr when stdin is a
  * terminal (from a pipe the lines come silently); NULL at the end of the input or for a line
- * longer than LINE_MAX_BYTES. */
+ * longer than LINE_MAX_BYTES, which is read no further. The caller frees the line. */
 static char *ask(const char *prompt)
 {
     int tty = isatty(STDIN_FILENO);
@@ -106,19 +106,21 @@ static char *ask(const char *prompt)
         fputs(prompt, stderr);
         fflush(stderr);
     }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n = getline(&line, &cap, stdin);
-    if (n < 0 || n > LINE_MAX_BYTES) {
+    char buf[LINE_MAX_BYTES + 2];
+    size_t n = fgets(buf, sizeof buf, stdin) ? strlen(buf) : 0;
+    int whole = n > 0 && (buf[n - 1] == '\n' || feof(stdin));
+    if (!whole) {
         if (tty)
             fputc('\n', stderr); /* the error that follows starts a line of its own */
-        free(line);
         return NULL;
     }
-    if (n > 0 && line[n - 1] == '\n')
-        line[--n] = '\0';
-    if (n > 0 && line[n - 1] == '\r')
-        line[--n] = '\0';
+    if (buf[n - 1] == '\n')
+        buf[--n] = '\0';
+    if (n > 0 && buf[n - 1] == '\r')
+        buf[--n] = '\0';
+    char *line = malloc(n + 1);
+    if (line)
+        memcpy(line, buf, n + 1);
     return line;
 }
 

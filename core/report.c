@@ -182,14 +182,10 @@ static int is_named_hub(struct ww_store *s, const uint8_t gid[16], const uint8_t
 /* The highest seq of this device's own log in the group (0: none). */
 static int own_head(struct ww_store *s, const uint8_t gid[16], int64_t *out)
 {
-    sqlite3_stmt *st =
-        ww_sql(s, "SELECT max(e.id) & " SEQ_MASK " FROM logs l JOIN events e ON " WW_LOG_RANGE(
-                      "e", "l") " WHERE l.gid=?1 AND l.author=?2");
-    if (st) {
-        ww_bind_blob(st, 1, gid, 16);
-        ww_bind_blob(st, 2, s->pk, 32);
-    }
-    return one_int(s, st, out);
+    struct ww_log_head h;
+    int rc = ww_log_head(s, gid, s->pk, &h);
+    *out = rc == 0 ? (int64_t)h.seq : 0;
+    return rc;
 }
 
 /* Whether a report could be due on a live connection without counting the log: it is
@@ -234,35 +230,57 @@ static int write_report(struct ww_store *s, const uint8_t gid[16], const struct 
     return rc;
 }
 
-static int sync_done(struct ww_store *s, const uint8_t gid[16], const uint8_t peer[32], int live,
-                     int *written)
-{
+/* What a completed sync is recorded against: this device's record, its membership, and
+ * whether the peer is the group's hub. */
+struct done_state {
     struct local l;
     struct ww_devinfo me;
-    int64_t now = ww_store_now_ms(s), own = 0;
-    int rc = load_local(s, gid, &l);
+    int learner, hub;
+    int64_t now, own;
+};
+
+static int load_state(struct ww_store *s, const uint8_t gid[16], const uint8_t peer[32],
+                      struct done_state *d)
+{
+    memset(d, 0, sizeof *d);
+    d->now = ww_store_now_ms(s);
+    int rc = load_local(s, gid, &d->l);
     if (rc != 0)
         return rc;
     /* The coach and former members keep their own record, and report nothing. */
-    int acting = ww_cache_acting(s, gid, WW_LEARNER, &me);
+    int acting = ww_cache_acting(s, gid, WW_LEARNER, &d->me);
     if (acting != 0 && acting != WW_EROLE && acting != WW_ENOTMEMBER)
         return acting;
-    int learner = acting == 0, hub = is_named_hub(s, gid, peer);
-    if (hub && (rc = own_head(s, gid, &own)) != 0)
+    d->learner = acting == 0;
+    d->hub = is_named_hub(s, gid, peer);
+    return d->hub ? own_head(s, gid, &d->own) : 0;
+}
+
+/* A live connection is caught up again after each batch: within a minute, and with nothing
+ * new of this device's own unsent and no report due, that changes nothing worth a write. */
+static int nothing_to_record(struct ww_store *s, const uint8_t gid[16], const struct done_state *d)
+{
+    int64_t last = d->hub ? d->l.hub_at : d->l.peer_at;
+    return d->now >= last && d->now - last < 60000 && (!d->hub || d->own == d->l.hub_seq) &&
+           !(d->learner && report_may_be_due(s, gid, &d->l, d->now));
+}
+
+static int sync_done(struct ww_store *s, const uint8_t gid[16], const uint8_t peer[32], int live,
+                     int *written)
+{
+    struct done_state d;
+    int rc = load_state(s, gid, peer, &d);
+    if (rc != 0 || (live && nothing_to_record(s, gid, &d)))
         return rc;
-    /* A live connection is caught up again after each batch: within a minute, and with
-     * nothing new of this device's own unsent, that changes nothing worth a write. */
-    int64_t last = hub ? l.hub_at : l.peer_at;
-    if (live && now >= last && now - last < 60000 && (!hub || own == l.hub_seq) &&
-        !(learner && report_may_be_due(s, gid, &l, now)))
-        return 0;
-    if (hub) {
+    struct local l = d.l;
+    int64_t now = d.now;
+    if (d.hub) {
         l.hub_at = now;
-        l.hub_seq = own;
+        l.hub_seq = d.own;
     } else {
         l.peer_at = now;
     }
-    if (learner) {
+    if (d.learner) {
         double erasures;
         int64_t news = -1;
         rc = erasure_print(s, gid, &erasures);
@@ -272,7 +290,7 @@ static int sync_done(struct ww_store *s, const uint8_t gid[16], const uint8_t pe
         if (rc == 0 && may)
             rc = count_news(s, gid, &news);
         if (rc == 0 && may && (idle || new_erasure || news != l.reported_events)) {
-            if ((rc = write_report(s, gid, &me, &l)) == 0) {
+            if ((rc = write_report(s, gid, &d.me, &l)) == 0) {
                 l.reported_at = now;
                 l.reported_events = news;
                 l.reported_erasures = erasures;
@@ -280,8 +298,8 @@ static int sync_done(struct ww_store *s, const uint8_t gid[16], const uint8_t pe
             }
         }
     }
-    if (rc == 0 && *written && hub)
-        l.hub_seq = own + 1; /* the report goes out on this connection */
+    if (rc == 0 && *written && d.hub)
+        l.hub_seq = d.own + 1; /* the report goes out on this connection */
     return rc ? rc : save_local(s, gid, &l);
 }
 
@@ -302,7 +320,17 @@ int ww_sync_done(struct ww_store *s, const uint8_t group[WW_ID_LEN], const uint8
     if (!s || !group || !peer)
         return WW_EINVAL;
     struct done_args a = {.gid = group, .peer = peer, .live = live};
-    int rc = ww_tx(s, done_tx, &a);
+    struct done_state d;
+    /* A live connection mostly has nothing to record: decided by reads alone, outside a
+     * write transaction, since it runs each time a session is caught up. */
+    int rc = live ? load_state(s, group, peer, &d) : 0;
+    if (rc == 0 && live && nothing_to_record(s, group, &d)) {
+        if (written)
+            *written = 0;
+        return 0;
+    }
+    if (rc == 0)
+        rc = ww_tx(s, done_tx, &a);
     if (written)
         *written = rc == 0 && a.written;
     return rc;

@@ -1,6 +1,8 @@
 /*
  * loop.c - the loop helpers of the in-process network tests (loop.h).
  */
+#include <string.h>
+
 #include "loop.h"
 #include "runner.h"
 
@@ -15,6 +17,20 @@ void loop_on_conn(void *ud, const struct ww_conn_info *info)
         w->down++;
         w->last_error = info->error;
     }
+}
+
+struct ww_node *loop_node(uv_loop_t *loop, struct ww_store *s, int hub, struct loop_watch *w)
+{
+    struct ww_node_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.store = s;
+    cfg.hub = hub;
+    cfg.accept_new_groups = hub;
+    cfg.ud = w;
+    cfg.on_conn = loop_on_conn;
+    struct ww_node *n = NULL;
+    ASSERT_OK(ww_node_new(loop, &cfg, &n));
+    return n;
 }
 
 void loop_closed(void *ud)

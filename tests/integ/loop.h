@@ -16,6 +16,9 @@ struct loop_watch {
     int up, synced, down, last_error;
 };
 void loop_on_conn(void *ud, const struct ww_conn_info *info);
+/* A node on loop for store s (a hub that takes new groups when hub), its connection
+ * events counted in w. */
+struct ww_node *loop_node(uv_loop_t *loop, struct ww_store *s, int hub, struct loop_watch *w);
 /* A close callback that counts: ww_node_close(n, loop_closed, &count). */
 void loop_closed(void *ud);
 /* Runs the loop until *flag reaches want; fails the test after about 10 s. */

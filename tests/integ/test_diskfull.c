@@ -15,20 +15,6 @@
 #include "store.h"
 #include "wegwijs_sync.h"
 
-static struct ww_node *node(uv_loop_t *loop, struct ww_store *s, int hub, struct loop_watch *w)
-{
-    struct ww_node_cfg cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.store = s;
-    cfg.hub = hub;
-    cfg.accept_new_groups = hub;
-    cfg.ud = w;
-    cfg.on_conn = loop_on_conn;
-    struct ww_node *n = NULL;
-    ASSERT_OK(ww_node_new(loop, &cfg, &n));
-    return n;
-}
-
 /* Leaves room for `pages` more pages of the store's file. */
 static void room_for(struct ww_store *s, long pages)
 {
@@ -75,10 +61,10 @@ TEST(diskfull_on_the_hub_stops_one_sync_and_resumes)
     uv_loop_t loop;
     ASSERT_OK(uv_loop_init(&loop));
     struct loop_watch wh = {0}, wc = {0}, w0 = {0}, w1 = {0};
-    struct ww_node *hub = node(&loop, hub_store, 1, &wh);
-    struct ww_node *coach = node(&loop, g.coach, 0, &wc);
-    struct ww_node *s0 = node(&loop, g.st[0], 0, &w0);
-    struct ww_node *s1 = node(&loop, g.st[1], 0, &w1);
+    struct ww_node *hub = loop_node(&loop, hub_store, 1, &wh);
+    struct ww_node *coach = loop_node(&loop, g.coach, 0, &wc);
+    struct ww_node *s0 = loop_node(&loop, g.st[0], 0, &w0);
+    struct ww_node *s1 = loop_node(&loop, g.st[1], 0, &w1);
     ASSERT_OK(ww_node_listen(hub, "127.0.0.1", 0));
     int port = ww_node_port(hub);
     ASSERT_OK(sync_once(&loop, coach, &wc, port));
@@ -136,9 +122,9 @@ TEST(diskfull_on_a_device_stops_its_download_and_resumes)
     uv_loop_t loop;
     ASSERT_OK(uv_loop_init(&loop));
     struct loop_watch wh = {0}, w0 = {0}, w1 = {0};
-    struct ww_node *hub = node(&loop, hub_store, 1, &wh);
-    struct ww_node *s0 = node(&loop, g.st[0], 0, &w0);
-    struct ww_node *s1 = node(&loop, g.st[1], 0, &w1);
+    struct ww_node *hub = loop_node(&loop, hub_store, 1, &wh);
+    struct ww_node *s0 = loop_node(&loop, g.st[0], 0, &w0);
+    struct ww_node *s1 = loop_node(&loop, g.st[1], 0, &w1);
     ASSERT_OK(ww_node_listen(hub, "127.0.0.1", 0));
     int port = ww_node_port(hub);
     write_reflections(g.st[0], g.gid, today, 60);

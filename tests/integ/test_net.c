@@ -16,20 +16,6 @@
 #include "runner.h"
 #include "wegwijs_sync.h"
 
-static struct ww_node *node(uv_loop_t *loop, struct ww_store *s, int hub, struct loop_watch *w)
-{
-    struct ww_node_cfg cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.store = s;
-    cfg.hub = hub;
-    cfg.accept_new_groups = hub;
-    cfg.ud = w;
-    cfg.on_conn = loop_on_conn;
-    struct ww_node *n = NULL;
-    ASSERT_OK(ww_node_new(loop, &cfg, &n));
-    return n;
-}
-
 static void same_state(struct ww_store *x, struct ww_store *y)
 {
     uint8_t a[32], b[32];
@@ -52,9 +38,9 @@ TEST(net_devices_sync_through_a_blind_hub)
     uv_loop_t loop;
     ASSERT_OK(uv_loop_init(&loop));
     struct loop_watch wh = {0}, wc = {0}, ws = {0};
-    struct ww_node *hub = node(&loop, hub_store, 1, &wh);
-    struct ww_node *coach = node(&loop, g.coach, 0, &wc);
-    struct ww_node *student = node(&loop, g.st[0], 0, &ws);
+    struct ww_node *hub = loop_node(&loop, hub_store, 1, &wh);
+    struct ww_node *coach = loop_node(&loop, g.coach, 0, &wc);
+    struct ww_node *student = loop_node(&loop, g.st[0], 0, &ws);
     ASSERT_OK(ww_node_listen(hub, "127.0.0.1", 0));
     int port = ww_node_port(hub);
     ASSERT_GT(port, 0);
@@ -110,9 +96,9 @@ TEST(net_hub_denies_a_stranger)
     uv_loop_t loop;
     ASSERT_OK(uv_loop_init(&loop));
     struct loop_watch wh = {0}, wc = {0}, wx = {0};
-    struct ww_node *hub = node(&loop, hub_store, 1, &wh);
-    struct ww_node *coach = node(&loop, g.coach, 0, &wc);
-    struct ww_node *stranger = node(&loop, x, 0, &wx);
+    struct ww_node *hub = loop_node(&loop, hub_store, 1, &wh);
+    struct ww_node *coach = loop_node(&loop, g.coach, 0, &wc);
+    struct ww_node *stranger = loop_node(&loop, x, 0, &wx);
     ASSERT_OK(ww_node_listen(hub, "127.0.0.1", 0));
     int port = ww_node_port(hub);
     ASSERT_OK(ww_node_dial(coach, "127.0.0.1", port, NULL, NULL, 0, 1));
@@ -148,7 +134,7 @@ static int upload(const struct ww_node_cfg *hub_cfg, struct ww_store *coach_stor
     cfg.on_conn = loop_on_conn;
     struct ww_node *hub = NULL;
     ASSERT_OK(ww_node_new(&loop, &cfg, &hub));
-    struct ww_node *coach = node(&loop, coach_store, 0, &wc);
+    struct ww_node *coach = loop_node(&loop, coach_store, 0, &wc);
     ASSERT_OK(ww_node_listen(hub, "127.0.0.1", 0));
     ASSERT_OK(ww_node_dial(coach, "127.0.0.1", ww_node_port(hub), NULL,
                            (const uint8_t(*)[WW_ID_LEN])gid, 1, 1));
@@ -302,7 +288,7 @@ TEST(net_hub_bounds_slow_handshakes_and_floods)
     cfg.on_conn = loop_on_conn;
     struct ww_node *hub = NULL;
     ASSERT_OK(ww_node_new(&loop, &cfg, &hub));
-    struct ww_node *coach = node(&loop, g.coach, 0, &wc);
+    struct ww_node *coach = loop_node(&loop, g.coach, 0, &wc);
     ASSERT_OK(ww_node_listen(hub, "127.0.0.1", 0));
     int port = ww_node_port(hub);
 
