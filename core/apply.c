@@ -536,14 +536,15 @@ static int apply_items(struct ww_store *s, struct batch *b, struct item *items, 
 /* What is materialised per group, derived from its log alone; the author's own climate
  * answers (written when it answered, never readable from the log) stay. */
 static const char *const materialised[] = {
-    "DELETE FROM groups WHERE gid=?1",       "DELETE FROM members WHERE gid=?1",
-    "DELETE FROM devices WHERE gid=?1",      "DELETE FROM challenges WHERE gid=?1",
-    "DELETE FROM schedule WHERE gid=?1",     "DELETE FROM days_off WHERE gid=?1",
-    "DELETE FROM reflections WHERE gid=?1",  "DELETE FROM climate WHERE gid=?1 AND author<>?2",
-    "DELETE FROM reactions WHERE gid=?1",    "DELETE FROM reaction_dels WHERE gid=?1",
-    "DELETE FROM signals WHERE gid=?1",      "DELETE FROM signal_states WHERE gid=?1",
-    "DELETE FROM signoffs WHERE gid=?1",     "DELETE FROM erasures WHERE gid=?1",
-    "DELETE FROM sync_reports WHERE gid=?1", "DELETE FROM sync_held WHERE gid=?1",
+    "DELETE FROM groups WHERE gid=?1",         "DELETE FROM members WHERE gid=?1",
+    "DELETE FROM devices WHERE gid=?1",        "DELETE FROM challenges WHERE gid=?1",
+    "DELETE FROM schedule WHERE gid=?1",       "DELETE FROM days_off WHERE gid=?1",
+    "DELETE FROM reflections WHERE gid=?1",    "DELETE FROM climate WHERE gid=?1 AND author<>?2",
+    "DELETE FROM reactions WHERE gid=?1",      "DELETE FROM reaction_dels WHERE gid=?1",
+    "DELETE FROM signals WHERE gid=?1",        "DELETE FROM signal_states WHERE gid=?1",
+    "DELETE FROM signoffs WHERE gid=?1",       "DELETE FROM erasures WHERE gid=?1",
+    "DELETE FROM sync_reports WHERE gid=?1",   "DELETE FROM sync_held WHERE gid=?1",
+    "DELETE FROM group_climates WHERE gid=?1", "DELETE FROM climate_shares WHERE gid=?1",
 };
 
 /*

@@ -93,6 +93,13 @@ int ww_climate_store(struct ww_store *s, const uint8_t gid[16], const uint8_t me
                      uint32_t date, uint64_t hlc, const uint8_t author[32], const uint8_t *answers,
                      size_t len);
 
+/* The day's climate.share of a learner's final reflection (climate.c), inside the
+ * reflection's transaction: nothing when the group names no aggregators or this device has
+ * no matching pin; WW_EAGGKEY for answers when the pin differs. asked: the day's items. */
+struct ww_reflection;
+int ww_climate_share_put(struct ww_store *s, const uint8_t gid[16], const uint8_t member[16],
+                         const struct ww_reflection *r, uint16_t asked);
+
 /* The date in a dated record's ref. */
 uint32_t ww_ref_date(const struct ww_header *h);
 

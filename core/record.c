@@ -107,14 +107,23 @@ static int group_known(struct ww_store *s, const uint8_t gid[16])
 
 /* ---- Reflections -------------------------------------------------------------------- */
 
-static void day_code(void *ud, const struct ww_day *d)
+/* What a reflection takes from its day: the challenge's code and the climate items asked. */
+struct day_facts {
+    char code[WW_MAX_CODE + 1];
+    uint16_t asked;
+};
+
+static void day_facts(void *ud, const struct ww_day *d)
 {
-    char *code = ud;
+    struct day_facts *f = ud;
     size_t n = strlen(d->challenge.code);
     if (n > WW_MAX_CODE)
         n = WW_MAX_CODE;
-    memcpy(code, d->challenge.code, n);
-    code[n] = '\0';
+    memcpy(f->code, d->challenge.code, n);
+    f->code[n] = '\0';
+    for (size_t i = 0; i < d->n_items && i < sizeof d->items; i++)
+        if (d->items[i] >= 1 && d->items[i] <= 12)
+            f->asked |= (uint16_t)(1u << (d->items[i] - 1));
 }
 
 static int check_reflection(const struct ww_reflection *r)
@@ -151,6 +160,7 @@ struct reflect_args {
     const char *code;
     struct ww_devinfo me;
     uint8_t *hash_out;
+    uint16_t asked; /* the day's climate items, bit item-1 */
 };
 
 static int do_reflect(struct ww_store *s, void *ud)
@@ -187,30 +197,19 @@ static int do_reflect(struct ww_store *s, void *ud)
                         .ref = ref,
                         .ref_len = 4,
                         .body = &body};
-    if ((rc = ww_emit(s, a->gid, &e, a->hash_out)) != 0 || r->n_answers == 0)
+    if ((rc = ww_emit(s, a->gid, &e, a->hash_out)) != 0)
         return rc;
 
-    /* Climate answers: to the aggregator (when the group has one), and a local copy that
-     * only this device holds. Drafts keep their answers local until they are final. */
-    memset(&body, 0, sizeof body);
-    body.kind = WW_KIND_CLIMATE_PUT;
-    body.u.climate.date = r->date;
-    body.u.climate.n_answers = (uint32_t)r->n_answers;
+    /* The day as split climate shares (a final reflection only), then this device's own
+     * copy of the answers, which stays here. */
+    if (!r->draft && (rc = ww_climate_share_put(s, a->gid, a->me.member, r, a->asked)) != 0)
+        return rc;
+    if (r->n_answers == 0)
+        return 0;
     uint8_t answers[2 * WW_MAX_ANSWERS];
     for (size_t i = 0; i < r->n_answers; i++) {
-        body.u.climate.answers[i].item = r->answer_item[i];
-        body.u.climate.answers[i].value = r->answer_value[i];
         answers[2 * i] = r->answer_item[i];
         answers[2 * i + 1] = r->answer_value[i];
-    }
-    if (ww_cache_cur(s)->has_agg && !r->draft) {
-        struct ww_emit c = {.kind = WW_KIND_CLIMATE_PUT,
-                            .audience = WW_AUD_AGG,
-                            .ref = ref,
-                            .ref_len = 4,
-                            .body = &body};
-        if ((rc = ww_emit(s, a->gid, &c, NULL)) != 0)
-            return rc;
     }
     /* This device's own copy of its member's answers, by the one rule of the climate row. */
     return ww_climate_store(s, a->gid, a->me.member, r->date, s->hlc, s->pk, answers,
@@ -229,14 +228,14 @@ int ww_reflection_put(struct ww_store *s, const uint8_t group[WW_ID_LEN],
     struct reflect_args a = {.gid = group, .r = r, .code = r->code, .hash_out = hash};
     if ((rc = learner(s, group, &a.me)) != 0)
         return rc;
-    char code[WW_MAX_CODE + 1];
-    if (!a.code) {
-        if ((rc = ww_day_get(s, group, r->date, day_code, code)) != 0)
-            return rc;
-        a.code = code;
-    } else if (!*a.code || strlen(a.code) > WW_MAX_CODE) {
+    struct day_facts day = {{0}, 0};
+    if ((rc = ww_day_get(s, group, r->date, day_facts, &day)) != 0)
+        return rc;
+    a.asked = day.asked;
+    if (!a.code)
+        a.code = day.code;
+    else if (!*a.code || strlen(a.code) > WW_MAX_CODE)
         return WW_EINVAL;
-    }
     if ((rc = ww_tx(s, do_reflect, &a)) == 0 && hash_out)
         memcpy(hash_out, hash, sizeof hash);
     return rc;

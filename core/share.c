@@ -455,3 +455,157 @@ int ww_agg_summary_decode(const uint8_t *buf, size_t len, struct ww_agg_summary 
     *out = s;
     return 0;
 }
+
+/* ---- A hub's setup: its groups' units and the units' names ---- */
+
+enum { setup_fields = 3, setup_group_fields = 4, setup_unit_fields = 3 };
+
+void ww_agg_setup_free(struct ww_agg_setup *s)
+{
+    if (!s)
+        return;
+    ww_free(s->groups);
+    ww_free(s->units);
+    s->groups = NULL;
+    s->units = NULL;
+    s->n_groups = s->n_units = 0;
+}
+
+/* Groups strictly ascending by id, each in a named team and location; units strictly
+ * ascending by (level, unit), each named. */
+static int check_setup(const struct ww_agg_setup *s)
+{
+    if (s->n_groups > WW_AGG_MAX_GROUPS || s->n_units > WW_AGG_MAX_UNITS)
+        return WW_ETOOBIG;
+    for (size_t i = 0; i < s->n_groups; i++) {
+        const struct ww_agg_group *g = &s->groups[i];
+        if (i && memcmp(s->groups[i - 1].group, g->group, 16) >= 0)
+            return WW_ERANGE;
+        if (!ww_agg_setup_name(s, WW_AGG_TEAM, g->team) ||
+            !ww_agg_setup_name(s, WW_AGG_LOCATION, g->location) || g->enrolled > 64)
+            return WW_ERANGE;
+    }
+    for (size_t i = 0; i < s->n_units; i++) {
+        const struct ww_agg_unit *u = &s->units[i], *p = i ? &s->units[i - 1] : NULL;
+        if (u->level > WW_AGG_LOCATION || !u->name[0] ||
+            (p && (p->level > u->level || (p->level == u->level && p->unit >= u->unit))))
+            return WW_ERANGE;
+        size_t len = strnlen(u->name, sizeof u->name);
+        if (len == sizeof u->name)
+            return WW_ETOOBIG;
+        WW_TRY(ww_mp_check_text((struct ww_slice){(const uint8_t *)u->name, len}, 1, WW_MAX_NAME));
+    }
+    return 0;
+}
+
+const char *ww_agg_setup_name(const struct ww_agg_setup *s, uint8_t level, uint32_t unit)
+{
+    size_t lo = 0, hi = s->n_units;
+    while (lo < hi) { /* units are sorted by (level, unit) */
+        size_t mid = lo + (hi - lo) / 2;
+        const struct ww_agg_unit *u = &s->units[mid];
+        if (u->level == level && u->unit == unit)
+            return u->name;
+        if (u->level < level || (u->level == level && u->unit < unit))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+int ww_agg_setup_encode(const struct ww_agg_setup *s, struct ww_buf *out)
+{
+    WW_TRY(check_setup(s));
+    struct ww_mp_writer w;
+    ww_mp_writer_init(&w, out, WW_AGG_SETUP_MAX);
+    ww_mp_put_array(&w, setup_fields);
+    ww_mp_put_uint(&w, WW_SHARE_VERSION);
+    ww_mp_put_array(&w, (uint32_t)s->n_groups);
+    for (size_t i = 0; i < s->n_groups; i++) {
+        const struct ww_agg_group *g = &s->groups[i];
+        ww_mp_put_array(&w, setup_group_fields);
+        ww_mp_put_bin(&w, g->group, 16);
+        ww_mp_put_uint(&w, g->team);
+        ww_mp_put_uint(&w, g->location);
+        ww_mp_put_uint(&w, g->enrolled);
+    }
+    ww_mp_put_array(&w, (uint32_t)s->n_units);
+    for (size_t i = 0; i < s->n_units; i++) {
+        const struct ww_agg_unit *u = &s->units[i];
+        ww_mp_put_array(&w, setup_unit_fields);
+        ww_mp_put_uint(&w, u->level);
+        ww_mp_put_uint(&w, u->unit);
+        ww_mp_put_str(&w, (struct ww_slice){(const uint8_t *)u->name, strlen(u->name)});
+    }
+    return ww_mp_writer_finish(&w);
+}
+
+static int read_setup(struct ww_mp_reader *r, struct ww_agg_setup *s)
+{
+    uint32_t n, f;
+    uint64_t v[3];
+    WW_TRY(ww_mp_read_array(r, WW_AGG_MAX_GROUPS, &n));
+    if (!(s->groups = ww_calloc(n ? n : 1, sizeof *s->groups)))
+        return WW_ENOMEM;
+    for (; s->n_groups < n; s->n_groups++) {
+        struct ww_agg_group *g = &s->groups[s->n_groups];
+        WW_TRY(ww_mp_read_array(r, setup_group_fields, &f));
+        if (f != setup_group_fields)
+            return WW_ETYPE;
+        WW_TRY(ww_mp_read_bin_exact(r, 16, g->group));
+        for (int i = 0; i < 3; i++)
+            WW_TRY(ww_mp_read_uint_max(r, UINT32_MAX, &v[i]));
+        g->team = (uint32_t)v[0];
+        g->location = (uint32_t)v[1];
+        g->enrolled = (uint32_t)v[2];
+    }
+    WW_TRY(ww_mp_read_array(r, WW_AGG_MAX_UNITS, &n));
+    if (!(s->units = ww_calloc(n ? n : 1, sizeof *s->units)))
+        return WW_ENOMEM;
+    for (; s->n_units < n; s->n_units++) {
+        struct ww_agg_unit *u = &s->units[s->n_units];
+        struct ww_slice name;
+        WW_TRY(ww_mp_read_array(r, setup_unit_fields, &f));
+        if (f != setup_unit_fields)
+            return WW_ETYPE;
+        WW_TRY(ww_mp_read_uint_max(r, WW_AGG_LOCATION, &v[0]));
+        WW_TRY(ww_mp_read_uint_max(r, UINT32_MAX, &v[1]));
+        WW_TRY(ww_mp_read_str(r, WW_MAX_NAME, &name));
+        u->level = (uint8_t)v[0];
+        u->unit = (uint32_t)v[1];
+        memcpy(u->name, name.p, name.len);
+        u->name[name.len] = '\0';
+    }
+    return 0;
+}
+
+int ww_agg_setup_decode(const uint8_t *buf, size_t len, struct ww_agg_setup *out)
+{
+    struct ww_mp_reader r;
+    struct ww_agg_setup s = {0};
+    uint32_t n;
+    uint64_t v;
+    if (len > WW_AGG_SETUP_MAX)
+        return WW_ETOOBIG;
+    ww_mp_reader_init(&r, buf, len);
+    int rc = ww_mp_read_array(&r, setup_fields, &n);
+    if (rc == 0 && n != setup_fields)
+        rc = WW_ETYPE;
+    if (rc == 0)
+        rc = ww_mp_read_uint(&r, &v);
+    if (rc == 0 && v != WW_SHARE_VERSION)
+        rc = WW_EVERSION;
+    if (rc == 0)
+        rc = read_setup(&r, &s);
+    if (rc == 0)
+        rc = ww_mp_finish(&r);
+    if (rc == 0)
+        rc = check_setup(&s);
+    if (rc != 0) {
+        ww_agg_setup_free(&s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}

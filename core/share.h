@@ -48,6 +48,14 @@ void ww_share_split(const uint64_t x[WW_AGG_DIM],
 int ww_agg_summary_encode(const struct ww_agg_summary *s, struct ww_buf *out);
 int ww_agg_summary_decode(const uint8_t *buf, size_t len, struct ww_agg_summary *out);
 
+/* A hub's setup (struct ww_agg_setup): canonical msgpack
+ * [1, [[group, team, location, enrolled]...], [[level, unit, name]...]], at most
+ * WW_AGG_SETUP_MAX bytes; groups strictly ascending, units strictly ascending by (level,
+ * unit), every group's team and location a named unit, enrolled at most 64. The decoder
+ * allocates (free with ww_agg_setup_free). */
+int ww_agg_setup_encode(const struct ww_agg_setup *s, struct ww_buf *out);
+int ww_agg_setup_decode(const uint8_t *buf, size_t len, struct ww_agg_setup *out);
+
 /* ww_share_make for counters given as they are, unchecked: what a malformed device could
  * send (tests), and the common path of ww_share_make. Each x[i] must be below p. */
 int ww_share_make_counters(const uint64_t x[WW_AGG_DIM], uint32_t date, uint16_t asked,

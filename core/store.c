@@ -391,6 +391,21 @@ static const char schema_v6[] =
     " NULL, hub_seq INTEGER NOT NULL, reported_at INTEGER NOT NULL, reported_events INTEGER NOT"
     " NULL, reported_erasures REAL NOT NULL) WITHOUT ROWID;";
 
+/* Schema version 7: climate by split shares. The group's aggregators and unit
+ * (group.climate), the keys its hub confirmed to this device (agg_pins: local, like
+ * sync_local), and the shares (climate.share), one row per (member, date) whose id grows
+ * with every replacement, so that a hub's pages up to an id are a fixed snapshot. a_ok:
+ * this store is a hub and its aggregator key opens share A. */
+static const char schema_v7[] =
+    "CREATE TABLE group_climates(gid BLOB PRIMARY KEY, agg_a BLOB NOT NULL, agg_b BLOB NOT NULL,"
+    " team TEXT NOT NULL, location TEXT NOT NULL, hlc INTEGER NOT NULL, author BLOB NOT NULL)"
+    " WITHOUT ROWID;"
+    "CREATE TABLE agg_pins(gid BLOB PRIMARY KEY, agg_a BLOB NOT NULL, agg_b BLOB NOT NULL)"
+    " WITHOUT ROWID;"
+    "CREATE TABLE climate_shares(id INTEGER PRIMARY KEY, gid BLOB NOT NULL, member BLOB NOT NULL,"
+    " date INTEGER NOT NULL, hlc INTEGER NOT NULL, author BLOB NOT NULL, msg BLOB NOT NULL,"
+    " a_ok INTEGER NOT NULL, UNIQUE(gid, member, date));";
+
 /* Brings the schema to WW_SCHEMA_VERSION, or refuses a store from a newer version. */
 static int migrate(struct ww_store *s)
 {
@@ -417,6 +432,8 @@ static int migrate(struct ww_store *s)
         rc = ww_db_exec(s, schema_v5);
     if (rc == 0 && version < 6)
         rc = ww_db_exec(s, schema_v6);
+    if (rc == 0 && version < 7)
+        rc = ww_db_exec(s, schema_v7);
     if (rc == 0)
         rc = ww_db_exec(s, "PRAGMA user_version = " WW_STR(WW_SCHEMA_VERSION));
     if (rc == 0)

@@ -505,6 +505,55 @@ struct ww_signoff_due {
 int ww_signoffs_due(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                     void (*cb)(void *ud, const struct ww_signoff_due *d), void *ud);
 
+/* ---- Climate: where a group's climate shares go (PROTOCOL.md 6.19, 6.23, 6.24) -------- */
+
+/*
+ * The owner names the group's two aggregators (A: its hub's aggregator key; B: an
+ * independent service's, a different key) and the team and location the group belongs
+ * to (either may be ""; a group without both is in no report). Every final reflection of
+ * a learner then carries a climate.share: the day split into two shares, one sealed to
+ * each. A device uses the keys only when its hub confirmed the same two when it joined
+ * (ww_climate_pin): a coach alone cannot point the answers at a key of their own.
+ */
+int ww_group_climate_set(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                         const uint8_t agg_a[WW_KEY_LEN], const uint8_t agg_b[WW_KEY_LEN],
+                         const char *team, const char *location);
+enum ww_climate_state {
+    WW_CLIMATE_NONE = 0, /* the group names no aggregators: nothing is shared */
+    WW_CLIMATE_UNPINNED, /* named, but no hub confirmed keys to this device: nothing shared */
+    WW_CLIMATE_PINNED,   /* named and confirmed alike: shares go out */
+    WW_CLIMATE_MISMATCH  /* named other keys than the hub confirmed: answers are refused */
+};
+struct ww_climate_info {
+    int state;                                    /* enum ww_climate_state */
+    uint8_t agg_a[WW_KEY_LEN], agg_b[WW_KEY_LEN]; /* as the group names them */
+    int has_pin;
+    uint8_t pin_a[WW_KEY_LEN], pin_b[WW_KEY_LEN]; /* as the hub confirmed them */
+    char team[81], location[81];
+};
+int ww_group_climate_get(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                         struct ww_climate_info *out);
+/* Records the aggregator keys a group's hub confirmed over the secure channel (REDEEMED). */
+int ww_climate_pin(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                   const uint8_t agg_a[WW_KEY_LEN], const uint8_t agg_b[WW_KEY_LEN]);
+
+/* A hub as aggregator A (sync/net.c serves these to aggregator B, PROTOCOL.md 9.10). */
+struct ww_agg_setup;
+struct ww_agg;
+/* The groups served here that name a team and location, numbered into units. */
+int ww_climate_setup(struct ww_store *s, struct ww_agg_setup *out);
+/* The highest row id of the shares held: a snapshot's bound. */
+int ww_climate_last(struct ww_store *s, uint64_t *out);
+/* Up to max shares whose share A opens here, above row id `after` and up to `upto`, in
+ * row id order; *next is the last id given when there may be more, else 0. */
+int ww_climate_page(struct ww_store *s, uint64_t after, uint64_t upto, size_t max,
+                    int (*cb)(void *ud, uint64_t id, const uint8_t *msg, size_t len), void *ud,
+                    uint64_t *next);
+/* Aggregator A over the shares up to `upto`, leaving out the ids in skip (those B could
+ * not open), with this store's aggregator key. */
+int ww_climate_aggregate(struct ww_store *s, const struct ww_agg_setup *su, uint32_t k,
+                         uint64_t upto, const uint64_t *skip, size_t n_skip, struct ww_agg **out);
+
 /* ---- Sync health (PROTOCOL.md 6.22) ------------------------------------------------- */
 
 /* What this device knows of its own syncs of a group. Times are ms since the epoch, 0 for

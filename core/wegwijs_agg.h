@@ -139,6 +139,26 @@ enum ww_agg_cat {
 
 enum ww_agg_level { WW_AGG_TEAM = 0, WW_AGG_LOCATION = 1, WW_AGG_REGION = 2 };
 
+/* A hub's setup as it sends it to aggregator B and the combiner (PROTOCOL.md 9.10): its
+ * groups' teams, locations and enrolment, and the names of those units. */
+#define WW_AGG_MAX_GROUPS 4096
+#define WW_AGG_MAX_UNITS  8192
+#define WW_AGG_SETUP_MAX  (1u << 20)
+struct ww_agg_unit {
+    uint8_t level; /* WW_AGG_TEAM or WW_AGG_LOCATION */
+    uint32_t unit;
+    char name[81]; /* 1..80 bytes of UTF-8 text */
+};
+struct ww_agg_setup {
+    struct ww_agg_group *groups; /* strictly ascending by group id */
+    size_t n_groups;
+    struct ww_agg_unit *units; /* strictly ascending by (level, unit) */
+    size_t n_units;
+};
+void ww_agg_setup_free(struct ww_agg_setup *s); /* NULL is a no-op */
+/* The name of a unit, or NULL. */
+const char *ww_agg_setup_name(const struct ww_agg_setup *s, uint8_t level, uint32_t unit);
+
 /* One cell as one aggregator holds it: first its gate (the share-sums of the "first"
  * counters), then its release. Both aggregators compute the same clear fields from the
  * same messages. */

@@ -755,6 +755,60 @@ static int read_sync_report(struct ww_mp_reader *r, struct ww_body_sync_report *
     return 0;
 }
 
+/* ---- climate.share (22) ----------------------------------------------------------------- */
+
+enum { climate_share_fields = 2 };
+
+/* The message itself is checked by the receiver's core (it decodes it and compares its
+ * group and date with the header's); here only its size. */
+static int check_climate_share(const struct ww_body_climate_share *b)
+{
+    if (b->date > WW_MAX_DATE)
+        return WW_ERANGE;
+    return b->msg.len >= 1 && b->msg.len <= WW_MAX_SHARE_MSG ? 0 : WW_ERANGE;
+}
+
+static void write_climate_share(struct ww_mp_writer *w, const struct ww_body_climate_share *b)
+{
+    ww_mp_put_uint(w, b->date);
+    ww_mp_put_bin(w, b->msg.p, b->msg.len);
+}
+
+static int read_climate_share(struct ww_mp_reader *r, struct ww_body_climate_share *b)
+{
+    WW_TRY(read_date(r, &b->date));
+    return ww_mp_read_bin(r, WW_MAX_SHARE_MSG, &b->msg);
+}
+
+/* ---- group.climate (23) ----------------------------------------------------------------- */
+
+enum { group_climate_fields = 4 };
+
+/* Two different aggregators: with one key for both, one party would hold both shares. */
+static int check_group_climate(const struct ww_body_group_climate *b)
+{
+    if (memcmp(b->agg_a, b->agg_b, WW_PK_LEN) == 0)
+        return WW_EINVAL;
+    WW_TRY(ww_mp_check_text(b->team, 0, WW_MAX_NAME));
+    return ww_mp_check_text(b->location, 0, WW_MAX_NAME);
+}
+
+static void write_group_climate(struct ww_mp_writer *w, const struct ww_body_group_climate *b)
+{
+    ww_mp_put_bin(w, b->agg_a, WW_PK_LEN);
+    ww_mp_put_bin(w, b->agg_b, WW_PK_LEN);
+    ww_mp_put_str(w, b->team);
+    ww_mp_put_str(w, b->location);
+}
+
+static int read_group_climate(struct ww_mp_reader *r, struct ww_body_group_climate *b)
+{
+    WW_TRY(ww_mp_read_bin_exact(r, WW_PK_LEN, b->agg_a));
+    WW_TRY(ww_mp_read_bin_exact(r, WW_PK_LEN, b->agg_b));
+    WW_TRY(ww_mp_read_str(r, WW_MAX_NAME, &b->team));
+    return ww_mp_read_str(r, WW_MAX_NAME, &b->location);
+}
+
 /* ---- The table of kinds ----------------------------------------------------------------- */
 
 /* Each kind's functions reached through the whole body, so that one table holds them all;

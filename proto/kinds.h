@@ -37,6 +37,8 @@
     X(18, GROUP_HUB, group_hub, "group.hub", group_hub)                                            \
     X(19, INVITE_CREATE, invite_create, "invite.create", invite_create)                            \
     X(20, INVITE_REVOKE, invite_revoke, "invite.revoke", invite_revoke)                            \
-    X(21, SYNC_REPORT, sync_report, "sync.report", sync_report)
+    X(21, SYNC_REPORT, sync_report, "sync.report", sync_report)                                    \
+    X(22, CLIMATE_SHARE, climate_share, "climate.share", climate_share)                            \
+    X(23, GROUP_CLIMATE, group_climate, "group.climate", group_climate)
 
 #endif

@@ -298,6 +298,22 @@ struct ww_body_sync_report {
     } held[WW_MAX_HELD];
 };
 
+/* One day's climate as two sealed shares (PROTOCOL.md 6.23): the share message of 6.19,
+ * opaque here (core/share.c decodes it). */
+#define WW_MAX_SHARE_MSG 1600
+struct ww_body_climate_share {
+    uint32_t date;
+    struct ww_slice msg; /* 1..WW_MAX_SHARE_MSG bytes */
+};
+
+/* Where a group's climate shares go and which unit it belongs to (PROTOCOL.md 6.24). */
+struct ww_body_group_climate {
+    uint8_t agg_a[WW_PK_LEN]; /* aggregator A's X25519 key (the hub's) */
+    uint8_t agg_b[WW_PK_LEN]; /* aggregator B's, a different key */
+    struct ww_slice team;     /* 0..WW_MAX_NAME; empty: not in a team */
+    struct ww_slice location; /* 0..WW_MAX_NAME; empty: not in a location */
+};
+
 struct ww_body_signal_raise {
     uint8_t category;     /* enum ww_signal_category */
     struct ww_slice text; /* 1..WW_MAX_SIGNAL */
@@ -342,6 +358,8 @@ struct ww_body {
         struct ww_body_invite_create invite_create;
         struct ww_body_invite_revoke invite_revoke;
         struct ww_body_sync_report sync_report;
+        struct ww_body_climate_share climate_share;
+        struct ww_body_group_climate group_climate;
     } u;
     struct ww_ext ext;
 };

@@ -62,7 +62,9 @@
     X(EEXPIRED, "the invite has expired", "de uitnodiging is verlopen")                            \
     X(EREVOKED, "the invite was revoked", "de uitnodiging is ingetrokken")                         \
     X(EBADCODE, "the invite code is mistyped or incomplete",                                       \
-      "de uitnodigingscode is verkeerd getypt of onvolledig")
+      "de uitnodigingscode is verkeerd getypt of onvolledig")                                      \
+    X(EAGGKEY, "the group names other climate keys than its hub confirmed",                        \
+      "de groep noemt andere sleutels voor de klimaatvragen dan de hub bevestigde")
 
 enum ww_err {
     WW_E_FIRST_ = WW_E_BASE,

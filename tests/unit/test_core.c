@@ -424,41 +424,6 @@ TEST(core_reflection_last_writer_wins_across_devices)
     fx_group_close(&g);
 }
 
-TEST(core_climate_answers_reach_only_the_aggregator)
-{
-    struct ww_store *hub = fx_open("hub");
-    uint8_t agg[32];
-    ASSERT_OK(ww_store_aggregator_pk(hub, agg));
-    struct fx_group g;
-    fx_group_make(&g, 2, 0, agg);
-    uint32_t d;
-    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
-    struct ww_reflection r = refl(d, WW_SHARE_GROUP, "Goede dag.");
-    r.n_answers = 3;
-    r.answer_item[0] = 1, r.answer_value[0] = 4;
-    r.answer_item[1] = 2, r.answer_value[1] = 2;
-    r.answer_item[2] = 4, r.answer_value[2] = 0;
-    ASSERT_OK(ww_reflection_put(g.st[0], g.gid, &r, NULL));
-    fx_group_sync(&g);
-    fx_sync(g.coach, hub, g.gid, 256);
-    /* The hub (holding the aggregator key) reads the answers; the coach and the other
-     * student hold the event but cannot. The author keeps its own copy. */
-    ASSERT_EQ(fx_count(hub, "SELECT count(*) FROM climate"), 1);
-    ASSERT_EQ(fx_count(hub, "SELECT count(*) FROM reflections WHERE readable=1"), 0);
-    ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM climate"), 0);
-    ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM events WHERE kind=11"), 1);
-    ASSERT_EQ(fx_count(g.st[1], "SELECT count(*) FROM climate"), 0);
-    ASSERT_EQ(seen_by(g.st[0], g.gid, g.m_st[0]).n_answers, 3);
-    ASSERT_EQ(seen_by(g.coach, g.gid, g.m_st[0]).n_answers, 0);
-    /* Unknown items and values out of range are refused. */
-    r.answer_item[2] = 99;
-    ASSERT_ERR(ww_reflection_put(g.st[0], g.gid, &r, NULL), WW_EINVAL);
-    r.answer_item[2] = 4, r.answer_value[2] = 6;
-    ASSERT_ERR(ww_reflection_put(g.st[0], g.gid, &r, NULL), WW_EINVAL);
-    ww_store_close(hub);
-    fx_group_close(&g);
-}
-
 /* ---- Reactions, signals, sign-offs --------------------------------------------------- */
 
 static void count_cb(void *ud, const void *x)

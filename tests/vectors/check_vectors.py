@@ -187,6 +187,8 @@ BODIES = {
     20: [("invite", "b")],
     21: [("hub_at", "u"), ("peer_at", "u"), ("held", ("list", ("fixed", [("device", "b"),
                                                                    ("seq", "u")])))],
+    22: [("date", "u"), ("msg", "b")],
+    23: [("agg_a", "b"), ("agg_b", "b"), ("team", "s"), ("location", "s")],
 }
 # member.add's optional seventh field (6.2): present when written, then before any ext.
 MEMBER_ADD_FULL = BODIES[2] + [("invite", "b")]
