@@ -499,8 +499,8 @@ static int add_one(void *ud, uint64_t id, const uint8_t *msg, size_t len)
     return rc == WW_EGROUP ? 0 : rc; /* a group no longer in a unit: not counted by either */
 }
 
-int ww_climate_aggregate(struct ww_store *s, const struct ww_agg_setup *su, uint32_t k,
-                         uint64_t upto, const uint64_t *skip, size_t n_skip, struct ww_agg **out)
+int ww_climate_agg_new(struct ww_store *s, const struct ww_agg_setup *su, uint32_t k, int which,
+                       struct ww_agg **out)
 {
     if (!s || !su || !out)
         return WW_EINVAL;
@@ -508,9 +508,14 @@ int ww_climate_aggregate(struct ww_store *s, const struct ww_agg_setup *su, uint
     if (rc == 0 && !s->agg_sk)
         rc = WW_ENOKEY;
     struct ww_agg_config cfg = {k, WW_AGG_BY_TEAM, su->groups, su->n_groups};
+    return rc ? rc : ww_agg_new(&cfg, which, s->agg_pk, s->agg_sk, out);
+}
+
+int ww_climate_aggregate(struct ww_store *s, const struct ww_agg_setup *su, uint32_t k,
+                         uint64_t upto, const uint64_t *skip, size_t n_skip, struct ww_agg **out)
+{
     struct build b = {NULL, skip, n_skip};
-    if (rc == 0)
-        rc = ww_agg_new(&cfg, 0, s->agg_pk, s->agg_sk, &b.agg);
+    int rc = ww_climate_agg_new(s, su, k, 0, &b.agg);
     for (uint64_t after = 0; rc == 0;) {
         uint64_t next;
         rc = ww_climate_page(s, after, upto, 512, add_one, &b, &next);

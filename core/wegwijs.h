@@ -549,6 +549,9 @@ int ww_climate_last(struct ww_store *s, uint64_t *out);
 int ww_climate_page(struct ww_store *s, uint64_t after, uint64_t upto, size_t max,
                     int (*cb)(void *ud, uint64_t id, const uint8_t *msg, size_t len), void *ud,
                     uint64_t *next);
+/* An empty aggregator (which: 0 A, 1 B) with this store's aggregator key, over su. */
+int ww_climate_agg_new(struct ww_store *s, const struct ww_agg_setup *su, uint32_t k, int which,
+                       struct ww_agg **out);
 /* Aggregator A over the shares up to `upto`, leaving out the ids in skip (those B could
  * not open), with this store's aggregator key. */
 int ww_climate_aggregate(struct ww_store *s, const struct ww_agg_setup *su, uint32_t k,

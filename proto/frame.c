@@ -18,11 +18,12 @@
 
 /* Number of array elements of each known frame type, the type itself included. */
 static const uint8_t field_count[WW_FRAME_MAX_KNOWN + 1] = {
-    [WW_FRAME_HS_INIT] = 4,    [WW_FRAME_HS_RESP] = 6, [WW_FRAME_HS_FIN] = 3,
-    [WW_FRAME_VV] = 3,         [WW_FRAME_BATCH] = 4,   [WW_FRAME_ACK] = 3,
-    [WW_FRAME_ERROR] = 3,      [WW_FRAME_PING] = 2,    [WW_FRAME_PONG] = 2,
-    [WW_FRAME_RUNS] = 4,       [WW_FRAME_REDEEM] = 6,  [WW_FRAME_REDEEMED] = 4,
-    [WW_FRAME_REDEMPTION] = 8,
+    [WW_FRAME_HS_INIT] = 4,    [WW_FRAME_HS_RESP] = 6,     [WW_FRAME_HS_FIN] = 3,
+    [WW_FRAME_VV] = 3,         [WW_FRAME_BATCH] = 4,       [WW_FRAME_ACK] = 3,
+    [WW_FRAME_ERROR] = 3,      [WW_FRAME_PING] = 2,        [WW_FRAME_PONG] = 2,
+    [WW_FRAME_RUNS] = 4,       [WW_FRAME_REDEEM] = 6,      [WW_FRAME_REDEEMED] = 5,
+    [WW_FRAME_REDEMPTION] = 8, [WW_FRAME_AGG_GET] = 3,     [WW_FRAME_AGG_SHARES] = 5,
+    [WW_FRAME_AGG_GATE] = 4,   [WW_FRAME_AGG_RELEASE] = 3,
 };
 
 /* 1 for the frame types this version can decode and encode. */
@@ -76,9 +77,29 @@ static int check_frame(const struct ww_frame *f)
             return WW_ERANGE;
         return ww_mp_check_text(f->u.redeem.alias, 1, WW_MAX_NAME);
     case WW_FRAME_REDEEMED:
+        if (f->u.redeemed.has_aggs &&
+            memcmp(f->u.redeemed.aggs[0], f->u.redeemed.aggs[1], WW_PK_LEN) == 0)
+            return WW_ERANGE;
         return f->u.redeemed.state == WW_REDEEM_WAITING || f->u.redeemed.state == WW_REDEEM_ADMITTED
                    ? 0
                    : WW_ERANGE;
+    case WW_FRAME_AGG_GET:
+        return f->u.agg_get.upto == 0 || f->u.agg_get.after < f->u.agg_get.upto ? 0 : WW_ERANGE;
+    case WW_FRAME_AGG_SHARES:
+        if (f->u.agg_shares.n > WW_MAX_AGG_PAGE)
+            return WW_ETOOBIG;
+        if (f->u.agg_shares.more > 1)
+            return WW_ERANGE;
+        for (uint32_t k = 0; k < f->u.agg_shares.n; k++)
+            if (f->u.agg_shares.msg[k].len < 9 || !f->u.agg_shares.msg[k].p)
+                return WW_ERANGE;
+        return 0;
+    case WW_FRAME_AGG_GATE:
+        if (f->u.agg_gate.skip.len % 8 || f->u.agg_gate.skip.len > 8 * WW_MAX_AGG_SKIP)
+            return WW_ERANGE;
+        return f->u.agg_gate.gate.len ? 0 : WW_ERANGE;
+    case WW_FRAME_AGG_RELEASE:
+        return f->u.agg_release.gate.len && f->u.agg_release.release.len ? 0 : WW_ERANGE;
     default: /* HS_FIN, PING, PONG: fixed-size fields only */
         return 0;
     }
@@ -153,6 +174,28 @@ static void write_fields(struct ww_mp_writer *w, const struct ww_frame *f)
         ww_mp_put_bin(w, f->u.redeemed.group, WW_GROUP_ID_LEN);
         ww_mp_put_bin(w, f->u.redeemed.invite, WW_PK_LEN);
         ww_mp_put_uint(w, f->u.redeemed.state);
+        ww_mp_put_bin(w, f->u.redeemed.aggs[0], f->u.redeemed.has_aggs ? 2 * WW_PK_LEN : 0);
+        break;
+    case WW_FRAME_AGG_GET:
+        ww_mp_put_uint(w, f->u.agg_get.after);
+        ww_mp_put_uint(w, f->u.agg_get.upto);
+        break;
+    case WW_FRAME_AGG_SHARES:
+        ww_mp_put_uint(w, f->u.agg_shares.upto);
+        ww_mp_put_bin(w, f->u.agg_shares.setup.p, f->u.agg_shares.setup.len);
+        ww_mp_put_array(w, f->u.agg_shares.n);
+        for (uint32_t k = 0; k < f->u.agg_shares.n; k++)
+            ww_mp_put_bin(w, f->u.agg_shares.msg[k].p, f->u.agg_shares.msg[k].len);
+        ww_mp_put_uint(w, f->u.agg_shares.more);
+        break;
+    case WW_FRAME_AGG_GATE:
+        ww_mp_put_uint(w, f->u.agg_gate.upto);
+        ww_mp_put_bin(w, f->u.agg_gate.skip.p, f->u.agg_gate.skip.len);
+        ww_mp_put_bin(w, f->u.agg_gate.gate.p, f->u.agg_gate.gate.len);
+        break;
+    case WW_FRAME_AGG_RELEASE:
+        ww_mp_put_bin(w, f->u.agg_release.gate.p, f->u.agg_release.gate.len);
+        ww_mp_put_bin(w, f->u.agg_release.release.p, f->u.agg_release.release.len);
         break;
     default:
         break;
@@ -219,6 +262,19 @@ static int read_redeem(struct ww_mp_reader *r, struct ww_frame *f)
     return ww_mp_read_bin_exact(r, WW_SIG_LEN, f->u.redeem.sig);
 }
 
+/* REDEEMED's aggregator keys: bin 0, or both keys in one bin of 64. */
+static int read_aggs(struct ww_mp_reader *r, struct ww_frame *f)
+{
+    struct ww_slice b;
+    WW_TRY(ww_mp_read_bin(r, 2 * WW_PK_LEN, &b));
+    if (b.len != 0 && b.len != 2 * WW_PK_LEN)
+        return WW_ERANGE;
+    f->u.redeemed.has_aggs = b.len != 0;
+    if (b.len)
+        memcpy(f->u.redeemed.aggs[0], b.p, b.len);
+    return 0;
+}
+
 /* Reads the fields after the type into f (zeroed by the caller, type set). */
 static int read_fields(struct ww_mp_reader *r, struct ww_frame *f)
 {
@@ -276,7 +332,27 @@ static int read_fields(struct ww_mp_reader *r, struct ww_frame *f)
         WW_TRY(ww_mp_read_bin_exact(r, WW_PK_LEN, f->u.redeemed.invite));
         WW_TRY(ww_mp_read_uint_max(r, UINT8_MAX, &v));
         f->u.redeemed.state = (uint8_t)v;
+        return read_aggs(r, f);
+    case WW_FRAME_AGG_GET:
+        WW_TRY(ww_mp_read_uint(r, &f->u.agg_get.after));
+        return ww_mp_read_uint(r, &f->u.agg_get.upto);
+    case WW_FRAME_AGG_SHARES:
+        WW_TRY(ww_mp_read_uint(r, &f->u.agg_shares.upto));
+        WW_TRY(ww_mp_read_bin(r, WW_MAX_FRAME, &f->u.agg_shares.setup));
+        WW_TRY(ww_mp_read_array(r, WW_MAX_AGG_PAGE, &n));
+        f->u.agg_shares.n = n;
+        for (uint32_t k = 0; k < n; k++)
+            WW_TRY(ww_mp_read_bin(r, 8 + WW_MAX_SHARE_MSG, &f->u.agg_shares.msg[k]));
+        WW_TRY(ww_mp_read_uint_max(r, 1, &v));
+        f->u.agg_shares.more = (uint8_t)v;
         return 0;
+    case WW_FRAME_AGG_GATE:
+        WW_TRY(ww_mp_read_uint(r, &f->u.agg_gate.upto));
+        WW_TRY(ww_mp_read_bin(r, 8 * WW_MAX_AGG_SKIP, &f->u.agg_gate.skip));
+        return ww_mp_read_bin(r, WW_MAX_FRAME, &f->u.agg_gate.gate);
+    case WW_FRAME_AGG_RELEASE:
+        WW_TRY(ww_mp_read_bin(r, WW_MAX_FRAME, &f->u.agg_release.gate));
+        return ww_mp_read_bin(r, WW_MAX_FRAME, &f->u.agg_release.release);
     default:
         return WW_EUNKNOWN;
     }

@@ -44,6 +44,8 @@
 #define WW_MAX_BODY       (48u << 10) /* one event body, plaintext or ciphertext */
 #define WW_MAX_DEPTH      8           /* msgpack nesting, including unknown trailing fields */
 #define WW_MAX_BATCH      256         /* events in one batch frame */
+#define WW_MAX_AGG_PAGE   256         /* climate shares in one AGG_SHARES frame */
+#define WW_MAX_AGG_SKIP   4096        /* share ids one AGG_GATE leaves out */
 #define WW_MAX_VV         64          /* authors in one version vector / ack */
 #define WW_MAX_WRAPS      64          /* key wraps in one key.epoch / key.share */
 #define WW_MAX_DEVICES    8           /* devices listed in one member.add */
@@ -381,11 +383,15 @@ enum ww_frame_type {
     WW_FRAME_ERROR = 7,   /* code and text; the sender closes after it */
     WW_FRAME_PING = 8,
     WW_FRAME_PONG = 9,
-    WW_FRAME_RUNS = 10,       /* BATCH with compact events (WW_CAP_COMPACT) */
-    WW_FRAME_REDEEM = 11,     /* device -> hub: redeem an invite (WW_CAP_INVITE) */
-    WW_FRAME_REDEEMED = 12,   /* hub -> device: recorded (waiting) or admitted */
-    WW_FRAME_REDEMPTION = 13, /* hub -> owner device: a redemption to admit */
-    WW_FRAME_MAX_KNOWN = 13
+    WW_FRAME_RUNS = 10,        /* BATCH with compact events (WW_CAP_COMPACT) */
+    WW_FRAME_REDEEM = 11,      /* device -> hub: redeem an invite (WW_CAP_INVITE) */
+    WW_FRAME_REDEEMED = 12,    /* hub -> device: recorded (waiting) or admitted */
+    WW_FRAME_REDEMPTION = 13,  /* hub -> owner device: a redemption to admit */
+    WW_FRAME_AGG_GET = 14,     /* aggregator B -> hub: a page of climate shares (WW_CAP_AGG) */
+    WW_FRAME_AGG_SHARES = 15,  /* hub -> B: the setup and a page of shares */
+    WW_FRAME_AGG_GATE = 16,    /* B -> hub: B's gate, and the shares B could not open */
+    WW_FRAME_AGG_RELEASE = 17, /* hub -> B: A's gate and A's release */
+    WW_FRAME_MAX_KNOWN = 17
 };
 
 /* Capability bits in the handshake. */
@@ -448,7 +454,27 @@ struct ww_frame {
             uint8_t group[WW_GROUP_ID_LEN];
             uint8_t invite[WW_PK_LEN];
             uint8_t state; /* WW_REDEEM_WAITING or WW_REDEEM_ADMITTED */
+            uint8_t has_aggs;
+            uint8_t aggs[2][WW_PK_LEN]; /* the aggregator keys the hub confirms (bin 0 or 64) */
         } redeemed;
+        struct {
+            uint64_t after, upto; /* share ids above after, up to upto (0: the hub's newest) */
+        } agg_get;
+        struct {
+            uint64_t upto;         /* the snapshot's bound */
+            struct ww_slice setup; /* the encoded setup on the first page, else empty */
+            uint32_t n;            /* 0..WW_MAX_AGG_PAGE */
+            struct ww_slice msg[WW_MAX_AGG_PAGE]; /* each u64be(id) || a share message */
+            uint8_t more;
+        } agg_shares;
+        struct {
+            uint64_t upto;
+            struct ww_slice skip; /* u64be ids, ascending, at most WW_MAX_AGG_SKIP */
+            struct ww_slice gate; /* the encoded summary */
+        } agg_gate;
+        struct {
+            struct ww_slice gate, release; /* encoded summaries */
+        } agg_release;
     } u;
     struct ww_ext ext;
 };

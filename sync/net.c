@@ -24,6 +24,7 @@
 #include "discovery.h"
 #include "proto.h"
 #include "session.h"
+#include "share.h"
 #include "wegwijs_sync.h"
 
 #define LINGER_MS  2000        /* after an ERROR: how long to read and drop the peer's bytes */
@@ -37,6 +38,20 @@ struct join {
     char alias[WW_MAX_NAME + 1];
     uint8_t fp[WW_HUB_FP_LEN];
     int state; /* 0, or the last enum ww_join_state reported */
+};
+
+/* An outbound connection that fetches a hub's climate report as aggregator B and combiner
+ * (ww_node_climate): B's aggregator over the hub's shares, the setup, the snapshot's bound,
+ * and the ids of the shares B could not open. */
+struct fetch {
+    uint32_t k;
+    struct ww_agg *b;
+    struct ww_agg_setup su;
+    int has_setup;
+    uint64_t upto, last;
+    uint8_t skip[8 * WW_MAX_AGG_SKIP];
+    size_t n_skip;
+    int done;
 };
 
 struct conn {
@@ -66,8 +81,9 @@ struct conn {
     uint64_t bytes_in, bytes_out;
     int error;
     const char *reason;
-    struct join *join; /* outbound: redeeming an invite; NULL otherwise */
-    int waiting;       /* a hub: the peer redeemed wait_invite of wait_gid, not yet admitted */
+    struct join *join;   /* outbound: redeeming an invite; NULL otherwise */
+    struct fetch *fetch; /* outbound: fetching climate (ww_node_climate); NULL otherwise */
+    int waiting;         /* a hub: the peer redeemed wait_invite of wait_gid, not yet admitted */
     uint8_t wait_gid[WW_ID_LEN], wait_invite[WW_KEY_LEN];
 };
 
@@ -394,6 +410,13 @@ static void conn_handle_closed(uv_handle_t *h)
         ww_channel_close(&c->ch);
     ww_free(c->groups);
     ww_free(c->join);
+    if (c->fetch) {
+        if (!c->fetch->done && n->cfg.on_climate)
+            n->cfg.on_climate(n->cfg.ud, c->error ? c->error : WW_EIO, NULL, NULL);
+        ww_agg_free(c->fetch->b);
+        ww_agg_setup_free(&c->fetch->su);
+        ww_free(c->fetch);
+    }
     ww_free(c);
     maybe_free_node(n);
 }
@@ -798,6 +821,257 @@ static void session_redeemed(void *ud, const uint8_t group[WW_ID_LEN],
     ww_session_open_group(&c->ss, group); /* a failure fails the session, which closes */
 }
 
+/* The joining device: the hub confirms the aggregator keys of the group it joins. */
+static void session_aggs(void *ud, const uint8_t group[WW_ID_LEN],
+                         const uint8_t aggs[2][WW_KEY_LEN])
+{
+    struct conn *c = ud;
+    if (c->join && ww_climate_pin(c->node->cfg.store, group, aggs[0], aggs[1]) != 0)
+        logf_(c->node, "climate keys of the hub not kept");
+}
+
+/* ---- Climate: the hub as aggregator A, and aggregator B fetching (PROTOCOL.md 9.11) ----- */
+
+static int is_reader(const struct ww_node *n, const uint8_t *peer)
+{
+    for (size_t i = 0; i < n->cfg.n_climate_readers; i++)
+        if (!memcmp(n->cfg.climate_readers[i], peer, WW_KEY_LEN))
+            return 1;
+    return 0;
+}
+
+/* One page of shares into an AGG_SHARES frame: each u64be(id) || message, in `arena`. */
+struct page {
+    struct ww_frame *f;
+    uint8_t *arena;
+    size_t used;
+};
+
+static int page_cb(void *ud, uint64_t id, const uint8_t *msg, size_t len)
+{
+    struct page *p = ud;
+    if (len > WW_MAX_SHARE_MSG || p->f->u.agg_shares.n == WW_MAX_AGG_PAGE)
+        return 0; /* the hub's own rows passed the same check; a bigger one is skipped */
+    uint8_t *o = p->arena + p->used;
+    for (int i = 0; i < 8; i++)
+        o[i] = (uint8_t)(id >> (56 - 8 * i));
+    memcpy(o + 8, msg, len);
+    p->f->u.agg_shares.msg[p->f->u.agg_shares.n++] = (struct ww_slice){o, 8 + len};
+    p->used += 8 + len;
+    return 0;
+}
+
+static uint64_t be64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static int hub_agg_get(struct conn *c, const struct ww_frame *in, struct ww_frame *out)
+{
+    struct ww_store *s = c->node->cfg.store;
+    struct ww_buf setup;
+    ww_buf_init(&setup, WW_AGG_SETUP_MAX);
+    struct page p = {out, ww_malloc(WW_MAX_AGG_PAGE * (8 + WW_MAX_SHARE_MSG)), 0};
+    int rc = p.arena ? 0 : WW_ENOMEM;
+    out->type = WW_FRAME_AGG_SHARES;
+    out->u.agg_shares.upto = in->u.agg_get.upto;
+    if (rc == 0 && !out->u.agg_shares.upto)
+        rc = ww_climate_last(s, &out->u.agg_shares.upto);
+    if (rc == 0 && in->u.agg_get.after == 0) {
+        struct ww_agg_setup su;
+        if ((rc = ww_climate_setup(s, &su)) == 0) {
+            rc = ww_agg_setup_encode(&su, &setup);
+            ww_agg_setup_free(&su);
+        }
+        out->u.agg_shares.setup = (struct ww_slice){setup.p, setup.len};
+    }
+    uint64_t next = 0;
+    if (rc == 0)
+        rc = ww_climate_page(s, in->u.agg_get.after, out->u.agg_shares.upto, WW_MAX_AGG_PAGE,
+                             page_cb, &p, &next);
+    out->u.agg_shares.more = next != 0;
+    if (rc == 0)
+        rc = ww_session_send_frame(&c->ss, out);
+    ww_free(p.arena);
+    ww_buf_free(&setup);
+    return rc;
+}
+
+static int hub_agg_gate(struct conn *c, const struct ww_frame *in, struct ww_frame *out)
+{
+    struct ww_store *s = c->node->cfg.store;
+    struct ww_agg_summary peer = {0}, gate = {0}, rel = {0};
+    struct ww_agg_setup su = {0};
+    struct ww_agg *a = NULL;
+    struct ww_buf gb, rb;
+    ww_buf_init(&gb, WW_MAX_FRAME);
+    ww_buf_init(&rb, WW_MAX_FRAME);
+    size_t n_skip = in->u.agg_gate.skip.len / 8;
+    uint64_t *skip = ww_calloc(n_skip ? n_skip : 1, sizeof *skip);
+    int rc = skip ? 0 : WW_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < n_skip; i++)
+        skip[i] = be64(in->u.agg_gate.skip.p + 8 * i);
+    if (rc == 0)
+        rc = ww_agg_summary_decode(in->u.agg_gate.gate.p, in->u.agg_gate.gate.len, &peer);
+    if (rc == 0 && peer.released)
+        rc = WW_EINVAL;
+    if (rc == 0)
+        rc = ww_climate_setup(s, &su);
+    if (rc == 0)
+        rc = ww_climate_aggregate(s, &su, peer.k, in->u.agg_gate.upto, skip, n_skip, &a);
+    if (rc == 0)
+        rc = ww_agg_gate(a, &gate);
+    if (rc == 0)
+        rc = ww_agg_release(a, &peer, &rel);
+    if (rc == 0)
+        rc = ww_agg_summary_encode(&gate, &gb);
+    if (rc == 0)
+        rc = ww_agg_summary_encode(&rel, &rb);
+    if (rc == 0) {
+        out->type = WW_FRAME_AGG_RELEASE;
+        out->u.agg_release.gate = (struct ww_slice){gb.p, gb.len};
+        out->u.agg_release.release = (struct ww_slice){rb.p, rb.len};
+        rc = ww_session_send_frame(&c->ss, out);
+    } else if (rc == WW_ESTATE) {
+        ww_session_send_error(&c->ss, WW_WIRE_BUSY, "the shares changed meanwhile: fetch again");
+    }
+    logf_(c->node, "climate %s: %s", c->addr, rc ? ww_err_name(rc) : "released");
+    ww_free(skip);
+    ww_agg_summary_free(&peer);
+    ww_agg_summary_free(&gate);
+    ww_agg_summary_free(&rel);
+    ww_agg_setup_free(&su);
+    ww_agg_free(a);
+    ww_buf_free(&gb);
+    ww_buf_free(&rb);
+    return rc;
+}
+
+/* Aggregator B: a page of shares in; the next page asked for, or B's gate sent. */
+static int fetch_shares(struct conn *c, const struct ww_frame *in, struct ww_frame *out)
+{
+    struct fetch *fe = c->fetch;
+    struct ww_store *s = c->node->cfg.store;
+    int rc = 0;
+    if (!fe->has_setup) {
+        const struct ww_slice *b = &in->u.agg_shares.setup;
+        if ((rc = ww_agg_setup_decode(b->p, b->len, &fe->su)) != 0)
+            return rc;
+        fe->has_setup = 1;
+        fe->upto = in->u.agg_shares.upto;
+        if ((rc = ww_climate_agg_new(s, &fe->su, fe->k, 1, &fe->b)) != 0)
+            return rc;
+    } else if (in->u.agg_shares.setup.len || in->u.agg_shares.upto != fe->upto) {
+        return WW_EINVAL;
+    }
+    for (uint32_t i = 0; i < in->u.agg_shares.n; i++) {
+        const struct ww_slice *m = &in->u.agg_shares.msg[i];
+        uint64_t id = be64(m->p);
+        if (id <= fe->last || id > fe->upto)
+            return WW_EINVAL; /* pages go up, inside the snapshot */
+        fe->last = id;
+        struct ww_share_msg msg;
+        rc = ww_share_decode(m->p + 8, m->len - 8, &msg);
+        if (rc == 0)
+            rc = ww_agg_add(fe->b, &msg);
+        if (rc == WW_EGROUP)
+            rc = 0; /* A leaves it out the same way */
+        else if (rc == WW_EDECRYPT || rc == WW_ERANGE || rc == WW_EINVAL || rc == WW_ETYPE) {
+            if (fe->n_skip == WW_MAX_AGG_SKIP)
+                return WW_ETOOBIG;
+            memcpy(fe->skip + 8 * fe->n_skip++, m->p, 8);
+            rc = 0;
+        }
+        if (rc != 0)
+            return rc;
+    }
+    if (in->u.agg_shares.more) {
+        if (!in->u.agg_shares.n)
+            return WW_EINVAL;
+        out->type = WW_FRAME_AGG_GET;
+        out->u.agg_get.after = fe->last;
+        out->u.agg_get.upto = fe->upto;
+        return ww_session_send_frame(&c->ss, out);
+    }
+    struct ww_agg_summary gate = {0};
+    struct ww_buf gb;
+    ww_buf_init(&gb, WW_MAX_FRAME);
+    rc = ww_agg_gate(fe->b, &gate);
+    if (rc == 0)
+        rc = ww_agg_summary_encode(&gate, &gb);
+    if (rc == 0) {
+        out->type = WW_FRAME_AGG_GATE;
+        out->u.agg_gate.upto = fe->upto;
+        out->u.agg_gate.skip = (struct ww_slice){fe->skip, 8 * fe->n_skip};
+        out->u.agg_gate.gate = (struct ww_slice){gb.p, gb.len};
+        rc = ww_session_send_frame(&c->ss, out);
+    }
+    ww_agg_summary_free(&gate);
+    ww_buf_free(&gb);
+    return rc;
+}
+
+/* The combiner: A's gate and release in, B's release made, the hub's report out. */
+static int fetch_release(struct conn *c, const struct ww_frame *in)
+{
+    struct fetch *fe = c->fetch;
+    struct ww_agg_summary ga = {0}, ra = {0}, rb = {0};
+    struct ww_agg_report rep = {0};
+    const struct ww_slice *g = &in->u.agg_release.gate, *r = &in->u.agg_release.release;
+    int rc = fe->b ? 0 : WW_ESTATE;
+    if (rc == 0)
+        rc = ww_agg_summary_decode(g->p, g->len, &ga);
+    if (rc == 0)
+        rc = ww_agg_summary_decode(r->p, r->len, &ra);
+    if (rc == 0 && (ga.released || !ra.released))
+        rc = WW_EINVAL;
+    if (rc == 0)
+        rc = ww_agg_release(fe->b, &ga, &rb);
+    if (rc == 0)
+        rc = ww_agg_combine(&ra, &rb, &rep);
+    if (rc == 0) {
+        fe->done = 1;
+        if (c->node->cfg.on_climate)
+            c->node->cfg.on_climate(c->node->cfg.ud, 0, &rep, &fe->su);
+        conn_finish(c, 0, NULL);
+    }
+    ww_agg_report_free(&rep);
+    ww_agg_summary_free(&ga);
+    ww_agg_summary_free(&ra);
+    ww_agg_summary_free(&rb);
+    return rc;
+}
+
+static int session_agg(void *ud, const struct ww_frame *f)
+{
+    struct conn *c = ud;
+    struct ww_node *n = c->node;
+    struct ww_frame *out = ww_calloc(1, sizeof *out);
+    if (!out)
+        return WW_ENOMEM;
+    int rc;
+    if (n->cfg.hub && (f->type == WW_FRAME_AGG_GET || f->type == WW_FRAME_AGG_GATE)) {
+        if (!is_reader(n, c->ss.cfg.peer)) {
+            ww_session_send_error(&c->ss, WW_WIRE_DENIED, "not a climate reader here");
+            rc = WW_EDENIED;
+        } else {
+            rc = f->type == WW_FRAME_AGG_GET ? hub_agg_get(c, f, out) : hub_agg_gate(c, f, out);
+        }
+    } else if (c->fetch && f->type == WW_FRAME_AGG_SHARES) {
+        rc = fetch_shares(c, f, out);
+    } else if (c->fetch && f->type == WW_FRAME_AGG_RELEASE) {
+        rc = fetch_release(c, f);
+    } else {
+        ww_session_send_error(&c->ss, WW_WIRE_PROTOCOL, "unexpected frame");
+        rc = WW_EINVAL;
+    }
+    ww_free(out);
+    return rc;
+}
+
 /* The owner device: the hub hands it a redemption. With admit_invites it admits it at once
  * (the member.add's rules check it again, as every replica will) and sends the result out. */
 static void session_redemption(void *ud, const struct ww_redemption *r)
@@ -870,6 +1144,12 @@ static int start_session(struct conn *c)
     cfg.on_redeem = n->cfg.hub ? session_redeem : NULL;
     cfg.on_redeemed = c->join ? session_redeemed : NULL;
     cfg.on_redemption = n->cfg.hub ? NULL : session_redemption;
+    cfg.on_aggs = c->join ? session_aggs : NULL;
+    cfg.on_agg = n->cfg.hub || c->fetch ? session_agg : NULL;
+    if (n->cfg.hub && n->cfg.has_agg_b && ww_store_aggregator_pk(n->cfg.store, cfg.aggs[0]) == 0) {
+        memcpy(cfg.aggs[1], n->cfg.agg_b, WW_KEY_LEN);
+        cfg.has_aggs = memcmp(cfg.aggs[0], cfg.aggs[1], WW_KEY_LEN) != 0;
+    }
     if ((rc = ww_session_init(&c->ss, &cfg, now_ms(n))) != 0)
         return rc;
     c->has_session = 1;
@@ -912,6 +1192,16 @@ static int start_session(struct conn *c)
     /* A device in no group has nothing to sync: a one-off sync would wait forever. */
     if (rc == 0 && c->ss.n_groups == 0 && c->once)
         rc = WW_EGROUP;
+    if (c->fetch) {
+        if (!(peer.caps & WW_CAP_AGG)) {
+            c->reason = "the hub serves no climate";
+            return WW_ESTATE;
+        }
+        struct ww_frame f;
+        memset(&f, 0, sizeof f);
+        f.type = WW_FRAME_AGG_GET;
+        return ww_session_send_frame(&c->ss, &f);
+    }
     if (rc == 0 && c->join) {
         if (!(peer.caps & WW_CAP_INVITE)) {
             c->reason = "the hub does not take invites";
@@ -1154,8 +1444,9 @@ static int channel_start(struct conn *c)
     ww_store_dh_pk(n->cfg.store, id.static_pk);
     id.dh = store_dh;
     id.ud = n->cfg.store;
-    int rc = ww_channel_init_id(&c->ch, c->outbound ? WW_CHANNEL_INITIATOR : WW_CHANNEL_RESPONDER,
-                                &id, WW_CAP_SYNC | WW_CAP_COMPACT | WW_CAP_INVITE);
+    int rc = ww_channel_init_id(
+        &c->ch, c->outbound ? WW_CHANNEL_INITIATOR : WW_CHANNEL_RESPONDER, &id,
+        WW_CAP_SYNC | WW_CAP_COMPACT | WW_CAP_INVITE | (n->cfg.hub ? WW_CAP_AGG : 0));
     if (rc != 0)
         return rc;
     c->has_channel = 1;
@@ -1328,17 +1619,21 @@ size_t ww_node_conns(const struct ww_node *n)
 }
 
 /* Dials; the connection takes `join` (may be NULL) whatever happens. */
+/* Dials; the connection takes join or fetch (either may be NULL), freed on any failure. */
 static int dial(struct ww_node *n, const char *ip, int port, const uint8_t *peer,
-                const uint8_t (*groups)[WW_ID_LEN], size_t n_groups, int once, struct join *join)
+                const uint8_t (*groups)[WW_ID_LEN], size_t n_groups, int once, struct join *join,
+                struct fetch *fetch)
 {
     if (!n || !ip || port <= 0 || port > 65535 || n->closing || (n_groups && !groups)) {
         ww_free(join);
+        ww_free(fetch);
         return WW_EINVAL;
     }
     struct sockaddr_storage ss;
     int rc = uv_ip4_addr(ip, port, (struct sockaddr_in *)&ss);
     if (rc != 0 && (rc = uv_ip6_addr(ip, port, (struct sockaddr_in6 *)&ss)) != 0) {
         ww_free(join);
+        ww_free(fetch);
         return WW_EINVAL;
     }
     uv_connect_t *req = ww_malloc(sizeof *req);
@@ -1346,9 +1641,11 @@ static int dial(struct ww_node *n, const char *ip, int port, const uint8_t *peer
     if (!c) {
         ww_free(req);
         ww_free(join);
+        ww_free(fetch);
         return WW_ENOMEM;
     }
     c->join = join;
+    c->fetch = fetch;
     snprintf(c->addr, sizeof c->addr, "%s:%d", ip, port);
     c->once = once;
     if (peer) {
@@ -1379,7 +1676,20 @@ static int dial(struct ww_node *n, const char *ip, int port, const uint8_t *peer
 int ww_node_dial(struct ww_node *n, const char *ip, int port, const uint8_t *peer,
                  const uint8_t (*groups)[WW_ID_LEN], size_t n_groups, int once)
 {
-    return dial(n, ip, port, peer, groups, n_groups, once, NULL);
+    return dial(n, ip, port, peer, groups, n_groups, once, NULL, NULL);
+}
+
+int ww_node_climate(struct ww_node *n, const char *ip, int port, const uint8_t hub[WW_KEY_LEN],
+                    uint32_t k)
+{
+    if (!n || !hub || (k && k < WW_AGG_K_MIN))
+        return WW_EINVAL;
+    struct fetch *fe = ww_calloc(1, sizeof *fe);
+    if (!fe)
+        return WW_ENOMEM;
+    fe->k = k ? k : WW_AGG_K_MIN;
+    /* A fetch opens no group: it is not a one-off sync, and it finishes itself. */
+    return dial(n, ip, port, hub, NULL, 0, 0, NULL, fe);
 }
 
 /* The port of a code's address, which ww_invite_code_parse checked: 1..5 digits. */
@@ -1427,7 +1737,7 @@ int ww_node_join(struct ww_node *n, const char *code, const char *alias, int yea
         ww_free(j);
         return rc;
     }
-    return dial(n, host, port, NULL, NULL, 0, 0, j);
+    return dial(n, host, port, NULL, NULL, 0, 0, j, NULL);
 }
 
 /* ---- Finding peers on the local network ------------------------------------------------ */
@@ -1460,7 +1770,7 @@ static int disc_busy(void *ud, const uint8_t device[WW_KEY_LEN], const uint8_t g
 static int disc_dial(void *ud, const char *ip, int port, const uint8_t device[WW_KEY_LEN],
                      const uint8_t group[WW_ID_LEN])
 {
-    return dial(ud, ip, port, device, (const uint8_t(*)[WW_ID_LEN])group, 1, 0, NULL);
+    return dial(ud, ip, port, device, (const uint8_t(*)[WW_ID_LEN])group, 1, 0, NULL, NULL);
 }
 
 static void disc_log(void *ud, const char *ip, int port, const uint8_t device[WW_KEY_LEN],

@@ -685,7 +685,16 @@ int ww_session_send_redeemed(struct ww_session *ss, const uint8_t group[WW_ID_LE
     memcpy(f.u.redeemed.group, group, WW_ID_LEN);
     memcpy(f.u.redeemed.invite, invite, WW_KEY_LEN);
     f.u.redeemed.state = (uint8_t)state;
+    if (ss->cfg.has_aggs) {
+        f.u.redeemed.has_aggs = 1;
+        memcpy(f.u.redeemed.aggs, ss->cfg.aggs, sizeof f.u.redeemed.aggs);
+    }
     return send_frame(ss, &f);
+}
+
+int ww_session_send_frame(struct ww_session *ss, const struct ww_frame *f)
+{
+    return ss->failed ? ss->failed : send_frame(ss, f);
 }
 
 /* A redemption as the frame carries it; the alias is copied into alias (NUL-ended). */
@@ -730,6 +739,8 @@ static int on_invite_frame(struct ww_session *ss, const struct ww_frame *f)
     case WW_FRAME_REDEEMED:
         if (!ss->cfg.on_redeemed)
             return unexpected(ss);
+        if (f->u.redeemed.has_aggs && ss->cfg.on_aggs)
+            ss->cfg.on_aggs(ss->cfg.ud, f->u.redeemed.group, f->u.redeemed.aggs);
         ss->cfg.on_redeemed(ss->cfg.ud, f->u.redeemed.group, f->u.redeemed.invite,
                             f->u.redeemed.state);
         return ss->failed;
@@ -781,6 +792,15 @@ int ww_session_on_frame(struct ww_session *ss, const uint8_t *frame, size_t len,
     case WW_FRAME_REDEEMED:
     case WW_FRAME_REDEMPTION:
         rc = on_invite_frame(ss, f);
+        break;
+    case WW_FRAME_AGG_GET:
+    case WW_FRAME_AGG_SHARES:
+    case WW_FRAME_AGG_GATE:
+    case WW_FRAME_AGG_RELEASE:
+        if (!ss->cfg.on_agg)
+            rc = unexpected(ss);
+        else if ((rc = ss->cfg.on_agg(ss->cfg.ud, f)) != 0 && !ss->failed)
+            rc = fail(ss, rc, "a climate exchange failed");
         break;
     case WW_FRAME_ERROR:
         ss->peer_error = f->u.error.code ? f->u.error.code : WW_WIRE_INTERNAL;

@@ -71,6 +71,14 @@ struct ww_session_cfg {
                         int state);
     /* The owner device: a redemption for it to admit (checked by the callee). */
     void (*on_redemption)(void *ud, const struct ww_redemption *r);
+    /* The climate frames (PROTOCOL.md 9.11), AGG_GET to AGG_RELEASE, decoded; the callee
+     * answers with ww_session_send_frame. Non-zero fails the session. NULL: unexpected. */
+    int (*on_agg)(void *ud, const struct ww_frame *f);
+    /* A hub: the aggregator keys every REDEEMED confirms (A, then B), when has_aggs. */
+    int has_aggs;
+    uint8_t aggs[2][WW_KEY_LEN];
+    /* The joining device: REDEEMED's aggregator keys, to pin. May be NULL. */
+    void (*on_aggs)(void *ud, const uint8_t group[WW_ID_LEN], const uint8_t aggs[2][WW_KEY_LEN]);
 };
 
 struct ww_session_group;
@@ -120,6 +128,8 @@ int ww_session_send_redeem(struct ww_session *ss, const struct ww_redemption *r)
 int ww_session_send_redeemed(struct ww_session *ss, const uint8_t group[WW_ID_LEN],
                              const uint8_t invite[WW_KEY_LEN], int state);
 int ww_session_send_redemption(struct ww_session *ss, const struct ww_redemption *r);
+/* Any frame (the climate frames): encodes and sends it. */
+int ww_session_send_frame(struct ww_session *ss, const struct ww_frame *f);
 /* The wire code (WW_WIRE_*) an ERROR carries for a local code, and back. */
 int ww_session_wire_code(int rc);
 int ww_session_local_code(int wire);

@@ -22,6 +22,7 @@
 #include <uv.h>
 
 #include "wegwijs.h"
+#include "wegwijs_agg.h"
 
 struct ww_node;
 
@@ -91,6 +92,18 @@ struct ww_node_cfg {
     int admit_invites;
     /* Progress of ww_node_join (each state at most once; FAILED ends it). May be NULL. */
     void (*on_join)(void *ud, const struct ww_join_info *info);
+    /* A hub as climate aggregator A (PROTOCOL.md 9.11): with has_agg_b, every REDEEMED
+     * confirms this hub's aggregator key and agg_b (aggregator B's, run by another party)
+     * for the joining device to pin; climate_readers are the device keys that may fetch
+     * the shares and A's releases (aggregator B's tool). The array must outlive the node. */
+    int has_agg_b;
+    uint8_t agg_b[WW_KEY_LEN];
+    const uint8_t (*climate_readers)[WW_KEY_LEN];
+    size_t n_climate_readers;
+    /* ww_node_climate's result, once: rc 0 with the hub's report and setup (both valid
+     * during the call only), or a WW_E* code with NULLs. May be NULL. */
+    void (*on_climate)(void *ud, int rc, const struct ww_agg_report *r,
+                       const struct ww_agg_setup *su);
     uint64_t beacon_ms; /* ww_node_discover: beacons every this many ms, give or take a fifth;
                            0: 5000 */
 };
@@ -117,6 +130,15 @@ int ww_node_dial(struct ww_node *n, const char *ip, int port, const uint8_t *pee
  * hub (WW_EUSED, WW_EEXPIRED, WW_EREVOKED, WW_ENOTFOUND) comes as FAILED.
  */
 int ww_node_join(struct ww_node *n, const char *code, const char *alias, int year, int track);
+/*
+ * Fetches the climate report of the hub at ip:port, whose device key must be hub, as
+ * aggregator B (this store's aggregator key) and combiner: pages of the hub's shares,
+ * B's gate, A's gate and release, B's release, combined (PROTOCOL.md 9.11). k is the cell
+ * size (0: WW_AGG_K_MIN; below it WW_EINVAL). The result comes once through on_climate;
+ * the connection then closes. The hub must list this device as a climate reader.
+ */
+int ww_node_climate(struct ww_node *n, const char *ip, int port, const uint8_t hub[WW_KEY_LEN],
+                    uint32_t k);
 /*
  * Finds the peers of this device's groups on the local network (PROTOCOL.md 9.10), with no
  * address given. send_to ("ip:port", e.g. "255.255.255.255:7421", WW_BEACON_PORT) sends,

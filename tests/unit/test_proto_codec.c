@@ -716,7 +716,7 @@ TEST(proto_codec_unknown_kinds_and_types)
         ASSERT_STR_EQ(ww_kind_name(k), names[k - 1]);
 
     static const char *const frames[] = {
-        "9100", "910e", "92ccff00", "91cd0100", "91cf0000000100000000", "930e0102"};
+        "9100", "9112", "92ccff00", "91cd0100", "91cf0000000100000000", "93120102"};
     for (size_t k = 0; k < sizeof frames / sizeof frames[0]; k++) {
         struct ww_buf fb;
         struct ww_frame f;

@@ -204,8 +204,12 @@ FRAMES = {
     8: [("nonce", "u")],
     9: [("nonce", "u")],
     11: REDEEM,
-    12: [("group", "b"), ("invite", "b"), ("state", "u")],
+    12: [("group", "b"), ("invite", "b"), ("state", "u"), ("aggs", "b")],
     13: [("group", "b"), ("device", "b")] + REDEEM,
+    14: [("after", "u"), ("upto", "u")],
+    15: [("upto", "u"), ("setup", "b"), ("msgs", ("list", "b")), ("more", "u")],
+    16: [("upto", "u"), ("skip", "b"), ("gate", "b")],
+    17: [("gate", "b"), ("release", "b")],
 }
 
 
