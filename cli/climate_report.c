@@ -51,10 +51,11 @@ static const char *tenths(int v, int sign, char buf[16])
     return buf;
 }
 
-/* A percentage, or its 10-point band when banded: "23%", "20-30%". */
+/* A percentage, or its 10-point band when banded: "23%", "20-30%" (100% is no band). */
 static const char *percent(int pct, int banded, char buf[16])
 {
-    if (banded)
+    pct = pct < 0 ? 0 : pct > 100 ? 100 : pct; /* whatever the report holds */
+    if (banded && pct < 100)
         snprintf(buf, 16, "%d-%d%%", pct, pct + 10);
     else
         snprintf(buf, 16, "%d%%", pct);
