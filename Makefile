@@ -8,6 +8,7 @@
 #   make fuzz         every libFuzzer target for FUZZ_TIME seconds (clang)
 #   make lint         clang-format check, banned functions, layering
 #   make install      PREFIX=/usr/local DESTDIR=
+#   make climate-report  write docs/reports/climate-demo.html and .csv (`climate demo`)
 #   make pot          extract the command's messages into po/wegwijs.pot, merge into po/*.po
 #   make SAN=address,undefined ...   any target with sanitizers, in build-san/
 #   make V=1 ...      show the full commands
@@ -79,7 +80,7 @@ MO_FILES := $(PO_LANGS:%=$(BUILD)/locale/%/LC_MESSAGES/wegwijs.mo)
 UNIT := $(BUILD)/tests/unit_tests
 
 .PHONY: all deps pot FORCE test test-plain test-san replay run bench soak fuzz fuzz-smoke lint fmt \
-        install clean
+        install clean climate-report
 
 all: deps $(STATIC) $(SHARED) $(PCFILE) $(CLI) $(MO_FILES)
 
@@ -199,6 +200,12 @@ test-plain test-san: $(UNIT) $(REPLAY_BINS) $(CLI) $(MO_FILES)
 
 run: all
 	@sh cli/run.sh $(CLI) $(ARGS)
+
+# The committed demo report: generated data, the real aggregation (docs/reports/).
+climate-report: $(CLI) $(MO_FILES)
+	$(CLI) --lang en climate demo --html docs/reports/climate-demo.html
+	$(CLI) --lang en climate demo --csv > docs/reports/climate-demo.csv
+	@if command -v xmllint >/dev/null; then xmllint --noout docs/reports/climate-demo.html; fi
 
 bench: deps $(BENCH_BINS)
 	@set -e; for b in $(BENCH_BINS); do echo "# $$b"; $$b; done

@@ -198,6 +198,10 @@ void roster_free(struct roster *r);
 const char *roster_alias(const struct roster *r, const uint8_t id[WW_ID_LEN]);
 const struct roster_entry *roster_find(const struct roster *r, const uint8_t id[WW_ID_LEN]);
 
+/* Writes s escaped for HTML text and quoted attributes; control characters other than
+ * newline and tab are dropped (overview.c). */
+void html_put(FILE *f, const char *s);
+
 /* Prints text after prefix, indenting the lines after the first by indent spaces. */
 void print_text(const char *prefix, const char *text, int indent);
 
@@ -275,6 +279,7 @@ int verb_demo(struct cli *c, int argc, char **argv);
 int verb_invite(struct cli *c, int argc, char **argv);
 int verb_invites(struct cli *c, int argc, char **argv);
 int verb_join(struct cli *c, int argc, char **argv);
+int verb_climate(struct cli *c, int argc, char **argv);
 
 /* A reflection as a --json item (reflection.c): what this device may read, nothing else. */
 json_t *json_reflection(const struct roster *roster, const struct ww_reflection *r);

@@ -101,6 +101,12 @@ static int verb_help(struct cli *c, int argc, char **argv)
             "  leave GROUP [--quiet]       leave the group (student, senior): tells the hub,\n"
             "             which serves this device no more; the coach's device starts new keys\n"),
           stdout);
+    fputs(_("\n"
+            "Climate across groups (praktijkopleider)\n"
+            "  climate demo [--groups 12..100] [--weeks 8..20] [--html FILE | --csv]   the\n"
+            "             climate report of a generated region (3 hubs, default 30 groups,\n"
+            "             16 weeks), computed by the real split aggregation\n"),
+          stdout);
     fputs(
         _("\n"
           "Signals and sign-off\n"
@@ -166,6 +172,7 @@ static const struct verb verbs[] = {
     {"status", verb_status},     {"devices", verb_devices},
     {"feed", verb_feed},         {"history", verb_history},
     {"leave", verb_leave},       {"remove", verb_remove},
+    {"climate", verb_climate},
 };
 
 /* The commands that print data, and so have a --json form (docs/JSON.md). */
@@ -177,7 +184,7 @@ static int has_json(int argc, char **argv)
         "signoffs",     "export",     "reflect",      "react",          "sync",
         "group create", "member add", "signal raise", "bundle export",  "bundle import",
         "overview",     "status",     "devices",      "invite",         "invites",
-        "join",         "feed",       "history",      "challenge list",
+        "join",         "feed",       "history",      "challenge list", "climate demo",
     };
     char two[64];
     snprintf(two, sizeof two, "%s %s", argv[0], argc > 1 ? argv[1] : "");

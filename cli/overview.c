@@ -362,7 +362,7 @@ err_after_arrays:
 /* Writes s with the five characters that mean something in HTML (text or a quoted
  * attribute) replaced by their entities, and control characters other than newline and tab
  * dropped, so no stored text can add markup or script to the page. */
-static void html_put(FILE *f, const char *s)
+void html_put(FILE *f, const char *s)
 {
     for (; s && *s; s++) {
         unsigned char ch = (unsigned char)*s;

@@ -9,6 +9,7 @@
  */
 #include "proc.h"
 #include "runner.h"
+#include "wegwijs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1061,6 +1062,10 @@ TEST(cli_bash_completion)
     snprintf(line, sizeof line, "overview %s --h", p.group);
     complete_line(line, out, sizeof out);
     ASSERT_STR_EQ(out, "--html\n");
+    complete_line("climate \"\"", out, sizeof out);
+    ASSERT_STR_EQ(out, "demo\n");
+    complete_line("climate demo --g", out, sizeof out);
+    ASSERT_STR_EQ(out, "--groups\n");
     complete_line("fe", out, sizeof out);
     ASSERT_STR_EQ(out, "feed\n");
     snprintf(line, sizeof line, "feed %s --l", p.group);
@@ -2420,4 +2425,187 @@ TEST(cli_reflect_reads_starr_answers)
     doc = json_of(&r, "reflections", __LINE__);
     jarr(doc, "reflections", 2, __LINE__);
     json_decref(doc);
+}
+
+/* ---- climate demo ------------------------------------------------------------------------ */
+
+/* The unit of a `climate demo --json` document with that name, or a failure. */
+static json_t *climate_unit(json_t *doc, const char *name, int line)
+{
+    json_t *units = json_object_get(doc, "units"), *u;
+    size_t i;
+    json_array_foreach(units, i, u)
+    {
+        const char *n = json_string_value(json_object_get(u, "name"));
+        if (n && !strcmp(n, name))
+            return u;
+    }
+    ww_test_fail(__FILE__, line, "no unit '%s' in the climate report", name);
+    return NULL;
+}
+
+/* The generated region through the real aggregation, as JSON: the documented shape, the
+ * window named by its dates, suppressed cells and categories without any value, the alert
+ * for the team with a drop and for the team with low veilig answers, nowhere else. */
+TEST(cli_climate_demo_json)
+{
+    struct run r;
+    run(&r, "climate", "demo", "--groups", "12", "--weeks", "8", "--json", NULL);
+    json_t *doc = json_of(&r, "climate demo", __LINE__);
+    ASSERT(json_is_true(json_object_get(doc, "generated")));
+    ASSERT_GE(proc_json_int(doc, "k", __LINE__), 5);
+    json_t *units = json_object_get(doc, "units"), *u;
+    ASSERT_GE(json_array_size(units), 8);
+    size_t i, shown = 0, suppressed = 0, drops = 0, lows = 0;
+    json_array_foreach(units, i, u)
+    {
+        const char *level = jstr(u, "level", __LINE__);
+        ASSERT(!strcmp(level, "region") || !strcmp(level, "location") || !strcmp(level, "team"));
+        ASSERT(jstr(u, "name", __LINE__)[0] != '\0');
+        json_t *windows = json_object_get(u, "windows"), *w;
+        ASSERT_EQ(json_array_size(windows), 2);
+        size_t j;
+        json_array_foreach(windows, j, w)
+        {
+            long long win = proc_json_int(w, "window", __LINE__);
+            char from[11], to[11];
+            ww_date_format((uint32_t)(4 + 28 * win), from);
+            ww_date_format((uint32_t)(4 + 28 * win + 27), to);
+            ASSERT_STR_EQ(jstr(w, "from", __LINE__), from);
+            ASSERT_STR_EQ(jstr(w, "to", __LINE__), to);
+            if (!json_is_true(json_object_get(w, "shown"))) {
+                /* window, from, to, shown, invalid: nothing that could be a value */
+                ASSERT_EQ(json_object_size(w), 5);
+                suppressed++;
+                continue;
+            }
+            shown++;
+            ASSERT_GE(proc_json_int(w, "students", __LINE__), 5);
+            json_t *cats = json_object_get(w, "categories"), *c;
+            ASSERT_EQ(json_array_size(cats), 6);
+            size_t k;
+            json_array_foreach(cats, k, c)
+            {
+                if (!json_is_true(json_object_get(c, "shown"))) {
+                    ASSERT_EQ(json_object_size(c), 2);
+                    continue;
+                }
+                double mean = json_real_value(json_object_get(c, "mean"));
+                ASSERT(mean >= 1.0 && mean <= 5.0);
+                ASSERT(json_is_integer(json_object_get(c, "low_pct")));
+                if (json_is_true(json_object_get(c, "alert_drop"))) {
+                    /* the team, or its location when the team weighs enough in it */
+                    const char *name = jstr(u, "name", __LINE__);
+                    ASSERT(!strcmp(name, "Midden-1") || !strcmp(name, "Midden"));
+                    ASSERT(json_real_value(json_object_get(c, "trend")) <= -0.5);
+                    drops++;
+                }
+                if (json_is_true(json_object_get(c, "alert_low"))) {
+                    const char *name = jstr(u, "name", __LINE__);
+                    ASSERT(!strcmp(name, "Zuid-1") || !strcmp(name, "Zuid"));
+                    ASSERT_STR_EQ(jstr(c, "category", __LINE__), "veilig");
+                    lows++;
+                }
+            }
+            json_t *p = json_object_get(w, "participation");
+            ASSERT(json_is_object(p));
+        }
+    }
+    ASSERT_GT(shown, 0);
+    ASSERT_GT(suppressed, 0);
+    ASSERT_GT(drops, 0);
+    ASSERT_GT(lows, 0);
+    /* The team on its own is suppressed in every window, the drop is in the last one. */
+    json_t *alone = json_object_get(climate_unit(doc, "Noord-1", __LINE__), "windows");
+    ASSERT(json_is_false(json_object_get(json_array_get(alone, 0), "shown")));
+    ASSERT(json_is_false(json_object_get(json_array_get(alone, 1), "shown")));
+    json_t *dropped = json_object_get(climate_unit(doc, "Midden-1", __LINE__), "windows");
+    json_t *last = json_object_get(json_array_get(dropped, 1), "categories");
+    ASSERT(json_is_true(json_object_get(json_array_get(last, 0), "alert_drop")));
+    ASSERT(json_is_null(json_object_get(
+        json_array_get(json_object_get(json_array_get(dropped, 0), "categories"), 0), "trend")));
+    json_decref(doc);
+}
+
+/* Text, CSV and HTML of the same demo: suppressed cells say so, the invitation is there,
+ * the page has a chart per category and no script. */
+TEST(cli_climate_demo_outputs)
+{
+    struct run r;
+    run(&r, "--lang", "en", "climate", "demo", "--groups", "12", "--weeks", "8", NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "Generated demo data");
+    const char *alone = strstr(r.out, "== Noord-1 ==\n");
+    ASSERT(alone != NULL);
+    ASSERT(strncmp(strchr(alone + 15, ':'), ": not enough respondents to show\n", 33) == 0);
+    const char *dropped = strstr(r.out, "== Midden-1 ==\n");
+    ASSERT(dropped != NULL);
+    const char *next = strstr(dropped + 1, "\n== ");
+    const char *invite = strstr(dropped, "! invitation to a team conversation: ");
+    ASSERT(invite != NULL && next != NULL && invite < next);
+    EXPECT_HAS(invite, "fell by");
+    EXPECT_LACKS(r.out, "2026-08-31: "); /* windows are named by both dates */
+    EXPECT_HAS(r.out, "2026-08-31 to 2026-09-27: ");
+
+    run(&r, "climate", "demo", "--groups", "12", "--weeks", "8", "--csv", NULL);
+    EXPECT_EXIT(r, 0);
+    ASSERT(strncmp(r.out, "generated,level,unit,location,name,window,from,to,category,suppressed,",
+                   70) == 0);
+    EXPECT_HAS(r.out, "\n1,team,100,1,\"Noord-1\",739,2026-08-31,2026-09-27,veilig,1,0,,,,,,,,\n");
+    EXPECT_HAS(r.out, "\n1,region,0,0,");
+    size_t rows = 0;
+    for (const char *s = r.out; (s = strchr(s, '\n')); s++)
+        rows++;
+    ASSERT_EQ((rows - 1) % 6, 0);
+
+    char html[512];
+    static char page[512 * 1024];
+    proc_tmp_path(html, sizeof html, "climate.html");
+    run(&r, "--lang", "en", "climate", "demo", "--groups", "12", "--weeks", "8", "--html", html,
+        NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "climate.html");
+    size_t n = proc_slurp(html, page, sizeof page - 1);
+    ASSERT_GT(n, 1000);
+    page[n] = '\0';
+    size_t svgs = 0;
+    for (const char *s = page; (s = strstr(s, "<svg xmlns=")); s++)
+        svgs++;
+    ASSERT_EQ(svgs, 6);
+    EXPECT_LACKS(page, "<script");
+    EXPECT_LACKS(page, "src=");
+    EXPECT_LACKS(page, "href=");
+    EXPECT_HAS(page, "Generated demo data");
+    EXPECT_HAS(page, "class=\"suppressed\"");
+    EXPECT_HAS(page, "not enough respondents to show");
+    EXPECT_HAS(page, "invitation to a team conversation");
+    EXPECT_HAS(page, "</html>\n");
+}
+
+/* The command line's shape is checked: exit 2; values out of range: exit 3. */
+TEST(cli_climate_bad_arguments)
+{
+    struct run r;
+    run(&r, "climate", NULL);
+    expect_error(&r, 2, "demo", __LINE__);
+    run(&r, "climate", "show", NULL);
+    expect_error(&r, 2, "show", __LINE__);
+    run(&r, "climate", "demo", "extra", NULL);
+    expect_error(&r, 2, NULL, __LINE__);
+    run(&r, "climate", "demo", "--bogus", NULL);
+    expect_error(&r, 2, "bogus", __LINE__);
+    run(&r, "climate", "demo", "--csv", "--json", NULL);
+    expect_error(&r, 2, "--csv", __LINE__);
+    run(&r, "climate", "demo", "--html", "x.html", "--csv", NULL);
+    expect_error(&r, 2, "--html", __LINE__);
+    run(&r, "climate", "demo", "--groups", NULL);
+    expect_error(&r, 2, NULL, __LINE__);
+    run(&r, "--lang", "en", "climate", "demo", "--groups", "11", NULL);
+    expect_error(&r, 3, "12..100", __LINE__);
+    run(&r, "--lang", "en", "climate", "demo", "--weeks", "21", NULL);
+    expect_error(&r, 3, "8..20", __LINE__);
+    run(&r, "climate", "demo", "--weeks", "1e3", NULL);
+    expect_error(&r, 3, NULL, __LINE__);
+    run(&r, "climate", "demo", "--html", "", NULL);
+    expect_error(&r, 3, NULL, __LINE__);
 }

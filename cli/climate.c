@@ -1,0 +1,370 @@
+/*
+ * climate.c - the praktijkopleider's climate report: `climate demo [--groups N] [--weeks N]
+ * [--html FILE | --csv]` (and `--json`).
+ *
+ * The demo generates a region without a network and without real people: three hubs, one
+ * location each, with groups of four students in teams of two or three groups. Every
+ * answered day of every student goes through the real pipeline of wegwijs_agg.h: the
+ * device's ww_share_make, ww_agg_add on aggregators A and B of the student's hub, both
+ * gates, both releases, ww_agg_combine per hub and ww_agg_merge over the hubs. The report
+ * shown is the region's (region and location cells) with, per location the region shows,
+ * that hub's team breakdown; the region's k is the hubs', so the hubs' team rules hold
+ * for it. The generator is seeded, so the same arguments give the same report.
+ *
+ * Three things are built in, so that the report has something to show: the first team of
+ * location Noord is one group (too small: that location's team breakdown is suppressed),
+ * the first team of Midden drops by about one point in the last window (an alert), and the
+ * first team of Zuid answers the veilig items low (an alert in every window).
+ */
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "climate.h"
+
+#define DEMO_HUBS     3
+#define DEMO_STUDENTS 4
+#define DEMO_WINDOW0  739 /* the first window: Monday 2026-08-31 */
+
+static const char *const location_names[DEMO_HUBS] = {"Noord", "Midden", "Zuid"};
+
+/* splitmix64: small, seeded, the same on every machine. */
+struct rng {
+    uint64_t s;
+};
+
+static uint64_t rng_next(struct rng *r)
+{
+    uint64_t z = (r->s += UINT64_C(0x9E3779B97F4A7C15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return z ^ (z >> 31);
+}
+
+static uint32_t rng_below(struct rng *r, uint32_t n)
+{
+    return (uint32_t)(rng_next(r) % n);
+}
+
+/* The split's randomness for ww_share_make. */
+static void rng_fill(void *ud, uint8_t *buf, size_t len)
+{
+    for (size_t i = 0; i < len; i += 8) {
+        uint64_t v = rng_next(ud);
+        memcpy(buf + i, &v, len - i < 8 ? len - i : 8);
+    }
+}
+
+struct demo_hub {
+    struct ww_agg_group *groups;
+    size_t n_groups;
+    uint8_t pk[2][32], sk[2][32];
+    struct ww_agg *agg[2];
+    struct ww_agg_report report;
+};
+
+struct demo {
+    uint32_t weeks;
+    size_t n_windows;
+    struct rng rng;
+    struct demo_hub hubs[DEMO_HUBS];
+    struct climate_unit *units;
+    size_t n_units;
+    char (*names)[32];
+};
+
+/* The team slot of the i-th of a hub's n groups: in Noord the first group is a team on its
+ * own; the others go in pairs, an odd one out joining the last pair. */
+static uint32_t team_slot(int hub, size_t i, size_t n)
+{
+    size_t alone = hub == 0;
+    if (i < alone)
+        return 0;
+    size_t j = (i - alone) / 2, pairs = (n - alone) / 2;
+    return (uint32_t)(alone + (j < pairs ? j : pairs - 1));
+}
+
+/* A value 1..5 around centre (-2: 5%, -1: 20%, 0: 45%, +1: 25%, +2: 5%); 0 (n.v.t.) in
+ * one answer of twenty. */
+static uint8_t demo_value(struct rng *r, int centre)
+{
+    static const int delta[20] = {-2, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2};
+    if (rng_below(r, 20) == 0)
+        return 0;
+    int v = centre + delta[rng_below(r, 20)];
+    return (uint8_t)(v < 1 ? 1 : v > 5 ? 5 : v);
+}
+
+/* One student's answered day: K1, K2 and two rotating R items; the built-in drop and low
+ * veilig answers. */
+static void demo_day(struct demo *d, int hub, uint32_t slot, uint32_t date, struct ww_agg_day *day)
+{
+    memset(day, 0, sizeof *day);
+    day->date = date;
+    uint8_t items[4] = {1, 2, (uint8_t)(3 + (2 * date) % 10), (uint8_t)(3 + (2 * date + 1) % 10)};
+    int last = ww_agg_window(date) == DEMO_WINDOW0 + d->n_windows - 1;
+    for (int k = 0; k < 4; k++) {
+        const struct ww_climate_item *it = ww_climate_item_get(items[k]);
+        int centre = slot % 3 == 1 ? 3 : 4;
+        if (hub == 1 && slot == 0 && last)
+            centre = 3;
+        if (hub == 2 && slot == 0 && it && it->climate == WW_CLIMATE_VEILIG)
+            centre = 2;
+        day->asked |= (uint16_t)(1u << (items[k] - 1));
+        day->value[items[k] - 1] = demo_value(&d->rng, centre);
+    }
+    uint32_t s = rng_below(&d->rng, 20);
+    day->status = s < 12 ? 1 : s < 17 ? 2 : 3;
+    if (day->status > 1) /* "geen tijd bij begeleider" most often */
+        day->obstacles = (uint8_t)(1u << (rng_below(&d->rng, 3) ? 1 : rng_below(&d->rng, 6)));
+}
+
+/* Every answered day of one student, made into shares and added to both aggregators. */
+static int demo_student(struct demo *d, int hub, const struct ww_agg_group *g, uint32_t slot,
+                        const uint8_t nym_key[32])
+{
+    struct demo_hub *h = &d->hubs[hub];
+    uint32_t first = 4 + WW_AGG_WINDOW_DAYS * DEMO_WINDOW0, window = 0;
+    uint16_t seen = 0;
+    for (uint32_t date = first; date < first + 7 * d->weeks; date++) {
+        if ((date - first) % 7 >= 5 || rng_below(&d->rng, 100) < 15)
+            continue; /* weekends off; about one day in seven not answered */
+        struct ww_agg_day day;
+        demo_day(d, hub, slot, date, &day);
+        if (ww_agg_window(date) != window) {
+            window = ww_agg_window(date);
+            seen = 0;
+        }
+        uint16_t blocks = (uint16_t)(1u << WW_AGG_STATUS_BLOCK);
+        for (int b = 0; b < WW_AGG_ITEMS; b++)
+            if (day.value[b])
+                blocks |= (uint16_t)(1u << b);
+        day.first = blocks & (uint16_t)~seen;
+        seen |= blocks;
+        struct ww_share_msg m;
+        int rc = ww_share_make(&day, g->group, nym_key, h->pk[0], h->pk[1], rng_fill, &d->rng, &m);
+        if (rc == 0)
+            rc = ww_agg_add(h->agg[0], &m);
+        if (rc == 0)
+            rc = ww_agg_add(h->agg[1], &m);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* A name for a unit, kept in d->names. */
+static void demo_name(struct demo *d, uint8_t level, uint32_t unit, const char *loc, uint32_t slot)
+{
+    for (size_t i = 0; i < d->n_units; i++)
+        if (d->units[i].level == level && d->units[i].unit == unit)
+            return;
+    char *n = d->names[d->n_units];
+    if (level == WW_AGG_LOCATION)
+        snprintf(n, sizeof d->names[0], "%s", loc);
+    else
+        snprintf(n, sizeof d->names[0], "%s-%u", loc, (unsigned)slot + 1);
+    d->units[d->n_units++] = (struct climate_unit){level, unit, n};
+}
+
+/* The groups of each hub, its keys and aggregators, and every student's days. */
+static int demo_hubs(struct demo *d, size_t n_groups)
+{
+    for (int hub = 0; hub < DEMO_HUBS; hub++) {
+        struct demo_hub *h = &d->hubs[hub];
+        h->n_groups = n_groups / DEMO_HUBS + ((size_t)hub < n_groups % DEMO_HUBS);
+        h->groups = calloc(h->n_groups, sizeof *h->groups);
+        if (!h->groups)
+            return WW_ENOMEM;
+        for (int w = 0; w < 2; w++) {
+            uint8_t seed[crypto_box_SEEDBYTES] = {'w', 'w', 'd',          'e',
+                                                  'm', 'o', (uint8_t)hub, (uint8_t)w};
+            crypto_box_seed_keypair(h->pk[w], h->sk[w], seed);
+        }
+        for (size_t i = 0; i < h->n_groups; i++) {
+            struct ww_agg_group *g = &h->groups[i];
+            uint32_t slot = team_slot(hub, i, h->n_groups);
+            memcpy(g->group, "demo", 4);
+            g->group[4] = (uint8_t)hub;
+            g->group[5] = (uint8_t)i;
+            g->location = (uint32_t)hub + 1;
+            g->team = g->location * 100 + slot;
+            g->enrolled = DEMO_STUDENTS;
+            demo_name(d, WW_AGG_LOCATION, g->location, location_names[hub], 0);
+            demo_name(d, WW_AGG_TEAM, g->team, location_names[hub], slot);
+        }
+        struct ww_agg_config cfg = {0, WW_AGG_BY_TEAM, h->groups, h->n_groups};
+        for (int w = 0; w < 2; w++) {
+            int rc = ww_agg_new(&cfg, w, h->pk[w], h->sk[w], &h->agg[w]);
+            if (rc != 0)
+                return rc;
+        }
+        for (size_t i = 0; i < h->n_groups; i++)
+            for (uint8_t s = 0; s < DEMO_STUDENTS; s++) {
+                uint8_t nym_key[32] = {'n', 'y', 'm', (uint8_t)hub, (uint8_t)i, s};
+                int rc =
+                    demo_student(d, hub, &h->groups[i], team_slot(hub, i, h->n_groups), nym_key);
+                if (rc != 0)
+                    return rc;
+            }
+    }
+    return 0;
+}
+
+/* Gates, releases and the combination of one hub, as A, B and the combiner do them. */
+static int demo_combine(struct demo_hub *h)
+{
+    struct ww_agg_summary gate[2], rel[2];
+    memset(gate, 0, sizeof gate);
+    memset(rel, 0, sizeof rel);
+    int rc = 0;
+    for (int w = 0; rc == 0 && w < 2; w++)
+        rc = ww_agg_gate(h->agg[w], &gate[w]);
+    for (int w = 0; rc == 0 && w < 2; w++)
+        rc = ww_agg_release(h->agg[w], &gate[1 - w], &rel[w]);
+    if (rc == 0)
+        rc = ww_agg_combine(&rel[0], &rel[1], &h->report);
+    for (int w = 0; w < 2; w++) {
+        ww_agg_summary_free(&gate[w]);
+        ww_agg_summary_free(&rel[w]);
+    }
+    return rc;
+}
+
+/* The report shown: the region's cells, and each hub's team cells where the region shows
+ * the team's location in that window (blanked, so suppressed, elsewhere). */
+static int demo_report(const struct demo *d, const struct ww_agg_report *region,
+                       struct ww_agg_report *out)
+{
+    size_t n = region->n;
+    for (int hub = 0; hub < DEMO_HUBS; hub++)
+        n += d->hubs[hub].report.n;
+    struct ww_agg_cell *cells = calloc(n + 1, sizeof *cells);
+    if (!cells)
+        return WW_ENOMEM;
+    memcpy(cells, region->cells, region->n * sizeof *cells);
+    size_t m = region->n;
+    for (int hub = 0; hub < DEMO_HUBS; hub++) {
+        const struct ww_agg_report *r = &d->hubs[hub].report;
+        for (size_t i = 0; i < r->n; i++) {
+            const struct ww_agg_cell *c = &r->cells[i];
+            if (c->level != WW_AGG_TEAM)
+                continue;
+            const struct ww_agg_cell *loc =
+                ww_agg_report_find(region, WW_AGG_LOCATION, c->location, c->window);
+            if (loc && loc->shown && !loc->invalid && r->k == region->k) {
+                cells[m++] = *c;
+            } else {
+                struct ww_agg_cell *b = &cells[m++];
+                b->level = c->level;
+                b->unit = c->unit;
+                b->location = c->location;
+                b->window = c->window;
+            }
+        }
+    }
+    *out = (struct ww_agg_report){cells, m, region->k};
+    return 0;
+}
+
+static void demo_free(struct demo *d)
+{
+    for (int hub = 0; hub < DEMO_HUBS; hub++) {
+        ww_agg_free(d->hubs[hub].agg[0]);
+        ww_agg_free(d->hubs[hub].agg[1]);
+        ww_agg_report_free(&d->hubs[hub].report);
+        free(d->hubs[hub].groups);
+    }
+    free(d->units);
+    free(d->names);
+}
+
+static int demo_output(struct cli *c, const struct ww_agg_report *r, const struct climate_names *nm,
+                       const char *html, int csv)
+{
+    if (html) {
+        int rc = climate_write_html(html, r, nm);
+        if (rc == CLI_OK) {
+            char q[48];
+            say1(_("climate report written to {1}"), quoted(html, q));
+        }
+        return rc;
+    }
+    if (csv)
+        return climate_print_csv(stdout, r, nm);
+    if (!c->json)
+        return climate_print_text(stdout, r, nm);
+    json_t *doc = climate_json("climate demo", r, nm);
+    int rc =
+        doc ? json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(3))
+            : -1;
+    json_decref(doc);
+    if (rc != 0)
+        return fail(CLI_FAIL, _("out of memory"), NULL, NULL);
+    putchar('\n');
+    return CLI_OK;
+}
+
+static int climate_demo(struct cli *c, int argc, char **argv)
+{
+    static const struct opt_spec spec[] = {
+        {"groups", 1, 0}, {"weeks", 1, 0}, {"html", 1, 0}, {"csv", 0, 0}, {NULL, 0, 0}};
+    struct args a;
+    long groups = 30, weeks = 16;
+    int rc = args_parse(spec, argc, argv, 0, 0, &a);
+    if (rc != CLI_OK)
+        return rc;
+    const char *html = args_get(&a, "html");
+    int csv = args_get(&a, "csv") != NULL;
+    if ((html != NULL) + csv + c->json > 1)
+        return usage_error(_("choose one of --html, --csv and --json"), NULL, NULL);
+    if (html && !*html)
+        return input_error(_("{1} must not be empty"), _("the file name"), NULL);
+    if ((args_get(&a, "groups") &&
+         (rc = parse_int(args_get(&a, "groups"), "--groups", 12, 100, &groups)) != CLI_OK) ||
+        (args_get(&a, "weeks") &&
+         (rc = parse_int(args_get(&a, "weeks"), "--weeks", 8, 20, &weeks)) != CLI_OK))
+        return rc;
+    if (sodium_init() < 0)
+        return fail(CLI_FAIL, _("cannot start the cryptography library"), NULL, NULL);
+    struct demo d;
+    memset(&d, 0, sizeof d);
+    d.weeks = (uint32_t)weeks;
+    d.n_windows = ((size_t)weeks + 3) / 4;
+    d.rng.s = UINT64_C(20260831);
+    d.units = calloc((size_t)groups + DEMO_HUBS, sizeof *d.units);
+    d.names = calloc((size_t)groups + DEMO_HUBS, sizeof *d.names);
+    struct ww_agg_report region = {NULL, 0, 0}, shown = {NULL, 0, 0};
+    rc = d.units && d.names ? demo_hubs(&d, (size_t)groups) : WW_ENOMEM;
+    for (int hub = 0; rc == 0 && hub < DEMO_HUBS; hub++)
+        rc = demo_combine(&d.hubs[hub]);
+    struct ww_agg_report hubs[DEMO_HUBS];
+    for (int hub = 0; hub < DEMO_HUBS; hub++)
+        hubs[hub] = d.hubs[hub].report;
+    if (rc == 0)
+        rc = ww_agg_merge(hubs, DEMO_HUBS, 0, &region);
+    if (rc == 0)
+        rc = demo_report(&d, &region, &shown);
+    if (rc != 0) {
+        rc = lib_error(rc, _("cannot compute the demo report"), NULL);
+    } else {
+        struct climate_names nm = {d.units, d.n_units, _("demo region"), 1};
+        rc = demo_output(c, &shown, &nm, html, csv);
+    }
+    free(shown.cells);
+    ww_agg_report_free(&region);
+    demo_free(&d);
+    return rc;
+}
+
+int verb_climate(struct cli *c, int argc, char **argv)
+{
+    char q[48];
+    if (argc < 2)
+        return usage_error(_("'{1}' needs a subcommand: {2}; see 'wegwijs help'"), "climate",
+                           "demo");
+    if (!strcmp(argv[1], "demo"))
+        return climate_demo(c, argc - 1, argv + 1);
+    return usage_error(_("unknown command '{1} {2}'; see 'wegwijs help'"), "climate",
+                       quoted(argv[1], q));
+}
