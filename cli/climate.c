@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "climate.h"
+#include "wegwijs_sync.h"
 
 #define DEMO_HUBS     3
 #define DEMO_STUDENTS 4
@@ -232,20 +233,21 @@ static int demo_combine(struct demo_hub *h)
 }
 
 /* The report shown: the region's cells, and each hub's team cells where the region shows
- * the team's location in that window (blanked, so suppressed, elsewhere). */
-static int demo_report(const struct demo *d, const struct ww_agg_report *region,
-                       struct ww_agg_report *out)
+ * the team's location in that window (blanked, so suppressed, elsewhere). Units must be
+ * numbered apart across the hubs. */
+static int region_with_teams(const struct ww_agg_report *hubs, size_t n_hubs,
+                             const struct ww_agg_report *region, struct ww_agg_report *out)
 {
     size_t n = region->n;
-    for (int hub = 0; hub < DEMO_HUBS; hub++)
-        n += d->hubs[hub].report.n;
+    for (size_t hub = 0; hub < n_hubs; hub++)
+        n += hubs[hub].n;
     struct ww_agg_cell *cells = calloc(n + 1, sizeof *cells);
     if (!cells)
         return WW_ENOMEM;
     memcpy(cells, region->cells, region->n * sizeof *cells);
     size_t m = region->n;
-    for (int hub = 0; hub < DEMO_HUBS; hub++) {
-        const struct ww_agg_report *r = &d->hubs[hub].report;
+    for (size_t hub = 0; hub < n_hubs; hub++) {
+        const struct ww_agg_report *r = &hubs[hub];
         for (size_t i = 0; i < r->n; i++) {
             const struct ww_agg_cell *c = &r->cells[i];
             if (c->level != WW_AGG_TEAM)
@@ -279,8 +281,8 @@ static void demo_free(struct demo *d)
     free(d->names);
 }
 
-static int demo_output(struct cli *c, const struct ww_agg_report *r, const struct climate_names *nm,
-                       const char *html, int csv)
+static int climate_output(struct cli *c, const char *command, const struct ww_agg_report *r,
+                          const struct climate_names *nm, const char *html, int csv)
 {
     if (html) {
         int rc = climate_write_html(html, r, nm);
@@ -294,7 +296,7 @@ static int demo_output(struct cli *c, const struct ww_agg_report *r, const struc
         return climate_print_csv(stdout, r, nm);
     if (!c->json)
         return climate_print_text(stdout, r, nm);
-    json_t *doc = climate_json("climate demo", r, nm);
+    json_t *doc = climate_json(command, r, nm);
     int rc =
         doc ? json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(3))
             : -1;
@@ -344,12 +346,12 @@ static int climate_demo(struct cli *c, int argc, char **argv)
     if (rc == 0)
         rc = ww_agg_merge(hubs, DEMO_HUBS, 0, &region);
     if (rc == 0)
-        rc = demo_report(&d, &region, &shown);
+        rc = region_with_teams(hubs, DEMO_HUBS, &region, &shown);
     if (rc != 0) {
         rc = lib_error(rc, _("cannot compute the demo report"), NULL);
     } else {
         struct climate_names nm = {d.units, d.n_units, _("demo region"), 1};
-        rc = demo_output(c, &shown, &nm, html, csv);
+        rc = climate_output(c, "climate demo", &shown, &nm, html, csv);
     }
     free(shown.cells);
     ww_agg_report_free(&region);
@@ -357,14 +359,247 @@ static int climate_demo(struct cli *c, int argc, char **argv)
     return rc;
 }
 
+/* ---- climate fetch: the praktijkopleider's tool as aggregator B and combiner ---- */
+
+#define MAX_FETCH  16
+#define UNIT_SPACE 100000u /* hub h's units are numbered from (h + 1) * UNIT_SPACE */
+#define FETCH_MS   60000
+
+struct fetch_run {
+    uv_loop_t loop;
+    uv_timer_t timer, step;
+    struct ww_node *node;
+    const char **addrs;
+    uint8_t (*keys)[WW_KEY_LEN];
+    uint32_t k;
+    size_t want, cur; /* hubs asked for; the one in flight (or next) */
+    int inflight, closed;
+    struct {
+        int rc;
+        struct ww_agg_report report;
+        struct ww_agg_unit *units;
+        size_t n_units;
+    } hub[MAX_FETCH];
+};
+
+static void fetch_closed(void *ud)
+{
+    struct fetch_run *f = ud;
+    f->closed = 1;
+    uv_close((uv_handle_t *)&f->timer, NULL);
+    uv_close((uv_handle_t *)&f->step, NULL);
+}
+
+static void fetch_stop(struct fetch_run *f)
+{
+    if (!f->closed && !f->inflight) {
+        f->closed = 1;
+        ww_node_close(f->node, fetch_closed, f);
+    }
+}
+
+static void on_fetch_timeout(uv_timer_t *t)
+{
+    struct fetch_run *f = t->data;
+    if (!f->closed) {
+        f->closed = 1;
+        ww_node_close(f->node, fetch_closed, f);
+    }
+}
+
+/* Copies a hub's report and unit names, its units renumbered apart from other hubs'. */
+static int keep_result(struct fetch_run *f, size_t h, const struct ww_agg_report *r,
+                       const struct ww_agg_setup *su)
+{
+    uint32_t off = (uint32_t)(h + 1) * UNIT_SPACE;
+    struct ww_agg_cell *cells = calloc(r->n + 1, sizeof *cells);
+    struct ww_agg_unit *units = calloc(su->n_units + 1, sizeof *units);
+    if (!cells || !units || su->n_units >= UNIT_SPACE) {
+        free(cells);
+        free(units);
+        return WW_ENOMEM;
+    }
+    for (size_t i = 0; i < r->n; i++) {
+        cells[i] = r->cells[i];
+        cells[i].unit += off;
+        cells[i].location += off;
+    }
+    for (size_t i = 0; i < su->n_units; i++) {
+        units[i] = su->units[i];
+        units[i].unit += off;
+    }
+    f->hub[h].report = (struct ww_agg_report){cells, r->n, r->k};
+    f->hub[h].units = units;
+    f->hub[h].n_units = su->n_units;
+    return 0;
+}
+
+/* Dials the hubs one after another, so that each result belongs to the hub in flight. */
+static void fetch_next(struct fetch_run *f)
+{
+    while (!f->closed && !f->inflight && f->cur < f->want) {
+        char ip[64];
+        int port = 0;
+        size_t h = f->cur;
+        int rc = parse_addr(f->addrs[h], ip, sizeof ip, &port);
+        if (rc == CLI_OK && (rc = ww_node_climate(f->node, ip, port, f->keys[h], f->k)) == 0) {
+            f->inflight = 1;
+            return;
+        }
+        f->hub[h].rc = rc ? rc : WW_EINVAL;
+        f->cur++;
+    }
+    if (f->cur == f->want)
+        fetch_stop(f);
+}
+
+static void on_step(uv_timer_t *t)
+{
+    fetch_next(t->data);
+}
+
+/* A hub's result (or failure): kept, and the next hub dialled from the loop, outside the
+ * connection's own callbacks. */
+static void on_climate(void *ud, int rc, const struct ww_agg_report *r,
+                       const struct ww_agg_setup *su)
+{
+    struct fetch_run *f = ud;
+    if (!f->inflight || f->cur >= f->want)
+        return;
+    f->hub[f->cur].rc = rc == 0 ? keep_result(f, f->cur, r, su) : rc;
+    f->cur++;
+    f->inflight = 0;
+    uv_timer_start(&f->step, on_step, 0, 0);
+}
+
+static int climate_fetch(struct cli *c, int argc, char **argv)
+{
+    static const struct opt_spec spec[] = {
+        {"k", 1, 0}, {"html", 1, 0}, {"csv", 0, 0}, {NULL, 0, 0}};
+    struct args a;
+    int rc = args_parse(spec, argc, argv, 2, 2 * MAX_FETCH, &a);
+    if (rc != CLI_OK)
+        return rc;
+    const char *html = args_get(&a, "html");
+    int csv = args_get(&a, "csv") != NULL;
+    long k = WW_AGG_K_MIN;
+    if ((html != NULL) + csv + c->json > 1)
+        return usage_error(_("choose one of --html, --csv and --json"), NULL, NULL);
+    if (a.n_pos % 2)
+        return usage_error(_("give each hub as HOST:PORT KEY"), NULL, NULL);
+    if (args_get(&a, "k") && (rc = parse_int(args_get(&a, "k"), "--k", WW_AGG_K_MIN, 1000, &k)))
+        return rc;
+    static struct fetch_run f;
+    static uint8_t keys[MAX_FETCH][WW_KEY_LEN];
+    static const char *addrs[MAX_FETCH];
+    memset(&f, 0, sizeof f);
+    f.addrs = addrs;
+    f.keys = keys;
+    f.k = (uint32_t)k;
+    f.want = a.n_pos / 2;
+    for (size_t h = 0; rc == CLI_OK && h < f.want; h++) {
+        char ip[64];
+        int port;
+        addrs[h] = a.pos[2 * h];
+        if ((rc = parse_addr(addrs[h], ip, sizeof ip, &port)) == CLI_OK)
+            rc = parse_key(a.pos[2 * h + 1], keys[h]);
+    }
+    if (rc == CLI_OK)
+        rc = cli_open(c, 1);
+    if (rc != CLI_OK)
+        return rc;
+    if (uv_loop_init(&f.loop) != 0)
+        return lib_error(WW_ENOMEM, _("cannot start the network"), NULL);
+    struct ww_node_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.store = c->store;
+    cfg.ud = &f;
+    cfg.on_climate = on_climate;
+    signal(SIGPIPE, SIG_IGN);
+    if ((rc = ww_node_new(&f.loop, &cfg, &f.node)) != 0) {
+        uv_loop_close(&f.loop);
+        return lib_error(rc, _("cannot start the network"), NULL);
+    }
+    uv_timer_init(&f.loop, &f.timer);
+    uv_timer_init(&f.loop, &f.step);
+    f.timer.data = f.step.data = &f;
+    uv_timer_start(&f.timer, on_fetch_timeout, FETCH_MS, 0);
+    fetch_next(&f);
+    uv_run(&f.loop, UV_RUN_DEFAULT);
+    uv_loop_close(&f.loop);
+
+    struct ww_agg_report hubs[MAX_FETCH], region = {NULL, 0, 0}, shown = {NULL, 0, 0};
+    struct climate_unit *names = calloc(MAX_FETCH * (WW_AGG_MAX_UNITS + 1), sizeof *names);
+    size_t n_names = 0, n_ok = 0;
+    rc = names ? CLI_OK : lib_error(WW_ENOMEM, _("cannot compute the report"), NULL);
+    for (size_t h = 0; h < f.want; h++) {
+        if (f.hub[h].rc != 0 || h >= f.cur) {
+            char q[80];
+            int e = h < f.cur ? f.hub[h].rc : WW_EIO;
+            if (rc == CLI_OK)
+                rc = lib_error(e, _("cannot fetch the climate of {1}"), quoted(addrs[h], q));
+            continue;
+        }
+        hubs[n_ok++] = f.hub[h].report;
+        for (size_t i = 0; names && i < f.hub[h].n_units; i++)
+            names[n_names++] = (struct climate_unit){
+                f.hub[h].units[i].level, f.hub[h].units[i].unit, f.hub[h].units[i].name};
+    }
+    if (rc == CLI_OK && (rc = ww_agg_merge(hubs, n_ok, (uint32_t)k, &region)) == 0)
+        rc = region_with_teams(hubs, n_ok, &region, &shown);
+    if (rc > 0) {
+        /* an exit code, already explained */
+    } else if (rc != 0) {
+        rc = lib_error(rc, _("cannot compute the report"), NULL);
+    } else {
+        struct climate_names nm = {names, n_names, NULL, 0};
+        rc = climate_output(c, "climate fetch", &shown, &nm, html, csv);
+    }
+    free(shown.cells);
+    ww_agg_report_free(&region);
+    for (size_t h = 0; h < f.want; h++) {
+        free(f.hub[h].report.cells);
+        free(f.hub[h].units);
+    }
+    free(names);
+    return rc;
+}
+
+/* `climate key`: what the hub operator needs from the praktijkopleider's tool. */
+static int climate_key(struct cli *c, int argc, char **argv)
+{
+    struct args a;
+    int rc = args_parse(NULL, argc, argv, 0, 0, &a);
+    if (rc == CLI_OK)
+        rc = cli_open(c, 1);
+    if (rc != CLI_OK)
+        return rc;
+    uint8_t dev[WW_KEY_LEN], agg[WW_KEY_LEN];
+    ww_store_device(c->store, dev);
+    if ((rc = ww_store_aggregator_pk(c->store, agg)) != 0)
+        return lib_error(rc, _("cannot make the aggregator key"), NULL);
+    struct hexbuf h1, h2;
+    if (c->json)
+        return json_result("climate key", json_pack("{s:o,s:o}", "device", j_hex(dev, WW_KEY_LEN),
+                                                    "aggregator", j_hex(agg, WW_KEY_LEN)));
+    say1(_("this device (for 'hub --climate-reader'): {1}"), hex_of(dev, WW_KEY_LEN, &h1));
+    say1(_("aggregator B (for 'hub --aggregator-b' and 'group climate'): {1}"),
+         hex_of(agg, WW_KEY_LEN, &h2));
+    return CLI_OK;
+}
+
 int verb_climate(struct cli *c, int argc, char **argv)
 {
     char q[48];
     if (argc < 2)
         return usage_error(_("'{1}' needs a subcommand: {2}; see 'wegwijs help'"), "climate",
-                           "demo");
+                           "fetch, key, demo");
     if (!strcmp(argv[1], "demo"))
         return climate_demo(c, argc - 1, argv + 1);
+    if (!strcmp(argv[1], "fetch"))
+        return climate_fetch(c, argc - 1, argv + 1);
+    if (!strcmp(argv[1], "key"))
+        return climate_key(c, argc - 1, argv + 1);
     return usage_error(_("unknown command '{1} {2}'; see 'wegwijs help'"), "climate",
                        quoted(argv[1], q));
 }

@@ -13,7 +13,7 @@
 static int group_create(struct cli *c, int argc, char **argv)
 {
     static const struct opt_spec spec[] = {
-        {"tz", 1, 0}, {"start", 1, 0}, {"alias", 1, 0}, {"aggregator", 1, 0}, {NULL, 0, 0}};
+        {"tz", 1, 0}, {"start", 1, 0}, {"alias", 1, 0}, {NULL, 0, 0}};
     struct args a;
     int rc = args_parse(spec, argc, argv, 1, 1, &a);
     if (rc != CLI_OK)
@@ -21,10 +21,6 @@ static int group_create(struct cli *c, int argc, char **argv)
     uint32_t start = 0;
     const char *v = args_get(&a, "start");
     if (v && (rc = parse_date(v, &start)) != CLI_OK)
-        return rc;
-    uint8_t agg[WW_KEY_LEN];
-    const char *agg_arg = args_get(&a, "aggregator");
-    if (agg_arg && (rc = parse_key(agg_arg, agg)) != CLI_OK)
         return rc;
     const char *tz = args_get(&a, "tz");
     if (tz) {
@@ -35,8 +31,7 @@ static int group_create(struct cli *c, int argc, char **argv)
     if ((rc = cli_open(c, 0)) != CLI_OK)
         return rc;
     uint8_t gid[WW_ID_LEN];
-    rc = ww_group_create(c->store, a.pos[0], tz, start, args_get(&a, "alias"), agg_arg ? agg : NULL,
-                         gid);
+    rc = ww_group_create(c->store, a.pos[0], tz, start, args_get(&a, "alias"), NULL, gid);
     if (rc != 0)
         return lib_error(rc, _("cannot create the group"), NULL);
     if (c->json)
@@ -74,11 +69,43 @@ static int group_hub(struct cli *c, int argc, char **argv)
     return CLI_OK;
 }
 
+/* `group climate GROUP A B [--team T] [--location L]`: the owner names the two climate
+ * aggregators (A: the hub's key, B: the organisation's) and the team and location the
+ * group is counted in. Learners' devices use the keys only when their hub confirmed both. */
+static int group_climate(struct cli *c, int argc, char **argv)
+{
+    static const struct opt_spec spec[] = {{"team", 1, 0}, {"location", 1, 0}, {NULL, 0, 0}};
+    struct args a;
+    uint8_t gid[WW_ID_LEN], agg[2][WW_KEY_LEN];
+    int rc = args_parse(spec, argc, argv, 3, 3, &a);
+    for (int i = 0; rc == CLI_OK && i < 2; i++)
+        rc = parse_key(a.pos[1 + i], agg[i]);
+    if (rc == CLI_OK && !memcmp(agg[0], agg[1], WW_KEY_LEN))
+        rc = input_error(_("aggregators A and B must be two different keys"), NULL, NULL);
+    if (rc == CLI_OK)
+        rc = cli_group(c, a.pos[0], gid);
+    if (rc != CLI_OK)
+        return rc;
+    const char *team = args_get(&a, "team"), *location = args_get(&a, "location");
+    rc = ww_group_climate_set(c->store, gid, agg[0], agg[1], team ? team : "",
+                              location ? location : "");
+    if (rc != 0)
+        return lib_error(rc, _("cannot name the climate aggregators"), NULL);
+    if (team && location && *team && *location)
+        say2(_("climate answers of this group now count for team {1} in {2}"), team, location);
+    else
+        say(_("climate aggregators named; without --team and --location the group is in no "
+              "report"));
+    return CLI_OK;
+}
+
 int verb_group(struct cli *c, int argc, char **argv)
 {
     if (argc < 2)
         return usage_error(_("'{1}' needs a subcommand: {2}; see 'wegwijs help'"), "group",
-                           "create, hub");
+                           "create, hub, climate");
+    if (!strcmp(argv[1], "climate"))
+        return group_climate(c, argc - 1, argv + 1);
     if (!strcmp(argv[1], "create"))
         return group_create(c, argc - 1, argv + 1);
     if (!strcmp(argv[1], "hub"))

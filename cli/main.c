@@ -43,8 +43,10 @@ static int verb_help(struct cli *c, int argc, char **argv)
           "  id                          print this device's key\n"
           "\n"
           "Group and members (coach)\n"
-          "  group create NAME [--tz ZONE] [--start DATE] [--alias COACHNAME] [--aggregator KEY]\n"
+          "  group create NAME [--tz ZONE] [--start DATE] [--alias COACHNAME]\n"
           "  group hub GROUP KEY [ADDR:PORT]   name the group's hub: its key and address (owner)\n"
+          "  group climate GROUP A B [--team T --location L]   name the climate aggregators\n"
+          "             (A: the hub's, B: the organisation's) and the group's team (owner)\n"
           "  groups                      your groups: id, name, your role, key epoch, hub\n"
           "  member add GROUP --role student|senior|coach --alias NAME --device KEY\n"
           "             [--year 1..4] [--track bol|bbl]   (year: student 1, senior 3 by default)\n"
@@ -103,6 +105,12 @@ static int verb_help(struct cli *c, int argc, char **argv)
           stdout);
     fputs(_("\n"
             "Climate across groups (praktijkopleider)\n"
+            "  climate key                 this tool's device key and aggregator key B, for\n"
+            "             the hub's operator and the coaches\n"
+            "  climate fetch ADDR:PORT KEY [ADDR:PORT KEY]... [--k 5..] [--html FILE | --csv]\n"
+            "             the region's report from these hubs: this tool is aggregator B and\n"
+            "             adds its release to each hub's (cells of fewer than k students stay\n"
+            "             hidden)\n"
             "  climate demo [--groups 12..100] [--weeks 8..20] [--html FILE | --csv]   the\n"
             "             climate report of a generated region (3 hubs, default 30 groups,\n"
             "             16 weeks), computed by the real split aggregation\n"),
@@ -125,6 +133,8 @@ static int verb_help(struct cli *c, int argc, char **argv)
           "  hub [--listen ADDR:PORT] [--closed] [--coach KEY]... [--log FILE]   run the hub\n"
           "             (default 127.0.0.1:7420; --coach: serve only the groups of these coaches'\n"
           "             devices; --log: log to FILE, which SIGHUP opens again)\n"
+          "             [--aggregator-b KEY] [--climate-reader KEY]...   climate: confirm this\n"
+          "             aggregator B to joining devices; let these devices fetch climate\n"
           "  sync [ADDR:PORT] [--group GROUP]... [--watch] [--listen ADDR:PORT] [--quiet]\n"
           "             [--verbose]   (--verbose: one line per connection on stderr)\n"
           "                              sync with a hub or another device; without ADDR:PORT\n"
@@ -179,12 +189,13 @@ static const struct verb verbs[] = {
 static int has_json(int argc, char **argv)
 {
     static const char *const with_json[] = {
-        "init",         "id",         "groups",       "members",        "today",
-        "day",          "library",    "reflections",  "reactions",      "signals",
-        "signoffs",     "export",     "reflect",      "react",          "sync",
-        "group create", "member add", "signal raise", "bundle export",  "bundle import",
-        "overview",     "status",     "devices",      "invite",         "invites",
-        "join",         "feed",       "history",      "challenge list", "climate demo",
+        "init",          "id",          "groups",       "members",        "today",
+        "day",           "library",     "reflections",  "reactions",      "signals",
+        "signoffs",      "export",      "reflect",      "react",          "sync",
+        "group create",  "member add",  "signal raise", "bundle export",  "bundle import",
+        "overview",      "status",      "devices",      "invite",         "invites",
+        "join",          "feed",        "history",      "challenge list", "climate demo",
+        "climate fetch", "climate key",
     };
     char two[64];
     snprintf(two, sizeof two, "%s %s", argv[0], argc > 1 ? argv[1] : "");

@@ -30,6 +30,12 @@ struct net_run {
     uv_loop_t loop;
     uv_signal_t sigint, sigterm, sighup;
     int has_hup;
+    /* A hub's climate service: aggregator B's key and the readers (hub --aggregator-b,
+     * --climate-reader). */
+    int has_agg_b;
+    uint8_t agg_b[WW_KEY_LEN];
+    const uint8_t (*readers)[WW_KEY_LEN];
+    size_t n_readers;
     /* The hub's log: stderr, or the file of --log, which SIGHUP reopens (after a rotation). */
     const char *log_path;
     FILE *log;
@@ -367,6 +373,10 @@ static int net_start(struct net_run *r, struct cli *c, int hub, int open_groups,
     cfg.on_join = on_join;
     /* The owner's device admits new students who redeemed its invites, whenever it syncs. */
     cfg.admit_invites = !hub;
+    cfg.has_agg_b = r->has_agg_b;
+    memcpy(cfg.agg_b, r->agg_b, WW_KEY_LEN);
+    cfg.climate_readers = r->readers;
+    cfg.n_climate_readers = r->n_readers;
     int rc = ww_node_new(&r->loop, &cfg, &r->node);
     if (rc != 0) {
         uv_loop_close(&r->loop);
@@ -391,7 +401,8 @@ static int net_start(struct net_run *r, struct cli *c, int hub, int open_groups,
 int verb_hub(struct cli *c, int argc, char **argv)
 {
     static const struct opt_spec spec[] = {
-        {"listen", 1, 0}, {"closed", 0, 0}, {"coach", 1, 1}, {"log", 1, 0}, {NULL, 0, 0}};
+        {"listen", 1, 0},       {"closed", 0, 0},         {"coach", 1, 1}, {"log", 1, 0},
+        {"aggregator-b", 1, 0}, {"climate-reader", 1, 1}, {NULL, 0, 0}};
     struct args a;
     int rc = args_parse(spec, argc, argv, 0, 0, &a);
     char ip[64];
@@ -404,12 +415,23 @@ int verb_hub(struct cli *c, int argc, char **argv)
     size_t n_coaches = rc == CLI_OK ? args_count(&a, "coach") : 0;
     for (size_t i = 0; rc == CLI_OK && i < n_coaches; i++)
         rc = parse_key(args_at(&a, "coach", i), coaches[i]);
+    /* --aggregator-b: the organisation's aggregator B, which REDEEMED confirms with ours;
+     * --climate-reader: the devices that may fetch climate (aggregator B's tool). */
+    static uint8_t readers[ARGS_MAX_OPTS][WW_KEY_LEN];
+    struct net_run r;
+    memset(&r, 0, sizeof r);
+    if (rc == CLI_OK && args_get(&a, "aggregator-b")) {
+        rc = parse_key(args_get(&a, "aggregator-b"), r.agg_b);
+        r.has_agg_b = 1;
+    }
+    r.n_readers = rc == CLI_OK ? args_count(&a, "climate-reader") : 0;
+    for (size_t i = 0; rc == CLI_OK && i < r.n_readers; i++)
+        rc = parse_key(args_at(&a, "climate-reader", i), readers[i]);
+    r.readers = (const uint8_t(*)[WW_KEY_LEN])readers;
     if (rc == CLI_OK)
         rc = cli_open(c, 1);
     if (rc != CLI_OK)
         return rc;
-    struct net_run r;
-    memset(&r, 0, sizeof r);
     r.quiet = 1;
     if ((r.log_path = args_get(&a, "log")) != NULL && !(r.log = open_log(r.log_path)))
         return fail(CLI_INPUT, _("cannot open the log file '{1}': {2}"), r.log_path,
@@ -438,12 +460,12 @@ int verb_hub(struct cli *c, int argc, char **argv)
     say2(_("hub listening on {1}; the hub's key: {2}"), where, hex);
     /* The key alone on the next line, for scripts (`group hub GROUP KEY ADDR`). */
     printf("%s\n", hex);
-    /* The key it publishes as the groups' aggregator (`group create --aggregator`): climate
-     * answers are sealed to it and only this hub opens them. */
+    /* The key it serves as climate aggregator A (`group climate --aggregators A B`): one
+     * of the two shares of each day is sealed to it; the other to B, which it does not hold. */
     uint8_t agg[WW_KEY_LEN];
     if (ww_store_aggregator_pk(c->store, agg) == 0) {
         ww_hex(agg, WW_KEY_LEN, hex);
-        say1(_("the hub's aggregator key (for 'group create --aggregator'): {1}"), hex);
+        say1(_("the hub's aggregator key A (for 'group climate GROUP A B'): {1}"), hex);
     }
     fflush(stdout);
     run_loop(&r);

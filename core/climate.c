@@ -119,7 +119,7 @@ int ww_group_climate_get(struct ww_store *s, const uint8_t group[WW_ID_LEN],
         memcpy(ci.agg_b, sqlite3_column_blob(st, 1), 32);
         copy_text(ci.team, sizeof ci.team, st, 2);
         copy_text(ci.location, sizeof ci.location, st, 3);
-        ci.state = WW_CLIMATE_UNPINNED;
+        ci.state = WW_AGGKEYS_UNPINNED;
     }
     if (sqlite3_column_bytes(st, 4) == 32 && sqlite3_column_bytes(st, 5) == 32) {
         memcpy(ci.pin_a, sqlite3_column_blob(st, 4), 32);
@@ -129,8 +129,8 @@ int ww_group_climate_get(struct ww_store *s, const uint8_t group[WW_ID_LEN],
     sqlite3_reset(st);
     if (ci.state && ci.has_pin)
         ci.state = memcmp(ci.agg_a, ci.pin_a, 32) == 0 && memcmp(ci.agg_b, ci.pin_b, 32) == 0
-                       ? WW_CLIMATE_PINNED
-                       : WW_CLIMATE_MISMATCH;
+                       ? WW_AGGKEYS_PINNED
+                       : WW_AGGKEYS_MISMATCH;
     *out = ci;
     return 0;
 }
@@ -204,8 +204,8 @@ const struct ww_kind_rule ww_kind_climate_share = {
     .erase_sql = "DELETE FROM climate_shares WHERE gid=?1 AND member=?2 AND hlc<=?3",
 };
 
-/* This device's pseudonym key: 32 random bytes, made once, never sent. */
-static int nym_key(struct ww_store *s, uint8_t key[32])
+/* 32 random bytes, made once on this device and never sent. */
+static int nym_secret(struct ww_store *s, uint8_t key[32])
 {
     sqlite3_stmt *st = ww_sql(s, "SELECT v FROM meta WHERE k='nym_key'");
     if (!st)
@@ -224,6 +224,18 @@ static int nym_key(struct ww_store *s, uint8_t key[32])
         return ww_sql_failed(s);
     ww_bind_blob(st, 1, key, 32);
     return ww_sql_done(s, st);
+}
+
+/* This device's pseudonym key in a group (the nym_key of PROTOCOL.md 6.19): the group id
+ * hashed under the secret, so that a device in two groups is two pseudonyms. */
+static int nym_key(struct ww_store *s, const uint8_t gid[16], uint8_t key[32])
+{
+    uint8_t secret[32];
+    int rc = nym_secret(s, secret);
+    if (rc == 0)
+        crypto_generichash(key, 32, gid, 16, secret, sizeof secret);
+    sodium_memzero(secret, sizeof secret);
+    return rc;
 }
 
 /* Which blocks this member answered on an earlier day of the date's window (bit item-1 for
@@ -279,9 +291,9 @@ int ww_climate_share_put(struct ww_store *s, const uint8_t gid[16], const uint8_
     int rc = ww_group_climate_get(s, gid, &ci);
     if (rc != 0)
         return rc;
-    if (ci.state == WW_CLIMATE_MISMATCH)
+    if (ci.state == WW_AGGKEYS_MISMATCH)
         return r->n_answers ? WW_EAGGKEY : 0; /* the status alone is not worth a refusal */
-    if (ci.state != WW_CLIMATE_PINNED)
+    if (ci.state != WW_AGGKEYS_PINNED)
         return 0; /* no destination, or none this device can trust: nothing leaves it */
     struct ww_agg_day d = {.date = r->date,
                            .asked = asked,
@@ -303,7 +315,7 @@ int ww_climate_share_put(struct ww_store *s, const uint8_t gid[16], const uint8_
 
     uint8_t key[32];
     struct ww_share_msg m;
-    if ((rc = nym_key(s, key)) == 0)
+    if ((rc = nym_key(s, gid, key)) == 0)
         rc = ww_share_make(&d, gid, key, ci.agg_a, ci.agg_b, NULL, NULL, &m);
     sodium_memzero(key, sizeof key);
     sodium_memzero(&d, sizeof d);

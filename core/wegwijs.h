@@ -518,14 +518,14 @@ int ww_signoffs_due(struct ww_store *s, const uint8_t group[WW_ID_LEN],
 int ww_group_climate_set(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                          const uint8_t agg_a[WW_KEY_LEN], const uint8_t agg_b[WW_KEY_LEN],
                          const char *team, const char *location);
-enum ww_climate_state {
-    WW_CLIMATE_NONE = 0, /* the group names no aggregators: nothing is shared */
-    WW_CLIMATE_UNPINNED, /* named, but no hub confirmed keys to this device: nothing shared */
-    WW_CLIMATE_PINNED,   /* named and confirmed alike: shares go out */
-    WW_CLIMATE_MISMATCH  /* named other keys than the hub confirmed: answers are refused */
+enum ww_aggkeys_state {
+    WW_AGGKEYS_NONE = 0, /* the group names no aggregators: nothing is shared */
+    WW_AGGKEYS_UNPINNED, /* named, but no hub confirmed keys to this device: nothing shared */
+    WW_AGGKEYS_PINNED,   /* named and confirmed alike: shares go out */
+    WW_AGGKEYS_MISMATCH  /* named other keys than the hub confirmed: answers are refused */
 };
 struct ww_climate_info {
-    int state;                                    /* enum ww_climate_state */
+    int state;                                    /* enum ww_aggkeys_state */
     uint8_t agg_a[WW_KEY_LEN], agg_b[WW_KEY_LEN]; /* as the group names them */
     int has_pin;
     uint8_t pin_a[WW_KEY_LEN], pin_b[WW_KEY_LEN]; /* as the hub confirmed them */

@@ -1063,7 +1063,9 @@ TEST(cli_bash_completion)
     complete_line(line, out, sizeof out);
     ASSERT_STR_EQ(out, "--html\n");
     complete_line("climate \"\"", out, sizeof out);
-    ASSERT_STR_EQ(out, "demo\n");
+    ASSERT_STR_EQ(out, "fetch key demo\n");
+    complete_line("hub --agg", out, sizeof out);
+    ASSERT_STR_EQ(out, "--aggregator-b\n");
     complete_line("climate demo --g", out, sizeof out);
     ASSERT_STR_EQ(out, "--groups\n");
     complete_line("fe", out, sizeof out);

@@ -42,6 +42,9 @@ static struct ww_node *node(uv_loop_t *loop, struct ww_store *s, int hub, int ad
     cfg.ud = w;
     cfg.on_conn = loop_on_conn;
     cfg.on_join = on_join;
+    /* A hub confirms its own aggregator key and the organisation's B in every REDEEMED. */
+    cfg.has_agg_b = hub;
+    memset(cfg.agg_b, 0xb2, sizeof cfg.agg_b);
     struct ww_node *n = NULL;
     ASSERT_OK(ww_node_new(loop, &cfg, &n));
     return n;
@@ -149,6 +152,16 @@ TEST(join_a_new_device_joins_and_receives_the_group)
     }
     /* The hub keeps no record of the redemption once admitted. */
     ASSERT_EQ(fx_count(sc.hub_store, "SELECT count(*) FROM redemptions"), 0);
+    /* The device pinned the aggregators the hub confirmed: its own key as A, B as set. */
+    struct ww_climate_info ci;
+    uint8_t pk_a[32], pk_b[32];
+    ASSERT_OK(ww_store_aggregator_pk(sc.hub_store, pk_a));
+    memset(pk_b, 0xb2, 32);
+    ASSERT_OK(ww_group_climate_get(dev, sc.g.gid, &ci));
+    ASSERT(ci.has_pin);
+    ASSERT_MEM_EQ(ci.pin_a, pk_a, 32);
+    ASSERT_MEM_EQ(ci.pin_b, pk_b, 32);
+    ASSERT_EQ(ci.state, WW_AGGKEYS_NONE); /* the coach named none yet */
     struct ww_node *more[] = {nd};
     scene_close(&sc, more, 1);
     ww_store_close(dev);

@@ -52,7 +52,7 @@ TEST(climate_shares_reach_no_single_party)
     ASSERT_OK(ww_climate_pin(g.st[0], g.gid, pk_a, pk_b));
     struct ww_climate_info ci;
     ASSERT_OK(ww_group_climate_get(g.st[0], g.gid, &ci));
-    ASSERT_EQ(ci.state, WW_CLIMATE_PINNED);
+    ASSERT_EQ(ci.state, WW_AGGKEYS_PINNED);
     ASSERT_STR_EQ(ci.team, "Zonnebloem");
 
     uint32_t d;
@@ -118,7 +118,7 @@ TEST(climate_a_key_the_hub_did_not_confirm_gets_no_answers)
     ASSERT_OK(ww_climate_pin(g.st[0], g.gid, pk_a, pk_b));
     struct ww_climate_info ci;
     ASSERT_OK(ww_group_climate_get(g.st[0], g.gid, &ci));
-    ASSERT_EQ(ci.state, WW_CLIMATE_MISMATCH);
+    ASSERT_EQ(ci.state, WW_AGGKEYS_MISMATCH);
     uint32_t d;
     ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
     struct ww_reflection r = day_with_answers(d);
@@ -131,7 +131,7 @@ TEST(climate_a_key_the_hub_did_not_confirm_gets_no_answers)
     ASSERT_EQ(fx_count(g.st[0], "SELECT count(*) FROM climate_shares"), 0);
     /* A device that no hub confirmed keys to (joined by bundle) shares nothing either. */
     ASSERT_OK(ww_group_climate_get(g.st[1], g.gid, &ci));
-    ASSERT_EQ(ci.state, WW_CLIMATE_UNPINNED);
+    ASSERT_EQ(ci.state, WW_AGGKEYS_UNPINNED);
     r = day_with_answers(d);
     ASSERT_OK(ww_reflection_put(g.st[1], g.gid, &r, NULL));
     ASSERT_EQ(fx_count(g.st[1], "SELECT count(*) FROM climate_shares"), 0);

@@ -1,0 +1,160 @@
+/*
+ * test_climate_net.c - climate aggregates over real sockets on 127.0.0.1, in one process:
+ * learners' shares reach a hub (aggregator A); the praktijkopleider's tool (aggregator B
+ * and combiner) fetches pages of shares and A's gate and release, and the combined totals
+ * are the learners' days; a learner's key may not fetch; REDEEMED confirms the keys a
+ * joining device pins.
+ */
+#include <string.h>
+
+#include "fixture.h"
+#include "loop.h"
+#include "runner.h"
+#include "share.h"
+#include "store.h"
+#include "wegwijs_sync.h"
+
+struct got {
+    struct loop_watch w; /* first: loop_on_conn counts into it */
+    int done, rc;
+    struct ww_agg_report r;
+    size_t n_units;
+    char team[81];
+};
+
+static void on_climate(void *ud, int rc, const struct ww_agg_report *r,
+                       const struct ww_agg_setup *su)
+{
+    struct got *g = ud;
+    g->done++;
+    g->rc = rc;
+    if (rc != 0)
+        return;
+    g->r.cells = calloc(r->n + 1, sizeof *r->cells);
+    ASSERT(g->r.cells != NULL);
+    memcpy(g->r.cells, r->cells, r->n * sizeof *r->cells);
+    g->r.n = r->n;
+    g->r.k = r->k;
+    g->n_units = su->n_units;
+    snprintf(g->team, sizeof g->team, "%s", ww_agg_setup_name(su, WW_AGG_TEAM, 1));
+}
+
+static struct ww_node *reader_node(uv_loop_t *loop, struct ww_store *s, struct got *g)
+{
+    struct ww_node_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.store = s;
+    cfg.ud = g;
+    cfg.on_conn = loop_on_conn;
+    cfg.on_climate = on_climate;
+    struct ww_node *n = NULL;
+    ASSERT_OK(ww_node_new(loop, &cfg, &n));
+    return n;
+}
+
+TEST(climate_fetch_combines_to_the_learners_days)
+{
+    struct ww_store *hub = fx_open("hub"), *po = fx_open("praktijkopleider");
+    uint8_t pk_a[32], pk_b[32], hubkey[32], reader[32];
+    ASSERT_OK(ww_store_aggregator_pk(hub, pk_a));
+    ASSERT_OK(ww_store_aggregator_pk(po, pk_b));
+    ww_store_device(hub, hubkey);
+    ww_store_device(po, reader);
+    /* Two groups of three students in one team: 6 students >= k from 2 groups, all of
+     * them enrolled answering. */
+    struct fx_group g[2];
+    uint32_t d = 0;
+    for (int i = 0; i < 2; i++) {
+        fx_group_make(&g[i], 3, 0, NULL);
+        ASSERT_OK(ww_group_hub_set(g[i].coach, g[i].gid, hubkey, "", NULL));
+        ASSERT_OK(ww_group_climate_set(g[i].coach, g[i].gid, pk_a, pk_b, "Zonnebloem", "Utrecht"));
+        fx_group_sync(&g[i]);
+        ASSERT_OK(ww_day_today(g[i].coach, g[i].gid, &d));
+        for (int s = 0; s < 3; s++) {
+            ASSERT_OK(ww_climate_pin(g[i].st[s], g[i].gid, pk_a, pk_b));
+            struct ww_reflection r;
+            memset(&r, 0, sizeof r);
+            r.date = d;
+            r.status = s == 0 ? WW_STATUS_DONE : WW_STATUS_PARTLY;
+            r.obstacles = s == 0 ? 0 : WW_OBST_NO_SUPERVISOR;
+            r.share = WW_SHARE_SELF;
+            r.n_answers = 2;
+            r.answer_item[0] = 1, r.answer_value[0] = (uint8_t)(3 + (s & 1)); /* K1 */
+            r.answer_item[1] = 2, r.answer_value[1] = 2;                      /* K2 */
+            ASSERT_OK(ww_reflection_put(g[i].st[s], g[i].gid, &r, NULL));
+            fx_sync(g[i].st[s], g[i].coach, g[i].gid, 256);
+        }
+        fx_sync(g[i].coach, hub, g[i].gid, 256);
+    }
+    ASSERT_EQ(fx_count(hub, "SELECT count(*) FROM climate_shares WHERE a_ok=1"), 6);
+    uv_loop_t loop;
+    ASSERT_EQ(uv_loop_init(&loop), 0);
+    struct loop_watch wh = {0};
+    struct ww_node_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.store = hub;
+    cfg.hub = 1;
+    cfg.ud = &wh;
+    cfg.on_conn = loop_on_conn;
+    cfg.climate_readers = (const uint8_t(*)[WW_KEY_LEN])reader;
+    cfg.n_climate_readers = 1;
+    struct ww_node *hn = NULL;
+    ASSERT_OK(ww_node_new(&loop, &cfg, &hn));
+    ASSERT_OK(ww_node_listen(hn, "127.0.0.1", 0));
+    int port = ww_node_port(hn);
+
+    struct got got = {0};
+    struct ww_node *pn = reader_node(&loop, po, &got);
+    ASSERT_OK(ww_node_climate(pn, "127.0.0.1", port, hubkey, 0));
+    loop_run_until(&loop, &got.done, 1);
+    ASSERT_OK(got.rc);
+    ASSERT_EQ(got.n_units, 2);
+    ASSERT_STR_EQ(got.team, "Zonnebloem");
+    const struct ww_agg_cell *team = ww_agg_report_find(&got.r, WW_AGG_TEAM, 1, ww_agg_window(d));
+    ASSERT(team != NULL);
+    ASSERT(team->shown);
+    ASSERT_EQ(team->students, 6);
+    ASSERT_EQ(team->groups, 2);
+    ASSERT(team->status_shown);
+    /* One done and two partly per group; both partly ones gave the supervisor reason. */
+    ASSERT_EQ(team->status[0], 2);
+    ASSERT_EQ(team->status[1], 4);
+    ASSERT_EQ(team->status[2], 0);
+    ASSERT_EQ(team->reasons[1], 4); /* bit 1: geen tijd bij begeleider */
+    ASSERT_EQ(team->reasons[0], 0);
+    /* K1 and K2, each answered by all six and each counted in its vermogen and in veilig or
+     * faciliterend: 24 answers in the categories, K2's all 2s, K1's 3s and 4s. */
+    uint64_t answers = 0, bins[5] = {0};
+    for (int cat = 0; cat < WW_AGG_CATS; cat++) {
+        if (!team->cat[cat].shown)
+            continue;
+        answers += team->cat[cat].answers;
+        for (int v = 0; v < 5; v++)
+            bins[v] += team->cat[cat].hist[v];
+    }
+    ASSERT_EQ(answers, 24);
+    ASSERT_EQ(bins[1], 12);
+    ASSERT_EQ(bins[2], 8); /* K1 = 3 for two students of each group, 4 for one */
+    ASSERT_EQ(bins[3], 4);
+    free(got.r.cells);
+
+    /* A learner's device is no climate reader: refused, and nothing comes back. */
+    struct got denied = {0};
+    struct ww_node *sn = reader_node(&loop, g[0].st[0], &denied);
+    ASSERT_OK(ww_node_climate(sn, "127.0.0.1", port, hubkey, 0));
+    loop_run_until(&loop, &denied.done, 1);
+    ASSERT(denied.rc != 0);
+    ASSERT_EQ(denied.r.n, 0);
+
+    int closed = 0;
+    ww_node_close(sn, loop_closed, &closed);
+    ww_node_close(pn, loop_closed, &closed);
+    ww_node_close(hn, loop_closed, &closed);
+    loop_run_until(&loop, &closed, 3);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    ASSERT_EQ(uv_loop_close(&loop), 0);
+    ww_store_close(hub);
+    ww_store_close(po);
+    fx_group_close(&g[0]);
+    fx_group_close(&g[1]);
+}
