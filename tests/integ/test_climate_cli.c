@@ -1,0 +1,165 @@
+/*
+ * test_climate_cli.c - the climate of two groups end to end through the real binaries: a
+ * hub that confirms aggregator B and lets the praktijkopleider's tool read, two coaches and
+ * six students who join by invite (and so pin the aggregator keys), reflect with climate
+ * answers and sync; the praktijkopleider's `climate fetch` shows the team, with the totals
+ * the students gave; a student's device cannot fetch; and a coach who then names an own key
+ * as B gets no answers from any student device.
+ */
+#include <fcntl.h>
+#include <jansson.h>
+#include <unistd.h>
+
+#include "proc.h"
+#include "runner.h"
+
+#define GROUPS   2
+#define STUDENTS 3
+
+#define WW(r, dev, ...)  proc_run((r), "--data", (dev), __VA_ARGS__, (char *)NULL)
+#define WWJ(r, dev, ...) proc_run((r), "--data", (dev), "--json", __VA_ARGS__, (char *)NULL)
+
+static void line_key(struct proc_bg *hub, char key[65])
+{
+    char line[512];
+    ASSERT(proc_read_line(hub->fd, line, sizeof line, proc_now_ms() + PROC_START_MS));
+    size_t n = strlen(line);
+    ASSERT_GE(n, 64);
+    ASSERT(proc_is_hex(line + n - 64, 64));
+    memcpy(key, line + n - 64, 65);
+}
+
+static json_t *doc_of(const struct proc_run *r, const char *command)
+{
+    EXPECT_EXIT(*r, 0);
+    return proc_json(r->out, command, __LINE__);
+}
+
+/* The unit named `name` in a climate document, or NULL. */
+static json_t *unit_named(json_t *doc, const char *name)
+{
+    json_t *units = json_object_get(doc, "units"), *u;
+    size_t i;
+    json_array_foreach(units, i, u)
+    {
+        if (!strcmp(json_string_value(json_object_get(u, "name")), name))
+            return u;
+    }
+    return NULL;
+}
+
+TEST(climate_two_groups_through_the_binaries)
+{
+    struct proc_run r;
+    char po[512], hub_dir[512], coach[GROUPS][512], st[GROUPS][STUDENTS][512];
+    char po_dev[65], po_agg[65], hub_key[65], agg_a[65], addr[32], group[GROUPS][33];
+    proc_tmp_path(po, sizeof po, "praktijkopleider");
+    proc_tmp_path(hub_dir, sizeof hub_dir, "hub");
+    WWJ(&r, po, "climate", "key");
+    json_t *doc = doc_of(&r, "climate key");
+    memcpy(po_dev, proc_json_str(doc, "device", __LINE__), 65);
+    memcpy(po_agg, proc_json_str(doc, "aggregator", __LINE__), 65);
+    json_decref(doc);
+
+    struct proc_bg hub;
+    const char *extra[] = {"--aggregator-b", po_agg, "--climate-reader", po_dev, NULL};
+    proc_hub_start_with(&hub, hub_dir, "hub", extra);
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", hub.port);
+    line_key(&hub, hub_key);
+    line_key(&hub, agg_a);
+
+    for (int g = 0; g < GROUPS; g++) {
+        char name[32];
+        snprintf(name, sizeof name, "coach%d", g);
+        proc_tmp_path(coach[g], sizeof coach[g], name);
+        WW(&r, coach[g], "init");
+        EXPECT_EXIT(r, 0);
+        WWJ(&r, coach[g], "group", "create", g ? "Afdeling 3C" : "Afdeling 3B");
+        doc = doc_of(&r, "group create");
+        memcpy(group[g], proc_json_str(doc, "group", __LINE__), 33);
+        json_decref(doc);
+        WW(&r, coach[g], "group", "hub", group[g], hub_key, addr);
+        EXPECT_EXIT(r, 0);
+        WW(&r, coach[g], "group", "climate", group[g], agg_a, po_agg, "--team", "Zonnebloem",
+           "--location", "Utrecht");
+        EXPECT_EXIT(r, 0);
+        char codes[STUDENTS][128];
+        for (int s = 0; s < STUDENTS; s++) {
+            WWJ(&r, coach[g], "invite", group[g], "--role", "student");
+            doc = doc_of(&r, "invite");
+            snprintf(codes[s], sizeof codes[s], "%s", proc_json_str(doc, "code", __LINE__));
+            json_decref(doc);
+        }
+        /* The coach's device stays connected and admits the students as they redeem. */
+        struct proc_bg watch;
+        memset(&watch, 0, sizeof watch);
+        watch.fd = -1;
+        proc_tmp_path(watch.err_path, sizeof watch.err_path, "watch.err");
+        int e = open(watch.err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        ASSERT(e >= 0);
+        const char *argv[] = {"--data", coach[g], "sync", "--watch", "--quiet", NULL};
+        watch.pid = proc_spawn(argv, e, e, -1);
+        close(e);
+        for (int s = 0; s < STUDENTS; s++) {
+            snprintf(name, sizeof name, "g%ds%d", g, s);
+            proc_tmp_path(st[g][s], sizeof st[g][s], name);
+            snprintf(name, sizeof name, "Student %d.%d", g, s);
+            WW(&r, st[g][s], "join", codes[s], "--alias", name, "--quiet");
+            EXPECT_EXIT(r, 0);
+        }
+        proc_bg_stop(&watch);
+    }
+
+    /* Each student reflects today: K1 4, 4, 2 and K2 3 in both groups; status done or
+     * partly with "geen tijd bij begeleider". */
+    static const char *const k1[STUDENTS] = {"K1=4", "K1=4", "K1=2"};
+    for (int g = 0; g < GROUPS; g++)
+        for (int s = 0; s < STUDENTS; s++) {
+            WW(&r, st[g][s], "reflect", group[g], "--status", s ? "partly" : "done",
+               s ? "--obstacle" : "--share", s ? "no-supervisor" : "me", "--answer", k1[s],
+               "--answer", "K2=3");
+            EXPECT_EXIT(r, 0);
+            WW(&r, st[g][s], "sync", "--quiet");
+            EXPECT_EXIT(r, 0);
+        }
+
+    /* The praktijkopleider's tool: aggregator B and combiner. */
+    WWJ(&r, po, "climate", "fetch", addr, hub_key);
+    doc = doc_of(&r, "climate fetch");
+    json_t *team = unit_named(doc, "Zonnebloem"), *loc = unit_named(doc, "Utrecht");
+    ASSERT(team != NULL && loc != NULL);
+    json_t *w = json_array_get(json_object_get(team, "windows"), 0);
+    ASSERT(json_is_true(json_object_get(w, "shown")));
+    ASSERT_EQ(proc_json_int(w, "students", __LINE__), 6);
+    ASSERT_EQ(proc_json_int(w, "groups", __LINE__), 2);
+    ASSERT_EQ(proc_json_int(w, "days", __LINE__), 6);
+    json_decref(doc);
+    /* Text too: the team is shown, with its participation. */
+    WW(&r, po, "--lang", "en", "climate", "fetch", addr, hub_key);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "Zonnebloem");
+    EXPECT_HAS(r.out, "6 students from 2 groups");
+
+    /* A student's device is not a reader: refused, exit 4. */
+    WW(&r, st[0][0], "climate", "fetch", addr, hub_key);
+    EXPECT_EXIT(r, EXIT_DENIED);
+
+    /* A coach names an own key as B: no student device of that group gives answers. */
+    WWJ(&r, coach[0], "climate", "key");
+    doc = doc_of(&r, "climate key");
+    char own[65];
+    memcpy(own, proc_json_str(doc, "aggregator", __LINE__), 65);
+    json_decref(doc);
+    WW(&r, coach[0], "group", "climate", group[0], agg_a, own, "--team", "Zonnebloem", "--location",
+       "Utrecht");
+    EXPECT_EXIT(r, 0);
+    WW(&r, coach[0], "sync", "--quiet");
+    EXPECT_EXIT(r, 0);
+    for (int s = 0; s < STUDENTS; s++) {
+        WW(&r, st[0][s], "sync", "--quiet");
+        EXPECT_EXIT(r, 0);
+        WW(&r, st[0][s], "reflect", group[0], "--status", "done", "--answer", "K1=5");
+        EXPECT_REFUSED(r, EXIT_DENIED, "de groep noemt andere sleutels voor de klimaatvragen");
+    }
+    proc_bg_stop(&hub);
+}
