@@ -149,18 +149,24 @@ static int check_climate_share(struct ww_store *s, const struct ww_event *ev)
     return 0;
 }
 
-/* 1 when this store is a hub whose aggregator key opens share A: only such shares are
- * served to aggregator B, so that a share A cannot open never splits A's and B's view. */
-static int opens_for_hub(struct ww_store *s, const struct ww_body_climate_share *b)
+#define A_SHARE_LEN (8 * WW_AGG_DIM)
+
+/* On a hub whose aggregator key opens share A: its counters, 82 u64be, in out; 1. Else 0.
+ * Only such shares are served to aggregator B, so that a share A cannot open never splits
+ * A's and B's view. */
+static int open_for_hub(struct ww_store *s, const struct ww_body_climate_share *b,
+                        uint8_t out[A_SHARE_LEN])
 {
     struct ww_share_msg m;
     uint64_t v[WW_AGG_DIM];
     if (ww_aggregator_load(s, 0) != 0 || !s->agg_sk ||
-        ww_share_decode(b->msg.p, b->msg.len, &m) != 0)
+        ww_share_decode(b->msg.p, b->msg.len, &m) != 0 ||
+        ww_share_open(&m, 0, s->agg_pk, s->agg_sk, v) != 0)
         return 0;
-    int ok = ww_share_open(&m, 0, s->agg_pk, s->agg_sk, v) == 0;
-    sodium_memzero(v, sizeof v);
-    return ok;
+    for (int i = 0; i < WW_AGG_DIM; i++)
+        for (int k = 0; k < 8; k++)
+            out[8 * i + k] = (uint8_t)(v[i] >> (56 - 8 * k));
+    return 1;
 }
 
 /* The newest share of (member, date) wins; a newer one takes a new row id. */
@@ -181,7 +187,7 @@ static int apply_climate_share(struct ww_store *s, struct ww_event *ev)
     if (rc != 0)
         return rc;
     st = ww_sql(s, "INSERT OR IGNORE INTO climate_shares(gid, member, date, hlc, author, msg, "
-                   "a_ok) VALUES(?1,?2,?3,?4,?5,?6,?7)");
+                   "a_share) VALUES(?1,?2,?3,?4,?5,?6,?7)");
     if (!st)
         return ww_sql_failed(s);
     ww_bind_blob(st, 1, h->group, 16);
@@ -190,7 +196,9 @@ static int apply_climate_share(struct ww_store *s, struct ww_event *ev)
     sqlite3_bind_int64(st, 4, (sqlite3_int64)h->hlc);
     ww_bind_blob(st, 5, h->author, 32);
     ww_bind_blob(st, 6, b->msg.p, b->msg.len);
-    sqlite3_bind_int(st, 7, opens_for_hub(s, b));
+    uint8_t a[A_SHARE_LEN];
+    if (open_for_hub(s, b, a))
+        ww_bind_blob(st, 7, a, sizeof a);
     return ww_sql_done(s, st);
 }
 
@@ -465,12 +473,14 @@ int ww_climate_last(struct ww_store *s, uint64_t *out)
     return step == SQLITE_ROW ? 0 : ww_db_err(s, step);
 }
 
-int ww_climate_page(struct ww_store *s, uint64_t after, uint64_t upto, size_t max,
-                    int (*cb)(void *ud, uint64_t id, const uint8_t *msg, size_t len), void *ud,
-                    uint64_t *next)
+/* The page, with each share's opened share A (A_SHARE_LEN bytes) for the hub itself. */
+static int page_with_a(struct ww_store *s, uint64_t after, uint64_t upto, size_t max,
+                       int (*cb)(void *ud, uint64_t id, const uint8_t *msg, size_t len,
+                                 const uint8_t *a),
+                       void *ud, uint64_t *next)
 {
-    sqlite3_stmt *st = ww_sql(s, "SELECT id, msg FROM climate_shares WHERE id>?1 AND id<=?2 AND "
-                                 "a_ok=1 ORDER BY id LIMIT ?3");
+    sqlite3_stmt *st = ww_sql(s, "SELECT id, msg, a_share FROM climate_shares WHERE id>?1 AND "
+                                 "id<=?2 AND length(a_share)=656 ORDER BY id LIMIT ?3");
     if (!st)
         return ww_sql_failed(s);
     sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
@@ -481,7 +491,8 @@ int ww_climate_page(struct ww_store *s, uint64_t after, uint64_t upto, size_t ma
     uint64_t last = after;
     while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
         last = (uint64_t)sqlite3_column_int64(st, 0);
-        rc = cb(ud, last, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1));
+        rc = cb(ud, last, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
+                sqlite3_column_blob(st, 2));
         n++;
     }
     sqlite3_reset(st);
@@ -492,22 +503,56 @@ int ww_climate_page(struct ww_store *s, uint64_t after, uint64_t upto, size_t ma
     return rc;
 }
 
+struct msg_page {
+    int (*cb)(void *ud, uint64_t id, const uint8_t *msg, size_t len);
+    void *ud;
+};
+
+static int msg_only(void *ud, uint64_t id, const uint8_t *msg, size_t len, const uint8_t *a)
+{
+    struct msg_page *p = ud;
+    (void)a;
+    return p->cb(p->ud, id, msg, len);
+}
+
+int ww_climate_page(struct ww_store *s, uint64_t after, uint64_t upto, size_t max,
+                    int (*cb)(void *ud, uint64_t id, const uint8_t *msg, size_t len), void *ud,
+                    uint64_t *next)
+{
+    struct msg_page p = {cb, ud};
+    return page_with_a(s, after, upto, max, msg_only, &p, next);
+}
+
 struct build {
     struct ww_agg *agg;
-    const uint64_t *skip;
+    const uint64_t *skip; /* ascending */
     size_t n_skip;
 };
 
-static int add_one(void *ud, uint64_t id, const uint8_t *msg, size_t len)
+/* One share into aggregator A, opened when it arrived. */
+static int add_one(void *ud, uint64_t id, const uint8_t *msg, size_t len, const uint8_t *a)
 {
     struct build *b = ud;
-    for (size_t i = 0; i < b->n_skip; i++)
-        if (b->skip[i] == id)
+    size_t lo = 0, hi = b->n_skip;
+    while (lo < hi) { /* B could not open it: left out by both */
+        size_t mid = lo + (hi - lo) / 2;
+        if (b->skip[mid] == id)
             return 0;
+        if (b->skip[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     struct ww_share_msg m;
+    uint64_t v[WW_AGG_DIM];
+    for (int i = 0; i < WW_AGG_DIM; i++) {
+        v[i] = 0;
+        for (int k = 0; k < 8; k++)
+            v[i] = v[i] << 8 | a[8 * i + k];
+    }
     int rc = ww_share_decode(msg, len, &m);
     if (rc == 0)
-        rc = ww_agg_add(b->agg, &m);
+        rc = ww_agg_add_opened(b->agg, &m, v);
     return rc == WW_EGROUP ? 0 : rc; /* a group no longer in a unit: not counted by either */
 }
 
@@ -530,7 +575,7 @@ int ww_climate_aggregate(struct ww_store *s, const struct ww_agg_setup *su, uint
     int rc = ww_climate_agg_new(s, su, k, 0, &b.agg);
     for (uint64_t after = 0; rc == 0;) {
         uint64_t next;
-        rc = ww_climate_page(s, after, upto, 512, add_one, &b, &next);
+        rc = page_with_a(s, after, upto, 512, add_one, &b, &next);
         if (rc != 0 || !next)
             break;
         after = next;

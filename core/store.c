@@ -394,8 +394,10 @@ static const char schema_v6[] =
 /* Schema version 7: climate by split shares. The group's aggregators and unit
  * (group.climate), the keys its hub confirmed to this device (agg_pins: local, like
  * sync_local), and the shares (climate.share), one row per (member, date) whose id grows
- * with every replacement, so that a hub's pages up to an id are a fixed snapshot. a_ok:
- * this store is a hub and its aggregator key opens share A. */
+ * with every replacement, so that a hub's pages up to an id are a fixed snapshot. a_share:
+ * on a hub whose aggregator key opens share A, that share's counters (82 u64be), opened
+ * once as the event arrives, so that a report costs no cryptography; a share alone is
+ * uniformly random, whatever the answers. */
 static const char schema_v7[] =
     "CREATE TABLE group_climates(gid BLOB PRIMARY KEY, agg_a BLOB NOT NULL, agg_b BLOB NOT NULL,"
     " team TEXT NOT NULL, location TEXT NOT NULL, hlc INTEGER NOT NULL, author BLOB NOT NULL)"
@@ -404,7 +406,7 @@ static const char schema_v7[] =
     " WITHOUT ROWID;"
     "CREATE TABLE climate_shares(id INTEGER PRIMARY KEY, gid BLOB NOT NULL, member BLOB NOT NULL,"
     " date INTEGER NOT NULL, hlc INTEGER NOT NULL, author BLOB NOT NULL, msg BLOB NOT NULL,"
-    " a_ok INTEGER NOT NULL, UNIQUE(gid, member, date));";
+    " a_share BLOB, UNIQUE(gid, member, date));";
 
 /* Brings the schema to WW_SCHEMA_VERSION, or refuses a store from a newer version. */
 static int migrate(struct ww_store *s)

@@ -201,6 +201,9 @@ void ww_agg_free(struct ww_agg *a); /* NULL is a no-op */
  * ww_share_open; WW_ETOOBIG past 262 144 messages. A later message for the same
  * (pseudonym, date) replaces the earlier one, as a later climate.put does. */
 int ww_agg_add(struct ww_agg *a, const struct ww_share_msg *m);
+/* The same for a share this aggregator opened before (ww_share_open, its own `which`): a
+ * hub opens each share once, as it arrives. WW_ERANGE for a counter not below the prime. */
+int ww_agg_add_opened(struct ww_agg *a, const struct ww_share_msg *m, const uint64_t v[WW_AGG_DIM]);
 /* Phase 1: the cells and the share-sums of their "first" counters, to send to the peer. */
 int ww_agg_gate(struct ww_agg *a, struct ww_agg_summary *out);
 /* Phase 2: combines the peer's gate with its own (WW_ESTATE when the two do not describe

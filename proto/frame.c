@@ -97,6 +97,10 @@ static int check_frame(const struct ww_frame *f)
     case WW_FRAME_AGG_GATE:
         if (f->u.agg_gate.skip.len % 8 || f->u.agg_gate.skip.len > 8 * WW_MAX_AGG_SKIP)
             return WW_ERANGE;
+        /* The ids B left out are strictly ascending, as the pages came. */
+        for (size_t k = 8; k < f->u.agg_gate.skip.len; k += 8)
+            if (memcmp(f->u.agg_gate.skip.p + k - 8, f->u.agg_gate.skip.p + k, 8) >= 0)
+                return WW_ERANGE;
         return f->u.agg_gate.gate.len ? 0 : WW_ERANGE;
     case WW_FRAME_AGG_RELEASE:
         return f->u.agg_release.gate.len && f->u.agg_release.release.len ? 0 : WW_ERANGE;

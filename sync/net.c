@@ -913,7 +913,7 @@ static int hub_agg_gate(struct conn *c, const struct ww_frame *in, struct ww_fra
     uint64_t *skip = ww_calloc(n_skip ? n_skip : 1, sizeof *skip);
     int rc = skip ? 0 : WW_ENOMEM;
     for (size_t i = 0; rc == 0 && i < n_skip; i++)
-        skip[i] = be64(in->u.agg_gate.skip.p + 8 * i);
+        skip[i] = be64(in->u.agg_gate.skip.p + 8 * i); /* ascending: the codec checked */
     if (rc == 0)
         rc = ww_agg_summary_decode(in->u.agg_gate.gate.p, in->u.agg_gate.gate.len, &peer);
     if (rc == 0 && peer.released)

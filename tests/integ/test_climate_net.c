@@ -86,7 +86,7 @@ TEST(climate_fetch_combines_to_the_learners_days)
         }
         fx_sync(g[i].coach, hub, g[i].gid, 256);
     }
-    ASSERT_EQ(fx_count(hub, "SELECT count(*) FROM climate_shares WHERE a_ok=1"), 6);
+    ASSERT_EQ(fx_count(hub, "SELECT count(*) FROM climate_shares WHERE length(a_share)=656"), 6);
     uv_loop_t loop;
     ASSERT_EQ(uv_loop_init(&loop), 0);
     struct loop_watch wh = {0};
