@@ -117,8 +117,9 @@ static int count_one(void *ud, uint64_t id, const uint8_t *msg, size_t len)
 
 int main(int argc, char **argv)
 {
-    int groups = argc > 1 ? atoi(argv[1]) : 25;
-    if (groups < 2 || groups > 200) {
+    char *end = NULL;
+    long groups = argc > 1 ? strtol(argv[1], &end, 10) : 25;
+    if ((end && *end) || groups < 2 || groups > 200) {
         fprintf(stderr, "usage: climate [2..200]\n");
         return 2;
     }
@@ -219,7 +220,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < rep.n; i++)
         shown += rep.cells[i].shown;
 
-    printf("# %d groups, %llu shares (%zu bytes) on the hub, made in %.0f ms; %zu cells (%zu "
+    printf("# %ld groups, %llu shares (%zu bytes) on the hub, made in %.0f ms; %zu cells (%zu "
            "shown)\n",
            groups, (unsigned long long)upto, bytes, t1 - t0, rep.n, shown);
     printf("bench: climate_hub_ms %.1f ms\n", (h1 - h0) + (g1 - g0));
