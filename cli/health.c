@@ -48,25 +48,46 @@ struct status_list {
     int rc;
 };
 
+/* Where this device's climate answers go, as a word (JSON) and a sentence. */
+static const char *const CLIMATE_WORD[] = {"none", "unconfirmed", "shared", "refused"};
+
+static const char *climate_sentence(int state)
+{
+    switch (state) {
+    case WW_AGGKEYS_PINNED:
+        return _("  climate: shared as split shares with the two aggregators the hub confirmed");
+    case WW_AGGKEYS_UNPINNED:
+        return _("  climate: stays on this device (the hub did not confirm the group's keys to "
+                 "it)");
+    case WW_AGGKEYS_MISMATCH:
+        return _("  climate: refused: the group names other keys than the hub confirmed");
+    default:
+        return _("  climate: stays on this device (the group names no aggregators)");
+    }
+}
+
 static void status_group(void *ud, const struct ww_group_info *g)
 {
     struct status_list *l = ud;
     if (l->rc != 0 || (l->only && memcmp(l->only, g->id, WW_ID_LEN)))
         return;
     struct ww_sync_state st;
-    if ((l->rc = ww_sync_state(l->c->store, g->id, &st)) != 0)
+    struct ww_climate_info ci;
+    if ((l->rc = ww_sync_state(l->c->store, g->id, &st)) != 0 ||
+        (l->rc = ww_group_climate_get(l->c->store, g->id, &ci)) != 0)
         return;
+    int learner = g->my_role == WW_ROLE_STUDENT || g->my_role == WW_ROLE_SENIOR;
     l->n++;
     if (l->json) {
         json_array_append_new(
             l->json,
-            json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I}", "group",
+            json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:s}", "group",
                       j_hex(g->id, WW_ID_LEN), "name", j_text(g->name), "role",
                       g->my_role ? j_enum(WORD_ROLE, g->my_role) : json_null(), "hub",
                       g->has_hub && g->hub_addr[0] ? json_string(g->hub_addr) : json_null(),
                       "hub_synced", j_time(st.hub_at), "peer_synced", j_time(st.peer_at),
                       "reported", j_time(st.reported_at), "unsent", (json_int_t)st.unsent,
-                      "waiting", (json_int_t)st.waiting));
+                      "waiting", (json_int_t)st.waiting, "climate", CLIMATE_WORD[ci.state]));
         return;
     }
     struct hexbuf h;
@@ -82,6 +103,8 @@ static void status_group(void *ud, const struct ww_group_info *g)
     snprintf(n1, sizeof n1, "%llu", (unsigned long long)st.unsent);
     snprintf(n2, sizeof n2, "%llu", (unsigned long long)st.waiting);
     say2(_("  not sent to the hub yet: {1}; waiting for earlier events: {2}"), n1, n2);
+    if (learner)
+        say(climate_sentence(ci.state));
 }
 
 int verb_status(struct cli *c, int argc, char **argv)

@@ -123,6 +123,14 @@ TEST(climate_two_groups_through_the_binaries)
             EXPECT_EXIT(r, 0);
         }
 
+    /* Each student's device says where its answers go. */
+    WWJ(&r, st[1][2], "status");
+    doc = doc_of(&r, "status");
+    ASSERT_STR_EQ(json_string_value(json_object_get(
+                      json_array_get(json_object_get(doc, "groups"), 0), "climate")),
+                  "shared");
+    json_decref(doc);
+
     /* The praktijkopleider's tool: aggregator B and combiner. */
     WWJ(&r, po, "climate", "fetch", addr, hub_key);
     doc = doc_of(&r, "climate fetch");
@@ -161,5 +169,8 @@ TEST(climate_two_groups_through_the_binaries)
         WW(&r, st[0][s], "reflect", group[0], "--status", "done", "--answer", "K1=5");
         EXPECT_REFUSED(r, EXIT_DENIED, "de groep noemt andere sleutels voor de klimaatvragen");
     }
+    WW(&r, st[0][0], "--lang", "en", "status");
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "climate: refused");
     proc_bg_stop(&hub);
 }
