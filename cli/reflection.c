@@ -269,13 +269,10 @@ int verb_reflect(struct cli *c, int argc, char **argv)
      * that the id stays the last line of stdout). */
     struct ww_climate_info ci;
     if (r.n_answers && !r.draft && ww_group_climate_get(c->store, gid, &ci) == 0 &&
-        ci.state != WW_AGGKEYS_PINNED)
+        ci.state == WW_AGGKEYS_UNPINNED)
         say_to(stderr,
-               ci.state == WW_AGGKEYS_NONE
-                   ? _("note: your climate answers stay on this device: the group names no "
-                       "climate aggregators")
-                   : _("note: your climate answers stay on this device: its hub did not confirm "
-                       "the group's climate keys to it (join through the hub to share them)"),
+               _("note: your climate answers stay on this device: its hub did not confirm "
+                 "the group's climate keys to it (join through the hub to share them)"),
                NULL, NULL, NULL);
     return CLI_OK;
 }

@@ -26,13 +26,21 @@ addr=127.0.0.1:$port
 mkdir -p "$data"
 ww() { dev=$1; shift; "$bin" --data "$data/$dev" "$@"; }
 
+# The praktijkopleider's tool: aggregator B of the climate, and the one device that may
+# fetch the hub's climate report. Its two keys are the last words of `climate key`.
+ww praktijkopleider climate key >"$data/praktijkopleider.keys"
+podev=$(sed -n 1p "$data/praktijkopleider.keys" | awk '{ print $NF }')
+aggb=$(sed -n 2p "$data/praktijkopleider.keys" | awk '{ print $NF }')
+
 # The hub first: every device syncs through it. Its first line names the address, the
-# second is its device key alone, which the coach names as the group's hub.
-"$bin" --data "$data/hub" hub --listen "$addr" >"$data/hub.out" 2>>"$data/hub.log" &
+# second is its device key alone, which the coach names as the group's hub; the third ends
+# with its climate key A.
+"$bin" --data "$data/hub" hub --listen "$addr" --aggregator-b "$aggb" \
+    --climate-reader "$podev" >"$data/hub.out" 2>>"$data/hub.log" &
 hub=$!
 trap 'kill $hub 2>/dev/null; wait $hub 2>/dev/null; exit 0' INT TERM
 i=0
-until grep -q "$addr" "$data/hub.out" 2>/dev/null && [ "$(wc -l <"$data/hub.out")" -ge 2 ]; do
+until grep -q "$addr" "$data/hub.out" 2>/dev/null && [ "$(wc -l <"$data/hub.out")" -ge 3 ]; do
     i=$((i + 1))
     if [ $i -gt 50 ] || ! kill -0 $hub 2>/dev/null; then
         echo "wegwijs: de hub start niet; zie $data/hub.log" >&2
@@ -41,6 +49,7 @@ until grep -q "$addr" "$data/hub.out" 2>/dev/null && [ "$(wc -l <"$data/hub.out"
     sleep 0.1
 done
 hubkey=$(sed -n 2p "$data/hub.out")
+agga=$(sed -n 3p "$data/hub.out" | awk '{ print $NF }')
 
 if [ ! -s "$data/demo-group" ]; then
     day() { date -d "$1 days" +%F; }
@@ -94,6 +103,11 @@ if [ ! -s "$data/demo-group" ]; then
     sara_id=$(ww coach members "$g" | awk '/Sara/ { print $1; exit }')
     ww coach signoff "$g" "$sara_id" W03 --level voldoende --date "$(day -1)" \
         --note "Goed gedaan." >/dev/null || true
+    # Climate: the group's answers count for team Zonnebloem through aggregators A (the
+    # hub) and B (the praktijkopleider's tool). The demo devices were added by the coach,
+    # so no hub confirmed those keys to them: their answers stay on them; a student who
+    # joins by invite shares.
+    ww coach group climate "$g" "$agga" "$aggb" --team Zonnebloem --location Demo >/dev/null
     ww coach sync --quiet
     for d in sara noor daan lisa; do
         ww $d sync --quiet
@@ -137,6 +151,9 @@ Meedoen als nieuwe student, in een tweede terminal:
  $bin --data $data/coach invite $g)
 
 Kijken als coach:  $bin --data $data/coach overview $g
+Kijken als praktijkopleider (één groep is te klein: elke cel blijft verborgen):
+  $bin --data $data/praktijkopleider climate fetch $addr $hubkey
+  $bin climate demo              # een gegenereerde regio, zonder netwerk
 Stoppen: Ctrl-C.
 EOF
 wait $hub
