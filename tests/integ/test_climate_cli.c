@@ -8,6 +8,10 @@
  */
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "proc.h"
@@ -173,4 +177,78 @@ TEST(climate_two_groups_through_the_binaries)
     EXPECT_EXIT(r, 0);
     EXPECT_HAS(r.out, "climate: refused");
     proc_bg_stop(&hub);
+}
+
+/* The README's main job (`make run`, cli/run.sh) in a folder of its own: it comes up with
+ * the demo group, a new student joins with the code it prints and shares climate, and the
+ * praktijkopleider's fetch it prints works. The whole process group stops at the end. */
+TEST(main_job_serves_a_group_and_its_climate)
+{
+    char dir[512], out_path[600], root[PATH_MAX], script[PATH_MAX + 16], port[16];
+    proc_tmp_path(dir, sizeof dir, "main");
+    ASSERT_EQ(mkdir(dir, 0700), 0);
+    snprintf(out_path, sizeof out_path, "%s/run.out", dir);
+    snprintf(root, sizeof root, "%s", proc_cli_path());
+    for (int up = 0; up < 2; up++) /* <root>/build/wegwijs -> <root> */
+        *strrchr(root, '/') = '\0';
+    snprintf(script, sizeof script, "%s/cli/run.sh", root);
+    snprintf(port, sizeof port, "%d", proc_free_port());
+    int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ASSERT(out >= 0);
+    fflush(stdout);
+    pid_t pid = fork();
+    ASSERT(pid >= 0);
+    if (pid == 0) {
+        int in = open("/dev/null", O_RDONLY);
+        if (setsid() < 0 || chdir(dir) != 0 || in < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 ||
+            dup2(out, 2) < 0 || setenv("WEGWIJS_PORT", port, 1) != 0)
+            _exit(126);
+        proc_child_env();
+        execlp("sh", "sh", script, proc_cli_path(), (char *)NULL);
+        _exit(127);
+    }
+    close(out);
+    /* The closing text ends with "Stoppen: Ctrl-C."; the demo takes a while under ASan. */
+    static char text[16384];
+    long deadline = proc_now_ms() + 120000;
+    while (!strstr(text, "Stoppen: Ctrl-C.")) {
+        ASSERT_LT(proc_now_ms(), deadline);
+        int status;
+        ASSERT_EQ(waitpid(pid, &status, WNOHANG), 0);
+        proc_sleep_ms(100);
+        proc_slurp(out_path, text, sizeof text);
+    }
+    char code[160], group[40], hub[80], *p = strstr(text, " join ");
+    ASSERT(p != NULL);
+    ASSERT_EQ(sscanf(p, " join %159s", code), 1);
+    ASSERT((p = strstr(text, " today ")) != NULL);
+    ASSERT_EQ(sscanf(p, " today %39s", group), 1);
+    ASSERT((p = strstr(text, "climate fetch ")) != NULL);
+    char addr[40];
+    ASSERT_EQ(sscanf(p, "climate fetch %39s %79s", addr, hub), 2);
+
+    struct proc_run r;
+    char me[600], po[600];
+    snprintf(me, sizeof me, "%s/ik", dir);
+    snprintf(po, sizeof po, "%s/wegwijs-data/praktijkopleider", dir);
+    WW(&r, me, "join", code, "--alias", "Jij", "--quiet");
+    EXPECT_EXIT(r, 0);
+    WW(&r, me, "reflect", group, "--status", "done", "--answer", "K1=4");
+    EXPECT_EXIT(r, 0);
+    WW(&r, me, "sync", "--quiet");
+    EXPECT_EXIT(r, 0);
+    WWJ(&r, me, "status");
+    json_t *doc = doc_of(&r, "status");
+    ASSERT_STR_EQ(json_string_value(json_object_get(
+                      json_array_get(json_object_get(doc, "groups"), 0), "climate")),
+                  "shared");
+    json_decref(doc);
+    WWJ(&r, po, "climate", "fetch", addr, hub);
+    doc = doc_of(&r, "climate fetch");
+    ASSERT(unit_named(doc, "Zonnebloem") != NULL);
+    json_decref(doc);
+
+    kill(-pid, SIGKILL);
+    int status;
+    ASSERT_EQ(proc_wait_bounded(pid, PROC_STOP_MS, &status), 0);
 }
