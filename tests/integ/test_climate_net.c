@@ -146,11 +146,28 @@ TEST(climate_fetch_combines_to_the_learners_days)
     ASSERT(denied.rc != 0);
     ASSERT_EQ(denied.r.n, 0);
 
+    /* Nor is the coach's device, which holds the group's keys. */
+    struct got coach = {0};
+    struct ww_node *cn = reader_node(&loop, g[0].coach, &coach);
+    ASSERT_OK(ww_node_climate(cn, "127.0.0.1", port, hubkey, 0));
+    loop_run_until(&loop, &coach.done, 1);
+    ASSERT(coach.rc != 0);
+
+    /* The reader's key fetches aggregates and nothing else: asking for a group's events is
+     * refused, and it holds none. */
+    int down = got.w.down + 1;
+    ASSERT_OK(
+        ww_node_dial(pn, "127.0.0.1", port, hubkey, (const uint8_t(*)[WW_ID_LEN])g[0].gid, 1, 1));
+    loop_run_until(&loop, &got.w.down, down);
+    ASSERT(got.w.last_error != 0);
+    ASSERT_EQ(fx_count(po, "SELECT count(*) FROM events"), 0);
+
     int closed = 0;
+    ww_node_close(cn, loop_closed, &closed);
     ww_node_close(sn, loop_closed, &closed);
     ww_node_close(pn, loop_closed, &closed);
     ww_node_close(hn, loop_closed, &closed);
-    loop_run_until(&loop, &closed, 3);
+    loop_run_until(&loop, &closed, 4);
     uv_run(&loop, UV_RUN_DEFAULT);
     ASSERT_EQ(uv_loop_close(&loop), 0);
     ww_store_close(hub);
