@@ -71,6 +71,8 @@ int input_error3(const char *text, const char *a1, const char *a2, const char *a
 int cli_exit_of(int rc);
 /* Prints "wegwijs: <message>: <library error text>" on stderr; returns cli_exit_of(rc). */
 int lib_error(int rc, const char *what, const char *a1);
+/* lib_error for a network step: a failure that is not the library's own exits CLI_NET. */
+int net_error(int rc, const char *what, const char *a1);
 /* Prints "wegwijs: <message>" on stderr and returns code. */
 int fail(int code, const char *text, const char *a1, const char *a2);
 int fail3(int code, const char *text, const char *a1, const char *a2, const char *a3);

@@ -537,7 +537,7 @@ static int climate_fetch(struct cli *c, int argc, char **argv)
             char q[80];
             int e = h < f.cur ? f.hub[h].rc : WW_EIO;
             if (rc == CLI_OK)
-                rc = lib_error(e, _("cannot fetch the climate of {1}"), quoted(addrs[h], q));
+                rc = net_error(e, _("cannot fetch the climate of {1}"), quoted(addrs[h], q));
             continue;
         }
         hubs[n_ok++] = f.hub[h].report;

@@ -199,7 +199,7 @@ static int parse_addr_min(const char *arg, char *ip, size_t cap, int *port, long
 
 /* A network failure: an errno value from libuv counts as CLI_NET, a library code goes
  * through the table (a refused membership is CLI_DENIED, not a network failure). */
-static int net_error(int rc, const char *what, const char *a1)
+int net_error(int rc, const char *what, const char *a1)
 {
     int code = lib_error(rc, what, a1);
     return code == CLI_FAIL && rc != WW_ENOMEM ? CLI_NET : code;

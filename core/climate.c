@@ -372,14 +372,17 @@ static int load_units(struct ww_store *s, struct names *loc, struct names *team)
 {
     static const char *const sql[2] = {
         "SELECT DISTINCT location, '' FROM group_climates g JOIN group_hubs h ON h.gid=g.gid "
-        "WHERE team<>'' AND location<>'' ORDER BY 1",
+        "AND h.hub=?1 WHERE team<>'' AND location<>'' ORDER BY 1",
         "SELECT DISTINCT location, team FROM group_climates g JOIN group_hubs h ON h.gid=g.gid "
-        "WHERE team<>'' AND location<>'' ORDER BY 1, 2"};
+        "AND h.hub=?1 WHERE team<>'' AND location<>'' ORDER BY 1, 2"};
+    uint8_t me[WW_KEY_LEN];
+    ww_store_device(s, me);
     struct names *out[2] = {loc, team};
     for (int i = 0; i < 2; i++) {
         sqlite3_stmt *st = ww_sql(s, sql[i]);
         if (!st)
             return ww_sql_failed(s);
+        ww_bind_blob(st, 1, me, WW_KEY_LEN);
         int step;
         while ((step = sqlite3_step(st)) == SQLITE_ROW) {
             if (out[i]->n == WW_AGG_MAX_GROUPS)
@@ -428,10 +431,14 @@ int ww_climate_setup(struct ww_store *s, struct ww_agg_setup *out)
                           : ww_sql(s, "SELECT g.gid, g.location, g.team, (SELECT count(*) FROM "
                                       "members m WHERE m.gid=g.gid AND m.role IN (2,3) AND "
                                       "m.removed_epoch IS NULL) FROM group_climates g JOIN "
-                                      "group_hubs h ON h.gid=g.gid WHERE team<>'' AND "
-                                      "location<>'' ORDER BY g.gid");
+                                      "group_hubs h ON h.gid=g.gid AND h.hub=?1 WHERE "
+                                      "team<>'' AND location<>'' ORDER BY g.gid");
     if (rc == 0 && !st)
         rc = ww_sql_failed(s);
+    uint8_t me[WW_KEY_LEN];
+    ww_store_device(s, me);
+    if (st)
+        ww_bind_blob(st, 1, me, WW_KEY_LEN);
     int step = SQLITE_DONE;
     while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW && su.n_groups < WW_AGG_MAX_GROUPS) {
         struct ww_agg_group *g = &su.groups[su.n_groups];
@@ -498,8 +505,9 @@ static int page_with_a(struct ww_store *s, uint64_t after, uint64_t upto, size_t
     sqlite3_reset(st);
     if (rc == 0 && step != SQLITE_DONE && step != SQLITE_ROW)
         rc = ww_db_err(s, step);
+    /* More may follow only when the page is full and did not reach upto. */
     if (rc == 0)
-        *next = n == max ? last : 0;
+        *next = n == max && last < upto ? last : 0;
     return rc;
 }
 

@@ -404,7 +404,8 @@ static const char schema_v7[] =
     " WITHOUT ROWID;"
     "CREATE TABLE agg_pins(gid BLOB PRIMARY KEY, agg_a BLOB NOT NULL, agg_b BLOB NOT NULL)"
     " WITHOUT ROWID;"
-    "CREATE TABLE climate_shares(id INTEGER PRIMARY KEY, gid BLOB NOT NULL, member BLOB NOT NULL,"
+    "CREATE TABLE climate_shares(id INTEGER PRIMARY KEY AUTOINCREMENT, gid BLOB NOT NULL,"
+    " member BLOB NOT NULL,"
     " date INTEGER NOT NULL, hlc INTEGER NOT NULL, author BLOB NOT NULL, msg BLOB NOT NULL,"
     " a_share BLOB, UNIQUE(gid, member, date));";
 

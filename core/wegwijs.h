@@ -537,7 +537,7 @@ int ww_group_climate_get(struct ww_store *s, const uint8_t group[WW_ID_LEN],
 int ww_climate_pin(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                    const uint8_t agg_a[WW_KEY_LEN], const uint8_t agg_b[WW_KEY_LEN]);
 
-/* A hub as aggregator A (sync/net.c serves these to aggregator B, PROTOCOL.md 9.10). */
+/* A hub as aggregator A (sync/net.c serves these to aggregator B, PROTOCOL.md 9.12). */
 struct ww_agg_setup;
 struct ww_agg;
 /* The groups served here that name a team and location, numbered into units. */

@@ -139,7 +139,7 @@ enum ww_agg_cat {
 
 enum ww_agg_level { WW_AGG_TEAM = 0, WW_AGG_LOCATION = 1, WW_AGG_REGION = 2 };
 
-/* A hub's setup as it sends it to aggregator B and the combiner (PROTOCOL.md 9.10): its
+/* A hub's setup as it sends it to aggregator B and the combiner (PROTOCOL.md 6.19, 9.12): its
  * groups' teams, locations and enrolment, and the names of those units. */
 #define WW_AGG_MAX_GROUPS 4096
 #define WW_AGG_MAX_UNITS  8192

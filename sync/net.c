@@ -830,7 +830,7 @@ static void session_aggs(void *ud, const uint8_t group[WW_ID_LEN],
         logf_(c->node, "climate keys of the hub not kept");
 }
 
-/* ---- Climate: the hub as aggregator A, and aggregator B fetching (PROTOCOL.md 9.11) ----- */
+/* ---- Climate: the hub as aggregator A, and aggregator B fetching (PROTOCOL.md 9.12) ----- */
 
 static int is_reader(const struct ww_node *n, const uint8_t *peer)
 {

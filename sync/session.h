@@ -71,7 +71,7 @@ struct ww_session_cfg {
                         int state);
     /* The owner device: a redemption for it to admit (checked by the callee). */
     void (*on_redemption)(void *ud, const struct ww_redemption *r);
-    /* The climate frames (PROTOCOL.md 9.11), AGG_GET to AGG_RELEASE, decoded; the callee
+    /* The climate frames (PROTOCOL.md 9.12), AGG_GET to AGG_RELEASE, decoded; the callee
      * answers with ww_session_send_frame. Non-zero fails the session. NULL: unexpected. */
     int (*on_agg)(void *ud, const struct ww_frame *f);
     /* A hub: the aggregator keys every REDEEMED confirms (A, then B), when has_aggs. */

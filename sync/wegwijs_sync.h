@@ -92,7 +92,7 @@ struct ww_node_cfg {
     int admit_invites;
     /* Progress of ww_node_join (each state at most once; FAILED ends it). May be NULL. */
     void (*on_join)(void *ud, const struct ww_join_info *info);
-    /* A hub as climate aggregator A (PROTOCOL.md 9.11): with has_agg_b, every REDEEMED
+    /* A hub as climate aggregator A (PROTOCOL.md 9.12): with has_agg_b, every REDEEMED
      * confirms this hub's aggregator key and agg_b (aggregator B's, run by another party)
      * for the joining device to pin; climate_readers are the device keys that may fetch
      * the shares and A's releases (aggregator B's tool). The array must outlive the node. */
@@ -133,7 +133,7 @@ int ww_node_join(struct ww_node *n, const char *code, const char *alias, int yea
 /*
  * Fetches the climate report of the hub at ip:port, whose device key must be hub, as
  * aggregator B (this store's aggregator key) and combiner: pages of the hub's shares,
- * B's gate, A's gate and release, B's release, combined (PROTOCOL.md 9.11). k is the cell
+ * B's gate, A's gate and release, B's release, combined (PROTOCOL.md 9.12). k is the cell
  * size (0: WW_AGG_K_MIN; below it WW_EINVAL). The result comes once through on_climate;
  * the connection then closes. The hub must list this device as a climate reader.
  */

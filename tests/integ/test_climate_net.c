@@ -39,6 +39,13 @@ static void on_climate(void *ud, int rc, const struct ww_agg_report *r,
     snprintf(g->team, sizeof g->team, "%s", ww_agg_setup_name(su, WW_AGG_TEAM, 1));
 }
 
+static int count_page(void *ud, uint64_t id, const uint8_t *msg, size_t len)
+{
+    (void)id, (void)msg, (void)len;
+    ++*(size_t *)ud;
+    return 0;
+}
+
 static struct ww_node *reader_node(uv_loop_t *loop, struct ww_store *s, struct got *g)
 {
     struct ww_node_cfg cfg;
@@ -87,6 +94,16 @@ TEST(climate_fetch_combines_to_the_learners_days)
         fx_sync(g[i].coach, hub, g[i].gid, 256);
     }
     ASSERT_EQ(fx_count(hub, "SELECT count(*) FROM climate_shares WHERE length(a_share)=656"), 6);
+    /* Pages: a full page that reaches the snapshot's end is the last; one that does not
+     * may have more. */
+    uint64_t last = 0, next = 1;
+    size_t n = 0;
+    ASSERT_OK(ww_climate_last(hub, &last));
+    ASSERT_OK(ww_climate_page(hub, 0, last, 6, count_page, &n, &next));
+    ASSERT_EQ(n, 6);
+    ASSERT_EQ(next, 0);
+    ASSERT_OK(ww_climate_page(hub, 0, last, 5, count_page, &n, &next));
+    ASSERT(next > 0 && next < last);
     uv_loop_t loop;
     ASSERT_EQ(uv_loop_init(&loop), 0);
     struct loop_watch wh = {0};

@@ -94,6 +94,17 @@ TEST(climate_shares_reach_no_single_party)
     }
     ASSERT(nonzero_a > WW_AGG_DIM / 2); /* share A alone is not the answer */
 
+    /* A newer answer of the same day replaces the share everywhere, under a new id: the
+     * hub's pages up to an id stay a snapshot. */
+    long id1 = fx_count(hub, "SELECT max(id) FROM climate_shares");
+    fx_now += 60000;
+    r.answer_value[0] = 5;
+    ASSERT_OK(ww_reflection_put(g.st[0], g.gid, &r, NULL));
+    fx_sync(g.st[0], g.coach, g.gid, 256);
+    fx_sync(g.coach, hub, g.gid, 256);
+    ASSERT_EQ(fx_count(hub, "SELECT count(*) FROM climate_shares"), 1);
+    ASSERT_GT(fx_count(hub, "SELECT max(id) FROM climate_shares"), id1);
+
     /* A second day of the same window: nothing is "first" any more. */
     fx_now += 86400000;
     r.date = d + 1;
