@@ -536,7 +536,12 @@ static int climate_fetch(struct cli *c, int argc, char **argv)
         if (f.hub[h].rc != 0 || h >= f.cur) {
             char q[80];
             int e = h < f.cur ? f.hub[h].rc : WW_EIO;
-            if (rc == CLI_OK)
+            if (rc == CLI_OK && e == WW_EDENIED)
+                rc = fail(CLI_DENIED,
+                          _("the hub {1} does not let this device read climate (its operator "
+                            "adds it with 'hub --climate-reader')"),
+                          quoted(addrs[h], q), NULL);
+            else if (rc == CLI_OK)
                 rc = net_error(e, _("cannot fetch the climate of {1}"), quoted(addrs[h], q));
             continue;
         }

@@ -154,7 +154,7 @@ TEST(climate_two_groups_through_the_binaries)
 
     /* A student's device is not a reader: refused, exit 4. */
     WW(&r, st[0][0], "climate", "fetch", addr, hub_key);
-    EXPECT_EXIT(r, EXIT_DENIED);
+    EXPECT_REFUSED(r, EXIT_DENIED, "laat dit apparaat geen klimaat lezen");
 
     /* A coach names an own key as B: no student device of that group gives answers. */
     WWJ(&r, coach[0], "climate", "key");
