@@ -154,14 +154,11 @@ static int check_climate_share(struct ww_store *s, const struct ww_event *ev)
 /* On a hub whose aggregator key opens share A: its counters, 82 u64be, in out; 1. Else 0.
  * Only such shares are served to aggregator B, so that a share A cannot open never splits
  * A's and B's view. */
-static int open_for_hub(struct ww_store *s, const struct ww_body_climate_share *b,
-                        uint8_t out[A_SHARE_LEN])
+static int open_for_hub(struct ww_store *s, const struct ww_share_msg *m, uint8_t out[A_SHARE_LEN])
 {
-    struct ww_share_msg m;
     uint64_t v[WW_AGG_DIM];
     if (ww_aggregator_load(s, 0) != 0 || !s->agg_sk ||
-        ww_share_decode(b->msg.p, b->msg.len, &m) != 0 ||
-        ww_share_open(&m, 0, s->agg_pk, s->agg_sk, v) != 0)
+        ww_share_open(m, 0, s->agg_pk, s->agg_sk, v) != 0)
         return 0;
     for (int i = 0; i < WW_AGG_DIM; i++)
         for (int k = 0; k < 8; k++)
@@ -169,11 +166,33 @@ static int open_for_hub(struct ww_store *s, const struct ww_body_climate_share *
     return 1;
 }
 
+/* 1 when a hub already serves a share of this member in this window under another
+ * pseudonym: a member is one student in a cell, however many pseudonyms its devices (or a
+ * hostile device) make up, so the first served pseudonym of the window is the member's. */
+static int other_nym_served(struct ww_store *s, const struct ww_header *h, const uint8_t member[16],
+                            const struct ww_share_msg *m)
+{
+    sqlite3_stmt *st = ww_sql(s, "SELECT 1 FROM climate_shares WHERE gid=?1 AND member=?2 AND "
+                                 "win=?3 AND nym<>?4 AND a_share IS NOT NULL LIMIT 1");
+    if (!st)
+        return -1;
+    ww_bind_blob(st, 1, h->group, 16);
+    ww_bind_blob(st, 2, member, 16);
+    sqlite3_bind_int64(st, 3, ww_agg_window(m->date));
+    ww_bind_blob(st, 4, m->nym, WW_AGG_NYM_LEN);
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    return step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0 : -1;
+}
+
 /* The newest share of (member, date) wins; a newer one takes a new row id. */
 static int apply_climate_share(struct ww_store *s, struct ww_event *ev)
 {
     const struct ww_header *h = &ev->env->h;
     const struct ww_body_climate_share *b = &ev->body->u.climate_share;
+    struct ww_share_msg m;
+    if (ww_share_decode(b->msg.p, b->msg.len, &m) != 0)
+        return WW_EINVAL; /* check_climate_share let it through: cannot happen */
     sqlite3_stmt *st = ww_sql(s, "DELETE FROM climate_shares WHERE gid=?1 AND member=?2 AND "
                                  "date=?3 AND (hlc<?4 OR (hlc=?4 AND author<?5))");
     if (!st)
@@ -186,8 +205,13 @@ static int apply_climate_share(struct ww_store *s, struct ww_event *ev)
     int rc = ww_sql_done(s, st);
     if (rc != 0)
         return rc;
+    uint8_t a[A_SHARE_LEN];
+    int served = open_for_hub(s, &m, a);
+    int other = served ? other_nym_served(s, h, ev->author->member, &m) : 0;
+    if (other < 0)
+        return ww_sql_failed(s);
     st = ww_sql(s, "INSERT OR IGNORE INTO climate_shares(gid, member, date, hlc, author, msg, "
-                   "a_share) VALUES(?1,?2,?3,?4,?5,?6,?7)");
+                   "a_share, win, nym) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)");
     if (!st)
         return ww_sql_failed(s);
     ww_bind_blob(st, 1, h->group, 16);
@@ -196,9 +220,10 @@ static int apply_climate_share(struct ww_store *s, struct ww_event *ev)
     sqlite3_bind_int64(st, 4, (sqlite3_int64)h->hlc);
     ww_bind_blob(st, 5, h->author, 32);
     ww_bind_blob(st, 6, b->msg.p, b->msg.len);
-    uint8_t a[A_SHARE_LEN];
-    if (open_for_hub(s, b, a))
+    if (served && !other)
         ww_bind_blob(st, 7, a, sizeof a);
+    sqlite3_bind_int64(st, 8, ww_agg_window(m.date));
+    ww_bind_blob(st, 9, m.nym, WW_AGG_NYM_LEN);
     return ww_sql_done(s, st);
 }
 

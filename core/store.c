@@ -397,7 +397,8 @@ static const char schema_v6[] =
  * with every replacement, so that a hub's pages up to an id are a fixed snapshot. a_share:
  * on a hub whose aggregator key opens share A, that share's counters (82 u64be), opened
  * once as the event arrives, so that a report costs no cryptography; a share alone is
- * uniformly random, whatever the answers. */
+ * uniformly random, whatever the answers. win, nym: the window and pseudonym of the share;
+ * a hub serves one pseudonym per member and window. */
 static const char schema_v7[] =
     "CREATE TABLE group_climates(gid BLOB PRIMARY KEY, agg_a BLOB NOT NULL, agg_b BLOB NOT NULL,"
     " team TEXT NOT NULL, location TEXT NOT NULL, hlc INTEGER NOT NULL, author BLOB NOT NULL)"
@@ -407,7 +408,7 @@ static const char schema_v7[] =
     "CREATE TABLE climate_shares(id INTEGER PRIMARY KEY AUTOINCREMENT, gid BLOB NOT NULL,"
     " member BLOB NOT NULL,"
     " date INTEGER NOT NULL, hlc INTEGER NOT NULL, author BLOB NOT NULL, msg BLOB NOT NULL,"
-    " a_share BLOB, UNIQUE(gid, member, date));";
+    " a_share BLOB, win INTEGER NOT NULL, nym BLOB NOT NULL, UNIQUE(gid, member, date));";
 
 /* Brings the schema to WW_SCHEMA_VERSION, or refuses a store from a newer version. */
 static int migrate(struct ww_store *s)

@@ -214,3 +214,66 @@ TEST(climate_hub_setup_numbers_units_and_travels)
     fx_group_close(&g1);
     fx_group_close(&g2);
 }
+
+/* A member's device writes its honest share, then shares of other days of the window
+ * under made-up pseudonyms (to pass for more students than there are, and so push a cell
+ * over k): the hub serves only the member's first pseudonym of the window. */
+TEST(climate_a_member_is_one_pseudonym_per_window)
+{
+    struct ww_store *hub = fx_open("hub"), *b = fx_open("b");
+    uint8_t pk_a[32], pk_b[32], hubkey[32];
+    ASSERT_OK(ww_store_aggregator_pk(hub, pk_a));
+    ASSERT_OK(ww_store_aggregator_pk(b, pk_b));
+    ww_store_device(hub, hubkey);
+    struct fx_group g;
+    fx_group_make(&g, 1, 0, NULL);
+    ASSERT_OK(ww_group_hub_set(g.coach, g.gid, hubkey, "", NULL));
+    ASSERT_OK(ww_group_climate_set(g.coach, g.gid, pk_a, pk_b, "Zonnebloem", "Utrecht"));
+    fx_group_sync(&g);
+    ASSERT_OK(ww_climate_pin(g.st[0], g.gid, pk_a, pk_b));
+    uint32_t d;
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
+    struct ww_reflection r = day_with_answers(d);
+    ASSERT_OK(ww_reflection_put(g.st[0], g.gid, &r, NULL));
+    /* Three made-up students: other days of the same window, each its own pseudonym. */
+    int fakes = 0;
+    for (uint32_t day = ww_agg_window(d) * WW_AGG_WINDOW_DAYS + 4; fakes < 3; day++) {
+        if (day == d)
+            continue;
+        uint8_t key[32];
+        memset(key, 0x10 + fakes, sizeof key);
+        struct ww_agg_day x = {.date = day, .asked = 3, .status = 1, .first = 1u << 12};
+        x.value[0] = 5, x.value[1] = 5;
+        x.first |= 3;
+        struct ww_share_msg m;
+        ASSERT_OK(ww_share_make(&x, g.gid, key, pk_a, pk_b, NULL, NULL, &m));
+        struct ww_buf msg;
+        ww_buf_init(&msg, WW_SHARE_MSG_MAX);
+        ASSERT_OK(ww_share_encode(&m, &msg));
+        struct ww_body body;
+        memset(&body, 0, sizeof body);
+        body.kind = WW_KIND_CLIMATE_SHARE;
+        body.u.climate_share.date = day;
+        body.u.climate_share.msg = (struct ww_slice){msg.p, msg.len};
+        uint8_t ref[4];
+        ww_date_ref(day, ref);
+        struct ww_emit e = {.kind = WW_KIND_CLIMATE_SHARE,
+                            .audience = WW_AUD_PLAIN,
+                            .ref = ref,
+                            .ref_len = 4,
+                            .body = &body};
+        ASSERT_OK(ww_emit_tx(g.st[0], g.gid, &e, NULL));
+        ww_buf_free(&msg);
+        fakes++;
+    }
+    fx_sync(g.st[0], g.coach, g.gid, 256);
+    fx_sync(g.coach, hub, g.gid, 256);
+    /* Every replica holds all four; the hub serves one, the member's first pseudonym. */
+    ASSERT_EQ(fx_count(hub, "SELECT count(*) FROM climate_shares"), 4);
+    ASSERT_EQ(fx_count(hub, "SELECT count(DISTINCT nym) FROM climate_shares"), 4);
+    ASSERT_EQ(fx_count(hub, "SELECT count(*) FROM climate_shares WHERE a_share IS NOT NULL"), 1);
+    ASSERT_EQ(fx_count(hub, "SELECT date FROM climate_shares WHERE a_share IS NOT NULL"), d);
+    ww_store_close(hub);
+    ww_store_close(b);
+    fx_group_close(&g);
+}
