@@ -185,7 +185,7 @@ static int parse_addr_min(const char *arg, char *ip, size_t cap, int *port, long
     size_t iplen = colon ? (size_t)(colon - arg) : 0;
     if (!colon || iplen == 0 || iplen >= cap || !end || *end || end == colon + 1 || p < min_port ||
         p > 65535)
-        return input_error(_("invalid address {1}: use IP:PORT, for example 127.0.0.1:7420"),
+        return input_error(_("invalid address {1}: use HOST:PORT, for example 127.0.0.1:7420"),
                            quoted(arg ? arg : "", q), NULL);
     memcpy(ip, arg, iplen);
     ip[iplen] = '\0';

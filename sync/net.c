@@ -81,9 +81,10 @@ struct conn {
     uint64_t bytes_in, bytes_out;
     int error;
     const char *reason;
-    struct join *join;   /* outbound: redeeming an invite; NULL otherwise */
-    struct fetch *fetch; /* outbound: fetching climate (ww_node_climate); NULL otherwise */
-    int waiting;         /* a hub: the peer redeemed wait_invite of wait_gid, not yet admitted */
+    struct join *join;           /* outbound: redeeming an invite; NULL otherwise */
+    struct fetch *fetch;         /* outbound: fetching climate (ww_node_climate); NULL otherwise */
+    uv_getaddrinfo_t *resolving; /* outbound to a host name: its lookup, while pending */
+    int waiting; /* a hub: the peer redeemed wait_invite of wait_gid, not yet admitted */
     uint8_t wait_gid[WW_ID_LEN], wait_invite[WW_KEY_LEN];
 };
 
@@ -438,7 +439,11 @@ static void conn_close(struct conn *c, int error, const char *reason)
     else
         logf_(c->node, "close %s peer=%s", c->addr, who);
     uv_read_stop((uv_stream_t *)&c->tcp);
-    c->handles = 2;
+    /* A pending name lookup counts as a handle: its callback comes (cancelled) before the
+     * connection may be freed. */
+    c->handles = 2 + (c->resolving != NULL);
+    if (c->resolving)
+        uv_cancel((uv_req_t *)c->resolving);
     uv_close((uv_handle_t *)&c->timer, conn_handle_closed);
     uv_close((uv_handle_t *)&c->tcp, conn_handle_closed);
 }
@@ -1620,26 +1625,65 @@ size_t ww_node_conns(const struct ww_node *n)
 
 /* Dials; the connection takes `join` (may be NULL) whatever happens. */
 /* Dials; the connection takes join or fetch (either may be NULL), freed on any failure. */
+/* Connects an outbound connection to its peer's address; on failure it is closed. */
+static int connect_to(struct conn *c, const struct sockaddr *sa)
+{
+    uv_connect_t *req = ww_malloc(sizeof *req);
+    if (!req) {
+        conn_close(c, WW_ENOMEM, "out of memory");
+        return WW_ENOMEM;
+    }
+    req->data = c;
+    int rc = uv_tcp_connect(req, &c->tcp, sa, on_connect);
+    if (rc != 0) {
+        ww_free(req);
+        conn_close(c, rc, "cannot connect");
+    }
+    return rc;
+}
+
+/* A host name resolved (or not): connect to its first IPv4 address, else its first (one
+ * attempt: a name with an unreachable first address fails like an address would). */
+static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+    struct conn *c = req->data;
+    ww_free(req);
+    c->resolving = NULL;
+    if (c->closing) { /* closed meanwhile: this was the last thing it waited for */
+        uv_freeaddrinfo(res);
+        conn_handle_closed((uv_handle_t *)&c->tcp);
+        return;
+    }
+    const struct addrinfo *pick = res;
+    for (const struct addrinfo *a = res; a; a = a->ai_next)
+        if (a->ai_family == AF_INET) {
+            pick = a;
+            break;
+        }
+    if (status < 0 || !pick)
+        conn_close(c, status < 0 ? status : UV_EAI_NONAME, "cannot find the address");
+    else
+        connect_to(c, pick->ai_addr);
+    uv_freeaddrinfo(res);
+}
+
 static int dial(struct ww_node *n, const char *ip, int port, const uint8_t *peer,
                 const uint8_t (*groups)[WW_ID_LEN], size_t n_groups, int once, struct join *join,
                 struct fetch *fetch)
 {
-    if (!n || !ip || port <= 0 || port > 65535 || n->closing || (n_groups && !groups)) {
+    if (!n || !ip || !*ip || strlen(ip) > 253 || port <= 0 || port > 65535 || n->closing ||
+        (n_groups && !groups)) {
         ww_free(join);
         ww_free(fetch);
         return WW_EINVAL;
     }
+    /* An IP literal connects at once; a host name is looked up first (asynchronously, so
+     * that a slow resolver holds nobody else up). */
     struct sockaddr_storage ss;
-    int rc = uv_ip4_addr(ip, port, (struct sockaddr_in *)&ss);
-    if (rc != 0 && (rc = uv_ip6_addr(ip, port, (struct sockaddr_in6 *)&ss)) != 0) {
-        ww_free(join);
-        ww_free(fetch);
-        return WW_EINVAL;
-    }
-    uv_connect_t *req = ww_malloc(sizeof *req);
-    struct conn *c = req ? conn_new(n, 1) : NULL;
+    int literal = uv_ip4_addr(ip, port, (struct sockaddr_in *)&ss) == 0 ||
+                  uv_ip6_addr(ip, port, (struct sockaddr_in6 *)&ss) == 0;
+    struct conn *c = conn_new(n, 1);
     if (!c) {
-        ww_free(req);
         ww_free(join);
         ww_free(fetch);
         return WW_ENOMEM;
@@ -1655,19 +1699,35 @@ static int dial(struct ww_node *n, const char *ip, int port, const uint8_t *peer
     if (groups && n_groups) {
         c->groups = ww_calloc(n_groups, WW_ID_LEN);
         if (!c->groups) {
-            ww_free(req);
             conn_close(c, WW_ENOMEM, "out of memory");
             return WW_ENOMEM;
         }
         memcpy(c->groups, groups, n_groups * WW_ID_LEN);
         c->n_groups = n_groups;
     }
-    req->data = c;
-    if ((rc = uv_tcp_connect(req, &c->tcp, (const struct sockaddr *)&ss, on_connect)) != 0) {
-        ww_free(req);
-        conn_close(c, rc, "cannot connect");
-        return rc;
+    int rc;
+    if (literal) {
+        rc = connect_to(c, (const struct sockaddr *)&ss);
+    } else {
+        char service[8];
+        struct addrinfo hints;
+        memset(&hints, 0, sizeof hints);
+        hints.ai_family = AF_UNSPEC;
+        hints.ai_socktype = SOCK_STREAM;
+        snprintf(service, sizeof service, "%d", port);
+        if (!(c->resolving = ww_malloc(sizeof *c->resolving))) {
+            conn_close(c, WW_ENOMEM, "out of memory");
+            return WW_ENOMEM;
+        }
+        c->resolving->data = c;
+        if ((rc = uv_getaddrinfo(n->loop, c->resolving, on_resolved, ip, service, &hints)) != 0) {
+            ww_free(c->resolving);
+            c->resolving = NULL;
+            conn_close(c, rc, "cannot look the address up");
+        }
     }
+    if (rc != 0)
+        return rc;
     /* A dial that never connects is bounded by the handshake timer too. */
     uv_timer_start(&c->timer, timer_cb, n->cfg.handshake_ms, 0);
     return 0;
@@ -1721,7 +1781,7 @@ int ww_node_join(struct ww_node *n, const char *code, const char *alias, int yea
     j->r.year = year;
     j->r.track = track;
     rc = strlen(alias) < sizeof j->alias ? ww_redemption_sign(ic.secret, &j->r) : WW_ETOOBIG;
-    /* "host:port", the host an IP literal, IPv6 in brackets. */
+    /* "host:port", the host a name or an IP literal, IPv6 in brackets. */
     char *colon = strrchr(ic.addr, ':');
     char *host = ic.addr;
     if (rc == 0 && colon) {

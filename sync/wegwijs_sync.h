@@ -114,16 +114,18 @@ int ww_node_listen(struct ww_node *n, const char *ip, int port);
 int ww_node_port(const struct ww_node *n);
 /*
  * Dials ip:port and syncs the given groups (all of this store's groups when groups is
- * NULL). peer (may be NULL) is the device key the other side must prove, checked before
- * we reveal ours. With once, the connection closes as soon as it is caught up (WW_CONN_
- * SYNCED, then DOWN); otherwise it stays live.
+ * NULL). ip may be a host name: it is looked up without blocking the loop, and its first
+ * IPv4 address (else its first address) is dialled; a failed lookup ends the connection
+ * (WW_CONN_DOWN with the resolver's error). peer (may be NULL) is the device key the other
+ * side must prove, checked before we reveal ours. With once, the connection closes as soon as it is
+ * caught up (WW_CONN_ SYNCED, then DOWN); otherwise it stays live.
  */
 int ww_node_dial(struct ww_node *n, const char *ip, int port, const uint8_t *peer,
                  const uint8_t (*groups)[WW_ID_LEN], size_t n_groups, int once);
 /*
  * Joins a group with an invite code (ww_invite_code_parse): dials the hub the code names
- * (an IP literal and port), accepts only the hub whose key has the code's fingerprint
- * (checked before this device reveals its own key), redeems the invite as `alias` (year
+ * (a host name or an IP literal, and a port), accepts only the hub whose key has the code's
+ * fingerprint (checked before this device reveals its own key), redeems the invite as `alias` (year
  * 1..4, track 0..2), and stays connected: on_join reports WAITING ("waiting for your
  * coach's device") until the owner's device admits it, then ADMITTED, and the group syncs
  * on that connection like any member's. WW_EBADCODE for a mistyped code; a refusal by the

@@ -1642,7 +1642,7 @@ TEST(cli_named_hub)
     run(&r, "--data", p.coach, "group", "hub", p.group, "abc", addr, NULL);
     expect_error(&r, EXIT_INPUT, "abc", __LINE__);
     run(&r, "--data", p.coach, "group", "hub", p.group, key, "127.0.0.1", NULL);
-    expect_error(&r, EXIT_INPUT, "IP:POORT", __LINE__);
+    expect_error(&r, EXIT_INPUT, "HOST:POORT", __LINE__);
     run(&r, "--data", p.coach, "group", "hub", p.group, NULL);
     expect_error(&r, EXIT_USAGE, NULL, __LINE__);
     run(&r, "--data", p.coach, "group", "hub", "0123456789abcdef0123456789abcdef", key, NULL);

@@ -249,3 +249,31 @@ TEST(join_refuses_expired_revoked_and_a_false_hub)
     scene_close(&sc, more, 1);
     ww_store_close(dev);
 }
+
+/* A code may name the hub by a host name: the device looks it up (here "localhost", from
+ * the hosts file) and joins as with an address. */
+TEST(join_by_host_name)
+{
+    struct scene sc;
+    scene_open(&sc, 1);
+    char code[WW_INVITE_CODE_MAX], named[WW_INVITE_CODE_MAX];
+    ASSERT_OK(ww_invite_create(sc.g.coach, sc.g.gid, WW_ROLE_STUDENT, 0, code, sizeof code, NULL));
+    coach_live(&sc);
+    struct ww_invite_code c;
+    ASSERT_OK(ww_invite_code_parse(code, &c));
+    snprintf(c.addr, sizeof c.addr, "localhost:%d", sc.port);
+    ASSERT_OK(ww_invite_code_format(&c, named, sizeof named));
+    ASSERT(strncmp(named, "localhost:", 10) == 0);
+    struct ww_store *dev = fx_open("new");
+    struct watch wd = {0};
+    struct ww_node *nd = node(&sc.loop, dev, 0, 0, &wd);
+    ASSERT_OK(ww_node_join(nd, named, "Nina", 1, WW_TRACK_BOL));
+    loop_run_until(&sc.loop, &wd.admitted, 1);
+    ASSERT_EQ(wd.failed, 0);
+    ASSERT_EQ(students(sc.g.coach, sc.g.gid), 2);
+    /* A node closed while a lookup may still be pending leaves nothing behind. */
+    ASSERT_OK(ww_node_dial(nd, "localhost", sc.port, NULL, NULL, 0, 1));
+    struct ww_node *more[] = {nd};
+    scene_close(&sc, more, 1);
+    ww_store_close(dev);
+}
