@@ -53,6 +53,10 @@ struct ww_agg {
     uint64_t order;
     struct cell *cells; /* from the last ww_agg_gate */
     size_t n_cells;
+    struct { /* (group, window) of a share one aggregator could not open: its cells void */
+        uint32_t g, window;
+    } * voids;
+    size_t n_voids, cap_voids;
 };
 
 /* Which categories each item counts in: its vermogen and, when it has one, veilig or
@@ -117,6 +121,7 @@ void ww_agg_free(struct ww_agg *a)
     ww_free(a->days);
     ww_free(a->cells);
     ww_free(a->groups);
+    ww_free(a->voids);
     ww_free(a);
 }
 
@@ -125,6 +130,28 @@ int ww_agg_add(struct ww_agg *a, const struct ww_share_msg *m)
     uint64_t v[WW_AGG_DIM];
     int rc = ww_share_open(m, a->which, a->pk, a->sk, v);
     return rc ? rc : ww_agg_add_opened(a, m, v);
+}
+
+int ww_agg_add_void(struct ww_agg *a, const struct ww_share_msg *m)
+{
+    size_t g = 0;
+    while (g < a->n_groups && memcmp(a->groups[g].group, m->group, 16) != 0)
+        g++;
+    if (g == a->n_groups)
+        return WW_EGROUP;
+    if (a->n_voids >= MAX_DAYS)
+        return WW_ETOOBIG;
+    if (a->n_voids == a->cap_voids) {
+        size_t cap = a->cap_voids ? 2 * a->cap_voids : 16;
+        void *p = ww_realloc(a->voids, cap * sizeof *a->voids);
+        if (!p)
+            return WW_ENOMEM;
+        a->voids = p;
+        a->cap_voids = cap;
+    }
+    a->voids[a->n_voids].g = (uint32_t)g;
+    a->voids[a->n_voids++].window = ww_agg_window(m->date);
+    return 0;
 }
 
 int ww_agg_add_opened(struct ww_agg *a, const struct ww_share_msg *m, const uint64_t v[WW_AGG_DIM])
@@ -444,6 +471,14 @@ int ww_agg_release(struct ww_agg *a, const struct ww_agg_summary *peer, struct w
             first[i][b] = ww_agg_add_mod(a->cells[i].c.first[b], peer->cells[i].first[b]);
         decide(&a->cells[i].c, first[i], a->k);
     }
+    /* A share left out (one aggregator could not open it) voids its team and location in
+     * its window: else two releases, with and without it, would differ by that one day. */
+    for (size_t v = 0; v < a->n_voids; v++)
+        for (size_t i = 0; i < a->n_cells; i++) {
+            struct ww_agg_cellshare *c = &a->cells[i].c;
+            if (c->window == a->voids[v].window && c->unit == unit_of(a, c->level, a->voids[v].g))
+                c->pass = c->cat_pass = c->status_pass = 0;
+        }
     breakdown(a->cells, a->n_cells);
     for (size_t i = 0; i < a->n_cells; i++)
         release_cell(&a->cells[i], &r[i]);

@@ -566,17 +566,21 @@ struct build {
 static int add_one(void *ud, uint64_t id, const uint8_t *msg, size_t len, const uint8_t *a)
 {
     struct build *b = ud;
+    struct ww_share_msg m;
     size_t lo = 0, hi = b->n_skip;
-    while (lo < hi) { /* B could not open it: left out by both */
+    while (lo < hi) { /* B could not open it: left out by both, and its cells void */
         size_t mid = lo + (hi - lo) / 2;
-        if (b->skip[mid] == id)
-            return 0;
+        if (b->skip[mid] == id) {
+            int rc = ww_share_decode(msg, len, &m);
+            if (rc == 0)
+                rc = ww_agg_add_void(b->agg, &m);
+            return rc == WW_EGROUP ? 0 : rc;
+        }
         if (b->skip[mid] < id)
             lo = mid + 1;
         else
             hi = mid;
     }
-    struct ww_share_msg m;
     uint64_t v[WW_AGG_DIM];
     for (int i = 0; i < WW_AGG_DIM; i++) {
         v[i] = 0;

@@ -204,6 +204,10 @@ int ww_agg_add(struct ww_agg *a, const struct ww_share_msg *m);
 /* The same for a share this aggregator opened before (ww_share_open, its own `which`): a
  * hub opens each share once, as it arrives. WW_ERANGE for a counter not below the prime. */
 int ww_agg_add_opened(struct ww_agg *a, const struct ww_share_msg *m, const uint64_t v[WW_AGG_DIM]);
+/* A message left out because one of the two aggregators could not open its share: both
+ * call this for it, and its team and location cells of its window release nothing (else
+ * the releases with and without it would differ by that day). WW_EGROUP as ww_agg_add. */
+int ww_agg_add_void(struct ww_agg *a, const struct ww_share_msg *m);
 /* Phase 1: the cells and the share-sums of their "first" counters, to send to the peer. */
 int ww_agg_gate(struct ww_agg *a, struct ww_agg_summary *out);
 /* Phase 2: combines the peer's gate with its own (WW_ESTATE when the two do not describe

@@ -51,8 +51,12 @@ struct fetch {
     uint64_t upto, last;
     uint8_t skip[8 * WW_MAX_AGG_SKIP];
     size_t n_skip;
+    size_t n_msgs; /* every message the hub sent, counted or not: bounded */
     int done;
 };
+
+/* Messages one fetch takes from a hub at most: as many days as an aggregator holds. */
+#define MAX_FETCH_MSGS (1u << 18)
 
 struct conn {
     uv_tcp_t tcp; /* first: the handle's data is the connection */
@@ -84,7 +88,9 @@ struct conn {
     struct join *join;           /* outbound: redeeming an invite; NULL otherwise */
     struct fetch *fetch;         /* outbound: fetching climate (ww_node_climate); NULL otherwise */
     uv_getaddrinfo_t *resolving; /* outbound to a host name: its lookup, while pending */
-    int waiting; /* a hub: the peer redeemed wait_invite of wait_gid, not yet admitted */
+    int waiting;      /* a hub: the peer redeemed wait_invite of wait_gid, not yet admitted */
+    int has_agg_upto; /* a hub: the snapshot it gave this reader (its first AGG_SHARES) */
+    uint64_t agg_upto;
     uint8_t wait_gid[WW_ID_LEN], wait_invite[WW_KEY_LEN];
 };
 
@@ -877,14 +883,22 @@ static uint64_t be64(const uint8_t *p)
 static int hub_agg_get(struct conn *c, const struct ww_frame *in, struct ww_frame *out)
 {
     struct ww_store *s = c->node->cfg.store;
+    /* The hub chooses the snapshot: the first request asks for "now", every later one of
+     * the connection names what it got. A reader that could choose it could ask for two
+     * snapshots that differ by one student's day. */
+    if (c->has_agg_upto ? in->u.agg_get.upto != c->agg_upto || in->u.agg_get.after == 0
+                        : in->u.agg_get.upto != 0 || in->u.agg_get.after != 0)
+        return WW_EINVAL;
     struct ww_buf setup;
     ww_buf_init(&setup, WW_AGG_SETUP_MAX);
     struct page p = {out, ww_malloc(WW_MAX_AGG_PAGE * (8 + WW_MAX_SHARE_MSG)), 0};
     int rc = p.arena ? 0 : WW_ENOMEM;
     out->type = WW_FRAME_AGG_SHARES;
     out->u.agg_shares.upto = in->u.agg_get.upto;
-    if (rc == 0 && !out->u.agg_shares.upto)
-        rc = ww_climate_last(s, &out->u.agg_shares.upto);
+    if (rc == 0 && !c->has_agg_upto && (rc = ww_climate_last(s, &out->u.agg_shares.upto)) == 0) {
+        c->agg_upto = out->u.agg_shares.upto;
+        c->has_agg_upto = 1;
+    }
     if (rc == 0 && in->u.agg_get.after == 0) {
         struct ww_agg_setup su;
         if ((rc = ww_climate_setup(s, &su)) == 0) {
@@ -915,6 +929,8 @@ static int hub_agg_gate(struct conn *c, const struct ww_frame *in, struct ww_fra
     ww_buf_init(&gb, WW_MAX_FRAME);
     ww_buf_init(&rb, WW_MAX_FRAME);
     size_t n_skip = in->u.agg_gate.skip.len / 8;
+    if (!c->has_agg_upto || in->u.agg_gate.upto != c->agg_upto)
+        return WW_EINVAL; /* only over the snapshot this connection was given */
     uint64_t *skip = ww_calloc(n_skip ? n_skip : 1, sizeof *skip);
     int rc = skip ? 0 : WW_ENOMEM;
     for (size_t i = 0; rc == 0 && i < n_skip; i++)
@@ -972,6 +988,8 @@ static int fetch_shares(struct conn *c, const struct ww_frame *in, struct ww_fra
     } else if (in->u.agg_shares.setup.len || in->u.agg_shares.upto != fe->upto) {
         return WW_EINVAL;
     }
+    if ((fe->n_msgs += in->u.agg_shares.n) > MAX_FETCH_MSGS)
+        return WW_ETOOBIG; /* a hub that never ends its pages */
     for (uint32_t i = 0; i < in->u.agg_shares.n; i++) {
         const struct ww_slice *m = &in->u.agg_shares.msg[i];
         uint64_t id = be64(m->p);
@@ -982,14 +1000,15 @@ static int fetch_shares(struct conn *c, const struct ww_frame *in, struct ww_fra
         rc = ww_share_decode(m->p + 8, m->len - 8, &msg);
         if (rc == 0)
             rc = ww_agg_add(fe->b, &msg);
-        if (rc == WW_EGROUP)
-            rc = 0; /* A leaves it out the same way */
-        else if (rc == WW_EDECRYPT || rc == WW_ERANGE || rc == WW_EINVAL || rc == WW_ETYPE) {
+        if (rc == WW_EDECRYPT || rc == WW_ERANGE) {
+            /* Share B does not open: left out by both, and its cells release nothing. */
             if (fe->n_skip == WW_MAX_AGG_SKIP)
                 return WW_ETOOBIG;
             memcpy(fe->skip + 8 * fe->n_skip++, m->p, 8);
-            rc = 0;
+            rc = ww_agg_add_void(fe->b, &msg);
         }
+        if (rc == WW_EGROUP)
+            rc = 0; /* not in the setup: A leaves it out the same way */
         if (rc != 0)
             return rc;
     }
@@ -1071,8 +1090,13 @@ static int session_agg(void *ud, const struct ww_frame *f)
         rc = fetch_release(c, f);
     } else {
         ww_session_send_error(&c->ss, WW_WIRE_PROTOCOL, "unexpected frame");
-        rc = WW_EINVAL;
+        ww_free(out);
+        return WW_EINVAL;
     }
+    /* A refusal the handler did not explain itself (DENIED and BUSY it did). */
+    if (rc != 0 && rc != WW_EDENIED && rc != WW_ESTATE)
+        ww_session_send_error(&c->ss, rc == WW_ENOMEM ? WW_WIRE_INTERNAL : WW_WIRE_PROTOCOL,
+                              "the climate exchange is refused");
     ww_free(out);
     return rc;
 }
