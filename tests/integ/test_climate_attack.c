@@ -138,7 +138,10 @@ struct rd {
     struct ww_channel ch;
     int error;               /* the code of the hub's ERROR, 0 if none came */
     int shares, releases;    /* AGG_SHARES and AGG_RELEASE frames received */
-    struct ww_buf gate, rel; /* the last release: A's gate and A's release */
+    struct ww_buf gate, rel; /* the last release: A's gate and A's release; as a hub, the
+                              * gate of the last AGG_GATE */
+    int gets, gates;         /* AGG_GET and AGG_GATE frames received (as a hub) */
+    uint64_t gate_upto;
 };
 
 static int rd_dh(void *ud, const uint8_t pub[32], uint8_t out[32])
@@ -155,7 +158,14 @@ static int rd_frame(void *ud, const uint8_t *frame, size_t len)
         r->error = f.u.error.code;
     else if (f.type == WW_FRAME_AGG_SHARES)
         r->shares++;
-    else if (f.type == WW_FRAME_AGG_RELEASE) {
+    else if (f.type == WW_FRAME_AGG_GET)
+        r->gets++;
+    else if (f.type == WW_FRAME_AGG_GATE) {
+        r->gates++;
+        r->gate_upto = f.u.agg_gate.upto;
+        ww_buf_reset(&r->gate);
+        ASSERT_OK(ww_buf_append(&r->gate, f.u.agg_gate.gate.p, f.u.agg_gate.gate.len));
+    } else if (f.type == WW_FRAME_AGG_RELEASE) {
         r->releases++;
         ww_buf_reset(&r->gate);
         ww_buf_reset(&r->rel);
@@ -962,4 +972,311 @@ TEST(climate_answers_are_nowhere_in_the_clear_on_the_coach_or_hub)
     ASSERT_EQ(fx_count(sc.g[0].coach, "SELECT count(*) FROM climate"), 0);
     ASSERT_EQ(fx_count(sc.hub, "SELECT count(*) FROM climate"), 0);
     scene_finish(&sc);
+}
+
+/* ---- 2. A hostile hub ------------------------------------------------------------------ */
+
+/*
+ * A hub with the right key (the hub's own store) that answers the reader's tool as it
+ * likes: it listens on a plain socket, and the test drives its side of the channel
+ * between turns of the loop the reader's node runs on.
+ */
+enum lie {
+    HONEST,        /* the control: answered as a hub would */
+    NOT_ASCENDING, /* ids 2, 1 */
+    ABOVE_UPTO,    /* an id above the page's upto */
+    SETUP_AGAIN,   /* the setup again on the second page */
+    EMPTY_MORE,    /* no shares, more = 1 */
+    GARBAGE_SETUP, /* a setup that is no setup */
+    RELEASE_EARLY, /* a release right after the first page, before B's gate */
+    CELLS_DIFFER,  /* a release whose gate names one student more */
+    ENDLESS,       /* page after page of shares of a group not in the setup */
+};
+
+/* Up to n of the hub's shares, as page entries u64be(ids[i]) || msg, in arena. */
+static void page(struct scene *sc, struct ww_frame *f, const uint64_t *ids, uint32_t n,
+                 uint8_t *arena)
+{
+    struct ww_buf all;
+    ww_buf_init(&all, 0);
+    sqlite3_stmt *st;
+    ASSERT_EQ(sqlite3_prepare_v2(sc->hub->db, "SELECT msg FROM climate_shares ORDER BY id", -1, &st,
+                                 NULL),
+              SQLITE_OK);
+    for (uint32_t i = 0; i < n; i++) {
+        ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+        size_t len = (size_t)sqlite3_column_bytes(st, 0);
+        uint8_t *o = arena + i * (8 + WW_SHARE_MSG_MAX);
+        for (int j = 0; j < 8; j++)
+            o[j] = (uint8_t)(ids[i] >> (56 - 8 * j));
+        memcpy(o + 8, sqlite3_column_blob(st, 0), len);
+        f->u.agg_shares.msg[f->u.agg_shares.n++] = (struct ww_slice){o, 8 + len};
+    }
+    sqlite3_finalize(st);
+    ww_buf_free(&all);
+}
+
+/* A's gate and release for B's gate (encoded, len bytes), over every share up to upto; with
+ * one student more in A's gate's first cell when `lie`. */
+static void a_release(struct scene *sc, const uint8_t *bgate, size_t len, uint64_t upto, int lie,
+                      struct ww_buf *gb, struct ww_buf *rb)
+{
+    struct ww_agg_summary peer = {0}, ga = {0}, ra = {0};
+    struct ww_agg_setup su;
+    struct ww_agg *a = NULL;
+    ASSERT_OK(ww_agg_summary_decode(bgate, len, &peer));
+    ASSERT_OK(ww_climate_setup(sc->hub, &su));
+    ASSERT_OK(ww_climate_aggregate(sc->hub, &su, peer.k, upto, NULL, 0, &a));
+    ASSERT_OK(ww_agg_gate(a, &ga));
+    ASSERT_OK(ww_agg_release(a, &peer, &ra));
+    if (lie)
+        ga.cells[0].students++;
+    ww_buf_init(gb, WW_MAX_FRAME);
+    ww_buf_init(rb, WW_MAX_FRAME);
+    ASSERT_OK(ww_agg_summary_encode(&ga, gb));
+    ASSERT_OK(ww_agg_summary_encode(&ra, rb));
+    ww_agg_summary_free(&peer);
+    ww_agg_summary_free(&ga);
+    ww_agg_summary_free(&ra);
+    ww_agg_setup_free(&su);
+    ww_agg_free(a);
+}
+
+/* The fake hub's answer to the reader's n-th AGG_GET (from 1). */
+static void answer_get(struct scene *sc, struct rd *r, enum lie lie, int n, uint64_t last,
+                       const struct ww_buf *setup, const uint8_t *foreign, size_t flen)
+{
+    static struct ww_frame f;
+    static uint8_t arena[WW_MAX_AGG_PAGE * (8 + WW_SHARE_MSG_MAX)];
+    memset(&f, 0, sizeof f);
+    f.type = WW_FRAME_AGG_SHARES;
+    f.u.agg_shares.upto = last;
+    if (n == 1)
+        f.u.agg_shares.setup = (struct ww_slice){setup->p, setup->len};
+    uint64_t ids[6] = {1, 2, 3, 4, 5, 6};
+    switch (lie) {
+    case HONEST:
+    case CELLS_DIFFER:
+        page(sc, &f, ids, (uint32_t)last, arena);
+        break;
+    case NOT_ASCENDING:
+        ids[0] = 2, ids[1] = 1;
+        page(sc, &f, ids, 2, arena);
+        break;
+    case ABOVE_UPTO:
+        ids[1] = last + 5;
+        page(sc, &f, ids, 2, arena);
+        break;
+    case SETUP_AGAIN:
+        f.u.agg_shares.setup = (struct ww_slice){setup->p, setup->len};
+        ids[0] = (uint64_t)n;
+        page(sc, &f, ids, 1, arena);
+        f.u.agg_shares.more = n == 1;
+        break;
+    case EMPTY_MORE:
+        f.u.agg_shares.more = 1;
+        break;
+    case GARBAGE_SETUP:
+        f.u.agg_shares.setup = (struct ww_slice){junk, sizeof junk};
+        page(sc, &f, ids, 1, arena);
+        break;
+    case RELEASE_EARLY:
+        page(sc, &f, ids, 1, arena);
+        f.u.agg_shares.more = 1;
+        break;
+    case ENDLESS:
+        f.u.agg_shares.upto = UINT64_MAX / 2;
+        for (uint32_t i = 0; i < WW_MAX_AGG_PAGE; i++) {
+            uint8_t *o = arena + i * (8 + WW_SHARE_MSG_MAX);
+            uint64_t id = (uint64_t)(n - 1) * WW_MAX_AGG_PAGE + i + 1;
+            for (int j = 0; j < 8; j++)
+                o[j] = (uint8_t)(id >> (56 - 8 * j));
+            memcpy(o + 8, foreign, flen);
+            f.u.agg_shares.msg[f.u.agg_shares.n++] = (struct ww_slice){o, 8 + flen};
+        }
+        f.u.agg_shares.more = 1;
+        break;
+    }
+    rd_send(sc, r, &f, 1);
+    if (lie == RELEASE_EARLY) {
+        struct bside bs;
+        struct ww_agg_summary bg = {0};
+        struct ww_buf bb, gb, rb;
+        b_build(sc, &bs, last, NULL, 0);
+        ASSERT_OK(ww_agg_gate(bs.b, &bg));
+        ww_buf_init(&bb, WW_MAX_FRAME);
+        ASSERT_OK(ww_agg_summary_encode(&bg, &bb));
+        a_release(sc, bb.p, bb.len, last, 0, &gb, &rb);
+        memset(&f, 0, sizeof f);
+        f.type = WW_FRAME_AGG_RELEASE;
+        f.u.agg_release.gate = (struct ww_slice){gb.p, gb.len};
+        f.u.agg_release.release = (struct ww_slice){rb.p, rb.len};
+        rd_send(sc, r, &f, 1);
+        ww_agg_summary_free(&bg);
+        ww_buf_free(&bb);
+        ww_buf_free(&gb);
+        ww_buf_free(&rb);
+        b_free(&bs);
+    }
+}
+
+/* The reader's tool dials the fake hub; returns on_climate's rc, which must come within
+ * 10 s. */
+static int hostile_hub(enum lie lie)
+{
+    struct scene sc;
+    scene_start(&sc, 3);
+    uint64_t last = 0;
+    ASSERT_OK(ww_climate_last(sc.hub, &last));
+    ASSERT_EQ(last, 6);
+    struct ww_agg_setup su;
+    struct ww_buf setup;
+    ASSERT_OK(ww_climate_setup(sc.hub, &su));
+    ww_buf_init(&setup, WW_AGG_SETUP_MAX);
+    ASSERT_OK(ww_agg_setup_encode(&su, &setup));
+    ww_agg_setup_free(&su);
+    /* A share of a group this hub does not serve. */
+    uint8_t nym[32], gid[16];
+    randombytes_buf(nym, sizeof nym);
+    randombytes_buf(gid, sizeof gid);
+    struct ww_agg_day day = {.date = sc.d, .status = WW_STATUS_DONE};
+    struct ww_share_msg m;
+    ASSERT_OK(ww_share_make(&day, gid, nym, sc.pk_a, sc.pk_b, NULL, NULL, &m));
+    struct ww_buf foreign;
+    ww_buf_init(&foreign, WW_SHARE_MSG_MAX);
+    ASSERT_OK(ww_share_encode(&m, &foreign));
+
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT(lfd >= 0);
+    struct sockaddr_in a;
+    socklen_t alen = sizeof a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_OK(bind(lfd, (struct sockaddr *)&a, sizeof a));
+    ASSERT_OK(listen(lfd, 4));
+    ASSERT_OK(getsockname(lfd, (struct sockaddr *)&a, &alen));
+    ASSERT_OK(fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK));
+
+    struct got got;
+    memset(&got, 0, sizeof got);
+    got.window = ww_agg_window(sc.d);
+    struct ww_node_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.store = sc.po;
+    cfg.ud = &got;
+    cfg.on_conn = loop_on_conn;
+    cfg.on_climate = on_climate;
+    struct ww_node *n = NULL;
+    ASSERT_OK(ww_node_new(&sc.loop, &cfg, &n));
+    ASSERT_OK(ww_node_climate(n, "127.0.0.1", ntohs(a.sin_port), sc.hubkey, 0));
+
+    static struct rd r;
+    memset(&r, 0, sizeof r);
+    r.fd = -1;
+    ww_buf_init(&r.gate, WW_MAX_FRAME);
+    ww_buf_init(&r.rel, WW_MAX_FRAME);
+    int answered = 0, gates = 0;
+    uv_update_time(&sc.loop);
+    uint64_t end = uv_now(&sc.loop) + 10000;
+    while (!got.done && uv_now(&sc.loop) < end) {
+        if (r.fd < 0) {
+            uv_run(&sc.loop, UV_RUN_NOWAIT);
+            if ((r.fd = accept(lfd, NULL, NULL)) >= 0) {
+                ASSERT_OK(fcntl(r.fd, F_SETFL, fcntl(r.fd, F_GETFL) | O_NONBLOCK));
+                struct ww_channel_id id;
+                ww_store_device(sc.hub, id.device_pk);
+                ww_store_dh_pk(sc.hub, id.static_pk);
+                id.dh = rd_dh;
+                id.ud = sc.hub;
+                ASSERT_OK(
+                    ww_channel_init_id(&r.ch, WW_CHANNEL_RESPONDER, &id, WW_CAP_SYNC | WW_CAP_AGG));
+            }
+        } else {
+            rd_turn(&sc.loop, &r);
+            if (r.closed) /* the reader shut its side: so does this one */
+                shutdown(r.fd, SHUT_RDWR);
+            while (!r.closed && answered < r.gets)
+                answer_get(&sc, &r, lie, ++answered, last, &setup, foreign.p, foreign.len);
+            if (!r.closed && gates < r.gates) {
+                gates = r.gates;
+                struct ww_buf gb, rb;
+                a_release(&sc, r.gate.p, r.gate.len, r.gate_upto, lie == CELLS_DIFFER, &gb, &rb);
+                struct ww_frame f;
+                memset(&f, 0, sizeof f);
+                f.type = WW_FRAME_AGG_RELEASE;
+                f.u.agg_release.gate = (struct ww_slice){gb.p, gb.len};
+                f.u.agg_release.release = (struct ww_slice){rb.p, rb.len};
+                rd_send(&sc, &r, &f, 1);
+                ww_buf_free(&gb);
+                ww_buf_free(&rb);
+            }
+        }
+        uv_update_time(&sc.loop);
+    }
+    fprintf(stderr, "# the fake hub answered %d AGG_GET and %d AGG_GATE; the reader's result: %s\n",
+            answered, gates, got.done ? (got.rc ? ww_err_name(got.rc) : "a report") : "none");
+    if (!got.done)
+        ww_test_fail(__FILE__, __LINE__, "the reader's fetch gave no result in 10 s");
+    ASSERT_EQ(got.done, 1);
+    int rc = got.rc;
+    if (r.fd >= 0)
+        rd_close(&r);
+    else {
+        ww_buf_free(&r.gate);
+        ww_buf_free(&r.rel);
+    }
+    int closed = 0;
+    ww_node_close(n, loop_closed, &closed);
+    loop_run_until(&sc.loop, &closed, 1);
+    close(lfd);
+    ww_buf_free(&setup);
+    ww_buf_free(&foreign);
+    scene_finish(&sc);
+    return rc;
+}
+
+TEST(climate_fake_hub_honest_control)
+{
+    ASSERT_OK(hostile_hub(HONEST));
+}
+
+TEST(climate_fake_hub_ids_not_ascending)
+{
+    ASSERT(hostile_hub(NOT_ASCENDING) != 0);
+}
+
+TEST(climate_fake_hub_id_above_upto)
+{
+    ASSERT(hostile_hub(ABOVE_UPTO) != 0);
+}
+
+TEST(climate_fake_hub_setup_on_a_later_page)
+{
+    ASSERT(hostile_hub(SETUP_AGAIN) != 0);
+}
+
+TEST(climate_fake_hub_empty_page_with_more)
+{
+    ASSERT(hostile_hub(EMPTY_MORE) != 0);
+}
+
+TEST(climate_fake_hub_garbage_setup)
+{
+    ASSERT(hostile_hub(GARBAGE_SETUP) != 0);
+}
+
+TEST(climate_fake_hub_release_before_the_gate)
+{
+    ASSERT(hostile_hub(RELEASE_EARLY) != 0);
+}
+
+TEST(climate_fake_hub_release_whose_cells_differ)
+{
+    ASSERT(hostile_hub(CELLS_DIFFER) != 0);
+}
+
+TEST(climate_fake_hub_endless_pages_end)
+{
+    ASSERT(hostile_hub(ENDLESS) != 0);
 }
