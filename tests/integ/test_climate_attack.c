@@ -59,14 +59,15 @@ static void reflect(struct scene *sc, int i, int s, uint8_t k1)
 /* The shares of group i's students reach the hub through the coach. */
 static void to_hub(struct scene *sc, int i)
 {
-    for (int s = 0; s < 3; s++)
+    for (int s = 0; s < sc->g[i].n_students; s++)
         fx_sync(sc->g[i].st[s], sc->g[i].coach, sc->g[i].gid, 256);
     fx_sync(sc->g[i].coach, sc->hub, sc->g[i].gid, 256);
 }
 
-/* The groups and their keys; the first `answering` students of each group reflect. The
- * hub listens, with the praktijkopleider's device as its one climate reader. */
-static void scene_start(struct scene *sc, int answering)
+/* The groups of `size` students and their keys; the first `answering` students of each
+ * group reflect. The hub listens, with the praktijkopleider's device as its one climate
+ * reader. */
+static void scene_start_n(struct scene *sc, int size, int answering)
 {
     memset(sc, 0, sizeof *sc);
     sc->hub = fx_open("hub");
@@ -77,13 +78,13 @@ static void scene_start(struct scene *sc, int answering)
     ww_store_device(sc->po, sc->reader);
     for (int i = 0; i < 2; i++) {
         struct fx_group *g = &sc->g[i];
-        fx_group_make(g, 3, 0, NULL);
+        fx_group_make(g, size, 0, NULL);
         ASSERT_OK(ww_group_hub_set(g->coach, g->gid, sc->hubkey, "", NULL));
         ASSERT_OK(
             ww_group_climate_set(g->coach, g->gid, sc->pk_a, sc->pk_b, "Zonnebloem", "Utrecht"));
         fx_group_sync(g);
         ASSERT_OK(ww_day_today(g->coach, g->gid, &sc->d));
-        for (int s = 0; s < 3; s++)
+        for (int s = 0; s < size; s++)
             ASSERT_OK(ww_climate_pin(g->st[s], g->gid, sc->pk_a, sc->pk_b));
         for (int s = 0; s < answering; s++)
             reflect(sc, i, s, (uint8_t)(3 + (s & 1)));
@@ -101,6 +102,11 @@ static void scene_start(struct scene *sc, int answering)
     ASSERT_OK(ww_node_new(&sc->loop, &cfg, &sc->hn));
     ASSERT_OK(ww_node_listen(sc->hn, "127.0.0.1", 0));
     sc->port = ww_node_port(sc->hn);
+}
+
+static void scene_start(struct scene *sc, int answering)
+{
+    scene_start_n(sc, 3, answering);
 }
 
 static void scene_finish(struct scene *sc)
@@ -183,7 +189,7 @@ static void rd_turn(uv_loop_t *loop, struct rd *r)
     struct timespec ts = {0, 200000};
     nanosleep(&ts, NULL);
     static uint8_t in[65536];
-    ssize_t n;
+    ssize_t n = -1;
     while (!r->closed && (n = read(r->fd, in, sizeof in)) != 0) {
         if (n < 0) {
             if (errno == EINTR)
@@ -648,14 +654,19 @@ TEST(climate_get_flood_leaves_member_syncs_alone)
 /* ---- 3. A hostile learner -------------------------------------------------------------- */
 
 /* A day of student `st`'s device in group gid, sealed to pk_a and pk_b, under the
- * pseudonym key nym (the device's own one if NULL is not asked for: tests give one). */
+ * pseudonym key nym: a first "done" with no items asked, or the counters x as they are
+ * (a malformed device's) unless x is NULL. */
 static void crafted_share(struct ww_store *st, const uint8_t gid[16], uint32_t date,
-                          const uint8_t nym[32], const uint8_t pk_a[32], const uint8_t pk_b[32])
+                          const uint8_t nym[32], const uint8_t pk_a[32], const uint8_t pk_b[32],
+                          const uint64_t *x)
 {
     struct ww_agg_day day = {.date = date, .asked = 0, .status = WW_STATUS_DONE};
     day.first = 1u << WW_AGG_STATUS_BLOCK;
     struct ww_share_msg m;
-    ASSERT_OK(ww_share_make(&day, gid, nym, pk_a, pk_b, NULL, NULL, &m));
+    if (x)
+        ASSERT_OK(ww_share_make_counters(x, date, 0, gid, nym, pk_a, pk_b, NULL, NULL, &m));
+    else
+        ASSERT_OK(ww_share_make(&day, gid, nym, pk_a, pk_b, NULL, NULL, &m));
     struct ww_buf msg;
     ww_buf_init(&msg, WW_SHARE_MSG_MAX);
     ASSERT_OK(ww_share_encode(&m, &msg));
@@ -740,7 +751,7 @@ TEST(climate_one_learner_cannot_pose_as_several_students)
     for (int i = 0; i < 4; i++) {
         uint8_t nym[32];
         randombytes_buf(nym, sizeof nym);
-        crafted_share(sc.g[0].st[0], sc.g[0].gid, dates[i], nym, sc.pk_a, sc.pk_b);
+        crafted_share(sc.g[0].st[0], sc.g[0].gid, dates[i], nym, sc.pk_a, sc.pk_b, NULL);
     }
     to_hub(&sc, 0);
     struct got got;
@@ -772,7 +783,7 @@ static void foreign_share(int which)
     randombytes_buf(nym, sizeof nym);
     /* Group 0's first student writes a second day, its share A or B to a stranger. */
     crafted_share(sc.g[0].st[0], sc.g[0].gid, sc.d + 1, nym, which ? sc.pk_a : other_pk,
-                  which ? other_pk : sc.pk_b);
+                  which ? other_pk : sc.pk_b, NULL);
     to_hub(&sc, 0);
     ASSERT_EQ(fx_count(sc.hub, "SELECT count(*) FROM climate_shares"), 7);
     ASSERT_EQ(fx_count(sc.hub, "SELECT count(*) FROM climate_shares WHERE a_ok=1"), 7 - !which);
@@ -796,6 +807,36 @@ TEST(climate_share_a_the_hub_cannot_open_is_not_served)
 TEST(climate_share_b_the_reader_cannot_open_leaves_the_rest)
 {
     foreign_share(1);
+}
+
+/*
+ * A learner's counters in range but impossible: a thousand "done" in one day. The
+ * combined totals no valid days make void the cell (ARCHITECTURE.md, "A malformed
+ * share"): the fetch succeeds and the team cell is suppressed, for the honest students
+ * too; it never shows the inflated count.
+ */
+TEST(climate_impossible_counters_void_the_cell_not_the_fetch)
+{
+    struct scene sc;
+    scene_start_n(&sc, 4, 3);
+    uint64_t x[WW_AGG_DIM] = {0};
+    x[WW_AGG_STATUS(WW_STATUS_DONE)] = 1000;
+    x[WW_AGG_STATUS_FIRST] = 1;
+    uint8_t nym[32];
+    randombytes_buf(nym, sizeof nym);
+    crafted_share(sc.g[0].st[3], sc.g[0].gid, sc.d, nym, sc.pk_a, sc.pk_b, x);
+    to_hub(&sc, 0);
+    ASSERT_EQ(fx_count(sc.hub, "SELECT count(*) FROM climate_shares WHERE a_ok=1"), 7);
+    struct got got;
+    fetch(&sc, &got);
+    ASSERT_OK(got.rc);
+    ASSERT(got.has_team);
+    fprintf(stderr, "# a thousand done in one share: team cell shown %d, invalid %d, done %llu\n",
+            got.team.shown, got.team.invalid, (unsigned long long)got.team.status[0]);
+    ASSERT(!got.team.shown || !got.team.status_shown);
+    ASSERT(got.team.status[0] < 1000);
+    member_syncs(&sc);
+    scene_finish(&sc);
 }
 
 /* A share of another group or date than its event says is refused where it is written. */
