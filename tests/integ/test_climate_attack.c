@@ -652,6 +652,57 @@ TEST(climate_get_flood_leaves_member_syncs_alone)
     scene_finish(&sc);
 }
 
+/*
+ * A reader that floods AGG_GATE: each gate makes the hub open and sum every share it
+ * holds, on the loop that serves every connection. With the shares of a large region
+ * (N_SHARES copies of one day), ten gates in one write must not hold up a member's sync
+ * beyond the bound test_attack.c states for the others of an attack (P99 2000 ms).
+ */
+#define N_SHARES 10000
+
+TEST(climate_gate_flood_leaves_member_syncs_alone)
+{
+    struct scene sc;
+    scene_start(&sc, 3);
+    char sql[400];
+    snprintf(sql, sizeof sql,
+             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i<%d) "
+             "INSERT INTO climate_shares(gid, member, date, hlc, author, msg, a_ok) "
+             "SELECT gid, randomblob(16), date, hlc, author, msg, 1 FROM climate_shares, n "
+             "WHERE id=1",
+             N_SHARES);
+    ASSERT_EQ(sqlite3_exec(sc.hub->db, sql, NULL, NULL, NULL), SQLITE_OK);
+    uint64_t last = 0;
+    ASSERT_OK(ww_climate_last(sc.hub, &last));
+    struct bside bs;
+    b_build(&sc, &bs, last, NULL, 0);
+    struct ww_buf gb, sb;
+    struct ww_frame f;
+    gate_frame(&bs, last, NULL, 0, NULL, -1, &gb, &sb, &f);
+    struct rd r;
+    rd_open(&sc, &r, sc.po);
+    uv_update_time(&sc.loop);
+    uint64_t t0 = uv_now(&sc.loop);
+    rd_send(&sc, &r, &f, 1);
+    rd_until(&sc.loop, &r, &r.releases, 1);
+    uv_update_time(&sc.loop);
+    uint64_t one = uv_now(&sc.loop) - t0;
+    ASSERT_EQ(r.releases, 1);
+    rd_send(&sc, &r, &f, 10);
+    t0 = uv_now(&sc.loop);
+    member_syncs(&sc);
+    uv_update_time(&sc.loop);
+    uint64_t ms = uv_now(&sc.loop) - t0;
+    fprintf(stderr, "# one gate over %d shares: %llu ms; a member's sync behind ten: %llu ms\n",
+            N_SHARES, (unsigned long long)one, (unsigned long long)ms);
+    ASSERT_LT(ms, 2000);
+    rd_close(&r);
+    ww_buf_free(&gb);
+    ww_buf_free(&sb);
+    b_free(&bs);
+    scene_finish(&sc);
+}
+
 /* ---- 3. A hostile learner -------------------------------------------------------------- */
 
 /* A day of student `st`'s device in group gid, sealed to pk_a and pk_b, under the
