@@ -55,8 +55,9 @@ struct fetch {
     int done;
 };
 
-/* Messages one fetch takes from a hub at most: as many days as an aggregator holds. */
-#define MAX_FETCH_MSGS (1u << 18)
+/* Messages one fetch takes from a hub at most (131,072 learner-days: 100 groups of five
+ * for a year and more); a hub that goes on is refused. */
+#define MAX_FETCH_MSGS (1u << 17)
 
 struct conn {
     uv_tcp_t tcp; /* first: the handle's data is the connection */
