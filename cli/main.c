@@ -135,6 +135,7 @@ static int verb_help(struct cli *c, int argc, char **argv)
           "             devices; --log: log to FILE, which SIGHUP opens again)\n"
           "             [--aggregator-b KEY] [--climate-reader KEY]...   climate: confirm this\n"
           "             aggregator B to joining devices; let these devices fetch climate\n"
+          "             [--climate-live]   serve climate of windows not final yet (a demo)\n"
           "  sync [ADDR:PORT] [--group GROUP]... [--watch] [--listen ADDR:PORT] [--quiet]\n"
           "             [--verbose]   (--verbose: one line per connection on stderr)\n"
           "                              sync with a hub or another device; without ADDR:PORT\n"

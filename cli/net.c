@@ -36,6 +36,7 @@ struct net_run {
     uint8_t agg_b[WW_KEY_LEN];
     const uint8_t (*readers)[WW_KEY_LEN];
     size_t n_readers;
+    int climate_live;
     /* The hub's log: stderr, or the file of --log, which SIGHUP reopens (after a rotation). */
     const char *log_path;
     FILE *log;
@@ -377,6 +378,7 @@ static int net_start(struct net_run *r, struct cli *c, int hub, int open_groups,
     memcpy(cfg.agg_b, r->agg_b, WW_KEY_LEN);
     cfg.climate_readers = r->readers;
     cfg.n_climate_readers = r->n_readers;
+    cfg.climate_live = r->climate_live;
     int rc = ww_node_new(&r->loop, &cfg, &r->node);
     if (rc != 0) {
         uv_loop_close(&r->loop);
@@ -401,8 +403,8 @@ static int net_start(struct net_run *r, struct cli *c, int hub, int open_groups,
 int verb_hub(struct cli *c, int argc, char **argv)
 {
     static const struct opt_spec spec[] = {
-        {"listen", 1, 0},       {"closed", 0, 0},         {"coach", 1, 1}, {"log", 1, 0},
-        {"aggregator-b", 1, 0}, {"climate-reader", 1, 1}, {NULL, 0, 0}};
+        {"listen", 1, 0},       {"closed", 0, 0},         {"coach", 1, 1},        {"log", 1, 0},
+        {"aggregator-b", 1, 0}, {"climate-reader", 1, 1}, {"climate-live", 0, 0}, {NULL, 0, 0}};
     struct args a;
     int rc = args_parse(spec, argc, argv, 0, 0, &a);
     char ip[64];
@@ -428,6 +430,7 @@ int verb_hub(struct cli *c, int argc, char **argv)
     for (size_t i = 0; rc == CLI_OK && i < r.n_readers; i++)
         rc = parse_key(args_at(&a, "climate-reader", i), readers[i]);
     r.readers = (const uint8_t(*)[WW_KEY_LEN])readers;
+    r.climate_live = args_get(&a, "climate-live") != NULL;
     if (rc == CLI_OK)
         rc = cli_open(c, 1);
     if (rc != CLI_OK)

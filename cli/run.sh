@@ -35,8 +35,10 @@ aggb=$(sed -n 2p "$data/praktijkopleider.keys" | awk '{ print $NF }')
 # The hub first: every device syncs through it. Its first line names the address, the
 # second is its device key alone, which the coach names as the group's hub; the third ends
 # with its climate key A.
+# --climate-live: a demonstration hub serves this week's climate at once; a real hub waits
+# until a window is final (a week after it ends), so that no two fetches differ by one day.
 "$bin" --data "$data/hub" hub --listen "$addr" --aggregator-b "$aggb" \
-    --climate-reader "$podev" >"$data/hub.out" 2>>"$data/hub.log" &
+    --climate-reader "$podev" --climate-live >"$data/hub.out" 2>>"$data/hub.log" &
 hub=$!
 trap 'kill $hub 2>/dev/null; wait $hub 2>/dev/null; exit 0' INT TERM
 i=0

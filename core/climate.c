@@ -193,6 +193,13 @@ static int apply_climate_share(struct ww_store *s, struct ww_event *ev)
     struct ww_share_msg m;
     if (ww_share_decode(b->msg.p, b->msg.len, &m) != 0)
         return WW_EINVAL; /* check_climate_share let it through: cannot happen */
+    /* Stamped after its window became final: kept in the log, counted nowhere (else a
+     * window's release could change after it closed, by one student's day). */
+    uint64_t final_ms =
+        (uint64_t)(4 + WW_AGG_WINDOW_DAYS * (ww_agg_window(m.date) + 1) + WW_CLIMATE_GRACE_DAYS) *
+        86400000u;
+    if ((h->hlc >> 16) >= final_ms) /* the stamp in ms */
+        return 0;
     sqlite3_stmt *st = ww_sql(s, "DELETE FROM climate_shares WHERE gid=?1 AND member=?2 AND "
                                  "date=?3 AND (hlc<?4 OR (hlc=?4 AND author<?5))");
     if (!st)
@@ -506,18 +513,35 @@ int ww_climate_last(struct ww_store *s, uint64_t *out)
 }
 
 /* The page, with each share's opened share A (A_SHARE_LEN bytes) for the hub itself. */
+void ww_climate_live(struct ww_store *s, int live)
+{
+    if (s)
+        s->climate_live = live != 0;
+}
+
+/* The first window not final yet at the store's now: a window w is final once its last
+ * day is WW_CLIMATE_GRACE_DAYS days past. */
+static uint32_t first_open_window(struct ww_store *s)
+{
+    if (s->climate_live)
+        return UINT32_MAX;
+    int64_t day = ww_store_now_ms(s) / 86400000 - WW_CLIMATE_GRACE_DAYS;
+    return day < 4 ? 0 : ww_agg_window((uint32_t)(day > WW_MAX_DATE ? WW_MAX_DATE : day));
+}
+
 static int page_with_a(struct ww_store *s, uint64_t after, uint64_t upto, size_t max,
                        int (*cb)(void *ud, uint64_t id, const uint8_t *msg, size_t len,
                                  const uint8_t *a),
                        void *ud, uint64_t *next)
 {
     sqlite3_stmt *st = ww_sql(s, "SELECT id, msg, a_share FROM climate_shares WHERE id>?1 AND "
-                                 "id<=?2 AND length(a_share)=656 ORDER BY id LIMIT ?3");
+                                 "id<=?2 AND length(a_share)=656 AND win<?4 ORDER BY id LIMIT ?3");
     if (!st)
         return ww_sql_failed(s);
     sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)upto);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+    sqlite3_bind_int64(st, 4, first_open_window(s));
     int rc = 0, step;
     size_t n = 0;
     uint64_t last = after;

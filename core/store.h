@@ -53,7 +53,8 @@ struct ww_store {
     struct ww_group_cache *cache; /* the group of the last ww_cache_load */
     uint64_t generation;
     uint64_t tick;
-    int tx_depth; /* 0 outside a transaction; 1 in one; more in savepoints inside it */
+    int tx_depth;     /* 0 outside a transaction; 1 in one; more in savepoints inside it */
+    int climate_live; /* a hub serves climate of open windows too (ww_climate_live) */
 };
 
 /* ---- store.c ---- */

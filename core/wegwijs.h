@@ -540,6 +540,13 @@ int ww_climate_pin(struct ww_store *s, const uint8_t group[WW_ID_LEN],
 /* A hub as aggregator A (sync/net.c serves these to aggregator B, PROTOCOL.md 9.12). */
 struct ww_agg_setup;
 struct ww_agg;
+/* A window's climate is final WW_CLIMATE_GRACE_DAYS days after the window ends: a share
+ * stamped later is not kept (on every replica), and a hub serves and aggregates a window
+ * only from then on, so that every fetch of it gives the same release (two releases that
+ * differed by one student's answer would give that answer to aggregator B). With live, a
+ * hub serves open windows too: for demonstrations and tests only. */
+#define WW_CLIMATE_GRACE_DAYS 7
+void ww_climate_live(struct ww_store *s, int live);
 /* The groups served here that name a team and location, numbered into units. */
 int ww_climate_setup(struct ww_store *s, struct ww_agg_setup *out);
 /* The highest row id of the shares held: a snapshot's bound. */

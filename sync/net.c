@@ -1603,6 +1603,7 @@ int ww_node_new(uv_loop_t *loop, const struct ww_node_cfg *cfg, struct ww_node *
     if (!n->cfg.dead_ms)
         n->cfg.dead_ms = 90000;
     if (n->cfg.hub) {
+        ww_climate_live(n->cfg.store, n->cfg.climate_live);
         uv_check_init(loop, &n->commit);
         n->commit.data = n;
         uv_check_start(&n->commit, commit_cb);

@@ -100,6 +100,7 @@ struct ww_node_cfg {
     uint8_t agg_b[WW_KEY_LEN];
     const uint8_t (*climate_readers)[WW_KEY_LEN];
     size_t n_climate_readers;
+    int climate_live; /* serve windows that are not final yet too (ww_climate_live) */
     /* ww_node_climate's result, once: rc 0 with the hub's report and setup (both valid
      * during the call only), or a WW_E* code with NULLs. May be NULL. */
     void (*on_climate)(void *ud, int rc, const struct ww_agg_report *r,

@@ -66,7 +66,10 @@ TEST(climate_two_groups_through_the_binaries)
     json_decref(doc);
 
     struct proc_bg hub;
-    const char *extra[] = {"--aggregator-b", po_agg, "--climate-reader", po_dev, NULL};
+    /* Today's window is not final for weeks: --climate-live serves it now (the rule that
+     * waits is tested in climate_fetch_combines_to_the_learners_days). */
+    const char *extra[] = {"--aggregator-b", po_agg,           "--climate-reader",
+                           po_dev,           "--climate-live", NULL};
     proc_hub_start_with(&hub, hub_dir, "hub", extra);
     snprintf(addr, sizeof addr, "127.0.0.1:%d", hub.port);
     line_key(&hub, hub_key);

@@ -94,6 +94,14 @@ TEST(climate_fetch_combines_to_the_learners_days)
         fx_sync(g[i].coach, hub, g[i].gid, 256);
     }
     ASSERT_EQ(fx_count(hub, "SELECT count(*) FROM climate_shares WHERE length(a_share)=656"), 6);
+    /* Nothing is served while the window is open: a fetch now and one after one more
+     * answer would differ by that answer. Six weeks on, the window is final. */
+    uint64_t last0 = 0, next0 = 1;
+    size_t n0 = 0;
+    ASSERT_OK(ww_climate_last(hub, &last0));
+    ASSERT_OK(ww_climate_page(hub, 0, last0, 6, count_page, &n0, &next0));
+    ASSERT_EQ(n0, 0);
+    fx_now += 42LL * 86400000;
     /* Pages: a full page that reaches the snapshot's end is the last; one that does not
      * may have more. */
     uint64_t last = 0, next = 1;

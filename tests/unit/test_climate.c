@@ -112,6 +112,21 @@ TEST(climate_shares_reach_no_single_party)
         ASSERT_OK(ww_reflection_put(g.st[0], g.gid, &r, NULL));
         ASSERT_EQ(fx_count(g.st[0], "SELECT count(*) FROM climate_shares"), 2);
     }
+    /* Once the window is final (a week after its end), a newer answer of its days is kept
+     * in the log but counted nowhere: the window's shares stay what they were. */
+    fx_sync(g.st[0], g.coach, g.gid, 256);
+    fx_sync(g.coach, hub, g.gid, 256);
+    long id2 = fx_count(hub, "SELECT max(id) FROM climate_shares");
+    long held = fx_count(hub, "SELECT count(*) FROM climate_shares");
+    fx_now += 42LL * 86400000;
+    r.date = d;
+    r.answer_value[0] = 1;
+    ASSERT_OK(ww_reflection_put(g.st[0], g.gid, &r, NULL));
+    fx_sync(g.st[0], g.coach, g.gid, 256);
+    fx_sync(g.coach, hub, g.gid, 256);
+    ASSERT_EQ(fx_count(hub, "SELECT count(*) FROM climate_shares"), held);
+    ASSERT_EQ(fx_count(hub, "SELECT max(id) FROM climate_shares"), id2);
+
     ww_store_close(hub);
     ww_store_close(b);
     fx_group_close(&g);
