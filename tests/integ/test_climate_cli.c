@@ -149,6 +149,24 @@ TEST(climate_two_groups_through_the_binaries)
     ASSERT_EQ(proc_json_int(w, "groups", __LINE__), 2);
     ASSERT_EQ(proc_json_int(w, "days", __LINE__), 6);
     json_decref(doc);
+    /* Two hubs at once (here the same one twice): fetched one after the other, their units
+     * numbered apart, merged into one region of twice the students. */
+    WWJ(&r, po, "climate", "fetch", addr, hub_key, addr, hub_key);
+    doc = doc_of(&r, "climate fetch");
+    size_t teams = 0, i;
+    json_t *u;
+    json_array_foreach(json_object_get(doc, "units"), i, u)
+    {
+        if (!strcmp(json_string_value(json_object_get(u, "name")), "Zonnebloem"))
+            teams++;
+        if (!strcmp(json_string_value(json_object_get(u, "level")), "region")) {
+            json_t *rw = json_array_get(json_object_get(u, "windows"), 0);
+            ASSERT(json_is_true(json_object_get(rw, "shown")));
+            ASSERT_EQ(proc_json_int(rw, "students", __LINE__), 12);
+        }
+    }
+    ASSERT_EQ(teams, 2);
+    json_decref(doc);
     /* Text too: the team is shown, with its participation. */
     WW(&r, po, "--lang", "en", "climate", "fetch", addr, hub_key);
     EXPECT_EXIT(r, 0);
