@@ -502,14 +502,11 @@ int ww_climate_setup(struct ww_store *s, struct ww_agg_setup *out)
 
 int ww_climate_last(struct ww_store *s, uint64_t *out)
 {
-    sqlite3_stmt *st = ww_sql(s, "SELECT coalesce(max(id), 0) FROM climate_shares");
-    if (!st)
-        return ww_sql_failed(s);
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW)
-        *out = (uint64_t)sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return step == SQLITE_ROW ? 0 : ww_db_err(s, step);
+    int64_t last = 0;
+    int rc = ww_sql_int(s, ww_sql(s, "SELECT coalesce(max(id), 0) FROM climate_shares"), &last);
+    if (rc == 0)
+        *out = (uint64_t)last;
+    return rc;
 }
 
 /* The page, with each share's opened share A (A_SHARE_LEN bytes) for the hub itself. */

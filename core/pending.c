@@ -180,14 +180,7 @@ int ww_pending_due(struct ww_store *s, int64_t horizon_ms)
 
 int ww_pending_last(struct ww_store *s, int64_t *out)
 {
-    sqlite3_stmt *st = ww_sql(s, "SELECT coalesce(max(rowid), 0) FROM pending");
-    if (!st)
-        return ww_sql_failed(s);
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW)
-        *out = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return step == SQLITE_ROW ? 0 : ww_db_err(s, step);
+    return ww_sql_int(s, ww_sql(s, "SELECT coalesce(max(rowid), 0) FROM pending"), out);
 }
 
 int ww_pending_take(struct ww_store *s, int64_t *after, int64_t upto, uint8_t **raws, size_t *lens,

@@ -94,16 +94,6 @@ struct local {
     double reported_erasures;
 };
 
-static int one_int(struct ww_store *s, sqlite3_stmt *st, int64_t *out)
-{
-    if (!st)
-        return ww_sql_failed(s);
-    int step = sqlite3_step(st);
-    *out = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
-    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : ww_db_err(s, step);
-}
-
 static int load_local(struct ww_store *s, const uint8_t gid[16], struct local *l)
 {
     memset(l, 0, sizeof *l);
@@ -150,7 +140,7 @@ static int count_news(struct ww_store *s, const uint8_t gid[16], int64_t *out)
                                      "e", "l") " WHERE l.gid=?1 AND e.kind<>21");
     if (st)
         ww_bind_blob(st, 1, gid, 16);
-    return one_int(s, st, out);
+    return ww_sql_int(s, st, out);
 }
 
 /* A fingerprint of the erasures held: a new one changes it. */
@@ -360,7 +350,7 @@ int ww_sync_state(struct ww_store *s, const uint8_t group[WW_ID_LEN], struct ww_
     sqlite3_stmt *st = ww_sql(s, "SELECT count(*) FROM pending WHERE gid=?1");
     if (st)
         ww_bind_blob(st, 1, group, 16);
-    if ((rc = one_int(s, st, &waiting)) == 0)
+    if ((rc = ww_sql_int(s, st, &waiting)) == 0)
         out->waiting = (uint64_t)waiting;
     return rc;
 }
@@ -386,7 +376,7 @@ static int count_missing(struct ww_store *s, const uint8_t gid[16], const uint8_
         ww_bind_blob(st, 1, gid, 16);
         ww_bind_blob(st, 2, device, 32);
     }
-    return one_int(s, st, out);
+    return ww_sql_int(s, st, out);
 }
 
 /* Whether `device` reported holding (author, seq). */

@@ -251,6 +251,16 @@ static void finalize_all(struct ww_store *s)
     }
 }
 
+int ww_sql_int(struct ww_store *s, sqlite3_stmt *st, int64_t *out)
+{
+    if (!st)
+        return ww_sql_failed(s);
+    int step = sqlite3_step(st);
+    *out = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : ww_db_err(s, step);
+}
+
 int64_t ww_store_now_ms(struct ww_store *s)
 {
     if (s->opt.now_ms)

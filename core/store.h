@@ -72,6 +72,9 @@ int ww_sql_failed(struct ww_store *s);
 /* Binds a copy of a blob, or of a text slice ("" when empty). */
 void ww_bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n);
 void ww_bind_text(sqlite3_stmt *st, int i, const struct ww_slice *t);
+/* The first column of the first row of a cached statement (0 when there is none), which
+ * may be NULL from ww_sql; 0 or a translated error. */
+int ww_sql_int(struct ww_store *s, sqlite3_stmt *st, int64_t *out);
 /* Steps a statement that returns no rows; 0 or a translated error. */
 int ww_sql_done(struct ww_store *s, sqlite3_stmt *st);
 int64_t ww_store_now_ms(struct ww_store *s);
