@@ -27,6 +27,8 @@
 static char tmpdir[256];
 static uint64_t seed;
 
+static void remove_tree(const char *path);
+
 void ww_test_fail(const char *file, int line, const char *fmt, ...)
 {
     va_list ap;
@@ -37,6 +39,20 @@ void ww_test_fail(const char *file, int line, const char *fmt, ...)
     fprintf(stderr, " (seed %" PRIu64 ")\n", seed);
     fflush(stderr);
     _exit(1);
+}
+
+void ww_test_skip(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "# skipped: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n");
+    fflush(stderr);
+    if (tmpdir[0])
+        remove_tree(tmpdir);
+    _exit(WW_TEST_SKIPPED);
 }
 
 const char *ww_test_tmpdir(void)
@@ -160,6 +176,8 @@ static int run_one(const struct test_entry *t, int timeout_s)
     }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return 0;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == WW_TEST_SKIPPED)
+        return WW_TEST_SKIPPED;
     if (WIFSIGNALED(status))
         fprintf(stderr, "# %s: killed by signal %d%s\n", t->name, WTERMSIG(status),
                 WTERMSIG(status) == SIGALRM ? " (timeout)" : "");
@@ -192,18 +210,23 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < n; i++)
         planned += (size_t)selected(tests[i].name, argc, argv, first);
     printf("1..%zu\n", planned);
-    int passed = 0, failed = 0, k = 0;
+    int passed = 0, failed = 0, skipped = 0, k = 0;
     for (size_t i = 0; i < n; i++) {
         if (!selected(tests[i].name, argc, argv, first))
             continue;
         k++;
         int rc = run_one(&tests[i], timeout_s);
-        printf("%s %d - %s\n", rc == 0 ? "ok" : "not ok", k, tests[i].name);
-        if (rc == 0)
+        printf("%s %d - %s%s\n", rc == 0 || rc == WW_TEST_SKIPPED ? "ok" : "not ok", k,
+               tests[i].name, rc == WW_TEST_SKIPPED ? " # SKIP" : "");
+        if (rc == WW_TEST_SKIPPED)
+            skipped++;
+        else if (rc == 0)
             passed++;
         else
             failed++;
     }
+    if (skipped)
+        printf("# %d skipped: each says why above; skipped tests count as neither\n", skipped);
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

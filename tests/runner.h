@@ -6,7 +6,9 @@
  * timeout, so a crash or hang fails that test alone. After the body returns, the child
  * checks that the test freed every block it took from the library allocator.
  *
- * Output is TAP ("ok 3 - name") and ends with "N passed, N failed".
+ * Output is TAP ("ok 3 - name") and ends with "N passed, N failed". A test that cannot run
+ * on this machine (it needs root for a mount or a network namespace) calls ww_test_skip:
+ * TAP's "ok 3 - name # SKIP", counted as neither passed nor failed.
  */
 #ifndef WW_TEST_RUNNER_H
 #define WW_TEST_RUNNER_H
@@ -22,6 +24,9 @@
 
 void ww_test_fail(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4), noreturn));
+#define WW_TEST_SKIPPED 77
+/* Ends the test as skipped, saying why on stderr. */
+void ww_test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 /* A fresh empty directory for this test, removed after it; valid for the test's life. */
 const char *ww_test_tmpdir(void);
 /* The seed of this test run (env WW_TEST_SEED, else fixed); printed on failure. */
