@@ -136,6 +136,8 @@ static int verb_help(struct cli *c, int argc, char **argv)
           "             [--aggregator-b KEY] [--climate-reader KEY]...   climate: confirm this\n"
           "             aggregator B to joining devices; let these devices fetch climate\n"
           "             [--climate-live]   serve climate of windows not final yet (a demo)\n"
+          "             [--quota MIB]   what one device may add to a group here: MIB a day,\n"
+          "             16 days of it at once (default 2; 0: no limit)\n"
           "  sync [ADDR:PORT] [--group GROUP]... [--watch] [--listen ADDR:PORT] [--quiet]\n"
           "             [--verbose]   (--verbose: one line per connection on stderr)\n"
           "                              sync with a hub or another device; without ADDR:PORT\n"

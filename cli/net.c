@@ -37,6 +37,8 @@ struct net_run {
     const uint8_t (*readers)[WW_KEY_LEN];
     size_t n_readers;
     int climate_live;
+    struct ww_quota quota; /* hub --quota; per_day 0 with no_quota: none */
+    int no_quota;
     /* The hub's log: stderr, or the file of --log, which SIGHUP reopens (after a rotation). */
     const char *log_path;
     FILE *log;
@@ -379,6 +381,8 @@ static int net_start(struct net_run *r, struct cli *c, int hub, int open_groups,
     cfg.climate_readers = r->readers;
     cfg.n_climate_readers = r->n_readers;
     cfg.climate_live = r->climate_live;
+    cfg.quota = r->quota;
+    cfg.no_quota = r->no_quota;
     int rc = ww_node_new(&r->loop, &cfg, &r->node);
     if (rc != 0) {
         uv_loop_close(&r->loop);
@@ -403,8 +407,9 @@ static int net_start(struct net_run *r, struct cli *c, int hub, int open_groups,
 int verb_hub(struct cli *c, int argc, char **argv)
 {
     static const struct opt_spec spec[] = {
-        {"listen", 1, 0},       {"closed", 0, 0},         {"coach", 1, 1},        {"log", 1, 0},
-        {"aggregator-b", 1, 0}, {"climate-reader", 1, 1}, {"climate-live", 0, 0}, {NULL, 0, 0}};
+        {"listen", 1, 0},       {"closed", 0, 0},       {"coach", 1, 1},
+        {"log", 1, 0},          {"aggregator-b", 1, 0}, {"climate-reader", 1, 1},
+        {"climate-live", 0, 0}, {"quota", 1, 0},        {NULL, 0, 0}};
     struct args a;
     int rc = args_parse(spec, argc, argv, 0, 0, &a);
     char ip[64];
@@ -431,6 +436,14 @@ int verb_hub(struct cli *c, int argc, char **argv)
         rc = parse_key(args_at(&a, "climate-reader", i), readers[i]);
     r.readers = (const uint8_t(*)[WW_KEY_LEN])readers;
     r.climate_live = args_get(&a, "climate-live") != NULL;
+    /* --quota: MiB a day one author may add to a group here, 16 days of it at once; 0: no
+     * quota. */
+    long mib = WW_HUB_QUOTA_DAY >> 20;
+    if (rc == CLI_OK && args_get(&a, "quota"))
+        rc = parse_int(args_get(&a, "quota"), "--quota", 0, 1024, &mib);
+    r.quota.per_day = (uint64_t)mib << 20;
+    r.quota.burst = r.quota.per_day * (WW_HUB_QUOTA_BURST / WW_HUB_QUOTA_DAY);
+    r.no_quota = mib == 0;
     if (rc == CLI_OK)
         rc = cli_open(c, 1);
     if (rc != CLI_OK)

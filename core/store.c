@@ -420,6 +420,12 @@ static const char schema_v7[] =
     " date INTEGER NOT NULL, hlc INTEGER NOT NULL, author BLOB NOT NULL, msg BLOB NOT NULL,"
     " a_share BLOB, win INTEGER NOT NULL, nym BLOB NOT NULL, UNIQUE(gid, member, date));";
 
+/* Schema version 8: what each author added to a group's log at this node lately (quota.c),
+ * a node's own record like redemptions, not derived from events. */
+static const char schema_v8[] =
+    "CREATE TABLE quotas(gid BLOB NOT NULL, author BLOB NOT NULL, level INTEGER NOT NULL,"
+    " at INTEGER NOT NULL, PRIMARY KEY(gid, author)) WITHOUT ROWID;";
+
 /* Brings the schema to WW_SCHEMA_VERSION, or refuses a store from a newer version. */
 static int migrate(struct ww_store *s)
 {
@@ -448,6 +454,8 @@ static int migrate(struct ww_store *s)
         rc = ww_db_exec(s, schema_v6);
     if (rc == 0 && version < 7)
         rc = ww_db_exec(s, schema_v7);
+    if (rc == 0 && version < 8)
+        rc = ww_db_exec(s, schema_v8);
     if (rc == 0)
         rc = ww_db_exec(s, "PRAGMA user_version = " WW_STR(WW_SCHEMA_VERSION));
     if (rc == 0)

@@ -623,6 +623,21 @@ int ww_devices_health(struct ww_store *s, const uint8_t group[WW_ID_LEN],
 
 /* ---- What sync calls --------------------------------------------------------------- */
 
+/* How much one author may add to a group's log at this node: a bucket of bytes per
+ * (group, author) that each newly stored event fills by its length and that drains by
+ * per_day bytes a day; it holds at most burst (PROTOCOL.md 9.13). The store keeps it, so a
+ * reconnect or a restart does not refill it. A hub sets one; per_day 0 means none. */
+struct ww_quota {
+    uint64_t per_day;
+    uint64_t burst;
+};
+/* Charges `bytes` newly stored from author in group, inside the caller's transaction.
+ * WW_EQUOTA, with nothing charged and *room (if not NULL) set to what would still fit, when
+ * the bucket would hold more than burst. */
+int ww_quota_take(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                  const uint8_t author[WW_KEY_LEN], uint64_t bytes, const struct ww_quota *q,
+                  uint64_t *room);
+
 /* The group's version vector: for each author, the highest contiguous seq held. At most
  * `max` items are written; *n_out is the number of authors. */
 int ww_sync_vv(struct ww_store *s, const uint8_t group[WW_ID_LEN], struct ww_vv_item *items,

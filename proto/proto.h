@@ -491,7 +491,8 @@ enum ww_wire_error {
     WW_WIRE_INVITE_USED = 8,    /* the invite was redeemed by another device */
     WW_WIRE_INVITE_EXPIRED = 9, /* the invite expired */
     WW_WIRE_INVITE_REVOKED = 10,
-    WW_WIRE_INVITE_UNKNOWN = 11 /* no such invite here, or the proof does not verify */
+    WW_WIRE_INVITE_UNKNOWN = 11, /* no such invite here, or the proof does not verify */
+    WW_WIRE_QUOTA = 12           /* an author is over the quota of the receiving hub */
 };
 
 int ww_frame_encode(const struct ww_frame *f, struct ww_buf *out);

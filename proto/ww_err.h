@@ -64,7 +64,9 @@
     X(EBADCODE, "the invite code is mistyped or incomplete",                                       \
       "de uitnodigingscode is verkeerd getypt of onvolledig")                                      \
     X(EAGGKEY, "the group names other climate keys than its hub confirmed",                        \
-      "de groep noemt andere sleutels voor de klimaatvragen dan de hub bevestigde")
+      "de groep noemt andere sleutels voor de klimaatvragen dan de hub bevestigde")                \
+    X(EQUOTA, "the hub takes no more events from this author for now; sync again tomorrow",        \
+      "de hub neemt voorlopig niets meer aan van deze auteur; synchroniseer morgen opnieuw")
 
 enum ww_err {
     WW_E_FIRST_ = WW_E_BASE,

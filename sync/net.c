@@ -1168,6 +1168,7 @@ static int start_session(struct conn *c)
     cfg.send = session_send;
     cfg.may_sync = session_may_sync;
     cfg.recheck_batches = n->cfg.hub;
+    cfg.quota = n->cfg.quota;
     cfg.changed = session_changed;
     cfg.grouped = session_grouped;
     cfg.writable = session_writable;
@@ -1583,6 +1584,8 @@ int ww_node_new(uv_loop_t *loop, const struct ww_node_cfg *cfg, struct ww_node *
 {
     if (!loop || !cfg || !cfg->store || !out)
         return WW_EINVAL;
+    if (cfg->quota.per_day && cfg->quota.burst < WW_MAX_EVENT)
+        return WW_EINVAL; /* the largest event must fit */
     struct ww_node *n = ww_calloc(1, sizeof *n);
     if (!n)
         return WW_ENOMEM;
@@ -1602,6 +1605,12 @@ int ww_node_new(uv_loop_t *loop, const struct ww_node_cfg *cfg, struct ww_node *
         n->cfg.idle_ms = 30000;
     if (!n->cfg.dead_ms)
         n->cfg.dead_ms = 90000;
+    if (n->cfg.hub && !n->cfg.quota.per_day && !n->cfg.no_quota) {
+        n->cfg.quota.per_day = WW_HUB_QUOTA_DAY;
+        n->cfg.quota.burst = WW_HUB_QUOTA_BURST;
+    }
+    if (n->cfg.no_quota)
+        n->cfg.quota.per_day = 0;
     if (n->cfg.hub) {
         ww_climate_live(n->cfg.store, n->cfg.climate_live);
         uv_check_init(loop, &n->commit);

@@ -431,6 +431,25 @@ static int on_vv(struct ww_session *ss, const struct ww_frame *f)
 struct applied {
     const uint8_t *gid;
     int any, control, malformed, released;
+    /* For a quota: the batch's authors, the bytes each newly stored (applied or deferred),
+     * and each event's author and cost (its bytes if newly stored, else 0). */
+    size_t n_authors;
+    struct {
+        uint8_t key[WW_KEY_LEN];
+        uint64_t bytes;
+    } authors[WW_MAX_BATCH];
+    uint16_t author_of[WW_MAX_BATCH];
+    uint32_t cost[WW_MAX_BATCH];
+};
+
+/* The authors of a batch over their quota, and the room each had left: a batch keeps of
+ * such an author only the events that fit, in the batch's order. */
+struct over {
+    size_t n;
+    struct {
+        uint8_t key[WW_KEY_LEN];
+        uint64_t room;
+    } a[WW_MAX_BATCH];
 };
 
 static void outcome_cb(void *ud, const struct ww_outcome *o)
@@ -441,6 +460,20 @@ static void outcome_cb(void *ud, const struct ww_outcome *o)
     if (o->outcome == WW_OUTCOME_MALFORMED ||
         (o->index != WW_OUTCOME_RELEASED && (!o->group || memcmp(o->group, a->gid, WW_ID_LEN))))
         a->malformed = 1;
+    if (o->index != WW_OUTCOME_RELEASED && o->author && o->index < WW_MAX_BATCH) {
+        size_t k = 0;
+        while (k < a->n_authors && memcmp(a->authors[k].key, o->author, WW_KEY_LEN))
+            k++;
+        if (k == a->n_authors) {
+            memcpy(a->authors[k].key, o->author, WW_KEY_LEN);
+            a->n_authors++;
+        }
+        a->author_of[o->index] = (uint16_t)k;
+        if (o->outcome == WW_OUTCOME_APPLIED || o->outcome == WW_OUTCOME_DEFERRED) {
+            a->cost[o->index] = (uint32_t)o->len;
+            a->authors[k].bytes += o->len;
+        }
+    }
     if (o->outcome == WW_OUTCOME_APPLIED) {
         a->any = 1;
         if (o->index == WW_OUTCOME_RELEASED)
@@ -452,8 +485,74 @@ static void outcome_cb(void *ud, const struct ww_outcome *o)
     }
 }
 
+/* The entry of author in ov, or NULL. */
+static uint64_t *over_room(struct over *ov, const uint8_t *author)
+{
+    for (size_t i = 0; i < ov->n; i++)
+        if (!memcmp(ov->a[i].key, author, WW_KEY_LEN))
+            return &ov->a[i].room;
+    return NULL;
+}
+
+/* Applies events in the store's transaction (begun here) and, under a quota, charges each
+ * author for what it newly stored. An author it would overflow goes into ov with the room
+ * it has left, or, when it is there already, with none. Returns 1 when one did (the caller
+ * rolls back), else the store's result. */
+static int apply_charged(struct ww_session *ss, const uint8_t *const *evs, const size_t *lens,
+                         size_t n, struct applied *a, struct over *ov)
+{
+    struct ww_store *s = ss->cfg.store;
+    struct ww_apply_result res;
+    int rc = ww_store_begin(s), over = 0;
+    if (rc == 0)
+        rc = ww_sync_apply_each(s, evs, lens, n, &res, outcome_cb, a);
+    for (size_t k = 0; rc == 0 && !a->malformed && ss->cfg.quota.per_day && k < a->n_authors; k++) {
+        uint64_t room = 0, *had;
+        if (!a->authors[k].bytes)
+            continue;
+        rc =
+            ww_quota_take(s, a->gid, a->authors[k].key, a->authors[k].bytes, &ss->cfg.quota, &room);
+        if (rc != WW_EQUOTA)
+            continue;
+        rc = 0;
+        over = 1;
+        if ((had = over_room(ov, a->authors[k].key)) != NULL) {
+            *had = 0;
+        } else {
+            memcpy(ov->a[ov->n].key, a->authors[k].key, WW_KEY_LEN);
+            ov->a[ov->n++].room = room;
+        }
+    }
+    return rc == 0 && over ? 1 : rc;
+}
+
+/* Keeps of evs/lens (n of them, as a describes them) what fits: of each author in ov, its
+ * events in order while their cost stays within its room. The count kept. */
+static size_t keep_fitting(const uint8_t **evs, size_t *lens, size_t n, const struct applied *a,
+                           struct over *ov)
+{
+    uint64_t spent[WW_MAX_BATCH] = {0};
+    uint8_t full[WW_MAX_BATCH] = {0};
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint16_t k = a->author_of[i];
+        const uint64_t *room = over_room(ov, a->authors[k].key);
+        if (room && (full[k] || spent[k] + a->cost[i] > *room)) {
+            full[k] = 1; /* and nothing after it, so the author's log has no gap here */
+            continue;
+        }
+        spent[k] += a->cost[i];
+        evs[kept] = evs[i];
+        lens[kept++] = lens[i];
+    }
+    return kept;
+}
+
 /* A batch: applied in one transaction, acknowledged with our new vector. An event that is
- * not a valid, authentic event is a protocol violation: nothing of the batch is kept. */
+ * not a valid, authentic event is a protocol violation: nothing of the batch is kept. Under
+ * a quota (a hub's), the events of an author whose bucket would overflow are left out, the
+ * rest is kept and acknowledged, and the session ends with ERROR QUOTA: the peer's next
+ * sync tries again. */
 static int on_batch(struct ww_session *ss, const struct ww_frame *f)
 {
     const uint8_t *gid = f->u.batch.group;
@@ -462,18 +561,28 @@ static int on_batch(struct ww_session *ss, const struct ww_frame *f)
         ww_session_send_error(ss, WW_WIRE_PROTOCOL, "batch before vector");
         return fail(ss, WW_EINVAL, "a batch for a group whose vector did not come first");
     }
-    const uint8_t *evs[WW_MAX_BATCH];
-    size_t lens[WW_MAX_BATCH];
+    const uint8_t *evs[WW_MAX_BATCH], *keep[WW_MAX_BATCH];
+    size_t lens[WW_MAX_BATCH], keep_lens[WW_MAX_BATCH], n = f->u.batch.n;
     for (uint32_t i = 0; i < f->u.batch.n; i++) {
-        evs[i] = f->u.batch.ev[i].p;
-        lens[i] = f->u.batch.ev[i].len;
+        keep[i] = evs[i] = f->u.batch.ev[i].p;
+        keep_lens[i] = lens[i] = f->u.batch.ev[i].len;
     }
     struct ww_store *s = ss->cfg.store;
-    struct ww_apply_result res;
-    struct applied a = {gid, 0, 0, 0, 0};
-    int rc = ww_store_begin(s);
-    if (rc == 0)
-        rc = ww_sync_apply_each(s, evs, lens, f->u.batch.n, &res, outcome_cb, &a);
+    struct applied a;
+    struct over ov;
+    ov.n = 0;
+    int rc;
+    /* A pass that finds an author over its quota leaves out what of it does not fit; an
+     * author over it again gets no room at all, so this ends after at most two passes per
+     * author. */
+    for (;;) {
+        memset(&a, 0, sizeof a);
+        a.gid = gid;
+        if ((rc = apply_charged(ss, keep, keep_lens, n, &a, &ov)) != 1)
+            break;
+        ww_store_rollback(s);
+        n = keep_fitting(keep, keep_lens, n, &a, &ov);
+    }
     if (rc == 0 && a.malformed) {
         ww_store_rollback(s);
         ww_session_send_error(ss, WW_WIRE_PROTOCOL, "invalid event in batch");
@@ -500,7 +609,7 @@ static int on_batch(struct ww_session *ss, const struct ww_frame *f)
         return fail(ss, rc, "cannot store the peer's events");
     }
     ss->batches_received++;
-    ss->events_received += f->u.batch.n;
+    ss->events_received += n;
     /* The peer holds what it sent: never send it back. */
     for (uint32_t i = 0; i < f->u.batch.n; i++)
         advance_sent(g, evs[i], lens[i]);
@@ -515,6 +624,10 @@ static int on_batch(struct ww_session *ss, const struct ww_frame *f)
     if (denied) {
         ww_session_send_error(ss, WW_WIRE_DENIED, "no longer a member of the group");
         return fail(ss, denied, "the peer is no longer a member of the group");
+    }
+    if (ov.n) {
+        ww_session_send_error(ss, WW_WIRE_QUOTA, "an author of this batch is over its quota");
+        return fail(ss, WW_EQUOTA, "an author of the peer's batch is over its quota");
     }
     /* Events the batch released from pending may be news to the peer (what it sent is
      * not: `sent` holds it already). */
@@ -615,6 +728,8 @@ int ww_session_local_code(int code)
         return WW_ETOOBIG;
     case WW_WIRE_BUSY:
         return WW_EBUSY;
+    case WW_WIRE_QUOTA:
+        return WW_EQUOTA;
     case WW_WIRE_PROTOCOL:
         return WW_EINVAL;
     default:

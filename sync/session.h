@@ -49,6 +49,9 @@ struct ww_session_cfg {
     /* Ask may_sync again after applying each batch, inside its transaction: a refusal then
      * rolls the batch back (a hub learns from a group's own events whether it serves it). */
     int recheck_batches;
+    /* What one author may add to a group's log through this node (a hub's); per_day 0:
+     * no quota. */
+    struct ww_quota quota;
     /* A batch of this session applied events to a group (after its transaction
      * committed); `control` when one of them changed the group's members or keys. A hub
      * pumps the group's other sessions and re-checks who may sync it. May be NULL. */

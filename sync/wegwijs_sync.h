@@ -28,6 +28,10 @@ struct ww_node;
 
 /* Events a hub holds of a group that names no hub yet (see ww_node_cfg). */
 #define WW_HUB_PROBATION 4096
+/* What one author may add to a group's log at a hub by default (ww_quota): 2 MiB a day,
+ * up to 32 MiB at once. A student's whole internship is well under 1 MiB of events. */
+#define WW_HUB_QUOTA_DAY   (2u << 20)
+#define WW_HUB_QUOTA_BURST (32u << 20)
 
 /* What happened to a connection (ww_node_cfg.on_conn). */
 enum ww_conn_event {
@@ -82,6 +86,11 @@ struct ww_node_cfg {
     uint64_t idle_ms;        /* ping after this much silence; 0: 30000 */
     uint64_t dead_ms;        /* close after this much silence; 0: 90000 */
     size_t max_batch_events; /* per batch frame; 0: 256 */
+    /* What one author may add to a group's log through this node (ww_quota): a hub with
+     * per_day 0 takes WW_HUB_QUOTA_DAY and WW_HUB_QUOTA_BURST, unless no_quota; a device
+     * has none unless set. A burst below WW_MAX_EVENT is refused (WW_EINVAL). */
+    struct ww_quota quota;
+    int no_quota;
     void *ud;
     /* One line per connection event, for a log (no trailing newline). May be NULL. */
     void (*log)(void *ud, const char *line);

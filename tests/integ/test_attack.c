@@ -73,6 +73,7 @@ static void peer_start_tuned(struct peer *p, uv_loop_t *loop, struct ww_store *s
         cfg.max_conns_per_ip = tune->max_conns_per_ip;
         cfg.dead_ms = tune->dead_ms;
         cfg.idle_ms = tune->dead_ms / 3;
+        cfg.quota = tune->quota;
     }
     cfg.ud = p;
     cfg.on_conn = peer_conn_cb;
@@ -1380,4 +1381,138 @@ TEST(attack_slow_handshakes_floods_and_garbage_cost_the_others_nothing)
     for (int i = 0; i < N_JUNK; i++)
         close(junk[i]);
     scene_finish(&sc);
+}
+
+/* ---- A member floods the hub with valid events ------------------------------------------ */
+
+/* One sync of p with the hub to its end, allowed to fail; the error it ended with. */
+static int sync_result(uv_loop_t *loop, struct peer *p, int port)
+{
+    int want = p->down + 1;
+    ASSERT_OK(ww_node_dial(p->node, "127.0.0.1", port, NULL, NULL, 0, 1));
+    ASSERT(loop_until(loop, &p->down, want, SYNC_LIMIT));
+    return p->last_error;
+}
+
+/* n group reflections of about 1.5 KB each, on days before `before`. */
+static void long_reflections(struct ww_store *s, const uint8_t gid[16], uint32_t before, int n)
+{
+    static char text[401];
+    memset(text, 'x', 400);
+    for (int i = 0; i < n; i++) {
+        struct ww_reflection r;
+        memset(&r, 0, sizeof r);
+        r.date = before - 1 - (uint32_t)i;
+        r.code = "W01";
+        r.status = 1;
+        r.situatie = r.actie = r.reflectie = text;
+        r.share = 2;
+        ASSERT_OK(ww_reflection_put(s, gid, &r, NULL));
+    }
+}
+
+/* The bytes the hub counts against an author in its bucket (what it added lately). */
+static long quota_level(struct ww_store *hub, const uint8_t author[WW_KEY_LEN])
+{
+    char hex[2 * WW_KEY_LEN + 1], sql[200];
+    sodium_bin2hex(hex, sizeof hex, author, WW_KEY_LEN);
+    snprintf(sql, sizeof sql, "SELECT coalesce(max(level), 0) FROM quotas WHERE author = x'%s'",
+             hex);
+    return fx_count(hub, sql);
+}
+
+/* Everything `to` lacks of `from`'s copy of the group, in batches (a direct sync). */
+static void deliver_all(struct ww_store *from, struct ww_store *to, const uint8_t gid[16])
+{
+    for (int more = 1; more;) {
+        struct ww_vv_item vv[WW_MAX_VV];
+        size_t n = 0;
+        ASSERT_OK(ww_sync_vv(to, gid, vv, WW_MAX_VV, &n));
+        struct fx_bag bag;
+        memset(&bag, 0, sizeof bag);
+        ASSERT_OK(ww_sync_missing(from, gid, vv, n, 256, 1u << 20, fx_bag_add, &bag, &more));
+        ASSERT_GT(bag.n, 0);
+        struct ww_apply_result r;
+        ASSERT_OK(ww_sync_apply(to, (const uint8_t *const *)bag.raw, bag.len, bag.n, &r));
+        fx_bag_free(&bag);
+    }
+}
+
+#define QUOTA_DAY   (64 << 10)
+#define QUOTA_BURST (256 << 10)
+
+/* A member's device writes valid events, far more than a hub takes from one author (here
+ * 64 KiB a day, 256 KiB at once; about 600 KiB of long reflections). The hub stores what
+ * fits, acknowledges it and ends the sync with ERROR QUOTA (WW_EQUOTA at the device); the
+ * next sync, a reconnect or a restarted hub node store nothing more of it the same day,
+ * while the other members sync within the bound. A device that relays the flooder's events
+ * with its own gets its own stored. A day on, the bucket has drained by a day's worth; after
+ * enough days everything is stored and the device's sync completes. */
+TEST(attack_member_flood_stops_at_its_quota)
+{
+    static struct scene sc;
+    int64_t was = fx_now;
+    struct ww_node_cfg tune;
+    memset(&tune, 0, sizeof tune);
+    tune.quota.per_day = QUOTA_DAY;
+    tune.quota.burst = QUOTA_BURST;
+    scene_start(&sc, &tune);
+    uint64_t before = seq_of(sc.hub_store, sc.g.gid, sc.att_pk);
+    long_reflections(sc.g.st[0], sc.g.gid, sc.o.day, 400);
+    uint64_t wrote = seq_of(sc.g.st[0], sc.g.gid, sc.att_pk);
+
+    ASSERT_ERR(sync_result(&sc.loop, &sc.attacker, sc.port), WW_EQUOTA);
+    uint64_t held = seq_of(sc.hub_store, sc.g.gid, sc.att_pk);
+    long level = quota_level(sc.hub_store, sc.att_pk);
+    fprintf(stderr, "# flood: the hub took %llu of %llu events, %ld bytes\n",
+            (unsigned long long)(held - before), (unsigned long long)(wrote - before), level);
+    ASSERT_GT(held, before + 100); /* what fits is kept */
+    ASSERT_LT(held, wrote);
+    ASSERT_LE(level, QUOTA_BURST);
+    ASSERT_GT(level, QUOTA_BURST - 4 * 2048); /* filled, short of one batch's last events */
+    for (int i = 0; i < N_OTHERS; i++) {
+        ASSERT_ERR(sync_result(&sc.loop, &sc.attacker, sc.port), WW_EQUOTA);
+        others_sync(&sc.loop, &sc.o);
+    }
+    ASSERT_EQ(seq_of(sc.hub_store, sc.g.gid, sc.att_pk), held);
+    others_report(&sc.o, "a member over its quota");
+
+    /* A restarted hub node on the same store: the bucket is where it was. */
+    int closed = 0;
+    ww_node_close(sc.hub.node, count_closed_cb, &closed);
+    ASSERT(loop_until(&sc.loop, &closed, 1, 5000));
+    peer_start_tuned(&sc.hub, &sc.loop, sc.hub_store, 1000, &tune);
+    ASSERT_OK(ww_node_listen(sc.hub.node, "127.0.0.1", 0));
+    sc.port = sc.o.port = ww_node_port(sc.hub.node);
+    ASSERT_ERR(sync_result(&sc.loop, &sc.attacker, sc.port), WW_EQUOTA);
+    ASSERT_EQ(seq_of(sc.hub_store, sc.g.gid, sc.att_pk), held);
+
+    /* The coach's device holds the flooder's events (a direct sync) and writes its own: the
+     * hub stores the coach's, not the flooder's, and says why. */
+    deliver_all(sc.g.st[0], sc.g.coach, sc.g.gid);
+    uint8_t hash[WW_EVENT_HASH_LEN];
+    ASSERT_OK(ww_challenge_schedule(sc.g.coach, sc.g.gid, sc.o.day + 90, "W02", hash));
+    ASSERT_ERR(sync_result(&sc.loop, &sc.coach, sc.port), WW_EQUOTA);
+    ASSERT(holds(sc.hub_store, hash));
+    ASSERT_EQ(seq_of(sc.hub_store, sc.g.gid, sc.att_pk), held);
+
+    /* A day on: about a day's worth more. */
+    fx_now += DAY_MS;
+    ASSERT_ERR(sync_result(&sc.loop, &sc.attacker, sc.port), WW_EQUOTA);
+    uint64_t day2 = seq_of(sc.hub_store, sc.g.gid, sc.att_pk);
+    ASSERT_GT(day2, held + 20); /* 64 KiB: about 40 reflections */
+    ASSERT_LT(day2, held + 60);
+
+    /* Days on, the rest is stored, at most a burst a sync: the device's sync completes. */
+    int rounds = 0, rc = WW_EQUOTA;
+    while (rc == WW_EQUOTA && rounds++ < 10) {
+        fx_now += 4 * DAY_MS;
+        rc = sync_result(&sc.loop, &sc.attacker, sc.port);
+    }
+    ASSERT_OK(rc);
+    ASSERT_EQ(rounds, 2); /* about 280 KiB left: a burst of 256 KiB, then the rest */
+    ASSERT_EQ(seq_of(sc.hub_store, sc.g.gid, sc.att_pk), seq_of(sc.g.st[0], sc.g.gid, sc.att_pk));
+    ASSERT_OK(sync_result(&sc.loop, &sc.coach, sc.port));
+    scene_finish(&sc);
+    fx_now = was;
 }

@@ -1645,6 +1645,10 @@ TEST(cli_named_hub)
     expect_error(&r, EXIT_INPUT, "HOST:POORT", __LINE__);
     run(&r, "--data", p.coach, "group", "hub", p.group, NULL);
     expect_error(&r, EXIT_USAGE, NULL, __LINE__);
+    run(&r, "--data", other_dir, "hub", "--listen", "127.0.0.1:0", "--quota", "-1", NULL);
+    expect_error(&r, EXIT_INPUT, "--quota", __LINE__);
+    run(&r, "--data", other_dir, "hub", "--listen", "127.0.0.1:0", "--quota", "2048", NULL);
+    expect_error(&r, EXIT_INPUT, "0..1024", __LINE__);
     run(&r, "--data", p.coach, "group", "hub", "0123456789abcdef0123456789abcdef", key, NULL);
     expect_error(&r, EXIT_NOTFOUND, "onbekende groep", __LINE__);
     run(&r, "--data", p.coach, "group", "hub", p.group, key, addr, NULL);

@@ -120,7 +120,8 @@ TEST(trust_migration_marks_owner_added_devices)
                            "ALTER TABLE pending DROP COLUMN expires; DROP TABLE invites;"
                            "DROP TABLE redemptions; DROP TABLE sync_reports;"
                            "DROP TABLE sync_held; DROP TABLE sync_local; DROP TABLE group_climates;"
-                           "DROP TABLE agg_pins; DROP TABLE climate_shares; PRAGMA user_version=3",
+                           "DROP TABLE agg_pins; DROP TABLE climate_shares; DROP TABLE quotas;"
+                           "PRAGMA user_version=3",
                            NULL, NULL, NULL),
               SQLITE_OK);
     ww_store_close(g.coach);
