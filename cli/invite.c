@@ -3,12 +3,15 @@
  * revoke an unused one.
  *
  *     wegwijs invite GROUP [--role student|senior] [--days N]
+ *     wegwijs invite GROUP --device [--days N]
  *     wegwijs invite revoke GROUP INVITE
  *     wegwijs invites GROUP
  *
  * An invite is for one role in one group, single use and expiring; its code carries the
  * hub's address and the fingerprint of its key, so the group must have named its hub with
  * an address first (`wegwijs group hub`). The new device redeems it with `wegwijs join`.
+ * With --device a member's own device invites another device of that member (anyone's, the
+ * coach's too); the coach's device admits it without a step by the coach.
  */
 #include <string.h>
 #include <time.h>
@@ -43,8 +46,8 @@ static const char *invite_state_word(int state)
 
 static int invite_make(struct cli *c, int argc, char **argv)
 {
-    static const struct opt_spec spec[] = {
-        {"role", 1, 0}, {"days", 1, 0}, {"qr", 0, 0}, {"no-qr", 0, 0}, {NULL, 0, 0}};
+    static const struct opt_spec spec[] = {{"role", 1, 0},  {"days", 1, 0},   {"qr", 0, 0},
+                                           {"no-qr", 0, 0}, {"device", 0, 0}, {NULL, 0, 0}};
     struct args a;
     uint8_t gid[WW_ID_LEN];
     int rc = args_parse(spec, argc, argv, 1, 1, &a);
@@ -52,6 +55,9 @@ static int invite_make(struct cli *c, int argc, char **argv)
     if (rc == CLI_OK && args_get(&a, "qr") && args_get(&a, "no-qr"))
         rc = usage_error(_("--qr and --no-qr exclude each other"), NULL, NULL);
     long days = 7;
+    int device = args_get(&a, "device") != NULL;
+    if (rc == CLI_OK && device && args_get(&a, "role"))
+        rc = usage_error(_("--device and --role exclude each other"), NULL, NULL);
     if (rc == CLI_OK && args_get(&a, "role"))
         rc = parse_word(WORD_ROLE, args_get(&a, "role"), "--role", &role);
     if (rc == CLI_OK && role == WW_ROLE_COACH)
@@ -66,7 +72,13 @@ static int invite_make(struct cli *c, int argc, char **argv)
     char code[WW_INVITE_CODE_MAX];
     uint8_t invite[WW_KEY_LEN];
     int64_t expires = args_get(&a, "days") ? (int64_t)time(NULL) * 1000 + days * 86400000LL : 0;
-    rc = ww_invite_create(c->store, gid, role, expires, code, sizeof code, invite);
+    rc = device ? ww_device_invite(c->store, gid, expires, code, sizeof code, invite)
+                : ww_invite_create(c->store, gid, role, expires, code, sizeof code, invite);
+    if (rc == WW_EROLE && device)
+        return fail(CLI_DENIED,
+                    _("only a device that its member added, or that joined with its own "
+                      "invite, may invite another device of that member"),
+                    NULL, NULL);
     if (rc == WW_ESTATE)
         return fail(CLI_CONFLICT,
                     _("the group has not named its hub with an address yet; first: wegwijs "
@@ -89,17 +101,21 @@ static int invite_make(struct cli *c, int argc, char **argv)
     }
     struct hexbuf h;
     if (c->json)
-        return json_result("invite",
-                           json_pack("{s:o, s:o, s:o, s:s, s:I, s:b}", "group",
-                                     j_hex(gid, WW_ID_LEN), "invite", j_hex(invite, WW_KEY_LEN),
-                                     "role", j_enum(WORD_ROLE, role), "code", code, "days",
-                                     (json_int_t)days, "published", published));
+        return json_result(
+            "invite", json_pack("{s:o, s:o, s:o, s:s, s:I, s:b}", "group", j_hex(gid, WW_ID_LEN),
+                                "invite", j_hex(invite, WW_KEY_LEN), "role",
+                                device ? json_string("device") : j_enum(WORD_ROLE, role), "code",
+                                code, "days", (json_int_t)days, "published", published));
     printf("%s\n", code);
     /* On a terminal (or with --qr) the code as a QR code too, for the student's camera. */
     if (args_get(&a, "qr") || (!args_get(&a, "no-qr") && isatty(STDOUT_FILENO)))
         qr_print(stdout, code);
-    say2(_("invite {1} for a {2}; the new device joins with: wegwijs join CODE --alias NAME"),
-         hex_of(invite, WW_KEY_LEN, &h), role_name(role));
+    if (device)
+        say1(_("device invite {1}: your other device joins with: wegwijs join CODE"),
+             hex_of(invite, WW_KEY_LEN, &h));
+    else
+        say2(_("invite {1} for a {2}; the new device joins with: wegwijs join CODE --alias NAME"),
+             hex_of(invite, WW_KEY_LEN, &h), role_name(role));
     return CLI_OK;
 }
 
@@ -151,14 +167,16 @@ static void print_invite(void *ud, const struct ww_invite_info *i)
         json_array_append_new(
             l->json,
             json_pack("{s:o, s:o, s:s, s:o, s:o}", "invite", j_hex(i->invite, WW_KEY_LEN), "role",
-                      j_enum(WORD_ROLE, i->role), "state", invite_state_word(i->state), "expires",
-                      j_date(expires), "member",
-                      i->state == WW_INVITE_USED ? j_hex(i->member, WW_ID_LEN) : json_null()));
+                      i->role ? j_enum(WORD_ROLE, i->role) : json_string("device"), "state",
+                      invite_state_word(i->state), "expires", j_date(expires), "member",
+                      i->state == WW_INVITE_USED || !i->role ? j_hex(i->member, WW_ID_LEN)
+                                                             : json_null()));
         return;
     }
-    printf("%s  %s  %s  %s %s", hex_of(i->invite, WW_KEY_LEN, &h), role_name(i->role),
-           invite_state_name(i->state), _("until"), date);
-    if (i->state == WW_INVITE_USED)
+    printf("%s  %s  %s  %s %s", hex_of(i->invite, WW_KEY_LEN, &h),
+           i->role ? role_name(i->role) : _("device"), invite_state_name(i->state), _("until"),
+           date);
+    if (i->state == WW_INVITE_USED || !i->role)
         printf("  %s", roster_alias(&l->roster, i->member));
     putchar('\n');
 }

@@ -95,11 +95,15 @@ static int verb_help(struct cli *c, int argc, char **argv)
             "  invite GROUP [--role student|senior] [--days 1..30] [--qr|--no-qr]   (coach) print\n"
             "             an invite code (and on a terminal, or with --qr, a QR code of it):\n"
             "             single use, for one role, valid 7 days unless --days\n"
+            "  invite GROUP --device [--days 1..30]   (any member) a code for another device\n"
+            "             of your own; it joins with 'join CODE' alone and, once your device\n"
+            "             synced, reads your private reflections too\n"
             "  invites GROUP               the group's invites: open, used, revoked, expired\n"
             "  invite revoke GROUP INVITE  revoke an unused invite (coach)\n"
             "  join CODE --alias NAME [--year 1..4] [--track bol|bbl] [--watch] [--quiet]\n"
             "             join a group with an invite code: waits until the coach's device\n"
-            "             admits this device, then syncs (a new device needs no init)\n"
+            "             admits this device, then syncs (a new device needs no init;\n"
+            "             a device code takes no --alias, --year or --track)\n"
             "  leave GROUP [--quiet]       leave the group (student, senior): tells the hub,\n"
             "             which serves this device no more; the coach's device starts new keys\n"),
           stdout);

@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "cli.h"
 #include "wegwijs_sync.h"
 
@@ -737,18 +739,26 @@ int verb_join(struct cli *c, int argc, char **argv)
     long year = 1;
     int track = WW_TRACK_BOL;
     struct ww_invite_code code;
-    if (rc == CLI_OK && !args_get(&a, "alias"))
-        rc = usage_error(_("join needs --alias NAME: the name your group will see"), NULL, NULL);
-    if (rc == CLI_OK && args_get(&a, "year"))
-        rc = parse_int(args_get(&a, "year"), "--year", 1, 4, &year);
-    if (rc == CLI_OK && args_get(&a, "track"))
-        rc = parse_word(WORD_TRACK, args_get(&a, "track"), "--track", &track);
+    memset(&code, 0, sizeof code);
     if (rc == CLI_OK && ww_invite_code_parse(a.pos[0], &code) != 0) {
         char q[48];
         rc = input_error(_("this is not a valid invite code: {1} (check it letter by letter; "
                            "it looks like HOST:PORT/XXXX-XXXX-...)"),
                          quoted(a.pos[0], q), NULL);
     }
+    /* A device code joins another device of a member who has a name already. */
+    if (rc == CLI_OK && code.device &&
+        (args_get(&a, "alias") || args_get(&a, "year") || args_get(&a, "track")))
+        rc = usage_error(_("this code adds a device to a member who is in the group already: "
+                           "join it without --alias, --year or --track"),
+                         NULL, NULL);
+    if (rc == CLI_OK && !code.device && !args_get(&a, "alias"))
+        rc = usage_error(_("join needs --alias NAME: the name your group will see"), NULL, NULL);
+    if (rc == CLI_OK && args_get(&a, "year"))
+        rc = parse_int(args_get(&a, "year"), "--year", 1, 4, &year);
+    if (rc == CLI_OK && args_get(&a, "track"))
+        rc = parse_word(WORD_TRACK, args_get(&a, "track"), "--track", &track);
+    sodium_memzero(code.secret, sizeof code.secret);
     if (rc == CLI_OK && c->json && args_get(&a, "watch"))
         rc = usage_error(_("--json goes with a single sync, not with --watch"), NULL, NULL);
     if (rc == CLI_OK)

@@ -601,6 +601,36 @@ static int do_device_add(struct ww_store *s, void *ud)
     return rc;
 }
 
+struct join_args {
+    const uint8_t *gid, *member, *device, *invite, *sig;
+};
+
+static int do_device_join(struct ww_store *s, void *ud)
+{
+    struct join_args *a = ud;
+    int rc = ww_cache_load(s, a->gid);
+    if (rc != 0)
+        return rc;
+    struct ww_body body;
+    memset(&body, 0, sizeof body);
+    body.kind = WW_KIND_DEVICE_JOIN;
+    struct ww_body_device_join *j = &body.u.device_join;
+    memcpy(j->member, a->member, 16);
+    memcpy(j->device, a->device, 32);
+    memcpy(j->invite, a->invite, 32);
+    memcpy(j->sig, a->sig, 64);
+    struct ww_emit e = {.kind = WW_KIND_DEVICE_JOIN, .audience = WW_AUD_PLAIN, .body = &body};
+    rc = ww_emit(s, a->gid, &e, NULL);
+    return rc ? rc : share_keys(s, a->gid, a->member, a->device);
+}
+
+int ww_device_join(struct ww_store *s, const uint8_t group[16], const uint8_t member[16],
+                   const uint8_t device[32], const uint8_t invite[32], const uint8_t sig[64])
+{
+    struct join_args a = {group, member, device, invite, sig};
+    return ww_tx(s, do_device_join, &a);
+}
+
 int ww_device_add(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                   const uint8_t member[WW_ID_LEN], const uint8_t device[WW_KEY_LEN],
                   uint8_t hash_out[WW_EVENT_HASH_LEN])

@@ -21,7 +21,8 @@
 #include "seal.h"
 #include "store.h"
 
-#define CODE_VERSION 1
+#define CODE_VERSION 1 /* an invite for a new member */
+#define CODE_DEVICE  2 /* a device invite: another device of the inviting member */
 #define CODE_PAYLOAD (1 + WW_INVITE_SECRET_LEN + WW_HUB_FP_LEN) /* version, secret, fp */
 #define CODE_CHECK   3                                          /* checksum bytes */
 #define CODE_BYTES   (CODE_PAYLOAD + CODE_CHECK)                /* 30 bytes: 48 letters */
@@ -97,7 +98,7 @@ int ww_invite_code_format(const struct ww_invite_code *c, char *out, size_t cap)
     if (!c || !out || alen == sizeof c->addr || !addr_ok(c->addr, alen))
         return WW_EINVAL;
     uint8_t raw[CODE_BYTES];
-    raw[0] = CODE_VERSION;
+    raw[0] = c->device ? CODE_DEVICE : CODE_VERSION;
     memcpy(raw + 1, c->secret, WW_INVITE_SECRET_LEN);
     memcpy(raw + 1 + WW_INVITE_SECRET_LEN, c->hub_fp, WW_HUB_FP_LEN);
     code_check(c->addr, alen, raw, raw + CODE_PAYLOAD);
@@ -157,9 +158,10 @@ int ww_invite_code_parse(const char *text, struct ww_invite_code *out)
     int rc = 0;
     if (sodium_memcmp(check, raw + CODE_PAYLOAD, CODE_CHECK) != 0)
         rc = WW_EBADCODE;
-    else if (raw[0] != CODE_VERSION)
+    else if (raw[0] != CODE_VERSION && raw[0] != CODE_DEVICE)
         rc = WW_EVERSION;
     if (rc == 0) {
+        c.device = raw[0] == CODE_DEVICE;
         memcpy(c.secret, raw + 1, WW_INVITE_SECRET_LEN);
         memcpy(c.hub_fp, raw + 1 + WW_INVITE_SECRET_LEN, WW_HUB_FP_LEN);
         *out = c;
@@ -196,7 +198,33 @@ int ww_invite_places(struct ww_store *s, const uint8_t *gid, int role, int64_t m
 struct invite_row {
     int found, role, revoked, used;
     int64_t expires_ms;
+    int device;                       /* a device invite (role 0) */
+    uint8_t member[WW_MEMBER_ID_LEN]; /* a device invite: the member it adds a device to */
 };
+
+/* A device invite of the group by its key alone (a redemption names no member): found only
+ * when exactly one member published it. */
+static int device_invite_get(struct ww_store *s, const uint8_t *gid, const uint8_t *invite,
+                             struct invite_row *out)
+{
+    sqlite3_stmt *st = ww_sql(s, "SELECT member, expires_ms, used_device IS NOT NULL FROM "
+                                 "device_invites WHERE gid=?1 AND invite=?2 LIMIT 2");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, gid, 16);
+    ww_bind_blob(st, 2, invite, 32);
+    int step, n = 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW && n++ == 0) {
+        memcpy(out->member, sqlite3_column_blob(st, 0), 16);
+        out->expires_ms = sqlite3_column_int64(st, 1);
+        out->used = sqlite3_column_int(st, 2);
+    }
+    sqlite3_reset(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return ww_db_err(s, step);
+    out->found = out->device = n == 1;
+    return 0;
+}
 
 static int invite_get(struct ww_store *s, const uint8_t *gid, const uint8_t *invite,
                       struct invite_row *out)
@@ -217,7 +245,9 @@ static int invite_get(struct ww_store *s, const uint8_t *gid, const uint8_t *inv
         out->used = sqlite3_column_int(st, 3);
     }
     sqlite3_reset(st);
-    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : ww_db_err(s, step);
+    if (step == SQLITE_DONE)
+        return device_invite_get(s, gid, invite, out);
+    return step == SQLITE_ROW ? 0 : ww_db_err(s, step);
 }
 
 /* Whether an invite can still be used at ms: 0, or why not. */
@@ -270,6 +300,18 @@ const struct ww_kind_rule ww_kind_invite_create = {
     .apply = apply_invite_create,
 };
 
+/* The hub's record of an invite's redemption, personal data no longer needed once the
+ * invite is used or revoked. */
+static int drop_redemption(struct ww_store *s, const uint8_t *gid, const uint8_t *invite)
+{
+    sqlite3_stmt *st = ww_sql(s, "DELETE FROM redemptions WHERE gid=?1 AND invite=?2");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, gid, 16);
+    ww_bind_blob(st, 2, invite, 32);
+    return ww_sql_done(s, st);
+}
+
 /* Only an invite that is still unused and not revoked yet. */
 static int check_invite_revoke(struct ww_store *s, const struct ww_event *ev)
 {
@@ -295,12 +337,7 @@ static int apply_invite_revoke(struct ww_store *s, struct ww_event *ev)
     int rc = ww_sql_done(s, st);
     if (rc != 0)
         return rc;
-    st = ww_sql(s, "DELETE FROM redemptions WHERE gid=?1 AND invite=?2");
-    if (!st)
-        return ww_sql_failed(s);
-    ww_bind_blob(st, 1, ev->env->h.group, 16);
-    ww_bind_blob(st, 2, ev->body->u.invite_revoke.invite, 32);
-    return ww_sql_done(s, st);
+    return drop_redemption(s, ev->env->h.group, ev->body->u.invite_revoke.invite);
 }
 
 const struct ww_kind_rule ww_kind_invite_revoke = {
@@ -311,6 +348,92 @@ const struct ww_kind_rule ww_kind_invite_revoke = {
     .apply = apply_invite_revoke,
 };
 
+/* ---- device.invite and device.join ---------------------------------------------------- */
+
+/* Only a device its member vouched for speaks for the member. */
+static int check_device_invite(struct ww_store *s, const struct ww_event *ev)
+{
+    (void)s;
+    return ev->author->vouched ? 0 : WW_EROLE;
+}
+
+/* Keyed by (invite, member): a copy of another member's key under one's own member is a row
+ * of its own and decides nothing for that member. The same key published twice for one
+ * member keeps the earliest expiry, whatever the order. */
+static int apply_device_invite(struct ww_store *s, struct ww_event *ev)
+{
+    const struct ww_body_device_invite *b = &ev->body->u.device_invite;
+    ev->control = 1; /* a device.join waiting for it may apply now */
+    sqlite3_stmt *st =
+        ww_sql(s, "INSERT INTO device_invites(gid, invite, member, expires_ms, hlc) "
+                  "VALUES(?1,?2,?3,?4,?5) ON CONFLICT(gid, invite, member) DO UPDATE SET "
+                  "expires_ms=min(expires_ms, excluded.expires_ms), hlc=min(hlc, excluded.hlc)");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, ev->env->h.group, 16);
+    ww_bind_blob(st, 2, b->invite, 32);
+    ww_bind_blob(st, 3, ev->author->member, 16);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)b->expires_ms);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)ev->env->h.hlc);
+    return ww_sql_done(s, st);
+}
+
+const struct ww_kind_rule ww_kind_device_invite = {
+    .roles = WW_ANY_ROLE,
+    .audiences = WW_AUD_BIT(WW_AUD_PLAIN),
+    .check = check_device_invite,
+    .apply = apply_device_invite,
+};
+
+int ww_device_invite_check_join(struct ww_store *s, const struct ww_event *ev)
+{
+    const struct ww_body_device_join *j = &ev->body->u.device_join;
+    sqlite3_stmt *st = ww_sql(s, "SELECT expires_ms, used_device FROM device_invites WHERE "
+                                 "gid=?1 AND invite=?2 AND member=?3");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, ev->env->h.group, 16);
+    ww_bind_blob(st, 2, j->invite, 32);
+    ww_bind_blob(st, 3, j->member, 16);
+    int step = sqlite3_step(st);
+    int64_t expires = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    int used = step == SQLITE_ROW && sqlite3_column_type(st, 1) != SQLITE_NULL;
+    sqlite3_reset(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return ww_db_err(s, step);
+    /* The invite is in its member's log, which may come after the owner's: wait for it. */
+    if (step == SQLITE_DONE)
+        return WW_ENOTMEMBER;
+    if (used)
+        return WW_EUSED;
+    if (HLC_MS(ev->env->h.hlc) >= expires)
+        return WW_EEXPIRED;
+    struct ww_redemption r;
+    memset(&r, 0, sizeof r);
+    memcpy(r.invite, j->invite, 32);
+    memcpy(r.device, j->device, 32);
+    r.alias = "";
+    memcpy(r.sig, j->sig, sizeof r.sig);
+    return ww_redemption_verify(&r);
+}
+
+int ww_device_invite_mark_used(struct ww_store *s, const struct ww_event *ev)
+{
+    const struct ww_body_device_join *j = &ev->body->u.device_join;
+    sqlite3_stmt *st = ww_sql(s, "UPDATE device_invites SET used_device=?4 WHERE gid=?1 AND "
+                                 "invite=?2 AND member=?3");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, ev->env->h.group, 16);
+    ww_bind_blob(st, 2, j->invite, 32);
+    ww_bind_blob(st, 3, j->member, 16);
+    ww_bind_blob(st, 4, j->device, 32);
+    int rc = ww_sql_done(s, st);
+    if (rc != 0)
+        return rc;
+    return drop_redemption(s, ev->env->h.group, j->invite);
+}
+
 /* ---- member.add with an invite ------------------------------------------------------- */
 
 int ww_invite_check_use(struct ww_store *s, const struct ww_event *ev)
@@ -318,7 +441,7 @@ int ww_invite_check_use(struct ww_store *s, const struct ww_event *ev)
     const struct ww_body_member_add *m = &ev->body->u.member_add;
     struct invite_row row;
     int rc = invite_get(s, ev->env->h.group, m->invite, &row);
-    if (rc == 0 && row.found && row.role != m->role)
+    if (rc == 0 && row.found && (row.device || row.role != m->role))
         rc = WW_EROLE;
     return rc ? rc : invite_usable(&row, HLC_MS(ev->env->h.hlc));
 }
@@ -335,12 +458,7 @@ int ww_invite_mark_used(struct ww_store *s, const struct ww_event *ev)
     int rc = ww_sql_done(s, st);
     if (rc != 0)
         return rc;
-    st = ww_sql(s, "DELETE FROM redemptions WHERE gid=?1 AND invite=?2");
-    if (!st)
-        return ww_sql_failed(s);
-    ww_bind_blob(st, 1, ev->env->h.group, 16);
-    ww_bind_blob(st, 2, m->invite, 32);
-    return ww_sql_done(s, st);
+    return drop_redemption(s, ev->env->h.group, m->invite);
 }
 
 /* ---- The owner's API ----------------------------------------------------------------- */
@@ -361,12 +479,13 @@ static void hub_cb(void *ud, const struct ww_group_info *g)
     }
 }
 
-int ww_invite_create(struct ww_store *s, const uint8_t group[WW_ID_LEN], int role,
-                     int64_t expires_ms, char *code_out, size_t cap, uint8_t invite_out[WW_KEY_LEN])
+/* An invite of either kind: a new secret, its code for the group's hub, and the event that
+ * publishes its key: body (invite.create or device.invite, its other fields set) with the
+ * key written to `key` and the expiry to `expires`. */
+static int invite_publish(struct ww_store *s, const uint8_t group[WW_ID_LEN], struct ww_body *body,
+                          uint8_t key[WW_KEY_LEN], uint64_t *expires, int64_t expires_ms,
+                          char *code_out, size_t cap, uint8_t invite_out[WW_KEY_LEN])
 {
-    if (!s || !group || !code_out || (role != WW_ROLE_STUDENT && role != WW_ROLE_SENIOR) ||
-        expires_ms < 0)
-        return WW_EINVAL;
     struct hub_seen hub;
     memset(&hub, 0, sizeof hub);
     int rc = ww_group_get(s, group, hub_cb, &hub);
@@ -376,27 +495,51 @@ int ww_invite_create(struct ww_store *s, const uint8_t group[WW_ID_LEN], int rol
         return WW_ESTATE; /* the code must say where to redeem it */
     struct ww_invite_code code;
     memset(&code, 0, sizeof code);
+    code.device = body->kind == WW_KIND_DEVICE_INVITE;
     memcpy(code.addr, hub.addr, sizeof code.addr);
     ww_hub_fingerprint(hub.hub, code.hub_fp);
     ww_store_random(s, code.secret, sizeof code.secret);
-    struct ww_body body;
-    memset(&body, 0, sizeof body);
-    body.kind = WW_KIND_INVITE_CREATE;
-    struct ww_body_invite_create *b = &body.u.invite_create;
-    ww_invite_key(code.secret, b->invite);
-    b->role = (uint8_t)role;
-    b->expires_ms = (uint64_t)(expires_ms ? expires_ms : ww_store_now_ms(s) + WW_INVITE_TTL_MS);
+    ww_invite_key(code.secret, key);
+    *expires = (uint64_t)(expires_ms ? expires_ms : ww_store_now_ms(s) + WW_INVITE_TTL_MS);
     rc = ww_invite_code_format(&code, code_out, cap);
     if (rc == 0) {
-        struct ww_emit e = {.kind = WW_KIND_INVITE_CREATE, .audience = WW_AUD_PLAIN, .body = &body};
+        struct ww_emit e = {.kind = body->kind, .audience = WW_AUD_PLAIN, .body = body};
         rc = ww_emit_tx(s, group, &e, NULL);
     }
     if (rc == 0 && invite_out)
-        memcpy(invite_out, b->invite, 32);
+        memcpy(invite_out, key, 32);
     if (rc != 0)
         sodium_memzero(code_out, cap);
     sodium_memzero(&code, sizeof code);
     return rc;
+}
+
+int ww_invite_create(struct ww_store *s, const uint8_t group[WW_ID_LEN], int role,
+                     int64_t expires_ms, char *code_out, size_t cap, uint8_t invite_out[WW_KEY_LEN])
+{
+    if (!s || !group || !code_out || (role != WW_ROLE_STUDENT && role != WW_ROLE_SENIOR) ||
+        expires_ms < 0)
+        return WW_EINVAL;
+    struct ww_body body;
+    memset(&body, 0, sizeof body);
+    body.kind = WW_KIND_INVITE_CREATE;
+    struct ww_body_invite_create *b = &body.u.invite_create;
+    b->role = (uint8_t)role;
+    return invite_publish(s, group, &body, b->invite, &b->expires_ms, expires_ms, code_out, cap,
+                          invite_out);
+}
+
+int ww_device_invite(struct ww_store *s, const uint8_t group[WW_ID_LEN], int64_t expires_ms,
+                     char *code_out, size_t cap, uint8_t invite_out[WW_KEY_LEN])
+{
+    if (!s || !group || !code_out || expires_ms < 0)
+        return WW_EINVAL;
+    struct ww_body body;
+    memset(&body, 0, sizeof body);
+    body.kind = WW_KIND_DEVICE_INVITE;
+    struct ww_body_device_invite *b = &body.u.device_invite;
+    return invite_publish(s, group, &body, b->invite, &b->expires_ms, expires_ms, code_out, cap,
+                          invite_out);
 }
 
 int ww_invite_revoke(struct ww_store *s, const uint8_t group[WW_ID_LEN],
@@ -417,8 +560,12 @@ int ww_invites_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],
 {
     if (!s || !group || !cb)
         return WW_EINVAL;
+    /* Device invites too: role 0, the member they add a device to, used once a device.join
+     * named them. */
     sqlite3_stmt *st = ww_sql(s, "SELECT invite, role, expires_ms, revoked_hlc IS NOT NULL, "
-                                 "used_member FROM invites WHERE gid=?1 ORDER BY hlc, invite");
+                                 "used_member, hlc, 0 FROM invites WHERE gid=?1 UNION ALL SELECT "
+                                 "invite, 0, expires_ms, 0, member, hlc, used_device IS NOT NULL "
+                                 "FROM device_invites WHERE gid=?1 ORDER BY 6, 1");
     if (!st)
         return ww_sql_failed(s);
     ww_bind_blob(st, 1, group, 16);
@@ -430,9 +577,10 @@ int ww_invites_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],
         memcpy(i.invite, sqlite3_column_blob(st, 0), 32);
         i.role = sqlite3_column_int(st, 1);
         i.expires_ms = sqlite3_column_int64(st, 2);
-        if (sqlite3_column_bytes(st, 4) == 16) {
-            i.state = WW_INVITE_USED;
+        if (sqlite3_column_bytes(st, 4) == 16)
             memcpy(i.member, sqlite3_column_blob(st, 4), 16);
+        if (i.role ? sqlite3_column_bytes(st, 4) == 16 : sqlite3_column_int(st, 6)) {
+            i.state = WW_INVITE_USED;
         } else if (sqlite3_column_int(st, 3)) {
             i.state = WW_INVITE_REVOKED;
         } else {
@@ -451,8 +599,10 @@ int ww_invites_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],
 static int redemption_digest(const struct ww_redemption *r, uint8_t out[32])
 {
     size_t alen = r->alias ? strlen(r->alias) : 0;
-    if (ww_text_check(r->alias, WW_MAX_NAME, 1) != 0 || r->year < 1 || r->year > 4 ||
-        r->track < 0 || r->track > WW_TRACK_BBL)
+    /* A device invite's redemption names no one: alias "", year 0, track 0. */
+    int device = alen == 0 && r->year == 0 && r->track == 0;
+    if (!device && (ww_text_check(r->alias, WW_MAX_NAME, 1) != 0 || r->year < 1 || r->year > 4 ||
+                    r->track < 0 || r->track > WW_TRACK_BBL))
         return WW_EINVAL;
     uint8_t tail[3 + WW_MAX_NAME];
     tail[0] = (uint8_t)r->year;
@@ -491,7 +641,8 @@ int ww_redemption_verify(const struct ww_redemption *r)
 int ww_invite_group(struct ww_store *s, const uint8_t invite[WW_KEY_LEN],
                     uint8_t group_out[WW_ID_LEN])
 {
-    sqlite3_stmt *st = ww_sql(s, "SELECT gid FROM invites WHERE invite=?1 LIMIT 2");
+    sqlite3_stmt *st = ww_sql(s, "SELECT gid FROM invites WHERE invite=?1 UNION ALL SELECT gid "
+                                 "FROM device_invites WHERE invite=?1 LIMIT 2");
     if (!st)
         return ww_sql_failed(s);
     ww_bind_blob(st, 1, invite, 32);
@@ -504,7 +655,7 @@ int ww_invite_group(struct ww_store *s, const uint8_t invite[WW_KEY_LEN],
     if (step != SQLITE_DONE)
         return ww_db_err(s, step);
     if (n != 1)
-        return WW_ENOTFOUND; /* none, or a key two groups claim: redeem neither */
+        return WW_ENOTFOUND; /* none, or a key claimed twice: redeem neither */
     memcpy(group_out, gid, 16);
     return 0;
 }
@@ -535,6 +686,8 @@ static int do_record(struct ww_store *s, void *ud)
     struct invite_row row;
     if ((rc = invite_get(s, r->group, r->invite, &row)) != 0)
         return rc;
+    if (row.found && row.device != (r->year == 0))
+        return WW_ENOTFOUND; /* a member's redemption of a device invite, or the reverse */
     if ((rc = invite_usable(&row, ww_store_now_ms(s))) != 0)
         return rc;
     st = ww_sql(s, "SELECT device FROM redemptions WHERE gid=?1 AND invite=?2");
@@ -571,7 +724,9 @@ static int drop_expired(struct ww_store *s, void *ud)
     (void)ud;
     sqlite3_stmt *st = ww_sql(s, "DELETE FROM redemptions WHERE EXISTS(SELECT 1 FROM invites i "
                                  "WHERE i.gid=redemptions.gid AND i.invite=redemptions.invite "
-                                 "AND i.expires_ms <= ?1)");
+                                 "AND i.expires_ms <= ?1) OR EXISTS(SELECT 1 FROM device_invites "
+                                 "d WHERE d.gid=redemptions.gid AND d.invite=redemptions.invite "
+                                 "AND d.expires_ms <= ?1)");
     if (!st)
         return ww_sql_failed(s);
     sqlite3_bind_int64(st, 1, ww_store_now_ms(s));
@@ -591,15 +746,61 @@ int ww_redemption_record(struct ww_store *s, struct ww_redemption *r, int *admit
     return rc;
 }
 
+#define HELD_MS (30 * 24 * 3600 * 1000LL) /* the longest an invite's --days allows */
+
+static int do_hold(struct ww_store *s, void *ud)
+{
+    const struct ww_redemption *r = ud;
+    int64_t now = ww_store_now_ms(s);
+    sqlite3_stmt *st = ww_sql(s, "DELETE FROM redemptions WHERE at_ms < ?1");
+    if (!st)
+        return ww_sql_failed(s);
+    sqlite3_bind_int64(st, 1, now - HELD_MS);
+    int rc = ww_sql_done(s, st);
+    int64_t held = 0;
+    st = rc ? NULL : ww_sql(s, "SELECT count(*) FROM redemptions WHERE gid=?1");
+    if (rc == 0 && !st)
+        return ww_sql_failed(s);
+    if (rc == 0) {
+        ww_bind_blob(st, 1, r->group, 16);
+        rc = ww_sql_int(s, st, &held);
+    }
+    if (rc != 0 || held >= WW_HELD_REDEMPTIONS)
+        return rc ? rc : WW_ETOOBIG;
+    st = ww_sql(s, "INSERT OR IGNORE INTO redemptions(gid, invite, device, alias, year, track, "
+                   "sig, at_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, r->group, 16);
+    ww_bind_blob(st, 2, r->invite, 32);
+    ww_bind_blob(st, 3, r->device, 32);
+    sqlite3_bind_text(st, 4, r->alias ? r->alias : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 5, r->year);
+    sqlite3_bind_int(st, 6, r->track);
+    ww_bind_blob(st, 7, r->sig, 64);
+    sqlite3_bind_int64(st, 8, now);
+    return ww_sql_done(s, st);
+}
+
+int ww_redemption_hold(struct ww_store *s, const struct ww_redemption *r)
+{
+    if (!s || !r)
+        return WW_EINVAL;
+    int rc = ww_redemption_verify(r);
+    return rc ? rc : ww_tx(s, do_hold, (void *)r);
+}
+
 int ww_redemptions_pending(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                            void (*cb)(void *ud, const struct ww_redemption *r), void *ud)
 {
     if (!s || !group || !cb)
         return WW_EINVAL;
-    sqlite3_stmt *st = ww_sql(s, "SELECT r.invite, r.device, r.alias, r.year, r.track, r.sig "
-                                 "FROM redemptions r JOIN invites i ON i.gid=r.gid AND "
-                                 "i.invite=r.invite WHERE r.gid=?1 AND i.used_member IS NULL AND "
-                                 "i.revoked_hlc IS NULL ORDER BY r.at_ms, r.invite");
+    sqlite3_stmt *st = ww_sql(
+        s, "SELECT r.invite, r.device, r.alias, r.year, r.track, r.sig FROM redemptions r WHERE "
+           "r.gid=?1 AND (EXISTS(SELECT 1 FROM invites i WHERE i.gid=r.gid AND i.invite=r.invite "
+           "AND i.used_member IS NULL AND i.revoked_hlc IS NULL) OR EXISTS(SELECT 1 FROM "
+           "device_invites d WHERE d.gid=r.gid AND d.invite=r.invite AND d.used_device IS NULL)) "
+           "ORDER BY r.at_ms, r.invite");
     if (!st)
         return ww_sql_failed(s);
     ww_bind_blob(st, 1, group, 16);
@@ -633,6 +834,11 @@ int ww_redemption_admit(struct ww_store *s, const struct ww_redemption *r,
         return rc;
     if (!row.found)
         return WW_ENOTFOUND;
+    /* A device invite: the device joins the member that published it (device.join). */
+    if (row.device) {
+        memcpy(member_out, row.member, WW_MEMBER_ID_LEN);
+        return ww_device_join(s, r->group, row.member, r->device, r->invite, r->sig);
+    }
     /* The member.add's own rules decide the rest (used, revoked, expired, caps), as on
      * every replica. */
     return ww_member_add_invite(s, r->group, row.role, r->alias, r->year, r->track, r->device,

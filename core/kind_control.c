@@ -245,6 +245,23 @@ const struct ww_kind_rule ww_kind_member_remove = {
  * member vouches for another device of that member with a device.add of its own, which
  * waits (WW_ENOTMEMBER: pending) until the owner's device.add of it is held.
  */
+/* The owner may give member a new device: within the cap, a key no device of the group
+ * holds, a member that is active. */
+static int owner_may_add(struct ww_store *s, const uint8_t *member, const uint8_t *device)
+{
+    const struct ww_group_cache *g = ww_cache_cur(s);
+    int found = 0;
+    if (g->n_devices + 1 > WW_MAX_GROUP_DEVICES)
+        return WW_ETOOBIG;
+    for (size_t i = 0; i < g->n_devices; i++) {
+        if (!memcmp(g->devices[i].device, device, 32))
+            return WW_EEXIST;
+        if (!memcmp(g->devices[i].member, member, 16) && g->devices[i].removed_epoch == UINT32_MAX)
+            found = 1;
+    }
+    return found ? 0 : WW_ENOTFOUND;
+}
+
 static int check_device_add(struct ww_store *s, const struct ww_event *ev)
 {
     const struct ww_group_cache *g = ww_cache_cur(s);
@@ -255,17 +272,7 @@ static int check_device_add(struct ww_store *s, const struct ww_event *ev)
             return WW_EROLE;
         return held ? 0 : WW_ENOTMEMBER;
     }
-    int found = 0;
-    if (g->n_devices + 1 > WW_MAX_GROUP_DEVICES)
-        return WW_ETOOBIG;
-    for (size_t i = 0; i < g->n_devices; i++) {
-        if (!memcmp(g->devices[i].device, d->device, 32))
-            return WW_EEXIST;
-        if (!memcmp(g->devices[i].member, d->member, 16) &&
-            g->devices[i].removed_epoch == UINT32_MAX)
-            found = 1;
-    }
-    return found ? 0 : WW_ENOTFOUND;
+    return owner_may_add(s, d->member, d->device);
 }
 
 static int apply_device_add(struct ww_store *s, struct ww_event *ev)
@@ -280,6 +287,37 @@ const struct ww_kind_rule ww_kind_device_add = {
     .audiences = WW_AUD_BIT(WW_AUD_PLAIN),
     .check = check_device_add,
     .apply = apply_device_add,
+};
+
+/* ---- device.join ---- */
+
+/*
+ * The owner admits the device that redeemed a member's device invite. The invite, in the
+ * member's own log, is the member's word for the device, and the redemption signature in
+ * the body proves that this device holds its secret: so the device is vouched for, as if
+ * the member had added it, and may receive the member's SELF key.
+ */
+static int check_device_join(struct ww_store *s, const struct ww_event *ev)
+{
+    const struct ww_body_device_join *j = &ev->body->u.device_join;
+    int rc = owner_may_add(s, j->member, j->device);
+    return rc ? rc : ww_device_invite_check_join(s, ev);
+}
+
+static int apply_device_join(struct ww_store *s, struct ww_event *ev)
+{
+    const struct ww_body_device_join *j = &ev->body->u.device_join;
+    ev->control = 1;
+    int rc = add_device(s, ev->env->h.group, j->device, j->member, 1);
+    return rc ? rc : ww_device_invite_mark_used(s, ev);
+}
+
+const struct ww_kind_rule ww_kind_device_join = {
+    .roles = WW_ROLE_BIT(WW_ROLE_COACH),
+    .audiences = WW_AUD_BIT(WW_AUD_PLAIN),
+    .owner_only = 1,
+    .check = check_device_join,
+    .apply = apply_device_join,
 };
 
 /* ---- key.epoch and key.share ---- */

@@ -37,7 +37,8 @@ static int coach(struct ww_store *s, const uint8_t gid[16])
  * active device the member vouched for has it too: a new key is made when there is none,
  * and a device added since is sent the existing one. Only the member's own vouched devices
  * ever hold it; a device the owner added keeps a key of its own, for itself alone. */
-static int ensure_self_key(struct ww_store *s, const uint8_t gid[16], const uint8_t member[16])
+static int ensure_self_key(struct ww_store *s, const uint8_t gid[16], const uint8_t member[16],
+                           int *emitted)
 {
     uint8_t key[32];
     const uint8_t *have = ww_cache_key(s, WW_AUD_SELF, member, ww_cache_cur(s)->epoch);
@@ -89,12 +90,43 @@ static int ensure_self_key(struct ww_store *s, const uint8_t gid[16], const uint
     uint32_t epoch = ww_cache_cur(s)->epoch;
     if (rc == 0 && b->u.keys.n_wraps) {
         rc = ww_emit(s, gid, &e, NULL);
+        *emitted = rc == 0;
         /* A share that leaves out this device is not opened here: record it ourselves. */
         for (uint32_t i = 0; i < b->u.keys.n_wraps && rc == 0 && have; i++)
             rc = ww_keyring_recipient_put(s, gid, member, epoch, key, b->u.keys.wraps[i].device);
     }
     sodium_memzero(key, sizeof key);
     ww_free(b);
+    return rc;
+}
+
+struct self_args {
+    const uint8_t *gid;
+    int emitted;
+};
+
+static int do_self_key_refresh(struct ww_store *s, void *ud)
+{
+    struct self_args *a = ud;
+    int rc = ww_cache_load(s, a->gid);
+    if (rc != 0)
+        return rc;
+    const struct ww_devinfo *me = ww_cache_me(s);
+    if (!me || !me->vouched || me->removed_epoch != UINT32_MAX ||
+        !ww_cache_key(s, WW_AUD_SELF, me->member, ww_cache_cur(s)->epoch))
+        return 0;
+    uint8_t member[16];
+    memcpy(member, me->member, 16);
+    return ensure_self_key(s, a->gid, member, &a->emitted);
+}
+
+int ww_self_key_refresh(struct ww_store *s, const uint8_t group[WW_ID_LEN], int *wrote)
+{
+    if (!s || !group || !wrote)
+        return WW_EINVAL;
+    struct self_args a = {group, 0};
+    int rc = ww_tx(s, do_self_key_refresh, &a);
+    *wrote = a.emitted;
     return rc;
 }
 
@@ -170,7 +202,8 @@ static int do_reflect(struct ww_store *s, void *ud)
     static const uint8_t aud_of_share[] = {0, WW_AUD_SELF, WW_AUD_GROUP, WW_AUD_PAIR};
     uint8_t audience = aud_of_share[r->share];
     int rc = 0;
-    if (audience == WW_AUD_SELF && (rc = ensure_self_key(s, a->gid, a->me.member)) != 0)
+    int emitted = 0;
+    if (audience == WW_AUD_SELF && (rc = ensure_self_key(s, a->gid, a->me.member, &emitted)) != 0)
         return rc;
 
     struct ww_body body;

@@ -421,10 +421,16 @@ static const char schema_v7[] =
     " a_share BLOB, win INTEGER NOT NULL, nym BLOB NOT NULL, UNIQUE(gid, member, date));";
 
 /* Schema version 8: what each author added to a group's log at this node lately (quota.c),
- * a node's own record like redemptions, not derived from events. */
+ * a node's own record like redemptions, not derived from events; and device invites
+ * (device.invite, device.join): keyed by member too, so that a copy of another member's
+ * invite key under one's own member decides nothing for that member. */
 static const char schema_v8[] =
     "CREATE TABLE quotas(gid BLOB NOT NULL, author BLOB NOT NULL, level INTEGER NOT NULL,"
-    " at INTEGER NOT NULL, PRIMARY KEY(gid, author)) WITHOUT ROWID;";
+    " at INTEGER NOT NULL, PRIMARY KEY(gid, author)) WITHOUT ROWID;"
+    "CREATE TABLE device_invites(gid BLOB NOT NULL, invite BLOB NOT NULL, member BLOB NOT NULL,"
+    " expires_ms INTEGER NOT NULL, hlc INTEGER NOT NULL, used_device BLOB,"
+    " PRIMARY KEY(gid, invite, member)) WITHOUT ROWID;"
+    "CREATE INDEX device_invites_key ON device_invites(invite);";
 
 /* Brings the schema to WW_SCHEMA_VERSION, or refuses a store from a newer version. */
 static int migrate(struct ww_store *s)

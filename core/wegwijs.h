@@ -107,6 +107,12 @@ int ww_member_leave(struct ww_store *s, const uint8_t group[WW_ID_LEN],
  * that nothing written after it opens with a key the leaver holds (sync calls it when a
  * batch changed the group's members; *wrote, may be NULL, says whether it wrote). */
 int ww_removals_rekey(struct ww_store *s, const uint8_t group[WW_ID_LEN], int *wrote);
+/* A learner's device that holds its member's SELF key (it wrote privately) sends it to the
+ * member's devices that joined since and were vouched for (a device.join, or the member's own
+ * device.add), so that a second device reads the member's private texts as soon as both have
+ * synced, not only after the next private write. *wrote: a key.share was written. Called by
+ * sync when a batch changed the group's devices. */
+int ww_self_key_refresh(struct ww_store *s, const uint8_t group[WW_ID_LEN], int *wrote);
 
 /*
  * The owner device names the hub the group syncs through: its device key, which a device
@@ -171,6 +177,7 @@ struct ww_invite_code {
     char addr[256];                       /* the hub's "host:port" */
     uint8_t secret[WW_INVITE_SECRET_LEN]; /* who knows it may redeem the invite once */
     uint8_t hub_fp[WW_HUB_FP_LEN];        /* ww_hub_fingerprint of the hub's device key */
+    int device; /* a device invite (ww_device_invite): joins as another device of a member */
 };
 /* Reads a code as typed: letters in either case, dashes anywhere. WW_EBADCODE when it is
  * not a code or its checksum fails, WW_EVERSION for a code of a later version. */
@@ -193,6 +200,17 @@ void ww_hub_fingerprint(const uint8_t hub[WW_KEY_LEN], uint8_t fp[WW_HUB_FP_LEN]
 int ww_invite_create(struct ww_store *s, const uint8_t group[WW_ID_LEN], int role,
                      int64_t expires_ms, char *code_out, size_t cap,
                      uint8_t invite_out[WW_KEY_LEN]);
+/*
+ * A member's own device (one its member vouched for: the one it joined with, or one added
+ * this way) invites another device of the same member, a school PC next to a phone: usable
+ * once until expires_ms (0: WW_INVITE_TTL_MS from now). The code (a device code) goes to the
+ * new device, which redeems it like any invite (ww_node_join, no alias); the owner's device
+ * then admits it by a device.join, with no step by the coach, and the new device may hold
+ * the member's private reflections, as the member asked. WW_EROLE from a device that is not
+ * vouched for; WW_ESTATE when the group names no hub.
+ */
+int ww_device_invite(struct ww_store *s, const uint8_t group[WW_ID_LEN], int64_t expires_ms,
+                     char *code_out, size_t cap, uint8_t invite_out[WW_KEY_LEN]);
 /* The owner revokes an unused invite (WW_EUSED when used, WW_ENOTFOUND when unknown). */
 int ww_invite_revoke(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                      const uint8_t invite[WW_KEY_LEN], uint8_t hash_out[WW_EVENT_HASH_LEN]);
@@ -205,10 +223,11 @@ enum ww_invite_state {
 };
 struct ww_invite_info {
     uint8_t invite[WW_KEY_LEN];
-    int role;
+    int role; /* 0: a device invite (ww_device_invite) */
     int64_t expires_ms;
     int state;                 /* enum ww_invite_state */
-    uint8_t member[WW_ID_LEN]; /* USED: the member who joined with it */
+    uint8_t member[WW_ID_LEN]; /* USED: the member who joined with it; a device invite's
+                                  member, always */
 };
 /* Every invite of the group, oldest first. */
 int ww_invites_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],
@@ -224,9 +243,9 @@ struct ww_redemption {
     uint8_t group[WW_ID_LEN]; /* filled in by the hub (the code does not carry it) */
     uint8_t invite[WW_KEY_LEN];
     uint8_t device[WW_KEY_LEN]; /* the joining device */
-    const char *alias;          /* 1..80 bytes */
-    int year;                   /* 1..4 */
-    int track;                  /* 0 none, 1 BOL, 2 BBL */
+    const char *alias;          /* 1..80 bytes; a device invite's: "" */
+    int year;                   /* 1..4; a device invite's: 0 */
+    int track;                  /* 0 none, 1 BOL, 2 BBL; a device invite's: 0 */
     uint8_t sig[64];
 };
 /* The joining device signs its redemption (fills invite and sig from the secret). */
@@ -247,8 +266,15 @@ int ww_redemption_record(struct ww_store *s, struct ww_redemption *r, int *admit
 /* The redemptions a hub recorded for a group and its owner has not admitted yet. */
 int ww_redemptions_pending(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                            void (*cb)(void *ud, const struct ww_redemption *r), void *ud);
+/* The owner device holds a redemption it cannot admit yet, of a device invite its member's
+ * log has not brought (WW_ENOTFOUND from ww_redemption_admit), to admit it once that comes
+ * (ww_redemptions_pending). Its signature must verify; at most WW_HELD_REDEMPTIONS a group,
+ * each kept for 30 days at most. */
+#define WW_HELD_REDEMPTIONS 64
+int ww_redemption_hold(struct ww_store *s, const struct ww_redemption *r);
 /* The owner device admits a redemption: checks its signature and the invite, then adds
- * the member with the invite and gives its device the keys (as ww_member_add). */
+ * the member with the invite and gives its device the keys (as ww_member_add); for a device
+ * invite, the device to the member who made it (device.join, ww_device_invite). */
 int ww_redemption_admit(struct ww_store *s, const struct ww_redemption *r,
                         uint8_t member_out[WW_ID_LEN]);
 

@@ -809,6 +809,50 @@ static int read_group_climate(struct ww_mp_reader *r, struct ww_body_group_clima
     return ww_mp_read_str(r, WW_MAX_NAME, &b->location);
 }
 
+/* ---- device.invite (24) and device.join (25) ------------------------------------------- */
+
+enum { device_invite_fields = 2, device_join_fields = 4 };
+
+static int check_device_invite(const struct ww_body_device_invite *b)
+{
+    return b->expires_ms < (UINT64_C(1) << 47) ? 0 : WW_ERANGE;
+}
+
+static void write_device_invite(struct ww_mp_writer *w, const struct ww_body_device_invite *b)
+{
+    ww_mp_put_bin(w, b->invite, WW_PK_LEN);
+    ww_mp_put_uint(w, b->expires_ms);
+}
+
+static int read_device_invite(struct ww_mp_reader *r, struct ww_body_device_invite *b)
+{
+    WW_TRY(ww_mp_read_bin_exact(r, WW_PK_LEN, b->invite));
+    return ww_mp_read_uint_max(r, (UINT64_C(1) << 47) - 1, &b->expires_ms);
+}
+
+/* Nothing to check: every field is a fixed-size bin. */
+static int check_device_join(const struct ww_body_device_join *b)
+{
+    (void)b;
+    return 0;
+}
+
+static void write_device_join(struct ww_mp_writer *w, const struct ww_body_device_join *b)
+{
+    ww_mp_put_bin(w, b->member, WW_MEMBER_ID_LEN);
+    ww_mp_put_bin(w, b->device, WW_PK_LEN);
+    ww_mp_put_bin(w, b->invite, WW_PK_LEN);
+    ww_mp_put_bin(w, b->sig, WW_SIG_LEN);
+}
+
+static int read_device_join(struct ww_mp_reader *r, struct ww_body_device_join *b)
+{
+    WW_TRY(ww_mp_read_bin_exact(r, WW_MEMBER_ID_LEN, b->member));
+    WW_TRY(ww_mp_read_bin_exact(r, WW_PK_LEN, b->device));
+    WW_TRY(ww_mp_read_bin_exact(r, WW_PK_LEN, b->invite));
+    return ww_mp_read_bin_exact(r, WW_SIG_LEN, b->sig);
+}
+
 /* ---- The table of kinds ----------------------------------------------------------------- */
 
 /* Each kind's functions reached through the whole body, so that one table holds them all;

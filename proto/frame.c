@@ -73,6 +73,9 @@ static int check_frame(const struct ww_frame *f)
         return ww_mp_check_text(f->u.error.text, 0, WW_MAX_ERROR_TEXT);
     case WW_FRAME_REDEEM:
     case WW_FRAME_REDEMPTION:
+        /* A device invite's redemption names no one: alias "", year 0, track 0 (9.9). */
+        if (f->u.redeem.year == 0 && f->u.redeem.track == 0 && f->u.redeem.alias.len == 0)
+            return 0;
         if (f->u.redeem.year < 1 || f->u.redeem.year > 4 || f->u.redeem.track > WW_TRACK_BBL)
             return WW_ERANGE;
         return ww_mp_check_text(f->u.redeem.alias, 1, WW_MAX_NAME);

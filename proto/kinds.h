@@ -39,6 +39,8 @@
     X(20, INVITE_REVOKE, invite_revoke, "invite.revoke", invite_revoke)                            \
     X(21, SYNC_REPORT, sync_report, "sync.report", sync_report)                                    \
     X(22, CLIMATE_SHARE, climate_share, "climate.share", climate_share)                            \
-    X(23, GROUP_CLIMATE, group_climate, "group.climate", group_climate)
+    X(23, GROUP_CLIMATE, group_climate, "group.climate", group_climate)                            \
+    X(24, DEVICE_INVITE, device_invite, "device.invite", device_invite)                            \
+    X(25, DEVICE_JOIN, device_join, "device.join", device_join)
 
 #endif

@@ -288,6 +288,20 @@ struct ww_body_invite_revoke {
     uint8_t invite[WW_PK_LEN];
 };
 
+/* A member's own device invites another device of its member (PROTOCOL.md 6.25). */
+struct ww_body_device_invite {
+    uint8_t invite[WW_PK_LEN]; /* Ed25519 public key derived from the invite secret */
+    uint64_t expires_ms;       /* ms since 1970: unusable from then on (compared with hlc ms) */
+};
+
+/* The owner admits the device that redeemed a member's device invite (PROTOCOL.md 6.26). */
+struct ww_body_device_join {
+    uint8_t member[WW_MEMBER_ID_LEN];
+    uint8_t device[WW_PK_LEN];
+    uint8_t invite[WW_PK_LEN];
+    uint8_t sig[WW_SIG_LEN]; /* the device's redemption, signed with the invite's key */
+};
+
 /* What a device held when it last synced (PROTOCOL.md 6.22): its sync health and, through
  * the logs it holds, its receipt for every erasure among them. */
 struct ww_body_sync_report {
@@ -362,6 +376,8 @@ struct ww_body {
         struct ww_body_sync_report sync_report;
         struct ww_body_climate_share climate_share;
         struct ww_body_group_climate group_climate;
+        struct ww_body_device_invite device_invite;
+        struct ww_body_device_join device_join;
     } u;
     struct ww_ext ext;
 };

@@ -708,6 +708,7 @@ static int session_may_sync(void *ud, const uint8_t group[WW_ID_LEN])
  * re-checked first when members may have changed (one we dialled, a hub, is no member),
  * and its session sends what it lacks. */
 static void admit_waiting(struct ww_node *n, const uint8_t *group);
+static int admit_held(struct ww_node *n, const uint8_t group[WW_ID_LEN]);
 
 static void fan_out(struct ww_node *n, const uint8_t *group, int recheck, struct conn *skip)
 {
@@ -737,6 +738,11 @@ static void session_changed(void *ud, const uint8_t group[WW_ID_LEN], int contro
      * key.epoch goes out with the news. */
     if (control && !n->cfg.hub && ww_removals_rekey(n->cfg.store, group, &wrote) != 0)
         logf_(n, "rekey %s: cannot start a new epoch after a member left", from->addr);
+    if (admit_held(n, group))
+        wrote = control = 1;
+    int shared = 0;
+    if (control && !n->cfg.hub && ww_self_key_refresh(n->cfg.store, group, &shared) == 0 && shared)
+        wrote = 1;
     fan_out(n, group, control, wrote ? NULL : from);
 }
 
@@ -1116,9 +1122,43 @@ static void session_redemption(void *ud, const struct ww_redemption *r)
     }
     uint8_t member[WW_ID_LEN];
     int rc = ww_redemption_admit(n->cfg.store, r, member);
-    logf_(n, "redemption device=%s: %s", who, rc ? ww_err_name(rc) : "admitted");
+    /* A device invite comes in its member's log, which may be on its way still: held, and
+     * admitted once a batch brings it (admit_held). */
+    if (rc == WW_ENOTFOUND && ww_redemption_hold(n->cfg.store, r) == 0)
+        rc = WW_ENOTMEMBER;
+    logf_(n, "redemption device=%s: %s", who,
+          rc == WW_ENOTMEMBER ? "held until its invite arrives"
+          : rc                ? ww_err_name(rc)
+                              : "admitted");
     if (rc == 0)
         fan_out(n, r->group, 1, NULL);
+}
+
+struct held {
+    struct ww_node *n;
+    int admitted;
+};
+
+static void admit_held_cb(void *ud, const struct ww_redemption *r)
+{
+    struct held *h = ud;
+    uint8_t member[WW_ID_LEN];
+    char who[17];
+    hex8(r->device, who);
+    int rc = ww_redemption_admit(h->n->cfg.store, r, member);
+    logf_(h->n, "redemption device=%s: %s", who, rc ? ww_err_name(rc) : "admitted");
+    h->admitted |= rc == 0;
+}
+
+/* The owner's device: a batch of the group applied; redemptions it held for an invite that
+ * had not arrived may be admitted now. */
+static int admit_held(struct ww_node *n, const uint8_t group[WW_ID_LEN])
+{
+    struct held h = {n, 0};
+    if (n->cfg.hub || !n->cfg.admit_invites ||
+        ww_redemptions_pending(n->cfg.store, group, admit_held_cb, &h) != 0)
+        return 0;
+    return h.admitted;
 }
 
 static void session_grouped(void *ud, const uint8_t group[WW_ID_LEN])
@@ -1798,12 +1838,20 @@ static int port_of(const char *p)
 
 int ww_node_join(struct ww_node *n, const char *code, const char *alias, int year, int track)
 {
-    if (!n || !code || !alias)
+    if (!n || !code)
         return WW_EINVAL;
     struct ww_invite_code ic;
     int rc = ww_invite_code_parse(code, &ic);
     if (rc != 0)
         return rc;
+    /* A device code: the device joins a member who has a name already (9.9). */
+    if (ic.device) {
+        alias = "";
+        year = track = 0;
+    } else if (!alias) {
+        sodium_memzero(&ic, sizeof ic);
+        return WW_EINVAL;
+    }
     struct join *j = ww_calloc(1, sizeof *j);
     if (!j) {
         sodium_memzero(&ic, sizeof ic);

@@ -480,7 +480,7 @@ static void outcome_cb(void *ud, const struct ww_outcome *o)
             a->released = 1;
         if (o->kind == WW_KIND_GROUP_CREATE || o->kind == WW_KIND_MEMBER_ADD ||
             o->kind == WW_KIND_MEMBER_REMOVE || o->kind == WW_KIND_DEVICE_ADD ||
-            o->kind == WW_KIND_KEY_EPOCH)
+            o->kind == WW_KIND_DEVICE_JOIN || o->kind == WW_KIND_KEY_EPOCH)
             a->control = 1;
     }
 }

@@ -139,7 +139,9 @@ int ww_node_dial(struct ww_node *n, const char *ip, int port, const uint8_t *pee
  * 1..4, track 0..2), and stays connected: on_join reports WAITING ("waiting for your
  * coach's device") until the owner's device admits it, then ADMITTED, and the group syncs
  * on that connection like any member's. WW_EBADCODE for a mistyped code; a refusal by the
- * hub (WW_EUSED, WW_EEXPIRED, WW_EREVOKED, WW_ENOTFOUND) comes as FAILED.
+ * hub (WW_EUSED, WW_EEXPIRED, WW_EREVOKED, WW_ENOTFOUND) comes as FAILED. A device code
+ * (ww_device_invite) joins this device to the member who made it: alias, year and track are
+ * then ignored (alias may be NULL).
  */
 int ww_node_join(struct ww_node *n, const char *code, const char *alias, int year, int track);
 /*

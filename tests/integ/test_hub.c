@@ -1100,37 +1100,23 @@ TEST(hub_slow_reader_is_held_back_and_others_keep_syncing)
  * an invite; the new device, from nothing but the code, redeems it at the hub and waits;
  * the coach's device admits it the next time it syncs; the student then sees today's
  * challenge. The same code again is refused, and so is an invite for a fifth student. */
-TEST(hub_join_by_invite)
+/* Starts `join CODE [--alias ALIAS]` for dir in the background and returns once it says it
+ * waits for the coach's device; its output goes to NAME.out and NAME.err in the test's
+ * folder (the paths in out_path and err_path, 512 bytes each). */
+static pid_t join_start(const char *dir, const char *code, const char *alias, const char *name,
+                        char *out_path, char *err_path)
 {
-    static const char *const roles[3] = {"student", "student", "senior"};
-    struct world w;
-    struct proc_run r;
-    char start[16];
-    date_at(-3, start);
-    world_make(&w, roles, 3, start);
-    char hub_key[65];
-    proc_run(&r, "--data", w.hub_dir, "id", NULL);
-    EXPECT_EXIT(r, 0);
-    proc_first_line(r.out, hub_key, sizeof hub_key);
-    proc_run(&r, "--data", w.d[COACH].dir, "group", "hub", w.group, hub_key, w.hub_addr, NULL);
-    EXPECT_EXIT(r, 0);
-    sync_ok(&w, COACH, w.hub_addr, 0);
-    proc_run(&r, "--data", w.d[COACH].dir, "invite", w.group, "--role", "student", NULL);
-    EXPECT_EXIT(r, 0);
-    char code[WW_INVITE_CODE_MAX];
-    proc_first_line(r.out, code, sizeof code);
-    EXPECT_HAS(code, w.hub_addr);
-
-    /* The new device joins; it waits for the coach's device. */
-    char dir[512], out_path[512], err_path[512];
-    proc_tmp_path(dir, sizeof dir, "nieuw");
-    proc_tmp_path(out_path, sizeof out_path, "join.out");
-    proc_tmp_path(err_path, sizeof err_path, "join.err");
+    char o_name[64], e_name[64];
+    snprintf(o_name, sizeof o_name, "%s.out", name);
+    snprintf(e_name, sizeof e_name, "%s.err", name);
+    proc_tmp_path(out_path, 512, o_name);
+    proc_tmp_path(err_path, 512, e_name);
     int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     ASSERT(o >= 0 && e >= 0);
-    const char *argv[] = {"--data", dir, "join", code, "--alias", "Jij", NULL};
-    pid_t pid = proc_spawn(argv, o, e, -1);
+    const char *with[] = {"--data", dir, "join", code, "--alias", alias, NULL};
+    const char *without[] = {"--data", dir, "join", code, NULL};
+    pid_t pid = proc_spawn(alias ? with : without, o, e, -1);
     close(o);
     close(e);
     char out[4096];
@@ -1139,16 +1125,58 @@ TEST(hub_join_by_invite)
          proc_slurp(out_path, out, sizeof out - 1))
         proc_sleep_ms(5);
     EXPECT_HAS(out, "wacht");
+    return pid;
+}
 
-    /* The coach syncs: its device admits the new one, which then syncs and ends. */
-    sync_ok(&w, COACH, w.hub_addr, 0);
+/* Waits for a join started by join_start to end well, once the coach's device admitted it;
+ * its stdout in out (4096 bytes). */
+static void join_done(pid_t pid, const char *out_path, const char *err_path, char *out)
+{
     int status = 0;
     ASSERT_EQ(proc_wait_bounded(pid, 2 * PROC_START_MS, &status), 0);
     char err[PROC_ERR_MAX + 1];
     proc_slurp(err_path, err, PROC_ERR_MAX);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         ww_test_fail(__FILE__, __LINE__, "join: status 0x%x: %s", (unsigned)status, err);
-    proc_slurp(out_path, out, sizeof out - 1);
+    proc_slurp(out_path, out, 4095);
+}
+
+/* The coach names the world's hub, and syncs it there. */
+static void name_the_hub(struct world *w)
+{
+    struct proc_run r;
+    char hub_key[65];
+    proc_run(&r, "--data", w->hub_dir, "id", NULL);
+    EXPECT_EXIT(r, 0);
+    proc_first_line(r.out, hub_key, sizeof hub_key);
+    proc_run(&r, "--data", w->d[COACH].dir, "group", "hub", w->group, hub_key, w->hub_addr, NULL);
+    EXPECT_EXIT(r, 0);
+    sync_ok(w, COACH, w->hub_addr, 0);
+}
+
+TEST(hub_join_by_invite)
+{
+    static const char *const roles[3] = {"student", "student", "senior"};
+    struct world w;
+    struct proc_run r;
+    char start[16];
+    date_at(-3, start);
+    world_make(&w, roles, 3, start);
+    name_the_hub(&w);
+    proc_run(&r, "--data", w.d[COACH].dir, "invite", w.group, "--role", "student", NULL);
+    EXPECT_EXIT(r, 0);
+    char code[WW_INVITE_CODE_MAX];
+    proc_first_line(r.out, code, sizeof code);
+    EXPECT_HAS(code, w.hub_addr);
+
+    /* The new device joins; it waits for the coach's device. */
+    char dir[512], out_path[512], err_path[512], out[4096];
+    proc_tmp_path(dir, sizeof dir, "nieuw");
+    pid_t pid = join_start(dir, code, "Jij", "join", out_path, err_path);
+
+    /* The coach syncs: its device admits the new one, which then syncs and ends. */
+    sync_ok(&w, COACH, w.hub_addr, 0);
+    join_done(pid, out_path, err_path, out);
     EXPECT_HAS(out, w.group);
     proc_run(&r, "--data", dir, "today", w.group, NULL);
     EXPECT_EXIT(r, 0);
@@ -1168,6 +1196,72 @@ TEST(hub_join_by_invite)
     /* A mistyped code is refused before anything is dialled. */
     proc_run(&r, "--data", dir2, "join", "127.0.0.1:1/ABCD-EFGH", "--alias", "X", NULL);
     EXPECT_EXIT(r, 3);
+    proc_bg_stop(&w.hub);
+}
+
+/* A student's phone invites the student's school PC: the PC joins with the code alone, the
+ * coach's device admits it at its next sync without a question, and once the phone synced
+ * the PC reads the student's private reflection, which the coach's device still cannot. The
+ * code works once; a member's name does not go with it; the PC may invite a third device;
+ * the coach's invites show it used, the members list the student's two devices. */
+TEST(hub_second_device_by_invite)
+{
+    static const char *const roles[1] = {"student"};
+    struct world w;
+    struct proc_run r;
+    char start[16], today[16], id[65];
+    date_at(-3, start);
+    date_at(0, today);
+    world_make(&w, roles, 1, start);
+    name_the_hub(&w);
+    sync_ok(&w, 1, w.hub_addr, 1);
+    reflect(&w, 1, today, "ik", "alleen voor mijzelf", id);
+    proc_run(&r, "--data", w.d[1].dir, "invite", w.group, "--device", "--no-qr", NULL);
+    EXPECT_EXIT(r, 0);
+    char code[WW_INVITE_CODE_MAX];
+    proc_first_line(r.out, code, sizeof code);
+    EXPECT_HAS(r.out, "wegwijs join");
+
+    char pc[512], out_path[512], err_path[512], out[4096];
+    proc_tmp_path(pc, sizeof pc, "school-pc");
+    proc_run(&r, "--data", pc, "join", code, "--alias", "Iemand", NULL);
+    EXPECT_EXIT(r, 2); /* the member has a name already */
+    pid_t pid = join_start(pc, code, NULL, "pc", out_path, err_path);
+    sync_ok(&w, COACH, w.hub_addr, 0);
+    join_done(pid, out_path, err_path, out);
+    EXPECT_HAS(out, w.group);
+
+    /* The phone syncs (it sends the PC the key of its private texts), then the PC. */
+    sync_ok(&w, 1, w.hub_addr, 0);
+    proc_run(&r, "--data", pc, "sync", NULL);
+    EXPECT_EXIT(r, 0);
+    proc_run(&r, "--data", pc, "reflections", w.group, NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "alleen voor mijzelf");
+    sync_ok(&w, COACH, w.hub_addr, 0);
+    proc_run(&r, "--data", w.d[COACH].dir, "reflections", w.group, NULL);
+    EXPECT_EXIT(r, 0);
+    ASSERT(!strstr(r.out, "alleen voor mijzelf"));
+    EXPECT_HAS(r.out, id);
+    proc_run(&r, "--data", w.d[COACH].dir, "--json", "members", w.group, NULL);
+    EXPECT_EXIT(r, 0);
+    char want[128];
+    snprintf(want, sizeof want, "\"%s\"", w.d[1].key);
+    EXPECT_HAS(r.out, want);
+    ASSERT_EQ(proc_count_text(r.out, "\"devices\""), 2); /* the coach and the student */
+    proc_run(&r, "--data", w.d[COACH].dir, "invites", w.group, NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "apparaat  gebruikt");
+
+    /* The code once only; the PC, vouched for, may invite a third device. */
+    char third[512];
+    proc_tmp_path(third, sizeof third, "derde");
+    proc_run(&r, "--data", third, "join", code, NULL);
+    EXPECT_EXIT(r, 6);
+    proc_run(&r, "--data", pc, "invite", w.group, "--device", "--no-qr", NULL);
+    EXPECT_EXIT(r, 0);
+    proc_run(&r, "--data", pc, "invite", w.group, "--device", "--role", "student", NULL);
+    EXPECT_EXIT(r, 2);
     proc_bg_stop(&w.hub);
 }
 

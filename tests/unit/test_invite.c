@@ -363,3 +363,162 @@ TEST(invite_needs_a_named_hub)
                WW_ESTATE);
     fx_group_close(&g);
 }
+
+/* ---- Device invites ------------------------------------------------------------------ */
+
+/* dev's redemption of a device code: no alias, year 0, track 0. */
+static void redeem_device(const char *code, struct ww_store *dev, struct ww_redemption *r)
+{
+    struct ww_invite_code c;
+    ASSERT_OK(ww_invite_code_parse(code, &c));
+    ASSERT_EQ(c.device, 1);
+    memset(r, 0, sizeof *r);
+    fx_device(dev, r->device);
+    r->alias = "";
+    ASSERT_OK(ww_redemption_sign(c.secret, r));
+}
+
+static long vouched_of(struct ww_store *s, const uint8_t device[32])
+{
+    char hex[65], sql[160];
+    sodium_bin2hex(hex, sizeof hex, device, 32);
+    snprintf(sql, sizeof sql,
+             "SELECT coalesce(max(vouched + 1), 0) FROM devices WHERE device=x'%s'", hex);
+    return fx_count(s, sql) - 1; /* -1: no such device */
+}
+
+/* A student's device invites the student's second device: the hub records the redemption
+ * once the invite reached it, the owner's device admits it (device.join) once the invite
+ * reached it too, and every replica holds the new device as vouched for by its member, the
+ * same whatever the order in which the owner's log and the member's arrive. A second device
+ * with the same code, a member's form of redemption, a forged signature, an expired invite
+ * and an author its member did not vouch for are refused; a copy of the invite key under
+ * another member makes the key ambiguous, not another member's. */
+TEST(invite_device_code_adds_a_vouched_device)
+{
+    struct fx_group g;
+    struct ww_store *hub = group_with_hub(&g, 2);
+    fx_sync(g.coach, g.st[0], g.gid, 256);
+    struct ww_store *pc = fx_open("pc"), *pc2 = fx_open("pc2"), *r2 = fx_open("r2");
+    char code[WW_INVITE_CODE_MAX];
+    uint8_t inv[32], member[16], st0[32];
+    fx_device(g.st[0], st0);
+    ASSERT_OK(ww_device_invite(g.st[0], g.gid, 0, code, sizeof code, inv));
+    struct ww_redemption r, r_2, as_member;
+    redeem_device(code, pc, &r);
+    redeem_device(code, pc2, &r_2);
+    ASSERT_MEM_EQ(r.invite, inv, 32);
+    /* The hub learns of the invite from the student's log. */
+    int admitted = -1;
+    ASSERT_ERR(ww_redemption_record(hub, &r, &admitted), WW_ENOTFOUND);
+    fx_sync(g.st[0], hub, g.gid, 256);
+    ASSERT_OK(ww_redemption_record(hub, &r, &admitted));
+    ASSERT_EQ(admitted, 0);
+    ASSERT_ERR(ww_redemption_record(hub, &r_2, &admitted), WW_EUSED);
+    /* A member's form of redemption (alias, year) does not fit a device code. */
+    struct ww_invite_code c;
+    ASSERT_OK(ww_invite_code_parse(code, &c));
+    memset(&as_member, 0, sizeof as_member);
+    fx_device(pc2, as_member.device);
+    as_member.alias = "Mallory";
+    as_member.year = 1;
+    ASSERT_OK(ww_redemption_sign(c.secret, &as_member));
+    ASSERT_ERR(ww_redemption_record(hub, &as_member, &admitted), WW_ENOTFOUND);
+    /* The owner cannot admit before the student's invite reached it; held, then admitted. */
+    ASSERT_ERR(ww_redemption_admit(g.coach, &r, member), WW_ENOTFOUND);
+    ASSERT_OK(ww_redemption_hold(g.coach, &r));
+    struct count_ud cu = {0};
+    ASSERT_OK(ww_redemptions_pending(g.coach, g.gid, count_pending, &cu));
+    ASSERT_EQ(cu.n, 0); /* its invite unknown here yet */
+    fx_sync(hub, g.coach, g.gid, 256);
+    ASSERT_OK(ww_redemptions_pending(g.coach, g.gid, count_pending, &cu));
+    ASSERT_EQ(cu.n, 1);
+    ASSERT_OK(ww_redemption_admit(g.coach, &r, member));
+    ASSERT_MEM_EQ(member, g.m_st[0], 16);
+    ASSERT_EQ(vouched_of(g.coach, r.device), 1);
+    memcpy(r_2.group, g.gid, 16);
+    ASSERT_ERR(ww_redemption_admit(g.coach, &r_2, member), WW_EUSED);
+    memset(&cu, 0, sizeof cu);
+    ASSERT_OK(ww_invites_list(g.coach, g.gid, count_invites, &cu));
+    ASSERT_EQ(cu.last.role, 0);
+    ASSERT_EQ(cu.last.state, WW_INVITE_USED);
+    ASSERT_MEM_EQ(cu.last.member, g.m_st[0], 16);
+
+    /* A replica that gets the owner's device.join before the student's invite keeps it
+     * pending, then applies it: the same devices as in the other order. */
+    struct ww_vv_item vv[WW_MAX_VV], skip = {{0}, 0};
+    size_t n_vv = 0;
+    ASSERT_OK(ww_sync_vv(g.coach, g.gid, vv, WW_MAX_VV, &n_vv));
+    for (size_t k = 0; k < n_vv; k++)
+        if (!memcmp(vv[k].author, st0, 32))
+            skip = vv[k];
+    ASSERT_GT(skip.seq, 0);
+    struct fx_bag bag;
+    memset(&bag, 0, sizeof bag);
+    int more = 0;
+    ASSERT_OK(ww_sync_missing(g.coach, g.gid, &skip, 1, 256, 1u << 20, fx_bag_add, &bag, &more));
+    struct ww_apply_result res;
+    ASSERT_OK(ww_sync_apply(r2, (const uint8_t *const *)bag.raw, bag.len, bag.n, &res));
+    fx_bag_free(&bag);
+    ASSERT_EQ(vouched_of(r2, r.device), -1);
+    ASSERT_GE(fx_count(r2, "SELECT count(*) FROM pending"), 1);
+    fx_sync(g.st[0], r2, g.gid, 256);
+    ASSERT_EQ(vouched_of(r2, r.device), 1);
+    ASSERT_EQ(fx_count(r2, "SELECT count(*) FROM pending"), 0);
+    fx_sync(g.coach, hub, g.gid, 256);
+    ASSERT_EQ(vouched_of(hub, r.device), 1);
+    ASSERT_EQ(fx_count(hub, "SELECT count(*) FROM redemptions"), 0);
+
+    /* Crafted by the owner: a second device.join of the used invite, one with a forged
+     * signature, one past the invite's expiry. */
+    struct ww_body b;
+    memset(&b, 0, sizeof b);
+    b.kind = WW_KIND_DEVICE_JOIN;
+    memcpy(b.u.device_join.member, g.m_st[0], 16);
+    memcpy(b.u.device_join.device, r_2.device, 32);
+    memcpy(b.u.device_join.invite, inv, 32);
+    memcpy(b.u.device_join.sig, r_2.sig, 64);
+    static struct fx_ev ev;
+    seal_raw(g.coach, g.gid, &b, &ev);
+    ASSERT_ERR(fx_apply1(r2, &ev).first_error, WW_EUSED);
+    char code2[WW_INVITE_CODE_MAX];
+    uint8_t inv2[32];
+    ASSERT_OK(ww_device_invite(g.st[0], g.gid, fx_now + 1000, code2, sizeof code2, inv2));
+    fx_sync(g.st[0], r2, g.gid, 256);
+    redeem_device(code2, pc2, &r_2);
+    memcpy(b.u.device_join.invite, inv2, 32);
+    memcpy(b.u.device_join.sig, r.sig, 64); /* another device's proof, for another invite */
+    seal_raw(g.coach, g.gid, &b, &ev);
+    ASSERT_ERR(fx_apply1(r2, &ev).first_error, WW_EBADSIG);
+    memcpy(b.u.device_join.sig, r_2.sig, 64);
+    fx_now += 2000;
+    seal_raw(g.coach, g.gid, &b, &ev);
+    ASSERT_ERR(fx_apply1(r2, &ev).first_error, WW_EEXPIRED);
+
+    /* The other student publishes the first invite's key as its own: the key is now
+     * ambiguous at the hub, and decides nothing for the first student. */
+    memset(&b, 0, sizeof b);
+    b.kind = WW_KIND_DEVICE_INVITE;
+    memcpy(b.u.device_invite.invite, inv2, 32);
+    b.u.device_invite.expires_ms = (uint64_t)fx_now + 600000;
+    seal_raw(g.st[1], g.gid, &b, &ev);
+    ASSERT_EQ(fx_apply1(hub, &ev).accepted, 1);
+    fx_sync(g.st[0], hub, g.gid, 256);
+    uint8_t gid[16];
+    ASSERT_ERR(ww_invite_group(hub, inv2, gid), WW_ENOTFOUND);
+
+    /* A device its member did not vouch for (the owner added it) may not invite. */
+    struct ww_store *x = fx_open("x");
+    uint8_t xpk[32];
+    fx_device(x, xpk);
+    ASSERT_OK(ww_device_add(g.coach, g.gid, g.m_st[1], xpk, NULL));
+    fx_sync(g.coach, x, g.gid, 256);
+    ASSERT_ERR(ww_device_invite(x, g.gid, 0, code2, sizeof code2, NULL), WW_EROLE);
+    fx_now -= 2000;
+    ww_store_close(x);
+    ww_store_close(pc);
+    ww_store_close(pc2);
+    ww_store_close(r2);
+    ww_store_close(hub);
+    fx_group_close(&g);
+}

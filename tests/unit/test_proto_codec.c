@@ -709,7 +709,8 @@ TEST(proto_codec_unknown_kinds_and_types)
         "day.off",      "reflection.put", "climate.put",      "reaction.put",
         "signal.raise", "signal.resolve", "signoff.put",      "erase",
         "reaction.del", "group.hub",      "invite.create",    "invite.revoke",
-        "sync.report",  "climate.share",  "group.climate",
+        "sync.report",  "climate.share",  "group.climate",    "device.invite",
+        "device.join",
     };
     ASSERT_EQ(sizeof names / sizeof names[0], WW_KIND_MAX_KNOWN);
     for (uint16_t k = 1; k <= WW_KIND_MAX_KNOWN; k++)
