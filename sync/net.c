@@ -1439,9 +1439,11 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (nread == UV_EOF) {
         int rc = ww_channel_eof(&c->ch);
         const char *why = rc ? "the peer closed in the middle of a record" : NULL;
-        /* A single sync that the peer ended before it was caught up did not happen. */
+        /* A single sync that the peer ended before it was caught up did not happen. It is a
+         * network failure, as when the peer's close comes as a reset (a hub whose commit
+         * failed closes either way): WW_EIO would say this device's store failed. */
         if (rc == 0 && c->once && !c->synced && !c->join) {
-            rc = WW_EIO;
+            rc = UV_ECONNRESET;
             why = "the peer closed the connection before the sync completed";
         }
         conn_close(c, rc, why);
