@@ -1,6 +1,7 @@
 /*
  * discovery.c - a node's UDP side of finding peers on the ward's network (PROTOCOL.md
- * 9.10): every interval one beacon per group this device is an active member of, and on
+ * 9.10): every interval one beacon per group this device is an active member of (for the
+ * default 255.255.255.255, to the broadcast address of each IPv4 interface instead), and on
  * the listening socket, each datagram tried as a beacon of the groups it holds.
  *
  * Invariants:
@@ -24,6 +25,7 @@
 #include "discovery.h"
 
 #define DEFAULT_INTERVAL_MS 5000
+#define MAX_TARGETS         16 /* broadcast addresses a round of beacons goes to */
 
 struct slot {
     uint8_t gid[WW_ID_LEN];
@@ -127,8 +129,45 @@ static void refresh(struct ww_disc *d)
         }
 }
 
+/* Where this round's beacons go. The IPv4 limited broadcast 255.255.255.255 leaves a host
+ * only where its routing table sends it: through the default route's interface alone, and
+ * on a network without a gateway (a ward's wifi with no internet) nowhere, the send failing
+ * with ENETUNREACH. For it the beacons go instead to the broadcast address of each IPv4
+ * interface that is up (not loopback, not /31 or /32), and to 255.255.255.255 only when
+ * there is none. Any other address is used as given. */
+static size_t beacon_targets(const struct ww_disc *d, struct sockaddr_storage *to, size_t cap)
+{
+    const struct sockaddr_in *limited = (const struct sockaddr_in *)&d->to;
+    uv_interface_address_t *ifs = NULL;
+    int n_ifs = 0;
+    size_t n = 0;
+    if (d->to.ss_family == AF_INET && limited->sin_addr.s_addr == htonl(INADDR_BROADCAST) &&
+        uv_interface_addresses(&ifs, &n_ifs) == 0) {
+        for (int i = 0; i < n_ifs && n < cap; i++) {
+            const struct sockaddr_in *a = &ifs[i].address.address4;
+            uint32_t mask = ntohl(ifs[i].netmask.netmask4.sin_addr.s_addr);
+            if (ifs[i].is_internal || a->sin_family != AF_INET || mask >= 0xfffffffeu)
+                continue;
+            struct sockaddr_in b = *limited;
+            b.sin_addr.s_addr = htonl(ntohl(a->sin_addr.s_addr) | ~mask);
+            size_t j = 0;
+            while (j < n && memcmp(&((struct sockaddr_in *)&to[j])->sin_addr, &b.sin_addr,
+                                   sizeof b.sin_addr) != 0)
+                j++;
+            if (j == n)
+                memcpy(&to[n++], &b, sizeof b); /* an interface's second address: once */
+        }
+        uv_free_interface_addresses(ifs, n_ifs);
+    }
+    if (n == 0)
+        to[n++] = d->to;
+    return n;
+}
+
 static void send_beacons(struct ww_disc *d)
 {
+    struct sockaddr_storage to[MAX_TARGETS];
+    size_t n_to = beacon_targets(d, to, MAX_TARGETS);
     struct ww_beacon b;
     b.window = ww_discovery_window(d->cfg.store);
     memcpy(b.device, d->me, WW_KEY_LEN);
@@ -140,8 +179,10 @@ static void send_beacons(struct ww_disc *d)
         ww_beacon_seal(d->slots[i].key, NULL, &b, out);
         uv_buf_t buf = uv_buf_init((char *)out, sizeof out);
         /* Best effort: a beacon the socket cannot take now is simply the next one. */
-        if (uv_udp_try_send(&d->tx, &buf, 1, (const struct sockaddr *)&d->to) == (int)sizeof out)
-            d->st.sent++;
+        for (size_t t = 0; t < n_to; t++)
+            if (uv_udp_try_send(&d->tx, &buf, 1, (const struct sockaddr *)&to[t]) ==
+                (int)sizeof out)
+                d->st.sent++;
     }
 }
 
