@@ -2,7 +2,7 @@
 # Installs the Debian packages the build, the tests and the tools need, when missing.
 # Quick (one dpkg-query) when everything is already there.
 set -eu
-need="gcc make pkg-config libuv1-dev libsodium-dev libmsgpack-dev libsqlite3-dev sqlite3 clang clang-format groff-base gettext libjansson-dev libqrencode-dev"
+need="gcc make pkg-config libuv1-dev libsodium-dev libmsgpack-dev libsqlite3-dev sqlite3 clang clang-format groff-base gettext libjansson-dev libqrencode-dev iproute2"
 missing=""
 for p in $need; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
