@@ -16,7 +16,7 @@
  *    order they arrived in (kind.h).
  *  - A rejected event leaves no trace but its outcome: apply_one makes every check before
  *    its first write, and after that fails only with an error of the store itself
- *    (store_failed), which abandons the whole batch and its transaction.
+ *    (ww_store_failure), which abandons the whole batch and its transaction.
  *  - Each author's stored events are contiguous from seq 1 (log.h).
  */
 #include <sodium.h>
@@ -58,6 +58,7 @@ struct batch {
     struct ww_buf pt;  /* decrypted body */
     struct ww_buf out; /* re-encoded raw (erasure) */
     int control;       /* a control event or key arrived: retry the deferred */
+    int again;         /* the last event deferred was kept aside already */
     struct ww_pending_counts counts;
     ww_outcome_cb cb;
     void *ud;
@@ -176,7 +177,8 @@ static int defer(struct ww_store *s, struct batch *b, const struct item *it, int
 {
     int rc = ww_pending_defer(s, &b->counts, &it->env.h, it->raw, it->len, reason,
                               stranger(s, &it->env.h));
-    return rc ? rc : WW_OUTCOME_DEFERRED;
+    b->again = rc == 1;
+    return rc == 0 || rc == 1 ? WW_OUTCOME_DEFERRED : rc;
 }
 
 /* An event on its way in, before its body is read. */
@@ -454,13 +456,6 @@ static void prepare(struct item *items, size_t n)
     }
 }
 
-/* Failures of the store rather than of an event: the whole batch is abandoned. */
-static int store_failed(int rc)
-{
-    return rc == WW_ESTORE || rc == WW_ENOMEM || rc == WW_EFULL || rc == WW_EIO || rc == WW_EBUSY ||
-           rc == WW_ECORRUPT || rc == WW_EPERM;
-}
-
 /* Bytes that do not make a valid, authentic event: what a well-behaved peer never sends. */
 static int malformed(int rc)
 {
@@ -478,6 +473,7 @@ static void report(struct batch *b, const struct item *it, size_t index, int out
     o.index = index;
     o.outcome = outcome;
     o.reason = reason;
+    o.again = outcome == WW_OUTCOME_DEFERRED && b->again;
     o.event = outcome == WW_OUTCOME_APPLIED ? it->stored : it->raw;
     o.len = outcome == WW_OUTCOME_APPLIED ? it->stored_len : it->len;
     if (it->env.header_bytes.p) {
@@ -497,9 +493,10 @@ static int apply_items(struct ww_store *s, struct batch *b, struct item *items, 
     for (size_t i = 0; i < n; i++) {
         struct item *it = &items[i];
         int reason = 0;
+        b->again = 0;
         int rc = it->rc != 0 ? it->rc : apply_one(s, b, it, &reason);
         size_t index = released ? WW_OUTCOME_RELEASED : i;
-        if (rc < 0 && store_failed(rc))
+        if (rc < 0 && ww_store_failure(rc))
             return rc; /* the store failed, not the event: abandon the batch */
         switch (rc) {
         case WW_OUTCOME_APPLIED:
@@ -638,7 +635,7 @@ static int take_over(struct ww_store *s, struct batch *b, struct item *it,
     ww_db_rollback(s);
     b->n_heads = 0;
     b->counts.loaded = 0;
-    if (out < 0 && store_failed(out))
+    if (out < 0 && ww_store_failure(out))
         return out;
     return out == WW_OUTCOME_DEFERRED ? defer(s, b, it, *reason) : WW_OUTCOME_FORK;
 }

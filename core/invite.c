@@ -34,13 +34,27 @@ static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 /* ---- Keys and fingerprints ------------------------------------------------------------- */
 
+/* The invite's key pair, derived from its secret (the caller wipes sk). */
+static void invite_keypair(const uint8_t secret[WW_INVITE_SECRET_LEN], uint8_t pk[32],
+                           uint8_t sk[64])
+{
+    uint8_t seed[32];
+    ww_hash_domain("wegwijs/invite/v1", secret, WW_INVITE_SECRET_LEN, NULL, 0, NULL, 0, seed, 32);
+    crypto_sign_seed_keypair(pk, sk, seed);
+    sodium_memzero(seed, sizeof seed);
+}
+
 void ww_invite_key(const uint8_t secret[WW_INVITE_SECRET_LEN], uint8_t invite[WW_KEY_LEN])
 {
-    uint8_t seed[32], sk[64];
-    ww_hash_domain("wegwijs/invite/v1", secret, WW_INVITE_SECRET_LEN, NULL, 0, NULL, 0, seed, 32);
-    crypto_sign_seed_keypair(invite, sk, seed);
-    sodium_memzero(seed, sizeof seed);
+    uint8_t sk[64];
+    invite_keypair(secret, invite, sk);
     sodium_memzero(sk, sizeof sk);
+}
+
+/* What a device.invite's proof signs: the group and the member the invite is for. */
+static void device_invite_digest(const uint8_t *gid, const uint8_t *member, uint8_t out[32])
+{
+    ww_hash_domain("wegwijs/device-invite/v1", gid, 16, member, 16, NULL, 0, out, 32);
 }
 
 void ww_hub_fingerprint(const uint8_t hub[WW_KEY_LEN], uint8_t fp[WW_HUB_FP_LEN])
@@ -226,6 +240,8 @@ static int device_invite_get(struct ww_store *s, const uint8_t *gid, const uint8
     return 0;
 }
 
+/* An invite of the owner's log (invite.create): what member.add and invite.revoke look at,
+ * so that their outcome depends on the owner's log alone. */
 static int invite_get(struct ww_store *s, const uint8_t *gid, const uint8_t *invite,
                       struct invite_row *out)
 {
@@ -245,9 +261,15 @@ static int invite_get(struct ww_store *s, const uint8_t *gid, const uint8_t *inv
         out->used = sqlite3_column_int(st, 3);
     }
     sqlite3_reset(st);
-    if (step == SQLITE_DONE)
-        return device_invite_get(s, gid, invite, out);
-    return step == SQLITE_ROW ? 0 : ww_db_err(s, step);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : ww_db_err(s, step);
+}
+
+/* An invite of either kind, for a redemption (which names no kind). */
+static int any_invite_get(struct ww_store *s, const uint8_t *gid, const uint8_t *invite,
+                          struct invite_row *out)
+{
+    int rc = invite_get(s, gid, invite, out);
+    return rc == 0 && !out->found ? device_invite_get(s, gid, invite, out) : rc;
 }
 
 /* Whether an invite can still be used at ms: 0, or why not. */
@@ -351,22 +373,29 @@ const struct ww_kind_rule ww_kind_invite_revoke = {
 /* ---- device.invite and device.join ---------------------------------------------------- */
 
 /* Only a device its member vouched for speaks for the member. */
+/* From a device its member vouched for (else it waits: the vouching device.add may come
+ * from another log), with the invite key's proof for the group and the author's member, so
+ * that nobody who lacks the secret can publish its key, and the key speaks for one member. */
 static int check_device_invite(struct ww_store *s, const struct ww_event *ev)
 {
     (void)s;
-    return ev->author->vouched ? 0 : WW_EROLE;
+    const struct ww_body_device_invite *b = &ev->body->u.device_invite;
+    uint8_t digest[32];
+    device_invite_digest(ev->env->h.group, ev->author->member, digest);
+    if (crypto_sign_verify_detached(b->proof, digest, sizeof digest, b->invite) != 0)
+        return WW_EBADSIG;
+    return ev->author->vouched ? 0 : WW_ENOTMEMBER;
 }
 
-/* Keyed by (invite, member): a copy of another member's key under one's own member is a row
- * of its own and decides nothing for that member. The same key published twice for one
- * member keeps the earliest expiry, whatever the order. */
+/* Keyed by the invite: its proof ties it to one member. The same key published twice (by
+ * two devices of that member) keeps the earliest expiry, whatever the order. */
 static int apply_device_invite(struct ww_store *s, struct ww_event *ev)
 {
     const struct ww_body_device_invite *b = &ev->body->u.device_invite;
     ev->control = 1; /* a device.join waiting for it may apply now */
     sqlite3_stmt *st =
         ww_sql(s, "INSERT INTO device_invites(gid, invite, member, expires_ms, hlc) "
-                  "VALUES(?1,?2,?3,?4,?5) ON CONFLICT(gid, invite, member) DO UPDATE SET "
+                  "VALUES(?1,?2,?3,?4,?5) ON CONFLICT(gid, invite) DO UPDATE SET "
                   "expires_ms=min(expires_ms, excluded.expires_ms), hlc=min(hlc, excluded.hlc)");
     if (!st)
         return ww_sql_failed(s);
@@ -467,11 +496,13 @@ struct hub_seen {
     int has;
     uint8_t hub[32];
     char addr[256];
+    uint8_t me[16]; /* this device's member */
 };
 
 static void hub_cb(void *ud, const struct ww_group_info *g)
 {
     struct hub_seen *h = ud;
+    memcpy(h->me, g->my_member, 16);
     h->has = g->has_hub && g->hub_addr && *g->hub_addr;
     if (h->has) {
         memcpy(h->hub, g->hub, 32);
@@ -481,7 +512,8 @@ static void hub_cb(void *ud, const struct ww_group_info *g)
 
 /* An invite of either kind: a new secret, its code for the group's hub, and the event that
  * publishes its key: body (invite.create or device.invite, its other fields set) with the
- * key written to `key` and the expiry to `expires`. */
+ * key written to `key` and the expiry to `expires`; a device.invite's proof is signed here
+ * with the secret's key. */
 static int invite_publish(struct ww_store *s, const uint8_t group[WW_ID_LEN], struct ww_body *body,
                           uint8_t key[WW_KEY_LEN], uint64_t *expires, int64_t expires_ms,
                           char *code_out, size_t cap, uint8_t invite_out[WW_KEY_LEN])
@@ -499,7 +531,13 @@ static int invite_publish(struct ww_store *s, const uint8_t group[WW_ID_LEN], st
     memcpy(code.addr, hub.addr, sizeof code.addr);
     ww_hub_fingerprint(hub.hub, code.hub_fp);
     ww_store_random(s, code.secret, sizeof code.secret);
-    ww_invite_key(code.secret, key);
+    uint8_t sk[64], digest[32];
+    invite_keypair(code.secret, key, sk);
+    if (code.device) {
+        device_invite_digest(group, hub.me, digest);
+        crypto_sign_detached(body->u.device_invite.proof, NULL, digest, sizeof digest, sk);
+    }
+    sodium_memzero(sk, sizeof sk);
     *expires = (uint64_t)(expires_ms ? expires_ms : ww_store_now_ms(s) + WW_INVITE_TTL_MS);
     rc = ww_invite_code_format(&code, code_out, cap);
     if (rc == 0) {
@@ -534,6 +572,14 @@ int ww_device_invite(struct ww_store *s, const uint8_t group[WW_ID_LEN], int64_t
 {
     if (!s || !group || !code_out || expires_ms < 0)
         return WW_EINVAL;
+    /* Only a device its member vouched for speaks for the member (elsewhere its invite
+     * would wait for a vouching that may never come). */
+    int rc = ww_cache_load(s, group);
+    const struct ww_devinfo *me = rc == 0 ? ww_cache_me(s) : NULL;
+    if (rc != 0)
+        return rc;
+    if (!me || !me->vouched || me->removed_epoch != UINT32_MAX)
+        return WW_EROLE;
     struct ww_body body;
     memset(&body, 0, sizeof body);
     body.kind = WW_KIND_DEVICE_INVITE;
@@ -617,14 +663,11 @@ int ww_redemption_sign(const uint8_t secret[WW_INVITE_SECRET_LEN], struct ww_red
 {
     if (!secret || !r)
         return WW_EINVAL;
-    uint8_t seed[32], pk[32], sk[64], digest[32];
-    ww_hash_domain("wegwijs/invite/v1", secret, WW_INVITE_SECRET_LEN, NULL, 0, NULL, 0, seed, 32);
-    crypto_sign_seed_keypair(pk, sk, seed);
-    memcpy(r->invite, pk, 32);
+    uint8_t sk[64], digest[32];
+    invite_keypair(secret, r->invite, sk);
     int rc = redemption_digest(r, digest);
     if (rc == 0)
         crypto_sign_detached(r->sig, NULL, digest, sizeof digest, sk);
-    sodium_memzero(seed, sizeof seed);
     sodium_memzero(sk, sizeof sk);
     return rc;
 }
@@ -684,7 +727,7 @@ static int do_record(struct ww_store *s, void *ud)
         return 0;
     }
     struct invite_row row;
-    if ((rc = invite_get(s, r->group, r->invite, &row)) != 0)
+    if ((rc = any_invite_get(s, r->group, r->invite, &row)) != 0)
         return rc;
     if (row.found && row.device != (r->year == 0))
         return WW_ENOTFOUND; /* a member's redemption of a device invite, or the reverse */
@@ -821,6 +864,19 @@ int ww_redemptions_pending(struct ww_store *s, const uint8_t group[WW_ID_LEN],
     return step == SQLITE_DONE ? 0 : ww_db_err(s, step);
 }
 
+static int drop_held(struct ww_store *s, void *ud)
+{
+    const struct ww_redemption *r = ud;
+    sqlite3_stmt *st =
+        ww_sql(s, "DELETE FROM redemptions WHERE gid=?1 AND invite=?2 AND device=?3");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, r->group, 16);
+    ww_bind_blob(st, 2, r->invite, 32);
+    ww_bind_blob(st, 3, r->device, 32);
+    return ww_sql_done(s, st);
+}
+
 int ww_redemption_admit(struct ww_store *s, const struct ww_redemption *r,
                         uint8_t member_out[WW_ID_LEN])
 {
@@ -830,17 +886,22 @@ int ww_redemption_admit(struct ww_store *s, const struct ww_redemption *r,
     if (rc != 0)
         return rc;
     struct invite_row row;
-    if ((rc = invite_get(s, r->group, r->invite, &row)) != 0)
+    if ((rc = any_invite_get(s, r->group, r->invite, &row)) != 0)
         return rc;
     if (!row.found)
         return WW_ENOTFOUND;
-    /* A device invite: the device joins the member that published it (device.join). */
     if (row.device) {
+        /* A device invite: the device joins the member that published it (device.join). */
         memcpy(member_out, row.member, WW_MEMBER_ID_LEN);
-        return ww_device_join(s, r->group, row.member, r->device, r->invite, r->sig);
+        rc = ww_device_join(s, r->group, row.member, r->device, r->invite, r->sig);
+    } else {
+        /* The member.add's own rules decide the rest (used, revoked, expired, caps), as on
+         * every replica. */
+        rc = ww_member_add_invite(s, r->group, row.role, r->alias, r->year, r->track, r->device,
+                                  r->invite, member_out);
     }
-    /* The member.add's own rules decide the rest (used, revoked, expired, caps), as on
-     * every replica. */
-    return ww_member_add_invite(s, r->group, row.role, r->alias, r->year, r->track, r->device,
-                                r->invite, member_out);
+    /* A held redemption that can never be admitted (used, expired, a cap) is of no use. */
+    if (rc != 0 && !ww_store_failure(rc))
+        ww_tx(s, drop_held, (void *)r);
+    return rc;
 }

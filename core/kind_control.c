@@ -301,7 +301,18 @@ static int check_device_join(struct ww_store *s, const struct ww_event *ev)
 {
     const struct ww_body_device_join *j = &ev->body->u.device_join;
     int rc = owner_may_add(s, j->member, j->device);
-    return rc ? rc : ww_device_invite_check_join(s, ev);
+    if (rc != 0)
+        return rc;
+    /* The owner admits these without a person deciding: a member may reach no more than a
+     * few devices this way, so that it cannot take the group's places. */
+    const struct ww_group_cache *g = ww_cache_cur(s);
+    size_t active = 0;
+    for (size_t i = 0; i < g->n_devices; i++)
+        active += !memcmp(g->devices[i].member, j->member, 16) &&
+                  g->devices[i].removed_epoch == UINT32_MAX;
+    if (active >= WW_MEMBER_JOIN_DEVICES)
+        return WW_ETOOBIG;
+    return ww_device_invite_check_join(s, ev);
 }
 
 static int apply_device_join(struct ww_store *s, struct ww_event *ev)

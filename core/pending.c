@@ -103,11 +103,11 @@ int ww_pending_defer(struct ww_store *s, struct ww_pending_counts *c, const stru
         st, 8, ww_store_now_ms(s) + (stranger ? WW_PENDING_STRANGER_TTL_MS : WW_PENDING_TTL_MS));
     if ((rc = ww_sql_done(s, st)) != 0)
         return rc;
-    if (sqlite3_changes(s->db) > 0) {
-        c->all[stranger]++;
-        c->in_group[stranger]++;
-        c->by_author++;
-    }
+    if (sqlite3_changes(s->db) == 0)
+        return 1; /* kept aside already */
+    c->all[stranger]++;
+    c->in_group[stranger]++;
+    c->by_author++;
     return 0;
 }
 

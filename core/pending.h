@@ -49,8 +49,9 @@ struct ww_pending_counts {
 };
 
 /* Keeps an event aside for `reason` (a WW_E* code); `stranger` says its author is not a
- * device of the group. 0 when kept; `reason` itself when a quota is exhausted even after
- * dropping expired rows (the event is then refused for that reason); or a store error. */
+ * device of the group. 0 when kept; 1 when it was kept aside already (a peer sent it again);
+ * `reason` itself when a quota is exhausted even after dropping expired rows (the event is
+ * then refused for that reason); or a store error. */
 int ww_pending_defer(struct ww_store *s, struct ww_pending_counts *c, const struct ww_header *h,
                      const uint8_t *raw, size_t len, int reason, int stranger);
 /* Drops the rows whose time is up. */

@@ -41,7 +41,8 @@ int ww_quota_take(struct ww_store *s, const uint8_t group[WW_ID_LEN],
         return ww_sql_failed(s);
     }
     sqlite3_reset(st);
-    /* Drain since the last charge; a clock that went back drains nothing. */
+    /* Drain since the last charge. A clock that went back drains nothing, and the bucket
+     * takes the clock's time, so that a clock that ran ahead once does not freeze it. */
     if (now > at) {
         double drained = (double)q->per_day * ((double)(now - at) / DAY_MS);
         level = drained >= (double)level ? 0 : level - (uint64_t)drained;
@@ -58,6 +59,6 @@ int ww_quota_take(struct ww_store *s, const uint8_t group[WW_ID_LEN],
     ww_bind_blob(st, 1, group, WW_ID_LEN);
     ww_bind_blob(st, 2, author, WW_KEY_LEN);
     sqlite3_bind_int64(st, 3, (int64_t)(level + bytes));
-    sqlite3_bind_int64(st, 4, now > at ? now : at);
+    sqlite3_bind_int64(st, 4, now);
     return ww_sql_done(s, st);
 }

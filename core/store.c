@@ -421,15 +421,17 @@ static const char schema_v7[] =
     " a_share BLOB, win INTEGER NOT NULL, nym BLOB NOT NULL, UNIQUE(gid, member, date));";
 
 /* Schema version 8: what each author added to a group's log at this node lately (quota.c),
- * a node's own record like redemptions, not derived from events; and device invites
- * (device.invite, device.join): keyed by member too, so that a copy of another member's
- * invite key under one's own member decides nothing for that member. */
+ * a node's own record like redemptions, not derived from events. */
 static const char schema_v8[] =
     "CREATE TABLE quotas(gid BLOB NOT NULL, author BLOB NOT NULL, level INTEGER NOT NULL,"
-    " at INTEGER NOT NULL, PRIMARY KEY(gid, author)) WITHOUT ROWID;"
+    " at INTEGER NOT NULL, PRIMARY KEY(gid, author)) WITHOUT ROWID;";
+
+/* Schema version 9: device invites (device.invite, device.join), from members' logs; the
+ * proof in each binds its key to one member, so a key has one row. */
+static const char schema_v9[] =
     "CREATE TABLE device_invites(gid BLOB NOT NULL, invite BLOB NOT NULL, member BLOB NOT NULL,"
     " expires_ms INTEGER NOT NULL, hlc INTEGER NOT NULL, used_device BLOB,"
-    " PRIMARY KEY(gid, invite, member)) WITHOUT ROWID;"
+    " PRIMARY KEY(gid, invite)) WITHOUT ROWID;"
     "CREATE INDEX device_invites_key ON device_invites(invite);";
 
 /* Brings the schema to WW_SCHEMA_VERSION, or refuses a store from a newer version. */
@@ -462,6 +464,8 @@ static int migrate(struct ww_store *s)
         rc = ww_db_exec(s, schema_v7);
     if (rc == 0 && version < 8)
         rc = ww_db_exec(s, schema_v8);
+    if (rc == 0 && version < 9)
+        rc = ww_db_exec(s, schema_v9);
     if (rc == 0)
         rc = ww_db_exec(s, "PRAGMA user_version = " WW_STR(WW_SCHEMA_VERSION));
     if (rc == 0)

@@ -22,7 +22,7 @@
 #include "proto.h"
 #include "wegwijs.h"
 
-#define WW_SCHEMA_VERSION 8
+#define WW_SCHEMA_VERSION 9
 #define WW_STR_(x)        #x
 #define WW_STR(x)         WW_STR_(x)
 
@@ -78,6 +78,12 @@ int ww_sql_int(struct ww_store *s, sqlite3_stmt *st, int64_t *out);
 /* Steps a statement that returns no rows; 0 or a translated error. */
 int ww_sql_done(struct ww_store *s, sqlite3_stmt *st);
 int64_t ww_store_now_ms(struct ww_store *s);
+/* 1 when rc is a failure of the store (or memory) rather than a verdict on the input. */
+static inline int ww_store_failure(int rc)
+{
+    return rc == WW_ESTORE || rc == WW_ENOMEM || rc == WW_EFULL || rc == WW_EIO || rc == WW_EBUSY ||
+           rc == WW_ECORRUPT || rc == WW_EPERM;
+}
 void ww_store_random(struct ww_store *s, uint8_t *buf, size_t len);
 /* The HLC: the next stamp for an event of this device (after every stamp issued or
  * observed, never behind the wall clock). */

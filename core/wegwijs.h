@@ -209,6 +209,7 @@ int ww_invite_create(struct ww_store *s, const uint8_t group[WW_ID_LEN], int rol
  * the member's private reflections, as the member asked. WW_EROLE from a device that is not
  * vouched for; WW_ESTATE when the group names no hub.
  */
+#define WW_MEMBER_JOIN_DEVICES 4 /* a member's active devices after a device.join, at most */
 int ww_device_invite(struct ww_store *s, const uint8_t group[WW_ID_LEN], int64_t expires_ms,
                      char *code_out, size_t cap, uint8_t invite_out[WW_KEY_LEN]);
 /* The owner revokes an unused invite (WW_EUSED when used, WW_ENOTFOUND when unknown). */
@@ -730,6 +731,7 @@ struct ww_outcome {
     size_t index; /* in the batch, or WW_OUTCOME_RELEASED */
     int outcome;  /* enum ww_outcome_kind */
     int reason;   /* WW_E* for DEFERRED, REJECTED, MALFORMED; else 0 */
+    int again;    /* DEFERRED: it was kept aside already (sent again), nothing new stored */
     /* The event as stored when applied (its body dropped if an erasure covers it), else as
      * received. The header fields are NULL/0 when it could not be decoded. */
     const uint8_t *event;

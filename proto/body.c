@@ -811,7 +811,7 @@ static int read_group_climate(struct ww_mp_reader *r, struct ww_body_group_clima
 
 /* ---- device.invite (24) and device.join (25) ------------------------------------------- */
 
-enum { device_invite_fields = 2, device_join_fields = 4 };
+enum { device_invite_fields = 3, device_join_fields = 4 };
 
 static int check_device_invite(const struct ww_body_device_invite *b)
 {
@@ -822,12 +822,14 @@ static void write_device_invite(struct ww_mp_writer *w, const struct ww_body_dev
 {
     ww_mp_put_bin(w, b->invite, WW_PK_LEN);
     ww_mp_put_uint(w, b->expires_ms);
+    ww_mp_put_bin(w, b->proof, WW_SIG_LEN);
 }
 
 static int read_device_invite(struct ww_mp_reader *r, struct ww_body_device_invite *b)
 {
     WW_TRY(ww_mp_read_bin_exact(r, WW_PK_LEN, b->invite));
-    return ww_mp_read_uint_max(r, (UINT64_C(1) << 47) - 1, &b->expires_ms);
+    WW_TRY(ww_mp_read_uint_max(r, (UINT64_C(1) << 47) - 1, &b->expires_ms));
+    return ww_mp_read_bin_exact(r, WW_SIG_LEN, b->proof);
 }
 
 /* Nothing to check: every field is a fixed-size bin. */

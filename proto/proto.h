@@ -292,6 +292,7 @@ struct ww_body_invite_revoke {
 struct ww_body_device_invite {
     uint8_t invite[WW_PK_LEN]; /* Ed25519 public key derived from the invite secret */
     uint64_t expires_ms;       /* ms since 1970: unusable from then on (compared with hlc ms) */
+    uint8_t proof[WW_SIG_LEN]; /* the invite key's signature over the group and the member */
 };
 
 /* The owner admits the device that redeemed a member's device invite (PROTOCOL.md 6.26). */

@@ -1120,6 +1120,16 @@ static void session_redemption(void *ud, const struct ww_redemption *r)
         logf_(n, "redemption device=%s: not admitting invites here", who);
         return;
     }
+    /* Only the group's own hub, which saw the device prove its key on its channel, hands
+     * redemptions on: from anyone else a redemption could name a key its sender does not
+     * hold. */
+    struct group_seen gs;
+    memset(&gs, 0, sizeof gs);
+    if (ww_group_get(n->cfg.store, r->group, group_cb, &gs) != 0 || !gs.known || !gs.g.has_hub ||
+        memcmp(gs.g.hub, c->ss.cfg.peer, WW_KEY_LEN) != 0) {
+        logf_(n, "redemption device=%s: not from the group's hub; ignored", who);
+        return;
+    }
     uint8_t member[WW_ID_LEN];
     int rc = ww_redemption_admit(n->cfg.store, r, member);
     /* A device invite comes in its member's log, which may be on its way still: held, and

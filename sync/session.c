@@ -469,7 +469,7 @@ static void outcome_cb(void *ud, const struct ww_outcome *o)
             a->n_authors++;
         }
         a->author_of[o->index] = (uint16_t)k;
-        if (o->outcome == WW_OUTCOME_APPLIED || o->outcome == WW_OUTCOME_DEFERRED) {
+        if (o->outcome == WW_OUTCOME_APPLIED || (o->outcome == WW_OUTCOME_DEFERRED && !o->again)) {
             a->cost[o->index] = (uint32_t)o->len;
             a->authors[k].bytes += o->len;
         }
@@ -507,8 +507,10 @@ static int apply_charged(struct ww_session *ss, const uint8_t *const *evs, const
     if (rc == 0)
         rc = ww_sync_apply_each(s, evs, lens, n, &res, outcome_cb, a);
     for (size_t k = 0; rc == 0 && !a->malformed && ss->cfg.quota.per_day && k < a->n_authors; k++) {
-        uint64_t room = 0, *had;
-        if (!a->authors[k].bytes)
+        uint64_t room = 0, *had = over_room(ov, a->authors[k].key);
+        /* An author left out before is charged even for nothing: its bucket then takes the
+         * clock's time (quota.c). */
+        if (!a->authors[k].bytes && !had)
             continue;
         rc =
             ww_quota_take(s, a->gid, a->authors[k].key, a->authors[k].bytes, &ss->cfg.quota, &room);
@@ -516,7 +518,7 @@ static int apply_charged(struct ww_session *ss, const uint8_t *const *evs, const
             continue;
         rc = 0;
         over = 1;
-        if ((had = over_room(ov, a->authors[k].key)) != NULL) {
+        if (had) {
             *had = 0;
         } else {
             memcpy(ov->a[ov->n].key, a->authors[k].key, WW_KEY_LEN);
@@ -572,9 +574,10 @@ static int on_batch(struct ww_session *ss, const struct ww_frame *f)
     struct over ov;
     ov.n = 0;
     int rc;
-    /* A pass that finds an author over its quota leaves out what of it does not fit; an
-     * author over it again gets no room at all, so this ends after at most two passes per
-     * author. */
+    /* A pass that finds an author over its quota leaves out what of it does not fit, and an
+     * author over it again gets no room at all. Each such pass leaves out at least one event,
+     * so this ends (leaving events out may let another author's event apply that did not,
+     * so a pass can find a new author over). */
     for (;;) {
         memset(&a, 0, sizeof a);
         a.gid = gid;

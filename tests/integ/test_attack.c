@@ -1516,3 +1516,75 @@ TEST(attack_member_flood_stops_at_its_quota)
     scene_finish(&sc);
     fx_now = was;
 }
+
+/* ---- A redemption handed to the coach's device by someone other than the hub ------------- */
+
+/* A student who holds a device code (her own) signs a redemption of it for another
+ * device's key and hands it straight to the coach's device, which listens on the ward's
+ * network. The coach's device takes redemptions only from the group's hub, which saw the
+ * redeeming device prove its key: this one is ignored, the key is not planted in the group,
+ * nothing is held, and the connection goes on. */
+TEST(attack_redemption_from_a_peer_that_is_not_the_hub)
+{
+    struct fx_group g;
+    fx_group_make(&g, 1, 0, NULL);
+    struct ww_store *hub = fx_open("hub"), *victim = fx_open("victim");
+    uint8_t hub_pk[32], victim_pk[32];
+    fx_device(hub, hub_pk);
+    fx_device(victim, victim_pk);
+    ASSERT_OK(ww_group_hub_set(g.coach, g.gid, hub_pk, "127.0.0.1:1", NULL));
+    fx_sync(g.coach, g.st[0], g.gid, 256);
+    char code[WW_INVITE_CODE_MAX];
+    ASSERT_OK(ww_device_invite(g.st[0], g.gid, 0, code, sizeof code, NULL));
+    fx_sync(g.st[0], g.coach, g.gid, 256);
+    struct ww_invite_code c;
+    ASSERT_OK(ww_invite_code_parse(code, &c));
+    struct ww_redemption red;
+    memset(&red, 0, sizeof red);
+    memcpy(red.device, victim_pk, 32);
+    red.alias = "";
+    ASSERT_OK(ww_redemption_sign(c.secret, &red));
+
+    uv_loop_t loop;
+    ASSERT_OK(uv_loop_init(&loop));
+    struct peer coach;
+    memset(&coach, 0, sizeof coach);
+    struct ww_node_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.store = g.coach;
+    cfg.admit_invites = 1;
+    cfg.ud = &coach;
+    cfg.on_conn = peer_conn_cb;
+    ASSERT_OK(ww_node_new(&loop, &cfg, &coach.node));
+    ASSERT_OK(ww_node_listen(coach.node, "127.0.0.1", 0));
+    static struct raw r;
+    raw_open(&loop, &r, g.st[0], ww_node_port(coach.node));
+    raw_vv(&loop, &r, g.gid);
+    static struct ww_frame f;
+    memset(&f, 0, sizeof f);
+    f.type = WW_FRAME_REDEMPTION;
+    memcpy(f.u.redeem.group, g.gid, 16);
+    memcpy(f.u.redeem.invite, red.invite, 32);
+    memcpy(f.u.redeem.device, red.device, 32);
+    memcpy(f.u.redeem.sig, red.sig, 64);
+    struct ww_buf rec;
+    ww_buf_init(&rec, 0);
+    raw_seal(&r, &f, &rec);
+    memset(&f, 0, sizeof f); /* and a PING after it: its PONG says the REDEMPTION was read */
+    f.type = WW_FRAME_PING;
+    f.u.ping.nonce = 7;
+    raw_seal(&r, &f, &rec);
+    raw_write(&loop, &r, rec.p, rec.len);
+    ww_buf_free(&rec);
+    ASSERT(raw_until(&loop, &r, &r.frames[WW_FRAME_PONG], 1, 5000));
+    char hex[65], sql[160];
+    sodium_bin2hex(hex, sizeof hex, victim_pk, 32);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM devices WHERE device=x'%s'", hex);
+    ASSERT_EQ(fx_count(g.coach, sql), 0);
+    ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM redemptions"), 0);
+    ASSERT(!r.closed);
+    raw_close(&r);
+    struct peer *const nodes[] = {&coach};
+    finish(&loop, nodes, 1, hub, &g);
+    ww_store_close(victim);
+}

@@ -495,17 +495,32 @@ TEST(invite_device_code_adds_a_vouched_device)
     seal_raw(g.coach, g.gid, &b, &ev);
     ASSERT_ERR(fx_apply1(r2, &ev).first_error, WW_EEXPIRED);
 
-    /* The other student publishes the first invite's key as its own: the key is now
-     * ambiguous at the hub, and decides nothing for the first student. */
-    memset(&b, 0, sizeof b);
-    b.kind = WW_KIND_DEVICE_INVITE;
-    memcpy(b.u.device_invite.invite, inv2, 32);
-    b.u.device_invite.expires_ms = (uint64_t)fx_now + 600000;
-    seal_raw(g.st[1], g.gid, &b, &ev);
-    ASSERT_EQ(fx_apply1(hub, &ev).accepted, 1);
+    /* The other student publishes the first student's invite key as its own, with the proof
+     * the first student's device.invite carries: the proof is for the first student, so it
+     * is refused; without the secret no other proof can be made. The invite stays the
+     * first student's. */
     fx_sync(g.st[0], hub, g.gid, 256);
+    struct fx_bag mine;
+    memset(&mine, 0, sizeof mine);
+    ASSERT_OK(ww_sync_missing(g.st[0], g.gid, vv, n_vv, 256, 1u << 20, fx_bag_add, &mine, &more));
+    int copied = 0;
+    for (size_t k = 0; k < mine.n && !copied; k++) {
+        struct ww_envelope env;
+        struct ww_body body;
+        if (ww_envelope_decode(mine.raw[k], mine.len[k], &env) != 0 ||
+            env.h.kind != WW_KIND_DEVICE_INVITE ||
+            ww_body_decode(env.h.kind, env.body.p, env.body.len, &body) != 0 ||
+            memcmp(body.u.device_invite.invite, inv2, 32))
+            continue;
+        seal_raw(g.st[1], g.gid, &body, &ev);
+        ASSERT_ERR(fx_apply1(hub, &ev).first_error, WW_EBADSIG);
+        copied = 1;
+    }
+    fx_bag_free(&mine);
+    ASSERT(copied);
     uint8_t gid[16];
-    ASSERT_ERR(ww_invite_group(hub, inv2, gid), WW_ENOTFOUND);
+    ASSERT_OK(ww_invite_group(hub, inv2, gid));
+    ASSERT_MEM_EQ(gid, g.gid, 16);
 
     /* A device its member did not vouch for (the owner added it) may not invite. */
     struct ww_store *x = fx_open("x");
@@ -519,6 +534,44 @@ TEST(invite_device_code_adds_a_vouched_device)
     ww_store_close(pc);
     ww_store_close(pc2);
     ww_store_close(r2);
+    ww_store_close(hub);
+    fx_group_close(&g);
+}
+
+/* A student's device codes admit at most WW_MEMBER_JOIN_DEVICES active devices of the
+ * student in all: the owner admits them without a person deciding, so one member cannot
+ * take the group's places that way. A held redemption that can never be admitted is
+ * dropped. */
+TEST(invite_device_codes_reach_a_few_devices_at_most)
+{
+    struct fx_group g;
+    struct ww_store *hub = group_with_hub(&g, 1);
+    fx_sync(g.coach, g.st[0], g.gid, 256);
+    int admitted = 0;
+    for (int i = 0; i < WW_MEMBER_JOIN_DEVICES + 1; i++) {
+        char name[16], code[WW_INVITE_CODE_MAX];
+        snprintf(name, sizeof name, "extra%d", i);
+        struct ww_store *d = fx_open(name);
+        ASSERT_OK(ww_device_invite(g.st[0], g.gid, 0, code, sizeof code, NULL));
+        struct ww_redemption r;
+        redeem_device(code, d, &r);
+        fx_sync(g.st[0], g.coach, g.gid, 256);
+        memcpy(r.group, g.gid, 16);
+        uint8_t member[16];
+        if (i < WW_MEMBER_JOIN_DEVICES - 1) {
+            ASSERT_OK(ww_redemption_admit(g.coach, &r, member));
+            admitted++;
+        } else {
+            ASSERT_OK(ww_redemption_hold(g.coach, &r));
+            ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM redemptions"), 1);
+            ASSERT_ERR(ww_redemption_admit(g.coach, &r, member), WW_ETOOBIG);
+            ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM redemptions"), 0);
+        }
+        fx_sync(g.coach, g.st[0], g.gid, 256);
+        ww_store_close(d);
+    }
+    ASSERT_EQ(admitted, WW_MEMBER_JOIN_DEVICES - 1); /* and the student's first device */
+    ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM redemptions"), 0);
     ww_store_close(hub);
     fx_group_close(&g);
 }

@@ -53,3 +53,55 @@ TEST(quota_fills_refuses_drains_and_persists)
     ww_store_close(s);
     fx_now = was;
 }
+
+/* A hub clock that ran a year ahead once, then was set right: the bucket it filled then is
+ * not frozen for that year. The first charge after the correction (even of nothing) takes
+ * the clock's time; a day later it has drained by a day's allowance. */
+TEST(quota_survives_a_clock_that_ran_ahead)
+{
+    int64_t was = fx_now;
+    struct ww_store *s = fx_open("hub");
+    const struct ww_quota q = {64 * KIB, 256 * KIB};
+    uint8_t g[WW_ID_LEN] = {1}, a[WW_KEY_LEN] = {7};
+    uint64_t room = 1;
+    fx_now = was + 365LL * 24 * 3600 * 1000;
+    ASSERT_OK(ww_quota_take(s, g, a, 256 * KIB, &q, NULL));
+    fx_now = was + 30LL * 24 * 3600 * 1000;
+    ASSERT_ERR(ww_quota_take(s, g, a, 1, &q, &room), WW_EQUOTA);
+    ASSERT_OK(ww_quota_take(s, g, a, 0, &q, NULL));
+    fx_now += 24 * 3600 * 1000;
+    ASSERT_OK(ww_quota_take(s, g, a, 64 * KIB, &q, NULL));
+    ww_store_close(s);
+    fx_now = was;
+}
+
+static void count_fresh(void *ud, const struct ww_outcome *o)
+{
+    int *n = ud;
+    if (o->outcome == WW_OUTCOME_DEFERRED && !o->again)
+        (*n)++;
+}
+
+/* An event that waits in pending and is sent again is reported as sent again, so that a
+ * hub charges it to its author's quota once, not at every sync. */
+TEST(quota_pending_event_sent_again_is_no_news)
+{
+    struct fx_group g;
+    fx_group_make(&g, 1, 0, NULL);
+    struct ww_store *hub = fx_open("hub");
+    fx_sync(g.coach, hub, g.gid, 256);
+    static struct fx_ev ev;
+    fx_stuck_event(g.coach, g.gid, 50, &ev);
+    const uint8_t *evs[1] = {ev.raw};
+    size_t lens[1] = {ev.len};
+    int fresh = 0;
+    for (int i = 0; i < 3; i++) {
+        struct ww_apply_result res;
+        ASSERT_OK(ww_sync_apply_each(hub, evs, lens, 1, &res, count_fresh, &fresh));
+        ASSERT_EQ(res.deferred, 1);
+    }
+    ASSERT_EQ(fresh, 1);
+    ASSERT_EQ(fx_count(hub, "SELECT count(*) FROM pending"), 1);
+    ww_store_close(hub);
+    fx_group_close(&g);
+}

@@ -189,7 +189,7 @@ BODIES = {
                                                                    ("seq", "u")])))],
     22: [("date", "u"), ("msg", "b")],
     23: [("agg_a", "b"), ("agg_b", "b"), ("team", "s"), ("location", "s")],
-    24: [("invite", "b"), ("expires", "u")],
+    24: [("invite", "b"), ("expires", "u"), ("proof", "b")],
     25: [("member", "b"), ("device", "b"), ("invite", "b"), ("sig", "b")],
 }
 # member.add's optional seventh field (6.2): present when written, then before any ext.
