@@ -9,9 +9,15 @@
  * names the invite. Every replica checks that member.add against the group's invites, so
  * an invite is used at most once and never past its expiry, whatever any hub does.
  *
+ * Device invites (device.invite, device.join) work the same way for another device of a
+ * member: the member's own device publishes the invite, with a proof made with the secret,
+ * and the owner's device admits the device that redeemed it.
+ *
  * Invariants: the invites table is derived from the owner's log alone (in its seq order,
- * like members); the redemptions table is a hub's own record, not derived from events, and
- * holds a redemption only until the member.add that admits it is applied.
+ * like members); device_invites from the members' logs, each key bound by its proof to one
+ * member; the redemptions table is a hub's own record (and, on the owner's device, the
+ * redemptions it holds until their invite arrives), not derived from events, and holds a
+ * redemption only until the member.add or device.join that admits it is applied.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -216,28 +222,25 @@ struct invite_row {
     uint8_t member[WW_MEMBER_ID_LEN]; /* a device invite: the member it adds a device to */
 };
 
-/* A device invite of the group by its key alone (a redemption names no member): found only
- * when exactly one member published it. */
+/* A device invite of the group (a member's, from its log). */
 static int device_invite_get(struct ww_store *s, const uint8_t *gid, const uint8_t *invite,
                              struct invite_row *out)
 {
     sqlite3_stmt *st = ww_sql(s, "SELECT member, expires_ms, used_device IS NOT NULL FROM "
-                                 "device_invites WHERE gid=?1 AND invite=?2 LIMIT 2");
+                                 "device_invites WHERE gid=?1 AND invite=?2");
     if (!st)
         return ww_sql_failed(s);
     ww_bind_blob(st, 1, gid, 16);
     ww_bind_blob(st, 2, invite, 32);
-    int step, n = 0;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW && n++ == 0) {
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 16) {
         memcpy(out->member, sqlite3_column_blob(st, 0), 16);
         out->expires_ms = sqlite3_column_int64(st, 1);
         out->used = sqlite3_column_int(st, 2);
+        out->found = out->device = 1;
     }
     sqlite3_reset(st);
-    if (step != SQLITE_ROW && step != SQLITE_DONE)
-        return ww_db_err(s, step);
-    out->found = out->device = n == 1;
-    return 0;
+    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : ww_db_err(s, step);
 }
 
 /* An invite of the owner's log (invite.create): what member.add and invite.revoke look at,

@@ -4,8 +4,8 @@
  *
  * Invariant: the invites of a group come from the owner's log alone, like its members, so
  * every replica sees the same invites, in the same order, at every member.add. A device
- * invite comes from its member's log; the device.join that uses it, from the owner's, waits
- * for it, and is decided by (invite, member) alone.
+ * invite comes from its member's log, its proof binding its key to that member; the
+ * device.join that uses it, from the owner's, waits for it (pending).
  */
 #ifndef WW_INVITE_H
 #define WW_INVITE_H
