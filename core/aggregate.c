@@ -487,6 +487,37 @@ int ww_agg_release(struct ww_agg *a, const struct ww_agg_summary *peer, struct w
     return 0;
 }
 
+static int add32(uint32_t *sum, uint32_t v)
+{
+    if (*sum > UINT32_MAX - v)
+        return WW_ERANGE;
+    *sum += v;
+    return 0;
+}
+
+int ww_agg_loop_add(struct ww_agg_summary *rel, const struct ww_agg_group *g, uint32_t window,
+                    uint32_t signals, uint32_t responded, uint32_t signoffs)
+{
+    if (!rel || !g || responded > signals)
+        return WW_EINVAL;
+    if (!rel->released)
+        return WW_ESTATE;
+    for (size_t i = 0; i < rel->n; i++) {
+        struct ww_agg_cellshare *c = &rel->cells[i];
+        if (!c->pass || c->window != window ||
+            c->unit != (c->level == WW_AGG_TEAM ? g->team : g->location))
+            continue;
+        int rc = add32(&c->signals, signals);
+        if (rc == 0)
+            rc = add32(&c->responded, responded);
+        if (rc == 0)
+            rc = add32(&c->signoffs, signoffs);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
 void ww_agg_summary_free(struct ww_agg_summary *s)
 {
     if (!s)
@@ -553,6 +584,11 @@ static void finish_cell(struct ww_agg_cell *c)
         for (int b = 0; b < WW_AGG_REASONS; b++)
             c->reason_pct[b] = percent(c->reasons[b], c->status[1] + c->status[2], banded);
     }
+    c->responded_pct = percent(c->responded, c->signals, banded);
+    c->signoffs10 =
+        c->students
+            ? (int)((20 * (uint64_t)c->signoffs + c->students) / (2 * (uint64_t)c->students))
+            : 0;
 }
 
 /* R-6: a trend only when both windows are shown, the category is shown in both, and at
@@ -606,6 +642,10 @@ int ww_agg_combine(const struct ww_agg_summary *a, const struct ww_agg_summary *
         if (!same_cell(x, y) || x->pass != y->pass || x->cat_pass != y->cat_pass ||
             x->status_pass != y->status_pass || memcmp(x->first, y->first, sizeof x->first))
             return WW_ESTATE;
+        /* Only A counts the coach loop, and only in a passing cell. */
+        if (y->signals || y->responded || y->signoffs || x->responded > x->signals ||
+            (!x->pass && (x->signals || x->signoffs)))
+            return WW_ESTATE;
     }
     struct ww_agg_cell *cells = ww_calloc(a->n + 1, sizeof *cells);
     if (!cells)
@@ -636,6 +676,9 @@ int ww_agg_combine(const struct ww_agg_summary *a, const struct ww_agg_summary *
             c->status[s] = ww_agg_add_mod(x->status[s], y->status[s]);
         for (int r = 0; r < WW_AGG_REASONS; r++)
             c->reasons[r] = ww_agg_add_mod(x->reasons[r], y->reasons[r]);
+        c->signals = x->signals;
+        c->responded = x->responded;
+        c->signoffs = x->signoffs;
         if (!plausible(c)) {
             memset(c, 0, sizeof *c);
             c->level = x->level;
@@ -671,6 +714,9 @@ static void add_into(struct ww_agg_cell *r, const struct ww_agg_cell *c)
         r->status[s] += c->status[s];
     for (int b = 0; b < WW_AGG_REASONS; b++)
         r->reasons[b] += c->reasons[b];
+    r->signals += c->signals;
+    r->responded += c->responded;
+    r->signoffs += c->signoffs;
 }
 
 int ww_agg_merge(const struct ww_agg_report *hubs, size_t n, uint32_t k, struct ww_agg_report *out)

@@ -271,7 +271,7 @@ int ww_share_decode(const uint8_t *buf, size_t len, struct ww_share_msg *out)
 
 /* ---- Between aggregators: a gate or a release ---- */
 
-enum { summary_fields = 4, cell_fields = 18 };
+enum { summary_fields = 4, cell_fields = 19, loop_fields = 3 };
 
 /* One counter list: n values below p (a hist, a sum) or at most max (a count). */
 static void put_list(struct ww_mp_writer *w, const uint64_t *v, uint32_t n)
@@ -334,6 +334,9 @@ static int check_cell(const struct ww_agg_cellshare *c, const struct ww_agg_cell
         return WW_ERANGE;
     if (!c->pass && (c->cat_pass || c->status_pass))
         return WW_ERANGE;
+    /* The coach loop: only in a passing cell of a release; answered signals are signals. */
+    if ((!c->pass && (c->signals || c->responded || c->signoffs)) || c->responded > c->signals)
+        return WW_ERANGE;
     for (int cat = 0; cat < WW_AGG_CATS; cat++)
         if (!(c->cat_pass >> cat & 1) && memcmp(c->cat_hist[cat], zero.cat_hist[cat], 40))
             return WW_ERANGE;
@@ -384,6 +387,8 @@ int ww_agg_summary_encode(const struct ww_agg_summary *s, struct ww_buf *out)
         put_list(&w, c->cat_hist[0], 5 * WW_AGG_CATS);
         put_list(&w, c->status, 3);
         put_list(&w, c->reasons, WW_AGG_REASONS);
+        const uint32_t loop[loop_fields] = {c->signals, c->responded, c->signoffs};
+        put_list32(&w, loop, loop_fields);
     }
     return ww_mp_writer_finish(&w);
 }
@@ -417,7 +422,13 @@ static int read_cell(struct ww_mp_reader *r, struct ww_agg_cellshare *c)
     c->status_pass = (uint8_t)v[2];
     WW_TRY(read_list(r, c->cat_hist[0], 5 * WW_AGG_CATS, WW_AGG_PRIME - 1));
     WW_TRY(read_list(r, c->status, 3, WW_AGG_PRIME - 1));
-    return read_list(r, c->reasons, WW_AGG_REASONS, WW_AGG_PRIME - 1);
+    WW_TRY(read_list(r, c->reasons, WW_AGG_REASONS, WW_AGG_PRIME - 1));
+    uint32_t loop[loop_fields];
+    WW_TRY(read_list32(r, loop, loop_fields));
+    c->signals = loop[0];
+    c->responded = loop[1];
+    c->signoffs = loop[2];
+    return 0;
 }
 
 int ww_agg_summary_decode(const uint8_t *buf, size_t len, struct ww_agg_summary *out)

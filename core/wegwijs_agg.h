@@ -181,6 +181,10 @@ struct ww_agg_cellshare {
     uint8_t status_pass; /* status and reasons */
     uint64_t cat_hist[WW_AGG_CATS][5];
     uint64_t status[3], reasons[WW_AGG_REASONS];
+    /* The coach loop, counted in the clear by aggregator A (the hub) from event headers
+     * over the cell's respondents (PROTOCOL.md 6.19): signals raised, how many of them have
+     * a signal.resolve, sign-offs. In A's release of a passing cell only; zero otherwise. */
+    uint32_t signals, responded, signoffs;
 };
 
 struct ww_agg_summary {
@@ -214,6 +218,12 @@ int ww_agg_gate(struct ww_agg *a, struct ww_agg_summary *out);
  * the same cells), applies the disclosure rules and returns the released share-sums. */
 int ww_agg_release(struct ww_agg *a, const struct ww_agg_summary *peer_gate,
                    struct ww_agg_summary *out);
+/* Aggregator A only: adds one group's coach-loop counts in a window to the passing cells of
+ * a release that hold the group (its team and its location cell of that window). Cells
+ * that do not pass stay at zero. WW_EINVAL when responded > signals, WW_ESTATE for a gate,
+ * WW_ERANGE when a sum would pass UINT32_MAX. */
+int ww_agg_loop_add(struct ww_agg_summary *release, const struct ww_agg_group *g, uint32_t window,
+                    uint32_t signals, uint32_t responded, uint32_t signoffs);
 
 /* ---- Reports ------------------------------------------------------------------------------ */
 
@@ -242,6 +252,12 @@ struct ww_agg_cell {
     uint64_t status[3], reasons[WW_AGG_REASONS];
     int status_pct[3];              /* of the days with a status */
     int reason_pct[WW_AGG_REASONS]; /* of the days partly or not done */
+    /* The coach loop and sign-off throughput (from A's release): signals raised by the
+     * cell's respondents, how many the coach answered (a signal.resolve of any state), and
+     * sign-offs for them. responded_pct is of the signals, banded as status_pct; signoffs10
+     * is sign-offs per student x 10, rounded (12 is 1.2). */
+    uint32_t signals, responded, signoffs;
+    int responded_pct, signoffs10;
 };
 
 struct ww_agg_report {
@@ -252,7 +268,7 @@ struct ww_agg_report {
 void ww_agg_report_free(struct ww_agg_report *r); /* NULL is a no-op */
 
 /* Adds A's and B's releases into a hub report. WW_ESTATE when they disagree on a cell or
- * its decisions. */
+ * its decisions, or when B's release carries coach-loop counts (only A counts them). */
 int ww_agg_combine(const struct ww_agg_summary *a, const struct ww_agg_summary *b,
                    struct ww_agg_report *out);
 /* Merges several hubs' reports into a region's: per window one region cell over the shown

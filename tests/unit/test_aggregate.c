@@ -840,16 +840,112 @@ TEST(agg_summary_decode_refuses_malformed)
     static const uint8_t p_enc[] = {0xcf, 0x1f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
     uint8_t *x = ww_malloc(b.len + 16);
     ASSERT(x != NULL);
-    /* The last counter of the last cell (a reason share-sum, 0 here) becomes p. */
-    ASSERT_EQ(b.p[b.len - 1], 0);
-    memcpy(x, b.p, b.len - 1);
-    memcpy(x + b.len - 1, p_enc, sizeof p_enc);
-    ASSERT_ERR(ww_agg_summary_decode(x, b.len - 1 + sizeof p_enc, &back), WW_ERANGE);
-    x[b.len - 1 + sizeof p_enc - 1] = 0xfe; /* p - 1 */
-    ASSERT_OK(ww_agg_summary_decode(x, b.len - 1 + sizeof p_enc, &back));
+    /* The last share-sum of the last cell (a reason, 0 here, before the coach loop's
+     * [0, 0, 0]) becomes p. */
+    static const uint8_t no_loop[] = {0x93, 0, 0, 0};
+    ASSERT(!memcmp(b.p + b.len - 4, no_loop, 4));
+    ASSERT_EQ(b.p[b.len - 5], 0);
+    memcpy(x, b.p, b.len - 5);
+    memcpy(x + b.len - 5, p_enc, sizeof p_enc);
+    memcpy(x + b.len - 5 + sizeof p_enc, no_loop, 4);
+    size_t xlen = b.len - 1 + sizeof p_enc;
+    ASSERT_ERR(ww_agg_summary_decode(x, xlen, &back), WW_ERANGE);
+    x[xlen - 5] = 0xfe; /* p - 1 */
+    ASSERT_OK(ww_agg_summary_decode(x, xlen, &back));
+    ww_agg_summary_free(&back);
+    /* The coach loop: more answered than raised, or counts in a cell that does not pass,
+     * are refused by the decoder as by the encoder. */
+    x[xlen - 2] = 1; /* responded 1 of 0 signals */
+    ASSERT_ERR(ww_agg_summary_decode(x, xlen, &back), WW_ERANGE);
+    x[xlen - 3] = 1; /* signals 1 */
+    ASSERT_OK(ww_agg_summary_decode(x, xlen, &back));
+    ASSERT_EQ(back.cells[2].signals, 1);
+    ASSERT_EQ(back.cells[2].responded, 1);
     ww_agg_summary_free(&back);
     ww_free(x);
+    gate.cells[0].signals = 2;
+    gate.cells[0].responded = 3;
+    ASSERT_ERR(ww_agg_summary_encode(&gate, &b), WW_ERANGE);
+    gate.cells[0].responded = 2;
+    gate.cells[1].signoffs = 1; /* cell 1 does not pass */
+    ASSERT_ERR(ww_agg_summary_encode(&gate, &b), WW_ERANGE);
+    gate.cells[1].signoffs = 0;
+    ww_buf_reset(&b);
+    ASSERT_OK(ww_agg_summary_encode(&gate, &b));
+    ASSERT_OK(ww_agg_summary_decode(b.p, b.len, &back));
+    ASSERT_EQ(back.cells[0].signals, 2);
+    ASSERT_EQ(back.cells[0].responded, 2);
+    ww_agg_summary_free(&back);
     ww_buf_free(&b);
     ww_agg_summary_free(&gate);
+    sim_stop(&s);
+}
+
+/* The coach loop: aggregator A's counts per group and window go into its passing cells
+ * only, travel in its release, and reach the team, location and region cells; a
+ * suppressed cell shows none of them; counts in B's release are refused. */
+TEST(agg_coach_loop_counts_through_both_aggregators)
+{
+    struct sim s;
+    sim_init(&s, 0);
+    sim_group(&s, 1, 1, 3); /* team 1 in location 1: 6 students, shown */
+    sim_group(&s, 1, 1, 3);
+    sim_group(&s, 2, 2, 2); /* team 2 in location 2: 4 students, suppressed */
+    sim_group(&s, 2, 2, 2);
+    sim_start(&s);
+    for (size_t g = 0; g < 4; g++)
+        sim_window(&s, g, g < 2 ? 3 : 2, 0);
+    struct ww_agg_summary gate[2], rel[2];
+    for (int w = 0; w < 2; w++)
+        ASSERT_OK(ww_agg_gate(s.agg[w], &gate[w]));
+    ASSERT_ERR(ww_agg_loop_add(&gate[0], &s.groups[0], BASE_W, 1, 0, 0), WW_ESTATE);
+    for (int w = 0; w < 2; w++)
+        ASSERT_OK(ww_agg_release(s.agg[w], &gate[1 - w], &rel[w]));
+    ASSERT_ERR(ww_agg_loop_add(&rel[0], &s.groups[0], BASE_W, 1, 2, 0), WW_EINVAL);
+    ASSERT_OK(ww_agg_loop_add(&rel[0], &s.groups[0], BASE_W, 4, 3, 4));
+    ASSERT_OK(ww_agg_loop_add(&rel[0], &s.groups[1], BASE_W, 3, 1, 1));
+    ASSERT_OK(ww_agg_loop_add(&rel[0], &s.groups[2], BASE_W, 5, 5, 5));     /* not passing */
+    ASSERT_OK(ww_agg_loop_add(&rel[0], &s.groups[0], BASE_W + 1, 9, 9, 9)); /* no cell */
+    assert_nothing_released(rel, WW_AGG_TEAM, 2, 0);
+    assert_nothing_released(rel, WW_AGG_LOCATION, 2, 0);
+    rel[0] = travel(&rel[0]);
+    rel[1] = travel(&rel[1]);
+    struct ww_agg_report r;
+    ASSERT_OK(ww_agg_combine(&rel[0], &rel[1], &r));
+    for (uint8_t level = WW_AGG_TEAM; level <= WW_AGG_LOCATION; level++) {
+        const struct ww_agg_cell *c = cell(&r, level, 1, 0);
+        ASSERT(c->shown);
+        ASSERT_EQ(c->students, 6);
+        ASSERT_EQ(c->signals, 7);
+        ASSERT_EQ(c->responded, 4);
+        ASSERT_EQ(c->signoffs, 5);
+        ASSERT_EQ(c->responded_pct, 50); /* 57%, in its band under 20 students */
+        ASSERT_EQ(c->signoffs10, 8);     /* 5 / 6 = 0.83 */
+        assert_empty(cell(&r, level, 2, 0));
+    }
+    /* The region sums its shown locations; the hidden one adds nothing. */
+    struct ww_agg_report region;
+    ASSERT_OK(ww_agg_merge(&r, 1, 0, &region));
+    const struct ww_agg_cell *t = cell(&region, WW_AGG_REGION, 0, 0);
+    ASSERT(t->shown);
+    ASSERT_EQ(t->signals, 7);
+    ASSERT_EQ(t->responded, 4);
+    ASSERT_EQ(t->signoffs, 5);
+    ww_agg_report_free(&region);
+    ww_agg_report_free(&r);
+    /* B does not count the coach loop: a release of B with a count is refused, and so is
+     * one of A with more answered than raised. */
+    size_t shown = 0;
+    while (!rel[1].cells[shown].pass)
+        shown++;
+    rel[1].cells[shown].signoffs = 1;
+    ASSERT_ERR(ww_agg_combine(&rel[0], &rel[1], &r), WW_ESTATE);
+    rel[1].cells[shown].signoffs = 0;
+    rel[0].cells[shown].responded = rel[0].cells[shown].signals + 1;
+    ASSERT_ERR(ww_agg_combine(&rel[0], &rel[1], &r), WW_ESTATE);
+    for (int w = 0; w < 2; w++) {
+        ww_agg_summary_free(&gate[w]);
+        ww_agg_summary_free(&rel[w]);
+    }
     sim_stop(&s);
 }
