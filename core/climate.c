@@ -20,6 +20,7 @@
 #include "alloc.h"
 #include "apply.h"
 #include "kind.h"
+#include "log.h"
 #include "share.h"
 #include "store.h"
 
@@ -644,4 +645,135 @@ int ww_climate_aggregate(struct ww_store *s, const struct ww_agg_setup *su, uint
     }
     *out = b.agg;
     return 0;
+}
+
+/* ---- The hub: the coach loop of aggregator A's release ---- */
+
+/* The first 16 bytes of each signal a signal.resolve in the group refers to (its header's
+ * ref), sorted. */
+struct refs {
+    uint8_t (*v)[16];
+    size_t n;
+};
+
+static int ref_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, 16);
+}
+
+static int load_resolved(struct ww_store *s, const uint8_t gid[16], struct refs *out)
+{
+    sqlite3_stmt *st = ww_sql(s, "SELECT e.raw FROM logs l JOIN events e ON " WW_LOG_RANGE(
+                                     "e", "l") " WHERE l.gid=?1 AND e.kind=?2");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, gid, 16);
+    sqlite3_bind_int(st, 2, WW_KIND_SIGNAL_RESOLVE);
+    int rc = 0, step;
+    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct ww_envelope env;
+        if (ww_envelope_decode(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0),
+                               &env) != 0 ||
+            env.h.ref_len != 16)
+            continue;
+        void *p = ww_realloc(out->v, (out->n + 1) * sizeof *out->v);
+        if (!p)
+            rc = WW_ENOMEM;
+        else
+            memcpy((out->v = p)[out->n++], env.h.ref, 16);
+    }
+    sqlite3_reset(st);
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = ww_db_err(s, step);
+    if (rc == 0 && out->n)
+        qsort(out->v, out->n, sizeof *out->v, ref_cmp);
+    return rc;
+}
+
+/* The events of one kind in a group, dated in window w, whose author's member (signals) or
+ * subject (sign-offs) has a share served in w up to upto; for signals, also how many of
+ * them a signal.resolve refers to. */
+static int count_kind(struct ww_store *s, const uint8_t gid[16], uint32_t w, uint64_t upto,
+                      int kind, const struct refs *resolved, uint32_t *n, uint32_t *answered)
+{
+    static const char *const sql[2] = {
+        "SELECT e.hash, e.hlc FROM logs l JOIN events e ON " WW_LOG_RANGE(
+            "e", "l") " JOIN devices d ON d.gid=l.gid AND d.device=l.author WHERE l.gid=?1 AND "
+                      "e.kind=?5 AND e.hlc>=?3 AND e.hlc<?4 AND d.member IN (SELECT member FROM "
+                      "climate_shares WHERE gid=?1 AND win=?2 AND id<=?6 AND a_share IS NOT NULL)",
+        "SELECT e.hash, e.hlc FROM logs l JOIN events e ON " WW_LOG_RANGE(
+            "e", "l") " WHERE l.gid=?1 AND e.kind=?5 AND e.hlc>=?3 AND e.hlc<?4 AND e.subject IN "
+                      "(SELECT member FROM climate_shares WHERE gid=?1 AND win=?2 AND id<=?6 AND "
+                      "a_share IS NOT NULL)"};
+    /* A local date is within a day of the UTC date: a coarse range first, then the date. */
+    uint64_t first = 4 + (uint64_t)WW_AGG_WINDOW_DAYS * w;
+    uint64_t lo = first > 4 ? first - 1 : 0, hi = first + WW_AGG_WINDOW_DAYS + 1;
+    sqlite3_stmt *st = ww_sql(s, sql[kind == WW_KIND_SIGNOFF_PUT]);
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, gid, 16);
+    sqlite3_bind_int64(st, 2, w);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)(lo * 86400000u << 16));
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)(hi * 86400000u << 16));
+    sqlite3_bind_int(st, 5, kind);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)upto);
+    int rc = 0, step;
+    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        uint32_t date;
+        const void *hash = sqlite3_column_blob(st, 0);
+        if (sqlite3_column_bytes(st, 0) != 32 ||
+            (rc = ww_day_of(s, gid, (uint64_t)sqlite3_column_int64(st, 1), &date)) != 0 ||
+            ww_agg_window(date) != w)
+            continue;
+        (*n)++;
+        if (resolved && resolved->n && bsearch(hash, resolved->v, resolved->n, 16, ref_cmp))
+            (*answered)++;
+    }
+    sqlite3_reset(st);
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = ww_db_err(s, step);
+    return rc;
+}
+
+static int team_passes(const struct ww_agg_summary *rel, uint32_t team, uint32_t window)
+{
+    for (size_t i = 0; i < rel->n; i++)
+        if (rel->cells[i].level == WW_AGG_TEAM && rel->cells[i].unit == team &&
+            rel->cells[i].window == window)
+            return rel->cells[i].pass;
+    return 0;
+}
+
+int ww_climate_loop(struct ww_store *s, const struct ww_agg_setup *su, uint64_t upto,
+                    struct ww_agg_summary *rel)
+{
+    if (!s || !su || !rel)
+        return WW_EINVAL;
+    int rc = 0;
+    for (size_t g = 0; rc == 0 && g < su->n_groups; g++) {
+        const struct ww_agg_group *grp = &su->groups[g];
+        struct refs resolved = {0};
+        int loaded = 0;
+        for (size_t i = 0; rc == 0 && i < rel->n; i++) {
+            const struct ww_agg_cellshare *c = &rel->cells[i];
+            /* Each (group, window) once: at its team cell, or at its location cell when the
+             * team cell does not pass; ww_agg_loop_add adds it to both where they pass. */
+            if (!c->pass || c->unit != (c->level == WW_AGG_TEAM ? grp->team : grp->location) ||
+                (c->level == WW_AGG_LOCATION && team_passes(rel, grp->team, c->window)))
+                continue;
+            if (!loaded++)
+                rc = load_resolved(s, grp->group, &resolved);
+            uint32_t sig = 0, answered = 0, so = 0, unused = 0;
+            if (rc == 0)
+                rc = count_kind(s, grp->group, c->window, upto, WW_KIND_SIGNAL_RAISE, &resolved,
+                                &sig, &answered);
+            if (rc == 0)
+                rc = count_kind(s, grp->group, c->window, upto, WW_KIND_SIGNOFF_PUT, NULL, &so,
+                                &unused);
+            if (rc == 0)
+                rc = ww_agg_loop_add(rel, grp, c->window, sig, answered, so);
+        }
+        ww_free(resolved.v);
+    }
+    return rc;
 }

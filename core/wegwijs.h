@@ -567,6 +567,7 @@ int ww_climate_pin(struct ww_store *s, const uint8_t group[WW_ID_LEN],
 /* A hub as aggregator A (sync/net.c serves these to aggregator B, PROTOCOL.md 9.12). */
 struct ww_agg_setup;
 struct ww_agg;
+struct ww_agg_summary;
 /* A window's climate is final WW_CLIMATE_GRACE_DAYS days after the window ends: a share
  * stamped later is not kept (on every replica), and a hub serves and aggregates a window
  * only from then on, so that every fetch of it gives the same release (two releases that
@@ -590,6 +591,13 @@ int ww_climate_agg_new(struct ww_store *s, const struct ww_agg_setup *su, uint32
  * not open), with this store's aggregator key. */
 int ww_climate_aggregate(struct ww_store *s, const struct ww_agg_setup *su, uint32_t k,
                          uint64_t upto, const uint64_t *skip, size_t n_skip, struct ww_agg **out);
+/* Aggregator A's coach-loop counts (PROTOCOL.md 6.19, "The coach loop") into its release:
+ * per passing cell, over the members whose shares up to `upto` this hub serves in the
+ * cell's window and groups, the signal.raise events their devices wrote, how many of those
+ * have a signal.resolve, and the signoff.put events about them, each dated in the window
+ * (the HLC's date in the group's time zone). Read from event headers only. */
+int ww_climate_loop(struct ww_store *s, const struct ww_agg_setup *su, uint64_t upto,
+                    struct ww_agg_summary *release);
 
 /* ---- Sync health (PROTOCOL.md 6.22) ------------------------------------------------- */
 

@@ -955,6 +955,8 @@ static int hub_agg_gate(struct conn *c, const struct ww_frame *in, struct ww_fra
     if (rc == 0)
         rc = ww_agg_release(a, &peer, &rel);
     if (rc == 0)
+        rc = ww_climate_loop(s, &su, in->u.agg_gate.upto, &rel);
+    if (rc == 0)
         rc = ww_agg_summary_encode(&gate, &gb);
     if (rc == 0)
         rc = ww_agg_summary_encode(&rel, &rb);
