@@ -2,8 +2,8 @@
  * test_climate_net.c - climate aggregates over real sockets on 127.0.0.1, in one process:
  * learners' shares reach a hub (aggregator A); the praktijkopleider's tool (aggregator B
  * and combiner) fetches pages of shares and A's gate and release, and the combined totals
- * are the learners' days; a learner's key may not fetch; REDEEMED confirms the keys a
- * joining device pins.
+ * are the learners' days, with the coach loop the hub counted over the respondents; a
+ * learner's key may not fetch; REDEEMED confirms the keys a joining device pins.
  */
 #include <string.h>
 
@@ -71,8 +71,9 @@ TEST(climate_fetch_combines_to_the_learners_days)
      * them enrolled answering. */
     struct fx_group g[2];
     uint32_t d = 0;
+    uint8_t sig[4][32];
     for (int i = 0; i < 2; i++) {
-        fx_group_make(&g[i], 3, 0, NULL);
+        fx_group_make(&g[i], i == 0 ? 4 : 3, 0, NULL); /* group 0's fourth never answers */
         ASSERT_OK(ww_group_hub_set(g[i].coach, g[i].gid, hubkey, "", NULL));
         ASSERT_OK(ww_group_climate_set(g[i].coach, g[i].gid, pk_a, pk_b, "Zonnebloem", "Utrecht"));
         fx_group_sync(&g[i]);
@@ -89,7 +90,41 @@ TEST(climate_fetch_combines_to_the_learners_days)
             r.answer_item[0] = 1, r.answer_value[0] = (uint8_t)(3 + (s & 1)); /* K1 */
             r.answer_item[1] = 2, r.answer_value[1] = 2;                      /* K2 */
             ASSERT_OK(ww_reflection_put(g[i].st[s], g[i].gid, &r, NULL));
+        }
+        /* The coach loop: in group 0 student 0 raises two signals and student 1 one, and the
+         * fourth (no respondent) one; the coach answers student 0's first, student 1's and
+         * the fourth's, and signs off student 0 twice and the fourth once. In group 1
+         * student 2 raises one left unanswered, and student 1 is signed off. */
+        if (i == 0) {
+            ASSERT_OK(
+                ww_signal_raise(g[0].st[0], g[0].gid, WW_SIGCAT_WORKLOAD, "Druk.", NULL, sig[0]));
+            ASSERT_OK(
+                ww_signal_raise(g[0].st[0], g[0].gid, WW_SIGCAT_WELLBEING, "Moe.", NULL, NULL));
+            ASSERT_OK(
+                ww_signal_raise(g[0].st[1], g[0].gid, WW_SIGCAT_WORKLOAD, "Alleen.", NULL, sig[1]));
+            ASSERT_OK(
+                ww_signal_raise(g[0].st[3], g[0].gid, WW_SIGCAT_WORKLOAD, "Veel.", NULL, sig[2]));
+        } else {
+            ASSERT_OK(
+                ww_signal_raise(g[1].st[2], g[1].gid, WW_SIGCAT_WELLBEING, "Zwaar.", NULL, NULL));
+        }
+        for (int s = 0; s < g[i].n_students; s++)
             fx_sync(g[i].st[s], g[i].coach, g[i].gid, 256);
+        if (i == 0) {
+            ASSERT_OK(
+                ww_signal_resolve(g[0].coach, g[0].gid, sig[0], WW_SIGNAL_DISCUSSED, "", NULL));
+            ASSERT_OK(
+                ww_signal_resolve(g[0].coach, g[0].gid, sig[1], WW_SIGNAL_RESOLVED, "", NULL));
+            ASSERT_OK(
+                ww_signal_resolve(g[0].coach, g[0].gid, sig[2], WW_SIGNAL_RESOLVED, "", NULL));
+            for (int k = 0; k < 2; k++)
+                ASSERT_OK(ww_signoff_put(g[0].coach, g[0].gid, g[0].m_st[0], "W01", d,
+                                         WW_LEVEL_GOOD, "", NULL));
+            ASSERT_OK(ww_signoff_put(g[0].coach, g[0].gid, g[0].m_st[3], "W01", d, WW_LEVEL_GOOD,
+                                     "", NULL));
+        } else {
+            ASSERT_OK(ww_signoff_put(g[1].coach, g[1].gid, g[1].m_st[1], "W01", d, WW_LEVEL_GOOD,
+                                     "", NULL));
         }
         fx_sync(g[i].coach, hub, g[i].gid, 256);
     }
@@ -102,6 +137,13 @@ TEST(climate_fetch_combines_to_the_learners_days)
     ASSERT_OK(ww_climate_page(hub, 0, last0, 6, count_page, &n0, &next0));
     ASSERT_EQ(n0, 0);
     fx_now += 42LL * 86400000;
+    /* A signal and a sign-off of a respondent dated in a later window count in that one. */
+    ASSERT_OK(ww_signal_raise(g[1].st[0], g[1].gid, WW_SIGCAT_WORKLOAD, "Later.", NULL, sig[3]));
+    fx_sync(g[1].st[0], g[1].coach, g[1].gid, 256);
+    ASSERT_OK(ww_signal_resolve(g[1].coach, g[1].gid, sig[3], WW_SIGNAL_DISCUSSED, "", NULL));
+    ASSERT_OK(
+        ww_signoff_put(g[1].coach, g[1].gid, g[1].m_st[0], "W02", d, WW_LEVEL_GOOD, "", NULL));
+    fx_sync(g[1].coach, hub, g[1].gid, 256);
     /* Pages: a full page that reaches the snapshot's end is the last; one that does not
      * may have more. */
     uint64_t last = 0, next = 1;
@@ -161,6 +203,18 @@ TEST(climate_fetch_combines_to_the_learners_days)
     ASSERT_EQ(bins[1], 12);
     ASSERT_EQ(bins[2], 8); /* K1 = 3 for two students of each group, 4 for one */
     ASSERT_EQ(bins[3], 4);
+    /* The coach loop over the six respondents, in the team and its location alike: 4
+     * signals, 2 answered (50%), 3 sign-offs (0.5 per student). */
+    const struct ww_agg_cell *loc =
+        ww_agg_report_find(&got.r, WW_AGG_LOCATION, 1, ww_agg_window(d));
+    ASSERT(loc != NULL);
+    for (const struct ww_agg_cell *c = team; c; c = c == team ? loc : NULL) {
+        ASSERT_EQ(c->signals, 4);
+        ASSERT_EQ(c->responded, 2);
+        ASSERT_EQ(c->signoffs, 3);
+        ASSERT_EQ(c->responded_pct, 50);
+        ASSERT_EQ(c->signoffs10, 5);
+    }
     free(got.r.cells);
 
     /* A learner's device is no climate reader: refused, and nothing comes back. */
