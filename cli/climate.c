@@ -14,7 +14,9 @@
  * Three things are built in, so that the report has something to show: the first team of
  * location Noord is one group (too small: that location's team breakdown is suppressed),
  * the first team of Midden drops by about one point in the last window (an alert), and the
- * first team of Zuid answers the veilig items low (an alert in every window).
+ * first team of Zuid answers the veilig items low (an alert in every window). The coach loop
+ * (signals, how many the coach answered, sign-offs) is made up per group and window and
+ * added to aggregator A's release, where a hub counts it from event headers.
  */
 #include <sodium.h>
 #include <stdlib.h>
@@ -212,9 +214,31 @@ static int demo_hubs(struct demo *d, size_t n_groups)
     return 0;
 }
 
-/* Gates, releases and the combination of one hub, as A, B and the combiner do them. */
-static int demo_combine(struct demo_hub *h)
+/* The coach loop aggregator A counts from event headers, made up per group and window:
+ * 0 to 3 signals, four in five answered by the coach (one in two in Midden's first team),
+ * and 0 to 8 sign-offs for the group's four students. */
+static int demo_loop(struct demo *d, int hub, struct ww_agg_summary *rel)
 {
+    struct demo_hub *h = &d->hubs[hub];
+    for (size_t i = 0; i < h->n_groups; i++)
+        for (uint32_t w = 0; w < d->n_windows; w++) {
+            uint32_t signals = rng_below(&d->rng, 4), answered = 0;
+            int slow = hub == 1 && team_slot(hub, i, h->n_groups) == 0;
+            for (uint32_t k = 0; k < signals; k++)
+                answered += rng_below(&d->rng, 10) < (slow ? 5u : 8u);
+            uint32_t signoffs = rng_below(&d->rng, 2 * DEMO_STUDENTS + 1);
+            int rc =
+                ww_agg_loop_add(rel, &h->groups[i], DEMO_WINDOW0 + w, signals, answered, signoffs);
+            if (rc != 0)
+                return rc;
+        }
+    return 0;
+}
+
+/* Gates, releases and the combination of one hub, as A, B and the combiner do them. */
+static int demo_combine(struct demo *d, int hub)
+{
+    struct demo_hub *h = &d->hubs[hub];
     struct ww_agg_summary gate[2], rel[2];
     memset(gate, 0, sizeof gate);
     memset(rel, 0, sizeof rel);
@@ -223,6 +247,8 @@ static int demo_combine(struct demo_hub *h)
         rc = ww_agg_gate(h->agg[w], &gate[w]);
     for (int w = 0; rc == 0 && w < 2; w++)
         rc = ww_agg_release(h->agg[w], &gate[1 - w], &rel[w]);
+    if (rc == 0)
+        rc = demo_loop(d, hub, &rel[0]);
     if (rc == 0)
         rc = ww_agg_combine(&rel[0], &rel[1], &h->report);
     for (int w = 0; w < 2; w++) {
@@ -339,7 +365,7 @@ static int climate_demo(struct cli *c, int argc, char **argv)
     struct ww_agg_report region = {NULL, 0, 0}, shown = {NULL, 0, 0};
     rc = d.units && d.names ? demo_hubs(&d, (size_t)groups) : WW_ENOMEM;
     for (int hub = 0; rc == 0 && hub < DEMO_HUBS; hub++)
-        rc = demo_combine(&d.hubs[hub]);
+        rc = demo_combine(&d, hub);
     struct ww_agg_report hubs[DEMO_HUBS];
     for (int hub = 0; hub < DEMO_HUBS; hub++)
         hubs[hub] = d.hubs[hub].report;

@@ -203,6 +203,30 @@ static void text_participation(FILE *out, const struct ww_agg_cell *c)
     fputc('\n', out);
 }
 
+/* The coach loop as counts: signals, answered by the coach, sign-offs per student. */
+static void loop_args(const struct ww_agg_cell *c, char v[5][16])
+{
+    snprintf(v[0], 16, "%u", (unsigned)c->signals);
+    snprintf(v[1], 16, "%u", (unsigned)c->responded);
+    percent(c->responded_pct, c->students < 20, v[2]);
+    snprintf(v[3], 16, "%u", (unsigned)c->signoffs);
+    tenths(c->signoffs10, 0, v[4]);
+}
+
+static void text_loop(FILE *out, const struct ww_agg_cell *c)
+{
+    char v[5][16], line[512];
+    loop_args(c, v);
+    const char *args[] = {v[0], v[1], v[2], v[3], v[4]};
+    fmt_msg(line, sizeof line,
+            c->signals ? _("coach loop: {1} signals, {2} answered by the coach ({3})")
+                       : _("coach loop: no signals"),
+            args, 3);
+    fprintf(out, "    %s\n", line);
+    fmt_msg(line, sizeof line, _("sign-offs: {4} ({5} per student)"), args, 5);
+    fprintf(out, "    %s\n", line);
+}
+
 static void text_cell(FILE *out, const struct ww_agg_cell *c, size_t lw)
 {
     char from[11], to[11], line[512];
@@ -238,6 +262,7 @@ static void text_cell(FILE *out, const struct ww_agg_cell *c, size_t lw)
         fputc('\n', out);
     }
     text_participation(out, c);
+    text_loop(out, c);
     for (int cat = 0; cat < WW_AGG_CATS; cat++)
         for (int drop = 1; drop >= 0; drop--)
             if (c->cat[cat].shown && alert_text(&c->cat[cat], cat, drop, line, sizeof line))
@@ -296,6 +321,15 @@ static json_t *json_participation(const struct ww_agg_cell *c)
                      c->status_pct[2], "reasons_pct", reasons ? reasons : json_null());
 }
 
+static json_t *json_loop(const struct ww_agg_cell *c)
+{
+    return json_pack("{s:i, s:i, s:o, s:b, s:i, s:o}", "signals", (json_int_t)c->signals,
+                     "answered", (json_int_t)c->responded, "answered_pct",
+                     c->signals ? json_integer(c->responded_pct) : json_null(), "banded",
+                     c->students < 20, "signoffs", (json_int_t)c->signoffs, "signoffs_per_student",
+                     j_tenths(c->signoffs10));
+}
+
 static json_t *json_window(const struct ww_agg_cell *c)
 {
     char from[11], to[11];
@@ -306,12 +340,12 @@ static json_t *json_window(const struct ww_agg_cell *c)
     json_t *cats = json_array();
     for (int cat = 0; cats && cat < WW_AGG_CATS; cat++)
         json_array_append_new(cats, json_stat(&c->cat[cat], cat));
-    return json_pack("{s:i, s:s, s:s, s:b, s:b, s:i, s:i, s:i, s:i, s:o, s:o}", "window",
+    return json_pack("{s:i, s:s, s:s, s:b, s:b, s:i, s:i, s:i, s:i, s:o, s:o, s:o}", "window",
                      (json_int_t)c->window, "from", from, "to", to, "shown", 1, "invalid", 0,
                      "students", (json_int_t)c->students, "groups", (json_int_t)c->groups,
                      "enrolled", (json_int_t)c->enrolled, "days", (json_int_t)c->n_days,
                      "categories", cats ? cats : json_null(), "participation",
-                     json_participation(c));
+                     json_participation(c), "coach_loop", json_loop(c));
 }
 
 json_t *climate_json(const char *command, const struct ww_agg_report *r,
@@ -372,7 +406,8 @@ int climate_print_csv(FILE *out, const struct ww_agg_report *r, const struct cli
     if (!s)
         return fail(CLI_FAIL, _("out of memory"), NULL, NULL);
     fputs("generated,level,unit,location,name,window,from,to,category,suppressed,invalid,"
-          "students,answers,mean,low_pct,banded,trend,alert_drop,alert_low\n",
+          "students,answers,mean,low_pct,banded,trend,alert_drop,alert_low,signals,answered,"
+          "answered_pct,signoffs,signoffs_per_student\n",
           out);
     for (size_t i = 0; i < r->n; i++) {
         const struct ww_agg_cell *c = s[i];
@@ -386,14 +421,22 @@ int climate_print_csv(FILE *out, const struct ww_agg_report *r, const struct cli
             csv_text(out, unit_name(nm, c, name));
             fprintf(out, ",%u,%s,%s,%s,%d,%d,", (unsigned)c->window, from, to, cat_word[cat],
                     hidden, c->invalid);
-            if (hidden) {
-                fputs(",,,,,,,\n", out);
+            if (hidden)
+                fputs(",,,,,,,", out);
+            else
+                fprintf(out, "%u,%u,%s,%d,%d,%s,%d,%d", (unsigned)c->students,
+                        (unsigned)st->answers, tenths(st->mean10, 0, m), st->low_pct, st->banded,
+                        st->trend_shown ? tenths(st->trend10, 0, t) : "", st->alert_drop,
+                        st->alert_low);
+            if (is_suppressed(c)) {
+                fputs(",,,,,\n", out);
                 continue;
             }
-            fprintf(out, "%u,%u,%s,%d,%d,%s,%d,%d\n", (unsigned)c->students, (unsigned)st->answers,
-                    tenths(st->mean10, 0, m), st->low_pct, st->banded,
-                    st->trend_shown ? tenths(st->trend10, 0, t) : "", st->alert_drop,
-                    st->alert_low);
+            char pct[16] = "";
+            if (c->signals)
+                snprintf(pct, sizeof pct, "%d", c->responded_pct);
+            fprintf(out, ",%u,%u,%s,%u,%s\n", (unsigned)c->signals, (unsigned)c->responded, pct,
+                    (unsigned)c->signoffs, tenths(c->signoffs10, 0, t));
         }
     }
     free(s);
@@ -607,6 +650,43 @@ static void html_alerts(FILE *f, const struct chart *ch, const struct climate_na
     fputs("</ul>\n", f);
 }
 
+static void html_status(FILE *f, const struct ww_agg_cell *c)
+{
+    char l[16];
+    if (!c->status_shown) {
+        fputs("<td class=\"sup\">", f);
+        html_put(f, _("not enough respondents to show"));
+        fputs("</td>", f);
+        return;
+    }
+    fprintf(f, "<td class=\"l\">%s / ", percent(c->status_pct[0], c->status_banded, l));
+    fprintf(f, "%s / ", percent(c->status_pct[1], c->status_banded, l));
+    fprintf(f, "%s<br/><small>", percent(c->status_pct[2], c->status_banded, l));
+    for (unsigned b = 0; b < WW_AGG_REASONS; b++) {
+        html_put(f, obstacle_name(b));
+        fprintf(f, " %s%s", percent(c->reason_pct[b], c->status_banded, l),
+                b + 1 < WW_AGG_REASONS ? "; " : "");
+    }
+    fputs("</small></td>", f);
+}
+
+static void html_loop(FILE *f, const struct ww_agg_cell *c)
+{
+    char v[5][16], line[512];
+    loop_args(c, v);
+    const char *args[] = {v[0], v[1], v[2], v[3], v[4]};
+    fmt_msg(line, sizeof line,
+            c->signals ? _("coach loop: {1} signals, {2} answered by the coach ({3})")
+                       : _("coach loop: no signals"),
+            args, 3);
+    fputs("<td class=\"l\">", f);
+    html_put(f, line);
+    fmt_msg(line, sizeof line, _("sign-offs: {4} ({5} per student)"), args, 5);
+    fputs("<br/><small>", f);
+    html_put(f, line);
+    fputs("</small></td>", f);
+}
+
 static void html_unit_table(FILE *f, const struct chart *ch, size_t u,
                             const struct climate_names *nm)
 {
@@ -625,13 +705,15 @@ static void html_unit_table(FILE *f, const struct chart *ch, size_t u,
     }
     fputs("<th class=\"l\">", f);
     html_put(f, _("done / partly / not"));
+    fputs("</th><th class=\"l\">", f);
+    html_put(f, _("coach loop and sign-offs"));
     fputs("</th></tr>\n", f);
     for (size_t i = ch->unit_start[u]; i < ch->unit_start[u + 1]; i++) {
         const struct ww_agg_cell *c = ch->cells[i];
         window_dates(c->window, from, to);
         fprintf(f, "<tr><td class=\"l\">%s &#8211; %s</td>", from, to);
         if (is_suppressed(c)) {
-            fprintf(f, "<td class=\"sup\" colspan=\"%d\">", WW_AGG_CATS + 2);
+            fprintf(f, "<td class=\"sup\" colspan=\"%d\">", WW_AGG_CATS + 3);
             html_put(f, suppressed_text(c));
             fputs("</td></tr>\n", f);
             continue;
@@ -657,21 +739,9 @@ static void html_unit_table(FILE *f, const struct chart *ch, size_t u,
             }
             fputs("</small></td>", f);
         }
-        if (!c->status_shown) {
-            fputs("<td class=\"sup\">", f);
-            html_put(f, _("not enough respondents to show"));
-            fputs("</td></tr>\n", f);
-            continue;
-        }
-        fprintf(f, "<td class=\"l\">%s / ", percent(c->status_pct[0], c->status_banded, l));
-        fprintf(f, "%s / ", percent(c->status_pct[1], c->status_banded, l));
-        fprintf(f, "%s<br/><small>", percent(c->status_pct[2], c->status_banded, l));
-        for (unsigned b = 0; b < WW_AGG_REASONS; b++) {
-            html_put(f, obstacle_name(b));
-            fprintf(f, " %s%s", percent(c->reason_pct[b], c->status_banded, l),
-                    b + 1 < WW_AGG_REASONS ? "; " : "");
-        }
-        fputs("</small></td></tr>\n", f);
+        html_status(f, c);
+        html_loop(f, c);
+        fputs("</tr>\n", f);
     }
     fputs("</table>\n", f);
 }

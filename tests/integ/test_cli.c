@@ -2463,6 +2463,7 @@ TEST(cli_climate_demo_json)
     json_t *units = json_object_get(doc, "units"), *u;
     ASSERT_GE(json_array_size(units), 8);
     size_t i, shown = 0, suppressed = 0, drops = 0, lows = 0;
+    long long loop_signals = 0;
     json_array_foreach(units, i, u)
     {
         const char *level = jstr(u, "level", __LINE__);
@@ -2515,10 +2516,20 @@ TEST(cli_climate_demo_json)
             }
             json_t *p = json_object_get(w, "participation");
             ASSERT(json_is_object(p));
+            /* The coach loop: counts, answered ones no more than signals. */
+            json_t *loop = json_object_get(w, "coach_loop");
+            long long signals = proc_json_int(loop, "signals", __LINE__);
+            ASSERT(proc_json_int(loop, "answered", __LINE__) <= signals);
+            ASSERT(signals ? json_is_integer(json_object_get(loop, "answered_pct"))
+                           : json_is_null(json_object_get(loop, "answered_pct")));
+            ASSERT(proc_json_int(loop, "signoffs", __LINE__) >= 0);
+            ASSERT(json_is_real(json_object_get(loop, "signoffs_per_student")));
+            loop_signals += signals;
         }
     }
     ASSERT_GT(shown, 0);
     ASSERT_GT(suppressed, 0);
+    ASSERT_GT(loop_signals, 0);
     ASSERT_GT(drops, 0);
     ASSERT_GT(lows, 0);
     /* The team on its own is suppressed in every window, the drop is in the last one. */
@@ -2550,6 +2561,11 @@ TEST(cli_climate_demo_outputs)
     const char *invite = strstr(dropped, "! invitation to a team conversation: ");
     ASSERT(invite != NULL && next != NULL && invite < next);
     EXPECT_HAS(invite, "fell by");
+    /* The coach loop of a shown cell; none for the suppressed team. */
+    const char *loop = strstr(dropped, "    coach loop: ");
+    ASSERT(loop != NULL && loop < next);
+    ASSERT(strstr(loop, "    sign-offs: ") < next);
+    ASSERT(strstr(alone, "coach loop") > strstr(alone + 1, "\n== "));
     EXPECT_LACKS(r.out, "2026-08-31: "); /* windows are named by both dates */
     EXPECT_HAS(r.out, "2026-08-31 to 2026-09-27: ");
 
@@ -2557,7 +2573,9 @@ TEST(cli_climate_demo_outputs)
     EXPECT_EXIT(r, 0);
     ASSERT(strncmp(r.out, "generated,level,unit,location,name,window,from,to,category,suppressed,",
                    70) == 0);
-    EXPECT_HAS(r.out, "\n1,team,100,1,\"Noord-1\",739,2026-08-31,2026-09-27,veilig,1,0,,,,,,,,\n");
+    EXPECT_HAS(r.out,
+               "\n1,team,100,1,\"Noord-1\",739,2026-08-31,2026-09-27,veilig,1,0,,,,,,,,,,,,,\n");
+    EXPECT_HAS(r.out, ",alert_low,signals,answered,answered_pct,signoffs,signoffs_per_student\n");
     EXPECT_HAS(r.out, "\n1,region,0,0,");
     size_t rows = 0;
     for (const char *s = r.out; (s = strchr(s, '\n')); s++)
@@ -2585,6 +2603,8 @@ TEST(cli_climate_demo_outputs)
     EXPECT_HAS(page, "class=\"suppressed\"");
     EXPECT_HAS(page, "not enough respondents to show");
     EXPECT_HAS(page, "invitation to a team conversation");
+    EXPECT_HAS(page, "coach loop and sign-offs");
+    EXPECT_HAS(page, "answered by the coach");
     EXPECT_HAS(page, "</html>\n");
 }
 
