@@ -130,6 +130,33 @@ TEST(climate_two_groups_through_the_binaries)
             EXPECT_EXIT(r, 0);
         }
 
+    /* The coach loop of group 0: students 1 and 2 raise a signal each; the coach marks the
+     * first besproken and signs off student 1; the hub counts them from event headers. */
+    char sig[65], member[33];
+    for (int s = 1; s <= 2; s++) {
+        WWJ(&r, st[0][s], "signal", "raise", group[0], "--category", "werkdruk", "--text", "Druk.");
+        doc = doc_of(&r, "signal raise");
+        if (s == 1)
+            memcpy(sig, proc_json_str(doc, "id", __LINE__), 65);
+        json_decref(doc);
+        WW(&r, st[0][s], "sync", "--quiet");
+        EXPECT_EXIT(r, 0);
+    }
+    WWJ(&r, st[0][1], "groups");
+    doc = doc_of(&r, "groups");
+    memcpy(member,
+           proc_json_str(json_array_get(json_object_get(doc, "groups"), 0), "member", __LINE__),
+           33);
+    json_decref(doc);
+    WW(&r, coach[0], "sync", "--quiet");
+    EXPECT_EXIT(r, 0);
+    WW(&r, coach[0], "signal", "resolve", group[0], sig, "--state", "besproken");
+    EXPECT_EXIT(r, 0);
+    WW(&r, coach[0], "signoff", group[0], member, "W01", "--level", "goed");
+    EXPECT_EXIT(r, 0);
+    WW(&r, coach[0], "sync", "--quiet");
+    EXPECT_EXIT(r, 0);
+
     /* Each student's device says where its answers go. */
     WWJ(&r, st[1][2], "status");
     doc = doc_of(&r, "status");
@@ -148,6 +175,11 @@ TEST(climate_two_groups_through_the_binaries)
     ASSERT_EQ(proc_json_int(w, "students", __LINE__), 6);
     ASSERT_EQ(proc_json_int(w, "groups", __LINE__), 2);
     ASSERT_EQ(proc_json_int(w, "days", __LINE__), 6);
+    json_t *loop = json_object_get(w, "coach_loop");
+    ASSERT_EQ(proc_json_int(loop, "signals", __LINE__), 2);
+    ASSERT_EQ(proc_json_int(loop, "answered", __LINE__), 1);
+    ASSERT_EQ(proc_json_int(loop, "answered_pct", __LINE__), 50);
+    ASSERT_EQ(proc_json_int(loop, "signoffs", __LINE__), 1);
     json_decref(doc);
     /* Two hubs at once (here the same one twice): fetched one after the other, their units
      * numbered apart, merged into one region of twice the students. */
@@ -172,6 +204,8 @@ TEST(climate_two_groups_through_the_binaries)
     EXPECT_EXIT(r, 0);
     EXPECT_HAS(r.out, "Zonnebloem");
     EXPECT_HAS(r.out, "6 students from 2 groups");
+    EXPECT_HAS(r.out, "coach loop: 2 signals, 1 answered by the coach (50-60%)");
+    EXPECT_HAS(r.out, "sign-offs: 1 (0.2 per student)");
 
     /* A student's device is not a reader: refused, exit 4. */
     WW(&r, st[0][0], "climate", "fetch", addr, hub_key);
