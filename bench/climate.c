@@ -6,7 +6,9 @@
  * each climate.share as it arrived (opening share A once). Then one fetch is timed as the
  * two sides do it (sync/net.c without the sockets):
  *   - the hub: its setup, every page of shares, and at the gate its aggregator A over the
- *     snapshot, A's gate and release (climate_hub_ms; the longest single step, which holds
+ *     snapshot, A's gate and release with the coach loop it counts from its log (every
+ *     student raises two signals, the coach answers one and signs off once) (climate_hub_ms;
+ *     the longest single step, which holds
  *     the hub's loop, is climate_hub_gate_ms);
  *   - the reader: aggregator B opening every share, B's gate, B's release and the
  *     combination (climate_reader_ms).
@@ -35,7 +37,7 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static int64_t fake_ms = 1795417200000LL; /* Monday 2026-11-23 08:00 */
+static int64_t fake_ms = 1795158000000LL; /* Friday 2026-11-20 08:00: in the days' window */
 
 static int64_t clock_ms(void *ud)
 {
@@ -143,15 +145,15 @@ int main(int argc, char **argv)
     double t0 = now_ms();
     for (int g = 0; g < groups; g++) {
         char name[32], team[16];
-        uint8_t gid[WW_ID_LEN], member[WW_ID_LEN], pk[32];
+        uint8_t gid[WW_ID_LEN], member[STUDENTS][WW_ID_LEN], pk[32];
         snprintf(name, sizeof name, "Afdeling %d", g);
         snprintf(team, sizeof team, "Team %d", g % 5);
         check(ww_group_create(coach, name, NULL, start, "Coach", NULL, gid), "group");
         for (int s = 0; s < STUDENTS; s++) {
             ww_store_device(st[s], pk);
-            check(
-                ww_member_add(coach, gid, WW_ROLE_STUDENT, "Student", 1, WW_TRACK_BOL, pk, member),
-                "member");
+            check(ww_member_add(coach, gid, WW_ROLE_STUDENT, "Student", 1, WW_TRACK_BOL, pk,
+                                member[s]),
+                  "member");
         }
         check(ww_group_hub_set(coach, gid, hub_key, "", NULL), "hub");
         check(ww_group_climate_set(coach, gid, pk_a, pk_b, team, "Utrecht"), "climate");
@@ -170,7 +172,15 @@ int main(int argc, char **argv)
                 r.answer_item[1] = 2, r.answer_value[1] = (uint8_t)(1 + (g + s * 3 + d) % 5);
                 check(ww_reflection_put(st[s], gid, &r, NULL), "reflect");
             }
+            /* The coach loop: two signals, the first answered, and one sign-off. */
+            uint8_t sig[WW_EVENT_HASH_LEN];
+            check(ww_signal_raise(st[s], gid, WW_SIGCAT_WORKLOAD, "Druk.", NULL, sig), "signal");
+            check(ww_signal_raise(st[s], gid, WW_SIGCAT_WELLBEING, "Moe.", NULL, NULL), "signal");
             copy_group(st[s], hub, gid);
+            copy_group(st[s], coach, gid);
+            check(ww_signal_resolve(coach, gid, sig, WW_SIGNAL_DISCUSSED, "", NULL), "resolve");
+            check(ww_signoff_put(coach, gid, member[s], "W01", start + 3, WW_LEVEL_GOOD, "", NULL),
+                  "signoff");
         }
         copy_group(coach, hub, gid);
     }
@@ -211,6 +221,8 @@ int main(int argc, char **argv)
     check(ww_climate_aggregate(hub, &su2, gate_b.k, upto, NULL, 0, &a), "A");
     check(ww_agg_gate(a, &gate_a), "A gate");
     check(ww_agg_release(a, &gate_b, &rel_a), "A release");
+    double l0 = now_ms();
+    check(ww_climate_loop(hub, &su2, upto, &rel_a), "A coach loop");
     double g1 = now_ms();
 
     double r2 = now_ms();
@@ -218,15 +230,20 @@ int main(int argc, char **argv)
     check(ww_agg_combine(&rel_a, &rel_b, &rep), "combine");
     double r3 = now_ms();
     size_t shown = 0;
-    for (size_t i = 0; i < rep.n; i++)
+    uint64_t signals = 0;
+    for (size_t i = 0; i < rep.n; i++) {
         shown += rep.cells[i].shown;
+        signals += rep.cells[i].level == WW_AGG_LOCATION ? rep.cells[i].signals : 0;
+    }
 
     printf("# %ld groups, %llu shares (%zu bytes) on the hub, made in %.0f ms; %zu cells (%zu "
-           "shown)\n",
-           groups, (unsigned long long)upto, bytes, t1 - t0, rep.n, shown);
+           "shown); %llu signals counted in the locations\n",
+           groups, (unsigned long long)upto, bytes, t1 - t0, rep.n, shown,
+           (unsigned long long)signals);
     printf("bench: climate_hub_ms %.1f ms\n", (h1 - h0) + (g1 - g0));
     printf("bench: climate_hub_gate_ms %.1f ms\n", g1 - g0);
     printf("limit: climate_hub_gate_ms 100 ms\n");
+    printf("bench: climate_hub_loop_ms %.1f ms\n", g1 - l0);
     printf("bench: climate_reader_ms %.1f ms\n", (r1 - r0) + (r3 - r2));
     if (shown == 0) {
         fprintf(stderr, "bench climate: no cell shown\n");

@@ -720,10 +720,11 @@ static int count_kind(struct ww_store *s, const uint8_t gid[16], uint32_t w, uin
     int rc = 0, step;
     while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
         uint32_t date;
+        uint64_t hlc = (uint64_t)sqlite3_column_int64(st, 1);
         const void *hash = sqlite3_column_blob(st, 0);
-        if (sqlite3_column_bytes(st, 0) != 32 ||
-            (rc = ww_day_of(s, gid, (uint64_t)sqlite3_column_int64(st, 1), &date)) != 0 ||
-            ww_agg_window(date) != w)
+        if (ww_day_of(s, gid, hlc, &date) != 0)
+            date = (uint32_t)((hlc >> 16) / 86400000u); /* a zone the hub cannot load: UTC */
+        if (sqlite3_column_bytes(st, 0) != 32 || ww_agg_window(date) != w)
             continue;
         (*n)++;
         if (resolved && resolved->n && bsearch(hash, resolved->v, resolved->n, 16, ref_cmp))
