@@ -216,6 +216,26 @@ TEST(climate_fetch_combines_to_the_learners_days)
         ASSERT_EQ(c->signoffs10, 5);
     }
     free(got.r.cells);
+    /* The hub's count directly: each group once in a location whose team cell passes too,
+     * and in the location alone when its team cell does not pass; nothing in a cell that
+     * does not pass. */
+    struct ww_agg_setup su;
+    ASSERT_OK(ww_climate_setup(hub, &su));
+    for (int team_pass = 0; team_pass < 2; team_pass++) {
+        struct ww_agg_cellshare cells[2] = {
+            {.level = WW_AGG_TEAM, .unit = 1, .location = 1, .window = ww_agg_window(d)},
+            {.level = WW_AGG_LOCATION, .unit = 1, .location = 1, .window = ww_agg_window(d)}};
+        cells[0].pass = (uint8_t)team_pass;
+        cells[1].pass = 1;
+        struct ww_agg_summary rel = {cells, 2, 5, 1};
+        ASSERT_OK(ww_climate_loop(hub, &su, last, &rel));
+        ASSERT_EQ(cells[0].signals, team_pass ? 4 : 0);
+        ASSERT_EQ(cells[0].signoffs, team_pass ? 3 : 0);
+        ASSERT_EQ(cells[1].signals, 4);
+        ASSERT_EQ(cells[1].responded, 2);
+        ASSERT_EQ(cells[1].signoffs, 3);
+    }
+    ww_agg_setup_free(&su);
 
     /* A learner's device is no climate reader: refused, and nothing comes back. */
     struct got denied = {0};
