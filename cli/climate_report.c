@@ -203,28 +203,29 @@ static void text_participation(FILE *out, const struct ww_agg_cell *c)
     fputc('\n', out);
 }
 
-/* The coach loop as counts: signals, answered by the coach, sign-offs per student. */
-static void loop_args(const struct ww_agg_cell *c, char v[5][16])
+/* The coach loop as two lines of text: signals and how many the coach answered, then
+ * sign-offs per student. */
+static void loop_lines(const struct ww_agg_cell *c, char lines[2][512])
 {
+    char v[5][16];
     snprintf(v[0], 16, "%u", (unsigned)c->signals);
     snprintf(v[1], 16, "%u", (unsigned)c->responded);
     percent(c->responded_pct, c->students < 20, v[2]);
     snprintf(v[3], 16, "%u", (unsigned)c->signoffs);
     tenths(c->signoffs10, 0, v[4]);
+    const char *args[] = {v[0], v[1], v[2], v[3], v[4]};
+    fmt_msg(lines[0], 512,
+            c->signals ? _("coach loop: {1} signals, {2} answered by the coach ({3})")
+                       : _("coach loop: no signals"),
+            args, 3);
+    fmt_msg(lines[1], 512, _("sign-offs: {4} ({5} per student)"), args, 5);
 }
 
 static void text_loop(FILE *out, const struct ww_agg_cell *c)
 {
-    char v[5][16], line[512];
-    loop_args(c, v);
-    const char *args[] = {v[0], v[1], v[2], v[3], v[4]};
-    fmt_msg(line, sizeof line,
-            c->signals ? _("coach loop: {1} signals, {2} answered by the coach ({3})")
-                       : _("coach loop: no signals"),
-            args, 3);
-    fprintf(out, "    %s\n", line);
-    fmt_msg(line, sizeof line, _("sign-offs: {4} ({5} per student)"), args, 5);
-    fprintf(out, "    %s\n", line);
+    char lines[2][512];
+    loop_lines(c, lines);
+    fprintf(out, "    %s\n    %s\n", lines[0], lines[1]);
 }
 
 static void text_cell(FILE *out, const struct ww_agg_cell *c, size_t lw)
@@ -672,18 +673,12 @@ static void html_status(FILE *f, const struct ww_agg_cell *c)
 
 static void html_loop(FILE *f, const struct ww_agg_cell *c)
 {
-    char v[5][16], line[512];
-    loop_args(c, v);
-    const char *args[] = {v[0], v[1], v[2], v[3], v[4]};
-    fmt_msg(line, sizeof line,
-            c->signals ? _("coach loop: {1} signals, {2} answered by the coach ({3})")
-                       : _("coach loop: no signals"),
-            args, 3);
+    char lines[2][512];
+    loop_lines(c, lines);
     fputs("<td class=\"l\">", f);
-    html_put(f, line);
-    fmt_msg(line, sizeof line, _("sign-offs: {4} ({5} per student)"), args, 5);
+    html_put(f, lines[0]);
     fputs("<br/><small>", f);
-    html_put(f, line);
+    html_put(f, lines[1]);
     fputs("</small></td>", f);
 }
 

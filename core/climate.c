@@ -360,24 +360,29 @@ int ww_climate_share_put(struct ww_store *s, const uint8_t gid[16], const uint8_
         rc = ww_share_make(&d, gid, key, ci.agg_a, ci.agg_b, NULL, NULL, &m);
     sodium_memzero(key, sizeof key);
     sodium_memzero(&d, sizeof d);
-    if (rc != 0)
-        return rc;
+    return rc ? rc : ww_climate_share_emit(s, gid, r->date, &m);
+}
+
+int ww_climate_share_emit(struct ww_store *s, const uint8_t gid[16], uint32_t date,
+                          const struct ww_share_msg *m)
+{
     struct ww_buf msg;
     ww_buf_init(&msg, WW_SHARE_MSG_MAX);
-    if ((rc = ww_share_encode(&m, &msg)) == 0) {
+    int rc = ww_share_encode(m, &msg);
+    if (rc == 0) {
         struct ww_body body;
         memset(&body, 0, sizeof body);
         body.kind = WW_KIND_CLIMATE_SHARE;
-        body.u.climate_share.date = r->date;
+        body.u.climate_share.date = date;
         body.u.climate_share.msg = (struct ww_slice){msg.p, msg.len};
         uint8_t ref[4];
-        ww_date_ref(r->date, ref);
+        ww_date_ref(date, ref);
         struct ww_emit e = {.kind = WW_KIND_CLIMATE_SHARE,
                             .audience = WW_AUD_PLAIN,
                             .ref = ref,
                             .ref_len = 4,
                             .body = &body};
-        rc = ww_emit(s, gid, &e, NULL);
+        rc = ww_emit_tx(s, gid, &e, NULL);
     }
     ww_buf_free(&msg);
     return rc;

@@ -99,6 +99,11 @@ int ww_climate_store(struct ww_store *s, const uint8_t gid[16], const uint8_t me
 struct ww_reflection;
 int ww_climate_share_put(struct ww_store *s, const uint8_t gid[16], const uint8_t member[16],
                          const struct ww_reflection *r, uint16_t asked);
+/* Writes the climate.share of `date` carrying m, in a transaction of its own or as a
+ * savepoint of the caller's: the one way a share message becomes an event. */
+struct ww_share_msg;
+int ww_climate_share_emit(struct ww_store *s, const uint8_t gid[16], uint32_t date,
+                          const struct ww_share_msg *m);
 
 /* The date in a dated record's ref. */
 uint32_t ww_ref_date(const struct ww_header *h);

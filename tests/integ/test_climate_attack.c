@@ -21,6 +21,7 @@
 
 #include "channel.h"
 #include "fixture.h"
+#include "kind.h"
 #include "loop.h"
 #include "runner.h"
 #include "share.h"
@@ -789,23 +790,7 @@ static void crafted_share(struct ww_store *st, const uint8_t gid[16], uint32_t d
         ASSERT_OK(ww_share_make_counters(x, date, 0, gid, nym, pk_a, pk_b, NULL, NULL, &m));
     else
         ASSERT_OK(ww_share_make(&day, gid, nym, pk_a, pk_b, NULL, NULL, &m));
-    struct ww_buf msg;
-    ww_buf_init(&msg, WW_SHARE_MSG_MAX);
-    ASSERT_OK(ww_share_encode(&m, &msg));
-    struct ww_body body;
-    memset(&body, 0, sizeof body);
-    body.kind = WW_KIND_CLIMATE_SHARE;
-    body.u.climate_share.date = date;
-    body.u.climate_share.msg = (struct ww_slice){msg.p, msg.len};
-    uint8_t ref[4];
-    ww_date_ref(date, ref);
-    struct ww_emit e = {.kind = WW_KIND_CLIMATE_SHARE,
-                        .audience = WW_AUD_PLAIN,
-                        .ref = ref,
-                        .ref_len = 4,
-                        .body = &body};
-    ASSERT_OK(ww_emit_tx(st, gid, &e, NULL));
-    ww_buf_free(&msg);
+    ASSERT_OK(ww_climate_share_emit(st, gid, date, &m));
 }
 
 struct got {

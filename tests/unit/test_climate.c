@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "kind.h"
 #include "runner.h"
 #include "share.h"
 #include "store.h"
@@ -262,23 +263,7 @@ TEST(climate_a_member_is_one_pseudonym_per_window)
         x.first |= 3;
         struct ww_share_msg m;
         ASSERT_OK(ww_share_make(&x, g.gid, key, pk_a, pk_b, NULL, NULL, &m));
-        struct ww_buf msg;
-        ww_buf_init(&msg, WW_SHARE_MSG_MAX);
-        ASSERT_OK(ww_share_encode(&m, &msg));
-        struct ww_body body;
-        memset(&body, 0, sizeof body);
-        body.kind = WW_KIND_CLIMATE_SHARE;
-        body.u.climate_share.date = day;
-        body.u.climate_share.msg = (struct ww_slice){msg.p, msg.len};
-        uint8_t ref[4];
-        ww_date_ref(day, ref);
-        struct ww_emit e = {.kind = WW_KIND_CLIMATE_SHARE,
-                            .audience = WW_AUD_PLAIN,
-                            .ref = ref,
-                            .ref_len = 4,
-                            .body = &body};
-        ASSERT_OK(ww_emit_tx(g.st[0], g.gid, &e, NULL));
-        ww_buf_free(&msg);
+        ASSERT_OK(ww_climate_share_emit(g.st[0], g.gid, day, &m));
         fakes++;
     }
     fx_sync(g.st[0], g.coach, g.gid, 256);
