@@ -247,6 +247,7 @@ static int restore(struct ww_store *s, struct batch *b, struct item *it, int64_t
 
 static int take_over(struct ww_store *s, struct batch *b, struct item *it,
                      const struct ww_log_head *head, const uint8_t held[32], int *reason);
+static int rederive(struct ww_store *s, struct batch *b, const uint8_t gid[16]);
 
 /* Checks and stores one event: a WW_OUTCOME_* (>= 0) or a negative WW_E* reason. */
 static int apply_one(struct ww_store *s, struct batch *b, struct item *it, int *reason)
@@ -299,6 +300,11 @@ static int apply_one(struct ww_store *s, struct batch *b, struct item *it, int *
         return WW_ERANGE;
     if (h->kind != WW_KIND_GROUP_CREATE && !ww_cache_cur(s)->exists)
         return defer(s, b, it, *reason = WW_EGROUP);
+    /* A removal's limits are final: what they refuse never waits, not even for a gap. */
+    const struct ww_devinfo *was = ww_cache_device(s, h->author);
+    if (was &&
+        (h->seq > was->cutoff || h->epoch >= was->removed_epoch || h->hlc > was->removed_hlc))
+        return WW_ENOTMEMBER; /* written after its member was removed */
     if (head.seq + 1 < h->seq)
         return defer(s, b, it, *reason = WW_ECHAIN); /* an earlier event is missing */
     /* An event that follows another event than the one held at seq - 1 is on another
@@ -338,8 +344,6 @@ static int apply_one(struct ww_store *s, struct batch *b, struct item *it, int *
             return defer(s, b, it, *reason = WW_ENOTMEMBER);
         if (h->epoch > ww_cache_cur(s)->epoch)
             return defer(s, b, it, *reason = WW_EEPOCH);
-        if (h->epoch >= dev->removed_epoch || h->hlc >= dev->removed_hlc)
-            return WW_ENOTMEMBER; /* written after its member was removed */
         if (h->kind == 0)
             return WW_EUNKNOWN;
         author = *dev; /* the cache may be reloaded below */
@@ -391,6 +395,8 @@ static int apply_one(struct ww_store *s, struct batch *b, struct item *it, int *
         return rc;
     set_head(b, h, &head);
     ww_hlc_observe(s, h->hlc);
+    if (ev.rederive && (rc = rederive(s, b, h->group)) != 0)
+        return rc;
     return WW_OUTCOME_APPLIED;
 }
 
@@ -542,6 +548,8 @@ static const char *const materialised[] = {
     "DELETE FROM signoffs WHERE gid=?1",       "DELETE FROM erasures WHERE gid=?1",
     "DELETE FROM sync_reports WHERE gid=?1",   "DELETE FROM sync_held WHERE gid=?1",
     "DELETE FROM group_climates WHERE gid=?1", "DELETE FROM climate_shares WHERE gid=?1",
+    "DELETE FROM invites WHERE gid=?1",        "DELETE FROM device_invites WHERE gid=?1",
+    "DELETE FROM group_hubs WHERE gid=?1",
 };
 
 /*
@@ -596,6 +604,17 @@ static int rebuild(struct ww_store *s, const uint8_t gid[16])
     ww_free(raws);
     ww_free(items);
     ww_free(b);
+    return rc;
+}
+
+/* Derives the group again after events left its log (a removal cut them off); what the
+ * batch knew of its logs is stale, and deferred events may now apply. */
+static int rederive(struct ww_store *s, struct batch *b, const uint8_t gid[16])
+{
+    int rc = rebuild(s, gid);
+    b->n_heads = 0;
+    b->counts.loaded = 0;
+    b->control = 1;
     return rc;
 }
 

@@ -102,9 +102,11 @@ int ww_cache_load(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN])
     }
     sqlite3_reset(st);
     if (g->exists) {
-        st = ww_sql(s, "SELECT d.device, d.member, m.role, m.added_epoch, m.removed_epoch, "
-                       "m.removed_hlc, d.vouched FROM devices d JOIN members m ON m.gid=d.gid AND "
-                       "m.member=d.member WHERE d.gid=?1 ORDER BY d.device");
+        st = ww_sql(
+            s,
+            "SELECT d.device, d.member, m.role, m.added_epoch, m.removed_epoch, "
+            "m.removed_hlc, d.vouched, d.cutoff FROM devices d JOIN members m ON m.gid=d.gid AND "
+            "m.member=d.member WHERE d.gid=?1 ORDER BY d.device");
         if (!st)
             return ww_sql_failed(s);
         sqlite3_bind_blob(st, 1, gid, 16, SQLITE_TRANSIENT);
@@ -121,6 +123,9 @@ int ww_cache_load(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN])
                                  ? UINT64_MAX
                                  : (uint64_t)sqlite3_column_int64(st, 5);
             d->vouched = sqlite3_column_int(st, 6);
+            d->cutoff = sqlite3_column_type(st, 7) == SQLITE_NULL
+                            ? UINT64_MAX
+                            : (uint64_t)sqlite3_column_int64(st, 7);
         }
         sqlite3_reset(st);
         if (step != SQLITE_DONE && step != SQLITE_ROW)
@@ -644,12 +649,31 @@ int ww_device_add(struct ww_store *s, const uint8_t group[WW_ID_LEN],
     return rc;
 }
 
+/* A removal of a->member; by the owner, with the last seq it holds of each of the member's
+ * devices (ascending by key, as the cache lists them), which is what it keeps of them. */
 static int emit_remove(struct ww_store *s, struct member_args *a)
 {
     struct ww_body body;
     memset(&body, 0, sizeof body);
     body.kind = WW_KIND_MEMBER_REMOVE;
-    memcpy(body.u.member_remove.member, a->member, 16);
+    struct ww_body_member_remove *r = &body.u.member_remove;
+    memcpy(r->member, a->member, 16);
+    int rc = ww_cache_load(s, a->gid);
+    if (rc != 0)
+        return rc;
+    struct ww_devinfo devs[WW_CACHE_DEVICES];
+    size_t n = 0;
+    if (s->cache->exists && memcmp(s->cache->owner, s->pk, 32) == 0)
+        for (size_t i = 0; i < s->cache->n_devices; i++)
+            if (!memcmp(s->cache->devices[i].member, a->member, 16))
+                devs[n++] = s->cache->devices[i];
+    for (size_t i = 0; i < n && r->n_cutoffs < WW_MAX_CUTOFFS; i++) {
+        struct ww_log_head h;
+        if ((rc = ww_log_head(s, a->gid, devs[i].device, &h)) != 0)
+            return rc;
+        memcpy(r->cutoffs[r->n_cutoffs].device, devs[i].device, 32);
+        r->cutoffs[r->n_cutoffs++].seq = h.seq;
+    }
     struct ww_emit e = {.kind = WW_KIND_MEMBER_REMOVE, .audience = WW_AUD_PLAIN, .body = &body};
     return ww_emit(s, a->gid, &e, a->hash);
 }
@@ -709,6 +733,25 @@ static int do_rekey(struct ww_store *s, void *ud)
         return rc;
     if (!s->cache->exists || memcmp(s->cache->owner, s->pk, 32) != 0)
         return 0; /* only the owner device starts epochs */
+    /* A member who left is removed by the owner too: its removal fixes what is kept of the
+     * member's other devices, which the leave's hlc alone would leave open to a device
+     * whose clock runs behind. */
+    uint8_t left[WW_CACHE_DEVICES][16];
+    size_t n_left = 0;
+    for (size_t i = 0; i < s->cache->n_devices; i++) {
+        const struct ww_devinfo *d = &s->cache->devices[i];
+        int seen = 0;
+        for (size_t j = 0; j < n_left; j++)
+            seen |= !memcmp(left[j], d->member, 16);
+        if (d->removed_epoch == WW_LEFT_EPOCH && !seen)
+            memcpy(left[n_left++], d->member, 16);
+    }
+    for (size_t i = 0; i < n_left; i++) {
+        struct member_args m = {a->gid, 0, NULL, 0, 0, NULL, left[i], {0}, {0}, NULL};
+        if ((rc = emit_remove(s, &m)) != 0)
+            return rc;
+        a->wrote = 1;
+    }
     sqlite3_stmt *st = ww_sql(
         s, "SELECT 1 FROM members WHERE gid=?1 AND removed_hlc > coalesce((SELECT max(e.hlc) FROM"
            " logs l JOIN events e ON " WW_LOG_RANGE("e", "l") " WHERE l.gid=?1 AND l.author=?2 AND"

@@ -28,7 +28,8 @@ struct ww_devinfo {
     int role;
     uint32_t added_epoch;
     uint32_t removed_epoch; /* UINT32_MAX while active */
-    uint64_t removed_hlc;   /* UINT64_MAX while active */
+    uint64_t removed_hlc;   /* a member who left: its leave's hlc; else UINT64_MAX */
+    uint64_t cutoff;        /* the last seq an owner's removal keeps; UINT64_MAX if none */
     int vouched;            /* added by its own member: may hold the member's SELF key */
 };
 

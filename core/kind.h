@@ -50,7 +50,8 @@ struct ww_event {
     const struct ww_devinfo *author; /* the author device's membership (copied) */
     const struct ww_body *body;      /* NULL when this device cannot read it */
     /* Filled by apply functions of control kinds: */
-    int control; /* the group's control state changed: deferred events may now apply */
+    int control;  /* the group's control state changed: deferred events may now apply */
+    int rederive; /* held events left the log: derive the group again (apply.c) */
     size_t n_learned;
     struct ww_key_learned learned[WW_MAX_WRAPS];
 };

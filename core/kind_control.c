@@ -187,46 +187,98 @@ const struct ww_kind_rule ww_kind_member_add = {
 
 /* ---- member.remove ---- */
 
-/* The owner removes any member but its own; a learner's device removes its own member
- * (it leaves the group). A removal of a member already removed is valid and changes
- * nothing but what the earlier one would have (apply takes the earliest), so two removals
- * of one member agree in any order. The owner writes in its current epoch: its log alone
- * changes epochs, so every replica checks that against the same state. */
+_Static_assert(WW_MAX_CUTOFFS >= WW_MAX_GROUP_DEVICES, "a removal lists every device of a member");
+
+/*
+ * The owner removes any member but its own; a learner's device removes its own member (it
+ * leaves the group). A removal decides by itself, the same on every replica, which of the
+ * member's events stand:
+ *  - the owner's lists each device of the member with the last seq of it the owner held
+ *    (its cut-offs): later events of that device are refused, whenever they come, and the
+ *    epoch after the one it was written in is closed to the member (the owner starts it
+ *    right after, in its log alone, so every replica checks against the same state);
+ *  - a leave has none: the member is cut off after the leave's hlc, which follows
+ *    everything the leaving device wrote; its owner's device answers with a removal of its own
+ *    (ww_removals_rekey) that fixes the cut-offs of the member's other devices.
+ * A removal of a member already removed is valid; each limit keeps the least of all, so
+ * removals agree in any order. Events already held that a removal refuses leave the log,
+ * and the group is derived again without them (ev->rederive), so that a replica that
+ * received them before the removal ends where one that received the removal first does.
+ */
 static int check_member_remove(struct ww_store *s, const struct ww_event *ev)
 {
     const struct ww_group_cache *g = ww_cache_cur(s);
-    const uint8_t *m = ev->body->u.member_remove.member;
+    const struct ww_body_member_remove *r = &ev->body->u.member_remove;
     int by_owner = !memcmp(ev->env->h.author, g->owner, 32);
-    if (by_owner == !memcmp(m, ev->author->member, 16))
+    if (by_owner == !memcmp(r->member, ev->author->member, 16))
         return WW_EROLE; /* the owner cannot remove itself, nor a learner another */
     if (by_owner && ev->env->h.epoch != g->epoch)
         return WW_EINVAL;
-    for (size_t i = 0; i < g->n_devices; i++)
-        if (!memcmp(g->devices[i].member, m, 16))
-            return 0;
-    return WW_ENOTFOUND;
+    /* The owner's cut-offs name exactly the member's devices (both ascending by key); a
+     * leave names none. */
+    uint32_t k = 0;
+    int found = 0;
+    for (size_t i = 0; i < g->n_devices; i++) {
+        if (memcmp(g->devices[i].member, r->member, 16) != 0)
+            continue;
+        found = 1;
+        if (by_owner &&
+            (k == r->n_cutoffs || memcmp(r->cutoffs[k++].device, g->devices[i].device, 32)))
+            return WW_EINVAL;
+    }
+    if (!found)
+        return WW_ENOTFOUND;
+    return k == r->n_cutoffs ? 0 : WW_EINVAL;
 }
 
-/* The owner's removal takes effect with the epoch after the one it was written in (the
- * owner starts it right after). A member who leaves is cut off by time alone: the epoch
- * it wrote in is its own view, so no epoch limit is derived from it (WW_LEFT_EPOCH); the
- * owner's device starts a new epoch when it learns of the leave (ww_removals_rekey). Both
- * values come from the event alone, and a second removal keeps the earlier of each, so
- * every replica holds the same. */
 static int apply_member_remove(struct ww_store *s, struct ww_event *ev)
 {
+    const struct ww_body_member_remove *r = &ev->body->u.member_remove;
+    const uint8_t *gid = ev->env->h.group;
     int by_owner = !memcmp(ev->env->h.author, ww_cache_cur(s)->owner, 32);
     sqlite3_stmt *st = ww_sql(s, "UPDATE members SET removed_epoch=min(coalesce(removed_epoch, ?3),"
-                                 " ?3), removed_hlc=min(coalesce(removed_hlc, ?4), ?4) WHERE gid=?1"
-                                 " AND member=?2");
+                                 " ?3), removed_hlc=min(coalesce(removed_hlc, ?4), coalesce(?4, "
+                                 "removed_hlc)) WHERE gid=?1 AND member=?2");
     if (!st)
         return ww_sql_failed(s);
-    ww_bind_blob(st, 1, ev->env->h.group, 16);
-    ww_bind_blob(st, 2, ev->body->u.member_remove.member, 16);
+    ww_bind_blob(st, 1, gid, 16);
+    ww_bind_blob(st, 2, r->member, 16);
     sqlite3_bind_int64(st, 3, by_owner ? (sqlite3_int64)ev->env->h.epoch + 1 : WW_LEFT_EPOCH);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)ev->env->h.hlc);
+    if (by_owner)
+        sqlite3_bind_null(st, 4); /* keeps removed_hlc as it is */
+    else
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)ev->env->h.hlc);
+    int rc = ww_sql_done(s, st);
+    for (uint32_t k = 0; rc == 0 && k < r->n_cutoffs; k++) {
+        st = ww_sql(s, "UPDATE devices SET cutoff=min(coalesce(cutoff, ?3), ?3) WHERE gid=?1 AND "
+                       "device=?2");
+        if (!st)
+            return ww_sql_failed(s);
+        ww_bind_blob(st, 1, gid, 16);
+        ww_bind_blob(st, 2, r->cutoffs[k].device, 32);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)r->cutoffs[k].seq);
+        rc = ww_sql_done(s, st);
+    }
     ev->control = 1;
-    return ww_sql_done(s, st);
+    /* What the member's devices wrote beyond the limits now in force leaves the log: the
+     * cache (as it was before this event) and the event give the least of each. */
+    const struct ww_group_cache *g = ww_cache_cur(s);
+    uint32_t k = 0;
+    for (size_t i = 0; rc == 0 && i < g->n_devices; i++) {
+        const struct ww_devinfo *d = &g->devices[i];
+        if (memcmp(d->member, r->member, 16) != 0)
+            continue;
+        uint64_t last = d->cutoff, last_hlc = d->removed_hlc;
+        if (by_owner && r->cutoffs[k].seq < last)
+            last = r->cutoffs[k].seq;
+        k += by_owner;
+        if (!by_owner && ev->env->h.hlc < last_hlc)
+            last_hlc = ev->env->h.hlc;
+        int cut = 0;
+        rc = ww_log_cut(s, gid, d->device, last, last_hlc, &cut);
+        ev->rederive |= cut;
+    }
+    return rc;
 }
 
 const struct ww_kind_rule ww_kind_member_remove = {

@@ -84,6 +84,32 @@ int ww_log_truncate(struct ww_store *s, int64_t log, uint64_t seq)
     return ww_sql_done(s, st);
 }
 
+int ww_log_cut(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32],
+               uint64_t last_seq, uint64_t last_hlc, int *cut)
+{
+    sqlite3_stmt *st =
+        ww_sql(s, "DELETE FROM events WHERE id IN (SELECT e.id FROM logs l JOIN "
+                  "events e ON " WW_LOG_RANGE(
+                      "e", "l") " WHERE l.gid=?1 AND "
+                                "l.author=?2 AND (e.id > (l.id << 40 | ?3) OR e.hlc > ?4))");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, gid, 16);
+    ww_bind_blob(st, 2, author, 32);
+    /* NULL for no limit: a comparison with it is never true. */
+    if (last_seq <= WW_SEQ_MASK)
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)last_seq);
+    else
+        sqlite3_bind_null(st, 3);
+    if (last_hlc <= (uint64_t)INT64_MAX)
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)last_hlc);
+    else
+        sqlite3_bind_null(st, 4);
+    int rc = ww_sql_done(s, st);
+    *cut = rc == 0 && sqlite3_changes(s->db) > 0;
+    return rc;
+}
+
 int ww_log_take_group(struct ww_store *s, const uint8_t gid[16])
 {
     static const char *const steps[] = {

@@ -46,6 +46,11 @@ int ww_log_hash_at(struct ww_store *s, int64_t log, uint64_t seq, uint8_t hash[3
 int ww_log_replace(struct ww_store *s, int64_t log, uint64_t seq, const uint8_t *raw, size_t len);
 /* Drops event `seq` of a log and every later one: a branch that lost a fork (apply.c). */
 int ww_log_truncate(struct ww_store *s, int64_t log, uint64_t seq);
+/* Drops the events of an author in a group after seq last_seq or after hlc last_hlc
+ * (UINT64_MAX: no such limit), a suffix of its log since hlc grows along it: what a
+ * removal cuts off (kind_control.c). *cut: whether any was held. */
+int ww_log_cut(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32],
+               uint64_t last_seq, uint64_t last_hlc, int *cut);
 /* Moves every event of the group out of the log, oldest hlc first, into the scratch table
  * that ww_log_take_page reads; the group's logs are gone afterwards (rebuilding). */
 int ww_log_take_group(struct ww_store *s, const uint8_t gid[16]);

@@ -434,6 +434,10 @@ static const char schema_v9[] =
     " PRIMARY KEY(gid, invite)) WITHOUT ROWID;"
     "CREATE INDEX device_invites_key ON device_invites(invite);";
 
+/* Schema version 10: the last seq of a removed member's device that the owner's removal
+ * keeps (member.remove's cut-offs); NULL while no owner's removal names the device. */
+static const char schema_v10[] = "ALTER TABLE devices ADD COLUMN cutoff INTEGER;";
+
 /* Brings the schema to WW_SCHEMA_VERSION, or refuses a store from a newer version. */
 static int migrate(struct ww_store *s)
 {
@@ -466,6 +470,8 @@ static int migrate(struct ww_store *s)
         rc = ww_db_exec(s, schema_v8);
     if (rc == 0 && version < 9)
         rc = ww_db_exec(s, schema_v9);
+    if (rc == 0 && version < 10)
+        rc = ww_db_exec(s, schema_v10);
     if (rc == 0)
         rc = ww_db_exec(s, "PRAGMA user_version = " WW_STR(WW_SCHEMA_VERSION));
     if (rc == 0)

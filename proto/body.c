@@ -86,34 +86,93 @@ static int read_date(struct ww_mp_reader *r, uint32_t *out)
     return read_u32(r, out);
 }
 
-/* ---- member.remove (3) and erase (16): one member id ------------------------------------- */
+/* ---- Lists of (device, seq) ------------------------------------------------------------- */
 
-enum { member_remove_fields = 1, erase_fields = 1 };
+/* At most max, strictly ascending by device (so each device once, and one encoding), each
+ * seq min_seq..WW_MAX_SEQ. */
+static int check_device_seqs(const struct ww_device_seq *v, uint32_t n, uint32_t max,
+                             uint64_t min_seq)
+{
+    if (n > max)
+        return WW_ETOOBIG;
+    for (uint32_t i = 0; i < n; i++) {
+        if (v[i].seq < min_seq || v[i].seq > WW_MAX_SEQ)
+            return WW_ERANGE;
+        if (i > 0 && memcmp(v[i - 1].device, v[i].device, WW_PK_LEN) >= 0)
+            return WW_EINVAL;
+    }
+    return 0;
+}
+
+/* Each entry a 2-element array [device, seq]. */
+static void write_device_seqs(struct ww_mp_writer *w, const struct ww_device_seq *v, uint32_t n)
+{
+    ww_mp_put_array(w, n);
+    for (uint32_t i = 0; i < n; i++) {
+        ww_mp_put_array(w, 2);
+        ww_mp_put_bin(w, v[i].device, WW_PK_LEN);
+        ww_mp_put_uint(w, v[i].seq);
+    }
+}
+
+static int read_device_seqs(struct ww_mp_reader *r, struct ww_device_seq *v, uint32_t max,
+                            uint32_t *n_out)
+{
+    uint32_t n;
+    WW_TRY(ww_mp_read_array(r, max, &n));
+    *n_out = n;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t k;
+        WW_TRY(ww_mp_read_array(r, 2, &k));
+        if (k != 2)
+            return WW_ETYPE;
+        WW_TRY(ww_mp_read_bin_exact(r, WW_PK_LEN, v[i].device));
+        WW_TRY(ww_mp_read_uint_max(r, WW_MAX_SEQ, &v[i].seq));
+    }
+    return 0;
+}
+
+/* ---- member.remove (3): a member id and the cut-offs of its devices ---------------------- */
+
+enum { member_remove_fields = 2 };
+
+static int check_member_remove(const struct ww_body_member_remove *b)
+{
+    return check_device_seqs(b->cutoffs, b->n_cutoffs, WW_MAX_CUTOFFS, 0);
+}
+
+static void write_member_remove(struct ww_mp_writer *w, const struct ww_body_member_remove *b)
+{
+    ww_mp_put_bin(w, b->member, WW_MEMBER_ID_LEN);
+    write_device_seqs(w, b->cutoffs, b->n_cutoffs);
+}
+
+static int read_member_remove(struct ww_mp_reader *r, struct ww_body_member_remove *b)
+{
+    WW_TRY(ww_mp_read_bin_exact(r, WW_MEMBER_ID_LEN, b->member));
+    return read_device_seqs(r, b->cutoffs, WW_MAX_CUTOFFS, &b->n_cutoffs);
+}
+
+/* ---- erase (16): one member id ----------------------------------------------------------- */
+
+enum { erase_fields = 1 };
 
 /* Nothing to check: the member id is a fixed-size bin. */
-static int check_member_ref(const struct ww_body_member_ref *b)
+static int check_erase(const struct ww_body_member_ref *b)
 {
     (void)b;
     return 0;
 }
 
-static void write_member_ref(struct ww_mp_writer *w, const struct ww_body_member_ref *b)
+static void write_erase(struct ww_mp_writer *w, const struct ww_body_member_ref *b)
 {
     ww_mp_put_bin(w, b->member, WW_MEMBER_ID_LEN);
 }
 
-static int read_member_ref(struct ww_mp_reader *r, struct ww_body_member_ref *b)
+static int read_erase(struct ww_mp_reader *r, struct ww_body_member_ref *b)
 {
     return ww_mp_read_bin_exact(r, WW_MEMBER_ID_LEN, b->member);
 }
-
-/* Both kinds use the same struct and the same functions. */
-#define check_member_remove check_member_ref
-#define write_member_remove write_member_ref
-#define read_member_remove  read_member_ref
-#define check_erase         check_member_ref
-#define write_erase         write_member_ref
-#define read_erase          read_member_ref
 
 /* ---- key.epoch (5) and key.share (6): an epoch and its key wraps -------------------------- */
 
@@ -705,8 +764,7 @@ static int read_invite_revoke(struct ww_mp_reader *r, struct ww_body_invite_revo
 
 enum { sync_report_fields = 3 };
 
-#define MAX_MS  ((UINT64_C(1) << 47) - 1)
-#define MAX_SEQ ((UINT64_C(1) << 40) - 1)
+#define MAX_MS ((UINT64_C(1) << 47) - 1)
 
 /* Times below 2^47 ms; logs strictly ascending by author, each seq 1..2^40-1, so one
  * report has one encoding. */
@@ -714,45 +772,21 @@ static int check_sync_report(const struct ww_body_sync_report *b)
 {
     if (b->hub_at > MAX_MS || b->peer_at > MAX_MS)
         return WW_ERANGE;
-    if (b->n_held > WW_MAX_HELD)
-        return WW_ETOOBIG;
-    for (uint32_t i = 0; i < b->n_held; i++) {
-        if (b->held[i].seq < 1 || b->held[i].seq > MAX_SEQ)
-            return WW_ERANGE;
-        if (i > 0 && memcmp(b->held[i - 1].device, b->held[i].device, WW_PK_LEN) >= 0)
-            return WW_EINVAL;
-    }
-    return 0;
+    return check_device_seqs(b->held, b->n_held, WW_MAX_HELD, 1);
 }
 
 static void write_sync_report(struct ww_mp_writer *w, const struct ww_body_sync_report *b)
 {
     ww_mp_put_uint(w, b->hub_at);
     ww_mp_put_uint(w, b->peer_at);
-    ww_mp_put_array(w, b->n_held);
-    for (uint32_t i = 0; i < b->n_held; i++) {
-        ww_mp_put_array(w, 2);
-        ww_mp_put_bin(w, b->held[i].device, WW_PK_LEN);
-        ww_mp_put_uint(w, b->held[i].seq);
-    }
+    write_device_seqs(w, b->held, b->n_held);
 }
 
 static int read_sync_report(struct ww_mp_reader *r, struct ww_body_sync_report *b)
 {
-    uint32_t n;
     WW_TRY(ww_mp_read_uint_max(r, MAX_MS, &b->hub_at));
     WW_TRY(ww_mp_read_uint_max(r, MAX_MS, &b->peer_at));
-    WW_TRY(ww_mp_read_array(r, WW_MAX_HELD, &n));
-    b->n_held = n;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t k;
-        WW_TRY(ww_mp_read_array(r, 2, &k));
-        if (k != 2)
-            return WW_ETYPE;
-        WW_TRY(ww_mp_read_bin_exact(r, WW_PK_LEN, b->held[i].device));
-        WW_TRY(ww_mp_read_uint_max(r, MAX_SEQ, &b->held[i].seq));
-    }
-    return 0;
+    return read_device_seqs(r, b->held, WW_MAX_HELD, &b->n_held);
 }
 
 /* ---- climate.share (22) ----------------------------------------------------------------- */

@@ -49,9 +49,11 @@
 #define WW_MAX_VV         64          /* authors in one version vector / ack */
 #define WW_MAX_WRAPS      64          /* key wraps in one key.epoch / key.share */
 #define WW_MAX_DEVICES    8           /* devices listed in one member.add */
-#define WW_MAX_ANSWERS    8           /* climate answers in one climate.put */
-#define WW_MAX_EXT_FIELDS 16          /* unknown trailing fields kept per struct */
-#define WW_MAX_DATE       2932896u    /* days since 1970-01-01 of 9999-12-31 */
+#define WW_MAX_CUTOFFS    48          /* devices one member.remove cuts off (a group's devices) */
+#define WW_MAX_SEQ        ((1ull << 40) - 1) /* the highest seq an event may have */
+#define WW_MAX_ANSWERS    8                  /* climate answers in one climate.put */
+#define WW_MAX_EXT_FIELDS 16                 /* unknown trailing fields kept per struct */
+#define WW_MAX_DATE       2932896u           /* days since 1970-01-01 of 9999-12-31 */
 
 /* String limits in bytes (UTF-8). */
 #define WW_MAX_NAME       80  /* group name, member alias */
@@ -202,8 +204,22 @@ struct ww_body_member_add {
     int invite_field; /* the field is encoded (bin 0 when absent); the decoder sets it */
 };
 
-struct ww_body_member_ref { /* member.remove, erase */
+/* A seq of one device's log: lists of them are strictly ascending by device key. */
+struct ww_device_seq {
+    uint8_t device[WW_PK_LEN];
+    uint64_t seq;
+};
+
+struct ww_body_member_ref { /* erase */
     uint8_t member[WW_MEMBER_ID_LEN];
+};
+
+struct ww_body_member_remove {
+    uint8_t member[WW_MEMBER_ID_LEN];
+    /* The owner's removal: one per device of the member, ascending by device key; a
+     * member's own leave: none. */
+    uint32_t n_cutoffs;                           /* 0..WW_MAX_CUTOFFS */
+    struct ww_device_seq cutoffs[WW_MAX_CUTOFFS]; /* seq 0..WW_MAX_SEQ: the last one kept */
 };
 
 struct ww_body_device_add {
@@ -309,10 +325,7 @@ struct ww_body_sync_report {
     uint64_t hub_at;  /* ms since the epoch of its last completed sync with the hub; 0 never */
     uint64_t peer_at; /* ... with another device; 0 never */
     uint32_t n_held;  /* 0..WW_MAX_HELD */
-    struct {
-        uint8_t device[WW_PK_LEN]; /* a log's author, strictly ascending */
-        uint64_t seq;              /* the highest seq held of it, 1..2^40-1 */
-    } held[WW_MAX_HELD];
+    struct ww_device_seq held[WW_MAX_HELD]; /* each log's author and the highest seq held, 1.. */
 };
 
 /* One day's climate as two sealed shares (PROTOCOL.md 6.23): the share message of 6.19,
@@ -357,7 +370,7 @@ struct ww_body {
     union {
         struct ww_body_group_create group_create;
         struct ww_body_member_add member_add;
-        struct ww_body_member_ref member_remove;
+        struct ww_body_member_remove member_remove;
         struct ww_body_device_add device_add;
         struct ww_body_keys keys; /* key.epoch and key.share */
         struct ww_body_challenge_define challenge_define;

@@ -78,6 +78,21 @@ void fx_bag_free(struct fx_bag *b)
     b->n = 0;
 }
 
+void fx_seal_plain(struct ww_store *s, const uint8_t gid[16], const struct ww_body *b,
+                   struct fx_ev *out)
+{
+    struct ww_buf pt, buf;
+    ww_buf_init(&pt, WW_MAX_BODY);
+    ww_buf_init(&buf, WW_MAX_EVENT);
+    ASSERT_OK(ww_body_encode(b, &pt));
+    struct ww_emit e = {.kind = b->kind, .audience = WW_AUD_PLAIN};
+    ASSERT_OK(ww_seal(s, gid, &e, pt.p, pt.len, &buf, NULL));
+    memcpy(out->raw, buf.p, buf.len);
+    out->len = buf.len;
+    ww_buf_free(&pt);
+    ww_buf_free(&buf);
+}
+
 struct ww_apply_result fx_apply1(struct ww_store *s, const struct fx_ev *ev)
 {
     const uint8_t *raw = ev->raw;
@@ -111,6 +126,25 @@ size_t fx_sync(struct ww_store *from, struct ww_store *to, const uint8_t gid[16]
             break; /* the rest waits for causes `from` does not have */
     }
     return total;
+}
+
+void fx_deliver(struct ww_store *from, struct ww_store *to, const uint8_t gid[16])
+{
+    for (int round = 0; round < 64; round++) {
+        struct ww_vv_item vv[64];
+        size_t n = 0;
+        int more = 0;
+        ASSERT_OK(ww_sync_vv(to, gid, vv, 64, &n));
+        struct fx_bag bag = {.n = 0};
+        ASSERT_OK(ww_sync_missing(from, gid, vv, n, 256, 1u << 20, fx_bag_add, &bag, &more));
+        struct ww_apply_result r;
+        memset(&r, 0, sizeof r);
+        if (bag.n)
+            ASSERT_OK(ww_sync_apply(to, (const uint8_t *const *)bag.raw, bag.len, bag.n, &r));
+        fx_bag_free(&bag);
+        if (r.accepted == 0)
+            return;
+    }
 }
 
 void fx_sync2(struct ww_store *a, struct ww_store *b, const uint8_t gid[16])

@@ -27,6 +27,9 @@ struct ww_store *fx_open_db(const char *name, const char *db);
  * was rejected. Returns the number of events accepted. */
 size_t fx_sync(struct ww_store *from, struct ww_store *to, const uint8_t gid[16], size_t batch);
 /* Both ways. */
+/* What `from` holds and `to` lacks, applied in batches until nothing more applies, as
+ * fx_sync but with refusals allowed (a hostile or a removed peer's events). */
+void fx_deliver(struct ww_store *from, struct ww_store *to, const uint8_t gid[16]);
 void fx_sync2(struct ww_store *a, struct ww_store *b, const uint8_t gid[16]);
 /* BLAKE2b of every materialised table, ordered by primary key. */
 void fx_digest(struct ww_store *s, uint8_t out[32]);
@@ -44,6 +47,10 @@ struct fx_ev {
     uint8_t raw[WW_MAX_EVENT];
     size_t len;
 };
+/* Seals a PLAIN body as s without applying it: what a device that skips its own checks
+ * sends. */
+void fx_seal_plain(struct ww_store *s, const uint8_t gid[16], const struct ww_body *b,
+                   struct fx_ev *out);
 /* Applies one event through ww_sync_apply (which must not fail) and returns the result. */
 struct ww_apply_result fx_apply1(struct ww_store *s, const struct fx_ev *ev);
 

@@ -100,22 +100,6 @@ static struct ww_store *group_with_hub(struct fx_group *g, int n_students)
     return hub;
 }
 
-/* Seals a body as s without applying it: what a device that skips its own checks sends. */
-static void seal_raw(struct ww_store *s, const uint8_t gid[16], const struct ww_body *b,
-                     struct fx_ev *out)
-{
-    struct ww_buf pt, buf;
-    ww_buf_init(&pt, WW_MAX_BODY);
-    ww_buf_init(&buf, WW_MAX_EVENT);
-    ASSERT_OK(ww_body_encode(b, &pt));
-    struct ww_emit e = {.kind = b->kind, .audience = WW_AUD_PLAIN};
-    ASSERT_OK(ww_seal(s, gid, &e, pt.p, pt.len, &buf, NULL));
-    memcpy(out->raw, buf.p, buf.len);
-    out->len = buf.len;
-    ww_buf_free(&pt);
-    ww_buf_free(&buf);
-}
-
 TEST(invite_caps_count_open_invites)
 {
     struct fx_group g;
@@ -162,7 +146,7 @@ TEST(invite_caps_count_open_invites)
     b.u.invite_create.role = WW_ROLE_STUDENT;
     b.u.invite_create.expires_ms = (uint64_t)fx_now + 600000;
     static struct fx_ev ev;
-    seal_raw(g.coach, g.gid, &b, &ev);
+    fx_seal_plain(g.coach, g.gid, &b, &ev);
     struct ww_apply_result r = fx_apply1(hub, &ev);
     ASSERT_EQ(r.rejected, 1);
     ASSERT_ERR(r.first_error, WW_ESTUDENTCAP);
@@ -267,7 +251,7 @@ TEST(invite_redeemed_once_admitted_by_the_owner)
     m->has_invite = 1;
     memcpy(m->invite, inv, 32);
     static struct fx_ev ev;
-    seal_raw(g.coach, g.gid, &body, &ev);
+    fx_seal_plain(g.coach, g.gid, &body, &ev);
     struct ww_apply_result res = fx_apply1(hub, &ev);
     ASSERT_EQ(res.rejected, 1);
     ASSERT_ERR(res.first_error, WW_EUSED);
@@ -479,7 +463,7 @@ TEST(invite_device_code_adds_a_vouched_device)
     memcpy(b.u.device_join.invite, inv, 32);
     memcpy(b.u.device_join.sig, r_2.sig, 64);
     static struct fx_ev ev;
-    seal_raw(g.coach, g.gid, &b, &ev);
+    fx_seal_plain(g.coach, g.gid, &b, &ev);
     ASSERT_ERR(fx_apply1(r2, &ev).first_error, WW_EUSED);
     char code2[WW_INVITE_CODE_MAX];
     uint8_t inv2[32];
@@ -488,11 +472,11 @@ TEST(invite_device_code_adds_a_vouched_device)
     redeem_device(code2, pc2, &r_2);
     memcpy(b.u.device_join.invite, inv2, 32);
     memcpy(b.u.device_join.sig, r.sig, 64); /* another device's proof, for another invite */
-    seal_raw(g.coach, g.gid, &b, &ev);
+    fx_seal_plain(g.coach, g.gid, &b, &ev);
     ASSERT_ERR(fx_apply1(r2, &ev).first_error, WW_EBADSIG);
     memcpy(b.u.device_join.sig, r_2.sig, 64);
     fx_now += 2000;
-    seal_raw(g.coach, g.gid, &b, &ev);
+    fx_seal_plain(g.coach, g.gid, &b, &ev);
     ASSERT_ERR(fx_apply1(r2, &ev).first_error, WW_EEXPIRED);
 
     /* The other student publishes the first student's invite key as its own, with the proof
@@ -512,7 +496,7 @@ TEST(invite_device_code_adds_a_vouched_device)
             ww_body_decode(env.h.kind, env.body.p, env.body.len, &body) != 0 ||
             memcmp(body.u.device_invite.invite, inv2, 32))
             continue;
-        seal_raw(g.st[1], g.gid, &body, &ev);
+        fx_seal_plain(g.st[1], g.gid, &body, &ev);
         ASSERT_ERR(fx_apply1(hub, &ev).first_error, WW_EBADSIG);
         copied = 1;
     }

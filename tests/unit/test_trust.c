@@ -121,7 +121,7 @@ TEST(trust_migration_marks_owner_added_devices)
                            "DROP TABLE redemptions; DROP TABLE sync_reports;"
                            "DROP TABLE sync_held; DROP TABLE sync_local; DROP TABLE group_climates;"
                            "DROP TABLE agg_pins; DROP TABLE climate_shares; DROP TABLE quotas;"
-                           "DROP TABLE device_invites;"
+                           "DROP TABLE device_invites; ALTER TABLE devices DROP COLUMN cutoff;"
                            "PRAGMA user_version=3",
                            NULL, NULL, NULL),
               SQLITE_OK);

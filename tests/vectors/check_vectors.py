@@ -155,6 +155,7 @@ def enc_array(n):
 WRAP = [("audience", "u"), ("subject", "b"), ("device", "b"), ("sealed", "b")]
 ENTRY = [("author", "b"), ("seq", "u")]
 ANSWER = [("item", "u"), ("value", "u")]
+DEVICE_SEQ = [("device", "b"), ("seq", "u")]
 HEADER = [("version", "u"), ("group", "b"), ("author", "b"), ("seq", "u"), ("prev", "b"),
           ("hlc", "u"), ("epoch", "u"), ("kind", "u"), ("audience", "u"), ("subject", "b"),
           ("ref", "b")]
@@ -164,7 +165,7 @@ BODIES = {
         ("coach_alias", "s"), ("agg_pk", "b")],
     2: [("member", "b"), ("role", "u"), ("alias", "s"), ("year", "u"), ("track", "u"),
         ("devices", ("list", "b"))],
-    3: [("member", "b")],
+    3: [("member", "b"), ("cutoffs", ("list", ("fixed", DEVICE_SEQ)))],
     4: [("member", "b"), ("device", "b")],
     5: [("epoch", "u"), ("wraps", ("list", ("fixed", WRAP)))],
     6: [("epoch", "u"), ("wraps", ("list", ("fixed", WRAP)))],
@@ -185,8 +186,7 @@ BODIES = {
     18: [("hub", "b"), ("addr", "s")],
     19: [("invite", "b"), ("role", "u"), ("expires", "u")],
     20: [("invite", "b")],
-    21: [("hub_at", "u"), ("peer_at", "u"), ("held", ("list", ("fixed", [("device", "b"),
-                                                                   ("seq", "u")])))],
+    21: [("hub_at", "u"), ("peer_at", "u"), ("held", ("list", ("fixed", DEVICE_SEQ)))],
     22: [("date", "u"), ("msg", "b")],
     23: [("agg_a", "b"), ("agg_b", "b"), ("team", "s"), ("location", "s")],
     24: [("invite", "b"), ("expires", "u"), ("proof", "b")],
