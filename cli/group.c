@@ -99,17 +99,40 @@ static int group_climate(struct cli *c, int argc, char **argv)
     return CLI_OK;
 }
 
+/* `group owner GROUP KEY`: the owner hands the group over to another device of the
+ * coach's own (a laptop or a new phone), which manages the members from then on. */
+static int group_owner(struct cli *c, int argc, char **argv)
+{
+    struct args a;
+    uint8_t gid[WW_ID_LEN], device[WW_KEY_LEN];
+    int rc = args_parse(NULL, argc, argv, 2, 2, &a);
+    if (rc == CLI_OK)
+        rc = parse_key(a.pos[1], device);
+    if (rc == CLI_OK)
+        rc = cli_group(c, a.pos[0], gid);
+    if (rc != CLI_OK)
+        return rc;
+    if ((rc = ww_owner_handover(c->store, gid, device, NULL)) != 0)
+        return lib_error(rc, _("cannot hand the group over to {1}"), a.pos[1]);
+    struct hexbuf h;
+    say1(_("device {1} is now the group's owner; sync so that the group learns of it"),
+         hex_of(device, WW_KEY_LEN, &h));
+    return CLI_OK;
+}
+
 int verb_group(struct cli *c, int argc, char **argv)
 {
     if (argc < 2)
         return usage_error(_("'{1}' needs a subcommand: {2}; see 'wegwijs help'"), "group",
-                           "create, hub, climate");
+                           "create, hub, climate, owner");
     if (!strcmp(argv[1], "climate"))
         return group_climate(c, argc - 1, argv + 1);
     if (!strcmp(argv[1], "create"))
         return group_create(c, argc - 1, argv + 1);
     if (!strcmp(argv[1], "hub"))
         return group_hub(c, argc - 1, argv + 1);
+    if (!strcmp(argv[1], "owner"))
+        return group_owner(c, argc - 1, argv + 1);
     char q[48];
     return usage_error(_("unknown command '{1} {2}'; see 'wegwijs help'"), "group",
                        quoted(argv[1], q));

@@ -45,6 +45,8 @@ static int verb_help(struct cli *c, int argc, char **argv)
           "Group and members (coach)\n"
           "  group create NAME [--tz ZONE] [--start DATE] [--alias COACHNAME]\n"
           "  group hub GROUP KEY [ADDR:PORT]   name the group's hub: its key and address (owner)\n"
+          "  group owner GROUP KEY       hand the group over to another device of yours (owner;\n"
+          "             add it first with 'device add' or a device code)\n"
           "  group climate GROUP A B [--team T --location L]   name the climate aggregators\n"
           "             (A: the hub's, B: the organisation's) and the group's team (owner)\n"
           "  groups                      your groups: id, name, your role, key epoch, hub\n"

@@ -124,8 +124,14 @@ static int check_header(struct ww_store *s, const struct ww_kind_rule *k, const 
 {
     if (!(k->roles & WW_ROLE_BIT(dev->role)))
         return WW_EROLE;
-    if (k->owner_only && memcmp(h->author, ww_cache_cur(s)->owner, 32) != 0)
-        return WW_EROLE;
+    if (k->owner_only && memcmp(h->author, ww_cache_cur(s)->owner, 32) != 0) {
+        /* Another active device of the owner's member may become the owner by a handover
+         * in the owner's log that has not arrived yet: it waits for it. */
+        const struct ww_devinfo *o = ww_cache_device(s, ww_cache_cur(s)->owner);
+        int may = o && dev->vouched && !memcmp(dev->member, o->member, 16) &&
+                  dev->removed_epoch == UINT32_MAX && dev->cutoff == UINT64_MAX;
+        return may ? WW_ENOTMEMBER : WW_EROLE;
+    }
     if (!(k->audiences & WW_AUD_BIT(h->audience)))
         return WW_EINVAL;
     if (k->ref_len != h->ref_len)
@@ -348,7 +354,7 @@ static int apply_one(struct ww_store *s, struct batch *b, struct item *it, int *
             return WW_EUNKNOWN;
         author = *dev; /* the cache may be reloaded below */
         if (k && (rc = check_header(s, k, h, &author)) != 0)
-            return rc;
+            return rc == WW_ENOTMEMBER ? defer(s, b, it, *reason = rc) : rc;
         if (k && k->erasable && ww_cache_cur(s)->has_erasures &&
             (rc = erased_by(s, h, author.member, &covered)) != 0)
             return rc;

@@ -10,6 +10,7 @@
 
 #include "alloc.h"
 #include "apply.h"
+#include "kind.h"
 #include "log.h"
 #include "seal.h"
 #include "store.h"
@@ -101,6 +102,12 @@ int ww_emit(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN], const struct
         const struct ww_devinfo *me = ww_cache_me(s);
         if (ww_cache_cur(s)->exists && (!me || me->removed_epoch <= ww_cache_cur(s)->epoch))
             return WW_ENOTMEMBER;
+        /* A peer's control event from a coach device that is not the owner waits for a
+         * handover (apply.c); this device's own is simply not its to write. */
+        const struct ww_kind_rule *k = ww_kind_rule(e->kind);
+        if (k && k->owner_only && ww_cache_cur(s)->exists &&
+            memcmp(ww_cache_cur(s)->owner, s->pk, 32) != 0)
+            return WW_EROLE;
     }
     struct ww_buf pt, out;
     ww_buf_init(&pt, WW_MAX_BODY);

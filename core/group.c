@@ -811,6 +811,19 @@ int ww_group_hub_set(struct ww_store *s, const uint8_t group[WW_ID_LEN],
     return ww_emit_tx(s, group, &e, hash_out);
 }
 
+int ww_owner_handover(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                      const uint8_t device[WW_KEY_LEN], uint8_t hash_out[WW_EVENT_HASH_LEN])
+{
+    if (!s || !group || !device)
+        return WW_EINVAL;
+    struct ww_body body;
+    memset(&body, 0, sizeof body);
+    body.kind = WW_KIND_OWNER_HANDOVER;
+    memcpy(body.u.owner_handover.device, device, 32);
+    struct ww_emit e = {.kind = WW_KIND_OWNER_HANDOVER, .audience = WW_AUD_PLAIN, .body = &body};
+    return ww_emit_tx(s, group, &e, hash_out);
+}
+
 int ww_members_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                     void (*cb)(void *ud, const struct ww_member_info *m), void *ud)
 {

@@ -212,6 +212,9 @@ static int check_member_remove(struct ww_store *s, const struct ww_event *ev)
     int by_owner = !memcmp(ev->env->h.author, g->owner, 32);
     if (by_owner == !memcmp(r->member, ev->author->member, 16))
         return WW_EROLE; /* the owner cannot remove itself, nor a learner another */
+    if (!by_owner && ev->author->role == WW_ROLE_COACH)
+        return WW_EROLE; /* only a learner leaves: a coach's other device cannot end the
+                            owner's own member */
     if (by_owner && ev->env->h.epoch != g->epoch)
         return WW_EINVAL;
     /* The owner's cut-offs name exactly the member's devices (both ascending by key); a
@@ -286,6 +289,48 @@ const struct ww_kind_rule ww_kind_member_remove = {
     .audiences = WW_AUD_BIT(WW_AUD_PLAIN),
     .check = check_member_remove,
     .apply = apply_member_remove,
+};
+
+/* ---- owner.handover ---- */
+
+/*
+ * The owner hands the control log on to another device of its own member (the coach's
+ * laptop, or a new phone the coach added): from this event on, the owner is that device
+ * and the old one a coach device like any other. The handover sits in the old owner's log,
+ * so whatever that device writes later is checked against the new owner on every replica,
+ * and the new owner's control events wait (pending) until the handover is held.
+ */
+static int check_owner_handover(struct ww_store *s, const struct ww_event *ev)
+{
+    const struct ww_group_cache *g = ww_cache_cur(s);
+    const uint8_t *to = ev->body->u.owner_handover.device;
+    const struct ww_devinfo *d = ww_cache_device(s, to);
+    if (!memcmp(to, g->owner, 32))
+        return WW_EINVAL;
+    if (!d || memcmp(d->member, ev->author->member, 16) != 0)
+        return WW_ENOTFOUND;
+    if (!d->vouched || d->removed_epoch != UINT32_MAX || d->cutoff != UINT64_MAX)
+        return WW_EROLE;
+    return 0;
+}
+
+static int apply_owner_handover(struct ww_store *s, struct ww_event *ev)
+{
+    sqlite3_stmt *st = ww_sql(s, "UPDATE groups SET owner=?2 WHERE gid=?1");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, ev->env->h.group, 16);
+    ww_bind_blob(st, 2, ev->body->u.owner_handover.device, 32);
+    ev->control = 1;
+    return ww_sql_done(s, st);
+}
+
+const struct ww_kind_rule ww_kind_owner_handover = {
+    .roles = WW_ROLE_BIT(WW_ROLE_COACH),
+    .audiences = WW_AUD_BIT(WW_AUD_PLAIN),
+    .owner_only = 1,
+    .check = check_owner_handover,
+    .apply = apply_owner_handover,
 };
 
 /* ---- device.add ---- */

@@ -76,7 +76,7 @@ struct ww_group_info {
     const char *tz;            /* IANA name, e.g. "Europe/Amsterdam" */
     uint32_t start_date;       /* the group's first day; week 1 starts here */
     uint32_t epoch;            /* current key epoch */
-    int is_owner;              /* this device created the group */
+    int is_owner;              /* this device is the group's owner (created it, or handed it) */
     uint8_t owner[WW_KEY_LEN]; /* the owner device's key */
     int has_aggregator;
     uint8_t my_member[WW_ID_LEN];
@@ -123,6 +123,15 @@ int ww_self_key_refresh(struct ww_store *s, const uint8_t group[WW_ID_LEN], int 
 int ww_group_hub_set(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                      const uint8_t hub[WW_KEY_LEN], const char *addr,
                      uint8_t hash_out[WW_EVENT_HASH_LEN]);
+/*
+ * The owner device hands the group over to another device of its own member (one it added
+ * with ww_device_add, or that joined by a device code): that device is the owner from then
+ * on, for every replica, and this one a coach device like another. WW_EROLE unless this is
+ * the owner device; WW_ENOTFOUND when the device is not one of the owner's member's;
+ * WW_EINVAL for this device itself.
+ */
+int ww_owner_handover(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                      const uint8_t device[WW_KEY_LEN], uint8_t hash_out[WW_EVENT_HASH_LEN]);
 
 struct ww_member_info {
     uint8_t id[WW_ID_LEN];

@@ -889,6 +889,27 @@ static int read_device_join(struct ww_mp_reader *r, struct ww_body_device_join *
     return ww_mp_read_bin_exact(r, WW_SIG_LEN, b->sig);
 }
 
+/* ---- owner.handover (26) ---------------------------------------------------------------- */
+
+enum { owner_handover_fields = 1 };
+
+/* Nothing to check: the device is a fixed-size bin. */
+static int check_owner_handover(const struct ww_body_owner_handover *b)
+{
+    (void)b;
+    return 0;
+}
+
+static void write_owner_handover(struct ww_mp_writer *w, const struct ww_body_owner_handover *b)
+{
+    ww_mp_put_bin(w, b->device, WW_PK_LEN);
+}
+
+static int read_owner_handover(struct ww_mp_reader *r, struct ww_body_owner_handover *b)
+{
+    return ww_mp_read_bin_exact(r, WW_PK_LEN, b->device);
+}
+
 /* ---- The table of kinds ----------------------------------------------------------------- */
 
 /* Each kind's functions reached through the whole body, so that one table holds them all;

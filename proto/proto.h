@@ -319,6 +319,12 @@ struct ww_body_device_join {
     uint8_t sig[WW_SIG_LEN]; /* the device's redemption, signed with the invite's key */
 };
 
+/* The owner hands the group's control log on to another device of its member (PROTOCOL.md
+ * 6.27). */
+struct ww_body_owner_handover {
+    uint8_t device[WW_PK_LEN];
+};
+
 /* What a device held when it last synced (PROTOCOL.md 6.22): its sync health and, through
  * the logs it holds, its receipt for every erasure among them. */
 struct ww_body_sync_report {
@@ -392,6 +398,7 @@ struct ww_body {
         struct ww_body_group_climate group_climate;
         struct ww_body_device_invite device_invite;
         struct ww_body_device_join device_join;
+        struct ww_body_owner_handover owner_handover;
     } u;
     struct ww_ext ext;
 };

@@ -2635,3 +2635,56 @@ TEST(cli_climate_bad_arguments)
     run(&r, "climate", "demo", "--html", "", NULL);
     expect_error(&r, 3, NULL, __LINE__);
 }
+
+/* `group owner GROUP KEY`: the coach hands the group over to a laptop added to the coach's
+ * own member; the laptop manages the members from then on, the old phone no longer. */
+TEST(cli_group_owner)
+{
+    struct pair p;
+    struct run r;
+    setup_pair(&p);
+    char laptop[512], key[65], bundle[512];
+    proc_tmp_path(laptop, sizeof laptop, "laptop");
+    run(&r, "--data", laptop, "init", NULL);
+    EXPECT_EXIT(r, 0);
+    first_line(r.out, key, sizeof key);
+    run(&r, "--data", p.coach, "--json", "groups", NULL);
+    json_t *doc = json_of(&r, "groups", __LINE__);
+    char coach_member[33];
+    snprintf(coach_member, sizeof coach_member, "%s",
+             json_string_value(
+                 json_object_get(json_array_get(jarr(doc, "groups", 1, __LINE__), 0), "member")));
+    json_decref(doc);
+
+    /* Not yet a device of the coach's; not a key; the student's device; not the owner. */
+    run(&r, "--data", p.coach, "group", "owner", p.group, key, NULL);
+    expect_error(&r, EXIT_NOTFOUND, "de groep overdragen aan", __LINE__);
+    run(&r, "--data", p.coach, "group", "owner", p.group, "xyz", NULL);
+    EXPECT_EXIT(r, EXIT_INPUT);
+    run(&r, "--data", p.coach, "group", "owner", p.group, NULL);
+    EXPECT_EXIT(r, EXIT_USAGE);
+    run(&r, "--data", p.coach, "group", "owner", p.group, p.student_key, NULL);
+    EXPECT_EXIT(r, EXIT_NOTFOUND);
+    run(&r, "--data", p.student, "group", "owner", p.group, p.student_key, NULL);
+    EXPECT_EXIT(r, EXIT_DENIED);
+
+    run(&r, "--data", p.coach, "device", "add", p.group, coach_member, key, NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.coach, "group", "owner", p.group, key, NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "is nu de eigenaar van de groep");
+    run(&r, "--data", p.coach, "member", "remove", p.group, p.member, NULL);
+    EXPECT_EXIT(r, EXIT_DENIED);
+    proc_tmp_path(bundle, sizeof bundle, "to-laptop.wwb");
+    run(&r, "--data", p.coach, "bundle", "export", p.group, bundle, NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", laptop, "bundle", "import", bundle, NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", laptop, "--json", "groups", NULL);
+    doc = json_of(&r, "groups", __LINE__);
+    ASSERT(json_is_true(
+        json_object_get(json_array_get(jarr(doc, "groups", 1, __LINE__), 0), "owner")));
+    json_decref(doc);
+    run(&r, "--data", laptop, "member", "remove", p.group, p.member, NULL);
+    EXPECT_EXIT(r, 0);
+}

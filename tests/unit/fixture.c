@@ -128,15 +128,21 @@ size_t fx_sync(struct ww_store *from, struct ww_store *to, const uint8_t gid[16]
     return total;
 }
 
+void fx_missing(struct ww_store *from, struct ww_store *to, const uint8_t gid[16],
+                struct fx_bag *bag)
+{
+    struct ww_vv_item vv[64];
+    size_t n = 0;
+    int more = 0;
+    ASSERT_OK(ww_sync_vv(to, gid, vv, 64, &n));
+    ASSERT_OK(ww_sync_missing(from, gid, vv, n, 256, 1u << 20, fx_bag_add, bag, &more));
+}
+
 void fx_deliver(struct ww_store *from, struct ww_store *to, const uint8_t gid[16])
 {
     for (int round = 0; round < 64; round++) {
-        struct ww_vv_item vv[64];
-        size_t n = 0;
-        int more = 0;
-        ASSERT_OK(ww_sync_vv(to, gid, vv, 64, &n));
         struct fx_bag bag = {.n = 0};
-        ASSERT_OK(ww_sync_missing(from, gid, vv, n, 256, 1u << 20, fx_bag_add, &bag, &more));
+        fx_missing(from, to, gid, &bag);
         struct ww_apply_result r;
         memset(&r, 0, sizeof r);
         if (bag.n)

@@ -27,6 +27,10 @@ struct ww_store *fx_open_db(const char *name, const char *db);
  * was rejected. Returns the number of events accepted. */
 size_t fx_sync(struct ww_store *from, struct ww_store *to, const uint8_t gid[16], size_t batch);
 /* Both ways. */
+struct fx_bag;
+/* Collects into bag (empty) the events `from` holds beyond `to`'s version vector. */
+void fx_missing(struct ww_store *from, struct ww_store *to, const uint8_t gid[16],
+                struct fx_bag *bag);
 /* What `from` holds and `to` lacks, applied in batches until nothing more applies, as
  * fx_sync but with refusals allowed (a hostile or a removed peer's events). */
 void fx_deliver(struct ww_store *from, struct ww_store *to, const uint8_t gid[16]);

@@ -191,6 +191,7 @@ BODIES = {
     23: [("agg_a", "b"), ("agg_b", "b"), ("team", "s"), ("location", "s")],
     24: [("invite", "b"), ("expires", "u"), ("proof", "b")],
     25: [("member", "b"), ("device", "b"), ("invite", "b"), ("sig", "b")],
+    26: [("device", "b")],
 }
 # member.add's optional seventh field (6.2): present when written, then before any ext.
 MEMBER_ADD_FULL = BODIES[2] + [("invite", "b")]
