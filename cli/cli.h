@@ -254,6 +254,7 @@ int verb_device(struct cli *c, int argc, char **argv);
 int verb_today(struct cli *c, int argc, char **argv);
 int verb_status(struct cli *c, int argc, char **argv);
 int verb_leave(struct cli *c, int argc, char **argv);
+int verb_recover(struct cli *c, int argc, char **argv);
 int verb_remove(struct cli *c, int argc, char **argv);
 int verb_devices(struct cli *c, int argc, char **argv);
 int verb_day(struct cli *c, int argc, char **argv);

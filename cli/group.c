@@ -10,6 +10,18 @@
 
 #include "cli.h"
 
+/* The recovery code on stdout, and on stderr what it is for. */
+static void recovery_note(const char *code)
+{
+    printf("%s: %s\n", _("recovery code"), code);
+    fflush(stdout);
+    say_to(stderr,
+           _("write the recovery code down and keep it away from this device: with it a new "
+             "device takes the group over when this one is lost ('wegwijs recover'); it is not "
+             "shown again"),
+           NULL, NULL, NULL);
+}
+
 static int group_create(struct cli *c, int argc, char **argv)
 {
     static const struct opt_spec spec[] = {
@@ -34,10 +46,41 @@ static int group_create(struct cli *c, int argc, char **argv)
     rc = ww_group_create(c->store, a.pos[0], tz, start, args_get(&a, "alias"), NULL, gid);
     if (rc != 0)
         return lib_error(rc, _("cannot create the group"), NULL);
-    if (c->json)
-        return json_result("group create", json_pack("{s:o}", "group", j_hex(gid, WW_ID_LEN)));
+    /* The recovery code, shown this once: a new device takes the group over with it when
+     * this one is lost (`recover`). */
+    char code[WW_RECOVERY_CODE_MAX];
     struct hexbuf h;
+    if ((rc = ww_recovery_key_create(c->store, gid, code)) != 0) {
+        printf("%s\n", hex_of(gid, WW_ID_LEN, &h));
+        return lib_error(rc,
+                         _("the group is made, but its recovery code is not; run 'wegwijs "
+                           "group recovery {1}'"),
+                         h.s);
+    }
+    if (c->json)
+        return json_result("group create", json_pack("{s:o,s:s}", "group", j_hex(gid, WW_ID_LEN),
+                                                     "recovery_code", code));
     printf("%s\n", hex_of(gid, WW_ID_LEN, &h));
+    recovery_note(code);
+    return CLI_OK;
+}
+
+/* `group recovery GROUP`: a recovery code for a group made without one (the owner, once). */
+static int group_recovery(struct cli *c, int argc, char **argv)
+{
+    struct args a;
+    uint8_t gid[WW_ID_LEN];
+    char code[WW_RECOVERY_CODE_MAX];
+    int rc = args_parse(NULL, argc, argv, 1, 1, &a);
+    if (rc == CLI_OK)
+        rc = cli_group(c, a.pos[0], gid);
+    if (rc != CLI_OK)
+        return rc;
+    if ((rc = ww_recovery_key_create(c->store, gid, code)) != 0)
+        return lib_error(rc, _("cannot make a recovery code"), NULL);
+    if (c->json)
+        return json_result("group recovery", json_pack("{s:s}", "recovery_code", code));
+    recovery_note(code);
     return CLI_OK;
 }
 
@@ -99,6 +142,35 @@ static int group_climate(struct cli *c, int argc, char **argv)
     return CLI_OK;
 }
 
+/* `recover GROUP CODE`: a new device takes the group over from the lost owner device with
+ * the recovery code. It holds the group's log first (`bundle import` of a member's bundle),
+ * and then hands its news to the group the same way or through the hub. */
+int verb_recover(struct cli *c, int argc, char **argv)
+{
+    struct args a;
+    uint8_t gid[WW_ID_LEN];
+    int rc = args_parse(NULL, argc, argv, 2, 2, &a);
+    if (rc == CLI_OK)
+        rc = cli_group(c, a.pos[0], gid);
+    if (rc != CLI_OK)
+        return rc;
+    rc = ww_owner_recover(c->store, gid, a.pos[1]);
+    if (rc == WW_EINVAL || rc == WW_EBADSIG)
+        return input_error(_("that is not the recovery code of this group"), NULL, NULL);
+    if (rc == WW_EGROUP)
+        return lib_error(rc,
+                         _("this device does not hold the group yet: import a member's bundle "
+                           "of it first ('wegwijs bundle import')"),
+                         NULL);
+    if (rc != 0)
+        return lib_error(rc, _("cannot take the group over"), NULL);
+    say(_("this device is now the group's owner, with new keys, and the lost device is cut off. "
+          "The hub does not know this device yet: give a member a bundle of the group ('wegwijs "
+          "bundle export GROUP FILE'); once that member imported it and synced, this device "
+          "syncs with the hub itself"));
+    return CLI_OK;
+}
+
 /* `group owner GROUP KEY`: the owner hands the group over to another device of the
  * coach's own (a laptop or a new phone), which manages the members from then on. */
 static int group_owner(struct cli *c, int argc, char **argv)
@@ -124,7 +196,7 @@ int verb_group(struct cli *c, int argc, char **argv)
 {
     if (argc < 2)
         return usage_error(_("'{1}' needs a subcommand: {2}; see 'wegwijs help'"), "group",
-                           "create, hub, climate, owner");
+                           "create, hub, climate, owner, recovery");
     if (!strcmp(argv[1], "climate"))
         return group_climate(c, argc - 1, argv + 1);
     if (!strcmp(argv[1], "create"))
@@ -133,6 +205,8 @@ int verb_group(struct cli *c, int argc, char **argv)
         return group_hub(c, argc - 1, argv + 1);
     if (!strcmp(argv[1], "owner"))
         return group_owner(c, argc - 1, argv + 1);
+    if (!strcmp(argv[1], "recovery"))
+        return group_recovery(c, argc - 1, argv + 1);
     char q[48];
     return usage_error(_("unknown command '{1} {2}'; see 'wegwijs help'"), "group",
                        quoted(argv[1], q));

@@ -47,6 +47,9 @@ static int verb_help(struct cli *c, int argc, char **argv)
           "  group hub GROUP KEY [ADDR:PORT]   name the group's hub: its key and address (owner)\n"
           "  group owner GROUP KEY       hand the group over to another device of yours (owner;\n"
           "             add it first with 'device add' or a device code)\n"
+          "  group recovery GROUP        make the recovery code of a group that has none (owner)\n"
+          "  recover GROUP CODE          a new device takes the group over from the lost owner\n"
+          "             device with its recovery code (import a member's bundle of it first)\n"
           "  group climate GROUP A B [--team T --location L]   name the climate aggregators\n"
           "             (A: the hub's, B: the organisation's) and the group's team (owner)\n"
           "  groups                      your groups: id, name, your role, key epoch, hub\n"
@@ -191,7 +194,7 @@ static const struct verb verbs[] = {
     {"status", verb_status},     {"devices", verb_devices},
     {"feed", verb_feed},         {"history", verb_history},
     {"leave", verb_leave},       {"remove", verb_remove},
-    {"climate", verb_climate},
+    {"recover", verb_recover},   {"climate", verb_climate},
 };
 
 /* The commands that print data, and so have a --json form (docs/JSON.md). */

@@ -346,6 +346,20 @@ static int apply_one(struct ww_store *s, struct batch *b, struct item *it, int *
         readable = 1;
     } else {
         const struct ww_devinfo *dev = ww_cache_device(s, h->author);
+        /* An owner.recover is the first event of a device new to the group: its recovery
+         * signature, not a membership, lets it in (kind_control.c). */
+        struct ww_devinfo fresh;
+        if (h->kind == WW_KIND_OWNER_RECOVER) {
+            if (dev)
+                return WW_EEXIST;
+            memset(&fresh, 0, sizeof fresh);
+            memcpy(fresh.device, h->author, 32);
+            fresh.role = WW_ROLE_COACH;
+            fresh.removed_epoch = UINT32_MAX;
+            fresh.removed_hlc = UINT64_MAX;
+            fresh.cutoff = UINT64_MAX;
+            dev = &fresh;
+        }
         if (!dev)
             return defer(s, b, it, *reason = WW_ENOTMEMBER);
         if (h->epoch > ww_cache_cur(s)->epoch)

@@ -100,7 +100,8 @@ int ww_emit(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN], const struct
         if (rc != 0)
             return rc;
         const struct ww_devinfo *me = ww_cache_me(s);
-        if (ww_cache_cur(s)->exists && (!me || me->removed_epoch <= ww_cache_cur(s)->epoch))
+        if (ww_cache_cur(s)->exists && e->kind != WW_KIND_OWNER_RECOVER &&
+            (!me || me->removed_epoch <= ww_cache_cur(s)->epoch || me->cutoff != UINT64_MAX))
             return WW_ENOTMEMBER;
         /* A peer's control event from a coach device that is not the owner waits for a
          * handover (apply.c); this device's own is simply not its to write. */

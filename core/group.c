@@ -80,7 +80,8 @@ int ww_cache_load(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN])
     g->used = s->tick;
     memcpy(g->gid, gid, 16);
     sqlite3_stmt *st = ww_sql(s, "SELECT owner, epoch, agg_pk, EXISTS(SELECT 1 FROM erasures e "
-                                 "WHERE e.gid=groups.gid) FROM groups WHERE gid=?1");
+                                 "WHERE e.gid=groups.gid), recovery, recover_from, recover_hash, "
+                                 "recover_author FROM groups WHERE gid=?1");
     if (!st)
         return ww_sql_failed(s);
     sqlite3_bind_blob(st, 1, gid, 16, SQLITE_TRANSIENT);
@@ -96,6 +97,15 @@ int ww_cache_load(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN])
             memcpy(g->agg_pk, sqlite3_column_blob(st, 2), 32);
         }
         g->has_erasures = sqlite3_column_int(st, 3);
+        if ((g->has_recovery = sqlite3_column_bytes(st, 4) == 32))
+            memcpy(g->recovery, sqlite3_column_blob(st, 4), 32);
+        if ((g->recovered = sqlite3_column_bytes(st, 5) == 32 &&
+                            sqlite3_column_bytes(st, 6) == 32 &&
+                            sqlite3_column_bytes(st, 7) == 32)) {
+            memcpy(g->recover_from, sqlite3_column_blob(st, 5), 32);
+            memcpy(g->recover_hash, sqlite3_column_blob(st, 6), 32);
+            memcpy(g->recover_author, sqlite3_column_blob(st, 7), 32);
+        }
     } else if (step != SQLITE_DONE) {
         sqlite3_reset(st);
         return ww_db_err(s, step);
@@ -227,9 +237,10 @@ static int add_wrap(struct ww_body_keys *k, uint8_t audience, const uint8_t *sub
     return ww_wrap_key(key, device, w->sealed);
 }
 
+/* A device of a member not removed, and not retired by a recovery (its cut-off). */
 static int is_active(const struct ww_devinfo *d)
 {
-    return d->removed_epoch == UINT32_MAX;
+    return d->removed_epoch == UINT32_MAX && d->cutoff == UINT64_MAX;
 }
 
 /* Wraps `key` of (audience, subject) for every active device of `member` (NULL: of every
@@ -824,6 +835,135 @@ int ww_owner_handover(struct ww_store *s, const uint8_t group[WW_ID_LEN],
     return ww_emit_tx(s, group, &e, hash_out);
 }
 
+/* ---- Recovery ------------------------------------------------------------------------- */
+
+struct recovery_key_args {
+    const uint8_t *gid;
+    char code[WW_RECOVERY_CODE_MAX];
+};
+
+static int do_recovery_key(struct ww_store *s, void *ud)
+{
+    struct recovery_key_args *a = ud;
+    uint8_t seed[32], pk[32], sk[64];
+    ww_store_random(s, seed, sizeof seed);
+    crypto_sign_seed_keypair(pk, sk, seed);
+    sodium_memzero(sk, sizeof sk);
+    struct ww_body body;
+    memset(&body, 0, sizeof body);
+    body.kind = WW_KIND_RECOVERY_KEY;
+    memcpy(body.u.recovery_key.pk, pk, 32);
+    struct ww_emit e = {.kind = WW_KIND_RECOVERY_KEY, .audience = WW_AUD_PLAIN, .body = &body};
+    int rc = ww_emit(s, a->gid, &e, NULL);
+    /* Eight groups of eight hex digits, to be copied by hand. */
+    char hex[65];
+    ww_hex(seed, sizeof seed, hex);
+    sodium_memzero(seed, sizeof seed);
+    for (int i = 0, o = 0; rc == 0 && i < 64; i++) {
+        if (i && i % 8 == 0)
+            a->code[o++] = '-';
+        a->code[o++] = hex[i];
+        a->code[o] = '\0';
+    }
+    sodium_memzero(hex, sizeof hex);
+    return rc;
+}
+
+int ww_recovery_key_create(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                           char code_out[WW_RECOVERY_CODE_MAX])
+{
+    if (!s || !group || !code_out)
+        return WW_EINVAL;
+    struct recovery_key_args a = {.gid = group};
+    int rc = ww_tx(s, do_recovery_key, &a);
+    if (rc == 0)
+        memcpy(code_out, a.code, WW_RECOVERY_CODE_MAX);
+    sodium_memzero(&a, sizeof a);
+    return rc;
+}
+
+/* The recovery code's 32 bytes: 64 hex digits, dashes and spaces between them ignored. */
+static int parse_recovery_code(const char *code, uint8_t seed[32])
+{
+    size_t n = 0;
+    for (const char *p = code; *p; p++) {
+        if (*p == '-' || *p == ' ')
+            continue;
+        int v = *p >= '0' && *p <= '9'   ? *p - '0'
+                : *p >= 'a' && *p <= 'f' ? *p - 'a' + 10
+                : *p >= 'A' && *p <= 'F' ? *p - 'A' + 10
+                                         : -1;
+        if (v < 0 || n == 64)
+            return WW_EINVAL;
+        seed[n / 2] = (uint8_t)(n % 2 ? seed[n / 2] | v : v << 4);
+        n++;
+    }
+    return n == 64 ? 0 : WW_EINVAL;
+}
+
+struct recover_args {
+    const uint8_t *gid;
+    const uint8_t *seed;
+};
+
+static int do_owner_recover(struct ww_store *s, void *ud)
+{
+    struct recover_args *a = ud;
+    int rc = ww_cache_load(s, a->gid);
+    if (rc != 0)
+        return rc;
+    if (!s->cache->exists)
+        return WW_EGROUP;
+    if (ww_cache_me(s))
+        return WW_EEXIST; /* a device of the group hands over instead */
+    uint8_t pk[32], sk[64], from[32], digest[32];
+    crypto_sign_seed_keypair(pk, sk, a->seed);
+    if (!s->cache->has_recovery || memcmp(pk, s->cache->recovery, 32) != 0) {
+        sodium_memzero(sk, sizeof sk);
+        return WW_EBADSIG; /* not this group's code */
+    }
+    memcpy(from, s->cache->owner, 32);
+    struct ww_log_head head;
+    if ((rc = ww_log_head(s, a->gid, from, &head)) != 0) {
+        sodium_memzero(sk, sizeof sk);
+        return rc;
+    }
+    /* The recovery follows all it keeps of the lost device, even a clock of that device
+     * that ran ahead: every replica checks that it does. */
+    if (s->hlc < head.hlc)
+        s->hlc = head.hlc;
+    uint8_t me[32];
+    ww_store_device(s, me);
+    struct ww_body body;
+    memset(&body, 0, sizeof body);
+    body.kind = WW_KIND_OWNER_RECOVER;
+    struct ww_body_owner_recover *r = &body.u.owner_recover;
+    memcpy(r->from, from, 32);
+    r->cutoff = head.seq;
+    ww_recover_digest(a->gid, me, from, head.seq, digest);
+    crypto_sign_detached(r->sig, NULL, digest, sizeof digest, sk);
+    sodium_memzero(sk, sizeof sk);
+    struct ww_emit e = {.kind = WW_KIND_OWNER_RECOVER, .audience = WW_AUD_PLAIN, .body = &body};
+    if ((rc = ww_emit(s, a->gid, &e, NULL)) != 0)
+        return rc;
+    /* It holds no key of the group: new ones for every device but the one it replaced. */
+    return start_epoch(s, a->gid);
+}
+
+int ww_owner_recover(struct ww_store *s, const uint8_t group[WW_ID_LEN], const char *code)
+{
+    if (!s || !group || !code)
+        return WW_EINVAL;
+    uint8_t seed[32];
+    int rc = parse_recovery_code(code, seed);
+    if (rc != 0)
+        return rc;
+    struct recover_args a = {group, seed};
+    rc = ww_tx(s, do_owner_recover, &a);
+    sodium_memzero(seed, sizeof seed);
+    return rc;
+}
+
 int ww_members_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                     void (*cb)(void *ud, const struct ww_member_info *m), void *ud)
 {
@@ -849,7 +989,8 @@ int ww_members_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],
         m.track = sqlite3_column_int(st, 4);
         m.active = sqlite3_column_type(st, 5) == SQLITE_NULL;
         for (size_t i = 0; i < s->cache->n_devices; i++)
-            if (!memcmp(s->cache->devices[i].member, m.id, 16))
+            if (!memcmp(s->cache->devices[i].member, m.id, 16) &&
+                (m.active ? is_active(&s->cache->devices[i]) : 1))
                 memcpy(devices[m.n_devices++], s->cache->devices[i].device, 32);
         m.devices = (const uint8_t(*)[WW_KEY_LEN])devices;
         cb(ud, &m);

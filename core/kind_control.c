@@ -9,6 +9,7 @@
  * replica. A member's own vouched device may vouch for another device of its member with a
  * device.add of its own; only vouched devices ever get a member's SELF key.
  */
+#include <sodium.h>
 #include <string.h>
 
 #include "day.h"
@@ -331,6 +332,151 @@ const struct ww_kind_rule ww_kind_owner_handover = {
     .owner_only = 1,
     .check = check_owner_handover,
     .apply = apply_owner_handover,
+};
+
+/* ---- recovery.key and owner.recover ---- */
+
+/*
+ * A coach who loses the owner device, with no other device to hand the group to, takes it
+ * over on a new device with the recovery code printed when the group was made: the secret
+ * of the group's recovery key, which no device keeps. The owner sets the key once
+ * (recovery.key: the first in the owners' logs stands, so a thief holding the phone cannot
+ * replace it). A new device then writes owner.recover as its first event, signed by the
+ * recovery key: it names the owner device it replaces and that device's last seq that
+ * stands (what the new device held of it), and becomes the owner, a device of the same
+ * member. The old device is retired: its later events are refused everywhere, and what a
+ * replica held of them leaves its log (the group is derived again), as for a removal.
+ */
+void ww_recover_digest(const uint8_t group[16], const uint8_t device[32], const uint8_t from[32],
+                       uint64_t cutoff, uint8_t out[32])
+{
+    static const char ctx[] = "wegwijs/owner-recover/v1";
+    uint8_t be[8];
+    for (int i = 0; i < 8; i++)
+        be[i] = (uint8_t)(cutoff >> (56 - 8 * i));
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, 32);
+    crypto_generichash_update(&st, (const uint8_t *)ctx, sizeof ctx - 1);
+    crypto_generichash_update(&st, group, 16);
+    crypto_generichash_update(&st, device, 32);
+    crypto_generichash_update(&st, from, 32);
+    crypto_generichash_update(&st, be, sizeof be);
+    crypto_generichash_final(&st, out, 32);
+}
+
+static int check_recovery_key(struct ww_store *s, const struct ww_event *ev)
+{
+    (void)ev;
+    return ww_cache_cur(s)->has_recovery ? WW_EEXIST : 0;
+}
+
+static int apply_recovery_key(struct ww_store *s, struct ww_event *ev)
+{
+    sqlite3_stmt *st = ww_sql(s, "UPDATE groups SET recovery=?2 WHERE gid=?1");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, ev->env->h.group, 16);
+    ww_bind_blob(st, 2, ev->body->u.recovery_key.pk, 32);
+    ev->control = 1;
+    return ww_sql_done(s, st);
+}
+
+const struct ww_kind_rule ww_kind_recovery_key = {
+    .roles = WW_ROLE_BIT(WW_ROLE_COACH),
+    .audiences = WW_AUD_BIT(WW_AUD_PLAIN),
+    .owner_only = 1,
+    .check = check_recovery_key,
+    .apply = apply_recovery_key,
+};
+
+/* The author is new to the group (apply.c lets it in for this kind alone, at its seq 1).
+ * WW_ENOTMEMBER: it waits, for the recovery key or for the replaced device's log up to
+ * the cut-off. Two recoveries of one owner device: the lower event hash stands, on every
+ * replica, whichever came first (apply then drops the other's author). */
+static int check_owner_recover(struct ww_store *s, const struct ww_event *ev)
+{
+    const struct ww_group_cache *g = ww_cache_cur(s);
+    const struct ww_body_owner_recover *r = &ev->body->u.owner_recover;
+    const struct ww_header *h = &ev->env->h;
+    if (h->seq != 1)
+        return WW_EINVAL;
+    if (!g->has_recovery)
+        return WW_ENOTMEMBER;
+    uint8_t digest[32];
+    ww_recover_digest(h->group, h->author, r->from, r->cutoff, digest);
+    if (crypto_sign_verify_detached(r->sig, digest, sizeof digest, g->recovery) != 0)
+        return WW_EBADSIG;
+    if (!ww_cache_device(s, r->from))
+        return WW_ENOTMEMBER;
+    /* Another recovery of the same device stands: the lower hash wins. The group is then
+     * derived again without the other, and this one is checked in full there. */
+    if (memcmp(r->from, g->owner, 32) != 0) {
+        if (g->recovered && !memcmp(r->from, g->recover_from, 32))
+            return memcmp(ev->hash, g->recover_hash, 32) < 0 ? 0 : WW_EEXIST;
+        return WW_EROLE;
+    }
+    struct ww_log_head head;
+    int rc = ww_log_head(s, h->group, r->from, &head);
+    if (rc != 0)
+        return rc;
+    if (head.seq < r->cutoff)
+        return WW_ENOTMEMBER;
+    /* It follows all it keeps of the replaced device, on every replica alike. */
+    uint64_t last = 0;
+    if (r->cutoff && !ww_log_hlc_at(s, h->group, r->from, r->cutoff, &last, &rc))
+        return rc ? rc : WW_ECORRUPT;
+    return h->hlc > last ? 0 : WW_EINVAL;
+}
+
+static int apply_owner_recover(struct ww_store *s, struct ww_event *ev)
+{
+    const struct ww_group_cache *g = ww_cache_cur(s);
+    const struct ww_body_owner_recover *r = &ev->body->u.owner_recover;
+    const struct ww_header *h = &ev->env->h;
+    const struct ww_devinfo *from = ww_cache_device(s, r->from);
+    if (!from)
+        return WW_ECORRUPT; /* checked just before */
+    uint8_t member[16];
+    memcpy(member, from->member, 16);
+    int rc = 0, cut = 0;
+    /* A recovery of the same device with a higher hash gives way: its author was a device
+     * of the group only by it. */
+    if (g->recovered && !memcmp(r->from, g->recover_from, 32) && memcmp(r->from, g->owner, 32))
+        rc = ww_log_cut(s, h->group, g->recover_author, 0, UINT64_MAX, &cut);
+    ev->rederive |= cut;
+    if (rc == 0)
+        rc = add_device(s, h->group, h->author, member, 1);
+    sqlite3_stmt *st = NULL;
+    if (rc == 0 && !(st = ww_sql(s, "UPDATE devices SET cutoff=min(coalesce(cutoff, ?3), ?3) WHERE "
+                                    "gid=?1 AND device=?2")))
+        return ww_sql_failed(s);
+    if (rc == 0) {
+        ww_bind_blob(st, 1, h->group, 16);
+        ww_bind_blob(st, 2, r->from, 32);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)r->cutoff);
+        rc = ww_sql_done(s, st);
+    }
+    if (rc == 0 && (rc = ww_log_cut(s, h->group, r->from, r->cutoff, UINT64_MAX, &cut)) == 0)
+        ev->rederive |= cut;
+    if (rc == 0 && !(st = ww_sql(s, "UPDATE groups SET owner=?2, recover_from=?3, recover_hash=?4,"
+                                    " recover_author=?2 WHERE gid=?1")))
+        return ww_sql_failed(s);
+    if (rc == 0) {
+        ww_bind_blob(st, 1, h->group, 16);
+        ww_bind_blob(st, 2, h->author, 32);
+        ww_bind_blob(st, 3, r->from, 32);
+        ww_bind_blob(st, 4, ev->hash, 32);
+        rc = ww_sql_done(s, st);
+    }
+    ev->control = 1;
+    return rc;
+}
+
+const struct ww_kind_rule ww_kind_owner_recover = {
+    .roles = WW_ROLE_BIT(WW_ROLE_COACH),
+    .audiences = WW_AUD_BIT(WW_AUD_PLAIN),
+    .check = check_owner_recover,
+    .apply = apply_owner_recover,
 };
 
 /* ---- device.add ---- */

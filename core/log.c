@@ -64,6 +64,28 @@ int ww_log_hash_at(struct ww_store *s, int64_t log, uint64_t seq, uint8_t hash[3
     return found;
 }
 
+int ww_log_hlc_at(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32], uint64_t seq,
+                  uint64_t *hlc, int *rc)
+{
+    sqlite3_stmt *st = ww_sql(s, "SELECT e.hlc FROM logs l JOIN events e ON e.id = (l.id << 40 | "
+                                 "?3) WHERE l.gid=?1 AND l.author=?2");
+    if (!st) {
+        *rc = ww_sql_failed(s);
+        return 0;
+    }
+    ww_bind_blob(st, 1, gid, 16);
+    ww_bind_blob(st, 2, author, 32);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
+    int step = sqlite3_step(st);
+    int found = step == SQLITE_ROW;
+    if (found)
+        *hlc = (uint64_t)sqlite3_column_int64(st, 0);
+    else if (step != SQLITE_DONE)
+        *rc = ww_db_err(s, step);
+    sqlite3_reset(st);
+    return found;
+}
+
 int ww_log_replace(struct ww_store *s, int64_t log, uint64_t seq, const uint8_t *raw, size_t len)
 {
     sqlite3_stmt *st = ww_sql(s, "UPDATE events SET raw=?2 WHERE id=?1");

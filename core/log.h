@@ -42,6 +42,10 @@ int ww_log_head(struct ww_store *s, const uint8_t gid[16], const uint8_t author[
  * *len (may be NULL): 1 when held, 0 when not (or on error, then *rc is set). */
 int ww_log_hash_at(struct ww_store *s, int64_t log, uint64_t seq, uint8_t hash[32], size_t *len,
                    int *rc);
+/* The hlc of event `seq` of an author's log in a group into *hlc: 1 when held, 0 when not
+ * (or on error, then *rc is set). */
+int ww_log_hlc_at(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32], uint64_t seq,
+                  uint64_t *hlc, int *rc);
 /* Replaces the stored bytes of event `seq` of a log (the same event, its body restored). */
 int ww_log_replace(struct ww_store *s, int64_t log, uint64_t seq, const uint8_t *raw, size_t len);
 /* Drops event `seq` of a log and every later one: a branch that lost a fork (apply.c). */

@@ -438,6 +438,13 @@ static const char schema_v9[] =
  * keeps (member.remove's cut-offs); NULL while no owner's removal names the device. */
 static const char schema_v10[] = "ALTER TABLE devices ADD COLUMN cutoff INTEGER;";
 
+/* Schema version 11: the group's recovery key (recovery.key) and the recovery in force
+ * (owner.recover): the owner device it replaced, its event hash and its author. */
+static const char schema_v11[] =
+    "ALTER TABLE groups ADD COLUMN recovery BLOB; ALTER TABLE groups ADD COLUMN recover_from BLOB;"
+    "ALTER TABLE groups ADD COLUMN recover_hash BLOB;"
+    "ALTER TABLE groups ADD COLUMN recover_author BLOB;";
+
 /* Brings the schema to WW_SCHEMA_VERSION, or refuses a store from a newer version. */
 static int migrate(struct ww_store *s)
 {
@@ -472,6 +479,8 @@ static int migrate(struct ww_store *s)
         rc = ww_db_exec(s, schema_v9);
     if (rc == 0 && version < 10)
         rc = ww_db_exec(s, schema_v10);
+    if (rc == 0 && version < 11)
+        rc = ww_db_exec(s, schema_v11);
     if (rc == 0)
         rc = ww_db_exec(s, "PRAGMA user_version = " WW_STR(WW_SCHEMA_VERSION));
     if (rc == 0)

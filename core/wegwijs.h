@@ -132,6 +132,23 @@ int ww_group_hub_set(struct ww_store *s, const uint8_t group[WW_ID_LEN],
  */
 int ww_owner_handover(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                       const uint8_t device[WW_KEY_LEN], uint8_t hash_out[WW_EVENT_HASH_LEN]);
+/*
+ * The owner device gives the group a recovery key, once (WW_EEXIST after): code_out
+ * receives its secret as text, eight groups of eight hex digits. Nothing keeps the secret:
+ * show it to the coach, to write down, and forget it.
+ */
+#define WW_RECOVERY_CODE_MAX 72 /* the code as text, with its NUL */
+int ww_recovery_key_create(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                           char code_out[WW_RECOVERY_CODE_MAX]);
+/*
+ * A new device takes the group over from its lost owner device with the recovery code: it
+ * must hold the group's log (a bundle from a member's device) and be no device of the
+ * group yet (WW_EEXIST). It writes owner.recover (the lost device's events beyond what
+ * this device holds of it are refused from then on, everywhere) and a new key epoch for
+ * every device but the lost one; the new epoch's keys are the only ones it reads.
+ * WW_EINVAL for a code that is no code, WW_EBADSIG for another group's code.
+ */
+int ww_owner_recover(struct ww_store *s, const uint8_t group[WW_ID_LEN], const char *code);
 
 struct ww_member_info {
     uint8_t id[WW_ID_LEN];

@@ -910,6 +910,46 @@ static int read_owner_handover(struct ww_mp_reader *r, struct ww_body_owner_hand
     return ww_mp_read_bin_exact(r, WW_PK_LEN, b->device);
 }
 
+/* ---- recovery.key (27) and owner.recover (28) ------------------------------------------- */
+
+enum { recovery_key_fields = 1, owner_recover_fields = 3 };
+
+/* Nothing to check: the key is a fixed-size bin. */
+static int check_recovery_key(const struct ww_body_recovery_key *b)
+{
+    (void)b;
+    return 0;
+}
+
+static void write_recovery_key(struct ww_mp_writer *w, const struct ww_body_recovery_key *b)
+{
+    ww_mp_put_bin(w, b->pk, WW_PK_LEN);
+}
+
+static int read_recovery_key(struct ww_mp_reader *r, struct ww_body_recovery_key *b)
+{
+    return ww_mp_read_bin_exact(r, WW_PK_LEN, b->pk);
+}
+
+static int check_owner_recover(const struct ww_body_owner_recover *b)
+{
+    return b->cutoff > WW_MAX_SEQ ? WW_ERANGE : 0;
+}
+
+static void write_owner_recover(struct ww_mp_writer *w, const struct ww_body_owner_recover *b)
+{
+    ww_mp_put_bin(w, b->from, WW_PK_LEN);
+    ww_mp_put_uint(w, b->cutoff);
+    ww_mp_put_bin(w, b->sig, WW_SIG_LEN);
+}
+
+static int read_owner_recover(struct ww_mp_reader *r, struct ww_body_owner_recover *b)
+{
+    WW_TRY(ww_mp_read_bin_exact(r, WW_PK_LEN, b->from));
+    WW_TRY(ww_mp_read_uint_max(r, WW_MAX_SEQ, &b->cutoff));
+    return ww_mp_read_bin_exact(r, WW_SIG_LEN, b->sig);
+}
+
 /* ---- The table of kinds ----------------------------------------------------------------- */
 
 /* Each kind's functions reached through the whole body, so that one table holds them all;

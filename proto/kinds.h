@@ -42,6 +42,8 @@
     X(23, GROUP_CLIMATE, group_climate, "group.climate", group_climate)                            \
     X(24, DEVICE_INVITE, device_invite, "device.invite", device_invite)                            \
     X(25, DEVICE_JOIN, device_join, "device.join", device_join)                                    \
-    X(26, OWNER_HANDOVER, owner_handover, "owner.handover", owner_handover)
+    X(26, OWNER_HANDOVER, owner_handover, "owner.handover", owner_handover)                        \
+    X(27, RECOVERY_KEY, recovery_key, "recovery.key", recovery_key)                                \
+    X(28, OWNER_RECOVER, owner_recover, "owner.recover", owner_recover)
 
 #endif

@@ -325,6 +325,19 @@ struct ww_body_owner_handover {
     uint8_t device[WW_PK_LEN];
 };
 
+/* The group's recovery key (PROTOCOL.md 6.28): its secret is on paper, never on a device. */
+struct ww_body_recovery_key {
+    uint8_t pk[WW_PK_LEN];
+};
+
+/* A new device takes the group over from a lost owner device with the recovery key
+ * (PROTOCOL.md 6.29). */
+struct ww_body_owner_recover {
+    uint8_t from[WW_PK_LEN]; /* the owner device it replaces */
+    uint64_t cutoff;         /* the last seq of `from` that stands, 0..WW_MAX_SEQ */
+    uint8_t sig[WW_SIG_LEN]; /* by the recovery key, over what PROTOCOL.md 6.29 says */
+};
+
 /* What a device held when it last synced (PROTOCOL.md 6.22): its sync health and, through
  * the logs it holds, its receipt for every erasure among them. */
 struct ww_body_sync_report {
@@ -399,6 +412,8 @@ struct ww_body {
         struct ww_body_device_invite device_invite;
         struct ww_body_device_join device_join;
         struct ww_body_owner_handover owner_handover;
+        struct ww_body_recovery_key recovery_key;
+        struct ww_body_owner_recover owner_recover;
     } u;
     struct ww_ext ext;
 };

@@ -189,6 +189,7 @@ struct pair {
     char coach[512], student[512];
     char coach_key[65], student_key[65];
     char group[33], member[33];
+    char recovery[80]; /* the recovery code group create printed */
 };
 
 /* Two devices; the coach creates a group and adds the student by the student's device key;
@@ -212,6 +213,11 @@ static void setup_pair(struct pair *p)
     EXPECT_EXIT(r, 0);
     first_line(r.out, p->group, sizeof p->group);
     ASSERT(is_hex(p->group, 32));
+    const char *code = strstr(r.out, "herstelcode: ");
+    ASSERT(code != NULL);
+    first_line(code + strlen("herstelcode: "), p->recovery, sizeof p->recovery);
+    ASSERT_EQ(strlen(p->recovery), 71);
+    EXPECT_HAS(r.err, "niet nog eens getoond");
     run(&r, "--data", p->coach, "member", "add", p->group, "--role", "student", "--alias", "Sam",
         "--year", "2", "--track", "bbl", "--device", p->student_key, NULL);
     EXPECT_EXIT(r, 0);
@@ -1051,7 +1057,7 @@ TEST(cli_bash_completion)
     char line[2048], out[4096];
     setup_pair(&p);
     complete_line("re", out, sizeof out);
-    ASSERT_STR_EQ(out, "reflect reflections react reactions remove\n");
+    ASSERT_STR_EQ(out, "reflect reflections react reactions remove recover\n");
     complete_line("signal \"\"", out, sizeof out);
     ASSERT_STR_EQ(out, "raise resolve\n");
     snprintf(line, sizeof line, "reflect %s --sta", p.group);
@@ -2686,5 +2692,59 @@ TEST(cli_group_owner)
         json_object_get(json_array_get(jarr(doc, "groups", 1, __LINE__), 0), "owner")));
     json_decref(doc);
     run(&r, "--data", laptop, "member", "remove", p.group, p.member, NULL);
+    EXPECT_EXIT(r, 0);
+}
+
+/* `recover GROUP CODE`: the coach's only phone is lost; a new phone gets the group's log in a
+ * student's bundle, takes the group over with the recovery code, and the student's bundle
+ * back makes it known; the lost phone can no longer change the group. */
+TEST(cli_recover)
+{
+    struct pair p;
+    struct run r;
+    setup_pair(&p);
+    char np[512], bundle[512], back[512];
+    proc_tmp_path(np, sizeof np, "newphone");
+    proc_tmp_path(bundle, sizeof bundle, "from-student.wwb");
+    proc_tmp_path(back, sizeof back, "to-student.wwb");
+    run(&r, "--data", np, "init", NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", np, "recover", p.group, p.recovery, NULL);
+    EXPECT_EXIT(r, EXIT_NOTFOUND); /* it holds no group yet */
+    run(&r, "--data", p.student, "bundle", "export", p.group, bundle, NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", np, "bundle", "import", bundle, NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", np, "recover", p.group, "0123-4567", NULL);
+    expect_error(&r, EXIT_INPUT, "niet de herstelcode van deze groep", __LINE__);
+    run(&r, "--data", np, "recover", p.group, NULL);
+    EXPECT_EXIT(r, EXIT_USAGE);
+    run(&r, "--data", p.student, "recover", p.group, p.recovery, NULL);
+    EXPECT_EXIT(r, EXIT_CONFLICT); /* a member hands over instead */
+    run(&r, "--data", np, "recover", p.group, p.recovery, NULL);
+    EXPECT_EXIT(r, 0);
+    EXPECT_HAS(r.out, "dit apparaat is nu de eigenaar van de groep");
+    run(&r, "--data", np, "--json", "groups", NULL);
+    json_t *doc = json_of(&r, "groups", __LINE__);
+    json_t *g = json_array_get(jarr(doc, "groups", 1, __LINE__), 0);
+    ASSERT(json_is_true(json_object_get(g, "owner")));
+    ASSERT_EQ(proc_json_int(g, "epoch", __LINE__), 2);
+    json_decref(doc);
+
+    /* The news reaches the student, and from it the lost phone. */
+    run(&r, "--data", np, "bundle", "export", p.group, back, NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.student, "bundle", "import", back, NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.student, "--json", "groups", NULL);
+    doc = json_of(&r, "groups", __LINE__);
+    ASSERT_EQ(proc_json_int(json_array_get(jarr(doc, "groups", 1, __LINE__), 0), "epoch", __LINE__),
+              2);
+    json_decref(doc);
+    run(&r, "--data", p.coach, "bundle", "import", back, NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.coach, "member", "remove", p.group, p.member, NULL);
+    ASSERT(r.exited && r.code != 0);
+    run(&r, "--data", np, "member", "remove", p.group, p.member, NULL);
     EXPECT_EXIT(r, 0);
 }

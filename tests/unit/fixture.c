@@ -170,6 +170,19 @@ long fx_count(struct ww_store *s, const char *sql)
     return n;
 }
 
+void fx_events_digest(struct ww_store *s, uint8_t out[32])
+{
+    sqlite3_stmt *st;
+    ASSERT_EQ(sqlite3_prepare_v2(s->db, "SELECT hash FROM events ORDER BY hash", -1, &st, NULL),
+              SQLITE_OK);
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, NULL, 0, 32);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        crypto_generichash_update(&h, sqlite3_column_blob(st, 0), 32);
+    sqlite3_finalize(st);
+    crypto_generichash_final(&h, out, 32);
+}
+
 void fx_digest(struct ww_store *s, uint8_t out[32])
 {
     fx_digest_except(s, NULL, out);

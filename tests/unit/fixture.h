@@ -41,6 +41,8 @@ void fx_digest(struct ww_store *s, uint8_t out[32]);
 void fx_digest_except(struct ww_store *s, const char *skip, uint8_t out[32]);
 /* Counts rows of a table matching a WHERE clause (test-only SQL). */
 long fx_count(struct ww_store *s, const char *sql);
+/* The hashes of the events s holds, in hash order, as one digest: which events, not how. */
+void fx_events_digest(struct ww_store *s, uint8_t out[32]);
 void fx_device(struct ww_store *s, uint8_t pk[32]);
 
 /* The owner's member id in the group (groups.coach). */

@@ -14,18 +14,10 @@
 
 #define REMOVED "SELECT count(*) FROM members WHERE removed_epoch IS NOT NULL"
 
-/* The events a replica holds, as one digest (hash order), and its derived state. */
+/* The events a replica holds, as one digest, and its derived state. */
 static void held(struct ww_store *s, uint8_t events[32], uint8_t state[32])
 {
-    sqlite3_stmt *st;
-    ASSERT_EQ(sqlite3_prepare_v2(s->db, "SELECT hash FROM events ORDER BY hash", -1, &st, NULL),
-              SQLITE_OK);
-    crypto_generichash_state h;
-    crypto_generichash_init(&h, NULL, 0, 32);
-    while (sqlite3_step(st) == SQLITE_ROW)
-        crypto_generichash_update(&h, sqlite3_column_blob(st, 0), 32);
-    sqlite3_finalize(st);
-    crypto_generichash_final(&h, events, 32);
+    fx_events_digest(s, events);
     fx_digest(s, state);
 }
 

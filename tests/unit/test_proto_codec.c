@@ -710,7 +710,7 @@ TEST(proto_codec_unknown_kinds_and_types)
         "signal.raise", "signal.resolve", "signoff.put",      "erase",
         "reaction.del", "group.hub",      "invite.create",    "invite.revoke",
         "sync.report",  "climate.share",  "group.climate",    "device.invite",
-        "device.join",
+        "device.join",  "owner.handover", "recovery.key",     "owner.recover",
     };
     ASSERT_EQ(sizeof names / sizeof names[0], WW_KIND_MAX_KNOWN);
     for (uint16_t k = 1; k <= WW_KIND_MAX_KNOWN; k++)

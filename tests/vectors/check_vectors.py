@@ -192,6 +192,8 @@ BODIES = {
     24: [("invite", "b"), ("expires", "u"), ("proof", "b")],
     25: [("member", "b"), ("device", "b"), ("invite", "b"), ("sig", "b")],
     26: [("device", "b")],
+    27: [("pk", "b")],
+    28: [("from", "b"), ("cutoff", "u"), ("sig", "b")],
 }
 # member.add's optional seventh field (6.2): present when written, then before any ext.
 MEMBER_ADD_FULL = BODIES[2] + [("invite", "b")]
