@@ -569,7 +569,7 @@ static const char *const materialised[] = {
     "DELETE FROM sync_reports WHERE gid=?1",   "DELETE FROM sync_held WHERE gid=?1",
     "DELETE FROM group_climates WHERE gid=?1", "DELETE FROM climate_shares WHERE gid=?1",
     "DELETE FROM invites WHERE gid=?1",        "DELETE FROM device_invites WHERE gid=?1",
-    "DELETE FROM group_hubs WHERE gid=?1",
+    "DELETE FROM group_hubs WHERE gid=?1",     "DELETE FROM recoveries WHERE gid=?1",
 };
 
 /*

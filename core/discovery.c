@@ -39,7 +39,7 @@ int ww_discovery_key(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint32_
     if (!g->exists)
         return WW_EGROUP;
     const struct ww_devinfo *me = ww_cache_me(s);
-    if (!me || me->removed_epoch != UINT32_MAX)
+    if (!me || me->removed_epoch != UINT32_MAX || me->cutoff != UINT64_MAX)
         return WW_ENOTMEMBER;
     if (back > g->epoch)
         return WW_ENOKEY;
@@ -61,7 +61,7 @@ int ww_discovery_peer(struct ww_store *s, const uint8_t group[WW_ID_LEN],
     if (!ww_cache_cur(s)->exists)
         return WW_EGROUP;
     const struct ww_devinfo *d = ww_cache_device(s, device);
-    return d && d->removed_epoch == UINT32_MAX ? 0 : WW_ENOTMEMBER;
+    return d && d->removed_epoch == UINT32_MAX && d->cutoff == UINT64_MAX ? 0 : WW_ENOTMEMBER;
 }
 
 uint32_t ww_discovery_window(struct ww_store *s)

@@ -79,9 +79,10 @@ int ww_cache_load(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN])
     sodium_memzero(g, sizeof *g);
     g->used = s->tick;
     memcpy(g->gid, gid, 16);
-    sqlite3_stmt *st = ww_sql(s, "SELECT owner, epoch, agg_pk, EXISTS(SELECT 1 FROM erasures e "
-                                 "WHERE e.gid=groups.gid), recovery, recover_from, recover_hash, "
-                                 "recover_author FROM groups WHERE gid=?1");
+    sqlite3_stmt *st =
+        ww_sql(s, "SELECT g.owner, g.epoch, g.agg_pk, EXISTS(SELECT 1 FROM erasures e "
+                  "WHERE e.gid=g.gid), r.pk, r.replaced, r.hash, r.author FROM "
+                  "groups g LEFT JOIN recoveries r ON r.gid=g.gid WHERE g.gid=?1");
     if (!st)
         return ww_sql_failed(s);
     sqlite3_bind_blob(st, 1, gid, 16, SQLITE_TRANSIENT);

@@ -372,7 +372,7 @@ static int check_recovery_key(struct ww_store *s, const struct ww_event *ev)
 
 static int apply_recovery_key(struct ww_store *s, struct ww_event *ev)
 {
-    sqlite3_stmt *st = ww_sql(s, "UPDATE groups SET recovery=?2 WHERE gid=?1");
+    sqlite3_stmt *st = ww_sql(s, "INSERT INTO recoveries(gid, pk) VALUES(?1, ?2)");
     if (!st)
         return ww_sql_failed(s);
     ww_bind_blob(st, 1, ev->env->h.group, 16);
@@ -458,14 +458,21 @@ static int apply_owner_recover(struct ww_store *s, struct ww_event *ev)
     }
     if (rc == 0 && (rc = ww_log_cut(s, h->group, r->from, r->cutoff, UINT64_MAX, &cut)) == 0)
         ev->rederive |= cut;
-    if (rc == 0 && !(st = ww_sql(s, "UPDATE groups SET owner=?2, recover_from=?3, recover_hash=?4,"
-                                    " recover_author=?2 WHERE gid=?1")))
+    if (rc == 0 && !(st = ww_sql(s, "UPDATE recoveries SET replaced=?3, hash=?4, author=?2 WHERE "
+                                    "gid=?1")))
         return ww_sql_failed(s);
     if (rc == 0) {
         ww_bind_blob(st, 1, h->group, 16);
         ww_bind_blob(st, 2, h->author, 32);
         ww_bind_blob(st, 3, r->from, 32);
         ww_bind_blob(st, 4, ev->hash, 32);
+        rc = ww_sql_done(s, st);
+    }
+    if (rc == 0 && !(st = ww_sql(s, "UPDATE groups SET owner=?2 WHERE gid=?1")))
+        return ww_sql_failed(s);
+    if (rc == 0) {
+        ww_bind_blob(st, 1, h->group, 16);
+        ww_bind_blob(st, 2, h->author, 32);
         rc = ww_sql_done(s, st);
     }
     ev->control = 1;

@@ -122,10 +122,7 @@ TEST(trust_migration_marks_owner_added_devices)
                            "DROP TABLE sync_held; DROP TABLE sync_local; DROP TABLE group_climates;"
                            "DROP TABLE agg_pins; DROP TABLE climate_shares; DROP TABLE quotas;"
                            "DROP TABLE device_invites; ALTER TABLE devices DROP COLUMN cutoff;"
-                           "ALTER TABLE groups DROP COLUMN recovery;"
-                           "ALTER TABLE groups DROP COLUMN recover_from;"
-                           "ALTER TABLE groups DROP COLUMN recover_hash;"
-                           "ALTER TABLE groups DROP COLUMN recover_author;"
+                           "DROP TABLE recoveries;"
                            "PRAGMA user_version=3",
                            NULL, NULL, NULL),
               SQLITE_OK);
