@@ -147,6 +147,19 @@ int ww_pending_fork(struct ww_store *s, const struct ww_header *h, const uint8_t
     return ww_sql_done(s, st);
 }
 
+int ww_pending_drop(struct ww_store *s, const struct ww_header *h, const uint8_t *raw, size_t len)
+{
+    sqlite3_stmt *st =
+        ww_sql(s, "DELETE FROM pending WHERE gid=?1 AND author=?2 AND seq=?3 AND raw=?4");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, h->group, 16);
+    ww_bind_blob(st, 2, h->author, 32);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)h->seq);
+    ww_bind_blob(st, 4, raw, len);
+    return ww_sql_done(s, st);
+}
+
 /* 1 when the statement yields a row, 0 when not, or an error. */
 static int exists(struct ww_store *s, sqlite3_stmt *st)
 {

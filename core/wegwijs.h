@@ -727,6 +727,13 @@ struct ww_apply_result {
     size_t forks;      /* a different event for an (author, seq) already held */
     int first_error;   /* the first refusal's code, 0 if none */
     size_t first_error_index;
+    /* Events of this device itself that lost a fork in this batch: it was restored from a
+     * backup, or its data folder copied, and wrote on both copies (PROTOCOL.md 6.16 step
+     * 3). `rewritten` of them were written again as new events of this device (their
+     * content stays in the group); the others (control events, bodies it cannot read) are
+     * kept only as evidence of the fork. */
+    size_t own_lost;
+    size_t rewritten;
 };
 
 /* What became of one event. */
