@@ -334,7 +334,10 @@ TEST(restore_owner_copy_converges_over_sync_in_any_order)
         events_digest(r[4], x);
         events_digest(r[0], first);
         ASSERT_MEM_EQ(x, first, 32);
-        ASSERT_GT(fx_count(r[4], "SELECT count(*) FROM forks"), 0);
+        long forks = 0; /* where: it depends on the order (a copy may take over first) */
+        for (int i = 0; i < 5; i++)
+            forks += fx_count(r[i], "SELECT count(*) FROM forks");
+        ASSERT_GT(forks, 0);
         fprintf(stderr, "# trial %d: %s kept\n", trial,
                 fx_count(r[0], "SELECT count(*) FROM members WHERE alias = 'Xandra'") ? "Xandra"
                                                                                       : "Yara");
