@@ -7,6 +7,7 @@
 
 #include "apply.h"
 #include "log.h"
+#include "pending.h"
 #include "seal.h"
 #include "store.h"
 
@@ -82,6 +83,17 @@ int ww_sync_missing(struct ww_store *s, const uint8_t group[WW_ID_LEN],
     if (rc != 0)
         return rc;
     return ww_log_missing(s, group, v, n_peer, max_events, max_bytes, cb, ud, more_out);
+}
+
+int ww_sync_own_forks(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint64_t *n_out)
+{
+    if (!s || !group || !n_out)
+        return WW_EINVAL;
+    uint64_t n = 0;
+    int rc = ww_pending_forks(s, group, s->pk, &n);
+    if (rc == 0)
+        *n_out = n;
+    return rc;
 }
 
 int ww_store_begin(struct ww_store *s)

@@ -58,6 +58,9 @@ int ww_pending_defer(struct ww_store *s, struct ww_pending_counts *c, const stru
 int ww_pending_expire(struct ww_store *s);
 /* 1 while fewer than WW_MAX_FORKS forks of (gid, author) are recorded, else 0 (or an error). */
 int ww_pending_fork_room(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32]);
+/* How many forks of (gid, author) are recorded, into *n. */
+int ww_pending_forks(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32],
+                     uint64_t *n);
 /* Keeps a forked event as evidence (the first WW_MAX_FORKS per author). */
 int ww_pending_fork(struct ww_store *s, const struct ww_header *h, const uint8_t hash[32],
                     const uint8_t *raw, size_t len, const uint8_t held[32]);

@@ -692,6 +692,13 @@ int ww_sync_missing(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                     size_t max_bytes, void (*cb)(void *ud, const uint8_t *event, size_t len),
                     void *ud, int *more_out);
 
+/* How many forks of this device's own log in the group the store has on record, into *n_out:
+ * more than 0 once this device was restored from a backup, or its data folder copied, and
+ * wrote on both copies (PROTOCOL.md 6.16 step 3). What it wrote on the losing branch was
+ * written again where it could be (see `rewritten` in ww_apply_result); control events
+ * were not, and the user should take them again. */
+int ww_sync_own_forks(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint64_t *n_out);
+
 /* Sets the entry of the event's author in `vv` (n of at most max items) to that event, its
  * seq and tip: a sender pages through ww_sync_missing this way, each page going on right
  * after the events of the last one, also through the resend of a fork (whose events lie

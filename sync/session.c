@@ -461,7 +461,7 @@ static int on_vv(struct ww_session *ss, const struct ww_frame *f)
 struct applied {
     const uint8_t *gid;
     int any, control, malformed, released;
-    int rewritten; /* events of ours that lost a fork were written again: news to the peer */
+    size_t own_lost, rewritten; /* of ours that lost a fork; written again: news to the peer */
     /* For a quota: the batch's authors, the bytes each newly stored (applied or deferred),
      * and each event's author and cost (its bytes if newly stored, else 0). */
     size_t n_authors;
@@ -564,8 +564,11 @@ static int apply_charged(struct ww_session *ss, const uint8_t *const *evs, const
     int rc = ww_store_begin(s), over = 0;
     if (rc == 0)
         rc = ww_sync_apply_each(s, evs, lens, n, &res, outcome_cb, a);
-    if (rc == 0 && res.rewritten)
-        a->any = a->rewritten = 1;
+    if (rc == 0) {
+        a->own_lost = res.own_lost;
+        a->rewritten = res.rewritten;
+        a->any |= res.rewritten > 0;
+    }
     for (size_t k = 0; rc == 0 && !a->malformed && ss->cfg.quota.per_day && k < a->n_authors; k++) {
         uint64_t room = 0, *had = over_room(ov, a->authors[k].key);
         /* An author left out before is charged even for nothing: its bucket then takes the
@@ -709,6 +712,8 @@ static int on_batch(struct ww_session *ss, const struct ww_frame *f)
     }
     ss->batches_received++;
     ss->events_received += n;
+    ss->own_lost += a.own_lost;
+    ss->rewritten += a.rewritten;
     /* The peer holds what it sent: never send it back. */
     for (uint32_t i = 0; i < f->u.batch.n; i++)
         took(g, evs[i], lens[i]);

@@ -102,6 +102,9 @@ struct ww_session {
     int ping_out; /* a PING is unanswered */
     /* Counters for progress and tests. */
     uint64_t events_sent, events_received, batches_sent, batches_received;
+    /* Events of this device itself that lost a fork in the peer's batches, and how many of
+     * them were written again (ww_apply_result's own_lost and rewritten). */
+    uint64_t own_lost, rewritten;
 };
 
 int ww_session_init(struct ww_session *ss, const struct ww_session_cfg *cfg, int64_t now_ms);

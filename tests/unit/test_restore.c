@@ -72,9 +72,10 @@ static void end_init(struct end *e, struct ww_store *s, struct ww_store *peer, s
 }
 
 /* A sync of one group as a device dials a peer: a opens it; frames flow both ways until
- * neither side says more; both end caught up and well. Batches of `batch` events. */
-static void session_sync(struct ww_store *a, struct ww_store *b, const uint8_t gid[16],
-                         size_t batch)
+ * neither side says more; both end caught up and well. Batches of `batch` events. Returns
+ * how many of a's own events lost a fork in the peer's batches (ww_session's own_lost). */
+static uint64_t session_sync(struct ww_store *a, struct ww_store *b, const uint8_t gid[16],
+                             size_t batch)
 {
     struct end *x = ww_calloc(2, sizeof *x), *y = x + 1;
     ASSERT(x != NULL);
@@ -95,9 +96,12 @@ static void session_sync(struct ww_store *a, struct ww_store *b, const uint8_t g
     ASSERT_OK(y->ss.failed);
     ASSERT(ww_session_idle(&x->ss));
     ASSERT(ww_session_idle(&y->ss));
+    uint64_t lost = x->ss.own_lost;
+    ASSERT_LE(x->ss.rewritten, lost);
     ww_session_close(&x->ss);
     ww_session_close(&y->ss);
     ww_free(x);
+    return lost;
 }
 
 /* ---- What the replicas hold ------------------------------------------------------------ */
@@ -213,8 +217,13 @@ static int old_backup(int variant, size_t batch)
 
     /* One session settles it: the side that keeps its branch sends it back (9.5), and
      * what lost is written again and sent in the same session. */
-    session_sync(g.st[0], g.coach, g.gid, batch);
+    ASSERT_GT(session_sync(g.st[0], g.coach, g.gid, batch), 0); /* the device is told */
     same_events(g.coach, g.st[0]);
+    uint64_t own = 0;
+    ASSERT_OK(ww_sync_own_forks(g.st[0], g.gid, &own));
+    ASSERT_GT(own, 0);
+    ASSERT_OK(ww_sync_own_forks(g.coach, g.gid, &own));
+    ASSERT_EQ(own, 0);
     for (int i = 5; i < 8; i++) {
         dates[i] = d - 2 - (uint32_t)i;
         day_off(g.st[0], g.gid, dates[i], h[i]);
