@@ -62,6 +62,8 @@ struct batch {
     struct ww_pending_counts counts;
     ww_outcome_cb cb;
     void *ud;
+    int keep_lost;     /* a batch from outside (not a rebuild's): collect `lost` */
+    struct lost *lost; /* this device's own events that lost a fork in this batch */
 };
 
 static struct head *find_head(struct batch *b, const uint8_t gid[16], const uint8_t author[32])
@@ -420,6 +422,168 @@ static int apply_one(struct ww_store *s, struct batch *b, struct item *it, int *
     return WW_OUTCOME_APPLIED;
 }
 
+/* ---- This device's own events on a losing branch ---------------------------------------- */
+
+/*
+ * A device restored from a backup, or a copy of its data folder, writes at seqs its peers
+ * hold other events of it for: its log forks, and once the branches meet every replica
+ * keeps the one with the lower hash (take_over). What this device wrote on the other branch
+ * would then be gone from the group; so the events of ours that lose (held ones that give
+ * way, arriving ones recorded as forks, and the ones that follow them) are collected per
+ * batch and written again as new events at the end of it (rewrite_lost).
+ */
+#define WW_MAX_LOST 256 /* lost events a batch writes again; more are only counted */
+
+struct lost {
+    size_t n, more;
+    uint8_t *raw[WW_MAX_LOST];
+    size_t len[WW_MAX_LOST];
+    uint8_t hash[WW_MAX_LOST][32];
+};
+
+static int lost_has(const struct lost *l, const uint8_t hash[32])
+{
+    for (size_t i = 0; l && i < l->n; i++)
+        if (!memcmp(l->hash[i], hash, 32))
+            return 1;
+    return 0;
+}
+
+/* Adds one of our events to the batch's lost ones (once). */
+static int lose(struct batch *b, const uint8_t *raw, size_t len, const uint8_t hash[32])
+{
+    if (!b->keep_lost || lost_has(b->lost, hash))
+        return 0;
+    if (!b->lost && !(b->lost = ww_calloc(1, sizeof *b->lost)))
+        return WW_ENOMEM;
+    struct lost *l = b->lost;
+    if (l->n == WW_MAX_LOST) {
+        l->more++;
+        return 0;
+    }
+    if (!(l->raw[l->n] = ww_malloc(len ? len : 1)))
+        return WW_ENOMEM;
+    memcpy(l->raw[l->n], raw, len);
+    l->len[l->n] = len;
+    memcpy(l->hash[l->n++], hash, 32);
+    return 0;
+}
+
+/*
+ * Whether an event of ours that waits for its predecessor follows another event at seq - 1
+ * than the one we hold there: 1 when so, 0 when not, or a failure. Our peers send an
+ * author's events in seq order, so the event where its branch parts from ours came before
+ * it and did not take over: the branch lost, and the event can never be placed.
+ */
+static int off_branch(struct ww_store *s, struct batch *b, const struct ww_header *h)
+{
+    struct ww_log_head head;
+    uint8_t at[32];
+    int rc = 0;
+    if (lost_has(b->lost, h->prev))
+        return 1;
+    if (h->seq < 2 || (rc = author_head(s, b, h->group, h->author, &head)) != 0 ||
+        h->seq - 1 > head.seq)
+        return rc;
+    if (h->seq - 1 == head.seq)
+        memcpy(at, head.hash, 32);
+    else if (!ww_log_hash_at(s, head.log, h->seq - 1, at, NULL, &rc))
+        return rc;
+    return memcmp(at, h->prev, 32) != 0;
+}
+
+/* Forgets the lost events after the first n (a take-over that was undone). */
+static void lost_trim(struct lost *l, size_t n)
+{
+    while (l && l->n > n)
+        ww_free(l->raw[--l->n]);
+}
+
+static void lost_free(struct lost *l)
+{
+    lost_trim(l, 0);
+    ww_free(l);
+}
+
+/* Whether a newer event of ours already says what a lost one said: one of the same kind,
+ * audience, subject and ref with a later hlc that is the same record (a kind with a ref
+ * names its record by it: the newer write wins anyway), or carries the same body (the
+ * lost event written again already, by an earlier batch that brought the same fork). */
+struct newer {
+    struct ww_store *s;
+    const struct ww_envelope *lost;
+    const struct ww_buf *pt;
+    struct ww_buf mine;
+};
+
+static int newer_cb(void *ud, const uint8_t *raw, size_t len)
+{
+    struct newer *nw = ud;
+    const struct ww_header *x = &nw->lost->h;
+    struct ww_envelope env;
+    if (ww_envelope_decode(raw, len, &env) != 0 || env.h.audience != x->audience ||
+        memcmp(env.h.subject, x->subject, 16) != 0 || env.h.ref_len != x->ref_len ||
+        memcmp(env.h.ref, x->ref, x->ref_len) != 0)
+        return 0;
+    if (x->ref_len)
+        return 1;
+    return !env.erased && ww_keyring_open(nw->s, &env, &nw->mine) == 0 &&
+           nw->mine.len == nw->pt->len && !memcmp(nw->mine.p, nw->pt->p, nw->pt->len);
+}
+
+/* Writes one lost event of ours again: 1 when written, 0 when it is not (see below), or a
+ * failure of the store. */
+static int rewrite_one(struct ww_store *s, const uint8_t *raw, size_t len, struct ww_buf *pt)
+{
+    struct ww_envelope env;
+    struct ww_body body;
+    int rc;
+    if (ww_envelope_decode(raw, len, &env) != 0)
+        return 0;
+    if ((rc = ww_cache_load(s, env.h.group)) != 0)
+        return rc;
+    /* The control plane (members, devices, keys, invites, the hub, erasures: every PLAIN
+     * kind) is a decision taken against the group as it stood on the losing branch: it is
+     * not taken again behind the user's back; the fork stays on record (the forks table).
+     * A body this device cannot read (climate answers, sealed for the aggregator) or that
+     * was erased cannot be written again. */
+    if (env.h.audience == WW_AUD_PLAIN || env.erased || ww_keyring_open(s, &env, pt) != 0 ||
+        ww_body_decode(env.h.kind, pt->p, pt->len, &body) != 0)
+        return 0;
+    struct newer nw = {s, &env, pt, {0}};
+    ww_buf_init(&nw.mine, WW_MAX_BODY);
+    rc = ww_log_newer(s, env.h.group, s->pk, env.h.kind, env.h.hlc, newer_cb, &nw);
+    ww_buf_free(&nw.mine);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
+    struct ww_emit e = {env.h.kind, env.h.audience, env.h.subject, env.h.ref, env.h.ref_len, &body};
+    rc = ww_emit(s, env.h.group, &e, NULL);
+    if (rc != 0)
+        return ww_store_failure(rc) ? rc : 0; /* e.g. no longer a member: it stays lost */
+    return 1;
+}
+
+/* Writes again, as new events of this device, the lost events of a batch that can be. */
+static int rewrite_lost(struct ww_store *s, struct lost *l, struct ww_apply_result *res)
+{
+    struct ww_buf pt;
+    ww_buf_init(&pt, WW_MAX_BODY);
+    int rc = 0;
+    res->own_lost = l->n + l->more;
+    /* Lost events that wait (they follow one that lost) never apply: gone before ours are
+     * written at their seqs. */
+    for (size_t i = 0; rc == 0 && i < l->n; i++) {
+        struct ww_envelope env;
+        if (ww_envelope_decode(l->raw[i], l->len[i], &env) == 0)
+            rc = ww_pending_drop(s, &env.h, l->raw[i], l->len[i]);
+    }
+    for (size_t i = 0; rc >= 0 && i < l->n; i++)
+        if ((rc = rewrite_one(s, l->raw[i], l->len[i], &pt)) > 0)
+            res->rewritten++;
+    ww_buf_free(&pt);
+    return rc < 0 ? rc : 0;
+}
+
 /* ---- Batches -------------------------------------------------------------------------- */
 
 /* Decodes, hashes and verifies a batch: one signature per run of linked events. */
@@ -524,6 +688,16 @@ static int apply_items(struct ww_store *s, struct batch *b, struct item *items, 
         size_t index = released ? WW_OUTCOME_RELEASED : i;
         if (rc < 0 && ww_store_failure(rc))
             return rc; /* the store failed, not the event: abandon the batch */
+        /* An event of ours that another branch holds the place of, or one that follows
+         * such an event: lost to the group unless written again. */
+        if (b->keep_lost && it->rc == 0 && !memcmp(it->env.h.author, s->pk, 32) &&
+            (rc == WW_OUTCOME_FORK || (rc == WW_OUTCOME_DEFERRED && reason == WW_ECHAIN))) {
+            int lrc = rc == WW_OUTCOME_FORK ? 1 : off_branch(s, b, &it->env.h);
+            if (lrc > 0)
+                lrc = lose(b, it->raw, it->len, it->hash);
+            if (lrc < 0)
+                return lrc;
+        }
         switch (rc) {
         case WW_OUTCOME_APPLIED:
             res->accepted++;
@@ -649,15 +823,33 @@ static int take_over(struct ww_store *s, struct batch *b, struct item *it,
                      const struct ww_log_head *head, const uint8_t held[32], int *reason)
 {
     const struct ww_header *h = &it->env.h;
-    int rc = ww_db_begin(s);
-    if (rc != 0)
+    /* An event that follows another event at seq - 1 than ours is not where its branch
+     * parts from ours but further along it: after the take-over it would wait for its
+     * predecessor all the same, so it waits now, without deriving the group again for
+     * nothing (a resent branch brings many such events, 9.3). */
+    uint8_t before[32];
+    int rc = 0;
+    if (h->seq > 1 && ww_log_hash_at(s, head->log, h->seq - 1, before, NULL, &rc) &&
+        sodium_memcmp(before, h->prev, 32) != 0)
+        return (rc = ww_cache_load(s, h->group)) != 0 ? rc : defer(s, b, it, *reason = WW_ECHAIN);
+    if (rc != 0 || (rc = ww_db_begin(s)) != 0)
         return rc;
     struct ww_buf raw;
     ww_buf_init(&raw, WW_MAX_EVENT);
     struct ww_envelope loser;
+    size_t had_lost = b->lost ? b->lost->n : 0;
     if ((rc = ww_log_get(s, h->group, h->author, h->seq, &raw)) == 0 &&
         (rc = ww_envelope_decode(raw.p, raw.len, &loser)) == 0)
         rc = ww_pending_fork(s, &loser.h, held, raw.p, raw.len, it->hash);
+    /* Our own branch gives way: what it holds is written again after the batch. */
+    for (uint64_t q = h->seq;
+         rc == 0 && b->keep_lost && !memcmp(h->author, s->pk, 32) && q <= head->seq; q++) {
+        uint8_t hash[32];
+        if (!ww_log_hash_at(s, head->log, q, hash, NULL, &rc))
+            rc = rc ? rc : WW_ECORRUPT;
+        else if ((rc = ww_log_get(s, h->group, h->author, q, &raw)) == 0)
+            rc = lose(b, raw.p, raw.len, hash);
+    }
     if (rc == 0)
         rc = ww_log_truncate(s, head->log, h->seq);
     if (rc == 0)
@@ -672,6 +864,7 @@ static int take_over(struct ww_store *s, struct batch *b, struct item *it,
         return rc ? rc : out;
     }
     ww_db_rollback(s);
+    lost_trim(b->lost, had_lost);
     b->n_heads = 0;
     b->counts.loaded = 0;
     if (out < 0 && ww_store_failure(out))
@@ -767,6 +960,7 @@ int ww_apply_batch(struct ww_store *s, const uint8_t *const *events, const size_
     if (rc == 0) {
         b->cb = cb;
         b->ud = ud;
+        b->keep_lost = 1;
         ww_buf_init(&b->pt, WW_MAX_BODY);
         ww_buf_init(&b->out, WW_MAX_EVENT);
         for (size_t i = 0; i < n; i++) {
@@ -780,6 +974,9 @@ int ww_apply_batch(struct ww_store *s, const uint8_t *const *events, const size_
             *primary_accepted = res->accepted;
         if (rc == 0 && res->accepted && (b->control || (rc = pending_due(s, b)) > 0))
             rc = retry_pending(s, b, res);
+        if (rc == 0 && b->lost)
+            rc = rewrite_lost(s, b->lost, res);
+        lost_free(b->lost);
         ww_buf_free(&b->pt);
         ww_buf_free(&b->out);
     }

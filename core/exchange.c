@@ -7,6 +7,7 @@
 
 #include "apply.h"
 #include "log.h"
+#include "pending.h"
 #include "seal.h"
 #include "store.h"
 
@@ -15,12 +16,13 @@ struct vv_out {
     size_t max, n;
 };
 
-static void vv_item(void *ud, const uint8_t author[32], uint64_t seq)
+static void vv_item(void *ud, const uint8_t author[32], uint64_t seq, const uint8_t hash[32])
 {
     struct vv_out *o = ud;
     if (o->n < o->max) {
         memcpy(o->items[o->n].author, author, 32);
         o->items[o->n].seq = seq;
+        memcpy(o->items[o->n].tip, hash, WW_TIP_LEN);
     }
     o->n++;
 }
@@ -37,6 +39,36 @@ int ww_sync_vv(struct ww_store *s, const uint8_t group[WW_ID_LEN], struct ww_vv_
     return rc;
 }
 
+/*
+ * Marks the entries of a peer's vector that name another branch of a fork than ours: the
+ * peer holds an event at that seq whose hash does not begin with the tip we hold there
+ * (PROTOCOL.md 9.3). Such an entry is set to seq 0, so the peer gets the author's whole
+ * log: the fork point may lie anywhere below, and what the peer holds of it already comes
+ * back to it as duplicates. An entry above our head, or with no tip, is left as it is.
+ */
+static int fork_check(struct ww_store *s, const uint8_t *gid, struct ww_vv_item *v, size_t n)
+{
+    static const uint8_t none[WW_TIP_LEN];
+    for (size_t i = 0; i < n; i++) {
+        if (!v[i].seq || v[i].seq > WW_SEQ_MASK || !memcmp(v[i].tip, none, WW_TIP_LEN))
+            continue;
+        struct ww_log_head head;
+        uint8_t hash[32];
+        int rc = ww_log_head(s, gid, v[i].author, &head);
+        if (rc != 0)
+            return rc;
+        if (head.seq < v[i].seq)
+            continue; /* we cannot tell: the peer sees it from our vector instead */
+        if (head.seq == v[i].seq)
+            memcpy(hash, head.hash, sizeof hash);
+        else if (!ww_log_hash_at(s, head.log, v[i].seq, hash, NULL, &rc))
+            return rc ? rc : WW_ECORRUPT; /* the log has a hole: never written by us */
+        if (memcmp(hash, v[i].tip, WW_TIP_LEN) != 0)
+            v[i].seq = 0;
+    }
+    return 0;
+}
+
 int ww_sync_missing(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                     const struct ww_vv_item *peer, size_t n_peer, size_t max_events,
                     size_t max_bytes, void (*cb)(void *ud, const uint8_t *event, size_t len),
@@ -44,7 +76,24 @@ int ww_sync_missing(struct ww_store *s, const uint8_t group[WW_ID_LEN],
 {
     if (!s || !group || !cb || (n_peer && !peer) || n_peer > WW_MAX_VV || !max_events)
         return WW_EINVAL;
-    return ww_log_missing(s, group, peer, n_peer, max_events, max_bytes, cb, ud, more_out);
+    struct ww_vv_item v[WW_MAX_VV];
+    if (n_peer)
+        memcpy(v, peer, n_peer * sizeof *v);
+    int rc = fork_check(s, group, v, n_peer);
+    if (rc != 0)
+        return rc;
+    return ww_log_missing(s, group, v, n_peer, max_events, max_bytes, cb, ud, more_out);
+}
+
+int ww_sync_own_forks(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint64_t *n_out)
+{
+    if (!s || !group || !n_out)
+        return WW_EINVAL;
+    uint64_t n = 0;
+    int rc = ww_pending_forks(s, group, s->pk, &n);
+    if (rc == 0)
+        *n_out = n;
+    return rc;
 }
 
 int ww_store_begin(struct ww_store *s)
@@ -104,18 +153,21 @@ int ww_sync_vv_advance(const uint8_t group[WW_ID_LEN], const uint8_t *event, siz
         return rc;
     if (memcmp(env.h.group, group, WW_ID_LEN) != 0)
         return WW_EGROUP;
-    for (size_t i = 0; i < *n; i++) {
-        if (!memcmp(vv[i].author, env.h.author, 32)) {
-            if (env.h.seq > vv[i].seq)
-                vv[i].seq = env.h.seq;
-            return 0;
-        }
+    uint8_t hash[WW_EVENT_HASH_LEN];
+    ww_event_hash(&env.header_bytes, env.ct_hash, env.sig, hash);
+    size_t i = 0;
+    while (i < *n && memcmp(vv[i].author, env.h.author, 32) != 0)
+        i++;
+    if (i == *n) {
+        if (*n == max)
+            return WW_ETOOBIG;
+        memcpy(vv[i].author, env.h.author, 32);
+        (*n)++;
     }
-    if (*n == max)
-        return WW_ETOOBIG;
-    memcpy(vv[*n].author, env.h.author, 32);
-    vv[*n].seq = env.h.seq;
-    (*n)++;
+    /* At or below the entry's seq this is the resend of a fork (9.3): the next page goes
+     * on right after this event, whatever the peer held there. */
+    vv[i].seq = env.h.seq;
+    memcpy(vv[i].tip, hash, WW_TIP_LEN);
     return 0;
 }
 

@@ -256,22 +256,46 @@ int ww_log_get(struct ww_store *s, const uint8_t gid[16], const uint8_t author[3
 }
 
 int ww_log_vv(struct ww_store *s, const uint8_t gid[16],
-              void (*cb)(void *ud, const uint8_t author[32], uint64_t seq), void *ud)
+              void (*cb)(void *ud, const uint8_t author[32], uint64_t seq, const uint8_t hash[32]),
+              void *ud)
 {
     static const char sql[] =
-        "SELECT l.author, (SELECT max(e.id) FROM events e WHERE " WW_LOG_RANGE(
-            "e", "l") ") & 1099511627775 FROM logs l WHERE l.gid=?1 "
-                      "ORDER BY l.author";
+        "SELECT l.author, e.id & 1099511627775, e.hash FROM logs l JOIN events e ON e.id = "
+        "(SELECT max(x.id) FROM events x WHERE " WW_LOG_RANGE("x", "l") ") WHERE l.gid=?1 "
+                                                                        "ORDER BY l.author";
     sqlite3_stmt *st = ww_sql(s, sql);
     if (!st)
         return ww_sql_failed(s);
     ww_bind_blob(st, 1, gid, 16);
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW)
-        if (sqlite3_column_bytes(st, 0) == 32 && sqlite3_column_int64(st, 1) > 0)
-            cb(ud, sqlite3_column_blob(st, 0), (uint64_t)sqlite3_column_int64(st, 1));
+        if (sqlite3_column_bytes(st, 0) == 32 && sqlite3_column_int64(st, 1) > 0 &&
+            sqlite3_column_bytes(st, 2) == 32)
+            cb(ud, sqlite3_column_blob(st, 0), (uint64_t)sqlite3_column_int64(st, 1),
+               sqlite3_column_blob(st, 2));
     sqlite3_reset(st);
     return step == SQLITE_DONE ? 0 : ww_db_err(s, step);
+}
+
+int ww_log_newer(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32], uint16_t kind,
+                 uint64_t hlc, int (*cb)(void *ud, const uint8_t *raw, size_t len), void *ud)
+{
+    sqlite3_stmt *st = ww_sql(s, "SELECT e.raw FROM logs l JOIN events e ON " WW_LOG_RANGE(
+                                     "e", "l") " WHERE l.gid=?1 AND l.author=?2 AND e.kind=?3 "
+                                               "AND e.hlc>?4 ORDER BY e.id");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, gid, 16);
+    ww_bind_blob(st, 2, author, 32);
+    sqlite3_bind_int(st, 3, kind);
+    sqlite3_bind_int64(st, 4, hlc > (uint64_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)hlc);
+    int step = SQLITE_DONE, rc = 0;
+    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW)
+        rc = cb(ud, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = ww_db_err(s, step);
+    sqlite3_reset(st);
+    return rc;
 }
 
 /* One author's candidates for ww_log_missing: the ids and hlcs of its next events. */

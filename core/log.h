@@ -69,9 +69,15 @@ int ww_log_append(struct ww_store *s, struct ww_log_head *head, const struct ww_
 int ww_log_get(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32], uint64_t seq,
                struct ww_buf *out);
 
-/* Per author of the group, in ascending author order: the highest seq held. */
+/* Per author of the group, in ascending author order: the highest seq held and the hash of
+ * the event held there. */
 int ww_log_vv(struct ww_store *s, const uint8_t gid[16],
-              void (*cb)(void *ud, const uint8_t author[32], uint64_t seq), void *ud);
+              void (*cb)(void *ud, const uint8_t author[32], uint64_t seq, const uint8_t hash[32]),
+              void *ud);
+/* Each event of the author's log in the group of this kind with an hlc above `hlc`, in seq
+ * order, until cb returns non-zero (which is then returned). */
+int ww_log_newer(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32], uint16_t kind,
+                 uint64_t hlc, int (*cb)(void *ud, const uint8_t *raw, size_t len), void *ud);
 /* The events above `peer` (a vector of n authors), in (hlc, author, seq) order, at most
  * max_events and max_bytes (at least one); *more_out says whether more remain. */
 int ww_log_missing(struct ww_store *s, const uint8_t gid[16], const struct ww_vv_item *peer,

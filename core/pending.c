@@ -111,7 +111,8 @@ int ww_pending_defer(struct ww_store *s, struct ww_pending_counts *c, const stru
     return 0;
 }
 
-int ww_pending_fork_room(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32])
+int ww_pending_forks(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32],
+                     uint64_t *n)
 {
     sqlite3_stmt *st = ww_sql(s, "SELECT count(*) FROM forks WHERE gid=?1 AND author=?2");
     if (!st)
@@ -119,11 +120,17 @@ int ww_pending_fork_room(struct ww_store *s, const uint8_t gid[16], const uint8_
     ww_bind_blob(st, 1, gid, 16);
     ww_bind_blob(st, 2, author, 32);
     int step = sqlite3_step(st);
-    int64_t n = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    if (step == SQLITE_ROW)
+        *n = (uint64_t)sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
-    if (step != SQLITE_ROW)
-        return ww_db_err(s, step);
-    return n < WW_MAX_FORKS;
+    return step == SQLITE_ROW ? 0 : ww_db_err(s, step);
+}
+
+int ww_pending_fork_room(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32])
+{
+    uint64_t n = 0;
+    int rc = ww_pending_forks(s, gid, author, &n);
+    return rc != 0 ? rc : n < WW_MAX_FORKS;
 }
 
 int ww_pending_fork(struct ww_store *s, const struct ww_header *h, const uint8_t hash[32],
@@ -144,6 +151,19 @@ int ww_pending_fork(struct ww_store *s, const struct ww_header *h, const uint8_t
     ww_bind_blob(st, 4, held, 32);
     ww_bind_blob(st, 5, hash, 32);
     ww_bind_blob(st, 6, raw, len);
+    return ww_sql_done(s, st);
+}
+
+int ww_pending_drop(struct ww_store *s, const struct ww_header *h, const uint8_t *raw, size_t len)
+{
+    sqlite3_stmt *st =
+        ww_sql(s, "DELETE FROM pending WHERE gid=?1 AND author=?2 AND seq=?3 AND raw=?4");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, h->group, 16);
+    ww_bind_blob(st, 2, h->author, 32);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)h->seq);
+    ww_bind_blob(st, 4, raw, len);
     return ww_sql_done(s, st);
 }
 

@@ -58,9 +58,15 @@ int ww_pending_defer(struct ww_store *s, struct ww_pending_counts *c, const stru
 int ww_pending_expire(struct ww_store *s);
 /* 1 while fewer than WW_MAX_FORKS forks of (gid, author) are recorded, else 0 (or an error). */
 int ww_pending_fork_room(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32]);
+/* How many forks of (gid, author) are recorded, into *n. */
+int ww_pending_forks(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32],
+                     uint64_t *n);
 /* Keeps a forked event as evidence (the first WW_MAX_FORKS per author). */
 int ww_pending_fork(struct ww_store *s, const struct ww_header *h, const uint8_t hash[32],
                     const uint8_t *raw, size_t len, const uint8_t held[32]);
+/* Drops the waiting event (group, author, seq) of h if it is exactly these bytes: an event
+ * of a branch that lost a fork, which can never be placed. */
+int ww_pending_drop(struct ww_store *s, const struct ww_header *h, const uint8_t *raw, size_t len);
 /* 1 when an event of (gid, author) waits, or an event from the future is now due. */
 int ww_pending_waits(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32]);
 int ww_pending_due(struct ww_store *s, int64_t horizon_ms);

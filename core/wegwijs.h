@@ -699,8 +699,9 @@ int ww_quota_take(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                   const uint8_t author[WW_KEY_LEN], uint64_t bytes, const struct ww_quota *q,
                   uint64_t *room);
 
-/* The group's version vector: for each author, the highest contiguous seq held. At most
- * `max` items are written; *n_out is the number of authors. */
+/* The group's version vector: for each author, the highest contiguous seq held and the tip
+ * of the event held there (PROTOCOL.md 9.1). At most `max` items are written; *n_out is the
+ * number of authors. */
 int ww_sync_vv(struct ww_store *s, const uint8_t group[WW_ID_LEN], struct ww_vv_item *items,
                size_t max, size_t *n_out);
 
@@ -708,16 +709,27 @@ int ww_sync_vv(struct ww_store *s, const uint8_t group[WW_ID_LEN], struct ww_vv_
  * The sealed events a peer with version vector `peer` lacks, in an order that respects
  * each author's sequence and causality (HLC), at most max_events and max_bytes in all
  * (at least one event is returned if any is missing). cb receives each sealed event.
- * *more_out is 1 when more remain after this batch.
+ * *more_out is 1 when more remain after this batch. An entry whose tip (not zero) is not
+ * that of the event held here at its seq names another branch of a fork: the peer gets
+ * that author's events from seq 1 (PROTOCOL.md 9.3).
  */
 int ww_sync_missing(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                     const struct ww_vv_item *peer, size_t n_peer, size_t max_events,
                     size_t max_bytes, void (*cb)(void *ud, const uint8_t *event, size_t len),
                     void *ud, int *more_out);
 
-/* Raises `vv` (n of at most max items) to include a sealed event of `group`, as the
- * receiver's vector will after applying it: a sender pages through ww_sync_missing this
- * way. An event of another group is WW_EGROUP and leaves vv unchanged. */
+/* How many forks of this device's own log in the group the store has on record, into *n_out:
+ * more than 0 once this device was restored from a backup, or its data folder copied, and
+ * wrote on both copies (PROTOCOL.md 6.16 step 3). What it wrote on the losing branch was
+ * written again where it could be (see `rewritten` in ww_apply_result); control events
+ * were not, and the user should take them again. */
+int ww_sync_own_forks(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint64_t *n_out);
+
+/* Sets the entry of the event's author in `vv` (n of at most max items) to that event, its
+ * seq and tip: a sender pages through ww_sync_missing this way, each page going on right
+ * after the events of the last one, also through the resend of a fork (whose events lie
+ * at or below the entry's seq). An event of another group is WW_EGROUP and leaves vv
+ * unchanged. */
 int ww_sync_vv_advance(const uint8_t group[WW_ID_LEN], const uint8_t *event, size_t len,
                        struct ww_vv_item *vv, size_t *n, size_t max);
 
@@ -748,6 +760,13 @@ struct ww_apply_result {
     size_t forks;      /* a different event for an (author, seq) already held */
     int first_error;   /* the first refusal's code, 0 if none */
     size_t first_error_index;
+    /* Events of this device itself that lost a fork in this batch: it was restored from a
+     * backup, or its data folder copied, and wrote on both copies (PROTOCOL.md 6.16 step
+     * 3). `rewritten` of them were written again as new events of this device (their
+     * content stays in the group); the others (control events, bodies it cannot read) are
+     * kept only as evidence of the fork. */
+    size_t own_lost;
+    size_t rewritten;
 };
 
 /* What became of one event. */

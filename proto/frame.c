@@ -1,8 +1,9 @@
 /*
  * frame.c - sync frames: array [type, fields of that type..., ext...].
  *
- * VV and ACK share one layout, as do PING and PONG. A batch carries sealed events as
- * opaque bin; they are decoded one by one with ww_envelope_decode by the receiver.
+ * VV and ACK share one layout but for the tip of each VV entry, as PING and PONG share one. A batch
+ * carries sealed events as opaque bin; they are decoded one by one with ww_envelope_decode by the
+ * receiver.
  *
  * Invariants: a frame is at most WW_MAX_FRAME bytes in both directions; the type is read
  * first, so an unknown type is WW_EUNKNOWN whatever follows; one check function holds the
@@ -148,9 +149,11 @@ static void write_fields(struct ww_mp_writer *w, const struct ww_frame *f)
         ww_mp_put_bin(w, f->u.vv.group, sizeof f->u.vv.group);
         ww_mp_put_array(w, f->u.vv.n);
         for (uint32_t k = 0; k < f->u.vv.n; k++) {
-            ww_mp_put_array(w, 2);
+            ww_mp_put_array(w, f->type == WW_FRAME_VV ? 3 : 2);
             ww_mp_put_bin(w, f->u.vv.e[k].author, WW_PK_LEN);
             ww_mp_put_uint(w, f->u.vv.e[k].seq);
+            if (f->type == WW_FRAME_VV)
+                ww_mp_put_bin(w, f->u.vv.e[k].tip, WW_TIP_LEN);
         }
         break;
     case WW_FRAME_BATCH:
@@ -245,15 +248,16 @@ static int read_version(struct ww_mp_reader *r, uint8_t *out)
     return 0;
 }
 
-/* One version-vector entry: exactly [author, seq]. */
-static int read_vv_entry(struct ww_mp_reader *r, struct ww_vv_item *e)
+/* One version-vector entry: exactly [author, seq, tip] in a VV, [author, seq] in an ACK. */
+static int read_vv_entry(struct ww_mp_reader *r, int tip, struct ww_vv_item *e)
 {
-    uint32_t n;
-    WW_TRY(ww_mp_read_array(r, 2, &n));
-    if (n != 2)
+    uint32_t n, want = tip ? 3 : 2;
+    WW_TRY(ww_mp_read_array(r, want, &n));
+    if (n != want)
         return WW_ETYPE;
     WW_TRY(ww_mp_read_bin_exact(r, WW_PK_LEN, e->author));
-    return ww_mp_read_uint(r, &e->seq);
+    WW_TRY(ww_mp_read_uint(r, &e->seq));
+    return tip ? ww_mp_read_bin_exact(r, WW_TIP_LEN, e->tip) : 0;
 }
 
 /* The fields of write_redeem. */
@@ -307,7 +311,7 @@ static int read_fields(struct ww_mp_reader *r, struct ww_frame *f)
         WW_TRY(ww_mp_read_array(r, WW_MAX_VV, &n));
         f->u.vv.n = n;
         for (uint32_t k = 0; k < n; k++)
-            WW_TRY(read_vv_entry(r, &f->u.vv.e[k]));
+            WW_TRY(read_vv_entry(r, f->type == WW_FRAME_VV, &f->u.vv.e[k]));
         return 0;
     case WW_FRAME_BATCH:
     case WW_FRAME_RUNS:

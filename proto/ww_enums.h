@@ -55,11 +55,17 @@ enum ww_canmeds {
     WW_CANMEDS_PK = 7
 };
 
+#define WW_TIP_LEN 8 /* bytes of an event hash in a version-vector entry's tip */
+
 /* One entry of a version vector: for one author, the highest seq such that every event
- * 1..seq is held. The same type on the wire (VV and ACK frames) and in the API. */
+ * 1..seq is held, and the first WW_TIP_LEN bytes of the hash of the event held at that
+ * seq (the tip), so that a peer holding another event there sees the fork. The same type
+ * on the wire (VV frames carry the tip, ACK frames do not) and in the API; a tip of zero
+ * bytes is never compared (an ACK's entries, a vector made by hand). */
 struct ww_vv_item {
     uint8_t author[32]; /* the author's Ed25519 device key */
     uint64_t seq;
+    uint8_t tip[WW_TIP_LEN];
 };
 
 #endif

@@ -22,10 +22,13 @@ struct ww_session_group {
      * other way), nothing more is owed to us, whatever its batches said about `more`. */
     struct ww_vv_item *had;
     size_t n_had;
-    /* Once all it was sent is acknowledged: events of this device's own log the peer's
+    /* Once all it was sent is acknowledged: events of this device's own logs the peer's
      * vector still lacks. It did not take them: they wait there for their time (a clock
      * ahead), or were refused. */
     uint64_t not_taken;
+    /* Authors whose branch of a fork we sent back to the peer (9.5): once each. */
+    uint8_t (*resent)[WW_KEY_LEN];
+    size_t n_resent;
 };
 
 /* Room in the group's `sent` for need entries (at most WW_MAX_VV): vectors hold a few
@@ -55,6 +58,7 @@ static void group_free(struct ww_session_group *g)
         return;
     ww_free(g->sent);
     ww_free(g->had);
+    ww_free(g->resent);
     ww_free(g);
 }
 
@@ -183,26 +187,52 @@ int ww_session_open_group(struct ww_session *ss, const uint8_t group[WW_ID_LEN])
     return send_vv(ss, WW_FRAME_VV, group);
 }
 
-/* Raises the group's `sent` to hold what vector e holds. */
+/* The index of author's entry in the group's `sent`, or n_sent. */
+static size_t sent_entry(const struct ww_session_group *g, const uint8_t *author)
+{
+    size_t k = 0;
+    while (k < g->n_sent && memcmp(g->sent[k].author, author, WW_KEY_LEN) != 0)
+        k++;
+    return k;
+}
+
+/* Raises the group's `sent` to hold what vector e holds. An entry raised this way has no
+ * tip: what the peer holds at its new seq is what it says it holds, never a reason to send
+ * it a branch again (that happens once per author, from its VV or a fork, 9.3 and 9.5). */
 static int raise_sent(struct ww_session_group *g, const struct ww_vv_item *e, size_t ne)
 {
     for (size_t i = 0; i < ne; i++) {
-        size_t k = 0;
-        while (k < g->n_sent && memcmp(g->sent[k].author, e[i].author, WW_KEY_LEN) != 0)
-            k++;
+        size_t k = sent_entry(g, e[i].author);
         if (k < g->n_sent) {
-            if (e[i].seq > g->sent[k].seq)
+            if (e[i].seq > g->sent[k].seq) {
                 g->sent[k].seq = e[i].seq;
+                memset(g->sent[k].tip, 0, WW_TIP_LEN);
+            }
         } else if (g->n_sent < WW_MAX_VV) {
             if (reserve_sent(g, g->n_sent + 1) != 0)
                 return WW_ENOMEM;
-            g->sent[g->n_sent++] = e[i];
+            g->sent[g->n_sent] = e[i];
+            memset(g->sent[g->n_sent++].tip, 0, WW_TIP_LEN);
         }
     }
     return 0;
 }
 
-/* Raises the group's `sent` to include one sealed event of the group. */
+/* Raises the group's `sent` to include one event the peer sent us: it holds that event. */
+static int took(struct ww_session_group *g, const uint8_t *ev, size_t len)
+{
+    struct ww_envelope env;
+    struct ww_vv_item e;
+    int rc = ww_envelope_decode(ev, len, &env);
+    if (rc != 0)
+        return rc;
+    memcpy(e.author, env.h.author, WW_KEY_LEN);
+    e.seq = env.h.seq;
+    return raise_sent(g, &e, 1);
+}
+
+/* Raises the group's `sent` to include one sealed event of the group we sent: at or below
+ * the entry's seq (the resend of a fork), the next page goes on right after it. */
 static int advance_sent(struct ww_session_group *g, const uint8_t *ev, size_t len)
 {
     int rc = reserve_sent(g, g->n_sent + 1);
@@ -431,6 +461,7 @@ static int on_vv(struct ww_session *ss, const struct ww_frame *f)
 struct applied {
     const uint8_t *gid;
     int any, control, malformed, released;
+    size_t own_lost, rewritten; /* of ours that lost a fork; written again: news to the peer */
     /* For a quota: the batch's authors, the bytes each newly stored (applied or deferred),
      * and each event's author and cost (its bytes if newly stored, else 0). */
     size_t n_authors;
@@ -440,7 +471,32 @@ struct applied {
     } authors[WW_MAX_BATCH];
     uint16_t author_of[WW_MAX_BATCH];
     uint32_t cost[WW_MAX_BATCH];
+    /* Forks of the batch whose held event stays (the peer's has the higher hash): per
+     * author the lowest seq, and the tip of the peer's event before it (its prev). */
+    size_t n_forks;
+    struct ww_vv_item forks[WW_MAX_VV];
 };
+
+/* A fork the batch brought where our event stays: the peer holds the losing branch. */
+static void note_fork(struct applied *a, const struct ww_outcome *o)
+{
+    struct ww_envelope env;
+    if (!o->author || !o->event || ww_envelope_decode(o->event, o->len, &env) != 0)
+        return;
+    size_t k = 0;
+    while (k < a->n_forks && memcmp(a->forks[k].author, o->author, WW_KEY_LEN) != 0)
+        k++;
+    if (k == a->n_forks) {
+        if (k == WW_MAX_VV)
+            return;
+        memcpy(a->forks[k].author, o->author, WW_KEY_LEN);
+        a->n_forks++;
+    } else if (a->forks[k].seq <= o->seq) {
+        return;
+    }
+    a->forks[k].seq = o->seq;
+    memcpy(a->forks[k].tip, env.h.prev, WW_TIP_LEN);
+}
 
 /* The authors of a batch over their quota, and the room each had left: a batch keeps of
  * such an author only the events that fit, in the batch's order. */
@@ -474,6 +530,8 @@ static void outcome_cb(void *ud, const struct ww_outcome *o)
             a->authors[k].bytes += o->len;
         }
     }
+    if (o->outcome == WW_OUTCOME_FORK && o->index != WW_OUTCOME_RELEASED)
+        note_fork(a, o);
     if (o->outcome == WW_OUTCOME_APPLIED) {
         a->any = 1;
         if (o->index == WW_OUTCOME_RELEASED)
@@ -506,6 +564,11 @@ static int apply_charged(struct ww_session *ss, const uint8_t *const *evs, const
     int rc = ww_store_begin(s), over = 0;
     if (rc == 0)
         rc = ww_sync_apply_each(s, evs, lens, n, &res, outcome_cb, a);
+    if (rc == 0) {
+        a->own_lost = res.own_lost;
+        a->rewritten = res.rewritten;
+        a->any |= res.rewritten > 0;
+    }
     for (size_t k = 0; rc == 0 && !a->malformed && ss->cfg.quota.per_day && k < a->n_authors; k++) {
         uint64_t room = 0, *had = over_room(ov, a->authors[k].key);
         /* An author left out before is charged even for nothing: its bucket then takes the
@@ -548,6 +611,42 @@ static size_t keep_fitting(const uint8_t **evs, size_t *lens, size_t n, const st
         lens[kept++] = lens[i];
     }
     return kept;
+}
+
+/*
+ * The forks of a batch where our event stays (PROTOCOL.md 9.5): the peer holds the losing
+ * branch, and its vector may claim the seqs of ours, so nothing would ever take it over.
+ * For each such author, once per session, `sent` goes back to just before the fork (the
+ * tip of the peer's event there, so that a fork further down sends the whole log), and the
+ * next pump sends the peer our branch. 1 when there is something to send, 0 when not, or
+ * WW_ENOMEM.
+ */
+static int send_back(struct ww_session_group *g, const struct applied *a)
+{
+    int any = 0;
+    for (size_t i = 0; i < a->n_forks; i++) {
+        const struct ww_vv_item *fk = &a->forks[i];
+        size_t r = 0;
+        while (r < g->n_resent && memcmp(g->resent[r], fk->author, WW_KEY_LEN) != 0)
+            r++;
+        if (r < g->n_resent || g->n_resent == WW_MAX_VV)
+            continue; /* once per author */
+        if (!g->resent && !(g->resent = ww_malloc(WW_MAX_VV * sizeof *g->resent)))
+            return WW_ENOMEM;
+        memcpy(g->resent[g->n_resent++], fk->author, WW_KEY_LEN);
+        size_t k = sent_entry(g, fk->author);
+        if (k == g->n_sent)
+            continue; /* the peer's vector never had it: pump sends it anyway */
+        if (g->sent[k].seq < fk->seq)
+            continue;
+        g->sent[k].seq = fk->seq - 1;
+        if (fk->seq > 1)
+            memcpy(g->sent[k].tip, fk->tip, WW_TIP_LEN);
+        else
+            memset(g->sent[k].tip, 0, WW_TIP_LEN);
+        any = 1;
+    }
+    return any;
 }
 
 /* A batch: applied in one transaction, acknowledged with our new vector. An event that is
@@ -613,9 +712,14 @@ static int on_batch(struct ww_session *ss, const struct ww_frame *f)
     }
     ss->batches_received++;
     ss->events_received += n;
+    ss->own_lost += a.own_lost;
+    ss->rewritten += a.rewritten;
     /* The peer holds what it sent: never send it back. */
     for (uint32_t i = 0; i < f->u.batch.n; i++)
-        advance_sent(g, evs[i], lens[i]);
+        took(g, evs[i], lens[i]);
+    int resend = send_back(g, &a);
+    if (resend < 0)
+        return fail(ss, resend, "out of memory");
     if (!f->u.batch.more)
         g->expect = 0;
     else if ((rc = update_expect(ss, g)) != 0)
@@ -633,8 +737,8 @@ static int on_batch(struct ww_session *ss, const struct ww_frame *f)
         return fail(ss, WW_EQUOTA, "an author of the peer's batch is over its quota");
     }
     /* Events the batch released from pending may be news to the peer (what it sent is
-     * not: `sent` holds it already). */
-    return a.released ? pump_group(ss, g) : 0;
+     * not: `sent` holds it already), and so is our branch of a fork. */
+    return a.released || a.rewritten || resend ? pump_group(ss, g) : 0;
 }
 
 /* A batch of compact events: rebuilt exactly as signed, then taken as a batch. An event

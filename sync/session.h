@@ -16,7 +16,11 @@
  * Invariants:
  *  - What we send a peer for a group is always the events above `sent` (the peer's vector
  *    raised by every event sent), in the store's causal order, so nothing is sent twice in
- *    one session and nothing is skipped; an ACK only raises `sent` further.
+ *    one session and nothing is skipped; an ACK only raises `sent` further. Forks are the
+ *    exception, once per author: an entry of the peer's VV whose tip is not the event we
+ *    hold at its seq gets the author's whole log (the store decides, PROTOCOL.md 9.3), and
+ *    a batch that brings the losing branch of a fork where we keep ours makes `sent` go
+ *    back to the fork, so the peer gets our branch and takes it over (9.5).
  *  - A frame that breaks the protocol (malformed, a batch for a group not opened, an event
  *    that is not a valid authentic event) fails the session with a reason; the owner then
  *    closes the connection. Nothing of a failed frame's batch is applied.
@@ -98,6 +102,9 @@ struct ww_session {
     int ping_out; /* a PING is unanswered */
     /* Counters for progress and tests. */
     uint64_t events_sent, events_received, batches_sent, batches_received;
+    /* Events of this device itself that lost a fork in the peer's batches, and how many of
+     * them were written again (ww_apply_result's own_lost and rewritten). */
+    uint64_t own_lost, rewritten;
 };
 
 int ww_session_init(struct ww_session *ss, const struct ww_session_cfg *cfg, int64_t now_ms);

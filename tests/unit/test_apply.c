@@ -725,7 +725,7 @@ TEST(apply_missing_sends_the_owners_log_then_own_writes_first)
         for (size_t k = 0; k < n; k++)
             if (!memcmp(peer[i].author, coach, WW_KEY_LEN) &&
                 !memcmp(now[k].author, coach, WW_KEY_LEN))
-                peer[i].seq = now[k].seq;
+                peer[i] = now[k];
     memcpy(buf, g.gid, WW_ID_LEN);
     ASSERT_OK(ww_sync_missing(g.st[0], g.gid, peer, n_before, 1, 1 << 20, first_author, &p, &more));
     ASSERT_MEM_EQ(buf, st0, WW_KEY_LEN);

@@ -430,7 +430,7 @@ TEST(invite_device_code_adds_a_vouched_device)
 
     /* A replica that gets the owner's device.join before the student's invite keeps it
      * pending, then applies it: the same devices as in the other order. */
-    struct ww_vv_item vv[WW_MAX_VV], skip = {{0}, 0};
+    struct ww_vv_item vv[WW_MAX_VV], skip = {{0}, 0, {0}};
     size_t n_vv = 0;
     ASSERT_OK(ww_sync_vv(g.coach, g.gid, vv, WW_MAX_VV, &n_vv));
     for (size_t k = 0; k < n_vv; k++)

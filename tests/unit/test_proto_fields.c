@@ -701,9 +701,35 @@ TEST(proto_frame_handshake_bounds)
 
 TEST(proto_frame_vv_and_ack_bounds)
 {
-    static const struct item vv[] = {A(3),         U(4), B(16), A(2),         A(2),
-                                     BP(32, 0x20), U(7), A(2),  BP(32, 0x30), U(300)};
-    static const struct fcase cases[] = {
+    /* A VV's entries carry a tip: [author, seq, tip]. */
+    static const struct item vv[] = {A(3), U(4), B(16), A(2),         A(3),   BP(32, 0x20),
+                                     U(7), B(8), A(3),  BP(32, 0x30), U(300), B(8)};
+    static const struct fcase vv_cases[] = {
+        RS(3, 9, 0, A(0)),
+        R(3, A(65), WW_ETOOBIG),
+        R(3, HEX("dc0041"), WW_ETOOBIG),
+        R(9, BP(32, 0x20), WW_ERANGE), /* the same author twice */
+        R(9, BP(32, 0x10), WW_ERANGE), /* descending */
+        R(9, BP(32, 0x21), 0),
+        R(6, U(0), WW_ERANGE),
+        R(10, U(0), WW_ERANGE),
+        R(10, U(UINT64_MAX), 0),
+        R(6, NEG(-1), WW_ERANGE),
+        R(4, A(4), WW_ETOOBIG),
+        R(4, A(2), WW_ETYPE), /* an ACK's entry in a VV */
+        R(5, B(31), WW_ERANGE),
+        R(7, B(7), WW_ERANGE),
+        R(7, B(9), WW_ETOOBIG),
+        R(7, U(1), WW_ETYPE),
+        R(11, NIL, WW_ETYPE),
+        R(2, B(15), WW_ERANGE),
+        R(0, A(2), WW_ETYPE),
+    };
+    RUN("vv", VEC_FRAME, 0, vv, vv_cases);
+    /* An ACK's entries do not: [author, seq]. */
+    static const struct item ack[] = {A(3),         U(6), B(16), A(2),         A(2),
+                                      BP(32, 0x20), U(7), A(2),  BP(32, 0x30), U(300)};
+    static const struct fcase ack_cases[] = {
         RS(3, 7, 0, A(0)),
         R(3, A(65), WW_ETOOBIG),
         R(3, HEX("dc0041"), WW_ETOOBIG),
@@ -714,16 +740,13 @@ TEST(proto_frame_vv_and_ack_bounds)
         R(9, U(0), WW_ERANGE),
         R(9, U(UINT64_MAX), 0),
         R(6, NEG(-1), WW_ERANGE),
-        R(4, A(3), WW_ETOOBIG),
+        R(4, A(3), WW_ETOOBIG), /* a VV's entry in an ACK */
         R(4, A(1), WW_ETYPE),
         R(5, B(31), WW_ERANGE),
         R(2, B(15), WW_ERANGE),
         R(0, A(2), WW_ETYPE),
     };
-    RUN("vv", VEC_FRAME, 0, vv, cases);
-    static const struct item ack[] = {A(3),         U(6), B(16), A(2),         A(2),
-                                      BP(32, 0x20), U(7), A(2),  BP(32, 0x30), U(300)};
-    RUN("ack", VEC_FRAME, 0, ack, cases);
+    RUN("ack", VEC_FRAME, 0, ack, ack_cases);
 }
 
 TEST(proto_frame_batch_bounds)

@@ -153,7 +153,8 @@ def enc_array(n):
 # ---- the schema of PROTOCOL.md sections 4, 6 and 7 ----------------------------------------
 
 WRAP = [("audience", "u"), ("subject", "b"), ("device", "b"), ("sealed", "b")]
-ENTRY = [("author", "b"), ("seq", "u")]
+ENTRY = [("author", "b"), ("seq", "u")]  # an ACK's entry
+VV_ENTRY = ENTRY + [("tip", "b")]  # a VV's entry: the tip of the event held at seq
 ANSWER = [("item", "u"), ("value", "u")]
 DEVICE_SEQ = [("device", "b"), ("seq", "u")]
 HEADER = [("version", "u"), ("group", "b"), ("author", "b"), ("seq", "u"), ("prev", "b"),
@@ -202,7 +203,7 @@ FRAMES = {
     1: [("version", "u"), ("caps", "u"), ("eph", "b")],
     2: [("version", "u"), ("caps", "u"), ("eph", "b"), ("static_pk", "b"), ("sig", "b")],
     3: [("static_pk", "b"), ("sig", "b")],
-    4: [("group", "b"), ("entries", ("list", ("fixed", ENTRY)))],
+    4: [("group", "b"), ("entries", ("list", ("fixed", VV_ENTRY)))],
     5: [("group", "b"), ("events", ("list", "b")), ("more", "u")],
     6: [("group", "b"), ("entries", ("list", ("fixed", ENTRY)))],
     7: [("code", "u"), ("text", "s")],
