@@ -178,7 +178,7 @@ err_after_tmp:
 /* ---- Import ---------------------------------------------------------------------------- */
 
 struct totals {
-    size_t events, accepted, duplicates, deferred, rejected, forks;
+    size_t events, accepted, duplicates, deferred, rejected, forks, own_lost, rewritten;
     int first_error;
 };
 
@@ -242,6 +242,8 @@ static int apply_batch(struct cli *c, uint8_t **events, size_t *lens, size_t n, 
     t->deferred += res.deferred;
     t->rejected += res.rejected;
     t->forks += res.forks;
+    t->own_lost += res.own_lost;
+    t->rewritten += res.rewritten;
     if (!t->first_error && res.first_error)
         t->first_error = res.first_error;
     return CLI_OK;
@@ -339,10 +341,11 @@ static int bundle_import(struct cli *c, int argc, char **argv)
     if (c->json) {
         rc = json_result(
             "bundle import",
-            json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "file", j_text(path), "events",
-                      (json_int_t)t.events, "accepted", (json_int_t)t.accepted, "duplicates",
-                      (json_int_t)t.duplicates, "deferred", (json_int_t)t.deferred, "rejected",
-                      (json_int_t)t.rejected, "forks", (json_int_t)t.forks, "first_error",
+            json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "file", j_text(path),
+                      "events", (json_int_t)t.events, "accepted", (json_int_t)t.accepted,
+                      "duplicates", (json_int_t)t.duplicates, "deferred", (json_int_t)t.deferred,
+                      "rejected", (json_int_t)t.rejected, "forks", (json_int_t)t.forks, "own_lost",
+                      (json_int_t)t.own_lost, "rewritten", (json_int_t)t.rewritten, "first_error",
                       t.first_error ? json_string(ww_err_name(t.first_error)) : json_null()));
         if (rc != CLI_OK)
             return rc;
@@ -356,6 +359,7 @@ static int bundle_import(struct cli *c, int argc, char **argv)
         if (t.first_error)
             printf("%s: %s\n", _("first error"), ww_strerror_lang(t.first_error, msg_lang()));
     }
+    own_lost_note(t.own_lost, t.rewritten);
     if (t.rejected)
         return fail(CLI_INPUT, _("{1} event(s) rejected: {2}"), num(t.rejected, n),
                     ww_strerror_lang(t.first_error, msg_lang()));

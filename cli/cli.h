@@ -71,6 +71,9 @@ int input_error3(const char *text, const char *a1, const char *a2, const char *a
 int cli_exit_of(int rc);
 /* Prints "wegwijs: <message>: <library error text>" on stderr; returns cli_exit_of(rc). */
 int lib_error(int rc, const char *what, const char *a1);
+/* Says, on stderr, that `lost` of this device's own events lost a fork (it wrote on an older
+ * copy of its data) and `rewritten` of them were written again; nothing when lost is 0. */
+void own_lost_note(uint64_t lost, uint64_t rewritten);
 /* lib_error for a network step: a failure that is not the library's own exits CLI_NET. */
 int net_error(int rc, const char *what, const char *a1);
 /* Prints "wegwijs: <message>" on stderr and returns code. */

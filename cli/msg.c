@@ -181,6 +181,23 @@ int cli_exit_of(int rc)
     return CLI_FAIL;
 }
 
+void own_lost_note(uint64_t lost, uint64_t rewritten)
+{
+    if (lost == 0)
+        return;
+    char n[24], m[24];
+    snprintf(n, sizeof n, "%llu", (unsigned long long)lost);
+    snprintf(m, sizeof m, "%llu", (unsigned long long)rewritten);
+    fflush(stdout);
+    fputs("wegwijs: ", stderr);
+    say_to(stderr,
+           _("this device wrote on an older copy of its data (a backup or a copied folder): {1} "
+             "of its events clashed with what the group already held; {2} of them were written "
+             "again. Group management (members, devices, keys, invites) was not: check it and "
+             "do it again if needed"),
+           n, m, NULL);
+}
+
 int lib_error(int rc, const char *what, const char *a1)
 {
     fflush(stdout);

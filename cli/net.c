@@ -51,6 +51,7 @@ struct net_run {
     int error;
     uint64_t sent, received, bytes;
     uint64_t not_taken; /* own events the hubs did not take (net_run's outbound connections) */
+    uint64_t own_lost, rewritten; /* own events that lost a fork, and those written again */
     /* The progress line of a single sync on a terminal (stderr): events this device holds
      * more than at the start, redrawn by a timer; the totals when the connection ends. */
     struct ww_store *store;
@@ -293,6 +294,8 @@ static void on_conn(void *ud, const struct ww_conn_info *info)
         r->received += info->events_received;
         r->bytes += info->bytes_sent + info->bytes_received;
         r->not_taken += info->events_not_taken;
+        r->own_lost += info->own_lost;
+        r->rewritten += info->rewritten;
         if (info->error && !r->failed) {
             r->error = info->error;
             r->failed = 1;
@@ -716,11 +719,16 @@ int verb_sync(struct cli *c, int argc, char **argv)
                  "their time comes, or were refused; is this device's clock right?"),
                n, r.addr, NULL);
     }
+    /* This device wrote on an older copy of its data: say what became of that, whatever
+     * --quiet says. */
+    own_lost_note(r.own_lost, r.rewritten);
     if (c->json)
-        return json_result("sync", json_pack("{s:o, s:I, s:I, s:I, s:I}", "address", j_text(r.addr),
-                                             "sent", (json_int_t)r.sent, "received",
-                                             (json_int_t)r.received, "bytes", (json_int_t)r.bytes,
-                                             "not_taken", (json_int_t)r.not_taken));
+        return json_result("sync",
+                           json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:I}", "address",
+                                     j_text(r.addr), "sent", (json_int_t)r.sent, "received",
+                                     (json_int_t)r.received, "bytes", (json_int_t)r.bytes,
+                                     "not_taken", (json_int_t)r.not_taken, "own_lost",
+                                     (json_int_t)r.own_lost, "rewritten", (json_int_t)r.rewritten));
     if (r.once && !r.quiet) {
         char n1[24], n2[24];
         snprintf(n1, sizeof n1, "%llu", (unsigned long long)r.sent);

@@ -331,6 +331,8 @@ static void report(struct conn *c, int event)
         info.events_sent = c->ss.events_sent;
         info.events_received = c->ss.events_received;
         info.events_not_taken = ww_session_not_taken(&c->ss);
+        info.own_lost = c->ss.own_lost;
+        info.rewritten = c->ss.rewritten;
     }
     info.bytes_sent = c->bytes_out;
     info.bytes_received = c->bytes_in;

@@ -52,6 +52,10 @@ struct ww_conn_info {
     /* SYNCED, DOWN: this device's own events the peer did not take (it keeps them waiting
      * until their time, a clock ahead, or refused them), as of its last acknowledgement. */
     uint64_t events_not_taken;
+    /* SYNCED, DOWN: this device's own events that lost a fork on this connection (it was
+     * restored from a backup, or its data folder copied), and how many of them it wrote
+     * again as new events (PROTOCOL.md 6.16 step 3). */
+    uint64_t own_lost, rewritten;
 };
 
 /* How joining by invite goes (ww_node_join; ww_node_cfg.on_join). */

@@ -2748,3 +2748,42 @@ TEST(cli_recover)
     run(&r, "--data", np, "member", "remove", p.group, p.member, NULL);
     EXPECT_EXIT(r, 0);
 }
+
+/* A student's data folder restored from an old copy, written on before it hears from the
+ * group: one of the two days off the student marked at the same place of its log loses
+ * the fork (which one is up to the hashes); the import says so and writes it again. */
+TEST(cli_restored_folder_is_told)
+{
+    struct run r;
+    struct pair p;
+    setup_pair(&p);
+    char copy[600], to_coach[512], to_student[512], cmd[2400];
+    snprintf(copy, sizeof copy, "%s.copy", p.student);
+    proc_tmp_path(to_coach, sizeof to_coach, "to-coach.wwb");
+    proc_tmp_path(to_student, sizeof to_student, "to-student2.wwb");
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -a '%s' '%s'", copy, p.student, copy);
+    ASSERT_EQ(system(cmd), 0);
+    run(&r, "--data", p.student, "dayoff", p.group, "2026-12-01", NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.student, "bundle", "export", p.group, to_coach, NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.coach, "bundle", "import", to_coach, NULL);
+    EXPECT_EXIT(r, 0);
+    /* The restore: the old copy back, and another day off written on it. */
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mv '%s' '%s'", p.student, copy, p.student);
+    ASSERT_EQ(system(cmd), 0);
+    run(&r, "--data", p.student, "dayoff", p.group, "2026-12-02", NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.coach, "bundle", "export", p.group, to_student, NULL);
+    EXPECT_EXIT(r, 0);
+    run(&r, "--data", p.student, "--json", "bundle", "import", to_student, NULL);
+    ASSERT(r.exited);
+    json_error_t je;
+    json_t *doc = json_loads(r.out, 0, &je);
+    ASSERT(doc != NULL);
+    ASSERT_EQ(json_integer_value(json_object_get(doc, "own_lost")), 1);
+    ASSERT_EQ(json_integer_value(json_object_get(doc, "rewritten")), 1);
+    json_decref(doc);
+    EXPECT_HAS(r.err, "oudere kopie van zijn gegevens");
+    EXPECT_HAS(r.err, "1 daarvan zijn opnieuw geschreven");
+}
