@@ -290,6 +290,30 @@ static int apply_records(struct cli *c, FILE *f, const char *path, size_t n_reco
     return rc;
 }
 
+/* The owner's duties after events came in, as after a sync: a member who left is removed
+ * with its cut-offs and the keys are renewed (ww_removals_rekey). */
+struct owned {
+    size_t n;
+    uint8_t gid[64][WW_ID_LEN];
+};
+
+static void owned_cb(void *ud, const struct ww_group_info *g)
+{
+    struct owned *o = ud;
+    if (g->is_owner && o->n < sizeof o->gid / sizeof o->gid[0])
+        memcpy(o->gid[o->n++], g->id, WW_ID_LEN);
+}
+
+static int owner_duties(struct cli *c)
+{
+    struct owned o;
+    o.n = 0;
+    int rc = ww_groups_list(c->store, owned_cb, &o);
+    for (size_t i = 0; rc == 0 && i < o.n; i++)
+        rc = ww_removals_rekey(c->store, o.gid[i], NULL);
+    return rc == 0 ? CLI_OK : lib_error(rc, _("cannot renew the group's keys"), NULL);
+}
+
 static int bundle_import(struct cli *c, int argc, char **argv)
 {
     struct args a;
@@ -334,6 +358,8 @@ static int bundle_import(struct cli *c, int argc, char **argv)
     if (rc == CLI_OK)
         rc = apply_records(c, f, path, n_records, &t);
     fclose(f);
+    if (rc == CLI_OK && t.accepted)
+        rc = owner_duties(c);
     if (rc != CLI_OK)
         return rc;
 

@@ -129,10 +129,7 @@ static int check_header(struct ww_store *s, const struct ww_kind_rule *k, const 
     if (k->owner_only && memcmp(h->author, ww_cache_cur(s)->owner, 32) != 0) {
         /* Another active device of the owner's member may become the owner by a handover
          * in the owner's log that has not arrived yet: it waits for it. */
-        const struct ww_devinfo *o = ww_cache_device(s, ww_cache_cur(s)->owner);
-        int may = o && dev->vouched && !memcmp(dev->member, o->member, 16) &&
-                  dev->removed_epoch == UINT32_MAX && dev->cutoff == UINT64_MAX;
-        return may ? WW_ENOTMEMBER : WW_EROLE;
+        return ww_cache_may_own(s, dev) ? WW_ENOTMEMBER : WW_EROLE;
     }
     if (!(k->audiences & WW_AUD_BIT(h->audience)))
         return WW_EINVAL;
@@ -348,12 +345,13 @@ static int apply_one(struct ww_store *s, struct batch *b, struct item *it, int *
         readable = 1;
     } else {
         const struct ww_devinfo *dev = ww_cache_device(s, h->author);
-        /* An owner.recover is the first event of a device new to the group: its recovery
-         * signature, not a membership, lets it in (kind_control.c). */
+        /* An owner.recover comes from one of the coach's other devices, or is the first
+         * event of a device new to the group: its recovery signature, not a membership,
+         * lets that one in (kind_control.c). */
         struct ww_devinfo fresh;
-        if (h->kind == WW_KIND_OWNER_RECOVER) {
-            if (dev)
-                return WW_EEXIST;
+        if (h->kind == WW_KIND_OWNER_RECOVER && dev && !ww_cache_may_own(s, dev))
+            return WW_EEXIST; /* of the group already, and not one of the coach's */
+        if (h->kind == WW_KIND_OWNER_RECOVER && !dev) {
             memset(&fresh, 0, sizeof fresh);
             memcpy(fresh.device, h->author, 32);
             fresh.role = WW_ROLE_COACH;
@@ -744,14 +742,16 @@ static const char *const materialised[] = {
     "DELETE FROM group_climates WHERE gid=?1", "DELETE FROM climate_shares WHERE gid=?1",
     "DELETE FROM invites WHERE gid=?1",        "DELETE FROM device_invites WHERE gid=?1",
     "DELETE FROM group_hubs WHERE gid=?1",     "DELETE FROM recoveries WHERE gid=?1",
+    "DELETE FROM keys WHERE gid=?1",
 };
 
 /*
  * Derives the group's state again from the events it holds, as a replica that received
  * just these would: its log and materialised rows are emptied, and its events applied
  * again, oldest hlc first, in pages (an event that now lacks its cause waits in pending).
- * The keys this device holds stay. Materialised state depends only on the set of events,
- * so this is how an event leaves that set.
+ * The keys come again from the key events that are still held: a key whose event left
+ * (a thief's epoch, cut off by a recovery) is gone. Materialised state depends only on the
+ * set of events, so this is how an event leaves that set.
  */
 static int rebuild(struct ww_store *s, const uint8_t gid[16])
 {

@@ -122,8 +122,10 @@ int ww_emit(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN], const struct
         struct ww_apply_result res;
         size_t mine = 0;
         rc = ww_apply_batch(s, &raw, &len, 1, &res, &mine, NULL, NULL);
+        /* An event of ours that would wait asks for what only another device (the owner)
+         * may do. */
         if (rc == 0 && mine != 1)
-            rc = res.first_error ? res.first_error : WW_ESTATE;
+            rc = res.first_error ? res.first_error : res.deferred ? WW_EROLE : WW_ESTATE;
     }
     ww_buf_free(&pt);
     ww_buf_free(&out);

@@ -81,7 +81,7 @@ int ww_cache_load(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN])
     memcpy(g->gid, gid, 16);
     sqlite3_stmt *st =
         ww_sql(s, "SELECT g.owner, g.epoch, g.agg_pk, EXISTS(SELECT 1 FROM erasures e "
-                  "WHERE e.gid=g.gid), r.pk, r.replaced, r.hash, r.author FROM "
+                  "WHERE e.gid=g.gid), r.pk, r.replaced, r.hash, r.author, r.seq FROM "
                   "groups g LEFT JOIN recoveries r ON r.gid=g.gid WHERE g.gid=?1");
     if (!st)
         return ww_sql_failed(s);
@@ -106,6 +106,7 @@ int ww_cache_load(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN])
             memcpy(g->recover_from, sqlite3_column_blob(st, 5), 32);
             memcpy(g->recover_hash, sqlite3_column_blob(st, 6), 32);
             memcpy(g->recover_author, sqlite3_column_blob(st, 7), 32);
+            g->recover_seq = (uint64_t)sqlite3_column_int64(st, 8);
         }
     } else if (step != SQLITE_DONE) {
         sqlite3_reset(st);
@@ -236,6 +237,15 @@ static int add_wrap(struct ww_body_keys *k, uint8_t audience, const uint8_t *sub
         memcpy(w->subject, subject, 16);
     memcpy(w->device, device, 32);
     return ww_wrap_key(key, device, w->sealed);
+}
+
+int ww_cache_may_own(struct ww_store *s, const struct ww_devinfo *dev)
+{
+    const struct ww_group_cache *g = ww_cache_cur(s);
+    const struct ww_devinfo *o = ww_cache_device(s, g->owner);
+    return o && dev->vouched && !memcmp(dev->member, o->member, 16) &&
+           memcmp(dev->device, g->owner, 32) != 0 && dev->removed_epoch == UINT32_MAX &&
+           dev->cutoff == UINT64_MAX;
 }
 
 /* A device of a member not removed, and not retired by a recovery (its cut-off). */
@@ -699,6 +709,10 @@ static int do_member_remove(struct ww_store *s, void *ud)
     for (size_t i = 0; i < s->cache->n_devices; i++)
         active |=
             !memcmp(s->cache->devices[i].member, a->member, 16) && is_active(&s->cache->devices[i]);
+    /* A member who left may still be removed by the owner, which fixes its cut-offs. */
+    for (size_t i = 0; i < s->cache->n_devices; i++)
+        active |= !memcmp(s->cache->devices[i].member, a->member, 16) &&
+                  s->cache->devices[i].removed_epoch == WW_LEFT_EPOCH;
     if (s->cache->exists && !active && memcmp(s->cache->owner, s->pk, 32) == 0)
         return WW_ENOTFOUND; /* unknown, or removed already */
     rc = emit_remove(s, a);
@@ -915,8 +929,9 @@ static int do_owner_recover(struct ww_store *s, void *ud)
         return rc;
     if (!s->cache->exists)
         return WW_EGROUP;
-    if (ww_cache_me(s))
-        return WW_EEXIST; /* a device of the group hands over instead */
+    const struct ww_devinfo *me = ww_cache_me(s);
+    if (me && !ww_cache_may_own(s, me))
+        return WW_EEXIST; /* of the group already, and not one of the coach's */
     uint8_t pk[32], sk[64], from[32], digest[32];
     crypto_sign_seed_keypair(pk, sk, a->seed);
     if (!s->cache->has_recovery || memcmp(pk, s->cache->recovery, 32) != 0) {
@@ -933,22 +948,44 @@ static int do_owner_recover(struct ww_store *s, void *ud)
      * that ran ahead: every replica checks that it does. */
     if (s->hlc < head.hlc)
         s->hlc = head.hlc;
-    uint8_t me[32];
-    ww_store_device(s, me);
-    struct ww_body body;
-    memset(&body, 0, sizeof body);
-    body.kind = WW_KIND_OWNER_RECOVER;
-    struct ww_body_owner_recover *r = &body.u.owner_recover;
+    uint8_t self[32];
+    ww_store_device(s, self);
+    struct ww_body *body = ww_calloc(1, sizeof *body);
+    if (!body) {
+        sodium_memzero(sk, sizeof sk);
+        return WW_ENOMEM;
+    }
+    body->kind = WW_KIND_OWNER_RECOVER;
+    struct ww_body_owner_recover *r = &body->u.owner_recover;
     memcpy(r->from, from, 32);
     r->cutoff = head.seq;
-    ww_recover_digest(a->gid, me, from, head.seq, digest);
+    /* The coach's other devices go too, where this device holds them: one the thief added
+     * would keep the keys. The coach adds back the ones that are still theirs. */
+    const struct ww_devinfo *fd = ww_cache_device(s, from);
+    struct ww_devinfo devs[WW_CACHE_DEVICES];
+    size_t n = 0;
+    for (size_t i = 0; fd && i < s->cache->n_devices; i++) {
+        const struct ww_devinfo *d = &s->cache->devices[i];
+        if (!memcmp(d->member, fd->member, 16) && memcmp(d->device, from, 32) &&
+            memcmp(d->device, self, 32))
+            devs[n++] = *d;
+    }
+    for (size_t i = 0; rc == 0 && i < n && r->n_others < WW_MAX_CUTOFFS; i++) {
+        struct ww_log_head dh;
+        if ((rc = ww_log_head(s, a->gid, devs[i].device, &dh)) == 0) {
+            memcpy(r->others[r->n_others].device, devs[i].device, 32);
+            r->others[r->n_others++].seq = dh.seq;
+        }
+    }
+    ww_recover_digest(a->gid, self, r, digest);
     crypto_sign_detached(r->sig, NULL, digest, sizeof digest, sk);
     sodium_memzero(sk, sizeof sk);
-    struct ww_emit e = {.kind = WW_KIND_OWNER_RECOVER, .audience = WW_AUD_PLAIN, .body = &body};
-    if ((rc = ww_emit(s, a->gid, &e, NULL)) != 0)
-        return rc;
-    /* It holds no key of the group: new ones for every device but the one it replaced. */
-    return start_epoch(s, a->gid);
+    struct ww_emit e = {.kind = WW_KIND_OWNER_RECOVER, .audience = WW_AUD_PLAIN, .body = body};
+    if (rc == 0)
+        rc = ww_emit(s, a->gid, &e, NULL);
+    ww_free(body);
+    /* It holds no key of the group for sure: new ones for every device but those retired. */
+    return rc ? rc : start_epoch(s, a->gid);
 }
 
 int ww_owner_recover(struct ww_store *s, const uint8_t group[WW_ID_LEN], const char *code)
@@ -963,6 +1000,16 @@ int ww_owner_recover(struct ww_store *s, const uint8_t group[WW_ID_LEN], const c
     rc = ww_tx(s, do_owner_recover, &a);
     sodium_memzero(seed, sizeof seed);
     return rc;
+}
+
+int ww_group_coach_device(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                          const uint8_t device[WW_KEY_LEN])
+{
+    if (!s || !group || !device || ww_cache_load(s, group) != 0 || !s->cache->exists)
+        return 0;
+    const struct ww_devinfo *o = ww_cache_device(s, s->cache->owner);
+    const struct ww_devinfo *d = ww_cache_device(s, device);
+    return o && d && !memcmp(o->member, d->member, 16);
 }
 
 int ww_members_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],

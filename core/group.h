@@ -59,6 +59,7 @@ struct ww_group_cache {
     uint8_t recovery[32];
     int recovered; /* an owner.recover is in force: whom it replaced, its hash, its author */
     uint8_t recover_from[32], recover_hash[32], recover_author[32];
+    uint64_t recover_seq;
     size_t n_devices;
     struct ww_devinfo devices[WW_CACHE_DEVICES];
     size_t n_keys; /* keys this device holds for the group (a cache; may be partial) */
@@ -78,6 +79,10 @@ const uint8_t *ww_cache_key(struct ww_store *s, uint8_t audience, const uint8_t 
                             uint32_t epoch);
 const uint8_t *ww_cache_key_nth(struct ww_store *s, uint8_t audience, const uint8_t *subject,
                                 uint32_t epoch, size_t n);
+/* Whether dev, not the owner, is an active device of the owner's member that the member
+ * vouched for: one an owner.handover still on its way may make the owner, whose owner's
+ * work therefore waits rather than being refused (PROTOCOL.md 6.16 step 7). */
+int ww_cache_may_own(struct ww_store *s, const struct ww_devinfo *dev);
 /* The group of the last ww_cache_load: the only way other modules read the cache. */
 const struct ww_group_cache *ww_cache_cur(const struct ww_store *s);
 /* This device's membership in the cached group: NULL when not a member. */

@@ -109,8 +109,9 @@ int ww_climate_share_emit(struct ww_store *s, const uint8_t gid[16], uint32_t da
 /* The date in a dated record's ref. */
 uint32_t ww_ref_date(const struct ww_header *h);
 /* What the recovery key signs in an owner.recover (PROTOCOL.md 6.29): BLAKE2b-256 of the
- * context, the group, the recovering device, the owner device it replaces and the cut-off. */
-void ww_recover_digest(const uint8_t group[16], const uint8_t device[32], const uint8_t from[32],
-                       uint64_t cutoff, uint8_t out[32]);
+ * context, the group, the recovering device, the owner device it replaces, its cut-off and
+ * the other devices retired with theirs. */
+void ww_recover_digest(const uint8_t group[16], const uint8_t device[32],
+                       const struct ww_body_owner_recover *r, uint8_t out[32]);
 
 #endif

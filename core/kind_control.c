@@ -211,11 +211,12 @@ static int check_member_remove(struct ww_store *s, const struct ww_event *ev)
     const struct ww_group_cache *g = ww_cache_cur(s);
     const struct ww_body_member_remove *r = &ev->body->u.member_remove;
     int by_owner = !memcmp(ev->env->h.author, g->owner, 32);
+    if (!by_owner && ev->author->role == WW_ROLE_COACH) /* only a learner leaves */
+        return ww_cache_may_own(s, ev->author) && memcmp(r->member, ev->author->member, 16)
+                   ? WW_ENOTMEMBER /* a new owner's removal, before its handover */
+                   : WW_EROLE;
     if (by_owner == !memcmp(r->member, ev->author->member, 16))
         return WW_EROLE; /* the owner cannot remove itself, nor a learner another */
-    if (!by_owner && ev->author->role == WW_ROLE_COACH)
-        return WW_EROLE; /* only a learner leaves: a coach's other device cannot end the
-                            owner's own member */
     if (by_owner && ev->env->h.epoch != g->epoch)
         return WW_EINVAL;
     /* The owner's cut-offs name exactly the member's devices (both ascending by key); a
@@ -347,20 +348,29 @@ const struct ww_kind_rule ww_kind_owner_handover = {
  * member. The old device is retired: its later events are refused everywhere, and what a
  * replica held of them leaves its log (the group is derived again), as for a removal.
  */
-void ww_recover_digest(const uint8_t group[16], const uint8_t device[32], const uint8_t from[32],
-                       uint64_t cutoff, uint8_t out[32])
+static void hash_u64(crypto_generichash_state *st, uint64_t v)
 {
-    static const char ctx[] = "wegwijs/owner-recover/v1";
     uint8_t be[8];
     for (int i = 0; i < 8; i++)
-        be[i] = (uint8_t)(cutoff >> (56 - 8 * i));
+        be[i] = (uint8_t)(v >> (56 - 8 * i));
+    crypto_generichash_update(st, be, sizeof be);
+}
+
+void ww_recover_digest(const uint8_t group[16], const uint8_t device[32],
+                       const struct ww_body_owner_recover *r, uint8_t out[32])
+{
+    static const char ctx[] = "wegwijs/owner-recover/v1";
     crypto_generichash_state st;
     crypto_generichash_init(&st, NULL, 0, 32);
     crypto_generichash_update(&st, (const uint8_t *)ctx, sizeof ctx - 1);
     crypto_generichash_update(&st, group, 16);
     crypto_generichash_update(&st, device, 32);
-    crypto_generichash_update(&st, from, 32);
-    crypto_generichash_update(&st, be, sizeof be);
+    crypto_generichash_update(&st, r->from, 32);
+    hash_u64(&st, r->cutoff);
+    for (uint32_t i = 0; i < r->n_others; i++) {
+        crypto_generichash_update(&st, r->others[i].device, 32);
+        hash_u64(&st, r->others[i].seq);
+    }
     crypto_generichash_final(&st, out, 32);
 }
 
@@ -398,26 +408,40 @@ static int check_owner_recover(struct ww_store *s, const struct ww_event *ev)
     const struct ww_group_cache *g = ww_cache_cur(s);
     const struct ww_body_owner_recover *r = &ev->body->u.owner_recover;
     const struct ww_header *h = &ev->env->h;
-    if (h->seq != 1)
+    /* A device new to the group writes it as its first event; one of the coach's other
+     * devices at any point of its log. */
+    if (!ww_cache_device(s, h->author) && h->seq != 1)
         return WW_EINVAL;
     if (!g->has_recovery)
         return WW_ENOTMEMBER;
     uint8_t digest[32];
-    ww_recover_digest(h->group, h->author, r->from, r->cutoff, digest);
+    ww_recover_digest(h->group, h->author, r, digest);
     if (crypto_sign_verify_detached(r->sig, digest, sizeof digest, g->recovery) != 0)
         return WW_EBADSIG;
-    if (!ww_cache_device(s, r->from))
+    const struct ww_devinfo *from = ww_cache_device(s, r->from);
+    if (!from)
         return WW_ENOTMEMBER;
+    /* The others it retires: devices of the same member, neither it nor the author. */
+    for (uint32_t i = 0; i < r->n_others; i++) {
+        const struct ww_devinfo *d = ww_cache_device(s, r->others[i].device);
+        if (!d || memcmp(d->member, from->member, 16) || !memcmp(d->device, r->from, 32) ||
+            !memcmp(d->device, h->author, 32))
+            return WW_EINVAL;
+    }
     /* Another recovery of the same device stands: the lower hash wins. The group is then
      * derived again without the other, and this one is checked in full there. */
-    if (memcmp(r->from, g->owner, 32) != 0) {
-        if (g->recovered && !memcmp(r->from, g->recover_from, 32))
-            return memcmp(ev->hash, g->recover_hash, 32) < 0 ? 0 : WW_EEXIST;
-        return WW_EROLE;
-    }
+    if (memcmp(r->from, g->owner, 32) != 0 && g->recovered && !memcmp(r->from, g->recover_from, 32))
+        return memcmp(ev->hash, g->recover_hash, 32) < 0 ? 0 : WW_EEXIST;
+    /* `from` must have been the owner at its cut-off: it is, or it handed the group on
+     * only after it (a thief's handover, which the cut-off drops). */
+    uint64_t handed = 0;
+    int rc = 0;
+    if (memcmp(r->from, g->owner, 32) != 0 &&
+        ((rc = ww_log_first_of_kind(s, h->group, r->from, WW_KIND_OWNER_HANDOVER, &handed)) != 0 ||
+         handed == 0 || handed <= r->cutoff))
+        return rc ? rc : WW_EROLE;
     struct ww_log_head head;
-    int rc = ww_log_head(s, h->group, r->from, &head);
-    if (rc != 0)
+    if ((rc = ww_log_head(s, h->group, r->from, &head)) != 0)
         return rc;
     if (head.seq < r->cutoff)
         return WW_ENOTMEMBER;
@@ -439,33 +463,38 @@ static int apply_owner_recover(struct ww_store *s, struct ww_event *ev)
     uint8_t member[16];
     memcpy(member, from->member, 16);
     int rc = 0, cut = 0;
-    /* A recovery of the same device with a higher hash gives way: its author was a device
-     * of the group only by it. */
+    /* A recovery of the same device with a higher hash gives way: its author leaves the
+     * group from it on (a new device entirely; a coach's device from its recovery on). */
     if (g->recovered && !memcmp(r->from, g->recover_from, 32) && memcmp(r->from, g->owner, 32))
-        rc = ww_log_cut(s, h->group, g->recover_author, 0, UINT64_MAX, &cut);
+        rc = ww_log_cut(s, h->group, g->recover_author, g->recover_seq - 1, UINT64_MAX, &cut);
     ev->rederive |= cut;
     if (rc == 0)
         rc = add_device(s, h->group, h->author, member, 1);
-    sqlite3_stmt *st = NULL;
-    if (rc == 0 && !(st = ww_sql(s, "UPDATE devices SET cutoff=min(coalesce(cutoff, ?3), ?3) WHERE "
-                                    "gid=?1 AND device=?2")))
-        return ww_sql_failed(s);
-    if (rc == 0) {
+    /* The lost device, and the others named, are retired where they stand. */
+    for (uint32_t i = 0; rc == 0 && i <= r->n_others; i++) {
+        const uint8_t *dev = i < r->n_others ? r->others[i].device : r->from;
+        uint64_t last = i < r->n_others ? r->others[i].seq : r->cutoff;
+        sqlite3_stmt *st = ww_sql(s, "UPDATE devices SET cutoff=min(coalesce(cutoff, ?3), ?3) "
+                                     "WHERE gid=?1 AND device=?2");
+        if (!st)
+            return ww_sql_failed(s);
         ww_bind_blob(st, 1, h->group, 16);
-        ww_bind_blob(st, 2, r->from, 32);
-        sqlite3_bind_int64(st, 3, (sqlite3_int64)r->cutoff);
-        rc = ww_sql_done(s, st);
+        ww_bind_blob(st, 2, dev, 32);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)last);
+        if ((rc = ww_sql_done(s, st)) == 0 &&
+            (rc = ww_log_cut(s, h->group, dev, last, UINT64_MAX, &cut)) == 0)
+            ev->rederive |= cut;
     }
-    if (rc == 0 && (rc = ww_log_cut(s, h->group, r->from, r->cutoff, UINT64_MAX, &cut)) == 0)
-        ev->rederive |= cut;
-    if (rc == 0 && !(st = ww_sql(s, "UPDATE recoveries SET replaced=?3, hash=?4, author=?2 WHERE "
-                                    "gid=?1")))
+    sqlite3_stmt *st = NULL;
+    if (rc == 0 && !(st = ww_sql(s, "UPDATE recoveries SET replaced=?3, hash=?4, author=?2, seq=?5"
+                                    " WHERE gid=?1")))
         return ww_sql_failed(s);
     if (rc == 0) {
         ww_bind_blob(st, 1, h->group, 16);
         ww_bind_blob(st, 2, h->author, 32);
         ww_bind_blob(st, 3, r->from, 32);
         ww_bind_blob(st, 4, ev->hash, 32);
+        sqlite3_bind_int64(st, 5, (sqlite3_int64)h->seq);
         rc = ww_sql_done(s, st);
     }
     if (rc == 0 && !(st = ww_sql(s, "UPDATE groups SET owner=?2 WHERE gid=?1")))
@@ -519,7 +548,7 @@ static int check_device_add(struct ww_store *s, const struct ww_event *ev)
     if (memcmp(ev->env->h.author, g->owner, 32) != 0) {
         const struct ww_devinfo *held = ww_cache_device(s, d->device);
         if (!vouches(ev->author, d->member) || (held && memcmp(held->member, d->member, 16)))
-            return WW_EROLE;
+            return ww_cache_may_own(s, ev->author) ? WW_ENOTMEMBER : WW_EROLE;
         return held ? 0 : WW_ENOTMEMBER;
     }
     return owner_may_add(s, d->member, d->device);
@@ -632,7 +661,7 @@ static int check_key_share(struct ww_store *s, const struct ww_event *ev)
         if (w->audience != WW_AUD_SELF) {
             if (owner)
                 continue;
-            return WW_EROLE;
+            return ww_cache_may_own(s, dev) ? WW_ENOTMEMBER : WW_EROLE;
         }
         if (memcmp(w->subject, dev->member, 16) != 0)
             return WW_EROLE;
@@ -667,7 +696,7 @@ static int check_erase(struct ww_store *s, const struct ww_event *ev)
     if (!memcmp(ev->env->h.author, ww_cache_cur(s)->owner, 32) ||
         !memcmp(ev->body->u.erase.member, ev->author->member, 16))
         return 0;
-    return WW_EROLE;
+    return ww_cache_may_own(s, ev->author) ? WW_ENOTMEMBER : WW_EROLE;
 }
 
 /* Drops the bodies and materialised rows the erasure covers: events of the member, or

@@ -86,6 +86,24 @@ int ww_log_hlc_at(struct ww_store *s, const uint8_t gid[16], const uint8_t autho
     return found;
 }
 
+int ww_log_first_of_kind(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32],
+                         uint16_t kind, uint64_t *seq)
+{
+    sqlite3_stmt *st =
+        ww_sql(s, "SELECT min(e.id) & 1099511627775 FROM logs l JOIN events e ON " WW_LOG_RANGE(
+                      "e", "l") " WHERE l.gid=?1 AND l.author=?2 AND "
+                                "e.kind=?3");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, gid, 16);
+    ww_bind_blob(st, 2, author, 32);
+    sqlite3_bind_int(st, 3, kind);
+    int step = sqlite3_step(st);
+    *seq = step == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : ww_db_err(s, step);
+}
+
 int ww_log_replace(struct ww_store *s, int64_t log, uint64_t seq, const uint8_t *raw, size_t len)
 {
     sqlite3_stmt *st = ww_sql(s, "UPDATE events SET raw=?2 WHERE id=?1");

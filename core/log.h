@@ -46,6 +46,10 @@ int ww_log_hash_at(struct ww_store *s, int64_t log, uint64_t seq, uint8_t hash[3
  * (or on error, then *rc is set). */
 int ww_log_hlc_at(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32], uint64_t seq,
                   uint64_t *hlc, int *rc);
+/* The seq of the first held event of `kind` in an author's log in a group into *seq (0
+ * when none). */
+int ww_log_first_of_kind(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32],
+                         uint16_t kind, uint64_t *seq);
 /* Replaces the stored bytes of event `seq` of a log (the same event, its body restored). */
 int ww_log_replace(struct ww_store *s, int64_t log, uint64_t seq, const uint8_t *raw, size_t len);
 /* Drops event `seq` of a log and every later one: a branch that lost a fork (apply.c). */

@@ -439,10 +439,10 @@ static const char schema_v9[] =
 static const char schema_v10[] = "ALTER TABLE devices ADD COLUMN cutoff INTEGER;";
 
 /* Schema version 11: the group's recovery key (recovery.key) and the recovery in force
- * (owner.recover): the owner device it replaced, its event hash and its author. */
+ * (owner.recover): the owner device it replaced, its event hash, its author and seq. */
 static const char schema_v11[] =
     "CREATE TABLE recoveries(gid BLOB PRIMARY KEY, pk BLOB NOT NULL, replaced BLOB, hash BLOB,"
-    " author BLOB) WITHOUT ROWID;";
+    " author BLOB, seq INTEGER) WITHOUT ROWID;";
 
 /* Brings the schema to WW_SCHEMA_VERSION, or refuses a store from a newer version. */
 static int migrate(struct ww_store *s)

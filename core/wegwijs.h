@@ -149,6 +149,10 @@ int ww_recovery_key_create(struct ww_store *s, const uint8_t group[WW_ID_LEN],
  * WW_EINVAL for a code that is no code, WW_EBADSIG for another group's code.
  */
 int ww_owner_recover(struct ww_store *s, const uint8_t group[WW_ID_LEN], const char *code);
+/* 1 when device is, or was, a device of the member of the group's owner device (the coach
+ * who made or took over the group), else 0 (also on any failure). */
+int ww_group_coach_device(struct ww_store *s, const uint8_t group[WW_ID_LEN],
+                          const uint8_t device[WW_KEY_LEN]);
 
 struct ww_member_info {
     uint8_t id[WW_ID_LEN];

@@ -912,7 +912,7 @@ static int read_owner_handover(struct ww_mp_reader *r, struct ww_body_owner_hand
 
 /* ---- recovery.key (27) and owner.recover (28) ------------------------------------------- */
 
-enum { recovery_key_fields = 1, owner_recover_fields = 3 };
+enum { recovery_key_fields = 1, owner_recover_fields = 4 };
 
 /* Nothing to check: the key is a fixed-size bin. */
 static int check_recovery_key(const struct ww_body_recovery_key *b)
@@ -933,13 +933,16 @@ static int read_recovery_key(struct ww_mp_reader *r, struct ww_body_recovery_key
 
 static int check_owner_recover(const struct ww_body_owner_recover *b)
 {
-    return b->cutoff > WW_MAX_SEQ ? WW_ERANGE : 0;
+    if (b->cutoff > WW_MAX_SEQ)
+        return WW_ERANGE;
+    return check_device_seqs(b->others, b->n_others, WW_MAX_CUTOFFS, 0);
 }
 
 static void write_owner_recover(struct ww_mp_writer *w, const struct ww_body_owner_recover *b)
 {
     ww_mp_put_bin(w, b->from, WW_PK_LEN);
     ww_mp_put_uint(w, b->cutoff);
+    write_device_seqs(w, b->others, b->n_others);
     ww_mp_put_bin(w, b->sig, WW_SIG_LEN);
 }
 
@@ -947,6 +950,7 @@ static int read_owner_recover(struct ww_mp_reader *r, struct ww_body_owner_recov
 {
     WW_TRY(ww_mp_read_bin_exact(r, WW_PK_LEN, b->from));
     WW_TRY(ww_mp_read_uint_max(r, WW_MAX_SEQ, &b->cutoff));
+    WW_TRY(read_device_seqs(r, b->others, WW_MAX_CUTOFFS, &b->n_others));
     return ww_mp_read_bin_exact(r, WW_SIG_LEN, b->sig);
 }
 

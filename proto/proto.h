@@ -335,6 +335,9 @@ struct ww_body_recovery_key {
 struct ww_body_owner_recover {
     uint8_t from[WW_PK_LEN]; /* the owner device it replaces */
     uint64_t cutoff;         /* the last seq of `from` that stands, 0..WW_MAX_SEQ */
+    /* The member's other devices it retires too, each with its last seq that stands. */
+    uint32_t n_others; /* 0..WW_MAX_CUTOFFS */
+    struct ww_device_seq others[WW_MAX_CUTOFFS];
     uint8_t sig[WW_SIG_LEN]; /* by the recovery key, over what PROTOCOL.md 6.29 says */
 };
 

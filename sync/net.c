@@ -654,9 +654,12 @@ static int held_events(struct ww_store *s, const uint8_t group[WW_ID_LEN], uint6
 static int hub_serves(struct ww_node *n, const uint8_t group[WW_ID_LEN],
                       const struct ww_group_info *g)
 {
+    /* A listed coach's device, or one it handed the group to or that recovered it: any
+     * device, retired or not, of the owner's member. */
     if (n->cfg.n_coaches) {
         size_t i = 0;
-        while (i < n->cfg.n_coaches && memcmp(n->cfg.coaches[i], g->owner, WW_KEY_LEN))
+        while (i < n->cfg.n_coaches &&
+               !ww_group_coach_device(n->cfg.store, group, n->cfg.coaches[i]))
             i++;
         if (i == n->cfg.n_coaches)
             return WW_EGROUP;

@@ -194,7 +194,7 @@ BODIES = {
     25: [("member", "b"), ("device", "b"), ("invite", "b"), ("sig", "b")],
     26: [("device", "b")],
     27: [("pk", "b")],
-    28: [("from", "b"), ("cutoff", "u"), ("sig", "b")],
+    28: [("from", "b"), ("cutoff", "u"), ("others", ("list", ("fixed", DEVICE_SEQ))), ("sig", "b")],
 }
 # member.add's optional seventh field (6.2): present when written, then before any ext.
 MEMBER_ADD_FULL = BODIES[2] + [("invite", "b")]

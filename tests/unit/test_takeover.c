@@ -1,0 +1,677 @@
+/*
+ * test_takeover.c - removal cut-offs, owner handover and recovery against an attacker: a
+ * thief holding the lost owner phone, a second coach device, a peer sending crafted events,
+ * a hub with a coach list. Each scenario below was first written as a test that failed
+ * (an attack review); the comment above each test tells the attack, the test asserts that it
+ * no longer works. The attacks that still work are in tests/review/test_review3.c (not
+ * built; see docs/SECURITY.md, "Owner handover and recovery").
+ */
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "apply.h"
+#include "fixture.h"
+#include "group.h"
+#include "integ/loop.h"
+#include "log.h"
+#include "runner.h"
+#include "seal.h"
+#include "store.h"
+#include "wegwijs_sync.h"
+
+static void copy_info(void *ud, const struct ww_group_info *g)
+{
+    *(struct ww_group_info *)ud = *g;
+}
+
+static void owner_of(struct ww_store *s, const uint8_t gid[16], uint8_t out[32])
+{
+    struct ww_group_info info;
+    ASSERT_OK(ww_group_get(s, gid, copy_info, &info));
+    memcpy(out, info.owner, 32);
+}
+
+/* The hash of event `seq` of author in s's copy of the group. */
+static void hash_at(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32],
+                    uint64_t seq, uint8_t out[32])
+{
+    struct ww_log_head h;
+    int rc = 0;
+    ASSERT_OK(ww_log_head(s, gid, author, &h));
+    ASSERT(ww_log_hash_at(s, h.log, seq, out, NULL, &rc));
+    ASSERT_OK(rc);
+}
+
+static uint64_t head_seq(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32])
+{
+    struct ww_log_head h;
+    ASSERT_OK(ww_log_head(s, gid, author, &h));
+    return h.seq;
+}
+
+/*
+ * Seals body b as device s with the header fields given (seq, prev, hlc, epoch): what any
+ * holder of a device key can sign at any time, e.g. from an old copy of its data. GROUP
+ * bodies are encrypted with the key s holds for that epoch.
+ */
+static void craft(struct ww_store *s, const uint8_t gid[16], const struct ww_body *b,
+                  uint8_t audience, const uint8_t *ref, size_t ref_len, uint64_t seq,
+                  const uint8_t prev[32], uint64_t hlc, uint32_t epoch, struct fx_ev *out,
+                  uint8_t hash[32])
+{
+    struct ww_buf pt, hb, ct, buf;
+    ww_buf_init(&pt, WW_MAX_BODY);
+    ww_buf_init(&hb, 4096);
+    ww_buf_init(&ct, WW_MAX_BODY);
+    ww_buf_init(&buf, WW_MAX_EVENT);
+    ASSERT_OK(ww_body_encode(b, &pt));
+    struct ww_envelope env;
+    memset(&env, 0, sizeof env);
+    struct ww_header *h = &env.h;
+    h->version = WW_PROTO_VERSION;
+    memcpy(h->group, gid, 16);
+    memcpy(h->author, s->pk, 32);
+    h->seq = seq;
+    if (seq > 1)
+        memcpy(h->prev, prev, 32);
+    h->hlc = hlc;
+    h->epoch = epoch;
+    h->kind = b->kind;
+    h->audience = audience;
+    if (ref_len)
+        memcpy(h->ref, ref, ref_len);
+    h->ref_len = (uint8_t)ref_len;
+    const uint8_t *key = NULL;
+    if (audience != WW_AUD_PLAIN) {
+        ASSERT_OK(ww_cache_load(s, gid));
+        key = ww_cache_key(s, audience, h->subject, epoch);
+        ASSERT(key != NULL);
+    }
+    ASSERT_OK(ww_header_encode(h, &hb));
+    struct ww_slice hs = {hb.p, hb.len};
+    uint8_t rnd[WW_SEAL_RANDOM];
+    ww_store_random(s, rnd, sizeof rnd);
+    ASSERT_OK(ww_body_seal(rnd, &hs, audience, key, NULL, pt.p, pt.len, &ct));
+    ww_ct_hash(ct.p, ct.len, env.ct_hash);
+    ASSERT_OK(ww_event_sign(s->sk, &hs, env.ct_hash, env.sig));
+    env.body.p = ct.p;
+    env.body.len = ct.len;
+    ASSERT_OK(ww_envelope_encode(&env, &buf));
+    ww_event_hash(&hs, env.ct_hash, env.sig, hash);
+    ASSERT(buf.len <= sizeof out->raw);
+    memcpy(out->raw, buf.p, buf.len);
+    out->len = buf.len;
+    ww_buf_free(&pt);
+    ww_buf_free(&hb);
+    ww_buf_free(&ct);
+    ww_buf_free(&buf);
+}
+
+/* A fork of author s's event `seq` (as `ref` holds it) that wins by the lower-hash rule
+ * (6.16 step 3): the hlc is moved up from `hlc` until the hash is below the held one. */
+static void craft_winning_fork(struct ww_store *s, struct ww_store *ref, const uint8_t gid[16],
+                               const struct ww_body *b, uint8_t audience, const uint8_t *r,
+                               size_t r_len, uint64_t seq, uint64_t hlc, uint32_t epoch,
+                               struct fx_ev *out)
+{
+    uint8_t pk[32], prev[32] = {0}, held[32], hash[32];
+    fx_device(s, pk);
+    if (seq > 1)
+        hash_at(ref, gid, pk, seq - 1, prev);
+    hash_at(ref, gid, pk, seq, held);
+    for (int i = 0; i < 4096; i++) {
+        craft(s, gid, b, audience, r, r_len, seq, prev, hlc + (uint64_t)i, epoch, out, hash);
+        if (memcmp(hash, held, 32) < 0)
+            return;
+    }
+    ASSERT(!"no winning fork found");
+}
+
+/* ---- 1. A thief forks the lost owner phone below the recovery's cut-off -------------- */
+
+
+
+/* ---- 2. A thief hands the lost phone's group to a device of its own ------------------- */
+
+/*
+ * The thief, on the lost owner phone, adds a device of its own to the coach's member and
+ * hands the group over to it (both after the recovery's cut-off). A replica that gets the
+ * thief's events before the new phone's has the thief's device as owner when
+ * owner.recover arrives: `from` is no longer "the owner", so the recovery is refused
+ * (WW_EROLE) and stays refused. A replica that gets the recovery first cuts the thief's
+ * events off. The two never converge, and on the first one the thief keeps the group.
+ */
+TEST(takeover_a_thiefs_handover_does_not_stop_the_recovery)
+{
+    struct fx_group g;
+    fx_group_make(&g, 1, 0, NULL);
+    char code[WW_RECOVERY_CODE_MAX];
+    ASSERT_OK(ww_recovery_key_create(g.coach, g.gid, code));
+    fx_group_sync(&g);
+    struct ww_store *b = fx_open_db("student1", "b.db");
+    fx_sync(g.st[0], b, g.gid, 256);
+
+    struct ww_store *np = fx_open("newphone");
+    uint8_t npk[32], tpk[32], cm[16], oa[32], ob[32];
+    fx_device(np, npk);
+    fx_sync(g.st[0], np, g.gid, 256);
+    fx_now += 1000;
+    ASSERT_OK(ww_owner_recover(np, g.gid, code));
+
+    struct ww_store *t = fx_open("thiefdevice");
+    fx_device(t, tpk);
+    fx_coach_member(g.coach, cm);
+    fx_now += 1000;
+    ASSERT_OK(ww_device_add(g.coach, g.gid, cm, tpk, NULL));
+    fx_now += 1000;
+    ASSERT_OK(ww_owner_handover(g.coach, g.gid, tpk, NULL));
+
+    /* The student's store gets the thief's events first, the other copy the new phone's. */
+    fx_deliver(g.coach, g.st[0], g.gid);
+    fx_deliver(np, g.st[0], g.gid);
+    fx_deliver(np, b, g.gid);
+    fx_deliver(g.coach, b, g.gid);
+    fx_deliver(g.st[0], b, g.gid);
+    fx_deliver(b, g.st[0], g.gid);
+
+    uint8_t ea[32], eb[32];
+    fx_events_digest(g.st[0], ea);
+    fx_events_digest(b, eb);
+    owner_of(g.st[0], g.gid, oa);
+    owner_of(b, g.gid, ob);
+    ASSERT_MEM_EQ(ob, npk, 32); /* the copy that got the recovery first */
+    ASSERT_MEM_EQ(oa, npk, 32); /* fails: the thief's device owns the group here */
+    ASSERT_MEM_EQ(ea, eb, 32);
+    ww_store_close(t);
+    ww_store_close(np);
+    ww_store_close(b);
+    fx_group_close(&g);
+}
+
+/* ---- 3. A removed student writes again by forking below its cut-off ------------------- */
+
+
+
+/* ---- 4. The new owner's first control event, before the handover, is refused --------- */
+
+/* Applies what `from` holds and `to` lacks, first the events by `first`, then the rest
+ * (refusals allowed); returns the events refused. */
+static size_t deliver_first(struct ww_store *from, struct ww_store *to, const uint8_t gid[16],
+                            const uint8_t first[32])
+{
+    struct fx_bag bag = {.n = 0};
+    size_t refused = 0;
+    fx_missing(from, to, gid, &bag);
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < bag.n; i++) {
+            struct ww_envelope env;
+            ASSERT_OK(ww_envelope_decode(bag.raw[i], bag.len[i], &env));
+            if ((memcmp(env.h.author, first, 32) == 0) != (pass == 0))
+                continue;
+            const uint8_t *raw = bag.raw[i];
+            size_t len = bag.len[i];
+            struct ww_apply_result r;
+            ASSERT_OK(ww_sync_apply(to, &raw, &len, 1, &r));
+            refused += r.rejected;
+        }
+    fx_bag_free(&bag);
+    return refused;
+}
+
+/*
+ * 6.27: "the new owner's control events wait until the handover is held". The coach hands
+ * the group to the laptop, and the laptop's first act as owner is to remove a student. A
+ * student's phone that gets the laptop's events before the old phone's handover refuses
+ * that member.remove for good (it is not owner-only, so check_member_remove sees a coach
+ * device that is not the owner removing another member: WW_EROLE); the laptop's key.epoch
+ * after it then waits forever behind the gap. Replicas that got the handover first removed
+ * the student: the group is split. (A rebuild in hlc order does the same when the old
+ * phone's clock ran more than the 60 s drag limit ahead of the laptop's; so do the new
+ * owner's erase and its GROUP/PAIR key.share.)
+ */
+TEST(takeover_new_owners_removal_waits_for_its_handover)
+{
+    struct fx_group g;
+    fx_group_make(&g, 2, 0, NULL);
+    uint8_t lpk[32], cm[16];
+    struct ww_store *laptop = fx_open("laptop");
+    fx_device(laptop, lpk);
+    fx_coach_member(g.coach, cm);
+    ASSERT_OK(ww_device_add(g.coach, g.gid, cm, lpk, NULL));
+    fx_group_sync(&g);
+    fx_sync(g.coach, laptop, g.gid, 256);
+    fx_now += 1000;
+    ASSERT_OK(ww_owner_handover(g.coach, g.gid, lpk, NULL));
+    fx_sync(g.coach, laptop, g.gid, 256);
+    fx_now += 1000;
+    ASSERT_OK(ww_member_remove(laptop, g.gid, g.m_st[1], NULL));
+
+    size_t refused = deliver_first(laptop, g.st[0], g.gid, lpk);
+    fx_deliver(laptop, g.coach, g.gid);
+    ASSERT_EQ(refused, 0);
+    ASSERT_EQ(fx_count(g.st[0], "SELECT count(*) FROM pending"), 0);
+    uint8_t e0[32], ec[32];
+    fx_events_digest(g.st[0], e0);
+    fx_events_digest(g.coach, ec);
+    ASSERT_MEM_EQ(e0, ec, 32);
+    ww_store_close(laptop);
+    fx_group_close(&g);
+}
+
+/* ---- 5. The thief replaces the recovery key by a fork ----------------------------------- */
+
+
+
+/* ---- 6. The thief's own coach device survives the recovery ---------------------------- */
+
+/*
+ * The thief, on the lost owner phone, first adds a device of its own to the coach's member
+ * (device.add by the owner: vouched) and syncs it out. The coach recovers on a new phone
+ * that got the log from a student, this device.add included (it is below the cut-off).
+ * owner.recover retires only the lost phone: the thief's device stays an active, vouched
+ * coach device, gets the new epoch's GROUP and PAIR keys from the new owner's key.epoch
+ * (every coach device may read every learner's coach-only texts) and may write as the
+ * coach. Nothing lets the new owner retire it: member.remove cannot name the owner's own
+ * member and there is no device removal.
+ */
+TEST(takeover_recovery_retires_the_thiefs_coach_device)
+{
+    struct fx_group g;
+    fx_group_make(&g, 1, 0, NULL);
+    char code[WW_RECOVERY_CODE_MAX];
+    ASSERT_OK(ww_recovery_key_create(g.coach, g.gid, code));
+    fx_group_sync(&g);
+    struct ww_store *t = fx_open("thiefdevice");
+    uint8_t tpk[32], cm[16];
+    fx_device(t, tpk);
+    fx_coach_member(g.coach, cm);
+    fx_now += 1000;
+    ASSERT_OK(ww_device_add(g.coach, g.gid, cm, tpk, NULL));
+    fx_group_sync(&g);
+
+    struct ww_store *np = fx_open("newphone");
+    fx_sync(g.st[0], np, g.gid, 256);
+    fx_now += 1000;
+    ASSERT_OK(ww_owner_recover(np, g.gid, code));
+    fx_deliver(np, g.st[0], g.gid);
+    fx_deliver(g.st[0], t, g.gid);
+    ASSERT_EQ(fx_count(g.st[0], "SELECT max(epoch) FROM keys WHERE audience=1"), 2);
+    /* Expected: the thief's device holds nothing of the epoch the recovery started. */
+    ASSERT_EQ(fx_count(t, "SELECT max(epoch) FROM keys WHERE audience=1"), 1);
+    ww_store_close(np);
+    ww_store_close(t);
+    fx_group_close(&g);
+}
+
+/* ---- 7. A rebuild replays the new owner's removal before the handover and drops it ---- */
+
+/*
+ * The old owner phone's clock runs ten minutes ahead (6.16 step 5 accepts up to 24 h); its
+ * handover reaches the laptop, whose clock moves at most 60 s past its own (5.6), so the
+ * laptop's removal of a student carries a lower hlc than the handover. Nothing is wrong
+ * yet. Then any rebuild of the group (here a student's winning fork of its own day.off, as
+ * a phone restored from a backup makes) replays the log "oldest hlc first": the removal
+ * comes before the handover, is checked as a non-owner coach device removing another
+ * member (WW_EROLE) and is rejected, so it leaves the laptop's own log; the key.epoch after
+ * it waits behind the gap. The new owner lost its own control events, and the student is a
+ * member again on the laptop.
+ */
+TEST(takeover_rebuild_keeps_the_new_owners_removal)
+{
+    struct fx_group g;
+    fx_group_make(&g, 2, 0, NULL);
+    uint8_t lpk[32], cm[16], spk[32];
+    struct ww_store *laptop = fx_open("laptop");
+    fx_device(laptop, lpk);
+    fx_device(g.st[0], spk);
+    fx_coach_member(g.coach, cm);
+    ASSERT_OK(ww_device_add(g.coach, g.gid, cm, lpk, NULL));
+    uint32_t d;
+    ASSERT_OK(ww_day_today(g.st[0], g.gid, &d));
+    fx_now += 1000;
+    ASSERT_OK(ww_day_off(g.st[0], g.gid, d, 1, NULL));
+    fx_group_sync(&g);
+    fx_sync(g.coach, laptop, g.gid, 256);
+
+    fx_now += 10 * 60 * 1000; /* the old phone's clock, ten minutes ahead */
+    ASSERT_OK(ww_owner_handover(g.coach, g.gid, lpk, NULL));
+    fx_now -= 10 * 60 * 1000;
+    fx_sync(g.coach, laptop, g.gid, 256);
+    fx_now += 1000;
+    ASSERT_OK(ww_member_remove(laptop, g.gid, g.m_st[1], NULL));
+    uint64_t head = head_seq(laptop, g.gid, lpk);
+    ASSERT_EQ(fx_count(laptop, "SELECT count(*) FROM members WHERE removed_epoch IS NOT NULL"), 1);
+
+    /* A student's phone restored from a backup writes its first event again. */
+    struct ww_body body;
+    memset(&body, 0, sizeof body);
+    body.kind = WW_KIND_DAY_OFF;
+    body.u.day_off.date = d + 1;
+    body.u.day_off.off = 1;
+    uint8_t ref[4] = {(uint8_t)((d + 1) >> 24), (uint8_t)((d + 1) >> 16), (uint8_t)((d + 1) >> 8),
+                      (uint8_t)(d + 1)};
+    struct fx_ev ev;
+    craft_winning_fork(g.st[0], laptop, g.gid, &body, WW_AUD_GROUP, ref, 4, 1,
+                       (uint64_t)fx_now << 16, 1, &ev);
+    fx_apply1(laptop, &ev);
+
+    /* Expected: the laptop keeps its own events, and the student stays removed. */
+    ASSERT_EQ(head_seq(laptop, g.gid, lpk), head);
+    ASSERT_EQ(fx_count(laptop, "SELECT count(*) FROM members WHERE removed_epoch IS NOT NULL"), 1);
+    ww_store_close(laptop);
+    fx_group_close(&g);
+}
+
+/* ---- 8. A stale recovery wipes a student who joined since, from the student's own phone */
+
+
+
+/* ---- 9. Keys of a cut-off key.epoch stay in use ----------------------------------------- */
+
+/*
+ * The thief, on the lost owner phone, removes a student, which starts epoch 2 with GROUP
+ * and PAIR keys the thief made (both above the cut-off the recovery will set). A student
+ * gets these first. Then the recovery arrives: the thief's events leave the log and the new
+ * owner starts epoch 2 again with its own keys. But a rebuild keeps every key a device
+ * holds, so the student now holds two GROUP keys for epoch 2, the thief's among them, and
+ * writes with the first in key order: half the time the thief's, which then reads the
+ * student's texts of the "new" epoch.
+ */
+TEST(takeover_thiefs_epoch_keys_go_with_its_epoch)
+{
+    struct fx_group g;
+    fx_group_make(&g, 2, 0, NULL);
+    char code[WW_RECOVERY_CODE_MAX];
+    ASSERT_OK(ww_recovery_key_create(g.coach, g.gid, code));
+    fx_group_sync(&g);
+    struct ww_store *np = fx_open("newphone");
+    fx_sync(g.st[0], np, g.gid, 256);
+    fx_now += 1000;
+    ASSERT_OK(ww_owner_recover(np, g.gid, code));
+
+    fx_now += 1000;
+    ASSERT_OK(ww_member_remove(g.coach, g.gid, g.m_st[1], NULL)); /* the thief */
+    fx_deliver(g.coach, g.st[0], g.gid);
+    fx_deliver(np, g.st[0], g.gid);
+    fx_deliver(np, g.coach, g.gid);
+    ASSERT_EQ(fx_count(g.st[0], "SELECT count(*) FROM members WHERE removed_epoch IS NOT NULL"), 0);
+
+    uint32_t d;
+    ASSERT_OK(ww_day_today(g.st[0], g.gid, &d));
+    fx_now += 1000;
+    uint8_t spk[32];
+    fx_device(g.st[0], spk);
+    ASSERT_OK(ww_day_off(g.st[0], g.gid, d, 1, NULL));
+    uint64_t seq = head_seq(g.st[0], g.gid, spk);
+    fx_deliver(g.st[0], g.coach, g.gid);
+    ASSERT_EQ(head_seq(g.coach, g.gid, spk), seq);
+    struct ww_buf pt;
+    struct ww_body body;
+    ww_buf_init(&pt, WW_MAX_BODY);
+    int rc = ww_read_body(g.coach, g.gid, spk, seq, &pt, &body);
+    ww_buf_free(&pt);
+    /* Expected: the lost phone reads nothing of the new epoch, and the student holds only
+     * the new owner's GROUP key of it. */
+    ASSERT(rc != 0);
+    ASSERT_EQ(fx_count(g.st[0], "SELECT count(*) FROM keys WHERE audience=1 AND epoch=2"), 1);
+    ww_store_close(np);
+    fx_group_close(&g);
+}
+
+/* ---- 10. A leave that reaches the owner in a bundle is never answered --------------------- */
+
+/* Runs the command (build/wegwijs, which `make` builds) and returns the first line of its
+ * output in out. */
+static void cli_line(char *out, size_t cap, const char *fmt, ...)
+{
+    char cmd[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    FILE *p = popen(cmd, "r");
+    ASSERT(p != NULL);
+    out[0] = '\0';
+    if (fgets(out, (int)cap, p))
+        out[strcspn(out, "\n")] = '\0';
+    char rest[512];
+    while (fgets(rest, sizeof rest, p))
+        ;
+    ASSERT_EQ(pclose(p), 0);
+}
+
+/*
+ * 5.7 and 6.3: the owner device answers a leave "when it applies it" with a removal of its
+ * own (the cut-offs of the member's other devices) and a new key epoch. Only the network
+ * layer does (sync/net.c, session_changed); `wegwijs leave` on a device without a hub says
+ * the others learn of it at the next exchange, and `wegwijs bundle import` on the owner
+ * applies the leave but never calls ww_removals_rekey. Nor does a later sync that brings no
+ * control event. The leaver's other devices keep the group's current keys and stay open
+ * up to the leave's hlc for as long as the owner exchanges only bundles.
+ */
+TEST(takeover_leave_by_bundle_is_answered)
+{
+    char c[512], s[512], ckey[80], skey[80], gid[80], line[512];
+    snprintf(c, sizeof c, "%s/cli-coach", ww_test_tmpdir());
+    snprintf(s, sizeof s, "%s/cli-student", ww_test_tmpdir());
+    const char *w = "build/wegwijs";
+    cli_line(ckey, sizeof ckey, "%s --data %s init 2>/dev/null", w, c);
+    cli_line(skey, sizeof skey, "%s --data %s init 2>/dev/null", w, s);
+    cli_line(gid, sizeof gid, "%s --data %s group create G --alias A 2>/dev/null", w, c);
+    cli_line(line, sizeof line,
+             "%s --data %s member add %s --role student --alias Sam --year 2 --track bbl "
+             "--device %s 2>/dev/null",
+             w, c, gid, skey);
+    cli_line(line, sizeof line,
+             "%s --data %s bundle export %s %s/b1 >/dev/null 2>&1 && "
+             "%s --data %s bundle import %s/b1 2>/dev/null",
+             w, c, gid, c, w, s, c);
+    cli_line(line, sizeof line, "%s --data %s leave %s 2>/dev/null", w, s, gid);
+    cli_line(line, sizeof line,
+             "%s --data %s bundle export %s %s/b2 >/dev/null 2>&1 && "
+             "%s --data %s bundle import %s/b2 2>/dev/null",
+             w, s, gid, s, w, c, s);
+
+    struct ww_store *cs = NULL;
+    ASSERT_OK(ww_store_open(c, NULL, &cs));
+    ASSERT_EQ(fx_count(cs, "SELECT count(*) FROM members WHERE removed_epoch IS NOT NULL"), 1);
+    /* Expected: the owner answered the leave with its removal and epoch 2. */
+    ASSERT_EQ(fx_count(cs, "SELECT count(*) FROM members WHERE removed_epoch=4294967294"), 0);
+    ASSERT_EQ(fx_count(cs, "SELECT epoch FROM groups"), 2);
+    ww_store_close(cs);
+}
+
+/* ---- 11. Recovering on a device the lost phone had added ------------------------------- */
+
+/*
+ * The coach added the laptop to the coach's member on the owner phone, but the laptop's
+ * copy of the group predates that device.add. The phone is lost; the coach recovers on the
+ * laptop. The laptop does not see itself in its copy, so ww_owner_recover goes ahead, with
+ * a cut-off below the device.add. A replica that holds the device.add refuses the
+ * owner.recover outright (apply.c: the author is a device of the group already, WW_EEXIST),
+ * although the recovery's own cut-off would drop that device.add; a replica without it
+ * applies the recovery and then refuses the device.add. The group splits for good.
+ */
+TEST(takeover_recovery_on_a_device_the_lost_phone_added)
+{
+    struct fx_group g;
+    fx_group_make(&g, 1, 0, NULL);
+    char code[WW_RECOVERY_CODE_MAX];
+    ASSERT_OK(ww_recovery_key_create(g.coach, g.gid, code));
+    fx_group_sync(&g);
+    struct ww_store *b = fx_open_db("student1", "b.db");
+    fx_sync(g.st[0], b, g.gid, 256);
+    struct ww_store *laptop = fx_open("laptop");
+    uint8_t lpk[32], cm[16], oa[32], ob[32];
+    fx_device(laptop, lpk);
+    fx_sync(g.st[0], laptop, g.gid, 256);
+    fx_coach_member(g.coach, cm);
+    fx_now += 1000;
+    ASSERT_OK(ww_device_add(g.coach, g.gid, cm, lpk, NULL));
+    fx_sync(g.coach, g.st[0], g.gid, 256);
+
+    fx_now += 1000;
+    ASSERT_OK(ww_owner_recover(laptop, g.gid, code));
+    fx_deliver(laptop, g.st[0], g.gid);
+    fx_deliver(laptop, b, g.gid);
+    fx_deliver(g.st[0], b, g.gid);
+    fx_deliver(b, g.st[0], g.gid);
+    owner_of(b, g.gid, ob);
+    ASSERT_MEM_EQ(ob, lpk, 32);
+    owner_of(g.st[0], g.gid, oa);
+    ASSERT_MEM_EQ(oa, lpk, 32); /* fails: the recovery was refused here */
+    ww_store_close(laptop);
+    ww_store_close(b);
+    fx_group_close(&g);
+}
+
+/* ---- 12. A thief's erase, cut off by the recovery, still destroys the texts ----------- */
+
+
+
+/* ---- 13. Two recoveries of the lost phone, one of them recovered from in turn ---------- */
+
+
+
+/* ---- 14. A removed student undoes its removal with a stale bundle ---------------------- */
+
+
+
+/* ---- 15. A hub that accepts listed coaches never takes the recovery --------------------- */
+
+/* One dial of `dev` to a fresh hub node on `hub_cfg`'s store, for one group. */
+static int dial_hub(const struct ww_node_cfg *hub_cfg, struct ww_store *dev, const uint8_t gid[16])
+{
+    uv_loop_t loop;
+    ASSERT_OK(uv_loop_init(&loop));
+    struct loop_watch wh = {0}, wd = {0};
+    struct ww_node_cfg cfg = *hub_cfg;
+    cfg.ud = &wh;
+    cfg.on_conn = loop_on_conn;
+    struct ww_node *hub = NULL;
+    ASSERT_OK(ww_node_new(&loop, &cfg, &hub));
+    struct ww_node *d = loop_node(&loop, dev, 0, &wd);
+    ASSERT_OK(ww_node_listen(hub, "127.0.0.1", 0));
+    ASSERT_OK(ww_node_dial(d, "127.0.0.1", ww_node_port(hub), NULL,
+                           (const uint8_t(*)[WW_ID_LEN])gid, 1, 1));
+    loop_run_until(&loop, &wd.down, 1);
+    int n_closed = 0;
+    ww_node_close(d, loop_closed, &n_closed);
+    ww_node_close(hub, loop_closed, &n_closed);
+    loop_run_until(&loop, &n_closed, 2);
+    ASSERT_OK(uv_loop_close(&loop));
+    return wd.last_error;
+}
+
+/*
+ * 9.2: "A hub may also accept only groups whose owner device is on a list its operator
+ * keeps", and a hub decides after each batch, rolling back a batch after which it would not
+ * serve the group. The owner device is the lost phone, on the list; after owner.recover the
+ * owner is the new phone, which is not. A student who brings the recovery to the hub (the
+ * way 6.29 says it gets there) has that batch rolled back and is denied: the hub never holds
+ * the recovery, while the thief on the lost phone is still served. (A handover to the
+ * coach's laptop has the same effect.)
+ */
+TEST(takeover_hub_with_a_coach_list_takes_the_recovery)
+{
+    struct fx_group g;
+    fx_group_make(&g, 1, 0, NULL);
+    struct ww_store *hub_store = fx_open("hub");
+    uint8_t hub_pk[32], listed[1][WW_KEY_LEN];
+    ww_store_device(hub_store, hub_pk);
+    ww_store_device(g.coach, listed[0]);
+    struct ww_node_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.store = hub_store;
+    cfg.hub = 1;
+    cfg.accept_new_groups = 1;
+    cfg.coaches = (const uint8_t(*)[WW_KEY_LEN])listed;
+    cfg.n_coaches = 1;
+    char code[WW_RECOVERY_CODE_MAX];
+    ASSERT_OK(ww_recovery_key_create(g.coach, g.gid, code));
+    ASSERT_OK(ww_group_hub_set(g.coach, g.gid, hub_pk, "", NULL));
+    fx_group_sync(&g);
+    ASSERT_OK(dial_hub(&cfg, g.coach, g.gid));
+
+    struct ww_store *np = fx_open("newphone");
+    fx_sync(g.st[0], np, g.gid, 256);
+    fx_now += 1000;
+    ASSERT_OK(ww_owner_recover(np, g.gid, code));
+    fx_deliver(np, g.st[0], g.gid);
+    /* Expected: the student brings the recovery to the hub, and the lost phone is denied. */
+    ASSERT_OK(dial_hub(&cfg, g.st[0], g.gid));
+    ASSERT(dial_hub(&cfg, g.coach, g.gid) != 0);
+    ww_store_close(np);
+    ww_store_close(hub_store);
+    fx_group_close(&g);
+}
+
+/* ---- 16. Too many coach devices: the recovery cannot be written ------------------------- */
+
+/*
+ * A key.epoch carries at most 64 wraps (WW_MAX_WRAPS), and start_epoch puts them all in
+ * one event: one GROUP wrap per active device plus, per learner, a PAIR wrap for each of the
+ * learner's devices and each coach device. The thief, on the lost owner phone, adds 20
+ * devices to the coach's member (the owner may, up to the group's 48) and syncs them out
+ * before the coach recovers. ww_owner_recover must write its key.epoch right after the
+ * owner.recover (6.29), which now needs 2 + 21 GROUP wraps and 2 * (1 + 21) PAIR wraps: it fails
+ * with WW_ETOOBIG, and so does every later try. (A member.remove by the owner of a large
+ * group fails the same way.)
+ */
+TEST(takeover_many_coach_devices_do_not_stop_the_recovery)
+{
+    struct fx_group g;
+    fx_group_make(&g, 2, 0, NULL);
+    char code[WW_RECOVERY_CODE_MAX];
+    ASSERT_OK(ww_recovery_key_create(g.coach, g.gid, code));
+    uint8_t cm[16];
+    fx_coach_member(g.coach, cm);
+    for (int i = 0; i < 20; i++) {
+        uint8_t pk[32], sk[64];
+        crypto_sign_keypair(pk, sk);
+        fx_now += 1000;
+        ASSERT_OK(ww_device_add(g.coach, g.gid, cm, pk, NULL)); /* the thief */
+    }
+    fx_group_sync(&g);
+    struct ww_store *np = fx_open("newphone");
+    fx_sync(g.st[0], np, g.gid, 256);
+    fx_now += 1000;
+    ASSERT_OK(ww_owner_recover(np, g.gid, code)); /* fails: WW_ETOOBIG */
+    ww_store_close(np);
+    fx_group_close(&g);
+}
+
+/* ---- 17. The coach's second device cannot take over from the lost owner ---------------- */
+
+/*
+ * 6.29 is for "a coach who lost the owner device, with no other device to hand the group
+ * to (6.27)". But only the owner writes owner.handover: with the owner phone lost, the
+ * coach's laptop (a vouched coach device with every key) cannot be handed the group, and
+ * ww_owner_recover refuses it too (WW_EEXIST, "a device of the group hands over instead").
+ * The coach has to start a new data folder with a new key, and the laptop stays a plain
+ * coach device. Expected: the laptop can take the group over with the recovery code.
+ */
+TEST(takeover_second_coach_device_takes_over)
+{
+    struct fx_group g;
+    fx_group_make(&g, 1, 0, NULL);
+    char code[WW_RECOVERY_CODE_MAX];
+    ASSERT_OK(ww_recovery_key_create(g.coach, g.gid, code));
+    struct ww_store *laptop = fx_open("laptop");
+    uint8_t lpk[32], cm[16], own[32];
+    fx_device(laptop, lpk);
+    fx_coach_member(g.coach, cm);
+    ASSERT_OK(ww_device_add(g.coach, g.gid, cm, lpk, NULL));
+    fx_group_sync(&g);
+    fx_sync(g.coach, laptop, g.gid, 256);
+    /* The owner phone is lost. */
+    fx_now += 1000;
+    ASSERT_OK(ww_owner_recover(laptop, g.gid, code)); /* fails: WW_EEXIST */
+    owner_of(laptop, g.gid, own);
+    ASSERT_MEM_EQ(own, lpk, 32);
+    ww_store_close(laptop);
+    fx_group_close(&g);
+}
