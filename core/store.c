@@ -434,6 +434,13 @@ static const char schema_v9[] =
     " PRIMARY KEY(gid, invite)) WITHOUT ROWID;"
     "CREATE INDEX device_invites_key ON device_invites(invite);";
 
+/* Schema version 12: a member's name, year and track come from its member.profile, last
+ * writer wins (the hlc of the profile shown) and re-sent by the owner in the epoch in which a
+ * new device joins (the epoch it was written in); 0: none read yet. */
+static const char schema_v12[] =
+    "ALTER TABLE members ADD COLUMN profile_hlc INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE members ADD COLUMN profile_epoch INTEGER NOT NULL DEFAULT 0;";
+
 /* Brings the schema to WW_SCHEMA_VERSION, or refuses a store from a newer version. */
 static int migrate(struct ww_store *s)
 {
@@ -466,6 +473,8 @@ static int migrate(struct ww_store *s)
         rc = ww_db_exec(s, schema_v8);
     if (rc == 0 && version < 9)
         rc = ww_db_exec(s, schema_v9);
+    if (rc == 0 && version < 12)
+        rc = ww_db_exec(s, schema_v12);
     if (rc == 0)
         rc = ww_db_exec(s, "PRAGMA user_version = " WW_STR(WW_SCHEMA_VERSION));
     if (rc == 0)

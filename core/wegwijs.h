@@ -89,6 +89,7 @@ struct ww_group_info {
 /*
  * Creates a group with this device as its coach and owner. tz NULL means
  * "Europe/Amsterdam"; start_date 0 means today; aggregator_pk (X25519) may be NULL.
+ * coach_alias (NULL or "": none) goes in the coach's member.profile, for the group alone.
  */
 int ww_group_create(struct ww_store *s, const char *name, const char *tz, uint32_t start_date,
                     const char *coach_alias, const uint8_t *aggregator_pk,
@@ -126,11 +127,12 @@ int ww_group_hub_set(struct ww_store *s, const uint8_t group[WW_ID_LEN],
 
 struct ww_member_info {
     uint8_t id[WW_ID_LEN];
-    int role; /* WW_ROLE_* */
-    const char *alias;
-    int year;   /* 1..4 */
-    int track;  /* 1 BOL, 2 BBL */
-    int active; /* 0 once removed */
+    int role;          /* WW_ROLE_* */
+    const char *alias; /* "" where this device reads no profile of the member (PROTOCOL.md 6.27):
+                        * on a hub, and for an erased member */
+    int year;          /* 1..4; 0 for a coach, and where alias is "" */
+    int track;         /* 1 BOL, 2 BBL; 0 none */
+    int active;        /* 0 once removed */
     size_t n_devices;
     const uint8_t (*devices)[WW_KEY_LEN];
 };
@@ -139,7 +141,8 @@ struct ww_member_info {
  * Adds a member with one device (owner only). Refuses a fifth student (WW_ESTUDENTCAP),
  * a second senior (WW_ESENIORCAP), counting the places open invites hold (ww_invite_create),
  * and a device that is already a member (WW_EEXIST).
- * The new member's devices receive the current epoch's keys.
+ * The new member's devices receive the current epoch's keys; alias, year and track go in the
+ * member's profile (member.profile), which only the group's members can read.
  */
 int ww_member_add(struct ww_store *s, const uint8_t group[WW_ID_LEN], int role, const char *alias,
                   int year, int track, const uint8_t device[WW_KEY_LEN],

@@ -41,6 +41,7 @@
     X(22, CLIMATE_SHARE, climate_share, "climate.share", climate_share)                            \
     X(23, GROUP_CLIMATE, group_climate, "group.climate", group_climate)                            \
     X(24, DEVICE_INVITE, device_invite, "device.invite", device_invite)                            \
-    X(25, DEVICE_JOIN, device_join, "device.join", device_join)
+    X(25, DEVICE_JOIN, device_join, "device.join", device_join)                                    \
+    X(26, MEMBER_PROFILE, member_profile, "member.profile", member_profile)
 
 #endif

@@ -182,17 +182,15 @@ struct ww_body_group_create {
     struct ww_slice tz;              /* "" means Europe/Amsterdam */
     uint32_t start_date;             /* first day of week 1 (days since 1970-01-01) */
     uint8_t coach[WW_MEMBER_ID_LEN]; /* the creating coach's member id */
-    struct ww_slice coach_alias;
-    uint8_t agg_pk[32]; /* aggregator X25519 key; bin 0 when absent */
+    uint8_t agg_pk[32];              /* aggregator X25519 key; bin 0 when absent */
     int has_agg;
 };
 
+/* Only what the control plane checks: the member's name, year and track are its profile
+ * (member.profile), which the group alone can read. */
 struct ww_body_member_add {
     uint8_t member[WW_MEMBER_ID_LEN];
-    uint8_t role; /* enum ww_role */
-    struct ww_slice alias;
-    uint8_t year;       /* study year 1..4; 0 for a coach */
-    uint8_t track;      /* enum ww_track */
+    uint8_t role;       /* enum ww_role */
     uint32_t n_devices; /* 1..WW_MAX_DEVICES */
     uint8_t devices[WW_MAX_DEVICES][WW_PK_LEN];
     /* Optional trailing field: the invite this member redeemed (invite.create's key). It is
@@ -200,6 +198,14 @@ struct ww_body_member_add {
     uint8_t invite[WW_PK_LEN];
     int has_invite;
     int invite_field; /* the field is encoded (bin 0 when absent); the decoder sets it */
+};
+
+/* A member's profile, for the group's eyes (audience GROUP); the header's ref is `member`. */
+struct ww_body_member_profile {
+    uint8_t member[WW_MEMBER_ID_LEN];
+    struct ww_slice alias; /* 0..WW_MAX_NAME */
+    uint8_t year;          /* study year 1..4; 0 for a coach */
+    uint8_t track;         /* enum ww_track */
 };
 
 struct ww_body_member_ref { /* member.remove, erase */
@@ -379,6 +385,7 @@ struct ww_body {
         struct ww_body_group_climate group_climate;
         struct ww_body_device_invite device_invite;
         struct ww_body_device_join device_join;
+        struct ww_body_member_profile member_profile;
     } u;
     struct ww_ext ext;
 };

@@ -260,8 +260,6 @@ TEST(invite_redeemed_once_admitted_by_the_owner)
     struct ww_body_member_add *m = &body.u.member_add;
     pat(m->member, 16, 0x70);
     m->role = WW_ROLE_STUDENT;
-    m->alias = ww_slice_of("Bram");
-    m->year = 1;
     m->n_devices = 1;
     memcpy(m->devices[0], rb.device, 32);
     m->has_invite = 1;

@@ -161,9 +161,8 @@ HEADER = [("version", "u"), ("group", "b"), ("author", "b"), ("seq", "u"), ("pre
 ENVELOPE = [("header", ("struct", HEADER)), ("ct_hash", "b"), ("sig", "b"), ("body", "b?")]
 BODIES = {
     1: [("salt", "b"), ("name", "s"), ("tz", "s"), ("start_date", "u"), ("coach", "b"),
-        ("coach_alias", "s"), ("agg_pk", "b")],
-    2: [("member", "b"), ("role", "u"), ("alias", "s"), ("year", "u"), ("track", "u"),
-        ("devices", ("list", "b"))],
+        ("agg_pk", "b")],
+    2: [("member", "b"), ("role", "u"), ("devices", ("list", "b"))],
     3: [("member", "b")],
     4: [("member", "b"), ("device", "b")],
     5: [("epoch", "u"), ("wraps", ("list", ("fixed", WRAP)))],
@@ -191,8 +190,9 @@ BODIES = {
     23: [("agg_a", "b"), ("agg_b", "b"), ("team", "s"), ("location", "s")],
     24: [("invite", "b"), ("expires", "u"), ("proof", "b")],
     25: [("member", "b"), ("device", "b"), ("invite", "b"), ("sig", "b")],
+    26: [("member", "b"), ("alias", "s"), ("year", "u"), ("track", "u")],
 }
-# member.add's optional seventh field (6.2): present when written, then before any ext.
+# member.add's optional fourth field (6.2): present when written, then before any ext.
 MEMBER_ADD_FULL = BODIES[2] + [("invite", "b")]
 REDEEM = [("invite", "b"), ("alias", "s"), ("year", "u"), ("track", "u"), ("sig", "b")]
 FRAMES = {
@@ -282,7 +282,7 @@ def decode(vec, data):
         fields = BODIES[vec["kind"]]
         if vec["kind"] == 2 and len(items) > len(fields):
             fields = MEMBER_ADD_FULL
-            expect(len(items[6][1] if isinstance(items[6], tuple) else items[6]) in (0, 32),
+            expect(len(items[3][1] if isinstance(items[3], tuple) else items[3]) in (0, 32),
                    "invite is bin 0 or 32")
         return struct_json(items, fields, ext_raw(data, len(fields)))
     expect(len(items) >= 1 and items[0] in FRAMES, "frame type")
