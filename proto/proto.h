@@ -36,6 +36,7 @@
 #define WW_HASH_LEN      32 /* BLAKE2b-256 */
 #define WW_SIG_LEN       64 /* Ed25519 signature */
 #define WW_SEALED_LEN    80 /* crypto_box_seal of a 32-byte key: 48 + 32 */
+#define WW_SEAL_OVERHEAD 48 /* what crypto_box_seal adds: an ephemeral key and a tag */
 #define WW_REF_MAX       16 /* header `ref`: the record an event writes */
 
 /* Limits. Each is also stated in PROTOCOL.md. */
@@ -52,6 +53,11 @@
 #define WW_MAX_ANSWERS    8           /* climate answers in one climate.put */
 #define WW_MAX_EXT_FIELDS 16          /* unknown trailing fields kept per struct */
 #define WW_MAX_DATE       2932896u    /* days since 1970-01-01 of 9999-12-31 */
+
+/* A redemption's sealed profile (PROTOCOL.md 9.9): year, track and a 1..WW_MAX_NAME alias
+ * sealed to the invite's key; a device code's redemption has none (bin 0). */
+#define WW_REDEEM_PROFILE_MIN (WW_SEAL_OVERHEAD + 2 + 1)
+#define WW_REDEEM_PROFILE_MAX (WW_SEAL_OVERHEAD + 2 + WW_MAX_NAME)
 
 /* String limits in bytes (UTF-8). */
 #define WW_MAX_NAME       80  /* group name, member alias */
@@ -469,9 +475,7 @@ struct ww_frame {
             uint8_t group[WW_GROUP_ID_LEN];
             uint8_t invite[WW_PK_LEN];
             uint8_t device[WW_PK_LEN];
-            struct ww_slice alias; /* 1..WW_MAX_NAME */
-            uint8_t year;          /* 1..4 */
-            uint8_t track;         /* enum ww_track */
+            struct ww_slice profile; /* bin 0, or WW_REDEEM_PROFILE_MIN..MAX sealed bytes */
             uint8_t sig[WW_SIG_LEN];
         } redeem;
         struct {

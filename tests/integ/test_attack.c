@@ -1186,10 +1186,12 @@ static void roster_of(struct ww_store *s, const uint8_t gid[WW_ID_LEN], struct r
     memset(out, 0, sizeof *out);
     ASSERT_OK(ww_members_list(s, gid, roster_cb, out));
     qsort(out->ids, (size_t)out->n, sizeof out->ids[0], by_text);
+    char list[sizeof out->list] = "";
     for (int i = 0; i < out->n; i++) {
-        size_t at = strlen(out->list);
-        snprintf(out->list + at, sizeof out->list - at, "%s%s", i ? "," : "", out->ids[i]);
+        size_t at = strlen(list);
+        snprintf(list + at, sizeof list - at, "%s%s", i ? "," : "", out->ids[i]);
     }
+    memcpy(out->list, list, sizeof list);
 }
 
 /* Every event of the group `from` holds, applied by `to` in one batch: what a bundle of the

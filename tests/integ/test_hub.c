@@ -1165,7 +1165,7 @@ TEST(hub_join_by_invite)
     /* The new device joins; it waits for the coach's device. */
     char dir[512], out_path[512], err_path[512], out[4096];
     proc_tmp_path(dir, sizeof dir, "nieuw");
-    pid_t pid = join_start(dir, code, "Jij", "join", out_path, err_path);
+    pid_t pid = join_start(dir, code, "Jij de Nieuwe", "join", out_path, err_path);
 
     /* The coach syncs: its device admits the new one, which then syncs and ends. */
     sync_ok(&w, COACH, w.hub_addr, 0);
@@ -1174,7 +1174,13 @@ TEST(hub_join_by_invite)
     proc_run(&r, "--data", dir, "today", w.group, NULL);
     EXPECT_EXIT(r, 0);
     proc_run(&r, "--data", w.d[COACH].dir, "members", w.group, NULL);
-    EXPECT_HAS(r.out, "Jij");
+    EXPECT_HAS(r.out, "Jij de Nieuwe");
+    /* The new device shows everyone by name. */
+    proc_run(&r, "--data", dir, "members", w.group, NULL);
+    EXPECT_HAS(r.out, COACH_ALIAS);
+    EXPECT_HAS(r.out, "Jij de Nieuwe");
+    for (int i = 1; i < w.n; i++)
+        EXPECT_HAS(r.out, w.d[i].name);
 
     /* The same code again: refused, with why. */
     char dir2[512];
@@ -1190,6 +1196,13 @@ TEST(hub_join_by_invite)
     proc_run(&r, "--data", dir2, "join", "127.0.0.1:1/ABCD-EFGH", "--alias", "X", NULL);
     EXPECT_EXIT(r, 3);
     proc_bg_stop(&w.hub);
+    /* The hub relayed the redemption and the member.add without the name ever reaching its
+     * files: the redemption carried it sealed for the coach's device. */
+    char files[2][600];
+    snprintf(files[0], sizeof files[0], "%s/wegwijs.db", w.hub_dir);
+    snprintf(files[1], sizeof files[1], "%s/wegwijs.db-wal", w.hub_dir);
+    for (int f = 0; f < 2; f++)
+        ASSERT(!fx_file_has(files[f], "Jij de Nieuwe"));
 }
 
 /* A student's phone invites the student's school PC: the PC joins with the code alone, the

@@ -123,6 +123,7 @@ TEST(trust_migration_marks_owner_added_devices)
                            "DROP TABLE agg_pins; DROP TABLE climate_shares; DROP TABLE quotas;"
                            "DROP TABLE device_invites; ALTER TABLE members DROP COLUMN profile_hlc;"
                            "ALTER TABLE members DROP COLUMN profile_epoch;"
+                           "DROP TABLE invite_secrets;"
                            "PRAGMA user_version=3",
                            NULL, NULL, NULL),
               SQLITE_OK);

@@ -194,7 +194,7 @@ BODIES = {
 }
 # member.add's optional fourth field (6.2): present when written, then before any ext.
 MEMBER_ADD_FULL = BODIES[2] + [("invite", "b")]
-REDEEM = [("invite", "b"), ("alias", "s"), ("year", "u"), ("track", "u"), ("sig", "b")]
+REDEEM = [("invite", "b"), ("profile", "b"), ("sig", "b")]
 FRAMES = {
     1: [("version", "u"), ("caps", "u"), ("eph", "b")],
     2: [("version", "u"), ("caps", "u"), ("eph", "b"), ("static_pk", "b"), ("sig", "b")],
