@@ -100,7 +100,7 @@ static int author_head(struct ww_store *s, struct batch *b, const uint8_t *gid,
 }
 
 /* Whether an erasure covers this event: it is then stored without its body. An event about
- * the member in its ref is covered by that member's erasure alone. */
+ * the member in its ref is covered by that member's erasure alone, whatever its hlc. */
 static int erased_by(struct ww_store *s, const struct ww_header *h, const uint8_t *member,
                      int *covered)
 {
@@ -113,7 +113,7 @@ static int erased_by(struct ww_store *s, const struct ww_header *h, const uint8_
     if (!st)
         return ww_sql_failed(s);
     sqlite3_bind_blob(st, 1, h->group, 16, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)h->hlc);
+    sqlite3_bind_int64(st, 2, about != h->subject ? 0 : (sqlite3_int64)h->hlc);
     sqlite3_bind_blob(st, 3, member, 16, SQLITE_TRANSIENT);
     sqlite3_bind_blob(st, 4, about, 16, SQLITE_TRANSIENT);
     int step = sqlite3_step(st);

@@ -62,7 +62,7 @@ struct ww_kind_rule {
     uint8_t ref_len;    /* the exact length of its header ref */
     uint8_t erasable;   /* an erasure of its author member (or subject) drops its body */
     uint8_t about_ref;  /* it is about the member its 16-byte ref names, not its author's:
-                         * an erasure drops its body by that member alone */
+                         * an erasure of that member alone drops its body, whatever its hlc */
     /* The rules its readable body must follow, before anything is written: 0 or a WW_E*
      * code. For a PLAIN body that code rejects the event; an encrypted body that fails is
      * held unread, as on a device without its key. WW_ENOTMEMBER from a PLAIN body: it

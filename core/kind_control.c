@@ -185,8 +185,10 @@ const struct ww_kind_rule ww_kind_member_add = {
 /*
  * A member's name, study year and track: personal data no forwarder needs, so they are not
  * in the signed control plane but in this GROUP event, which the owner writes about the
- * member its ref names. Last writer wins per member; an erasure of that member drops it
- * (kind.h about_ref), and the member then has no name on any replica.
+ * member its ref names. Last writer wins per member. An erasure of that member drops every
+ * profile of it, whatever its hlc (kind.h about_ref): the owner writes profiles again when
+ * a device joins, and one written before the owner device learnt of the erasure must not
+ * bring the name back. The member then has no name on any replica.
  */
 static int check_member_profile(struct ww_store *s, const struct ww_event *ev)
 {
@@ -231,7 +233,7 @@ const struct ww_kind_rule ww_kind_member_profile = {
     .check = check_member_profile,
     .apply = apply_member_profile,
     .erase_sql = "UPDATE members SET alias='', year=0, track=0 WHERE gid=?1 AND member=?2 AND "
-                 "profile_hlc <= ?3",
+                 "?3 >= 0",
 };
 
 /* ---- member.remove ---- */

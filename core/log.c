@@ -445,9 +445,10 @@ int ww_log_strip_bodies(struct ww_store *s, const uint8_t gid[16], const uint8_t
 {
     /* Row ids are collected first: the rows are rewritten while nothing reads them. */
     static const char sql[] = "SELECT e.id FROM logs l JOIN events e ON " WW_LOG_RANGE(
-        "e", "l") " WHERE l.gid=?1 AND e.hlc<=?3 AND ((?4 >> e.kind) & 1) AND "
-                  "(e.subject=?2 OR (NOT ((?5 >> e.kind) & 1) AND l.author IN (SELECT "
-                  "device FROM devices WHERE gid=?1 AND member=?2)))";
+        "e", "l") " WHERE l.gid=?1 AND ((?4 >> e.kind) & 1) AND "
+                  "CASE WHEN (?5 >> e.kind) & 1 THEN e.subject=?2 ELSE e.hlc<=?3 AND "
+                  "(e.subject=?2 OR l.author IN (SELECT device FROM devices WHERE gid=?1 AND "
+                  "member=?2)) END";
     sqlite3_stmt *q = ww_sql(s, sql);
     if (!q)
         return ww_sql_failed(s);

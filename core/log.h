@@ -76,7 +76,7 @@ int ww_log_each(struct ww_store *s, const uint8_t gid[16], uint8_t audience,
                 void *ud);
 /* Drops the bodies of the group's events written by `member`'s devices or about the member
  * (ww_event_about), up to hlc, whose kind is in kind_mask (bit k for kind k); a kind in
- * about_mask only when it is about the member, whoever wrote it. */
+ * about_mask when it is about the member, whoever wrote it and whatever its hlc. */
 int ww_log_strip_bodies(struct ww_store *s, const uint8_t gid[16], const uint8_t member[16],
                         uint64_t hlc, uint64_t kind_mask, uint64_t about_mask);
 

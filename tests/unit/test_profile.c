@@ -250,3 +250,35 @@ TEST(profile_a_device_that_joins_later_reads_every_name)
     ww_store_close(laptop);
     fx_group_close(&g);
 }
+
+/* The owner device writes a member's profile again for a device that joins while the
+ * member's own erasure has not reached it yet: that later copy is dropped as well, on every
+ * replica, whatever the order in which the two arrive. */
+TEST(profile_written_again_before_the_erasure_arrives_stays_erased)
+{
+    struct fx_group g;
+    fx_group_make(&g, 3, 0, NULL);
+    ASSERT_OK(ww_member_erase(g.st[0], g.gid, g.m_st[0], NULL)); /* not synced yet */
+    ASSERT_OK(ww_member_remove(g.coach, g.gid, g.m_st[2], NULL));
+    struct ww_store *newcomer = fx_open("newcomer");
+    uint8_t pk[32], m[16];
+    ww_store_device(newcomer, pk);
+    long before = fx_count(g.coach, "SELECT count(*) FROM events WHERE kind=26");
+    ASSERT_OK(ww_member_add(g.coach, g.gid, WW_ROLE_STUDENT, "Nieuwe Noor", 1, 0, pk, m));
+    ASSERT_GT(fx_count(g.coach, "SELECT count(*) FROM events WHERE kind=26"), before + 1);
+    ASSERT_GT(rows_with(g.coach, "student1"), 0);
+    fx_sync(g.coach, newcomer, g.gid, 256);
+    ASSERT_GT(rows_with(newcomer, "student1"), 0); /* it read the copy written for it */
+    fx_group_sync(&g);
+    fx_sync(g.coach, newcomer, g.gid, 256);
+    struct ww_store *all[] = {g.coach, g.st[0], g.st[1], newcomer};
+    for (size_t i = 0; i < 4; i++) {
+        struct shown s;
+        shown_of(all[i], g.gid, &s);
+        ASSERT_STR_EQ(alias_of(&s, g.m_st[0]), "");
+        ASSERT_EQ(rows_with(all[i], "student1"), 0);
+        ASSERT_STR_EQ(alias_of(&s, g.m_st[1]), "student2");
+    }
+    ww_store_close(newcomer);
+    fx_group_close(&g);
+}
