@@ -199,8 +199,13 @@ struct roster {
 };
 int roster_load(struct cli *c, const uint8_t gid[WW_ID_LEN], struct roster *r);
 void roster_free(struct roster *r);
-/* The member's alias, or "?" when unknown. */
+/* The member's alias, its placeholder (member_name) when it has none here, or "?" when the
+ * member is unknown. */
 const char *roster_alias(const struct roster *r, const uint8_t id[WW_ID_LEN]);
+/* A member's name as shown: its alias, or, where this device reads no profile of it (a hub,
+ * a device that joined after it, an erased member), "lid 3f2a" from its id. */
+#define MEMBER_NAME_MAX 96
+const char *member_name(const char *alias, const uint8_t id[WW_ID_LEN], char out[MEMBER_NAME_MAX]);
 const struct roster_entry *roster_find(const struct roster *r, const uint8_t id[WW_ID_LEN]);
 
 /* Writes s escaped for HTML text and quoted attributes; control characters other than
@@ -236,6 +241,8 @@ int json_print(json_t *doc);
 json_t *j_hex(const uint8_t *bin, size_t len);
 json_t *j_date(uint32_t date);
 json_t *j_text(const char *s);
+/* A name as member_name shows it, for --json: the alias, or null for the placeholder. */
+json_t *j_alias(const char *name, const uint8_t id[WW_ID_LEN]);
 json_t *j_enum(enum word_kind kind, int value);
 json_t *j_obstacles(unsigned bits);
 json_t *j_challenge(const struct ww_challenge *ch);

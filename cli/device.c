@@ -186,11 +186,29 @@ static void roster_add(void *ud, const struct ww_member_info *m)
     e->n_devices = m->n_devices;
     if (m->n_devices > 0)
         memcpy(e->first_device, m->devices[0], WW_KEY_LEN);
-    size_t n = m->alias ? strlen(m->alias) : 0;
-    if (n >= sizeof e->alias)
-        n = sizeof e->alias - 1;
-    memcpy(e->alias, m->alias ? m->alias : "", n);
-    e->alias[n] = '\0';
+    char name[MEMBER_NAME_MAX];
+    snprintf(e->alias, sizeof e->alias, "%s", member_name(m->alias, m->id, name));
+}
+
+const char *member_name(const char *alias, const uint8_t id[WW_ID_LEN], char out[MEMBER_NAME_MAX])
+{
+    if (alias && *alias)
+        return alias;
+    struct hexbuf h;
+    /* TRANSLATORS: the name of a member whose profile this device cannot read; {1} is the
+       first four hex digits of its id. */
+    const char *text = _("member {1}"), *at = strstr(text, "{1}");
+    if (!at)
+        at = text + strlen(text);
+    snprintf(out, MEMBER_NAME_MAX, "%.*s%s%s", (int)(at - text), text, hex_of(id, 2, &h),
+             *at ? at + 3 : "");
+    return out;
+}
+
+json_t *j_alias(const char *name, const uint8_t id[WW_ID_LEN])
+{
+    char buf[MEMBER_NAME_MAX];
+    return j_text(name && strcmp(name, member_name(NULL, id, buf)) ? name : NULL);
 }
 
 int roster_load(struct cli *c, const uint8_t gid[WW_ID_LEN], struct roster *r)

@@ -183,10 +183,11 @@ static json_t *json_reactions(const struct feed *f, const struct roster *roster,
         const struct ww_reaction *r = &f->reactions[i].r;
         if (memcmp(r->target, target, WW_EVENT_HASH_LEN))
             continue;
-        json_array_append_new(
-            a, json_pack("{s:o, s:o, s:o, s:o}", "id", j_hex(r->hash, WW_EVENT_HASH_LEN), "member",
-                         j_hex(r->member, WW_ID_LEN), "alias",
-                         j_text(roster_alias(roster, r->member)), "text", j_text(r->text)));
+        json_array_append_new(a, json_pack("{s:o, s:o, s:o, s:o}", "id",
+                                           j_hex(r->hash, WW_EVENT_HASH_LEN), "member",
+                                           j_hex(r->member, WW_ID_LEN), "alias",
+                                           j_alias(roster_alias(roster, r->member), r->member),
+                                           "text", j_text(r->text)));
     }
     return a ? a : json_null();
 }

@@ -386,6 +386,8 @@ static void print_member(void *ud, const struct ww_member_info *m)
 {
     struct member_list *l = ud;
     struct hexbuf h;
+    char buf[MEMBER_NAME_MAX];
+    const char *name = member_name(m->alias, m->id, buf);
     l->n++;
     if (l->json) {
         json_t *devices = json_array();
@@ -395,13 +397,13 @@ static void print_member(void *ud, const struct ww_member_info *m)
             l->json,
             json_pack("{s:o, s:o, s:o, s:o, s:o, s:b, s:o}", "id", j_hex(m->id, WW_ID_LEN), "role",
                       j_enum(WORD_ROLE, m->role), "alias", j_text(m->alias), "year",
-                      m->role == WW_ROLE_COACH ? json_null() : json_integer(m->year), "track",
-                      j_enum(WORD_TRACK, m->track), "active", m->active, "devices", devices));
+                      m->role == WW_ROLE_COACH || !m->year ? json_null() : json_integer(m->year),
+                      "track", j_enum(WORD_TRACK, m->track), "active", m->active, "devices",
+                      devices));
         return;
     }
-    printf("%s  %s  %s", hex_of(m->id, WW_ID_LEN, &h), role_name(m->role),
-           m->alias ? m->alias : "");
-    if (m->role != WW_ROLE_COACH)
+    printf("%s  %s  %s", hex_of(m->id, WW_ID_LEN, &h), role_name(m->role), name);
+    if (m->role != WW_ROLE_COACH && m->year) /* year 0: its profile is not readable here */
         printf("  %s %d  %s", _("year"), m->year, track_name(m->track));
     if (!m->active)
         printf("  (%s)", _("removed"));

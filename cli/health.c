@@ -151,6 +151,8 @@ struct device_list {
 static void device_row(void *ud, const struct ww_device_health *d)
 {
     struct device_list *l = ud;
+    char buf[MEMBER_NAME_MAX];
+    const char *name = member_name(d->alias, d->member, buf);
     l->n++;
     if (l->devices) {
         json_array_append_new(l->devices,
@@ -175,7 +177,7 @@ static void device_row(void *ud, const struct ww_device_health *d)
         lacks = miss;
     }
     printf("%.16s  ", hex_of(d->device, WW_KEY_LEN, &h));
-    print_padded(d->alias ? d->alias : "", 20);
+    print_padded(name, 20);
     putchar(' ');
     print_padded(role_name(d->role), 12); /* widths in characters: "ouderejaars", "privé" */
     if (!d->known) {
@@ -216,7 +218,8 @@ static void erasure_row(void *ud, const struct ww_erasure_receipts *r)
     putchar('\n');
     for (size_t i = 0; i < r->n_devices; i++)
         if (!r->devices[i].applied)
-            say2(_("  not yet: {1} {2}"), r->devices[i].alias ? r->devices[i].alias : "",
+            say2(_("  not yet: {1} {2}"),
+                 r->devices[i].alias && *r->devices[i].alias ? r->devices[i].alias : "?",
                  hex_of(r->devices[i].device, WW_KEY_LEN, &h));
 }
 

@@ -112,7 +112,8 @@ static void take_row(void *ud, const struct ww_overview_row *r)
     if (!w)
         return;
     memcpy(w->member, r->member, WW_ID_LEN);
-    w->alias = dup_text(r->alias, &o->oom);
+    char name[MEMBER_NAME_MAX];
+    w->alias = dup_text(member_name(r->alias, r->member, name), &o->oom);
     w->role = r->role;
     w->cells = calloc(o->n_days, sizeof *w->cells);
     if (!w->cells) {
@@ -150,7 +151,8 @@ static void take_due(void *ud, const struct ww_signoff_due *d)
     if (!w)
         return;
     memcpy(w->member, d->member, WW_ID_LEN);
-    w->alias = dup_text(d->alias, &o->oom);
+    char name[MEMBER_NAME_MAX];
+    w->alias = dup_text(member_name(d->alias, d->member, name), &o->oom);
     w->code = dup_text(d->code, &o->oom);
     w->title = dup_text(d->title, &o->oom);
     w->assignment = dup_text(d->assignment_ref, &o->oom);
@@ -314,30 +316,30 @@ static json_t *json_overview(const struct ov *o, const uint8_t gid[WW_ID_LEN],
             const struct ww_overview_cell *c = &r->cells[k];
             json_array_append_new(days, json_cell(c, mark_of(c)));
         }
-        json_array_append_new(learners,
-                              json_pack("{s:o, s:o, s:o, s:i, s:i, s:i, s:i, s:b, s:o}", "member",
-                                        j_hex(r->member, WW_ID_LEN), "alias", j_text(r->alias),
-                                        "role", j_enum(WORD_ROLE, r->role), "worked", r->worked,
-                                        "reflected", r->reflected, "streak", r->streak,
-                                        "missed_in_a_row", r->missed_in_a_row, "alert", r->alert,
-                                        "days", days ? days : json_null()));
+        json_array_append_new(learners, json_pack("{s:o, s:o, s:o, s:i, s:i, s:i, s:i, s:b, s:o}",
+                                                  "member", j_hex(r->member, WW_ID_LEN), "alias",
+                                                  j_alias(r->alias, r->member), "role",
+                                                  j_enum(WORD_ROLE, r->role), "worked", r->worked,
+                                                  "reflected", r->reflected, "streak", r->streak,
+                                                  "missed_in_a_row", r->missed_in_a_row, "alert",
+                                                  r->alert, "days", days ? days : json_null()));
     }
     for (size_t i = 0; i < o->n_signals; i++) {
         const struct open_signal *sg = signal_at(o, i);
-        json_array_append_new(signals, json_pack("{s:o, s:o, s:o, s:o, s:o}", "id",
-                                                 j_hex(sg->hash, WW_EVENT_HASH_LEN), "member",
-                                                 j_hex(sg->member, WW_ID_LEN), "alias",
-                                                 j_text(roster_alias(roster, sg->member)),
-                                                 "category", j_enum(WORD_CATEGORY, sg->category),
-                                                 "text", j_text(sg->text)));
+        json_array_append_new(
+            signals,
+            json_pack("{s:o, s:o, s:o, s:o, s:o}", "id", j_hex(sg->hash, WW_EVENT_HASH_LEN),
+                      "member", j_hex(sg->member, WW_ID_LEN), "alias",
+                      j_alias(roster_alias(roster, sg->member), sg->member), "category",
+                      j_enum(WORD_CATEGORY, sg->category), "text", j_text(sg->text)));
     }
     for (size_t i = 0; i < o->n_due; i++) {
         const struct due *d = &o->due[i];
-        json_array_append_new(due,
-                              json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "date", j_date(d->date),
-                                        "member", j_hex(d->member, WW_ID_LEN), "alias",
-                                        j_text(d->alias), "code", j_text(d->code), "title",
-                                        j_text(d->title), "assignment", j_text(d->assignment)));
+        json_array_append_new(due, json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "date",
+                                             j_date(d->date), "member", j_hex(d->member, WW_ID_LEN),
+                                             "alias", j_alias(d->alias, d->member), "code",
+                                             j_text(d->code), "title", j_text(d->title),
+                                             "assignment", j_text(d->assignment)));
     }
     if (json_object_set_new(doc, "group", j_hex(gid, WW_ID_LEN)) ||
         json_object_set_new(doc, "from", j_date(o->from)) ||
@@ -731,11 +733,11 @@ static json_t *json_history(const struct path *p, const struct day_challenge *dc
         json_object_update_new(
             doc, json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:i, s:i, s:i, s:i, s:b, s:o}", "group",
                            j_hex(gid, WW_ID_LEN), "member", j_hex(p->row->member, WW_ID_LEN),
-                           "alias", j_text(p->row->alias), "role", j_enum(WORD_ROLE, p->row->role),
-                           "from", j_date(p->from), "to", j_date(p->to), "worked", p->row->worked,
-                           "reflected", p->row->reflected, "streak", p->row->streak,
-                           "missed_in_a_row", p->row->missed_in_a_row, "alert", p->row->alert,
-                           "days", days ? days : json_null())) != 0) {
+                           "alias", j_alias(p->row->alias, p->row->member), "role",
+                           j_enum(WORD_ROLE, p->row->role), "from", j_date(p->from), "to",
+                           j_date(p->to), "worked", p->row->worked, "reflected", p->row->reflected,
+                           "streak", p->row->streak, "missed_in_a_row", p->row->missed_in_a_row,
+                           "alert", p->row->alert, "days", days ? days : json_null())) != 0) {
         json_decref(doc);
         return NULL;
     }

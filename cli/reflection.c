@@ -294,9 +294,10 @@ static void print_field(const char *label, const char *text)
 
 json_t *json_reflection(const struct roster *roster, const struct ww_reflection *r)
 {
-    json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:b}", "id", j_hex(r->hash, WW_EVENT_HASH_LEN),
-                          "date", j_date(r->date), "member", j_hex(r->member, WW_ID_LEN), "alias",
-                          j_text(roster_alias(roster, r->member)), "readable", r->readable);
+    json_t *o =
+        json_pack("{s:o, s:o, s:o, s:o, s:b}", "id", j_hex(r->hash, WW_EVENT_HASH_LEN), "date",
+                  j_date(r->date), "member", j_hex(r->member, WW_ID_LEN), "alias",
+                  j_alias(roster_alias(roster, r->member), r->member), "readable", r->readable);
     if (!o || !r->readable)
         return o;
     json_t *climate = json_object();
@@ -465,7 +466,7 @@ static void print_reaction(void *ud, const struct ww_reaction *r)
         json_array_append_new(
             l->json, json_pack("{s:o, s:o, s:o, s:o, s:o}", "id", j_hex(r->hash, WW_EVENT_HASH_LEN),
                                "member", j_hex(r->member, WW_ID_LEN), "alias",
-                               j_text(roster_alias(l->roster, r->member)), "target",
+                               j_alias(roster_alias(l->roster, r->member), r->member), "target",
                                j_hex(r->target, WW_EVENT_HASH_LEN), "text", j_text(r->text)));
         l->n++;
         return;

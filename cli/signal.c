@@ -92,12 +92,13 @@ struct signal_list {
 
 json_t *json_signal(const struct roster *roster, const struct ww_signal *sg)
 {
-    return json_pack(
-        "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id", j_hex(sg->hash, WW_EVENT_HASH_LEN),
-        "member", j_hex(sg->member, WW_ID_LEN), "alias", j_text(roster_alias(roster, sg->member)),
-        "category", j_enum(WORD_CATEGORY, sg->category), "state",
-        j_enum(WORD_SIGNAL_STATE, sg->state), "text", j_text(sg->text), "concerns",
-        sg->has_concerns ? j_hex(sg->concerns, WW_ID_LEN) : json_null(), "note", j_text(sg->note));
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
+                     j_hex(sg->hash, WW_EVENT_HASH_LEN), "member", j_hex(sg->member, WW_ID_LEN),
+                     "alias", j_alias(roster_alias(roster, sg->member), sg->member), "category",
+                     j_enum(WORD_CATEGORY, sg->category), "state",
+                     j_enum(WORD_SIGNAL_STATE, sg->state), "text", j_text(sg->text), "concerns",
+                     sg->has_concerns ? j_hex(sg->concerns, WW_ID_LEN) : json_null(), "note",
+                     j_text(sg->note));
 }
 
 void print_signal_text(const struct roster *roster, const struct ww_signal *sg)
@@ -205,13 +206,13 @@ static void print_signoff(void *ud, const struct ww_signoff *so)
     struct signoff_list *l = ud;
     struct hexbuf h, m;
     if (l->json) {
-        json_array_append_new(l->json,
-                              json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
-                                        j_hex(so->hash, WW_EVENT_HASH_LEN), "date",
-                                        j_date(so->date), "member", j_hex(so->member, WW_ID_LEN),
-                                        "alias", j_text(roster_alias(l->roster, so->member)),
-                                        "code", j_text(so->code), "level",
-                                        j_enum(WORD_LEVEL, so->level), "note", j_text(so->note)));
+        json_array_append_new(
+            l->json, json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
+                               j_hex(so->hash, WW_EVENT_HASH_LEN), "date", j_date(so->date),
+                               "member", j_hex(so->member, WW_ID_LEN), "alias",
+                               j_alias(roster_alias(l->roster, so->member), so->member), "code",
+                               j_text(so->code), "level", j_enum(WORD_LEVEL, so->level), "note",
+                               j_text(so->note)));
         l->n++;
         return;
     }

@@ -101,19 +101,23 @@ static int author_head(struct ww_store *s, struct batch *b, const uint8_t *gid,
     return ww_log_head(s, gid, author, out);
 }
 
-/* Whether an erasure covers this event: it is then stored without its body. */
+/* Whether an erasure covers this event: it is then stored without its body. An event about
+ * the member in its ref is covered by that member's erasure alone, whatever its hlc. */
 static int erased_by(struct ww_store *s, const struct ww_header *h, const uint8_t *member,
                      int *covered)
 {
+    const uint8_t *about = ww_event_about(h);
+    if (about != h->subject)
+        member = about;
     *covered = 0;
     sqlite3_stmt *st = ww_sql(s, "SELECT 1 FROM erasures WHERE gid=?1 AND hlc>=?2 AND "
                                  "(member=?3 OR member=?4) LIMIT 1");
     if (!st)
         return ww_sql_failed(s);
     sqlite3_bind_blob(st, 1, h->group, 16, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)h->hlc);
+    sqlite3_bind_int64(st, 2, about != h->subject ? 0 : (sqlite3_int64)h->hlc);
     sqlite3_bind_blob(st, 3, member, 16, SQLITE_TRANSIENT);
-    sqlite3_bind_blob(st, 4, h->subject, 16, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(st, 4, about, 16, SQLITE_TRANSIENT);
     int step = sqlite3_step(st);
     *covered = step == SQLITE_ROW;
     sqlite3_reset(st);

@@ -15,6 +15,7 @@
  * invalidated by every control event and every rollback.
  */
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -314,8 +315,64 @@ static int start_epoch(struct ww_store *s, const uint8_t gid[16])
     return rc;
 }
 
+/* Writes member's profile (member.profile): its name, year and track, for the group's eyes
+ * alone (audience GROUP, ref = the member id). The owner device writes every profile. */
+static int put_profile(struct ww_store *s, const uint8_t gid[16], const uint8_t member[16],
+                       const char *alias, int year, int track)
+{
+    struct ww_body body;
+    memset(&body, 0, sizeof body);
+    body.kind = WW_KIND_MEMBER_PROFILE;
+    struct ww_body_member_profile *p = &body.u.member_profile;
+    memcpy(p->member, member, 16);
+    p->alias = ww_slice_of(alias);
+    p->year = (uint8_t)year;
+    p->track = (uint8_t)track;
+    struct ww_emit e = {.kind = WW_KIND_MEMBER_PROFILE,
+                        .audience = WW_AUD_GROUP,
+                        .ref = member,
+                        .ref_len = 16,
+                        .body = &body};
+    return ww_emit(s, gid, &e, NULL);
+}
+
+/* A device that joins receives the keys of the current epoch alone, so it cannot read a
+ * profile written in an earlier one: the owner writes each active member's profile again in
+ * the current epoch when it hands a new device its keys. Only profiles this device shows are
+ * written again (an erased one stays erased), each at most once per epoch. */
+static int refresh_profiles(struct ww_store *s, const uint8_t gid[16])
+{
+    struct {
+        uint8_t member[16];
+        char alias[WW_MAX_NAME + 1];
+        int year, track;
+    } rows[WW_MAX_GROUP_DEVICES];
+    size_t n = 0;
+    sqlite3_stmt *st = ww_sql(s, "SELECT m.member, m.alias, m.year, m.track FROM members m JOIN "
+                                 "groups g ON g.gid=m.gid WHERE m.gid=?1 AND m.removed_epoch IS "
+                                 "NULL AND m.alias<>'' AND m.profile_epoch < g.epoch");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, gid, 16);
+    int step;
+    while (n < WW_MAX_GROUP_DEVICES && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        memcpy(rows[n].member, sqlite3_column_blob(st, 0), 16);
+        snprintf(rows[n].alias, sizeof rows[n].alias, "%s",
+                 (const char *)sqlite3_column_text(st, 1));
+        rows[n].year = sqlite3_column_int(st, 2);
+        rows[n].track = sqlite3_column_int(st, 3);
+        n++;
+    }
+    int rc = n == WW_MAX_GROUP_DEVICES || step == SQLITE_DONE ? 0 : ww_db_err(s, step);
+    sqlite3_reset(st);
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = put_profile(s, gid, rows[i].member, rows[i].alias, rows[i].year, rows[i].track);
+    return rc;
+}
+
 /* Emits key.share giving `member`'s new devices the keys of the current epoch: the GROUP
- * key and, for a learner, its PAIR key (new when the member is new). */
+ * key and, for a learner, its PAIR key (new when the member is new); then the profiles the
+ * new devices could not read otherwise (refresh_profiles). */
 static int share_keys(struct ww_store *s, const uint8_t gid[16], const uint8_t member[16],
                       const uint8_t *only_device)
 {
@@ -383,6 +440,8 @@ static int share_keys(struct ww_store *s, const uint8_t gid[16], const uint8_t m
         struct ww_emit e = {.kind = WW_KIND_KEY_SHARE, .audience = WW_AUD_PLAIN, .body = b};
         rc = ww_emit(s, gid, &e, NULL);
     }
+    if (rc == 0)
+        rc = refresh_profiles(s, gid);
 done:
     ww_free(b);
     return rc;
@@ -427,7 +486,6 @@ static int do_create(struct ww_store *s, void *ud)
     c->name = ww_slice_of(a->name);
     c->tz = ww_slice_of(a->tz);
     c->start_date = a->start;
-    c->coach_alias = ww_slice_of(a->alias);
     if (a->agg_pk) {
         c->has_agg = 1;
         memcpy(c->agg_pk, a->agg_pk, 32);
@@ -437,6 +495,9 @@ static int do_create(struct ww_store *s, void *ud)
     int rc = ww_emit(s, a->gid, &e, NULL);
     if (rc == 0)
         rc = start_epoch(s, a->gid);
+    /* The coach's name goes to the group alone, in the first epoch's key. */
+    if (rc == 0 && a->alias && *a->alias)
+        rc = put_profile(s, a->gid, c->coach, a->alias, 0, 0);
     return rc;
 }
 
@@ -554,9 +615,6 @@ static int do_member_add(struct ww_store *s, void *ud)
     struct ww_body_member_add *m = &body.u.member_add;
     ww_store_random(s, m->member, 16);
     m->role = (uint8_t)a->role;
-    m->alias = ww_slice_of(a->alias);
-    m->year = (uint8_t)a->year;
-    m->track = (uint8_t)a->track;
     m->n_devices = 1;
     memcpy(m->devices[0], a->device, 32);
     if (a->invite) {
@@ -577,6 +635,8 @@ static int do_member_add(struct ww_store *s, void *ud)
     rc = ww_emit(s, a->gid, &e, NULL);
     if (rc == 0)
         rc = share_keys(s, a->gid, m->member, NULL);
+    if (rc == 0)
+        rc = put_profile(s, a->gid, a->out, a->alias, a->year, a->track);
     return rc;
 }
 

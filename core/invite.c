@@ -325,16 +325,22 @@ const struct ww_kind_rule ww_kind_invite_create = {
     .apply = apply_invite_create,
 };
 
-/* The hub's record of an invite's redemption, personal data no longer needed once the
- * invite is used or revoked. */
+/* An invite that is used or revoked: the hub's record of its redemption, and the owner
+ * device's copy of its secret, are of no use any more. */
 static int drop_redemption(struct ww_store *s, const uint8_t *gid, const uint8_t *invite)
 {
-    sqlite3_stmt *st = ww_sql(s, "DELETE FROM redemptions WHERE gid=?1 AND invite=?2");
-    if (!st)
-        return ww_sql_failed(s);
-    ww_bind_blob(st, 1, gid, 16);
-    ww_bind_blob(st, 2, invite, 32);
-    return ww_sql_done(s, st);
+    static const char *const sql[] = {"DELETE FROM redemptions WHERE gid=?1 AND invite=?2",
+                                      "DELETE FROM invite_secrets WHERE gid=?1 AND invite=?2"};
+    int rc = 0;
+    for (size_t i = 0; i < 2 && rc == 0; i++) {
+        sqlite3_stmt *st = ww_sql(s, sql[i]);
+        if (!st)
+            return ww_sql_failed(s);
+        ww_bind_blob(st, 1, gid, 16);
+        ww_bind_blob(st, 2, invite, 32);
+        rc = ww_sql_done(s, st);
+    }
+    return rc;
 }
 
 /* Only an invite that is still unused and not revoked yet. */
@@ -444,7 +450,6 @@ int ww_device_invite_check_join(struct ww_store *s, const struct ww_event *ev)
     memset(&r, 0, sizeof r);
     memcpy(r.invite, j->invite, 32);
     memcpy(r.device, j->device, 32);
-    r.alias = "";
     memcpy(r.sig, j->sig, sizeof r.sig);
     return ww_redemption_verify(&r);
 }
@@ -513,6 +518,31 @@ static void hub_cb(void *ud, const struct ww_group_info *g)
     }
 }
 
+struct publish_args {
+    const uint8_t *gid;
+    const struct ww_body *body;
+    const uint8_t *key, *secret; /* secret: NULL for a device invite */
+};
+
+/* The event that publishes an invite and, for a member's invite, the owner device's own
+ * copy of its secret, which opens the profile a redemption seals to the invite's key. */
+static int publish(struct ww_store *s, void *ud)
+{
+    const struct publish_args *a = ud;
+    struct ww_emit e = {.kind = a->body->kind, .audience = WW_AUD_PLAIN, .body = a->body};
+    int rc = ww_emit(s, a->gid, &e, NULL);
+    if (rc != 0 || !a->secret)
+        return rc;
+    sqlite3_stmt *st =
+        ww_sql(s, "INSERT INTO invite_secrets(gid, invite, secret) VALUES(?1,?2,?3)");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, a->gid, 16);
+    ww_bind_blob(st, 2, a->key, 32);
+    ww_bind_blob(st, 3, a->secret, WW_INVITE_SECRET_LEN);
+    return ww_sql_done(s, st);
+}
+
 /* An invite of either kind: a new secret, its code for the group's hub, and the event that
  * publishes its key: body (invite.create or device.invite, its other fields set) with the
  * key written to `key` and the expiry to `expires`; a device.invite's proof is signed here
@@ -544,8 +574,8 @@ static int invite_publish(struct ww_store *s, const uint8_t group[WW_ID_LEN], st
     *expires = (uint64_t)(expires_ms ? expires_ms : ww_store_now_ms(s) + WW_INVITE_TTL_MS);
     rc = ww_invite_code_format(&code, code_out, cap);
     if (rc == 0) {
-        struct ww_emit e = {.kind = body->kind, .audience = WW_AUD_PLAIN, .body = body};
-        rc = ww_emit_tx(s, group, &e, NULL);
+        struct publish_args a = {group, body, key, code.device ? NULL : code.secret};
+        rc = ww_tx(s, publish, &a);
     }
     if (rc == 0 && invite_out)
         memcpy(invite_out, key, 32);
@@ -643,22 +673,35 @@ int ww_invites_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],
 
 /* ---- Redemptions --------------------------------------------------------------------- */
 
-/* What the invite key signs: the device and what it asks to be listed as, under a domain
- * of its own (PROTOCOL.md 9.9). */
+_Static_assert(WW_PROFILE_SEALED_MAX == WW_REDEEM_PROFILE_MAX,
+               "the public bound of a sealed profile is proto's");
+
+/* What the invite key signs: the device and what it asks to be listed as (sealed), under a
+ * domain of its own (PROTOCOL.md 9.9). */
 static int redemption_digest(const struct ww_redemption *r, uint8_t out[32])
 {
-    size_t alen = r->alias ? strlen(r->alias) : 0;
-    /* A device invite's redemption names no one: alias "", year 0, track 0. */
-    int device = alen == 0 && r->year == 0 && r->track == 0;
-    if (!device && (ww_text_check(r->alias, WW_MAX_NAME, 1) != 0 || r->year < 1 || r->year > 4 ||
-                    r->track < 0 || r->track > WW_TRACK_BBL))
+    size_t n = r->profile_len;
+    if (n != 0 && (n < WW_SEAL_OVERHEAD + 3 || n > WW_REDEEM_PROFILE_MAX))
         return WW_EINVAL;
-    uint8_t tail[3 + WW_MAX_NAME];
-    tail[0] = (uint8_t)r->year;
-    tail[1] = (uint8_t)r->track;
-    tail[2] = (uint8_t)alen;
-    memcpy(tail + 3, r->alias, alen);
-    ww_hash_domain("wegwijs/redeem/v1", r->device, 32, r->invite, 32, tail, 3 + alen, out, 32);
+    ww_hash_domain("wegwijs/redeem/v2", r->device, 32, r->invite, 32, r->profile, n, out, 32);
+    return 0;
+}
+
+/* A profile in the clear: year, track, then the alias (PROTOCOL.md 9.9). A device invite's
+ * redemption names no one: alias "", year 0, track 0, and has no profile. */
+static int profile_plain(const struct ww_redemption *r, uint8_t pt[2 + WW_MAX_NAME], size_t *len)
+{
+    size_t alen = r->alias ? strlen(r->alias) : 0;
+    *len = 0;
+    if (alen == 0 && r->year == 0 && r->track == 0)
+        return 0;
+    if (ww_text_check(r->alias, WW_MAX_NAME, 1) != 0 || r->year < 1 || r->year > 4 ||
+        r->track < 0 || r->track > WW_TRACK_BBL)
+        return WW_EINVAL;
+    pt[0] = (uint8_t)r->year;
+    pt[1] = (uint8_t)r->track;
+    memcpy(pt + 2, r->alias, alen);
+    *len = 2 + alen;
     return 0;
 }
 
@@ -666,12 +709,19 @@ int ww_redemption_sign(const uint8_t secret[WW_INVITE_SECRET_LEN], struct ww_red
 {
     if (!secret || !r)
         return WW_EINVAL;
-    uint8_t sk[64], digest[32];
+    uint8_t sk[64], digest[32], pt[2 + WW_MAX_NAME];
+    size_t len;
     invite_keypair(secret, r->invite, sk);
-    int rc = redemption_digest(r, digest);
+    int rc = profile_plain(r, pt, &len);
+    r->profile_len = 0;
+    if (rc == 0 && len > 0 && (rc = ww_seal_to(pt, len, r->invite, r->profile)) == 0)
+        r->profile_len = len + WW_SEAL_OVERHEAD;
+    if (rc == 0)
+        rc = redemption_digest(r, digest);
     if (rc == 0)
         crypto_sign_detached(r->sig, NULL, digest, sizeof digest, sk);
     sodium_memzero(sk, sizeof sk);
+    sodium_memzero(pt, sizeof pt);
     return rc;
 }
 
@@ -711,6 +761,21 @@ struct record_args {
     int admitted;
 };
 
+/* Stores r (its profile sealed, as it came) with the statement sql of six parameters. */
+static int insert_redemption(struct ww_store *s, const struct ww_redemption *r, const char *sql)
+{
+    sqlite3_stmt *st = ww_sql(s, sql);
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, r->group, 16);
+    ww_bind_blob(st, 2, r->invite, 32);
+    ww_bind_blob(st, 3, r->device, 32);
+    sqlite3_bind_blob(st, 4, r->profile, (int)r->profile_len, SQLITE_TRANSIENT);
+    ww_bind_blob(st, 5, r->sig, 64);
+    sqlite3_bind_int64(st, 6, ww_store_now_ms(s));
+    return ww_sql_done(s, st);
+}
+
 /* In one transaction: the first valid redemption of an invite is the one kept. */
 static int do_record(struct ww_store *s, void *ud)
 {
@@ -732,7 +797,7 @@ static int do_record(struct ww_store *s, void *ud)
     struct invite_row row;
     if ((rc = any_invite_get(s, r->group, r->invite, &row)) != 0)
         return rc;
-    if (row.found && row.device != (r->year == 0))
+    if (row.found && row.device != (r->profile_len == 0))
         return WW_ENOTFOUND; /* a member's redemption of a device invite, or the reverse */
     if ((rc = invite_usable(&row, ww_store_now_ms(s))) != 0)
         return rc;
@@ -749,22 +814,12 @@ static int do_record(struct ww_store *s, void *ud)
         return other ? WW_EUSED : 0; /* the same device asking again changes nothing */
     if (step != SQLITE_DONE)
         return ww_db_err(s, step);
-    st = ww_sql(s, "INSERT INTO redemptions(gid, invite, device, alias, year, track, sig, at_ms) "
-                   "VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
-    if (!st)
-        return ww_sql_failed(s);
-    ww_bind_blob(st, 1, r->group, 16);
-    ww_bind_blob(st, 2, r->invite, 32);
-    ww_bind_blob(st, 3, r->device, 32);
-    sqlite3_bind_text(st, 4, r->alias, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(st, 5, r->year);
-    sqlite3_bind_int(st, 6, r->track);
-    ww_bind_blob(st, 7, r->sig, 64);
-    sqlite3_bind_int64(st, 8, ww_store_now_ms(s));
-    return ww_sql_done(s, st);
+    return insert_redemption(s, r,
+                             "INSERT INTO redemptions(gid, invite, device, profile, sig, "
+                             "at_ms) VALUES(?1,?2,?3,?4,?5,?6)");
 }
 
-/* What the redemption of an expired invite held (an alias) is of no use to anyone now. */
+/* What the redemption of an expired invite held is of no use to anyone now. */
 static int drop_expired(struct ww_store *s, void *ud)
 {
     (void)ud;
@@ -813,19 +868,9 @@ static int do_hold(struct ww_store *s, void *ud)
     }
     if (rc != 0 || held >= WW_HELD_REDEMPTIONS)
         return rc ? rc : WW_ETOOBIG;
-    st = ww_sql(s, "INSERT OR IGNORE INTO redemptions(gid, invite, device, alias, year, track, "
-                   "sig, at_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
-    if (!st)
-        return ww_sql_failed(s);
-    ww_bind_blob(st, 1, r->group, 16);
-    ww_bind_blob(st, 2, r->invite, 32);
-    ww_bind_blob(st, 3, r->device, 32);
-    sqlite3_bind_text(st, 4, r->alias ? r->alias : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(st, 5, r->year);
-    sqlite3_bind_int(st, 6, r->track);
-    ww_bind_blob(st, 7, r->sig, 64);
-    sqlite3_bind_int64(st, 8, now);
-    return ww_sql_done(s, st);
+    return insert_redemption(s, r,
+                             "INSERT OR IGNORE INTO redemptions(gid, invite, device, "
+                             "profile, sig, at_ms) VALUES(?1,?2,?3,?4,?5,?6)");
 }
 
 int ww_redemption_hold(struct ww_store *s, const struct ww_redemption *r)
@@ -842,7 +887,7 @@ int ww_redemptions_pending(struct ww_store *s, const uint8_t group[WW_ID_LEN],
     if (!s || !group || !cb)
         return WW_EINVAL;
     sqlite3_stmt *st = ww_sql(
-        s, "SELECT r.invite, r.device, r.alias, r.year, r.track, r.sig FROM redemptions r WHERE "
+        s, "SELECT r.invite, r.device, r.profile, r.sig FROM redemptions r WHERE "
            "r.gid=?1 AND (EXISTS(SELECT 1 FROM invites i WHERE i.gid=r.gid AND i.invite=r.invite "
            "AND i.used_member IS NULL AND i.revoked_hlc IS NULL) OR EXISTS(SELECT 1 FROM "
            "device_invites d WHERE d.gid=r.gid AND d.invite=r.invite AND d.used_device IS NULL)) "
@@ -857,10 +902,13 @@ int ww_redemptions_pending(struct ww_store *s, const uint8_t group[WW_ID_LEN],
         memcpy(r.group, group, 16);
         memcpy(r.invite, sqlite3_column_blob(st, 0), 32);
         memcpy(r.device, sqlite3_column_blob(st, 1), 32);
-        r.alias = (const char *)sqlite3_column_text(st, 2);
-        r.year = sqlite3_column_int(st, 3);
-        r.track = sqlite3_column_int(st, 4);
-        memcpy(r.sig, sqlite3_column_blob(st, 5), 64);
+        size_t n = (size_t)sqlite3_column_bytes(st, 2);
+        if (n > sizeof r.profile)
+            continue; /* not one this version recorded */
+        if (n)        /* a device invite's redemption carries none */
+            memcpy(r.profile, sqlite3_column_blob(st, 2), n);
+        r.profile_len = n;
+        memcpy(r.sig, sqlite3_column_blob(st, 3), 64);
         cb(ud, &r);
     }
     sqlite3_reset(st);
@@ -878,6 +926,48 @@ static int drop_held(struct ww_store *s, void *ud)
     ww_bind_blob(st, 2, r->invite, 32);
     ww_bind_blob(st, 3, r->device, 32);
     return ww_sql_done(s, st);
+}
+
+/* Opens the profile of a redemption of one of this device's own invites: its alias (NUL
+ * ended), year and track, checked as the member's form. WW_ENOKEY when this device does not
+ * hold the invite's secret (it did not make the invite, or the invite is spent). */
+static int open_profile(struct ww_store *s, const struct ww_redemption *r,
+                        char alias[WW_MAX_NAME + 1], int *year, int *track)
+{
+    sqlite3_stmt *st = ww_sql(s, "SELECT secret FROM invite_secrets WHERE gid=?1 AND invite=?2");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, r->group, 16);
+    ww_bind_blob(st, 2, r->invite, 32);
+    uint8_t secret[WW_INVITE_SECRET_LEN], pk[32], sk[64], pt[WW_REDEEM_PROFILE_MAX];
+    int step = sqlite3_step(st);
+    int rc = step == SQLITE_ROW ? 0 : step == SQLITE_DONE ? WW_ENOKEY : ww_db_err(s, step);
+    if (rc == 0 && sqlite3_column_bytes(st, 0) != WW_INVITE_SECRET_LEN)
+        rc = WW_ECORRUPT;
+    if (rc == 0)
+        memcpy(secret, sqlite3_column_blob(st, 0), sizeof secret);
+    sqlite3_reset(st);
+    if (rc != 0)
+        return rc;
+    invite_keypair(secret, pk, sk);
+    size_t n = r->profile_len - WW_SEAL_OVERHEAD;
+    if (r->profile_len < WW_SEAL_OVERHEAD + 3 || memcmp(pk, r->invite, 32) != 0)
+        rc = WW_EINVAL;
+    else
+        rc = ww_seal_open(r->profile, r->profile_len, sk, pt);
+    if (rc == 0) {
+        memcpy(alias, pt + 2, n - 2);
+        alias[n - 2] = '\0';
+        *year = pt[0];
+        *track = pt[1];
+        if (ww_text_check(alias, WW_MAX_NAME, 1) != 0 || strlen(alias) != n - 2 || *year < 1 ||
+            *year > 4 || *track > WW_TRACK_BBL)
+            rc = WW_EINVAL;
+    }
+    sodium_memzero(secret, sizeof secret);
+    sodium_memzero(sk, sizeof sk);
+    sodium_memzero(pt, sizeof pt);
+    return rc;
 }
 
 int ww_redemption_admit(struct ww_store *s, const struct ww_redemption *r,
@@ -900,8 +990,16 @@ int ww_redemption_admit(struct ww_store *s, const struct ww_redemption *r,
     } else {
         /* The member.add's own rules decide the rest (used, revoked, expired, caps), as on
          * every replica. */
-        rc = ww_member_add_invite(s, r->group, row.role, r->alias, r->year, r->track, r->device,
-                                  r->invite, member_out);
+        char alias[WW_MAX_NAME + 1];
+        int year = 0, track = 0;
+        rc = open_profile(s, r, alias, &year, &track);
+        /* The secret goes once the invite is used or revoked: say which. */
+        if (rc == WW_ENOKEY && invite_usable(&row, ww_store_now_ms(s)) != 0)
+            rc = invite_usable(&row, ww_store_now_ms(s));
+        if (rc == 0)
+            rc = ww_member_add_invite(s, r->group, row.role, alias, year, track, r->device,
+                                      r->invite, member_out);
+        sodium_memzero(alias, sizeof alias);
     }
     /* A held redemption that can never be admitted (used, expired, a cap) is of no use. */
     if (rc != 0 && !ww_store_failure(rc))

@@ -62,6 +62,8 @@ struct ww_kind_rule {
     uint8_t owner_only; /* only the group's owner device */
     uint8_t ref_len;    /* the exact length of its header ref */
     uint8_t erasable;   /* an erasure of its author member (or subject) drops its body */
+    uint8_t about_ref;  /* it is about the member its 16-byte ref names, not its author's:
+                         * an erasure of that member alone drops its body, whatever its hlc */
     /* The rules its readable body must follow, before anything is written: 0 or a WW_E*
      * code. For a PLAIN body that code rejects the event; an encrypted body that fails is
      * held unread, as on a device without its key. WW_ENOTMEMBER from a PLAIN body: it
@@ -81,6 +83,11 @@ struct ww_kind_rule {
 const struct ww_kind_rule *ww_kind_rule(uint16_t kind);
 /* Bit k set for every erasable kind k. */
 uint64_t ww_kind_erasable_mask(void);
+/* Bit k set for every kind k that is about the member in its ref (about_ref). */
+uint64_t ww_kind_about_ref_mask(void);
+/* The member an event is about, as the log indexes it and an erasure finds it: the ref of
+ * an about_ref kind, else the header's subject (zero for PLAIN and GROUP). */
+const uint8_t *ww_event_about(const struct ww_header *h);
 
 /* The rows, each defined in its family's file. */
 #define WW_KIND_DECLARE(num, NAME, name, wire, member)                                             \

@@ -1,6 +1,7 @@
 /*
  * kind_control.c - the control plane: group.create, member.add, member.remove, device.add,
- * key.epoch, key.share, erase and group.hub.
+ * key.epoch, key.share, erase and group.hub; and member.profile, the one owner-only kind
+ * the group alone can read.
  *
  * Control events are PLAIN (signed, not encrypted) so that every forwarder can check them,
  * and all but key.share, erase and a member's vouching device.add come from the owner
@@ -77,13 +78,13 @@ static int apply_group_create(struct ww_store *s, struct ww_event *ev)
     int rc = ww_sql_done(s, st);
     if (rc != 0)
         return rc;
+    /* The coach's name comes with its member.profile, as every member's does. */
     st = ww_sql(s, "INSERT INTO members(gid, member, role, alias, year, track, added_epoch) "
-                   "VALUES(?1,?2,1,?3,0,0,0)");
+                   "VALUES(?1,?2,1,'',0,0,0)");
     if (!st)
         return ww_sql_failed(s);
     ww_bind_blob(st, 1, env->h.group, 16);
     ww_bind_blob(st, 2, c->coach, 16);
-    ww_bind_text(st, 3, &c->coach_alias);
     if ((rc = ww_sql_done(s, st)) != 0)
         return rc;
     ev->control = 1;
@@ -147,8 +148,6 @@ static int check_member_add(struct ww_store *s, const struct ww_event *ev)
         return WW_ESTUDENTCAP;
     if (m->role == WW_ROLE_SENIOR && seniors >= 1)
         return WW_ESENIORCAP;
-    if (m->role != WW_ROLE_COACH && (m->year < 1 || m->year > 4))
-        return WW_ERANGE;
     return m->has_invite ? ww_invite_check_use(s, ev) : 0;
 }
 
@@ -156,17 +155,15 @@ static int apply_member_add(struct ww_store *s, struct ww_event *ev)
 {
     const uint8_t *gid = ev->env->h.group;
     const struct ww_body_member_add *m = &ev->body->u.member_add;
+    /* No name yet: it comes with the member's profile, on the devices that can read it. */
     sqlite3_stmt *st = ww_sql(s, "INSERT INTO members(gid, member, role, alias, year, track, "
-                                 "added_epoch) VALUES(?1,?2,?3,?4,?5,?6,?7)");
+                                 "added_epoch) VALUES(?1,?2,?3,'',0,0,?4)");
     if (!st)
         return ww_sql_failed(s);
     ww_bind_blob(st, 1, gid, 16);
     ww_bind_blob(st, 2, m->member, 16);
     sqlite3_bind_int(st, 3, m->role);
-    ww_bind_text(st, 4, &m->alias);
-    sqlite3_bind_int(st, 5, m->year);
-    sqlite3_bind_int(st, 6, m->track);
-    sqlite3_bind_int64(st, 7, ww_cache_cur(s)->epoch);
+    sqlite3_bind_int64(st, 4, ww_cache_cur(s)->epoch);
     int rc = ww_sql_done(s, st);
     for (uint32_t i = 0; i < m->n_devices && rc == 0; i++)
         rc = add_device(s, gid, m->devices[i], m->member, 1);
@@ -182,8 +179,62 @@ const struct ww_kind_rule ww_kind_member_add = {
     .owner_only = 1,
     .check = check_member_add,
     .apply = apply_member_add,
-    /* The alias is the one personal datum of the control plane. */
-    .erase_sql = "UPDATE members SET alias='' WHERE gid=?1 AND member=?2 AND ?3 >= 0",
+};
+
+/* ---- member.profile ---- */
+
+/*
+ * A member's name, study year and track: personal data no forwarder needs, so they are not
+ * in the signed control plane but in this GROUP event, which the owner writes about the
+ * member its ref names. Last writer wins per member. An erasure of that member drops every
+ * profile of it, whatever its hlc (kind.h about_ref): the owner writes profiles again when
+ * a device joins, and one written before the owner device learnt of the erasure must not
+ * bring the name back. The member then has no name on any replica.
+ */
+static int check_member_profile(struct ww_store *s, const struct ww_event *ev)
+{
+    const struct ww_group_cache *g = ww_cache_cur(s);
+    const struct ww_body_member_profile *p = &ev->body->u.member_profile;
+    if (memcmp(ev->env->h.ref, p->member, 16) != 0)
+        return WW_EINVAL;
+    for (size_t i = 0; i < g->n_devices; i++)
+        if (!memcmp(g->devices[i].member, p->member, 16))
+            return g->devices[i].role == WW_ROLE_COACH || (p->year >= 1 && p->year <= 4)
+                       ? 0
+                       : WW_ERANGE;
+    return WW_ENOTFOUND;
+}
+
+static int apply_member_profile(struct ww_store *s, struct ww_event *ev)
+{
+    const struct ww_header *h = &ev->env->h;
+    const struct ww_body_member_profile *p = &ev->body->u.member_profile;
+    sqlite3_stmt *st = ww_sql(s, "UPDATE members SET alias=?3, year=?4, track=?5, "
+                                 "profile_hlc=?6, profile_epoch=?7 WHERE gid=?1 AND member=?2 "
+                                 "AND profile_hlc < ?6");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, h->group, 16);
+    ww_bind_blob(st, 2, p->member, 16);
+    ww_bind_text(st, 3, &p->alias);
+    sqlite3_bind_int(st, 4, p->year);
+    sqlite3_bind_int(st, 5, p->track);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)h->hlc);
+    sqlite3_bind_int64(st, 7, h->epoch);
+    return ww_sql_done(s, st);
+}
+
+const struct ww_kind_rule ww_kind_member_profile = {
+    .roles = WW_ROLE_BIT(WW_ROLE_COACH),
+    .audiences = WW_AUD_BIT(WW_AUD_GROUP),
+    .owner_only = 1,
+    .ref_len = 16,
+    .erasable = 1,
+    .about_ref = 1,
+    .check = check_member_profile,
+    .apply = apply_member_profile,
+    .erase_sql = "UPDATE members SET alias='', year=0, track=0 WHERE gid=?1 AND member=?2 AND "
+                 "?3 >= 0",
 };
 
 /* ---- member.remove ---- */
@@ -715,7 +766,8 @@ static int apply_erase(struct ww_store *s, struct ww_event *ev)
     sqlite3_bind_int64(st, 3, (sqlite3_int64)hlc);
     int rc = ww_sql_done(s, st);
     if (rc == 0)
-        rc = ww_log_strip_bodies(s, gid, member, hlc, ww_kind_erasable_mask());
+        rc = ww_log_strip_bodies(s, gid, member, hlc, ww_kind_erasable_mask(),
+                                 ww_kind_about_ref_mask());
     for (uint16_t k = 1; rc == 0 && ww_kind_rule(k); k++) {
         if (!ww_kind_rule(k)->erase_sql)
             continue;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "kind.h"
 #include "log.h"
 #include "store.h"
 
@@ -240,7 +241,7 @@ int ww_log_append(struct ww_store *s, struct ww_log_head *head, const struct ww_
     sqlite3_bind_int(st, 4, h->kind);
     sqlite3_bind_int64(st, 5, h->epoch);
     sqlite3_bind_int(st, 6, h->audience);
-    ww_bind_blob(st, 7, h->subject, 16);
+    ww_bind_blob(st, 7, ww_event_about(h), 16);
     ww_bind_blob(st, 8, raw, len);
     if ((rc = ww_sql_done(s, st)) != 0)
         return rc;
@@ -508,7 +509,7 @@ int ww_log_each(struct ww_store *s, const uint8_t gid[16], uint8_t audience,
      * cached statements while this one is still stepping. */
     static const char sql[] = "SELECT e.raw, e.hash FROM logs l JOIN events e ON " WW_LOG_RANGE(
         "e", "l") " WHERE l.gid=?1 AND e.audience=?2 AND "
-                  "e.subject=?3 AND e.epoch=?4 ORDER BY e.hlc, e.id";
+                  "(e.audience=1 OR e.subject=?3) AND e.epoch=?4 ORDER BY e.hlc, e.id";
     sqlite3_stmt *q;
     int rc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
     if (rc != SQLITE_OK)
@@ -530,13 +531,14 @@ int ww_log_each(struct ww_store *s, const uint8_t gid[16], uint8_t audience,
 }
 
 int ww_log_strip_bodies(struct ww_store *s, const uint8_t gid[16], const uint8_t member[16],
-                        uint64_t hlc, uint64_t kind_mask)
+                        uint64_t hlc, uint64_t kind_mask, uint64_t about_mask)
 {
     /* Row ids are collected first: the rows are rewritten while nothing reads them. */
     static const char sql[] = "SELECT e.id FROM logs l JOIN events e ON " WW_LOG_RANGE(
-        "e", "l") " WHERE l.gid=?1 AND e.hlc<=?3 AND ((?4 >> e.kind) & 1) AND "
-                  "(e.subject=?2 OR l.author IN (SELECT device FROM devices WHERE "
-                  "gid=?1 AND member=?2))";
+        "e", "l") " WHERE l.gid=?1 AND ((?4 >> e.kind) & 1) AND "
+                  "CASE WHEN (?5 >> e.kind) & 1 THEN e.subject=?2 ELSE e.hlc<=?3 AND "
+                  "(e.subject=?2 OR l.author IN (SELECT device FROM devices WHERE gid=?1 AND "
+                  "member=?2)) END";
     sqlite3_stmt *q = ww_sql(s, sql);
     if (!q)
         return ww_sql_failed(s);
@@ -544,6 +546,7 @@ int ww_log_strip_bodies(struct ww_store *s, const uint8_t gid[16], const uint8_t
     ww_bind_blob(q, 2, member, 16);
     sqlite3_bind_int64(q, 3, (sqlite3_int64)hlc);
     sqlite3_bind_int64(q, 4, (sqlite3_int64)kind_mask);
+    sqlite3_bind_int64(q, 5, (sqlite3_int64)about_mask);
     int64_t *rows = NULL;
     size_t n_rows = 0, cap = 0;
     int rc = 0, step;

@@ -87,14 +87,16 @@ int ww_log_newer(struct ww_store *s, const uint8_t gid[16], const uint8_t author
 int ww_log_missing(struct ww_store *s, const uint8_t gid[16], const struct ww_vv_item *peer,
                    size_t n_peer, size_t max_events, size_t max_bytes,
                    void (*cb)(void *ud, const uint8_t *event, size_t len), void *ud, int *more_out);
-/* Every held event of the group with this audience, subject and epoch, oldest first. */
+/* Every held event of the group with this audience, subject and epoch, oldest first; for
+ * GROUP, every one of the epoch (the subject is then ignored). */
 int ww_log_each(struct ww_store *s, const uint8_t gid[16], uint8_t audience,
                 const uint8_t subject[16], uint32_t epoch,
                 int (*cb)(void *ud, const uint8_t *raw, size_t len, const uint8_t hash[32]),
                 void *ud);
-/* Drops the bodies of the group's events written by `member`'s devices or addressed to
- * them (header subject), up to hlc, whose kind is in kind_mask (bit k for kind k). */
+/* Drops the bodies of the group's events written by `member`'s devices or about the member
+ * (ww_event_about), up to hlc, whose kind is in kind_mask (bit k for kind k); a kind in
+ * about_mask when it is about the member, whoever wrote it and whatever its hlc. */
 int ww_log_strip_bodies(struct ww_store *s, const uint8_t gid[16], const uint8_t member[16],
-                        uint64_t hlc, uint64_t kind_mask);
+                        uint64_t hlc, uint64_t kind_mask, uint64_t about_mask);
 
 #endif

@@ -201,12 +201,30 @@ done:
     return rc;
 }
 
-int ww_wrap_key(const uint8_t key[32], const uint8_t device[32], uint8_t sealed[80])
+int ww_seal_to(const uint8_t *pt, size_t len, const uint8_t ed_pk[32], uint8_t *out)
 {
     uint8_t curve[32];
-    if (crypto_sign_ed25519_pk_to_curve25519(curve, device) != 0)
+    if (crypto_sign_ed25519_pk_to_curve25519(curve, ed_pk) != 0)
         return WW_EINVAL;
-    return crypto_box_seal(sealed, key, 32, curve) == 0 ? 0 : WW_ECRYPTO;
+    return crypto_box_seal(out, pt, len, curve) == 0 ? 0 : WW_ECRYPTO;
+}
+
+int ww_seal_open(const uint8_t *sealed, size_t len, const uint8_t ed_sk[64], uint8_t *out)
+{
+    uint8_t curve_pk[32], curve_sk[32];
+    int rc = len > crypto_box_SEALBYTES &&
+                     crypto_sign_ed25519_pk_to_curve25519(curve_pk, ed_sk + 32) == 0 &&
+                     crypto_sign_ed25519_sk_to_curve25519(curve_sk, ed_sk) == 0 &&
+                     crypto_box_seal_open(out, sealed, len, curve_pk, curve_sk) == 0
+                 ? 0
+                 : WW_EDECRYPT;
+    sodium_memzero(curve_sk, sizeof curve_sk);
+    return rc;
+}
+
+int ww_wrap_key(const uint8_t key[32], const uint8_t device[32], uint8_t sealed[80])
+{
+    return ww_seal_to(key, 32, device, sealed);
 }
 
 int ww_unwrap_key(const uint8_t curve_pk[32], const uint8_t *curve_sk, const uint8_t sealed[80],

@@ -31,6 +31,12 @@ int ww_body_seal(const uint8_t rnd[WW_SEAL_RANDOM], const struct ww_slice *heade
 /* Decrypts a GROUP/PAIR/SELF body with key, or an AGG body with the aggregator secret. */
 int ww_body_open(const struct ww_envelope *env, const uint8_t key[32], const uint8_t *agg_sk,
                  const uint8_t *agg_pk, struct ww_buf *out);
+/* Seals len bytes for the holder of an Ed25519 key (converted to X25519): a libsodium sealed
+ * box of len + WW_SEAL_OVERHEAD bytes into out. */
+int ww_seal_to(const uint8_t *pt, size_t len, const uint8_t ed_pk[32], uint8_t *out);
+/* Opens a sealed box of len bytes with the 64-byte Ed25519 secret key it was sealed to:
+ * len - WW_SEAL_OVERHEAD bytes into out; WW_EDECRYPT when it does not open. */
+int ww_seal_open(const uint8_t *sealed, size_t len, const uint8_t ed_sk[64], uint8_t *out);
 /* Seals a 32-byte key for a device (its Ed25519 key, converted to X25519). */
 int ww_wrap_key(const uint8_t key[32], const uint8_t device[32], uint8_t sealed[80]);
 /* Opens a wrap with this device's X25519 key pair. */

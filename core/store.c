@@ -443,6 +443,23 @@ static const char schema_v10[] = "ALTER TABLE devices ADD COLUMN cutoff INTEGER;
 static const char schema_v11[] =
     "CREATE TABLE recoveries(gid BLOB PRIMARY KEY, pk BLOB NOT NULL, replaced BLOB, hash BLOB,"
     " author BLOB, seq INTEGER) WITHOUT ROWID;";
+/* Schema version 12: a member's name, year and track come from its member.profile, last
+ * writer wins (the hlc of the profile shown) and re-sent by the owner in the epoch in which a
+ * new device joins (the epoch it was written in); 0: none read yet. */
+static const char schema_v12[] =
+    "ALTER TABLE members ADD COLUMN profile_hlc INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE members ADD COLUMN profile_epoch INTEGER NOT NULL DEFAULT 0;"
+    /* Also: a redemption carries its profile sealed to the invite's key, which the hub stores
+     * as it came; an older row (an alias in the clear, a signature of the older form that no
+     * longer verifies) could never be admitted, so the table starts again. The owner device
+     * keeps the secret of each invite it made until the invite is used or revoked, to open
+     * those profiles. */
+    "DROP TABLE redemptions;"
+    "CREATE TABLE redemptions(gid BLOB NOT NULL, invite BLOB NOT NULL, device BLOB NOT NULL,"
+    " profile BLOB NOT NULL, sig BLOB NOT NULL, at_ms INTEGER NOT NULL,"
+    " PRIMARY KEY(gid, invite)) WITHOUT ROWID;"
+    "CREATE TABLE invite_secrets(gid BLOB NOT NULL, invite BLOB NOT NULL, secret BLOB NOT NULL,"
+    " PRIMARY KEY(gid, invite)) WITHOUT ROWID;";
 
 /* Brings the schema to WW_SCHEMA_VERSION, or refuses a store from a newer version. */
 static int migrate(struct ww_store *s)
@@ -480,6 +497,8 @@ static int migrate(struct ww_store *s)
         rc = ww_db_exec(s, schema_v10);
     if (rc == 0 && version < 11)
         rc = ww_db_exec(s, schema_v11);
+    if (rc == 0 && version < 12)
+        rc = ww_db_exec(s, schema_v12);
     if (rc == 0)
         rc = ww_db_exec(s, "PRAGMA user_version = " WW_STR(WW_SCHEMA_VERSION));
     if (rc == 0)

@@ -89,6 +89,7 @@ struct ww_group_info {
 /*
  * Creates a group with this device as its coach and owner. tz NULL means
  * "Europe/Amsterdam"; start_date 0 means today; aggregator_pk (X25519) may be NULL.
+ * coach_alias (NULL or "": none) goes in the coach's member.profile, for the group alone.
  */
 int ww_group_create(struct ww_store *s, const char *name, const char *tz, uint32_t start_date,
                     const char *coach_alias, const uint8_t *aggregator_pk,
@@ -156,11 +157,12 @@ int ww_group_coach_device(struct ww_store *s, const uint8_t group[WW_ID_LEN],
 
 struct ww_member_info {
     uint8_t id[WW_ID_LEN];
-    int role; /* WW_ROLE_* */
-    const char *alias;
-    int year;   /* 1..4 */
-    int track;  /* 1 BOL, 2 BBL */
-    int active; /* 0 once removed */
+    int role;          /* WW_ROLE_* */
+    const char *alias; /* "" where this device reads no profile of the member (PROTOCOL.md 6.27):
+                        * on a hub, and for an erased member */
+    int year;          /* 1..4; 0 for a coach, and where alias is "" */
+    int track;         /* 1 BOL, 2 BBL; 0 none */
+    int active;        /* 0 once removed */
     size_t n_devices;
     const uint8_t (*devices)[WW_KEY_LEN];
 };
@@ -169,7 +171,8 @@ struct ww_member_info {
  * Adds a member with one device (owner only). Refuses a fifth student (WW_ESTUDENTCAP),
  * a second senior (WW_ESENIORCAP), counting the places open invites hold (ww_invite_create),
  * and a device that is already a member (WW_EEXIST).
- * The new member's devices receive the current epoch's keys.
+ * The new member's devices receive the current epoch's keys; alias, year and track go in the
+ * member's profile (member.profile), which only the group's members can read.
  */
 int ww_member_add(struct ww_store *s, const uint8_t group[WW_ID_LEN], int role, const char *alias,
                   int year, int track, const uint8_t device[WW_KEY_LEN],
@@ -268,20 +271,28 @@ int ww_invites_list(struct ww_store *s, const uint8_t group[WW_ID_LEN],
  * A redemption: a device asks to join with an invite, proving it knows the secret by a
  * signature with the invite's key over its own device key and what it asks to be listed
  * as. Nobody can replay it for another device, and the hub that records it never holds a
- * key of the group.
+ * key of the group. What it asks to be listed as (alias, year, track) travels sealed to the
+ * invite's key (`profile`), which only the owner's device, which made the invite, opens:
+ * the hub relays it without reading it.
  */
+#define WW_PROFILE_SEALED_MAX 130 /* sealed: 48 + year, track and 1..80 bytes of alias */
 struct ww_redemption {
     uint8_t group[WW_ID_LEN]; /* filled in by the hub (the code does not carry it) */
     uint8_t invite[WW_KEY_LEN];
     uint8_t device[WW_KEY_LEN]; /* the joining device */
-    const char *alias;          /* 1..80 bytes; a device invite's: "" */
-    int year;                   /* 1..4; a device invite's: 0 */
-    int track;                  /* 0 none, 1 BOL, 2 BBL; a device invite's: 0 */
+    /* In the clear on the joining device, for ww_redemption_sign; NULL, 0, 0 elsewhere (a
+     * hub, and the owner's device, which opens the profile in ww_redemption_admit). */
+    const char *alias;  /* 1..80 bytes; a device invite's: "" */
+    int year;           /* 1..4; a device invite's: 0 */
+    int track;          /* 0 none, 1 BOL, 2 BBL; a device invite's: 0 */
+    size_t profile_len; /* 0 for a device invite's */
+    uint8_t profile[WW_PROFILE_SEALED_MAX];
     uint8_t sig[64];
 };
-/* The joining device signs its redemption (fills invite and sig from the secret). */
+/* The joining device signs its redemption: seals alias, year and track into profile (a
+ * device invite's: none) and fills invite and sig from the secret. */
 int ww_redemption_sign(const uint8_t secret[WW_INVITE_SECRET_LEN], struct ww_redemption *r);
-/* 0 when the signature verifies for r's device and fields; WW_EBADSIG otherwise. */
+/* 0 when the signature verifies for r's device, invite and profile; WW_EBADSIG otherwise. */
 int ww_redemption_verify(const struct ww_redemption *r);
 /* The group of an invite this store holds (WW_ENOTFOUND for none, or for a key that two
  * groups claim). */

@@ -249,15 +249,15 @@ static int read_keys(struct ww_mp_reader *r, struct ww_body_keys *b)
 
 /* ---- group.create (1) ------------------------------------------------------------------- */
 
-enum { group_create_fields = 7 };
+enum { group_create_fields = 6 };
 
-/* Texts within their limits; agg_pk all zero unless present. */
+/* Texts within their limits; agg_pk all zero unless present. The coach's name is in its
+ * member.profile, like every member's. */
 static int check_group_create(const struct ww_body_group_create *b)
 {
     WW_TRY(ww_mp_check_text(b->name, 0, WW_MAX_NAME));
     WW_TRY(ww_mp_check_text(b->tz, 0, WW_MAX_TZ));
     WW_TRY(check_date(b->start_date));
-    WW_TRY(ww_mp_check_text(b->coach_alias, 0, WW_MAX_NAME));
     if (!b->has_agg && !ww_mp_all_zero(b->agg_pk, sizeof b->agg_pk))
         return WW_EINVAL;
     return 0;
@@ -270,7 +270,6 @@ static void write_group_create(struct ww_mp_writer *w, const struct ww_body_grou
     ww_mp_put_str(w, g->tz);
     ww_mp_put_uint(w, g->start_date);
     ww_mp_put_bin(w, g->coach, sizeof g->coach);
-    ww_mp_put_str(w, g->coach_alias);
     put_bin_opt(w, g->agg_pk, sizeof g->agg_pk, g->has_agg);
 }
 
@@ -281,22 +280,20 @@ static int read_group_create(struct ww_mp_reader *r, struct ww_body_group_create
     WW_TRY(ww_mp_read_str(r, WW_MAX_TZ, &g->tz));
     WW_TRY(read_date(r, &g->start_date));
     WW_TRY(ww_mp_read_bin_exact(r, sizeof g->coach, g->coach));
-    WW_TRY(ww_mp_read_str(r, WW_MAX_NAME, &g->coach_alias));
     return ww_mp_read_bin_opt(r, sizeof g->agg_pk, g->agg_pk, &g->has_agg);
 }
 
 /* ---- member.add (2) --------------------------------------------------------------------- */
 
-/* Six fields, then the optional `invite` (PROTOCOL.md 6.2): written when present, or as bin
- * 0 when unknown fields follow it, so that a body has one encoding either way. */
-enum { member_add_fields = 7, member_add_min = 6 };
+/* Three fields, then the optional `invite` (PROTOCOL.md 6.2): written when present, or as
+ * bin 0 when unknown fields follow it, so that a body has one encoding either way. */
+enum { member_add_fields = 4, member_add_min = 3 };
 
-/* Role, year and track in range; 1..WW_MAX_DEVICES devices. */
+/* A role; 1..WW_MAX_DEVICES devices. */
 static int check_member_add(const struct ww_body_member_add *b)
 {
-    if (!in_range(b->role, WW_ROLE_COACH, WW_ROLE_SENIOR) || b->year > 4 || b->track > WW_TRACK_BBL)
+    if (!in_range(b->role, WW_ROLE_COACH, WW_ROLE_SENIOR))
         return WW_ERANGE;
-    WW_TRY(ww_mp_check_text(b->alias, 0, WW_MAX_NAME));
     if (b->n_devices > WW_MAX_DEVICES)
         return WW_ETOOBIG;
     if (b->n_devices < 1)
@@ -310,9 +307,6 @@ static void write_member_add(struct ww_mp_writer *w, const struct ww_body_member
 {
     ww_mp_put_bin(w, m->member, sizeof m->member);
     ww_mp_put_uint(w, m->role);
-    ww_mp_put_str(w, m->alias);
-    ww_mp_put_uint(w, m->year);
-    ww_mp_put_uint(w, m->track);
     ww_mp_put_array(w, m->n_devices);
     for (uint32_t k = 0; k < m->n_devices; k++)
         ww_mp_put_bin(w, m->devices[k], WW_PK_LEN);
@@ -323,9 +317,6 @@ static int read_member_add(struct ww_mp_reader *r, struct ww_body_member_add *m)
     uint32_t n;
     WW_TRY(ww_mp_read_bin_exact(r, sizeof m->member, m->member));
     WW_TRY(read_u8(r, &m->role));
-    WW_TRY(ww_mp_read_str(r, WW_MAX_NAME, &m->alias));
-    WW_TRY(read_u8(r, &m->year));
-    WW_TRY(read_u8(r, &m->track));
     WW_TRY(ww_mp_read_array(r, WW_MAX_DEVICES, &n));
     if (n < 1)
         return WW_ERANGE;
@@ -333,6 +324,35 @@ static int read_member_add(struct ww_mp_reader *r, struct ww_body_member_add *m)
     for (uint32_t k = 0; k < n; k++)
         WW_TRY(ww_mp_read_bin_exact(r, WW_PK_LEN, m->devices[k]));
     return 0;
+}
+
+/* ---- member.profile (26) ---------------------------------------------------------------- */
+
+enum { member_profile_fields = 4 };
+
+/* Year and track in range, the alias within its limit; which year a role needs is the
+ * group's rule (it knows the member's role), not the codec's. */
+static int check_member_profile(const struct ww_body_member_profile *b)
+{
+    if (b->year > 4 || b->track > WW_TRACK_BBL)
+        return WW_ERANGE;
+    return ww_mp_check_text(b->alias, 0, WW_MAX_NAME);
+}
+
+static void write_member_profile(struct ww_mp_writer *w, const struct ww_body_member_profile *p)
+{
+    ww_mp_put_bin(w, p->member, sizeof p->member);
+    ww_mp_put_str(w, p->alias);
+    ww_mp_put_uint(w, p->year);
+    ww_mp_put_uint(w, p->track);
+}
+
+static int read_member_profile(struct ww_mp_reader *r, struct ww_body_member_profile *p)
+{
+    WW_TRY(ww_mp_read_bin_exact(r, sizeof p->member, p->member));
+    WW_TRY(ww_mp_read_str(r, WW_MAX_NAME, &p->alias));
+    WW_TRY(read_u8(r, &p->year));
+    return read_u8(r, &p->track);
 }
 
 /* ---- device.add (4) --------------------------------------------------------------------- */

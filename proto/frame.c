@@ -22,8 +22,8 @@ static const uint8_t field_count[WW_FRAME_MAX_KNOWN + 1] = {
     [WW_FRAME_HS_INIT] = 4,    [WW_FRAME_HS_RESP] = 6,     [WW_FRAME_HS_FIN] = 3,
     [WW_FRAME_VV] = 3,         [WW_FRAME_BATCH] = 4,       [WW_FRAME_ACK] = 3,
     [WW_FRAME_ERROR] = 3,      [WW_FRAME_PING] = 2,        [WW_FRAME_PONG] = 2,
-    [WW_FRAME_RUNS] = 4,       [WW_FRAME_REDEEM] = 6,      [WW_FRAME_REDEEMED] = 5,
-    [WW_FRAME_REDEMPTION] = 8, [WW_FRAME_AGG_GET] = 3,     [WW_FRAME_AGG_SHARES] = 5,
+    [WW_FRAME_RUNS] = 4,       [WW_FRAME_REDEEM] = 4,      [WW_FRAME_REDEEMED] = 5,
+    [WW_FRAME_REDEMPTION] = 6, [WW_FRAME_AGG_GET] = 3,     [WW_FRAME_AGG_SHARES] = 5,
     [WW_FRAME_AGG_GATE] = 4,   [WW_FRAME_AGG_RELEASE] = 3,
 };
 
@@ -74,12 +74,15 @@ static int check_frame(const struct ww_frame *f)
         return ww_mp_check_text(f->u.error.text, 0, WW_MAX_ERROR_TEXT);
     case WW_FRAME_REDEEM:
     case WW_FRAME_REDEMPTION:
-        /* A device invite's redemption names no one: alias "", year 0, track 0 (9.9). */
-        if (f->u.redeem.year == 0 && f->u.redeem.track == 0 && f->u.redeem.alias.len == 0)
+        /* A device invite's redemption names no one (bin 0); a member's profile is sealed to
+         * the invite's key, so that only its size can be checked here (9.9). */
+        if (f->u.redeem.profile.len == 0)
             return 0;
-        if (f->u.redeem.year < 1 || f->u.redeem.year > 4 || f->u.redeem.track > WW_TRACK_BBL)
+        if (f->u.redeem.profile.len < WW_REDEEM_PROFILE_MIN)
             return WW_ERANGE;
-        return ww_mp_check_text(f->u.redeem.alias, 1, WW_MAX_NAME);
+        if (f->u.redeem.profile.len > WW_REDEEM_PROFILE_MAX)
+            return WW_ETOOBIG;
+        return f->u.redeem.profile.p ? 0 : WW_EINVAL;
     case WW_FRAME_REDEEMED:
         if (f->u.redeemed.has_aggs &&
             memcmp(f->u.redeemed.aggs[0], f->u.redeemed.aggs[1], WW_PK_LEN) == 0)
@@ -118,9 +121,7 @@ static int check_frame(const struct ww_frame *f)
 static void write_redeem(struct ww_mp_writer *w, const struct ww_frame *f)
 {
     ww_mp_put_bin(w, f->u.redeem.invite, WW_PK_LEN);
-    ww_mp_put_str(w, f->u.redeem.alias);
-    ww_mp_put_uint(w, f->u.redeem.year);
-    ww_mp_put_uint(w, f->u.redeem.track);
+    ww_mp_put_bin(w, f->u.redeem.profile.p, f->u.redeem.profile.len);
     ww_mp_put_bin(w, f->u.redeem.sig, WW_SIG_LEN);
 }
 
@@ -263,13 +264,8 @@ static int read_vv_entry(struct ww_mp_reader *r, int tip, struct ww_vv_item *e)
 /* The fields of write_redeem. */
 static int read_redeem(struct ww_mp_reader *r, struct ww_frame *f)
 {
-    uint64_t v;
     WW_TRY(ww_mp_read_bin_exact(r, WW_PK_LEN, f->u.redeem.invite));
-    WW_TRY(ww_mp_read_str(r, WW_MAX_NAME, &f->u.redeem.alias));
-    WW_TRY(ww_mp_read_uint_max(r, UINT8_MAX, &v));
-    f->u.redeem.year = (uint8_t)v;
-    WW_TRY(ww_mp_read_uint_max(r, UINT8_MAX, &v));
-    f->u.redeem.track = (uint8_t)v;
+    WW_TRY(ww_mp_read_bin(r, WW_REDEEM_PROFILE_MAX, &f->u.redeem.profile));
     return ww_mp_read_bin_exact(r, WW_SIG_LEN, f->u.redeem.sig);
 }
 

@@ -44,6 +44,7 @@
     X(25, DEVICE_JOIN, device_join, "device.join", device_join)                                    \
     X(26, OWNER_HANDOVER, owner_handover, "owner.handover", owner_handover)                        \
     X(27, RECOVERY_KEY, recovery_key, "recovery.key", recovery_key)                                \
-    X(28, OWNER_RECOVER, owner_recover, "owner.recover", owner_recover)
+    X(28, OWNER_RECOVER, owner_recover, "owner.recover", owner_recover)                            \
+    X(29, MEMBER_PROFILE, member_profile, "member.profile", member_profile)
 
 #endif

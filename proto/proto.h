@@ -36,6 +36,7 @@
 #define WW_HASH_LEN      32 /* BLAKE2b-256 */
 #define WW_SIG_LEN       64 /* Ed25519 signature */
 #define WW_SEALED_LEN    80 /* crypto_box_seal of a 32-byte key: 48 + 32 */
+#define WW_SEAL_OVERHEAD 48 /* what crypto_box_seal adds: an ephemeral key and a tag */
 #define WW_REF_MAX       16 /* header `ref`: the record an event writes */
 
 /* Limits. Each is also stated in PROTOCOL.md. */
@@ -54,6 +55,11 @@
 #define WW_MAX_ANSWERS    8                  /* climate answers in one climate.put */
 #define WW_MAX_EXT_FIELDS 16                 /* unknown trailing fields kept per struct */
 #define WW_MAX_DATE       2932896u           /* days since 1970-01-01 of 9999-12-31 */
+
+/* A redemption's sealed profile (PROTOCOL.md 9.9): year, track and a 1..WW_MAX_NAME alias
+ * sealed to the invite's key; a device code's redemption has none (bin 0). */
+#define WW_REDEEM_PROFILE_MIN (WW_SEAL_OVERHEAD + 2 + 1)
+#define WW_REDEEM_PROFILE_MAX (WW_SEAL_OVERHEAD + 2 + WW_MAX_NAME)
 
 /* String limits in bytes (UTF-8). */
 #define WW_MAX_NAME       80  /* group name, member alias */
@@ -184,17 +190,15 @@ struct ww_body_group_create {
     struct ww_slice tz;              /* "" means Europe/Amsterdam */
     uint32_t start_date;             /* first day of week 1 (days since 1970-01-01) */
     uint8_t coach[WW_MEMBER_ID_LEN]; /* the creating coach's member id */
-    struct ww_slice coach_alias;
-    uint8_t agg_pk[32]; /* aggregator X25519 key; bin 0 when absent */
+    uint8_t agg_pk[32];              /* aggregator X25519 key; bin 0 when absent */
     int has_agg;
 };
 
+/* Only what the control plane checks: the member's name, year and track are its profile
+ * (member.profile), which the group alone can read. */
 struct ww_body_member_add {
     uint8_t member[WW_MEMBER_ID_LEN];
-    uint8_t role; /* enum ww_role */
-    struct ww_slice alias;
-    uint8_t year;       /* study year 1..4; 0 for a coach */
-    uint8_t track;      /* enum ww_track */
+    uint8_t role;       /* enum ww_role */
     uint32_t n_devices; /* 1..WW_MAX_DEVICES */
     uint8_t devices[WW_MAX_DEVICES][WW_PK_LEN];
     /* Optional trailing field: the invite this member redeemed (invite.create's key). It is
@@ -208,6 +212,14 @@ struct ww_body_member_add {
 struct ww_device_seq {
     uint8_t device[WW_PK_LEN];
     uint64_t seq;
+};
+
+/* A member's profile, for the group's eyes (audience GROUP); the header's ref is `member`. */
+struct ww_body_member_profile {
+    uint8_t member[WW_MEMBER_ID_LEN];
+    struct ww_slice alias; /* 0..WW_MAX_NAME */
+    uint8_t year;          /* study year 1..4; 0 for a coach */
+    uint8_t track;         /* enum ww_track */
 };
 
 struct ww_body_member_ref { /* erase */
@@ -417,6 +429,7 @@ struct ww_body {
         struct ww_body_owner_handover owner_handover;
         struct ww_body_recovery_key recovery_key;
         struct ww_body_owner_recover owner_recover;
+        struct ww_body_member_profile member_profile;
     } u;
     struct ww_ext ext;
 };
@@ -500,9 +513,7 @@ struct ww_frame {
             uint8_t group[WW_GROUP_ID_LEN];
             uint8_t invite[WW_PK_LEN];
             uint8_t device[WW_PK_LEN];
-            struct ww_slice alias; /* 1..WW_MAX_NAME */
-            uint8_t year;          /* 1..4 */
-            uint8_t track;         /* enum ww_track */
+            struct ww_slice profile; /* bin 0, or WW_REDEEM_PROFILE_MIN..MAX sealed bytes */
             uint8_t sig[WW_SIG_LEN];
         } redeem;
         struct {

@@ -878,10 +878,8 @@ static int send_redemption(struct ww_session *ss, uint8_t type, const struct ww_
         memcpy(f.u.redeem.device, r->device, WW_KEY_LEN);
     }
     memcpy(f.u.redeem.invite, r->invite, WW_KEY_LEN);
-    f.u.redeem.alias.p = (const uint8_t *)r->alias;
-    f.u.redeem.alias.len = r->alias ? strlen(r->alias) : 0;
-    f.u.redeem.year = (uint8_t)r->year;
-    f.u.redeem.track = (uint8_t)r->track;
+    f.u.redeem.profile.p = r->profile;
+    f.u.redeem.profile.len = r->profile_len;
     memcpy(f.u.redeem.sig, r->sig, sizeof f.u.redeem.sig);
     return send_frame(ss, &f);
 }
@@ -919,19 +917,16 @@ int ww_session_send_frame(struct ww_session *ss, const struct ww_frame *f)
     return ss->failed ? ss->failed : send_frame(ss, f);
 }
 
-/* A redemption as the frame carries it; the alias is copied into alias (NUL-ended). */
-static void redemption_of(const struct ww_frame *f, struct ww_redemption *r,
-                          char alias[WW_MAX_NAME + 1])
+/* A redemption as the frame carries it (its profile sealed; the codec bounds its size). */
+static void redemption_of(const struct ww_frame *f, struct ww_redemption *r)
 {
     memset(r, 0, sizeof *r);
     memcpy(r->group, f->u.redeem.group, WW_ID_LEN);
     memcpy(r->device, f->u.redeem.device, WW_KEY_LEN);
     memcpy(r->invite, f->u.redeem.invite, WW_KEY_LEN);
-    memcpy(alias, f->u.redeem.alias.p, f->u.redeem.alias.len);
-    alias[f->u.redeem.alias.len] = '\0';
-    r->alias = alias;
-    r->year = f->u.redeem.year;
-    r->track = f->u.redeem.track;
+    r->profile_len = f->u.redeem.profile.len;
+    if (r->profile_len)
+        memcpy(r->profile, f->u.redeem.profile.p, r->profile_len);
     memcpy(r->sig, f->u.redeem.sig, sizeof r->sig);
 }
 
@@ -945,12 +940,11 @@ static int unexpected(struct ww_session *ss)
 static int on_invite_frame(struct ww_session *ss, const struct ww_frame *f)
 {
     struct ww_redemption r;
-    char alias[WW_MAX_NAME + 1];
     switch (f->type) {
     case WW_FRAME_REDEEM: {
         if (!ss->cfg.on_redeem)
             return unexpected(ss);
-        redemption_of(f, &r, alias);
+        redemption_of(f, &r);
         memcpy(r.device, ss->cfg.peer, WW_KEY_LEN); /* the proven peer, never a claim */
         int state = 0, rc = ss->cfg.on_redeem(ss->cfg.ud, &r, &state);
         if (rc == 0)
@@ -969,7 +963,7 @@ static int on_invite_frame(struct ww_session *ss, const struct ww_frame *f)
     default: /* REDEMPTION */
         if (!ss->cfg.on_redemption)
             return unexpected(ss);
-        redemption_of(f, &r, alias);
+        redemption_of(f, &r);
         ss->cfg.on_redemption(ss->cfg.ud, &r);
         return ss->failed;
     }

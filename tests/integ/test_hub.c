@@ -15,6 +15,7 @@
  * What each device holds is read from its SQLite file, read-only: the set of event hashes
  * (the replicas must hold the same events), the events still waiting for a cause, the keys.
  */
+#include "fixture.h"
 #include "proc.h"
 #include "runner.h"
 #include "wegwijs.h"
@@ -180,33 +181,6 @@ static long events_in(const char *dir)
     return h.events;
 }
 
-/* Does the file hold these bytes anywhere? */
-static int file_has(const char *path, const char *needle)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return 0;
-    size_t m = strlen(needle), have = 0, cap = 1 << 16;
-    char *buf = malloc(cap);
-    ASSERT(buf != NULL);
-    int found = 0;
-    for (;;) {
-        size_t got = fread(buf + have, 1, cap - have, f);
-        have += got;
-        for (size_t i = 0; !found && i + m <= have; i++)
-            found = !memcmp(buf + i, needle, m);
-        if (found || got == 0)
-            break;
-        /* Keep the tail that may start a match. */
-        size_t keep = m - 1 < have ? m - 1 : have;
-        memmove(buf, buf + have - keep, keep);
-        have = keep;
-    }
-    free(buf);
-    fclose(f);
-    return found;
-}
-
 /* ---- The views the command gives ---------------------------------------------------------- */
 
 /* The event ids listed by `reflections` (the last field of each header line), sorted, one
@@ -267,6 +241,9 @@ struct world {
     char hub_dir[512], hub_addr[32];
 };
 
+/* The coach's name; a learner's alias is its device's name ("student1"). */
+#define COACH_ALIAS "Anna de Coach"
+
 /* Devices: d[0] the coach, then the learners by role ("student" or "senior"). */
 static void world_make(struct world *w, const char *const *roles, int n_learners, const char *start)
 {
@@ -286,8 +263,8 @@ static void world_make(struct world *w, const char *const *roles, int n_learners
         proc_first_line(r.out, d->key, sizeof d->key);
         ASSERT(proc_is_hex(d->key, 64));
     }
-    proc_run(&r, "--data", w->d[0].dir, "group", "create", "Afdeling Zonnebloem", "--alias", "Anna",
-             "--start", start, NULL);
+    proc_run(&r, "--data", w->d[0].dir, "group", "create", "Afdeling Zonnebloem", "--alias",
+             COACH_ALIAS, "--start", start, NULL);
     EXPECT_EXIT(r, 0);
     proc_first_line(r.out, w->group, sizeof w->group);
     ASSERT(proc_is_hex(w->group, 32));
@@ -575,11 +552,22 @@ TEST(hub_group_week_converges_in_any_order)
     }
 
     /* The hub: the same events and members, not one readable text, in its views or its
-     * files. */
+     * files; not one name either: it shows each member by a placeholder from its id. */
     proc_bg_stop(&w.hub);
     proc_run(&r, "--data", w.hub_dir, "members", w.group, NULL);
     EXPECT_EXIT(r, 0);
-    ASSERT_STR_EQ(r.out, members0);
+    EXPECT_HAS(members0, COACH_ALIAS);
+    EXPECT_LACKS(r.out, COACH_ALIAS);
+    for (int j = 0; j < w.n; j++)
+        EXPECT_HAS(r.out, w.d[j].key);
+    for (int j = 1; j < w.n; j++) {
+        char placeholder[16];
+        snprintf(placeholder, sizeof placeholder, "lid %.4s\n", w.d[j].member);
+        EXPECT_HAS(members0, w.d[j].name);
+        EXPECT_HAS(r.out, w.d[j].member);
+        EXPECT_HAS(r.out, placeholder);
+        EXPECT_LACKS(r.out, w.d[j].name);
+    }
     proc_run(&r, "--data", w.hub_dir, "reflections", w.group, NULL);
     if (r.exited && r.code == 0) {
         ASSERT_EQ(listed_ids(r.out, ids_here, VIEW_MAX), n_listed);
@@ -595,13 +583,18 @@ TEST(hub_group_week_converges_in_any_order)
     for (size_t k = 0; k < n_marks; k++) {
         EXPECT_LACKS(r.out, marks[k].text);
         for (int f = 0; f < 3; f++)
-            if (file_has(files[f], marks[k].text))
+            if (fx_file_has(files[f], marks[k].text))
                 ww_test_fail(__FILE__, __LINE__, "\"%s\" in the hub's %s", marks[k].text, files[f]);
     }
     const char *secrets[] = {sig0_text, sig1_text, note, react_student, react_coach};
     for (size_t k = 0; k < sizeof secrets / sizeof secrets[0]; k++)
         for (int f = 0; f < 2; f++)
-            ASSERT(!file_has(files[f], secrets[k]));
+            ASSERT(!fx_file_has(files[f], secrets[k]));
+    for (int j = 0; j < w.n; j++)
+        for (int f = 0; f < 2; f++)
+            if (fx_file_has(files[f], j ? w.d[j].name : COACH_ALIAS))
+                ww_test_fail(__FILE__, __LINE__, "the name \"%s\" in the hub's %s",
+                             j ? w.d[j].name : COACH_ALIAS, files[f]);
     proc_run(&r, "--data", w.hub_dir, "signals", w.group, NULL);
     for (size_t k = 0; k < sizeof secrets / sizeof secrets[0]; k++)
         EXPECT_LACKS(r.out, secrets[k]);
@@ -1172,7 +1165,7 @@ TEST(hub_join_by_invite)
     /* The new device joins; it waits for the coach's device. */
     char dir[512], out_path[512], err_path[512], out[4096];
     proc_tmp_path(dir, sizeof dir, "nieuw");
-    pid_t pid = join_start(dir, code, "Jij", "join", out_path, err_path);
+    pid_t pid = join_start(dir, code, "Jij de Nieuwe", "join", out_path, err_path);
 
     /* The coach syncs: its device admits the new one, which then syncs and ends. */
     sync_ok(&w, COACH, w.hub_addr, 0);
@@ -1181,7 +1174,13 @@ TEST(hub_join_by_invite)
     proc_run(&r, "--data", dir, "today", w.group, NULL);
     EXPECT_EXIT(r, 0);
     proc_run(&r, "--data", w.d[COACH].dir, "members", w.group, NULL);
-    EXPECT_HAS(r.out, "Jij");
+    EXPECT_HAS(r.out, "Jij de Nieuwe");
+    /* The new device shows everyone by name. */
+    proc_run(&r, "--data", dir, "members", w.group, NULL);
+    EXPECT_HAS(r.out, COACH_ALIAS);
+    EXPECT_HAS(r.out, "Jij de Nieuwe");
+    for (int i = 1; i < w.n; i++)
+        EXPECT_HAS(r.out, w.d[i].name);
 
     /* The same code again: refused, with why. */
     char dir2[512];
@@ -1197,6 +1196,13 @@ TEST(hub_join_by_invite)
     proc_run(&r, "--data", dir2, "join", "127.0.0.1:1/ABCD-EFGH", "--alias", "X", NULL);
     EXPECT_EXIT(r, 3);
     proc_bg_stop(&w.hub);
+    /* The hub relayed the redemption and the member.add without the name ever reaching its
+     * files: the redemption carried it sealed for the coach's device. */
+    char files[2][600];
+    snprintf(files[0], sizeof files[0], "%s/wegwijs.db", w.hub_dir);
+    snprintf(files[1], sizeof files[1], "%s/wegwijs.db-wal", w.hub_dir);
+    for (int f = 0; f < 2; f++)
+        ASSERT(!fx_file_has(files[f], "Jij de Nieuwe"));
 }
 
 /* A student's phone invites the student's school PC: the PC joins with the code alone, the

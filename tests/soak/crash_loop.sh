@@ -309,14 +309,15 @@ fi
 q() { sqlite3 -readonly -batch -noheader "$work/$1/wegwijs.db" "$2"; }
 # Materialised state that every member's device must agree on whether or not it can read
 # the body: the columns a body it cannot open leaves empty (text, readable, ...) are left
-# out. The hub reads no body: it must agree on the control plane alone. Signals are read by
-# the coach and their author only: the coach must hold every one reported.
+# out. The hub reads no body: it must agree on the control plane alone, which names no one
+# (a member's alias, year and track are its profile, for the group alone). Signals are read
+# by the coach and their author only: the coach must hold every one reported.
 control_sql="
 SELECT 'g', hex(gid), name, tz, start_date, hex(owner), hex(coach), epoch FROM groups ORDER BY 2;
-SELECT 'm', hex(gid), hex(member), role, alias, year, track, added_epoch, removed_epoch
-  FROM members ORDER BY 2, 3;
+SELECT 'm', hex(gid), hex(member), role, added_epoch, removed_epoch FROM members ORDER BY 2, 3;
 SELECT 'd', hex(gid), hex(device), hex(member) FROM devices ORDER BY 2, 3;"
 state_sql="$control_sql
+SELECT 'p', hex(gid), hex(member), alias, year, track FROM members ORDER BY 2, 3;
 SELECT 's', hex(gid), date, code, hlc, hex(author) FROM schedule ORDER BY 2, 3;
 SELECT 'o', hex(gid), hex(member), date, off, hlc, hex(author) FROM days_off ORDER BY 2, 3, 4;
 SELECT 'r', hex(gid), hex(member), date, hlc, hex(author), seq, hex(hash), audience

@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "runner.h"
@@ -304,4 +305,30 @@ void fx_stuck_event(struct ww_store *x, const uint8_t gid[16], uint64_t seq, str
     out->len = buf.len;
     ww_buf_free(&buf);
     ww_buf_free(&hb);
+}
+
+int fx_file_has(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    size_t m = strlen(needle), have = 0, cap = 1 << 16;
+    char *buf = malloc(cap);
+    ASSERT(buf != NULL);
+    int found = 0;
+    for (;;) {
+        size_t got = fread(buf + have, 1, cap - have, f);
+        have += got;
+        for (size_t i = 0; !found && i + m <= have; i++)
+            found = !memcmp(buf + i, needle, m);
+        if (found || got == 0)
+            break;
+        /* Keep the tail that may start a match. */
+        size_t keep = m - 1 < have ? m - 1 : have;
+        memmove(buf, buf + have - keep, keep);
+        have = keep;
+    }
+    free(buf);
+    fclose(f);
+    return found;
 }

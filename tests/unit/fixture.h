@@ -84,4 +84,7 @@ void fx_group_make(struct fx_group *g, int n_students, int with_senior, const ui
 void fx_group_sync(struct fx_group *g); /* everyone with the coach, twice round */
 void fx_group_close(struct fx_group *g);
 
+/* Whether the file at path holds these bytes anywhere (0 when it does not exist). */
+int fx_file_has(const char *path, const char *needle);
+
 #endif

@@ -182,9 +182,6 @@ TEST(apply_rejects_role_and_cap_violations_from_peers)
     b.kind = WW_KIND_MEMBER_ADD;
     b.u.member_add.member[0] = 5;
     b.u.member_add.role = WW_ROLE_STUDENT;
-    b.u.member_add.alias.p = (const uint8_t *)"Vijf";
-    b.u.member_add.alias.len = 4;
-    b.u.member_add.year = 1;
     b.u.member_add.n_devices = 1;
     ww_store_device(five, b.u.member_add.devices[0]);
     seal(g.coach, g.gid, WW_KIND_MEMBER_ADD, WW_AUD_PLAIN, NULL, NULL, 0, &b, NULL, 0, &ev);
@@ -194,6 +191,61 @@ TEST(apply_rejects_role_and_cap_violations_from_peers)
     ASSERT_ERR(r.first_error, WW_ESTUDENTCAP);
     ASSERT_UNCHANGED(g.st[1], digest, events);
     ww_store_close(five);
+    fx_group_close(&g);
+}
+
+/* Applies the owner's crafted event on its own device (so that its next one follows it)
+ * and on the second student's; returns how many that student accepted. */
+static size_t apply_both(struct fx_group *g, const struct fx_ev *ev)
+{
+    ASSERT_EQ(fx_apply1(g->coach, ev).accepted, 1);
+    return fx_apply1(g->st[1], ev).accepted;
+}
+
+/* A member's profile: the owner's alone, about the member its ref names, with the year its
+ * role needs; a profile that breaks a rule is held unread, as on a device without the key. */
+TEST(apply_member_profile_rules)
+{
+    struct fx_group g;
+    fx_group_make(&g, 2, 0, NULL);
+    struct ww_body b;
+    memset(&b, 0, sizeof b);
+    b.kind = WW_KIND_MEMBER_PROFILE;
+    memcpy(b.u.member_profile.member, g.m_st[0], 16);
+    b.u.member_profile.alias = ww_slice_of("Mallory");
+    b.u.member_profile.year = 2;
+    static struct fx_ev ev;
+    /* A student renaming itself (or another): the role may not write it. */
+    seal(g.st[0], g.gid, WW_KIND_MEMBER_PROFILE, WW_AUD_GROUP, NULL, g.m_st[0], 16, &b, NULL, 0,
+         &ev);
+    uint8_t digest[32];
+    fx_digest(g.st[1], digest);
+    long events = fx_count(g.st[1], "SELECT count(*) FROM events");
+    ASSERT_ERR(fx_apply1(g.st[1], &ev).first_error, WW_EROLE);
+    ASSERT_UNCHANGED(g.st[1], digest, events);
+    /* The owner's, to another audience or without its ref: refused. */
+    seal(g.coach, g.gid, WW_KIND_MEMBER_PROFILE, WW_AUD_PLAIN, NULL, g.m_st[0], 16, &b, NULL, 0,
+         &ev);
+    ASSERT_ERR(fx_apply1(g.st[1], &ev).first_error, WW_EINVAL);
+    seal(g.coach, g.gid, WW_KIND_MEMBER_PROFILE, WW_AUD_GROUP, NULL, NULL, 0, &b, NULL, 0, &ev);
+    ASSERT_ERR(fx_apply1(g.st[1], &ev).first_error, WW_EINVAL);
+    /* The owner's, about another member than its ref, or with year 0 for a student: held
+     * unread, so the name stays. */
+    seal(g.coach, g.gid, WW_KIND_MEMBER_PROFILE, WW_AUD_GROUP, NULL, g.m_st[1], 16, &b, NULL, 0,
+         &ev);
+    ASSERT_EQ(apply_both(&g, &ev), 1);
+    b.u.member_profile.year = 0;
+    seal(g.coach, g.gid, WW_KIND_MEMBER_PROFILE, WW_AUD_GROUP, NULL, g.m_st[0], 16, &b, NULL, 0,
+         &ev);
+    ASSERT_EQ(apply_both(&g, &ev), 1);
+    ASSERT_EQ(fx_count(g.st[1], "SELECT count(*) FROM members WHERE alias='Mallory'"), 0);
+    /* A good one replaces the name, on the devices that read it. */
+    b.u.member_profile.year = 2;
+    seal(g.coach, g.gid, WW_KIND_MEMBER_PROFILE, WW_AUD_GROUP, NULL, g.m_st[0], 16, &b, NULL, 0,
+         &ev);
+    ASSERT_EQ(apply_both(&g, &ev), 1);
+    ASSERT_EQ(fx_count(g.st[1], "SELECT count(*) FROM members WHERE alias='Mallory' AND year=2"),
+              1);
     fx_group_close(&g);
 }
 

@@ -9,6 +9,7 @@
 
 #include "fixture.h"
 #include "runner.h"
+#include "seal.h"
 #include "store.h"
 
 #define ADDR "127.0.0.1:7420"
@@ -244,8 +245,6 @@ TEST(invite_redeemed_once_admitted_by_the_owner)
     struct ww_body_member_add *m = &body.u.member_add;
     pat(m->member, 16, 0x70);
     m->role = WW_ROLE_STUDENT;
-    m->alias = ww_slice_of("Bram");
-    m->year = 1;
     m->n_devices = 1;
     memcpy(m->devices[0], rb.device, 32);
     m->has_invite = 1;
@@ -255,6 +254,90 @@ TEST(invite_redeemed_once_admitted_by_the_owner)
     struct ww_apply_result res = fx_apply1(hub, &ev);
     ASSERT_EQ(res.rejected, 1);
     ASSERT_ERR(res.first_error, WW_EUSED);
+    ww_store_close(a);
+    ww_store_close(b);
+    ww_store_close(hub);
+    fx_group_close(&g);
+}
+
+/* A group of one student whose hub holds a new student invite, its code in code. */
+static struct ww_store *hub_with_invite(struct fx_group *g, char code[WW_INVITE_CODE_MAX])
+{
+    struct ww_store *hub = group_with_hub(g, 1);
+    ASSERT_OK(
+        ww_invite_create(g->coach, g->gid, WW_ROLE_STUDENT, 0, code, WW_INVITE_CODE_MAX, NULL));
+    fx_sync(g->coach, hub, g->gid, 256);
+    return hub;
+}
+
+/* Signs r's profile as it stands with the invite of secret: what a device that seals a
+ * profile of its own making sends (the digest of PROTOCOL.md 9.9). */
+static void sign_as_is(const uint8_t secret[16], struct ww_redemption *r)
+{
+    uint8_t seed[32], pk[32], sk[64], digest[32];
+    ww_hash_domain("wegwijs/invite/v1", secret, 16, NULL, 0, NULL, 0, seed, 32);
+    crypto_sign_seed_keypair(pk, sk, seed);
+    ASSERT_MEM_EQ(pk, r->invite, 32);
+    ww_hash_domain("wegwijs/redeem/v2", r->device, 32, r->invite, 32, r->profile, r->profile_len,
+                   digest, 32);
+    crypto_sign_detached(r->sig, NULL, digest, sizeof digest, sk);
+}
+
+/* What a new student asks to be listed as travels sealed to the invite's key: the hub
+ * checks and keeps it without reading it, the owner's device opens it, and a profile that
+ * does not open, or breaks the member's rules, admits no one. */
+TEST(invite_redemption_profile_is_sealed_for_the_owner)
+{
+    struct fx_group g;
+    char code[WW_INVITE_CODE_MAX];
+    struct ww_store *hub = hub_with_invite(&g, code);
+    struct ww_store *a = fx_open("a"), *b = fx_open("b");
+    struct ww_redemption r;
+    redeem(code, a, "Anouk van Dijk", &r);
+    ASSERT_EQ(r.profile_len, WW_SEAL_OVERHEAD + 2 + strlen("Anouk van Dijk"));
+    int admitted;
+    struct ww_redemption at_hub = r;
+    at_hub.alias = NULL; /* what the frame carries */
+    at_hub.year = at_hub.track = 0;
+    ASSERT_OK(ww_redemption_record(hub, &at_hub, &admitted));
+    ASSERT_EQ(fx_count(hub, "SELECT count(*) FROM redemptions"), 1);
+    ASSERT_EQ(fx_count(hub, "SELECT count(*) FROM redemptions WHERE instr(profile, "
+                            "CAST('Anouk' AS BLOB)) > 0"),
+              0);
+
+    /* A profile that does not open with the invite's key, or says year 0, is refused with
+     * its signature good, and admits no one; the invite stays open. */
+    struct ww_invite_code c;
+    ASSERT_OK(ww_invite_code_parse(code, &c));
+    struct ww_redemption bad;
+    uint8_t member[16], other[32], pt[2 + 5] = {0, WW_TRACK_BOL, 'M', 'a', 'l', 'l', 'y'};
+    memset(&bad, 0, sizeof bad);
+    memcpy(bad.group, g.gid, 16);
+    memcpy(bad.invite, r.invite, 32);
+    fx_device(b, bad.device);
+    bad.profile_len = WW_SEAL_OVERHEAD + sizeof pt;
+    ASSERT_OK(ww_seal_to(pt, sizeof pt, bad.invite, bad.profile));
+    sign_as_is(c.secret, &bad);
+    ASSERT_OK(ww_redemption_verify(&bad));
+    ASSERT_ERR(ww_redemption_admit(g.coach, &bad, member), WW_EINVAL);
+    fx_device(g.coach, other);
+    pt[0] = 1;
+    ASSERT_OK(ww_seal_to(pt, sizeof pt, other, bad.profile));
+    sign_as_is(c.secret, &bad);
+    ASSERT_ERR(ww_redemption_admit(g.coach, &bad, member), WW_EDECRYPT);
+    ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM members"), 2);
+
+    /* The owner admits what the hub hands it, under the name the student gave. */
+    struct ww_redemption from_hub;
+    memcpy(&from_hub, &at_hub, sizeof from_hub);
+    ASSERT_OK(ww_redemption_admit(g.coach, &from_hub, member));
+    ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM members WHERE alias='Anouk van Dijk' AND "
+                                "year=1 AND track=2"),
+              1);
+    ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM invite_secrets"), 0);
+    fx_sync(g.coach, hub, g.gid, 256);
+    ASSERT_EQ(fx_count(hub, "SELECT count(*) FROM redemptions"), 0);
+    ASSERT_EQ(fx_count(hub, "SELECT count(*) FROM members WHERE alias<>''"), 0);
     ww_store_close(a);
     ww_store_close(b);
     ww_store_close(hub);
@@ -300,11 +383,9 @@ TEST(invite_expired_or_revoked_is_refused)
 TEST(invite_redemption_cannot_be_forged_or_replayed)
 {
     struct fx_group g;
-    struct ww_store *hub = group_with_hub(&g, 1);
-    struct ww_store *a = fx_open("a"), *b = fx_open("b");
     char code[WW_INVITE_CODE_MAX];
-    ASSERT_OK(ww_invite_create(g.coach, g.gid, WW_ROLE_STUDENT, 0, code, sizeof code, NULL));
-    fx_sync(g.coach, hub, g.gid, 256);
+    struct ww_store *hub = hub_with_invite(&g, code);
+    struct ww_store *a = fx_open("a"), *b = fx_open("b");
     struct ww_redemption r;
     redeem(code, a, "Anouk", &r);
     ASSERT_OK(ww_redemption_verify(&r));
@@ -318,7 +399,7 @@ TEST(invite_redemption_cannot_be_forged_or_replayed)
     memcpy(replay.group, g.gid, 16);
     ASSERT_ERR(ww_redemption_admit(g.coach, &replay, member), WW_EBADSIG);
     struct ww_redemption renamed = r;
-    renamed.alias = "Anouk B";
+    renamed.profile[WW_SEAL_OVERHEAD] ^= 1;
     ASSERT_ERR(ww_redemption_record(hub, &renamed, &admitted), WW_EBADSIG);
     struct ww_redemption forged = r;
     forged.sig[5] ^= 1;

@@ -119,9 +119,6 @@ TEST(owner_old_device_writes_no_control_after_its_handover)
     struct ww_body_member_add *a = &body.u.member_add;
     memset(a->member, 9, 16);
     a->role = WW_ROLE_STUDENT;
-    a->alias = ww_slice_of("X");
-    a->year = 1;
-    a->track = 1;
     a->n_devices = 1;
     memcpy(a->devices[0], spk, 32);
     struct fx_ev ev;

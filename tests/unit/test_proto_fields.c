@@ -178,10 +178,10 @@ static void run_cases(const char *name, enum vec_what what, uint16_t kind, const
 
 TEST(proto_body_group_create_bounds)
 {
-    static const struct item base[] = {A(7),     B(16), S("Afdeling"), S("Europe/Amsterdam"),
-                                       U(20773), B(16), S("Coach"),    B(32)};
+    static const struct item base[] = {A(6),     B(16), S("Afdeling"), S("Europe/Amsterdam"),
+                                       U(20773), B(16), B(32)};
     static const struct fcase cases[] = {
-        R(0, A(6), WW_ETYPE),
+        R(0, A(5), WW_ETYPE),
         R(0, A(24), WW_ETOOBIG),
         R(0, HEX("dc0006"), WW_ENONCANON),
         R(1, B(15), WW_ERANGE),
@@ -203,21 +203,20 @@ TEST(proto_body_group_create_bounds)
         R(4, U(2932897), WW_ERANGE),
         R(4, S("x"), WW_ETYPE),
         R(5, B(0), WW_ERANGE),
-        R(6, SN(80), 0),
-        R(6, SN(81), WW_ETOOBIG),
-        R(6, S(""), 0),
-        R(7, B(0), 0),
-        R(7, B(31), WW_ERANGE),
-        R(7, B(33), WW_ETOOBIG),
-        R(7, NIL, WW_ETYPE),
+        R(6, B(0), 0),
+        R(6, B(31), WW_ERANGE),
+        R(6, B(33), WW_ETOOBIG),
+        R(6, NIL, WW_ETYPE),
     };
     RUN("group.create", VEC_BODY, WW_KIND_GROUP_CREATE, base, cases);
 }
 
 TEST(proto_body_member_add_bounds)
 {
-    static const struct item base[] = {A(6), B(16), U(2), S("Sanne"), U(2), U(1), A(1), B(32)};
+    static const struct item base[] = {A(3), B(16), U(2), A(1), B(32)};
     static const struct fcase cases[] = {
+        R(0, A(2), WW_ETYPE),
+        R(1, B(15), WW_ERANGE),
         R(2, U(0), WW_ERANGE),
         R(2, U(1), 0),
         R(2, U(3), 0),
@@ -226,23 +225,40 @@ TEST(proto_body_member_add_bounds)
         R(2, NEG(-1), WW_ERANGE),
         R(2, HEX("d002"), WW_ENONCANON),
         R(2, HEX("cc02"), WW_ENONCANON),
-        R(3, SN(80), 0),
-        R(3, SN(81), WW_ETOOBIG),
-        R(4, U(0), 0),
-        R(4, U(4), 0),
-        R(4, U(5), WW_ERANGE),
-        R(5, U(0), 0),
-        R(5, U(2), 0),
-        R(5, U(3), WW_ERANGE),
-        RS(6, 2, WW_ERANGE, A(0)),
-        R(6, A(9), WW_ETOOBIG),
-        R(6, U(1), WW_ETYPE),
-        RS(6, 2, 0, A(8), B(32), B(32), B(32), B(32), B(32), B(32), B(32), B(32)),
-        R(7, B(31), WW_ERANGE),
-        R(7, B(33), WW_ETOOBIG),
-        R(7, S("x"), WW_ETYPE),
+        R(2, S("Sanne"), WW_ETYPE),
+        RS(3, 2, WW_ERANGE, A(0)),
+        R(3, A(9), WW_ETOOBIG),
+        R(3, U(1), WW_ETYPE),
+        RS(3, 2, 0, A(8), B(32), B(32), B(32), B(32), B(32), B(32), B(32), B(32)),
+        R(4, B(31), WW_ERANGE),
+        R(4, B(33), WW_ETOOBIG),
+        R(4, S("x"), WW_ETYPE),
     };
     RUN("member.add", VEC_BODY, WW_KIND_MEMBER_ADD, base, cases);
+}
+
+TEST(proto_body_member_profile_bounds)
+{
+    static const struct item base[] = {A(4), B(16), S("Sanne"), U(2), U(1)};
+    static const struct fcase cases[] = {
+        R(0, A(3), WW_ETYPE),
+        R(1, B(15), WW_ERANGE),
+        R(1, B(17), WW_ETOOBIG),
+        R(2, SN(80), 0),
+        R(2, SN(81), WW_ETOOBIG),
+        R(2, S(""), 0),
+        R(2, S("\xc3\x28"), WW_EUTF8),
+        R(2, B(5), WW_ETYPE),
+        R(3, U(0), 0),
+        R(3, U(4), 0),
+        R(3, U(5), WW_ERANGE),
+        R(3, U(256), WW_ERANGE),
+        R(4, U(0), 0),
+        R(4, U(2), 0),
+        R(4, U(3), WW_ERANGE),
+        R(4, NIL, WW_ETYPE),
+    };
+    RUN("member.profile", VEC_BODY, WW_KIND_MEMBER_PROFILE, base, cases);
 }
 
 TEST(proto_body_erase_bounds)
@@ -846,19 +862,23 @@ TEST(proto_encode_rejects_bad_bodies)
     ENC_CASE("body.group.create", WW_EUTF8, x->body.u.group_create.name = txt("\xc3\x28"));
     ENC_CASE("body.group.create", WW_EINVAL, x->body.u.group_create.name = sl(NULL, 3));
     ENC_CASE("body.group.create", WW_ETOOBIG, x->body.u.group_create.tz = AS(65));
-    ENC_CASE("body.group.create", WW_ETOOBIG, x->body.u.group_create.coach_alias = AS(81));
     ENC_CASE("body.group.create", WW_EINVAL, x->body.u.group_create.has_agg = 0);
     ENC_CASE("body.group.create", 0, x->body.u.group_create.has_agg = 0;
              memset(x->body.u.group_create.agg_pk, 0, 32));
 
     ENC_CASE("body.member.add", WW_ERANGE, x->body.u.member_add.role = 0);
     ENC_CASE("body.member.add", WW_ERANGE, x->body.u.member_add.role = 4);
-    ENC_CASE("body.member.add", WW_ERANGE, x->body.u.member_add.year = 5);
-    ENC_CASE("body.member.add", WW_ERANGE, x->body.u.member_add.track = 3);
     ENC_CASE("body.member.add", WW_ERANGE, x->body.u.member_add.n_devices = 0);
     ENC_CASE("body.member.add", WW_ETOOBIG, x->body.u.member_add.n_devices = 9);
     ENC_CASE("body.member.add", 0, x->body.u.member_add.n_devices = 8);
-    ENC_CASE("body.member.add", WW_ETOOBIG, x->body.u.member_add.alias = AS(81));
+
+    ENC_CASE("body.member.profile", 0, (void)x);
+    ENC_CASE("body.member.profile", WW_ERANGE, x->body.u.member_profile.year = 5);
+    ENC_CASE("body.member.profile", 0, x->body.u.member_profile.year = 0);
+    ENC_CASE("body.member.profile", WW_ERANGE, x->body.u.member_profile.track = 3);
+    ENC_CASE("body.member.profile", WW_ETOOBIG, x->body.u.member_profile.alias = AS(81));
+    ENC_CASE("body.member.profile", 0, x->body.u.member_profile.alias = AS(80));
+    ENC_CASE("body.member.profile", WW_EUTF8, x->body.u.member_profile.alias = txt("\xc3\x28"));
 
     ENC_CASE("body.key.epoch", WW_ERANGE, x->body.u.keys.n_wraps = 0);
     ENC_CASE("body.key.epoch", WW_ETOOBIG, x->body.u.keys.n_wraps = 65);

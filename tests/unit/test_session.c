@@ -192,14 +192,12 @@ TEST(session_denies_a_group_with_an_error_and_sends_nothing_of_it)
 
 /* A hub's side of REDEEM: what it was asked, and its answer. */
 static struct ww_redemption seen;
-static char seen_alias[81];
 static int redeem_answer;
 
 static int redeem_cb(void *ud, struct ww_redemption *r, int *state)
 {
     (void)ud;
     seen = *r;
-    memcpy(seen_alias, r->alias, strlen(r->alias) + 1);
     memset(r->group, 0x42, WW_ID_LEN);
     *state = WW_REDEEM_WAITING;
     return redeem_answer;
@@ -231,16 +229,17 @@ TEST(session_redeem_frames)
     memset(r.device, 0x77, 32); /* not sent: the hub takes the channel's peer */
     memset(r.invite, 0x90, 32);
     memset(r.sig, 0xa0, 64);
-    r.alias = "Nina";
-    r.year = 1;
-    r.track = WW_TRACK_BOL;
+    r.profile_len = WW_SEAL_OVERHEAD + 2 + 4; /* sealed: year, track and "Nina" */
+    memset(r.profile, 0x5a, r.profile_len);
     ASSERT_OK(ww_session_send_redeem(&d.ss, &r));
     run(&d, &h);
     uint8_t dev_pk[32];
     ww_store_device(dev, dev_pk);
     ASSERT_MEM_EQ(seen.device, dev_pk, 32);
     ASSERT_MEM_EQ(seen.invite, r.invite, 32);
-    ASSERT_STR_EQ(seen_alias, "Nina");
+    ASSERT_EQ(seen.profile_len, r.profile_len);
+    ASSERT_MEM_EQ(seen.profile, r.profile, r.profile_len);
+    ASSERT(seen.alias == NULL); /* the hub is told no name */
     ASSERT_EQ(redeemed_state, WW_REDEEM_WAITING);
     ASSERT_OK(h.ss.failed);
     redeem_answer = WW_EUSED;

@@ -132,8 +132,6 @@ static void craft_winning_fork(struct ww_store *s, struct ww_store *ref, const u
 
 /* ---- 1. A thief forks the lost owner phone below the recovery's cut-off -------------- */
 
-
-
 /* ---- 2. A thief hands the lost phone's group to a device of its own ------------------- */
 
 /*
@@ -192,8 +190,6 @@ TEST(takeover_a_thiefs_handover_does_not_stop_the_recovery)
 }
 
 /* ---- 3. A removed student writes again by forking below its cut-off ------------------- */
-
-
 
 /* ---- 4. The new owner's first control event, before the handover, is refused --------- */
 
@@ -262,8 +258,6 @@ TEST(takeover_new_owners_removal_waits_for_its_handover)
 }
 
 /* ---- 5. The thief replaces the recovery key by a fork ----------------------------------- */
-
-
 
 /* ---- 6. The thief's own coach device survives the recovery ---------------------------- */
 
@@ -366,8 +360,6 @@ TEST(takeover_rebuild_keeps_the_new_owners_removal)
 }
 
 /* ---- 8. A stale recovery wipes a student who joined since, from the student's own phone */
-
-
 
 /* ---- 9. Keys of a cut-off key.epoch stay in use ----------------------------------------- */
 
@@ -530,15 +522,9 @@ TEST(takeover_recovery_on_a_device_the_lost_phone_added)
 
 /* ---- 12. A thief's erase, cut off by the recovery, still destroys the texts ----------- */
 
-
-
 /* ---- 13. Two recoveries of the lost phone, one of them recovered from in turn ---------- */
 
-
-
 /* ---- 14. A removed student undoes its removal with a stale bundle ---------------------- */
-
-
 
 /* ---- 15. A hub that accepts listed coaches never takes the recovery --------------------- */
 

@@ -163,9 +163,8 @@ HEADER = [("version", "u"), ("group", "b"), ("author", "b"), ("seq", "u"), ("pre
 ENVELOPE = [("header", ("struct", HEADER)), ("ct_hash", "b"), ("sig", "b"), ("body", "b?")]
 BODIES = {
     1: [("salt", "b"), ("name", "s"), ("tz", "s"), ("start_date", "u"), ("coach", "b"),
-        ("coach_alias", "s"), ("agg_pk", "b")],
-    2: [("member", "b"), ("role", "u"), ("alias", "s"), ("year", "u"), ("track", "u"),
-        ("devices", ("list", "b"))],
+        ("agg_pk", "b")],
+    2: [("member", "b"), ("role", "u"), ("devices", ("list", "b"))],
     3: [("member", "b"), ("cutoffs", ("list", ("fixed", DEVICE_SEQ)))],
     4: [("member", "b"), ("device", "b")],
     5: [("epoch", "u"), ("wraps", ("list", ("fixed", WRAP)))],
@@ -195,10 +194,11 @@ BODIES = {
     26: [("device", "b")],
     27: [("pk", "b")],
     28: [("from", "b"), ("cutoff", "u"), ("others", ("list", ("fixed", DEVICE_SEQ))), ("sig", "b")],
+    29: [("member", "b"), ("alias", "s"), ("year", "u"), ("track", "u")],
 }
-# member.add's optional seventh field (6.2): present when written, then before any ext.
+# member.add's optional fourth field (6.2): present when written, then before any ext.
 MEMBER_ADD_FULL = BODIES[2] + [("invite", "b")]
-REDEEM = [("invite", "b"), ("alias", "s"), ("year", "u"), ("track", "u"), ("sig", "b")]
+REDEEM = [("invite", "b"), ("profile", "b"), ("sig", "b")]
 FRAMES = {
     1: [("version", "u"), ("caps", "u"), ("eph", "b")],
     2: [("version", "u"), ("caps", "u"), ("eph", "b"), ("static_pk", "b"), ("sig", "b")],
@@ -286,7 +286,7 @@ def decode(vec, data):
         fields = BODIES[vec["kind"]]
         if vec["kind"] == 2 and len(items) > len(fields):
             fields = MEMBER_ADD_FULL
-            expect(len(items[6][1] if isinstance(items[6], tuple) else items[6]) in (0, 32),
+            expect(len(items[3][1] if isinstance(items[3], tuple) else items[3]) in (0, 32),
                    "invite is bin 0 or 32")
         return struct_json(items, fields, ext_raw(data, len(fields)))
     expect(len(items) >= 1 and items[0] in FRAMES, "frame type")

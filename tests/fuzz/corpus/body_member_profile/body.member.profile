@@ -1,0 +1,1 @@
+”Ä`abcdefghijklmno¥Sanne
