@@ -179,7 +179,7 @@ TEST(profile_erasure_drops_the_name_on_every_replica)
     struct ww_store *all[] = {g.coach, g.st[0], g.st[1], hub};
     for (size_t i = 0; i < 4; i++) {
         expect_erased(all[i], &g, i < 3);
-        ASSERT_EQ(fx_count(all[i], "SELECT count(*) FROM events WHERE kind=26"), 3);
+        ASSERT_EQ(fx_count(all[i], "SELECT count(*) FROM events WHERE kind=29"), 3);
     }
 
     /* A device that gets the erasure before the profile it covers never shows the name: a
@@ -234,10 +234,10 @@ TEST(profile_a_device_that_joins_later_reads_every_name)
     ww_store_device(newcomer, pk);
     ASSERT_OK(ww_member_add(g.coach, g.gid, WW_ROLE_SENIOR, "Nieuwe Noor", 4, WW_TRACK_BOL, pk, m));
     /* The owner wrote each active member's profile again, once, in the new epoch. */
-    ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM events WHERE kind=26"), 4 + 4);
+    ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM events WHERE kind=29"), 4 + 4);
     ww_store_device(laptop, pk);
     ASSERT_OK(ww_device_add(g.coach, g.gid, g.m_st[0], pk, NULL));
-    ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM events WHERE kind=26"), 8);
+    ASSERT_EQ(fx_count(g.coach, "SELECT count(*) FROM events WHERE kind=29"), 8);
     fx_sync(g.coach, newcomer, g.gid, 256);
     fx_sync(g.coach, laptop, g.gid, 256);
 
@@ -269,9 +269,9 @@ TEST(profile_written_again_before_the_erasure_arrives_stays_erased)
     struct ww_store *newcomer = fx_open("newcomer");
     uint8_t pk[32], m[16];
     ww_store_device(newcomer, pk);
-    long before = fx_count(g.coach, "SELECT count(*) FROM events WHERE kind=26");
+    long before = fx_count(g.coach, "SELECT count(*) FROM events WHERE kind=29");
     ASSERT_OK(ww_member_add(g.coach, g.gid, WW_ROLE_STUDENT, "Nieuwe Noor", 1, 0, pk, m));
-    ASSERT_GT(fx_count(g.coach, "SELECT count(*) FROM events WHERE kind=26"), before + 1);
+    ASSERT_GT(fx_count(g.coach, "SELECT count(*) FROM events WHERE kind=29"), before + 1);
     ASSERT_GT(rows_with(g.coach, "student1"), 0);
     fx_sync(g.coach, newcomer, g.gid, 256);
     ASSERT_GT(rows_with(newcomer, "student1"), 0); /* it read the copy written for it */
