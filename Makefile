@@ -207,7 +207,7 @@ climate-report: $(CLI) $(MO_FILES)
 	$(CLI) --lang en climate demo --csv > docs/reports/climate-demo.csv
 	@if command -v xmllint >/dev/null; then xmllint --noout docs/reports/climate-demo.html; fi
 
-bench: deps $(BENCH_BINS)
+bench: deps $(CLI) $(MO_FILES) $(BENCH_BINS)
 	@set -e; for b in $(BENCH_BINS); do echo "# $$b"; $$b; done
 
 N ?= 50
