@@ -233,6 +233,12 @@ static int took(struct ww_session_group *g, const uint8_t *ev, size_t len)
 
 /* Raises the group's `sent` to include one sealed event of the group we sent: at or below
  * the entry's seq (the resend of a fork), the next page goes on right after it. */
+static void clear_tips(struct ww_session_group *g)
+{
+    for (size_t k = 0; k < g->n_sent; k++)
+        memset(g->sent[k].tip, 0, WW_TIP_LEN);
+}
+
 static int advance_sent(struct ww_session_group *g, const uint8_t *ev, size_t len)
 {
     int rc = reserve_sent(g, g->n_sent + 1);
@@ -319,6 +325,9 @@ static int pump_group(struct ww_session *ss, struct ww_session_group *g)
         int more = 0;
         rc = ww_sync_missing(ss->cfg.store, g->gid, g->sent, g->n_sent, ss->cfg.max_batch_events,
                              ss->cfg.max_batch_bytes, collect_cb, &c, &more);
+        /* Each tip is looked at once (9.3): a live session pumps after every batch of the
+         * group, and the checks would cost a log lookup per author each time. */
+        clear_tips(g);
         if (rc == 0)
             rc = c.rc;
         uint8_t *compact = NULL;
