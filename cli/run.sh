@@ -59,7 +59,12 @@ if [ ! -s "$data/demo-group" ]; then
         ww $d init >/dev/null
     done
     key() { ww "$1" id | head -n 1; }
-    g=$(ww coach group create "Afdeling Zonnebloem" --alias "Anna (coach)" --start "$(day -6)" | head -n 1)
+    # The recovery code goes to a file of the demo, not to paper: it is a demo.
+    ww coach group create "Afdeling Zonnebloem" --alias "Anna (coach)" --start "$(day -6)" \
+        >"$data/demo-create" 2>/dev/null
+    g=$(head -n 1 "$data/demo-create")
+    sed -n 2p "$data/demo-create" >"$data/demo-recovery-code"
+    rm -f "$data/demo-create"
     ww coach member add "$g" --role student --alias Sara --year 1 --track bol --device "$(key sara)" >/dev/null
     ww coach member add "$g" --role student --alias Noor --year 2 --track bbl --device "$(key noor)" >/dev/null
     ww coach member add "$g" --role student --alias Daan --year 1 --track bbl --device "$(key daan)" >/dev/null
