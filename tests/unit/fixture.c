@@ -154,6 +154,39 @@ void fx_deliver(struct ww_store *from, struct ww_store *to, const uint8_t gid[16
     }
 }
 
+size_t fx_deliver_first(struct ww_store *from, struct ww_store *to, const uint8_t gid[16],
+                        const uint8_t first[32])
+{
+    struct fx_bag bag = {.n = 0};
+    size_t refused = 0;
+    fx_missing(from, to, gid, &bag);
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < bag.n; i++) {
+            struct ww_envelope env;
+            ASSERT_OK(ww_envelope_decode(bag.raw[i], bag.len[i], &env));
+            if ((memcmp(env.h.author, first, 32) == 0) != (pass == 0))
+                continue;
+            const uint8_t *raw = bag.raw[i];
+            size_t len = bag.len[i];
+            struct ww_apply_result r;
+            ASSERT_OK(ww_sync_apply(to, &raw, &len, 1, &r));
+            refused += r.rejected;
+        }
+    fx_bag_free(&bag);
+    return refused;
+}
+
+static void copy_info(void *ud, const struct ww_group_info *g)
+{
+    *(struct ww_group_info *)ud = *g;
+}
+
+void fx_group_info(struct ww_store *s, const uint8_t gid[16], struct ww_group_info *out)
+{
+    memset(out, 0, sizeof *out);
+    ASSERT_OK(ww_group_get(s, gid, copy_info, out));
+}
+
 void fx_sync2(struct ww_store *a, struct ww_store *b, const uint8_t gid[16])
 {
     fx_sync(a, b, gid, 256);

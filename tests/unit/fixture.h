@@ -34,6 +34,12 @@ void fx_missing(struct ww_store *from, struct ww_store *to, const uint8_t gid[16
 /* What `from` holds and `to` lacks, applied in batches until nothing more applies, as
  * fx_sync but with refusals allowed (a hostile or a removed peer's events). */
 void fx_deliver(struct ww_store *from, struct ww_store *to, const uint8_t gid[16]);
+/* What `from` holds and `to` lacks, one event at a time: those by `first` before all others
+ * (a new owner's events before the old owner's log, say). Returns the events refused. */
+size_t fx_deliver_first(struct ww_store *from, struct ww_store *to, const uint8_t gid[16],
+                        const uint8_t first[32]);
+/* The group as ww_group_get gives it (its strings not kept). */
+void fx_group_info(struct ww_store *s, const uint8_t gid[16], struct ww_group_info *out);
 void fx_sync2(struct ww_store *a, struct ww_store *b, const uint8_t gid[16]);
 /* BLAKE2b of every materialised table, ordered by primary key. */
 void fx_digest(struct ww_store *s, uint8_t out[32]);

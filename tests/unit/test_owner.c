@@ -23,32 +23,6 @@ static struct ww_store *laptop_of(struct fx_group *g, uint8_t pk[32])
     return laptop;
 }
 
-static void copy_info(void *ud, const struct ww_group_info *g)
-{
-    *(struct ww_group_info *)ud = *g;
-}
-
-/* Applies the events of `from` that `to` lacks, those by `first` before all others. */
-static void deliver_first(struct ww_store *from, struct ww_store *to, const uint8_t gid[16],
-                          const uint8_t first[32])
-{
-    struct fx_bag bag = {.n = 0};
-    fx_missing(from, to, gid, &bag);
-    for (int pass = 0; pass < 2; pass++)
-        for (size_t i = 0; i < bag.n; i++) {
-            struct ww_envelope env;
-            ASSERT_OK(ww_envelope_decode(bag.raw[i], bag.len[i], &env));
-            if ((memcmp(env.h.author, first, 32) == 0) != (pass == 0))
-                continue;
-            const uint8_t *raw = bag.raw[i];
-            size_t len = bag.len[i];
-            struct ww_apply_result r;
-            ASSERT_OK(ww_sync_apply(to, &raw, &len, 1, &r));
-            ASSERT_EQ(r.rejected, 0);
-        }
-    fx_bag_free(&bag);
-}
-
 TEST(owner_handover_moves_the_control_log)
 {
     struct fx_group g;
@@ -74,12 +48,12 @@ TEST(owner_handover_moves_the_control_log)
     ASSERT_OK(ww_member_add(laptop, g.gid, WW_ROLE_STUDENT, "Derde", 1, 1, spk, m));
     ASSERT_OK(ww_member_remove(laptop, g.gid, g.m_st[1], NULL));
     struct ww_group_info info;
-    ASSERT_OK(ww_group_get(laptop, g.gid, copy_info, &info));
+    fx_group_info(laptop, g.gid, &info);
     ASSERT(info.is_owner);
     ASSERT_EQ(info.epoch, 2);
 
     /* One student gets the laptop's events before the handover, the other after. */
-    deliver_first(laptop, g.st[0], g.gid, lpk);
+    ASSERT_EQ(fx_deliver_first(laptop, g.st[0], g.gid, lpk), 0);
     fx_sync(g.coach, g.st[1], g.gid, 256);
     fx_deliver(laptop, g.st[1], g.gid);
     fx_sync(laptop, g.coach, g.gid, 256);
@@ -93,7 +67,7 @@ TEST(owner_handover_moves_the_control_log)
     ASSERT_EQ(fx_count(g.st[0], "SELECT count(*) FROM members WHERE removed_epoch IS NULL"), 3);
     /* The removed student learned of it from the new owner's log. */
     ASSERT_EQ(fx_count(g.st[1], "SELECT count(*) FROM members WHERE removed_epoch IS NOT NULL"), 1);
-    ASSERT_OK(ww_group_get(g.coach, g.gid, copy_info, &info));
+    fx_group_info(g.coach, g.gid, &info);
     ASSERT(!info.is_owner);
     ASSERT_MEM_EQ(info.owner, lpk, 32);
     ww_store_close(third);
@@ -182,7 +156,7 @@ TEST(owner_recovery_code_takes_the_group_from_a_lost_phone)
     fx_now += 1000;
     ASSERT_OK(ww_owner_recover(np, g.gid, code));
     struct ww_group_info info;
-    ASSERT_OK(ww_group_get(np, g.gid, copy_info, &info));
+    fx_group_info(np, g.gid, &info);
     ASSERT(info.is_owner);
     ASSERT_EQ(info.epoch, 2);
     struct ww_store *fourth = fx_open("fourth");
@@ -249,8 +223,8 @@ TEST(owner_two_recoveries_the_lower_hash_stands)
     fx_events_digest(b, eb);
     ASSERT_MEM_EQ(ea, eb, 32);
     struct ww_group_info ia, ib;
-    ASSERT_OK(ww_group_get(a, g.gid, copy_info, &ia));
-    ASSERT_OK(ww_group_get(b, g.gid, copy_info, &ib));
+    fx_group_info(a, g.gid, &ia);
+    fx_group_info(b, g.gid, &ib);
     ASSERT_MEM_EQ(ia.owner, ib.owner, 32);
     uint8_t p1[32], p2[32];
     fx_device(n1, p1);

@@ -119,26 +119,11 @@ static int holds(struct ww_store *s, const uint8_t hash[WW_EVENT_HASH_LEN])
     return n == 1;
 }
 
-/* The hashes of every event a store holds, hashed in order: equal for two replicas that
- * hold the same events. */
-static void events_digest(struct ww_store *s, uint8_t out[32])
-{
-    sqlite3_stmt *st;
-    ASSERT_EQ(sqlite3_prepare_v2(s->db, "SELECT hash FROM events ORDER BY hash", -1, &st, NULL),
-              SQLITE_OK);
-    crypto_generichash_state h;
-    crypto_generichash_init(&h, NULL, 0, 32);
-    while (sqlite3_step(st) == SQLITE_ROW)
-        crypto_generichash_update(&h, sqlite3_column_blob(st, 0), 32);
-    sqlite3_finalize(st);
-    crypto_generichash_final(&h, out, 32);
-}
-
 static void same_events(struct ww_store *a, struct ww_store *b)
 {
     uint8_t x[32], y[32];
-    events_digest(a, x);
-    events_digest(b, y);
+    fx_events_digest(a, x);
+    fx_events_digest(b, y);
     ASSERT_MEM_EQ(x, y, 32);
     fx_digest(a, x);
     fx_digest(b, y);
@@ -340,8 +325,8 @@ TEST(restore_owner_copy_converges_over_sync_in_any_order)
             if (i > 0)
                 same_events(r[0], r[i]);
         }
-        events_digest(r[4], x);
-        events_digest(r[0], first);
+        fx_events_digest(r[4], x);
+        fx_events_digest(r[0], first);
         ASSERT_MEM_EQ(x, first, 32);
         long forks = 0; /* where: it depends on the order (a copy may take over first) */
         for (int i = 0; i < 5; i++)

@@ -22,15 +22,10 @@
 #include "store.h"
 #include "wegwijs_sync.h"
 
-static void copy_info(void *ud, const struct ww_group_info *g)
-{
-    *(struct ww_group_info *)ud = *g;
-}
-
 static void owner_of(struct ww_store *s, const uint8_t gid[16], uint8_t out[32])
 {
     struct ww_group_info info;
-    ASSERT_OK(ww_group_get(s, gid, copy_info, &info));
+    fx_group_info(s, gid, &info);
     memcpy(out, info.owner, 32);
 }
 
@@ -193,30 +188,6 @@ TEST(takeover_a_thiefs_handover_does_not_stop_the_recovery)
 
 /* ---- 4. The new owner's first control event, before the handover, is refused --------- */
 
-/* Applies what `from` holds and `to` lacks, first the events by `first`, then the rest
- * (refusals allowed); returns the events refused. */
-static size_t deliver_first(struct ww_store *from, struct ww_store *to, const uint8_t gid[16],
-                            const uint8_t first[32])
-{
-    struct fx_bag bag = {.n = 0};
-    size_t refused = 0;
-    fx_missing(from, to, gid, &bag);
-    for (int pass = 0; pass < 2; pass++)
-        for (size_t i = 0; i < bag.n; i++) {
-            struct ww_envelope env;
-            ASSERT_OK(ww_envelope_decode(bag.raw[i], bag.len[i], &env));
-            if ((memcmp(env.h.author, first, 32) == 0) != (pass == 0))
-                continue;
-            const uint8_t *raw = bag.raw[i];
-            size_t len = bag.len[i];
-            struct ww_apply_result r;
-            ASSERT_OK(ww_sync_apply(to, &raw, &len, 1, &r));
-            refused += r.rejected;
-        }
-    fx_bag_free(&bag);
-    return refused;
-}
-
 /*
  * 6.27: "the new owner's control events wait until the handover is held". The coach hands
  * the group to the laptop, and the laptop's first act as owner is to remove a student. A
@@ -245,7 +216,7 @@ TEST(takeover_new_owners_removal_waits_for_its_handover)
     fx_now += 1000;
     ASSERT_OK(ww_member_remove(laptop, g.gid, g.m_st[1], NULL));
 
-    size_t refused = deliver_first(laptop, g.st[0], g.gid, lpk);
+    size_t refused = fx_deliver_first(laptop, g.st[0], g.gid, lpk);
     fx_deliver(laptop, g.coach, g.gid);
     ASSERT_EQ(refused, 0);
     ASSERT_EQ(fx_count(g.st[0], "SELECT count(*) FROM pending"), 0);
