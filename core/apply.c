@@ -257,6 +257,44 @@ static int restore(struct ww_store *s, struct batch *b, struct item *it, int64_t
 static int take_over(struct ww_store *s, struct batch *b, struct item *it,
                      const struct ww_log_head *head, const uint8_t held[32], int *reason);
 static int rederive(struct ww_store *s, struct batch *b, const uint8_t gid[16]);
+static int apply_one(struct ww_store *s, struct batch *b, struct item *it, int *reason);
+
+enum { USUAL = 100 }; /* kept_branch: no verdict, the usual rules decide */
+
+/*
+ * An event at or below the cut-off c of its author (a removed or retired device). What
+ * stands of that log is the branch the cut-off keeps, the one whose event c has the hash
+ * the cut-off names (PROTOCOL.md 6.3): no other event at c is taken, and once the kept event
+ * is held no fork below it takes over. A replica that holds another branch when the kept
+ * event comes drops its own from where it knows the two part (the first fork of it on
+ * record), derives the group again, and takes the event on the usual terms.
+ */
+static int kept_branch(struct ww_store *s, struct batch *b, struct item *it,
+                       const struct ww_devinfo *d, const struct ww_log_head *head, int *reason)
+{
+    const struct ww_header *h = &it->env.h;
+    uint8_t held[32];
+    int rc = 0, cut = 0;
+    if (h->seq < d->cutoff) {
+        if (head->seq >= d->cutoff && ww_log_hash_at(s, head->log, d->cutoff, held, NULL, &rc) &&
+            sodium_memcmp(held, d->pin, 32) == 0)
+            return WW_OUTCOME_FORK;
+        return rc ? rc : USUAL;
+    }
+    if (sodium_memcmp(it->hash, d->pin, 32) != 0)
+        return WW_ENOTMEMBER; /* not the event its cut-off keeps */
+    /* Another branch held: at c itself, or one that ends at c - 1 in another event. */
+    if (h->seq > head->seq + 1 ||
+        (h->seq == head->seq + 1 && (h->seq == 1 || !sodium_memcmp(head->hash, h->prev, 32))))
+        return USUAL;
+    uint64_t keep = 0;
+    if ((rc = ww_pending_unfork(s, &b->counts, h->group, h->author, h->seq, &keep)) != 0 ||
+        (rc = ww_log_cut(s, h->group, h->author, keep, UINT64_MAX, &cut)) != 0)
+        return rc;
+    if (!cut)
+        return USUAL;
+    return (rc = rederive(s, b, h->group)) != 0 ? rc : apply_one(s, b, it, reason);
+}
 
 /* Checks and stores one event: a WW_OUTCOME_* (>= 0) or a negative WW_E* reason. */
 static int apply_one(struct ww_store *s, struct batch *b, struct item *it, int *reason)
@@ -284,10 +322,16 @@ static int apply_one(struct ww_store *s, struct batch *b, struct item *it, int *
         if (sodium_memcmp(held, it->hash, 32) == 0)
             return !it->env.erased && held_len < it->len ? restore(s, b, it, head.log)
                                                          : WW_OUTCOME_DUPLICATE;
+        if ((rc = ww_cache_load(s, h->group)) != 0)
+            return rc;
+        const struct ww_devinfo *d = ww_cache_device(s, h->author);
+        int kept = d && h->seq <= d->cutoff ? kept_branch(s, b, it, d, &head, reason) : USUAL;
+        if (kept != USUAL && kept != WW_OUTCOME_FORK)
+            return kept;
         /* Two events claim this seq: every replica keeps the one with the lower hash. Each
          * take-over derives the group again, so an author gets WW_MAX_FORKS of them; after
          * that, what is held stays. */
-        if (memcmp(it->hash, held, 32) < 0) {
+        if (kept == USUAL && memcmp(it->hash, held, 32) < 0) {
             int room = ww_pending_fork_room(s, h->group, h->author);
             if (room < 0)
                 return room;
@@ -314,6 +358,8 @@ static int apply_one(struct ww_store *s, struct batch *b, struct item *it, int *
     if (was &&
         (h->seq > was->cutoff || h->epoch >= was->removed_epoch || h->hlc > was->removed_hlc))
         return WW_ENOTMEMBER; /* written after its member was removed */
+    if (was && h->seq == was->cutoff && (rc = kept_branch(s, b, it, was, &head, reason)) != USUAL)
+        return rc;
     if (head.seq + 1 < h->seq)
         return defer(s, b, it, *reason = WW_ECHAIN); /* an earlier event is missing */
     /* An event that follows another event than the one held at seq - 1 is on another

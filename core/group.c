@@ -115,11 +115,10 @@ int ww_cache_load(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN])
     }
     sqlite3_reset(st);
     if (g->exists) {
-        st = ww_sql(
-            s,
-            "SELECT d.device, d.member, m.role, m.added_epoch, m.removed_epoch, "
-            "m.removed_hlc, d.vouched, d.cutoff FROM devices d JOIN members m ON m.gid=d.gid AND "
-            "m.member=d.member WHERE d.gid=?1 ORDER BY d.device");
+        st = ww_sql(s, "SELECT d.device, d.member, m.role, m.added_epoch, m.removed_epoch, "
+                       "m.removed_hlc, d.vouched, d.cutoff, d.pin FROM devices d JOIN members m ON "
+                       "m.gid=d.gid AND "
+                       "m.member=d.member WHERE d.gid=?1 ORDER BY d.device");
         if (!st)
             return ww_sql_failed(s);
         sqlite3_bind_blob(st, 1, gid, 16, SQLITE_TRANSIENT);
@@ -139,6 +138,9 @@ int ww_cache_load(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN])
             d->cutoff = sqlite3_column_type(st, 7) == SQLITE_NULL
                             ? UINT64_MAX
                             : (uint64_t)sqlite3_column_int64(st, 7);
+            memset(d->pin, 0, 32);
+            if (sqlite3_column_bytes(st, 8) == 32)
+                memcpy(d->pin, sqlite3_column_blob(st, 8), 32);
         }
         sqlite3_reset(st);
         if (step != SQLITE_DONE && step != SQLITE_ROW)
@@ -753,8 +755,7 @@ static int emit_remove(struct ww_store *s, struct member_args *a)
         struct ww_log_head h;
         if ((rc = ww_log_head(s, a->gid, devs[i].device, &h)) != 0)
             return rc;
-        memcpy(r->cutoffs[r->n_cutoffs].device, devs[i].device, 32);
-        r->cutoffs[r->n_cutoffs++].seq = h.seq;
+        ww_pin_head(&r->cutoffs[r->n_cutoffs++], devs[i].device, &h);
     }
     struct ww_emit e = {.kind = WW_KIND_MEMBER_REMOVE, .audience = WW_AUD_PLAIN, .body = &body};
     return ww_emit(s, a->gid, &e, a->hash);
@@ -1019,6 +1020,8 @@ static int do_owner_recover(struct ww_store *s, void *ud)
     struct ww_body_owner_recover *r = &body->u.owner_recover;
     memcpy(r->from, from, 32);
     r->cutoff = head.seq;
+    if (head.seq)
+        memcpy(r->tip, head.hash, 32);
     /* The coach's other devices go too, where this device holds them: one the thief added
      * would keep the keys. The coach adds back the ones that are still theirs. */
     const struct ww_devinfo *fd = ww_cache_device(s, from);
@@ -1032,10 +1035,8 @@ static int do_owner_recover(struct ww_store *s, void *ud)
     }
     for (size_t i = 0; rc == 0 && i < n && r->n_others < WW_MAX_CUTOFFS; i++) {
         struct ww_log_head dh;
-        if ((rc = ww_log_head(s, a->gid, devs[i].device, &dh)) == 0) {
-            memcpy(r->others[r->n_others].device, devs[i].device, 32);
-            r->others[r->n_others++].seq = dh.seq;
-        }
+        if ((rc = ww_log_head(s, a->gid, devs[i].device, &dh)) == 0)
+            ww_pin_head(&r->others[r->n_others++], devs[i].device, &dh);
     }
     ww_recover_digest(a->gid, self, r, digest);
     crypto_sign_detached(r->sig, NULL, digest, sizeof digest, sk);

@@ -30,6 +30,7 @@ struct ww_devinfo {
     uint32_t removed_epoch; /* UINT32_MAX while active */
     uint64_t removed_hlc;   /* a member who left: its leave's hlc; else UINT64_MAX */
     uint64_t cutoff;        /* the last seq an owner's removal keeps; UINT64_MAX if none */
+    uint8_t pin[32];        /* the hash of event `cutoff` (zero when none or 0) */
     int vouched;            /* added by its own member: may hold the member's SELF key */
 };
 

@@ -18,6 +18,7 @@
 #include "keyring.h"
 #include "kind.h"
 #include "log.h"
+#include "pending.h"
 #include "seal.h"
 #include "store.h"
 
@@ -287,6 +288,56 @@ static int check_member_remove(struct ww_store *s, const struct ww_event *ev)
     return k == r->n_cutoffs ? 0 : WW_EINVAL;
 }
 
+/*
+ * Sets a cut-off of a device (a removal's or a recovery's; the least in force stands) and
+ * cuts its log to it. The cut-off keeps one branch of the log: the one that ends in the
+ * event of its hash. A replica that holds another event at that seq holds another branch (a
+ * fork of a removed or retired device): its log leaves from where this replica knows the
+ * two part (the first fork of it on record, else all of it), the forks on record above that
+ * wait in pending, and the kept branch comes again by sync (PROTOCOL.md 6.16 step 6). *cut:
+ * whether any event left.
+ */
+static int pin_device(struct ww_store *s, const uint8_t gid[16], const struct ww_device_pin *p,
+                      int *cut)
+{
+    sqlite3_stmt *st =
+        ww_sql(s, "UPDATE devices SET cutoff=?3, pin=?4 WHERE gid=?1 AND device=?2 AND (cutoff "
+                  "IS NULL OR ?3 < cutoff OR (?3 = cutoff AND ?4 < pin))");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, gid, 16);
+    ww_bind_blob(st, 2, p->device, 32);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)p->seq);
+    ww_bind_blob(st, 4, p->hash, 32);
+    int rc = ww_sql_done(s, st);
+    if (rc != 0 || !(st = ww_sql(s, "SELECT cutoff, pin FROM devices WHERE gid=?1 AND device=?2")))
+        return rc ? rc : ww_sql_failed(s);
+    ww_bind_blob(st, 1, gid, 16);
+    ww_bind_blob(st, 2, p->device, 32);
+    uint64_t last = p->seq;
+    uint8_t pin[32];
+    memcpy(pin, p->hash, 32);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW && sqlite3_column_bytes(st, 1) == 32) {
+        last = (uint64_t)sqlite3_column_int64(st, 0);
+        memcpy(pin, sqlite3_column_blob(st, 1), 32);
+    }
+    sqlite3_reset(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return ww_db_err(s, step);
+    struct ww_log_head h;
+    uint8_t held[32];
+    if ((rc = ww_log_head(s, gid, p->device, &h)) != 0)
+        return rc;
+    if (last && h.seq >= last && ww_log_hash_at(s, h.log, last, held, NULL, &rc) &&
+        sodium_memcmp(held, pin, 32) != 0) {
+        struct ww_pending_counts counts;
+        memset(&counts, 0, sizeof counts);
+        rc = ww_pending_unfork(s, &counts, gid, p->device, last, &last);
+    }
+    return rc ? rc : ww_log_cut(s, gid, p->device, last, UINT64_MAX, cut);
+}
+
 static int apply_member_remove(struct ww_store *s, struct ww_event *ev)
 {
     const struct ww_body_member_remove *r = &ev->body->u.member_remove;
@@ -304,34 +355,22 @@ static int apply_member_remove(struct ww_store *s, struct ww_event *ev)
         sqlite3_bind_null(st, 4); /* keeps removed_hlc as it is */
     else
         sqlite3_bind_int64(st, 4, (sqlite3_int64)ev->env->h.hlc);
-    int rc = ww_sql_done(s, st);
-    for (uint32_t k = 0; rc == 0 && k < r->n_cutoffs; k++) {
-        st = ww_sql(s, "UPDATE devices SET cutoff=min(coalesce(cutoff, ?3), ?3) WHERE gid=?1 AND "
-                       "device=?2");
-        if (!st)
-            return ww_sql_failed(s);
-        ww_bind_blob(st, 1, gid, 16);
-        ww_bind_blob(st, 2, r->cutoffs[k].device, 32);
-        sqlite3_bind_int64(st, 3, (sqlite3_int64)r->cutoffs[k].seq);
-        rc = ww_sql_done(s, st);
-    }
+    int rc = ww_sql_done(s, st), cut = 0;
     ev->control = 1;
     /* What the member's devices wrote beyond the limits now in force leaves the log: the
-     * cache (as it was before this event) and the event give the least of each. */
+     * owner's cut-offs, or for a leave what follows it (the cache, as it was before this
+     * event, gives an earlier owner's cut-off). */
+    for (uint32_t k = 0; rc == 0 && k < r->n_cutoffs; k++) {
+        rc = pin_device(s, gid, &r->cutoffs[k], &cut);
+        ev->rederive |= cut;
+    }
     const struct ww_group_cache *g = ww_cache_cur(s);
-    uint32_t k = 0;
-    for (size_t i = 0; rc == 0 && i < g->n_devices; i++) {
+    for (size_t i = 0; rc == 0 && !by_owner && i < g->n_devices; i++) {
         const struct ww_devinfo *d = &g->devices[i];
         if (memcmp(d->member, r->member, 16) != 0)
             continue;
-        uint64_t last = d->cutoff, last_hlc = d->removed_hlc;
-        if (by_owner && r->cutoffs[k].seq < last)
-            last = r->cutoffs[k].seq;
-        k += by_owner;
-        if (!by_owner && ev->env->h.hlc < last_hlc)
-            last_hlc = ev->env->h.hlc;
-        int cut = 0;
-        rc = ww_log_cut(s, gid, d->device, last, last_hlc, &cut);
+        uint64_t last_hlc = d->removed_hlc < ev->env->h.hlc ? d->removed_hlc : ev->env->h.hlc;
+        rc = ww_log_cut(s, gid, d->device, d->cutoff, last_hlc, &cut);
         ev->rederive |= cut;
     }
     return rc;
@@ -410,7 +449,7 @@ static void hash_u64(crypto_generichash_state *st, uint64_t v)
 void ww_recover_digest(const uint8_t group[16], const uint8_t device[32],
                        const struct ww_body_owner_recover *r, uint8_t out[32])
 {
-    static const char ctx[] = "wegwijs/owner-recover/v1";
+    static const char ctx[] = "wegwijs/owner-recover/v2";
     crypto_generichash_state st;
     crypto_generichash_init(&st, NULL, 0, 32);
     crypto_generichash_update(&st, (const uint8_t *)ctx, sizeof ctx - 1);
@@ -418,9 +457,11 @@ void ww_recover_digest(const uint8_t group[16], const uint8_t device[32],
     crypto_generichash_update(&st, device, 32);
     crypto_generichash_update(&st, r->from, 32);
     hash_u64(&st, r->cutoff);
+    crypto_generichash_update(&st, r->tip, 32);
     for (uint32_t i = 0; i < r->n_others; i++) {
         crypto_generichash_update(&st, r->others[i].device, 32);
         hash_u64(&st, r->others[i].seq);
+        crypto_generichash_update(&st, r->others[i].hash, 32);
     }
     crypto_generichash_final(&st, out, 32);
 }
@@ -483,17 +524,27 @@ static int check_owner_recover(struct ww_store *s, const struct ww_event *ev)
      * derived again without the other, and this one is checked in full there. */
     if (memcmp(r->from, g->owner, 32) != 0 && g->recovered && !memcmp(r->from, g->recover_from, 32))
         return memcmp(ev->hash, g->recover_hash, 32) < 0 ? 0 : WW_EEXIST;
+    /* A replica that holds another branch of `from` than the one the recovery keeps (a
+     * fork of the thief's) drops that branch when the recovery applies; the group is then
+     * derived again and the recovery checked on the kept branch. */
+    struct ww_log_head head;
+    uint8_t held[32];
+    int rc = 0;
+    if ((rc = ww_log_head(s, h->group, r->from, &head)) != 0)
+        return rc;
+    if (r->cutoff && head.seq >= r->cutoff &&
+        ww_log_hash_at(s, head.log, r->cutoff, held, NULL, &rc) &&
+        sodium_memcmp(held, r->tip, 32) != 0)
+        return 0;
+    if (rc != 0)
+        return rc;
     /* `from` must have been the owner at its cut-off: it is, or it handed the group on
      * only after it (a thief's handover, which the cut-off drops). */
     uint64_t handed = 0;
-    int rc = 0;
     if (memcmp(r->from, g->owner, 32) != 0 &&
         ((rc = ww_log_first_of_kind(s, h->group, r->from, WW_KIND_OWNER_HANDOVER, &handed)) != 0 ||
          handed == 0 || handed <= r->cutoff))
         return rc ? rc : WW_EROLE;
-    struct ww_log_head head;
-    if ((rc = ww_log_head(s, h->group, r->from, &head)) != 0)
-        return rc;
     if (head.seq < r->cutoff)
         return WW_ENOTMEMBER;
     /* It follows all it keeps of the replaced device, on every replica alike. */
@@ -522,19 +573,13 @@ static int apply_owner_recover(struct ww_store *s, struct ww_event *ev)
     if (rc == 0)
         rc = add_device(s, h->group, h->author, member, 1);
     /* The lost device, and the others named, are retired where they stand. */
+    struct ww_device_pin lost;
+    memcpy(lost.device, r->from, 32);
+    lost.seq = r->cutoff;
+    memcpy(lost.hash, r->tip, 32);
     for (uint32_t i = 0; rc == 0 && i <= r->n_others; i++) {
-        const uint8_t *dev = i < r->n_others ? r->others[i].device : r->from;
-        uint64_t last = i < r->n_others ? r->others[i].seq : r->cutoff;
-        sqlite3_stmt *st = ww_sql(s, "UPDATE devices SET cutoff=min(coalesce(cutoff, ?3), ?3) "
-                                     "WHERE gid=?1 AND device=?2");
-        if (!st)
-            return ww_sql_failed(s);
-        ww_bind_blob(st, 1, h->group, 16);
-        ww_bind_blob(st, 2, dev, 32);
-        sqlite3_bind_int64(st, 3, (sqlite3_int64)last);
-        if ((rc = ww_sql_done(s, st)) == 0 &&
-            (rc = ww_log_cut(s, h->group, dev, last, UINT64_MAX, &cut)) == 0)
-            ev->rederive |= cut;
+        rc = pin_device(s, h->group, i < r->n_others ? &r->others[i] : &lost, &cut);
+        ev->rederive |= cut;
     }
     sqlite3_stmt *st = NULL;
     if (rc == 0 && !(st = ww_sql(s, "UPDATE recoveries SET replaced=?3, hash=?4, author=?2, seq=?5"

@@ -125,6 +125,15 @@ int ww_log_truncate(struct ww_store *s, int64_t log, uint64_t seq)
     return ww_sql_done(s, st);
 }
 
+void ww_pin_head(struct ww_device_pin *p, const uint8_t device[32], const struct ww_log_head *h)
+{
+    memcpy(p->device, device, 32);
+    p->seq = h->seq;
+    memset(p->hash, 0, 32);
+    if (h->seq)
+        memcpy(p->hash, h->hash, 32);
+}
+
 int ww_log_cut(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32],
                uint64_t last_seq, uint64_t last_hlc, int *cut)
 {

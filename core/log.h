@@ -52,6 +52,8 @@ int ww_log_first_of_kind(struct ww_store *s, const uint8_t gid[16], const uint8_
                          uint16_t kind, uint64_t *seq);
 /* Replaces the stored bytes of event `seq` of a log (the same event, its body restored). */
 int ww_log_replace(struct ww_store *s, int64_t log, uint64_t seq, const uint8_t *raw, size_t len);
+/* A cut-off at the head of a device's log: its seq and the hash there (zero when empty). */
+void ww_pin_head(struct ww_device_pin *p, const uint8_t device[32], const struct ww_log_head *h);
 /* Drops event `seq` of a log and every later one: a branch that lost a fork (apply.c). */
 int ww_log_truncate(struct ww_store *s, int64_t log, uint64_t seq);
 /* Drops the events of an author in a group after seq last_seq or after hlc last_hlc

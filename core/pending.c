@@ -126,6 +126,52 @@ int ww_pending_forks(struct ww_store *s, const uint8_t gid[16], const uint8_t au
     return step == SQLITE_ROW ? 0 : ww_db_err(s, step);
 }
 
+int ww_pending_unfork(struct ww_store *s, struct ww_pending_counts *c, const uint8_t gid[16],
+                      const uint8_t author[32], uint64_t upto, uint64_t *keep)
+{
+    sqlite3_stmt *st =
+        ww_sql(s, "SELECT coalesce(min(seq), 1) - 1 FROM forks WHERE gid=?1 AND author=?2 AND "
+                  "seq <= ?3");
+    if (!st)
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, gid, 16);
+    ww_bind_blob(st, 2, author, 32);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)upto);
+    int step = sqlite3_step(st), rc = 0;
+    if (step == SQLITE_ROW)
+        *keep = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (step != SQLITE_ROW)
+        return ww_db_err(s, step);
+    /* The events that lost a fork there may be the kept branch: they wait in pending, the
+     * lower hash first at each seq, and are tried again like any other. */
+    if (!(st = ww_sql(s, "SELECT raw_seen FROM forks WHERE gid=?1 AND author=?2 AND seq > ?3 "
+                         "ORDER BY seq, hash_seen")))
+        return ww_sql_failed(s);
+    ww_bind_blob(st, 1, gid, 16);
+    ww_bind_blob(st, 2, author, 32);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)*keep);
+    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct ww_envelope env;
+        const uint8_t *raw = sqlite3_column_blob(st, 0);
+        size_t len = (size_t)sqlite3_column_bytes(st, 0);
+        if (ww_envelope_decode(raw, len, &env) != 0)
+            continue; /* stored as received and checked then: cannot happen */
+        rc = ww_pending_defer(s, c, &env.h, raw, len, WW_ECHAIN, 0);
+        if (rc < 0 && !ww_store_failure(rc))
+            rc = 0; /* no room: sync brings it again */
+    }
+    sqlite3_reset(st);
+    if (rc == 0 && step != SQLITE_DONE && step != SQLITE_ROW)
+        rc = ww_db_err(s, step);
+    if (rc != 0 || !(st = ww_sql(s, "DELETE FROM forks WHERE gid=?1 AND author=?2 AND seq > ?3")))
+        return rc ? rc : ww_sql_failed(s);
+    ww_bind_blob(st, 1, gid, 16);
+    ww_bind_blob(st, 2, author, 32);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)*keep);
+    return ww_sql_done(s, st);
+}
+
 int ww_pending_fork_room(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32])
 {
     uint64_t n = 0;

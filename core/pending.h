@@ -56,6 +56,11 @@ int ww_pending_defer(struct ww_store *s, struct ww_pending_counts *c, const stru
                      const uint8_t *raw, size_t len, int reason, int stranger);
 /* Drops the rows whose time is up. */
 int ww_pending_expire(struct ww_store *s);
+/* Where an author's held log may part from the branch a cut-off at `upto` keeps: *keep is
+ * the seq below the first fork of the author on record at or below upto (none: 0). The
+ * recorded forks above *keep move to pending (the caller drops the log above *keep). */
+int ww_pending_unfork(struct ww_store *s, struct ww_pending_counts *c, const uint8_t gid[16],
+                      const uint8_t author[32], uint64_t upto, uint64_t *keep);
 /* 1 while fewer than WW_MAX_FORKS forks of (gid, author) are recorded, else 0 (or an error). */
 int ww_pending_fork_room(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32]);
 /* How many forks of (gid, author) are recorded, into *n. */

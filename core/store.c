@@ -461,6 +461,10 @@ static const char schema_v12[] =
     "CREATE TABLE invite_secrets(gid BLOB NOT NULL, invite BLOB NOT NULL, secret BLOB NOT NULL,"
     " PRIMARY KEY(gid, invite)) WITHOUT ROWID;";
 
+/* Schema version 13: the hash of the event at a device's cut-off (member.remove,
+ * owner.recover), NULL while it has none: the branch of its log that the cut-off keeps. */
+static const char schema_v13[] = "ALTER TABLE devices ADD COLUMN pin BLOB;";
+
 /* Brings the schema to WW_SCHEMA_VERSION, or refuses a store from a newer version. */
 static int migrate(struct ww_store *s)
 {
@@ -499,6 +503,8 @@ static int migrate(struct ww_store *s)
         rc = ww_db_exec(s, schema_v11);
     if (rc == 0 && version < 12)
         rc = ww_db_exec(s, schema_v12);
+    if (rc == 0 && version < 13)
+        rc = ww_db_exec(s, schema_v13);
     if (rc == 0)
         rc = ww_db_exec(s, "PRAGMA user_version = " WW_STR(WW_SCHEMA_VERSION));
     if (rc == 0)

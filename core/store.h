@@ -22,7 +22,7 @@
 #include "proto.h"
 #include "wegwijs.h"
 
-#define WW_SCHEMA_VERSION 12
+#define WW_SCHEMA_VERSION 13
 #define WW_STR_(x)        #x
 #define WW_STR(x)         WW_STR_(x)
 

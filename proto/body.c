@@ -132,25 +132,79 @@ static int read_device_seqs(struct ww_mp_reader *r, struct ww_device_seq *v, uin
     return 0;
 }
 
+/* ---- Lists of cut-offs (device, seq, hash) ------------------------------------------------ */
+
+static const uint8_t zero_hash[WW_HASH_LEN];
+
+/* A cut-off at seq 0 keeps nothing and names no event: its hash is zero (one encoding). */
+static int check_pin(uint64_t seq, const uint8_t hash[WW_HASH_LEN])
+{
+    if (seq > WW_MAX_SEQ)
+        return WW_ERANGE;
+    return seq == 0 && memcmp(hash, zero_hash, WW_HASH_LEN) != 0 ? WW_EINVAL : 0;
+}
+
+/* At most max, strictly ascending by device, each a valid cut-off. */
+static int check_pins(const struct ww_device_pin *v, uint32_t n, uint32_t max)
+{
+    if (n > max)
+        return WW_ETOOBIG;
+    for (uint32_t i = 0; i < n; i++) {
+        WW_TRY(check_pin(v[i].seq, v[i].hash));
+        if (i > 0 && memcmp(v[i - 1].device, v[i].device, WW_PK_LEN) >= 0)
+            return WW_EINVAL;
+    }
+    return 0;
+}
+
+/* Each entry a 3-element array [device, seq, hash]. */
+static void write_pins(struct ww_mp_writer *w, const struct ww_device_pin *v, uint32_t n)
+{
+    ww_mp_put_array(w, n);
+    for (uint32_t i = 0; i < n; i++) {
+        ww_mp_put_array(w, 3);
+        ww_mp_put_bin(w, v[i].device, WW_PK_LEN);
+        ww_mp_put_uint(w, v[i].seq);
+        ww_mp_put_bin(w, v[i].hash, WW_HASH_LEN);
+    }
+}
+
+static int read_pins(struct ww_mp_reader *r, struct ww_device_pin *v, uint32_t max, uint32_t *n_out)
+{
+    uint32_t n;
+    WW_TRY(ww_mp_read_array(r, max, &n));
+    *n_out = n;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t k;
+        WW_TRY(ww_mp_read_array(r, 3, &k));
+        if (k != 3)
+            return WW_ETYPE;
+        WW_TRY(ww_mp_read_bin_exact(r, WW_PK_LEN, v[i].device));
+        WW_TRY(ww_mp_read_uint_max(r, WW_MAX_SEQ, &v[i].seq));
+        WW_TRY(ww_mp_read_bin_exact(r, WW_HASH_LEN, v[i].hash));
+    }
+    return 0;
+}
+
 /* ---- member.remove (3): a member id and the cut-offs of its devices ---------------------- */
 
 enum { member_remove_fields = 2 };
 
 static int check_member_remove(const struct ww_body_member_remove *b)
 {
-    return check_device_seqs(b->cutoffs, b->n_cutoffs, WW_MAX_CUTOFFS, 0);
+    return check_pins(b->cutoffs, b->n_cutoffs, WW_MAX_CUTOFFS);
 }
 
 static void write_member_remove(struct ww_mp_writer *w, const struct ww_body_member_remove *b)
 {
     ww_mp_put_bin(w, b->member, WW_MEMBER_ID_LEN);
-    write_device_seqs(w, b->cutoffs, b->n_cutoffs);
+    write_pins(w, b->cutoffs, b->n_cutoffs);
 }
 
 static int read_member_remove(struct ww_mp_reader *r, struct ww_body_member_remove *b)
 {
     WW_TRY(ww_mp_read_bin_exact(r, WW_MEMBER_ID_LEN, b->member));
-    return read_device_seqs(r, b->cutoffs, WW_MAX_CUTOFFS, &b->n_cutoffs);
+    return read_pins(r, b->cutoffs, WW_MAX_CUTOFFS, &b->n_cutoffs);
 }
 
 /* ---- erase (16): one member id ----------------------------------------------------------- */
@@ -932,7 +986,7 @@ static int read_owner_handover(struct ww_mp_reader *r, struct ww_body_owner_hand
 
 /* ---- recovery.key (27) and owner.recover (28) ------------------------------------------- */
 
-enum { recovery_key_fields = 1, owner_recover_fields = 4 };
+enum { recovery_key_fields = 1, owner_recover_fields = 5 };
 
 /* Nothing to check: the key is a fixed-size bin. */
 static int check_recovery_key(const struct ww_body_recovery_key *b)
@@ -953,16 +1007,16 @@ static int read_recovery_key(struct ww_mp_reader *r, struct ww_body_recovery_key
 
 static int check_owner_recover(const struct ww_body_owner_recover *b)
 {
-    if (b->cutoff > WW_MAX_SEQ)
-        return WW_ERANGE;
-    return check_device_seqs(b->others, b->n_others, WW_MAX_CUTOFFS, 0);
+    WW_TRY(check_pin(b->cutoff, b->tip));
+    return check_pins(b->others, b->n_others, WW_MAX_CUTOFFS);
 }
 
 static void write_owner_recover(struct ww_mp_writer *w, const struct ww_body_owner_recover *b)
 {
     ww_mp_put_bin(w, b->from, WW_PK_LEN);
     ww_mp_put_uint(w, b->cutoff);
-    write_device_seqs(w, b->others, b->n_others);
+    ww_mp_put_bin(w, b->tip, WW_HASH_LEN);
+    write_pins(w, b->others, b->n_others);
     ww_mp_put_bin(w, b->sig, WW_SIG_LEN);
 }
 
@@ -970,7 +1024,8 @@ static int read_owner_recover(struct ww_mp_reader *r, struct ww_body_owner_recov
 {
     WW_TRY(ww_mp_read_bin_exact(r, WW_PK_LEN, b->from));
     WW_TRY(ww_mp_read_uint_max(r, WW_MAX_SEQ, &b->cutoff));
-    WW_TRY(read_device_seqs(r, b->others, WW_MAX_CUTOFFS, &b->n_others));
+    WW_TRY(ww_mp_read_bin_exact(r, WW_HASH_LEN, b->tip));
+    WW_TRY(read_pins(r, b->others, WW_MAX_CUTOFFS, &b->n_others));
     return ww_mp_read_bin_exact(r, WW_SIG_LEN, b->sig);
 }
 

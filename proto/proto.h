@@ -214,6 +214,13 @@ struct ww_device_seq {
     uint64_t seq;
 };
 
+/* A cut-off: a device's last event that stands, by seq and hash (PROTOCOL.md 6.3). */
+struct ww_device_pin {
+    uint8_t device[WW_PK_LEN];
+    uint64_t seq;              /* 0..WW_MAX_SEQ */
+    uint8_t hash[WW_HASH_LEN]; /* the hash of event seq; zero when seq is 0 */
+};
+
 /* A member's profile, for the group's eyes (audience GROUP); the header's ref is `member`. */
 struct ww_body_member_profile {
     uint8_t member[WW_MEMBER_ID_LEN];
@@ -231,7 +238,7 @@ struct ww_body_member_remove {
     /* The owner's removal: one per device of the member, ascending by device key; a
      * member's own leave: none. */
     uint32_t n_cutoffs;                           /* 0..WW_MAX_CUTOFFS */
-    struct ww_device_seq cutoffs[WW_MAX_CUTOFFS]; /* seq 0..WW_MAX_SEQ: the last one kept */
+    struct ww_device_pin cutoffs[WW_MAX_CUTOFFS]; /* the last event of each that is kept */
 };
 
 struct ww_body_device_add {
@@ -345,11 +352,12 @@ struct ww_body_recovery_key {
 /* A new device takes the group over from a lost owner device with the recovery key
  * (PROTOCOL.md 6.29). */
 struct ww_body_owner_recover {
-    uint8_t from[WW_PK_LEN]; /* the owner device it replaces */
-    uint64_t cutoff;         /* the last seq of `from` that stands, 0..WW_MAX_SEQ */
-    /* The member's other devices it retires too, each with its last seq that stands. */
+    uint8_t from[WW_PK_LEN];  /* the owner device it replaces */
+    uint64_t cutoff;          /* the last seq of `from` that stands, 0..WW_MAX_SEQ */
+    uint8_t tip[WW_HASH_LEN]; /* the hash of that event; zero when cutoff is 0 */
+    /* The member's other devices it retires too, each with its last event that stands. */
     uint32_t n_others; /* 0..WW_MAX_CUTOFFS */
-    struct ww_device_seq others[WW_MAX_CUTOFFS];
+    struct ww_device_pin others[WW_MAX_CUTOFFS];
     uint8_t sig[WW_SIG_LEN]; /* by the recovery key, over what PROTOCOL.md 6.29 says */
 };
 

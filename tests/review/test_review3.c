@@ -3,11 +3,11 @@
  *
  * Every test here failed on the reviewed commit: each shows one way a removed student, a
  * thief holding the lost owner phone or a hostile peer breaks a rule of PROTOCOL.md 6.3,
- * 6.16 or 6.27-6.29. The ten that hold now are built as tests/unit/test_takeover.c; the seven
- * here still fail, as docs/SECURITY.md ("Owner handover and recovery") says: a thief's or a
- * removed student's fork below a cut-off (1, 3, 5), a recovery from a stale copy (8, 14), a
- * thief's erasure (12) and chained recoveries (13). The file is not built by default. To
- * run it:
+ * 6.16 or 6.27-6.29. Ten that hold now are built as tests/unit/test_takeover.c, and the forks
+ * below a cut-off (1, 3) as tests/unit/test_pin.c; the ones here still fail, as
+ * docs/SECURITY.md ("Owner handover and recovery") says: a thief's fork of the recovery.key
+ * (5), a recovery from a stale copy (8, 14), a thief's erasure (12) and chained recoveries
+ * (13). The file is not built by default. To run it:
  *
  *   cp tests/review/test_review3.c tests/unit/ && make -j2 build/wegwijs build/tests/unit_tests &&
  *   build/tests/unit_tests review3; rm tests/unit/test_review3.c
@@ -43,215 +43,11 @@ static void owner_of(struct ww_store *s, const uint8_t gid[16], uint8_t out[32])
     memcpy(out, info.owner, 32);
 }
 
-/* The hash of event `seq` of author in s's copy of the group. */
-static void hash_at(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32],
-                    uint64_t seq, uint8_t out[32])
-{
-    struct ww_log_head h;
-    int rc = 0;
-    ASSERT_OK(ww_log_head(s, gid, author, &h));
-    ASSERT(ww_log_hash_at(s, h.log, seq, out, NULL, &rc));
-    ASSERT_OK(rc);
-}
-
-static uint64_t head_seq(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32])
-{
-    struct ww_log_head h;
-    ASSERT_OK(ww_log_head(s, gid, author, &h));
-    return h.seq;
-}
-
-/*
- * Seals body b as device s with the header fields given (seq, prev, hlc, epoch): what any
- * holder of a device key can sign at any time, e.g. from an old copy of its data. GROUP
- * bodies are encrypted with the key s holds for that epoch.
- */
-static void craft(struct ww_store *s, const uint8_t gid[16], const struct ww_body *b,
-                  uint8_t audience, const uint8_t *ref, size_t ref_len, uint64_t seq,
-                  const uint8_t prev[32], uint64_t hlc, uint32_t epoch, struct fx_ev *out,
-                  uint8_t hash[32])
-{
-    struct ww_buf pt, hb, ct, buf;
-    ww_buf_init(&pt, WW_MAX_BODY);
-    ww_buf_init(&hb, 4096);
-    ww_buf_init(&ct, WW_MAX_BODY);
-    ww_buf_init(&buf, WW_MAX_EVENT);
-    ASSERT_OK(ww_body_encode(b, &pt));
-    struct ww_envelope env;
-    memset(&env, 0, sizeof env);
-    struct ww_header *h = &env.h;
-    h->version = WW_PROTO_VERSION;
-    memcpy(h->group, gid, 16);
-    memcpy(h->author, s->pk, 32);
-    h->seq = seq;
-    if (seq > 1)
-        memcpy(h->prev, prev, 32);
-    h->hlc = hlc;
-    h->epoch = epoch;
-    h->kind = b->kind;
-    h->audience = audience;
-    if (ref_len)
-        memcpy(h->ref, ref, ref_len);
-    h->ref_len = (uint8_t)ref_len;
-    const uint8_t *key = NULL;
-    if (audience != WW_AUD_PLAIN) {
-        ASSERT_OK(ww_cache_load(s, gid));
-        key = ww_cache_key(s, audience, h->subject, epoch);
-        ASSERT(key != NULL);
-    }
-    ASSERT_OK(ww_header_encode(h, &hb));
-    struct ww_slice hs = {hb.p, hb.len};
-    uint8_t rnd[WW_SEAL_RANDOM];
-    ww_store_random(s, rnd, sizeof rnd);
-    ASSERT_OK(ww_body_seal(rnd, &hs, audience, key, NULL, pt.p, pt.len, &ct));
-    ww_ct_hash(ct.p, ct.len, env.ct_hash);
-    ASSERT_OK(ww_event_sign(s->sk, &hs, env.ct_hash, env.sig));
-    env.body.p = ct.p;
-    env.body.len = ct.len;
-    ASSERT_OK(ww_envelope_encode(&env, &buf));
-    ww_event_hash(&hs, env.ct_hash, env.sig, hash);
-    ASSERT(buf.len <= sizeof out->raw);
-    memcpy(out->raw, buf.p, buf.len);
-    out->len = buf.len;
-    ww_buf_free(&pt);
-    ww_buf_free(&hb);
-    ww_buf_free(&ct);
-    ww_buf_free(&buf);
-}
-
-/* A fork of author s's event `seq` (as `ref` holds it) that wins by the lower-hash rule
- * (6.16 step 3): the hlc is moved up from `hlc` until the hash is below the held one. */
-static void craft_winning_fork(struct ww_store *s, struct ww_store *ref, const uint8_t gid[16],
-                               const struct ww_body *b, uint8_t audience, const uint8_t *r,
-                               size_t r_len, uint64_t seq, uint64_t hlc, uint32_t epoch,
-                               struct fx_ev *out)
-{
-    uint8_t pk[32], prev[32] = {0}, held[32], hash[32];
-    fx_device(s, pk);
-    if (seq > 1)
-        hash_at(ref, gid, pk, seq - 1, prev);
-    hash_at(ref, gid, pk, seq, held);
-    for (int i = 0; i < 4096; i++) {
-        craft(s, gid, b, audience, r, r_len, seq, prev, hlc + (uint64_t)i, epoch, out, hash);
-        if (memcmp(hash, held, 32) < 0)
-            return;
-    }
-    ASSERT(!"no winning fork found");
-}
-
-/* ---- 1. A thief forks the lost owner phone below the recovery's cut-off -------------- */
-
-/*
- * The coach's owner phone is lost; the coach recovers the group on a new phone (cut-off c,
- * the phone's last event the new phone held). The thief, holding the lost phone's key,
- * signs another event at seq c (a group.hub naming a hub of the thief's), grinding its hlc
- * until its hash is below that of the real event c, and with a clock an hour ahead. The
- * fork rule lets it take over event c; the rebuild that follows applies owner.recover
- * before the new event c (its log ends at c - 1 then, so the recovery waits), and when it
- * is tried again its hlc is below that of the thief's event c: it is refused for good. The
- * lost phone is the owner again on every replica that got the fork, the new owner's own
- * store included, and the thief's later events are not cut off any more.
- */
-TEST(review3_thief_fork_at_the_cutoff_undoes_the_recovery)
-{
-    struct fx_group g;
-    fx_group_make(&g, 1, 0, NULL);
-    char code[WW_RECOVERY_CODE_MAX];
-    ASSERT_OK(ww_recovery_key_create(g.coach, g.gid, code));
-    fx_group_sync(&g);
-    uint32_t d;
-    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
-    fx_now += 1000;
-    ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, d, "L02", NULL));
-    fx_group_sync(&g);
-    uint8_t cpk[32], npk[32], own[32];
-    fx_device(g.coach, cpk);
-    uint64_t c = head_seq(g.coach, g.gid, cpk);
-
-    struct ww_store *np = fx_open("newphone");
-    fx_device(np, npk);
-    fx_sync(g.st[0], np, g.gid, 256);
-    fx_now += 1000;
-    ASSERT_OK(ww_owner_recover(np, g.gid, code));
-    fx_deliver(np, g.st[0], g.gid);
-    owner_of(g.st[0], g.gid, own);
-    ASSERT_MEM_EQ(own, npk, 32); /* the recovery stands */
-
-    /* The thief, from the lost phone: a winning fork of event c. */
-    struct ww_body body;
-    memset(&body, 0, sizeof body);
-    body.kind = WW_KIND_GROUP_HUB;
-    memset(body.u.group_hub.hub, 0x77, 32);
-    body.u.group_hub.addr = ww_slice_of("thief.example:7420");
-    struct fx_ev ev;
-    uint64_t hlc = (uint64_t)(fx_now + 3600 * 1000) << 16;
-    craft_winning_fork(g.coach, g.st[0], g.gid, &body, WW_AUD_PLAIN, NULL, 0, c, hlc, 1, &ev);
-    fx_apply1(g.st[0], &ev);
-    fx_apply1(np, &ev);
-
-    /* Expected: the recovery still stands (nothing of the lost phone at or below its
-     * cut-off can undo it), on the student's store and on the new owner's own. */
-    owner_of(g.st[0], g.gid, own);
-    ASSERT_MEM_EQ(own, npk, 32);
-    owner_of(np, g.gid, own);
-    ASSERT_MEM_EQ(own, npk, 32);
-    ASSERT_EQ(fx_count(g.st[0], "SELECT count(*) FROM group_hubs"), 0);
-    ww_store_close(np);
-    fx_group_close(&g);
-}
+/* ---- 1. A thief forks the lost owner phone below the recovery's cut-off: fixed, test_pin.c */
 
 /* ---- 2. A thief hands the lost phone's group to a device of its own ------------------- */
 
-/* ---- 3. A removed student writes again by forking below its cut-off ------------------- */
-
-/*
- * The owner removes a student; the removal keeps the student's events up to its cut-off k
- * "and refuses every later one" (6.3). The removed student still holds the old GROUP key
- * and its device key: it signs a new day.off at seq k (prev = its event k - 1, old epoch,
- * a fresh hlc), grinding the hlc until the hash is below that of its real event k. Every
- * replica takes the fork over (6.16 step 3): the removed student has replaced what it
- * wrote with new content after its removal, and can do so up to WW_MAX_FORKS times (each
- * one a rebuild of the whole group on every replica).
- */
-TEST(review3_removed_student_writes_again_below_its_cutoff)
-{
-    struct fx_group g;
-    fx_group_make(&g, 2, 0, NULL);
-    uint32_t d;
-    ASSERT_OK(ww_day_today(g.st[0], g.gid, &d));
-    fx_now += 1000;
-    ASSERT_OK(ww_day_off(g.st[0], g.gid, d, 1, NULL));
-    fx_group_sync(&g);
-    fx_now += 1000;
-    ASSERT_OK(ww_member_remove(g.coach, g.gid, g.m_st[0], NULL));
-    fx_sync(g.coach, g.st[1], g.gid, 256);
-    uint8_t spk[32], before[32], after[32];
-    fx_device(g.st[0], spk);
-    uint64_t k = head_seq(g.st[1], g.gid, spk);
-    hash_at(g.st[1], g.gid, spk, k, before);
-    long offs = fx_count(g.st[1], "SELECT count(*) FROM days_off");
-
-    /* A day later, the removed student writes "no shift" for tomorrow. */
-    fx_now += 24LL * 3600 * 1000;
-    struct ww_body body;
-    memset(&body, 0, sizeof body);
-    body.kind = WW_KIND_DAY_OFF;
-    body.u.day_off.date = d + 1;
-    body.u.day_off.off = 1;
-    uint8_t ref[4] = {(uint8_t)((d + 1) >> 24), (uint8_t)((d + 1) >> 16), (uint8_t)((d + 1) >> 8),
-                      (uint8_t)(d + 1)};
-    struct fx_ev ev;
-    craft_winning_fork(g.st[0], g.st[1], g.gid, &body, WW_AUD_GROUP, ref, 4, k,
-                       (uint64_t)fx_now << 16, 1, &ev);
-    fx_apply1(g.st[1], &ev);
-    fx_apply1(g.coach, &ev);
-
-    /* Expected: what the removal kept stays as it was. */
-    hash_at(g.st[1], g.gid, spk, k, after);
-    ASSERT_MEM_EQ(after, before, 32);
-    ASSERT_EQ(fx_count(g.st[1], "SELECT count(*) FROM days_off"), offs);
-    fx_group_close(&g);
-}
+/* ---- 3. A removed student writes again below its cut-off: fixed, test_pin.c ---------- */
 
 /* ---- 4. The new owner's first control event, before the handover, is refused --------- */
 
@@ -263,7 +59,8 @@ TEST(review3_removed_student_writes_again_below_its_cutoff)
  * at the seq of the phone's recovery.key, naming a recovery key of its own, and grinds the
  * hlc until its hash is the lower: every replica takes the fork over (6.16 step 3), so the
  * group's recovery key is the thief's and the coach's recovery code no longer works. (Any
- * owner-log event can be replaced this way, the member.adds after it included.)
+ * owner-log event can be replaced this way before a recovery, the member.adds after it
+ * included; once a recovery stands, its cut-off keeps the lost phone's branch, test_pin.c.)
  */
 TEST(review3_thief_replaces_the_recovery_key_by_a_fork)
 {
@@ -274,7 +71,7 @@ TEST(review3_thief_replaces_the_recovery_key_by_a_fork)
     fx_group_sync(&g);
     uint8_t cpk[32];
     fx_device(g.coach, cpk);
-    uint64_t r = head_seq(g.coach, g.gid, cpk); /* the recovery.key */
+    uint64_t r = fx_head_seq(g.coach, g.gid, cpk); /* the recovery.key */
 
     struct ww_body body;
     memset(&body, 0, sizeof body);
@@ -283,8 +80,8 @@ TEST(review3_thief_replaces_the_recovery_key_by_a_fork)
     crypto_sign_keypair(body.u.recovery_key.pk, tsk);
     struct fx_ev ev;
     fx_now += 1000;
-    craft_winning_fork(g.coach, g.st[0], g.gid, &body, WW_AUD_PLAIN, NULL, 0, r,
-                       (uint64_t)fx_now << 16, 1, &ev);
+    fx_craft_winning_fork(g.coach, g.st[0], g.gid, &body, WW_AUD_PLAIN, NULL, 0, r,
+                          (uint64_t)fx_now << 16, 1, &ev);
     fx_apply1(g.st[0], &ev);
 
     struct ww_store *np = fx_open("newphone");
@@ -331,7 +128,7 @@ TEST(review3_stale_recovery_wipes_a_student_who_joined_since)
     fx_now += 1000;
     ASSERT_OK(ww_day_off(s2, g.gid, d, 1, NULL));
     fx_sync(s2, g.st[0], g.gid, 256);
-    uint64_t mine = head_seq(s2, g.gid, s2pk);
+    uint64_t mine = fx_head_seq(s2, g.gid, s2pk);
     ASSERT(mine >= 1);
 
     fx_now += 1000;
@@ -340,7 +137,7 @@ TEST(review3_stale_recovery_wipes_a_student_who_joined_since)
     fx_now += 25LL * 3600 * 1000; /* a day later */
     fx_deliver(np, s2, g.gid);
     /* Expected: what the student wrote stays on its own phone at least. */
-    ASSERT_EQ(head_seq(s2, g.gid, s2pk), mine);
+    ASSERT_EQ(fx_head_seq(s2, g.gid, s2pk), mine);
     ww_store_close(s2);
     ww_store_close(np);
     fx_group_close(&g);
@@ -375,7 +172,7 @@ TEST(review3_thief_erase_outlives_the_recovery)
     uint8_t spk[32];
     fx_device(g.st[0], spk);
     ASSERT_OK(ww_day_off(g.st[0], g.gid, d, 1, NULL));
-    uint64_t seq = head_seq(g.st[0], g.gid, spk);
+    uint64_t seq = fx_head_seq(g.st[0], g.gid, spk);
     fx_group_sync(&g);
     struct ww_store *np = fx_open("newphone");
     struct ww_store *b = fx_open_db("student1", "b.db"); /* the student's tablet, say */
@@ -435,7 +232,7 @@ TEST(review3_chained_recoveries_split_the_group)
     fx_sync(g.st[0], n1, g.gid, 256);
     fx_now += 1000;
     ASSERT_OK(ww_owner_recover(n1, g.gid, code));
-    hash_at(n1, g.gid, p1, 1, h1);
+    fx_hash_at(n1, g.gid, p1, 1, h1);
     /* n2: a recovery of O with a lower hash than n1's. */
     struct ww_store *n2 = NULL;
     uint8_t p2[32], h2[32];
@@ -446,7 +243,7 @@ TEST(review3_chained_recoveries_split_the_group)
         fx_device(n2, p2);
         fx_sync(g.st[0], n2, g.gid, 256);
         ASSERT_OK(ww_owner_recover(n2, g.gid, code));
-        hash_at(n2, g.gid, p2, 1, h2);
+        fx_hash_at(n2, g.gid, p2, 1, h2);
         if (memcmp(h2, h1, 32) < 0)
             break;
         ww_store_close(n2);

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "group.h"
+#include "log.h"
 #include "runner.h"
 #include "seal.h"
 #include "store.h"
@@ -364,4 +366,99 @@ int fx_file_has(const char *path, const char *needle)
     free(buf);
     fclose(f);
     return found;
+}
+
+/* The hash of event `seq` of author in s's copy of the group. */
+void fx_hash_at(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32], uint64_t seq,
+                uint8_t out[32])
+{
+    struct ww_log_head h;
+    int rc = 0;
+    ASSERT_OK(ww_log_head(s, gid, author, &h));
+    ASSERT(ww_log_hash_at(s, h.log, seq, out, NULL, &rc));
+    ASSERT_OK(rc);
+}
+
+uint64_t fx_head_seq(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32])
+{
+    struct ww_log_head h;
+    ASSERT_OK(ww_log_head(s, gid, author, &h));
+    return h.seq;
+}
+
+/*
+ * Seals body b as device s with the header fields given (seq, prev, hlc, epoch): what any
+ * holder of a device key can sign at any time, e.g. from an old copy of its data. GROUP
+ * bodies are encrypted with the key s holds for that epoch.
+ */
+void fx_craft(struct ww_store *s, const uint8_t gid[16], const struct ww_body *b, uint8_t audience,
+              const uint8_t *ref, size_t ref_len, uint64_t seq, const uint8_t prev[32],
+              uint64_t hlc, uint32_t epoch, struct fx_ev *out, uint8_t hash[32])
+{
+    struct ww_buf pt, hb, ct, buf;
+    ww_buf_init(&pt, WW_MAX_BODY);
+    ww_buf_init(&hb, 4096);
+    ww_buf_init(&ct, WW_MAX_BODY);
+    ww_buf_init(&buf, WW_MAX_EVENT);
+    ASSERT_OK(ww_body_encode(b, &pt));
+    struct ww_envelope env;
+    memset(&env, 0, sizeof env);
+    struct ww_header *h = &env.h;
+    h->version = WW_PROTO_VERSION;
+    memcpy(h->group, gid, 16);
+    memcpy(h->author, s->pk, 32);
+    h->seq = seq;
+    if (seq > 1)
+        memcpy(h->prev, prev, 32);
+    h->hlc = hlc;
+    h->epoch = epoch;
+    h->kind = b->kind;
+    h->audience = audience;
+    if (ref_len)
+        memcpy(h->ref, ref, ref_len);
+    h->ref_len = (uint8_t)ref_len;
+    const uint8_t *key = NULL;
+    if (audience != WW_AUD_PLAIN) {
+        ASSERT_OK(ww_cache_load(s, gid));
+        key = ww_cache_key(s, audience, h->subject, epoch);
+        ASSERT(key != NULL);
+    }
+    ASSERT_OK(ww_header_encode(h, &hb));
+    struct ww_slice hs = {hb.p, hb.len};
+    uint8_t rnd[WW_SEAL_RANDOM];
+    ww_store_random(s, rnd, sizeof rnd);
+    ASSERT_OK(ww_body_seal(rnd, &hs, audience, key, NULL, pt.p, pt.len, &ct));
+    ww_ct_hash(ct.p, ct.len, env.ct_hash);
+    ASSERT_OK(ww_event_sign(s->sk, &hs, env.ct_hash, env.sig));
+    env.body.p = ct.p;
+    env.body.len = ct.len;
+    ASSERT_OK(ww_envelope_encode(&env, &buf));
+    ww_event_hash(&hs, env.ct_hash, env.sig, hash);
+    ASSERT(buf.len <= sizeof out->raw);
+    memcpy(out->raw, buf.p, buf.len);
+    out->len = buf.len;
+    ww_buf_free(&pt);
+    ww_buf_free(&hb);
+    ww_buf_free(&ct);
+    ww_buf_free(&buf);
+}
+
+/* A fork of author s's event `seq` (as `ref` holds it) that wins by the lower-hash rule
+ * (6.16 step 3): the hlc is moved up from `hlc` until the hash is below the held one. */
+void fx_craft_winning_fork(struct ww_store *s, struct ww_store *ref, const uint8_t gid[16],
+                           const struct ww_body *b, uint8_t audience, const uint8_t *r,
+                           size_t r_len, uint64_t seq, uint64_t hlc, uint32_t epoch,
+                           struct fx_ev *out)
+{
+    uint8_t pk[32], prev[32] = {0}, held[32], hash[32];
+    fx_device(s, pk);
+    if (seq > 1)
+        fx_hash_at(ref, gid, pk, seq - 1, prev);
+    fx_hash_at(ref, gid, pk, seq, held);
+    for (int i = 0; i < 4096; i++) {
+        fx_craft(s, gid, b, audience, r, r_len, seq, prev, hlc + (uint64_t)i, epoch, out, hash);
+        if (memcmp(hash, held, 32) < 0)
+            return;
+    }
+    ASSERT(!"no winning fork found");
 }

@@ -66,6 +66,23 @@ void fx_seal_plain(struct ww_store *s, const uint8_t gid[16], const struct ww_bo
 /* Applies one event through ww_sync_apply (which must not fail) and returns the result. */
 struct ww_apply_result fx_apply1(struct ww_store *s, const struct fx_ev *ev);
 
+/* The hash of event `seq` of author in s's copy of the group, and the seq of its head. */
+void fx_hash_at(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32], uint64_t seq,
+                uint8_t out[32]);
+uint64_t fx_head_seq(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32]);
+/* Seals body b as device s with the header fields given (seq, prev, hlc, epoch): what any
+ * holder of a device key can sign at any time, e.g. from an old copy of its data. GROUP
+ * bodies are encrypted with the key s holds for that epoch; hash gets the event hash. */
+void fx_craft(struct ww_store *s, const uint8_t gid[16], const struct ww_body *b, uint8_t audience,
+              const uint8_t *ref, size_t ref_len, uint64_t seq, const uint8_t prev[32],
+              uint64_t hlc, uint32_t epoch, struct fx_ev *out, uint8_t hash[32]);
+/* A fork of s's event `seq` (as `ref` holds it) that wins by the lower-hash rule (6.16 step
+ * 3): the hlc moves up from `hlc` until its hash is below the held one. */
+void fx_craft_winning_fork(struct ww_store *s, struct ww_store *ref, const uint8_t gid[16],
+                           const struct ww_body *b, uint8_t audience, const uint8_t *r,
+                           size_t r_len, uint64_t seq, uint64_t hlc, uint32_t epoch,
+                           struct fx_ev *out);
+
 /* An event of a kind from the future, signed by device x at `seq` of its log in the group,
  * its predecessor made up: it waits (pending) for a predecessor that never comes. */
 void fx_stuck_event(struct ww_store *x, const uint8_t gid[16], uint64_t seq, struct fx_ev *out);

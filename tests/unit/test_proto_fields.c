@@ -273,23 +273,29 @@ TEST(proto_body_erase_bounds)
 
 TEST(proto_body_member_remove_bounds)
 {
-    /* [member, [[device, seq], [device, seq]]] */
-    static const struct item base[] = {A(2), B(16), A(2),         A(2),  B(32),
-                                       U(7), A(2),  BP(32, 0x30), U(300)};
+    /* [member, [[device, seq, hash], [device, seq, hash]]] */
+    static const struct item base[] = {A(2),  B(16), A(2),         A(3),   B(32),       U(7),
+                                       B(32), A(3),  BP(32, 0x30), U(300), BP(32, 0x40)};
     static const struct fcase cases[] = {
         R(1, B(15), WW_ERANGE),
         R(1, B(17), WW_ETOOBIG),
-        R(5, U(0), 0), /* a device the owner held nothing of */
+        /* a device the owner held nothing of: no event, a zero hash */
+        RS(5, 2, 0, U(0),
+           HEX("c4200000000000000000000000000000000000000000000000000000000000000000")),
+        R(5, U(0), WW_EINVAL),
         R(5, U((1ull << 40) - 1), 0),
         R(5, U(1ull << 40), WW_ERANGE),
         R(5, NEG(-1), WW_ERANGE),
-        R(7, B(32), WW_EINVAL),        /* the same device twice */
-        R(7, BP(32, 0x01), WW_EINVAL), /* devices out of order */
-        R(7, B(31), WW_ERANGE),
-        RS(2, 7, 0, A(0)), /* a leave: no cut-offs */
+        R(6, B(31), WW_ERANGE),
+        R(6, B(33), WW_ETOOBIG),
+        R(8, B(32), WW_EINVAL),        /* the same device twice */
+        R(8, BP(32, 0x01), WW_EINVAL), /* devices out of order */
+        R(8, B(31), WW_ERANGE),
+        RS(2, 9, 0, A(0)), /* a leave: no cut-offs */
         R(2, A(49), WW_ETOOBIG),
-        R(3, A(3), WW_ETOOBIG),
-        RS(3, 3, WW_ETYPE, A(1), B(32)),
+        R(3, A(4), WW_ETOOBIG),
+        R(3, A(2), WW_ETYPE), /* the hash missing */
+        RS(3, 4, WW_ETYPE, A(1), B(32)),
         R(3, U(1), WW_ETYPE),
         R(0, A(1), WW_ETYPE),
     };

@@ -122,6 +122,7 @@ TEST(trust_migration_marks_owner_added_devices)
                            "DROP TABLE sync_held; DROP TABLE sync_local; DROP TABLE group_climates;"
                            "DROP TABLE agg_pins; DROP TABLE climate_shares; DROP TABLE quotas;"
                            "DROP TABLE device_invites; ALTER TABLE devices DROP COLUMN cutoff;"
+                           "ALTER TABLE devices DROP COLUMN pin;"
                            "DROP TABLE recoveries;"
                            "ALTER TABLE members DROP COLUMN profile_hlc;"
                            "ALTER TABLE members DROP COLUMN profile_epoch;"

@@ -157,6 +157,7 @@ ENTRY = [("author", "b"), ("seq", "u")]  # an ACK's entry
 VV_ENTRY = ENTRY + [("tip", "b")]  # a VV's entry: the tip of the event held at seq
 ANSWER = [("item", "u"), ("value", "u")]
 DEVICE_SEQ = [("device", "b"), ("seq", "u")]
+DEVICE_PIN = [("device", "b"), ("seq", "u"), ("hash", "b")]
 HEADER = [("version", "u"), ("group", "b"), ("author", "b"), ("seq", "u"), ("prev", "b"),
           ("hlc", "u"), ("epoch", "u"), ("kind", "u"), ("audience", "u"), ("subject", "b"),
           ("ref", "b")]
@@ -165,7 +166,7 @@ BODIES = {
     1: [("salt", "b"), ("name", "s"), ("tz", "s"), ("start_date", "u"), ("coach", "b"),
         ("agg_pk", "b")],
     2: [("member", "b"), ("role", "u"), ("devices", ("list", "b"))],
-    3: [("member", "b"), ("cutoffs", ("list", ("fixed", DEVICE_SEQ)))],
+    3: [("member", "b"), ("cutoffs", ("list", ("fixed", DEVICE_PIN)))],
     4: [("member", "b"), ("device", "b")],
     5: [("epoch", "u"), ("wraps", ("list", ("fixed", WRAP)))],
     6: [("epoch", "u"), ("wraps", ("list", ("fixed", WRAP)))],
@@ -193,7 +194,13 @@ BODIES = {
     25: [("member", "b"), ("device", "b"), ("invite", "b"), ("sig", "b")],
     26: [("device", "b")],
     27: [("pk", "b")],
-    28: [("from", "b"), ("cutoff", "u"), ("others", ("list", ("fixed", DEVICE_SEQ))), ("sig", "b")],
+    28: [
+        ("from", "b"),
+        ("cutoff", "u"),
+        ("tip", "b"),
+        ("others", ("list", ("fixed", DEVICE_PIN))),
+        ("sig", "b"),
+    ],
     29: [("member", "b"), ("alias", "s"), ("year", "u"), ("track", "u")],
 }
 # member.add's optional fourth field (6.2): present when written, then before any ext.

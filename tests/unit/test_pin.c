@@ -1,0 +1,243 @@
+/*
+ * test_pin.c - a cut-off keeps one branch of a log (PROTOCOL.md 6.3): a removed student or
+ * a thief holding a retired device's key cannot rewrite, by a fork below the cut-off, what
+ * the removal or the recovery kept, and a replica that took such a fork before the cut-off
+ * reached it returns to the kept branch in its next sync.
+ */
+#include <string.h>
+
+#include "fixture.h"
+#include "group.h"
+#include "runner.h"
+#include "store.h"
+
+static void owner_of(struct ww_store *s, const uint8_t gid[16], uint8_t out[32])
+{
+    struct ww_group_info info;
+    fx_group_info(s, gid, &info);
+    memcpy(out, info.owner, 32);
+}
+
+/* A day.off body for date d, with its ref (the date, big-endian) in ref. */
+static void day_off_body(struct ww_body *b, uint32_t d, uint8_t ref[4])
+{
+    memset(b, 0, sizeof *b);
+    b->kind = WW_KIND_DAY_OFF;
+    b->u.day_off.date = d;
+    b->u.day_off.off = 1;
+    for (int i = 0; i < 4; i++)
+        ref[i] = (uint8_t)(d >> (24 - 8 * i));
+}
+
+/*
+ * The coach's owner phone is lost and recovered on a new phone (cut-off c). The thief, with
+ * the lost phone's key, signs another event at seq c (a group.hub of its own) whose hash is
+ * below that of the real one: by the lower-hash rule alone it would take event c over and
+ * the recovery, which follows event c, would no longer stand.
+ */
+TEST(pin_thief_fork_at_the_cutoff_leaves_the_recovery_standing)
+{
+    struct fx_group g;
+    fx_group_make(&g, 1, 0, NULL);
+    char code[WW_RECOVERY_CODE_MAX];
+    ASSERT_OK(ww_recovery_key_create(g.coach, g.gid, code));
+    fx_group_sync(&g);
+    uint32_t d;
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
+    fx_now += 1000;
+    ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, d, "L02", NULL));
+    fx_group_sync(&g);
+    uint8_t cpk[32], npk[32], own[32];
+    fx_device(g.coach, cpk);
+    uint64_t c = fx_head_seq(g.coach, g.gid, cpk);
+
+    struct ww_store *np = fx_open("newphone");
+    fx_device(np, npk);
+    fx_sync(g.st[0], np, g.gid, 256);
+    fx_now += 1000;
+    ASSERT_OK(ww_owner_recover(np, g.gid, code));
+    fx_deliver(np, g.st[0], g.gid);
+    owner_of(g.st[0], g.gid, own);
+    ASSERT_MEM_EQ(own, npk, 32);
+
+    struct ww_body body;
+    memset(&body, 0, sizeof body);
+    body.kind = WW_KIND_GROUP_HUB;
+    memset(body.u.group_hub.hub, 0x77, 32);
+    body.u.group_hub.addr = ww_slice_of("thief.example:7420");
+    struct fx_ev ev;
+    uint64_t hlc = (uint64_t)(fx_now + 3600 * 1000) << 16;
+    fx_craft_winning_fork(g.coach, g.st[0], g.gid, &body, WW_AUD_PLAIN, NULL, 0, c, hlc, 1, &ev);
+    struct ww_apply_result r = fx_apply1(g.st[0], &ev);
+    ASSERT_EQ(r.accepted, 0);
+    r = fx_apply1(np, &ev);
+    ASSERT_EQ(r.accepted, 0);
+
+    owner_of(g.st[0], g.gid, own);
+    ASSERT_MEM_EQ(own, npk, 32);
+    owner_of(np, g.gid, own);
+    ASSERT_MEM_EQ(own, npk, 32);
+    ASSERT_EQ(fx_count(g.st[0], "SELECT count(*) FROM group_hubs"), 0);
+    ww_store_close(np);
+    fx_group_close(&g);
+}
+
+/*
+ * The same fork reaches a student before the recovery does: by the lower-hash rule the
+ * student takes it (nothing is retired yet). (The fork is of an event after the
+ * recovery.key: a fork of the recovery.key itself is docs/SECURITY.md's open case.) When the recovery comes, its tip names the
+ * real event c: the student drops the thief's branch, gets the real one back from the new
+ * phone in the same sync, and ends with the new owner and the new phone's events.
+ */
+TEST(pin_recovery_undoes_a_thief_fork_that_came_first)
+{
+    struct fx_group g;
+    fx_group_make(&g, 1, 0, NULL);
+    char code[WW_RECOVERY_CODE_MAX];
+    ASSERT_OK(ww_recovery_key_create(g.coach, g.gid, code));
+    uint32_t d;
+    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
+    fx_now += 1000;
+    ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, d, "L02", NULL));
+    fx_group_sync(&g);
+    uint8_t cpk[32], npk[32], own[32], real[32], now[32], a[32], b[32];
+    fx_device(g.coach, cpk);
+    uint64_t c = fx_head_seq(g.coach, g.gid, cpk);
+    fx_hash_at(g.coach, g.gid, cpk, c, real);
+
+    struct ww_store *np = fx_open("newphone");
+    fx_device(np, npk);
+    fx_sync(g.st[0], np, g.gid, 256);
+    fx_now += 1000;
+    ASSERT_OK(ww_owner_recover(np, g.gid, code));
+
+    struct ww_body body;
+    memset(&body, 0, sizeof body);
+    body.kind = WW_KIND_GROUP_HUB;
+    memset(body.u.group_hub.hub, 0x77, 32);
+    body.u.group_hub.addr = ww_slice_of("thief.example:7420");
+    struct fx_ev ev;
+    fx_craft_winning_fork(g.coach, g.st[0], g.gid, &body, WW_AUD_PLAIN, NULL, 0, c,
+                          (uint64_t)(fx_now + 1000) << 16, 1, &ev);
+    struct ww_apply_result r = fx_apply1(g.st[0], &ev);
+    ASSERT_EQ(r.accepted, 1);
+    ASSERT_EQ(fx_count(g.st[0], "SELECT count(*) FROM group_hubs"), 1);
+
+    fx_deliver(np, g.st[0], g.gid);
+    owner_of(g.st[0], g.gid, own);
+    ASSERT_MEM_EQ(own, npk, 32);
+    fx_hash_at(g.st[0], g.gid, cpk, c, now);
+    ASSERT_MEM_EQ(now, real, 32);
+    ASSERT_EQ(fx_count(g.st[0], "SELECT count(*) FROM group_hubs"), 0);
+    fx_events_digest(g.st[0], a);
+    fx_events_digest(np, b);
+    ASSERT_MEM_EQ(a, b, 32);
+    ww_store_close(np);
+    fx_group_close(&g);
+}
+
+/*
+ * A removed student still holds its device key and the old GROUP key: a day later it signs
+ * a new day.off at the seq of its last kept event k, with a hash below the real one's. What
+ * the removal kept stays as it was on every replica that holds the removal.
+ */
+TEST(pin_removed_student_cannot_rewrite_what_its_removal_kept)
+{
+    struct fx_group g;
+    fx_group_make(&g, 2, 0, NULL);
+    uint32_t d;
+    ASSERT_OK(ww_day_today(g.st[0], g.gid, &d));
+    fx_now += 1000;
+    ASSERT_OK(ww_day_off(g.st[0], g.gid, d, 1, NULL));
+    fx_group_sync(&g);
+    fx_now += 1000;
+    ASSERT_OK(ww_member_remove(g.coach, g.gid, g.m_st[0], NULL));
+    fx_sync(g.coach, g.st[1], g.gid, 256);
+    uint8_t spk[32], before[32], after[32];
+    fx_device(g.st[0], spk);
+    uint64_t k = fx_head_seq(g.st[1], g.gid, spk);
+    fx_hash_at(g.st[1], g.gid, spk, k, before);
+    long offs = fx_count(g.st[1], "SELECT count(*) FROM days_off");
+
+    fx_now += 24LL * 3600 * 1000;
+    struct ww_body body;
+    uint8_t ref[4];
+    day_off_body(&body, d + 1, ref);
+    struct fx_ev ev;
+    fx_craft_winning_fork(g.st[0], g.st[1], g.gid, &body, WW_AUD_GROUP, ref, 4, k,
+                          (uint64_t)fx_now << 16, 1, &ev);
+    struct ww_apply_result r = fx_apply1(g.st[1], &ev);
+    ASSERT_EQ(r.accepted, 0);
+    fx_apply1(g.coach, &ev);
+
+    fx_hash_at(g.st[1], g.gid, spk, k, after);
+    ASSERT_MEM_EQ(after, before, 32);
+    fx_hash_at(g.coach, g.gid, spk, k, after);
+    ASSERT_MEM_EQ(after, before, 32);
+    ASSERT_EQ(fx_count(g.st[1], "SELECT count(*) FROM days_off"), offs);
+    fx_group_close(&g);
+}
+
+/*
+ * The removed student's fork reaches a replica before the removal does (the student syncs
+ * with a classmate who has not seen the coach yet): by the lower-hash rule that replica takes
+ * it. When the removal comes, its cut-off names the real event: the replica drops the fork
+ * and gets the kept branch back in the same sync, and ends with the coach's events.
+ * fork_at_top: the fork replaces event k itself; else event k - 1 (and k goes with it).
+ */
+static void fork_before_removal(int fork_at_top)
+{
+    struct fx_group g;
+    fx_group_make(&g, 2, 0, NULL);
+    uint32_t d;
+    ASSERT_OK(ww_day_today(g.st[0], g.gid, &d));
+    fx_now += 1000;
+    ASSERT_OK(ww_day_off(g.st[0], g.gid, d, 1, NULL));
+    fx_now += 1000;
+    ASSERT_OK(ww_day_off(g.st[0], g.gid, d + 2, 1, NULL));
+    fx_group_sync(&g);
+    uint8_t spk[32], real[32], now[32], a[32], b[32];
+    fx_device(g.st[0], spk);
+    uint64_t k = fx_head_seq(g.st[1], g.gid, spk);
+    uint64_t at = fork_at_top ? k : k - 1;
+    fx_hash_at(g.st[1], g.gid, spk, at, real);
+    fx_now += 1000;
+    ASSERT_OK(ww_member_remove(g.coach, g.gid, g.m_st[0], NULL));
+
+    fx_now += 3600 * 1000;
+    struct ww_body body;
+    uint8_t ref[4];
+    day_off_body(&body, d + 1, ref);
+    struct fx_ev ev;
+    fx_craft_winning_fork(g.st[0], g.st[1], g.gid, &body, WW_AUD_GROUP, ref, 4, at,
+                          (uint64_t)fx_now << 16, 1, &ev);
+    struct ww_apply_result r = fx_apply1(g.st[1], &ev);
+    ASSERT_EQ(r.accepted, 1); /* no cut-off known yet: the lower hash wins */
+    fx_hash_at(g.st[1], g.gid, spk, at, now);
+    ASSERT(memcmp(now, real, 32) != 0);
+
+    fx_sync(g.coach, g.st[1], g.gid, 256); /* the removal, then the kept branch */
+    ASSERT_EQ(fx_head_seq(g.st[1], g.gid, spk), k);
+    fx_hash_at(g.st[1], g.gid, spk, at, now);
+    ASSERT_MEM_EQ(now, real, 32);
+    fx_events_digest(g.st[1], a);
+    fx_events_digest(g.coach, b);
+    ASSERT_MEM_EQ(a, b, 32);
+    ASSERT_EQ(fx_count(g.st[1], "SELECT count(*) FROM days_off"),
+              fx_count(g.coach, "SELECT count(*) FROM days_off"));
+    /* The fork, sent again, changes nothing now. */
+    fx_apply1(g.st[1], &ev);
+    fx_events_digest(g.st[1], a);
+    ASSERT_MEM_EQ(a, b, 32);
+    fx_group_close(&g);
+}
+
+TEST(pin_replica_that_took_a_fork_at_the_cutoff_returns_to_the_kept_branch)
+{
+    fork_before_removal(1);
+}
+
+TEST(pin_replica_that_took_a_fork_below_the_cutoff_returns_to_the_kept_branch)
+{
+    fork_before_removal(0);
+}
