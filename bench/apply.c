@@ -170,7 +170,7 @@ int main(int argc, char **argv)
     /* The peer: a coach and four students who reflect every day, shared with the group. */
     struct ww_store *coach = open_dev(root, "coach", NULL), *st[4];
     uint8_t gid[16], member[16], pk[32];
-    int rc = ww_group_create(coach, "Bench", NULL, 0, "Coach", NULL, gid);
+    int rc = ww_group_create(coach, "Bench", NULL, 0, "Coach", NULL, gid, NULL);
     if (rc != 0)
         die("group", rc);
     for (int i = 0; i < 4; i++) {

@@ -162,7 +162,7 @@ int main(int argc, char **argv)
     struct ww_store *coach = open_dev(root, "coach"), *l[5];
     uint8_t gid[WW_ID_LEN], member[WW_ID_LEN], pk[WW_KEY_LEN];
     uint32_t today;
-    int rc = ww_group_create(coach, "Afdeling Zonnebloem", NULL, 0, "Coach Anna", NULL, gid);
+    int rc = ww_group_create(coach, "Afdeling Zonnebloem", NULL, 0, "Coach Anna", NULL, gid, NULL);
     if (rc == 0)
         rc = ww_day_today(coach, gid, &today);
     if (rc != 0)

@@ -148,7 +148,7 @@ int main(int argc, char **argv)
         uint8_t gid[WW_ID_LEN], member[STUDENTS][WW_ID_LEN], pk[32];
         snprintf(name, sizeof name, "Afdeling %d", g);
         snprintf(team, sizeof team, "Team %d", g % 5);
-        check(ww_group_create(coach, name, NULL, start, "Coach", NULL, gid), "group");
+        check(ww_group_create(coach, name, NULL, start, "Coach", NULL, gid, NULL), "group");
         for (int s = 0; s < STUDENTS; s++) {
             ww_store_device(st[s], pk);
             check(ww_member_add(coach, gid, WW_ROLE_STUDENT, "Student", 1, WW_TRACK_BOL, pk,

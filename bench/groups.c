@@ -68,7 +68,7 @@ static uint8_t (*make_groups(struct ww_store *s, size_t n))[WW_ID_LEN]
     for (size_t i = 0; i < n; i++) {
         char name[32];
         snprintf(name, sizeof name, "Groep %zu", i);
-        int rc = ww_group_create(s, name, NULL, 0, "Coach", NULL, gids[i]);
+        int rc = ww_group_create(s, name, NULL, 0, "Coach", NULL, gids[i], NULL);
         uint8_t pk[WW_KEY_LEN], sk[64], m[WW_ID_LEN];
         crypto_sign_keypair(pk, sk); /* a student's device */
         if (rc == 0)

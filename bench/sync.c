@@ -557,7 +557,7 @@ static void part_catchup(const char *root, long n_events)
     snprintf(dir, sizeof dir, "%s/c/coach", root);
     struct ww_store *coach = open_dev(dir, NULL), *st[4];
     uint8_t gid[WW_ID_LEN], member[WW_ID_LEN], pk[WW_KEY_LEN], coach_member[WW_ID_LEN];
-    int rc = ww_group_create(coach, "Bench", NULL, 0, "Coach", NULL, gid);
+    int rc = ww_group_create(coach, "Bench", NULL, 0, "Coach", NULL, gid, NULL);
     if (rc != 0)
         die("group", rc);
     uint32_t start = 0;
@@ -927,7 +927,7 @@ static size_t make_groups(const char *root, size_t want, double budget_s)
         }
         char name[32];
         snprintf(name, sizeof name, "Groep %zu", g);
-        int rc = ww_group_create(lg->d[0].s, name, NULL, 0, "Coach", NULL, lg->gid);
+        int rc = ww_group_create(lg->d[0].s, name, NULL, 0, "Coach", NULL, lg->gid, NULL);
         for (int k = 1; k < DEVS && rc == 0; k++) {
             uint8_t m[WW_ID_LEN];
             rc = ww_member_add(lg->d[0].s, lg->gid, WW_ROLE_STUDENT, "Student", 1, 1, lg->d[k].pk,

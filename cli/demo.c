@@ -210,7 +210,7 @@ static int setup_group(struct demo *d)
         say2(_("existing group '{1}' from a previous run: {2}"), DEMO_GROUP,
              hex_of(d->gid, WW_ID_LEN, &h));
     } else {
-        rc = ww_group_create(coach->s, DEMO_GROUP, NULL, 0, coach->alias, NULL, d->gid);
+        rc = ww_group_create(coach->s, DEMO_GROUP, NULL, 0, coach->alias, NULL, d->gid, NULL);
         if (rc != 0)
             return failed(rc, "group create");
         say2(_("new group '{1}': {2}"), DEMO_GROUP, hex_of(d->gid, WW_ID_LEN, &h));

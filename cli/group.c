@@ -42,21 +42,14 @@ static int group_create(struct cli *c, int argc, char **argv)
     }
     if ((rc = cli_open(c, 0)) != CLI_OK)
         return rc;
-    uint8_t gid[WW_ID_LEN];
-    rc = ww_group_create(c->store, a.pos[0], tz, start, args_get(&a, "alias"), NULL, gid);
-    if (rc != 0)
-        return lib_error(rc, _("cannot create the group"), NULL);
     /* The recovery code, shown this once: a new device takes the group over with it when
      * this one is lost (`recover`). */
+    uint8_t gid[WW_ID_LEN];
     char code[WW_RECOVERY_CODE_MAX];
     struct hexbuf h;
-    if ((rc = ww_recovery_key_create(c->store, gid, code)) != 0) {
-        printf("%s\n", hex_of(gid, WW_ID_LEN, &h));
-        return lib_error(rc,
-                         _("the group is made, but its recovery code is not; run 'wegwijs "
-                           "group recovery {1}'"),
-                         h.s);
-    }
+    rc = ww_group_create(c->store, a.pos[0], tz, start, args_get(&a, "alias"), NULL, gid, code);
+    if (rc != 0)
+        return lib_error(rc, _("cannot create the group"), NULL);
     if (c->json)
         return json_result("group create", json_pack("{s:o,s:s}", "group", j_hex(gid, WW_ID_LEN),
                                                      "recovery_code", code));

@@ -474,7 +474,34 @@ struct create_args {
     uint32_t start;
     const uint8_t *agg_pk;
     uint8_t gid[16];
+    char *code; /* the recovery code, when asked for */
 };
+
+void ww_group_id(const uint8_t author[32], const struct ww_body_group_create *c, uint8_t gid[16])
+{
+    ww_hash_domain("wegwijs/group/v1", author, 32, c->salt, 16,
+                   c->has_recovery ? c->recovery : NULL, c->has_recovery ? 32 : 0, gid, 16);
+}
+
+/* A new recovery key: its public half into pk, its secret as a code (eight groups of eight
+ * hex digits, to be copied by hand) into code. */
+static void new_recovery_key(struct ww_store *s, uint8_t pk[32], char code[WW_RECOVERY_CODE_MAX])
+{
+    uint8_t seed[32], sk[64];
+    char hex[65];
+    ww_store_random(s, seed, sizeof seed);
+    crypto_sign_seed_keypair(pk, sk, seed);
+    ww_hex(seed, sizeof seed, hex);
+    for (int i = 0, o = 0; i < 64; i++) {
+        if (i && i % 8 == 0)
+            code[o++] = '-';
+        code[o++] = hex[i];
+        code[o] = '\0';
+    }
+    sodium_memzero(sk, sizeof sk);
+    sodium_memzero(seed, sizeof seed);
+    sodium_memzero(hex, sizeof hex);
+}
 
 static int do_create(struct ww_store *s, void *ud)
 {
@@ -492,7 +519,11 @@ static int do_create(struct ww_store *s, void *ud)
         c->has_agg = 1;
         memcpy(c->agg_pk, a->agg_pk, 32);
     }
-    ww_hash_domain("wegwijs/group/v1", s->pk, 32, c->salt, 16, NULL, 0, a->gid, 16);
+    if (a->code) {
+        c->has_recovery = 1;
+        new_recovery_key(s, c->recovery, a->code);
+    }
+    ww_group_id(s->pk, c, a->gid);
     struct ww_emit e = {.kind = WW_KIND_GROUP_CREATE, .audience = WW_AUD_PLAIN, .body = &body};
     int rc = ww_emit(s, a->gid, &e, NULL);
     if (rc == 0)
@@ -505,7 +536,7 @@ static int do_create(struct ww_store *s, void *ud)
 
 int ww_group_create(struct ww_store *s, const char *name, const char *tz, uint32_t start_date,
                     const char *coach_alias, const uint8_t *aggregator_pk,
-                    uint8_t group_out[WW_ID_LEN])
+                    uint8_t group_out[WW_ID_LEN], char recovery_code_out[WW_RECOVERY_CODE_MAX])
 {
     struct ww_tz zone;
     if (!s || !group_out || start_date > WW_MAX_DATE)
@@ -519,13 +550,18 @@ int ww_group_create(struct ww_store *s, const char *name, const char *tz, uint32
         rc = ww_tz_load(tz, &zone);
     if (rc != 0)
         return rc;
+    char code[WW_RECOVERY_CODE_MAX];
     struct create_args a = {
-        name, tz && *tz ? tz : WW_DEFAULT_TZ, coach_alias, start_date, aggregator_pk, {0}};
+        name, tz && *tz ? tz : WW_DEFAULT_TZ, coach_alias, start_date, aggregator_pk,
+        {0},  recovery_code_out ? code : NULL};
     if (!a.start)
         a.start = ww_tz_date(&zone, ww_store_now_ms(s));
     rc = ww_tx(s, do_create, &a);
     if (rc == 0)
         memcpy(group_out, a.gid, 16);
+    if (rc == 0 && recovery_code_out)
+        memcpy(recovery_code_out, code, sizeof code);
+    sodium_memzero(code, sizeof code);
     return rc;
 }
 
@@ -921,28 +957,12 @@ struct recovery_key_args {
 static int do_recovery_key(struct ww_store *s, void *ud)
 {
     struct recovery_key_args *a = ud;
-    uint8_t seed[32], pk[32], sk[64];
-    ww_store_random(s, seed, sizeof seed);
-    crypto_sign_seed_keypair(pk, sk, seed);
-    sodium_memzero(sk, sizeof sk);
     struct ww_body body;
     memset(&body, 0, sizeof body);
     body.kind = WW_KIND_RECOVERY_KEY;
-    memcpy(body.u.recovery_key.pk, pk, 32);
+    new_recovery_key(s, body.u.recovery_key.pk, a->code);
     struct ww_emit e = {.kind = WW_KIND_RECOVERY_KEY, .audience = WW_AUD_PLAIN, .body = &body};
-    int rc = ww_emit(s, a->gid, &e, NULL);
-    /* Eight groups of eight hex digits, to be copied by hand. */
-    char hex[65];
-    ww_hex(seed, sizeof seed, hex);
-    sodium_memzero(seed, sizeof seed);
-    for (int i = 0, o = 0; rc == 0 && i < 64; i++) {
-        if (i && i % 8 == 0)
-            a->code[o++] = '-';
-        a->code[o++] = hex[i];
-        a->code[o] = '\0';
-    }
-    sodium_memzero(hex, sizeof hex);
-    return rc;
+    return ww_emit(s, a->gid, &e, NULL);
 }
 
 int ww_recovery_key_create(struct ww_store *s, const uint8_t group[WW_ID_LEN],

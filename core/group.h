@@ -84,6 +84,8 @@ const uint8_t *ww_cache_key_nth(struct ww_store *s, uint8_t audience, const uint
  * vouched for: one an owner.handover still on its way may make the owner, whose owner's
  * work therefore waits rather than being refused (PROTOCOL.md 6.16 step 7). */
 int ww_cache_may_own(struct ww_store *s, const struct ww_devinfo *dev);
+/* The id of the group c creates with author as its creator (PROTOCOL.md 6.1). */
+void ww_group_id(const uint8_t author[32], const struct ww_body_group_create *c, uint8_t gid[16]);
 /* The group of the last ww_cache_load: the only way other modules read the cache. */
 const struct ww_group_cache *ww_cache_cur(const struct ww_store *s);
 /* This device's membership in the cached group: NULL when not a member. */

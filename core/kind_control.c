@@ -47,13 +47,14 @@ static int vouches(const struct ww_devinfo *author, const uint8_t *member)
 
 /* ---- group.create ---- */
 
-/* The group id is bound to its creator: only the holder of the author key made it. */
+/* The group id is bound to its creator, and to its recovery key: only the holder of the
+ * author key made it, and a fork of it (a thief's, on the owner phone) cannot name another
+ * recovery key. */
 static int check_group_create(struct ww_store *s, const struct ww_event *ev)
 {
     (void)s;
     uint8_t gid[16];
-    ww_hash_domain("wegwijs/group/v1", ev->env->h.author, 32, ev->body->u.group_create.salt, 16,
-                   NULL, 0, gid, 16);
+    ww_group_id(ev->env->h.author, &ev->body->u.group_create, gid);
     return memcmp(gid, ev->env->h.group, 16) == 0 ? 0 : WW_EBADHASH;
 }
 
@@ -88,6 +89,14 @@ static int apply_group_create(struct ww_store *s, struct ww_event *ev)
     ww_bind_blob(st, 2, c->coach, 16);
     if ((rc = ww_sql_done(s, st)) != 0)
         return rc;
+    if (c->has_recovery) {
+        if (!(st = ww_sql(s, "INSERT INTO recoveries(gid, pk) VALUES(?1, ?2)")))
+            return ww_sql_failed(s);
+        ww_bind_blob(st, 1, env->h.group, 16);
+        ww_bind_blob(st, 2, c->recovery, 32);
+        if ((rc = ww_sql_done(s, st)) != 0)
+            return rc;
+    }
     ev->control = 1;
     return add_device(s, env->h.group, env->h.author, c->coach, 1);
 }

@@ -90,10 +90,15 @@ struct ww_group_info {
  * Creates a group with this device as its coach and owner. tz NULL means
  * "Europe/Amsterdam"; start_date 0 means today; aggregator_pk (X25519) may be NULL.
  * coach_alias (NULL or "": none) goes in the coach's member.profile, for the group alone.
+ * recovery_code_out, unless NULL, receives the group's recovery code (see
+ * ww_owner_recover), whose public key the group id commits to: show it to the coach once,
+ * to write down; nothing keeps it. With NULL the group has no recovery key (the owner may
+ * give it one later, ww_recovery_key_create).
  */
+#define WW_RECOVERY_CODE_MAX 72 /* a recovery code as text, with its NUL */
 int ww_group_create(struct ww_store *s, const char *name, const char *tz, uint32_t start_date,
                     const char *coach_alias, const uint8_t *aggregator_pk,
-                    uint8_t group_out[WW_ID_LEN]);
+                    uint8_t group_out[WW_ID_LEN], char recovery_code_out[WW_RECOVERY_CODE_MAX]);
 int ww_group_get(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                  void (*cb)(void *ud, const struct ww_group_info *g), void *ud);
 int ww_groups_list(struct ww_store *s, void (*cb)(void *ud, const struct ww_group_info *g),
@@ -134,11 +139,13 @@ int ww_group_hub_set(struct ww_store *s, const uint8_t group[WW_ID_LEN],
 int ww_owner_handover(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                       const uint8_t device[WW_KEY_LEN], uint8_t hash_out[WW_EVENT_HASH_LEN]);
 /*
- * The owner device gives the group a recovery key, once (WW_EEXIST after): code_out
- * receives its secret as text, eight groups of eight hex digits. Nothing keeps the secret:
- * show it to the coach, to write down, and forget it.
+ * The owner device gives a group made without one a recovery key, once (WW_EEXIST after,
+ * and for a group made with one): code_out receives its secret as text, eight groups of
+ * eight hex digits. Nothing keeps the secret: show it to the coach, to write down, and
+ * forget it. (A recovery key set this way is an event of the owner's log, which a thief
+ * holding the owner device could fork before any recovery; one made with the group cannot
+ * be changed.)
  */
-#define WW_RECOVERY_CODE_MAX 72 /* the code as text, with its NUL */
 int ww_recovery_key_create(struct ww_store *s, const uint8_t group[WW_ID_LEN],
                            char code_out[WW_RECOVERY_CODE_MAX]);
 /*

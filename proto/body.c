@@ -303,16 +303,18 @@ static int read_keys(struct ww_mp_reader *r, struct ww_body_keys *b)
 
 /* ---- group.create (1) ------------------------------------------------------------------- */
 
-enum { group_create_fields = 6 };
+enum { group_create_fields = 7 };
 
-/* Texts within their limits; agg_pk all zero unless present. The coach's name is in its
- * member.profile, like every member's. */
+/* Texts within their limits; agg_pk and recovery all zero unless present. The coach's name
+ * is in its member.profile, like every member's. */
 static int check_group_create(const struct ww_body_group_create *b)
 {
     WW_TRY(ww_mp_check_text(b->name, 0, WW_MAX_NAME));
     WW_TRY(ww_mp_check_text(b->tz, 0, WW_MAX_TZ));
     WW_TRY(check_date(b->start_date));
     if (!b->has_agg && !ww_mp_all_zero(b->agg_pk, sizeof b->agg_pk))
+        return WW_EINVAL;
+    if (!b->has_recovery && !ww_mp_all_zero(b->recovery, sizeof b->recovery))
         return WW_EINVAL;
     return 0;
 }
@@ -325,6 +327,7 @@ static void write_group_create(struct ww_mp_writer *w, const struct ww_body_grou
     ww_mp_put_uint(w, g->start_date);
     ww_mp_put_bin(w, g->coach, sizeof g->coach);
     put_bin_opt(w, g->agg_pk, sizeof g->agg_pk, g->has_agg);
+    put_bin_opt(w, g->recovery, sizeof g->recovery, g->has_recovery);
 }
 
 static int read_group_create(struct ww_mp_reader *r, struct ww_body_group_create *g)
@@ -334,7 +337,8 @@ static int read_group_create(struct ww_mp_reader *r, struct ww_body_group_create
     WW_TRY(ww_mp_read_str(r, WW_MAX_TZ, &g->tz));
     WW_TRY(read_date(r, &g->start_date));
     WW_TRY(ww_mp_read_bin_exact(r, sizeof g->coach, g->coach));
-    return ww_mp_read_bin_opt(r, sizeof g->agg_pk, g->agg_pk, &g->has_agg);
+    WW_TRY(ww_mp_read_bin_opt(r, sizeof g->agg_pk, g->agg_pk, &g->has_agg));
+    return ww_mp_read_bin_opt(r, sizeof g->recovery, g->recovery, &g->has_recovery);
 }
 
 /* ---- member.add (2) --------------------------------------------------------------------- */

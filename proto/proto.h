@@ -182,8 +182,9 @@ struct ww_wrap {
     uint8_t sealed[WW_SEALED_LEN];     /* crypto_box_seal(key, device's X25519 key) */
 };
 
-/* The group id is BLAKE2b-128("wegwijs/group/v1" || author || salt), so only the device
- * that holds the author key can create that group. */
+/* The group id is BLAKE2b-128("wegwijs/group/v1" || author || salt || recovery), recovery
+ * left out when absent: only the device that holds the author key can create that group,
+ * and no event can give it another recovery key (PROTOCOL.md 6.1). */
 struct ww_body_group_create {
     uint8_t salt[16];
     struct ww_slice name;
@@ -192,6 +193,8 @@ struct ww_body_group_create {
     uint8_t coach[WW_MEMBER_ID_LEN]; /* the creating coach's member id */
     uint8_t agg_pk[32];              /* aggregator X25519 key; bin 0 when absent */
     int has_agg;
+    uint8_t recovery[WW_PK_LEN]; /* the group's recovery key (Ed25519); bin 0 when absent */
+    int has_recovery;
 };
 
 /* Only what the control plane checks: the member's name, year and track are its profile

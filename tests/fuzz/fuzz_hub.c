@@ -85,7 +85,7 @@ static void setup(void)
      * group id and each one's seeds are useful to the other. */
     coach = open_store("coach", 0x5a);
     ww_store_device(coach, coach_pk);
-    if (ww_group_create(coach, "Groep", NULL, 0, "Coach", NULL, gid) != 0)
+    if (ww_group_create(coach, "Groep", NULL, 0, "Coach", NULL, gid, NULL) != 0)
         abort();
     hub = open_store("hub", 0x11);
     /* The hub holds the group, as after the coach's first upload. */

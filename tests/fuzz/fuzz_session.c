@@ -67,7 +67,7 @@ static void setup(void)
     struct ww_options opt = {fixed_now, fixed_random, NULL, ":memory:"};
     if (ww_store_open(dir, &opt, &store) != 0)
         abort();
-    if (ww_group_create(store, "Groep", NULL, 0, "Coach", NULL, gid) != 0)
+    if (ww_group_create(store, "Groep", NULL, 0, "Coach", NULL, gid, NULL) != 0)
         abort();
 }
 

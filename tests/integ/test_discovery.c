@@ -163,7 +163,7 @@ TEST(discovery_beacons_cannot_be_linked)
     struct fx_group g;
     fx_group_make(&g, 2, 0, NULL);
     uint8_t gid2[16];
-    ASSERT_OK(ww_group_create(g.coach, "Andere groep", NULL, 0, "Coach", NULL, gid2));
+    ASSERT_OK(ww_group_create(g.coach, "Andere groep", NULL, 0, "Coach", NULL, gid2, NULL));
     uint8_t key[32], coach_key[32], other_key[32];
     ASSERT_OK(ww_discovery_key(g.st[0], g.gid, 0, key));
     ASSERT_OK(ww_discovery_key(g.coach, g.gid, 0, coach_key));

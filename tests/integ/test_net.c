@@ -174,9 +174,9 @@ TEST(net_hub_serves_only_groups_that_name_it)
     fx_group_make(&g, 1, 0, NULL);
     struct ww_store *c = g.coach, *other_coach = fx_open("coach2");
     uint8_t elsewhere[WW_ID_LEN], unnamed[WW_ID_LEN], foreign[WW_ID_LEN];
-    ASSERT_OK(ww_group_create(c, "Elders", NULL, 0, "Coach", NULL, elsewhere));
-    ASSERT_OK(ww_group_create(c, "Nergens", NULL, 0, "Coach", NULL, unnamed));
-    ASSERT_OK(ww_group_create(other_coach, "Vreemd", NULL, 0, "Coach", NULL, foreign));
+    ASSERT_OK(ww_group_create(c, "Elders", NULL, 0, "Coach", NULL, elsewhere, NULL));
+    ASSERT_OK(ww_group_create(c, "Nergens", NULL, 0, "Coach", NULL, unnamed, NULL));
+    ASSERT_OK(ww_group_create(other_coach, "Vreemd", NULL, 0, "Coach", NULL, foreign, NULL));
     uint32_t d;
     ASSERT_OK(ww_day_today(c, g.gid, &d));
     /* Several batches: the refusal arrives while the coach still sends, and must reach it

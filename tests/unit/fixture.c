@@ -270,14 +270,15 @@ void fx_device(struct ww_store *s, uint8_t pk[32])
     ww_store_device(s, pk);
 }
 
-void fx_group_make(struct fx_group *g, int n_students, int with_senior, const uint8_t *agg_pk)
+static void group_make(struct fx_group *g, int n_students, int with_senior, const uint8_t *agg_pk,
+                       int recoverable)
 {
     memset(g, 0, sizeof *g);
     g->coach = fx_open("coach");
     uint32_t start;
     ASSERT_OK(ww_date_parse("2026-11-16", &start));
     ASSERT_OK(ww_group_create(g->coach, "Afdeling Zonnebloem", NULL, start, "Coach Anna", agg_pk,
-                              g->gid));
+                              g->gid, recoverable ? g->code : NULL));
     g->n_students = n_students;
     for (int i = 0; i < n_students; i++) {
         char name[32];
@@ -296,6 +297,16 @@ void fx_group_make(struct fx_group *g, int n_students, int with_senior, const ui
                                 g->m_senior));
     }
     fx_group_sync(g);
+}
+
+void fx_group_make(struct fx_group *g, int n_students, int with_senior, const uint8_t *agg_pk)
+{
+    group_make(g, n_students, with_senior, agg_pk, 0);
+}
+
+void fx_group_make_recoverable(struct fx_group *g, int n_students)
+{
+    group_make(g, n_students, 0, NULL, 1);
 }
 
 void fx_group_sync(struct fx_group *g)

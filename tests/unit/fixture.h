@@ -102,8 +102,11 @@ struct fx_group {
     uint8_t gid[16];
     uint8_t m_st[4][16], m_senior[16];
     int n_students;
+    char code[WW_RECOVERY_CODE_MAX]; /* fx_group_make_recoverable: the recovery code */
 };
 void fx_group_make(struct fx_group *g, int n_students, int with_senior, const uint8_t *agg_pk);
+/* The same group, made with a recovery code (in g->code). */
+void fx_group_make_recoverable(struct fx_group *g, int n_students);
 void fx_group_sync(struct fx_group *g); /* everyone with the coach, twice round */
 void fx_group_close(struct fx_group *g);
 

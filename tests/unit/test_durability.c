@@ -59,8 +59,8 @@ TEST(durability_coach_runs_several_groups)
 {
     struct ww_store *c = fx_open("coach");
     uint8_t a[16], b[16];
-    ASSERT_OK(ww_group_create(c, "Afdeling Zonnebloem", NULL, 0, "Anna", NULL, a));
-    ASSERT_OK(ww_group_create(c, "Wijkteam Noord", "Europe/Brussels", 0, "Anna", NULL, b));
+    ASSERT_OK(ww_group_create(c, "Afdeling Zonnebloem", NULL, 0, "Anna", NULL, a, NULL));
+    ASSERT_OK(ww_group_create(c, "Wijkteam Noord", "Europe/Brussels", 0, "Anna", NULL, b, NULL));
     ASSERT(memcmp(a, b, 16) != 0);
     struct ww_store *s = fx_open("s");
     uint8_t pk[32], m[16];
@@ -69,9 +69,9 @@ TEST(durability_coach_runs_several_groups)
     ASSERT_OK(ww_member_add(c, b, WW_ROLE_SENIOR, "Sara", 3, 1, pk, m));
     ASSERT_EQ(fx_count(c, "SELECT count(*) FROM groups"), 2);
     ASSERT_EQ(fx_count(c, "SELECT count(*) FROM members"), 4);
-    ASSERT_ERR(ww_group_create(c, "", NULL, 0, "Anna", NULL, a), WW_EINVAL);
-    ASSERT_ERR(ww_group_create(c, "X", "Mars/Olympus", 0, "Anna", NULL, a), WW_ENOTFOUND);
-    ASSERT_ERR(ww_group_create(c, "X", "../etc/passwd", 0, "Anna", NULL, a), WW_EINVAL);
+    ASSERT_ERR(ww_group_create(c, "", NULL, 0, "Anna", NULL, a, NULL), WW_EINVAL);
+    ASSERT_ERR(ww_group_create(c, "X", "Mars/Olympus", 0, "Anna", NULL, a, NULL), WW_ENOTFOUND);
+    ASSERT_ERR(ww_group_create(c, "X", "../etc/passwd", 0, "Anna", NULL, a, NULL), WW_EINVAL);
     ww_store_close(s);
     ww_store_close(c);
 }
@@ -93,7 +93,7 @@ TEST(durability_every_allocation_failure_is_handled)
         int rc = ww_store_open(dir, &opt, &s);
         uint8_t gid[16];
         if (rc == 0)
-            rc = ww_group_create(s, "Groep", NULL, 0, "Coach", NULL, gid);
+            rc = ww_group_create(s, "Groep", NULL, 0, "Coach", NULL, gid, NULL);
         uint8_t pk[32] = {9}, m[16];
         if (rc == 0) {
             /* A valid Ed25519 point: this device's own key is not allowed twice, so use a

@@ -111,8 +111,8 @@ TEST(hostile_version_vector_cannot_reach_another_group)
 {
     struct ww_store *c = fx_open("coach");
     uint8_t a[16], b[16];
-    ASSERT_OK(ww_group_create(c, "A", NULL, 0, "Coach", NULL, a));
-    ASSERT_OK(ww_group_create(c, "B", NULL, 0, "Coach", NULL, b));
+    ASSERT_OK(ww_group_create(c, "A", NULL, 0, "Coach", NULL, a, NULL));
+    ASSERT_OK(ww_group_create(c, "B", NULL, 0, "Coach", NULL, b, NULL));
     struct ww_vv_item vv[1];
     ww_store_device(c, vv[0].author);
     vv[0].seq = UINT64_MAX - 1;

@@ -4,10 +4,12 @@
  * the removal or the recovery kept, and a replica that took such a fork before the cut-off
  * reached it returns to the kept branch in its next sync.
  */
+#include <sodium.h>
 #include <string.h>
 
 #include "fixture.h"
 #include "group.h"
+#include "log.h"
 #include "runner.h"
 #include "store.h"
 
@@ -85,9 +87,10 @@ TEST(pin_thief_fork_at_the_cutoff_leaves_the_recovery_standing)
 /*
  * The same fork reaches a student before the recovery does: by the lower-hash rule the
  * student takes it (nothing is retired yet). (The fork is of an event after the
- * recovery.key: a fork of the recovery.key itself is docs/SECURITY.md's open case.) When the recovery comes, its tip names the
- * real event c: the student drops the thief's branch, gets the real one back from the new
- * phone in the same sync, and ends with the new owner and the new phone's events.
+ * recovery.key: a fork of the recovery.key itself is docs/SECURITY.md's open case.) When the
+ * recovery comes, its tip names the real event c: the student drops the thief's branch, gets the
+ * real one back from the new phone in the same sync, and ends with the new owner and the new
+ * phone's events.
  */
 TEST(pin_recovery_undoes_a_thief_fork_that_came_first)
 {
@@ -240,4 +243,63 @@ TEST(pin_replica_that_took_a_fork_at_the_cutoff_returns_to_the_kept_branch)
 TEST(pin_replica_that_took_a_fork_below_the_cutoff_returns_to_the_kept_branch)
 {
     fork_before_removal(0);
+}
+
+/*
+ * The thief holds the owner phone before any recovery and tries to make the coach's code
+ * useless: a recovery.key of its own (the group has one already), or a fork of the group's
+ * first event naming another recovery key, with a lower hash. The group id commits to the
+ * recovery key the group was made with, so neither stands, and the code still works.
+ */
+TEST(pin_recovery_key_made_with_the_group_cannot_be_replaced)
+{
+    struct fx_group g;
+    fx_group_make_recoverable(&g, 1);
+    fx_group_sync(&g);
+    uint8_t cpk[32], npk[32], own[32], tsk[64];
+    fx_device(g.coach, cpk);
+    ASSERT_ERR(ww_recovery_key_create(g.coach, g.gid, (char[WW_RECOVERY_CODE_MAX]){0}), WW_EEXIST);
+
+    /* A recovery.key of the thief's, at the owner's next seq. */
+    struct ww_body body;
+    memset(&body, 0, sizeof body);
+    body.kind = WW_KIND_RECOVERY_KEY;
+    crypto_sign_keypair(body.u.recovery_key.pk, tsk);
+    uint8_t prev[32], hash[32];
+    uint64_t top = fx_head_seq(g.coach, g.gid, cpk);
+    fx_hash_at(g.coach, g.gid, cpk, top, prev);
+    struct fx_ev ev;
+    fx_now += 1000;
+    fx_craft(g.coach, g.gid, &body, WW_AUD_PLAIN, NULL, 0, top + 1, prev, (uint64_t)fx_now << 16, 1,
+             &ev, hash);
+    struct ww_apply_result r = fx_apply1(g.st[0], &ev);
+    ASSERT_EQ(r.accepted, 0);
+    ASSERT_EQ(r.first_error, WW_EEXIST);
+
+    /* A fork of group.create naming the thief's recovery key. */
+    struct ww_buf raw;
+    struct ww_envelope env;
+    ww_buf_init(&raw, WW_MAX_EVENT);
+    ASSERT_OK(ww_log_get(g.st[0], g.gid, cpk, 1, &raw));
+    ASSERT_OK(ww_envelope_decode(raw.p, raw.len, &env));
+    ASSERT_OK(ww_body_decode(WW_KIND_GROUP_CREATE, env.body.p, env.body.len, &body));
+    ASSERT(body.u.group_create.has_recovery);
+    crypto_sign_keypair(body.u.group_create.recovery, tsk);
+    fx_craft_winning_fork(g.coach, g.st[0], g.gid, &body, WW_AUD_PLAIN, NULL, 0, 1,
+                          (uint64_t)fx_now << 16, 0, &ev);
+    ww_buf_free(&raw);
+    r = fx_apply1(g.st[0], &ev);
+    ASSERT_EQ(r.accepted, 0); /* it names another group: a fork that cannot take over */
+    ASSERT_EQ(r.forks, 1);
+
+    struct ww_store *np = fx_open("newphone");
+    fx_device(np, npk);
+    fx_sync(g.st[0], np, g.gid, 256);
+    fx_now += 1000;
+    ASSERT_OK(ww_owner_recover(np, g.gid, g.code));
+    fx_deliver(np, g.st[0], g.gid);
+    owner_of(g.st[0], g.gid, own);
+    ASSERT_MEM_EQ(own, npk, 32);
+    ww_store_close(np);
+    fx_group_close(&g);
 }

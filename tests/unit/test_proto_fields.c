@@ -178,12 +178,12 @@ static void run_cases(const char *name, enum vec_what what, uint16_t kind, const
 
 TEST(proto_body_group_create_bounds)
 {
-    static const struct item base[] = {A(6),     B(16), S("Afdeling"), S("Europe/Amsterdam"),
-                                       U(20773), B(16), B(32)};
+    static const struct item base[] = {A(7),     B(16), S("Afdeling"), S("Europe/Amsterdam"),
+                                       U(20773), B(16), B(32),         B(32)};
     static const struct fcase cases[] = {
-        R(0, A(5), WW_ETYPE),
+        R(0, A(6), WW_ETYPE),
         R(0, A(24), WW_ETOOBIG),
-        R(0, HEX("dc0006"), WW_ENONCANON),
+        R(0, HEX("dc0007"), WW_ENONCANON),
         R(1, B(15), WW_ERANGE),
         R(1, B(17), WW_ETOOBIG),
         R(1, U(0), WW_ETYPE),
@@ -207,6 +207,10 @@ TEST(proto_body_group_create_bounds)
         R(6, B(31), WW_ERANGE),
         R(6, B(33), WW_ETOOBIG),
         R(6, NIL, WW_ETYPE),
+        R(7, B(0), 0), /* no recovery key */
+        R(7, B(31), WW_ERANGE),
+        R(7, B(33), WW_ETOOBIG),
+        R(7, NIL, WW_ETYPE),
     };
     RUN("group.create", VEC_BODY, WW_KIND_GROUP_CREATE, base, cases);
 }

@@ -266,7 +266,8 @@ static int core_path(const struct core_ctx *c, struct core_done *done)
         rc = open_dev("student1", &b);
     if (rc == 0) {
         done->step = "ww_group_create";
-        rc = ww_group_create(a, "Wijkteam Noord", NULL, c->start, "Coach Anna", NULL, done->gid2);
+        rc = ww_group_create(a, "Wijkteam Noord", NULL, c->start, "Coach Anna", NULL, done->gid2,
+                             NULL);
         done->group = rc == 0;
     }
     uint8_t m[WW_ID_LEN];

@@ -164,7 +164,7 @@ HEADER = [("version", "u"), ("group", "b"), ("author", "b"), ("seq", "u"), ("pre
 ENVELOPE = [("header", ("struct", HEADER)), ("ct_hash", "b"), ("sig", "b"), ("body", "b?")]
 BODIES = {
     1: [("salt", "b"), ("name", "s"), ("tz", "s"), ("start_date", "u"), ("coach", "b"),
-        ("agg_pk", "b")],
+        ("agg_pk", "b"), ("recovery", "b")],
     2: [("member", "b"), ("role", "u"), ("devices", ("list", "b"))],
     3: [("member", "b"), ("cutoffs", ("list", ("fixed", DEVICE_PIN)))],
     4: [("member", "b"), ("device", "b")],
