@@ -76,6 +76,12 @@ static int fits(struct ww_store *s, struct ww_pending_counts *c, const struct ww
 int ww_pending_defer(struct ww_store *s, struct ww_pending_counts *c, const struct ww_header *h,
                      const uint8_t *raw, size_t len, int reason, int stranger)
 {
+    /* This device's own events wait as long as it takes: a removal or a recovery made from a
+     * stale copy may have cut its member off, and the owner adding the device again brings
+     * them back. */
+    int own = !memcmp(h->author, s->pk, 32);
+    if (own)
+        stranger = 0;
     int ok = 0, rc = fits(s, c, h, stranger, &ok);
     if (rc == 0 && !ok && !c->purged) {
         /* Full: drop what has expired, once per batch, and count again. */
@@ -99,8 +105,10 @@ int ww_pending_defer(struct ww_store *s, struct ww_pending_counts *c, const stru
     sqlite3_bind_int(st, 5, reason);
     ww_bind_blob(st, 6, raw, len);
     sqlite3_bind_int(st, 7, stranger);
-    sqlite3_bind_int64(
-        st, 8, ww_store_now_ms(s) + (stranger ? WW_PENDING_STRANGER_TTL_MS : WW_PENDING_TTL_MS));
+    sqlite3_bind_int64(st, 8,
+                       own ? INT64_MAX
+                           : ww_store_now_ms(s) +
+                                 (stranger ? WW_PENDING_STRANGER_TTL_MS : WW_PENDING_TTL_MS));
     if ((rc = ww_sql_done(s, st)) != 0)
         return rc;
     if (sqlite3_changes(s->db) == 0)

@@ -303,3 +303,53 @@ TEST(pin_recovery_key_made_with_the_group_cannot_be_replaced)
     ww_store_close(np);
     fx_group_close(&g);
 }
+
+/*
+ * The coach recovers from a stale copy: since it was made, the lost phone added a student,
+ * who wrote a day off. The recovery's cut-off leaves that member.add out, so on every
+ * replica the student is no member; but what the student wrote stays on its own phone,
+ * however long it waits, and comes back when the new owner adds the device again.
+ */
+TEST(pin_stale_recovery_keeps_a_cut_off_students_own_events)
+{
+    struct fx_group g;
+    fx_group_make_recoverable(&g, 1);
+    fx_group_sync(&g);
+    struct ww_store *np = fx_open("newphone");
+    fx_sync(g.st[0], np, g.gid, 256); /* the stale copy */
+
+    struct ww_store *late = fx_open("late");
+    uint8_t lpk[32], m[16];
+    fx_device(late, lpk);
+    fx_now += 1000;
+    ASSERT_OK(ww_member_add(g.coach, g.gid, WW_ROLE_STUDENT, "Laat", 1, 1, lpk, m));
+    fx_sync(g.coach, late, g.gid, 256);
+    uint32_t d;
+    ASSERT_OK(ww_day_today(late, g.gid, &d));
+    fx_now += 1000;
+    ASSERT_OK(ww_day_off(late, g.gid, d, 1, NULL));
+    uint64_t mine = fx_head_seq(late, g.gid, lpk);
+    ASSERT(mine >= 1);
+
+    fx_now += 1000;
+    ASSERT_OK(ww_owner_recover(np, g.gid, g.code));
+    fx_deliver(np, late, g.gid);
+    ASSERT_EQ(fx_head_seq(late, g.gid, lpk), 0); /* no member: nothing of it applies */
+    fx_now += 40LL * 24 * 3600 * 1000;           /* past every expiry */
+    fx_deliver(np, late, g.gid);
+    ASSERT_EQ(fx_count(late, "SELECT count(*) FROM pending"), (long)mine);
+
+    /* The coach adds the student's phone again. */
+    fx_now += 1000;
+    ASSERT_OK(ww_member_add(np, g.gid, WW_ROLE_STUDENT, "Laat", 1, 1, lpk, m));
+    fx_deliver(np, late, g.gid);
+    ASSERT_EQ(fx_head_seq(late, g.gid, lpk), mine);
+    fx_deliver(late, np, g.gid);
+    ASSERT_EQ(fx_head_seq(np, g.gid, lpk), mine);
+    /* A classmate, who holds the key of the epoch it was written in, reads it again. */
+    fx_deliver(np, g.st[0], g.gid);
+    ASSERT_EQ(fx_count(g.st[0], "SELECT count(*) FROM days_off"), 1);
+    ww_store_close(late);
+    ww_store_close(np);
+    fx_group_close(&g);
+}
