@@ -20,6 +20,7 @@
  *  - Each author's stored events are contiguous from seq 1 (log.h).
  */
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -795,15 +796,134 @@ static const char *const materialised[] = {
     "DELETE FROM keys WHERE gid=?1",
 };
 
+/* Events a replay applied without their body, as (author, seq), in the order applied. */
+struct bodiless {
+    size_t n, cap;
+    struct bodiless_at {
+        uint8_t author[32];
+        uint64_t seq;
+    } * at;
+    int rc;
+};
+
+static void note_bodiless(void *ud, const struct ww_outcome *o)
+{
+    struct bodiless *l = ud;
+    struct ww_envelope env;
+    if (o->outcome != WW_OUTCOME_APPLIED || !o->author || l->rc != 0 ||
+        ww_envelope_decode(o->event, o->len, &env) != 0 || !env.erased)
+        return;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        struct bodiless_at *at = ww_realloc(l->at, cap * sizeof *at);
+        if (!at) {
+            l->rc = WW_ENOMEM;
+            return;
+        }
+        l->at = at;
+        l->cap = cap;
+    }
+    memcpy(l->at[l->n].author, o->author, 32);
+    l->at[l->n++].seq = o->seq;
+}
+
+static int by_author_seq(const void *x, const void *y)
+{
+    const struct bodiless_at *a = x, *b = y;
+    int c = memcmp(a->author, b->author, 32);
+    return c ? c : (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+/* Cuts an author's log from seq on, unless a control event (PLAIN) follows: who is a
+ * member and which keys hold must not change until a sync brings the events back. The
+ * events cut that have their body wait in pending for the events before them (what finds
+ * no room there, a peer sends again). 1 when cut, 0 when not, or a failure. */
+static int cut_below(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32],
+                     uint64_t seq)
+{
+    struct ww_log_head head;
+    struct ww_pending_counts counts;
+    memset(&counts, 0, sizeof counts);
+    struct ww_buf raw;
+    ww_buf_init(&raw, WW_MAX_EVENT);
+    int rc = ww_log_head(s, gid, author, &head), control = 0;
+    /* A first pass looks for a control event; a second keeps aside what has a body. */
+    for (int keep = 0; rc == 0 && !control && keep < 2; keep++)
+        for (uint64_t q = seq + 1; rc == 0 && !control && q <= head.seq; q++) {
+            struct ww_envelope env;
+            if ((rc = ww_log_get(s, gid, author, q, &raw)) != 0 ||
+                ww_envelope_decode(raw.p, raw.len, &env) != 0)
+                continue;
+            control = env.h.audience == WW_AUD_PLAIN;
+            if (!keep || env.erased)
+                continue;
+            rc = ww_pending_defer(s, &counts, &env.h, raw.p, raw.len, WW_ECHAIN, 0);
+            if (rc == 1 || rc == WW_ECHAIN)
+                rc = 0; /* waits already, or no room */
+        }
+    ww_buf_free(&raw);
+    if (rc != 0 || control)
+        return rc;
+    return (rc = ww_log_truncate(s, head.log, seq)) != 0 ? rc : 1;
+}
+
+/*
+ * An event held without its body that no erasure covers any more (the erasure left the log:
+ * cut off by a recovery or a removal, or on a branch that lost a fork) would stay so for
+ * good: it counts as held, so no sync brings the intact copy that other replicas hold. Its
+ * author's log is cut just below it (cut_below), so that the next sync brings it again, and
+ * restore() takes the intact copy. 1 when a log was cut, 0 when none, or a failure.
+ */
+static int cut_bodiless(struct ww_store *s, const uint8_t gid[16], struct bodiless *l)
+{
+    if (l->n == 0)
+        return 0;
+    qsort(l->at, l->n, sizeof *l->at, by_author_seq);
+    struct ww_buf raw;
+    ww_buf_init(&raw, WW_MAX_EVENT);
+    int rc = ww_cache_load(s, gid), cut = 0;
+    const uint8_t *done = NULL; /* the last author decided: its later events are left alone */
+    for (size_t i = 0; rc == 0 && i < l->n; i++) {
+        const struct bodiless_at *at = &l->at[i];
+        struct ww_envelope env;
+        if (done && !memcmp(done, at->author, 32))
+            continue;
+        if ((rc = ww_log_get(s, gid, at->author, at->seq, &raw)) != 0) {
+            if (rc == WW_ENOTFOUND)
+                rc = 0; /* left the log later in the replay (a removal's cut-off) */
+            continue;
+        }
+        if (ww_envelope_decode(raw.p, raw.len, &env) != 0)
+            continue;
+        const struct ww_kind_rule *k = ww_kind_rule(env.h.kind);
+        const struct ww_devinfo *dev = ww_cache_device(s, at->author);
+        int covered = 0;
+        if (!k || !k->erasable || !dev)
+            continue; /* no intact copy would be taken (restore) */
+        uint8_t member[16];
+        memcpy(member, dev->member, 16);
+        if ((rc = erased_by(s, &env.h, member, &covered)) != 0 || covered)
+            continue;
+        if ((rc = cut_below(s, gid, at->author, at->seq)) > 0) {
+            rc = 0;
+            cut = 1;
+        }
+        done = at->author; /* cut, or kept as it is since a control event follows */
+    }
+    ww_buf_free(&raw);
+    return rc ? rc : cut;
+}
+
 /*
  * Derives the group's state again from the events it holds, as a replica that received
  * just these would: its log and materialised rows are emptied, and its events applied
  * again, oldest hlc first, in pages (an event that now lacks its cause waits in pending).
  * The keys come again from the key events that are still held: a key whose event left
  * (a thief's epoch, cut off by a recovery) is gone. Materialised state depends only on the
- * set of events, so this is how an event leaves that set.
+ * set of events, so this is how an event leaves that set. The events applied without their
+ * body are noted in *l.
  */
-static int rebuild(struct ww_store *s, const uint8_t gid[16])
+static int replay(struct ww_store *s, const uint8_t gid[16], struct bodiless *l)
 {
     int rc = ww_log_take_group(s, gid);
     for (size_t i = 0; rc == 0 && i < sizeof materialised / sizeof materialised[0]; i++) {
@@ -822,6 +942,8 @@ static int rebuild(struct ww_store *s, const uint8_t gid[16])
     if (rc == 0 && !(b && items && raws && lens))
         rc = WW_ENOMEM;
     if (b) {
+        b->cb = note_bodiless;
+        b->ud = l;
         ww_buf_init(&b->pt, WW_MAX_BODY);
         ww_buf_init(&b->out, WW_MAX_EVENT);
     }
@@ -839,6 +961,8 @@ static int rebuild(struct ww_store *s, const uint8_t gid[16])
         rc = apply_items(s, b, items, n, &res, 0);
         for (size_t i = 0; i < n; i++)
             ww_free(raws[i]);
+        if (rc == 0)
+            rc = l->rc;
     }
     if (b) {
         ww_buf_free(&b->pt);
@@ -848,6 +972,22 @@ static int rebuild(struct ww_store *s, const uint8_t gid[16])
     ww_free(raws);
     ww_free(items);
     ww_free(b);
+    return rc;
+}
+
+/* Replays the group's events (replay) until no bodiless event is left that an intact copy
+ * could repair (cut_bodiless): each cut makes the log shorter, so this ends. */
+static int rebuild(struct ww_store *s, const uint8_t gid[16])
+{
+    int rc;
+    do {
+        struct bodiless l;
+        memset(&l, 0, sizeof l);
+        rc = replay(s, gid, &l);
+        if (rc == 0)
+            rc = cut_bodiless(s, gid, &l);
+        ww_free(l.at);
+    } while (rc == 1);
     return rc;
 }
 
