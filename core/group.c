@@ -82,7 +82,7 @@ int ww_cache_load(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN])
     memcpy(g->gid, gid, 16);
     sqlite3_stmt *st =
         ww_sql(s, "SELECT g.owner, g.epoch, g.agg_pk, EXISTS(SELECT 1 FROM erasures e "
-                  "WHERE e.gid=g.gid), r.pk, r.replaced, r.hash, r.author, r.seq FROM "
+                  "WHERE e.gid=g.gid), r.pk FROM "
                   "groups g LEFT JOIN recoveries r ON r.gid=g.gid WHERE g.gid=?1");
     if (!st)
         return ww_sql_failed(s);
@@ -101,14 +101,6 @@ int ww_cache_load(struct ww_store *s, const uint8_t gid[WW_GROUP_ID_LEN])
         g->has_erasures = sqlite3_column_int(st, 3);
         if ((g->has_recovery = sqlite3_column_bytes(st, 4) == 32))
             memcpy(g->recovery, sqlite3_column_blob(st, 4), 32);
-        if ((g->recovered = sqlite3_column_bytes(st, 5) == 32 &&
-                            sqlite3_column_bytes(st, 6) == 32 &&
-                            sqlite3_column_bytes(st, 7) == 32)) {
-            memcpy(g->recover_from, sqlite3_column_blob(st, 5), 32);
-            memcpy(g->recover_hash, sqlite3_column_blob(st, 6), 32);
-            memcpy(g->recover_author, sqlite3_column_blob(st, 7), 32);
-            g->recover_seq = (uint64_t)sqlite3_column_int64(st, 8);
-        }
     } else if (step != SQLITE_DONE) {
         sqlite3_reset(st);
         return ww_db_err(s, step);

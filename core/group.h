@@ -58,9 +58,6 @@ struct ww_group_cache {
     int has_erasures; /* any erasure in this group: only then are events checked against them */
     int has_recovery; /* recovery.key: its public key */
     uint8_t recovery[32];
-    int recovered; /* an owner.recover is in force: whom it replaced, its hash, its author */
-    uint8_t recover_from[32], recover_hash[32], recover_author[32];
-    uint64_t recover_seq;
     size_t n_devices;
     struct ww_devinfo devices[WW_CACHE_DEVICES];
     size_t n_keys; /* keys this device holds for the group (a cache; may be partial) */

@@ -500,10 +500,58 @@ const struct ww_kind_rule ww_kind_recovery_key = {
     .apply = apply_recovery_key,
 };
 
+/*
+ * Two recoveries of one device compete whatever was built on the one in force: another
+ * recovery of its author (a chain), a handover, its control events. The one in force is
+ * found in the log, not in what the group holds of its latest recovery: it is written by a
+ * device of the replaced device's member (its author joins that member), and a group holds
+ * at most one recovery of a device, since the loser's author leaves from it on.
+ */
+struct recovery_of {
+    const uint8_t *from; /* the replaced device asked about */
+    int found;
+    uint8_t author[32], hash[32];
+    uint64_t seq;
+};
+
+static int recovery_of_cb(void *ud, const uint8_t *raw, size_t len)
+{
+    struct recovery_of *q = ud;
+    struct ww_envelope env;
+    struct ww_body body;
+    /* Held events were checked when applied: one that does not decode is not it. */
+    if (ww_envelope_decode(raw, len, &env) != 0 ||
+        ww_body_decode(env.h.kind, env.body.p, env.body.len, &body) != 0 ||
+        memcmp(body.u.owner_recover.from, q->from, 32) != 0)
+        return 0;
+    q->found = 1;
+    memcpy(q->author, env.h.author, 32);
+    q->seq = env.h.seq;
+    ww_event_hash(&env.header_bytes, env.ct_hash, env.sig, q->hash);
+    return 1;
+}
+
+/* The owner.recover of `from` that the group holds, if any (q->found). */
+static int recovery_in_force(struct ww_store *s, const uint8_t gid[16], const uint8_t from[32],
+                             struct recovery_of *q)
+{
+    memset(q, 0, sizeof *q);
+    q->from = from;
+    const struct ww_group_cache *g = ww_cache_cur(s);
+    const struct ww_devinfo *f = ww_cache_device(s, from);
+    int rc = 0;
+    for (size_t i = 0; f && rc == 0 && i < g->n_devices; i++)
+        if (!memcmp(g->devices[i].member, f->member, 16))
+            rc = ww_log_newer(s, gid, g->devices[i].device, WW_KIND_OWNER_RECOVER, 0,
+                              recovery_of_cb, q);
+    return rc == 1 ? 0 : rc;
+}
+
 /* The author is new to the group (apply.c lets it in for this kind alone, at its seq 1).
  * WW_ENOTMEMBER: it waits, for the recovery key or for the replaced device's log up to
- * the cut-off. Two recoveries of one owner device: the lower event hash stands, on every
- * replica, whichever came first (apply then drops the other's author). */
+ * the cut-off. Two recoveries of one device: the lower event hash stands, on every
+ * replica, whichever came first and whatever was built on it since (apply then drops the
+ * other's author from it on). */
 static int check_owner_recover(struct ww_store *s, const struct ww_event *ev)
 {
     const struct ww_group_cache *g = ww_cache_cur(s);
@@ -531,14 +579,19 @@ static int check_owner_recover(struct ww_store *s, const struct ww_event *ev)
     }
     /* Another recovery of the same device stands: the lower hash wins. The group is then
      * derived again without the other, and this one is checked in full there. */
-    if (memcmp(r->from, g->owner, 32) != 0 && g->recovered && !memcmp(r->from, g->recover_from, 32))
-        return memcmp(ev->hash, g->recover_hash, 32) < 0 ? 0 : WW_EEXIST;
+    struct recovery_of prior = {0};
+    int rc = 0;
+    if (memcmp(r->from, g->owner, 32) != 0 &&
+        (rc = recovery_in_force(s, h->group, r->from, &prior)) != 0)
+        return rc;
+    if (prior.found &&
+        (!memcmp(prior.author, h->author, 32) || memcmp(ev->hash, prior.hash, 32) >= 0))
+        return WW_EEXIST; /* a device recovers a device once */
     /* A replica that holds another branch of `from` than the one the recovery keeps (a
      * fork of the thief's) drops that branch when the recovery applies; the group is then
      * derived again and the recovery checked on the kept branch. */
     struct ww_log_head head;
     uint8_t held[32];
-    int rc = 0;
     if ((rc = ww_log_head(s, h->group, r->from, &head)) != 0)
         return rc;
     if (r->cutoff && head.seq >= r->cutoff &&
@@ -550,7 +603,7 @@ static int check_owner_recover(struct ww_store *s, const struct ww_event *ev)
     /* `from` must have been the owner at its cut-off: it is, or it handed the group on
      * only after it (a thief's handover, which the cut-off drops). */
     uint64_t handed = 0;
-    if (memcmp(r->from, g->owner, 32) != 0 &&
+    if (!prior.found && memcmp(r->from, g->owner, 32) != 0 &&
         ((rc = ww_log_first_of_kind(s, h->group, r->from, WW_KIND_OWNER_HANDOVER, &handed)) != 0 ||
          handed == 0 || handed <= r->cutoff))
         return rc ? rc : WW_EROLE;
@@ -575,9 +628,12 @@ static int apply_owner_recover(struct ww_store *s, struct ww_event *ev)
     memcpy(member, from->member, 16);
     int rc = 0, cut = 0;
     /* A recovery of the same device with a higher hash gives way: its author leaves the
-     * group from it on (a new device entirely; a coach's device from its recovery on). */
-    if (g->recovered && !memcmp(r->from, g->recover_from, 32) && memcmp(r->from, g->owner, 32))
-        rc = ww_log_cut(s, h->group, g->recover_author, g->recover_seq - 1, UINT64_MAX, &cut);
+     * group from it on (a new device entirely; a coach's device from its recovery on), and
+     * what was built on it is derived again. */
+    struct recovery_of prior = {0};
+    if (memcmp(r->from, g->owner, 32) &&
+        (rc = recovery_in_force(s, h->group, r->from, &prior)) == 0 && prior.found)
+        rc = ww_log_cut(s, h->group, prior.author, prior.seq - 1, UINT64_MAX, &cut);
     ev->rederive |= cut;
     if (rc == 0)
         rc = add_device(s, h->group, h->author, member, 1);

@@ -495,6 +495,129 @@ TEST(takeover_recovery_on_a_device_the_lost_phone_added)
 
 /* ---- 13. Two recoveries of the lost phone, one of them recovered from in turn ---------- */
 
+/*
+ * The coach recovers the lost phone O on n1 and, unsure it worked, on n2 as well (n2's
+ * owner.recover has the lower hash, but n2 stays offline). Later n1 is lost too and the
+ * coach recovers from n1 on n3. A replica that got n1 and n3 first refused n2's recovery
+ * when it came (from O, which is no longer the owner, and the recovery in force is of n1,
+ * not of O: WW_EROLE). A replica that got n2 first kept n2 (the lower hash) and never
+ * applied n3 (from n1, not a device there). The group split for good. Now the recovery of
+ * O is compared with the one of O in force, whatever was built on it: n2 stands on every
+ * replica, n1 leaves from its recovery on and n3's recovery of n1 waits, in every order.
+ */
+struct chain {
+    struct fx_group g;
+    struct ww_store *n[3]; /* n1, n2, n3 */
+    uint8_t pk[3][32];
+};
+
+/* laptop: n1 is the coach's second device, not a new one. */
+static void chain_make(struct chain *c, int laptop)
+{
+    fx_group_make(&c->g, 1, 0, NULL);
+    char code[WW_RECOVERY_CODE_MAX];
+    ASSERT_OK(ww_recovery_key_create(c->g.coach, c->g.gid, code));
+    uint8_t h1[32], h2[32], cm[16];
+    c->n[0] = fx_open("n1");
+    fx_device(c->n[0], c->pk[0]);
+    fx_coach_member(c->g.coach, cm);
+    if (laptop)
+        ASSERT_OK(ww_device_add(c->g.coach, c->g.gid, cm, c->pk[0], NULL));
+    fx_group_sync(&c->g);
+    fx_sync(c->g.st[0], c->n[0], c->g.gid, 256);
+    fx_now += 1000;
+    ASSERT_OK(ww_owner_recover(c->n[0], c->g.gid, code));
+    uint64_t r1 = 0;
+    ASSERT_OK(ww_log_first_of_kind(c->n[0], c->g.gid, c->pk[0], WW_KIND_OWNER_RECOVER, &r1));
+    hash_at(c->n[0], c->g.gid, c->pk[0], r1, h1);
+    /* n2: a recovery of O with a lower hash than n1's. */
+    c->n[1] = NULL;
+    for (int i = 0; i < 64 && !c->n[1]; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "n2-%d", i);
+        c->n[1] = fx_open(name);
+        fx_device(c->n[1], c->pk[1]);
+        fx_sync(c->g.st[0], c->n[1], c->g.gid, 256);
+        ASSERT_OK(ww_owner_recover(c->n[1], c->g.gid, code));
+        hash_at(c->n[1], c->g.gid, c->pk[1], 1, h2);
+        if (memcmp(h2, h1, 32) > 0) {
+            ww_store_close(c->n[1]);
+            c->n[1] = NULL;
+        }
+    }
+    ASSERT(c->n[1] != NULL);
+    /* n1 works as the owner, then is lost: n3 recovers from it. */
+    fx_now += 1000;
+    uint8_t dpk[32], dsk[64], dm[16];
+    crypto_sign_keypair(dpk, dsk);
+    ASSERT_OK(ww_member_add(c->n[0], c->g.gid, WW_ROLE_STUDENT, "Sanne", 2, 1, dpk, dm));
+    c->n[2] = fx_open("n3");
+    fx_device(c->n[2], c->pk[2]);
+    fx_sync(c->n[0], c->n[2], c->g.gid, 256);
+    fx_now += 1000;
+    ASSERT_OK(ww_owner_recover(c->n[2], c->g.gid, code));
+}
+
+static void chain_close(struct chain *c)
+{
+    for (int i = 0; i < 3; i++)
+        ww_store_close(c->n[i]);
+    fx_group_close(&c->g);
+}
+
+/* A copy of the group that receives n1, n2 and n3 in the order given (0-based), each
+ * with all it holds; its owner and event digest into owner and digest. */
+static void chain_replica(struct chain *c, const char *name, const int order[3], uint8_t owner[32],
+                          uint8_t digest[32])
+{
+    struct ww_store *r = fx_open_db("student1", name);
+    fx_sync(c->g.st[0], r, c->g.gid, 256);
+    for (int i = 0; i < 3; i++)
+        fx_deliver(c->n[order[i]], r, c->g.gid);
+    owner_of(r, c->g.gid, owner);
+    fx_events_digest(r, digest);
+    ASSERT_EQ(head_seq(r, c->g.gid, c->pk[0]), 0); /* n1 from its recovery on */
+    ASSERT_EQ(head_seq(r, c->g.gid, c->pk[2]), 0); /* n3's recovery of n1 */
+    ww_store_close(r);
+}
+
+static void chain_converges(int laptop)
+{
+    static const int orders[][3] = {
+        {0, 2, 1}, /* n2 last */
+        {1, 0, 2}, /* n2 first */
+        {2, 0, 1}, /* n3 first */
+        {2, 1, 0}, {0, 1, 2}, {1, 2, 0},
+    };
+    struct chain c;
+    chain_make(&c, laptop);
+    uint8_t digest0[32];
+    for (size_t i = 0; i < sizeof orders / sizeof orders[0]; i++) {
+        char name[16];
+        uint8_t owner[32], digest[32];
+        snprintf(name, sizeof name, "r%zu.db", i);
+        chain_replica(&c, name, orders[i], owner, digest);
+        ASSERT_MEM_EQ(owner, c.pk[1], 32); /* the lower hash stands */
+        if (i == 0)
+            memcpy(digest0, digest, 32);
+        ASSERT_MEM_EQ(digest, digest0, 32);
+    }
+    chain_close(&c);
+}
+
+TEST(takeover_chained_recoveries_do_not_split_the_group)
+{
+    chain_converges(0);
+}
+
+/* The same when n1 is the coach's second device: it stays a device, without its recovery
+ * and what followed, and n3's recovery of it is refused everywhere (n1 was never the
+ * owner once n2's recovery stands). */
+TEST(takeover_chained_recoveries_from_a_second_device_do_not_split_the_group)
+{
+    chain_converges(1);
+}
+
 /* ---- 14. A removed student undoes its removal with a stale bundle ---------------------- */
 
 /* ---- 15. A hub that accepts listed coaches never takes the recovery --------------------- */
