@@ -647,17 +647,6 @@ static int apply_owner_recover(struct ww_store *s, struct ww_event *ev)
         ev->rederive |= cut;
     }
     sqlite3_stmt *st = NULL;
-    if (rc == 0 && !(st = ww_sql(s, "UPDATE recoveries SET replaced=?3, hash=?4, author=?2, seq=?5"
-                                    " WHERE gid=?1")))
-        return ww_sql_failed(s);
-    if (rc == 0) {
-        ww_bind_blob(st, 1, h->group, 16);
-        ww_bind_blob(st, 2, h->author, 32);
-        ww_bind_blob(st, 3, r->from, 32);
-        ww_bind_blob(st, 4, ev->hash, 32);
-        sqlite3_bind_int64(st, 5, (sqlite3_int64)h->seq);
-        rc = ww_sql_done(s, st);
-    }
     if (rc == 0 && !(st = ww_sql(s, "UPDATE groups SET owner=?2 WHERE gid=?1")))
         return ww_sql_failed(s);
     if (rc == 0) {

@@ -438,8 +438,8 @@ static const char schema_v9[] =
  * keeps (member.remove's cut-offs); NULL while no owner's removal names the device. */
 static const char schema_v10[] = "ALTER TABLE devices ADD COLUMN cutoff INTEGER;";
 
-/* Schema version 11: the group's recovery key (recovery.key) and the recovery in force
- * (owner.recover): the owner device it replaced, its event hash, its author and seq. */
+/* Schema version 11: the group's recovery key (recovery.key). (The other columns once held
+ * the recovery in force; the log is its source now, and they stay NULL.) */
 static const char schema_v11[] =
     "CREATE TABLE recoveries(gid BLOB PRIMARY KEY, pk BLOB NOT NULL, replaced BLOB, hash BLOB,"
     " author BLOB, seq INTEGER) WITHOUT ROWID;";

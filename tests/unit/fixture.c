@@ -22,7 +22,7 @@ struct fx_rng {
 };
 
 /* Each store gets its own generator, kept for the life of the test process. */
-static struct fx_rng rngs[64];
+static struct fx_rng rngs[256];
 static size_t n_rngs;
 
 static int64_t fake_now(void *ud)
