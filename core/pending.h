@@ -8,8 +8,8 @@
  * held stays, the other is kept as evidence, a few per author.
  *
  * Invariants: the table is bounded (per author, per group and in all, with a small share
- * for strangers) and every row expires; a retry pass sees each row at most once, because
- * it only takes rows that existed when the pass began.
+ * for strangers) and every row but this device's own expires; a retry pass sees each row
+ * at most once, because it only takes rows that existed when the pass began.
  */
 #ifndef WW_PENDING_H
 #define WW_PENDING_H
