@@ -148,4 +148,3 @@ int ww_lost_rewrite(struct ww_store *s, struct ww_lost *l, struct ww_apply_resul
     ww_buf_free(&pt);
     return rc < 0 ? rc : 0;
 }
-
