@@ -319,21 +319,17 @@ static int pin_device(struct ww_store *s, const uint8_t gid[16], const struct ww
     sqlite3_bind_int64(st, 3, (sqlite3_int64)p->seq);
     ww_bind_blob(st, 4, p->hash, 32);
     int rc = ww_sql_done(s, st);
-    if (rc != 0 || !(st = ww_sql(s, "SELECT cutoff, pin FROM devices WHERE gid=?1 AND device=?2")))
-        return rc ? rc : ww_sql_failed(s);
-    ww_bind_blob(st, 1, gid, 16);
-    ww_bind_blob(st, 2, p->device, 32);
+    if (rc != 0)
+        return rc;
+    /* The cut-off in force: this one, or an earlier one the cache (as it was before this
+     * event, which names each device once) holds. */
+    const struct ww_devinfo *d = ww_cache_device(s, p->device);
     uint64_t last = p->seq;
-    uint8_t pin[32];
-    memcpy(pin, p->hash, 32);
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW && sqlite3_column_bytes(st, 1) == 32) {
-        last = (uint64_t)sqlite3_column_int64(st, 0);
-        memcpy(pin, sqlite3_column_blob(st, 1), 32);
+    const uint8_t *pin = p->hash;
+    if (d && (d->cutoff < last || (d->cutoff == last && memcmp(d->pin, pin, 32) < 0))) {
+        last = d->cutoff;
+        pin = d->pin;
     }
-    sqlite3_reset(st);
-    if (step != SQLITE_ROW && step != SQLITE_DONE)
-        return ww_db_err(s, step);
     struct ww_log_head h;
     uint8_t held[32];
     if ((rc = ww_log_head(s, gid, p->device, &h)) != 0)
