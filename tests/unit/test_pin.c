@@ -20,15 +20,50 @@ static void owner_of(struct ww_store *s, const uint8_t gid[16], uint8_t out[32])
     memcpy(out, info.owner, 32);
 }
 
-/* A day.off body for date d, with its ref (the date, big-endian) in ref. */
-static void day_off_body(struct ww_body *b, uint32_t d, uint8_t ref[4])
+/* A day.off for date d (its ref: the date, big-endian) by removed student s, at seq as ref
+ * holds it, with a lower hash. */
+static void student_fork(struct ww_store *s, struct ww_store *ref, const uint8_t gid[16],
+                         uint32_t d, uint64_t seq, struct fx_ev *ev)
 {
-    memset(b, 0, sizeof *b);
-    b->kind = WW_KIND_DAY_OFF;
-    b->u.day_off.date = d;
-    b->u.day_off.off = 1;
+    struct ww_body body;
+    memset(&body, 0, sizeof body);
+    body.kind = WW_KIND_DAY_OFF;
+    body.u.day_off.date = d;
+    body.u.day_off.off = 1;
+    uint8_t r[4];
     for (int i = 0; i < 4; i++)
-        ref[i] = (uint8_t)(d >> (24 - 8 * i));
+        r[i] = (uint8_t)(d >> (24 - 8 * i));
+    fx_craft_winning_fork(s, ref, gid, &body, WW_AUD_GROUP, r, 4, seq, (uint64_t)fx_now << 16, 1,
+                          ev);
+}
+
+/* A group with a recovery code and a schedule written by the owner phone after it: c is the
+ * phone's last event, the cut-off of a recovery made from a copy that holds all of it. */
+static uint64_t lost_phone_group(struct fx_group *g, char code[WW_RECOVERY_CODE_MAX])
+{
+    fx_group_make(g, 1, 0, NULL);
+    ASSERT_OK(ww_recovery_key_create(g->coach, g->gid, code));
+    uint32_t d;
+    ASSERT_OK(ww_day_today(g->coach, g->gid, &d));
+    fx_now += 1000;
+    ASSERT_OK(ww_challenge_schedule(g->coach, g->gid, d, "L02", NULL));
+    fx_group_sync(g);
+    uint8_t cpk[32];
+    fx_device(g->coach, cpk);
+    return fx_head_seq(g->coach, g->gid, cpk);
+}
+
+/* The thief's event at seq c of the lost phone (as ref holds it): a group.hub of its own,
+ * with a lower hash than the real one. */
+static void thief_fork(struct fx_group *g, struct ww_store *ref, uint64_t c, uint64_t hlc,
+                       struct fx_ev *ev)
+{
+    struct ww_body body;
+    memset(&body, 0, sizeof body);
+    body.kind = WW_KIND_GROUP_HUB;
+    memset(body.u.group_hub.hub, 0x77, 32);
+    body.u.group_hub.addr = ww_slice_of("thief.example:7420");
+    fx_craft_winning_fork(g->coach, ref, g->gid, &body, WW_AUD_PLAIN, NULL, 0, c, hlc, 1, ev);
 }
 
 /*
@@ -40,18 +75,9 @@ static void day_off_body(struct ww_body *b, uint32_t d, uint8_t ref[4])
 TEST(pin_thief_fork_at_the_cutoff_leaves_the_recovery_standing)
 {
     struct fx_group g;
-    fx_group_make(&g, 1, 0, NULL);
     char code[WW_RECOVERY_CODE_MAX];
-    ASSERT_OK(ww_recovery_key_create(g.coach, g.gid, code));
-    fx_group_sync(&g);
-    uint32_t d;
-    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
-    fx_now += 1000;
-    ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, d, "L02", NULL));
-    fx_group_sync(&g);
-    uint8_t cpk[32], npk[32], own[32];
-    fx_device(g.coach, cpk);
-    uint64_t c = fx_head_seq(g.coach, g.gid, cpk);
+    uint64_t c = lost_phone_group(&g, code);
+    uint8_t npk[32], own[32];
 
     struct ww_store *np = fx_open("newphone");
     fx_device(np, npk);
@@ -62,14 +88,8 @@ TEST(pin_thief_fork_at_the_cutoff_leaves_the_recovery_standing)
     owner_of(g.st[0], g.gid, own);
     ASSERT_MEM_EQ(own, npk, 32);
 
-    struct ww_body body;
-    memset(&body, 0, sizeof body);
-    body.kind = WW_KIND_GROUP_HUB;
-    memset(body.u.group_hub.hub, 0x77, 32);
-    body.u.group_hub.addr = ww_slice_of("thief.example:7420");
     struct fx_ev ev;
-    uint64_t hlc = (uint64_t)(fx_now + 3600 * 1000) << 16;
-    fx_craft_winning_fork(g.coach, g.st[0], g.gid, &body, WW_AUD_PLAIN, NULL, 0, c, hlc, 1, &ev);
+    thief_fork(&g, g.st[0], c, (uint64_t)(fx_now + 3600 * 1000) << 16, &ev);
     struct ww_apply_result r = fx_apply1(g.st[0], &ev);
     ASSERT_EQ(r.accepted, 0);
     r = fx_apply1(np, &ev);
@@ -95,17 +115,10 @@ TEST(pin_thief_fork_at_the_cutoff_leaves_the_recovery_standing)
 TEST(pin_recovery_undoes_a_thief_fork_that_came_first)
 {
     struct fx_group g;
-    fx_group_make(&g, 1, 0, NULL);
     char code[WW_RECOVERY_CODE_MAX];
-    ASSERT_OK(ww_recovery_key_create(g.coach, g.gid, code));
-    uint32_t d;
-    ASSERT_OK(ww_day_today(g.coach, g.gid, &d));
-    fx_now += 1000;
-    ASSERT_OK(ww_challenge_schedule(g.coach, g.gid, d, "L02", NULL));
-    fx_group_sync(&g);
+    uint64_t c = lost_phone_group(&g, code);
     uint8_t cpk[32], npk[32], own[32], real[32], now[32], a[32], b[32];
     fx_device(g.coach, cpk);
-    uint64_t c = fx_head_seq(g.coach, g.gid, cpk);
     fx_hash_at(g.coach, g.gid, cpk, c, real);
 
     struct ww_store *np = fx_open("newphone");
@@ -114,14 +127,8 @@ TEST(pin_recovery_undoes_a_thief_fork_that_came_first)
     fx_now += 1000;
     ASSERT_OK(ww_owner_recover(np, g.gid, code));
 
-    struct ww_body body;
-    memset(&body, 0, sizeof body);
-    body.kind = WW_KIND_GROUP_HUB;
-    memset(body.u.group_hub.hub, 0x77, 32);
-    body.u.group_hub.addr = ww_slice_of("thief.example:7420");
     struct fx_ev ev;
-    fx_craft_winning_fork(g.coach, g.st[0], g.gid, &body, WW_AUD_PLAIN, NULL, 0, c,
-                          (uint64_t)(fx_now + 1000) << 16, 1, &ev);
+    thief_fork(&g, g.st[0], c, (uint64_t)(fx_now + 1000) << 16, &ev);
     struct ww_apply_result r = fx_apply1(g.st[0], &ev);
     ASSERT_EQ(r.accepted, 1);
     ASSERT_EQ(fx_count(g.st[0], "SELECT count(*) FROM group_hubs"), 1);
@@ -163,12 +170,8 @@ TEST(pin_removed_student_cannot_rewrite_what_its_removal_kept)
     long offs = fx_count(g.st[1], "SELECT count(*) FROM days_off");
 
     fx_now += 24LL * 3600 * 1000;
-    struct ww_body body;
-    uint8_t ref[4];
-    day_off_body(&body, d + 1, ref);
     struct fx_ev ev;
-    fx_craft_winning_fork(g.st[0], g.st[1], g.gid, &body, WW_AUD_GROUP, ref, 4, k,
-                          (uint64_t)fx_now << 16, 1, &ev);
+    student_fork(g.st[0], g.st[1], g.gid, d + 1, k, &ev);
     struct ww_apply_result r = fx_apply1(g.st[1], &ev);
     ASSERT_EQ(r.accepted, 0);
     fx_apply1(g.coach, &ev);
@@ -208,12 +211,8 @@ static void fork_before_removal(int fork_at_top)
     ASSERT_OK(ww_member_remove(g.coach, g.gid, g.m_st[0], NULL));
 
     fx_now += 3600 * 1000;
-    struct ww_body body;
-    uint8_t ref[4];
-    day_off_body(&body, d + 1, ref);
     struct fx_ev ev;
-    fx_craft_winning_fork(g.st[0], g.st[1], g.gid, &body, WW_AUD_GROUP, ref, 4, at,
-                          (uint64_t)fx_now << 16, 1, &ev);
+    student_fork(g.st[0], g.st[1], g.gid, d + 1, at, &ev);
     struct ww_apply_result r = fx_apply1(g.st[1], &ev);
     ASSERT_EQ(r.accepted, 1); /* no cut-off known yet: the lower hash wins */
     fx_hash_at(g.st[1], g.gid, spk, at, now);

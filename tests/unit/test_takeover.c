@@ -29,102 +29,6 @@ static void owner_of(struct ww_store *s, const uint8_t gid[16], uint8_t out[32])
     memcpy(out, info.owner, 32);
 }
 
-/* The hash of event `seq` of author in s's copy of the group. */
-static void hash_at(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32],
-                    uint64_t seq, uint8_t out[32])
-{
-    struct ww_log_head h;
-    int rc = 0;
-    ASSERT_OK(ww_log_head(s, gid, author, &h));
-    ASSERT(ww_log_hash_at(s, h.log, seq, out, NULL, &rc));
-    ASSERT_OK(rc);
-}
-
-static uint64_t head_seq(struct ww_store *s, const uint8_t gid[16], const uint8_t author[32])
-{
-    struct ww_log_head h;
-    ASSERT_OK(ww_log_head(s, gid, author, &h));
-    return h.seq;
-}
-
-/*
- * Seals body b as device s with the header fields given (seq, prev, hlc, epoch): what any
- * holder of a device key can sign at any time, e.g. from an old copy of its data. GROUP
- * bodies are encrypted with the key s holds for that epoch.
- */
-static void craft(struct ww_store *s, const uint8_t gid[16], const struct ww_body *b,
-                  uint8_t audience, const uint8_t *ref, size_t ref_len, uint64_t seq,
-                  const uint8_t prev[32], uint64_t hlc, uint32_t epoch, struct fx_ev *out,
-                  uint8_t hash[32])
-{
-    struct ww_buf pt, hb, ct, buf;
-    ww_buf_init(&pt, WW_MAX_BODY);
-    ww_buf_init(&hb, 4096);
-    ww_buf_init(&ct, WW_MAX_BODY);
-    ww_buf_init(&buf, WW_MAX_EVENT);
-    ASSERT_OK(ww_body_encode(b, &pt));
-    struct ww_envelope env;
-    memset(&env, 0, sizeof env);
-    struct ww_header *h = &env.h;
-    h->version = WW_PROTO_VERSION;
-    memcpy(h->group, gid, 16);
-    memcpy(h->author, s->pk, 32);
-    h->seq = seq;
-    if (seq > 1)
-        memcpy(h->prev, prev, 32);
-    h->hlc = hlc;
-    h->epoch = epoch;
-    h->kind = b->kind;
-    h->audience = audience;
-    if (ref_len)
-        memcpy(h->ref, ref, ref_len);
-    h->ref_len = (uint8_t)ref_len;
-    const uint8_t *key = NULL;
-    if (audience != WW_AUD_PLAIN) {
-        ASSERT_OK(ww_cache_load(s, gid));
-        key = ww_cache_key(s, audience, h->subject, epoch);
-        ASSERT(key != NULL);
-    }
-    ASSERT_OK(ww_header_encode(h, &hb));
-    struct ww_slice hs = {hb.p, hb.len};
-    uint8_t rnd[WW_SEAL_RANDOM];
-    ww_store_random(s, rnd, sizeof rnd);
-    ASSERT_OK(ww_body_seal(rnd, &hs, audience, key, NULL, pt.p, pt.len, &ct));
-    ww_ct_hash(ct.p, ct.len, env.ct_hash);
-    ASSERT_OK(ww_event_sign(s->sk, &hs, env.ct_hash, env.sig));
-    env.body.p = ct.p;
-    env.body.len = ct.len;
-    ASSERT_OK(ww_envelope_encode(&env, &buf));
-    ww_event_hash(&hs, env.ct_hash, env.sig, hash);
-    ASSERT(buf.len <= sizeof out->raw);
-    memcpy(out->raw, buf.p, buf.len);
-    out->len = buf.len;
-    ww_buf_free(&pt);
-    ww_buf_free(&hb);
-    ww_buf_free(&ct);
-    ww_buf_free(&buf);
-}
-
-/* A fork of author s's event `seq` (as `ref` holds it) that wins by the lower-hash rule
- * (6.16 step 3): the hlc is moved up from `hlc` until the hash is below the held one. */
-static void craft_winning_fork(struct ww_store *s, struct ww_store *ref, const uint8_t gid[16],
-                               const struct ww_body *b, uint8_t audience, const uint8_t *r,
-                               size_t r_len, uint64_t seq, uint64_t hlc, uint32_t epoch,
-                               struct fx_ev *out)
-{
-    uint8_t pk[32], prev[32] = {0}, held[32], hash[32];
-    fx_device(s, pk);
-    if (seq > 1)
-        hash_at(ref, gid, pk, seq - 1, prev);
-    hash_at(ref, gid, pk, seq, held);
-    for (int i = 0; i < 4096; i++) {
-        craft(s, gid, b, audience, r, r_len, seq, prev, hlc + (uint64_t)i, epoch, out, hash);
-        if (memcmp(hash, held, 32) < 0)
-            return;
-    }
-    ASSERT(!"no winning fork found");
-}
-
 /* ---- 1. A thief forks the lost owner phone below the recovery's cut-off -------------- */
 
 /* ---- 2. A thief hands the lost phone's group to a device of its own ------------------- */
@@ -307,7 +211,7 @@ TEST(takeover_rebuild_keeps_the_new_owners_removal)
     fx_sync(g.coach, laptop, g.gid, 256);
     fx_now += 1000;
     ASSERT_OK(ww_member_remove(laptop, g.gid, g.m_st[1], NULL));
-    uint64_t head = head_seq(laptop, g.gid, lpk);
+    uint64_t head = fx_head_seq(laptop, g.gid, lpk);
     ASSERT_EQ(fx_count(laptop, "SELECT count(*) FROM members WHERE removed_epoch IS NOT NULL"), 1);
 
     /* A student's phone restored from a backup writes its first event again. */
@@ -319,12 +223,12 @@ TEST(takeover_rebuild_keeps_the_new_owners_removal)
     uint8_t ref[4] = {(uint8_t)((d + 1) >> 24), (uint8_t)((d + 1) >> 16), (uint8_t)((d + 1) >> 8),
                       (uint8_t)(d + 1)};
     struct fx_ev ev;
-    craft_winning_fork(g.st[0], laptop, g.gid, &body, WW_AUD_GROUP, ref, 4, 1,
-                       (uint64_t)fx_now << 16, 1, &ev);
+    fx_craft_winning_fork(g.st[0], laptop, g.gid, &body, WW_AUD_GROUP, ref, 4, 1,
+                          (uint64_t)fx_now << 16, 1, &ev);
     fx_apply1(laptop, &ev);
 
     /* Expected: the laptop keeps its own events, and the student stays removed. */
-    ASSERT_EQ(head_seq(laptop, g.gid, lpk), head);
+    ASSERT_EQ(fx_head_seq(laptop, g.gid, lpk), head);
     ASSERT_EQ(fx_count(laptop, "SELECT count(*) FROM members WHERE removed_epoch IS NOT NULL"), 1);
     ww_store_close(laptop);
     fx_group_close(&g);
@@ -368,9 +272,9 @@ TEST(takeover_thiefs_epoch_keys_go_with_its_epoch)
     uint8_t spk[32];
     fx_device(g.st[0], spk);
     ASSERT_OK(ww_day_off(g.st[0], g.gid, d, 1, NULL));
-    uint64_t seq = head_seq(g.st[0], g.gid, spk);
+    uint64_t seq = fx_head_seq(g.st[0], g.gid, spk);
     fx_deliver(g.st[0], g.coach, g.gid);
-    ASSERT_EQ(head_seq(g.coach, g.gid, spk), seq);
+    ASSERT_EQ(fx_head_seq(g.coach, g.gid, spk), seq);
     struct ww_buf pt;
     struct ww_body body;
     ww_buf_init(&pt, WW_MAX_BODY);
@@ -529,7 +433,7 @@ static void chain_make(struct chain *c, int laptop)
     ASSERT_OK(ww_owner_recover(c->n[0], c->g.gid, code));
     uint64_t r1 = 0;
     ASSERT_OK(ww_log_first_of_kind(c->n[0], c->g.gid, c->pk[0], WW_KIND_OWNER_RECOVER, &r1));
-    hash_at(c->n[0], c->g.gid, c->pk[0], r1, h1);
+    fx_hash_at(c->n[0], c->g.gid, c->pk[0], r1, h1);
     /* n2: a recovery of O with a lower hash than n1's. */
     c->n[1] = NULL;
     for (int i = 0; i < 64 && !c->n[1]; i++) {
@@ -539,7 +443,7 @@ static void chain_make(struct chain *c, int laptop)
         fx_device(c->n[1], c->pk[1]);
         fx_sync(c->g.st[0], c->n[1], c->g.gid, 256);
         ASSERT_OK(ww_owner_recover(c->n[1], c->g.gid, code));
-        hash_at(c->n[1], c->g.gid, c->pk[1], 1, h2);
+        fx_hash_at(c->n[1], c->g.gid, c->pk[1], 1, h2);
         if (memcmp(h2, h1, 32) > 0) {
             ww_store_close(c->n[1]);
             c->n[1] = NULL;
@@ -576,8 +480,8 @@ static void chain_replica(struct chain *c, const char *name, const int order[3],
         fx_deliver(c->n[order[i]], r, c->g.gid);
     owner_of(r, c->g.gid, owner);
     fx_events_digest(r, digest);
-    ASSERT_EQ(head_seq(r, c->g.gid, c->pk[0]), 0); /* n1 from its recovery on */
-    ASSERT_EQ(head_seq(r, c->g.gid, c->pk[2]), 0); /* n3's recovery of n1 */
+    ASSERT_EQ(fx_head_seq(r, c->g.gid, c->pk[0]), 0); /* n1 from its recovery on */
+    ASSERT_EQ(fx_head_seq(r, c->g.gid, c->pk[2]), 0); /* n3's recovery of n1 */
     ww_store_close(r);
 }
 
